@@ -1,0 +1,71 @@
+package coop.scheduler.domain;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One try at running a job: its placement (one entry per rank) and, per rank, the exit
+ * code once that rank has ended. The attempt is over when every rank has ended; until then
+ * its GPUs stay busy, even if the job was already cancelled.
+ */
+public record Attempt(int number, long startedAt, long finishedAt, List<Placement> placements,
+                      List<Integer> exitCodes, String outcome) {
+
+    public Attempt {
+        placements = List.copyOf(placements);
+        exitCodes = java.util.Collections.unmodifiableList(new ArrayList<>(exitCodes));
+    }
+
+    public static Attempt start(int number, long now, List<Placement> placements) {
+        List<Integer> codes = new ArrayList<>();
+        for (int i = 0; i < placements.size(); i++) {
+            codes.add(null);
+        }
+        return new Attempt(number, now, 0, placements, codes, "");
+    }
+
+    public int gpus() {
+        return placements.stream().mapToInt(p -> p.gpuIndices().size()).sum();
+    }
+
+    public boolean isOver() {
+        return finishedAt > 0;
+    }
+
+    public boolean rankEnded(int rank) {
+        return exitCodes.get(rank) != null;
+    }
+
+    /** Records a rank's exit; the attempt ends when its last rank has ended. */
+    public Attempt withRankExit(int rank, int code, long now) {
+        List<Integer> codes = new ArrayList<>(exitCodes);
+        codes.set(rank, code);
+        boolean allEnded = codes.stream().allMatch(c -> c != null);
+        String out = outcome.isEmpty() && allEnded ? "exited" : outcome;
+        return new Attempt(number, startedAt, allEnded ? now : 0, placements, codes, out);
+    }
+
+    /** Marks how the attempt ends when that is decided before its ranks report (cancel, loss). */
+    public Attempt withOutcome(String why) {
+        return new Attempt(number, startedAt, finishedAt, placements, exitCodes, why);
+    }
+
+    /** Ends every rank that has not reported, for a lost node whose processes are gone. */
+    public Attempt abandoned(long now, String why) {
+        List<Integer> codes = new ArrayList<>(exitCodes);
+        codes.replaceAll(c -> c == null ? -1 : c);
+        return new Attempt(number, startedAt, now, placements, codes, outcome.isEmpty() ? why : outcome);
+    }
+
+    /** The attempt's exit code: the first non-zero rank code, else 0. */
+    public int exitCode() {
+        return exitCodes.stream().filter(c -> c != null && c != 0).findFirst().orElse(0);
+    }
+
+    /** GPU-milliseconds held between {@code from} and {@code now} (running attempts count up to now). */
+    public long gpuMillis(long from, long now) {
+        long end = finishedAt > 0 ? finishedAt : now;
+        long start = Math.max(startedAt, from);
+        return end > start ? (end - start) * gpus() : 0;
+    }
+}

@@ -1,0 +1,50 @@
+package coop.scheduler.domain;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A job as the scheduler stores it: what was asked (account, GPUs per node, nodes, model,
+ * walltime, command) and what happened (state, attempts). Immutable; each change yields a
+ * new record that the event loop persists.
+ */
+public record Job(long id, String name, String account, String member, int gpusPerNode, int nodes,
+                  String gpuModel, long walltimeSeconds, String command, int priority, boolean crossSite,
+                  JobState state, long submittedAt, long finishedAt, List<Attempt> attempts) {
+
+    public Job {
+        attempts = List.copyOf(attempts);
+    }
+
+    public int gpus() {
+        return gpusPerNode * nodes;
+    }
+
+    public Attempt current() {
+        return attempts.isEmpty() ? null : attempts.get(attempts.size() - 1);
+    }
+
+    public int attemptNumber() {
+        return attempts.size();
+    }
+
+    public Job to(JobState next, long now) {
+        if (!state.canBecome(next)) {
+            throw new IllegalStateException("job " + id + " cannot go from " + state + " to " + next);
+        }
+        return new Job(id, name, account, member, gpusPerNode, nodes, gpuModel, walltimeSeconds, command,
+                priority, crossSite, next, submittedAt, next.isFinal() ? now : 0, attempts);
+    }
+
+    public Job withAttempt(Attempt attempt) {
+        // Attempts are numbered 1, 2, ... in order, so number - 1 is the position.
+        List<Attempt> list = new ArrayList<>(attempts);
+        if (attempt.number() <= list.size()) {
+            list.set(attempt.number() - 1, attempt);
+        } else {
+            list.add(attempt);
+        }
+        return new Job(id, name, account, member, gpusPerNode, nodes, gpuModel, walltimeSeconds, command,
+                priority, crossSite, state, submittedAt, finishedAt, list);
+    }
+}

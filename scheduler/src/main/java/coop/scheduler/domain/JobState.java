@@ -1,0 +1,28 @@
+package coop.scheduler.domain;
+
+import java.util.EnumSet;
+import java.util.Set;
+
+/**
+ * Lifecycle of a job. A pending job is placed (running) or cancelled; a running job ends,
+ * is cancelled, or is requeued to pending as a new attempt when its node is lost.
+ */
+public enum JobState {
+    PENDING, RUNNING, SUCCEEDED, FAILED, CANCELLED;
+
+    private Set<JobState> next() {
+        return switch (this) {
+            case PENDING -> EnumSet.of(RUNNING, CANCELLED);
+            case RUNNING -> EnumSet.of(PENDING, SUCCEEDED, FAILED, CANCELLED);
+            case SUCCEEDED, FAILED, CANCELLED -> EnumSet.noneOf(JobState.class);
+        };
+    }
+
+    public boolean canBecome(JobState to) {
+        return next().contains(to);
+    }
+
+    public boolean isFinal() {
+        return next().isEmpty();
+    }
+}

@@ -1,0 +1,25 @@
+package coop.scheduler.engine;
+
+import coop.scheduler.domain.RankRef;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The scheduler's side of one agent's stream, as the engine uses it: orders to send. The rpc
+ * edge implements it over the gRPC stream; calls come from the event loop after the state
+ * they depend on is committed.
+ */
+public interface AgentLink {
+    void welcome(long heartbeatIntervalMs);
+
+    void launch(RankRef ref, String command, List<Integer> gpuIndices, Map<String, String> env, long walltimeSeconds);
+
+    void kill(RankRef ref, String reason, long graceSeconds);
+
+    void ackExit(RankRef ref);
+
+    void requestLogs(long requestId, RankRef ref, int maxBytes);
+
+    /** Ends the stream, for a session replaced by a newer one or a node declared lost. */
+    void close(String reason);
+}

@@ -1,0 +1,759 @@
+package coop.scheduler.engine;
+
+import coop.scheduler.allocation.AccountStanding;
+import coop.scheduler.allocation.Allocator;
+import coop.scheduler.allocation.ClusterSnapshot;
+import coop.scheduler.allocation.Decision;
+import coop.scheduler.allocation.GpuSlot;
+import coop.scheduler.allocation.JobRequest;
+import coop.scheduler.allocation.NodeView;
+import coop.scheduler.domain.Account;
+import coop.scheduler.domain.Attempt;
+import coop.scheduler.domain.Ballot;
+import coop.scheduler.domain.Choice;
+import coop.scheduler.domain.CoopException;
+import coop.scheduler.domain.Gpu;
+import coop.scheduler.domain.Job;
+import coop.scheduler.domain.JobState;
+import coop.scheduler.domain.Member;
+import coop.scheduler.domain.Names;
+import coop.scheduler.domain.Placement;
+import coop.scheduler.domain.Policy;
+import coop.scheduler.domain.Proposal;
+import coop.scheduler.domain.ProposalState;
+import coop.scheduler.domain.RankRef;
+import coop.scheduler.governance.Rules;
+import coop.scheduler.store.Store;
+import coop.scheduler.store.Store.Kind;
+import java.time.Duration;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.function.Predicate;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The scheduler's whole state in memory, and every command that changes it. Owned by the
+ * event loop's thread: no locks, one writer. Each command validates completely before it
+ * changes anything, then records what it changed in the turn's {@link Tx}.
+ */
+public final class ClusterState {
+    private static final Logger log = LoggerFactory.getLogger(ClusterState.class);
+    /** Grace between SIGTERM and SIGKILL when a job is cancelled. */
+    static final long CANCEL_GRACE_SECONDS = 10;
+    /** Heartbeats a node may miss before it is declared lost. */
+    static final int MISSED_HEARTBEATS = 3;
+    static final int MAX_COMMAND_BYTES = 64 * 1024;
+    static final int MAX_GPUS_PER_NODE = 64;
+    static final int MAX_NODES = 256;
+    static final int MAX_PRIORITY = 1000;
+
+    private final InstantSource clock;
+    private final long heartbeatIntervalMs;
+    private final Allocator allocator = new Allocator();
+
+    private final Map<String, Member> members = new TreeMap<>();
+    private final Map<String, Account> accounts = new TreeMap<>();
+    private final TreeMap<Long, Job> jobs = new TreeMap<>();
+    private final TreeMap<Long, Proposal> proposals = new TreeMap<>();
+    private final List<Policy> policies = new ArrayList<>();
+    private final Map<String, NodeRuntime> nodes = new TreeMap<>();
+    private final Set<Long> pending = new TreeSet<>();
+    /** Jobs with an attempt whose ranks have not all ended. */
+    private final Set<Long> inFlight = new HashSet<>();
+    private final Map<Long, String> whyPending = new HashMap<>();
+    /** GPU-milliseconds of ended attempts, clipped to the live policy's period, per account. */
+    private final Map<String, Long> periodGpuMillis = new HashMap<>();
+    /** GPU-milliseconds of ended attempts over all time, per account. */
+    private final Map<String, Long> totalGpuMillis = new HashMap<>();
+    private long nextJobId = 1;
+    private long nextProposalId = 1;
+
+    /** Recovers the state from the store. Nodes of running attempts get a fresh grace period. */
+    public ClusterState(Store store, InstantSource clock, Duration heartbeatInterval) {
+        this.clock = clock;
+        this.heartbeatIntervalMs = heartbeatInterval.toMillis();
+        store.scan(Kind.MEMBERS, Member.class, (k, m) -> members.put(m.name(), m));
+        store.scan(Kind.ACCOUNTS, Account.class, (k, a) -> accounts.put(a.name(), a));
+        store.scan(Kind.POLICIES, Policy.class, (k, p) -> policies.add(p));
+        store.scan(Kind.PROPOSALS, Proposal.class, (k, p) -> proposals.put(p.id(), p));
+        store.scan(Kind.JOBS, Job.class, (k, j) -> jobs.put(j.id(), j));
+        Long nj = store.get(Kind.META, Store.key("next_job_id"), Long.class);
+        Long np = store.get(Kind.META, Store.key("next_proposal_id"), Long.class);
+        nextJobId = nj == null ? 1 : nj;
+        nextProposalId = np == null ? 1 : np;
+        if (policies.isEmpty()) {
+            throw new IllegalStateException("the data directory has no policy: run `coop init` first");
+        }
+        long now = clock.millis();
+        for (Job j : jobs.values()) {
+            if (j.state() == JobState.PENDING) {
+                pending.add(j.id());
+            }
+            for (Attempt a : j.attempts()) {
+                if (a.isOver()) {
+                    accrue(j.account(), a);
+                    continue;
+                }
+                inFlight.add(j.id());
+                for (int r = 0; r < a.placements().size(); r++) {
+                    if (!a.rankEnded(r)) {
+                        Placement p = a.placements().get(r);
+                        NodeRuntime n = nodes.computeIfAbsent(p.node(), name -> new NodeRuntime(name, p.site()));
+                        n.lastHeartbeat = now;
+                        n.live.put(new RankRef(j.id(), a.number(), r), p.gpuIndices());
+                    }
+                }
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ founding
+
+    /** Writes the founding members, accounts and policy (equal shares) into an empty store. */
+    public static void found(Store store, List<Member> founders, List<String> accountNames, long now) {
+        var batch = store.batch();
+        for (Member m : founders) {
+            batch.put(Kind.MEMBERS, m.name(), m);
+        }
+        SortedMap<String, Integer> shares = new TreeMap<>();
+        int each = Rules.WHOLE / accountNames.size();
+        int rest = Rules.WHOLE - each * accountNames.size();
+        for (String a : accountNames) {
+            batch.put(Kind.ACCOUNTS, a, new Account(a, now));
+            shares.put(a, each + (rest-- > 0 ? 1 : 0));
+        }
+        batch.put(Kind.POLICIES, 1L, new Policy(1, shares, now, 0));
+        batch.put(Kind.META, "next_job_id", 1L);
+        batch.put(Kind.META, "next_proposal_id", 1L);
+        store.commit(batch);
+    }
+
+    // ------------------------------------------------------------------ members
+
+    public Member member(String name) {
+        return members.get(name);
+    }
+
+    public Map<String, String> tokenDigests() {
+        Map<String, String> out = new HashMap<>();
+        members.values().forEach(m -> out.put(m.name(), m.tokenSha256()));
+        return out;
+    }
+
+    private Member requireMember(String name) {
+        Member m = name == null ? null : members.get(name);
+        if (m == null) {
+            throw new CoopException(CoopException.Kind.UNAUTHENTICATED,
+                    "this call needs a member identity (--identity FILE or COOP_IDENTITY)");
+        }
+        return m;
+    }
+
+    // ------------------------------------------------------------------ jobs
+
+    /** What a researcher asks for; validated by {@link #submit}. */
+    public record JobSpec(String account, int gpusPerNode, int nodes, String gpuModel, long walltimeSeconds,
+                          String command, int priority, String name, boolean crossSite) {
+    }
+
+    public long submit(String memberName, JobSpec spec, Tx tx) {
+        Member m = requireMember(memberName);
+        Names.require("account", spec.account());
+        if (!accounts.containsKey(spec.account())) {
+            throw CoopException.invalid("account", "no account named '" + spec.account() + "'");
+        }
+        if (!m.belongsTo(spec.account())) {
+            throw CoopException.denied("member " + m.name() + " does not belong to account " + spec.account());
+        }
+        if (spec.gpusPerNode() < 1 || spec.gpusPerNode() > MAX_GPUS_PER_NODE) {
+            throw CoopException.invalid("gpus_per_node", "must be between 1 and " + MAX_GPUS_PER_NODE
+                    + ", got " + spec.gpusPerNode());
+        }
+        int nodeCount = spec.nodes() == 0 ? 1 : spec.nodes();
+        if (nodeCount < 1 || nodeCount > MAX_NODES) {
+            throw CoopException.invalid("nodes", "must be between 1 and " + MAX_NODES + ", got " + spec.nodes());
+        }
+        String model = spec.gpuModel() == null ? "" : spec.gpuModel();
+        if (!model.isEmpty() && !model.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,31}")) {
+            throw CoopException.invalid("gpu_model", "'" + model + "' must match [A-Za-z0-9][A-Za-z0-9._-]{0,31}");
+        }
+        long walltime = spec.walltimeSeconds() == 0 ? Policy.DEFAULT_WALLTIME.toSeconds() : spec.walltimeSeconds();
+        if (walltime < 1 || walltime > Policy.MAX_WALLTIME.toSeconds()) {
+            throw CoopException.invalid("walltime_seconds", "must be between 1 and "
+                    + Policy.MAX_WALLTIME.toSeconds() + ", got " + spec.walltimeSeconds());
+        }
+        if (spec.command() == null || spec.command().isBlank()) {
+            throw CoopException.invalid("command", "is required");
+        }
+        if (spec.command().length() > MAX_COMMAND_BYTES) {
+            throw CoopException.invalid("command", "must be at most 64 KiB");
+        }
+        if (Math.abs(spec.priority()) > MAX_PRIORITY) {
+            throw CoopException.invalid("priority", "must be between -1000 and 1000, got " + spec.priority());
+        }
+        String name = spec.name() == null ? "" : spec.name();
+        if (name.length() > 128 || name.chars().anyMatch(Character::isISOControl)) {
+            throw CoopException.invalid("name", "must be at most 128 printable characters");
+        }
+        long id = nextJobId++;
+        Job job = new Job(id, name, spec.account(), m.name(), spec.gpusPerNode(), nodeCount, model, walltime,
+                spec.command(), spec.priority(), spec.crossSite(), JobState.PENDING, clock.millis(), 0, List.of());
+        jobs.put(id, job);
+        pending.add(id);
+        tx.batch().put(Kind.JOBS, id, job);
+        tx.batch().put(Kind.META, "next_job_id", nextJobId);
+        tx.allocationDue();
+        return id;
+    }
+
+    public Job job(long id) {
+        Job j = jobs.get(id);
+        if (j == null) {
+            throw CoopException.notFound("job " + id + " not found");
+        }
+        return j;
+    }
+
+    public String whyPending(long id) {
+        return whyPending.getOrDefault(id, "");
+    }
+
+    /** Jobs newest first, filtered. */
+    public List<Job> jobs(String account, Set<JobState> states, int limit) {
+        List<Job> out = new ArrayList<>();
+        for (Job j : jobs.descendingMap().values()) {
+            if ((account == null || account.isEmpty() || j.account().equals(account))
+                    && (states.isEmpty() || states.contains(j.state()))) {
+                out.add(j);
+                if (limit > 0 && out.size() >= limit) {
+                    break;
+                }
+            }
+        }
+        return out;
+    }
+
+    public Job cancel(String memberName, long id, Tx tx) {
+        Member m = requireMember(memberName);
+        Job j = job(id);
+        if (!j.member().equals(m.name())) {
+            throw CoopException.denied("job " + id + " belongs to " + j.member() + "; only its submitter may cancel it");
+        }
+        if (j.state().isFinal()) {
+            throw CoopException.precondition("job " + id + " already ended (" + j.state().name().toLowerCase() + ")");
+        }
+        long now = clock.millis();
+        if (j.state() == JobState.RUNNING) {
+            j = j.withAttempt(j.current().withOutcome("cancelled"));
+            killLiveRanks(j, j.current(), "cancelled", tx);
+        }
+        pending.remove(id);
+        whyPending.remove(id);
+        j = j.to(JobState.CANCELLED, now);
+        save(j, tx);
+        tx.allocationDue();
+        return j;
+    }
+
+    private void killLiveRanks(Job j, Attempt a, String reason, Tx tx) {
+        for (int r = 0; r < a.placements().size(); r++) {
+            if (a.rankEnded(r)) {
+                continue;
+            }
+            RankRef ref = new RankRef(j.id(), a.number(), r);
+            NodeRuntime n = nodes.get(a.placements().get(r).node());
+            if (n != null && n.link != null) {
+                AgentLink link = n.link;
+                tx.afterCommit(() -> link.kill(ref, reason, CANCEL_GRACE_SECONDS));
+            }
+        }
+    }
+
+    private void save(Job j, Tx tx) {
+        jobs.put(j.id(), j);
+        tx.batch().put(Kind.JOBS, j.id(), j);
+    }
+
+    // ------------------------------------------------------------------ governance
+
+    public Proposal propose(String memberName, String title, Map<String, Integer> shares, long closesInSeconds, Tx tx) {
+        Member m = requireMember(memberName);
+        Rules.validateShares(shares, accounts.keySet());
+        long period = closesInSeconds == 0 ? Policy.DEFAULT_VOTING_PERIOD.toSeconds() : closesInSeconds;
+        if (period < 1 || period > Policy.MAX_VOTING_PERIOD.toSeconds()) {
+            throw CoopException.invalid("closes_in_seconds", "must be between 1 and "
+                    + Policy.MAX_VOTING_PERIOD.toSeconds() + ", got " + closesInSeconds);
+        }
+        String t = title == null || title.isBlank() ? "shares " + describe(shares) : title;
+        if (t.length() > 200) {
+            throw CoopException.invalid("title", "must be at most 200 characters");
+        }
+        long now = clock.millis();
+        Proposal p = new Proposal(nextProposalId++, t, m.name(), new TreeMap<>(shares), now, now + period * 1000,
+                new ArrayList<>(members.keySet()), Map.of(), ProposalState.OPEN, 0, "", 0);
+        proposals.put(p.id(), p);
+        tx.batch().put(Kind.PROPOSALS, p.id(), p);
+        tx.batch().put(Kind.META, "next_proposal_id", nextProposalId);
+        return p;
+    }
+
+    private static String describe(Map<String, Integer> shares) {
+        StringBuilder sb = new StringBuilder();
+        new TreeMap<>(shares).forEach((a, bp) -> sb.append(sb.length() == 0 ? "" : " ").append(a).append('=')
+                .append(Rules.percent(bp)));
+        return sb.toString();
+    }
+
+    public Proposal vote(String memberName, long proposalId, Choice choice, Tx tx) {
+        Member m = requireMember(memberName);
+        Proposal p = proposals.get(proposalId);
+        if (p == null) {
+            throw CoopException.notFound("proposal " + proposalId + " not found");
+        }
+        if (choice == null) {
+            throw CoopException.invalid("choice", "must be yes, no or abstain");
+        }
+        long now = clock.millis();
+        if (p.state() != ProposalState.OPEN || now >= p.closesAt()) {
+            throw CoopException.precondition("proposal " + proposalId + " is closed; no ballots after close");
+        }
+        if (!p.eligible().contains(m.name())) {
+            throw CoopException.denied("member " + m.name() + " was not a member when proposal " + proposalId
+                    + " opened");
+        }
+        p = p.withBallot(new Ballot(m.name(), choice, now));
+        proposals.put(p.id(), p);
+        tx.batch().put(Kind.PROPOSALS, p.id(), p);
+        return closeIfDue(p, now, tx);
+    }
+
+    private Proposal closeIfDue(Proposal p, long now, Tx tx) {
+        var outcome = Rules.decideIfDue(p, now);
+        if (outcome.isEmpty()) {
+            return p;
+        }
+        long version = 0;
+        if (outcome.get().state() == ProposalState.PASSED) {
+            version = policy().version() + 1;
+            enact(new Policy(version, p.shares(), now, p.id()), tx);
+        }
+        p = p.closed(outcome.get().state(), now, outcome.get().reason(), version);
+        proposals.put(p.id(), p);
+        tx.batch().put(Kind.PROPOSALS, p.id(), p);
+        log.info("proposal {} {}: {}", p.id(), p.state().name().toLowerCase(), p.outcome());
+        return p;
+    }
+
+    /** A new policy starts a new fair-share period: usage under it starts from zero. */
+    private void enact(Policy policy, Tx tx) {
+        policies.add(policy);
+        tx.batch().put(Kind.POLICIES, policy.version(), policy);
+        periodGpuMillis.clear();
+        tx.allocationDue();
+        log.info("policy {} enacted: {}", policy.version(), describe(policy.shares()));
+    }
+
+    public List<Proposal> proposals(boolean openOnly) {
+        return proposals.descendingMap().values().stream()
+                .filter(p -> !openOnly || p.state() == ProposalState.OPEN).toList();
+    }
+
+    public Policy policy() {
+        return policies.get(policies.size() - 1);
+    }
+
+    public Policy policy(long version) {
+        if (version == 0) {
+            return policy();
+        }
+        return policies.stream().filter(p -> p.version() == version).findFirst()
+                .orElseThrow(() -> CoopException.notFound("policy version " + version + " not found"));
+    }
+
+    public List<Policy> policies() {
+        return List.copyOf(policies);
+    }
+
+    // ------------------------------------------------------------------ usage
+
+    /** One account's row of {@link Usage}. */
+    public record AccountUsage(String account, int entitledBasisPoints, double achievedPercent, double gpuSeconds,
+                               int runningJobs, int runningGpus, int pendingJobs, double totalGpuSeconds) {
+    }
+
+    /** Usage under the live policy, from its enactment to now. */
+    public record Usage(long policyVersion, long windowStart, long windowEnd, List<AccountUsage> accounts,
+                        int gpusOnline, int gpusBusy) {
+    }
+
+    public Usage usage() {
+        long now = clock.millis();
+        Policy policy = policy();
+        Map<String, Long> period = usedMillis(policy.enactedAt(), now, periodGpuMillis);
+        Map<String, Long> total = usedMillis(0, now, totalGpuMillis);
+        long sum = period.values().stream().mapToLong(Long::longValue).sum();
+        List<AccountUsage> rows = new ArrayList<>();
+        for (String a : accounts.keySet()) {
+            int runningJobs = 0;
+            int runningGpus = 0;
+            int pendingJobs = 0;
+            for (long id : inFlight) {
+                Job j = jobs.get(id);
+                if (j.account().equals(a) && j.state() == JobState.RUNNING) {
+                    runningJobs++;
+                    runningGpus += j.gpus();
+                }
+            }
+            for (long id : pending) {
+                if (jobs.get(id).account().equals(a)) {
+                    pendingJobs++;
+                }
+            }
+            long used = period.getOrDefault(a, 0L);
+            rows.add(new AccountUsage(a, policy.share(a), sum == 0 ? 0 : 100.0 * used / sum, used / 1000.0,
+                    runningJobs, runningGpus, pendingJobs, total.getOrDefault(a, 0L) / 1000.0));
+        }
+        int online = 0;
+        int busy = 0;
+        for (NodeRuntime n : nodes.values()) {
+            if (n.link != null) {
+                online += n.gpus.size();
+                busy += n.busyGpus().size();
+            }
+        }
+        return new Usage(policy.version(), policy.enactedAt(), now, rows, online, busy);
+    }
+
+    /** Ended usage plus the part of running attempts after {@code from}, per account. */
+    private Map<String, Long> usedMillis(long from, long now, Map<String, Long> ended) {
+        Map<String, Long> out = new HashMap<>(ended);
+        for (long id : inFlight) {
+            Job j = jobs.get(id);
+            for (Attempt a : j.attempts()) {
+                if (!a.isOver()) {
+                    out.merge(j.account(), a.gpuMillis(from, now), Long::sum);
+                }
+            }
+        }
+        return out;
+    }
+
+    private void accrue(String account, Attempt a) {
+        periodGpuMillis.merge(account, a.gpuMillis(policy().enactedAt(), a.finishedAt()), Long::sum);
+        totalGpuMillis.merge(account, a.gpuMillis(0, a.finishedAt()), Long::sum);
+    }
+
+    // ------------------------------------------------------------------ nodes
+
+    /** A node's view for listings. */
+    public record NodeStatus(String name, String site, List<Gpu> gpus, boolean online, long lastHeartbeat,
+                             List<Integer> busyGpus, List<Long> jobIds) {
+    }
+
+    public List<NodeStatus> nodes() {
+        List<NodeStatus> out = new ArrayList<>();
+        for (NodeRuntime n : nodes.values()) {
+            Set<Long> ids = new TreeSet<>();
+            n.live.keySet().forEach(r -> ids.add(r.jobId()));
+            out.add(new NodeStatus(n.name, n.site, List.copyOf(n.gpus), n.link != null, n.lastHeartbeat,
+                    List.copyOf(n.busyGpus()), List.copyOf(ids)));
+        }
+        return out;
+    }
+
+    /** An agent opened its stream: register its capacity, and fence what it reports running. */
+    public void hello(AgentLink link, String node, String site, List<Gpu> gpus, List<RankRef> running, Tx tx) {
+        Names.require("hello.node", node);
+        Names.require("hello.site", site);
+        if (gpus.isEmpty()) {
+            throw CoopException.invalid("hello.gpus", "a node must report at least one GPU");
+        }
+        if (gpus.stream().map(Gpu::index).distinct().count() != gpus.size()) {
+            throw CoopException.invalid("hello.gpus", "GPU indices must be unique");
+        }
+        NodeRuntime n = nodes.computeIfAbsent(node, name -> new NodeRuntime(name, site));
+        if (n.link != null && n.link != link) {
+            AgentLink old = n.link;
+            tx.afterCommit(() -> old.close("replaced by a newer session of node " + node));
+        }
+        n.site = site;
+        n.gpus = List.copyOf(gpus);
+        n.link = link;
+        n.lastHeartbeat = clock.millis();
+        tx.afterCommit(() -> link.welcome(heartbeatIntervalMs));
+        Set<RankRef> reported = new HashSet<>(running);
+        for (RankRef ref : running) {
+            if (!n.live.containsKey(ref)) {
+                tx.afterCommit(() -> link.kill(ref, "stale attempt: the scheduler no longer runs it here", 0));
+            }
+        }
+        n.missing.clear();
+        for (RankRef ref : n.live.keySet()) {
+            if (!reported.contains(ref)) {
+                n.missing.add(ref);
+            }
+        }
+        log.info("node {} at {} connected with {} GPUs", node, site, gpus.size());
+        tx.allocationDue();
+    }
+
+    public void heartbeat(AgentLink link, List<RankRef> running, Tx tx) {
+        NodeRuntime n = nodeOf(link);
+        if (n == null) {
+            return;
+        }
+        n.lastHeartbeat = clock.millis();
+        if (!n.missing.isEmpty()) {
+            Set<RankRef> gone = new HashSet<>(n.missing);
+            gone.removeAll(running);
+            n.missing.clear();
+            for (RankRef ref : gone) {
+                if (n.live.containsKey(ref)) {
+                    rankLost(n, ref, "its agent no longer runs it", tx);
+                }
+            }
+        }
+    }
+
+    public void disconnected(AgentLink link) {
+        NodeRuntime n = nodeOf(link);
+        if (n != null) {
+            n.link = null;
+            log.info("node {} disconnected; running work is kept until it is declared lost", n.name);
+        }
+    }
+
+    private NodeRuntime nodeOf(AgentLink link) {
+        for (NodeRuntime n : nodes.values()) {
+            if (n.link == link) {
+                return n;
+            }
+        }
+        return null;
+    }
+
+    /** A rank's process ended. Duplicates and reports about stale attempts are acknowledged and dropped. */
+    public void exited(AgentLink link, RankRef ref, int exitCode, String reason, Tx tx) {
+        NodeRuntime n = nodeOf(link);
+        if (n == null) {
+            return;
+        }
+        tx.afterCommit(() -> link.ackExit(ref));
+        if (n.live.remove(ref) == null) {
+            return;
+        }
+        n.missing.remove(ref);
+        endRank(ref, exitCode, reason, tx);
+    }
+
+    private void endRank(RankRef ref, int exitCode, String reason, Tx tx) {
+        Job j = jobs.get(ref.jobId());
+        if (j == null || ref.attempt() < 1 || ref.attempt() > j.attempts().size()) {
+            return;
+        }
+        Attempt a = j.attempts().get(ref.attempt() - 1);
+        if (ref.rank() >= a.placements().size() || a.rankEnded(ref.rank())) {
+            return;
+        }
+        long now = clock.millis();
+        boolean current = ref.attempt() == j.attemptNumber();
+        if (current && j.state() == JobState.RUNNING && exitCode != 0 && a.placements().size() > 1) {
+            // One rank of a gang failed: the rest cannot finish the job.
+            killLiveRanks(j, a, "rank " + ref.rank() + " failed with exit code " + exitCode, tx);
+        }
+        if (current && j.state() == JobState.RUNNING && "walltime".equals(reason)) {
+            a = a.withOutcome("walltime");
+        }
+        a = a.withRankExit(ref.rank(), exitCode, now);
+        j = j.withAttempt(a);
+        if (a.isOver()) {
+            accrue(j.account(), a);
+            if (j.attempts().stream().allMatch(Attempt::isOver)) {
+                inFlight.remove(j.id());
+            }
+            if (current && j.state() == JobState.RUNNING) {
+                j = j.to(a.exitCode() == 0 ? JobState.SUCCEEDED : JobState.FAILED, now);
+            }
+        }
+        save(j, tx);
+        tx.allocationDue();
+    }
+
+    /** A rank is gone without an exit code (its node or process was lost): requeue the job. */
+    private void rankLost(NodeRuntime n, RankRef ref, String why, Tx tx) {
+        n.live.remove(ref);
+        Job j = jobs.get(ref.jobId());
+        if (j != null && ref.attempt() == j.attemptNumber() && j.state() == JobState.RUNNING) {
+            Attempt a = j.current().withOutcome("requeued: rank " + ref.rank() + " on " + n.name + " lost, " + why);
+            j = j.withAttempt(a).to(JobState.PENDING, clock.millis());
+            killLiveRanks(j, a, "requeued: another rank was lost", tx);
+            save(j, tx);
+            pending.add(j.id());
+            log.info("job {} requeued: rank {} on node {} lost ({})", j.id(), ref.rank(), n.name, why);
+        }
+        endRank(ref, -1, "lost", tx);
+    }
+
+    // ------------------------------------------------------------------ logs
+
+    /** Where to ask for a rank's output. */
+    public record LogSource(RankRef ref, String node, AgentLink link) {
+    }
+
+    public List<LogSource> logSources(long jobId, int rank) {
+        Job j = job(jobId);
+        Attempt a = j.current();
+        if (a == null) {
+            throw CoopException.precondition("job " + jobId + " has not started yet: " + whyPending(jobId));
+        }
+        if (rank >= a.placements().size()) {
+            throw CoopException.invalid("rank", "job " + jobId + " has ranks 0.." + (a.placements().size() - 1));
+        }
+        List<LogSource> out = new ArrayList<>();
+        for (int r = 0; r < a.placements().size(); r++) {
+            if (rank < 0 || rank == r) {
+                NodeRuntime n = nodes.get(a.placements().get(r).node());
+                out.add(new LogSource(new RankRef(jobId, a.number(), r), a.placements().get(r).node(),
+                        n == null ? null : n.link));
+            }
+        }
+        return out;
+    }
+
+    // ------------------------------------------------------------------ time
+
+    /** Closes proposals past their deadline and declares silent nodes lost. */
+    public void tick(Tx tx) {
+        long now = clock.millis();
+        for (Proposal p : List.copyOf(proposals.values())) {
+            if (p.state() == ProposalState.OPEN) {
+                closeIfDue(p, now, tx);
+            }
+        }
+        long deadline = now - MISSED_HEARTBEATS * heartbeatIntervalMs;
+        for (NodeRuntime n : nodes.values()) {
+            if (!n.live.isEmpty() && n.lastHeartbeat < deadline) {
+                log.warn("node {} lost: no heartbeat for {} ms", n.name, now - n.lastHeartbeat);
+                if (n.link != null) {
+                    AgentLink link = n.link;
+                    n.link = null;
+                    tx.afterCommit(() -> link.close("node declared lost: missed " + MISSED_HEARTBEATS + " heartbeats"));
+                }
+                for (RankRef ref : List.copyOf(n.live.keySet())) {
+                    rankLost(n, ref, "node missed " + MISSED_HEARTBEATS + " heartbeats", tx);
+                }
+                tx.allocationDue();
+            } else if (n.link != null && n.lastHeartbeat < deadline) {
+                AgentLink link = n.link;
+                n.link = null;
+                tx.afterCommit(() -> link.close("node declared lost: missed " + MISSED_HEARTBEATS + " heartbeats"));
+                tx.allocationDue();
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ allocation
+
+    /** Runs one allocation cycle and applies its decisions. */
+    public void allocate(Tx tx) {
+        long now = clock.millis();
+        Map<String, Long> used = usedMillis(policy().enactedAt(), now, periodGpuMillis);
+        Map<String, AccountStanding> standings = new HashMap<>();
+        for (String a : accounts.keySet()) {
+            standings.put(a, new AccountStanding(a, policy().share(a), used.getOrDefault(a, 0L) / 1000.0));
+        }
+        List<NodeView> views = new ArrayList<>();
+        for (NodeRuntime n : nodes.values()) {
+            if (n.link != null) {
+                Set<Integer> busy = n.busyGpus();
+                views.add(new NodeView(n.name, n.site, n.gpus.stream()
+                        .map(g -> new GpuSlot(g.index(), g.model(), !busy.contains(g.index()))).toList()));
+            }
+        }
+        List<JobRequest> requests = new ArrayList<>();
+        for (long id : pending) {
+            Job j = jobs.get(id);
+            requests.add(new JobRequest(j.id(), j.account(), j.gpusPerNode(), j.nodes(), j.gpuModel(), j.priority(),
+                    j.submittedAt(), j.crossSite()));
+        }
+        whyPending.clear();
+        double usedTotal = used.values().stream().mapToLong(Long::longValue).sum();
+        for (Decision d : allocator.plan(new ClusterSnapshot(views, requests, standings))) {
+            if (d instanceof Decision.Admit admit) {
+                start(jobs.get(admit.jobId()), admit.placements(), now, tx);
+            } else if (d instanceof Decision.Reserve r) {
+                whyPending.put(r.jobId(), standing(r.jobId(), used, usedTotal) + "first in line: holding "
+                        + r.heldGpus() + " of " + r.neededGpus() + " GPUs on " + String.join(",", r.nodes())
+                        + " until the rest free up");
+            } else if (d instanceof Decision.Wait w) {
+                whyPending.put(w.jobId(), standing(w.jobId(), used, usedTotal) + w.detail());
+            }
+        }
+    }
+
+    private String standing(long jobId, Map<String, Long> used, double usedTotal) {
+        String account = jobs.get(jobId).account();
+        double pct = usedTotal == 0 ? 0 : 100.0 * used.getOrDefault(account, 0L) / usedTotal;
+        return String.format(java.util.Locale.ROOT, "%s has used %.1f%% of GPU time vs %s voted; ", account, pct,
+                Rules.percent(policy().share(account)));
+    }
+
+    private void start(Job j, List<Placement> placements, long now, Tx tx) {
+        Attempt a = Attempt.start(j.attemptNumber() + 1, now, placements);
+        j = j.withAttempt(a).to(JobState.RUNNING, now);
+        pending.remove(j.id());
+        inFlight.add(j.id());
+        save(j, tx);
+        for (int r = 0; r < placements.size(); r++) {
+            Placement p = placements.get(r);
+            NodeRuntime n = nodes.get(p.node());
+            RankRef ref = new RankRef(j.id(), a.number(), r);
+            n.live.put(ref, p.gpuIndices());
+            Map<String, String> env = new LinkedHashMap<>();
+            env.put("COOP_ACCOUNT", j.account());
+            env.put("COOP_JOB_NAME", j.name());
+            env.put("NODE_RANK", Integer.toString(r));
+            env.put("NNODES", Integer.toString(j.nodes()));
+            AgentLink link = n.link;
+            Job started = j;
+            tx.afterCommit(() -> link.launch(ref, started.command(), p.gpuIndices(), env, started.walltimeSeconds()));
+        }
+    }
+
+    /** Ids of pending jobs matching a predicate, for tests and reports. */
+    public List<Long> pendingWhere(Predicate<Job> p) {
+        return pending.stream().filter(id -> p.test(jobs.get(id))).toList();
+    }
+
+    /** A node as the loop tracks it: its session, GPUs and the ranks running there. */
+    private static final class NodeRuntime {
+        final String name;
+        String site;
+        List<Gpu> gpus = List.of();
+        AgentLink link;
+        long lastHeartbeat;
+        final Map<RankRef, List<Integer>> live = new LinkedHashMap<>();
+        final Set<RankRef> missing = new HashSet<>();
+
+        NodeRuntime(String name, String site) {
+            this.name = name;
+            this.site = site;
+        }
+
+        Set<Integer> busyGpus() {
+            Set<Integer> busy = new TreeSet<>();
+            live.values().forEach(busy::addAll);
+            return busy;
+        }
+    }
+}

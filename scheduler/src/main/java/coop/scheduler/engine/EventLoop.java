@@ -1,0 +1,164 @@
+package coop.scheduler.engine;
+
+import coop.scheduler.domain.CoopException;
+import coop.scheduler.store.Store;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The scheduler's single writer. gRPC threads put commands on one queue; this thread takes
+ * whatever has queued up, applies each command to the {@link ClusterState} in order, runs an
+ * allocation cycle if anything changed, writes everything the turn changed as one synced
+ * WriteBatch (group commit), and only then replies and sends orders to agents.
+ */
+public final class EventLoop implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(EventLoop.class);
+    private static final int MAX_COMMANDS_PER_TURN = 4096;
+
+    /** A command: runs on the loop thread against the state, recording changes in the turn. */
+    @FunctionalInterface
+    public interface Command<T> {
+        T apply(ClusterState state, Tx tx);
+    }
+
+    private record Task<T>(Command<T> command, CompletableFuture<T> reply) {
+    }
+
+    private record Outcome(Task<?> task, Object value, RuntimeException error) {
+        @SuppressWarnings("unchecked")
+        void deliver() {
+            CompletableFuture<Object> f = (CompletableFuture<Object>) task.reply();
+            if (error != null) {
+                f.completeExceptionally(error);
+            } else {
+                f.complete(value);
+            }
+        }
+    }
+
+    private final BlockingQueue<Task<?>> queue = new LinkedBlockingQueue<>();
+    private final ClusterState state;
+    private final Store store;
+    private final long tickMs;
+    private final Thread thread;
+    private volatile boolean running = true;
+    private volatile Throwable failure;
+    private long lastTick;
+
+    public EventLoop(ClusterState state, Store store, Duration tick) {
+        this.state = state;
+        this.store = store;
+        this.tickMs = tick.toMillis();
+        this.thread = new Thread(this::run, "coop-event-loop");
+        this.thread.setDaemon(true);
+    }
+
+    public void start() {
+        thread.start();
+    }
+
+    /** Queues a command; the future completes after the turn that applied it is on disk. */
+    public <T> CompletableFuture<T> call(Command<T> command) {
+        CompletableFuture<T> reply = new CompletableFuture<>();
+        if (!running) {
+            reply.completeExceptionally(new CoopException(CoopException.Kind.UNAVAILABLE, "the scheduler is stopping"));
+            return reply;
+        }
+        queue.add(new Task<>(command, reply));
+        return reply;
+    }
+
+    /** Queues a command whose result nobody waits for (agent reports). */
+    public void post(Command<?> command) {
+        call(command).whenComplete((v, e) -> {
+            if (e != null && !(e instanceof CoopException)) {
+                log.warn("command failed", e);
+            }
+        });
+    }
+
+    private void run() {
+        List<Task<?>> tasks = new ArrayList<>();
+        while (running) {
+            try {
+                Task<?> first = queue.poll(tickMs, TimeUnit.MILLISECONDS);
+                tasks.clear();
+                if (first != null) {
+                    tasks.add(first);
+                    queue.drainTo(tasks, MAX_COMMANDS_PER_TURN - 1);
+                }
+                turn(tasks);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            } catch (RuntimeException | Error e) {
+                // The store could not take a write (or a cycle broke): memory and disk may now
+                // differ, so stop rather than acknowledge anything more.
+                failure = e;
+                running = false;
+                log.error("event loop stopped: {}", e.toString(), e);
+                CoopException down = new CoopException(CoopException.Kind.UNAVAILABLE,
+                        "the scheduler stopped after a storage failure: " + e.getMessage());
+                tasks.forEach(t -> t.reply().completeExceptionally(down));
+            }
+        }
+        CoopException down = new CoopException(CoopException.Kind.UNAVAILABLE, "the scheduler is stopping");
+        for (Task<?> t; (t = queue.poll()) != null; ) {
+            t.reply().completeExceptionally(down);
+        }
+    }
+
+    private void turn(List<Task<?>> tasks) {
+        Tx tx = new Tx(store.batch());
+        List<Outcome> outcomes = new ArrayList<>(tasks.size());
+        for (Task<?> task : tasks) {
+            try {
+                outcomes.add(new Outcome(task, task.command().apply(state, tx), null));
+            } catch (CoopException e) {
+                outcomes.add(new Outcome(task, null, e));
+            } catch (RuntimeException e) {
+                log.error("command failed unexpectedly", e);
+                outcomes.add(new Outcome(task, null, e));
+            }
+        }
+        long now = System.nanoTime() / 1_000_000;
+        if (now - lastTick >= tickMs) {
+            lastTick = now;
+            state.tick(tx);
+        }
+        if (tx.isAllocationDue()) {
+            state.allocate(tx);
+        }
+        store.commit(tx.batch());
+        outcomes.forEach(Outcome::deliver);
+        for (Runnable r : tx.afterCommitActions()) {
+            try {
+                r.run();
+            } catch (RuntimeException e) {
+                log.warn("sending to an agent failed: {}", e.toString());
+            }
+        }
+    }
+
+    public Throwable failure() {
+        return failure;
+    }
+
+    @Override
+    public void close() {
+        running = false;
+        thread.interrupt();
+        try {
+            thread.join(10_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

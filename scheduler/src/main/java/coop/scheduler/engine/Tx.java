@@ -1,0 +1,41 @@
+package coop.scheduler.engine;
+
+import coop.scheduler.store.Batch;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * What one turn of the event loop changes: the records to write (one synced batch) and the
+ * messages to send once they are on disk. Orders to agents are never sent before the state
+ * that explains them is durable.
+ */
+public final class Tx {
+    private final Batch batch;
+    private final List<Runnable> afterCommit = new ArrayList<>();
+    private boolean allocationDue;
+
+    Tx(Batch batch) {
+        this.batch = batch;
+    }
+
+    public Batch batch() {
+        return batch;
+    }
+
+    public void afterCommit(Runnable action) {
+        afterCommit.add(action);
+    }
+
+    /** Something changed that may let a pending job start. */
+    public void allocationDue() {
+        allocationDue = true;
+    }
+
+    boolean isAllocationDue() {
+        return allocationDue;
+    }
+
+    List<Runnable> afterCommitActions() {
+        return afterCommit;
+    }
+}

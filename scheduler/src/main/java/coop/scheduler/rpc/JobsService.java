@@ -1,0 +1,105 @@
+package coop.scheduler.rpc;
+
+import coop.scheduler.domain.JobState;
+import coop.scheduler.engine.ClusterState;
+import coop.scheduler.engine.EventLoop;
+import coop.v1.CancelRequest;
+import coop.v1.GetJobRequest;
+import coop.v1.JobsGrpc;
+import coop.v1.ListJobsRequest;
+import coop.v1.ListJobsResponse;
+import coop.v1.LogChunk;
+import coop.v1.LogsRequest;
+import coop.v1.SubmitRequest;
+import coop.v1.SubmitResponse;
+import com.google.protobuf.ByteString;
+import io.grpc.stub.StreamObserver;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+
+/** The Jobs service: translates requests into event-loop commands and results into replies. */
+final class JobsService extends JobsGrpc.JobsImplBase {
+    private static final int LOG_TAIL_BYTES = 1 << 20;
+    private final EventLoop loop;
+    private final LogBroker logs;
+
+    JobsService(EventLoop loop, LogBroker logs) {
+        this.loop = loop;
+        this.logs = logs;
+    }
+
+    @Override
+    public void submit(SubmitRequest r, StreamObserver<SubmitResponse> out) {
+        String member = Caller.member();
+        var spec = new ClusterState.JobSpec(r.getAccount(), r.getGpusPerNode(), r.getNodes(), r.getGpuModel(),
+                r.getWalltimeSeconds(), r.getCommand(), r.getPriority(), r.getName(), r.getCrossSite());
+        Replies.unary(loop.call((s, tx) -> s.submit(member, spec, tx)), out,
+                id -> SubmitResponse.newBuilder().setJobId(id).build());
+    }
+
+    @Override
+    public void getJob(GetJobRequest r, StreamObserver<coop.v1.Job> out) {
+        Replies.unary(loop.call((s, tx) -> ProtoMapper.job(s.job(r.getJobId()), s.whyPending(r.getJobId()))), out,
+                j -> j);
+    }
+
+    @Override
+    public void listJobs(ListJobsRequest r, StreamObserver<ListJobsResponse> out) {
+        Set<JobState> states = EnumSet.noneOf(JobState.class);
+        try {
+            r.getStatesList().forEach(st -> states.add(ProtoMapper.state(st)));
+        } catch (RuntimeException e) {
+            out.onError(Replies.status(e));
+            return;
+        }
+        Replies.unary(loop.call((s, tx) -> {
+            ListJobsResponse.Builder b = ListJobsResponse.newBuilder();
+            s.jobs(r.getAccount(), states, r.getLimit()).forEach(j -> b.addJobs(ProtoMapper.job(j, s.whyPending(j.id()))));
+            return b.build();
+        }), out, x -> x);
+    }
+
+    @Override
+    public void cancel(CancelRequest r, StreamObserver<coop.v1.Job> out) {
+        String member = Caller.member();
+        Replies.unary(loop.call((s, tx) -> ProtoMapper.job(s.cancel(member, r.getJobId(), tx), "")), out, j -> j);
+    }
+
+    private record Pending(ClusterState.LogSource source, CompletableFuture<LogBroker.Output> output) {
+    }
+
+    @Override
+    public void logs(LogsRequest r, StreamObserver<LogChunk> out) {
+        loop.call((s, tx) -> {
+            List<Pending> asked = new ArrayList<>();
+            for (ClusterState.LogSource src : s.logSources(r.getJobId(), r.getRank())) {
+                CompletableFuture<LogBroker.Output> f = new CompletableFuture<>();
+                if (src.link() == null) {
+                    f.complete(LogBroker.Output.failed("node " + src.node() + " is offline"));
+                } else {
+                    src.link().requestLogs(logs.open(f), src.ref(), LOG_TAIL_BYTES);
+                }
+                asked.add(new Pending(src, f));
+            }
+            return asked;
+        }).whenComplete((asked, error) -> {
+            if (error != null) {
+                out.onError(Replies.status(error));
+                return;
+            }
+            CompletableFuture.allOf(asked.stream().map(Pending::output).toArray(CompletableFuture[]::new))
+                    .whenComplete((v, e) -> {
+                        for (Pending p : asked) {
+                            LogBroker.Output o = p.output().join();
+                            out.onNext(LogChunk.newBuilder().setNode(p.source().node()).setRank(p.source().ref().rank())
+                                    .setAttempt(p.source().ref().attempt()).setStdout(ByteString.copyFrom(o.stdout()))
+                                    .setStderr(ByteString.copyFrom(o.stderr())).setError(o.error()).build());
+                        }
+                        out.onCompleted();
+                    });
+        });
+    }
+}

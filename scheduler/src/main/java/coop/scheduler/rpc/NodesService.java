@@ -1,0 +1,193 @@
+package coop.scheduler.rpc;
+
+import coop.scheduler.domain.Gpu;
+import coop.scheduler.domain.RankRef;
+import coop.scheduler.engine.AgentLink;
+import coop.scheduler.engine.EventLoop;
+import coop.v1.AgentMessage;
+import coop.v1.AttemptRef;
+import coop.v1.ExitAck;
+import coop.v1.Kill;
+import coop.v1.Launch;
+import coop.v1.ListNodesRequest;
+import coop.v1.ListNodesResponse;
+import coop.v1.LogRequest;
+import coop.v1.NodesGrpc;
+import coop.v1.SchedulerMessage;
+import coop.v1.Welcome;
+import io.grpc.Status;
+import io.grpc.stub.StreamObserver;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The Nodes service: each agent's Connect stream becomes an {@link AgentLink}. The first
+ * message must be Hello; later reports are posted to the event loop in arrival order.
+ */
+final class NodesService extends NodesGrpc.NodesImplBase {
+    private final EventLoop loop;
+    private final LogBroker logs;
+
+    NodesService(EventLoop loop, LogBroker logs) {
+        this.loop = loop;
+        this.logs = logs;
+    }
+
+    @Override
+    public void listNodes(ListNodesRequest r, StreamObserver<ListNodesResponse> out) {
+        Replies.unary(loop.call((s, tx) -> s.nodes()), out, list -> {
+            ListNodesResponse.Builder b = ListNodesResponse.newBuilder();
+            list.forEach(n -> b.addNodes(ProtoMapper.node(n)));
+            return b.build();
+        });
+    }
+
+    @Override
+    public StreamObserver<AgentMessage> connect(StreamObserver<SchedulerMessage> out) {
+        StreamLink link = new StreamLink(out);
+        return new StreamObserver<>() {
+            private boolean helloSeen;
+
+            @Override
+            public void onNext(AgentMessage m) {
+                if (!helloSeen) {
+                    if (m.getBodyCase() != AgentMessage.BodyCase.HELLO) {
+                        link.fail(Status.FAILED_PRECONDITION.withDescription("the first message must be hello"));
+                        return;
+                    }
+                    helloSeen = true;
+                    var h = m.getHello();
+                    List<Gpu> gpus = h.getGpusList().stream()
+                            .map(g -> new Gpu(g.getIndex(), g.getModel(), g.getMemoryMib())).toList();
+                    List<RankRef> running = h.getRunningList().stream().map(NodesService::ref).toList();
+                    loop.call((s, tx) -> {
+                        s.hello(link, h.getNode(), h.getSite(), gpus, running, tx);
+                        return null;
+                    }).whenComplete((v, e) -> {
+                        if (e != null) {
+                            link.fail(Replies.status(e).getStatus());
+                        }
+                    });
+                    return;
+                }
+                switch (m.getBodyCase()) {
+                    case HEARTBEAT -> {
+                        List<RankRef> running = m.getHeartbeat().getRunningList().stream().map(NodesService::ref).toList();
+                        loop.post((s, tx) -> {
+                            s.heartbeat(link, running, tx);
+                            return null;
+                        });
+                    }
+                    case EXITED -> {
+                        var x = m.getExited();
+                        loop.post((s, tx) -> {
+                            s.exited(link, ref(x.getRef()), x.getExitCode(), x.getReason(), tx);
+                            return null;
+                        });
+                    }
+                    case LOG_DATA -> {
+                        var d = m.getLogData();
+                        logs.answer(d.getRequestId(), new LogBroker.Output(d.getStdout().toByteArray(),
+                                d.getStderr().toByteArray(), d.getError()));
+                    }
+                    case STARTED -> {
+                        // The launch is already recorded; the pid is for the agent's own bookkeeping.
+                    }
+                    default -> link.fail(Status.INVALID_ARGUMENT.withDescription("hello: sent twice or unknown message"));
+                }
+            }
+
+            @Override
+            public void onError(Throwable t) {
+                gone();
+            }
+
+            @Override
+            public void onCompleted() {
+                gone();
+                link.completeQuietly();
+            }
+
+            private void gone() {
+                loop.post((s, tx) -> {
+                    s.disconnected(link);
+                    return null;
+                });
+            }
+        };
+    }
+
+    static RankRef ref(AttemptRef r) {
+        return new RankRef(r.getJobId(), r.getAttempt(), r.getRank());
+    }
+
+    static AttemptRef ref(RankRef r) {
+        return AttemptRef.newBuilder().setJobId(r.jobId()).setAttempt(r.attempt()).setRank(r.rank()).build();
+    }
+
+    /** Sends on one agent stream; StreamObserver is not thread-safe, so every send is serialized. */
+    static final class StreamLink implements AgentLink {
+        private final StreamObserver<SchedulerMessage> out;
+        private boolean closed;
+
+        StreamLink(StreamObserver<SchedulerMessage> out) {
+            this.out = out;
+        }
+
+        private synchronized void send(SchedulerMessage m) {
+            if (!closed) {
+                out.onNext(m);
+            }
+        }
+
+        synchronized void fail(Status status) {
+            if (!closed) {
+                closed = true;
+                out.onError(status.asRuntimeException());
+            }
+        }
+
+        synchronized void completeQuietly() {
+            if (!closed) {
+                closed = true;
+                out.onCompleted();
+            }
+        }
+
+        @Override
+        public void welcome(long heartbeatIntervalMs) {
+            send(SchedulerMessage.newBuilder().setWelcome(Welcome.newBuilder()
+                    .setHeartbeatIntervalMs(heartbeatIntervalMs)).build());
+        }
+
+        @Override
+        public void launch(RankRef ref, String command, List<Integer> gpuIndices, Map<String, String> env,
+                           long walltimeSeconds) {
+            send(SchedulerMessage.newBuilder().setLaunch(Launch.newBuilder().setRef(ref(ref)).setCommand(command)
+                    .addAllGpuIndices(gpuIndices).putAllEnv(env).setWalltimeSeconds(walltimeSeconds)).build());
+        }
+
+        @Override
+        public void kill(RankRef ref, String reason, long graceSeconds) {
+            send(SchedulerMessage.newBuilder().setKill(Kill.newBuilder().setRef(ref(ref)).setReason(reason)
+                    .setGraceSeconds(graceSeconds)).build());
+        }
+
+        @Override
+        public void ackExit(RankRef ref) {
+            send(SchedulerMessage.newBuilder().setExitAck(ExitAck.newBuilder().setRef(ref(ref))).build());
+        }
+
+        @Override
+        public void requestLogs(long requestId, RankRef ref, int maxBytes) {
+            send(SchedulerMessage.newBuilder().setLogRequest(LogRequest.newBuilder().setRequestId(requestId)
+                    .setRef(ref(ref)).setMaxBytes(maxBytes)).build());
+        }
+
+        @Override
+        public void close(String reason) {
+            fail(Status.ABORTED.withDescription(reason));
+        }
+    }
+
+}

@@ -1,0 +1,127 @@
+package coop.scheduler.rpc;
+
+import coop.scheduler.domain.Attempt;
+import coop.scheduler.domain.Ballot;
+import coop.scheduler.domain.Choice;
+import coop.scheduler.domain.Job;
+import coop.scheduler.domain.JobState;
+import coop.scheduler.domain.Placement;
+import coop.scheduler.domain.Policy;
+import coop.scheduler.domain.Proposal;
+import coop.scheduler.engine.ClusterState;
+import coop.v1.AccountShare;
+import coop.v1.AccountUsage;
+import coop.v1.Gpu;
+import coop.v1.NodeInfo;
+import coop.v1.SharesChange;
+import coop.v1.Tally;
+import coop.v1.UsageResponse;
+import java.util.Map;
+
+/** Domain records to wire messages. Proto types stay at this edge. */
+final class ProtoMapper {
+    private ProtoMapper() {
+    }
+
+    static coop.v1.Job job(Job j, String whyPending) {
+        coop.v1.Job.Builder b = coop.v1.Job.newBuilder()
+                .setId(j.id()).setName(j.name()).setAccount(j.account()).setMember(j.member())
+                .setGpusPerNode(j.gpusPerNode()).setNodes(j.nodes()).setGpuModel(j.gpuModel())
+                .setWalltimeSeconds(j.walltimeSeconds()).setCommand(j.command()).setPriority(j.priority())
+                .setState(state(j.state())).setSubmittedAtMs(j.submittedAt()).setFinishedAtMs(j.finishedAt())
+                .setCrossSite(j.crossSite()).setWhyPending(j.state() == JobState.PENDING ? whyPending : "");
+        for (Attempt a : j.attempts()) {
+            coop.v1.Attempt.Builder ab = coop.v1.Attempt.newBuilder().setNumber(a.number())
+                    .setStartedAtMs(a.startedAt()).setFinishedAtMs(a.finishedAt()).setGpus(a.gpus())
+                    .setExitCode(a.exitCode()).setOutcome(a.outcome());
+            for (Placement p : a.placements()) {
+                ab.addPlacements(coop.v1.Placement.newBuilder().setNode(p.node()).setSite(p.site())
+                        .setGpuModel(p.gpuModel()).addAllGpuIndices(p.gpuIndices()));
+            }
+            b.addAttempts(ab);
+        }
+        return b.build();
+    }
+
+    static coop.v1.JobState state(JobState s) {
+        return switch (s) {
+            case PENDING -> coop.v1.JobState.PENDING;
+            case RUNNING -> coop.v1.JobState.RUNNING;
+            case SUCCEEDED -> coop.v1.JobState.SUCCEEDED;
+            case FAILED -> coop.v1.JobState.FAILED;
+            case CANCELLED -> coop.v1.JobState.CANCELLED;
+        };
+    }
+
+    static JobState state(coop.v1.JobState s) {
+        return switch (s) {
+            case PENDING -> JobState.PENDING;
+            case RUNNING -> JobState.RUNNING;
+            case SUCCEEDED -> JobState.SUCCEEDED;
+            case FAILED -> JobState.FAILED;
+            case CANCELLED -> JobState.CANCELLED;
+            default -> throw coop.scheduler.domain.CoopException.invalid("states", "unknown job state " + s);
+        };
+    }
+
+    static SharesChange shares(Map<String, Integer> shares) {
+        SharesChange.Builder b = SharesChange.newBuilder();
+        shares.forEach((a, bp) -> b.addShares(AccountShare.newBuilder().setAccount(a).setBasisPoints(bp)));
+        return b.build();
+    }
+
+    static coop.v1.Choice choice(Choice c) {
+        return switch (c) {
+            case YES -> coop.v1.Choice.YES;
+            case NO -> coop.v1.Choice.NO;
+            case ABSTAIN -> coop.v1.Choice.ABSTAIN;
+        };
+    }
+
+    static coop.v1.Proposal proposal(Proposal p) {
+        coop.v1.Proposal.Builder b = coop.v1.Proposal.newBuilder().setId(p.id()).setTitle(p.title())
+                .setProposer(p.proposer()).setShares(shares(p.shares())).setOpenedAtMs(p.openedAt())
+                .setClosesAtMs(p.closesAt()).setClosedAtMs(p.closedAt()).setOutcome(p.outcome())
+                .setEnactedPolicyVersion(p.enactedVersion())
+                .setState(switch (p.state()) {
+                    case OPEN -> coop.v1.ProposalState.OPEN;
+                    case PASSED -> coop.v1.ProposalState.PASSED;
+                    case REJECTED -> coop.v1.ProposalState.REJECTED;
+                })
+                .setTally(Tally.newBuilder().setYes((int) p.count(Choice.YES)).setNo((int) p.count(Choice.NO))
+                        .setAbstain((int) p.count(Choice.ABSTAIN)).setEligible(p.eligible().size()));
+        for (Ballot ballot : p.ballots().values()) {
+            b.addBallots(coop.v1.Ballot.newBuilder().setMember(ballot.member()).setChoice(choice(ballot.choice()))
+                    .setCastAtMs(ballot.castAt()));
+        }
+        return b.build();
+    }
+
+    static coop.v1.Policy policy(Policy p) {
+        return coop.v1.Policy.newBuilder().setVersion(p.version()).addAllShares(shares(p.shares()).getSharesList())
+                .setEnactedAtMs(p.enactedAt()).setProposalId(p.proposalId()).build();
+    }
+
+    static UsageResponse usage(ClusterState.Usage u) {
+        UsageResponse.Builder b = UsageResponse.newBuilder().setPolicyVersion(u.policyVersion())
+                .setWindowStartMs(u.windowStart()).setWindowEndMs(u.windowEnd()).setGpusOnline(u.gpusOnline())
+                .setGpusBusy(u.gpusBusy());
+        for (ClusterState.AccountUsage a : u.accounts()) {
+            b.addAccounts(AccountUsage.newBuilder().setAccount(a.account())
+                    .setEntitledBasisPoints(a.entitledBasisPoints()).setAchievedPercent(a.achievedPercent())
+                    .setGpuSeconds(a.gpuSeconds()).setRunningJobs(a.runningJobs()).setRunningGpus(a.runningGpus())
+                    .setPendingJobs(a.pendingJobs()).setTotalGpuSeconds(a.totalGpuSeconds()));
+        }
+        return b.build();
+    }
+
+    static NodeInfo node(ClusterState.NodeStatus n) {
+        NodeInfo.Builder b = NodeInfo.newBuilder().setName(n.name()).setSite(n.site())
+                .setState(n.online() ? "online" : "offline").setLastHeartbeatMs(n.lastHeartbeat())
+                .addAllBusyGpuIndices(n.busyGpus()).addAllRunningJobIds(n.jobIds());
+        for (coop.scheduler.domain.Gpu g : n.gpus()) {
+            b.addGpus(Gpu.newBuilder().setIndex(g.index()).setModel(g.model()).setMemoryMib(g.memoryMib()));
+        }
+        return b.build();
+    }
+}

@@ -1,0 +1,38 @@
+package coop.scheduler.store;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The records one turn of the event loop changes, written together as one synced
+ * WriteBatch. A later put of the same key in the batch wins, as in RocksDB.
+ */
+public final class Batch {
+    record Put(Store.Kind kind, byte[] key, Object value) {
+    }
+
+    private final List<Put> puts = new ArrayList<>();
+
+    Batch() {
+    }
+
+    public void put(Store.Kind kind, long id, Object value) {
+        puts.add(new Put(kind, Store.key(id), value));
+    }
+
+    public void put(Store.Kind kind, String name, Object value) {
+        puts.add(new Put(kind, Store.key(name), value));
+    }
+
+    public boolean isEmpty() {
+        return puts.isEmpty();
+    }
+
+    public int size() {
+        return puts.size();
+    }
+
+    List<Put> puts() {
+        return puts;
+    }
+}

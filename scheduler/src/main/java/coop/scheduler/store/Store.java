@@ -1,0 +1,146 @@
+package coop.scheduler.store;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.BiConsumer;
+import org.rocksdb.ColumnFamilyDescriptor;
+import org.rocksdb.ColumnFamilyHandle;
+import org.rocksdb.ColumnFamilyOptions;
+import org.rocksdb.DBOptions;
+import org.rocksdb.RocksDB;
+import org.rocksdb.RocksDBException;
+import org.rocksdb.RocksIterator;
+import org.rocksdb.WriteBatch;
+import org.rocksdb.WriteOptions;
+
+/**
+ * The scheduler's durable state in RocksDB: one column family per kind of record, values as
+ * JSON. Every change goes through {@link #commit(Batch)}, one WriteBatch written with
+ * {@code sync=true}, so a change is on disk before anyone is told it happened.
+ */
+public final class Store implements AutoCloseable {
+
+    /** Kinds of record, one column family each. */
+    public enum Kind {
+        META, MEMBERS, ACCOUNTS, JOBS, PROPOSALS, POLICIES;
+
+        byte[] familyName() {
+            return name().toLowerCase().getBytes(StandardCharsets.UTF_8);
+        }
+    }
+
+    static {
+        RocksDB.loadLibrary();
+    }
+
+    private final ObjectMapper json = new ObjectMapper()
+            .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
+    private final DBOptions options;
+    private final ColumnFamilyOptions familyOptions;
+    private final RocksDB db;
+    private final Map<Kind, ColumnFamilyHandle> families = new EnumMap<>(Kind.class);
+    private final List<ColumnFamilyHandle> handles = new ArrayList<>();
+    private final WriteOptions syncWrites = new WriteOptions().setSync(true);
+
+    private Store(Path dir) throws RocksDBException {
+        familyOptions = new ColumnFamilyOptions();
+        options = new DBOptions().setCreateIfMissing(true).setCreateMissingColumnFamilies(true);
+        List<ColumnFamilyDescriptor> descriptors = new ArrayList<>();
+        descriptors.add(new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, familyOptions));
+        for (Kind k : Kind.values()) {
+            descriptors.add(new ColumnFamilyDescriptor(k.familyName(), familyOptions));
+        }
+        db = RocksDB.open(options, dir.toString(), descriptors, handles);
+        for (Kind k : Kind.values()) {
+            families.put(k, handles.get(k.ordinal() + 1));
+        }
+    }
+
+    /** Opens (creating if needed) the store under {@code dataDir/db}. */
+    public static Store open(Path dataDir) {
+        try {
+            Path dir = dataDir.resolve("db");
+            Files.createDirectories(dir);
+            return new Store(dir);
+        } catch (RocksDBException e) {
+            throw new IllegalStateException("cannot open the store in " + dataDir + ": " + e.getMessage(), e);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create " + dataDir, e);
+        }
+    }
+
+    /** Whether {@code dataDir} holds a store. */
+    public static boolean exists(Path dataDir) {
+        return Files.isDirectory(dataDir.resolve("db")) && Files.exists(dataDir.resolve("db").resolve("CURRENT"));
+    }
+
+    public Batch batch() {
+        return new Batch();
+    }
+
+    /** Writes the batch atomically and fsyncs it before returning. */
+    public void commit(Batch batch) {
+        if (batch.isEmpty()) {
+            return;
+        }
+        try (WriteBatch wb = new WriteBatch()) {
+            for (Batch.Put p : batch.puts()) {
+                wb.put(families.get(p.kind()), p.key(), json.writeValueAsBytes(p.value()));
+            }
+            db.write(syncWrites, wb);
+        } catch (RocksDBException | IOException e) {
+            throw new IllegalStateException("store write failed: " + e.getMessage(), e);
+        }
+    }
+
+    /** Reads every record of a kind in key order. */
+    public <T> void scan(Kind kind, Class<T> type, BiConsumer<byte[], T> each) {
+        try (RocksIterator it = db.newIterator(families.get(kind))) {
+            for (it.seekToFirst(); it.isValid(); it.next()) {
+                each.accept(it.key(), json.readValue(it.value(), type));
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("corrupt " + kind + " record", e);
+        }
+    }
+
+    public <T> T get(Kind kind, byte[] key, Class<T> type) {
+        try {
+            byte[] v = db.get(families.get(kind), key);
+            return v == null ? null : json.readValue(v, type);
+        } catch (RocksDBException e) {
+            throw new IllegalStateException("store read failed: " + e.getMessage(), e);
+        } catch (IOException e) {
+            throw new UncheckedIOException("corrupt " + kind + " record", e);
+        }
+    }
+
+    public static byte[] key(long id) {
+        return ByteBuffer.allocate(Long.BYTES).putLong(id).array();
+    }
+
+    public static byte[] key(String name) {
+        return name.getBytes(StandardCharsets.UTF_8);
+    }
+
+    @Override
+    public void close() {
+        for (ColumnFamilyHandle h : handles) {
+            h.close();
+        }
+        db.close();
+        options.close();
+        familyOptions.close();
+        syncWrites.close();
+    }
+}
