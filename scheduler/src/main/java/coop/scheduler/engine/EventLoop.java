@@ -137,7 +137,7 @@ public final class EventLoop implements AutoCloseable {
             state.allocate(tx);
         }
         store.commit(tx.batch());
-        outcomes.forEach(Outcome::deliver);
+        // Orders go out before replies, so whoever hears "done" can rely on them being sent.
         for (Runnable r : tx.afterCommitActions()) {
             try {
                 r.run();
@@ -145,6 +145,7 @@ public final class EventLoop implements AutoCloseable {
                 log.warn("sending to an agent failed: {}", e.toString());
             }
         }
+        outcomes.forEach(Outcome::deliver);
     }
 
     public Throwable failure() {

@@ -1,0 +1,67 @@
+package coop.cli;
+
+import coop.agent.Agent;
+import coop.agent.AgentConfig;
+import coop.agent.GpuDevice;
+import coop.agent.GpuSpec;
+import coop.agent.NvidiaSmi;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code coop agent}: runs the node daemon until Ctrl-C. It reports this node's GPUs to the
+ * scheduler and runs the ranks placed here; on shutdown it stops them (SIGTERM, then SIGKILL
+ * after 5 s) so that no job outlives the agent that is accountable for it.
+ */
+@Command(name = "agent", mixinStandardHelpOptions = true,
+        description = "Run the node agent: dial the scheduler, report this node's GPUs and run the jobs "
+                + "placed on it until interrupted.")
+public final class AgentCommand implements Callable<Integer> {
+
+    @Option(names = "--scheduler", paramLabel = "HOST:PORT", defaultValue = "127.0.0.1:7070",
+            description = "Scheduler to dial (default: ${DEFAULT-VALUE}).")
+    String scheduler;
+
+    @Option(names = "--node", paramLabel = "NAME", required = true,
+            description = "This node's name, unique in the cooperative.")
+    String node;
+
+    @Option(names = "--site", paramLabel = "NAME", required = true,
+            description = "Site the node is at; gangs stay within one site unless a job allows crossing.")
+    String site;
+
+    @Option(names = "--gpus", paramLabel = "SPEC", required = true,
+            description = "'auto' to ask nvidia-smi, or a simulated node such as sim:8xA100-80GB or "
+                    + "sim:2xA100-80GB,2xL4-24GB.")
+    String gpus;
+
+    @Option(names = "--work-dir", paramLabel = "DIR",
+            description = "Where jobs run and keep their output (default: <java.io.tmpdir>/coop-agent/<node>).")
+    Path workDir;
+
+    @Override
+    public Integer call() throws Exception {
+        List<GpuDevice> devices;
+        AgentConfig config;
+        try {
+            devices = GpuSpec.parse(gpus).resolve(NvidiaSmi.onSystemPath());
+            Path dir = workDir != null
+                    ? workDir
+                    : Path.of(System.getProperty("java.io.tmpdir"), "coop-agent", node);
+            config = new AgentConfig(scheduler, node, site, devices, dir, Agent.version());
+        } catch (IllegalArgumentException | IllegalStateException e) {
+            // Both already name the option and what was expected.
+            throw new CliException(e.getMessage(), e);
+        }
+        Agent agent = Agent.create(config);
+        Runtime.getRuntime().addShutdownHook(new Thread(agent::close, "coop-agent-shutdown"));
+        agent.start();
+        System.err.printf("coop agent %s (site %s, %d GPUs) dialing scheduler %s (work dir: %s)%n",
+                node, site, devices.size(), scheduler, config.workDir());
+        agent.awaitClosed();
+        return 0;
+    }
+}

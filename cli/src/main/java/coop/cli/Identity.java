@@ -1,0 +1,121 @@
+package coop.cli;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Objects;
+
+/**
+ * Who the caller is to the scheduler: a member name and the secret token that proves
+ * it, plus the scheduler the member normally talks to. Stored as a small JSON file
+ * ({@code {"member":"alice","token":"…","scheduler":"127.0.0.1:7070"}}) written by
+ * {@code coop init}; the token is a credential, so the file is written owner-only.
+ *
+ * @param member    member name, sent as the {@code coop-member} header
+ * @param token     secret, sent as the {@code coop-token} header
+ * @param scheduler the scheduler's {@code HOST:PORT}, or {@code null} when not recorded
+ */
+public record Identity(String member, String token, String scheduler) {
+
+    private static final ObjectMapper MAPPER = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    public Identity {
+        if (member == null || member.isBlank()) {
+            throw new IllegalArgumentException("identity needs a member name");
+        }
+        if (token == null || token.isBlank()) {
+            throw new IllegalArgumentException("identity needs a token");
+        }
+        if (scheduler != null && scheduler.isBlank()) {
+            scheduler = null;
+        }
+    }
+
+    /**
+     * Reads an identity file.
+     *
+     * @throws CliException naming the file when it is missing, unreadable or malformed
+     */
+    public static Identity read(Path path) {
+        Objects.requireNonNull(path, "path");
+        JsonNode root;
+        try {
+            root = MAPPER.readTree(Files.readAllBytes(path));
+        } catch (NoSuchFileException e) {
+            throw new CliException("identity file " + path + " does not exist (create one with coop init)");
+        } catch (JsonProcessingException e) {
+            throw new CliException("identity file " + path + " is not valid JSON: " + e.getOriginalMessage());
+        } catch (IOException e) {
+            throw new CliException("cannot read identity file " + path + ": " + e, e);
+        }
+        if (root == null || !root.isObject()) {
+            throw new CliException("identity file " + path + " must hold a JSON object with \"member\" and \"token\"");
+        }
+        String member = text(root, "member", path, true);
+        String token = text(root, "token", path, true);
+        String scheduler = text(root, "scheduler", path, false);
+        return new Identity(member, token, scheduler);
+    }
+
+    private static String text(JsonNode root, String field, Path path, boolean required) {
+        JsonNode node = root.get(field);
+        if (node == null || node.isNull()) {
+            if (required) {
+                throw new CliException("identity file " + path + " lacks \"" + field + "\"");
+            }
+            return null;
+        }
+        if (!node.isTextual() || (required && node.asText().isBlank())) {
+            throw new CliException("identity file " + path + ": \"" + field + "\" must be a non-empty string");
+        }
+        return node.asText();
+    }
+
+    /**
+     * Writes this identity to {@code path}, replacing any file there. The file is
+     * created with permissions 0600 where the file system supports POSIX permissions,
+     * and moved into place so that a reader never sees half a file.
+     */
+    public void write(Path path) throws IOException {
+        Path target = path.toAbsolutePath();
+        Path dir = target.getParent();
+        Files.createDirectories(dir);
+        ObjectNode json = MAPPER.createObjectNode().put("member", member).put("token", token);
+        if (scheduler != null) {
+            json.put("scheduler", scheduler);
+        }
+        byte[] bytes = (MAPPER.writeValueAsString(json) + "\n").getBytes(StandardCharsets.UTF_8);
+        boolean posix = Files.getFileStore(dir).supportsFileAttributeView(PosixFileAttributeView.class);
+        Path tmp = posix
+                ? Files.createTempFile(dir, ".identity-", ".tmp",
+                        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")))
+                : Files.createTempFile(dir, ".identity-", ".tmp");
+        try {
+            Files.write(tmp, bytes);
+            try {
+                Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            } catch (AtomicMoveNotSupportedException e) {
+                Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
+            }
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+    }
+
+    /** Like the record's, but never shows the token. */
+    @Override
+    public String toString() {
+        return "Identity[member=" + member + ", token=<redacted>, scheduler=" + scheduler + "]";
+    }
+}

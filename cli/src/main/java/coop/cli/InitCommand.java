@@ -1,0 +1,141 @@
+package coop.cli;
+
+import coop.scheduler.domain.Member;
+import coop.scheduler.domain.Names;
+import coop.scheduler.engine.ClusterState;
+import coop.scheduler.rpc.Caller;
+import coop.scheduler.store.Store;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code coop init}: founds a cooperative in a data directory: its founding members, its
+ * accounts with equal shares as policy version 1, and one identity file per member.
+ */
+@Command(name = "init", mixinStandardHelpOptions = true,
+        description = {"Found a cooperative: founding members, accounts (equal shares to start) and one identity "
+                + "file per member.",
+                "Each founder is NAME (member of every account) or NAME:ACCOUNT[+ACCOUNT...].",
+                "Example: coop init --data ./coop-data --founders alice:lab-a,bob:lab-b,carol --accounts lab-a,lab-b"})
+public final class InitCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--data", required = true, description = "Data directory of the new cooperative.")
+    Path data;
+
+    @Option(names = "--founders", required = true, split = ",", description = "Founding members, comma-separated.")
+    List<String> founders;
+
+    @Option(names = "--accounts", required = true, split = ",", description = "Accounts, comma-separated.")
+    List<String> accounts;
+
+    @Option(names = "--identities", description = "Where to write identity files (default: DATA/identities).")
+    Path identities;
+
+    @Option(names = "--scheduler", defaultValue = "127.0.0.1:7070",
+            description = "Scheduler address written into the identity files (default: ${DEFAULT-VALUE}).")
+    String scheduler;
+
+    @Option(names = "--json", description = "Print the result as JSON.")
+    boolean json;
+
+    private final SecureRandom random = new SecureRandom();
+
+    @Override
+    public Integer call() throws Exception {
+        Map<String, Identity> created = found(data, founders, accounts, identities, scheduler, random);
+        Path dir = identities == null ? data.resolve("identities") : identities;
+        var out = spec.commandLine().getOut();
+        if (json) {
+            Map<String, String> files = new TreeMap<>();
+            created.keySet().forEach(m -> files.put(m, dir.resolve(m + ".json").toString()));
+            var o = JsonOutput.object();
+            o.put("data", data.toString());
+            o.set("accounts", JsonOutput.array(accounts, a -> JsonOutput.object().textNode(a)));
+            var ids = o.putObject("identities");
+            files.forEach(ids::put);
+            JsonOutput.print(out, o);
+        } else {
+            out.printf("founded a cooperative in %s: %d members, accounts %s with equal shares (policy 1)%n",
+                    data, created.size(), String.join(", ", accounts));
+            created.keySet().forEach(m -> out.printf("  identity of %s: %s%n", m, dir.resolve(m + ".json")));
+            out.printf("next: coop scheduler --data %s --listen %s%n", data, scheduler);
+        }
+        out.flush();
+        return 0;
+    }
+
+    /**
+     * Founds the cooperative and writes identity files; returns each member's identity. Refuses
+     * a directory that already holds one, and bad names, before writing anything.
+     */
+    public static Map<String, Identity> found(Path data, List<String> founders, List<String> accountNames,
+                                              Path identityDir, String scheduler, SecureRandom random)
+            throws java.io.IOException {
+        if (Store.exists(data)) {
+            throw new CliException("--data: " + data + " already holds a cooperative");
+        }
+        Set<String> accountSet = new LinkedHashSet<>();
+        for (String a : accountNames) {
+            checkName("--accounts", a);
+            if (!accountSet.add(a)) {
+                throw new CliException("--accounts: '" + a + "' appears twice");
+            }
+        }
+        Map<String, List<String>> membership = new TreeMap<>();
+        for (String f : founders) {
+            String[] parts = f.split(":", 2);
+            String name = parts[0];
+            checkName("--founders", name);
+            List<String> of = parts.length == 1 ? List.copyOf(accountSet) : List.of(parts[1].split("\\+"));
+            for (String a : of) {
+                if (!accountSet.contains(a)) {
+                    throw new CliException("--founders: " + name + " names unknown account '" + a + "'");
+                }
+            }
+            if (membership.put(name, of) != null) {
+                throw new CliException("--founders: '" + name + "' appears twice");
+            }
+        }
+        Path dir = identityDir == null ? data.resolve("identities") : identityDir;
+        Files.createDirectories(dir);
+        long now = System.currentTimeMillis();
+        Map<String, Identity> identities = new TreeMap<>();
+        List<Member> members = new ArrayList<>();
+        for (var e : membership.entrySet()) {
+            byte[] secret = new byte[32];
+            random.nextBytes(secret);
+            String token = Base64.getUrlEncoder().withoutPadding().encodeToString(secret);
+            members.add(new Member(e.getKey(), e.getValue(), Caller.sha256(token), now));
+            identities.put(e.getKey(), new Identity(e.getKey(), token, scheduler));
+        }
+        try (Store store = Store.open(data)) {
+            ClusterState.found(store, members, List.copyOf(accountSet), now);
+        }
+        for (var e : identities.entrySet()) {
+            e.getValue().write(dir.resolve(e.getKey() + ".json"));
+        }
+        return identities;
+    }
+
+    private static void checkName(String option, String name) {
+        if (!Names.valid(name)) {
+            throw new CliException(option + ": '" + name + "' must match [a-z][a-z0-9_-]{0,62}");
+        }
+    }
+}

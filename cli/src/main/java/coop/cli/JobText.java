@@ -1,0 +1,78 @@
+package coop.cli;
+
+import coop.v1.Attempt;
+import coop.v1.Job;
+import coop.v1.JobState;
+import coop.v1.Placement;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashSet;
+import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/** How a job's fields read in human output, shared by {@code coop jobs} and {@code coop job}. */
+final class JobText {
+
+    private JobText() {
+    }
+
+    /** {@code pending}, {@code running}, ... */
+    static String state(JobState state) {
+        return state == JobState.UNRECOGNIZED ? "unknown" : state.name().toLowerCase();
+    }
+
+    /** {@code 4} for one node, {@code 2x4} for 2 nodes of 4 GPUs each. */
+    static String gpus(Job job) {
+        int nodes = Math.max(1, job.getNodes());
+        return nodes == 1 ? String.valueOf(job.getGpusPerNode()) : nodes + "x" + job.getGpusPerNode();
+    }
+
+    /** The model asked for, else the models it got, else {@code any}. */
+    static String model(Job job) {
+        if (!job.getGpuModel().isEmpty()) {
+            return job.getGpuModel();
+        }
+        Set<String> models = latest(job).stream()
+                .flatMap(a -> a.getPlacementsList().stream())
+                .map(Placement::getGpuModel)
+                .filter(m -> !m.isEmpty())
+                .collect(Collectors.toCollection(LinkedHashSet::new));
+        return models.isEmpty() ? "any" : String.join(",", models);
+    }
+
+    /** The current (last) attempt, if any. */
+    static Optional<Attempt> latest(Job job) {
+        int count = job.getAttemptsCount();
+        return count == 0 ? Optional.empty() : Optional.of(job.getAttempts(count - 1));
+    }
+
+    /**
+     * How long: a pending job's age since submission, a running job's time since its
+     * attempt started, a finished job's run time.
+     */
+    static String elapsed(Job job, Instant now) {
+        Optional<Attempt> attempt = latest(job);
+        long from;
+        long to;
+        if (job.getState() == JobState.PENDING || attempt.isEmpty()) {
+            from = job.getSubmittedAtMs();
+            to = job.getFinishedAtMs() != 0 ? job.getFinishedAtMs() : now.toEpochMilli();
+        } else {
+            from = attempt.get().getStartedAtMs();
+            to = attempt.get().getFinishedAtMs() != 0 ? attempt.get().getFinishedAtMs() : now.toEpochMilli();
+        }
+        return from == 0 ? "-" : Durations.format(Duration.ofMillis(to - from));
+    }
+
+    /** Why a pending job waits; otherwise the nodes of its current attempt. */
+    static String nodesOrWhy(Job job) {
+        if (job.getState() == JobState.PENDING) {
+            return job.getWhyPending();
+        }
+        return latest(job).map(a -> a.getPlacementsList().stream()
+                        .map(Placement::getNode)
+                        .collect(Collectors.joining(",")))
+                .orElse("");
+    }
+}

@@ -1,0 +1,74 @@
+package coop.cli;
+
+import coop.scheduler.SchedulerServer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.InstantSource;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code coop scheduler}: runs the scheduler on a data directory until Ctrl-C. */
+@Command(name = "scheduler", mixinStandardHelpOptions = true,
+        description = "Run the scheduler: recover the cooperative from --data and serve gRPC on --listen until "
+                + "interrupted.")
+public final class SchedulerCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--data", required = true, description = "Data directory made by `coop init`.")
+    Path data;
+
+    @Option(names = "--listen", defaultValue = "127.0.0.1:7070",
+            description = "HOST:PORT to listen on; port 0 picks a free one (default: ${DEFAULT-VALUE}).")
+    String listen;
+
+    @Option(names = "--heartbeat", defaultValue = "5s",
+            description = "Heartbeat interval agents are told to use; a node is lost after 3 missed "
+                    + "(default: ${DEFAULT-VALUE}).")
+    String heartbeat;
+
+    @Option(names = "--port-file", description = "Write the port listened on to this file once serving.")
+    Path portFile;
+
+    @Override
+    public Integer call() throws Exception {
+        int colon = listen.lastIndexOf(':');
+        if (colon < 1) {
+            throw new CliException("--listen: expected HOST:PORT, got '" + listen + "'");
+        }
+        int port;
+        try {
+            port = Integer.parseInt(listen.substring(colon + 1));
+        } catch (NumberFormatException e) {
+            throw new CliException("--listen: port must be a number, got '" + listen.substring(colon + 1) + "'");
+        }
+        Duration interval;
+        try {
+            interval = Durations.parse(heartbeat);
+        } catch (IllegalArgumentException e) {
+            throw new CliException("--heartbeat: " + e.getMessage());
+        }
+        String host = listen.substring(0, colon);
+        SchedulerServer server = SchedulerServer.start(
+                new SchedulerServer.Config(data, host, port, interval), InstantSource.system());
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            server.close();
+            stopped.countDown();
+        }, "coop-scheduler-shutdown"));
+        if (portFile != null) {
+            Path tmp = portFile.resolveSibling(portFile.getFileName() + ".tmp");
+            Files.writeString(tmp, Integer.toString(server.port()));
+            Files.move(tmp, portFile, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        }
+        System.err.printf("coop scheduler listening on %s:%d (data: %s)%n", host, server.port(), data);
+        stopped.await();
+        return 0;
+    }
+}

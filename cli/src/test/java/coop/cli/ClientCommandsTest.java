@@ -1,0 +1,330 @@
+package coop.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import coop.v1.AccountShare;
+import coop.v1.AccountUsage;
+import coop.v1.Attempt;
+import coop.v1.Choice;
+import coop.v1.GetPolicyRequest;
+import coop.v1.Gpu;
+import coop.v1.Job;
+import coop.v1.JobState;
+import coop.v1.ListJobsRequest;
+import coop.v1.LogChunk;
+import coop.v1.NodeInfo;
+import coop.v1.Placement;
+import coop.v1.Policy;
+import coop.v1.Proposal;
+import coop.v1.ProposalState;
+import coop.v1.ProposeRequest;
+import coop.v1.SharesChange;
+import coop.v1.SubmitRequest;
+import coop.v1.Tally;
+import coop.v1.UsageResponse;
+import coop.v1.VoteRequest;
+import io.grpc.Status;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The client commands end to end against a real gRPC server on 127.0.0.1. */
+class ClientCommandsTest {
+
+    @TempDir
+    Path dir;
+
+    private FakeScheduler scheduler;
+    private String address;
+    private String identity;
+
+    @BeforeEach
+    void start() throws Exception {
+        scheduler = new FakeScheduler();
+        address = scheduler.address();
+        Path file = dir.resolve("alice.json");
+        new Identity("alice", "s3cret", scheduler.address()).write(file);
+        identity = file.toString();
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        scheduler.close();
+    }
+
+    /** Runs {@code coop COMMAND --scheduler ADDR --identity FILE ARGS...}. */
+    private CliRun coop(String... commandAndArgs) {
+        List<String> args = new ArrayList<>();
+        int split = commandAndArgs[0].equals("propose") ? 2 : 1;
+        args.addAll(List.of(commandAndArgs).subList(0, split));
+        args.addAll(List.of("--scheduler", address, "--identity", identity));
+        args.addAll(List.of(commandAndArgs).subList(split, commandAndArgs.length));
+        return CliRun.of(args.toArray(String[]::new));
+    }
+
+    @Test
+    void submitSendsTheRequestAndTheCallersHeaders() {
+        CliRun run = coop("submit", "--account", "lab-a", "--gpus", "4", "--nodes", "2", "--gpu-model", "A100",
+                "--walltime", "1h30m", "--priority", "3", "--name", "train", "--cross-site",
+                "--", "python", "train.py", "--lr", "3e-4");
+
+        assertThat(run.err()).isEmpty();
+        assertThat(run.exitCode()).isZero();
+        assertThat(run.out()).isEqualTo("submitted job 42" + System.lineSeparator());
+        assertThat(scheduler.last(SubmitRequest.class)).isEqualTo(SubmitRequest.newBuilder()
+                .setAccount("lab-a").setGpusPerNode(4).setNodes(2).setGpuModel("A100")
+                .setWalltimeSeconds(5400).setPriority(3).setName("train").setCrossSite(true)
+                .setCommand("python train.py --lr 3e-4").build());
+        assertThat(scheduler.lastHeaders().get(Client.MEMBER_HEADER)).isEqualTo("alice");
+        assertThat(scheduler.lastHeaders().get(Client.TOKEN_HEADER)).isEqualTo("s3cret");
+    }
+
+    @Test
+    void submitTakesTheCommandWithoutDoubleDashAndPrintsJson() throws Exception {
+        CliRun run = coop("submit", "--account", "lab-a", "--gpus", "1", "--json", "bash", "-c", "echo hi");
+
+        assertThat(run.exitCode()).isZero();
+        assertThat(new ObjectMapper().readTree(run.out()).get("job_id").asLong()).isEqualTo(42);
+        SubmitRequest request = scheduler.last(SubmitRequest.class);
+        assertThat(request.getCommand()).isEqualTo("bash -c echo hi");
+        assertThat(request.getNodes()).isEqualTo(1);
+        assertThat(request.getWalltimeSeconds()).isZero();
+    }
+
+    @Test
+    void theSchedulerComesFromTheIdentityFileWhenNotGiven() {
+        assumeTrue(System.getenv("COOP_SCHEDULER") == null, "COOP_SCHEDULER is set");
+        CliRun run = CliRun.of("cancel", "--identity", identity, "5");
+
+        assertThat(run.err()).isEmpty();
+        assertThat(run.out()).isEqualTo("cancelled job 5" + System.lineSeparator());
+    }
+
+    @Test
+    void proposeSharesSendsBasisPoints() {
+        CliRun run = coop("propose", "shares", "lab-a=50", "lab-b=33.33", "uni-c=16.67", "--closes-in", "2m",
+                "--title", "rebalance");
+
+        assertThat(run.err()).isEmpty();
+        assertThat(run.exitCode()).isZero();
+        ProposeRequest request = scheduler.last(ProposeRequest.class);
+        assertThat(request.getShares().getSharesList()).containsExactly(
+                share("lab-a", 5000), share("lab-b", 3333), share("uni-c", 1667));
+        assertThat(request.getClosesInSeconds()).isEqualTo(120);
+        assertThat(request.getTitle()).isEqualTo("rebalance");
+        assertThat(run.out().strip()).matches(
+                "proposal 7 open until (\\d{4}-\\d\\d-\\d\\d )?\\d\\d:\\d\\d:\\d\\d UTC: "
+                        + "shares lab-a=50% lab-b=33.33% uni-c=16.67%");
+    }
+
+    @Test
+    void sharesThatDoNotSumTo100AreLeftToTheSchedulerToRefuse() {
+        scheduler.failure = Status.INVALID_ARGUMENT.withDescription("shares: must sum to 100% (got 90%)");
+
+        CliRun run = coop("propose", "shares", "lab-a=50", "lab-b=40");
+
+        assertThat(scheduler.last(ProposeRequest.class).getShares().getSharesCount()).isEqualTo(2);
+        assertThat(run.exitCode()).isEqualTo(1);
+        assertThat(run.out()).isEmpty();
+        assertThat(run.err().lines()).containsExactly("error: shares: must sum to 100% (got 90%)");
+    }
+
+    @Test
+    void refusalsOfEveryKindAreOneLine() {
+        scheduler.failure = Status.PERMISSION_DENIED.withDescription("alice is not a member of account\nlab-z");
+        CliRun denied = coop("submit", "--account", "lab-z", "--gpus", "1", "--", "true");
+        assertThat(denied.exitCode()).isEqualTo(1);
+        assertThat(denied.err().lines()).containsExactly("error: alice is not a member of account lab-z");
+
+        scheduler.failure = Status.INTERNAL.withDescription("boom");
+        CliRun internal = coop("job", "3");
+        assertThat(internal.exitCode()).isEqualTo(1);
+        assertThat(internal.err().lines()).containsExactly("error: internal: boom");
+    }
+
+    @Test
+    void anUnreachableSchedulerIsNamed() throws Exception {
+        scheduler.close();
+
+        CliRun run = coop("jobs");
+
+        assertThat(run.exitCode()).isEqualTo(1);
+        assertThat(run.err().lines())
+                .containsExactly("error: cannot reach scheduler at " + address + " (is it running?)");
+    }
+
+    @Test
+    void clientCommandsNeedAnIdentity() {
+        assumeTrue(System.getenv("COOP_IDENTITY") == null, "COOP_IDENTITY is set");
+        CliRun run = CliRun.of("jobs", "--scheduler", scheduler.address());
+
+        assertThat(run.exitCode()).isEqualTo(1);
+        assertThat(run.err().lines())
+                .containsExactly("error: no identity: pass --identity FILE or set COOP_IDENTITY");
+        assertThat(scheduler.requests).isEmpty();
+    }
+
+    @Test
+    void nodesWorksWithoutAnIdentity() {
+        assumeTrue(System.getenv("COOP_IDENTITY") == null, "COOP_IDENTITY is set");
+        scheduler.nodes = List.of(NodeInfo.newBuilder().setName("node-a").setSite("site-1").setState("online")
+                .addAllGpus(IntStream.range(0, 8).mapToObj(i -> Gpu.newBuilder().setIndex(i).setModel("A100").build()).toList())
+                .addAllBusyGpuIndices(List.of(0, 1, 2)).addRunningJobIds(12).addRunningJobIds(14).build());
+
+        CliRun run = CliRun.of("nodes", "--scheduler", scheduler.address());
+
+        assertThat(run.err()).isEmpty();
+        assertThat(run.out().lines()).containsExactly(
+                "NODE    SITE    STATE   GPUS    BUSY  JOBS",
+                "node-a  site-1  online  8xA100  3/8   12,14");
+        assertThat(scheduler.lastHeaders().get(Client.MEMBER_HEADER)).isNull();
+    }
+
+    @Test
+    void jobsListsAsJsonAndAsATable() throws Exception {
+        long now = System.currentTimeMillis();
+        scheduler.jobs = List.of(
+                Job.newBuilder().setId(3).setName("big").setAccount("lab-a").setMember("alice").setGpusPerNode(4)
+                        .setNodes(2).setState(JobState.PENDING).setSubmittedAtMs(now - 60_000)
+                        .setWhyPending("needs 2 nodes with 4 free A100 at one site").setGpuModel("A100").build(),
+                Job.newBuilder().setId(2).setAccount("lab-b").setMember("bob").setGpusPerNode(1).setNodes(1)
+                        .setState(JobState.RUNNING).setSubmittedAtMs(now - 120_000)
+                        .addAttempts(Attempt.newBuilder().setNumber(1).setStartedAtMs(now - 90_000).setGpus(1)
+                                .addPlacements(Placement.newBuilder().setNode("node-b").setGpuModel("H100")))
+                        .build(),
+                Job.newBuilder().setId(1).setAccount("lab-a").setMember("alice").setGpusPerNode(1)
+                        .setState(JobState.SUCCEEDED).build());
+
+        CliRun json = coop("jobs", "--json", "--state", "pending,RUNNING", "--account", "lab-a", "--limit", "5");
+        assertThat(json.exitCode()).isZero();
+        JsonNode array = new ObjectMapper().readTree(json.out());
+        assertThat(array.isArray()).isTrue();
+        assertThat(List.of(array.get(0).get("id").asLong(), array.get(1).get("id").asLong(), array.get(2).get("id").asLong()))
+                .containsExactly(3L, 2L, 1L);
+        assertThat(array.get(0).get("state").asText()).isEqualTo("PENDING");
+        assertThat(array.get(0).get("submitted_at_ms").asLong()).isEqualTo(now - 60_000);
+        assertThat(array.get(1).get("attempts").get(0).get("placements").get(0).get("node").asText()).isEqualTo("node-b");
+        assertThat(scheduler.last(ListJobsRequest.class)).isEqualTo(ListJobsRequest.newBuilder().setAccount("lab-a")
+                .addStates(JobState.PENDING).addStates(JobState.RUNNING).setLimit(5).build());
+
+        CliRun table = coop("jobs");
+        List<String> lines = table.out().lines().toList();
+        assertThat(lines.get(0)).startsWith("ID").contains("NAME", "ACCOUNT", "MEMBER", "STATE", "GPUS", "MODEL",
+                "AGE/ELAPSED", "NODES/WHY");
+        assertThat(lines.get(1)).matches("3\\s+big\\s+lab-a\\s+alice\\s+pending\\s+2x4\\s+A100\\s+1m\\d*s?\\s+"
+                + "needs 2 nodes with 4 free A100 at one site");
+        assertThat(lines.get(2)).matches("2\\s+-\\s+lab-b\\s+bob\\s+running\\s+1\\s+H100\\s+1m\\d*s?\\s+node-b");
+        assertThat(lines.get(3)).matches("1\\s+-\\s+lab-a\\s+alice\\s+succeeded\\s+1\\s+any\\s+-\\s+-");
+    }
+
+    @Test
+    void jobShowsAttemptsAndWhyPending() {
+        scheduler.jobs = List.of(Job.newBuilder().setId(9).setName("ft").setAccount("lab-a").setMember("alice")
+                .setGpusPerNode(2).setNodes(2).setState(JobState.PENDING).setWhyPending("node-a: draining")
+                .setSubmittedAtMs(1_700_000_000_000L).setCommand("python ft.py")
+                .addAttempts(Attempt.newBuilder().setNumber(1).setStartedAtMs(1_700_000_060_000L)
+                        .setFinishedAtMs(1_700_000_120_000L).setOutcome("requeued").setExitCode(143).setGpus(4)
+                        .addPlacements(Placement.newBuilder().setNode("node-a").setSite("s1").addGpuIndices(0).addGpuIndices(1).setGpuModel("A100"))
+                        .addPlacements(Placement.newBuilder().setNode("node-b").setSite("s1").addGpuIndices(2).addGpuIndices(3).setGpuModel("A100")))
+                .build());
+
+        CliRun run = coop("job", "9");
+
+        assertThat(run.exitCode()).isZero();
+        assertThat(run.out()).contains("job 9 (ft)", "why pending:  node-a: draining", "python ft.py",
+                "#1  started 2023-11-14T22:14:20Z  finished 2023-11-14T22:15:20Z  4 GPU(s)  requeued, exit code 143",
+                "rank 0 on node-a (site s1) GPUs 0,1 A100", "rank 1 on node-b (site s1) GPUs 2,3 A100");
+    }
+
+    @Test
+    void logsSplitStreamsAndHeadEachRankOfAGang() {
+        scheduler.logChunks = List.of(
+                LogChunk.newBuilder().setRank(0).setNode("node-a").setAttempt(1)
+                        .setStdout(FakeScheduler.utf8("loss 0.5\n")).setStderr(FakeScheduler.utf8("warn a\n")).build(),
+                LogChunk.newBuilder().setRank(1).setNode("node-b").setAttempt(1)
+                        .setStdout(FakeScheduler.utf8("loss 0.4")).build());
+
+        CliRun all = coop("logs", "5");
+        assertThat(all.exitCode()).isZero();
+        assertThat(all.out().lines()).containsExactly(
+                "==> rank 0 on node-a <==", "loss 0.5", "==> rank 1 on node-b <==", "loss 0.4");
+        assertThat(all.err().lines()).containsExactly("==> rank 0 on node-a <==", "warn a");
+
+        CliRun one = coop("logs", "5", "--rank", "0", "--stdout-only");
+        assertThat(one.out()).isEqualTo("loss 0.5\n");
+        assertThat(one.err()).isEmpty();
+    }
+
+    @Test
+    void voteSendsTheChoiceAndPrintsTheTally() {
+        CliRun run = coop("vote", "7", "yes");
+
+        assertThat(run.exitCode()).isZero();
+        assertThat(run.out().strip()).isEqualTo("voted yes on proposal 7 (yes 3, no 1, abstain 0 of 5 eligible; open)");
+        assertThat(scheduler.last(VoteRequest.class))
+                .isEqualTo(VoteRequest.newBuilder().setProposalId(7).setChoice(Choice.YES).build());
+    }
+
+    @Test
+    void aBadChoiceIsAParameterErrorNamingIt() {
+        CliRun run = coop("vote", "7", "maybe");
+
+        assertThat(run.exitCode()).isEqualTo(2);
+        assertThat(run.err()).contains("'maybe'");
+        assertThat(scheduler.requests).isEmpty();
+    }
+
+    @Test
+    void proposalsPolicyAndUsageRender() throws Exception {
+        SharesChange shares = SharesChange.newBuilder().addShares(share("lab-a", 6000)).addShares(share("lab-b", 4000)).build();
+        scheduler.proposals = List.of(Proposal.newBuilder().setId(4).setState(ProposalState.PASSED).setShares(shares)
+                .setTally(Tally.newBuilder().setYes(4).setNo(1).setEligible(5)).setClosesAtMs(1_700_000_000_000L)
+                .setClosedAtMs(1_700_000_000_000L).setEnactedPolicyVersion(2).build());
+        scheduler.policy = Policy.newBuilder().setVersion(2).setProposalId(4).setEnactedAtMs(1_700_000_000_000L)
+                .addAllShares(shares.getSharesList()).build();
+        scheduler.usage = UsageResponse.newBuilder().setPolicyVersion(2).setWindowStartMs(1_700_000_000_000L)
+                .setWindowEndMs(1_700_007_200_000L).setGpusOnline(16).setGpusBusy(12)
+                .addAccounts(AccountUsage.newBuilder().setAccount("lab-a").setEntitledBasisPoints(6000)
+                        .setAchievedPercent(55.25).setGpuSeconds(36_000).setRunningJobs(2).setRunningGpus(8).setPendingJobs(1))
+                .build();
+
+        assertThat(coop("proposals").out().lines()).satisfiesExactly(
+                header -> assertThat(header).startsWith("ID  STATE"),
+                row -> assertThat(row).contains("4", "passed", "shares lab-a=60% lab-b=40%", "4/1/0 of 5",
+                        "2023-11-14 22:13:20", "enacted as policy v2"));
+        assertThat(coop("policy").out().lines()).containsExactly(
+                "policy v2, enacted 2023-11-14T22:13:20Z, from proposal 4", "ACCOUNT  SHARE", "lab-a    60%", "lab-b    40%");
+        assertThat(new ObjectMapper().readTree(coop("policy", "--history", "--json").out()).get(0).get("version").asLong())
+                .isEqualTo(2);
+        assertThat(coop("policy", "--history", "--version", "1").exitCode()).isEqualTo(2);
+        assertThat(coop("policy", "--version", "1").exitCode()).isZero();
+        assertThat(scheduler.last(GetPolicyRequest.class).getVersion()).isEqualTo(1);
+        assertThat(coop("policy", "--help").out()).contains("--version=V", "--history");
+        assertThat(coop("usage").out().lines()).containsExactly(
+                "policy v2 since 2023-11-14T22:13:20Z (2h); GPUs busy 12/16 online",
+                "ACCOUNT  ENTITLED  ACHIEVED  GPU-HOURS  RUNNING(JOBS/GPUS)  PENDING",
+                "lab-a    60%       55.3%     10.0       2/8                 1");
+        JsonNode usage = new ObjectMapper().readTree(coop("usage", "--json").out());
+        assertThat(usage.get("accounts").get(0).get("entitled_basis_points").asInt()).isEqualTo(6000);
+        assertThat(usage.get("window_start_ms").asLong()).isEqualTo(1_700_000_000_000L);
+    }
+
+    @Test
+    void proposeWithoutAKindIsAUsageError() {
+        CliRun run = CliRun.of("propose");
+        assertThat(run.exitCode()).isEqualTo(2);
+        assertThat(run.err()).contains("shares");
+    }
+
+    private static AccountShare share(String account, int basisPoints) {
+        return AccountShare.newBuilder().setAccount(account).setBasisPoints(basisPoints).build();
+    }
+}

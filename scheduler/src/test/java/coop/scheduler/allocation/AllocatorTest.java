@@ -1,0 +1,160 @@
+package coop.scheduler.allocation;
+
+import static coop.scheduler.allocation.ClusterBuilder.aCluster;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import coop.scheduler.domain.Placement;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+class AllocatorTest {
+    private final Allocator allocator = new Allocator();
+
+    private static Map<Long, Decision> byJob(List<Decision> ds) {
+        Map<Long, Decision> m = new HashMap<>();
+        ds.forEach(d -> m.put(d.jobId(), d));
+        return m;
+    }
+
+    @Test
+    void admitsAJobWhenItsGpusAreFree() {
+        var plan = allocator.plan(aCluster().node("n1", "s1", 8, "A100").account("lab-a", 100, 0)
+                .job("lab-a", 4).snapshot());
+        assertThat(plan).hasSize(1);
+        var admit = (Decision.Admit) plan.get(0);
+        assertThat(admit.placements()).containsExactly(new Placement("n1", "s1", "A100", List.of(0, 1, 2, 3)));
+    }
+
+    @Test
+    void ordersAccountsByUsageOverShareLowestFirst() {
+        // lab-a used 100 GPU-s on a 50 % share (2.0 per point), lab-b 30 on 30 % (1.0): lab-b goes first.
+        var plan = allocator.plan(aCluster().node("n1", "s1", 2, "A100")
+                .account("lab-a", 50, 100).account("lab-b", 30, 30)
+                .job("lab-a", 2).job("lab-b", 2).snapshot());
+        var d = byJob(plan);
+        assertThat(d.get(2L)).isInstanceOf(Decision.Admit.class);
+        assertThat(d.get(1L)).isInstanceOf(Decision.Reserve.class);
+    }
+
+    @Test
+    void anAccountWithNoShareGoesLast() {
+        var plan = allocator.plan(aCluster().node("n1", "s1", 1, "A100")
+                .account("lab-a", 0, 0).account("lab-b", 100, 1_000_000)
+                .job("lab-a", 1).job("lab-b", 1).snapshot());
+        assertThat(byJob(plan).get(2L)).isInstanceOf(Decision.Admit.class);
+    }
+
+    @Test
+    void withinAnAccountHigherPriorityThenOlderFirst() {
+        var plan = allocator.plan(aCluster().node("n1", "s1", 1, "A100").account("lab-a", 100, 0)
+                .job("lab-a", 1, 1, "", 0).job("lab-a", 1, 1, "", 5).snapshot());
+        assertThat(byJob(plan).get(2L)).isInstanceOf(Decision.Admit.class);
+    }
+
+    @Test
+    void respectsTheRequestedGpuModel() {
+        var plan = allocator.plan(aCluster().node("h", "s1", 4, "H100").node("a", "s1", 4, "A100")
+                .account("lab-a", 100, 0).job("lab-a", 2, 1, "a100", 0).snapshot());
+        var admit = (Decision.Admit) plan.get(0);
+        assertThat(admit.placements().get(0).node()).isEqualTo("a");
+    }
+
+    @Test
+    void aModelNoNodeHasWaitsWithANamedVetoAndHoldsNothing() {
+        var plan = allocator.plan(aCluster().node("n1", "s1", 4, "A100").account("lab-a", 100, 0)
+                .job("lab-a", 1, 1, "H200", 0).job("lab-a", 1).snapshot());
+        var d = byJob(plan);
+        assertThat(d.get(1L)).isInstanceOfSatisfying(Decision.Wait.class, w -> {
+            assertThat(w.veto()).isEqualTo(Veto.NO_NODE_FITS);
+            assertThat(w.detail()).contains("H200");
+        });
+        assertThat(d.get(2L)).isInstanceOf(Decision.Admit.class);
+    }
+
+    @Test
+    void placesAGangAllOrNothingOnOneSite() {
+        var plan = allocator.plan(aCluster()
+                .node("a1", "north", 4, "A100").node("a2", "north", 4, "A100").node("b1", "south", 4, "A100", 0, 1)
+                .account("lab-a", 100, 0).job("lab-a", 4, 2, "", 0).snapshot());
+        var admit = (Decision.Admit) plan.get(0);
+        assertThat(admit.placements()).extracting(Placement::node).containsExactlyInAnyOrder("a1", "a2");
+        assertThat(admit.placements()).allSatisfy(p -> assertThat(p.gpuIndices()).hasSize(4));
+    }
+
+    @Test
+    void aGangDoesNotSpanSitesUnlessAllowed() {
+        var cluster = aCluster().node("a1", "north", 4, "A100").node("b1", "south", 4, "A100").account("lab-a", 100, 0);
+        var sameSite = allocator.plan(cluster.job("lab-a", 4, 2, "", 0).snapshot());
+        assertThat(sameSite.get(0)).isInstanceOfSatisfying(Decision.Wait.class,
+                w -> assertThat(w.veto()).isEqualTo(Veto.NO_NODE_FITS));
+        var crossing = allocator.plan(aCluster().node("a1", "north", 4, "A100").node("b1", "south", 4, "A100")
+                .account("lab-a", 100, 0).crossSiteJob("lab-a", 4, 2).snapshot());
+        assertThat(crossing.get(0)).isInstanceOf(Decision.Admit.class);
+    }
+
+    @Test
+    void theFirstBlockedJobHoldsFreeGpusSoLaterJobsCannotStarveIt() {
+        // n1 has 2 free of 4; a 4-GPU job is first in line; a later 1-GPU job must not take them.
+        var plan = allocator.plan(aCluster().node("n1", "s1", 4, "A100", 0, 1)
+                .account("lab-a", 50, 0).account("lab-b", 50, 100)
+                .job("lab-a", 4).job("lab-b", 1).snapshot());
+        var d = byJob(plan);
+        assertThat(d.get(1L)).isInstanceOfSatisfying(Decision.Reserve.class, r -> {
+            assertThat(r.nodes()).containsExactly("n1");
+            assertThat(r.heldGpus()).isEqualTo(2);
+        });
+        assertThat(d.get(2L)).isInstanceOfSatisfying(Decision.Wait.class,
+                w -> assertThat(w.veto()).isEqualTo(Veto.HELD_FOR_EARLIER_JOB));
+    }
+
+    @Test
+    void jobsMayUseGpusThatAreNotHeld() {
+        var plan = allocator.plan(aCluster().node("n1", "s1", 4, "A100", 0, 1).node("n2", "s1", 2, "L4")
+                .account("lab-a", 50, 0).account("lab-b", 50, 100)
+                .job("lab-a", 4, 1, "A100", 0).job("lab-b", 1).snapshot());
+        var admit = (Decision.Admit) byJob(plan).get(2L);
+        assertThat(admit.placements().get(0).node()).isEqualTo("n2");
+    }
+
+    @Test
+    void bestFitKeepsWholeNodesFreeForGangs() {
+        var plan = allocator.plan(aCluster().node("big", "s1", 8, "A100").node("small", "s1", 4, "A100", 0, 1, 2)
+                .account("lab-a", 100, 0).job("lab-a", 1).snapshot());
+        var admit = (Decision.Admit) plan.get(0);
+        assertThat(admit.placements().get(0).node()).isEqualTo("small");
+        assertThat(admit.placements().get(0).gpuIndices()).containsExactly(3);
+    }
+
+    @Test
+    void neverGivesOutMoreGpusThanFreeAndNeverTheSameGpuTwice() {
+        var b = aCluster().node("n1", "s1", 8, "A100", 0).node("n2", "s1", 4, "H100").node("n3", "s2", 4, "A100")
+                .account("lab-a", 50, 10).account("lab-b", 50, 0);
+        for (int i = 0; i < 12; i++) {
+            b.job(i % 2 == 0 ? "lab-a" : "lab-b", 1 + i % 3, i % 4 == 0 ? 2 : 1, "", 0);
+        }
+        Set<String> used = new HashSet<>();
+        for (Decision d : allocator.plan(b.snapshot())) {
+            if (d instanceof Decision.Admit a) {
+                for (Placement p : a.placements()) {
+                    for (int g : p.gpuIndices()) {
+                        assertThat(used.add(p.node() + "/" + g)).as("GPU %s/%d given twice", p.node(), g).isTrue();
+                        assertThat(p.node().equals("n1") && g == 0).as("busy GPU given out").isFalse();
+                    }
+                }
+            }
+        }
+        assertThat(used).hasSizeLessThanOrEqualTo(15);
+    }
+
+    @Test
+    void theSameSnapshotGivesTheSamePlan() {
+        var s = aCluster().node("n1", "s1", 8, "A100", 2).node("n2", "s1", 8, "A100")
+                .account("lab-a", 60, 5).account("lab-b", 40, 3)
+                .job("lab-a", 3).job("lab-b", 4, 2, "", 1).job("lab-a", 5).job("lab-b", 1).snapshot();
+        assertThat(allocator.plan(s)).isEqualTo(allocator.plan(s));
+    }
+}

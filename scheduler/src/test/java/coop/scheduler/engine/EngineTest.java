@@ -1,0 +1,222 @@
+package coop.scheduler.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import coop.scheduler.domain.Choice;
+import coop.scheduler.domain.CoopException;
+import coop.scheduler.domain.Gpu;
+import coop.scheduler.domain.Job;
+import coop.scheduler.domain.JobState;
+import coop.scheduler.domain.Member;
+import coop.scheduler.domain.ProposalState;
+import coop.scheduler.domain.RankRef;
+import coop.scheduler.store.Store;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The event loop and cluster state together, on a real RocksDB store, with a hand-moved clock. */
+class EngineTest {
+    @TempDir
+    Path dir;
+    private final FakeClock clock = new FakeClock();
+    private Store store;
+    private EventLoop loop;
+
+    @BeforeEach
+    void found() {
+        store = Store.open(dir);
+        ClusterState.found(store, List.of(
+                new Member("alice", List.of("lab-a"), "x", 0),
+                new Member("bob", List.of("lab-b"), "x", 0),
+                new Member("carol", List.of("lab-a", "lab-b"), "x", 0)), List.of("lab-a", "lab-b"), clock.millis());
+        start();
+    }
+
+    private void start() {
+        loop = new EventLoop(new ClusterState(store, clock, Duration.ofSeconds(5)), store, Duration.ofMillis(20));
+        loop.start();
+    }
+
+    private void restart() {
+        loop.close();
+        store.close();
+        store = Store.open(dir);
+        start();
+    }
+
+    @AfterEach
+    void close() {
+        loop.close();
+        store.close();
+    }
+
+    private <T> T call(EventLoop.Command<T> c) throws Exception {
+        try {
+            return loop.call(c).get();
+        } catch (ExecutionException e) {
+            throw (Exception) e.getCause();
+        }
+    }
+
+    private long submit(String member, String account, int gpus, int nodes) throws Exception {
+        return call((s, tx) -> s.submit(member, new ClusterState.JobSpec(account, gpus, nodes, "", 60, "true", 0, "",
+                false), tx));
+    }
+
+    private RecordingLink connect(String node, String site, int gpus) throws Exception {
+        RecordingLink link = new RecordingLink();
+        List<Gpu> list = new ArrayList<>();
+        for (int i = 0; i < gpus; i++) {
+            list.add(new Gpu(i, "A100", 81920));
+        }
+        call((s, tx) -> {
+            s.hello(link, node, site, list, List.of(), tx);
+            return null;
+        });
+        return link;
+    }
+
+    private void exit(RecordingLink link, RankRef ref, int code) throws Exception {
+        call((s, tx) -> {
+            s.exited(link, ref, code, "exited", tx);
+            return null;
+        });
+    }
+
+    private Job job(long id) throws Exception {
+        return call((s, tx) -> s.job(id));
+    }
+
+    @Test
+    void aSubmittedJobIsLaunchedOnFreeGpusAndSucceedsWhenItExitsZero() throws Exception {
+        RecordingLink n1 = connect("n1", "s1", 4);
+        assertThat(n1.welcomed).isTrue();
+        long id = submit("alice", "lab-a", 2, 1);
+        assertThat(n1.launched).singleElement().satisfies(l -> {
+            assertThat(l.ref()).isEqualTo(new RankRef(id, 1, 0));
+            assertThat(l.gpus()).containsExactly(0, 1);
+            assertThat(l.env()).containsEntry("NODE_RANK", "0").containsEntry("COOP_ACCOUNT", "lab-a");
+        });
+        assertThat(job(id).state()).isEqualTo(JobState.RUNNING);
+        clock.advanceSeconds(10);
+        exit(n1, new RankRef(id, 1, 0), 0);
+        assertThat(n1.acked).containsExactly(new RankRef(id, 1, 0));
+        Job done = job(id);
+        assertThat(done.state()).isEqualTo(JobState.SUCCEEDED);
+        assertThat(done.current().gpuMillis(0, clock.millis())).isEqualTo(20_000);
+        var usage = call((s, tx) -> s.usage());
+        assertThat(usage.accounts()).filteredOn(a -> a.account().equals("lab-a"))
+                .singleElement().satisfies(a -> {
+                    assertThat(a.gpuSeconds()).isEqualTo(20.0);
+                    assertThat(a.achievedPercent()).isEqualTo(100.0);
+                });
+    }
+
+    @Test
+    void aNonZeroExitFailsTheJobAndAGangRankFailureKillsTheOtherRanks() throws Exception {
+        RecordingLink n1 = connect("n1", "s1", 2);
+        RecordingLink n2 = connect("n2", "s1", 2);
+        long id = submit("alice", "lab-a", 2, 2);
+        assertThat(n1.launched).hasSize(1);
+        assertThat(n2.launched).hasSize(1);
+        RankRef onN1 = n1.launched.get(0).ref();
+        RankRef onN2 = n2.launched.get(0).ref();
+        exit(n1, onN1, 3);
+        assertThat(n2.killed).containsExactly(onN2);
+        assertThat(job(id).state()).isEqualTo(JobState.RUNNING);
+        exit(n2, onN2, 143);
+        assertThat(job(id).state()).isEqualTo(JobState.FAILED);
+        assertThat(job(id).current().exitCode()).isEqualTo(3);
+    }
+
+    @Test
+    void badSubmissionsAreRefusedNamingTheFieldAndStoreNothing() throws Exception {
+        assertThatThrownBy(() -> submit("alice", "lab-x", 1, 1)).isInstanceOfSatisfying(CoopException.class, e -> {
+            assertThat(e.kind()).isEqualTo(CoopException.Kind.INVALID_ARGUMENT);
+            assertThat(e.getMessage()).startsWith("account:");
+        });
+        assertThatThrownBy(() -> submit("alice", "lab-a", 0, 1)).hasMessageStartingWith("gpus_per_node:");
+        assertThatThrownBy(() -> submit("alice", "lab-b", 1, 1)).isInstanceOfSatisfying(CoopException.class,
+                e -> assertThat(e.kind()).isEqualTo(CoopException.Kind.PERMISSION_DENIED));
+        assertThatThrownBy(() -> submit(null, "lab-a", 1, 1)).isInstanceOfSatisfying(CoopException.class,
+                e -> assertThat(e.kind()).isEqualTo(CoopException.Kind.UNAUTHENTICATED));
+        List<Job> stored = call((s, tx) -> s.jobs(null, Set.of(), 0));
+        assertThat(stored).isEmpty();
+        restart();
+        assertThat(submit("alice", "lab-a", 1, 1)).isEqualTo(1);
+    }
+
+    @Test
+    void aProposalPassesWhenEveryoneHasVotedAndBecomesTheNextPolicy() throws Exception {
+        var p = call((s, tx) -> s.propose("alice", "", Map.of("lab-a", 7000, "lab-b", 3000), 3600, tx));
+        call((s, tx) -> s.vote("alice", p.id(), Choice.NO, tx));
+        call((s, tx) -> s.vote("alice", p.id(), Choice.YES, tx));
+        call((s, tx) -> s.vote("bob", p.id(), Choice.NO, tx));
+        var closed = call((s, tx) -> s.vote("carol", p.id(), Choice.YES, tx));
+        assertThat(closed.state()).isEqualTo(ProposalState.PASSED);
+        assertThat(closed.enactedVersion()).isEqualTo(2);
+        assertThat(call((s, tx) -> s.policy()).shares()).containsEntry("lab-a", 7000).containsEntry("lab-b", 3000);
+        assertThatThrownBy(() -> call((s, tx) -> s.vote("bob", p.id(), Choice.YES, tx)))
+                .isInstanceOfSatisfying(CoopException.class,
+                        e -> assertThat(e.kind()).isEqualTo(CoopException.Kind.FAILED_PRECONDITION));
+        restart();
+        assertThat(call((s, tx) -> s.policy()).version()).isEqualTo(2);
+        assertThat(call((s, tx) -> s.proposals(false)).get(0).state()).isEqualTo(ProposalState.PASSED);
+    }
+
+    @Test
+    void aProposalClosesAtItsDeadlineAndFailsWithoutQuorum() throws Exception {
+        var p = call((s, tx) -> s.propose("alice", "", Map.of("lab-a", 7000, "lab-b", 3000), 60, tx));
+        call((s, tx) -> s.vote("alice", p.id(), Choice.YES, tx));
+        clock.advanceSeconds(61);
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5)).until(
+                () -> call((s, tx) -> s.proposals(false)).get(0).state() == ProposalState.REJECTED);
+        assertThat(call((s, tx) -> s.proposals(false)).get(0).outcome()).startsWith("no quorum");
+        assertThat(call((s, tx) -> s.policy()).version()).isEqualTo(1);
+    }
+
+    @Test
+    void sharesThatDoNotSumToOneHundredAreRefused() {
+        assertThatThrownBy(() -> call((s, tx) -> s.propose("alice", "", Map.of("lab-a", 7000, "lab-b", 2000), 60, tx)))
+                .hasMessage("shares: must sum to 100%, got 90%");
+    }
+
+    @Test
+    void afterARestartRunningWorkIsKeptAndANodeThatNeverReturnsIsDeclaredLostAndItsJobRequeued() throws Exception {
+        RecordingLink n1 = connect("n1", "s1", 1);
+        long id = submit("alice", "lab-a", 1, 1);
+        assertThat(job(id).state()).isEqualTo(JobState.RUNNING);
+        restart();
+        assertThat(job(id).state()).isEqualTo(JobState.RUNNING);
+        clock.advanceSeconds(16);
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5))
+                .until(() -> job(id).state() == JobState.PENDING);
+        assertThat(job(id).attempts().get(0).outcome()).contains("lost");
+        RecordingLink back = connect("n1", "s1", 1);
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> job(id).attemptNumber() == 2);
+        assertThat(back.launched).singleElement().satisfies(l -> assertThat(l.ref()).isEqualTo(new RankRef(id, 2, 0)));
+        // A stale report about attempt 1 changes nothing.
+        exit(back, new RankRef(id, 1, 0), 0);
+        assertThat(job(id).state()).isEqualTo(JobState.RUNNING);
+    }
+
+    @Test
+    void anAgentThatReconnectsReportingAStaleAttemptIsToldToKillIt() throws Exception {
+        RecordingLink link = new RecordingLink();
+        call((s, tx) -> {
+            s.hello(link, "n9", "s1", List.of(new Gpu(0, "A100", 1)), List.of(new RankRef(99, 1, 0)), tx);
+            return null;
+        });
+        assertThat(link.killed).containsExactly(new RankRef(99, 1, 0));
+    }
+}

@@ -1,0 +1,47 @@
+package coop.scheduler.engine;
+
+import coop.scheduler.domain.RankRef;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/** An agent stream that records the orders the scheduler sends it. */
+final class RecordingLink implements AgentLink {
+    record Launched(RankRef ref, String command, List<Integer> gpus, Map<String, String> env) {
+    }
+
+    final List<Launched> launched = new CopyOnWriteArrayList<>();
+    final List<RankRef> killed = new CopyOnWriteArrayList<>();
+    final List<RankRef> acked = new CopyOnWriteArrayList<>();
+    volatile boolean welcomed;
+    volatile String closedBecause;
+
+    @Override
+    public void welcome(long heartbeatIntervalMs) {
+        welcomed = true;
+    }
+
+    @Override
+    public void launch(RankRef ref, String command, List<Integer> gpuIndices, Map<String, String> env, long walltime) {
+        launched.add(new Launched(ref, command, gpuIndices, env));
+    }
+
+    @Override
+    public void kill(RankRef ref, String reason, long graceSeconds) {
+        killed.add(ref);
+    }
+
+    @Override
+    public void ackExit(RankRef ref) {
+        acked.add(ref);
+    }
+
+    @Override
+    public void requestLogs(long requestId, RankRef ref, int maxBytes) {
+    }
+
+    @Override
+    public void close(String reason) {
+        closedBecause = reason;
+    }
+}
