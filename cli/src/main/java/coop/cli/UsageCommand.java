@@ -23,7 +23,7 @@ final class UsageCommand extends ClientCommand {
     @Override
     int run() {
         UsageResponse usage;
-        try (Client c = client.connect()) {
+        try (Client c = client.connectOptionalIdentity()) {
             usage = c.governance().usage(UsageRequest.getDefaultInstance());
         }
         if (json) {

@@ -1,0 +1,39 @@
+package coop.agent;
+
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * Everything an agent needs to know about itself: the scheduler to dial ({@code host:port}),
+ * the node's name and site as the cooperative knows them, its GPUs, the directory under which
+ * ranks run and keep their output, and the version it reports in its Hello.
+ */
+public record AgentConfig(
+        String schedulerTarget, String node, String site, List<GpuDevice> gpus, Path workDir,
+        String version) {
+
+    public AgentConfig {
+        requireText(schedulerTarget, "scheduler target");
+        requireText(node, "node");
+        requireText(site, "site");
+        gpus = List.copyOf(Objects.requireNonNull(gpus, "gpus"));
+        Objects.requireNonNull(workDir, "workDir");
+        Objects.requireNonNull(version, "version");
+        // CUDA_VISIBLE_DEVICES names GPUs by index, so two GPUs with one index would be one GPU twice.
+        Set<Integer> seen = new HashSet<>();
+        for (GpuDevice gpu : gpus) {
+            if (!seen.add(gpu.index())) {
+                throw new IllegalArgumentException("GPU index " + gpu.index() + " appears twice");
+            }
+        }
+    }
+
+    private static void requireText(String value, String what) {
+        if (value == null || value.isBlank()) {
+            throw new IllegalArgumentException(what + " must not be blank");
+        }
+    }
+}

@@ -1,0 +1,158 @@
+package coop.agent;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+
+/**
+ * Starts ranks as operating-system processes and signals them. Each rank runs as
+ * {@code setsid bash -c COMMAND} in {@code <workDir>/jobs/<job>/<attempt>/rank-<rank>/}, with its
+ * output in the files {@code stdout} and {@code stderr} there, so output survives the agent and
+ * can be served later. Signals go to the whole process group, because a training script's
+ * workers (data loaders, {@code torchrun} children) hold GPUs too.
+ */
+public final class ProcessLauncher {
+
+    /** The signals the agent sends: a polite request to checkpoint and stop, then the hard stop. */
+    public enum Signal {
+        TERM(15),
+        KILL(9);
+
+        private final int number;
+
+        Signal(int number) {
+            this.number = number;
+        }
+
+        /** The signal number; a process killed by it exits with 128 plus this. */
+        public int number() {
+            return number;
+        }
+    }
+
+    /** `kill` returns at once; a longer wait means something is badly wrong with the host. */
+    private static final long KILL_COMMAND_TIMEOUT_SECONDS = 5;
+
+    private final Path workDir;
+
+    /** @param workDir the agent's work directory; rank directories are created below it */
+    public ProcessLauncher(Path workDir) {
+        this.workDir = Objects.requireNonNull(workDir, "workDir");
+    }
+
+    /** Where a rank runs and keeps its output. */
+    public Path rankDirectory(RankId rank) {
+        return workDir.resolve("jobs")
+                .resolve(Long.toString(rank.jobId()))
+                .resolve(Integer.toString(rank.attempt()))
+                .resolve("rank-" + rank.rank());
+    }
+
+    /**
+     * Starts the rank. The environment is the agent's own, plus {@code CUDA_VISIBLE_DEVICES} (empty
+     * when no GPU is given, so a CPU-only rank cannot wander onto someone else's GPU), plus
+     * {@code COOP_JOB_ID}, {@code COOP_ATTEMPT} and {@code COOP_RANK}, plus the order's own
+     * variables, which win on conflict.
+     *
+     * @throws IOException if the directory cannot be created or the process cannot be started
+     */
+    public RankProcess start(LaunchOrder order) throws IOException {
+        Path dir = rankDirectory(order.rank());
+        Files.createDirectories(dir);
+        // From a JVM child, setsid is not a group leader, so it execs bash directly instead of
+        // forking: the pid we get back is the new session's and group's id.
+        ProcessBuilder builder = new ProcessBuilder("setsid", "bash", "-c", order.command())
+                .directory(dir.toFile())
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                .redirectOutput(dir.resolve("stdout").toFile())
+                .redirectError(dir.resolve("stderr").toFile());
+        Map<String, String> env = builder.environment();
+        env.put("CUDA_VISIBLE_DEVICES",
+                order.gpuIndices().stream().map(String::valueOf).collect(Collectors.joining(",")));
+        env.put("COOP_JOB_ID", Long.toString(order.rank().jobId()));
+        env.put("COOP_ATTEMPT", Integer.toString(order.rank().attempt()));
+        env.put("COOP_RANK", Integer.toString(order.rank().rank()));
+        env.putAll(order.env());
+        return new RankProcess(order.rank(), builder.start(), dir);
+    }
+
+    /**
+     * Sends a signal to every process in the group, through {@code kill -SIG -- -PGID} since the
+     * JDK can signal only single processes.
+     *
+     * @return whether the signal was delivered; false when no process is left in the group
+     */
+    public boolean signalGroup(long pgid, Signal signal) {
+        if (pgid <= 1) {
+            // kill -- -1 would signal every process we may signal; never let a bad pid get that far.
+            throw new IllegalArgumentException("refusing to signal process group " + pgid);
+        }
+        try {
+            Process kill = new ProcessBuilder(
+                            List.of("kill", "-" + signal.name(), "--", "-" + pgid))
+                    .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                    .redirectError(ProcessBuilder.Redirect.DISCARD)
+                    .start();
+            if (!kill.waitFor(KILL_COMMAND_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
+                kill.destroyForcibly();
+                return false;
+            }
+            return kill.exitValue() == 0;
+        } catch (IOException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    /**
+     * The last {@code maxBytes} of the rank's {@code stdout} and {@code stderr}.
+     *
+     * @throws NoSuchFileException if the rank never ran here (its directory does not exist)
+     * @throws IOException if a file exists but cannot be read
+     */
+    public OutputTail tail(RankId rank, int maxBytes) throws IOException {
+        if (maxBytes < 0) {
+            throw new IllegalArgumentException("maxBytes must be >= 0, got " + maxBytes);
+        }
+        Path dir = rankDirectory(rank);
+        if (!Files.isDirectory(dir)) {
+            throw new NoSuchFileException(dir.toString());
+        }
+        return new OutputTail(tailOf(dir.resolve("stdout"), maxBytes), tailOf(dir.resolve("stderr"), maxBytes));
+    }
+
+    private static byte[] tailOf(Path file, int maxBytes) throws IOException {
+        if (!Files.exists(file)) {
+            return new byte[0];
+        }
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+            // The file may still grow while we read; the size taken here bounds what we return.
+            long size = channel.size();
+            int length = (int) Math.min(size, maxBytes);
+            ByteBuffer buffer = ByteBuffer.allocate(length);
+            long position = size - length;
+            while (buffer.hasRemaining()) {
+                int read = channel.read(buffer, position + buffer.position());
+                if (read < 0) {
+                    break;
+                }
+            }
+            byte[] bytes = new byte[buffer.position()];
+            buffer.flip().get(bytes);
+            return bytes;
+        }
+    }
+}

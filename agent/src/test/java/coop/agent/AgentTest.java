@@ -1,0 +1,373 @@
+package coop.agent;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import coop.v1.AttemptExited;
+import coop.v1.AttemptRef;
+import coop.v1.ExitAck;
+import coop.v1.Hello;
+import coop.v1.Kill;
+import coop.v1.Launch;
+import coop.v1.LogData;
+import coop.v1.LogRequest;
+import coop.v1.SchedulerMessage;
+import io.grpc.Server;
+import io.grpc.inprocess.InProcessChannelBuilder;
+import io.grpc.inprocess.InProcessServerBuilder;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The agent against a fake scheduler on an in-process gRPC server, running real {@code bash}
+ * processes in a temporary work directory.
+ */
+class AgentTest {
+
+    private static final Instant NOW = Instant.parse("2025-06-01T12:00:00Z");
+    private static final Duration PROMPTLY = Duration.ofSeconds(5);
+    private static final int SIGTERM_EXIT = 128 + 15;
+    private static final int SIGKILL_EXIT = 128 + 9;
+
+    @TempDir
+    Path workDir;
+
+    private FakeScheduler scheduler;
+    private Server server;
+    private Agent agent;
+
+    @AfterEach
+    void tearDown() {
+        if (agent != null) {
+            agent.close();
+        }
+        if (server != null) {
+            server.shutdownNow();
+        }
+    }
+
+    @Test
+    void helloCarriesTheNodeAndItsParsedGpus() throws IOException {
+        connect(60_000);
+
+        Hello hello = scheduler.latest().hello().orElseThrow();
+        assertThat(hello.getNode()).isEqualTo("node-a");
+        assertThat(hello.getSite()).isEqualTo("lab-1");
+        assertThat(hello.getVersion()).isEqualTo("test-1");
+        assertThat(hello.getRunningList()).isEmpty();
+        assertThat(hello.getGpusList())
+                .extracting(g -> g.getIndex(), g -> g.getModel(), g -> g.getMemoryMib())
+                .containsExactly(
+                        org.assertj.core.groups.Tuple.tuple(0, "A100", 81920L),
+                        org.assertj.core.groups.Tuple.tuple(1, "A100", 81920L),
+                        org.assertj.core.groups.Tuple.tuple(2, "L4", 24576L));
+    }
+
+    @Test
+    void heartbeatsCarryTheClockAndTheRunningRanks() throws IOException {
+        connect(50);
+        AttemptRef ref = ref(7, 1, 0);
+        launch(ref, "sleep 60", List.of(0), 0);
+
+        await().atMost(PROMPTLY).untilAsserted(() -> assertThat(scheduler.latest().heartbeats())
+                .anySatisfy(hb -> {
+                    assertThat(hb.getSentAtMs()).isEqualTo(NOW.toEpochMilli());
+                    assertThat(hb.getRunningList()).containsExactly(ref);
+                }));
+    }
+
+    @Test
+    void launchRunsBashWithTheRankEnvironmentAndReportsExitZero() throws IOException {
+        connect(60_000);
+        AttemptRef ref = ref(42, 1, 0);
+
+        launch(ref, "echo $CUDA_VISIBLE_DEVICES $COOP_JOB_ID $COOP_ATTEMPT $COOP_RANK $EXTRA; pwd",
+                List.of(2, 5), 0, Map.of("EXTRA", "hello"));
+
+        AttemptExited exit = awaitExit(ref);
+        assertThat(exit.getExitCode()).isZero();
+        assertThat(exit.getReason()).isEqualTo("exited");
+        assertThat(exit.getEndedAtMs()).isEqualTo(NOW.toEpochMilli());
+        assertThat(scheduler.latest().started(ref)).singleElement()
+                .satisfies(started -> assertThat(started.getPid()).isPositive());
+        Path dir = workDir.resolve("jobs/42/1/rank-0");
+        assertThat(Files.readString(dir.resolve("stdout"), UTF_8))
+                .isEqualTo("2,5 42 1 0 hello\n" + dir.toRealPath() + "\n");
+    }
+
+    @Test
+    void nonZeroExitCodeIsReported() throws IOException {
+        connect(60_000);
+        AttemptRef ref = ref(43, 1, 0);
+
+        launch(ref, "echo failing >&2; exit 3", List.of(), 0);
+
+        AttemptExited exit = awaitExit(ref);
+        assertThat(exit.getExitCode()).isEqualTo(3);
+        assertThat(exit.getReason()).isEqualTo("exited");
+    }
+
+    @Test
+    void killStopsTheWholeProcessGroup() throws IOException {
+        connect(60_000);
+        AttemptRef ref = ref(44, 1, 0);
+        launch(ref, "sleep 60 & echo $! > child.pid; wait", List.of(0), 0);
+        long child = awaitChildPid(ref);
+        long leader = awaitStartedPid(ref);
+        assertThat(processGroupOf(leader)).as("rank leads its own process group").isEqualTo(leader);
+        assertThat(processGroupOf(child)).isEqualTo(leader);
+
+        scheduler.latest().send(SchedulerMessage.newBuilder()
+                .setKill(Kill.newBuilder().setRef(ref).setReason("cancelled").setGraceSeconds(30))
+                .build());
+
+        AttemptExited exit = awaitExit(ref);
+        assertThat(exit.getReason()).isEqualTo("killed");
+        assertThat(exit.getExitCode()).isEqualTo(SIGTERM_EXIT);
+        await().atMost(PROMPTLY).until(() -> isGone(child) && isGone(leader));
+    }
+
+    @Test
+    void killEscalatesToSigkillWhenTheGroupIgnoresSigterm() throws IOException {
+        connect(60_000);
+        AttemptRef ref = ref(45, 1, 0);
+        launch(ref, "trap '' TERM; sleep 60 & echo $! > child.pid; wait", List.of(0), 0);
+        long child = awaitChildPid(ref);
+
+        scheduler.latest().send(SchedulerMessage.newBuilder()
+                .setKill(Kill.newBuilder().setRef(ref).setGraceSeconds(1))
+                .build());
+
+        AttemptExited exit = awaitExit(ref);
+        assertThat(exit.getReason()).isEqualTo("killed");
+        assertThat(exit.getExitCode()).isEqualTo(SIGKILL_EXIT);
+        await().atMost(PROMPTLY).until(() -> isGone(child));
+    }
+
+    @Test
+    void walltimeIsEnforcedByTheAgent() throws IOException {
+        connect(60_000);
+        AttemptRef ref = ref(46, 1, 0);
+
+        launch(ref, "sleep 60", List.of(0), 1);
+
+        AttemptExited exit = awaitExit(ref);
+        assertThat(exit.getReason()).isEqualTo("walltime");
+        assertThat(exit.getExitCode()).isEqualTo(SIGTERM_EXIT);
+    }
+
+    @Test
+    void launchThatCannotStartReportsLaunchFailed() throws IOException {
+        connect(60_000);
+        // A file where the rank's directory tree has to go.
+        Files.writeString(workDir.resolve("jobs"), "in the way");
+        AttemptRef ref = ref(47, 1, 0);
+
+        launch(ref, "true", List.of(0), 0);
+
+        AttemptExited exit = awaitExit(ref);
+        assertThat(exit.getReason()).isEqualTo("launch-failed");
+        assertThat(exit.getExitCode()).isEqualTo(127);
+        assertThat(scheduler.latest().started(ref)).isEmpty();
+    }
+
+    @Test
+    void logRequestReturnsTheTailOfEachStream() throws IOException {
+        connect(60_000);
+        AttemptRef ref = ref(48, 2, 1);
+        launch(ref, "for i in $(seq 1 500); do echo line-$i; done; echo oops >&2", List.of(0), 0);
+        awaitExit(ref);
+
+        LogData tail = requestLogs(1, ref, 20);
+        assertThat(tail.getError()).isEmpty();
+        String all = java.util.stream.IntStream.rangeClosed(1, 500)
+                .mapToObj(i -> "line-" + i + "\n").collect(java.util.stream.Collectors.joining());
+        assertThat(tail.getStdout().toString(UTF_8)).isEqualTo(all.substring(all.length() - 20));
+        assertThat(tail.getStderr().toString(UTF_8)).isEqualTo("oops\n");
+
+        LogData whole = requestLogs(2, ref, 0);
+        assertThat(whole.getStdout().toString(UTF_8)).isEqualTo(all);
+
+        LogData unknown = requestLogs(3, ref(999, 1, 0), 100);
+        assertThat(unknown.getError()).contains("job 999 attempt 1 rank 0");
+        assertThat(unknown.getStdout().isEmpty()).isTrue();
+    }
+
+    @Test
+    void launchIsIdempotent() throws IOException {
+        connect(60_000);
+        AttemptRef sleeper = ref(49, 1, 0);
+        AttemptRef quick = ref(50, 1, 0);
+        launch(sleeper, "sleep 60", List.of(0), 0);
+        launch(quick, "echo run >> runs", List.of(1), 0);
+        awaitExit(quick);
+        await().atMost(PROMPTLY).until(() -> !scheduler.latest().started(sleeper).isEmpty());
+
+        launch(sleeper, "sleep 60", List.of(0), 0);
+        launch(quick, "echo run >> runs", List.of(1), 0);
+
+        await().atMost(PROMPTLY).until(() -> scheduler.latest().exits(quick).size() == 2);
+        assertThat(scheduler.latest().exits(quick)).allSatisfy(e -> assertThat(e.getExitCode()).isZero());
+        assertThat(Files.readAllLines(workDir.resolve("jobs/50/1/rank-0/runs"))).containsExactly("run");
+        assertThat(scheduler.latest().started(sleeper)).hasSize(1);
+    }
+
+    @Test
+    void reconnectListsRunningRanksAndResendsOnlyUnackedExits() throws IOException {
+        connect(60_000);
+        FakeScheduler.Stream first = scheduler.latest();
+        AttemptRef unackedRef = ref(60, 1, 0);
+        AttemptRef ackedRef = ref(61, 1, 0);
+        AttemptRef runningRef = ref(62, 1, 0);
+        launch(unackedRef, "exit 3", List.of(0), 0);
+        launch(ackedRef, "true", List.of(1), 0);
+        launch(runningRef, "sleep 60", List.of(2), 0);
+        awaitExit(unackedRef);
+        awaitExit(ackedRef);
+        await().atMost(PROMPTLY).until(() -> !first.started(runningRef).isEmpty());
+        first.send(SchedulerMessage.newBuilder().setExitAck(ExitAck.newBuilder().setRef(ackedRef)).build());
+
+        first.end();
+
+        await().atMost(PROMPTLY).until(() -> scheduler.streams.size() == 2 && agent.isConnected());
+        FakeScheduler.Stream second = scheduler.latest();
+        assertThat(second.hello().orElseThrow().getRunningList()).containsExactly(runningRef);
+        await().atMost(PROMPTLY).until(() -> !second.exits(unackedRef).isEmpty());
+        assertThat(second.exits(unackedRef)).singleElement()
+                .satisfies(e -> assertThat(e.getExitCode()).isEqualTo(3));
+        assertThat(second.exits(ackedRef)).isEmpty();
+        assertThat(second.started(runningRef)).as("a rank keeps running across a reconnect").isEmpty();
+
+        // Once acknowledged, an exit is not sent again on the next reconnect.
+        second.send(SchedulerMessage.newBuilder().setExitAck(ExitAck.newBuilder().setRef(unackedRef)).build());
+        second.send(SchedulerMessage.newBuilder()
+                .setKill(Kill.newBuilder().setRef(runningRef).setGraceSeconds(5)).build());
+        AttemptExited killed = await().atMost(PROMPTLY)
+                .until(() -> second.exits(runningRef).stream().findFirst().orElse(null), e -> e != null);
+        assertThat(killed.getReason()).isEqualTo("killed");
+        second.end();
+
+        await().atMost(PROMPTLY).until(() -> scheduler.streams.size() == 3 && agent.isConnected());
+        FakeScheduler.Stream third = scheduler.latest();
+        await().atMost(PROMPTLY).until(() -> !third.exits(runningRef).isEmpty());
+        assertThat(third.hello().orElseThrow().getRunningList()).isEmpty();
+        assertThat(third.exits(unackedRef)).isEmpty();
+        assertThat(third.exits(ackedRef)).isEmpty();
+    }
+
+    @Test
+    void closeStopsEveryRankAndReportsItBeforeEndingTheStream() throws IOException {
+        connect(60_000);
+        AttemptRef ref = ref(70, 1, 0);
+        launch(ref, "sleep 60 & echo $! > child.pid; wait", List.of(0), 0);
+        long child = awaitChildPid(ref);
+        long leader = awaitStartedPid(ref);
+        FakeScheduler.Stream stream = scheduler.latest();
+
+        agent.close();
+
+        assertThat(agent.isConnected()).isFalse();
+        // Messages arrive in order, so once the agent's half-close is in, so is everything before it.
+        await().atMost(PROMPTLY).until(() -> stream.completedByAgent);
+        assertThat(stream.exits(ref)).singleElement()
+                .satisfies(e -> assertThat(e.getReason()).isEqualTo("killed"));
+        await().atMost(PROMPTLY).until(() -> isGone(leader) && isGone(child));
+        assertThat(scheduler.streams).hasSize(1);
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    private void connect(long heartbeatMs) throws IOException {
+        scheduler = new FakeScheduler(heartbeatMs);
+        String name = InProcessServerBuilder.generateName();
+        server = InProcessServerBuilder.forName(name).addService(scheduler).build().start();
+        AgentConfig config = new AgentConfig("in-process:" + name, "node-a", "lab-1",
+                GpuSpec.parse("sim:2xA100-80GB,1xL4-24GB").resolve(new NvidiaSmi("")), workDir, "test-1");
+        agent = new Agent(config, InProcessChannelBuilder.forName(name).build(),
+                new ProcessLauncher(workDir), InstantSource.fixed(NOW), new SplittableRandom(7));
+        agent.start();
+        await().atMost(PROMPTLY).until(agent::isConnected);
+    }
+
+    private static AttemptRef ref(long job, int attempt, int rank) {
+        return AttemptRef.newBuilder().setJobId(job).setAttempt(attempt).setRank(rank).build();
+    }
+
+    private void launch(AttemptRef ref, String command, List<Integer> gpus, long walltimeSeconds) {
+        launch(ref, command, gpus, walltimeSeconds, Map.of());
+    }
+
+    private void launch(AttemptRef ref, String command, List<Integer> gpus, long walltimeSeconds,
+            Map<String, String> env) {
+        scheduler.latest().send(SchedulerMessage.newBuilder()
+                .setLaunch(Launch.newBuilder()
+                        .setRef(ref).setCommand(command).addAllGpuIndices(gpus).putAllEnv(env)
+                        .setWalltimeSeconds(walltimeSeconds))
+                .build());
+    }
+
+    private AttemptExited awaitExit(AttemptRef ref) {
+        FakeScheduler.Stream stream = scheduler.latest();
+        await().atMost(PROMPTLY).until(() -> !stream.exits(ref).isEmpty());
+        return stream.exits(ref).get(0);
+    }
+
+    private LogData requestLogs(long requestId, AttemptRef ref, int maxBytes) {
+        FakeScheduler.Stream stream = scheduler.latest();
+        stream.send(SchedulerMessage.newBuilder()
+                .setLogRequest(LogRequest.newBuilder().setRequestId(requestId).setRef(ref).setMaxBytes(maxBytes))
+                .build());
+        await().atMost(PROMPTLY).until(() -> stream.logData(requestId).isPresent());
+        return stream.logData(requestId).orElseThrow();
+    }
+
+    private long awaitStartedPid(AttemptRef ref) {
+        FakeScheduler.Stream stream = scheduler.latest();
+        await().atMost(PROMPTLY).until(() -> !stream.started(ref).isEmpty());
+        return stream.started(ref).get(0).getPid();
+    }
+
+    /** The pid of the background child the test command wrote to {@code child.pid}. */
+    private long awaitChildPid(AttemptRef ref) {
+        Path file = workDir.resolve("jobs/" + ref.getJobId() + "/" + ref.getAttempt() + "/rank-"
+                + ref.getRank() + "/child.pid");
+        await().atMost(PROMPTLY).pollInterval(20, TimeUnit.MILLISECONDS)
+                .until(() -> Files.exists(file) && Files.readString(file).endsWith("\n"));
+        try {
+            return Long.parseLong(Files.readString(file).strip());
+        } catch (IOException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /** Fields of /proc/PID/stat after the command name, which may itself contain spaces. */
+    private static String[] statFields(long pid) throws IOException {
+        String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+        return stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+    }
+
+    private static long processGroupOf(long pid) throws IOException {
+        return Long.parseLong(statFields(pid)[2]);
+    }
+
+    /** Gone, or a zombie: dead, with only the reaping by its (re)parent left. */
+    private static boolean isGone(long pid) {
+        try {
+            return statFields(pid)[0].equals("Z");
+        } catch (IOException e) {
+            return true;
+        }
+    }
+}

@@ -1,0 +1,82 @@
+package coop.agent;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ProcessLauncherTest {
+
+    @TempDir
+    Path workDir;
+
+    @Test
+    void rankWithoutGpusSeesNoneRatherThanAll() throws Exception {
+        ProcessLauncher launcher = new ProcessLauncher(workDir);
+        RankId rank = new RankId(1, 1, 0);
+
+        RankProcess process = launcher.start(new LaunchOrder(rank,
+                "echo \"[${CUDA_VISIBLE_DEVICES-unset}]\"", List.of(), Map.of(), Duration.ZERO));
+
+        assertThat(process.onExit().get(5, TimeUnit.SECONDS)).isZero();
+        assertThat(Files.readString(process.directory().resolve("stdout"), UTF_8)).isEqualTo("[]\n");
+        assertThat(process.directory()).isEqualTo(workDir.resolve("jobs/1/1/rank-0"));
+    }
+
+    @Test
+    void orderEnvironmentIsAddedToTheAgentsOwn() throws Exception {
+        ProcessLauncher launcher = new ProcessLauncher(workDir);
+        RankId rank = new RankId(2, 3, 1);
+
+        RankProcess process = launcher.start(new LaunchOrder(rank,
+                "echo $COOP_JOB_ID/$COOP_ATTEMPT/$COOP_RANK $MASTER_ADDR ${PATH:+has-path}",
+                List.of(0, 1), Map.of("MASTER_ADDR", "node-a"), Duration.ZERO));
+
+        assertThat(process.onExit().get(5, TimeUnit.SECONDS)).isZero();
+        assertThat(Files.readString(process.directory().resolve("stdout"), UTF_8))
+                .isEqualTo("2/3/1 node-a has-path\n");
+    }
+
+    @Test
+    void signallingAnEmptyGroupReportsNothingDelivered() throws Exception {
+        ProcessLauncher launcher = new ProcessLauncher(workDir);
+        RankProcess process = launcher.start(new LaunchOrder(new RankId(3, 1, 0), "true", List.of(),
+                Map.of(), Duration.ZERO));
+        process.onExit().get(5, TimeUnit.SECONDS);
+
+        assertThat(launcher.signalGroup(process.pid(), ProcessLauncher.Signal.TERM)).isFalse();
+        assertThatThrownBy(() -> launcher.signalGroup(1, ProcessLauncher.Signal.KILL))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void tailOfARankThatNeverRanIsAnError() {
+        ProcessLauncher launcher = new ProcessLauncher(workDir);
+
+        assertThatThrownBy(() -> launcher.tail(new RankId(9, 9, 9), 100))
+                .isInstanceOf(NoSuchFileException.class);
+    }
+
+    @Test
+    void tailIsTheLastBytesOfEachFile() throws Exception {
+        ProcessLauncher launcher = new ProcessLauncher(workDir);
+        RankProcess process = launcher.start(new LaunchOrder(new RankId(4, 1, 0),
+                "printf 0123456789; printf abc >&2", List.of(), Map.of(), Duration.ZERO));
+        process.onExit().get(5, TimeUnit.SECONDS);
+
+        OutputTail tail = launcher.tail(new RankId(4, 1, 0), 4);
+
+        assertThat(new String(tail.stdout(), UTF_8)).isEqualTo("6789");
+        assertThat(new String(tail.stderr(), UTF_8)).isEqualTo("abc");
+        assertThat(launcher.tail(new RankId(4, 1, 0), 0).stdout()).isEmpty();
+    }
+}

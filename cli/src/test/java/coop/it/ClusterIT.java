@@ -1,0 +1,95 @@
+package coop.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import coop.cli.Client;
+import coop.cli.Identity;
+import coop.v1.GetJobRequest;
+import coop.v1.Job;
+import coop.v1.JobState;
+import coop.v1.ListNodesRequest;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The real scheduler and two real agents as processes on 127.0.0.1: jobs submitted with the
+ * CLI run as processes on the agents, are seen RUNNING then SUCCEEDED, and their output comes
+ * back through {@code coop logs}.
+ */
+class ClusterIT {
+    @TempDir
+    Path dir;
+
+    @Test
+    void jobsRunOnRealAgentsAndTheirOutputComesBack() throws Exception {
+        try (CoopProcesses coop = new CoopProcesses(dir)) {
+            Path data = dir.resolve("data");
+            var init = coop.run("init", "--data", data.toString(), "--founders", "alice:lab-a,bob:lab-b",
+                    "--accounts", "lab-a,lab-b");
+            assertThat(init.exitCode()).as(init.stderr()).isZero();
+            var scheduler = coop.scheduler(data);
+            coop.start("agent", "--scheduler", scheduler.target(), "--node", "n1", "--site", "north",
+                    "--gpus", "sim:2xA100-80GB", "--work-dir", dir.resolve("n1").toString());
+            coop.start("agent", "--scheduler", scheduler.target(), "--node", "n2", "--site", "north",
+                    "--gpus", "sim:2xA100-80GB", "--work-dir", dir.resolve("n2").toString());
+            Path alice = data.resolve("identities/alice.json");
+            // The first job runs until the test has seen it running and creates this file.
+            Path release = dir.resolve("release");
+            try (Client client = new Client(scheduler.target(), Identity.read(alice))) {
+                await().atMost(Duration.ofSeconds(30)).until(() -> client.nodes()
+                        .listNodes(ListNodesRequest.getDefaultInstance()).getNodesList().stream()
+                        .filter(n -> n.getState().equals("online")).count() == 2);
+
+                var single = coop.run("submit", "--scheduler", scheduler.target(), "--identity", alice.toString(),
+                        "--account", "lab-a", "--gpus", "1", "--",
+                        "echo hello from $COOP_JOB_ID on GPUs $CUDA_VISIBLE_DEVICES; "
+                                + "while [ ! -f " + release + " ]; do sleep 0.05; done; echo released");
+                assertThat(single.exitCode()).as(single.stderr()).isZero();
+                long id = jobId(single.stdout());
+                var gang = coop.run("submit", "--scheduler", scheduler.target(), "--identity", alice.toString(),
+                        "--account", "lab-a", "--gpus", "2", "--nodes", "2", "--",
+                        "echo rank $NODE_RANK of $NNODES on GPUs $CUDA_VISIBLE_DEVICES");
+                long gangId = jobId(gang.stdout());
+
+                await().atMost(Duration.ofSeconds(30)).until(() -> state(client, id) == JobState.RUNNING);
+                var running = coop.run("logs", "--scheduler", scheduler.target(), "--identity", alice.toString(),
+                        Long.toString(id));
+                assertThat(running.stdout()).contains("hello from " + id).doesNotContain("released");
+                Files.createFile(release);
+                await().atMost(Duration.ofSeconds(30)).until(() -> state(client, id) == JobState.SUCCEEDED);
+                await().atMost(Duration.ofSeconds(30)).until(() -> state(client, gangId) == JobState.SUCCEEDED);
+                Job gangJob = client.jobs().getJob(GetJobRequest.newBuilder().setJobId(gangId).build());
+                assertThat(gangJob.getAttempts(0).getPlacementsList()).extracting(p -> p.getNode())
+                        .containsExactlyInAnyOrder("n1", "n2");
+
+                var logs = coop.run("logs", "--scheduler", scheduler.target(), "--identity", alice.toString(),
+                        Long.toString(id));
+                assertThat(logs.exitCode()).as(logs.stderr()).isZero();
+                assertThat(logs.stdout()).contains("hello from " + id + " on GPUs 0").contains("released");
+                var gangLogs = coop.run("logs", "--scheduler", scheduler.target(), "--identity", alice.toString(),
+                        Long.toString(gangId));
+                assertThat(gangLogs.stdout()).contains("rank 0 of 2 on GPUs 0,1").contains("rank 1 of 2 on GPUs 0,1");
+
+                var jobs = coop.run("jobs", "--scheduler", scheduler.target(), "--identity", alice.toString(), "--json");
+                assertThat(jobs.exitCode()).isZero();
+                assertThat(jobs.stdout()).contains("\"SUCCEEDED\"");
+            }
+        }
+    }
+
+    private static JobState state(Client client, long id) {
+        return client.jobs().getJob(GetJobRequest.newBuilder().setJobId(id).build()).getState();
+    }
+
+    static long jobId(String submitOutput) {
+        Matcher m = Pattern.compile("submitted job (\\d+)").matcher(submitOutput);
+        assertThat(m.find()).as("submit output: %s", submitOutput).isTrue();
+        return Long.parseLong(m.group(1));
+    }
+}

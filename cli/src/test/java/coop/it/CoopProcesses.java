@@ -1,0 +1,97 @@
+package coop.it;
+
+import static org.awaitility.Awaitility.await;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Starts the real {@code coop} jar as separate processes (scheduler, agents, CLI calls) and
+ * ends exactly the processes it started.
+ */
+final class CoopProcesses implements AutoCloseable {
+    private final Path dir;
+    private final List<Process> started = new ArrayList<>();
+    private int logs;
+
+    CoopProcesses(Path dir) {
+        this.dir = dir;
+    }
+
+    static String jar() {
+        String jar = System.getProperty("coop.jar");
+        if (jar == null || !Files.exists(Path.of(jar))) {
+            throw new IllegalStateException("system property coop.jar must name the shaded jar (run with mvn verify)");
+        }
+        return jar;
+    }
+
+    static List<String> command(String... args) {
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx256m", "-jar", jar()));
+        cmd.addAll(List.of(args));
+        return cmd;
+    }
+
+    /** Starts a long-running coop process (scheduler or agent); its output goes to a log file. */
+    Process start(String... args) throws IOException {
+        Path log = dir.resolve("process-" + (++logs) + "-" + args[0] + ".log");
+        Process p = new ProcessBuilder(command(args)).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        started.add(p);
+        return p;
+    }
+
+    /** Runs a coop CLI command to completion and returns its exit code and output. */
+    Result run(String... args) throws IOException, InterruptedException {
+        Path out = dir.resolve("cli-" + (++logs) + ".out");
+        Path err = dir.resolve("cli-" + logs + ".err");
+        Process p = new ProcessBuilder(command(args)).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+        started.add(p);
+        if (!p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new IllegalStateException("coop " + String.join(" ", args) + " did not finish in 60 s");
+        }
+        return new Result(p.exitValue(), Files.readString(out), Files.readString(err));
+    }
+
+    record Result(int exitCode, String stdout, String stderr) {
+    }
+
+    /** Starts a scheduler on port 0 and returns its port, read from --port-file. */
+    Scheduler scheduler(Path data) throws IOException {
+        Path portFile = dir.resolve("port-" + System.nanoTime());
+        Process p = start("scheduler", "--data", data.toString(), "--listen", "127.0.0.1:0", "--heartbeat", "1s",
+                "--port-file", portFile.toString());
+        await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(portFile) || !p.isAlive());
+        if (!p.isAlive()) {
+            throw new IllegalStateException("scheduler exited with " + p.exitValue());
+        }
+        return new Scheduler(p, Integer.parseInt(Files.readString(portFile).strip()));
+    }
+
+    record Scheduler(Process process, int port) {
+        String target() {
+            return "127.0.0.1:" + port;
+        }
+    }
+
+    @Override
+    public void close() {
+        for (Process p : started) {
+            p.destroy();
+        }
+        for (Process p : started) {
+            try {
+                if (!p.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)) {
+                    p.destroyForcibly();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+}

@@ -1,0 +1,56 @@
+package coop.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code coop demo --json}, shortened: the real jar runs the whole system, both votes pass, and
+ * the report computed from the recorded attempts keeps every account near its voted share.
+ */
+class DemoIT {
+    @TempDir
+    Path dir;
+
+    @Test
+    void theDemoRunsBothPolicyPeriodsAndReportsAchievedSharesNearTheVotedOnes() throws Exception {
+        Path data = dir.resolve("demo");
+        Path out = dir.resolve("demo.out");
+        Path err = dir.resolve("demo.err");
+        Process p = new ProcessBuilder(CoopProcesses.command("demo", "--data", data.toString(), "--period", "15s",
+                "--json")).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+        try {
+            assertThat(p.waitFor(120, java.util.concurrent.TimeUnit.SECONDS)).as("demo finished").isTrue();
+        } finally {
+            p.destroyForcibly();
+        }
+        assertThat(p.exitValue()).as(Files.readString(err)).isZero();
+        List<String> lines = Files.readAllLines(out);
+        JsonNode report = new ObjectMapper().readTree(lines.get(lines.size() - 1));
+
+        JsonNode periods = report.get("periods");
+        assertThat(periods).hasSize(2);
+        assertThat(periods.get(0).get("voted").get("lab-a").asDouble()).isEqualTo(50.0);
+        assertThat(periods.get(1).get("voted").get("uni-c").asDouble()).isEqualTo(50.0);
+        for (JsonNode period : periods) {
+            assertThat(period.get("all_pending").asBoolean()).isTrue();
+            double sum = 0;
+            for (var e : period.get("voted").properties()) {
+                double achieved = period.get("achieved").get(e.getKey()).asDouble();
+                sum += achieved;
+                assertThat(achieved).as("%s in policy v%s", e.getKey(), period.get("policy_version"))
+                        .isCloseTo(e.getValue().asDouble(), org.assertj.core.data.Offset.offset(5.0));
+            }
+            assertThat(sum).isCloseTo(100.0, org.assertj.core.data.Offset.offset(0.5));
+        }
+        assertThat(report.get("jobs_done").asInt()).isGreaterThan(50);
+        assertThat(report.get("utilization").asDouble()).isBetween(0.5, 1.0);
+        assertThat(Files.readString(err)).contains("vote 2: passed");
+    }
+}
