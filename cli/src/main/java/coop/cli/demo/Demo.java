@@ -98,8 +98,11 @@ public final class Demo {
                 "127.0.0.1:0", new SecureRandom());
         say("founded a cooperative in %s: members %s; accounts %s", data, String.join(", ", identities.keySet()),
                 String.join(", ", ACCOUNTS));
-        List<Agent> agents = new ArrayList<>();
+        List<Agent> agents = new java.util.concurrent.CopyOnWriteArrayList<>();
         Map<String, Client> members = new TreeMap<>();
+        // On Ctrl-C the agents still stop their jobs' process groups, so no job outlives the demo.
+        Thread interrupted = new Thread(() -> agents.forEach(Agent::close), "coop-demo-shutdown");
+        Runtime.getRuntime().addShutdownHook(interrupted);
         try (SchedulerServer server = SchedulerServer.start(
                 new SchedulerServer.Config(data, "127.0.0.1", 0, Duration.ofSeconds(1)), clock)) {
             String target = "127.0.0.1:" + server.port();
@@ -133,6 +136,11 @@ public final class Demo {
         } finally {
             members.values().forEach(Client::close);
             agents.forEach(Agent::close);
+            try {
+                Runtime.getRuntime().removeShutdownHook(interrupted);
+            } catch (IllegalStateException alreadyShuttingDown) {
+                // The hook is running or has run; nothing left to undo.
+            }
         }
     }
 

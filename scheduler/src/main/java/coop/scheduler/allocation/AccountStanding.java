@@ -1,8 +1,8 @@
 package coop.scheduler.allocation;
 
 /**
- * An account's place in fair-share order: its voted share (basis points) and the GPU-seconds
- * it has used under the live policy. Lower usage per unit of share goes first.
+ * An account's place in fair-share order: its voted share (basis points) and its usage in
+ * GPU-seconds, decayed with the policy's half-life. Lower usage per unit of share goes first.
  */
 public record AccountStanding(String account, int shareBasisPoints, double usedGpuSeconds) {
 

@@ -28,7 +28,13 @@ import java.util.function.ToIntFunction;
  *   <li>every other job waits with a named veto.</li>
  * </ol>
  */
-public final class Allocator {
+public final class Allocator implements SchedulingPolicy {
+
+    @Override
+    public String name() {
+        return "coop";
+    }
+
 
     public List<Decision> plan(ClusterSnapshot snapshot) {
         FreeGpus free = new FreeGpus(snapshot.nodes(), false);
@@ -48,8 +54,10 @@ public final class Allocator {
                 // The nodes that fill soonest: most GPUs free now.
                 List<Candidate> target = choose(job, capacity, c -> -free.count(c.node(), c.model())).orElseThrow();
                 int held = free.hold(job, target);
-                decisions.add(new Decision.Reserve(job.id(), target.stream().map(Candidate::node).toList(), held,
-                        job.gpusPerNode() * job.nodes()));
+                decisions.add(new Decision.Reserve(job.id(), target.stream().map(Candidate::node).toList(),
+                        snapshot.now(), "first in line: holding " + held + " of " + job.gpus() + " GPUs on "
+                        + String.join(",", target.stream().map(Candidate::node).toList())
+                        + " until the rest free up"));
                 reserved = true;
             } else if (choose(job, freeIgnoringHolds, Candidate::available).isPresent()) {
                 decisions.add(new Decision.Wait(job.id(), Veto.HELD_FOR_EARLIER_JOB,
@@ -112,7 +120,7 @@ public final class Allocator {
     }
 
     private static String neverFits(JobRequest job) {
-        String model = job.model().isEmpty() ? "" : job.model() + " ";
+        String model = job.models().isEmpty() ? "" : String.join("|", job.models()) + " ";
         if (job.nodes() == 1) {
             return "no offered node has " + job.gpusPerNode() + " " + model + "GPUs";
         }
@@ -133,6 +141,9 @@ public final class Allocator {
 
         FreeGpus(List<NodeView> views, boolean all) {
             for (NodeView n : views) {
+                if (!n.schedulable()) {
+                    continue;
+                }
                 nodes.put(n.name(), n);
                 Map<String, TreeSet<Integer>> byModel = new TreeMap<>();
                 for (GpuSlot g : n.gpus()) {

@@ -4,13 +4,21 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Everything one allocation cycle looks at, captured by the event loop: the offered nodes,
- * the pending jobs, and each account's standing. The allocator reads nothing else.
+ * Everything one allocation cycle looks at, captured by the event loop (or the simulator):
+ * the time, the nodes, the pending jobs, the attempts holding GPUs, and each account's
+ * standing. The allocator reads nothing else; "now" is a value here, never a clock read.
  */
-public record ClusterSnapshot(List<NodeView> nodes, List<JobRequest> pending, Map<String, AccountStanding> accounts) {
+public record ClusterSnapshot(long now, List<NodeView> nodes, List<JobRequest> pending, List<RunningAttempt> running,
+                              Map<String, AccountStanding> accounts) {
     public ClusterSnapshot {
         nodes = List.copyOf(nodes);
         pending = List.copyOf(pending);
+        running = List.copyOf(running);
         accounts = Map.copyOf(accounts);
+    }
+
+    /** A snapshot with nothing running, at time 0. */
+    public ClusterSnapshot(List<NodeView> nodes, List<JobRequest> pending, Map<String, AccountStanding> accounts) {
+        this(0, nodes, pending, List.of(), accounts);
     }
 }

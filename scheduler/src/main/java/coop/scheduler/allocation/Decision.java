@@ -3,22 +3,34 @@ package coop.scheduler.allocation;
 import coop.scheduler.domain.Placement;
 import java.util.List;
 
-/** The allocator's output, one per pending job it looked at; applied by the event loop. */
+/** The allocator's output; applied by one place (the event loop, or the simulator). */
 public sealed interface Decision {
     long jobId();
 
-    /** Start the job with one placement per rank. */
-    record Admit(long jobId, List<Placement> placements) implements Decision {
+    /** Start the job with one placement per rank; {@code borrowed} if beyond its account's entitlement. */
+    record Admit(long jobId, List<Placement> placements, boolean borrowed) implements Decision {
         public Admit {
             placements = List.copyOf(placements);
+        }
+
+        public Admit(long jobId, List<Placement> placements) {
+            this(jobId, placements, false);
         }
     }
 
     /**
-     * The job is first in line and does not fit: the free GPUs on {@code nodes} are held
-     * for it (no later job may take them) until enough are free.
+     * Stop a borrowed attempt (checkpoint signal, grace, kill) and requeue its job, to give its
+     * GPUs to {@code forJobId}, whose account is under its entitlement.
      */
-    record Reserve(long jobId, List<String> nodes, int heldGpus, int neededGpus) implements Decision {
+    record Preempt(long jobId, int attempt, long forJobId, String reason) implements Decision {
+    }
+
+    /**
+     * The job is first in line and does not fit: the GPUs on {@code nodes} are reserved for it
+     * from {@code startAt} (epoch ms, when running walltimes end), and later jobs may use them
+     * only if they end before that.
+     */
+    record Reserve(long jobId, List<String> nodes, long startAt, String detail) implements Decision {
         public Reserve {
             nodes = List.copyOf(nodes);
         }

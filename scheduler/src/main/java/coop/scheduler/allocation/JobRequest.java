@@ -1,15 +1,44 @@
 package coop.scheduler.allocation;
 
-/** A pending job as the allocator sees it. An empty model accepts any GPU model. */
-public record JobRequest(long id, String account, int gpusPerNode, int nodes, String model, int priority,
-                         long submittedAt, boolean crossSite) {
+import java.util.List;
+
+/**
+ * A pending job as the allocator sees it. An empty model list accepts any GPU model.
+ * {@code walltimeSeconds} bounds how long it runs (backfill relies on it); a job that is not
+ * {@code preemptible} runs only within its account's entitlement.
+ */
+public record JobRequest(long id, String account, int gpusPerNode, int nodes, List<String> models, int priority,
+                         long submittedAt, boolean crossSite, long walltimeSeconds, boolean preemptible) {
+
+    public JobRequest {
+        models = List.copyOf(models);
+    }
+
+    /** A preemptible job with one model constraint ("" for any) and a one-hour walltime. */
+    public JobRequest(long id, String account, int gpusPerNode, int nodes, String model, int priority,
+                      long submittedAt, boolean crossSite) {
+        this(id, account, gpusPerNode, nodes, model.isEmpty() ? List.of() : List.of(model), priority, submittedAt,
+                crossSite, 3600, true);
+    }
+
+    public int gpus() {
+        return gpusPerNode * nodes;
+    }
 
     public boolean accepts(String gpuModel) {
-        return model.isEmpty() || model.equalsIgnoreCase(gpuModel);
+        if (models.isEmpty()) {
+            return true;
+        }
+        for (String m : models) {
+            if (m.equalsIgnoreCase(gpuModel)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     public String shape() {
-        String m = model.isEmpty() ? "GPU" : model;
+        String m = models.isEmpty() ? "GPU" : String.join("|", models);
         return nodes > 1 ? nodes + "x" + gpusPerNode + " " + m : gpusPerNode + " " + m;
     }
 }

@@ -688,13 +688,11 @@ public final class ClusterState {
         }
         whyPending.clear();
         double usedTotal = used.values().stream().mapToLong(Long::longValue).sum();
-        for (Decision d : allocator.plan(new ClusterSnapshot(views, requests, standings))) {
+        for (Decision d : allocator.plan(new ClusterSnapshot(now, views, requests, List.of(), standings))) {
             if (d instanceof Decision.Admit admit) {
                 start(jobs.get(admit.jobId()), admit.placements(), now, tx);
             } else if (d instanceof Decision.Reserve r) {
-                whyPending.put(r.jobId(), standing(r.jobId(), used, usedTotal) + "first in line: holding "
-                        + r.heldGpus() + " of " + r.neededGpus() + " GPUs on " + String.join(",", r.nodes())
-                        + " until the rest free up");
+                whyPending.put(r.jobId(), standing(r.jobId(), used, usedTotal) + r.detail());
             } else if (d instanceof Decision.Wait w) {
                 whyPending.put(w.jobId(), standing(w.jobId(), used, usedTotal) + w.detail());
             }

@@ -105,7 +105,7 @@ class AllocatorTest {
         var d = byJob(plan);
         assertThat(d.get(1L)).isInstanceOfSatisfying(Decision.Reserve.class, r -> {
             assertThat(r.nodes()).containsExactly("n1");
-            assertThat(r.heldGpus()).isEqualTo(2);
+            assertThat(r.detail()).contains("holding 2 of 4");
         });
         assertThat(d.get(2L)).isInstanceOfSatisfying(Decision.Wait.class,
                 w -> assertThat(w.veto()).isEqualTo(Veto.HELD_FOR_EARLIER_JOB));
