@@ -23,7 +23,7 @@ final class SubmitCommand extends ClientCommand {
     @Option(names = "--gpus", required = true, paramLabel = "N", description = "GPUs wanted on each node (at least 1).")
     int gpus;
 
-    @Option(names = "--gpu-model", paramLabel = "MODEL", description = "GPU model wanted, e.g. A100 (default: any).")
+    @Option(names = "--gpu-model", paramLabel = "MODEL", description = "GPU model wanted, e.g. A100, or several: A100,H100 (default: any).")
     String gpuModel = "";
 
     @Option(names = "--nodes", paramLabel = "K", defaultValue = "1",
@@ -44,6 +44,10 @@ final class SubmitCommand extends ClientCommand {
     @Option(names = "--cross-site", description = "Allow the job's nodes to be at different sites.")
     boolean crossSite;
 
+    @Option(names = "--no-preempt", description = "Never preempt this job; it then runs only within the "
+            + "account's entitlement, never on borrowed GPUs.")
+    boolean noPreempt;
+
     @Option(names = "--json", description = "Print {\"job_id\": N} instead of text.")
     boolean json;
 
@@ -62,6 +66,7 @@ final class SubmitCommand extends ClientCommand {
                 .setPriority(priority)
                 .setName(name)
                 .setCrossSite(crossSite)
+                .setNoPreempt(noPreempt)
                 .build();
         SubmitResponse response;
         try (Client c = client.connect()) {

@@ -4,29 +4,39 @@ import coop.scheduler.domain.Placement;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
-import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
-import java.util.function.ToIntFunction;
 
 /**
- * The allocator, v0: a pure function from a {@link ClusterSnapshot} to decisions. No I/O, no
+ * coop's allocator: a pure function from a {@link ClusterSnapshot} to decisions. No I/O, no
  * clock, no threads; the same snapshot always gives the same plan.
  *
  * <p>One cycle, top to bottom:
  * <ol>
- *   <li>order pending jobs: accounts by GPU-seconds used under the live policy over their
- *       voted share (lowest first), then by job priority and submit time;</li>
- *   <li>admit each job whose GPUs of the wanted model are free; a multi-node job is placed
- *       all or nothing, on nodes of one site unless it allows crossing sites;</li>
- *   <li>the first job that does not fit, but would on an idle cluster, holds the free GPUs of
- *       the nodes it will use, so later jobs cannot keep taking them and it does not
- *       starve;</li>
- *   <li>every other job waits with a named veto.</li>
+ *   <li><b>Entitlement.</b> Each account is entitled to its voted share of the GPUs offered
+ *       now ({@code E = share × C}).</li>
+ *   <li><b>Order.</b> Jobs that fit within their account's entitlement come first, then the
+ *       rest; within each group accounts go by decayed usage over share (lowest first), then
+ *       job priority, then age.</li>
+ *   <li><b>Admit.</b> A job whose GPUs are free starts; beyond its entitlement it starts as
+ *       <em>borrowed</em> (preemptible), unless it asked not to be preempted.</li>
+ *   <li><b>Reclaim.</b> A job within its entitlement that fits only with GPUs held by other
+ *       accounts' borrowed attempts preempts the fewest of them: most over-entitled account
+ *       first, most recently started first. It waits for them to stop; nobody later in the
+ *       cycle may take those GPUs.</li>
+ *   <li><b>Reserve and backfill (EASY).</b> The first job that can neither start nor reclaim
+ *       gets the nodes where it can start earliest, at the time running walltimes allow;
+ *       later jobs may use those nodes' GPUs only if they end before then, or leave enough
+ *       for it.</li>
+ *   <li>Every other job waits with a named veto.</li>
  * </ol>
+ * Multi-node jobs are placed all or nothing, on one site unless they allow crossing sites.
  */
 public final class Allocator implements SchedulingPolicy {
 
@@ -35,50 +45,19 @@ public final class Allocator implements SchedulingPolicy {
         return "coop";
     }
 
-
+    @Override
     public List<Decision> plan(ClusterSnapshot snapshot) {
-        FreeGpus free = new FreeGpus(snapshot.nodes(), false);
-        FreeGpus freeIgnoringHolds = new FreeGpus(snapshot.nodes(), false);
-        FreeGpus capacity = new FreeGpus(snapshot.nodes(), true);
-        List<Decision> decisions = new ArrayList<>();
-        boolean reserved = false;
-        for (JobRequest job : fairOrder(snapshot)) {
-            Optional<List<Candidate>> fit = free.isEmpty() ? Optional.empty() : choose(job, free, Candidate::available);
-            if (fit.isPresent()) {
-                List<Placement> placements = free.take(job, fit.get());
-                freeIgnoringHolds.takeExactly(placements);
-                decisions.add(new Decision.Admit(job.id(), placements));
-            } else if (choose(job, capacity, Candidate::available).isEmpty()) {
-                decisions.add(new Decision.Wait(job.id(), Veto.NO_NODE_FITS, neverFits(job)));
-            } else if (!reserved) {
-                // The nodes that fill soonest: most GPUs free now.
-                List<Candidate> target = choose(job, capacity, c -> -free.count(c.node(), c.model())).orElseThrow();
-                int held = free.hold(job, target);
-                decisions.add(new Decision.Reserve(job.id(), target.stream().map(Candidate::node).toList(),
-                        snapshot.now(), "first in line: holding " + held + " of " + job.gpus() + " GPUs on "
-                        + String.join(",", target.stream().map(Candidate::node).toList())
-                        + " until the rest free up"));
-                reserved = true;
-            } else if (choose(job, freeIgnoringHolds, Candidate::available).isPresent()) {
-                decisions.add(new Decision.Wait(job.id(), Veto.HELD_FOR_EARLIER_JOB,
-                        "the free GPUs it fits on are held for a job earlier in fair-share order"));
-            } else {
-                decisions.add(new Decision.Wait(job.id(), Veto.TOO_FEW_FREE_GPUS, tooFewFree(job, free)));
-            }
-        }
-        return decisions;
+        return new Cycle(snapshot).run();
     }
 
     /** Accounts by usage over share, lowest first; within an account, priority then age. */
-    static List<JobRequest> fairOrder(ClusterSnapshot snapshot) {
-        Map<String, AccountStanding> accounts = snapshot.accounts();
+    static Comparator<JobRequest> fairOrder(Map<String, AccountStanding> accounts) {
         Comparator<JobRequest> byAccount = Comparator.comparingDouble(
                 (JobRequest j) -> standing(accounts, j.account()).priorityKey()).thenComparing(JobRequest::account);
-        Comparator<JobRequest> order = byAccount
+        return byAccount
                 .thenComparing(Comparator.comparingInt(JobRequest::priority).reversed())
                 .thenComparingLong(JobRequest::submittedAt)
                 .thenComparingLong(JobRequest::id);
-        return snapshot.pending().stream().sorted(order).toList();
     }
 
     private static AccountStanding standing(Map<String, AccountStanding> accounts, String account) {
@@ -86,144 +65,455 @@ public final class Allocator implements SchedulingPolicy {
         return s != null ? s : new AccountStanding(account, 0, 0);
     }
 
-    /** A node and GPU model a rank could use, with how many of those GPUs are available. */
+    /** A node and GPU model a rank could use, with how many of those GPUs it may take. */
     record Candidate(String node, String site, String model, int available) {
     }
 
-    /**
-     * Picks {@code job.nodes()} distinct nodes that can each hold {@code gpusPerNode} GPUs of one
-     * model, in one site unless the job crosses sites. Nodes and groups are ranked by
-     * {@code rank}, lowest first: available GPUs for a best fit (whole nodes stay free for gangs).
-     */
-    private static Optional<List<Candidate>> choose(JobRequest job, FreeGpus gpus, ToIntFunction<Candidate> rank) {
-        Map<String, List<Candidate>> groups = new TreeMap<>();
-        for (Candidate c : gpus.candidates(job)) {
-            String group = (job.crossSite() ? "" : c.site()) + "\u0000" + c.model();
-            groups.computeIfAbsent(group, g -> new ArrayList<>()).add(c);
-        }
-        List<Candidate> best = null;
-        long bestScore = Long.MAX_VALUE;
-        for (List<Candidate> group : groups.values()) {
-            if (group.size() < job.nodes()) {
-                continue;
-            }
-            List<Candidate> chosen = group.stream()
-                    .sorted(Comparator.comparingInt(rank).thenComparing(Candidate::node))
-                    .limit(job.nodes()).toList();
-            long score = chosen.stream().mapToLong(rank::applyAsInt).sum();
-            if (score < bestScore) {
-                best = chosen;
-                bestScore = score;
-            }
-        }
-        return Optional.ofNullable(best);
-    }
+    /** One allocation cycle's working state. */
+    private static final class Cycle {
+        private final ClusterSnapshot snapshot;
+        private final Map<String, NodeState> nodes = new LinkedHashMap<>();
+        private final Map<String, Double> entitled = new HashMap<>();
+        private final Map<String, Integer> held = new HashMap<>();
+        private final List<Decision> decisions = new ArrayList<>();
+        private final Set<Long> preempted = new HashSet<>();
+        private Reservation reservation;
+        private final double capacity;
 
-    private static String neverFits(JobRequest job) {
-        String model = job.models().isEmpty() ? "" : String.join("|", job.models()) + " ";
-        if (job.nodes() == 1) {
-            return "no offered node has " + job.gpusPerNode() + " " + model + "GPUs";
-        }
-        return "no " + (job.crossSite() ? "set of" : "site has") + " " + job.nodes() + " offered nodes with "
-                + job.gpusPerNode() + " " + model + "GPUs each";
-    }
-
-    private static String tooFewFree(JobRequest job, FreeGpus free) {
-        Candidate most = free.mostFree(job);
-        String where = most == null ? "none of its model is free" : "most free: " + most.available() + " on " + most.node();
-        return "needs " + job.shape() + (job.nodes() > 1 ? " per node" : "") + "; " + where;
-    }
-
-    /** Working copy of free GPU indices per node and model, consumed as the cycle admits jobs. */
-    private static final class FreeGpus {
-        private final Map<String, NodeView> nodes = new LinkedHashMap<>();
-        private final Map<String, Map<String, TreeSet<Integer>>> free = new HashMap<>();
-
-        FreeGpus(List<NodeView> views, boolean all) {
-            for (NodeView n : views) {
-                if (!n.schedulable()) {
-                    continue;
+        Cycle(ClusterSnapshot snapshot) {
+            this.snapshot = snapshot;
+            int offered = 0;
+            for (NodeView n : snapshot.nodes()) {
+                if (n.schedulable()) {
+                    nodes.put(n.name(), new NodeState(n));
+                    offered += n.gpus().size();
                 }
-                nodes.put(n.name(), n);
-                Map<String, TreeSet<Integer>> byModel = new TreeMap<>();
-                for (GpuSlot g : n.gpus()) {
-                    if (all || g.free()) {
-                        byModel.computeIfAbsent(g.model(), m -> new TreeSet<>()).add(g.index());
+            }
+            for (RunningAttempt a : snapshot.running()) {
+                held.merge(a.account(), a.gpus(), Integer::sum);
+                for (Placement p : a.placements()) {
+                    NodeState n = nodes.get(p.node());
+                    if (n != null) {
+                        n.running.add(a);
                     }
                 }
-                free.put(n.name(), byModel);
+            }
+            capacity = offered;
+            snapshot.accounts().forEach((name, s) -> entitled.put(name, s.shareBasisPoints() / 10_000.0 * capacity));
+        }
+
+        List<Decision> run() {
+            Comparator<JobRequest> fair = fairOrder(snapshot.accounts());
+            List<JobRequest> within = new ArrayList<>();
+            List<JobRequest> beyond = new ArrayList<>();
+            for (JobRequest j : snapshot.pending()) {
+                (held(j.account()) + j.gpus() <= entitled(j.account()) ? within : beyond).add(j);
+            }
+            within.sort(fair);
+            for (JobRequest job : within) {
+                if (held(job.account()) + job.gpus() <= entitled(job.account())) {
+                    consider(job, true);
+                } else {
+                    // Jobs earlier in its account's order used up the entitlement: it borrows.
+                    beyond.add(job);
+                }
+            }
+            beyond.sort(fair);
+            for (JobRequest job : beyond) {
+                consider(job, false);
+            }
+            return decisions;
+        }
+
+        private int held(String account) {
+            return held.getOrDefault(account, 0);
+        }
+
+        private double entitled(String account) {
+            return entitled.getOrDefault(account, 0.0);
+        }
+
+        private void consider(JobRequest job, boolean guaranteed) {
+            boolean withinNow = held(job.account()) + job.gpus() <= entitled(job.account());
+            if (!withinNow && !job.preemptible()) {
+                decisions.add(new Decision.Wait(job.id(), Veto.NOT_PREEMPTIBLE_BEYOND_ENTITLEMENT,
+                        standing(job) + "it asked not to be preempted, so it runs only within the entitlement"));
+                return;
+            }
+            List<Candidate> fit = choose(job, Free.NOW);
+            if (fit != null) {
+                admit(job, fit, !withinNow);
+                return;
+            }
+            if (choose(job, Free.EVER) == null) {
+                decisions.add(new Decision.Wait(job.id(), Veto.NO_NODE_FITS, standing(job) + neverFits(job)));
+                return;
+            }
+            if (guaranteed && withinNow && reclaim(job)) {
+                return;
+            }
+            if (reservation == null) {
+                reserve(job);
+                return;
+            }
+            if (choose(job, Free.IGNORING_RESERVATION) != null) {
+                decisions.add(new Decision.Wait(job.id(), Veto.RESERVED_FOR_EARLIER_JOB, standing(job)
+                        + "the GPUs it fits on are reserved for job " + reservation.jobId
+                        + " and it would not end before that starts"));
+            } else {
+                decisions.add(new Decision.Wait(job.id(), Veto.TOO_FEW_FREE_GPUS, standing(job) + tooFewFree(job)));
             }
         }
 
-        boolean isEmpty() {
-            return free.values().stream().allMatch(m -> m.values().stream().allMatch(TreeSet::isEmpty));
+        private String standing(JobRequest job) {
+            return String.format(Locale.ROOT, "%s holds %d GPUs of %.1f entitled; ", job.account(),
+                    held(job.account()), entitled(job.account()));
         }
 
-        int count(String node, String model) {
-            TreeSet<Integer> s = free.get(node).get(model);
-            return s == null ? 0 : s.size();
+        private void admit(JobRequest job, List<Candidate> chosen, boolean borrowed) {
+            List<Placement> placements = new ArrayList<>();
+            long end = snapshot.now() + job.walltimeSeconds() * 1000;
+            for (Candidate c : chosen) {
+                NodeState n = nodes.get(c.node());
+                placements.add(new Placement(c.node(), c.site(), c.model(), n.take(c.model(), job.gpusPerNode())));
+                if (reservation != null && end > reservation.startAt && reservation.nodes.contains(c.node())) {
+                    reservation.spare.merge(c.node(), -job.gpusPerNode(), Integer::sum);
+                }
+            }
+            held.merge(job.account(), job.gpus(), Integer::sum);
+            decisions.add(new Decision.Admit(job.id(), placements, borrowed));
         }
 
-        List<Candidate> candidates(JobRequest job) {
-            List<Candidate> out = new ArrayList<>();
-            for (NodeView n : nodes.values()) {
+        /**
+         * Frees GPUs for a job within its entitlement by preempting other accounts' borrowed
+         * attempts. False when borrowers do not hold enough GPUs where the job could run.
+         */
+        private boolean reclaim(JobRequest job) {
+            List<Candidate> target = choose(job, Free.RECLAIMABLE);
+            if (target == null) {
+                return false;
+            }
+            List<RunningAttempt> victims = new ArrayList<>();
+            for (Candidate c : target) {
+                NodeState n = nodes.get(c.node());
+                int missing = job.gpusPerNode() - n.free(c.model()) - n.terminating(c.model(), preempted);
+                while (missing > 0) {
+                    // Re-ranked after every pick: each preemption lowers its account's excess.
+                    RunningAttempt v = n.othersPreemptible(c.model(), job.account(), preempted).stream()
+                            .filter(this::borrowed)
+                            .min(Comparator.comparingDouble((RunningAttempt a) -> -overEntitlement(a.account()))
+                                    .thenComparing(Comparator.comparingLong(RunningAttempt::startedAt).reversed())
+                                    .thenComparingLong(RunningAttempt::jobId))
+                            .orElse(null);
+                    if (v == null) {
+                        // Each attempt looked borrowed alone, but not all of them together: give up.
+                        for (RunningAttempt undo : victims) {
+                            preempted.remove(undo.jobId());
+                            held.merge(undo.account(), undo.gpus(), Integer::sum);
+                        }
+                        return false;
+                    }
+                    missing -= n.here(v, c.model());
+                    victims.add(v);
+                    preempted.add(v.jobId());
+                    held.merge(v.account(), -v.gpus(), Integer::sum);
+                }
+            }
+            for (Candidate c : target) {
+                nodes.get(c.node()).claim(c.model(), job.gpusPerNode());
+            }
+            for (RunningAttempt v : victims) {
+                decisions.add(new Decision.Preempt(v.jobId(), v.attempt(), job.id(), "job " + job.id() + " of "
+                        + job.account() + " is within its entitlement and needs the GPUs " + v.account()
+                        + " borrowed"));
+            }
+            decisions.add(new Decision.Wait(job.id(), Veto.RECLAIMING, standing(job) + "reclaiming "
+                    + job.gpus() + " GPUs from borrowers on " + String.join(",", target.stream()
+                    .map(Candidate::node).toList()) + (victims.isEmpty() ? " (already stopping)"
+                    : " (preempting " + victims.size() + " borrowed attempt" + (victims.size() > 1 ? "s" : "") + ")")));
+            return true;
+        }
+
+        /**
+         * Whether an attempt runs on borrowed GPUs now: its account holds more than its
+         * entitlement, and would still hold at least its entitlement less half the attempt
+         * without it. Judged against the live entitlement, so a new vote or a lost node changes
+         * it; the half rule keeps a preempted job from being able to reclaim its GPUs back.
+         */
+        private boolean borrowed(RunningAttempt a) {
+            return a.preemptible() && held(a.account()) - a.gpus() >= entitled(a.account()) - a.gpus() / 2.0;
+        }
+
+        private double overEntitlement(String account) {
+            double e = entitled(account);
+            return e <= 0 ? Double.MAX_VALUE : held(account) / e;
+        }
+
+        /** The first job that cannot start gets nodes at the earliest time walltimes allow. */
+        private void reserve(JobRequest job) {
+            Map<String, List<Candidate>> groups = groups(job, Free.EVER);
+            long bestStart = Long.MAX_VALUE;
+            List<Candidate> best = null;
+            for (List<Candidate> group : groups.values()) {
+                List<Candidate> ready = group.stream()
+                        .sorted(Comparator.comparingLong((Candidate c) -> readyAt(c, job.gpusPerNode()))
+                                .thenComparing(Candidate::node))
+                        .limit(job.nodes()).toList();
+                if (ready.size() < job.nodes()) {
+                    continue;
+                }
+                long start = ready.stream().mapToLong(c -> readyAt(c, job.gpusPerNode())).max().orElseThrow();
+                if (best == null || start < bestStart) {
+                    bestStart = start;
+                    best = ready;
+                }
+            }
+            reservation = new Reservation(job.id(), bestStart);
+            for (Candidate c : best) {
+                reservation.nodes.add(c.node());
+                reservation.spare.put(c.node(), nodes.get(c.node()).freeAt(c.model(), bestStart)
+                        - job.gpusPerNode());
+            }
+            String when = bestStart == Long.MAX_VALUE ? "when the running jobs end"
+                    : "in " + Math.max(0, (bestStart - snapshot.now()) / 1000) + " s at the latest";
+            decisions.add(new Decision.Reserve(job.id(), best.stream().map(Candidate::node).toList(),
+                    bestStart, standing(job) + "first in line: " + job.shape() + " reserved on "
+                    + String.join(",", reservation.nodes) + " " + when));
+        }
+
+        /** When a node will have {@code gpus} GPUs of the model free, by the walltimes of what runs there. */
+        private long readyAt(Candidate c, int gpus) {
+            NodeState n = nodes.get(c.node());
+            int free = n.free(c.model());
+            if (free >= gpus) {
+                return snapshot.now();
+            }
+            List<long[]> ends = new ArrayList<>();
+            for (RunningAttempt a : n.running) {
+                int here = a.placements().stream().filter(p -> p.node().equals(c.node())
+                        && p.gpuModel().equals(c.model())).mapToInt(p -> p.gpuIndices().size()).sum();
+                if (here > 0) {
+                    boolean stopping = a.terminating() || preempted.contains(a.jobId());
+                    ends.add(new long[] {stopping ? snapshot.now() : a.endsBy(), here});
+                }
+            }
+            ends.sort(Comparator.comparingLong(e -> e[0]));
+            for (long[] e : ends) {
+                free += (int) e[1];
+                if (free >= gpus) {
+                    return Math.max(snapshot.now(), e[0]);
+                }
+            }
+            return Long.MAX_VALUE;
+        }
+
+        /** Which GPUs count as available when placing. */
+        private enum Free { NOW, IGNORING_RESERVATION, RECLAIMABLE, EVER }
+
+        private boolean delaysReservation(NodeState n, JobRequest job) {
+            return reservation != null && reservation.nodes.contains(n.view.name())
+                    && snapshot.now() + job.walltimeSeconds() * 1000 > reservation.startAt;
+        }
+
+        private int available(NodeState n, String model, JobRequest job, Free mode) {
+            switch (mode) {
+                case EVER:
+                    return n.total(model);
+                case RECLAIMABLE:
+                    if (delaysReservation(n, job)) {
+                        return 0;
+                    }
+                    int reclaimable = 0;
+                    for (RunningAttempt a : n.othersPreemptible(model, job.account(), preempted)) {
+                        if (borrowed(a)) {
+                            reclaimable += n.here(a, model);
+                        }
+                    }
+                    return n.free(model) + n.terminating(model, preempted) + reclaimable;
+                case IGNORING_RESERVATION:
+                    return n.free(model);
+                default:
+                    int free = n.free(model);
+                    if (!delaysReservation(n, job)) {
+                        return free;
+                    }
+                    return Math.min(free, Math.max(0, reservation.spare.getOrDefault(n.view.name(), 0)));
+            }
+        }
+
+        private Map<String, List<Candidate>> groups(JobRequest job, Free mode) {
+            Map<String, List<Candidate>> groups = new TreeMap<>();
+            for (NodeState n : nodes.values()) {
                 Candidate best = null;
-                for (var e : free.get(n.name()).entrySet()) {
-                    int avail = e.getValue().size();
-                    if (job.accepts(e.getKey()) && avail >= job.gpusPerNode()
-                            && (best == null || avail < best.available())) {
-                        best = new Candidate(n.name(), n.site(), e.getKey(), avail);
+                for (String model : n.models()) {
+                    if (!job.accepts(model)) {
+                        continue;
+                    }
+                    int avail = available(n, model, job, mode);
+                    if (avail >= job.gpusPerNode() && (best == null || avail < best.available())) {
+                        best = new Candidate(n.view.name(), n.view.site(), model, avail);
                     }
                 }
                 if (best != null) {
-                    out.add(best);
+                    String group = (job.crossSite() ? "" : best.site()) + "\u0000" + best.model();
+                    groups.computeIfAbsent(group, g -> new ArrayList<>()).add(best);
                 }
             }
-            return out;
+            return groups;
         }
 
-        Candidate mostFree(JobRequest job) {
-            Candidate most = null;
-            for (NodeView n : nodes.values()) {
-                for (var e : free.get(n.name()).entrySet()) {
-                    if (job.accepts(e.getKey()) && !e.getValue().isEmpty()
-                            && (most == null || e.getValue().size() > most.available())) {
-                        most = new Candidate(n.name(), n.site(), e.getKey(), e.getValue().size());
+        /**
+         * Picks {@code job.nodes()} distinct nodes that can each hold {@code gpusPerNode} GPUs of
+         * one model, in one site unless the job crosses sites: the tightest fit (fewest available
+         * GPUs) wins, which keeps whole nodes free for gangs.
+         */
+        private List<Candidate> choose(JobRequest job, Free mode) {
+            List<Candidate> best = null;
+            long bestScore = Long.MAX_VALUE;
+            for (List<Candidate> group : groups(job, mode).values()) {
+                if (group.size() < job.nodes()) {
+                    continue;
+                }
+                List<Candidate> chosen = group.stream()
+                        .sorted(Comparator.comparingInt(Candidate::available).thenComparing(Candidate::node))
+                        .limit(job.nodes()).toList();
+                long score = chosen.stream().mapToLong(Candidate::available).sum();
+                if (score < bestScore) {
+                    best = chosen;
+                    bestScore = score;
+                }
+            }
+            return best;
+        }
+
+        private static String neverFits(JobRequest job) {
+            String model = job.models().isEmpty() ? "" : String.join("|", job.models()) + " ";
+            if (job.nodes() == 1) {
+                return "no offered node has " + job.gpusPerNode() + " " + model + "GPUs";
+            }
+            return "no " + (job.crossSite() ? "set of" : "site has") + " " + job.nodes() + " offered nodes with "
+                    + job.gpusPerNode() + " " + model + "GPUs each";
+        }
+
+        private String tooFewFree(JobRequest job) {
+            int most = 0;
+            String where = null;
+            for (NodeState n : nodes.values()) {
+                for (String model : n.models()) {
+                    if (job.accepts(model) && n.free(model) > most) {
+                        most = n.free(model);
+                        where = n.view.name();
                     }
                 }
             }
-            return most;
+            return "needs " + job.shape() + (job.nodes() > 1 ? " per node" : "") + "; "
+                    + (where == null ? "no GPU it can use is idle" : "most idle: " + most + " on " + where);
+        }
+    }
+
+    /** The one reservation of a cycle: nodes, start time, and GPUs on them beyond its need then. */
+    private static final class Reservation {
+        final long jobId;
+        final long startAt;
+        final Set<String> nodes = new TreeSet<>();
+        final Map<String, Integer> spare = new HashMap<>();
+
+        Reservation(long jobId, long startAt) {
+            this.jobId = jobId;
+            this.startAt = startAt;
+        }
+    }
+
+    /** A node during a cycle: free GPU indices per model, and the attempts running on it. */
+    private static final class NodeState {
+        final NodeView view;
+        final Map<String, TreeSet<Integer>> free = new TreeMap<>();
+        final Map<String, Integer> total = new TreeMap<>();
+        final List<RunningAttempt> running = new ArrayList<>();
+
+        NodeState(NodeView view) {
+            this.view = view;
+            for (GpuSlot g : view.gpus()) {
+                total.merge(g.model(), 1, Integer::sum);
+                TreeSet<Integer> set = free.computeIfAbsent(g.model(), m -> new TreeSet<>());
+                if (g.free()) {
+                    set.add(g.index());
+                }
+            }
         }
 
-        List<Placement> take(JobRequest job, List<Candidate> chosen) {
-            List<Placement> out = new ArrayList<>();
-            for (Candidate c : chosen) {
-                TreeSet<Integer> set = free.get(c.node()).get(c.model());
-                List<Integer> indices = new ArrayList<>();
-                for (int i = 0; i < job.gpusPerNode(); i++) {
-                    indices.add(set.pollFirst());
-                }
-                out.add(new Placement(c.node(), c.site(), c.model(), indices));
+        Set<String> models() {
+            return total.keySet();
+        }
+
+        int total(String model) {
+            return total.getOrDefault(model, 0);
+        }
+
+        int free(String model) {
+            TreeSet<Integer> s = free.get(model);
+            return s == null ? 0 : s.size();
+        }
+
+        List<Integer> take(String model, int count) {
+            TreeSet<Integer> s = free.get(model);
+            List<Integer> out = new ArrayList<>(count);
+            for (int i = 0; i < count; i++) {
+                out.add(s.pollFirst());
             }
             return out;
         }
 
-        void takeExactly(List<Placement> placements) {
-            for (Placement p : placements) {
-                free.get(p.node()).get(p.gpuModel()).removeAll(p.gpuIndices());
+        /** Takes up to {@code count} free GPUs of the model off the table for the rest of this cycle. */
+        void claim(String model, int count) {
+            TreeSet<Integer> s = free.get(model);
+            for (int i = 0; i < count && s != null && !s.isEmpty(); i++) {
+                s.pollFirst();
             }
         }
 
-        int hold(JobRequest job, List<Candidate> target) {
-            int held = 0;
-            for (Candidate c : target) {
-                TreeSet<Integer> set = free.get(c.node()).get(c.model());
-                for (int i = 0; i < job.gpusPerNode() && set != null && !set.isEmpty(); i++) {
-                    set.pollFirst();
-                    held++;
+        int here(RunningAttempt a, String model) {
+            int n = 0;
+            for (Placement p : a.placements()) {
+                if (p.node().equals(view.name()) && p.gpuModel().equals(model)) {
+                    n += p.gpuIndices().size();
                 }
             }
-            return held;
+            return n;
+        }
+
+        /** GPUs of the model held by attempts already told to stop. */
+        int terminating(String model, Set<Long> preemptedNow) {
+            int n = 0;
+            for (RunningAttempt a : running) {
+                if (a.terminating() || preemptedNow.contains(a.jobId())) {
+                    n += here(a, model);
+                }
+            }
+            return n;
+        }
+
+        /** Other accounts' preemptible attempts, not already stopping, holding GPUs of the model here. */
+        List<RunningAttempt> othersPreemptible(String model, String exceptAccount, Set<Long> preemptedNow) {
+            List<RunningAttempt> out = new ArrayList<>();
+            for (RunningAttempt a : running) {
+                if (a.preemptible() && !a.terminating() && !preemptedNow.contains(a.jobId())
+                        && !a.account().equals(exceptAccount) && here(a, model) > 0) {
+                    out.add(a);
+                }
+            }
+            return out;
+        }
+
+        /** GPUs of the model free at {@code time}, counting attempts whose walltime ends by then. */
+        int freeAt(String model, long time) {
+            int n = free(model);
+            for (RunningAttempt a : running) {
+                if (a.terminating() || a.endsBy() <= time) {
+                    n += here(a, model);
+                }
+            }
+            return n;
         }
     }
 }

@@ -6,6 +6,10 @@ public enum Veto {
     NO_NODE_FITS,
     /** Enough nodes could hold it, but not enough of their GPUs are free now. */
     TOO_FEW_FREE_GPUS,
-    /** The free GPUs it could use are held for a job earlier in fair-share order. */
-    HELD_FOR_EARLIER_JOB
+    /** The free GPUs it fits on are reserved for a job earlier in line, and it would not end before that starts. */
+    RESERVED_FOR_EARLIER_JOB,
+    /** It is within its account's entitlement; borrowed GPUs it needs are being taken back for it. */
+    RECLAIMING,
+    /** It asked not to be preempted, and its account has no entitlement left for it. */
+    NOT_PREEMPTIBLE_BEYOND_ENTITLEMENT
 }

@@ -9,19 +9,31 @@ import java.util.List;
  * its GPUs stay busy, even if the job was already cancelled.
  */
 public record Attempt(int number, long startedAt, long finishedAt, List<Placement> placements,
-                      List<Integer> exitCodes, String outcome) {
+                      List<Integer> exitCodes, String outcome, boolean borrowed) {
 
     public Attempt {
         placements = List.copyOf(placements);
         exitCodes = java.util.Collections.unmodifiableList(new ArrayList<>(exitCodes));
     }
 
-    public static Attempt start(int number, long now, List<Placement> placements) {
+    /** Prefix of the outcome of an attempt told to stop for another job. */
+    public static final String PREEMPTED = "preempted";
+
+    public static Attempt start(int number, long now, List<Placement> placements, boolean borrowed) {
         List<Integer> codes = new ArrayList<>();
         for (int i = 0; i < placements.size(); i++) {
             codes.add(null);
         }
-        return new Attempt(number, now, 0, placements, codes, "");
+        return new Attempt(number, now, 0, placements, codes, "", borrowed);
+    }
+
+    /** Told to stop (cancel, preemption, loss) before its ranks ended on their own. */
+    public boolean isStopping() {
+        return !outcome.isEmpty() && !isOver();
+    }
+
+    public boolean isPreempted() {
+        return outcome.startsWith(PREEMPTED);
     }
 
     public int gpus() {
@@ -42,19 +54,19 @@ public record Attempt(int number, long startedAt, long finishedAt, List<Placemen
         codes.set(rank, code);
         boolean allEnded = codes.stream().allMatch(c -> c != null);
         String out = outcome.isEmpty() && allEnded ? "exited" : outcome;
-        return new Attempt(number, startedAt, allEnded ? now : 0, placements, codes, out);
+        return new Attempt(number, startedAt, allEnded ? now : 0, placements, codes, out, borrowed);
     }
 
     /** Marks how the attempt ends when that is decided before its ranks report (cancel, loss). */
     public Attempt withOutcome(String why) {
-        return new Attempt(number, startedAt, finishedAt, placements, exitCodes, why);
+        return new Attempt(number, startedAt, finishedAt, placements, exitCodes, why, borrowed);
     }
 
     /** Ends every rank that has not reported, for a lost node whose processes are gone. */
     public Attempt abandoned(long now, String why) {
         List<Integer> codes = new ArrayList<>(exitCodes);
         codes.replaceAll(c -> c == null ? -1 : c);
-        return new Attempt(number, startedAt, now, placements, codes, outcome.isEmpty() ? why : outcome);
+        return new Attempt(number, startedAt, now, placements, codes, outcome.isEmpty() ? why : outcome, borrowed);
     }
 
     /** The attempt's exit code: the first non-zero rank code, else 0. */

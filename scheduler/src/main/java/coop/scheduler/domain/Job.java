@@ -10,7 +10,7 @@ import java.util.List;
  */
 public record Job(long id, String name, String account, String member, int gpusPerNode, int nodes,
                   String gpuModel, long walltimeSeconds, String command, int priority, boolean crossSite,
-                  JobState state, long submittedAt, long finishedAt, List<Attempt> attempts) {
+                  JobState state, long submittedAt, long finishedAt, List<Attempt> attempts, boolean noPreempt) {
 
     public Job {
         attempts = List.copyOf(attempts);
@@ -18,6 +18,11 @@ public record Job(long id, String name, String account, String member, int gpusP
 
     public int gpus() {
         return gpusPerNode * nodes;
+    }
+
+    /** GPU models it accepts; empty for any. */
+    public List<String> models() {
+        return gpuModel.isEmpty() ? List.of() : List.of(gpuModel.split(","));
     }
 
     public Attempt current() {
@@ -33,7 +38,7 @@ public record Job(long id, String name, String account, String member, int gpusP
             throw new IllegalStateException("job " + id + " cannot go from " + state + " to " + next);
         }
         return new Job(id, name, account, member, gpusPerNode, nodes, gpuModel, walltimeSeconds, command,
-                priority, crossSite, next, submittedAt, next.isFinal() ? now : 0, attempts);
+                priority, crossSite, next, submittedAt, next.isFinal() ? now : 0, attempts, noPreempt);
     }
 
     public Job withAttempt(Attempt attempt) {
@@ -45,6 +50,6 @@ public record Job(long id, String name, String account, String member, int gpusP
             list.add(attempt);
         }
         return new Job(id, name, account, member, gpusPerNode, nodes, gpuModel, walltimeSeconds, command,
-                priority, crossSite, state, submittedAt, finishedAt, list);
+                priority, crossSite, state, submittedAt, finishedAt, list, noPreempt);
     }
 }

@@ -16,6 +16,10 @@ public record Policy(long version, SortedMap<String, Integer> shares, long enact
     public static final Duration MAX_WALLTIME = Duration.ofDays(14);
     /** Voting period of proposals that do not set one. */
     public static final Duration DEFAULT_VOTING_PERIOD = Duration.ofDays(2);
+    /** Half-life of the usage that orders accounts for fair share. */
+    public static final Duration DEFAULT_HALF_LIFE = Duration.ofDays(7);
+    /** Time a preempted attempt gets between the checkpoint signal (SIGTERM) and SIGKILL. */
+    public static final Duration DEFAULT_PREEMPTION_GRACE = Duration.ofSeconds(60);
     /** Longest voting period. */
     public static final Duration MAX_VOTING_PERIOD = Duration.ofDays(60);
 

@@ -3,10 +3,12 @@ package coop.scheduler.engine;
 import coop.scheduler.allocation.AccountStanding;
 import coop.scheduler.allocation.Allocator;
 import coop.scheduler.allocation.ClusterSnapshot;
+import coop.scheduler.allocation.DecayedUsage;
 import coop.scheduler.allocation.Decision;
 import coop.scheduler.allocation.GpuSlot;
 import coop.scheduler.allocation.JobRequest;
 import coop.scheduler.allocation.NodeView;
+import coop.scheduler.allocation.RunningAttempt;
 import coop.scheduler.domain.Account;
 import coop.scheduler.domain.Attempt;
 import coop.scheduler.domain.Ballot;
@@ -75,6 +77,10 @@ public final class ClusterState {
     private final Map<String, Long> periodGpuMillis = new HashMap<>();
     /** GPU-milliseconds of ended attempts over all time, per account. */
     private final Map<String, Long> totalGpuMillis = new HashMap<>();
+    /** GPUs held by attempts that have not ended, per account. */
+    private final Map<String, Integer> heldGpus = new HashMap<>();
+    /** Usage decayed with the policy's half-life: the fair-share order among accounts. */
+    private final DecayedUsage decayed;
     private long nextJobId = 1;
     private long nextProposalId = 1;
 
@@ -95,15 +101,18 @@ public final class ClusterState {
             throw new IllegalStateException("the data directory has no policy: run `coop init` first");
         }
         long now = clock.millis();
+        decayed = new DecayedUsage(Policy.DEFAULT_HALF_LIFE, now);
         for (Job j : jobs.values()) {
             if (j.state() == JobState.PENDING) {
                 pending.add(j.id());
             }
             for (Attempt a : j.attempts()) {
+                decayed.addInterval(j.account(), a.gpus(), a.startedAt(), a.isOver() ? a.finishedAt() : now);
                 if (a.isOver()) {
                     accrue(j.account(), a);
                     continue;
                 }
+                heldGpus.merge(j.account(), a.gpus(), Integer::sum);
                 inFlight.add(j.id());
                 for (int r = 0; r < a.placements().size(); r++) {
                     if (!a.rankEnded(r)) {
@@ -163,7 +172,7 @@ public final class ClusterState {
 
     /** What a researcher asks for; validated by {@link #submit}. */
     public record JobSpec(String account, int gpusPerNode, int nodes, String gpuModel, long walltimeSeconds,
-                          String command, int priority, String name, boolean crossSite) {
+                          String command, int priority, String name, boolean crossSite, boolean noPreempt) {
     }
 
     public long submit(String memberName, JobSpec spec, Tx tx) {
@@ -183,9 +192,10 @@ public final class ClusterState {
         if (nodeCount < 1 || nodeCount > MAX_NODES) {
             throw CoopException.invalid("nodes", "must be between 1 and " + MAX_NODES + ", got " + spec.nodes());
         }
-        String model = spec.gpuModel() == null ? "" : spec.gpuModel();
-        if (!model.isEmpty() && !model.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,31}")) {
-            throw CoopException.invalid("gpu_model", "'" + model + "' must match [A-Za-z0-9][A-Za-z0-9._-]{0,31}");
+        String model = spec.gpuModel() == null ? "" : spec.gpuModel().replace(" ", "");
+        if (!model.isEmpty() && !model.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,31}(,[A-Za-z0-9][A-Za-z0-9._-]{0,31}){0,7}")) {
+            throw CoopException.invalid("gpu_model", "'" + model + "' must be up to 8 comma-separated models, each "
+                    + "matching [A-Za-z0-9][A-Za-z0-9._-]{0,31}");
         }
         long walltime = spec.walltimeSeconds() == 0 ? Policy.DEFAULT_WALLTIME.toSeconds() : spec.walltimeSeconds();
         if (walltime < 1 || walltime > Policy.MAX_WALLTIME.toSeconds()) {
@@ -207,7 +217,8 @@ public final class ClusterState {
         }
         long id = nextJobId++;
         Job job = new Job(id, name, spec.account(), m.name(), spec.gpusPerNode(), nodeCount, model, walltime,
-                spec.command(), spec.priority(), spec.crossSite(), JobState.PENDING, clock.millis(), 0, List.of());
+                spec.command(), spec.priority(), spec.crossSite(), JobState.PENDING, clock.millis(), 0, List.of(),
+                spec.noPreempt());
         jobs.put(id, job);
         pending.add(id);
         tx.batch().put(Kind.JOBS, id, job);
@@ -567,7 +578,8 @@ public final class ClusterState {
         }
         long now = clock.millis();
         boolean current = ref.attempt() == j.attemptNumber();
-        if (current && j.state() == JobState.RUNNING && exitCode != 0 && a.placements().size() > 1) {
+        if (current && j.state() == JobState.RUNNING && exitCode != 0 && a.placements().size() > 1
+                && !a.isStopping()) {
             // One rank of a gang failed: the rest cannot finish the job.
             killLiveRanks(j, a, "rank " + ref.rank() + " failed with exit code " + exitCode, tx);
         }
@@ -577,11 +589,18 @@ public final class ClusterState {
         a = a.withRankExit(ref.rank(), exitCode, now);
         j = j.withAttempt(a);
         if (a.isOver()) {
+            decayed.advance(now, heldGpus);
+            heldGpus.merge(j.account(), -a.gpus(), Integer::sum);
             accrue(j.account(), a);
             if (j.attempts().stream().allMatch(Attempt::isOver)) {
                 inFlight.remove(j.id());
             }
-            if (current && j.state() == JobState.RUNNING) {
+            if (current && j.state() == JobState.RUNNING && a.isPreempted() && a.exitCode() != 0) {
+                // Stopped to give borrowed GPUs back: it runs again as a new attempt.
+                j = j.to(JobState.PENDING, now);
+                pending.add(j.id());
+                log.info("job {} requeued after preemption ({})", j.id(), a.outcome());
+            } else if (current && j.state() == JobState.RUNNING) {
                 j = j.to(a.exitCode() == 0 ? JobState.SUCCEEDED : JobState.FAILED, now);
             }
         }
@@ -667,10 +686,10 @@ public final class ClusterState {
     /** Runs one allocation cycle and applies its decisions. */
     public void allocate(Tx tx) {
         long now = clock.millis();
-        Map<String, Long> used = usedMillis(policy().enactedAt(), now, periodGpuMillis);
+        decayed.advance(now, heldGpus);
         Map<String, AccountStanding> standings = new HashMap<>();
         for (String a : accounts.keySet()) {
-            standings.put(a, new AccountStanding(a, policy().share(a), used.getOrDefault(a, 0L) / 1000.0));
+            standings.put(a, new AccountStanding(a, policy().share(a), decayed.of(a)));
         }
         List<NodeView> views = new ArrayList<>();
         for (NodeRuntime n : nodes.values()) {
@@ -683,31 +702,62 @@ public final class ClusterState {
         List<JobRequest> requests = new ArrayList<>();
         for (long id : pending) {
             Job j = jobs.get(id);
-            requests.add(new JobRequest(j.id(), j.account(), j.gpusPerNode(), j.nodes(), j.gpuModel(), j.priority(),
-                    j.submittedAt(), j.crossSite()));
+            requests.add(new JobRequest(j.id(), j.account(), j.gpusPerNode(), j.nodes(), j.models(), j.priority(),
+                    j.submittedAt(), j.crossSite(), j.walltimeSeconds(), !j.noPreempt()));
+        }
+        List<RunningAttempt> running = new ArrayList<>();
+        for (long id : inFlight) {
+            Job j = jobs.get(id);
+            for (Attempt a : j.attempts()) {
+                if (!a.isOver()) {
+                    boolean stopping = a.isStopping() || a.number() != j.attemptNumber() || j.state() != JobState.RUNNING;
+                    running.add(new RunningAttempt(j.id(), a.number(), j.account(), a.placements(), a.startedAt(),
+                            j.walltimeSeconds(), a.borrowed(), !j.noPreempt(), stopping));
+                }
+            }
         }
         whyPending.clear();
-        double usedTotal = used.values().stream().mapToLong(Long::longValue).sum();
-        for (Decision d : allocator.plan(new ClusterSnapshot(now, views, requests, List.of(), standings))) {
+        for (Decision d : allocator.plan(new ClusterSnapshot(now, views, requests, running, standings))) {
             if (d instanceof Decision.Admit admit) {
-                start(jobs.get(admit.jobId()), admit.placements(), now, tx);
+                start(jobs.get(admit.jobId()), admit.placements(), admit.borrowed(), now, tx);
+            } else if (d instanceof Decision.Preempt p) {
+                preempt(jobs.get(p.jobId()), p, tx);
             } else if (d instanceof Decision.Reserve r) {
-                whyPending.put(r.jobId(), standing(r.jobId(), used, usedTotal) + r.detail());
+                whyPending.put(r.jobId(), r.detail());
             } else if (d instanceof Decision.Wait w) {
-                whyPending.put(w.jobId(), standing(w.jobId(), used, usedTotal) + w.detail());
+                whyPending.put(w.jobId(), w.detail());
             }
         }
     }
 
-    private String standing(long jobId, Map<String, Long> used, double usedTotal) {
-        String account = jobs.get(jobId).account();
-        double pct = usedTotal == 0 ? 0 : 100.0 * used.getOrDefault(account, 0L) / usedTotal;
-        return String.format(java.util.Locale.ROOT, "%s has used %.1f%% of GPU time vs %s voted; ", account, pct,
-                Rules.percent(policy().share(account)));
+    /** Stops a borrowed attempt with the checkpoint signal and the grace period; its job is requeued when it ends. */
+    private void preempt(Job j, Decision.Preempt p, Tx tx) {
+        Attempt a = j.current();
+        if (a == null || a.number() != p.attempt() || a.isStopping() || j.state() != JobState.RUNNING) {
+            return;
+        }
+        a = a.withOutcome(Attempt.PREEMPTED + " for job " + p.forJobId() + ": " + p.reason());
+        j = j.withAttempt(a);
+        save(j, tx);
+        for (int r = 0; r < a.placements().size(); r++) {
+            if (a.rankEnded(r)) {
+                continue;
+            }
+            RankRef ref = new RankRef(j.id(), a.number(), r);
+            NodeRuntime n = nodes.get(a.placements().get(r).node());
+            if (n != null && n.link != null) {
+                AgentLink link = n.link;
+                tx.afterCommit(() -> link.kill(ref, "preempted for job " + p.forJobId(),
+                        Policy.DEFAULT_PREEMPTION_GRACE.toSeconds()));
+            }
+        }
+        log.info("job {} attempt {} preempted: {}", j.id(), a.number(), p.reason());
     }
 
-    private void start(Job j, List<Placement> placements, long now, Tx tx) {
-        Attempt a = Attempt.start(j.attemptNumber() + 1, now, placements);
+    private void start(Job j, List<Placement> placements, boolean borrowed, long now, Tx tx) {
+        decayed.advance(now, heldGpus);
+        Attempt a = Attempt.start(j.attemptNumber() + 1, now, placements, borrowed);
+        heldGpus.merge(j.account(), a.gpus(), Integer::sum);
         j = j.withAttempt(a).to(JobState.RUNNING, now);
         pending.remove(j.id());
         inFlight.add(j.id());

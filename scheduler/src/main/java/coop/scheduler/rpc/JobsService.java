@@ -35,7 +35,8 @@ final class JobsService extends JobsGrpc.JobsImplBase {
     public void submit(SubmitRequest r, StreamObserver<SubmitResponse> out) {
         String member = Caller.member();
         var spec = new ClusterState.JobSpec(r.getAccount(), r.getGpusPerNode(), r.getNodes(), r.getGpuModel(),
-                r.getWalltimeSeconds(), r.getCommand(), r.getPriority(), r.getName(), r.getCrossSite());
+                r.getWalltimeSeconds(), r.getCommand(), r.getPriority(), r.getName(), r.getCrossSite(),
+                r.getNoPreempt());
         Replies.unary(loop.call((s, tx) -> s.submit(member, spec, tx)), out,
                 id -> SubmitResponse.newBuilder().setJobId(id).build());
     }

@@ -29,11 +29,11 @@ final class ProtoMapper {
                 .setGpusPerNode(j.gpusPerNode()).setNodes(j.nodes()).setGpuModel(j.gpuModel())
                 .setWalltimeSeconds(j.walltimeSeconds()).setCommand(j.command()).setPriority(j.priority())
                 .setState(state(j.state())).setSubmittedAtMs(j.submittedAt()).setFinishedAtMs(j.finishedAt())
-                .setCrossSite(j.crossSite()).setWhyPending(j.state() == JobState.PENDING ? whyPending : "");
+                .setCrossSite(j.crossSite()).setNoPreempt(j.noPreempt()).setWhyPending(j.state() == JobState.PENDING ? whyPending : "");
         for (Attempt a : j.attempts()) {
             coop.v1.Attempt.Builder ab = coop.v1.Attempt.newBuilder().setNumber(a.number())
                     .setStartedAtMs(a.startedAt()).setFinishedAtMs(a.finishedAt()).setGpus(a.gpus())
-                    .setExitCode(a.exitCode()).setOutcome(a.outcome());
+                    .setExitCode(a.exitCode()).setOutcome(a.outcome()).setBorrowed(a.borrowed());
             for (Placement p : a.placements()) {
                 ab.addPlacements(coop.v1.Placement.newBuilder().setNode(p.node()).setSite(p.site())
                         .setGpuModel(p.gpuModel()).addAllGpuIndices(p.gpuIndices()));

@@ -97,27 +97,104 @@ class AllocatorTest {
     }
 
     @Test
-    void theFirstBlockedJobHoldsFreeGpusSoLaterJobsCannotStarveIt() {
-        // n1 has 2 free of 4; a 4-GPU job is first in line; a later 1-GPU job must not take them.
+    void jobsWithinEntitlementGoBeforeBorrowersWhateverTheirUsage() {
+        // lab-a has the lower usage but wants 4 GPUs beyond its 2 entitled; lab-b's job is within.
         var plan = allocator.plan(aCluster().node("n1", "s1", 4, "A100", 0, 1)
                 .account("lab-a", 50, 0).account("lab-b", 50, 100)
                 .job("lab-a", 4).job("lab-b", 1).snapshot());
         var d = byJob(plan);
-        assertThat(d.get(1L)).isInstanceOfSatisfying(Decision.Reserve.class, r -> {
-            assertThat(r.nodes()).containsExactly("n1");
-            assertThat(r.detail()).contains("holding 2 of 4");
-        });
-        assertThat(d.get(2L)).isInstanceOfSatisfying(Decision.Wait.class,
-                w -> assertThat(w.veto()).isEqualTo(Veto.HELD_FOR_EARLIER_JOB));
+        assertThat(d.get(2L)).isInstanceOfSatisfying(Decision.Admit.class, a -> assertThat(a.borrowed()).isFalse());
+        assertThat(d.get(1L)).isInstanceOf(Decision.Reserve.class);
     }
 
     @Test
-    void jobsMayUseGpusThatAreNotHeld() {
-        var plan = allocator.plan(aCluster().node("n1", "s1", 4, "A100", 0, 1).node("n2", "s1", 2, "L4")
-                .account("lab-a", 50, 0).account("lab-b", 50, 100)
-                .job("lab-a", 4, 1, "A100", 0).job("lab-b", 1).snapshot());
-        var admit = (Decision.Admit) byJob(plan).get(2L);
-        assertThat(admit.placements().get(0).node()).isEqualTo("n2");
+    void beyondItsEntitlementAJobStartsOnBorrowedGpus() {
+        var plan = allocator.plan(aCluster().node("n1", "s1", 4, "A100")
+                .account("lab-a", 50, 0).account("lab-b", 50, 0).job("lab-a", 3).snapshot());
+        assertThat(plan.get(0)).isInstanceOfSatisfying(Decision.Admit.class, a -> assertThat(a.borrowed()).isTrue());
+    }
+
+    @Test
+    void aNoPreemptJobRunsOnlyWithinItsEntitlement() {
+        var plan = allocator.plan(aCluster().node("n1", "s1", 4, "A100")
+                .account("lab-a", 50, 0).account("lab-b", 50, 0)
+                .job(1, "lab-a", 3, 60, false).job(2, "lab-a", 2, 60, false).snapshot());
+        var d = byJob(plan);
+        assertThat(d.get(1L)).isInstanceOfSatisfying(Decision.Wait.class,
+                w -> assertThat(w.veto()).isEqualTo(Veto.NOT_PREEMPTIBLE_BEYOND_ENTITLEMENT));
+        assertThat(d.get(2L)).isInstanceOfSatisfying(Decision.Admit.class, a -> assertThat(a.borrowed()).isFalse());
+    }
+
+    @Test
+    void anAccountUnderItsEntitlementReclaimsTheMostRecentlyStartedBorrowedGpus() {
+        // lab-b holds all 4 GPUs (entitled to 2): the newest attempts are the borrowed ones.
+        var plan = allocator.plan(aCluster().node("n1", "s1", 4, "A100")
+                .account("lab-a", 50, 0).account("lab-b", 50, 0)
+                .running(10, "lab-b", "n1", List.of(0), 300, 3600, true)
+                .running(11, "lab-b", "n1", List.of(1), 200, 3600, true)
+                .running(12, "lab-b", "n1", List.of(2), 100, 3600, true)
+                .running(13, "lab-b", "n1", List.of(3), 50, 3600, true)
+                .job(1, "lab-a", 2, 60, true).snapshot());
+        assertThat(plan).filteredOn(d -> d instanceof Decision.Preempt).extracting(Decision::jobId)
+                .containsExactlyInAnyOrder(13L, 12L);
+        assertThat(byJob(plan).get(1L)).isInstanceOfSatisfying(Decision.Wait.class,
+                w -> assertThat(w.veto()).isEqualTo(Veto.RECLAIMING));
+    }
+
+    @Test
+    void neverPreemptsWithinEntitlementOrNoPreemptAttempts() {
+        // lab-b holds exactly its entitlement; uni-c (no share) holds GPUs it asked never to give back.
+        var plan = allocator.plan(aCluster().node("n1", "s1", 4, "A100")
+                .account("lab-a", 50, 0).account("lab-b", 50, 0).account("uni-c", 0, 0)
+                .running(10, "lab-b", "n1", List.of(0, 1), 300, 3600, true)
+                .running(11, "uni-c", "n1", List.of(2, 3), 100, 3600, false)
+                .job(1, "lab-a", 2, 60, true).snapshot());
+        assertThat(plan).noneMatch(d -> d instanceof Decision.Preempt);
+    }
+
+    @Test
+    void preemptsTheMostOverEntitledAccountFirst() {
+        var plan = allocator.plan(aCluster().node("n1", "s1", 8, "A100")
+                .account("lab-a", 50, 0).account("lab-b", 25, 0).account("uni-c", 25, 0)
+                // lab-b: 5 of 2 entitled (2.5x), uni-c: 3 of 2 (1.5x), newest first would pick uni-c.
+                .running(10, "lab-b", "n1", List.of(0, 1, 2, 3, 4), 300, 3600, true)
+                .running(11, "uni-c", "n1", List.of(5, 6, 7), 10, 3600, true)
+                .job(1, "lab-a", 3, 60, true).snapshot());
+        assertThat(plan).filteredOn(d -> d instanceof Decision.Preempt).extracting(Decision::jobId)
+                .containsExactly(10L);
+    }
+
+    @Test
+    void backfillsOnlyJobsThatEndBeforeTheReservation() {
+        // n1 fully busy until 600 s from now; n2 has 2 of 4 free, its 2 busy GPUs free in 100 s.
+        var plan = allocator.plan(aCluster().node("n1", "s1", 4, "A100").node("n2", "s1", 4, "A100")
+                .account("lab-a", 50, 0).account("lab-b", 50, 1000)
+                .running(10, "lab-b", "n1", List.of(0, 1, 2, 3), 0, 600, false)
+                .running(11, "lab-b", "n2", List.of(0, 1), 0, 100, false)
+                .job(1, "lab-a", 4, 3600, true)     // needs a whole node: reserved on n2 in 100 s
+                .job(2, "lab-a", 2, 500, true)      // would delay it: waits
+                .job(3, "lab-a", 2, 50, true)       // ends before the reservation: backfills
+                .snapshot());
+        var d = byJob(plan);
+        assertThat(d.get(1L)).isInstanceOfSatisfying(Decision.Reserve.class, r -> {
+            assertThat(r.nodes()).containsExactly("n2");
+            assertThat(r.startAt()).isEqualTo(1_000_000 + 100_000);
+        });
+        assertThat(d.get(3L)).isInstanceOf(Decision.Admit.class);
+        assertThat(d.get(2L)).isInstanceOfSatisfying(Decision.Wait.class,
+                w -> assertThat(w.veto()).isEqualTo(Veto.RESERVED_FOR_EARLIER_JOB));
+    }
+
+    @Test
+    void drainingAndUnofferedNodesTakeNoNewWork() {
+        var plan = allocator.plan(aCluster().node("d", "s1", 4, "A100", true, true)
+                .node("w", "s1", 4, "A100", false, false).node("ok", "s1", 1, "A100")
+                .account("lab-a", 100, 0).job("lab-a", 1).job("lab-a", 2).snapshot());
+        var d = byJob(plan);
+        assertThat(d.get(1L)).isInstanceOfSatisfying(Decision.Admit.class,
+                a -> assertThat(a.placements().get(0).node()).isEqualTo("ok"));
+        assertThat(d.get(2L)).isInstanceOfSatisfying(Decision.Wait.class,
+                w -> assertThat(w.veto()).isEqualTo(Veto.NO_NODE_FITS));
     }
 
     @Test

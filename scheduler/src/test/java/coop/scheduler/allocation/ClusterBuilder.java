@@ -1,29 +1,42 @@
 package coop.scheduler.allocation;
 
+import coop.scheduler.domain.Placement;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
-/** Test kit: {@code aCluster().node("n1", "s1", 8, "A100").share("lab-a", 50)...snapshot()}. */
+/**
+ * Test kit: {@code aCluster().node("n1", "s1", 8, "A100").account("lab-a", 50, 0).job(...).snapshot()}.
+ * Running attempts placed with {@link #running} mark their GPUs busy.
+ */
 final class ClusterBuilder {
     private final List<NodeView> nodes = new ArrayList<>();
     private final List<JobRequest> jobs = new ArrayList<>();
+    private final List<RunningAttempt> running = new ArrayList<>();
     private final Map<String, AccountStanding> accounts = new HashMap<>();
+    private final Map<String, Set<Integer>> busy = new HashMap<>();
+    private long now = 1_000_000;
     private long nextId = 1;
 
     static ClusterBuilder aCluster() {
         return new ClusterBuilder();
     }
 
-    ClusterBuilder node(String name, String site, int gpus, String model, Integer... busy) {
-        Set<Integer> busySet = Set.of(busy);
+    ClusterBuilder node(String name, String site, int gpus, String model, Integer... busyGpus) {
+        return node(name, site, gpus, model, true, false, busyGpus);
+    }
+
+    ClusterBuilder node(String name, String site, int gpus, String model, boolean offered, boolean draining,
+                        Integer... busyGpus) {
         List<GpuSlot> slots = new ArrayList<>();
         for (int i = 0; i < gpus; i++) {
-            slots.add(new GpuSlot(i, model, !busySet.contains(i)));
+            slots.add(new GpuSlot(i, model, true));
         }
-        nodes.add(new NodeView(name, site, slots));
+        nodes.add(new NodeView(name, site, slots, "", 0, offered, draining));
+        busy.computeIfAbsent(name, n -> new HashSet<>()).addAll(Set.of(busyGpus));
         return this;
     }
 
@@ -42,13 +55,36 @@ final class ClusterBuilder {
         return this;
     }
 
+    ClusterBuilder job(long id, String account, int gpus, long walltimeSeconds, boolean preemptible) {
+        jobs.add(new JobRequest(id, account, gpus, 1, List.of(), 0, id, false, walltimeSeconds, preemptible));
+        return this;
+    }
+
     ClusterBuilder crossSiteJob(String account, int gpusPerNode, int nodeCount) {
         long id = nextId++;
         jobs.add(new JobRequest(id, account, gpusPerNode, nodeCount, "", 0, id, true));
         return this;
     }
 
+    /** An attempt of job {@code id} holding {@code gpus} on a node, started {@code ago} seconds ago. */
+    ClusterBuilder running(long id, String account, String node, List<Integer> gpus, long agoSeconds,
+                           long walltimeSeconds, boolean preemptible) {
+        NodeView n = nodes.stream().filter(v -> v.name().equals(node)).findFirst().orElseThrow();
+        String model = n.gpus().get(0).model();
+        busy.get(node).addAll(gpus);
+        running.add(new RunningAttempt(id, 1, account, List.of(new Placement(node, n.site(), model, gpus)),
+                now - agoSeconds * 1000, walltimeSeconds, false, preemptible, false));
+        return this;
+    }
+
     ClusterSnapshot snapshot() {
-        return new ClusterSnapshot(nodes, jobs, accounts);
+        List<NodeView> views = new ArrayList<>();
+        for (NodeView n : nodes) {
+            Set<Integer> b = busy.get(n.name());
+            views.add(new NodeView(n.name(), n.site(), n.gpus().stream()
+                    .map(g -> new GpuSlot(g.index(), g.model(), !b.contains(g.index()))).toList(),
+                    n.operatorAccount(), n.reservedGpus(), n.offered(), n.draining()));
+        }
+        return new ClusterSnapshot(now, views, jobs, running, accounts);
     }
 }

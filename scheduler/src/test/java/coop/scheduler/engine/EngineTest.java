@@ -70,7 +70,7 @@ class EngineTest {
 
     private long submit(String member, String account, int gpus, int nodes) throws Exception {
         return call((s, tx) -> s.submit(member, new ClusterState.JobSpec(account, gpus, nodes, "", 60, "true", 0, "",
-                false), tx));
+                false, false), tx));
     }
 
     private RecordingLink connect(String node, String site, int gpus) throws Exception {
