@@ -107,11 +107,11 @@ public final class Allocator implements SchedulingPolicy {
             List<JobRequest> within = new ArrayList<>();
             List<JobRequest> beyond = new ArrayList<>();
             for (JobRequest j : snapshot.pending()) {
-                (held(j.account()) + j.gpus() <= entitled(j.account()) ? within : beyond).add(j);
+                (guaranteed(j) ? within : beyond).add(j);
             }
             within.sort(fair);
             for (JobRequest job : within) {
-                if (held(job.account()) + job.gpus() <= entitled(job.account())) {
+                if (guaranteed(job)) {
                     consider(job, true);
                 } else {
                     // Jobs earlier in its account's order used up the entitlement: it borrows.
@@ -125,6 +125,17 @@ public final class Allocator implements SchedulingPolicy {
             return decisions;
         }
 
+        /**
+         * Whether a job starts as its account's due: the account stays within its entitlement
+         * with the job counted at half. Entitlements are fractional and jobs are not, so without
+         * the half an account entitled to 3.2 GPUs could never be due a 4-GPU job and would only
+         * ever borrow for it. Mirrors {@link #borrowed}: what one rule gives, the other cannot
+         * take back.
+         */
+        private boolean guaranteed(JobRequest job) {
+            return held(job.account()) + job.gpus() / 2.0 <= entitled(job.account());
+        }
+
         private int held(String account) {
             return held.getOrDefault(account, 0);
         }
@@ -133,7 +144,7 @@ public final class Allocator implements SchedulingPolicy {
             return entitled.getOrDefault(account, 0.0);
         }
 
-        private void consider(JobRequest job, boolean guaranteed) {
+        private void consider(JobRequest job, boolean due) {
             boolean withinNow = held(job.account()) + job.gpus() <= entitled(job.account());
             if (!withinNow && !job.preemptible()) {
                 decisions.add(new Decision.Wait(job.id(), Veto.NOT_PREEMPTIBLE_BEYOND_ENTITLEMENT,
@@ -149,7 +160,7 @@ public final class Allocator implements SchedulingPolicy {
                 decisions.add(new Decision.Wait(job.id(), Veto.NO_NODE_FITS, standing(job) + neverFits(job)));
                 return;
             }
-            if (guaranteed && withinNow && reclaim(job)) {
+            if (due && guaranteed(job) && reclaim(job)) {
                 return;
             }
             if (reservation == null) {
@@ -235,13 +246,13 @@ public final class Allocator implements SchedulingPolicy {
         }
 
         /**
-         * Whether an attempt runs on borrowed GPUs now: its account holds more than its
-         * entitlement, and would still hold at least its entitlement less half the attempt
-         * without it. Judged against the live entitlement, so a new vote or a lost node changes
-         * it; the half rule keeps a preempted job from being able to reclaim its GPUs back.
+         * Whether an attempt runs on borrowed GPUs now: its account would still hold more than
+         * its entitlement with the attempt counted at half. Judged against the live entitlement,
+         * so a new vote or a lost node changes it. Mirrors {@link #guaranteed}: once preempted,
+         * the job is not due the GPUs back.
          */
         private boolean borrowed(RunningAttempt a) {
-            return a.preemptible() && held(a.account()) - a.gpus() >= entitled(a.account()) - a.gpus() / 2.0;
+            return a.preemptible() && held(a.account()) - a.gpus() / 2.0 > entitled(a.account());
         }
 
         private double overEntitlement(String account) {

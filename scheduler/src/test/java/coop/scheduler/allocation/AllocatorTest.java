@@ -31,10 +31,10 @@ class AllocatorTest {
 
     @Test
     void ordersAccountsByUsageOverShareLowestFirst() {
-        // lab-a used 100 GPU-s on a 50 % share (2.0 per point), lab-b 30 on 30 % (1.0): lab-b goes first.
-        var plan = allocator.plan(aCluster().node("n1", "s1", 2, "A100")
-                .account("lab-a", 50, 100).account("lab-b", 30, 30)
-                .job("lab-a", 2).job("lab-b", 2).snapshot());
+        // Both are due a 4-GPU job and only one fits; lab-b used less per unit of share.
+        var plan = allocator.plan(aCluster().node("n1", "s1", 4, "A100")
+                .account("lab-a", 50, 100).account("lab-b", 50, 30)
+                .job("lab-a", 4).job("lab-b", 4).snapshot());
         var d = byJob(plan);
         assertThat(d.get(2L)).isInstanceOf(Decision.Admit.class);
         assertThat(d.get(1L)).isInstanceOf(Decision.Reserve.class);
