@@ -33,6 +33,11 @@ public final class SchedulerCommand implements Callable<Integer> {
                     + "(default: ${DEFAULT-VALUE}).")
     String heartbeat;
 
+    @Option(names = "--preemption-grace", defaultValue = "60s",
+            description = "Time a preempted attempt gets between SIGTERM (checkpoint now) and SIGKILL "
+                    + "(default: ${DEFAULT-VALUE}).")
+    String grace;
+
     @Option(names = "--port-file", description = "Write the port listened on to this file once serving.")
     Path portFile;
 
@@ -48,15 +53,11 @@ public final class SchedulerCommand implements Callable<Integer> {
         } catch (NumberFormatException e) {
             throw new CliException("--listen: port must be a number, got '" + listen.substring(colon + 1) + "'");
         }
-        Duration interval;
-        try {
-            interval = Durations.parse(heartbeat);
-        } catch (IllegalArgumentException e) {
-            throw new CliException("--heartbeat: " + e.getMessage());
-        }
+        Duration interval = duration("--heartbeat", heartbeat);
+        Duration preemptionGrace = duration("--preemption-grace", grace);
         String host = listen.substring(0, colon);
         SchedulerServer server = SchedulerServer.start(
-                new SchedulerServer.Config(data, host, port, interval), InstantSource.system());
+                new SchedulerServer.Config(data, host, port, interval, preemptionGrace), InstantSource.system());
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             server.close();
@@ -70,5 +71,13 @@ public final class SchedulerCommand implements Callable<Integer> {
         System.err.printf("coop scheduler listening on %s:%d (data: %s)%n", host, server.port(), data);
         stopped.await();
         return 0;
+    }
+
+    private static Duration duration(String option, String text) {
+        try {
+            return Durations.parse(text);
+        } catch (IllegalArgumentException e) {
+            throw new CliException(option + ": " + e.getMessage());
+        }
     }
 }

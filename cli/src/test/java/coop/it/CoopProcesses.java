@@ -62,10 +62,12 @@ final class CoopProcesses implements AutoCloseable {
     }
 
     /** Starts a scheduler on port 0 and returns its port, read from --port-file. */
-    Scheduler scheduler(Path data) throws IOException {
+    Scheduler scheduler(Path data, String... extra) throws IOException {
         Path portFile = dir.resolve("port-" + System.nanoTime());
-        Process p = start("scheduler", "--data", data.toString(), "--listen", "127.0.0.1:0", "--heartbeat", "1s",
-                "--port-file", portFile.toString());
+        List<String> args = new ArrayList<>(List.of("scheduler", "--data", data.toString(), "--listen", "127.0.0.1:0",
+                "--heartbeat", "1s", "--port-file", portFile.toString()));
+        args.addAll(List.of(extra));
+        Process p = start(args.toArray(String[]::new));
         await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(portFile) || !p.isAlive());
         if (!p.isAlive()) {
             throw new IllegalStateException("scheduler exited with " + p.exitValue());

@@ -1,5 +1,6 @@
 package coop.scheduler;
 
+import coop.scheduler.domain.Policy;
 import coop.scheduler.engine.ClusterState;
 import coop.scheduler.engine.EventLoop;
 import coop.scheduler.rpc.Services;
@@ -24,10 +25,13 @@ import org.slf4j.LoggerFactory;
 public final class SchedulerServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(SchedulerServer.class);
 
-    /** Where the scheduler keeps its data and listens. Port 0 picks a free port. */
-    public record Config(Path dataDir, String host, int port, Duration heartbeatInterval) {
+    /**
+     * Where the scheduler keeps its data and listens (port 0 picks a free port), how often agents
+     * heartbeat, and how long a preempted attempt has between SIGTERM and SIGKILL.
+     */
+    public record Config(Path dataDir, String host, int port, Duration heartbeatInterval, Duration preemptionGrace) {
         public static Config of(Path dataDir, String host, int port) {
-            return new Config(dataDir, host, port, Duration.ofSeconds(5));
+            return new Config(dataDir, host, port, Duration.ofSeconds(5), Policy.DEFAULT_PREEMPTION_GRACE);
         }
     }
 
@@ -48,7 +52,7 @@ public final class SchedulerServer implements AutoCloseable {
         }
         Store store = Store.open(config.dataDir());
         try {
-            ClusterState state = new ClusterState(store, clock, config.heartbeatInterval());
+            ClusterState state = new ClusterState(store, clock, config.heartbeatInterval(), config.preemptionGrace());
             EventLoop loop = new EventLoop(state, store, Duration.ofMillis(250));
             NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(config.host(), config.port()));
             Services.register(builder, loop, state.tokenDigests());

@@ -104,7 +104,7 @@ public final class Demo {
         Thread interrupted = new Thread(() -> agents.forEach(Agent::close), "coop-demo-shutdown");
         Runtime.getRuntime().addShutdownHook(interrupted);
         try (SchedulerServer server = SchedulerServer.start(
-                new SchedulerServer.Config(data, "127.0.0.1", 0, Duration.ofSeconds(1)), clock)) {
+                new SchedulerServer.Config(data, "127.0.0.1", 0, Duration.ofSeconds(1), Duration.ofSeconds(5)), clock)) {
             String target = "127.0.0.1:" + server.port();
             say("scheduler listening on %s (RocksDB in %s)", target, data.resolve("db"));
             for (NodePlan n : NODES) {

@@ -61,6 +61,7 @@ public final class ClusterState {
 
     private final InstantSource clock;
     private final long heartbeatIntervalMs;
+    private final long preemptionGraceSeconds;
     private final Allocator allocator = new Allocator();
 
     private final Map<String, Member> members = new TreeMap<>();
@@ -85,9 +86,10 @@ public final class ClusterState {
     private long nextProposalId = 1;
 
     /** Recovers the state from the store. Nodes of running attempts get a fresh grace period. */
-    public ClusterState(Store store, InstantSource clock, Duration heartbeatInterval) {
+    public ClusterState(Store store, InstantSource clock, Duration heartbeatInterval, Duration preemptionGrace) {
         this.clock = clock;
         this.heartbeatIntervalMs = heartbeatInterval.toMillis();
+        this.preemptionGraceSeconds = preemptionGrace.toSeconds();
         store.scan(Kind.MEMBERS, Member.class, (k, m) -> members.put(m.name(), m));
         store.scan(Kind.ACCOUNTS, Account.class, (k, a) -> accounts.put(a.name(), a));
         store.scan(Kind.POLICIES, Policy.class, (k, p) -> policies.add(p));
@@ -747,8 +749,7 @@ public final class ClusterState {
             NodeRuntime n = nodes.get(a.placements().get(r).node());
             if (n != null && n.link != null) {
                 AgentLink link = n.link;
-                tx.afterCommit(() -> link.kill(ref, "preempted for job " + p.forJobId(),
-                        Policy.DEFAULT_PREEMPTION_GRACE.toSeconds()));
+                tx.afterCommit(() -> link.kill(ref, "preempted for job " + p.forJobId(), preemptionGraceSeconds));
             }
         }
         log.info("job {} attempt {} preempted: {}", j.id(), a.number(), p.reason());

@@ -43,7 +43,8 @@ class EngineTest {
     }
 
     private void start() {
-        loop = new EventLoop(new ClusterState(store, clock, Duration.ofSeconds(5)), store, Duration.ofMillis(20));
+        loop = new EventLoop(new ClusterState(store, clock, Duration.ofSeconds(5), Duration.ofSeconds(60)), store,
+                Duration.ofMillis(20));
         loop.start();
     }
 
