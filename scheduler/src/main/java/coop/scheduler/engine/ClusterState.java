@@ -54,6 +54,12 @@ public final class ClusterState {
     static final long CANCEL_GRACE_SECONDS = 10;
     /** Heartbeats a node may miss before it is declared lost. */
     static final int MISSED_HEARTBEATS = 3;
+    /**
+     * After a restart, nodes with running work get at least this long to reconnect before they
+     * can be declared lost: agents back off up to 5 s between attempts, and a restart must not
+     * requeue work that is still running.
+     */
+    static final Duration RESTART_GRACE = Duration.ofSeconds(15);
     static final int MAX_COMMAND_BYTES = 64 * 1024;
     static final int MAX_GPUS_PER_NODE = 64;
     static final int MAX_NODES = 256;
@@ -120,7 +126,9 @@ public final class ClusterState {
                     if (!a.rankEnded(r)) {
                         Placement p = a.placements().get(r);
                         NodeRuntime n = nodes.computeIfAbsent(p.node(), name -> new NodeRuntime(name, p.site()));
-                        n.lastHeartbeat = now;
+                        // Counted as a heartbeat now, pushed so that loss is declared no sooner than the grace.
+                        n.lastHeartbeat = now + Math.max(0, RESTART_GRACE.toMillis()
+                                - MISSED_HEARTBEATS * heartbeatInterval.toMillis());
                         n.live.put(new RankRef(j.id(), a.number(), r), p.gpuIndices());
                     }
                 }

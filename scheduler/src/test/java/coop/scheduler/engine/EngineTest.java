@@ -199,7 +199,11 @@ class EngineTest {
         assertThat(job(id).state()).isEqualTo(JobState.RUNNING);
         restart();
         assertThat(job(id).state()).isEqualTo(JobState.RUNNING);
-        clock.advanceSeconds(16);
+        clock.advanceSeconds(14);
+        // Still within the restart grace: the loop ticks every 20 ms and must keep it running.
+        org.awaitility.Awaitility.await().during(Duration.ofMillis(200)).atMost(Duration.ofSeconds(2))
+                .until(() -> job(id).state() == JobState.RUNNING);
+        clock.advanceSeconds(2);
         org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5))
                 .until(() -> job(id).state() == JobState.PENDING);
         assertThat(job(id).attempts().get(0).outcome()).contains("lost");
