@@ -86,4 +86,39 @@ class RestartIT {
             }
         }
     }
+    @Test
+    void aRunningJobKeepsRunningThroughAKill9AndFinishesAsItsFirstAttempt() throws Exception {
+        try (CoopProcesses coop = new CoopProcesses(dir)) {
+            Path data = dir.resolve("data");
+            assertThat(coop.run("init", "--data", data.toString(), "--founders", "alice", "--accounts", "lab-a")
+                    .exitCode()).isZero();
+            Identity alice = Identity.read(data.resolve("identities/alice.json"));
+            var first = coop.scheduler(data);
+            String target = first.target();
+            coop.start("agent", "--scheduler", target, "--node", "n1", "--site", "north", "--gpus", "sim:1xA100",
+                    "--work-dir", dir.resolve("n1").toString());
+            Path release = dir.resolve("release");
+            long id;
+            try (Client client = new Client(target, alice)) {
+                id = client.jobs().submit(SubmitRequest.newBuilder().setAccount("lab-a").setGpusPerNode(1)
+                        .setCommand("while [ ! -f " + release + " ]; do sleep 0.05; done").build()).getJobId();
+                await().atMost(Duration.ofSeconds(30)).until(() -> client.jobs().getJob(
+                        coop.v1.GetJobRequest.newBuilder().setJobId(id).build()).getState() == JobState.RUNNING);
+            }
+            first.process().destroyForcibly();
+            first.process().waitFor();
+            // Same address, so the agent finds the new scheduler; the job never stopped.
+            coop.start("scheduler", "--data", data.toString(), "--listen", target, "--heartbeat", "1s");
+            try (Client client = new Client(target, alice)) {
+                await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> client.nodes()
+                        .listNodes(coop.v1.ListNodesRequest.getDefaultInstance()).getNodes(0).getState()
+                        .equals("online"));
+                java.nio.file.Files.createFile(release);
+                await().atMost(Duration.ofSeconds(30)).until(() -> client.jobs().getJob(
+                        coop.v1.GetJobRequest.newBuilder().setJobId(id).build()).getState() == JobState.SUCCEEDED);
+                Job done = client.jobs().getJob(coop.v1.GetJobRequest.newBuilder().setJobId(id).build());
+                assertThat(done.getAttemptsCount()).as("the job ran once, not requeued").isEqualTo(1);
+            }
+        }
+    }
 }
