@@ -98,12 +98,13 @@ class RestartIT {
             coop.start("agent", "--scheduler", target, "--node", "n1", "--site", "north", "--gpus", "sim:1xA100",
                     "--work-dir", dir.resolve("n1").toString());
             Path release = dir.resolve("release");
-            long id;
+            final long id;
             try (Client client = new Client(target, alice)) {
-                id = client.jobs().submit(SubmitRequest.newBuilder().setAccount("lab-a").setGpusPerNode(1)
+                long submitted = client.jobs().submit(SubmitRequest.newBuilder().setAccount("lab-a").setGpusPerNode(1)
                         .setCommand("while [ ! -f " + release + " ]; do sleep 0.05; done").build()).getJobId();
                 await().atMost(Duration.ofSeconds(30)).until(() -> client.jobs().getJob(
-                        coop.v1.GetJobRequest.newBuilder().setJobId(id).build()).getState() == JobState.RUNNING);
+                        coop.v1.GetJobRequest.newBuilder().setJobId(submitted).build()).getState() == JobState.RUNNING);
+                id = submitted;
             }
             first.process().destroyForcibly();
             first.process().waitFor();
