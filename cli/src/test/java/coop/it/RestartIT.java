@@ -5,9 +5,11 @@ import static org.awaitility.Awaitility.await;
 
 import coop.cli.Client;
 import coop.cli.Identity;
+import coop.v1.GetJobRequest;
 import coop.v1.Job;
 import coop.v1.JobState;
 import coop.v1.ListJobsRequest;
+import coop.v1.ListNodesRequest;
 import coop.v1.SubmitRequest;
 import io.grpc.StatusRuntimeException;
 import java.time.Duration;
@@ -103,7 +105,7 @@ class RestartIT {
                 long submitted = client.jobs().submit(SubmitRequest.newBuilder().setAccount("lab-a").setGpusPerNode(1)
                         .setCommand("while [ ! -f " + release + " ]; do sleep 0.05; done").build()).getJobId();
                 await().atMost(Duration.ofSeconds(30)).until(() -> client.jobs().getJob(
-                        coop.v1.GetJobRequest.newBuilder().setJobId(submitted).build()).getState() == JobState.RUNNING);
+                        GetJobRequest.newBuilder().setJobId(submitted).build()).getState() == JobState.RUNNING);
                 id = submitted;
             }
             first.process().destroyForcibly();
@@ -112,12 +114,12 @@ class RestartIT {
             coop.start("scheduler", "--data", data.toString(), "--listen", target, "--heartbeat", "1s");
             try (Client client = new Client(target, alice)) {
                 await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> client.nodes()
-                        .listNodes(coop.v1.ListNodesRequest.getDefaultInstance()).getNodes(0).getState()
+                        .listNodes(ListNodesRequest.getDefaultInstance()).getNodes(0).getState()
                         .equals("online"));
                 java.nio.file.Files.createFile(release);
                 await().atMost(Duration.ofSeconds(30)).until(() -> client.jobs().getJob(
-                        coop.v1.GetJobRequest.newBuilder().setJobId(id).build()).getState() == JobState.SUCCEEDED);
-                Job done = client.jobs().getJob(coop.v1.GetJobRequest.newBuilder().setJobId(id).build());
+                        GetJobRequest.newBuilder().setJobId(id).build()).getState() == JobState.SUCCEEDED);
+                Job done = client.jobs().getJob(GetJobRequest.newBuilder().setJobId(id).build());
                 assertThat(done.getAttemptsCount()).as("the job ran once, not requeued").isEqualTo(1);
             }
         }
