@@ -19,6 +19,7 @@ import picocli.CommandLine.Spec;
                 InitCommand.class,
                 SchedulerCommand.class,
                 AgentCommand.class,
+                SimulateCommand.class,
 
                 // Researchers: jobs.
                 SubmitCommand.class,

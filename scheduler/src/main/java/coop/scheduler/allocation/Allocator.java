@@ -79,6 +79,10 @@ public final class Allocator implements SchedulingPolicy {
         private final Set<Long> preempted = new HashSet<>();
         private Reservation reservation;
         private final double capacity;
+        /** Per-cycle memos: the why-pending prefix per account, and whether a job shape can ever fit. */
+        private final Map<String, String> standingText = new HashMap<>();
+        private final Map<String, Boolean> fitsEver = new HashMap<>();
+        private final Map<String, String> tooFewFreeText = new HashMap<>();
 
         Cycle(ClusterSnapshot snapshot) {
             this.snapshot = snapshot;
@@ -156,7 +160,7 @@ public final class Allocator implements SchedulingPolicy {
                 admit(job, fit, !withinNow);
                 return;
             }
-            if (choose(job, Free.EVER) == null) {
+            if (!fitsEver(job)) {
                 decisions.add(new Decision.Wait(job.id(), Veto.NO_NODE_FITS, standing(job) + neverFits(job)));
                 return;
             }
@@ -177,8 +181,18 @@ public final class Allocator implements SchedulingPolicy {
         }
 
         private String standing(JobRequest job) {
-            return String.format(Locale.ROOT, "%s holds %d GPUs of %.1f entitled; ", job.account(),
-                    held(job.account()), entitled(job.account()));
+            return standingText.computeIfAbsent(job.account(), a -> String.format(Locale.ROOT,
+                    "%s holds %d GPUs of %.1f entitled; ", a, held(a), entitled(a)));
+        }
+
+        private void holdMore(String account, int gpus) {
+            held.merge(account, gpus, Integer::sum);
+            standingText.remove(account);
+        }
+
+        private boolean fitsEver(JobRequest job) {
+            String shape = job.gpusPerNode() + "x" + job.nodes() + "/" + job.models() + "/" + job.crossSite();
+            return fitsEver.computeIfAbsent(shape, s -> choose(job, Free.EVER) != null);
         }
 
         private void admit(JobRequest job, List<Candidate> chosen, boolean borrowed) {
@@ -191,7 +205,8 @@ public final class Allocator implements SchedulingPolicy {
                     reservation.spare.merge(c.node(), -job.gpusPerNode(), Integer::sum);
                 }
             }
-            held.merge(job.account(), job.gpus(), Integer::sum);
+            holdMore(job.account(), job.gpus());
+            tooFewFreeText.clear();
             decisions.add(new Decision.Admit(job.id(), placements, borrowed));
         }
 
@@ -220,19 +235,20 @@ public final class Allocator implements SchedulingPolicy {
                         // Each attempt looked borrowed alone, but not all of them together: give up.
                         for (RunningAttempt undo : victims) {
                             preempted.remove(undo.jobId());
-                            held.merge(undo.account(), undo.gpus(), Integer::sum);
+                            holdMore(undo.account(), undo.gpus());
                         }
                         return false;
                     }
                     missing -= n.here(v, c.model());
                     victims.add(v);
                     preempted.add(v.jobId());
-                    held.merge(v.account(), -v.gpus(), Integer::sum);
+                    holdMore(v.account(), -v.gpus());
                 }
             }
             for (Candidate c : target) {
                 nodes.get(c.node()).claim(c.model(), job.gpusPerNode());
             }
+            tooFewFreeText.clear();
             for (RunningAttempt v : victims) {
                 decisions.add(new Decision.Preempt(v.jobId(), v.attempt(), job.id(), "job " + job.id() + " of "
                         + job.account() + " is within its entitlement and needs the GPUs " + v.account()
@@ -379,6 +395,9 @@ public final class Allocator implements SchedulingPolicy {
          * GPUs) wins, which keeps whole nodes free for gangs.
          */
         private List<Candidate> choose(JobRequest job, Free mode) {
+            if (mode == Free.NOW && freeAccepted(job) < job.gpus()) {
+                return null;
+            }
             List<Candidate> best = null;
             long bestScore = Long.MAX_VALUE;
             for (List<Candidate> group : groups(job, mode).values()) {
@@ -406,7 +425,23 @@ public final class Allocator implements SchedulingPolicy {
                     + job.gpusPerNode() + " " + model + "GPUs each";
         }
 
+        private int freeAccepted(JobRequest job) {
+            int free = 0;
+            for (NodeState n : nodes.values()) {
+                for (String model : n.models()) {
+                    if (job.accepts(model)) {
+                        free += n.free(model);
+                    }
+                }
+            }
+            return free;
+        }
+
         private String tooFewFree(JobRequest job) {
+            return tooFewFreeText.computeIfAbsent(job.shape(), s -> describeFree(job));
+        }
+
+        private String describeFree(JobRequest job) {
             int most = 0;
             String where = null;
             for (NodeState n : nodes.values()) {

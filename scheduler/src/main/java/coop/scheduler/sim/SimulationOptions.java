@@ -1,0 +1,51 @@
+package coop.scheduler.sim;
+
+import java.time.Duration;
+
+/**
+ * How a replay runs. {@code walltimeFactor} × a job's remaining run time is the walltime it
+ * declares (the trace has none; backfill relies on it). Usage decays with {@code halfLife}; a
+ * preempted attempt keeps its GPUs for {@code grace}. The replay stops when every job has
+ * finished or at {@code untilMs} of trace time; {@code window} is where shares and
+ * utilization are measured (null: the trace's first to last submit), cut at {@code untilMs}.
+ */
+public record SimulationOptions(double walltimeFactor, Duration halfLife, Duration grace, long untilMs, Window window) {
+    public static final Duration DEFAULT_HALF_LIFE = Duration.ofDays(7);
+    public static final Duration DEFAULT_GRACE = Duration.ofSeconds(60);
+
+    public SimulationOptions {
+        if (!(walltimeFactor > 0) || Double.isInfinite(walltimeFactor)) {
+            throw new IllegalArgumentException("walltime factor must be positive, got " + walltimeFactor);
+        }
+        if (halfLife.isZero() || halfLife.isNegative()) {
+            throw new IllegalArgumentException("half-life must be positive, got " + halfLife);
+        }
+        if (grace.isNegative()) {
+            throw new IllegalArgumentException("grace must not be negative, got " + grace);
+        }
+    }
+
+    public static SimulationOptions defaults() {
+        return new SimulationOptions(1.0, DEFAULT_HALF_LIFE, DEFAULT_GRACE, Long.MAX_VALUE, null);
+    }
+
+    public SimulationOptions withWalltimeFactor(double factor) {
+        return new SimulationOptions(factor, halfLife, grace, untilMs, window);
+    }
+
+    public SimulationOptions withHalfLife(Duration d) {
+        return new SimulationOptions(walltimeFactor, d, grace, untilMs, window);
+    }
+
+    public SimulationOptions withGrace(Duration d) {
+        return new SimulationOptions(walltimeFactor, halfLife, d, untilMs, window);
+    }
+
+    public SimulationOptions withUntilMs(long until) {
+        return new SimulationOptions(walltimeFactor, halfLife, grace, until, window);
+    }
+
+    public SimulationOptions withWindow(Window w) {
+        return new SimulationOptions(walltimeFactor, halfLife, grace, untilMs, w);
+    }
+}
