@@ -20,10 +20,11 @@ import java.util.TreeSet;
  * <p>One cycle, top to bottom:
  * <ol>
  *   <li><b>Entitlement.</b> Each account is entitled to its voted share of the GPUs offered
- *       now ({@code E = share × C}).</li>
- *   <li><b>Order.</b> Jobs that fit within their account's entitlement come first, then the
- *       rest; within each group accounts go by decayed usage over share (lowest first), then
- *       job priority, then age.</li>
+ *       now ({@code E = share × C}). A job is <em>due</em> when its account stays within that
+ *       counting the job at half, or when the account holds nothing and has used less than its
+ *       share of the decayed usage (it is owed time, whatever the job's size).</li>
+ *   <li><b>Order.</b> Due jobs come first, then the rest; within each group accounts go by
+ *       decayed usage over share (lowest first), then job priority, then age.</li>
  *   <li><b>Admit.</b> A job whose GPUs are free starts; beyond its entitlement it starts as
  *       <em>borrowed</em> (preemptible), unless it asked not to be preempted.</li>
  *   <li><b>Reclaim.</b> A job within its entitlement that fits only with GPUs held by other
@@ -65,8 +66,15 @@ public final class Allocator implements SchedulingPolicy {
         return s != null ? s : new AccountStanding(account, 0, 0);
     }
 
-    /** A node and GPU model a rank could use, with how many of those GPUs it may take. */
-    record Candidate(String node, String site, String model, int available) {
+    /**
+     * A node and GPU model a rank could use, with how many of those GPUs it may take, and its
+     * rank among candidates (lower first): the available count for a best fit; for reclaiming,
+     * the GPUs still missing and then the newest borrowed attempt there (newest go first).
+     */
+    record Candidate(String node, String site, String model, int available, long rank, long tieBreak) {
+        Candidate(String node, String site, String model, int available) {
+            this(node, site, model, available, available, 0);
+        }
     }
 
     /** One allocation cycle's working state. */
@@ -79,6 +87,7 @@ public final class Allocator implements SchedulingPolicy {
         private final Set<Long> preempted = new HashSet<>();
         private Reservation reservation;
         private final double capacity;
+        private final double totalUsage;
         /** Per-cycle memos: the why-pending prefix per account, and whether a job shape can ever fit. */
         private final Map<String, String> standingText = new HashMap<>();
         private final Map<String, Boolean> fitsEver = new HashMap<>();
@@ -103,6 +112,7 @@ public final class Allocator implements SchedulingPolicy {
                 }
             }
             capacity = offered;
+            totalUsage = snapshot.accounts().values().stream().mapToDouble(AccountStanding::usedGpuSeconds).sum();
             snapshot.accounts().forEach((name, s) -> entitled.put(name, s.shareBasisPoints() / 10_000.0 * capacity));
         }
 
@@ -137,7 +147,22 @@ public final class Allocator implements SchedulingPolicy {
          * take back.
          */
         private boolean guaranteed(JobRequest job) {
-            return held(job.account()) + job.gpus() / 2.0 <= entitled(job.account());
+            return held(job.account()) + job.gpus() / 2.0 <= entitled(job.account())
+                    || (held(job.account()) == 0 && behind(job.account()));
+        }
+
+        /**
+         * Whether an account has used less than its voted share of all (decayed) usage: it is owed
+         * GPU time. Such an account is due one job of any size while it holds nothing, so that
+         * jobs larger than its entitlement still get their turn, as in the ideal schedule where
+         * GPUs are divisible.
+         */
+        private boolean behind(String account) {
+            AccountStanding s = snapshot.accounts().get(account);
+            if (s == null || s.shareBasisPoints() <= 0) {
+                return false;
+            }
+            return totalUsage <= 0 || s.usedGpuSeconds() / totalUsage < s.shareBasisPoints() / 10_000.0;
         }
 
         private int held(String account) {
@@ -268,7 +293,8 @@ public final class Allocator implements SchedulingPolicy {
          * the job is not due the GPUs back.
          */
         private boolean borrowed(RunningAttempt a) {
-            return a.preemptible() && held(a.account()) - a.gpus() / 2.0 > entitled(a.account());
+            return a.preemptible() && held(a.account()) - a.gpus() / 2.0 > entitled(a.account())
+                    && !(held(a.account()) == a.gpus() && behind(a.account()));
         }
 
         private double overEntitlement(String account) {
@@ -337,6 +363,17 @@ public final class Allocator implements SchedulingPolicy {
         /** Which GPUs count as available when placing. */
         private enum Free { NOW, IGNORING_RESERVATION, RECLAIMABLE, EVER }
 
+        private Candidate reclaimCandidate(NodeState n, String model, JobRequest job, int avail) {
+            int missing = Math.max(0, job.gpusPerNode() - n.free(model) - n.terminating(model, preempted));
+            long newest = Long.MIN_VALUE;
+            for (RunningAttempt a : n.othersPreemptible(model, job.account(), preempted)) {
+                if (borrowed(a)) {
+                    newest = Math.max(newest, a.startedAt());
+                }
+            }
+            return new Candidate(n.view.name(), n.view.site(), model, avail, missing, -newest);
+        }
+
         private boolean delaysReservation(NodeState n, JobRequest job) {
             return reservation != null && reservation.nodes.contains(n.view.name())
                     && snapshot.now() + job.walltimeSeconds() * 1000 > reservation.startAt;
@@ -378,7 +415,8 @@ public final class Allocator implements SchedulingPolicy {
                     }
                     int avail = available(n, model, job, mode);
                     if (avail >= job.gpusPerNode() && (best == null || avail < best.available())) {
-                        best = new Candidate(n.view.name(), n.view.site(), model, avail);
+                        best = mode == Free.RECLAIMABLE ? reclaimCandidate(n, model, job, avail)
+                                : new Candidate(n.view.name(), n.view.site(), model, avail);
                     }
                 }
                 if (best != null) {
@@ -405,9 +443,10 @@ public final class Allocator implements SchedulingPolicy {
                     continue;
                 }
                 List<Candidate> chosen = group.stream()
-                        .sorted(Comparator.comparingInt(Candidate::available).thenComparing(Candidate::node))
+                        .sorted(Comparator.comparingLong(Candidate::rank).thenComparingLong(Candidate::tieBreak)
+                                .thenComparing(Candidate::node))
                         .limit(job.nodes()).toList();
-                long score = chosen.stream().mapToLong(Candidate::available).sum();
+                long score = chosen.stream().mapToLong(Candidate::rank).sum();
                 if (score < bestScore) {
                     best = chosen;
                     bestScore = score;

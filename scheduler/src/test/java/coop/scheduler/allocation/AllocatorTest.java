@@ -142,6 +142,25 @@ class AllocatorTest {
     }
 
     @Test
+    void anAccountOwedTimeIsDueAJobLargerThanItsEntitlementWhileItHoldsNothing() {
+        // tiny is entitled to 0.8 of 16 GPUs and has used less than its 5 % share: its 8-GPU job is
+        // due, so big (16 held, 8 entitled) gives back its newest attempt.
+        var plan = allocator.plan(owing(10).job(1, "tiny", 8, 60, true).snapshot());
+        assertThat(plan).filteredOn(d -> d instanceof Decision.Preempt).extracting(Decision::jobId)
+                .containsExactly(11L);
+        // Once tiny has used more than its share, the same job only borrows: no preemption.
+        var later = allocator.plan(owing(1000).job(1, "tiny", 8, 60, true).snapshot());
+        assertThat(later).noneMatch(d -> d instanceof Decision.Preempt);
+    }
+
+    private static ClusterBuilder owing(double tinyUsage) {
+        return aCluster().node("n1", "s1", 8, "A100").node("n2", "s1", 8, "A100")
+                .account("big", 50, 1000).account("mid", 45, 1000).account("tiny", 5, tinyUsage)
+                .running(10, "big", "n1", List.of(0, 1, 2, 3, 4, 5, 6, 7), 200, 3600, true)
+                .running(11, "big", "n2", List.of(0, 1, 2, 3, 4, 5, 6, 7), 100, 3600, true);
+    }
+
+    @Test
     void neverPreemptsWithinEntitlementOrNoPreemptAttempts() {
         // lab-b holds exactly its entitlement; uni-c (no share) holds GPUs it asked never to give back.
         var plan = allocator.plan(aCluster().node("n1", "s1", 4, "A100")
@@ -155,7 +174,8 @@ class AllocatorTest {
     @Test
     void preemptsTheMostOverEntitledAccountFirst() {
         var plan = allocator.plan(aCluster().node("n1", "s1", 8, "A100")
-                .account("lab-a", 50, 0).account("lab-b", 25, 0).account("uni-c", 25, 0)
+                // lab-b and uni-c have used more than their shares, so neither is owed time.
+                .account("lab-a", 50, 0).account("lab-b", 25, 1000).account("uni-c", 25, 1000)
                 // lab-b: 5 of 2 entitled (2.5x), uni-c: 3 of 2 (1.5x), newest first would pick uni-c.
                 .running(10, "lab-b", "n1", List.of(0, 1, 2, 3, 4), 300, 3600, true)
                 .running(11, "uni-c", "n1", List.of(5, 6, 7), 10, 3600, true)
