@@ -19,14 +19,18 @@ import java.util.TreeSet;
  *
  * <p>One cycle, top to bottom:
  * <ol>
- *   <li><b>Entitlement.</b> Each account is entitled to its voted share of the GPUs offered
- *       now ({@code E = share × C}). A job is <em>due</em> when its account stays within that
- *       counting the job at half, or when the account holds nothing and has used less than its
- *       share of the decayed usage (it is owed time, whatever the job's size).</li>
+ *   <li><b>Entitlement and fair level.</b> Each account is entitled to its voted share of the
+ *       GPUs offered now ({@code E = share × C}); its <em>fair level</em> is its weighted max-min
+ *       share of C for the current demand (at least E while it wants that much; what idle
+ *       accounts leave flows to the others by share). A job is <em>due</em> when its account
+ *       stays within its fair level counting the job at half, or when the account holds nothing
+ *       and has used less than its share of the decayed usage (it is owed time, whatever the
+ *       job's size). An attempt is <em>borrowed</em> when its account is over its fair level
+ *       by more than half of it.</li>
  *   <li><b>Order.</b> Due jobs come first, then the rest; within each group accounts go by
  *       decayed usage over share (lowest first), then job priority, then age.</li>
- *   <li><b>Admit.</b> A job whose GPUs are free starts; beyond its entitlement it starts as
- *       <em>borrowed</em> (preemptible), unless it asked not to be preempted.</li>
+ *   <li><b>Admit.</b> A job whose GPUs are free starts; beyond its entitlement it starts on
+ *       borrowed GPUs, unless it asked not to be preempted.</li>
  *   <li><b>Reclaim.</b> A job within its entitlement that fits only with GPUs held by other
  *       accounts' borrowed attempts preempts the fewest of them: most over-entitled account
  *       first, most recently started first. It waits for them to stop; nobody later in the
@@ -88,6 +92,8 @@ public final class Allocator implements SchedulingPolicy {
         private Reservation reservation;
         private final double capacity;
         private final double totalUsage;
+        /** Each account's weighted max-min share of the GPUs for the current demand. */
+        private final Map<String, Double> fairLevel = new HashMap<>();
         /** Per-cycle memos: the why-pending prefix per account, and whether a job shape can ever fit. */
         private final Map<String, String> standingText = new HashMap<>();
         private final Map<String, Boolean> fitsEver = new HashMap<>();
@@ -112,6 +118,12 @@ public final class Allocator implements SchedulingPolicy {
                 }
             }
             capacity = offered;
+            Map<String, Double> demand = new HashMap<>();
+            held.forEach((a, g) -> demand.merge(a, (double) g, Double::sum));
+            for (JobRequest j : snapshot.pending()) {
+                demand.merge(j.account(), (double) j.gpus(), Double::sum);
+            }
+            fairLevel.putAll(FairLevels.waterFill(capacity, demand, snapshot.accounts()));
             totalUsage = snapshot.accounts().values().stream().mapToDouble(AccountStanding::usedGpuSeconds).sum();
             snapshot.accounts().forEach((name, s) -> entitled.put(name, s.shareBasisPoints() / 10_000.0 * capacity));
         }
@@ -147,7 +159,7 @@ public final class Allocator implements SchedulingPolicy {
          * take back.
          */
         private boolean guaranteed(JobRequest job) {
-            return held(job.account()) + job.gpus() / 2.0 <= entitled(job.account())
+            return held(job.account()) + job.gpus() / 2.0 <= fair(job.account())
                     || (held(job.account()) == 0 && behind(job.account()));
         }
 
@@ -167,6 +179,11 @@ public final class Allocator implements SchedulingPolicy {
 
         private int held(String account) {
             return held.getOrDefault(account, 0);
+        }
+
+        /** The account's fair level now: at least its entitlement while it has that much demand. */
+        private double fair(String account) {
+            return fairLevel.getOrDefault(account, 0.0);
         }
 
         private double entitled(String account) {
@@ -293,7 +310,7 @@ public final class Allocator implements SchedulingPolicy {
          * the job is not due the GPUs back.
          */
         private boolean borrowed(RunningAttempt a) {
-            return a.preemptible() && held(a.account()) - a.gpus() / 2.0 > entitled(a.account())
+            return a.preemptible() && held(a.account()) - a.gpus() / 2.0 > fair(a.account())
                     && !(held(a.account()) == a.gpus() && behind(a.account()));
         }
 

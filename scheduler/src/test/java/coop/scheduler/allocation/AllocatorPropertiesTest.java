@@ -190,8 +190,14 @@ class AllocatorPropertiesTest {
         Map<String, Integer> held = new HashMap<>();
         s.running().forEach(a -> held.merge(a.account(), a.gpus(), Integer::sum));
         double capacity = s.nodes().stream().filter(NodeView::schedulable).mapToInt(n -> n.gpus().size()).sum();
+        // Borrowing is judged against each account's water-filling level for the current demand.
+        Map<String, Double> demand = new HashMap<>();
+        held.forEach((a, g) -> demand.merge(a, (double) g, Double::sum));
+        demand.merge(j.account(), (double) j.gpus(), Double::sum);
+        Map<String, Double> fair = FairLevels.waterFill(capacity, demand, s.accounts());
         Map<String, Double> entitled = new HashMap<>();
         s.accounts().forEach((a, st) -> entitled.put(a, st.shareBasisPoints() / 10_000.0 * capacity));
+        // Only the entitlement rule: a due job by the voted share alone, the guarantee the issue names.
         boolean due = held.getOrDefault(j.account(), 0) + j.gpus() / 2.0 <= entitled.get(j.account());
         boolean reclaimableSomewhere = false;
         for (NodeView n : s.nodes()) {
@@ -205,7 +211,8 @@ class AllocatorPropertiesTest {
                 int avail = (int) n.gpus().stream().filter(g -> g.free() && g.model().equals(model)).count();
                 for (RunningAttempt a : s.running()) {
                     boolean borrowed = a.preemptible() && !a.terminating() && !a.account().equals(j.account())
-                            && held.getOrDefault(a.account(), 0) - a.gpus() / 2.0 > entitled.get(a.account());
+                            && held.getOrDefault(a.account(), 0) - a.gpus() / 2.0 > fair.getOrDefault(a.account(), 0.0)
+                            && !(held.get(a.account()) == a.gpus() && behind(s, a.account()));
                     if (borrowed || a.terminating()) {
                         avail += a.placements().stream().filter(p -> p.node().equals(n.name())
                                 && p.gpuModel().equals(model)).mapToInt(p -> p.gpuIndices().size()).sum();
@@ -221,6 +228,13 @@ class AllocatorPropertiesTest {
                     x -> assertThat(x).isInstanceOfSatisfying(Decision.Wait.class,
                             w -> assertThat(w.veto()).isEqualTo(Veto.RECLAIMING)));
         }
+    }
+
+    private static boolean behind(ClusterSnapshot s, String account) {
+        double total = s.accounts().values().stream().mapToDouble(AccountStanding::usedGpuSeconds).sum();
+        AccountStanding st = s.accounts().get(account);
+        return st.shareBasisPoints() > 0
+                && (total <= 0 || st.usedGpuSeconds() / total < st.shareBasisPoints() / 10_000.0);
     }
 
     @ParameterizedTest(name = "seed {0}")

@@ -142,22 +142,24 @@ class AllocatorTest {
     }
 
     @Test
-    void anAccountOwedTimeIsDueAJobLargerThanItsEntitlementWhileItHoldsNothing() {
-        // tiny is entitled to 0.8 of 16 GPUs and has used less than its 5 % share: its 8-GPU job is
-        // due, so big (16 held, 8 entitled) gives back its newest attempt.
-        var plan = allocator.plan(owing(10).job(1, "tiny", 8, 60, true).snapshot());
-        assertThat(plan).filteredOn(d -> d instanceof Decision.Preempt).extracting(Decision::jobId)
-                .containsExactly(11L);
-        // Once tiny has used more than its share, the same job only borrows: no preemption.
-        var later = allocator.plan(owing(1000).job(1, "tiny", 8, 60, true).snapshot());
-        assertThat(later).noneMatch(d -> d instanceof Decision.Preempt);
+    void anAccountOwedTimeIsDueAJobLargerThanItsFairLevelWhileItHoldsNothing() {
+        // 16 GPUs; mid wants 1, the other 15 divide 15:4 between big (11.8) and tiny (3.2). tiny's
+        // 8-GPU job is due only because tiny holds nothing and has used less than its 4 % share;
+        // big, holding 16, gives back its newest attempt.
+        var plan = allocator.plan(owing(10).snapshot());
+        assertThat(plan).filteredOn(d -> d instanceof Decision.Preempt p && p.forJobId() == 1)
+                .extracting(Decision::jobId).containsExactly(11L);
+        // Once tiny has used more than its share, its job only borrows: nothing is preempted for it.
+        var later = allocator.plan(owing(1000).snapshot());
+        assertThat(later).noneMatch(d -> d instanceof Decision.Preempt p && p.forJobId() == 1);
     }
 
     private static ClusterBuilder owing(double tinyUsage) {
         return aCluster().node("n1", "s1", 8, "A100").node("n2", "s1", 8, "A100")
-                .account("big", 50, 1000).account("mid", 45, 1000).account("tiny", 5, tinyUsage)
+                .account("big", 15, 1000).account("mid", 81, 1000).account("tiny", 4, tinyUsage)
                 .running(10, "big", "n1", List.of(0, 1, 2, 3, 4, 5, 6, 7), 200, 3600, true)
-                .running(11, "big", "n2", List.of(0, 1, 2, 3, 4, 5, 6, 7), 100, 3600, true);
+                .running(11, "big", "n2", List.of(0, 1, 2, 3, 4, 5, 6, 7), 100, 3600, true)
+                .job(1, "tiny", 8, 60, true).job(2, "mid", 1, 60, true);
     }
 
     @Test
@@ -176,12 +178,18 @@ class AllocatorTest {
         var plan = allocator.plan(aCluster().node("n1", "s1", 8, "A100")
                 // lab-b and uni-c have used more than their shares, so neither is owed time.
                 .account("lab-a", 50, 0).account("lab-b", 25, 1000).account("uni-c", 25, 1000)
-                // lab-b: 5 of 2 entitled (2.5x), uni-c: 3 of 2 (1.5x), newest first would pick uni-c.
-                .running(10, "lab-b", "n1", List.of(0, 1, 2, 3, 4), 300, 3600, true)
-                .running(11, "uni-c", "n1", List.of(5, 6, 7), 10, 3600, true)
-                .job(1, "lab-a", 3, 60, true).snapshot());
+                // lab-b: 5 GPUs of 2.5 fair (2x), uni-c: 3 of 2.5; newest first alone would pick uni-c.
+                .running(10, "lab-b", "n1", List.of(0), 300, 3600, true)
+                .running(11, "lab-b", "n1", List.of(1), 300, 3600, true)
+                .running(12, "lab-b", "n1", List.of(2), 300, 3600, true)
+                .running(13, "lab-b", "n1", List.of(3), 300, 3600, true)
+                .running(14, "lab-b", "n1", List.of(4), 300, 3600, true)
+                .running(20, "uni-c", "n1", List.of(5), 10, 3600, true)
+                .running(21, "uni-c", "n1", List.of(6), 10, 3600, true)
+                .running(22, "uni-c", "n1", List.of(7), 10, 3600, true)
+                .job(1, "lab-a", 2, 60, true).snapshot());
         assertThat(plan).filteredOn(d -> d instanceof Decision.Preempt).extracting(Decision::jobId)
-                .containsExactly(10L);
+                .hasSize(2).allMatch(id -> id >= 10 && id <= 14);
     }
 
     @Test
