@@ -287,6 +287,11 @@ public final class ClusterState {
     }
 
     private void killLiveRanks(Job j, Attempt a, String reason, Tx tx) {
+        killLiveRanks(j, a, reason, CANCEL_GRACE_SECONDS, tx);
+    }
+
+    /** Tells the agents running the attempt's live ranks to stop them: SIGTERM, then SIGKILL after the grace. */
+    private void killLiveRanks(Job j, Attempt a, String reason, long graceSeconds, Tx tx) {
         for (int r = 0; r < a.placements().size(); r++) {
             if (a.rankEnded(r)) {
                 continue;
@@ -295,7 +300,7 @@ public final class ClusterState {
             NodeRuntime n = nodes.get(a.placements().get(r).node());
             if (n != null && n.link != null) {
                 AgentLink link = n.link;
-                tx.afterCommit(() -> link.kill(ref, reason, CANCEL_GRACE_SECONDS));
+                tx.afterCommit(() -> link.kill(ref, reason, graceSeconds));
             }
         }
     }
@@ -749,17 +754,7 @@ public final class ClusterState {
         a = a.withOutcome(Attempt.PREEMPTED + " for job " + p.forJobId() + ": " + p.reason());
         j = j.withAttempt(a);
         save(j, tx);
-        for (int r = 0; r < a.placements().size(); r++) {
-            if (a.rankEnded(r)) {
-                continue;
-            }
-            RankRef ref = new RankRef(j.id(), a.number(), r);
-            NodeRuntime n = nodes.get(a.placements().get(r).node());
-            if (n != null && n.link != null) {
-                AgentLink link = n.link;
-                tx.afterCommit(() -> link.kill(ref, "preempted for job " + p.forJobId(), preemptionGraceSeconds));
-            }
-        }
+        killLiveRanks(j, a, "preempted for job " + p.forJobId(), preemptionGraceSeconds, tx);
         log.info("job {} attempt {} preempted: {}", j.id(), a.number(), p.reason());
     }
 
