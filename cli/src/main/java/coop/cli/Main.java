@@ -20,6 +20,7 @@ import picocli.CommandLine.Spec;
                 SchedulerCommand.class,
                 AgentCommand.class,
                 SimulateCommand.class,
+                BenchCommand.class,
 
                 // Researchers: jobs.
                 SubmitCommand.class,

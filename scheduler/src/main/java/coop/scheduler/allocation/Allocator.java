@@ -98,6 +98,14 @@ public final class Allocator implements SchedulingPolicy {
         private final Map<String, String> standingText = new HashMap<>();
         private final Map<String, Boolean> fitsEver = new HashMap<>();
         private final Map<String, String> tooFewFreeText = new HashMap<>();
+        private final Map<String, Boolean> fitsIgnoringReservation = new HashMap<>();
+        /** Job shapes (with account) that failed to reclaim: within a cycle, failures stay failures. */
+        private final Set<String> reclaimFailed = new HashSet<>();
+        private final Set<String> noFitNow = new HashSet<>();
+        /** Free GPUs per model over all offered nodes, kept as GPUs are taken. */
+        private final Map<String, Integer> freeTotal = new HashMap<>();
+        /** Whether anything could be reclaimed this cycle: an attempt borrowing or already stopping. */
+        private boolean mayReclaim;
 
         Cycle(ClusterSnapshot snapshot) {
             this.snapshot = snapshot;
@@ -124,18 +132,24 @@ public final class Allocator implements SchedulingPolicy {
                 demand.merge(j.account(), (double) j.gpus(), Double::sum);
             }
             fairLevel.putAll(FairLevels.waterFill(capacity, demand, snapshot.accounts()));
+            for (NodeState n : nodes.values()) {
+                for (String model : n.models()) {
+                    freeTotal.merge(model, n.free(model), Integer::sum);
+                }
+            }
             totalUsage = snapshot.accounts().values().stream().mapToDouble(AccountStanding::usedGpuSeconds).sum();
             snapshot.accounts().forEach((name, s) -> entitled.put(name, s.shareBasisPoints() / 10_000.0 * capacity));
         }
 
         List<Decision> run() {
-            Comparator<JobRequest> fair = fairOrder(snapshot.accounts());
+            for (RunningAttempt a : snapshot.running()) {
+                mayReclaim |= a.terminating() || borrowed(a);
+            }
             List<JobRequest> within = new ArrayList<>();
             List<JobRequest> beyond = new ArrayList<>();
-            for (JobRequest j : snapshot.pending()) {
+            for (JobRequest j : inFairOrder(snapshot.pending())) {
                 (guaranteed(j) ? within : beyond).add(j);
             }
-            within.sort(fair);
             for (JobRequest job : within) {
                 if (guaranteed(job)) {
                     consider(job, true);
@@ -144,7 +158,7 @@ public final class Allocator implements SchedulingPolicy {
                     beyond.add(job);
                 }
             }
-            beyond.sort(fair);
+            beyond = inFairOrder(beyond);
             for (JobRequest job : beyond) {
                 consider(job, false);
             }
@@ -177,6 +191,30 @@ public final class Allocator implements SchedulingPolicy {
             return totalUsage <= 0 || s.usedGpuSeconds() / totalUsage < s.shareBasisPoints() / 10_000.0;
         }
 
+        /**
+         * The jobs in {@link #fairOrder}, computed without map lookups per comparison: grouped by
+         * account, each group sorted by priority and age, groups by the account's key.
+         */
+        private List<JobRequest> inFairOrder(List<JobRequest> jobs) {
+            Map<String, List<JobRequest>> byAccount = new HashMap<>();
+            for (JobRequest j : jobs) {
+                byAccount.computeIfAbsent(j.account(), a -> new ArrayList<>()).add(j);
+            }
+            Comparator<JobRequest> within = Comparator.comparingInt(JobRequest::priority).reversed()
+                    .thenComparingLong(JobRequest::submittedAt).thenComparingLong(JobRequest::id);
+            List<String> accounts = new ArrayList<>(byAccount.keySet());
+            Map<String, AccountStanding> standings = snapshot.accounts();
+            accounts.sort(Comparator.comparingDouble((String a) -> Allocator.standing(standings, a).priorityKey())
+                    .thenComparing(Comparator.naturalOrder()));
+            List<JobRequest> out = new ArrayList<>(jobs.size());
+            for (String a : accounts) {
+                List<JobRequest> group = byAccount.get(a);
+                group.sort(within);
+                out.addAll(group);
+            }
+            return out;
+        }
+
         private int held(String account) {
             return held.getOrDefault(account, 0);
         }
@@ -197,23 +235,28 @@ public final class Allocator implements SchedulingPolicy {
                         standing(job) + "it asked not to be preempted, so it runs only within the entitlement"));
                 return;
             }
-            List<Candidate> fit = choose(job, Free.NOW);
+            // Free GPUs only shrink during a cycle, so a shape that found no place stays placeless.
+            String shape = shapeOf(job);
+            String fitKey = shape + (reservation != null
+                    && snapshot.now() + job.walltimeSeconds() * 1000 > reservation.startAt ? "/late" : "/early");
+            List<Candidate> fit = noFitNow.contains(fitKey) ? null : choose(job, Free.NOW);
             if (fit != null) {
                 admit(job, fit, !withinNow);
                 return;
             }
-            if (!fitsEver(job)) {
+            noFitNow.add(fitKey);
+            if (!fitsEver.computeIfAbsent(shape, s -> choose(job, Free.EVER) != null)) {
                 decisions.add(new Decision.Wait(job.id(), Veto.NO_NODE_FITS, standing(job) + neverFits(job)));
                 return;
             }
-            if (due && guaranteed(job) && reclaim(job)) {
+            if (due && mayReclaim && guaranteed(job) && reclaim(job)) {
                 return;
             }
             if (reservation == null) {
                 reserve(job);
                 return;
             }
-            if (choose(job, Free.IGNORING_RESERVATION) != null) {
+            if (fitsIgnoringReservation(job)) {
                 decisions.add(new Decision.Wait(job.id(), Veto.RESERVED_FOR_EARLIER_JOB, standing(job)
                         + "the GPUs it fits on are reserved for job " + reservation.jobId
                         + " and it would not end before that starts"));
@@ -232,9 +275,20 @@ public final class Allocator implements SchedulingPolicy {
             standingText.remove(account);
         }
 
-        private boolean fitsEver(JobRequest job) {
-            String shape = job.gpusPerNode() + "x" + job.nodes() + "/" + job.models() + "/" + job.crossSite();
-            return fitsEver.computeIfAbsent(shape, s -> choose(job, Free.EVER) != null);
+        private static String shapeOf(JobRequest job) {
+            return job.gpusPerNode() + "x" + job.nodes() + "/" + job.models() + "/" + job.crossSite();
+        }
+
+        private boolean fitsIgnoringReservation(JobRequest job) {
+            return freeAccepted(job) >= job.gpus() && fitsIgnoringReservation.computeIfAbsent(shapeOf(job),
+                    s -> choose(job, Free.IGNORING_RESERVATION) != null);
+        }
+
+        /** Free GPUs were taken: what was memoized about free GPUs no longer holds. */
+        private void took(String model, int count) {
+            freeTotal.merge(model, -count, Integer::sum);
+            tooFewFreeText.clear();
+            fitsIgnoringReservation.clear();
         }
 
         private void admit(JobRequest job, List<Candidate> chosen, boolean borrowed) {
@@ -243,12 +297,12 @@ public final class Allocator implements SchedulingPolicy {
             for (Candidate c : chosen) {
                 NodeState n = nodes.get(c.node());
                 placements.add(new Placement(c.node(), c.site(), c.model(), n.take(c.model(), job.gpusPerNode())));
+                took(c.model(), job.gpusPerNode());
                 if (reservation != null && end > reservation.startAt && reservation.nodes.contains(c.node())) {
                     reservation.spare.merge(c.node(), -job.gpusPerNode(), Integer::sum);
                 }
             }
             holdMore(job.account(), job.gpus());
-            tooFewFreeText.clear();
             decisions.add(new Decision.Admit(job.id(), placements, borrowed));
         }
 
@@ -257,8 +311,13 @@ public final class Allocator implements SchedulingPolicy {
          * attempts. False when borrowers do not hold enough GPUs where the job could run.
          */
         private boolean reclaim(JobRequest job) {
+            String key = shapeOf(job) + "/" + job.account() + "/" + job.walltimeSeconds();
+            if (reclaimFailed.contains(key)) {
+                return false;
+            }
             List<Candidate> target = choose(job, Free.RECLAIMABLE);
             if (target == null) {
+                reclaimFailed.add(key);
                 return false;
             }
             List<RunningAttempt> victims = new ArrayList<>();
@@ -279,6 +338,7 @@ public final class Allocator implements SchedulingPolicy {
                             preempted.remove(undo.jobId());
                             holdMore(undo.account(), undo.gpus());
                         }
+                        reclaimFailed.add(key);
                         return false;
                     }
                     missing -= n.here(v, c.model());
@@ -288,9 +348,8 @@ public final class Allocator implements SchedulingPolicy {
                 }
             }
             for (Candidate c : target) {
-                nodes.get(c.node()).claim(c.model(), job.gpusPerNode());
+                took(c.model(), nodes.get(c.node()).claim(c.model(), job.gpusPerNode()));
             }
-            tooFewFreeText.clear();
             for (RunningAttempt v : victims) {
                 decisions.add(new Decision.Preempt(v.jobId(), v.attempt(), job.id(), "job " + job.id() + " of "
                         + job.account() + " is within its entitlement and needs the GPUs " + v.account()
@@ -483,11 +542,9 @@ public final class Allocator implements SchedulingPolicy {
 
         private int freeAccepted(JobRequest job) {
             int free = 0;
-            for (NodeState n : nodes.values()) {
-                for (String model : n.models()) {
-                    if (job.accepts(model)) {
-                        free += n.free(model);
-                    }
+            for (var e : freeTotal.entrySet()) {
+                if (job.accepts(e.getKey())) {
+                    free += e.getValue();
                 }
             }
             return free;
@@ -566,12 +623,14 @@ public final class Allocator implements SchedulingPolicy {
             return out;
         }
 
-        /** Takes up to {@code count} free GPUs of the model off the table for the rest of this cycle. */
-        void claim(String model, int count) {
+        /** Takes up to {@code count} free GPUs of the model off the table for this cycle; returns how many. */
+        int claim(String model, int count) {
             TreeSet<Integer> s = free.get(model);
-            for (int i = 0; i < count && s != null && !s.isEmpty(); i++) {
+            int taken = 0;
+            for (; taken < count && s != null && !s.isEmpty(); taken++) {
                 s.pollFirst();
             }
+            return taken;
         }
 
         int here(RunningAttempt a, String model) {

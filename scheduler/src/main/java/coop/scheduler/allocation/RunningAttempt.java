@@ -15,7 +15,12 @@ public record RunningAttempt(long jobId, int attempt, String account, List<Place
     }
 
     public int gpus() {
-        return placements.stream().mapToInt(p -> p.gpuIndices().size()).sum();
+        // Called in the allocator's inner loops: a plain loop, no stream.
+        int n = 0;
+        for (Placement p : placements) {
+            n += p.gpuIndices().size();
+        }
+        return n;
     }
 
     /** When the attempt will have ended at the latest, in epoch milliseconds. */
