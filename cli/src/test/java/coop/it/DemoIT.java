@@ -24,7 +24,10 @@ class DemoIT {
         Path out = dir.resolve("demo.out");
         Path err = dir.resolve("demo.err");
         // The demo exactly as a user runs it (default periods), so its promise is what is tested.
-        Process p = new ProcessBuilder(CoopProcesses.command("demo", "--data", data.toString(), "--json"))
+        List<String> command = new java.util.ArrayList<>(CoopProcesses.command("demo", "--data", data.toString(),
+                "--json"));
+        command.remove("-Xmx256m");
+        Process p = new ProcessBuilder(command)
                 .redirectOutput(out.toFile()).redirectError(err.toFile()).start();
         try {
             assertThat(p.waitFor(180, java.util.concurrent.TimeUnit.SECONDS)).as("demo finished").isTrue();
