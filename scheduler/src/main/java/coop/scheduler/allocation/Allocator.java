@@ -126,12 +126,7 @@ public final class Allocator implements SchedulingPolicy {
                 }
             }
             capacity = offered;
-            Map<String, Double> demand = new HashMap<>();
-            held.forEach((a, g) -> demand.merge(a, (double) g, Double::sum));
-            for (JobRequest j : snapshot.pending()) {
-                demand.merge(j.account(), (double) j.gpus(), Double::sum);
-            }
-            fairLevel.putAll(FairLevels.waterFill(capacity, demand, snapshot.accounts()));
+            fairLevel.putAll(FairLevels.forDemand(capacity, held, snapshot.pending(), snapshot.accounts()));
             for (NodeState n : nodes.values()) {
                 for (String model : n.models()) {
                     freeTotal.merge(model, n.free(model), Integer::sum);
@@ -173,20 +168,24 @@ public final class Allocator implements SchedulingPolicy {
          * take back.
          */
         private boolean guaranteed(JobRequest job) {
-            return held(job.account()) + job.gpus() / 2.0 <= fair(job.account())
-                    || (held(job.account()) == 0 && behind(job.account()));
+            String a = job.account();
+            return held(a) + job.gpus() / 2.0 <= fair(a) || (behind(a) && (held(a) == 0 || held(a) <= fair(a)));
         }
 
         /**
-         * Whether an account has used less than its voted share of all (decayed) usage: it is owed
-         * GPU time. Such an account is due one job of any size while it holds nothing, so that
-         * jobs larger than its entitlement still get their turn, as in the ideal schedule where
-         * GPUs are divisible.
+         * Whether an account is owed GPU time: it used less than its fair level would have given it
+         * (decayed alike), or, where that is not tracked, less than its voted share of all usage.
+         * An account owed time is due one job past its fair level while it holds no more than the
+         * level (any size while it holds nothing), so that whole-GPU jobs and jobs larger than the
+         * level still average out to the level, as in the ideal schedule where GPUs are divisible.
          */
         private boolean behind(String account) {
             AccountStanding s = snapshot.accounts().get(account);
             if (s == null || s.shareBasisPoints() <= 0) {
                 return false;
+            }
+            if (!Double.isNaN(s.fairGpuSeconds())) {
+                return s.usedGpuSeconds() < s.fairGpuSeconds();
             }
             return totalUsage <= 0 || s.usedGpuSeconds() / totalUsage < s.shareBasisPoints() / 10_000.0;
         }
@@ -369,8 +368,9 @@ public final class Allocator implements SchedulingPolicy {
          * the job is not due the GPUs back.
          */
         private boolean borrowed(RunningAttempt a) {
-            return a.preemptible() && held(a.account()) - a.gpus() / 2.0 > fair(a.account())
-                    && !(held(a.account()) == a.gpus() && behind(a.account()));
+            String acct = a.account();
+            return a.preemptible() && held(acct) - a.gpus() / 2.0 > fair(acct)
+                    && !(behind(acct) && (held(acct) == a.gpus() || held(acct) - a.gpus() <= fair(acct)));
         }
 
         private double overEntitlement(String account) {

@@ -26,6 +26,13 @@ public final class DecayedUsage {
 
     /** Moves to {@code nowMs}, the accounts having held {@code gpus} GPUs since the last call. */
     public void advance(long nowMs, Map<String, Integer> gpus) {
+        Map<String, Double> rates = new HashMap<>();
+        gpus.forEach((a, g) -> rates.put(a, (double) g));
+        advanceAtRates(nowMs, rates);
+    }
+
+    /** Moves to {@code nowMs}, the accounts having accrued {@code rates} GPUs (fractional) since the last call. */
+    public void advanceAtRates(long nowMs, Map<String, Double> rates) {
         if (nowMs <= at) {
             return;
         }
@@ -33,7 +40,7 @@ public final class DecayedUsage {
         double keep = Math.exp(-lambda * dt);
         double gained = (1 - keep) / lambda;
         usage.replaceAll((a, u) -> u * keep);
-        gpus.forEach((a, g) -> usage.merge(a, g * gained, Double::sum));
+        rates.forEach((a, g) -> usage.merge(a, g * gained, Double::sum));
         at = nowMs;
     }
 

@@ -1,6 +1,7 @@
 package coop.scheduler.allocation;
 
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -12,6 +13,20 @@ import java.util.TreeMap;
  */
 public final class FairLevels {
     private FairLevels() {
+    }
+
+    /**
+     * Each account's level for the GPUs its running attempts hold plus those its pending jobs want,
+     * on {@code capacity} GPUs.
+     */
+    public static Map<String, Double> forDemand(double capacity, Map<String, Integer> held, List<JobRequest> pending,
+                                                Map<String, AccountStanding> accounts) {
+        Map<String, Double> demand = new HashMap<>();
+        held.forEach((a, g) -> demand.merge(a, (double) g, Double::sum));
+        for (JobRequest j : pending) {
+            demand.merge(j.account(), (double) j.gpus(), Double::sum);
+        }
+        return waterFill(capacity, demand, accounts);
     }
 
     /** Each account's level, in GPUs; accounts without demand get 0. */

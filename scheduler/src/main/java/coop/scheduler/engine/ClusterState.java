@@ -5,6 +5,7 @@ import coop.scheduler.allocation.Allocator;
 import coop.scheduler.allocation.ClusterSnapshot;
 import coop.scheduler.allocation.DecayedUsage;
 import coop.scheduler.allocation.Decision;
+import coop.scheduler.allocation.FairLevels;
 import coop.scheduler.allocation.GpuSlot;
 import coop.scheduler.allocation.JobRequest;
 import coop.scheduler.allocation.NodeView;
@@ -88,6 +89,10 @@ public final class ClusterState {
     private final Map<String, Integer> heldGpus = new HashMap<>();
     /** Usage decayed with the policy's half-life: the fair-share order among accounts. */
     private final DecayedUsage decayed;
+    /** GPU-seconds each account's fair level would have given it, decayed alike: who is owed time. */
+    private final DecayedUsage fairUsage;
+    /** Fair levels from the last allocation cycle: the rates {@link #fairUsage} accrues at until the next. */
+    private Map<String, Double> fairLevels = Map.of();
     private long nextJobId = 1;
     private long nextProposalId = 1;
 
@@ -110,6 +115,7 @@ public final class ClusterState {
         }
         long now = clock.millis();
         decayed = new DecayedUsage(Policy.DEFAULT_HALF_LIFE, now);
+        fairUsage = new DecayedUsage(Policy.DEFAULT_HALF_LIFE, now);
         for (Job j : jobs.values()) {
             if (j.state() == JobState.PENDING) {
                 pending.add(j.id());
@@ -134,6 +140,8 @@ public final class ClusterState {
                 }
             }
         }
+        // Fair-level history is not stored: after a restart, count what was used as what was fair.
+        decayed.all().forEach((a, u) -> fairUsage.addPast(a, u, now));
     }
 
     // ------------------------------------------------------------------ founding
@@ -702,9 +710,10 @@ public final class ClusterState {
     public void allocate(Tx tx) {
         long now = clock.millis();
         decayed.advance(now, heldGpus);
+        fairUsage.advanceAtRates(now, fairLevels);
         Map<String, AccountStanding> standings = new HashMap<>();
         for (String a : accounts.keySet()) {
-            standings.put(a, new AccountStanding(a, policy().share(a), decayed.of(a)));
+            standings.put(a, new AccountStanding(a, policy().share(a), decayed.of(a), fairUsage.of(a)));
         }
         List<NodeView> views = new ArrayList<>();
         for (NodeRuntime n : nodes.values()) {
@@ -731,6 +740,8 @@ public final class ClusterState {
                 }
             }
         }
+        int capacity = views.stream().filter(NodeView::schedulable).mapToInt(v -> v.gpus().size()).sum();
+        fairLevels = FairLevels.forDemand(capacity, heldGpus, requests, standings);
         whyPending.clear();
         for (Decision d : allocator.plan(new ClusterSnapshot(now, views, requests, running, standings))) {
             if (d instanceof Decision.Admit admit) {

@@ -3,6 +3,7 @@ package coop.scheduler.sim;
 import coop.scheduler.allocation.AccountStanding;
 import coop.scheduler.allocation.ClusterSnapshot;
 import coop.scheduler.allocation.DecayedUsage;
+import coop.scheduler.allocation.FairLevels;
 import coop.scheduler.allocation.Decision;
 import coop.scheduler.allocation.GpuSlot;
 import coop.scheduler.allocation.JobRequest;
@@ -169,6 +170,9 @@ public final class Simulator {
         private final Map<String, Integer> held = new HashMap<>();
         private final List<AttemptRecord> attempts = new ArrayList<>();
         private final DecayedUsage usage;
+        /** GPU-seconds each account's fair level would have given it, decayed alike, as the engine keeps. */
+        private final DecayedUsage fairUsage;
+        private Map<String, Double> fairLevels = Map.of();
         private final long graceMs = options.grace().toMillis();
         private List<NodeView> nodeViews;
         private List<RunningAttempt> runningViews;
@@ -202,6 +206,7 @@ public final class Simulator {
             }
             this.now = jobs.length == 0 ? 0 : jobs[0].trace.submitMs();
             this.usage = new DecayedUsage(options.halfLife(), now);
+            this.fairUsage = new DecayedUsage(options.halfLife(), now);
         }
 
         SimulationResult run() {
@@ -249,6 +254,7 @@ public final class Simulator {
                 return;
             }
             usage.advance(t, held);
+            fairUsage.advanceAtRates(t, fairLevels);
             long overlap = window.overlapMs(now, t);
             if (fitPending && overlap > 0) {
                 fitPendingMs += overlap;
@@ -303,8 +309,10 @@ public final class Simulator {
                 cyclesAtInstant = 0;
             }
             cycles++;
-            ClusterSnapshot snapshot = new ClusterSnapshot(now, nodeViews(), pendingRequests(), runningViews(),
-                    standings());
+            List<JobRequest> requests = pendingRequests();
+            Map<String, AccountStanding> standings = standings();
+            fairLevels = FairLevels.forDemand(cluster.capacity(), held, requests, standings);
+            ClusterSnapshot snapshot = new ClusterSnapshot(now, nodeViews(), requests, runningViews(), standings);
             for (Decision d : policy.plan(snapshot)) {
                 if (d instanceof Decision.Admit a) {
                     admit(a);
@@ -447,7 +455,7 @@ public final class Simulator {
         private Map<String, AccountStanding> standings() {
             Map<String, AccountStanding> standings = new HashMap<>();
             for (String a : accounts) {
-                standings.put(a, new AccountStanding(a, shares.of(a), usage.of(a)));
+                standings.put(a, new AccountStanding(a, shares.of(a), usage.of(a), fairUsage.of(a)));
             }
             return standings;
         }

@@ -127,9 +127,9 @@ class AllocatorTest {
 
     @Test
     void anAccountUnderItsEntitlementReclaimsTheMostRecentlyStartedBorrowedGpus() {
-        // lab-b holds all 4 GPUs (entitled to 2): the newest attempts are the borrowed ones.
+        // lab-b holds all 4 GPUs (entitled to 2) and has used them: the newest attempts are the borrowed ones.
         var plan = allocator.plan(aCluster().node("n1", "s1", 4, "A100")
-                .account("lab-a", 50, 0).account("lab-b", 50, 0)
+                .account("lab-a", 50, 0).account("lab-b", 50, 1000)
                 .running(10, "lab-b", "n1", List.of(0), 300, 3600, true)
                 .running(11, "lab-b", "n1", List.of(1), 200, 3600, true)
                 .running(12, "lab-b", "n1", List.of(2), 100, 3600, true)
@@ -160,6 +160,27 @@ class AllocatorTest {
                 .running(10, "big", "n1", List.of(0, 1, 2, 3, 4, 5, 6, 7), 200, 3600, true)
                 .running(11, "big", "n2", List.of(0, 1, 2, 3, 4, 5, 6, 7), 100, 3600, true)
                 .job(1, "tiny", 8, 60, true).job(2, "mid", 1, 60, true);
+    }
+
+    @Test
+    void theAttemptThatTakesAnAccountOwedTimePastItsLevelIsNotBorrowed() {
+        // 10 GPUs, levels a 2, b 8. a holds 3 (one past its level); b holds 7 and wants one more.
+        // If a has used less than its level would have given it, its newest attempt is kept;
+        // otherwise it is borrowed and b takes it back.
+        var owed = allocator.plan(past(100).snapshot());
+        assertThat(owed).noneMatch(d -> d instanceof Decision.Preempt);
+        var even = allocator.plan(past(200).snapshot());
+        assertThat(even).filteredOn(d -> d instanceof Decision.Preempt).extracting(Decision::jobId)
+                .containsExactly(11L);
+    }
+
+    private static ClusterBuilder past(double usedByA) {
+        return aCluster().node("n1", "s1", 10, "A100")
+                .accountWithHistory("a", 20, usedByA, 200).accountWithHistory("b", 80, 800, 800)
+                .running(10, "a", "n1", List.of(0, 1), 200, 3600, true)
+                .running(11, "a", "n1", List.of(2), 100, 3600, true)
+                .running(20, "b", "n1", List.of(3, 4, 5, 6, 7, 8, 9), 300, 3600, true)
+                .job(1, "b", 1, 60, true);
     }
 
     @Test

@@ -45,6 +45,11 @@ final class ClusterBuilder {
         return this;
     }
 
+    ClusterBuilder accountWithHistory(String name, int sharePercent, double usedGpuSeconds, double fairGpuSeconds) {
+        accounts.put(name, new AccountStanding(name, sharePercent * 100, usedGpuSeconds, fairGpuSeconds));
+        return this;
+    }
+
     ClusterBuilder job(String account, int gpus) {
         return job(account, gpus, 1, "", 0);
     }
