@@ -169,15 +169,16 @@ public final class Allocator implements SchedulingPolicy {
          */
         private boolean guaranteed(JobRequest job) {
             String a = job.account();
-            return held(a) + job.gpus() / 2.0 <= fair(a) || (behind(a) && (held(a) == 0 || held(a) <= fair(a)));
+            return held(a) + job.gpus() / 2.0 <= fair(a)
+                    || (behind(a) && (held(a) == 0 || held(a) + job.gpus() <= Math.ceil(fair(a))));
         }
 
         /**
          * Whether an account is owed GPU time: it used less than its fair level would have given it
          * (decayed alike), or, where that is not tracked, less than its voted share of all usage.
-         * An account owed time is due one job past its fair level while it holds no more than the
-         * level (any size while it holds nothing), so that whole-GPU jobs and jobs larger than the
-         * level still average out to the level, as in the ideal schedule where GPUs are divisible.
+         * An account owed time may hold up to its level rounded up to a whole GPU (and one job of
+         * any size while it holds nothing), so that whole-GPU jobs and jobs larger than the level
+         * still average out to the level, as in the ideal schedule where GPUs are divisible.
          */
         private boolean behind(String account) {
             AccountStanding s = snapshot.accounts().get(account);
@@ -370,7 +371,7 @@ public final class Allocator implements SchedulingPolicy {
         private boolean borrowed(RunningAttempt a) {
             String acct = a.account();
             return a.preemptible() && held(acct) - a.gpus() / 2.0 > fair(acct)
-                    && !(behind(acct) && (held(acct) == a.gpus() || held(acct) - a.gpus() <= fair(acct)));
+                    && !(behind(acct) && (held(acct) == a.gpus() || held(acct) <= Math.ceil(fair(acct))));
         }
 
         private double overEntitlement(String account) {

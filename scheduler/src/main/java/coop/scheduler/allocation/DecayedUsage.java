@@ -63,6 +63,19 @@ public final class DecayedUsage {
         usage.merge(account, gpus * (Math.exp(-lambda * a) - Math.exp(-lambda * b)) / lambda, Double::sum);
     }
 
+    /** Forgets all usage: every account starts from zero at {@code nowMs}. */
+    public void restart(long nowMs) {
+        usage.clear();
+        at = Math.max(at, nowMs);
+    }
+
+    /** Sets every account's value to another tracker's, at that tracker's time. */
+    public void resetTo(DecayedUsage other) {
+        usage.clear();
+        usage.putAll(other.usage);
+        at = other.at;
+    }
+
     public double of(String account) {
         return usage.getOrDefault(account, 0.0);
     }

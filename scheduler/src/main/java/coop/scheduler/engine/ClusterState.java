@@ -388,11 +388,19 @@ public final class ClusterState {
         return p;
     }
 
-    /** A new policy starts a new fair-share period: usage under it starts from zero. */
+    /**
+     * A new policy starts a new period, a new agreement: usage under it starts from zero, for the
+     * report, for the fair-share order and for owed time. What each account used under the old
+     * policy was its due then; carrying it over would make an account that was voted down pay,
+     * under the new shares, for GPU time the old ones gave it.
+     */
     private void enact(Policy policy, Tx tx) {
         policies.add(policy);
         tx.batch().put(Kind.POLICIES, policy.version(), policy);
         periodGpuMillis.clear();
+        long now = clock.millis();
+        decayed.restart(now);
+        fairUsage.restart(now);
         tx.allocationDue();
         log.info("policy {} enacted: {}", policy.version(), describe(policy.shares()));
     }

@@ -163,20 +163,20 @@ class AllocatorTest {
     }
 
     @Test
-    void theAttemptThatTakesAnAccountOwedTimePastItsLevelIsNotBorrowed() {
-        // 10 GPUs, levels a 2, b 8. a holds 3 (one past its level); b holds 7 and wants one more.
-        // If a has used less than its level would have given it, its newest attempt is kept;
+    void anAccountOwedTimeKeepsItsLevelRoundedUpToAWholeGpu() {
+        // 10 GPUs, levels a 2.2, b 7.8. a holds 3 (its level rounded up); b holds 7 and wants one
+        // more. If a has used less than its level would have given it, its newest attempt is kept;
         // otherwise it is borrowed and b takes it back.
         var owed = allocator.plan(past(100).snapshot());
         assertThat(owed).noneMatch(d -> d instanceof Decision.Preempt);
-        var even = allocator.plan(past(200).snapshot());
+        var even = allocator.plan(past(220).snapshot());
         assertThat(even).filteredOn(d -> d instanceof Decision.Preempt).extracting(Decision::jobId)
                 .containsExactly(11L);
     }
 
     private static ClusterBuilder past(double usedByA) {
         return aCluster().node("n1", "s1", 10, "A100")
-                .accountWithHistory("a", 20, usedByA, 200).accountWithHistory("b", 80, 800, 800)
+                .accountWithHistory("a", 22, usedByA, 220).accountWithHistory("b", 78, 780, 780)
                 .running(10, "a", "n1", List.of(0, 1), 200, 3600, true)
                 .running(11, "a", "n1", List.of(2), 100, 3600, true)
                 .running(20, "b", "n1", List.of(3, 4, 5, 6, 7, 8, 9), 300, 3600, true)
