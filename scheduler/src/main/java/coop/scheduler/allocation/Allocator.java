@@ -23,10 +23,11 @@ import java.util.TreeSet;
  *       GPUs offered now ({@code E = share × C}); its <em>fair level</em> is its weighted max-min
  *       share of C for the current demand (at least E while it wants that much; what idle
  *       accounts leave flows to the others by share). A job is <em>due</em> when its account
- *       stays within its fair level counting the job at half, or when the account holds nothing
- *       and has used less than its share of the decayed usage (it is owed time, whatever the
- *       job's size). An attempt is <em>borrowed</em> when its account is over its fair level
- *       by more than half of it.</li>
+ *       stays within its fair level counting the job at half, or when the account is owed time
+ *       (it used less than its level would have given it) and stays within the level rounded
+ *       up to a whole GPU (any size while it holds nothing). An attempt is <em>borrowed</em>
+ *       when its account is over its fair level by more than half of it, unless the account is
+ *       owed time and within that rounded-up level.</li>
  *   <li><b>Order.</b> Due jobs come first, then the rest; within each group accounts go by
  *       decayed usage over share (lowest first), then job priority, then age.</li>
  *   <li><b>Admit.</b> A job whose GPUs are free starts; beyond its entitlement it starts on
