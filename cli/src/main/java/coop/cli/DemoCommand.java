@@ -45,12 +45,7 @@ public final class DemoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Duration length;
-        try {
-            length = Durations.parse(period);
-        } catch (IllegalArgumentException e) {
-            throw new CliException("--period: " + e.getMessage());
-        }
+        Duration length = Durations.option("--period", period);
         // Progress and the scheduler's own log lines stay out of the report's way.
         System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
         PrintWriter out = spec.commandLine().getOut();

@@ -55,6 +55,15 @@ public final class Durations {
         return duration;
     }
 
+    /** Parses the value of {@code option}; a bad value is a {@link CliException} naming the option. */
+    public static Duration option(String option, String text) {
+        try {
+            return parse(text);
+        } catch (IllegalArgumentException e) {
+            throw new CliException(option + ": " + e.getMessage());
+        }
+    }
+
     private static long number(Matcher m, int group) {
         String digits = m.group(group);
         return digits == null ? 0 : Long.parseLong(digits);

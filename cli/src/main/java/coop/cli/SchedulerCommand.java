@@ -53,8 +53,8 @@ public final class SchedulerCommand implements Callable<Integer> {
         } catch (NumberFormatException e) {
             throw new CliException("--listen: port must be a number, got '" + listen.substring(colon + 1) + "'");
         }
-        Duration interval = duration("--heartbeat", heartbeat);
-        Duration preemptionGrace = duration("--preemption-grace", grace);
+        Duration interval = Durations.option("--heartbeat", heartbeat);
+        Duration preemptionGrace = Durations.option("--preemption-grace", grace);
         String host = listen.substring(0, colon);
         SchedulerServer server = SchedulerServer.start(
                 new SchedulerServer.Config(data, host, port, interval, preemptionGrace), InstantSource.system());
@@ -73,11 +73,4 @@ public final class SchedulerCommand implements Callable<Integer> {
         return 0;
     }
 
-    private static Duration duration(String option, String text) {
-        try {
-            return Durations.parse(text);
-        } catch (IllegalArgumentException e) {
-            throw new CliException(option + ": " + e.getMessage());
-        }
-    }
 }

@@ -229,11 +229,7 @@ public final class SimulateCommand implements Callable<Integer> {
         if (zeroAllowed && text.strip().matches("0+[smhd]?")) {
             return Duration.ZERO;
         }
-        try {
-            return Durations.parse(text);
-        } catch (IllegalArgumentException e) {
-            throw new CliException(option + ": " + e.getMessage());
-        }
+        return Durations.option(option, text);
     }
 
     private List<SchedulingPolicy> policies() {
