@@ -62,6 +62,8 @@ public final class ClusterState {
      */
     static final Duration RESTART_GRACE = Duration.ofSeconds(15);
     static final int MAX_COMMAND_BYTES = 64 * 1024;
+    private static final java.time.format.DateTimeFormatter CLOCK_TIME =
+            java.time.format.DateTimeFormatter.ofPattern("HH:mm").withZone(java.time.ZoneOffset.UTC);
     static final int MAX_GPUS_PER_NODE = 64;
     static final int MAX_NODES = 256;
     static final int MAX_PRIORITY = 1000;
@@ -757,7 +759,8 @@ public final class ClusterState {
             } else if (d instanceof Decision.Preempt p) {
                 preempt(jobs.get(p.jobId()), p, tx);
             } else if (d instanceof Decision.Reserve r) {
-                whyPending.put(r.jobId(), r.detail());
+                whyPending.put(r.jobId(), r.startAt() == Long.MAX_VALUE ? r.detail()
+                        : r.detail() + " (from " + CLOCK_TIME.format(java.time.Instant.ofEpochMilli(r.startAt())) + " UTC)");
             } else if (d instanceof Decision.Wait w) {
                 whyPending.put(w.jobId(), w.detail());
             }

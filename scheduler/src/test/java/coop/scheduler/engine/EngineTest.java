@@ -141,6 +141,19 @@ class EngineTest {
     }
 
     @Test
+    void aJobFirstInLineSaysWhenItsReservationStarts() throws Exception {
+        connect("n1", "s1", 2);
+        long holder = submit("alice", "lab-a", 2, 1);
+        long waiting = submit("bob", "lab-b", 2, 1);
+        assertThat(job(holder).state()).isEqualTo(JobState.RUNNING);
+        // The running job's walltime is 60 s: the reservation starts at most 60 s from now.
+        String expected = java.time.format.DateTimeFormatter.ofPattern("HH:mm").withZone(java.time.ZoneOffset.UTC)
+                .format(java.time.Instant.ofEpochMilli(clock.millis() + 60_000));
+        String why = call((s, tx) -> s.whyPending(waiting));
+        assertThat(why).contains("reserved on n1").endsWith("(from " + expected + " UTC)");
+    }
+
+    @Test
     void badSubmissionsAreRefusedNamingTheFieldAndStoreNothing() throws Exception {
         assertThatThrownBy(() -> submit("alice", "lab-x", 1, 1)).isInstanceOfSatisfying(CoopException.class, e -> {
             assertThat(e.kind()).isEqualTo(CoopException.Kind.INVALID_ARGUMENT);
