@@ -56,16 +56,6 @@ public final class Allocator implements SchedulingPolicy {
         return new Cycle(snapshot).run();
     }
 
-    /** Accounts by usage over share, lowest first; within an account, priority then age. */
-    static Comparator<JobRequest> fairOrder(Map<String, AccountStanding> accounts) {
-        Comparator<JobRequest> byAccount = Comparator.comparingDouble(
-                (JobRequest j) -> standing(accounts, j.account()).priorityKey()).thenComparing(JobRequest::account);
-        return byAccount
-                .thenComparing(Comparator.comparingInt(JobRequest::priority).reversed())
-                .thenComparingLong(JobRequest::submittedAt)
-                .thenComparingLong(JobRequest::id);
-    }
-
     private static AccountStanding standing(Map<String, AccountStanding> accounts, String account) {
         AccountStanding s = accounts.get(account);
         return s != null ? s : new AccountStanding(account, 0, 0);
@@ -193,8 +183,8 @@ public final class Allocator implements SchedulingPolicy {
         }
 
         /**
-         * The jobs in {@link #fairOrder}, computed without map lookups per comparison: grouped by
-         * account, each group sorted by priority and age, groups by the account's key.
+         * The jobs in fair-share order: accounts by usage over share, lowest first; within an
+         * account, priority then age. Grouped by account first, so no comparison looks anything up.
          */
         private List<JobRequest> inFairOrder(List<JobRequest> jobs) {
             Map<String, List<JobRequest>> byAccount = new HashMap<>();

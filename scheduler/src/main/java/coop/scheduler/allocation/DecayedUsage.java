@@ -69,19 +69,8 @@ public final class DecayedUsage {
         at = Math.max(at, nowMs);
     }
 
-    /** Sets every account's value to another tracker's, at that tracker's time. */
-    public void resetTo(DecayedUsage other) {
-        usage.clear();
-        usage.putAll(other.usage);
-        at = other.at;
-    }
-
     public double of(String account) {
         return usage.getOrDefault(account, 0.0);
-    }
-
-    public long at() {
-        return at;
     }
 
     public Map<String, Double> all() {

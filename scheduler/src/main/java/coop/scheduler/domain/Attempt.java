@@ -62,13 +62,6 @@ public record Attempt(int number, long startedAt, long finishedAt, List<Placemen
         return new Attempt(number, startedAt, finishedAt, placements, exitCodes, why, borrowed);
     }
 
-    /** Ends every rank that has not reported, for a lost node whose processes are gone. */
-    public Attempt abandoned(long now, String why) {
-        List<Integer> codes = new ArrayList<>(exitCodes);
-        codes.replaceAll(c -> c == null ? -1 : c);
-        return new Attempt(number, startedAt, now, placements, codes, outcome.isEmpty() ? why : outcome, borrowed);
-    }
-
     /** The attempt's exit code: the first non-zero rank code, else 0. */
     public int exitCode() {
         return exitCodes.stream().filter(c -> c != null && c != 0).findFirst().orElse(0);

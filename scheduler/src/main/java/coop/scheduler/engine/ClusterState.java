@@ -40,7 +40,6 @@ import java.util.Set;
 import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.TreeSet;
-import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -802,11 +801,6 @@ public final class ClusterState {
             Job started = j;
             tx.afterCommit(() -> link.launch(ref, started.command(), p.gpuIndices(), env, started.walltimeSeconds()));
         }
-    }
-
-    /** Ids of pending jobs matching a predicate, for tests and reports. */
-    public List<Long> pendingWhere(Predicate<Job> p) {
-        return pending.stream().filter(id -> p.test(jobs.get(id))).toList();
     }
 
     /** A node as the loop tracks it: its session, GPUs and the ranks running there. */

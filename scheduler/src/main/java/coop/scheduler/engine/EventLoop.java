@@ -49,7 +49,6 @@ public final class EventLoop implements AutoCloseable {
     private final long tickMs;
     private final Thread thread;
     private volatile boolean running = true;
-    private volatile Throwable failure;
     private long lastTick;
 
     public EventLoop(ClusterState state, Store store, Duration tick) {
@@ -101,7 +100,6 @@ public final class EventLoop implements AutoCloseable {
             } catch (RuntimeException | Error e) {
                 // The store could not take a write (or a cycle broke): memory and disk may now
                 // differ, so stop rather than acknowledge anything more.
-                failure = e;
                 running = false;
                 log.error("event loop stopped: {}", e.toString(), e);
                 CoopException down = new CoopException(CoopException.Kind.UNAVAILABLE,
@@ -146,10 +144,6 @@ public final class EventLoop implements AutoCloseable {
             }
         }
         outcomes.forEach(Outcome::deliver);
-    }
-
-    public Throwable failure() {
-        return failure;
     }
 
     @Override
