@@ -52,13 +52,19 @@ public final class Allocator implements SchedulingPolicy {
     }
 
     @Override
-    public List<Decision> plan(ClusterSnapshot snapshot) {
+    public Plan plan(ClusterSnapshot snapshot) {
         return new Cycle(snapshot).run();
     }
 
-    private static AccountStanding standing(Map<String, AccountStanding> accounts, String account) {
-        AccountStanding s = accounts.get(account);
-        return s != null ? s : new AccountStanding(account, 0, 0);
+    /** What placement depends on, so that what one job of a shape found holds for the next. */
+    private record Shape(int gpusPerNode, int nodes, List<String> models, boolean crossSite) {
+        static Shape of(JobRequest job) {
+            return new Shape(job.gpusPerNode(), job.nodes(), job.models(), job.crossSite());
+        }
+    }
+
+    /** The key under which a failed reclaim stays failed for the rest of a cycle. */
+    private record ReclaimKey(Shape shape, String account, long walltimeSeconds) {
     }
 
     /**
@@ -72,29 +78,53 @@ public final class Allocator implements SchedulingPolicy {
         }
     }
 
+    /** An account during one cycle: what it is entitled to, its fair level, and what it holds. */
+    private static final class Acct {
+        final String name;
+        final double entitled;
+        final double fair;
+        final boolean behind;
+        final double priorityKey;
+        int held;
+        /** The why-pending prefix, while {@code held} is unchanged. */
+        String standingText;
+
+        Acct(String name, double entitled, double fair, boolean behind, double priorityKey, int held) {
+            this.name = name;
+            this.entitled = entitled;
+            this.fair = fair;
+            this.behind = behind;
+            this.priorityKey = priorityKey;
+            this.held = held;
+        }
+    }
+
     /** One allocation cycle's working state. */
     private static final class Cycle {
         private final ClusterSnapshot snapshot;
         private final Map<String, NodeState> nodes = new LinkedHashMap<>();
-        private final Map<String, Double> entitled = new HashMap<>();
-        private final Map<String, Integer> held = new HashMap<>();
+        /** Nodes with a free GPU when the cycle began, in snapshot order; only they can take work now. */
+        private final List<NodeState> withFree = new ArrayList<>();
+        private final Map<String, Acct> accounts = new HashMap<>();
         private final List<Decision> decisions = new ArrayList<>();
         private final Set<Long> preempted = new HashSet<>();
         private Reservation reservation;
-        private final double capacity;
-        private final double totalUsage;
-        /** Each account's weighted max-min share of the GPUs for the current demand. */
-        private final Map<String, Double> fairLevel = new HashMap<>();
-        /** Per-cycle memos: the why-pending prefix per account, and whether a job shape can ever fit. */
-        private final Map<String, String> standingText = new HashMap<>();
-        private final Map<String, Boolean> fitsEver = new HashMap<>();
-        private final Map<String, String> tooFewFreeText = new HashMap<>();
-        private final Map<String, Boolean> fitsIgnoringReservation = new HashMap<>();
+        /** Per-cycle memos: whether a job shape can ever fit, and what was found about free GPUs. */
+        private final Map<Shape, Boolean> fitsEver = new HashMap<>();
+        private final Map<Shape, String> tooFewFreeText = new HashMap<>();
+        private final Map<Shape, Boolean> fitsIgnoringReservation = new HashMap<>();
         /** Job shapes (with account) that failed to reclaim: within a cycle, failures stay failures. */
-        private final Set<String> reclaimFailed = new HashSet<>();
-        private final Set<String> noFitNow = new HashSet<>();
+        private final Set<ReclaimKey> reclaimFailed = new HashSet<>();
+        /** Shapes that found no place now, for jobs ending before the reservation starts or after. */
+        private final Set<Shape> noFitNowEarly = new HashSet<>();
+        private final Set<Shape> noFitNowLate = new HashSet<>();
         /** Free GPUs per model over all offered nodes, kept as GPUs are taken. */
         private final Map<String, Integer> freeTotal = new HashMap<>();
+        private int freeSum;
+        /** Each account's pending jobs, in the order they came. */
+        private final Map<String, List<JobRequest>> queues = new HashMap<>();
+        /** Offered nodes counted by site and GPUs per model: what "can it ever fit" depends on. */
+        private Map<NodeClass, Integer> classes;
         /** Whether anything could be reclaimed this cycle: an attempt borrowing or already stopping. */
         private boolean mayReclaim;
 
@@ -103,10 +133,15 @@ public final class Allocator implements SchedulingPolicy {
             int offered = 0;
             for (NodeView n : snapshot.nodes()) {
                 if (n.schedulable()) {
-                    nodes.put(n.name(), new NodeState(n));
+                    NodeState state = new NodeState(n);
+                    nodes.put(n.name(), state);
                     offered += n.gpus().size();
+                    if (state.anyFree()) {
+                        withFree.add(state);
+                    }
                 }
             }
+            Map<String, Integer> held = new HashMap<>();
             for (RunningAttempt a : snapshot.running()) {
                 held.merge(a.account(), a.gpus(), Integer::sum);
                 for (Placement p : a.placements()) {
@@ -116,39 +151,133 @@ public final class Allocator implements SchedulingPolicy {
                     }
                 }
             }
-            capacity = offered;
-            fairLevel.putAll(FairLevels.forDemand(capacity, held, snapshot.pending(), snapshot.accounts()));
-            for (NodeState n : nodes.values()) {
-                for (String model : n.models()) {
-                    freeTotal.merge(model, n.free(model), Integer::sum);
+            double capacity = offered;
+            // Demand as FairLevels.forDemand counts it, summed while grouping the queue by account.
+            Map<String, Double> demand = new HashMap<>();
+            held.forEach((a, g) -> demand.merge(a, (double) g, Double::sum));
+            for (JobRequest j : snapshot.pending()) {
+                List<JobRequest> group = queues.get(j.account());
+                if (group == null) {
+                    group = new ArrayList<>();
+                    queues.put(j.account(), group);
+                }
+                group.add(j);
+            }
+            queues.forEach((a, group) -> {
+                double sum = demand.getOrDefault(a, 0.0);
+                for (JobRequest j : group) {
+                    sum += j.gpus();
+                }
+                demand.put(a, sum);
+            });
+            Map<String, Double> fairLevel = FairLevels.waterFill(capacity, demand, snapshot.accounts());
+            for (NodeState n : withFree) {
+                for (int m = 0; m < n.models.length; m++) {
+                    freeTotal.merge(n.models[m], n.free[m], Integer::sum);
+                    freeSum += n.free[m];
                 }
             }
-            totalUsage = snapshot.accounts().values().stream().mapToDouble(AccountStanding::usedGpuSeconds).sum();
-            snapshot.accounts().forEach((name, s) -> entitled.put(name, s.shareBasisPoints() / 10_000.0 * capacity));
+            double totalUsage = 0;
+            for (AccountStanding s : snapshot.accounts().values()) {
+                totalUsage += s.usedGpuSeconds();
+            }
+            Set<String> names = new HashSet<>(snapshot.accounts().keySet());
+            names.addAll(held.keySet());
+            names.addAll(fairLevel.keySet());
+            for (String a : names) {
+                AccountStanding s = snapshot.accounts().get(a);
+                double entitled = s == null ? 0 : s.shareBasisPoints() / 10_000.0 * capacity;
+                accounts.put(a, new Acct(a, entitled, fairLevel.getOrDefault(a, 0.0), behind(s, totalUsage),
+                        s == null ? Double.POSITIVE_INFINITY : s.priorityKey(), held.getOrDefault(a, 0)));
+            }
         }
 
-        List<Decision> run() {
+        /**
+         * Whether an account is owed GPU time: it used less than its fair level would have given it
+         * (decayed alike), or, where that is not tracked, less than its voted share of all usage.
+         * An account owed time may hold up to its level rounded up to a whole GPU (and one job of
+         * any size while it holds nothing), so that whole-GPU jobs and jobs larger than the level
+         * still average out to the level, as in the ideal schedule where GPUs are divisible.
+         */
+        private static boolean behind(AccountStanding s, double totalUsage) {
+            if (s == null || s.shareBasisPoints() <= 0) {
+                return false;
+            }
+            if (!Double.isNaN(s.fairGpuSeconds())) {
+                return s.usedGpuSeconds() < s.fairGpuSeconds();
+            }
+            return totalUsage <= 0 || s.usedGpuSeconds() / totalUsage < s.shareBasisPoints() / 10_000.0;
+        }
+
+        private Acct acct(String name) {
+            Acct a = accounts.get(name);
+            if (a == null) {
+                a = new Acct(name, 0, 0, false, Double.POSITIVE_INFINITY, 0);
+                accounts.put(name, a);
+            }
+            return a;
+        }
+
+        Plan run() {
             for (RunningAttempt a : snapshot.running()) {
                 mayReclaim |= a.terminating() || borrowed(a);
             }
-            List<JobRequest> within = new ArrayList<>();
-            List<JobRequest> beyond = new ArrayList<>();
-            for (JobRequest j : inFairOrder(snapshot.pending())) {
-                (guaranteed(j) ? within : beyond).add(j);
-            }
-            for (JobRequest job : within) {
-                if (guaranteed(job)) {
-                    consider(job, true);
-                } else {
-                    // Jobs earlier in its account's order used up the entitlement: it borrows.
-                    beyond.add(job);
+            // The jobs in fair order, each with its account.
+            int total = snapshot.pending().size();
+            JobRequest[] order = new JobRequest[total];
+            Acct[] owner = new Acct[total];
+            int next = 0;
+            for (Acct a : accountsInFairOrder()) {
+                for (JobRequest j : queues.get(a.name)) {
+                    order[next] = j;
+                    owner[next++] = a;
                 }
             }
-            beyond = inFairOrder(beyond);
-            for (JobRequest job : beyond) {
-                consider(job, false);
+            // Due jobs first, judged by what accounts held when the cycle began.
+            int[] within = new int[total];
+            int dueCount = 0;
+            for (int i = 0; i < total; i++) {
+                if (guaranteed(order[i], owner[i])) {
+                    within[dueCount++] = i;
+                }
             }
-            return decisions;
+            boolean[] considered = new boolean[total];
+            for (int k = 0; k < dueCount; k++) {
+                int i = within[k];
+                // Jobs earlier in its account's order may have used up the entitlement: then it borrows.
+                if (guaranteed(order[i], owner[i])) {
+                    consider(order[i], true);
+                    considered[i] = true;
+                }
+            }
+            // The rest, in the same fair order, until every GPU is spoken for and the reservation
+            // made: from then on nothing can start and nothing changes, so the rest just wait.
+            List<JobRequest> behind = new ArrayList<>(total);
+            for (int i = 0; i < total; i++) {
+                if (considered[i]) {
+                    continue;
+                }
+                if (reservation != null && freeSum == 0) {
+                    behind.add(order[i]);
+                } else {
+                    consider(order[i], false);
+                }
+            }
+            return new Plan(decisions, behind, this::waitBehindFullCluster);
+        }
+
+        /**
+         * What {@link #consider} decides for a job once no GPU is free and the reservation is made:
+         * it cannot start, fit around the reservation, or (not being due) reclaim.
+         */
+        private Decision.Wait waitBehindFullCluster(JobRequest job) {
+            Acct acct = acct(job.account());
+            Decision.Wait notPreemptible = notPreemptibleBeyond(job, acct);
+            if (notPreemptible != null) {
+                return notPreemptible;
+            }
+            Shape shape = Shape.of(job);
+            return fits(job, shape) ? waitBehind(job, acct, shape) : neverFits(job, acct);
         }
 
         /**
@@ -159,125 +288,122 @@ public final class Allocator implements SchedulingPolicy {
          * take back.
          */
         private boolean guaranteed(JobRequest job) {
-            String a = job.account();
-            return held(a) + job.gpus() / 2.0 <= fair(a)
-                    || (behind(a) && (held(a) == 0 || held(a) + job.gpus() <= Math.ceil(fair(a))));
+            return guaranteed(job, acct(job.account()));
+        }
+
+        private static boolean guaranteed(JobRequest job, Acct a) {
+            return a.held + job.gpus() / 2.0 <= a.fair
+                    || (a.behind && (a.held == 0 || a.held + job.gpus() <= Math.ceil(a.fair)));
         }
 
         /**
-         * Whether an account is owed GPU time: it used less than its fair level would have given it
-         * (decayed alike), or, where that is not tracked, less than its voted share of all usage.
-         * An account owed time may hold up to its level rounded up to a whole GPU (and one job of
-         * any size while it holds nothing), so that whole-GPU jobs and jobs larger than the level
-         * still average out to the level, as in the ideal schedule where GPUs are divisible.
+         * Accounts with pending jobs in fair-share order: by usage over share, lowest first; each
+         * account's queue sorted by priority then age. A queue that already comes in that order is
+         * not sorted again.
          */
-        private boolean behind(String account) {
-            AccountStanding s = snapshot.accounts().get(account);
-            if (s == null || s.shareBasisPoints() <= 0) {
-                return false;
+        private List<Acct> accountsInFairOrder() {
+            List<Acct> order = new ArrayList<>();
+            for (var e : queues.entrySet()) {
+                order.add(acct(e.getKey()));
+                if (!inOrder(e.getValue())) {
+                    e.getValue().sort(JobRequest.QUEUE_ORDER);
+                }
             }
-            if (!Double.isNaN(s.fairGpuSeconds())) {
-                return s.usedGpuSeconds() < s.fairGpuSeconds();
-            }
-            return totalUsage <= 0 || s.usedGpuSeconds() / totalUsage < s.shareBasisPoints() / 10_000.0;
+            order.sort(Comparator.comparingDouble((Acct a) -> a.priorityKey).thenComparing(a -> a.name));
+            return order;
         }
 
-        /**
-         * The jobs in fair-share order: accounts by usage over share, lowest first; within an
-         * account, priority then age. Grouped by account first, so no comparison looks anything up.
-         */
-        private List<JobRequest> inFairOrder(List<JobRequest> jobs) {
-            Map<String, List<JobRequest>> byAccount = new HashMap<>();
-            for (JobRequest j : jobs) {
-                byAccount.computeIfAbsent(j.account(), a -> new ArrayList<>()).add(j);
+        private static boolean inOrder(List<JobRequest> group) {
+            for (int i = 1; i < group.size(); i++) {
+                if (JobRequest.QUEUE_ORDER.compare(group.get(i - 1), group.get(i)) > 0) {
+                    return false;
+                }
             }
-            Comparator<JobRequest> within = Comparator.comparingInt(JobRequest::priority).reversed()
-                    .thenComparingLong(JobRequest::submittedAt).thenComparingLong(JobRequest::id);
-            List<String> accounts = new ArrayList<>(byAccount.keySet());
-            Map<String, AccountStanding> standings = snapshot.accounts();
-            accounts.sort(Comparator.comparingDouble((String a) -> Allocator.standing(standings, a).priorityKey())
-                    .thenComparing(Comparator.naturalOrder()));
-            List<JobRequest> out = new ArrayList<>(jobs.size());
-            for (String a : accounts) {
-                List<JobRequest> group = byAccount.get(a);
-                group.sort(within);
-                out.addAll(group);
-            }
-            return out;
-        }
-
-        private int held(String account) {
-            return held.getOrDefault(account, 0);
-        }
-
-        /** The account's fair level now: at least its entitlement while it has that much demand. */
-        private double fair(String account) {
-            return fairLevel.getOrDefault(account, 0.0);
-        }
-
-        private double entitled(String account) {
-            return entitled.getOrDefault(account, 0.0);
+            return true;
         }
 
         private void consider(JobRequest job, boolean due) {
-            boolean withinNow = held(job.account()) + job.gpus() <= entitled(job.account());
-            if (!withinNow && !job.preemptible()) {
-                decisions.add(new Decision.Wait(job.id(), Veto.NOT_PREEMPTIBLE_BEYOND_ENTITLEMENT,
-                        standing(job) + "it asked not to be preempted, so it runs only within the entitlement"));
+            Acct acct = acct(job.account());
+            Decision.Wait notPreemptible = notPreemptibleBeyond(job, acct);
+            if (notPreemptible != null) {
+                decisions.add(notPreemptible);
                 return;
             }
             // Free GPUs only shrink during a cycle, so a shape that found no place stays placeless.
-            String shape = shapeOf(job);
-            String fitKey = shape + (reservation != null
-                    && snapshot.now() + job.walltimeSeconds() * 1000 > reservation.startAt ? "/late" : "/early");
-            List<Candidate> fit = noFitNow.contains(fitKey) ? null : choose(job, Free.NOW);
+            Shape shape = Shape.of(job);
+            Set<Shape> noFitNow = reservation != null
+                    && snapshot.now() + job.walltimeSeconds() * 1000 > reservation.startAt ? noFitNowLate : noFitNowEarly;
+            List<Candidate> fit = noFitNow.contains(shape) ? null : choose(job, Free.NOW);
             if (fit != null) {
-                admit(job, fit, !withinNow);
+                admit(job, fit, acct.held + job.gpus() > acct.entitled);
                 return;
             }
-            noFitNow.add(fitKey);
-            if (!fitsEver.computeIfAbsent(shape, s -> choose(job, Free.EVER) != null)) {
-                decisions.add(new Decision.Wait(job.id(), Veto.NO_NODE_FITS, standing(job) + neverFits(job)));
+            noFitNow.add(shape);
+            if (!fits(job, shape)) {
+                decisions.add(neverFits(job, acct));
                 return;
             }
-            if (due && mayReclaim && guaranteed(job) && reclaim(job)) {
+            if (due && mayReclaim && guaranteed(job) && reclaim(job, shape)) {
                 return;
             }
             if (reservation == null) {
                 reserve(job);
                 return;
             }
-            if (fitsIgnoringReservation(job)) {
-                decisions.add(new Decision.Wait(job.id(), Veto.RESERVED_FOR_EARLIER_JOB, standing(job)
-                        + "the GPUs it fits on are reserved for job " + reservation.jobId
-                        + " and it would not end before that starts"));
-            } else {
-                decisions.add(new Decision.Wait(job.id(), Veto.TOO_FEW_FREE_GPUS, standing(job) + tooFewFree(job)));
-            }
+            decisions.add(waitBehind(job, acct, shape));
         }
 
-        private String standing(JobRequest job) {
-            return standingText.computeIfAbsent(job.account(), a -> String.format(Locale.ROOT,
-                    "%s holds %d GPUs of %.1f entitled; ", a, held(a), entitled(a)));
+        /** A job that asked not to be preempted waits once it would go beyond the entitlement. */
+        private Decision.Wait notPreemptibleBeyond(JobRequest job, Acct acct) {
+            if (job.preemptible() || acct.held + job.gpus() <= acct.entitled) {
+                return null;
+            }
+            return new Decision.Wait(job.id(), Veto.NOT_PREEMPTIBLE_BEYOND_ENTITLEMENT,
+                    standing(acct) + "it asked not to be preempted, so it runs only within the entitlement");
+        }
+
+        private boolean fits(JobRequest job, Shape shape) {
+            return fitsEver.computeIfAbsent(shape, s -> fitsEver(job));
+        }
+
+        private Decision.Wait neverFits(JobRequest job, Acct acct) {
+            return new Decision.Wait(job.id(), Veto.NO_NODE_FITS, standing(acct) + neverFits(job));
+        }
+
+        /** A job that fits the cluster but not now, behind the reservation or for want of free GPUs. */
+        private Decision.Wait waitBehind(JobRequest job, Acct acct, Shape shape) {
+            if (fitsIgnoringReservation(job, shape)) {
+                return new Decision.Wait(job.id(), Veto.RESERVED_FOR_EARLIER_JOB, standing(acct)
+                        + "the GPUs it fits on are reserved for job " + reservation.jobId
+                        + " and it would not end before that starts");
+            }
+            return new Decision.Wait(job.id(), Veto.TOO_FEW_FREE_GPUS, standing(acct)
+                    + tooFewFreeText.computeIfAbsent(shape, s -> describeFree(job)));
+        }
+
+        private String standing(Acct a) {
+            if (a.standingText == null) {
+                a.standingText = String.format(Locale.ROOT, "%s holds %d GPUs of %.1f entitled; ", a.name, a.held,
+                        a.entitled);
+            }
+            return a.standingText;
         }
 
         private void holdMore(String account, int gpus) {
-            held.merge(account, gpus, Integer::sum);
-            standingText.remove(account);
+            Acct a = acct(account);
+            a.held += gpus;
+            a.standingText = null;
         }
 
-        private static String shapeOf(JobRequest job) {
-            return job.gpusPerNode() + "x" + job.nodes() + "/" + job.models() + "/" + job.crossSite();
-        }
-
-        private boolean fitsIgnoringReservation(JobRequest job) {
-            return freeAccepted(job) >= job.gpus() && fitsIgnoringReservation.computeIfAbsent(shapeOf(job),
+        private boolean fitsIgnoringReservation(JobRequest job, Shape shape) {
+            return freeAccepted(job) >= job.gpus() && fitsIgnoringReservation.computeIfAbsent(shape,
                     s -> choose(job, Free.IGNORING_RESERVATION) != null);
         }
 
         /** Free GPUs were taken: what was memoized about free GPUs no longer holds. */
         private void took(String model, int count) {
             freeTotal.merge(model, -count, Integer::sum);
+            freeSum -= count;
             tooFewFreeText.clear();
             fitsIgnoringReservation.clear();
         }
@@ -301,8 +427,8 @@ public final class Allocator implements SchedulingPolicy {
          * Frees GPUs for a job within its entitlement by preempting other accounts' borrowed
          * attempts. False when borrowers do not hold enough GPUs where the job could run.
          */
-        private boolean reclaim(JobRequest job) {
-            String key = shapeOf(job) + "/" + job.account() + "/" + job.walltimeSeconds();
+        private boolean reclaim(JobRequest job, Shape shape) {
+            ReclaimKey key = new ReclaimKey(shape, job.account(), job.walltimeSeconds());
             if (reclaimFailed.contains(key)) {
                 return false;
             }
@@ -346,7 +472,7 @@ public final class Allocator implements SchedulingPolicy {
                         + job.account() + " is within its entitlement and needs the GPUs " + v.account()
                         + " borrowed"));
             }
-            decisions.add(new Decision.Wait(job.id(), Veto.RECLAIMING, standing(job) + "reclaiming "
+            decisions.add(new Decision.Wait(job.id(), Veto.RECLAIMING, standing(acct(job.account())) + "reclaiming "
                     + job.gpus() + " GPUs from borrowers on " + String.join(",", target.stream()
                     .map(Candidate::node).toList()) + (victims.isEmpty() ? " (already stopping)"
                     : " (preempting " + victims.size() + " borrowed attempt" + (victims.size() > 1 ? "s" : "") + ")")));
@@ -360,14 +486,14 @@ public final class Allocator implements SchedulingPolicy {
          * the job is not due the GPUs back.
          */
         private boolean borrowed(RunningAttempt a) {
-            String acct = a.account();
-            return a.preemptible() && held(acct) - a.gpus() / 2.0 > fair(acct)
-                    && !(behind(acct) && (held(acct) == a.gpus() || held(acct) <= Math.ceil(fair(acct))));
+            Acct acct = acct(a.account());
+            return a.preemptible() && acct.held - a.gpus() / 2.0 > acct.fair
+                    && !(acct.behind && (acct.held == a.gpus() || acct.held <= Math.ceil(acct.fair)));
         }
 
         private double overEntitlement(String account) {
-            double e = entitled(account);
-            return e <= 0 ? Double.MAX_VALUE : held(account) / e;
+            Acct a = acct(account);
+            return a.entitled <= 0 ? Double.MAX_VALUE : a.held / a.entitled;
         }
 
         /** The first job that cannot start gets nodes at the earliest time walltimes allow. */
@@ -376,17 +502,24 @@ public final class Allocator implements SchedulingPolicy {
             long bestStart = Long.MAX_VALUE;
             List<Candidate> best = null;
             for (List<Candidate> group : groups.values()) {
-                List<Candidate> ready = group.stream()
-                        .sorted(Comparator.comparingLong((Candidate c) -> readyAt(c, job.gpusPerNode()))
-                                .thenComparing(Candidate::node))
-                        .limit(job.nodes()).toList();
-                if (ready.size() < job.nodes()) {
+                if (group.size() < job.nodes()) {
                     continue;
                 }
-                long start = ready.stream().mapToLong(c -> readyAt(c, job.gpusPerNode())).max().orElseThrow();
+                // Each candidate's ready time once, not once per comparison.
+                List<Ready> ready = new ArrayList<>(group.size());
+                for (Candidate c : group) {
+                    ready.add(new Ready(c, readyAt(c, job.gpusPerNode())));
+                }
+                ready.sort(Comparator.comparingLong(Ready::at).thenComparing(r -> r.candidate().node()));
+                List<Candidate> first = new ArrayList<>(job.nodes());
+                long start = Long.MIN_VALUE;
+                for (Ready r : ready.subList(0, job.nodes())) {
+                    first.add(r.candidate());
+                    start = Math.max(start, r.at());
+                }
                 if (best == null || start < bestStart) {
                     bestStart = start;
-                    best = ready;
+                    best = first;
                 }
             }
             reservation = new Reservation(job.id(), bestStart);
@@ -398,7 +531,7 @@ public final class Allocator implements SchedulingPolicy {
             String when = bestStart == Long.MAX_VALUE ? "when the running jobs end"
                     : "in " + Math.max(0, (bestStart - snapshot.now()) / 1000) + " s at the latest";
             decisions.add(new Decision.Reserve(job.id(), best.stream().map(Candidate::node).toList(),
-                    bestStart, standing(job) + "first in line: " + job.shape() + " reserved on "
+                    bestStart, standing(acct(job.account())) + "first in line: " + job.shape() + " reserved on "
                     + String.join(",", reservation.nodes) + " " + when));
         }
 
@@ -411,8 +544,7 @@ public final class Allocator implements SchedulingPolicy {
             }
             List<long[]> ends = new ArrayList<>();
             for (RunningAttempt a : n.running) {
-                int here = a.placements().stream().filter(p -> p.node().equals(c.node())
-                        && p.gpuModel().equals(c.model())).mapToInt(p -> p.gpuIndices().size()).sum();
+                int here = n.here(a, c.model());
                 if (here > 0) {
                     boolean stopping = a.terminating() || preempted.contains(a.jobId());
                     ends.add(new long[] {stopping ? snapshot.now() : a.endsBy(), here});
@@ -475,9 +607,13 @@ public final class Allocator implements SchedulingPolicy {
 
         private Map<String, List<Candidate>> groups(JobRequest job, Free mode) {
             Map<String, List<Candidate>> groups = new TreeMap<>();
-            for (NodeState n : nodes.values()) {
+            // Placing on free GPUs only looks at nodes that had any; candidates are sorted later,
+            // so which nodes are visited matters, not in what order.
+            Iterable<NodeState> visit = mode == Free.NOW || mode == Free.IGNORING_RESERVATION ? withFree
+                    : nodes.values();
+            for (NodeState n : visit) {
                 Candidate best = null;
-                for (String model : n.models()) {
+                for (String model : n.models) {
                     if (!job.accepts(model)) {
                         continue;
                     }
@@ -523,6 +659,40 @@ public final class Allocator implements SchedulingPolicy {
             return best;
         }
 
+        /**
+         * Whether enough offered nodes could ever hold the job, all their GPUs idle: the same
+         * rule as placing it on idle nodes, counted over classes of alike nodes instead of nodes.
+         */
+        private boolean fitsEver(JobRequest job) {
+            if (classes == null) {
+                classes = new HashMap<>();
+                for (NodeState n : nodes.values()) {
+                    classes.merge(new NodeClass(n.view.site(), List.of(n.models), n.totals()), 1, Integer::sum);
+                }
+            }
+            Map<String, Integer> groups = new HashMap<>();
+            for (var e : classes.entrySet()) {
+                NodeClass c = e.getKey();
+                String best = null;
+                int bestTotal = 0;
+                for (int m = 0; m < c.models().size(); m++) {
+                    String model = c.models().get(m);
+                    int total = c.totals().get(m);
+                    if (job.accepts(model) && total >= job.gpusPerNode() && (best == null || total < bestTotal)) {
+                        best = model;
+                        bestTotal = total;
+                    }
+                }
+                if (best != null) {
+                    String group = (job.crossSite() ? "" : c.site()) + "\u0000" + best;
+                    if (groups.merge(group, e.getValue(), Integer::sum) >= job.nodes()) {
+                        return true;
+                    }
+                }
+            }
+            return false;
+        }
+
         private static String neverFits(JobRequest job) {
             String model = job.models().isEmpty() ? "" : String.join("|", job.models()) + " ";
             if (job.nodes() == 1) {
@@ -542,15 +712,11 @@ public final class Allocator implements SchedulingPolicy {
             return free;
         }
 
-        private String tooFewFree(JobRequest job) {
-            return tooFewFreeText.computeIfAbsent(job.shape(), s -> describeFree(job));
-        }
-
         private String describeFree(JobRequest job) {
             int most = 0;
             String where = null;
-            for (NodeState n : nodes.values()) {
-                for (String model : n.models()) {
+            for (NodeState n : withFree) {
+                for (String model : n.models) {
                     if (job.accepts(model) && n.free(model) > most) {
                         most = n.free(model);
                         where = n.view.name();
@@ -560,6 +726,14 @@ public final class Allocator implements SchedulingPolicy {
             return "needs " + job.shape() + (job.nodes() > 1 ? " per node" : "") + "; "
                     + (where == null ? "no GPU it can use is idle" : "most idle: " + most + " on " + where);
         }
+    }
+
+    /** A candidate node for the reservation, with when it will have the GPUs. */
+    private record Ready(Candidate candidate, long at) {
+    }
+
+    /** Nodes alike for placement on idle GPUs: same site, same GPU count per model. */
+    private record NodeClass(String site, List<String> models, List<Integer> totals) {
     }
 
     /** The one reservation of a cycle: nodes, start time, and GPUs on them beyond its need then. */
@@ -575,53 +749,135 @@ public final class Allocator implements SchedulingPolicy {
         }
     }
 
-    /** A node during a cycle: free GPU indices per model, and the attempts running on it. */
+    /**
+     * A node during a cycle: its GPU models (sorted), how many of each it has and how many are
+     * free, and the attempts running on it. Free GPU indices are listed only once something is
+     * placed here, since most nodes of a large cluster are never touched in a cycle.
+     */
     private static final class NodeState {
         final NodeView view;
-        final Map<String, TreeSet<Integer>> free = new TreeMap<>();
-        final Map<String, Integer> total = new TreeMap<>();
-        final List<RunningAttempt> running = new ArrayList<>();
+        final String[] models;
+        final int[] total;
+        final int[] free;
+        private TreeSet<Integer>[] freeIndices;
+        final List<RunningAttempt> running = new ArrayList<>(2);
 
         NodeState(NodeView view) {
             this.view = view;
-            for (GpuSlot g : view.gpus()) {
-                total.merge(g.model(), 1, Integer::sum);
-                TreeSet<Integer> set = free.computeIfAbsent(g.model(), m -> new TreeSet<>());
-                if (g.free()) {
-                    set.add(g.index());
+            List<GpuSlot> gpus = view.gpus();
+            if (!gpus.isEmpty() && oneModel(gpus)) {
+                models = new String[] {gpus.get(0).model()};
+                total = new int[] {gpus.size()};
+                int f = 0;
+                for (GpuSlot g : gpus) {
+                    f += g.free() ? 1 : 0;
                 }
+                free = new int[] {f};
+                return;
+            }
+            TreeMap<String, int[]> counts = new TreeMap<>();
+            for (GpuSlot g : view.gpus()) {
+                int[] c = counts.computeIfAbsent(g.model(), m -> new int[2]);
+                c[0]++;
+                if (g.free()) {
+                    c[1]++;
+                }
+            }
+            models = counts.keySet().toArray(new String[0]);
+            total = new int[models.length];
+            free = new int[models.length];
+            int m = 0;
+            for (int[] c : counts.values()) {
+                total[m] = c[0];
+                free[m++] = c[1];
             }
         }
 
-        Set<String> models() {
-            return total.keySet();
+        private static boolean oneModel(List<GpuSlot> gpus) {
+            String model = gpus.get(0).model();
+            for (GpuSlot g : gpus) {
+                if (!g.model().equals(model)) {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        boolean anyFree() {
+            for (int f : free) {
+                if (f > 0) {
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        List<Integer> totals() {
+            List<Integer> out = new ArrayList<>(total.length);
+            for (int t : total) {
+                out.add(t);
+            }
+            return out;
+        }
+
+        private int index(String model) {
+            for (int m = 0; m < models.length; m++) {
+                if (models[m].equals(model)) {
+                    return m;
+                }
+            }
+            return -1;
         }
 
         int total(String model) {
-            return total.getOrDefault(model, 0);
+            int m = index(model);
+            return m < 0 ? 0 : total[m];
         }
 
         int free(String model) {
-            TreeSet<Integer> s = free.get(model);
-            return s == null ? 0 : s.size();
+            int m = index(model);
+            return m < 0 ? 0 : free[m];
+        }
+
+        @SuppressWarnings("unchecked")
+        private TreeSet<Integer> freeIndices(int m) {
+            if (freeIndices == null) {
+                freeIndices = new TreeSet[models.length];
+            }
+            if (freeIndices[m] == null) {
+                freeIndices[m] = new TreeSet<>();
+                for (GpuSlot g : view.gpus()) {
+                    if (g.free() && g.model().equals(models[m])) {
+                        freeIndices[m].add(g.index());
+                    }
+                }
+            }
+            return freeIndices[m];
         }
 
         List<Integer> take(String model, int count) {
-            TreeSet<Integer> s = free.get(model);
+            int m = index(model);
+            TreeSet<Integer> s = freeIndices(m);
             List<Integer> out = new ArrayList<>(count);
             for (int i = 0; i < count; i++) {
                 out.add(s.pollFirst());
             }
+            free[m] -= count;
             return out;
         }
 
         /** Takes up to {@code count} free GPUs of the model off the table for this cycle; returns how many. */
         int claim(String model, int count) {
-            TreeSet<Integer> s = free.get(model);
+            int m = index(model);
+            if (m < 0) {
+                return 0;
+            }
+            TreeSet<Integer> s = freeIndices(m);
             int taken = 0;
-            for (; taken < count && s != null && !s.isEmpty(); taken++) {
+            for (; taken < count && !s.isEmpty(); taken++) {
                 s.pollFirst();
             }
+            free[m] -= taken;
             return taken;
         }
 

@@ -1,5 +1,6 @@
 package coop.scheduler.allocation;
 
+import java.util.Comparator;
 import java.util.List;
 
 /**
@@ -9,6 +10,21 @@ import java.util.List;
  */
 public record JobRequest(long id, String account, int gpusPerNode, int nodes, List<String> models, int priority,
                          long submittedAt, boolean crossSite, long walltimeSeconds, boolean preemptible) {
+
+    /**
+     * The order of an account's queue: higher priority first, then older, then lower id. A
+     * pending list kept in this order (as the event loop and the simulator keep theirs) is not
+     * sorted again by the allocator.
+     */
+    public static final Comparator<JobRequest> QUEUE_ORDER = (x, y) -> {
+        if (x.priority != y.priority) {
+            return x.priority > y.priority ? -1 : 1;
+        }
+        if (x.submittedAt != y.submittedAt) {
+            return Long.compare(x.submittedAt, y.submittedAt);
+        }
+        return Long.compare(x.id, y.id);
+    };
 
     public JobRequest {
         models = List.copyOf(models);

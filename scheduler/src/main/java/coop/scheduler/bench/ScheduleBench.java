@@ -84,6 +84,7 @@ public final class ScheduleBench {
         return out;
     }
 
+    /** Random jobs, listed in queue order, as the event loop keeps its pending queue across cycles. */
     private static List<JobRequest> queue(int pending, SplittableRandom r) {
         List<JobRequest> jobs = new ArrayList<>(pending);
         for (int j = 0; j < pending; j++) {
@@ -91,6 +92,7 @@ public final class ScheduleBench {
                     r.nextBoolean() ? List.of() : List.of(r.nextBoolean() ? "A100" : "H100"), 0,
                     NOW - r.nextInt(1_000_000), false, 600 + r.nextInt(86_400), true));
         }
+        jobs.sort(JobRequest.QUEUE_ORDER);
         return jobs;
     }
 

@@ -9,6 +9,7 @@ import coop.scheduler.allocation.FairLevels;
 import coop.scheduler.allocation.GpuSlot;
 import coop.scheduler.allocation.JobRequest;
 import coop.scheduler.allocation.NodeView;
+import coop.scheduler.allocation.Plan;
 import coop.scheduler.allocation.RunningAttempt;
 import coop.scheduler.domain.Account;
 import coop.scheduler.domain.Attempt;
@@ -78,10 +79,12 @@ public final class ClusterState {
     private final TreeMap<Long, Proposal> proposals = new TreeMap<>();
     private final List<Policy> policies = new ArrayList<>();
     private final Map<String, NodeRuntime> nodes = new TreeMap<>();
-    private final Set<Long> pending = new TreeSet<>();
+    private final PendingQueue pending = new PendingQueue();
     /** Jobs with an attempt whose ranks have not all ended. */
     private final Set<Long> inFlight = new HashSet<>();
+    /** Why-pending of the jobs the last cycle decided on; {@link #lastPlan} explains the others. */
     private final Map<Long, String> whyPending = new HashMap<>();
+    private Plan lastPlan;
     /** GPU-milliseconds of ended attempts, clipped to the live policy's period, per account. */
     private final Map<String, Long> periodGpuMillis = new HashMap<>();
     /** GPU-milliseconds of ended attempts over all time, per account. */
@@ -119,7 +122,7 @@ public final class ClusterState {
         fairUsage = new DecayedUsage(Policy.DEFAULT_HALF_LIFE, now);
         for (Job j : jobs.values()) {
             if (j.state() == JobState.PENDING) {
-                pending.add(j.id());
+                pending.add(j);
             }
             for (Attempt a : j.attempts()) {
                 decayed.addInterval(j.account(), a.gpus(), a.startedAt(), a.isOver() ? a.finishedAt() : now);
@@ -239,7 +242,7 @@ public final class ClusterState {
                 spec.command(), spec.priority(), spec.crossSite(), JobState.PENDING, clock.millis(), 0, List.of(),
                 spec.noPreempt());
         jobs.put(id, job);
-        pending.add(id);
+        pending.add(job);
         tx.batch().put(Kind.JOBS, id, job);
         tx.batch().put(Kind.META, "next_job_id", nextJobId);
         tx.allocationDue();
@@ -255,7 +258,12 @@ public final class ClusterState {
     }
 
     public String whyPending(long id) {
-        return whyPending.getOrDefault(id, "");
+        String why = whyPending.get(id);
+        if (why != null) {
+            return why;
+        }
+        JobRequest r = pending.get(id);
+        return r == null || lastPlan == null ? "" : lastPlan.explain(r).detail();
     }
 
     /** Jobs newest first, filtered. */
@@ -457,8 +465,8 @@ public final class ClusterState {
                     runningGpus += j.gpus();
                 }
             }
-            for (long id : pending) {
-                if (jobs.get(id).account().equals(a)) {
+            for (JobRequest r : pending.requests()) {
+                if (r.account().equals(a)) {
                     pendingJobs++;
                 }
             }
@@ -630,7 +638,7 @@ public final class ClusterState {
             if (current && j.state() == JobState.RUNNING && a.isPreempted() && a.exitCode() != 0) {
                 // Stopped to give borrowed GPUs back: it runs again as a new attempt.
                 j = j.to(JobState.PENDING, now);
-                pending.add(j.id());
+                pending.add(j);
                 log.info("job {} requeued after preemption ({})", j.id(), a.outcome());
             } else if (current && j.state() == JobState.RUNNING) {
                 j = j.to(a.exitCode() == 0 ? JobState.SUCCEEDED : JobState.FAILED, now);
@@ -649,7 +657,7 @@ public final class ClusterState {
             j = j.withAttempt(a).to(JobState.PENDING, clock.millis());
             killLiveRanks(j, a, "requeued: another rank was lost", tx);
             save(j, tx);
-            pending.add(j.id());
+            pending.add(j);
             log.info("job {} requeued: rank {} on node {} lost ({})", j.id(), ref.rank(), n.name, why);
         }
         endRank(ref, -1, "lost", tx);
@@ -732,12 +740,7 @@ public final class ClusterState {
                         .map(g -> new GpuSlot(g.index(), g.model(), !busy.contains(g.index()))).toList()));
             }
         }
-        List<JobRequest> requests = new ArrayList<>();
-        for (long id : pending) {
-            Job j = jobs.get(id);
-            requests.add(new JobRequest(j.id(), j.account(), j.gpusPerNode(), j.nodes(), j.models(), j.priority(),
-                    j.submittedAt(), j.crossSite(), j.walltimeSeconds(), !j.noPreempt()));
-        }
+        List<JobRequest> requests = pending.inOrder();
         List<RunningAttempt> running = new ArrayList<>();
         for (long id : inFlight) {
             Job j = jobs.get(id);
@@ -752,7 +755,8 @@ public final class ClusterState {
         int capacity = views.stream().filter(NodeView::schedulable).mapToInt(v -> v.gpus().size()).sum();
         fairLevels = FairLevels.forDemand(capacity, heldGpus, requests, standings);
         whyPending.clear();
-        for (Decision d : allocator.plan(new ClusterSnapshot(now, views, requests, running, standings))) {
+        lastPlan = allocator.plan(new ClusterSnapshot(now, views, requests, running, standings));
+        for (Decision d : lastPlan.taken()) {
             if (d instanceof Decision.Admit admit) {
                 start(jobs.get(admit.jobId()), admit.placements(), admit.borrowed(), now, tx);
             } else if (d instanceof Decision.Preempt p) {

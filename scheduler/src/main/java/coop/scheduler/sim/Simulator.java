@@ -8,6 +8,7 @@ import coop.scheduler.allocation.Decision;
 import coop.scheduler.allocation.GpuSlot;
 import coop.scheduler.allocation.JobRequest;
 import coop.scheduler.allocation.NodeView;
+import coop.scheduler.allocation.Plan;
 import coop.scheduler.allocation.RunningAttempt;
 import coop.scheduler.allocation.SchedulingPolicy;
 import coop.scheduler.domain.Placement;
@@ -313,7 +314,7 @@ public final class Simulator {
             Map<String, AccountStanding> standings = standings();
             fairLevels = FairLevels.forDemand(cluster.capacity(), held, requests, standings);
             ClusterSnapshot snapshot = new ClusterSnapshot(now, nodeViews(), requests, runningViews(), standings);
-            for (Decision d : policy.plan(snapshot)) {
+            for (Decision d : Plan.taken(policy.plan(snapshot))) {
                 if (d instanceof Decision.Admit a) {
                     admit(a);
                 } else if (d instanceof Decision.Preempt p) {

@@ -1,0 +1,59 @@
+package coop.scheduler.allocation;
+
+import java.util.AbstractList;
+import java.util.Collections;
+import java.util.List;
+import java.util.function.Function;
+
+/**
+ * An allocation cycle's decisions as one list: first those the cycle took (admits, preemptions,
+ * the reservation, and the waits it decided on the way), then a wait for each job still behind
+ * once every GPU was spoken for and the reservation made. Nothing the cycle could still do
+ * changes those last waits, so they are explained when asked instead of being built for every
+ * pending job in every cycle. Read it on the thread that planned it.
+ */
+public final class Plan extends AbstractList<Decision> {
+    private final List<Decision> taken;
+    private final List<JobRequest> behind;
+    private final Function<JobRequest, Decision.Wait> explain;
+
+    /** {@code behind} is kept, not copied: the cycle hands it over. */
+    Plan(List<Decision> taken, List<JobRequest> behind, Function<JobRequest, Decision.Wait> explain) {
+        this.taken = List.copyOf(taken);
+        this.behind = Collections.unmodifiableList(behind);
+        this.explain = explain;
+    }
+
+    /** The decisions the cycle took, in order; every admit, preemption and reservation is here. */
+    public List<Decision> taken() {
+        return taken;
+    }
+
+    /**
+     * The decisions a policy took: for a plan, without the waits behind a full cluster; any
+     * other list as it is.
+     */
+    public static List<Decision> taken(List<Decision> decisions) {
+        return decisions instanceof Plan p ? p.taken() : decisions;
+    }
+
+    /** The jobs behind a full cluster, in fair order; each waits. */
+    public List<JobRequest> behind() {
+        return behind;
+    }
+
+    /** Why a job behind a full cluster waits, exactly as the cycle would have said it. */
+    public Decision.Wait explain(JobRequest job) {
+        return explain.apply(job);
+    }
+
+    @Override
+    public Decision get(int index) {
+        return index < taken.size() ? taken.get(index) : explain.apply(behind.get(index - taken.size()));
+    }
+
+    @Override
+    public int size() {
+        return taken.size() + behind.size();
+    }
+}
