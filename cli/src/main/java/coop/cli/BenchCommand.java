@@ -72,6 +72,8 @@ public final class BenchCommand implements Runnable {
                 Map<String, Object> o = new LinkedHashMap<>();
                 o.put("incremental_p50_ms", round(r.incrementalP50Ms()));
                 o.put("incremental_p99_ms", round(r.incrementalP99Ms()));
+                o.put("incremental_cpu_p50_ms", round(r.cpuP50Ms()));
+                o.put("incremental_cpu_p99_ms", round(r.cpuP99Ms()));
                 o.put("full_ms", round(r.fullMs()));
                 if (churn) {
                     o.put("churn_ms", round(r.churnMs()));
@@ -82,8 +84,9 @@ public final class BenchCommand implements Runnable {
                 o.put("cycles", r.cycles());
                 out.println(new ObjectMapper().writeValueAsString(o));
             } else {
-                out.printf(Locale.ROOT, "after one event: p50 %.1f ms, p99 %.1f ms (%d cycles)%n", r.incrementalP50Ms(),
-                        r.incrementalP99Ms(), r.cycles());
+                out.printf(Locale.ROOT, "after one event: p50 %.1f ms, p99 %.1f ms (%d cycles); CPU time p50 %.1f ms, "
+                        + "p99 %.1f ms%n", r.incrementalP50Ms(), r.incrementalP99Ms(), r.cycles(), r.cpuP50Ms(),
+                        r.cpuP99Ms());
                 out.printf(Locale.ROOT, "full cycle from scratch: %.1f ms%n", r.fullMs());
                 if (churn) {
                     out.printf(Locale.ROOT, "cycle with much borrowing: %.1f ms%n", r.churnMs());

@@ -2,6 +2,8 @@ package coop.scheduler.allocation;
 
 import coop.scheduler.domain.Placement;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -121,8 +123,11 @@ public final class Allocator implements SchedulingPolicy {
         /** Free GPUs per model over all offered nodes, kept as GPUs are taken. */
         private final Map<String, Integer> freeTotal = new HashMap<>();
         private int freeSum;
+        /** {@link #mostPerNode}'s figures; negative when GPUs were taken since they were counted. */
+        private int mostPerNodeEarly = -1;
+        private int mostPerNodeLate = -1;
         /** Each account's pending jobs, in the order they came. */
-        private final Map<String, List<JobRequest>> queues = new HashMap<>();
+        private final Map<String, Queue> queues = new HashMap<>();
         /** Offered nodes counted by site and GPUs per model: what "can it ever fit" depends on. */
         private Map<NodeClass, Integer> classes;
         /** Whether anything could be reclaimed this cycle: an attempt borrowing or already stopping. */
@@ -155,21 +160,20 @@ public final class Allocator implements SchedulingPolicy {
             // Demand as FairLevels.forDemand counts it, summed while grouping the queue by account.
             Map<String, Double> demand = new HashMap<>();
             held.forEach((a, g) -> demand.merge(a, (double) g, Double::sum));
+            // One pass over the queue: each job is read once here and once more in run().
+            Queue last = null;
             for (JobRequest j : snapshot.pending()) {
-                List<JobRequest> group = queues.get(j.account());
-                if (group == null) {
-                    group = new ArrayList<>();
-                    queues.put(j.account(), group);
+                Queue q = last != null && last.account.equals(j.account()) ? last : queues.get(j.account());
+                if (q == null) {
+                    q = new Queue(j.account());
+                    queues.put(j.account(), q);
                 }
-                group.add(j);
+                q.add(j);
+                last = q;
             }
-            queues.forEach((a, group) -> {
-                double sum = demand.getOrDefault(a, 0.0);
-                for (JobRequest j : group) {
-                    sum += j.gpus();
-                }
-                demand.put(a, sum);
-            });
+            for (Queue q : queues.values()) {
+                demand.merge(q.account, (double) q.totalGpus, Double::sum);
+            }
             Map<String, Double> fairLevel = FairLevels.waterFill(capacity, demand, snapshot.accounts());
             for (NodeState n : withFree) {
                 for (int m = 0; m < n.models.length; m++) {
@@ -222,53 +226,95 @@ public final class Allocator implements SchedulingPolicy {
             for (RunningAttempt a : snapshot.running()) {
                 mayReclaim |= a.terminating() || borrowed(a);
             }
-            // The jobs in fair order, each with its account.
-            int total = snapshot.pending().size();
-            JobRequest[] order = new JobRequest[total];
-            Acct[] owner = new Acct[total];
-            int next = 0;
-            for (Acct a : accountsInFairOrder()) {
-                for (JobRequest j : queues.get(a.name)) {
-                    order[next] = j;
-                    owner[next++] = a;
+            List<Queue> fairOrder = queuesInFairOrder();
+            // Due jobs first, judged by what accounts held when the cycle began. Most accounts of a
+            // busy cluster have no job small enough to be due: their jobs are not read here.
+            List<Queue> dueIn = new ArrayList<>();
+            for (Queue q : fairOrder) {
+                if (guaranteed(q.minGpus, q.acct)) {
+                    q.considered = new boolean[q.jobs.size()];
+                    for (int i = 0; i < q.jobs.size(); i++) {
+                        if (guaranteed(q.gpus[i], q.acct)) {
+                            q.due.add(i);
+                        }
+                    }
+                    dueIn.add(q);
                 }
             }
-            // Due jobs first, judged by what accounts held when the cycle began.
-            int[] within = new int[total];
-            int dueCount = 0;
-            for (int i = 0; i < total; i++) {
-                if (guaranteed(order[i], owner[i])) {
-                    within[dueCount++] = i;
+            List<JobRequest> behind = new ArrayList<>(snapshot.pending().size());
+            for (Queue q : dueIn) {
+                for (int i : q.due) {
+                    // Jobs earlier in its account's order may have used up the entitlement: then it borrows.
+                    if (guaranteed(q.gpus[i], q.acct)) {
+                        // With nothing to reclaim, a due job that cannot start waits like any other.
+                        if (!mayReclaim && waitsBehind(q, i)) {
+                            behind.add(q.jobs.get(i));
+                        } else {
+                            consider(q.jobs.get(i), true);
+                        }
+                        q.considered[i] = true;
+                    }
                 }
             }
-            boolean[] considered = new boolean[total];
-            for (int k = 0; k < dueCount; k++) {
-                int i = within[k];
-                // Jobs earlier in its account's order may have used up the entitlement: then it borrows.
-                if (guaranteed(order[i], owner[i])) {
-                    consider(order[i], true);
-                    considered[i] = true;
-                }
-            }
-            // The rest, in the same fair order, until every GPU is spoken for and the reservation
-            // made: from then on nothing can start and nothing changes, so the rest just wait.
-            List<JobRequest> behind = new ArrayList<>(total);
-            for (int i = 0; i < total; i++) {
-                if (considered[i]) {
-                    continue;
-                }
-                if (reservation != null && freeSum == 0) {
-                    behind.add(order[i]);
-                } else {
-                    consider(order[i], false);
+            // The rest, in the same fair order. Once the reservation is made, a job that wants more
+            // GPUs than are free, or more per node than any node can give it, can neither start nor
+            // change anything (it is not due, so it does not reclaim): it just waits, and why is
+            // told when asked. A job that asked not to be preempted is judged at its turn, since
+            // its veto depends on what its account holds then, unless no GPU is free at all.
+            for (Queue q : fairOrder) {
+                for (int i = 0; i < q.jobs.size(); i++) {
+                    if (q.considered == null && reservation != null && freeSum == 0) {
+                        // Nothing can change any more: the rest of this queue waits, copied at once.
+                        behind.addAll(q.jobs.subList(i, q.jobs.size()));
+                        break;
+                    }
+                    if (q.considered != null && q.considered[i]) {
+                        continue;
+                    }
+                    if (waitsBehind(q, i)) {
+                        behind.add(q.jobs.get(i));
+                    } else {
+                        consider(q.jobs.get(i), false);
+                    }
                 }
             }
             return new Plan(decisions, behind, this::waitBehindFullCluster);
         }
 
         /**
-         * What {@link #consider} decides for a job once no GPU is free and the reservation is made:
-         * it cannot start, fit around the reservation, or (not being due) reclaim.
+         * Whether a job, once the reservation is made, surely cannot start: it wants more GPUs
+         * than are free, or more per node than any node can give it, and asked to be preemptible
+         * (whose veto does not depend on what its account holds), unless no GPU is free at all.
+         */
+        private boolean waitsBehind(Queue q, int i) {
+            return reservation != null && (freeSum == 0 || q.preemptible[i] && (q.gpus[i] > freeSum
+                    || q.gpusPerNode[i] > mostPerNode(q.walltimes[i])));
+        }
+
+        /**
+         * The most GPUs of one node a job could take now, by whether it would end after the
+         * reservation starts. Recomputed only after GPUs were taken.
+         */
+        private int mostPerNode(long walltimeSeconds) {
+            if (mostPerNodeEarly < 0) {
+                mostPerNodeEarly = 0;
+                mostPerNodeLate = 0;
+                for (NodeState n : withFree) {
+                    int spare = reservation.nodes.contains(n.view.name())
+                            ? Math.max(0, reservation.spare.getOrDefault(n.view.name(), 0)) : Integer.MAX_VALUE;
+                    for (int f : n.free) {
+                        mostPerNodeEarly = Math.max(mostPerNodeEarly, f);
+                        mostPerNodeLate = Math.max(mostPerNodeLate, Math.min(f, spare));
+                    }
+                }
+            }
+            return snapshot.now() + walltimeSeconds * 1000 > reservation.startAt ? mostPerNodeLate : mostPerNodeEarly;
+        }
+
+        /**
+         * What {@link #consider} decides for a job that cannot start once the reservation is made
+         * (nor fit around it, nor, not being due, reclaim), told against the state the cycle
+         * ended in.
          */
         private Decision.Wait waitBehindFullCluster(JobRequest job) {
             Acct acct = acct(job.account());
@@ -292,34 +338,28 @@ public final class Allocator implements SchedulingPolicy {
         }
 
         private static boolean guaranteed(JobRequest job, Acct a) {
-            return a.held + job.gpus() / 2.0 <= a.fair
-                    || (a.behind && (a.held == 0 || a.held + job.gpus() <= Math.ceil(a.fair)));
+            return guaranteed(job.gpus(), a);
+        }
+
+        /** Whether a job of this many GPUs would be due; smaller jobs are due whenever larger ones are. */
+        private static boolean guaranteed(int gpus, Acct a) {
+            return a.held + gpus / 2.0 <= a.fair
+                    || (a.behind && (a.held == 0 || a.held + gpus <= Math.ceil(a.fair)));
         }
 
         /**
-         * Accounts with pending jobs in fair-share order: by usage over share, lowest first; each
+         * Account queues in fair-share order: by usage over share, lowest first; each
          * account's queue sorted by priority then age. A queue that already comes in that order is
          * not sorted again.
          */
-        private List<Acct> accountsInFairOrder() {
-            List<Acct> order = new ArrayList<>();
-            for (var e : queues.entrySet()) {
-                order.add(acct(e.getKey()));
-                if (!inOrder(e.getValue())) {
-                    e.getValue().sort(JobRequest.QUEUE_ORDER);
-                }
+        private List<Queue> queuesInFairOrder() {
+            List<Queue> order = new ArrayList<>(queues.values());
+            for (Queue q : order) {
+                q.acct = acct(q.account);
+                q.sortIfNeeded();
             }
-            order.sort(Comparator.comparingDouble((Acct a) -> a.priorityKey).thenComparing(a -> a.name));
+            order.sort(Comparator.comparingDouble((Queue q) -> q.acct.priorityKey).thenComparing(q -> q.account));
             return order;
-        }
-
-        private static boolean inOrder(List<JobRequest> group) {
-            for (int i = 1; i < group.size(); i++) {
-                if (JobRequest.QUEUE_ORDER.compare(group.get(i - 1), group.get(i)) > 0) {
-                    return false;
-                }
-            }
-            return true;
         }
 
         private void consider(JobRequest job, boolean due) {
@@ -404,6 +444,7 @@ public final class Allocator implements SchedulingPolicy {
         private void took(String model, int count) {
             freeTotal.merge(model, -count, Integer::sum);
             freeSum -= count;
+            mostPerNodeEarly = -1;
             tooFewFreeText.clear();
             fitsIgnoringReservation.clear();
         }
@@ -498,28 +539,33 @@ public final class Allocator implements SchedulingPolicy {
 
         /** The first job that cannot start gets nodes at the earliest time walltimes allow. */
         private void reserve(JobRequest job) {
-            Map<String, List<Candidate>> groups = groups(job, Free.EVER);
             long bestStart = Long.MAX_VALUE;
             List<Candidate> best = null;
-            for (List<Candidate> group : groups.values()) {
+            for (List<Candidate> group : groups(job, Free.EVER)) {
                 if (group.size() < job.nodes()) {
                     continue;
                 }
-                // Each candidate's ready time once, not once per comparison.
-                List<Ready> ready = new ArrayList<>(group.size());
+                // The job.nodes() candidates ready first (then by name), kept in order as the
+                // group is read once: a group can hold every node of a large cluster.
+                List<Ready> first = new ArrayList<>(job.nodes() + 1);
                 for (Candidate c : group) {
-                    ready.add(new Ready(c, readyAt(c, job.gpusPerNode())));
+                    Ready r = new Ready(c, readyAt(c, job.gpusPerNode()));
+                    if (first.size() == job.nodes() && !r.lessThan(first.get(first.size() - 1))) {
+                        continue;
+                    }
+                    int at = first.size();
+                    while (at > 0 && r.lessThan(first.get(at - 1))) {
+                        at--;
+                    }
+                    first.add(at, r);
+                    if (first.size() > job.nodes()) {
+                        first.remove(first.size() - 1);
+                    }
                 }
-                ready.sort(Comparator.comparingLong(Ready::at).thenComparing(r -> r.candidate().node()));
-                List<Candidate> first = new ArrayList<>(job.nodes());
-                long start = Long.MIN_VALUE;
-                for (Ready r : ready.subList(0, job.nodes())) {
-                    first.add(r.candidate());
-                    start = Math.max(start, r.at());
-                }
+                long start = first.get(first.size() - 1).at();
                 if (best == null || start < bestStart) {
                     bestStart = start;
-                    best = first;
+                    best = first.stream().map(Ready::candidate).toList();
                 }
             }
             reservation = new Reservation(job.id(), bestStart);
@@ -542,19 +588,29 @@ public final class Allocator implements SchedulingPolicy {
             if (free >= gpus) {
                 return snapshot.now();
             }
-            List<long[]> ends = new ArrayList<>();
+            // The attempts here by end time, insertion-sorted: a node runs only a few.
+            int count = 0;
+            long[] ends = new long[n.running.size()];
+            int[] held = new int[n.running.size()];
             for (RunningAttempt a : n.running) {
                 int here = n.here(a, c.model());
                 if (here > 0) {
                     boolean stopping = a.terminating() || preempted.contains(a.jobId());
-                    ends.add(new long[] {stopping ? snapshot.now() : a.endsBy(), here});
+                    long end = stopping ? snapshot.now() : a.endsBy();
+                    int at = count++;
+                    while (at > 0 && ends[at - 1] > end) {
+                        ends[at] = ends[at - 1];
+                        held[at] = held[at - 1];
+                        at--;
+                    }
+                    ends[at] = end;
+                    held[at] = here;
                 }
             }
-            ends.sort(Comparator.comparingLong(e -> e[0]));
-            for (long[] e : ends) {
-                free += (int) e[1];
+            for (int i = 0; i < count; i++) {
+                free += held[i];
                 if (free >= gpus) {
-                    return Math.max(snapshot.now(), e[0]);
+                    return Math.max(snapshot.now(), ends[i]);
                 }
             }
             return Long.MAX_VALUE;
@@ -605,8 +661,8 @@ public final class Allocator implements SchedulingPolicy {
             }
         }
 
-        private Map<String, List<Candidate>> groups(JobRequest job, Free mode) {
-            Map<String, List<Candidate>> groups = new TreeMap<>();
+        private Collection<List<Candidate>> groups(JobRequest job, Free mode) {
+            Map<Group, List<Candidate>> groups = new HashMap<>();
             // Placing on free GPUs only looks at nodes that had any; candidates are sorted later,
             // so which nodes are visited matters, not in what order.
             Iterable<NodeState> visit = mode == Free.NOW || mode == Free.IGNORING_RESERVATION ? withFree
@@ -624,11 +680,12 @@ public final class Allocator implements SchedulingPolicy {
                     }
                 }
                 if (best != null) {
-                    String group = (job.crossSite() ? "" : best.site()) + "\u0000" + best.model();
+                    Group group = new Group(job.crossSite() ? "" : best.site(), best.model());
                     groups.computeIfAbsent(group, g -> new ArrayList<>()).add(best);
                 }
             }
-            return groups;
+            // Groups in order of site, then model: ties between groups go to the first.
+            return new TreeMap<>(groups).values();
         }
 
         /**
@@ -642,7 +699,7 @@ public final class Allocator implements SchedulingPolicy {
             }
             List<Candidate> best = null;
             long bestScore = Long.MAX_VALUE;
-            for (List<Candidate> group : groups(job, mode).values()) {
+            for (List<Candidate> group : groups(job, mode)) {
                 if (group.size() < job.nodes()) {
                     continue;
                 }
@@ -728,8 +785,80 @@ public final class Allocator implements SchedulingPolicy {
         }
     }
 
+    /**
+     * One account's pending jobs during a cycle, with each job's GPU count and preemptibility
+     * beside it, so that the passes after the first need not read the jobs themselves.
+     */
+    private static final class Queue {
+        final String account;
+        Acct acct;
+        final List<JobRequest> jobs = new ArrayList<>();
+        int[] gpus = new int[16];
+        int[] gpusPerNode = new int[16];
+        long[] walltimes = new long[16];
+        boolean[] preemptible = new boolean[16];
+        long totalGpus;
+        int minGpus = Integer.MAX_VALUE;
+        boolean inOrder = true;
+        /** Positions of jobs due when the cycle began, and which jobs the due pass considered. */
+        final List<Integer> due = new ArrayList<>();
+        boolean[] considered;
+
+        Queue(String account) {
+            this.account = account;
+        }
+
+        void add(JobRequest j) {
+            int n = jobs.size();
+            if (inOrder && n > 0 && JobRequest.QUEUE_ORDER.compare(jobs.get(n - 1), j) > 0) {
+                inOrder = false;
+            }
+            if (n == gpus.length) {
+                gpus = Arrays.copyOf(gpus, n * 2);
+                gpusPerNode = Arrays.copyOf(gpusPerNode, n * 2);
+                walltimes = Arrays.copyOf(walltimes, n * 2);
+                preemptible = Arrays.copyOf(preemptible, n * 2);
+            }
+            jobs.add(j);
+            note(n, j);
+            totalGpus += gpus[n];
+            minGpus = Math.min(minGpus, gpus[n]);
+        }
+
+        void sortIfNeeded() {
+            if (inOrder) {
+                return;
+            }
+            jobs.sort(JobRequest.QUEUE_ORDER);
+            for (int i = 0; i < jobs.size(); i++) {
+                note(i, jobs.get(i));
+            }
+            inOrder = true;
+        }
+
+        private void note(int i, JobRequest j) {
+            gpus[i] = j.gpus();
+            gpusPerNode[i] = j.gpusPerNode();
+            walltimes[i] = j.walltimeSeconds();
+            preemptible[i] = j.preemptible();
+        }
+    }
+
     /** A candidate node for the reservation, with when it will have the GPUs. */
     private record Ready(Candidate candidate, long at) {
+        /** Earlier first, then by node name. */
+        boolean lessThan(Ready other) {
+            return at != other.at ? at < other.at : candidate.node().compareTo(other.candidate.node()) < 0;
+        }
+    }
+
+    /** Where a gang's nodes must all be: one site (any, for a job that crosses sites) and one model. */
+    private record Group(String site, String model) implements Comparable<Group> {
+        @Override
+        public int compareTo(Group o) {
+            int c = site.compareTo(o.site);
+            return c != 0 ? c : model.compareTo(o.model);
+        }
     }
 
     /** Nodes alike for placement on idle GPUs: same site, same GPU count per model. */

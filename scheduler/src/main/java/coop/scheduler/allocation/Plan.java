@@ -7,9 +7,10 @@ import java.util.function.Function;
 
 /**
  * An allocation cycle's decisions as one list: first those the cycle took (admits, preemptions,
- * the reservation, and the waits it decided on the way), then a wait for each job still behind
- * once every GPU was spoken for and the reservation made. Nothing the cycle could still do
- * changes those last waits, so they are explained when asked instead of being built for every
+ * the reservation, and the waits it decided on the way), then a wait for each job that, once the
+ * reservation was made, surely could not start: it wanted more GPUs than were free, or more per
+ * node than any node could give it, and had nothing to reclaim. Such a job changes nothing, so
+ * its wait is explained when asked, as of the end of the cycle, instead of being built for every
  * pending job in every cycle. Read it on the thread that planned it.
  */
 public final class Plan extends AbstractList<Decision> {
@@ -30,19 +31,19 @@ public final class Plan extends AbstractList<Decision> {
     }
 
     /**
-     * The decisions a policy took: for a plan, without the waits behind a full cluster; any
+     * The decisions a policy took: for a plan, without the waits explained on demand; any
      * other list as it is.
      */
     public static List<Decision> taken(List<Decision> decisions) {
         return decisions instanceof Plan p ? p.taken() : decisions;
     }
 
-    /** The jobs behind a full cluster, in fair order; each waits. */
+    /** The jobs that wait behind the reservation for want of free GPUs, in the order they were met. */
     public List<JobRequest> behind() {
         return behind;
     }
 
-    /** Why a job behind a full cluster waits, exactly as the cycle would have said it. */
+    /** Why such a job waits, as of the end of the cycle. */
     public Decision.Wait explain(JobRequest job) {
         return explain.apply(job);
     }

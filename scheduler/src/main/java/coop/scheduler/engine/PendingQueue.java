@@ -17,10 +17,13 @@ import java.util.TreeSet;
 final class PendingQueue {
     private final TreeSet<JobRequest> order = new TreeSet<>(JobRequest.QUEUE_ORDER);
     private final Map<Long, JobRequest> byId = new HashMap<>();
+    /** One String per account name, shared by its requests, so that a cycle compares them by identity. */
+    private final Map<String, String> accountNames = new HashMap<>();
 
     /** Queues the job, or re-queues it with its current terms if it was already pending. */
     void add(Job j) {
-        JobRequest r = new JobRequest(j.id(), j.account(), j.gpusPerNode(), j.nodes(), j.models(), j.priority(),
+        String account = accountNames.computeIfAbsent(j.account(), a -> a);
+        JobRequest r = new JobRequest(j.id(), account, j.gpusPerNode(), j.nodes(), j.models(), j.priority(),
                 j.submittedAt(), j.crossSite(), j.walltimeSeconds(), !j.noPreempt());
         JobRequest old = byId.put(j.id(), r);
         if (old != null) {

@@ -230,8 +230,24 @@ class AllocatorTest {
             assertThat(r.startAt()).isEqualTo(1_000_000 + 100_000);
         });
         assertThat(d.get(3L)).isInstanceOf(Decision.Admit.class);
+        // Why job 2 waits is told as of the end of the cycle: job 3 took the GPUs it fitted on.
         assertThat(d.get(2L)).isInstanceOfSatisfying(Decision.Wait.class,
-                w -> assertThat(w.veto()).isEqualTo(Veto.RESERVED_FOR_EARLIER_JOB));
+                w -> assertThat(w.veto()).isEqualTo(Veto.TOO_FEW_FREE_GPUS));
+    }
+
+    @Test
+    void aJobThatWouldDelayTheReservationWaitsForIt() {
+        var plan = allocator.plan(aCluster().node("n1", "s1", 4, "A100").node("n2", "s1", 4, "A100")
+                .account("lab-a", 50, 0).account("lab-b", 50, 1000)
+                .running(10, "lab-b", "n1", List.of(0, 1, 2, 3), 0, 600, false)
+                .running(11, "lab-b", "n2", List.of(0, 1), 0, 100, false)
+                .job(1, "lab-a", 4, 3600, true)
+                .job(2, "lab-a", 2, 500, true)
+                .snapshot());
+        assertThat(byJob(plan).get(2L)).isInstanceOfSatisfying(Decision.Wait.class, w -> {
+            assertThat(w.veto()).isEqualTo(Veto.RESERVED_FOR_EARLIER_JOB);
+            assertThat(w.detail()).contains("reserved for job 1");
+        });
     }
 
     @Test
