@@ -7,6 +7,7 @@ import coop.scheduler.allocation.Allocator;
 import coop.scheduler.allocation.SchedulingPolicy;
 import coop.scheduler.sim.AccountReport;
 import coop.scheduler.sim.Comparison;
+import coop.scheduler.sim.GangWaits;
 import coop.scheduler.sim.FairShares;
 import coop.scheduler.sim.FairTarget;
 import coop.scheduler.sim.FifoPolicy;
@@ -256,6 +257,15 @@ public final class SimulateCommand implements Callable<Integer> {
 
     // ------------------------------------------------------------------ output
 
+    /** The entry's gangs against FIFO's, or null for FIFO itself or when FIFO did not run. */
+    private static GangWaits againstFifo(Comparison.Outcome outcome, Comparison.Entry entry) {
+        if (entry.report().policy().equals("fifo")) {
+            return null;
+        }
+        return outcome.entries().stream().filter(e -> e.report().policy().equals("fifo")).findFirst()
+                .map(f -> GangWaits.of(entry.result(), f.result())).orElse(null);
+    }
+
     private static void printJson(PrintWriter out, Comparison.Outcome outcome, Map<String, Double> replaySeconds) {
         ObjectMapper mapper = new ObjectMapper();
         ObjectNode root = mapper.createObjectNode();
@@ -282,6 +292,11 @@ public final class SimulateCommand implements Callable<Integer> {
             number(p, "ideal_utilization", r.idealUtilization(), 4);
             number(p, "jain", r.jain(), 4);
             number(p, "gang_wait_max_s", r.gangWaitMaxSeconds(), 1);
+            GangWaits g = againstFifo(outcome, e);
+            if (g != null) {
+                p.put("gangs_compared_with_fifo", g.compared());
+                p.put("gangs_over_twice_fifo_wait", g.overTwice());
+            }
             number(p, "worst_gap_pp", r.worstGapPp(), 2);
             p.put("preemptions", r.preemptions());
             number(p, "wait_mean_s", r.waitMeanSeconds(), 1);
@@ -365,6 +380,14 @@ public final class SimulateCommand implements Callable<Integer> {
         overall.add(line(entries, "worst |achieved - target| (pp)", r -> pct(r.worstGapPp())));
         overall.add(line(entries, "preemptions", r -> Integer.toString(r.preemptions())));
         overall.add(line(entries, "longest wait of a multi-node job (h)", r -> hours(r.gangWaitMaxSeconds())));
+        if (entries.stream().anyMatch(e -> e.report().policy().equals("fifo"))) {
+            List<String> row = new ArrayList<>(List.of("multi-node jobs waiting > 2x their FIFO wait"));
+            for (Comparison.Entry e : entries) {
+                GangWaits g = againstFifo(outcome, e);
+                row.add(g == null ? "-" : g.overTwice() + "/" + g.compared());
+            }
+            overall.add(row);
+        }
         overall.add(line(entries, "mean wait (h)", r -> hours(r.waitMeanSeconds())));
         overall.add(line(entries, "mean completion time (h)", r -> hours(r.completionMeanSeconds())));
         overall.add(line(entries, "jobs finished", r -> r.finished() + "/" + r.jobs()));

@@ -132,6 +132,10 @@ public final class Allocator implements SchedulingPolicy {
         private Map<NodeClass, Integer> classes;
         /** Whether anything could be reclaimed this cycle: an attempt borrowing or already stopping. */
         private boolean mayReclaim;
+        /** Set by {@link #consider}: a due job that could be reserved for, left to the due pass. */
+        private JobRequest blockedDue;
+        /** Set by {@link #consider}: the job fits the cluster and waits only for GPUs to free up. */
+        private boolean waitsForGpus;
 
         Cycle(ClusterSnapshot snapshot) {
             this.snapshot = snapshot;
@@ -227,33 +231,48 @@ public final class Allocator implements SchedulingPolicy {
                 mayReclaim |= a.terminating() || borrowed(a);
             }
             List<Queue> fairOrder = queuesInFairOrder();
-            // Due jobs first, judged by what accounts held when the cycle began. Most accounts of a
-            // busy cluster have no job small enough to be due: their jobs are not read here.
+            // Which jobs are due, judged by what accounts held when the cycle began: each account's
+            // queue up to its first job that is not. Most accounts of a busy cluster have no job
+            // small enough to be due: their jobs are not read here.
             List<Queue> dueIn = new ArrayList<>();
             for (Queue q : fairOrder) {
                 if (guaranteed(q.minGpus, q.acct)) {
                     q.considered = new boolean[q.jobs.size()];
-                    for (int i = 0; i < q.jobs.size(); i++) {
-                        if (guaranteed(q.gpus[i], q.acct)) {
-                            q.due.add(i);
-                        }
+                    for (int i = 0; i < q.jobs.size() && guaranteed(q.gpus[i], q.acct); i++) {
+                        q.due.add(i);
                     }
                     dueIn.add(q);
                 }
             }
+            // Due jobs, in fair order, each account's strictly in its own order: a job its account is
+            // not due, or that is due but cannot start, holds the account's later jobs back (they
+            // may still borrow). Of the due jobs that cannot start, the oldest gets the reservation.
+            // So a gang is not passed for ever by smaller jobs, its own account's or others'.
             List<JobRequest> behind = new ArrayList<>(snapshot.pending().size());
+            List<JobRequest> blocked = new ArrayList<>();
             for (Queue q : dueIn) {
                 for (int i : q.due) {
-                    // Jobs earlier in its account's order may have used up the entitlement: then it borrows.
-                    if (guaranteed(q.gpus[i], q.acct)) {
-                        // With nothing to reclaim, a due job that cannot start waits like any other.
-                        if (!mayReclaim && waitsBehind(q, i)) {
-                            behind.add(q.jobs.get(i));
-                        } else {
-                            consider(q.jobs.get(i), true);
-                        }
-                        q.considered[i] = true;
+                    // Jobs earlier in its account's order may have used up the fair level.
+                    if (!guaranteed(q.gpus[i], q.acct)) {
+                        break;
                     }
+                    q.considered[i] = true;
+                    JobRequest job = q.jobs.get(i);
+                    waitsForGpus = false;
+                    if (!consider(job, true) && waitsForGpus) {
+                        if (blockedDue != null) {
+                            blocked.add(blockedDue);
+                            blockedDue = null;
+                        }
+                        break;
+                    }
+                }
+            }
+            if (!blocked.isEmpty()) {
+                blocked.sort(Comparator.comparingLong(JobRequest::submittedAt).thenComparingLong(JobRequest::id));
+                reserve(blocked.get(0));
+                for (JobRequest job : blocked.subList(1, blocked.size())) {
+                    decisions.add(waitBehind(job, acct(job.account()), Shape.of(job)));
                 }
             }
             // The rest, in the same fair order. Once the reservation is made, a job that wants more
@@ -362,12 +381,13 @@ public final class Allocator implements SchedulingPolicy {
             return order;
         }
 
-        private void consider(JobRequest job, boolean due) {
+        /** Decides one job; true if it starts now or GPUs are being reclaimed for it. */
+        private boolean consider(JobRequest job, boolean due) {
             Acct acct = acct(job.account());
             Decision.Wait notPreemptible = notPreemptibleBeyond(job, acct);
             if (notPreemptible != null) {
                 decisions.add(notPreemptible);
-                return;
+                return false;
             }
             // Free GPUs only shrink during a cycle, so a shape that found no place stays placeless.
             Shape shape = Shape.of(job);
@@ -376,21 +396,28 @@ public final class Allocator implements SchedulingPolicy {
             List<Candidate> fit = noFitNow.contains(shape) ? null : choose(job, Free.NOW);
             if (fit != null) {
                 admit(job, fit, acct.held + job.gpus() > acct.entitled);
-                return;
+                return true;
             }
             noFitNow.add(shape);
             if (!fits(job, shape)) {
                 decisions.add(neverFits(job, acct));
-                return;
+                return false;
             }
             if (due && mayReclaim && guaranteed(job) && reclaim(job, shape)) {
-                return;
+                return true;
             }
+            waitsForGpus = true;
             if (reservation == null) {
-                reserve(job);
-                return;
+                if (due) {
+                    // The due pass picks which blocked job gets the reservation once it is over.
+                    blockedDue = job;
+                } else {
+                    reserve(job);
+                }
+                return false;
             }
             decisions.add(waitBehind(job, acct, shape));
+            return false;
         }
 
         /** A job that asked not to be preempted waits once it would go beyond the entitlement. */
