@@ -299,4 +299,61 @@ class AllocatorTest {
                 .job("lab-a", 3).job("lab-b", 4, 2, "", 1).job("lab-a", 5).job("lab-b", 1).snapshot();
         assertThat(allocator.plan(s)).isEqualTo(allocator.plan(s));
     }
+
+    @Test
+    void anAccountsLaterSmallJobsDoNotPassItsBlockedGang() {
+        // lab-b borrowed all 8 GPUs. lab-a is due its 2x4 gang, which cannot take both of lab-b's
+        // attempts (the second is within lab-b's level once the first stops). lab-a's later 1-GPU
+        // job, short enough not to delay the gang's reservation, would be due too and could
+        // reclaim one attempt, but it may not pass the gang.
+        var plan = allocator.plan(aCluster().node("n1", "s1", 4, "A100").node("n2", "s1", 4, "A100")
+                .account("lab-a", 50, 0).account("lab-b", 50, 0)
+                .running(10, "lab-b", "n1", List.of(0, 1, 2, 3), 0, 600, true)
+                .running(11, "lab-b", "n2", List.of(0, 1, 2, 3), 0, 900, true)
+                .job("lab-a", 4, 2, "", 0)
+                .job(2, "lab-a", 1, 60, true)
+                .snapshot());
+        var d = byJob(plan);
+        assertThat(d.get(1L)).isInstanceOf(Decision.Reserve.class);
+        assertThat(plan).noneMatch(x -> x instanceof Decision.Preempt);
+        assertThat(d.get(2L)).isInstanceOf(Decision.Wait.class);
+    }
+
+    @Test
+    void theOldestBlockedDueJobGetsTheReservation() {
+        // Both accounts are due a whole node and none is free; lab-b comes first in fair order, but
+        // lab-a's job is older, so lab-a's is reserved for.
+        var plan = allocator.plan(aCluster().node("n1", "s1", 4, "A100").node("n2", "s1", 4, "A100")
+                .account("lab-a", 50, 100).account("lab-b", 50, 0)
+                .running(10, "lab-c", "n1", List.of(0, 1, 2, 3), 0, 600, false)
+                .running(11, "lab-c", "n2", List.of(0, 1, 2, 3), 0, 900, false)
+                .job(1, "lab-a", 4, 3600, false)
+                .job(2, "lab-b", 4, 3600, false)
+                .snapshot());
+        var d = byJob(plan);
+        assertThat(d.get(1L)).isInstanceOfSatisfying(Decision.Reserve.class,
+                r -> assertThat(r.nodes()).containsExactly("n1"));
+        assertThat(d.get(2L)).isInstanceOf(Decision.Wait.class);
+    }
+
+    @Test
+    void jobsBehindAFullClusterAreExplainedOnDemand() {
+        var cluster = aCluster().node("n1", "s1", 4, "A100").account("lab-a", 50, 0).account("lab-b", 50, 0)
+                .running(10, "lab-b", "n1", List.of(0, 1, 2, 3), 0, 600, true);
+        for (int i = 0; i < 500; i++) {
+            cluster.job("lab-a", 1 + i % 4);
+        }
+        cluster.job("lab-a", 8);
+        Plan plan = allocator.plan(cluster.snapshot());
+        // One reservation decided; the other 500 wait without being built in the cycle.
+        assertThat(plan.taken()).hasSize(1).first().isInstanceOf(Decision.Reserve.class);
+        assertThat(plan.behind()).hasSize(500);
+        assertThat(plan).hasSize(501);
+        Decision.Wait w = plan.explain(plan.behind().get(0));
+        assertThat(w.veto()).isEqualTo(Veto.TOO_FEW_FREE_GPUS);
+        assertThat(w.detail()).startsWith("lab-a holds 0 GPUs of 2.0 entitled; ");
+        Decision.Wait never = plan.explain(plan.behind().stream().filter(j -> j.gpus() == 8).findFirst().orElseThrow());
+        assertThat(never.veto()).isEqualTo(Veto.NO_NODE_FITS);
+        assertThat(plan.stream().map(Decision::jobId).distinct()).hasSize(501);
+    }
 }
