@@ -74,9 +74,17 @@ public final class Allocator implements SchedulingPolicy {
      * rank among candidates (lower first): the available count for a best fit; for reclaiming,
      * the GPUs still missing and then the newest borrowed attempt there (newest go first).
      */
-    record Candidate(String node, String site, String model, int available, long rank, long tieBreak) {
-        Candidate(String node, String site, String model, int available) {
-            this(node, site, model, available, available, 0);
+    private record Candidate(NodeState state, String model, int available, long rank, long tieBreak) {
+        Candidate(NodeState state, String model, int available) {
+            this(state, model, available, available, 0);
+        }
+
+        String node() {
+            return state.view.name();
+        }
+
+        String site() {
+            return state.view.site();
         }
     }
 
@@ -480,7 +488,7 @@ public final class Allocator implements SchedulingPolicy {
             List<Placement> placements = new ArrayList<>();
             long end = snapshot.now() + job.walltimeSeconds() * 1000;
             for (Candidate c : chosen) {
-                NodeState n = nodes.get(c.node());
+                NodeState n = c.state();
                 placements.add(new Placement(c.node(), c.site(), c.model(), n.take(c.model(), job.gpusPerNode())));
                 took(c.model(), job.gpusPerNode());
                 if (reservation != null && end > reservation.startAt && reservation.nodes.contains(c.node())) {
@@ -507,7 +515,7 @@ public final class Allocator implements SchedulingPolicy {
             }
             List<RunningAttempt> victims = new ArrayList<>();
             for (Candidate c : target) {
-                NodeState n = nodes.get(c.node());
+                NodeState n = c.state();
                 int missing = job.gpusPerNode() - n.free(c.model()) - n.terminating(c.model(), preempted);
                 while (missing > 0) {
                     // Re-ranked after every pick: each preemption lowers its account's excess.
@@ -533,7 +541,7 @@ public final class Allocator implements SchedulingPolicy {
                 }
             }
             for (Candidate c : target) {
-                took(c.model(), nodes.get(c.node()).claim(c.model(), job.gpusPerNode()));
+                took(c.model(), c.state().claim(c.model(), job.gpusPerNode()));
             }
             for (RunningAttempt v : victims) {
                 decisions.add(new Decision.Preempt(v.jobId(), v.attempt(), job.id(), "job " + job.id() + " of "
@@ -598,7 +606,7 @@ public final class Allocator implements SchedulingPolicy {
             reservation = new Reservation(job.id(), bestStart);
             for (Candidate c : best) {
                 reservation.nodes.add(c.node());
-                reservation.spare.put(c.node(), nodes.get(c.node()).freeAt(c.model(), bestStart)
+                reservation.spare.put(c.node(), c.state().freeAt(c.model(), bestStart)
                         - job.gpusPerNode());
             }
             String when = bestStart == Long.MAX_VALUE ? "when the running jobs end"
@@ -610,7 +618,7 @@ public final class Allocator implements SchedulingPolicy {
 
         /** When a node will have {@code gpus} GPUs of the model free, by the walltimes of what runs there. */
         private long readyAt(Candidate c, int gpus) {
-            NodeState n = nodes.get(c.node());
+            NodeState n = c.state();
             int free = n.free(c.model());
             if (free >= gpus) {
                 return snapshot.now();
@@ -654,7 +662,7 @@ public final class Allocator implements SchedulingPolicy {
                     newest = Math.max(newest, a.startedAt());
                 }
             }
-            return new Candidate(n.view.name(), n.view.site(), model, avail, missing, -newest);
+            return new Candidate(n, model, avail, missing, -newest);
         }
 
         private boolean delaysReservation(NodeState n, JobRequest job) {
@@ -703,7 +711,7 @@ public final class Allocator implements SchedulingPolicy {
                     int avail = available(n, model, job, mode);
                     if (avail >= job.gpusPerNode() && (best == null || avail < best.available())) {
                         best = mode == Free.RECLAIMABLE ? reclaimCandidate(n, model, job, avail)
-                                : new Candidate(n.view.name(), n.view.site(), model, avail);
+                                : new Candidate(n, model, avail);
                     }
                 }
                 if (best != null) {
@@ -751,27 +759,30 @@ public final class Allocator implements SchedulingPolicy {
             if (classes == null) {
                 classes = new HashMap<>();
                 for (NodeState n : nodes.values()) {
-                    classes.merge(new NodeClass(n.view.site(), List.of(n.models), n.totals()), 1, Integer::sum);
+                    if (n.models.length == 1) {
+                        classes.merge(new NodeClass(n.view.site(), n.models[0], n.total[0], null), 1, Integer::sum);
+                    } else if (n.models.length > 1) {
+                        classes.put(new NodeClass(n.view.site(), null, 0, n), 1);
+                    }
                 }
             }
-            Map<String, Integer> groups = new HashMap<>();
+            Map<Group, Integer> groups = new HashMap<>();
             for (var e : classes.entrySet()) {
                 NodeClass c = e.getKey();
+                String[] models = c.mixed() == null ? new String[] {c.model()} : c.mixed().models;
+                int[] totals = c.mixed() == null ? new int[] {c.total()} : c.mixed().total;
                 String best = null;
                 int bestTotal = 0;
-                for (int m = 0; m < c.models().size(); m++) {
-                    String model = c.models().get(m);
-                    int total = c.totals().get(m);
-                    if (job.accepts(model) && total >= job.gpusPerNode() && (best == null || total < bestTotal)) {
-                        best = model;
-                        bestTotal = total;
+                for (int m = 0; m < models.length; m++) {
+                    if (job.accepts(models[m]) && totals[m] >= job.gpusPerNode()
+                            && (best == null || totals[m] < bestTotal)) {
+                        best = models[m];
+                        bestTotal = totals[m];
                     }
                 }
-                if (best != null) {
-                    String group = (job.crossSite() ? "" : c.site()) + "\u0000" + best;
-                    if (groups.merge(group, e.getValue(), Integer::sum) >= job.nodes()) {
-                        return true;
-                    }
+                if (best != null && groups.merge(new Group(job.crossSite() ? "" : c.site(), best), e.getValue(),
+                        Integer::sum) >= job.nodes()) {
+                    return true;
                 }
             }
             return false;
@@ -888,8 +899,11 @@ public final class Allocator implements SchedulingPolicy {
         }
     }
 
-    /** Nodes alike for placement on idle GPUs: same site, same GPU count per model. */
-    private record NodeClass(String site, List<String> models, List<Integer> totals) {
+    /**
+     * Nodes alike for placement on idle GPUs: same site, same GPU count of one model. A node with
+     * several models is a class of its own ({@code mixed}).
+     */
+    private record NodeClass(String site, String model, int total, NodeState mixed) {
     }
 
     /** The one reservation of a cycle: nodes, start time, and GPUs on them beyond its need then. */
@@ -966,14 +980,6 @@ public final class Allocator implements SchedulingPolicy {
                 }
             }
             return false;
-        }
-
-        List<Integer> totals() {
-            List<Integer> out = new ArrayList<>(total.length);
-            for (int t : total) {
-                out.add(t);
-            }
-            return out;
         }
 
         private int index(String model) {
