@@ -66,7 +66,7 @@ public final class Allocator implements SchedulingPolicy {
     }
 
     /** The key under which a failed reclaim stays failed for the rest of a cycle. */
-    private record ReclaimKey(Shape shape, String account, long walltimeSeconds) {
+    private record ReclaimKey(Shape shape, String account, boolean endsAfterReservation) {
     }
 
     /**
@@ -504,7 +504,8 @@ public final class Allocator implements SchedulingPolicy {
          * attempts. False when borrowers do not hold enough GPUs where the job could run.
          */
         private boolean reclaim(JobRequest job, Shape shape) {
-            ReclaimKey key = new ReclaimKey(shape, job.account(), job.walltimeSeconds());
+            ReclaimKey key = new ReclaimKey(shape, job.account(), reservation != null
+                    && snapshot.now() + job.walltimeSeconds() * 1000 > reservation.startAt);
             if (reclaimFailed.contains(key)) {
                 return false;
             }
