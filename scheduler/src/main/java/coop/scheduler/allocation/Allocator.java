@@ -345,6 +345,11 @@ public final class Allocator implements SchedulingPolicy {
          */
         private Decision.Wait waitBehindFullCluster(JobRequest job) {
             Acct acct = acct(job.account());
+            if (reservation == null) {
+                // Only a job the cycle did not see (it came later) is asked about without one.
+                return new Decision.Wait(job.id(), Veto.TOO_FEW_FREE_GPUS,
+                        standing(acct) + "queued since the last allocation cycle; the next one considers it");
+            }
             Decision.Wait notPreemptible = notPreemptibleBeyond(job, acct);
             if (notPreemptible != null) {
                 return notPreemptible;

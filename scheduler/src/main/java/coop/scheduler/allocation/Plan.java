@@ -43,7 +43,10 @@ public final class Plan extends AbstractList<Decision> {
         return behind;
     }
 
-    /** Why such a job waits, as of the end of the cycle. */
+    /**
+     * Why such a job waits, as of the end of the cycle. A pending job the cycle did not see is
+     * told that the next cycle will consider it, if the cycle made no reservation.
+     */
     public Decision.Wait explain(JobRequest job) {
         return explain.apply(job);
     }

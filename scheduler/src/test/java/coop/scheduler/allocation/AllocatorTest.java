@@ -356,4 +356,12 @@ class AllocatorTest {
         assertThat(never.veto()).isEqualTo(Veto.NO_NODE_FITS);
         assertThat(plan.stream().map(Decision::jobId).distinct()).hasSize(501);
     }
+
+    @Test
+    void aJobTheCycleDidNotSeeIsToldTheNextOneWillConsiderIt() {
+        Plan plan = allocator.plan(aCluster().node("n1", "s1", 4, "A100").account("lab-a", 100, 0)
+                .job("lab-a", 1).snapshot());
+        var later = new JobRequest(99, "lab-a", 1, 1, "", 0, 5, false);
+        assertThat(plan.explain(later).detail()).endsWith("the next one considers it");
+    }
 }
