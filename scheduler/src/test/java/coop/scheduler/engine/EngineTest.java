@@ -154,6 +154,21 @@ class EngineTest {
     }
 
     @Test
+    void jobsBehindTheFirstInLineAreExplainedWhenAsked() throws Exception {
+        connect("n1", "s1", 2);
+        submit("alice", "lab-a", 2, 1);
+        long first = submit("bob", "lab-b", 2, 1);
+        long second = submit("bob", "lab-b", 2, 1);
+        long third = submit("alice", "lab-a", 2, 1);
+        String whyFirst = call((s, tx) -> s.whyPending(first));
+        assertThat(whyFirst).contains("first in line");
+        for (long id : List.of(second, third)) {
+            String why = call((s, tx) -> s.whyPending(id));
+            assertThat(why).as("job %d", id).contains("holds").contains("no GPU it can use is idle");
+        }
+    }
+
+    @Test
     void badSubmissionsAreRefusedNamingTheFieldAndStoreNothing() throws Exception {
         assertThatThrownBy(() -> submit("alice", "lab-x", 1, 1)).isInstanceOfSatisfying(CoopException.class, e -> {
             assertThat(e.kind()).isEqualTo(CoopException.Kind.INVALID_ARGUMENT);
