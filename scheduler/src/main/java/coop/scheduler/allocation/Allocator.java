@@ -21,6 +21,11 @@ import java.util.TreeSet;
  *
  * <p>One cycle, top to bottom:
  * <ol>
+ *   <li><b>Operators' reserves.</b> A node's operator account has first claim on the GPUs the
+ *       node reserves for it: its single-node jobs go there first, taking the reserve back from
+ *       other accounts' preemptible attempts if needed. Reserves are not part of the
+ *       cooperative's capacity, and what an operator runs on its own reserve is not charged to
+ *       its share.</li>
  *   <li><b>Entitlement and fair level.</b> Each account is entitled to its voted share of the
  *       GPUs offered now ({@code E = share × C}); its <em>fair level</em> is its weighted max-min
  *       share of C for the current demand (at least E while it wants that much; what idle
@@ -31,20 +36,26 @@ import java.util.TreeSet;
  *       when its account is over its fair level by more than half of it, unless the account is
  *       owed time and within that rounded-up level.</li>
  *   <li><b>Order.</b> Due jobs come first, then the rest; within each group accounts go by
- *       decayed usage over share (lowest first), then job priority, then age.</li>
+ *       decayed usage over share (lowest first), then job priority, then age. An account's due
+ *       jobs go strictly in its order: one that is not due, or cannot start, holds the later
+ *       ones back to the rest.</li>
  *   <li><b>Admit.</b> A job whose GPUs are free starts; beyond its entitlement it starts on
  *       borrowed GPUs, unless it asked not to be preempted.</li>
  *   <li><b>Reclaim.</b> A job within its entitlement that fits only with GPUs held by other
  *       accounts' borrowed attempts preempts the fewest of them: most over-entitled account
  *       first, most recently started first. It waits for them to stop; nobody later in the
  *       cycle may take those GPUs.</li>
- *   <li><b>Reserve and backfill (EASY).</b> The first job that can neither start nor reclaim
- *       gets the nodes where it can start earliest, at the time running walltimes allow;
- *       later jobs may use those nodes' GPUs only if they end before then, or leave enough
- *       for it.</li>
+ *   <li><b>Reserve and backfill (EASY).</b> The oldest due job that can neither start nor
+ *       reclaim (or, if none, the first other job) gets the nodes where it can start earliest,
+ *       at the time running walltimes allow; later jobs may use those nodes' GPUs only if they
+ *       end before then, or leave enough for it.</li>
  *   <li>Every other job waits with a named veto.</li>
  * </ol>
- * Multi-node jobs are placed all or nothing, on one site unless they allow crossing sites.
+ * Multi-node jobs are placed all or nothing, on one site unless they allow crossing sites. A
+ * job goes only on nodes whose availability window stays open until its walltime ends.
+ *
+ * <p>The cycle reads each pending job once or twice; jobs that surely cannot start once the
+ * reservation is made are not decided one by one: {@link Plan} explains them on demand.
  */
 public final class Allocator implements SchedulingPolicy {
 
@@ -140,6 +151,8 @@ public final class Allocator implements SchedulingPolicy {
         private Map<NodeClass, Integer> classes;
         /** Whether anything could be reclaimed this cycle: an attempt borrowing or already stopping. */
         private boolean mayReclaim;
+        /** Accounts that operate a node with part of its reserve unused. */
+        private final Set<String> operatorsWithRoom = new HashSet<>();
         /** Set by {@link #consider}: a due job that could be reserved for, left to the due pass. */
         private JobRequest blockedDue;
         /** Set by {@link #consider}: the job fits the cluster and waits only for GPUs to free up. */
@@ -152,7 +165,7 @@ public final class Allocator implements SchedulingPolicy {
                 if (n.schedulable()) {
                     NodeState state = new NodeState(n);
                     nodes.put(n.name(), state);
-                    offered += n.gpus().size();
+                    offered += n.gpus().size() - n.reservedGpus();
                     if (state.anyFree()) {
                         withFree.add(state);
                     }
@@ -165,6 +178,19 @@ public final class Allocator implements SchedulingPolicy {
                     NodeState n = nodes.get(p.node());
                     if (n != null) {
                         n.running.add(a);
+                        if (n.reserve > 0 && a.account().equals(n.operator)) {
+                            n.ownUse += p.gpuIndices().size();
+                        }
+                    }
+                }
+            }
+            // What operators use of their own reserve is theirs, not the cooperative's.
+            for (NodeState n : nodes.values()) {
+                if (n.reserve > 0) {
+                    n.ownUse = Math.min(n.ownUse, n.reserve);
+                    held.merge(n.operator, -n.ownUse, Integer::sum);
+                    if (n.ownUse < n.reserve) {
+                        operatorsWithRoom.add(n.operator);
                     }
                 }
             }
@@ -239,6 +265,7 @@ public final class Allocator implements SchedulingPolicy {
                 mayReclaim |= a.terminating() || borrowed(a);
             }
             List<Queue> fairOrder = queuesInFairOrder();
+            claimReserves(fairOrder);
             // Which jobs are due, judged by what accounts held when the cycle began: each account's
             // queue up to its first job that is not. Most accounts of a busy cluster have no job
             // small enough to be due: their jobs are not read here.
@@ -276,10 +303,11 @@ public final class Allocator implements SchedulingPolicy {
                     }
                 }
             }
-            if (!blocked.isEmpty()) {
-                blocked.sort(Comparator.comparingLong(JobRequest::submittedAt).thenComparingLong(JobRequest::id));
-                reserve(blocked.get(0));
-                for (JobRequest job : blocked.subList(1, blocked.size())) {
+            blocked.sort(Comparator.comparingLong(JobRequest::submittedAt).thenComparingLong(JobRequest::id));
+            for (JobRequest job : blocked) {
+                if (reservation == null) {
+                    reserve(job);
+                } else {
                     decisions.add(waitBehind(job, acct(job.account()), Shape.of(job)));
                 }
             }
@@ -306,6 +334,107 @@ public final class Allocator implements SchedulingPolicy {
                 }
             }
             return new Plan(decisions, behind, this::waitBehindFullCluster);
+        }
+
+        /**
+         * Operators' first claim: an operator account's single-node jobs go first onto the unused
+         * reserve of the nodes it operates, taking it back from other accounts' preemptible
+         * attempts if they sit on it. What this places is not borrowed and not counted against
+         * the account's share.
+         */
+        private void claimReserves(List<Queue> fairOrder) {
+            for (Queue q : fairOrder) {
+                if (!operatorsWithRoom.contains(q.account)) {
+                    continue;
+                }
+                for (int i = 0; i < q.jobs.size(); i++) {
+                    JobRequest job = q.jobs.get(i);
+                    if (job.nodes() != 1) {
+                        continue;
+                    }
+                    NodeState home = null;
+                    int homeFree = Integer.MAX_VALUE;
+                    for (NodeState n : nodes.values()) {
+                        if (n.reserve - n.ownUse >= job.gpusPerNode() && n.operator.equals(q.account)
+                                && n.view.fitsWindow(snapshot.now(), job.walltimeSeconds())
+                                && claimable(n, job) >= job.gpusPerNode() && n.freeAccepted(job) < homeFree) {
+                            home = n;
+                            homeFree = n.freeAccepted(job);
+                        }
+                    }
+                    if (home == null) {
+                        continue;
+                    }
+                    if (q.considered == null) {
+                        q.considered = new boolean[q.jobs.size()];
+                    }
+                    q.considered[i] = true;
+                    home.ownUse += job.gpusPerNode();
+                    String model = home.modelFor(job, job.gpusPerNode());
+                    if (model != null) {
+                        admitOnReserve(job, home, model);
+                    } else {
+                        takeBackReserve(job, home);
+                    }
+                }
+            }
+        }
+
+        /** GPUs of a model the job accepts that are free here or held by other accounts' preemptible attempts. */
+        private int claimable(NodeState n, JobRequest job) {
+            int most = 0;
+            for (String model : n.models) {
+                if (job.accepts(model)) {
+                    int c = n.free(model) + n.terminating(model, preempted);
+                    for (RunningAttempt a : n.othersPreemptible(model, job.account(), preempted)) {
+                        c += n.here(a, model);
+                    }
+                    most = Math.max(most, c);
+                }
+            }
+            return most;
+        }
+
+        private void admitOnReserve(JobRequest job, NodeState n, String model) {
+            List<Integer> gpus = n.take(model, job.gpusPerNode());
+            took(model, job.gpusPerNode());
+            // The reserve is not the cooperative's: the account's share is not charged for it.
+            decisions.add(new Decision.Admit(job.id(), List.of(new Placement(n.view.name(), n.view.site(), model,
+                    gpus)), false));
+        }
+
+        /** Preempts other accounts' newest attempts on the operator's node until the job fits. */
+        private void takeBackReserve(JobRequest job, NodeState n) {
+            String model = null;
+            for (String m : n.models) {
+                int c = n.free(m) + n.terminating(m, preempted);
+                for (RunningAttempt a : n.othersPreemptible(m, job.account(), preempted)) {
+                    c += n.here(a, m);
+                }
+                if (model == null && job.accepts(m) && c >= job.gpusPerNode()) {
+                    model = m;
+                }
+            }
+            int missing = job.gpusPerNode() - n.free(model) - n.terminating(model, preempted);
+            List<RunningAttempt> others = new ArrayList<>(n.othersPreemptible(model, job.account(), preempted));
+            others.sort(Comparator.comparingLong(RunningAttempt::startedAt).reversed()
+                    .thenComparingLong(RunningAttempt::jobId));
+            int victims = 0;
+            for (RunningAttempt v : others) {
+                if (missing <= 0) {
+                    break;
+                }
+                missing -= n.here(v, model);
+                preempted.add(v.jobId());
+                holdMore(v.account(), -v.gpus());
+                victims++;
+                decisions.add(new Decision.Preempt(v.jobId(), v.attempt(), job.id(), "job " + job.id() + " of "
+                        + job.account() + " claims the reserve its operator keeps on " + n.view.name()));
+            }
+            took(model, n.claim(model, job.gpusPerNode()));
+            decisions.add(new Decision.Wait(job.id(), Veto.RECLAIMING, standing(acct(job.account()))
+                    + "taking back its operator's reserve on " + n.view.name() + " (preempting " + victims
+                    + " attempt" + (victims == 1 ? "" : "s") + ")"));
         }
 
         /**
@@ -452,7 +581,7 @@ public final class Allocator implements SchedulingPolicy {
 
         /** A job that fits the cluster but not now, behind the reservation or for want of free GPUs. */
         private Decision.Wait waitBehind(JobRequest job, Acct acct, Shape shape) {
-            if (fitsIgnoringReservation(job, shape)) {
+            if (reservation != null && fitsIgnoringReservation(job, shape)) {
                 return new Decision.Wait(job.id(), Veto.RESERVED_FOR_EARLIER_JOB, standing(acct)
                         + "the GPUs it fits on are reserved for job " + reservation.jobId
                         + " and it would not end before that starts");
@@ -591,6 +720,9 @@ public final class Allocator implements SchedulingPolicy {
                 List<Ready> first = new ArrayList<>(job.nodes() + 1);
                 for (Candidate c : group) {
                     Ready r = new Ready(c, readyAt(c, job.gpusPerNode()));
+                    if (r.at() != Long.MAX_VALUE && !c.state().view.fitsWindow(r.at(), job.walltimeSeconds())) {
+                        continue;   // its window closes before the job would end
+                    }
                     if (first.size() == job.nodes() && !r.lessThan(first.get(first.size() - 1))) {
                         continue;
                     }
@@ -603,11 +735,20 @@ public final class Allocator implements SchedulingPolicy {
                         first.remove(first.size() - 1);
                     }
                 }
+                if (first.size() < job.nodes()) {
+                    continue;
+                }
                 long start = first.get(first.size() - 1).at();
                 if (best == null || start < bestStart) {
                     bestStart = start;
                     best = first.stream().map(Ready::candidate).toList();
                 }
+            }
+            if (best == null) {
+                decisions.add(new Decision.Wait(job.id(), Veto.OUTSIDE_WINDOWS, standing(acct(job.account()))
+                        + "no node it fits on stays offered long enough for its walltime of " + job.walltimeSeconds()
+                        + " s"));
+                return;
             }
             reservation = new Reservation(job.id(), bestStart);
             for (Candidate c : best) {
@@ -677,6 +818,9 @@ public final class Allocator implements SchedulingPolicy {
         }
 
         private int available(NodeState n, String model, JobRequest job, Free mode) {
+            if (mode != Free.EVER && !n.view.fitsWindow(snapshot.now(), job.walltimeSeconds())) {
+                return 0;
+            }
             switch (mode) {
                 case EVER:
                     return n.total(model);
@@ -937,9 +1081,15 @@ public final class Allocator implements SchedulingPolicy {
         final int[] free;
         private TreeSet<Integer>[] freeIndices;
         final List<RunningAttempt> running = new ArrayList<>(2);
+        /** The operator's account, its reserve here, and how much of the reserve its attempts use. */
+        final String operator;
+        final int reserve;
+        int ownUse;
 
         NodeState(NodeView view) {
             this.view = view;
+            this.operator = view.operatorAccount();
+            this.reserve = view.reservedGpus();
             List<GpuSlot> gpus = view.gpus();
             if (!gpus.isEmpty() && oneModel(gpus)) {
                 models = new String[] {gpus.get(0).model()};
@@ -967,6 +1117,30 @@ public final class Allocator implements SchedulingPolicy {
                 total[m] = c[0];
                 free[m++] = c[1];
             }
+        }
+
+        /** The free GPUs of models the job accepts, most of one model. */
+        int freeAccepted(JobRequest job) {
+            int most = 0;
+            for (int m = 0; m < models.length; m++) {
+                if (job.accepts(models[m])) {
+                    most = Math.max(most, free[m]);
+                }
+            }
+            return most;
+        }
+
+        /** The accepted model with the fewest free GPUs that still fits {@code gpus}, or null. */
+        String modelFor(JobRequest job, int gpus) {
+            String best = null;
+            int bestFree = Integer.MAX_VALUE;
+            for (int m = 0; m < models.length; m++) {
+                if (job.accepts(models[m]) && free[m] >= gpus && free[m] < bestFree) {
+                    best = models[m];
+                    bestFree = free[m];
+                }
+            }
+            return best;
         }
 
         private static boolean oneModel(List<GpuSlot> gpus) {
@@ -1075,7 +1249,8 @@ public final class Allocator implements SchedulingPolicy {
             List<RunningAttempt> out = new ArrayList<>();
             for (RunningAttempt a : running) {
                 if (a.preemptible() && !a.terminating() && !preemptedNow.contains(a.jobId())
-                        && !a.account().equals(exceptAccount) && here(a, model) > 0) {
+                        && !a.account().equals(exceptAccount) && !(reserve > 0 && a.account().equals(operator))
+                        && here(a, model) > 0) {
                     out.add(a);
                 }
             }

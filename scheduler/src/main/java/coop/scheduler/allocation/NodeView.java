@@ -4,14 +4,24 @@ import java.util.List;
 
 /**
  * A node as the allocator sees it: its GPUs (free or not), and its operator's terms. A node is
- * offered to the cooperative only inside its availability windows ({@code offered}); a draining
- * node takes no new work; {@code reservedGpus} of it are kept for its operator's account first.
+ * offered to the cooperative only inside its availability windows ({@code offered}), and a job
+ * placed on it must end by the time the current window closes ({@code offeredUntil}, epoch ms;
+ * {@code Long.MAX_VALUE} when it does not close); a draining node takes no new work;
+ * {@code reservedGpus} of it are its operator's account's first claim and are not counted in
+ * the cooperative's capacity.
  */
 public record NodeView(String name, String site, List<GpuSlot> gpus, String operatorAccount, int reservedGpus,
-                       boolean offered, boolean draining) {
+                       boolean offered, boolean draining, long offeredUntil) {
     public NodeView {
         gpus = List.copyOf(gpus);
         operatorAccount = operatorAccount == null ? "" : operatorAccount;
+        reservedGpus = Math.max(0, Math.min(reservedGpus, gpus.size()));
+    }
+
+    /** A node whose window, if any, does not close. */
+    public NodeView(String name, String site, List<GpuSlot> gpus, String operatorAccount, int reservedGpus,
+                    boolean offered, boolean draining) {
+        this(name, site, gpus, operatorAccount, reservedGpus, offered, draining, Long.MAX_VALUE);
     }
 
     /** A node offered without conditions. */
@@ -22,5 +32,10 @@ public record NodeView(String name, String site, List<GpuSlot> gpus, String oper
     /** Whether new work may be placed here now. */
     public boolean schedulable() {
         return offered && !draining;
+    }
+
+    /** Whether a job starting at {@code now} ends, by its walltime, before the window closes. */
+    public boolean fitsWindow(long now, long walltimeSeconds) {
+        return offeredUntil == Long.MAX_VALUE || now + walltimeSeconds * 1000 <= offeredUntil;
     }
 }

@@ -11,5 +11,7 @@ public enum Veto {
     /** It is within its account's entitlement; borrowed GPUs it needs are being taken back for it. */
     RECLAIMING,
     /** It asked not to be preempted, and its account has no entitlement left for it. */
-    NOT_PREEMPTIBLE_BEYOND_ENTITLEMENT
+    NOT_PREEMPTIBLE_BEYOND_ENTITLEMENT,
+    /** Every node it fits on closes its availability window before the job's walltime would end. */
+    OUTSIDE_WINDOWS
 }

@@ -58,7 +58,11 @@ class AllocatorPropertiesTest {
             for (int g = 0; g < size; g++) {
                 slots.add(new GpuSlot(g, model, !busy.contains(g)));
             }
-            nodes.add(new NodeView(name, site, slots, "", 0, r.nextInt(10) > 0, r.nextInt(10) == 0));
+            // Some nodes keep a reserve for their operator's account, some close their window soon.
+            boolean operated = r.nextInt(4) == 0;
+            nodes.add(new NodeView(name, site, slots, operated ? ACCOUNTS[r.nextInt(3)] : "",
+                    operated ? r.nextInt(size + 1) : 0, r.nextInt(10) > 0, r.nextInt(10) == 0,
+                    r.nextInt(5) == 0 ? NOW + r.nextInt(7200) * 1000L : Long.MAX_VALUE));
         }
         List<JobRequest> pending = new ArrayList<>();
         for (int j = 0; j < pendingJobs; j++) {
@@ -189,7 +193,19 @@ class AllocatorPropertiesTest {
         JobRequest j = s.pending().get(0);
         Map<String, Integer> held = new HashMap<>();
         s.running().forEach(a -> held.merge(a.account(), a.gpus(), Integer::sum));
-        double capacity = s.nodes().stream().filter(NodeView::schedulable).mapToInt(n -> n.gpus().size()).sum();
+        // An operator's use of its own reserve is not the cooperative's, nor is the reserve.
+        Map<String, NodeView> byName = new HashMap<>();
+        s.nodes().forEach(n -> byName.put(n.name(), n));
+        for (NodeView n : s.nodes()) {
+            if (n.schedulable() && n.reservedGpus() > 0) {
+                int own = s.running().stream().filter(a -> a.account().equals(n.operatorAccount()))
+                        .flatMap(a -> a.placements().stream()).filter(p -> p.node().equals(n.name()))
+                        .mapToInt(p -> p.gpuIndices().size()).sum();
+                held.merge(n.operatorAccount(), -Math.min(own, n.reservedGpus()), Integer::sum);
+            }
+        }
+        double capacity = s.nodes().stream().filter(NodeView::schedulable)
+                .mapToInt(n -> n.gpus().size() - n.reservedGpus()).sum();
         // Borrowing is judged against each account's water-filling level for the current demand.
         Map<String, Double> demand = new HashMap<>();
         held.forEach((a, g) -> demand.merge(a, (double) g, Double::sum));
@@ -201,7 +217,7 @@ class AllocatorPropertiesTest {
         boolean due = held.getOrDefault(j.account(), 0) + j.gpus() / 2.0 <= entitled.get(j.account());
         boolean reclaimableSomewhere = false;
         for (NodeView n : s.nodes()) {
-            if (!n.schedulable()) {
+            if (!n.schedulable() || !n.fitsWindow(s.now(), j.walltimeSeconds())) {
                 continue;
             }
             for (String model : MODELS) {
@@ -210,7 +226,8 @@ class AllocatorPropertiesTest {
                 }
                 int avail = (int) n.gpus().stream().filter(g -> g.free() && g.model().equals(model)).count();
                 for (RunningAttempt a : s.running()) {
-                    boolean borrowed = a.preemptible() && !a.terminating() && !a.account().equals(j.account())
+                    boolean own = n.reservedGpus() > 0 && a.account().equals(n.operatorAccount());
+                    boolean borrowed = a.preemptible() && !a.terminating() && !a.account().equals(j.account()) && !own
                             && held.getOrDefault(a.account(), 0) - a.gpus() / 2.0 > fair.getOrDefault(a.account(), 0.0)
                             && !(held.get(a.account()) == a.gpus() && behind(s, a.account()));
                     if (borrowed || a.terminating()) {

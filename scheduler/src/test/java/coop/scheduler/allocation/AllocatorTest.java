@@ -364,4 +364,71 @@ class AllocatorTest {
         var later = new JobRequest(99, "lab-a", 1, 1, "", 0, 5, false);
         assertThat(plan.explain(later).detail()).endsWith("the next one considers it");
     }
+
+    @Test
+    void operatorsReservesAreNotTheCooperativesCapacity() {
+        // 8 GPUs, 4 of them lab-a's operator reserve: the cooperative has 4, half each.
+        var plan = allocator.plan(aCluster().operatedNode("n1", "s1", 8, "A100", "lab-a", 4)
+                .account("lab-a", 50, 0).account("lab-b", 50, 0)
+                .job("lab-b", 2).job("lab-b", 8).snapshot());
+        var d = byJob(plan);
+        assertThat(d.get(1L)).isInstanceOf(Decision.Admit.class);
+        assertThat(d.get(2L)).isInstanceOfSatisfying(Decision.Reserve.class,
+                r -> assertThat(r.detail()).startsWith("lab-b holds 2 GPUs of 2.0 entitled; "));
+    }
+
+    @Test
+    void anOperatorsJobGoesOntoItsReserveFirstAndIsNotBorrowed() {
+        // n2 would be the tighter fit, but lab-a's job takes its reserve on n1, beyond its 0 % share.
+        var plan = allocator.plan(aCluster().operatedNode("n1", "s1", 8, "A100", "lab-a", 4)
+                .node("n2", "s1", 2, "A100")
+                .account("lab-a", 0, 0).account("lab-b", 100, 0)
+                .job("lab-a", 2).snapshot());
+        assertThat(byJob(plan).get(1L)).isInstanceOfSatisfying(Decision.Admit.class, a -> {
+            assertThat(a.placements()).extracting(Placement::node).containsExactly("n1");
+            assertThat(a.borrowed()).isFalse();
+        });
+    }
+
+    @Test
+    void anOperatorTakesItsReserveBackFromOtherAccounts() {
+        // lab-b fills lab-a's node; lab-a's 4-GPU job claims the reserve: lab-b's newest attempts go.
+        var plan = allocator.plan(aCluster().operatedNode("n1", "s1", 8, "A100", "lab-a", 4)
+                .account("lab-a", 50, 0).account("lab-b", 50, 0)
+                .running(10, "lab-b", "n1", List.of(0, 1, 2, 3), 300, 3600, true)
+                .running(11, "lab-b", "n1", List.of(4, 5), 200, 3600, true)
+                .running(12, "lab-b", "n1", List.of(6, 7), 100, 3600, true)
+                .job("lab-a", 4).snapshot());
+        assertThat(plan).filteredOn(x -> x instanceof Decision.Preempt).extracting(Decision::jobId)
+                .containsExactlyInAnyOrder(11L, 12L);
+        assertThat(byJob(plan).get(1L)).isInstanceOfSatisfying(Decision.Wait.class,
+                w -> assertThat(w.veto()).isEqualTo(Veto.RECLAIMING));
+    }
+
+    @Test
+    void anOperatorsAttemptsOnItsReserveAreNotReclaimedByOthers() {
+        // lab-a runs 4 GPUs on its own reserve and borrows n2; lab-b, due 4 GPUs, takes back n2 only.
+        var plan = allocator.plan(aCluster().operatedNode("n1", "s1", 4, "A100", "lab-a", 4)
+                .node("n2", "s1", 4, "A100")
+                .account("lab-a", 25, 1000).account("lab-b", 75, 0)
+                .running(10, "lab-a", "n1", List.of(0, 1, 2, 3), 100, 3600, true)
+                .running(11, "lab-a", "n2", List.of(0, 1, 2, 3), 100, 3600, true)
+                .job("lab-b", 4).snapshot());
+        assertThat(plan).filteredOn(x -> x instanceof Decision.Preempt).extracting(Decision::jobId)
+                .containsExactly(11L);
+    }
+
+    @Test
+    void aJobGoesOnlyWhereItEndsBeforeTheWindowCloses() {
+        // n1 is offered for 10 more minutes only: the hour-long job goes to n2, the short one may use n1.
+        var plan = allocator.plan(aCluster().nodeUntil("n1", "s1", 2, "A100", 600).node("n2", "s1", 4, "A100")
+                .account("lab-a", 100, 0)
+                .job(1, "lab-a", 2, 3600, true).job(2, "lab-a", 2, 300, true).job(3, "lab-a", 2, 3600, true)
+                .job(4, "lab-a", 2, 3600, true).snapshot());
+        var d = byJob(plan);
+        assertThat(((Decision.Admit) d.get(1L)).placements().get(0).node()).isEqualTo("n2");
+        assertThat(((Decision.Admit) d.get(2L)).placements().get(0).node()).isEqualTo("n1");
+        assertThat(((Decision.Admit) d.get(3L)).placements().get(0).node()).isEqualTo("n2");
+        assertThat(d.get(4L)).isInstanceOf(Decision.Reserve.class);
+    }
 }

@@ -40,6 +40,22 @@ final class ClusterBuilder {
         return this;
     }
 
+    /** A node whose operator's account keeps {@code reserved} GPUs for itself first. */
+    ClusterBuilder operatedNode(String name, String site, int gpus, String model, String operator, int reserved) {
+        node(name, site, gpus, model);
+        NodeView n = nodes.remove(nodes.size() - 1);
+        nodes.add(new NodeView(n.name(), n.site(), n.gpus(), operator, reserved, true, false));
+        return this;
+    }
+
+    /** A node offered until {@code secondsFromNow} from now, when its availability window closes. */
+    ClusterBuilder nodeUntil(String name, String site, int gpus, String model, long secondsFromNow) {
+        node(name, site, gpus, model);
+        NodeView n = nodes.remove(nodes.size() - 1);
+        nodes.add(new NodeView(n.name(), n.site(), n.gpus(), "", 0, true, false, now + secondsFromNow * 1000));
+        return this;
+    }
+
     ClusterBuilder account(String name, int sharePercent, double usedGpuSeconds) {
         accounts.put(name, new AccountStanding(name, sharePercent * 100, usedGpuSeconds));
         return this;
@@ -88,7 +104,7 @@ final class ClusterBuilder {
             Set<Integer> b = busy.get(n.name());
             views.add(new NodeView(n.name(), n.site(), n.gpus().stream()
                     .map(g -> new GpuSlot(g.index(), g.model(), !b.contains(g.index()))).toList(),
-                    n.operatorAccount(), n.reservedGpus(), n.offered(), n.draining()));
+                    n.operatorAccount(), n.reservedGpus(), n.offered(), n.draining(), n.offeredUntil()));
         }
         return new ClusterSnapshot(now, views, jobs, running, accounts);
     }
