@@ -36,6 +36,7 @@ public final class ScheduleBench {
     }
 
     private static final int GPUS_PER_NODE = 8;
+    static final int WARM_UP_CYCLES = 30;
     private static final int ACCOUNTS = 20;
     private static final long NOW = 1_000_000_000_000L;
     /** One String per account, shared by its jobs, as the event loop's pending queue keeps them. */
@@ -56,8 +57,9 @@ public final class ScheduleBench {
         Runtime rt = Runtime.getRuntime();
         double heapMb = (rt.totalMemory() - rt.freeMemory()) / (1024.0 * 1024.0);
         SplittableRandom r = new SplittableRandom(seed);
-        // Warm-up, so the JIT has compiled the allocator before anything is timed.
-        for (int i = 0; i < 3; i++) {
+        // Warm-up, so the JIT has compiled the allocator before anything is timed, as it has in a
+        // scheduler that has been running for a minute (a cycle every 250 ms).
+        for (int i = 0; i < WARM_UP_CYCLES; i++) {
             allocator.plan(afterOneEvent(steady, r));
         }
         ThreadMXBean threads = ManagementFactory.getThreadMXBean();
