@@ -178,6 +178,7 @@ public final class Allocator implements SchedulingPolicy {
                     NodeState n = nodes.get(p.node());
                     if (n != null) {
                         n.running.add(a);
+                        n.earliestEnd = Math.min(n.earliestEnd, a.terminating() ? snapshot.now() : a.endsBy());
                         if (n.reserve > 0 && a.account().equals(n.operator)) {
                             n.ownUse += p.gpuIndices().size();
                         }
@@ -425,7 +426,7 @@ public final class Allocator implements SchedulingPolicy {
                     break;
                 }
                 missing -= n.here(v, model);
-                preempted.add(v.jobId());
+                stopping(v);
                 holdMore(v.account(), -v.gpus());
                 victims++;
                 decisions.add(new Decision.Preempt(v.jobId(), v.attempt(), job.id(), "job " + job.id() + " of "
@@ -671,7 +672,7 @@ public final class Allocator implements SchedulingPolicy {
                     }
                     missing -= n.here(v, c.model());
                     victims.add(v);
-                    preempted.add(v.jobId());
+                    stopping(v);
                     holdMore(v.account(), -v.gpus());
                 }
             }
@@ -702,6 +703,17 @@ public final class Allocator implements SchedulingPolicy {
                     && !(acct.behind && (acct.held == a.gpus() || acct.held <= Math.ceil(acct.fair)));
         }
 
+        /** An attempt is told to stop this cycle: its GPUs count as freeing now. */
+        private void stopping(RunningAttempt v) {
+            preempted.add(v.jobId());
+            for (Placement p : v.placements()) {
+                NodeState n = nodes.get(p.node());
+                if (n != null) {
+                    n.earliestEnd = snapshot.now();
+                }
+            }
+        }
+
         private double overEntitlement(String account) {
             Acct a = acct(account);
             return a.entitled <= 0 ? Double.MAX_VALUE : a.held / a.entitled;
@@ -719,6 +731,11 @@ public final class Allocator implements SchedulingPolicy {
                 // group is read once: a group can hold every node of a large cluster.
                 List<Ready> first = new ArrayList<>(job.nodes() + 1);
                 for (Candidate c : group) {
+                    // No node is ready before its first attempt ends, unless it already has the GPUs.
+                    if (first.size() == job.nodes() && c.state().earliestEnd > first.get(first.size() - 1).at()
+                            && c.state().free(c.model()) < job.gpusPerNode()) {
+                        continue;
+                    }
                     Ready r = new Ready(c, readyAt(c, job.gpusPerNode()));
                     if (r.at() != Long.MAX_VALUE && !c.state().view.fitsWindow(r.at(), job.walltimeSeconds())) {
                         continue;   // its window closes before the job would end
@@ -1081,6 +1098,8 @@ public final class Allocator implements SchedulingPolicy {
         final int[] free;
         private TreeSet<Integer>[] freeIndices;
         final List<RunningAttempt> running = new ArrayList<>(2);
+        /** When the first attempt here ends by its walltime (now, for one told to stop). */
+        long earliestEnd = Long.MAX_VALUE;
         /** The operator's account, its reserve here, and how much of the reserve its attempts use. */
         final String operator;
         final int reserve;
