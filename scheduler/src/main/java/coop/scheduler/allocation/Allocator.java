@@ -199,16 +199,24 @@ public final class Allocator implements SchedulingPolicy {
             // Demand as FairLevels.forDemand counts it, summed while grouping the queue by account.
             Map<String, Double> demand = new HashMap<>();
             held.forEach((a, g) -> demand.merge(a, (double) g, Double::sum));
-            // One pass over the queue: each job is read once here and once more in run().
-            Queue last = null;
-            for (JobRequest j : snapshot.pending()) {
-                Queue q = last != null && last.account.equals(j.account()) ? last : queues.get(j.account());
-                if (q == null) {
-                    q = new Queue(j.account());
-                    queues.put(j.account(), q);
+            if (snapshot.queues() != null) {
+                for (AccountQueue given : snapshot.queues()) {
+                    if (!given.jobs().isEmpty()) {
+                        queues.put(given.account(), new Queue(given));
+                    }
                 }
-                q.add(j);
-                last = q;
+            } else {
+                // One pass over the queue to group it; the jobs are read again only where needed.
+                Queue last = null;
+                for (JobRequest j : snapshot.pending()) {
+                    Queue q = last != null && last.account.equals(j.account()) ? last : queues.get(j.account());
+                    if (q == null) {
+                        q = new Queue(j.account());
+                        queues.put(j.account(), q);
+                    }
+                    q.add(j);
+                    last = q;
+                }
             }
             for (Queue q : queues.values()) {
                 demand.merge(q.account, (double) q.totalGpus, Double::sum);
@@ -274,7 +282,7 @@ public final class Allocator implements SchedulingPolicy {
             for (Queue q : fairOrder) {
                 if (guaranteed(q.minGpus, q.acct)) {
                     q.considered = new boolean[q.jobs.size()];
-                    for (int i = 0; i < q.jobs.size() && guaranteed(q.gpus[i], q.acct); i++) {
+                    for (int i = 0; i < q.jobs.size() && guaranteed(q.gpus(i), q.acct); i++) {
                         q.due.add(i);
                     }
                     dueIn.add(q);
@@ -289,7 +297,7 @@ public final class Allocator implements SchedulingPolicy {
             for (Queue q : dueIn) {
                 for (int i : q.due) {
                     // Jobs earlier in its account's order may have used up the fair level.
-                    if (!guaranteed(q.gpus[i], q.acct)) {
+                    if (!guaranteed(q.gpus(i), q.acct)) {
                         break;
                     }
                     q.considered[i] = true;
@@ -444,8 +452,8 @@ public final class Allocator implements SchedulingPolicy {
          * (whose veto does not depend on what its account holds), unless no GPU is free at all.
          */
         private boolean waitsBehind(Queue q, int i) {
-            return reservation != null && (freeSum == 0 || q.preemptible[i] && (q.gpus[i] > freeSum
-                    || q.gpusPerNode[i] > mostPerNode(q.walltimes[i])));
+            return reservation != null && (freeSum == 0 || q.preemptible(i) && (q.gpus(i) > freeSum
+                    || q.gpusPerNode(i) > mostPerNode(q.walltime(i))));
         }
 
         /**
@@ -997,20 +1005,30 @@ public final class Allocator implements SchedulingPolicy {
     private static final class Queue {
         final String account;
         Acct acct;
-        final List<JobRequest> jobs = new ArrayList<>();
-        int[] gpus = new int[16];
-        int[] gpusPerNode = new int[16];
-        long[] walltimes = new long[16];
-        boolean[] preemptible = new boolean[16];
+        List<JobRequest> jobs;
         long totalGpus;
         int minGpus = Integer.MAX_VALUE;
         boolean inOrder = true;
+        /** Each job's GPU count, GPUs per node, walltime and preemptibility: read from the jobs once, when needed. */
+        private int[] gpus;
+        private int[] gpusPerNode;
+        private long[] walltimes;
+        private boolean[] preemptible;
         /** Positions of jobs due when the cycle began, and which jobs the due pass considered. */
         final List<Integer> due = new ArrayList<>();
         boolean[] considered;
 
         Queue(String account) {
             this.account = account;
+            this.jobs = new ArrayList<>();
+        }
+
+        /** A queue the snapshot brought already grouped and in order: its jobs are not read here. */
+        Queue(AccountQueue given) {
+            this.account = given.account();
+            this.jobs = given.jobs();
+            this.totalGpus = given.totalGpus();
+            this.minGpus = given.minGpus();
         }
 
         void add(JobRequest j) {
@@ -1018,34 +1036,54 @@ public final class Allocator implements SchedulingPolicy {
             if (inOrder && n > 0 && JobRequest.QUEUE_ORDER.compare(jobs.get(n - 1), j) > 0) {
                 inOrder = false;
             }
-            if (n == gpus.length) {
-                gpus = Arrays.copyOf(gpus, n * 2);
-                gpusPerNode = Arrays.copyOf(gpusPerNode, n * 2);
-                walltimes = Arrays.copyOf(walltimes, n * 2);
-                preemptible = Arrays.copyOf(preemptible, n * 2);
-            }
             jobs.add(j);
-            note(n, j);
-            totalGpus += gpus[n];
-            minGpus = Math.min(minGpus, gpus[n]);
+            totalGpus += j.gpus();
+            minGpus = Math.min(minGpus, j.gpus());
         }
 
         void sortIfNeeded() {
-            if (inOrder) {
-                return;
+            if (!inOrder) {
+                jobs.sort(JobRequest.QUEUE_ORDER);
+                inOrder = true;
             }
-            jobs.sort(JobRequest.QUEUE_ORDER);
-            for (int i = 0; i < jobs.size(); i++) {
-                note(i, jobs.get(i));
-            }
-            inOrder = true;
         }
 
-        private void note(int i, JobRequest j) {
-            gpus[i] = j.gpus();
-            gpusPerNode[i] = j.gpusPerNode();
-            walltimes[i] = j.walltimeSeconds();
-            preemptible[i] = j.preemptible();
+        private void read() {
+            if (gpus != null) {
+                return;
+            }
+            int n = jobs.size();
+            gpus = new int[n];
+            gpusPerNode = new int[n];
+            walltimes = new long[n];
+            preemptible = new boolean[n];
+            for (int i = 0; i < n; i++) {
+                JobRequest j = jobs.get(i);
+                gpus[i] = j.gpus();
+                gpusPerNode[i] = j.gpusPerNode();
+                walltimes[i] = j.walltimeSeconds();
+                preemptible[i] = j.preemptible();
+            }
+        }
+
+        int gpus(int i) {
+            read();
+            return gpus[i];
+        }
+
+        int gpusPerNode(int i) {
+            read();
+            return gpusPerNode[i];
+        }
+
+        long walltime(int i) {
+            read();
+            return walltimes[i];
+        }
+
+        boolean preemptible(int i) {
+            read();
+            return preemptible[i];
         }
     }
 

@@ -7,14 +7,22 @@ import java.util.Map;
  * Everything one allocation cycle looks at, captured by the event loop (or the simulator):
  * the time, the nodes, the pending jobs, the attempts holding GPUs, and each account's
  * standing. The allocator reads nothing else; "now" is a value here, never a clock read.
+ * {@code queues}, when given, holds exactly the pending jobs grouped by account, each group in
+ * queue order; without it the allocator groups {@code pending} itself.
  */
 public record ClusterSnapshot(long now, List<NodeView> nodes, List<JobRequest> pending, List<RunningAttempt> running,
-                              Map<String, AccountStanding> accounts) {
+                              Map<String, AccountStanding> accounts, List<AccountQueue> queues) {
     public ClusterSnapshot {
         nodes = List.copyOf(nodes);
         pending = List.copyOf(pending);
         running = List.copyOf(running);
         accounts = Map.copyOf(accounts);
+        queues = queues == null ? null : List.copyOf(queues);
+    }
+
+    public ClusterSnapshot(long now, List<NodeView> nodes, List<JobRequest> pending, List<RunningAttempt> running,
+                           Map<String, AccountStanding> accounts) {
+        this(now, nodes, pending, running, accounts, null);
     }
 
     /** A snapshot with nothing running, at time 0. */

@@ -1,5 +1,6 @@
 package coop.scheduler.bench;
 
+import coop.scheduler.allocation.AccountQueue;
 import coop.scheduler.allocation.AccountStanding;
 import coop.scheduler.allocation.Allocator;
 import coop.scheduler.allocation.ClusterSnapshot;
@@ -16,6 +17,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.TreeMap;
 import java.util.function.IntConsumer;
 
 /**
@@ -74,8 +76,11 @@ public final class ScheduleBench {
             cpuMs[i] = (threads.getCurrentThreadCpuTime() - cpu) / 1e6;
             progress.accept(i + 1);
         }
+        // A full rebuild: the allocator groups and orders the whole pending list itself.
+        ClusterSnapshot rebuilt = new ClusterSnapshot(steady.now(), steady.nodes(), steady.pending(), steady.running(),
+                steady.accounts());
         long t = System.nanoTime();
-        allocator.plan(steady);
+        allocator.plan(rebuilt);
         double full = (System.nanoTime() - t) / 1e6;
         double churnMs = -1;
         if (churn) {
@@ -137,7 +142,20 @@ public final class ScheduleBench {
                         NOW - r.nextInt(3_600_000), 3600 + r.nextInt(86_400), false, true, false));
             }
         }
-        return new ClusterSnapshot(NOW, views, queue(pending, r), running, accounts(r));
+        List<JobRequest> jobs = queue(pending, r);
+        return new ClusterSnapshot(NOW, views, jobs, running, accounts(r), queues(jobs));
+    }
+
+    /** The pending jobs grouped by account in queue order, as the event loop keeps them. */
+    static List<AccountQueue> queues(List<JobRequest> jobs) {
+        Map<String, List<JobRequest>> byAccount = new TreeMap<>();
+        for (JobRequest j : jobs) {
+            byAccount.computeIfAbsent(j.account(), a -> new ArrayList<>()).add(j);
+        }
+        List<AccountQueue> out = new ArrayList<>();
+        byAccount.forEach((a, list) -> out.add(new AccountQueue(a, list, list.stream().mapToLong(JobRequest::gpus).sum(),
+                list.stream().mapToInt(JobRequest::gpus).min().orElseThrow())));
+        return out;
     }
 
     /** One attempt of the steady cluster has just ended: its 4 GPUs are free. */
@@ -159,7 +177,8 @@ public final class ScheduleBench {
                 break;
             }
         }
-        return new ClusterSnapshot(NOW + 1000, nodes, steady.pending(), running, steady.accounts());
+        // The pending jobs did not change, so neither did the event loop's per-account queues.
+        return new ClusterSnapshot(NOW + 1000, nodes, steady.pending(), running, steady.accounts(), steady.queues());
     }
 
     /** Every node busy with attempts of random sizes and accounts: much of it borrowed. */

@@ -1,5 +1,6 @@
 package coop.scheduler.engine;
 
+import coop.scheduler.allocation.AccountQueue;
 import coop.scheduler.allocation.AccountStanding;
 import coop.scheduler.allocation.Allocator;
 import coop.scheduler.allocation.ClusterSnapshot;
@@ -465,11 +466,7 @@ public final class ClusterState {
                     runningGpus += j.gpus();
                 }
             }
-            for (JobRequest r : pending.requests()) {
-                if (r.account().equals(a)) {
-                    pendingJobs++;
-                }
-            }
+            pendingJobs += pending.count(a);
             long used = period.getOrDefault(a, 0L);
             rows.add(new AccountUsage(a, policy.share(a), sum == 0 ? 0 : 100.0 * used / sum, used / 1000.0,
                     runningJobs, runningGpus, pendingJobs, total.getOrDefault(a, 0L) / 1000.0));
@@ -740,7 +737,11 @@ public final class ClusterState {
                         .map(g -> new GpuSlot(g.index(), g.model(), !busy.contains(g.index()))).toList()));
             }
         }
-        List<JobRequest> requests = pending.inOrder();
+        List<AccountQueue> queues = pending.queues();
+        List<JobRequest> requests = new ArrayList<>();
+        for (AccountQueue q : queues) {
+            requests.addAll(q.jobs());
+        }
         List<RunningAttempt> running = new ArrayList<>();
         for (long id : inFlight) {
             Job j = jobs.get(id);
@@ -753,9 +754,12 @@ public final class ClusterState {
             }
         }
         int capacity = views.stream().filter(NodeView::schedulable).mapToInt(v -> v.gpus().size()).sum();
-        fairLevels = FairLevels.forDemand(capacity, heldGpus, requests, standings);
+        Map<String, Double> demand = new HashMap<>();
+        heldGpus.forEach((a, g) -> demand.merge(a, (double) g, Double::sum));
+        pending.demand().forEach((a, g) -> demand.merge(a, (double) g, Double::sum));
+        fairLevels = FairLevels.waterFill(capacity, demand, standings);
         whyPending.clear();
-        lastPlan = allocator.plan(new ClusterSnapshot(now, views, requests, running, standings));
+        lastPlan = allocator.plan(new ClusterSnapshot(now, views, requests, running, standings, queues));
         for (Decision d : lastPlan.taken()) {
             if (d instanceof Decision.Admit admit) {
                 start(jobs.get(admit.jobId()), admit.placements(), admit.borrowed(), now, tx);

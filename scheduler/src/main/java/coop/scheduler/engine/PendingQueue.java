@@ -1,41 +1,79 @@
 package coop.scheduler.engine;
 
+import coop.scheduler.allocation.AccountQueue;
 import coop.scheduler.allocation.JobRequest;
 import coop.scheduler.domain.Job;
 import java.util.ArrayList;
-import java.util.Collection;
-import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.TreeSet;
 
 /**
- * The pending jobs as the allocator reads them, kept in queue order (priority, then age) across
- * cycles: a cycle neither rebuilds nor sorts a request per pending job, it copies this list.
+ * The pending jobs as the allocator reads them, kept across cycles: per account in queue order
+ * (priority, then age), with the account's GPUs in total and its smallest job. A cycle reuses
+ * the queues of accounts whose jobs did not change, so it neither rebuilds, sorts nor reads a
+ * request per pending job.
  */
 final class PendingQueue {
-    private final TreeSet<JobRequest> order = new TreeSet<>(JobRequest.QUEUE_ORDER);
     private final Map<Long, JobRequest> byId = new HashMap<>();
-    /** One String per account name, shared by its requests, so that a cycle compares them by identity. */
-    private final Map<String, String> accountNames = new HashMap<>();
+    private final Map<String, Queue> byAccount = new TreeMap<>();
+
+    private static final class Queue {
+        final String account;
+        final TreeSet<JobRequest> order = new TreeSet<>(JobRequest.QUEUE_ORDER);
+        /** How many jobs want each GPU count: the smallest is the first key. */
+        final TreeMap<Integer, Integer> sizes = new TreeMap<>();
+        long totalGpus;
+        /** The queue as last handed out; null once it changed. */
+        AccountQueue handedOut;
+
+        Queue(String account) {
+            this.account = account;
+        }
+
+        void add(JobRequest r) {
+            order.add(r);
+            sizes.merge(r.gpus(), 1, Integer::sum);
+            totalGpus += r.gpus();
+            handedOut = null;
+        }
+
+        void remove(JobRequest r) {
+            order.remove(r);
+            sizes.computeIfPresent(r.gpus(), (g, n) -> n == 1 ? null : n - 1);
+            totalGpus -= r.gpus();
+            handedOut = null;
+        }
+
+        AccountQueue handOut() {
+            if (handedOut == null) {
+                handedOut = new AccountQueue(account, new ArrayList<>(order), totalGpus, sizes.firstKey());
+            }
+            return handedOut;
+        }
+    }
 
     /** Queues the job, or re-queues it with its current terms if it was already pending. */
     void add(Job j) {
-        String account = accountNames.computeIfAbsent(j.account(), a -> a);
-        JobRequest r = new JobRequest(j.id(), account, j.gpusPerNode(), j.nodes(), j.models(), j.priority(),
+        remove(j.id());
+        Queue q = byAccount.computeIfAbsent(j.account(), Queue::new);
+        // One String per account, shared by its requests, so that a cycle compares them by identity.
+        JobRequest r = new JobRequest(j.id(), q.account, j.gpusPerNode(), j.nodes(), j.models(), j.priority(),
                 j.submittedAt(), j.crossSite(), j.walltimeSeconds(), !j.noPreempt());
-        JobRequest old = byId.put(j.id(), r);
-        if (old != null) {
-            order.remove(old);
-        }
-        order.add(r);
+        byId.put(j.id(), r);
+        q.add(r);
     }
 
     void remove(long id) {
         JobRequest r = byId.remove(id);
         if (r != null) {
-            order.remove(r);
+            Queue q = byAccount.get(r.account());
+            q.remove(r);
+            if (q.order.isEmpty()) {
+                byAccount.remove(r.account());
+            }
         }
     }
 
@@ -44,13 +82,25 @@ final class PendingQueue {
         return byId.get(id);
     }
 
-    /** Every pending request, in queue order. */
-    Collection<JobRequest> requests() {
-        return Collections.unmodifiableCollection(order);
+    /** How many jobs of the account are pending. */
+    int count(String account) {
+        Queue q = byAccount.get(account);
+        return q == null ? 0 : q.order.size();
     }
 
-    /** A copy in queue order, for a snapshot. */
-    List<JobRequest> inOrder() {
-        return new ArrayList<>(order);
+    /** Each account's queue, for a snapshot; unchanged accounts give the same object as last time. */
+    List<AccountQueue> queues() {
+        List<AccountQueue> out = new ArrayList<>(byAccount.size());
+        for (Queue q : byAccount.values()) {
+            out.add(q.handOut());
+        }
+        return out;
+    }
+
+    /** The GPUs each account's pending jobs want in total. */
+    Map<String, Long> demand() {
+        Map<String, Long> out = new HashMap<>();
+        byAccount.forEach((a, q) -> out.put(a, q.totalGpus));
+        return out;
     }
 }

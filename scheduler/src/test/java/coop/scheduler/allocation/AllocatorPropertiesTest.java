@@ -260,4 +260,22 @@ class AllocatorPropertiesTest {
         ClusterSnapshot s = random(seed, 12);
         assertThat(allocator.plan(s)).isEqualTo(allocator.plan(s));
     }
+
+    @ParameterizedTest(name = "seed {0}")
+    @MethodSource("seeds")
+    void queuesHandedOverGiveTheSamePlanAsThePendingList(long seed) {
+        ClusterSnapshot s = random(seed, 30);
+        Map<String, List<JobRequest>> grouped = new java.util.TreeMap<>();
+        s.pending().forEach(j -> grouped.computeIfAbsent(j.account(), a -> new ArrayList<>()).add(j));
+        List<AccountQueue> queues = new ArrayList<>();
+        grouped.forEach((a, jobs) -> {
+            jobs.sort(JobRequest.QUEUE_ORDER);
+            queues.add(new AccountQueue(a, jobs, jobs.stream().mapToLong(JobRequest::gpus).sum(),
+                    jobs.stream().mapToInt(JobRequest::gpus).min().orElseThrow()));
+        });
+        ClusterSnapshot withQueues = new ClusterSnapshot(s.now(), s.nodes(), s.pending(), s.running(), s.accounts(),
+                queues);
+        assertThat(List.copyOf(allocator.plan(withQueues))).as("seed %d", seed)
+                .isEqualTo(List.copyOf(allocator.plan(s)));
+    }
 }

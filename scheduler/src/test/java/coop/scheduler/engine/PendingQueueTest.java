@@ -2,6 +2,7 @@ package coop.scheduler.engine;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import coop.scheduler.allocation.AccountQueue;
 import coop.scheduler.allocation.JobRequest;
 import coop.scheduler.domain.Job;
 import coop.scheduler.domain.JobState;
@@ -9,31 +10,54 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class PendingQueueTest {
-    private static Job job(long id, String account, int priority, long submittedAt) {
-        return new Job(id, "j" + id, account, "alice", 1, 1, "", 3600, "true", priority, false, JobState.PENDING,
+    private static Job job(long id, String account, int gpus, int priority, long submittedAt) {
+        return new Job(id, "j" + id, account, "alice", gpus, 1, "", 3600, "true", priority, false, JobState.PENDING,
                 submittedAt, 0, List.of(), false);
     }
 
     @Test
-    void keepsPriorityThenAgeOrderAcrossChanges() {
+    void keepsEachAccountInPriorityThenAgeOrderWithItsTotals() {
         PendingQueue q = new PendingQueue();
-        q.add(job(1, "lab-a", 0, 100));
-        q.add(job(2, "lab-b", 5, 300));
-        q.add(job(3, "lab-a", 0, 50));
-        q.add(job(4, "lab-a", 0, 50));
-        assertThat(q.inOrder()).extracting(JobRequest::id).containsExactly(2L, 3L, 4L, 1L);
-        q.remove(3);
-        q.add(job(2, "lab-b", 0, 300));   // re-queued with new terms: it moves
-        assertThat(q.inOrder()).extracting(JobRequest::id).containsExactly(4L, 1L, 2L);
-        assertThat(q.get(3)).isNull();
-        assertThat(q.get(2).priority()).isZero();
+        q.add(job(1, "lab-a", 2, 0, 100));
+        q.add(job(2, "lab-b", 1, 5, 300));
+        q.add(job(3, "lab-a", 4, 0, 50));
+        q.add(job(4, "lab-a", 1, 3, 500));
+        List<AccountQueue> queues = q.queues();
+        assertThat(queues).extracting(AccountQueue::account).containsExactly("lab-a", "lab-b");
+        AccountQueue a = queues.get(0);
+        assertThat(a.jobs()).extracting(JobRequest::id).containsExactly(4L, 3L, 1L);
+        assertThat(a.totalGpus()).isEqualTo(7);
+        assertThat(a.minGpus()).isEqualTo(1);
+        q.remove(4);
+        q.add(job(1, "lab-a", 2, 9, 100));   // re-queued with new terms: it moves
+        a = q.queues().get(0);
+        assertThat(a.jobs()).extracting(JobRequest::id).containsExactly(1L, 3L);
+        assertThat(a.totalGpus()).isEqualTo(6);
+        assertThat(a.minGpus()).isEqualTo(2);
+        assertThat(q.count("lab-a")).isEqualTo(2);
+        assertThat(q.demand()).containsEntry("lab-a", 6L).containsEntry("lab-b", 1L);
+        q.remove(2);
+        assertThat(q.queues()).extracting(AccountQueue::account).containsExactly("lab-a");
+        assertThat(q.get(2)).isNull();
+    }
+
+    @Test
+    void anAccountWhoseJobsDidNotChangeHandsOutTheSameQueue() {
+        PendingQueue q = new PendingQueue();
+        q.add(job(1, "lab-a", 1, 0, 1));
+        q.add(job(2, "lab-b", 1, 0, 2));
+        List<AccountQueue> first = q.queues();
+        q.add(job(3, "lab-b", 1, 0, 3));
+        List<AccountQueue> second = q.queues();
+        assertThat(second.get(0)).isSameAs(first.get(0));
+        assertThat(second.get(1)).isNotSameAs(first.get(1));
     }
 
     @Test
     void requestsOfOneAccountShareOneName() {
         PendingQueue q = new PendingQueue();
-        q.add(job(1, new String("lab-a"), 0, 1));
-        q.add(job(2, new String("lab-a"), 0, 2));
+        q.add(job(1, new String("lab-a"), 1, 0, 1));
+        q.add(job(2, new String("lab-a"), 1, 0, 2));
         assertThat(q.get(1).account()).isSameAs(q.get(2).account());
     }
 }
