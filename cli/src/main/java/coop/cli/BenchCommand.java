@@ -40,7 +40,7 @@ public final class BenchCommand implements Runnable {
         @Option(names = "--pending", defaultValue = "100000", description = "Pending jobs (default: ${DEFAULT-VALUE}).")
         int pending;
 
-        @Option(names = "--cycles", defaultValue = "50", description = "Timed cycles after one event (default: "
+        @Option(names = "--cycles", defaultValue = "200", description = "Timed cycles after one event (default: "
                 + "${DEFAULT-VALUE}).")
         int cycles;
 
