@@ -15,7 +15,7 @@ import picocli.CommandLine.Spec;
 /** {@code coop bench}: measurements that print figures, for BENCHMARKS.md. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Benchmarks that print figures (see BENCHMARKS.md).",
-        subcommands = {BenchCommand.Schedule.class})
+        subcommands = {BenchCommand.Schedule.class, BenchReplayCommand.class})
 public final class BenchCommand implements Runnable {
     @Spec
     CommandSpec spec;

@@ -104,7 +104,7 @@ public final class SimulateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Trace jobs = readTrace();
+        Trace jobs = readTrace(trace);
         SimulatedCluster cluster = cluster();
         Shares voted = shares(jobs);
         SimulationOptions options = options(jobs);
@@ -142,7 +142,8 @@ public final class SimulateCommand implements Callable<Integer> {
 
     // ------------------------------------------------------------------ inputs
 
-    private Trace readTrace() {
+    /** Reads {@code --trace}; a missing, unreadable, malformed or empty file is a {@link CliException}. */
+    static Trace readTrace(Path trace) {
         if (!Files.isRegularFile(trace)) {
             throw new CliException("--trace: no such file: " + trace);
         }
@@ -182,6 +183,14 @@ public final class SimulateCommand implements Callable<Integer> {
         if (shares == null || shares.isEmpty()) {
             return Shares.equal(t.accounts());
         }
+        return parseShares(shares, t);
+    }
+
+    /**
+     * {@code --shares ACCOUNT=PERCENT,...}: every account of the trace must have a share, and the
+     * shares must sum to 100 %; otherwise a {@link CliException} names what is wrong.
+     */
+    static Shares parseShares(List<String> shares, Trace t) {
         Map<String, Integer> basisPoints = new TreeMap<>();
         for (String text : shares) {
             ShareArgument share;
@@ -273,37 +282,7 @@ public final class SimulateCommand implements Callable<Integer> {
         for (Comparison.Entry e : outcome.entries()) {
             PolicyReport r = e.report();
             ObjectNode p = byPolicy.putObject(r.policy());
-            ObjectNode accounts = p.putObject("accounts");
-            for (AccountReport a : r.accounts()) {
-                ObjectNode o = accounts.putObject(a.account());
-                number(o, "entitled", a.entitledPercent(), 2);
-                number(o, "target", a.targetPercent(), 2);
-                number(o, "achieved", a.achievedPercent(), 2);
-                number(o, "gap_pp", a.gapPp(), 2);
-                number(o, "wait_mean_s", a.waitMeanSeconds(), 1);
-                number(o, "wait_p99_s", a.waitP99Seconds(), 1);
-                number(o, "jct_mean_s", a.completionMeanSeconds(), 1);
-                o.put("preemptions", a.preemptions());
-                o.put("jobs", a.jobs());
-                o.put("finished", a.finished());
-            }
-            number(p, "utilization", r.utilization(), 4);
-            number(p, "utilization_while_fit_pending", r.utilizationWhileFitPending(), 4);
-            number(p, "ideal_utilization", r.idealUtilization(), 4);
-            number(p, "jain", r.jain(), 4);
-            number(p, "gang_wait_max_s", r.gangWaitMaxSeconds(), 1);
-            GangWaits g = againstFifo(outcome, e);
-            if (g != null) {
-                p.put("gangs_compared_with_fifo", g.compared());
-                p.put("gangs_over_twice_fifo_wait", g.overTwice());
-            }
-            number(p, "worst_gap_pp", r.worstGapPp(), 2);
-            p.put("preemptions", r.preemptions());
-            number(p, "wait_mean_s", r.waitMeanSeconds(), 1);
-            number(p, "jct_mean_s", r.completionMeanSeconds(), 1);
-            p.put("jobs", r.jobs());
-            p.put("finished", r.finished());
-            number(p, "end_s", r.endSeconds(), 1);
+            putPolicy(p, r, againstFifo(outcome, e));
             number(p, "replay_s", replaySeconds.getOrDefault(r.policy(), Double.NaN), 2);
         }
         try {
@@ -313,8 +292,45 @@ public final class SimulateCommand implements Callable<Integer> {
         }
     }
 
+    /**
+     * One policy's report as {@code --json} prints it (per account, then overall), into
+     * {@code p}; {@code gangs} is its gangs against FIFO's, or null to leave that out.
+     */
+    static void putPolicy(ObjectNode p, PolicyReport r, GangWaits gangs) {
+        ObjectNode accounts = p.putObject("accounts");
+        for (AccountReport a : r.accounts()) {
+            ObjectNode o = accounts.putObject(a.account());
+            number(o, "entitled", a.entitledPercent(), 2);
+            number(o, "target", a.targetPercent(), 2);
+            number(o, "achieved", a.achievedPercent(), 2);
+            number(o, "gap_pp", a.gapPp(), 2);
+            number(o, "wait_mean_s", a.waitMeanSeconds(), 1);
+            number(o, "wait_p99_s", a.waitP99Seconds(), 1);
+            number(o, "jct_mean_s", a.completionMeanSeconds(), 1);
+            o.put("preemptions", a.preemptions());
+            o.put("jobs", a.jobs());
+            o.put("finished", a.finished());
+        }
+        number(p, "utilization", r.utilization(), 4);
+        number(p, "utilization_while_fit_pending", r.utilizationWhileFitPending(), 4);
+        number(p, "ideal_utilization", r.idealUtilization(), 4);
+        number(p, "jain", r.jain(), 4);
+        number(p, "gang_wait_max_s", r.gangWaitMaxSeconds(), 1);
+        if (gangs != null) {
+            p.put("gangs_compared_with_fifo", gangs.compared());
+            p.put("gangs_over_twice_fifo_wait", gangs.overTwice());
+        }
+        number(p, "worst_gap_pp", r.worstGapPp(), 2);
+        p.put("preemptions", r.preemptions());
+        number(p, "wait_mean_s", r.waitMeanSeconds(), 1);
+        number(p, "jct_mean_s", r.completionMeanSeconds(), 1);
+        p.put("jobs", r.jobs());
+        p.put("finished", r.finished());
+        number(p, "end_s", r.endSeconds(), 1);
+    }
+
     /** A rounded number, or null for NaN (nothing to average, no gang, ...). */
-    private static void number(ObjectNode o, String key, double value, int decimals) {
+    static void number(ObjectNode o, String key, double value, int decimals) {
         if (Double.isNaN(value) || Double.isInfinite(value)) {
             o.putNull(key);
         } else {
