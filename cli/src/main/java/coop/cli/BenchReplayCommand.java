@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import coop.cli.replay.Horizon;
+import coop.cli.replay.Jitter;
 import coop.cli.replay.LiveRecord;
 import coop.cli.replay.LiveReplay;
 import coop.scheduler.allocation.Allocator;
@@ -27,7 +28,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -104,6 +107,12 @@ public final class BenchReplayCommand implements Callable<Integer> {
                     + "between placing an attempt and hearing that it ended (default: ${DEFAULT-VALUE}).")
     long sleepMarginMs;
 
+    @Option(names = "--jitter-runs", defaultValue = "10", paramLabel = "N",
+            description = "After the live run, replay the trace N more times through the simulator with submits and "
+                    + "run times lengthened at random by as much as the live run's were on average, and show the "
+                    + "range of each account's predicted share (default: ${DEFAULT-VALUE}; 0: none).")
+    int jitterRuns;
+
     @Option(names = "--data", paramLabel = "DIR",
             description = "Folder for the live cluster's data; must be empty or absent, and is kept (default: a "
                     + "temporary folder, deleted afterwards unless --keep).")
@@ -122,6 +131,9 @@ public final class BenchReplayCommand implements Callable<Integer> {
         }
         if (limit != null && limit < 1) {
             throw new CliException("--limit: must be at least 1, got " + limit);
+        }
+        if (jitterRuns < 0) {
+            throw new CliException("--jitter-runs: must not be negative, got " + jitterRuns);
         }
         if (sleepMarginMs < 0) {
             throw new CliException("--sleep-margin: must not be negative, got " + sleepMarginMs);
@@ -170,14 +182,19 @@ public final class BenchReplayCommand implements Callable<Integer> {
         }, "coop-replay-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
         LiveRecord record;
+        long horizon;
         try {
-            LiveReplay.Run run = new LiveReplay(new LiveReplay.Settings(jobs, cluster, voted, liveGrace, folder, drain,
-                    sleepMarginMs), System.err).run();
-            record = LiveRecord.of(run, jobs, cluster, window, "live");
-            if (!drain) {
-                // Both measured up to the same instant: what ran, waited and finished by the live stop.
-                predicted = Measures.of(Horizon.cut(simulated, run.stopMs() - run.startMs()), target, voted);
+            LiveReplay.Run run;
+            try {
+                run = new LiveReplay(new LiveReplay.Settings(jobs, cluster, voted, liveGrace, folder, drain,
+                        sleepMarginMs), System.err).run();
+            } catch (InterruptedException e) {
+                throw new CliException("interrupted: the replay's jobs were cancelled and its cluster stopped");
             }
+            record = LiveRecord.of(run, jobs, cluster, window, "live");
+            // Both measured up to the same instant: what ran, waited and finished by the live stop.
+            horizon = drain ? Long.MAX_VALUE : run.stopMs() - run.startMs();
+            predicted = Measures.of(Horizon.cut(simulated, horizon), target, voted);
         } finally {
             if (temporary && !keep) {
                 delete(folder);
@@ -192,17 +209,52 @@ public final class BenchReplayCommand implements Callable<Integer> {
             }
         }
         PolicyReport live = Measures.of(record.result(), target, voted);
+        Map<String, double[]> range = range(jobs, cluster, voted, options.withWindow(window), target, horizon,
+                record.anomalies(), predicted);
 
         PrintWriter out = spec.commandLine().getOut();
         boolean slurmApplies = slurmApplies(voted);
         if (json) {
-            printJson(out, predicted, live, record.anomalies(), slurmApplies, liveGrace);
+            printJson(out, predicted, live, range, record.anomalies(), slurmApplies, liveGrace);
         } else {
-            printTables(out, jobs, cluster, window, liveGrace, target, predicted, live, record.anomalies(),
+            printTables(out, jobs, cluster, window, liveGrace, target, predicted, live, range, record.anomalies(),
                     slurmApplies);
         }
         out.flush();
         return 0;
+    }
+
+    /**
+     * Each account's lowest and highest predicted share over the simulator's own replay and
+     * {@code --jitter-runs} replays of the trace delayed as the live run was ({@link Jitter}).
+     */
+    private Map<String, double[]> range(Trace jobs, SimulatedCluster cluster, Shares voted, SimulationOptions options,
+                                        FairShares target, long horizon, LiveRecord.Anomalies anomalies,
+                                        PolicyReport predicted) {
+        Map<String, double[]> range = new LinkedHashMap<>();
+        predicted.accounts().forEach(a -> range.put(a.account(),
+                new double[] {a.achievedPercent(), a.achievedPercent()}));
+        if (jitterRuns > 0) {
+            System.err.printf(Locale.ROOT, "simulating %d variants delayed as the live run was (submits %.0f ms, "
+                    + "run times %.0f ms on average)%n", jitterRuns, anomalies.meanSubmitLagMs(),
+                    anomalies.meanOverrunMs());
+        }
+        for (int seed = 1; seed <= jitterRuns; seed++) {
+            Trace variant = Jitter.of(jobs, anomalies.meanSubmitLagMs(), anomalies.meanOverrunMs(), seed);
+            SimulationResult r = new Simulator(variant, cluster, voted, options).run(new Allocator());
+            for (AccountReport a : Measures.of(Horizon.cut(r, horizon), target, voted).accounts()) {
+                double[] mm = range.computeIfAbsent(a.account(), k -> new double[] {a.achievedPercent(),
+                        a.achievedPercent()});
+                mm[0] = Math.min(mm[0], a.achievedPercent());
+                mm[1] = Math.max(mm[1], a.achievedPercent());
+            }
+        }
+        return range;
+    }
+
+    /** How far the live share lies outside the predicted range, per account (0 inside it). */
+    private static double outside(double live, double[] range) {
+        return Math.max(0, Math.max(range[0] - live, live - range[1]));
     }
 
     /** The trace cut to --limit jobs, with submit and run times divided by --speed (at least 1 ms). */
@@ -256,8 +308,9 @@ public final class BenchReplayCommand implements Callable<Integer> {
         return worst;
     }
 
-    private void printJson(PrintWriter out, PolicyReport simulated, PolicyReport live, LiveRecord.Anomalies anomalies,
-                           boolean slurmApplies, Duration liveGrace) throws JsonProcessingException {
+    private void printJson(PrintWriter out, PolicyReport simulated, PolicyReport live, Map<String, double[]> range,
+                           LiveRecord.Anomalies anomalies, boolean slurmApplies, Duration liveGrace)
+            throws JsonProcessingException {
         ObjectMapper mapper = new ObjectMapper();
         ObjectNode root = mapper.createObjectNode();
         SimulateCommand.putPolicy(root.putObject("live"), live, null);
@@ -273,6 +326,17 @@ public final class BenchReplayCommand implements Callable<Integer> {
             SimulateCommand.number(diff, a.account(),
                     a.achievedPercent() - simulated.account(a.account()).achievedPercent(), 2);
         }
+        ObjectNode ranges = root.putObject("simulated_range");
+        double outsideMax = 0;
+        for (AccountReport a : live.accounts()) {
+            double[] mm = range.get(a.account());
+            ObjectNode o = ranges.putObject(a.account());
+            SimulateCommand.number(o, "min", mm[0], 2);
+            SimulateCommand.number(o, "max", mm[1], 2);
+            outsideMax = Math.max(outsideMax, outside(a.achievedPercent(), mm));
+        }
+        SimulateCommand.number(root, "outside_range_pp", outsideMax, 2);
+        root.put("jitter_runs", jitterRuns);
         root.put("trace", trace.toString());
         root.put("nodes", nodes);
         root.put("speed", speed);
@@ -288,7 +352,7 @@ public final class BenchReplayCommand implements Callable<Integer> {
 
     private void printTables(PrintWriter out, Trace jobs, SimulatedCluster cluster, Window window, Duration liveGrace,
                              FairShares target, PolicyReport simulated, PolicyReport live,
-                             LiveRecord.Anomalies anomalies, boolean slurmApplies) {
+                             Map<String, double[]> range, LiveRecord.Anomalies anomalies, boolean slurmApplies) {
         out.printf(Locale.ROOT, "trace %s: %d jobs, %d accounts; cluster %s at one site; speed %s%n", jobs.source(),
                 jobs.jobs().size(), jobs.accounts().size(), cluster, trim(speed));
         out.printf(Locale.ROOT, "window %s to %s (first to last submit, replay time); preemption grace %d s; "
@@ -298,12 +362,14 @@ public final class BenchReplayCommand implements Callable<Integer> {
                 + "preemption; utilization %.1f %%); shares in %%, differences in pp%n%n", 100 * target.utilization());
 
         List<String[]> rows = new ArrayList<>();
-        rows.add(new String[] {"ACCOUNT", "VOTED", "TARGET", "SIMULATED", "GAP", "LIVE", "GAP", "LIVE-SIM"});
+        rows.add(new String[] {"ACCOUNT", "VOTED", "TARGET", "SIMULATED", "GAP", "SIM RANGE", "LIVE", "GAP",
+                "LIVE-SIM"});
         for (AccountReport a : live.accounts()) {
             AccountReport s = simulated.account(a.account());
+            double[] mm = range.get(a.account());
             rows.add(new String[] {a.account(), pct(a.entitledPercent()), pct(a.targetPercent()),
-                    pct(s.achievedPercent()), signed(s.gapPp()), pct(a.achievedPercent()), signed(a.gapPp()),
-                    signed(a.achievedPercent() - s.achievedPercent())});
+                    pct(s.achievedPercent()), signed(s.gapPp()), pct(mm[0]) + "-" + pct(mm[1]),
+                    pct(a.achievedPercent()), signed(a.gapPp()), signed(a.achievedPercent() - s.achievedPercent())});
         }
         print(out, rows);
         out.println();
@@ -335,6 +401,16 @@ public final class BenchReplayCommand implements Callable<Integer> {
                 .map(AccountReport::account).orElse("-");
         out.printf(Locale.ROOT, "%nlargest |live - simulated| of an account's share: %.2f pp (%s); within 1 pp: %s%n",
                 worst, who, worst <= 1.0 ? "yes" : "NO");
+        if (jitterRuns > 0) {
+            AccountReport farthest = live.accounts().stream().max(Comparator.comparingDouble(
+                    a -> outside(a.achievedPercent(), range.get(a.account())))).orElseThrow();
+            double beyond = outside(farthest.achievedPercent(), range.get(farthest.account()));
+            out.printf(Locale.ROOT, "SIM RANGE: the simulator's shares over %d replays with submits and run times "
+                    + "delayed at random as much as live; %s%n", jitterRuns + 1, beyond == 0
+                    ? "every live share lies inside it"
+                    : String.format(Locale.ROOT, "live lies outside it by up to %.2f pp (%s)", beyond,
+                    farthest.account()));
+        }
         if (slurmApplies) {
             out.printf(Locale.ROOT, "Slurm 22.05 on the same slice (Fair Tree fair-share, backfill, no preemption): "
                     + "worst gap %.1f pp, utilization %.1f %% against the ideal's %.1f %%%n", SLURM_WORST_GAP_PP,
