@@ -240,6 +240,11 @@ public final class Simulator {
                 fitPending = somePendingJobFits();
                 progress.update(submitted + finished, 2L * jobs.length);
             }
+            // Stopped at --until: what still runs has held its GPUs up to now.
+            for (Live l : running.values()) {
+                attempts.add(new AttemptRecord(l.job.trace.id(), l.attempt, l.job.trace.account(), l.placements,
+                        l.startedAt, now, false));
+            }
             List<JobOutcome> outcomes = new ArrayList<>(jobs.length);
             for (SimJob j : jobs) {
                 outcomes.add(new JobOutcome(j.trace, j.gpusPerNode, j.nodes, j.firstStartMs, j.finishedMs, j.attempts,

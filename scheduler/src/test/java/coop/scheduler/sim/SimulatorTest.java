@@ -174,6 +174,12 @@ class SimulatorTest {
         assertThat(r.jobs().get(0).finished()).isTrue();
         assertThat(r.jobs().get(1).started()).isTrue();
         assertThat(r.jobs().get(1).finished()).isFalse();
+        // The attempt still running at the cut counts up to it, so shares and utilization see it.
+        assertThat(r.attempts()).hasSize(2);
+        AttemptRecord cut = r.attempts().get(1);
+        assertThat(cut.startMs()).isEqualTo(100_000);
+        assertThat(cut.endMs()).isEqualTo(500_000);
+        assertThat(cut.completed()).isFalse();
     }
 
     @Test
