@@ -136,6 +136,8 @@ public final class Allocator implements SchedulingPolicy {
         private final Map<Shape, Boolean> fitsIgnoringReservation = new HashMap<>();
         /** Job shapes (with account) that failed to reclaim: within a cycle, failures stay failures. */
         private final Set<ReclaimKey> reclaimFailed = new HashSet<>();
+        /** Whether some offered node's window closes: then the per-shape memos do not hold. */
+        private boolean windowed;
         /** Shapes that found no place now, for jobs ending before the reservation starts or after. */
         private final Set<Shape> noFitNowEarly = new HashSet<>();
         private final Set<Shape> noFitNowLate = new HashSet<>();
@@ -165,6 +167,7 @@ public final class Allocator implements SchedulingPolicy {
                 if (n.schedulable()) {
                     NodeState state = new NodeState(n);
                     nodes.put(n.name(), state);
+                    windowed |= n.offeredUntil() != Long.MAX_VALUE;
                     offered += n.gpus().size() - n.reservedGpus();
                     if (state.anyFree()) {
                         withFree.add(state);
@@ -275,17 +278,28 @@ public final class Allocator implements SchedulingPolicy {
             }
             List<Queue> fairOrder = queuesInFairOrder();
             claimReserves(fairOrder);
-            // Which jobs are due, judged by what accounts held when the cycle began: each account's
-            // queue up to its first job that is not. Most accounts of a busy cluster have no job
-            // small enough to be due: their jobs are not read here.
+            // Which jobs are due, judged by what accounts hold once operators' reserves are claimed:
+            // each account's queue up to its first job that is not (jobs placed on a reserve are
+            // decided already). Most accounts of a busy cluster have no job small enough to be due:
+            // their jobs are not read here.
             List<Queue> dueIn = new ArrayList<>();
             for (Queue q : fairOrder) {
                 if (guaranteed(q.minGpus, q.acct)) {
-                    q.considered = new boolean[q.jobs.size()];
-                    for (int i = 0; i < q.jobs.size() && guaranteed(q.gpus(i), q.acct); i++) {
+                    for (int i = 0; i < q.jobs.size(); i++) {
+                        if (q.considered != null && q.considered[i]) {
+                            continue;
+                        }
+                        if (!guaranteed(q.gpus(i), q.acct)) {
+                            break;
+                        }
                         q.due.add(i);
                     }
-                    dueIn.add(q);
+                    if (!q.due.isEmpty()) {
+                        if (q.considered == null) {
+                            q.considered = new boolean[q.jobs.size()];
+                        }
+                        dueIn.add(q);
+                    }
                 }
             }
             // Due jobs, in fair order, each account's strictly in its own order: a job its account is
@@ -440,7 +454,9 @@ public final class Allocator implements SchedulingPolicy {
                 decisions.add(new Decision.Preempt(v.jobId(), v.attempt(), job.id(), "job " + job.id() + " of "
                         + job.account() + " claims the reserve its operator keeps on " + n.view.name()));
             }
-            took(model, n.claim(model, job.gpusPerNode()));
+            int claimed = n.claim(model, job.gpusPerNode());
+            took(model, claimed);
+            n.promise(model, job.gpusPerNode() - claimed);
             decisions.add(new Decision.Wait(job.id(), Veto.RECLAIMING, standing(acct(job.account()))
                     + "taking back its operator's reserve on " + n.view.name() + " (preempting " + victims
                     + " attempt" + (victims == 1 ? "" : "s") + ")"));
@@ -542,7 +558,8 @@ public final class Allocator implements SchedulingPolicy {
             }
             // Free GPUs only shrink during a cycle, so a shape that found no place stays placeless.
             Shape shape = Shape.of(job);
-            Set<Shape> noFitNow = reservation != null
+            // With availability windows, where a job fits depends on its walltime, not on its shape alone.
+            Set<Shape> noFitNow = windowed ? new HashSet<>() : reservation != null
                     && snapshot.now() + job.walltimeSeconds() * 1000 > reservation.startAt ? noFitNowLate : noFitNowEarly;
             List<Candidate> fit = noFitNow.contains(shape) ? null : choose(job, Free.NOW);
             if (fit != null) {
@@ -614,8 +631,11 @@ public final class Allocator implements SchedulingPolicy {
         }
 
         private boolean fitsIgnoringReservation(JobRequest job, Shape shape) {
-            return freeAccepted(job) >= job.gpus() && fitsIgnoringReservation.computeIfAbsent(shape,
-                    s -> choose(job, Free.IGNORING_RESERVATION) != null);
+            if (freeAccepted(job) < job.gpus()) {
+                return false;
+            }
+            return windowed ? choose(job, Free.IGNORING_RESERVATION) != null
+                    : fitsIgnoringReservation.computeIfAbsent(shape, s -> choose(job, Free.IGNORING_RESERVATION) != null);
         }
 
         /** Free GPUs were taken: what was memoized about free GPUs no longer holds. */
@@ -649,7 +669,7 @@ public final class Allocator implements SchedulingPolicy {
         private boolean reclaim(JobRequest job, Shape shape) {
             ReclaimKey key = new ReclaimKey(shape, job.account(), reservation != null
                     && snapshot.now() + job.walltimeSeconds() * 1000 > reservation.startAt);
-            if (reclaimFailed.contains(key)) {
+            if (!windowed && reclaimFailed.contains(key)) {
                 return false;
             }
             List<Candidate> target = choose(job, Free.RECLAIMABLE);
@@ -685,7 +705,9 @@ public final class Allocator implements SchedulingPolicy {
                 }
             }
             for (Candidate c : target) {
-                took(c.model(), c.state().claim(c.model(), job.gpusPerNode()));
+                int claimed = c.state().claim(c.model(), job.gpusPerNode());
+                took(c.model(), claimed);
+                c.state().promise(c.model(), job.gpusPerNode() - claimed);
             }
             for (RunningAttempt v : victims) {
                 decisions.add(new Decision.Preempt(v.jobId(), v.attempt(), job.id(), "job " + job.id() + " of "
@@ -745,7 +767,8 @@ public final class Allocator implements SchedulingPolicy {
                         continue;
                     }
                     Ready r = new Ready(c, readyAt(c, job.gpusPerNode()));
-                    if (r.at() != Long.MAX_VALUE && !c.state().view.fitsWindow(r.at(), job.walltimeSeconds())) {
+                    if (c.state().view.offeredUntil() != Long.MAX_VALUE
+                            && (r.at() == Long.MAX_VALUE || !c.state().view.fitsWindow(r.at(), job.walltimeSeconds()))) {
                         continue;   // its window closes before the job would end
                     }
                     if (first.size() == job.nodes() && !r.lessThan(first.get(first.size() - 1))) {
@@ -1136,6 +1159,8 @@ public final class Allocator implements SchedulingPolicy {
         final int[] free;
         private TreeSet<Integer>[] freeIndices;
         final List<RunningAttempt> running = new ArrayList<>(2);
+        /** GPUs being freed here that a job of this cycle already counts on, per model; null for none. */
+        private int[] promised;
         /** When the first attempt here ends by its walltime (now, for one told to stop). */
         long earliestEnd = Long.MAX_VALUE;
         /** The operator's account, its reserve here, and how much of the reserve its attempts use. */
@@ -1290,7 +1315,7 @@ public final class Allocator implements SchedulingPolicy {
             return n;
         }
 
-        /** GPUs of the model held by attempts already told to stop. */
+        /** GPUs of the model held by attempts already told to stop, not yet promised to a job this cycle. */
         int terminating(String model, Set<Long> preemptedNow) {
             int n = 0;
             for (RunningAttempt a : running) {
@@ -1298,7 +1323,16 @@ public final class Allocator implements SchedulingPolicy {
                     n += here(a, model);
                 }
             }
-            return n;
+            int m = index(model);
+            return m < 0 || promised == null ? n : n - promised[m];
+        }
+
+        /** Promises {@code count} GPUs of the model that are being freed to a job: nobody else counts them. */
+        void promise(String model, int count) {
+            if (promised == null) {
+                promised = new int[models.length];
+            }
+            promised[index(model)] += count;
         }
 
         /** Other accounts' preemptible attempts, not already stopping, holding GPUs of the model here. */

@@ -278,4 +278,14 @@ class AllocatorPropertiesTest {
         assertThat(List.copyOf(allocator.plan(withQueues))).as("seed %d", seed)
                 .isEqualTo(List.copyOf(allocator.plan(s)));
     }
+
+    @ParameterizedTest(name = "seed {0}")
+    @MethodSource("seeds")
+    void everyPendingJobGetsExactlyOneDecision(long seed) {
+        ClusterSnapshot s = random(seed, 30);
+        List<Long> decided = allocator.plan(s).stream().filter(d -> !(d instanceof Decision.Preempt))
+                .map(Decision::jobId).toList();
+        assertThat(decided).as("seed %d", seed).doesNotHaveDuplicates()
+                .containsExactlyInAnyOrderElementsOf(s.pending().stream().map(JobRequest::id).toList());
+    }
 }
