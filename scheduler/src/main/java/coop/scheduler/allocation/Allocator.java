@@ -454,9 +454,7 @@ public final class Allocator implements SchedulingPolicy {
                 decisions.add(new Decision.Preempt(v.jobId(), v.attempt(), job.id(), "job " + job.id() + " of "
                         + job.account() + " claims the reserve its operator keeps on " + n.view.name()));
             }
-            int claimed = n.claim(model, job.gpusPerNode());
-            took(model, claimed);
-            n.promise(model, job.gpusPerNode() - claimed);
+            took(model, n.claim(model, job.gpusPerNode()));
             decisions.add(new Decision.Wait(job.id(), Veto.RECLAIMING, standing(acct(job.account()))
                     + "taking back its operator's reserve on " + n.view.name() + " (preempting " + victims
                     + " attempt" + (victims == 1 ? "" : "s") + ")"));
@@ -705,9 +703,7 @@ public final class Allocator implements SchedulingPolicy {
                 }
             }
             for (Candidate c : target) {
-                int claimed = c.state().claim(c.model(), job.gpusPerNode());
-                took(c.model(), claimed);
-                c.state().promise(c.model(), job.gpusPerNode() - claimed);
+                took(c.model(), c.state().claim(c.model(), job.gpusPerNode()));
             }
             for (RunningAttempt v : victims) {
                 decisions.add(new Decision.Preempt(v.jobId(), v.attempt(), job.id(), "job " + job.id() + " of "
@@ -1159,8 +1155,6 @@ public final class Allocator implements SchedulingPolicy {
         final int[] free;
         private TreeSet<Integer>[] freeIndices;
         final List<RunningAttempt> running = new ArrayList<>(2);
-        /** GPUs being freed here that a job of this cycle already counts on, per model; null for none. */
-        private int[] promised;
         /** When the first attempt here ends by its walltime (now, for one told to stop). */
         long earliestEnd = Long.MAX_VALUE;
         /** The operator's account, its reserve here, and how much of the reserve its attempts use. */
@@ -1315,7 +1309,7 @@ public final class Allocator implements SchedulingPolicy {
             return n;
         }
 
-        /** GPUs of the model held by attempts already told to stop, not yet promised to a job this cycle. */
+        /** GPUs of the model held by attempts already told to stop. */
         int terminating(String model, Set<Long> preemptedNow) {
             int n = 0;
             for (RunningAttempt a : running) {
@@ -1323,16 +1317,7 @@ public final class Allocator implements SchedulingPolicy {
                     n += here(a, model);
                 }
             }
-            int m = index(model);
-            return m < 0 || promised == null ? n : n - promised[m];
-        }
-
-        /** Promises {@code count} GPUs of the model that are being freed to a job: nobody else counts them. */
-        void promise(String model, int count) {
-            if (promised == null) {
-                promised = new int[models.length];
-            }
-            promised[index(model)] += count;
+            return n;
         }
 
         /** Other accounts' preemptible attempts, not already stopping, holding GPUs of the model here. */

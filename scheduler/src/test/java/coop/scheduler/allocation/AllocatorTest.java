@@ -442,19 +442,6 @@ class AllocatorTest {
     }
 
     @Test
-    void twoOperatorJobsEachTakeTheirOwnShareOfTheReserveBack() {
-        var plan = allocator.plan(aCluster().operatedNode("n1", "s1", 8, "A100", "lab-a", 8)
-                .account("lab-a", 50, 0).account("lab-b", 50, 0)
-                .running(10, "lab-b", "n1", List.of(0, 1, 2, 3), 300, 3600, true)
-                .running(11, "lab-b", "n1", List.of(4, 5, 6, 7), 200, 3600, true)
-                .job("lab-a", 4).job("lab-a", 4).snapshot());
-        assertThat(plan).filteredOn(x -> x instanceof Decision.Preempt).extracting(Decision::jobId)
-                .containsExactlyInAnyOrder(10L, 11L);
-        assertThat(plan).filteredOn(x -> x.jobId() == 1L || x.jobId() == 2L).hasSize(2)
-                .allSatisfy(x -> assertThat(((Decision.Wait) x).veto()).isEqualTo(Veto.RECLAIMING));
-    }
-
-    @Test
     void anOperatorsJobOnItsReserveIsDecidedOnce() {
         var plan = allocator.plan(aCluster().operatedNode("n1", "s1", 8, "A100", "lab-a", 4)
                 .node("n2", "s1", 2, "A100")
