@@ -2,7 +2,6 @@ package coop.scheduler.allocation;
 
 import coop.scheduler.domain.Placement;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -147,7 +146,7 @@ public final class Allocator implements SchedulingPolicy {
         /** {@link #mostPerNode}'s figures; negative when GPUs were taken since they were counted. */
         private int mostPerNodeEarly = -1;
         private int mostPerNodeLate = -1;
-        /** Each account's pending jobs, in the order they came. */
+        /** Each account's pending jobs, in queue order once sorted. */
         private final Map<String, Queue> queues = new HashMap<>();
         /** Offered nodes counted by site and GPUs per model: what "can it ever fit" depends on. */
         private Map<NodeClass, Integer> classes;
@@ -199,7 +198,7 @@ public final class Allocator implements SchedulingPolicy {
                 }
             }
             double capacity = offered;
-            // Demand as FairLevels.forDemand counts it, summed while grouping the queue by account.
+            // Demand: what accounts hold (an operator's own reserve left out) and what their queues want.
             Map<String, Double> demand = new HashMap<>();
             held.forEach((a, g) -> demand.merge(a, (double) g, Double::sum));
             if (snapshot.queues() != null) {

@@ -49,7 +49,7 @@ final class PendingQueue {
 
         AccountQueue handOut() {
             if (handedOut == null) {
-                handedOut = new AccountQueue(account, new ArrayList<>(order), totalGpus, sizes.firstKey());
+                handedOut = new AccountQueue(account, List.copyOf(order), totalGpus, sizes.firstKey());
             }
             return handedOut;
         }
@@ -59,7 +59,7 @@ final class PendingQueue {
     void add(Job j) {
         remove(j.id());
         Queue q = byAccount.computeIfAbsent(j.account(), Queue::new);
-        // One String per account, shared by its requests, so that a cycle compares them by identity.
+        // One String per account, shared by its requests.
         JobRequest r = new JobRequest(j.id(), q.account, j.gpusPerNode(), j.nodes(), j.models(), j.priority(),
                 j.submittedAt(), j.crossSite(), j.walltimeSeconds(), !j.noPreempt());
         byId.put(j.id(), r);
