@@ -1,6 +1,5 @@
 package coop.scheduler;
 
-import coop.scheduler.domain.Policy;
 import coop.scheduler.engine.ClusterState;
 import coop.scheduler.engine.EventLoop;
 import coop.scheduler.rpc.Services;
@@ -27,11 +26,12 @@ public final class SchedulerServer implements AutoCloseable {
 
     /**
      * Where the scheduler keeps its data and listens (port 0 picks a free port), how often agents
-     * heartbeat, and how long a preempted attempt has between SIGTERM and SIGKILL.
+     * heartbeat, and how long a preempted attempt has between SIGTERM and SIGKILL (null: the policy's
+     * preemption_grace_s).
      */
     public record Config(Path dataDir, String host, int port, Duration heartbeatInterval, Duration preemptionGrace) {
         public static Config of(Path dataDir, String host, int port) {
-            return new Config(dataDir, host, port, Duration.ofSeconds(5), Policy.DEFAULT_PREEMPTION_GRACE);
+            return new Config(dataDir, host, port, Duration.ofSeconds(5), null);
         }
     }
 
@@ -55,7 +55,7 @@ public final class SchedulerServer implements AutoCloseable {
             ClusterState state = new ClusterState(store, clock, config.heartbeatInterval(), config.preemptionGrace());
             EventLoop loop = new EventLoop(state, store, Duration.ofMillis(250));
             NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(config.host(), config.port()));
-            Services.register(builder, loop, state.tokenDigests());
+            Services.register(builder, loop, store, state.tokenDigests());
             Server server = builder.build();
             loop.start();
             server.start();

@@ -5,15 +5,17 @@ import java.util.List;
 
 /**
  * A job as the scheduler stores it: what was asked (account, GPUs per node, nodes, model,
- * walltime, command) and what happened (state, attempts). Immutable; each change yields a
+ * walltime, command, declared purpose) and what happened (state, attempts). Immutable; each change yields a
  * new record that the event loop persists.
  */
 public record Job(long id, String name, String account, String member, int gpusPerNode, int nodes,
                   String gpuModel, long walltimeSeconds, String command, int priority, boolean crossSite,
-                  JobState state, long submittedAt, long finishedAt, List<Attempt> attempts, boolean noPreempt) {
+                  JobState state, long submittedAt, long finishedAt, List<Attempt> attempts, boolean noPreempt,
+                  String purpose) {
 
     public Job {
         attempts = List.copyOf(attempts);
+        purpose = purpose == null ? "" : purpose;
     }
 
     public int gpus() {
@@ -38,7 +40,7 @@ public record Job(long id, String name, String account, String member, int gpusP
             throw new IllegalStateException("job " + id + " cannot go from " + state + " to " + next);
         }
         return new Job(id, name, account, member, gpusPerNode, nodes, gpuModel, walltimeSeconds, command,
-                priority, crossSite, next, submittedAt, next.isFinal() ? now : 0, attempts, noPreempt);
+                priority, crossSite, next, submittedAt, next.isFinal() ? now : 0, attempts, noPreempt, purpose);
     }
 
     public Job withAttempt(Attempt attempt) {
@@ -50,6 +52,6 @@ public record Job(long id, String name, String account, String member, int gpusP
             list.add(attempt);
         }
         return new Job(id, name, account, member, gpusPerNode, nodes, gpuModel, walltimeSeconds, command,
-                priority, crossSite, state, submittedAt, finishedAt, list, noPreempt);
+                priority, crossSite, state, submittedAt, finishedAt, list, noPreempt, purpose);
     }
 }

@@ -1,5 +1,7 @@
 package coop.scheduler.domain;
 
+import coop.scheduler.governance.ProposalKind;
+import coop.scheduler.governance.Tally;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -7,32 +9,47 @@ import java.util.SortedMap;
 import java.util.TreeMap;
 
 /**
- * A shares proposal: the account shares it would enact (basis points), the members eligible
- * when it opened, their ballots, and once closed, the outcome and the policy it became.
+ * A proposal: its kind and the change it would make (as the proposer signed it), the members
+ * eligible when it opened, their ballots, and once closed, the tally, the outcome, for a
+ * share-budget the aggregated shares, and the policy version it became.
  */
-public record Proposal(long id, String title, String proposer, SortedMap<String, Integer> shares,
+public record Proposal(long id, ProposalKind kind, String title, String proposer, SortedMap<String, Object> change,
                        long openedAt, long closesAt, List<String> eligible, Map<String, Ballot> ballots,
-                       ProposalState state, long closedAt, String outcome, long enactedVersion) {
+                       ProposalState state, long closedAt, String outcome, long enactedVersion, Tally tally,
+                       SortedMap<String, Integer> result) {
 
     public Proposal {
-        shares = java.util.Collections.unmodifiableSortedMap(new TreeMap<>(shares));
+        change = java.util.Collections.unmodifiableSortedMap(new TreeMap<>(change));
         eligible = List.copyOf(eligible);
         ballots = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(ballots));
+        result = java.util.Collections.unmodifiableSortedMap(new TreeMap<>(result));
     }
 
     public Proposal withBallot(Ballot ballot) {
         Map<String, Ballot> next = new LinkedHashMap<>(ballots);
+        next.remove(ballot.member());
         next.put(ballot.member(), ballot);
-        return new Proposal(id, title, proposer, shares, openedAt, closesAt, eligible, next, state, closedAt,
-                outcome, enactedVersion);
+        return new Proposal(id, kind, title, proposer, change, openedAt, closesAt, eligible, next, state, closedAt,
+                outcome, enactedVersion, tally, result);
     }
 
-    public Proposal closed(ProposalState result, long now, String why, long version) {
-        return new Proposal(id, title, proposer, shares, openedAt, closesAt, eligible, ballots, result, now, why,
-                version);
+    public Proposal closed(ProposalState to, long now, String why, long version, Tally counted,
+                           SortedMap<String, Integer> aggregate) {
+        return new Proposal(id, kind, title, proposer, change, openedAt, closesAt, eligible, ballots, to, now, why,
+                version, counted, aggregate);
     }
 
-    public long count(Choice choice) {
-        return ballots.values().stream().filter(b -> b.choice() == choice).count();
+    /** The shares a shares proposal would set (empty for other kinds). */
+    @SuppressWarnings("unchecked")
+    public SortedMap<String, Integer> shares() {
+        SortedMap<String, Integer> out = new TreeMap<>();
+        if (kind == ProposalKind.SHARES && change.get("shares") instanceof Map<?, ?> m) {
+            ((Map<String, Object>) m).forEach((a, bp) -> out.put(a, ((Number) bp).intValue()));
+        }
+        return out;
+    }
+
+    public boolean open() {
+        return state == ProposalState.OPEN;
     }
 }

@@ -14,8 +14,6 @@ import coop.scheduler.allocation.Plan;
 import coop.scheduler.allocation.RunningAttempt;
 import coop.scheduler.domain.Account;
 import coop.scheduler.domain.Attempt;
-import coop.scheduler.domain.Ballot;
-import coop.scheduler.domain.Choice;
 import coop.scheduler.domain.CoopException;
 import coop.scheduler.domain.Gpu;
 import coop.scheduler.domain.Job;
@@ -25,9 +23,13 @@ import coop.scheduler.domain.Names;
 import coop.scheduler.domain.Placement;
 import coop.scheduler.domain.Policy;
 import coop.scheduler.domain.Proposal;
-import coop.scheduler.domain.ProposalState;
 import coop.scheduler.domain.RankRef;
-import coop.scheduler.governance.Rules;
+import coop.scheduler.domain.Role;
+import coop.scheduler.governance.Event;
+import coop.scheduler.governance.Governance;
+import coop.scheduler.governance.ProposalKind;
+import coop.scheduler.governance.Topic;
+import coop.scheduler.ledger.Ledger;
 import coop.scheduler.store.Store;
 import coop.scheduler.store.Store.Kind;
 import java.time.Duration;
@@ -42,6 +44,7 @@ import java.util.Set;
 import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -71,14 +74,16 @@ public final class ClusterState {
 
     private final InstantSource clock;
     private final long heartbeatIntervalMs;
-    private final long preemptionGraceSeconds;
+    /** Grace the operator set with --preemption-grace, or null to follow the policy. */
+    private final Duration preemptionGrace;
     private final Allocator allocator = new Allocator();
 
-    private final Map<String, Member> members = new TreeMap<>();
-    private final Map<String, Account> accounts = new TreeMap<>();
+    /** Members, accounts, policies, proposals and panels: rebuilt from the ledger, changed only through it. */
+    private final Governance gov;
+    private final Ledger ledger;
+    /** Token digests of active members, read by the rpc edge's threads. */
+    private final Map<String, String> tokenDigests = new ConcurrentHashMap<>();
     private final TreeMap<Long, Job> jobs = new TreeMap<>();
-    private final TreeMap<Long, Proposal> proposals = new TreeMap<>();
-    private final List<Policy> policies = new ArrayList<>();
     private final Map<String, NodeRuntime> nodes = new TreeMap<>();
     private final PendingQueue pending = new PendingQueue();
     /** Jobs with an attempt whose ranks have not all ended. */
@@ -93,34 +98,49 @@ public final class ClusterState {
     /** GPUs held by attempts that have not ended, per account. */
     private final Map<String, Integer> heldGpus = new HashMap<>();
     /** Usage decayed with the policy's half-life: the fair-share order among accounts. */
-    private final DecayedUsage decayed;
+    private DecayedUsage decayed;
     /** GPU-seconds each account's fair level would have given it, decayed alike: who is owed time. */
-    private final DecayedUsage fairUsage;
+    private DecayedUsage fairUsage;
     /** Fair levels from the last allocation cycle: the rates {@link #fairUsage} accrues at until the next. */
     private Map<String, Double> fairLevels = Map.of();
     private long nextJobId = 1;
-    private long nextProposalId = 1;
 
-    /** Recovers the state from the store. Nodes of running attempts get a fresh grace period. */
+    /**
+     * Recovers the state from the store: governance by replaying the ledger, jobs from their
+     * records. Nodes of running attempts get a fresh grace period.
+     *
+     * @param preemptionGrace the operator's override of the policy's grace, or null
+     */
     public ClusterState(Store store, InstantSource clock, Duration heartbeatInterval, Duration preemptionGrace) {
         this.clock = clock;
         this.heartbeatIntervalMs = heartbeatInterval.toMillis();
-        this.preemptionGraceSeconds = preemptionGrace.toSeconds();
-        store.scan(Kind.MEMBERS, Member.class, (k, m) -> members.put(m.name(), m));
-        store.scan(Kind.ACCOUNTS, Account.class, (k, a) -> accounts.put(a.name(), a));
-        store.scan(Kind.POLICIES, Policy.class, (k, p) -> policies.add(p));
-        store.scan(Kind.PROPOSALS, Proposal.class, (k, p) -> proposals.put(p.id(), p));
+        this.preemptionGrace = preemptionGrace;
+        Governance[] founded = new Governance[1];
+        int[] caused = new int[1];
+        ledger = Ledger.recover(store, e -> {
+            if (e.seq() == 0) {
+                founded[0] = Governance.found(e.body(), e.at());
+            } else if (caused[0] > 0) {
+                caused[0]--; // already yielded by the entry that caused it
+            } else {
+                caused[0] = founded[0].replay(e, false).size() - 1;
+            }
+        });
+        if (founded[0] == null) {
+            throw new IllegalStateException("the data directory has no ledger: run `coop init` first");
+        }
+        gov = founded[0];
+        gov.members().forEach(m -> {
+            if (m.active()) {
+                tokenDigests.put(m.name(), m.tokenSha256());
+            }
+        });
         store.scan(Kind.JOBS, Job.class, (k, j) -> jobs.put(j.id(), j));
         Long nj = store.get(Kind.META, Store.key("next_job_id"), Long.class);
-        Long np = store.get(Kind.META, Store.key("next_proposal_id"), Long.class);
         nextJobId = nj == null ? 1 : nj;
-        nextProposalId = np == null ? 1 : np;
-        if (policies.isEmpty()) {
-            throw new IllegalStateException("the data directory has no policy: run `coop init` first");
-        }
         long now = clock.millis();
-        decayed = new DecayedUsage(Policy.DEFAULT_HALF_LIFE, now);
-        fairUsage = new DecayedUsage(Policy.DEFAULT_HALF_LIFE, now);
+        decayed = new DecayedUsage(policy().params().halfLife(), now);
+        fairUsage = new DecayedUsage(policy().params().halfLife(), now);
         for (Job j : jobs.values()) {
             if (j.state() == JobState.PENDING) {
                 pending.add(j);
@@ -151,42 +171,38 @@ public final class ClusterState {
 
     // ------------------------------------------------------------------ founding
 
-    /** Writes the founding members, accounts and policy (equal shares) into an empty store. */
+    /**
+     * Writes the genesis entry of the ledger (founding members, accounts, and a policy of equal
+     * shares) into an empty store.
+     */
     public static void found(Store store, List<Member> founders, List<String> accountNames, long now) {
         var batch = store.batch();
-        for (Member m : founders) {
-            batch.put(Kind.MEMBERS, m.name(), m);
-        }
-        SortedMap<String, Integer> shares = new TreeMap<>();
-        int each = Rules.WHOLE / accountNames.size();
-        int rest = Rules.WHOLE - each * accountNames.size();
-        for (String a : accountNames) {
-            batch.put(Kind.ACCOUNTS, a, new Account(a, now));
-            shares.put(a, each + (rest-- > 0 ? 1 : 0));
-        }
-        batch.put(Kind.POLICIES, 1L, new Policy(1, shares, now, 0));
+        SortedMap<String, Object> body = Governance.genesis(founders, accountNames);
+        Governance.found(body, now);
+        new Ledger().append(now, Event.of("genesis", body), batch);
         batch.put(Kind.META, "next_job_id", 1L);
-        batch.put(Kind.META, "next_proposal_id", 1L);
         store.commit(batch);
     }
 
     // ------------------------------------------------------------------ members
 
     public Member member(String name) {
-        return members.get(name);
+        return gov.member(name);
     }
 
+    /** Token digests of the active members; a live view, safe to read from any thread. */
     public Map<String, String> tokenDigests() {
-        Map<String, String> out = new HashMap<>();
-        members.values().forEach(m -> out.put(m.name(), m.tokenSha256()));
-        return out;
+        return java.util.Collections.unmodifiableMap(tokenDigests);
     }
 
     private Member requireMember(String name) {
-        Member m = name == null ? null : members.get(name);
+        Member m = name == null ? null : gov.member(name);
         if (m == null) {
             throw new CoopException(CoopException.Kind.UNAUTHENTICATED,
                     "this call needs a member identity (--identity FILE or COOP_IDENTITY)");
+        }
+        if (!m.active()) {
+            throw CoopException.denied("member " + name + " was removed from the cooperative");
         }
         return m;
     }
@@ -195,17 +211,27 @@ public final class ClusterState {
 
     /** What a researcher asks for; validated by {@link #submit}. */
     public record JobSpec(String account, int gpusPerNode, int nodes, String gpuModel, long walltimeSeconds,
-                          String command, int priority, String name, boolean crossSite, boolean noPreempt) {
+                          String command, int priority, String name, boolean crossSite, boolean noPreempt,
+                          String purpose) {
+        public JobSpec(String account, int gpusPerNode, int nodes, String gpuModel, long walltimeSeconds,
+                       String command, int priority, String name, boolean crossSite, boolean noPreempt) {
+            this(account, gpusPerNode, nodes, gpuModel, walltimeSeconds, command, priority, name, crossSite,
+                    noPreempt, "");
+        }
     }
 
     public long submit(String memberName, JobSpec spec, Tx tx) {
         Member m = requireMember(memberName);
         Names.require("account", spec.account());
-        if (!accounts.containsKey(spec.account())) {
-            throw CoopException.invalid("account", "no account named '" + spec.account() + "'");
+        Account account = gov.accounts().get(spec.account());
+        if (account == null || !account.open()) {
+            throw CoopException.invalid("account", "no open account named '" + spec.account() + "'");
         }
         if (!m.belongsTo(spec.account())) {
             throw CoopException.denied("member " + m.name() + " does not belong to account " + spec.account());
+        }
+        if (!m.has(Role.RESEARCHER)) {
+            throw CoopException.denied("member " + m.name() + " has no researcher role, so cannot submit jobs");
         }
         if (spec.gpusPerNode() < 1 || spec.gpusPerNode() > MAX_GPUS_PER_NODE) {
             throw CoopException.invalid("gpus_per_node", "must be between 1 and " + MAX_GPUS_PER_NODE
@@ -220,10 +246,12 @@ public final class ClusterState {
             throw CoopException.invalid("gpu_model", "'" + model + "' must be up to 8 comma-separated models, each "
                     + "matching [A-Za-z0-9][A-Za-z0-9._-]{0,31}");
         }
-        long walltime = spec.walltimeSeconds() == 0 ? Policy.DEFAULT_WALLTIME.toSeconds() : spec.walltimeSeconds();
-        if (walltime < 1 || walltime > Policy.MAX_WALLTIME.toSeconds()) {
-            throw CoopException.invalid("walltime_seconds", "must be between 1 and "
-                    + Policy.MAX_WALLTIME.toSeconds() + ", got " + spec.walltimeSeconds());
+        long maxWalltime = policy().params().maxWalltimeS();
+        long walltime = spec.walltimeSeconds() == 0 ? Math.min(Policy.DEFAULT_WALLTIME.toSeconds(), maxWalltime)
+                : spec.walltimeSeconds();
+        if (walltime < 1 || walltime > maxWalltime) {
+            throw CoopException.invalid("walltime_seconds", "must be between 1 and " + maxWalltime
+                    + " (the policy's max_walltime_s), got " + spec.walltimeSeconds());
         }
         if (spec.command() == null || spec.command().isBlank()) {
             throw CoopException.invalid("command", "is required");
@@ -238,15 +266,28 @@ public final class ClusterState {
         if (name.length() > 128 || name.chars().anyMatch(Character::isISOControl)) {
             throw CoopException.invalid("name", "must be at most 128 printable characters");
         }
-        long id = nextJobId++;
+        String purpose = spec.purpose() == null ? "" : spec.purpose();
+        if (!purpose.isEmpty()) {
+            Names.require("purpose", purpose);
+        }
+        long id = nextJobId;
+        long now = clock.millis();
+        boolean review = gov.needsReview(spec.gpusPerNode() * nodeCount, purpose);
+        if (review) {
+            // The last check that can refuse; it draws the panel, seeded by the ledger head now.
+            apply(gov.openPanel(id, m.name(), spec.gpusPerNode() * nodeCount, purpose, ledger.head(), now), now, tx);
+        }
+        nextJobId++;
         Job job = new Job(id, name, spec.account(), m.name(), spec.gpusPerNode(), nodeCount, model, walltime,
-                spec.command(), spec.priority(), spec.crossSite(), JobState.PENDING, clock.millis(), 0, List.of(),
-                spec.noPreempt());
+                spec.command(), spec.priority(), spec.crossSite(), review ? JobState.REVIEW : JobState.PENDING, now, 0,
+                List.of(), spec.noPreempt(), purpose);
         jobs.put(id, job);
-        pending.add(job);
+        if (!review) {
+            pending.add(job);
+            tx.allocationDue();
+        }
         tx.batch().put(Kind.JOBS, id, job);
         tx.batch().put(Kind.META, "next_job_id", nextJobId);
-        tx.allocationDue();
         return id;
     }
 
@@ -259,6 +300,14 @@ public final class ClusterState {
     }
 
     public String whyPending(long id) {
+        Governance.Panel panel = gov.panel(id);
+        Job job = jobs.get(id);
+        if (panel != null && job != null && job.state() == JobState.REVIEW) {
+            int size = panel.drawn().size();
+            return "waiting for review by a panel drawn by lot (" + String.join(", ", panel.drawn()) + "): "
+                    + panel.approving() + " of " + (size / 2 + 1) + " approvals needed, " + panel.rejecting()
+                    + " rejecting";
+        }
         String why = whyPending.get(id);
         if (why != null) {
             return why;
@@ -296,6 +345,10 @@ public final class ClusterState {
             j = j.withAttempt(j.current().withOutcome("cancelled"));
             killLiveRanks(j, j.current(), "cancelled", tx);
         }
+        if (j.state() == JobState.REVIEW) {
+            gov.dropPanel(id);
+            apply(List.of(Event.of("cancel-review", Map.of("job", id))), now, tx);
+        }
         pending.remove(id);
         whyPending.remove(id);
         j = j.to(JobState.CANCELLED, now);
@@ -330,110 +383,183 @@ public final class ClusterState {
 
     // ------------------------------------------------------------------ governance
 
-    public Proposal propose(String memberName, String title, Map<String, Integer> shares, long closesInSeconds, Tx tx) {
+    /**
+     * Applies a member's signed statement (proposal, ballot, delegation or review). The
+     * statement must be the calling member's own.
+     */
+    private List<Event> statement(String memberName, String type, SortedMap<String, Object> statement,
+                                  String signature, Tx tx) {
         Member m = requireMember(memberName);
-        Rules.validateShares(shares, accounts.keySet());
-        long period = closesInSeconds == 0 ? Policy.DEFAULT_VOTING_PERIOD.toSeconds() : closesInSeconds;
-        if (period < 1 || period > Policy.MAX_VOTING_PERIOD.toSeconds()) {
-            throw CoopException.invalid("closes_in_seconds", "must be between 1 and "
-                    + Policy.MAX_VOTING_PERIOD.toSeconds() + ", got " + closesInSeconds);
-        }
-        String t = title == null || title.isBlank() ? "shares " + describe(shares) : title;
-        if (t.length() > 200) {
-            throw CoopException.invalid("title", "must be at most 200 characters");
+        if (!type.equals(statement.get("type")) || !m.name().equals(statement.get("member"))) {
+            throw CoopException.denied("the signed statement must be a " + type + " by the calling member "
+                    + m.name());
         }
         long now = clock.millis();
-        Proposal p = new Proposal(nextProposalId++, t, m.name(), new TreeMap<>(shares), now, now + period * 1000,
-                new ArrayList<>(members.keySet()), Map.of(), ProposalState.OPEN, 0, "", 0);
-        proposals.put(p.id(), p);
-        tx.batch().put(Kind.PROPOSALS, p.id(), p);
-        tx.batch().put(Kind.META, "next_proposal_id", nextProposalId);
+        List<Event> events = gov.submit(statement, signature, now, true);
+        apply(events, now, tx);
+        return events;
+    }
+
+    public Proposal propose(String memberName, SortedMap<String, Object> statement, String signature, Tx tx) {
+        List<Event> events = statement(memberName, "propose", statement, signature, tx);
+        Proposal p = gov.proposal(((Number) events.get(0).body().get("id")).longValue());
+        log.info("proposal {} opened by {}: {} {}", p.id(), p.proposer(), p.kind().label(), p.title());
         return p;
     }
 
-    private static String describe(Map<String, Integer> shares) {
-        StringBuilder sb = new StringBuilder();
-        new TreeMap<>(shares).forEach((a, bp) -> sb.append(sb.length() == 0 ? "" : " ").append(a).append('=')
-                .append(Rules.percent(bp)));
-        return sb.toString();
+    public Proposal vote(String memberName, SortedMap<String, Object> statement, String signature, Tx tx) {
+        statement(memberName, "ballot", statement, signature, tx);
+        return gov.proposal(((Number) statement.get("proposal")).longValue());
     }
 
-    public Proposal vote(String memberName, long proposalId, Choice choice, Tx tx) {
-        Member m = requireMember(memberName);
-        Proposal p = proposals.get(proposalId);
+    /** Sets or revokes a delegation; returns the member's delegations after it, by topic. */
+    public Map<Topic, String> delegate(String memberName, SortedMap<String, Object> statement, String signature,
+                                       Tx tx) {
+        statement(memberName, "delegate", statement, signature, tx);
+        return delegations(memberName);
+    }
+
+    public Map<Topic, String> delegations(String memberName) {
+        Map<Topic, String> out = new java.util.EnumMap<>(Topic.class);
+        for (Topic t : Topic.values()) {
+            String to = gov.delegations(t).get(memberName);
+            if (to != null) {
+                out.put(t, to);
+            }
+        }
+        return out;
+    }
+
+    public Job review(String memberName, SortedMap<String, Object> statement, String signature, Tx tx) {
+        long id = ((Number) statement.getOrDefault("job", 0L)).longValue();
+        job(id);
+        statement(memberName, "review", statement, signature, tx);
+        return job(id);
+    }
+
+    public Governance.Panel panel(long job) {
+        Governance.Panel p = gov.panel(job);
         if (p == null) {
-            throw CoopException.notFound("proposal " + proposalId + " not found");
+            throw CoopException.notFound("job " + job + " has no review panel");
         }
-        if (choice == null) {
-            throw CoopException.invalid("choice", "must be yes, no or abstain");
-        }
-        long now = clock.millis();
-        if (p.state() != ProposalState.OPEN || now >= p.closesAt()) {
-            throw CoopException.precondition("proposal " + proposalId + " is closed; no ballots after close");
-        }
-        if (!p.eligible().contains(m.name())) {
-            throw CoopException.denied("member " + m.name() + " was not a member when proposal " + proposalId
-                    + " opened");
-        }
-        p = p.withBallot(new Ballot(m.name(), choice, now));
-        proposals.put(p.id(), p);
-        tx.batch().put(Kind.PROPOSALS, p.id(), p);
-        return closeIfDue(p, now, tx);
+        return p;
     }
 
-    private Proposal closeIfDue(Proposal p, long now, Tx tx) {
-        var outcome = Rules.decideIfDue(p, now);
-        if (outcome.isEmpty()) {
-            return p;
+    public Proposal proposal(long id) {
+        return gov.proposal(id);
+    }
+
+    public Map<String, String> delegationsOn(Topic topic) {
+        return gov.delegations(topic);
+    }
+
+    public List<Member> members() {
+        return gov.members();
+    }
+
+    public Set<String> accounts() {
+        return gov.openAccounts();
+    }
+
+    /** The ledger's length and head hash. */
+    public record LedgerHead(long size, String head) {
+    }
+
+    public LedgerHead ledgerHead() {
+        return new LedgerHead(ledger.size(), ledger.head());
+    }
+
+    /** Records events in the ledger and puts their effects on jobs and usage into force. */
+    private void apply(List<Event> events, long now, Tx tx) {
+        for (Event e : events) {
+            ledger.append(now, e, tx.batch());
+            switch (e.type()) {
+                case "close" -> closed(e, now, tx);
+                case "verdict" -> verdict(e, now, tx);
+                default -> {
+                }
+            }
         }
-        long version = 0;
-        if (outcome.get().state() == ProposalState.PASSED) {
-            version = policy().version() + 1;
-            enact(new Policy(version, p.shares(), now, p.id()), tx);
-        }
-        p = p.closed(outcome.get().state(), now, outcome.get().reason(), version);
-        proposals.put(p.id(), p);
-        tx.batch().put(Kind.PROPOSALS, p.id(), p);
+    }
+
+    private void closed(Event e, long now, Tx tx) {
+        Proposal p = gov.proposal(((Number) e.body().get("proposal")).longValue());
         log.info("proposal {} {}: {}", p.id(), p.state().name().toLowerCase(), p.outcome());
-        return p;
+        if (p.kind() == ProposalKind.ADMIT || p.kind() == ProposalKind.REMOVE) {
+            for (Member m : gov.members()) {
+                if (m.active()) {
+                    tokenDigests.put(m.name(), m.tokenSha256());
+                } else {
+                    tokenDigests.remove(m.name());
+                }
+            }
+        }
+        if (p.enactedVersion() != 0) {
+            enacted(policies().get(policies().size() - 2), policy(), now, tx);
+        }
     }
 
     /**
-     * A new policy starts a new period, a new agreement: usage under it starts from zero, for the
-     * report, for the fair-share order and for owed time. What each account used under the old
-     * policy was its due then; carrying it over would make an account that was voted down pay,
-     * under the new shares, for GPU time the old ones gave it.
+     * A new policy is in force. New shares start a new period, a new agreement: usage under it
+     * starts from zero, for the report, for the fair-share order and for owed time. What each
+     * account used under the old shares was its due then; carrying it over would make an
+     * account that was voted down pay, under the new shares, for GPU time the old ones gave it.
      */
-    private void enact(Policy policy, Tx tx) {
-        policies.add(policy);
-        tx.batch().put(Kind.POLICIES, policy.version(), policy);
-        periodGpuMillis.clear();
-        long now = clock.millis();
-        decayed.restart(now);
-        fairUsage.restart(now);
+    private void enacted(Policy before, Policy policy, long now, Tx tx) {
+        if (policy.sharesSince() != before.sharesSince()) {
+            periodGpuMillis.clear();
+            decayed.restart(now);
+            fairUsage.restart(now);
+        }
+        if (!policy.params().halfLife().equals(before.params().halfLife())) {
+            decayed = rebased(decayed, policy.params().halfLife(), now);
+            fairUsage = rebased(fairUsage, policy.params().halfLife(), now);
+        }
         tx.allocationDue();
-        log.info("policy {} enacted: {}", policy.version(), describe(policy.shares()));
+        log.info("policy {} enacted: {}", policy.version(), Governance.describeShares(policy.shares()));
+    }
+
+    private static DecayedUsage rebased(DecayedUsage old, Duration halfLife, long now) {
+        DecayedUsage next = new DecayedUsage(halfLife, now);
+        old.all().forEach((a, u) -> next.addPast(a, u, now));
+        return next;
+    }
+
+    private void verdict(Event e, long now, Tx tx) {
+        Job j = jobs.get(((Number) e.body().get("job")).longValue());
+        if (j == null || j.state() != JobState.REVIEW) {
+            return;
+        }
+        if ("approved".equals(e.body().get("verdict"))) {
+            j = j.to(JobState.PENDING, now);
+            pending.add(j);
+            tx.allocationDue();
+            log.info("job {} approved by its review panel", j.id());
+        } else {
+            j = j.to(JobState.CANCELLED, now);
+            log.info("job {} rejected by its review panel", j.id());
+        }
+        save(j, tx);
     }
 
     public List<Proposal> proposals(boolean openOnly) {
-        return proposals.descendingMap().values().stream()
-                .filter(p -> !openOnly || p.state() == ProposalState.OPEN).toList();
+        return gov.proposals(openOnly);
     }
 
     public Policy policy() {
-        return policies.get(policies.size() - 1);
+        return gov.policy();
     }
 
     public Policy policy(long version) {
         if (version == 0) {
             return policy();
         }
-        return policies.stream().filter(p -> p.version() == version).findFirst()
+        return gov.policies().stream().filter(p -> p.version() == version).findFirst()
                 .orElseThrow(() -> CoopException.notFound("policy version " + version + " not found"));
     }
 
     public List<Policy> policies() {
-        return List.copyOf(policies);
+        return gov.policies();
     }
 
     // ------------------------------------------------------------------ usage
@@ -451,11 +577,11 @@ public final class ClusterState {
     public Usage usage() {
         long now = clock.millis();
         Policy policy = policy();
-        Map<String, Long> period = usedMillis(policy.enactedAt(), now, periodGpuMillis);
+        Map<String, Long> period = usedMillis(policy.sharesSince(), now, periodGpuMillis);
         Map<String, Long> total = usedMillis(0, now, totalGpuMillis);
         long sum = period.values().stream().mapToLong(Long::longValue).sum();
         List<AccountUsage> rows = new ArrayList<>();
-        for (String a : accounts.keySet()) {
+        for (String a : gov.accounts().keySet()) {
             int runningJobs = 0;
             int runningGpus = 0;
             int pendingJobs = 0;
@@ -479,7 +605,7 @@ public final class ClusterState {
                 busy += n.busyGpus().size();
             }
         }
-        return new Usage(policy.version(), policy.enactedAt(), now, rows, online, busy);
+        return new Usage(policy.version(), policy.sharesSince(), now, rows, online, busy);
     }
 
     /** Ended usage plus the part of running attempts after {@code from}, per account. */
@@ -497,7 +623,7 @@ public final class ClusterState {
     }
 
     private void accrue(String account, Attempt a) {
-        periodGpuMillis.merge(account, a.gpuMillis(policy().enactedAt(), a.finishedAt()), Long::sum);
+        periodGpuMillis.merge(account, a.gpuMillis(policy().sharesSince(), a.finishedAt()), Long::sum);
         totalGpuMillis.merge(account, a.gpuMillis(0, a.finishedAt()), Long::sum);
     }
 
@@ -629,6 +755,7 @@ public final class ClusterState {
             decayed.advance(now, heldGpus);
             heldGpus.merge(j.account(), -a.gpus(), Integer::sum);
             accrue(j.account(), a);
+            apply(List.of(attemptEvent(j, a)), now, tx);
             if (j.attempts().stream().allMatch(Attempt::isOver)) {
                 inFlight.remove(j.id());
             }
@@ -643,6 +770,21 @@ public final class ClusterState {
         }
         save(j, tx);
         tx.allocationDue();
+    }
+
+    /** The ledger's record of an ended attempt's GPU time. */
+    private static Event attemptEvent(Job j, Attempt a) {
+        SortedMap<String, Object> b = new TreeMap<>();
+        b.put("job", j.id());
+        b.put("attempt", (long) a.number());
+        b.put("account", j.account());
+        b.put("member", j.member());
+        b.put("gpus", (long) a.gpus());
+        b.put("started_at", a.startedAt());
+        b.put("finished_at", a.finishedAt());
+        b.put("gpu_ms", a.gpuMillis(0, a.finishedAt()));
+        b.put("outcome", a.outcome() == null || a.outcome().isEmpty() ? "exit " + a.exitCode() : a.outcome());
+        return Event.of("attempt", b);
     }
 
     /** A rank is gone without an exit code (its node or process was lost): requeue the job. */
@@ -691,11 +833,7 @@ public final class ClusterState {
     /** Closes proposals past their deadline and declares silent nodes lost. */
     public void tick(Tx tx) {
         long now = clock.millis();
-        for (Proposal p : List.copyOf(proposals.values())) {
-            if (p.state() == ProposalState.OPEN) {
-                closeIfDue(p, now, tx);
-            }
-        }
+        apply(gov.tick(now), now, tx);
         long deadline = now - MISSED_HEARTBEATS * heartbeatIntervalMs;
         for (NodeRuntime n : nodes.values()) {
             if (!n.live.isEmpty() && n.lastHeartbeat < deadline) {
@@ -726,7 +864,7 @@ public final class ClusterState {
         decayed.advance(now, heldGpus);
         fairUsage.advanceAtRates(now, fairLevels);
         Map<String, AccountStanding> standings = new HashMap<>();
-        for (String a : accounts.keySet()) {
+        for (String a : gov.accounts().keySet()) {
             standings.put(a, new AccountStanding(a, policy().share(a), decayed.of(a), fairUsage.of(a)));
         }
         List<NodeView> views = new ArrayList<>();
@@ -783,7 +921,8 @@ public final class ClusterState {
         a = a.withOutcome(Attempt.PREEMPTED + " for job " + p.forJobId() + ": " + p.reason());
         j = j.withAttempt(a);
         save(j, tx);
-        killLiveRanks(j, a, "preempted for job " + p.forJobId(), preemptionGraceSeconds, tx);
+        long grace = preemptionGrace != null ? preemptionGrace.toSeconds() : policy().params().preemptionGraceS();
+        killLiveRanks(j, a, "preempted for job " + p.forJobId(), grace, tx);
         log.info("job {} attempt {} preempted: {}", j.id(), a.number(), p.reason());
     }
 

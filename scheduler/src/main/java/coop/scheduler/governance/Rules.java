@@ -1,19 +1,16 @@
 package coop.scheduler.governance;
 
-import coop.scheduler.domain.Choice;
 import coop.scheduler.domain.CoopException;
-import coop.scheduler.domain.Proposal;
 import coop.scheduler.domain.ProposalState;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * Governance rules v0, pure: what a valid shares proposal is, and when a proposal closes and
- * whether it passed. A proposal closes at its deadline or as soon as every eligible member has
- * voted; it passes with participation (yes + no + abstain) over half of the members eligible
- * when it opened and more yes than no.
+ * The pure rules of a vote: what valid shares are, and whether a closed vote passed. A
+ * proposal passes when participation (yes + no + abstain, each member counted once, directly
+ * or by delegation) reaches the quorum, and yes over yes and no reaches the support its kind
+ * needs under the constitution.
  */
 public final class Rules {
     /** 100 % in basis points. */
@@ -49,38 +46,47 @@ public final class Rules {
         }
     }
 
+    /** Each account keeps at least its constitutional floor. */
+    public static void checkFloors(String field, Map<String, Integer> shares, Constitution constitution) {
+        for (var f : constitution.floors().entrySet()) {
+            int got = shares.getOrDefault(f.getKey(), 0);
+            if (got < f.getValue()) {
+                throw CoopException.invalid(field + "[" + f.getKey() + "]", "below the account's constitutional floor of "
+                        + percent(f.getValue()) + ", got " + percent(got));
+            }
+        }
+    }
+
     /** The result of closing a proposal: passed or rejected, with the reason in one line. */
     public record Outcome(ProposalState state, String reason) {
     }
 
     /**
-     * Decides a proposal if it is due: at or after its deadline, or once every eligible member
-     * has voted. Empty while it stays open.
+     * Decides a closed vote from its tally: first the quorum (participation over the members
+     * eligible at opening), then the support its kind needs (yes over yes and no).
      */
-    public static Optional<Outcome> decideIfDue(Proposal p, long now) {
-        if (p.state() != ProposalState.OPEN) {
-            return Optional.empty();
+    public static Outcome decide(ProposalKind kind, Tally t, Constitution c) {
+        String counts = t.describe();
+        if (!c.quorum().reachedBy(t.participated(), t.eligible())) {
+            return new Outcome(ProposalState.REJECTED, "no quorum: " + t.participated() + " of " + t.eligible()
+                    + " took part, " + c.quorum() + " needed (" + counts + ")");
         }
-        boolean everyoneVoted = p.ballots().keySet().containsAll(p.eligible());
-        if (now < p.closesAt() && !everyoneVoted) {
-            return Optional.empty();
-        }
-        return Optional.of(decide(p));
-    }
-
-    public static Outcome decide(Proposal p) {
-        long yes = p.count(Choice.YES);
-        long no = p.count(Choice.NO);
-        long abstain = p.count(Choice.ABSTAIN);
-        long participated = yes + no + abstain;
-        int eligible = p.eligible().size();
-        String counts = "yes " + yes + ", no " + no + ", abstain " + abstain + " of " + eligible + " eligible";
-        if (participated * 2 <= eligible) {
-            return new Outcome(ProposalState.REJECTED, "no quorum: " + participated + " of " + eligible
-                    + " voted, more than half needed (" + counts + ")");
-        }
-        if (yes <= no) {
-            return new Outcome(ProposalState.REJECTED, "not enough support (" + counts + ")");
+        long cast = (long) t.yes() + t.no();
+        boolean passed = switch (kind.threshold()) {
+            case QUORUM_ONLY -> true;
+            case ORDINARY -> cast > 0 && c.ordinary().exceededBy(t.yes(), cast);
+            case SPECIAL -> cast > 0 && c.special().reachedBy(t.yes(), cast);
+            case CONSTITUTIONAL -> cast > 0 && c.constitutional().reachedBy(t.yes(), cast);
+        };
+        if (!passed) {
+            String need = switch (kind.threshold()) {
+                case ORDINARY -> "more than " + c.ordinary();
+                case SPECIAL -> "at least " + c.special();
+                case CONSTITUTIONAL -> "at least " + c.constitutional();
+                case QUORUM_ONLY -> "";
+            };
+            return new Outcome(ProposalState.REJECTED, "not enough support: a " + kind.label() + " proposal needs "
+                    + need + " of yes over yes and no (" + counts + ")");
         }
         return new Outcome(ProposalState.PASSED, "passed (" + counts + ")");
     }

@@ -26,8 +26,9 @@ public final class Caller implements ServerInterceptor {
 
     private final Map<String, String> digests;
 
+    /** @param tokenDigestsByMember a live view: members admitted or removed by vote take effect at once */
     public Caller(Map<String, String> tokenDigestsByMember) {
-        this.digests = Map.copyOf(tokenDigestsByMember);
+        this.digests = tokenDigestsByMember;
     }
 
     /** The authenticated member of the current call, or null. */

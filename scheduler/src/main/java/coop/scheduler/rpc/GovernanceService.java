@@ -1,24 +1,37 @@
 package coop.scheduler.rpc;
 
-import coop.scheduler.domain.Choice;
 import coop.scheduler.domain.CoopException;
+import coop.scheduler.domain.Member;
 import coop.scheduler.engine.EventLoop;
-import coop.v1.AccountShare;
+import coop.scheduler.governance.Topic;
+import coop.v1.DelegateRequest;
+import coop.v1.DelegateResponse;
+import coop.v1.Delegation;
 import coop.v1.GetPolicyRequest;
+import coop.v1.GetProposalRequest;
 import coop.v1.GovernanceGrpc;
+import coop.v1.ListMembersRequest;
+import coop.v1.ListMembersResponse;
 import coop.v1.ListPoliciesRequest;
 import coop.v1.ListPoliciesResponse;
 import coop.v1.ListProposalsRequest;
 import coop.v1.ListProposalsResponse;
+import coop.v1.MemberInfo;
 import coop.v1.ProposeRequest;
+import coop.v1.ReviewRequest;
 import coop.v1.UsageRequest;
 import coop.v1.UsageResponse;
 import coop.v1.VoteRequest;
 import io.grpc.stub.StreamObserver;
-import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.SortedMap;
+import java.util.function.Function;
 
-/** The Governance service: proposals, ballots, policies and usage. */
+/**
+ * The Governance service: signed proposals, ballots, delegations and reviews, and the
+ * policies and usage they lead to. The statement each request stands for is rebuilt here
+ * and checked against the caller's key by the governance rules.
+ */
 final class GovernanceService extends GovernanceGrpc.GovernanceImplBase {
     private final EventLoop loop;
 
@@ -26,41 +39,68 @@ final class GovernanceService extends GovernanceGrpc.GovernanceImplBase {
         this.loop = loop;
     }
 
+    /** The statement a request stands for, built on the calling thread; null after refusing the call. */
+    private static <R> SortedMap<String, Object> statement(StreamObserver<R> out,
+                                                           Function<String, SortedMap<String, Object>> build) {
+        String member = Caller.member();
+        if (member == null) {
+            out.onError(Replies.status(new CoopException(CoopException.Kind.UNAUTHENTICATED,
+                    "this call needs a member identity (--identity FILE or COOP_IDENTITY)")));
+            return null;
+        }
+        try {
+            return build.apply(member);
+        } catch (CoopException e) {
+            out.onError(Replies.status(e));
+            return null;
+        }
+    }
+
     @Override
     public void propose(ProposeRequest r, StreamObserver<coop.v1.Proposal> out) {
         String member = Caller.member();
-        Map<String, Integer> shares = new LinkedHashMap<>();
-        try {
-            if (r.getKindCase() != ProposeRequest.KindCase.SHARES) {
-                throw CoopException.invalid("kind", "a proposal needs a kind; supported: shares");
-            }
-            for (AccountShare s : r.getShares().getSharesList()) {
-                if (shares.put(s.getAccount(), s.getBasisPoints()) != null) {
-                    throw CoopException.invalid("shares", "account '" + s.getAccount() + "' appears twice");
-                }
-            }
-        } catch (CoopException e) {
-            out.onError(Replies.status(e));
-            return;
+        SortedMap<String, Object> st = statement(out, m -> SignedStatements.propose(m, r));
+        if (st != null) {
+            Replies.unary(loop.call((s, tx) -> s.propose(member, st, r.getSignature(), tx)), out,
+                    ProtoMapper::proposal);
         }
-        Replies.unary(loop.call((s, tx) -> s.propose(member, r.getTitle(), shares, r.getClosesInSeconds(), tx)), out,
-                ProtoMapper::proposal);
     }
 
     @Override
     public void vote(VoteRequest r, StreamObserver<coop.v1.Proposal> out) {
         String member = Caller.member();
-        Choice choice = switch (r.getChoice()) {
-            case YES -> Choice.YES;
-            case NO -> Choice.NO;
-            case ABSTAIN -> Choice.ABSTAIN;
-            default -> null;
-        };
-        if (choice == null) {
-            out.onError(Replies.status(CoopException.invalid("choice", "must be yes, no or abstain")));
-            return;
+        SortedMap<String, Object> st = statement(out, m -> SignedStatements.ballot(m, r));
+        if (st != null) {
+            Replies.unary(loop.call((s, tx) -> s.vote(member, st, r.getSignature(), tx)), out, ProtoMapper::proposal);
         }
-        Replies.unary(loop.call((s, tx) -> s.vote(member, r.getProposalId(), choice, tx)), out, ProtoMapper::proposal);
+    }
+
+    @Override
+    public void delegate(DelegateRequest r, StreamObserver<DelegateResponse> out) {
+        String member = Caller.member();
+        SortedMap<String, Object> st = statement(out, m -> SignedStatements.delegate(m, r));
+        if (st != null) {
+            Replies.unary(loop.call((s, tx) -> s.delegate(member, st, r.getSignature(), tx)), out,
+                    d -> DelegateResponse.newBuilder().addAllDelegations(delegations(d)).build());
+        }
+    }
+
+    @Override
+    public void review(ReviewRequest r, StreamObserver<coop.v1.Job> out) {
+        String member = Caller.member();
+        SortedMap<String, Object> st = statement(out, m -> SignedStatements.review(m, r));
+        if (st != null) {
+            Replies.unary(loop.call((s, tx) -> {
+                var job = s.review(member, st, r.getSignature(), tx);
+                return ProtoMapper.job(job, s.whyPending(job.id()));
+            }), out, j -> j);
+        }
+    }
+
+    private static java.util.List<Delegation> delegations(Map<Topic, String> byTopic) {
+        java.util.List<Delegation> out = new java.util.ArrayList<>();
+        byTopic.forEach((t, to) -> out.add(Delegation.newBuilder().setTopic(t.label()).setTo(to).build()));
+        return out;
     }
 
     @Override
@@ -70,6 +110,26 @@ final class GovernanceService extends GovernanceGrpc.GovernanceImplBase {
             list.forEach(p -> b.addProposals(ProtoMapper.proposal(p)));
             return b.build();
         });
+    }
+
+    @Override
+    public void getProposal(GetProposalRequest r, StreamObserver<coop.v1.Proposal> out) {
+        Replies.unary(loop.call((s, tx) -> s.proposal(r.getProposalId())), out, ProtoMapper::proposal);
+    }
+
+    @Override
+    public void listMembers(ListMembersRequest r, StreamObserver<ListMembersResponse> out) {
+        Replies.unary(loop.call((s, tx) -> {
+            ListMembersResponse.Builder b = ListMembersResponse.newBuilder();
+            for (Member m : s.members()) {
+                MemberInfo.Builder mb = MemberInfo.newBuilder().setName(m.name()).addAllAccounts(m.accounts())
+                        .setAdmittedAtMs(m.admittedAt()).setRemovedAtMs(m.removedAt())
+                        .addAllDelegations(delegations(s.delegations(m.name())));
+                m.roles().forEach(role -> mb.addRoles(role.label()));
+                b.addMembers(mb);
+            }
+            return b.build();
+        }), out, x -> x);
     }
 
     @Override

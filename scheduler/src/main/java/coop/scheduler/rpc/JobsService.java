@@ -36,7 +36,7 @@ final class JobsService extends JobsGrpc.JobsImplBase {
         String member = Caller.member();
         var spec = new ClusterState.JobSpec(r.getAccount(), r.getGpusPerNode(), r.getNodes(), r.getGpuModel(),
                 r.getWalltimeSeconds(), r.getCommand(), r.getPriority(), r.getName(), r.getCrossSite(),
-                r.getNoPreempt());
+                r.getNoPreempt(), r.getPurpose());
         Replies.unary(loop.call((s, tx) -> s.submit(member, spec, tx)), out,
                 id -> SubmitResponse.newBuilder().setJobId(id).build());
     }

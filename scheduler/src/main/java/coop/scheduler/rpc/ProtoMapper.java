@@ -9,6 +9,7 @@ import coop.scheduler.domain.Placement;
 import coop.scheduler.domain.Policy;
 import coop.scheduler.domain.Proposal;
 import coop.scheduler.engine.ClusterState;
+import coop.scheduler.ledger.Canonical;
 import coop.v1.AccountShare;
 import coop.v1.AccountUsage;
 import coop.v1.Gpu;
@@ -29,7 +30,8 @@ final class ProtoMapper {
                 .setGpusPerNode(j.gpusPerNode()).setNodes(j.nodes()).setGpuModel(j.gpuModel())
                 .setWalltimeSeconds(j.walltimeSeconds()).setCommand(j.command()).setPriority(j.priority())
                 .setState(state(j.state())).setSubmittedAtMs(j.submittedAt()).setFinishedAtMs(j.finishedAt())
-                .setCrossSite(j.crossSite()).setNoPreempt(j.noPreempt()).setWhyPending(j.state() == JobState.PENDING ? whyPending : "");
+                .setCrossSite(j.crossSite()).setNoPreempt(j.noPreempt()).setPurpose(j.purpose())
+                .setWhyPending(j.state() == JobState.PENDING || j.state() == JobState.REVIEW ? whyPending : "");
         for (Attempt a : j.attempts()) {
             coop.v1.Attempt.Builder ab = coop.v1.Attempt.newBuilder().setNumber(a.number())
                     .setStartedAtMs(a.startedAt()).setFinishedAtMs(a.finishedAt()).setGpus(a.gpus())
@@ -50,6 +52,7 @@ final class ProtoMapper {
             case SUCCEEDED -> coop.v1.JobState.SUCCEEDED;
             case FAILED -> coop.v1.JobState.FAILED;
             case CANCELLED -> coop.v1.JobState.CANCELLED;
+            case REVIEW -> coop.v1.JobState.REVIEW;
         };
     }
 
@@ -60,6 +63,7 @@ final class ProtoMapper {
             case SUCCEEDED -> JobState.SUCCEEDED;
             case FAILED -> JobState.FAILED;
             case CANCELLED -> JobState.CANCELLED;
+            case REVIEW -> JobState.REVIEW;
             default -> throw coop.scheduler.domain.CoopException.invalid("states", "unknown job state " + s);
         };
     }
@@ -82,24 +86,38 @@ final class ProtoMapper {
         coop.v1.Proposal.Builder b = coop.v1.Proposal.newBuilder().setId(p.id()).setTitle(p.title())
                 .setProposer(p.proposer()).setShares(shares(p.shares())).setOpenedAtMs(p.openedAt())
                 .setClosesAtMs(p.closesAt()).setClosedAtMs(p.closedAt()).setOutcome(p.outcome())
-                .setEnactedPolicyVersion(p.enactedVersion())
+                .setEnactedPolicyVersion(p.enactedVersion()).setKind(p.kind().label())
+                .setChangeJson(Canonical.text(p.change())).addAllEligible(p.eligible())
                 .setState(switch (p.state()) {
                     case OPEN -> coop.v1.ProposalState.OPEN;
                     case PASSED -> coop.v1.ProposalState.PASSED;
                     case REJECTED -> coop.v1.ProposalState.REJECTED;
-                })
-                .setTally(Tally.newBuilder().setYes((int) p.count(Choice.YES)).setNo((int) p.count(Choice.NO))
-                        .setAbstain((int) p.count(Choice.ABSTAIN)).setEligible(p.eligible().size()));
+                });
+        if (p.tally() != null) {
+            var t = p.tally();
+            b.setTally(Tally.newBuilder().setYes(t.yes()).setNo(t.no()).setAbstain(t.abstain())
+                    .setEligible(t.eligible()).setDirect(t.direct()).setDelegated(t.delegated()));
+        } else {
+            int yes = (int) p.ballots().values().stream().filter(x -> x.choice() == Choice.YES).count();
+            int no = (int) p.ballots().values().stream().filter(x -> x.choice() == Choice.NO).count();
+            int abstain = p.ballots().size() - yes - no;
+            b.setTally(Tally.newBuilder().setYes(yes).setNo(no).setAbstain(abstain).setEligible(p.eligible().size())
+                    .setDirect(p.ballots().size()));
+        }
+        b.addAllResult(shares(p.result()).getSharesList());
         for (Ballot ballot : p.ballots().values()) {
             b.addBallots(coop.v1.Ballot.newBuilder().setMember(ballot.member()).setChoice(choice(ballot.choice()))
-                    .setCastAtMs(ballot.castAt()));
+                    .setCastAtMs(ballot.castAt()).addAllSplit(shares(ballot.split()).getSharesList()));
         }
         return b.build();
     }
 
     static coop.v1.Policy policy(Policy p) {
         return coop.v1.Policy.newBuilder().setVersion(p.version()).addAllShares(shares(p.shares()).getSharesList())
-                .setEnactedAtMs(p.enactedAt()).setProposalId(p.proposalId()).build();
+                .setEnactedAtMs(p.enactedAt()).setProposalId(p.proposalId())
+                .setParamsJson(Canonical.text(p.params().toMap()))
+                .setConstitutionJson(Canonical.text(p.constitution().toMap())).setSharesSinceMs(p.sharesSince())
+                .build();
     }
 
     static UsageResponse usage(ClusterState.Usage u) {

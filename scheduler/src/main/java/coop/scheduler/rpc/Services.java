@@ -1,20 +1,23 @@
 package coop.scheduler.rpc;
 
 import coop.scheduler.engine.EventLoop;
+import coop.scheduler.store.Store;
 import io.grpc.ServerBuilder;
 import io.grpc.ServerInterceptors;
 import java.util.Map;
 
-/** Registers the three services, behind member authentication, on a server builder. */
+/** Registers the services, behind member authentication, on a server builder. */
 public final class Services {
     private Services() {
     }
 
-    public static void register(ServerBuilder<?> builder, EventLoop loop, Map<String, String> tokenDigests) {
+    public static void register(ServerBuilder<?> builder, EventLoop loop, Store store,
+                                Map<String, String> tokenDigests) {
         Caller caller = new Caller(tokenDigests);
         LogBroker logs = new LogBroker();
         builder.addService(ServerInterceptors.intercept(new JobsService(loop, logs), caller));
         builder.addService(ServerInterceptors.intercept(new GovernanceService(loop), caller));
         builder.addService(new NodesService(loop, logs));
+        builder.addService(new LedgerService(loop, store));
     }
 }

@@ -24,6 +24,11 @@ public final class Batch {
         puts.add(new Put(kind, Store.key(name), value));
     }
 
+    /** Puts bytes as they are, not as JSON. */
+    public void putRaw(Store.Kind kind, long id, byte[] value) {
+        puts.add(new Put(kind, Store.key(id), value));
+    }
+
     public boolean isEmpty() {
         return puts.isEmpty();
     }

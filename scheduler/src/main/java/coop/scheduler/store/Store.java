@@ -32,7 +32,9 @@ public final class Store implements AutoCloseable {
 
     /** Kinds of record, one column family each. */
     public enum Kind {
-        META, MEMBERS, ACCOUNTS, JOBS, PROPOSALS, POLICIES;
+        META, JOBS,
+        /** The hash-chained ledger, key = sequence number, value = the entry's canonical bytes. */
+        LEDGER;
 
         byte[] familyName() {
             return name().toLowerCase().getBytes(StandardCharsets.UTF_8);
@@ -52,15 +54,19 @@ public final class Store implements AutoCloseable {
     private final List<ColumnFamilyHandle> handles = new ArrayList<>();
     private final WriteOptions syncWrites = new WriteOptions().setSync(true);
 
-    private Store(Path dir) throws RocksDBException {
+    private Store(Path dir, boolean readOnly) throws RocksDBException {
         familyOptions = new ColumnFamilyOptions();
-        options = new DBOptions().setCreateIfMissing(true).setCreateMissingColumnFamilies(true);
+        options = new DBOptions().setCreateIfMissing(!readOnly).setCreateMissingColumnFamilies(!readOnly);
         List<ColumnFamilyDescriptor> descriptors = new ArrayList<>();
         descriptors.add(new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, familyOptions));
         for (Kind k : Kind.values()) {
             descriptors.add(new ColumnFamilyDescriptor(k.familyName(), familyOptions));
         }
-        db = RocksDB.open(options, dir.toString(), descriptors, handles);
+        if (readOnly) {
+            db = RocksDB.openReadOnly(options, dir.toString(), descriptors, handles);
+        } else {
+            db = RocksDB.open(options, dir.toString(), descriptors, handles);
+        }
         for (Kind k : Kind.values()) {
             families.put(k, handles.get(k.ordinal() + 1));
         }
@@ -71,11 +77,26 @@ public final class Store implements AutoCloseable {
         try {
             Path dir = dataDir.resolve("db");
             Files.createDirectories(dir);
-            return new Store(dir);
+            return new Store(dir, false);
         } catch (RocksDBException e) {
             throw new IllegalStateException("cannot open the store in " + dataDir + ": " + e.getMessage(), e);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create " + dataDir, e);
+        }
+    }
+
+    /**
+     * Opens an existing store for reading only; works beside a running scheduler, and sees
+     * what it had written when this opened.
+     */
+    public static Store openReadOnly(Path dataDir) {
+        if (!exists(dataDir)) {
+            throw new IllegalStateException(dataDir + " holds no coop data (no " + dataDir.resolve("db") + ")");
+        }
+        try {
+            return new Store(dataDir.resolve("db"), true);
+        } catch (RocksDBException e) {
+            throw new IllegalStateException("cannot open the store in " + dataDir + ": " + e.getMessage(), e);
         }
     }
 
@@ -95,7 +116,8 @@ public final class Store implements AutoCloseable {
         }
         try (WriteBatch wb = new WriteBatch()) {
             for (Batch.Put p : batch.puts()) {
-                wb.put(families.get(p.kind()), p.key(), json.writeValueAsBytes(p.value()));
+                byte[] value = p.value() instanceof byte[] raw ? raw : json.writeValueAsBytes(p.value());
+                wb.put(families.get(p.kind()), p.key(), value);
             }
             db.write(syncWrites, wb);
         } catch (RocksDBException | IOException e) {
@@ -111,6 +133,35 @@ public final class Store implements AutoCloseable {
             }
         } catch (IOException e) {
             throw new UncheckedIOException("corrupt " + kind + " record", e);
+        }
+    }
+
+    /** Reads every record of a kind in key order, as the bytes stored. */
+    public void scanRaw(Kind kind, BiConsumer<byte[], byte[]> each) {
+        try (RocksIterator it = db.newIterator(families.get(kind))) {
+            for (it.seekToFirst(); it.isValid(); it.next()) {
+                each.accept(it.key(), it.value());
+            }
+        }
+    }
+
+    /** Reads records of a kind with numeric keys from {@code from} on, in order, while {@code each} returns true. */
+    public void scanRaw(Kind kind, long from, java.util.function.BiPredicate<Long, byte[]> each) {
+        try (RocksIterator it = db.newIterator(families.get(kind))) {
+            for (it.seek(key(from)); it.isValid(); it.next()) {
+                if (!each.test(ByteBuffer.wrap(it.key()).getLong(), it.value())) {
+                    return;
+                }
+            }
+        }
+    }
+
+    /** Overwrites one record's stored bytes without any check: for tests that tamper with a store. */
+    public void putRawForTest(Kind kind, byte[] key, byte[] value) {
+        try {
+            db.put(families.get(kind), syncWrites, key, value);
+        } catch (RocksDBException e) {
+            throw new IllegalStateException(e);
         }
     }
 

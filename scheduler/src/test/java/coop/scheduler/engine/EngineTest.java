@@ -8,7 +8,8 @@ import coop.scheduler.domain.CoopException;
 import coop.scheduler.domain.Gpu;
 import coop.scheduler.domain.Job;
 import coop.scheduler.domain.JobState;
-import coop.scheduler.domain.Member;
+import coop.scheduler.domain.Proposal;
+import coop.scheduler.governance.TestMembers;
 import coop.scheduler.domain.ProposalState;
 import coop.scheduler.domain.RankRef;
 import coop.scheduler.store.Store;
@@ -29,6 +30,7 @@ class EngineTest {
     @TempDir
     Path dir;
     private final FakeClock clock = new FakeClock();
+    private final TestMembers keys = new TestMembers();
     private Store store;
     private EventLoop loop;
 
@@ -36,9 +38,9 @@ class EngineTest {
     void found() {
         store = Store.open(dir);
         ClusterState.found(store, List.of(
-                new Member("alice", List.of("lab-a"), "x", 0),
-                new Member("bob", List.of("lab-b"), "x", 0),
-                new Member("carol", List.of("lab-a", "lab-b"), "x", 0)), List.of("lab-a", "lab-b"), clock.millis());
+                keys.member("alice", List.of("lab-a")),
+                keys.member("bob", List.of("lab-b")),
+                keys.member("carol", List.of("lab-a", "lab-b"))), List.of("lab-a", "lab-b"), clock.millis());
         start();
     }
 
@@ -185,17 +187,28 @@ class EngineTest {
         assertThat(submit("alice", "lab-a", 1, 1)).isEqualTo(1);
     }
 
+    private Proposal propose(String member, long a, long b, long closesIn) throws Exception {
+        var st = keys.shares(member, clock.millis(), closesIn, Map.of("lab-a", a, "lab-b", b));
+        return call((s, tx) -> s.propose(member, st.statement(), st.signature(), tx));
+    }
+
+    private Proposal vote(String member, long id, Choice c) throws Exception {
+        clock.advanceMillis(1);
+        var st = keys.vote(member, clock.millis(), id, c);
+        return call((s, tx) -> s.vote(member, st.statement(), st.signature(), tx));
+    }
+
     @Test
     void aProposalPassesWhenEveryoneHasVotedAndBecomesTheNextPolicy() throws Exception {
-        var p = call((s, tx) -> s.propose("alice", "", Map.of("lab-a", 7000, "lab-b", 3000), 3600, tx));
-        call((s, tx) -> s.vote("alice", p.id(), Choice.NO, tx));
-        call((s, tx) -> s.vote("alice", p.id(), Choice.YES, tx));
-        call((s, tx) -> s.vote("bob", p.id(), Choice.NO, tx));
-        var closed = call((s, tx) -> s.vote("carol", p.id(), Choice.YES, tx));
+        var p = propose("alice", 7000, 3000, 3600);
+        vote("alice", p.id(), Choice.NO);
+        vote("alice", p.id(), Choice.YES);
+        vote("bob", p.id(), Choice.NO);
+        var closed = vote("carol", p.id(), Choice.YES);
         assertThat(closed.state()).isEqualTo(ProposalState.PASSED);
         assertThat(closed.enactedVersion()).isEqualTo(2);
         assertThat(call((s, tx) -> s.policy()).shares()).containsEntry("lab-a", 7000).containsEntry("lab-b", 3000);
-        assertThatThrownBy(() -> call((s, tx) -> s.vote("bob", p.id(), Choice.YES, tx)))
+        assertThatThrownBy(() -> vote("bob", p.id(), Choice.YES))
                 .isInstanceOfSatisfying(CoopException.class,
                         e -> assertThat(e.kind()).isEqualTo(CoopException.Kind.FAILED_PRECONDITION));
         restart();
@@ -205,8 +218,8 @@ class EngineTest {
 
     @Test
     void aProposalClosesAtItsDeadlineAndFailsWithoutQuorum() throws Exception {
-        var p = call((s, tx) -> s.propose("alice", "", Map.of("lab-a", 7000, "lab-b", 3000), 60, tx));
-        call((s, tx) -> s.vote("alice", p.id(), Choice.YES, tx));
+        var p = propose("alice", 7000, 3000, 60);
+        vote("alice", p.id(), Choice.YES);
         clock.advanceSeconds(61);
         org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5)).until(
                 () -> call((s, tx) -> s.proposals(false)).get(0).state() == ProposalState.REJECTED);
@@ -216,7 +229,7 @@ class EngineTest {
 
     @Test
     void sharesThatDoNotSumToOneHundredAreRefused() {
-        assertThatThrownBy(() -> call((s, tx) -> s.propose("alice", "", Map.of("lab-a", 7000, "lab-b", 2000), 60, tx)))
+        assertThatThrownBy(() -> propose("alice", 7000, 2000, 60))
                 .hasMessage("shares: must sum to 100%, got 90%");
     }
 

@@ -21,4 +21,8 @@ final class FakeClock implements InstantSource {
     void advanceSeconds(long s) {
         millis.addAndGet(s * 1000);
     }
+
+    void advanceMillis(long ms) {
+        millis.addAndGet(ms);
+    }
 }

@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Test;
 class PendingQueueTest {
     private static Job job(long id, String account, int gpus, int priority, long submittedAt) {
         return new Job(id, "j" + id, account, "alice", gpus, 1, "", 3600, "true", priority, false, JobState.PENDING,
-                submittedAt, 0, List.of(), false);
+                submittedAt, 0, List.of(), false, "");
     }
 
     @Test

@@ -3,12 +3,8 @@ package coop.scheduler.governance;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import coop.scheduler.domain.Ballot;
-import coop.scheduler.domain.Choice;
 import coop.scheduler.domain.CoopException;
-import coop.scheduler.domain.Proposal;
 import coop.scheduler.domain.ProposalState;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -16,18 +12,10 @@ import org.junit.jupiter.api.Test;
 
 class RulesTest {
     private static final Set<String> ACCOUNTS = Set.of("lab-a", "lab-b", "uni-c");
-    private static final List<String> FIVE = List.of("alice", "bob", "carol", "dave", "erin");
+    private static final Constitution C = Constitution.DEFAULTS;
 
-    private static Proposal open(long closesAt) {
-        return new Proposal(1, "t", "alice", new TreeMap<>(Map.of("lab-a", 5000, "lab-b", 3000, "uni-c", 2000)),
-                0, closesAt, FIVE, Map.of(), ProposalState.OPEN, 0, "", 0);
-    }
-
-    private static Proposal with(Proposal p, Choice... choices) {
-        for (int i = 0; i < choices.length; i++) {
-            p = p.withBallot(new Ballot(FIVE.get(i), choices[i], 1));
-        }
-        return p;
+    private static ProposalState decide(ProposalKind kind, int yes, int no, int abstain, int eligible) {
+        return Rules.decide(kind, new Tally(yes, no, abstain, eligible, yes + no + abstain, 0), C).state();
     }
 
     @Test
@@ -38,57 +26,73 @@ class RulesTest {
     @Test
     void refusesSharesThatDoNotSumToOneHundred() {
         assertThatThrownBy(() -> Rules.validateShares(Map.of("lab-a", 5000, "lab-b", 3000, "uni-c", 1000), ACCOUNTS))
-                .isInstanceOfSatisfying(CoopException.class, e -> {
-                    assertThat(e.kind()).isEqualTo(CoopException.Kind.INVALID_ARGUMENT);
-                    assertThat(e.getMessage()).isEqualTo("shares: must sum to 100%, got 90%");
-                });
+                .isInstanceOfSatisfying(CoopException.class,
+                        e -> assertThat(e.kind()).isEqualTo(CoopException.Kind.INVALID_ARGUMENT))
+                .hasMessage("shares: must sum to 100%, got 90%");
     }
 
     @Test
-    void refusesUnknownAccountsNegativeSharesAndMissingAccounts() {
+    void refusesUnknownMissingAndNegativeAccounts() {
         assertThatThrownBy(() -> Rules.validateShares(Map.of("lab-a", 5000, "lab-x", 3000, "uni-c", 2000), ACCOUNTS))
                 .hasMessageContaining("unknown account 'lab-x'");
         assertThatThrownBy(() -> Rules.validateShares(Map.of("lab-a", 12000, "lab-b", -2000, "uni-c", 0), ACCOUNTS))
-                .hasMessageStartingWith("shares[lab-b]: must not be negative");
+                .hasMessageContaining("shares[lab-b]: must not be negative");
         assertThatThrownBy(() -> Rules.validateShares(Map.of("lab-a", 5000, "lab-b", 5000), ACCOUNTS))
                 .hasMessageContaining("missing account uni-c");
     }
 
     @Test
-    void staysOpenBeforeTheDeadlineUntilEveryoneVoted() {
-        assertThat(Rules.decideIfDue(with(open(100), Choice.YES, Choice.YES, Choice.YES, Choice.NO), 50)).isEmpty();
-        assertThat(Rules.decideIfDue(with(open(100), Choice.YES, Choice.YES, Choice.YES, Choice.NO, Choice.NO), 50))
-                .hasValueSatisfying(o -> assertThat(o.state()).isEqualTo(ProposalState.PASSED));
+    void aShareBelowItsFloorIsRefusedNamingTheAccount() {
+        Constitution floors = C.with(Map.of("floors", Map.of("uni-c", 1500L)), ACCOUNTS);
+        assertThatThrownBy(() -> Rules.checkFloors("shares", new TreeMap<>(Map.of("lab-a", 5000, "lab-b", 4000,
+                "uni-c", 1000)), floors))
+                .hasMessage("shares[uni-c]: below the account's constitutional floor of 15%, got 10%");
+        Rules.checkFloors("shares", Map.of("lab-a", 5000, "lab-b", 3500, "uni-c", 1500), floors);
     }
 
     @Test
-    void passesWithQuorumAndMoreYesThanNo() {
-        var o = Rules.decide(with(open(0), Choice.YES, Choice.YES, Choice.NO));
-        assertThat(o.state()).isEqualTo(ProposalState.PASSED);
-        assertThat(o.reason()).contains("yes 2, no 1, abstain 0 of 5 eligible");
+    void anOrdinaryProposalNeedsMoreThanHalfOfYesAndNo() {
+        assertThat(decide(ProposalKind.SHARES, 2, 1, 0, 5)).isEqualTo(ProposalState.PASSED);
+        assertThat(decide(ProposalKind.SHARES, 2, 2, 0, 5)).isEqualTo(ProposalState.REJECTED);
+        assertThat(decide(ProposalKind.SHARES, 0, 0, 3, 5)).isEqualTo(ProposalState.REJECTED);
     }
 
     @Test
-    void failsWithoutQuorumEvenIfUnanimous() {
-        var o = Rules.decide(with(open(0), Choice.YES, Choice.YES));
+    void aSpecialProposalNeedsTwoThirdsExactly() {
+        assertThat(decide(ProposalKind.ADMIT, 2, 1, 0, 3)).isEqualTo(ProposalState.PASSED);
+        assertThat(decide(ProposalKind.PARAM, 3, 2, 0, 5)).isEqualTo(ProposalState.REJECTED);
+        assertThat(decide(ProposalKind.REMOVE, 4, 2, 0, 6)).isEqualTo(ProposalState.PASSED);
+    }
+
+    @Test
+    void anAmendmentNeedsThreeQuarters() {
+        assertThat(decide(ProposalKind.AMEND, 3, 1, 0, 4)).isEqualTo(ProposalState.PASSED);
+        assertThat(decide(ProposalKind.AMEND, 5, 2, 0, 7)).isEqualTo(ProposalState.REJECTED);
+    }
+
+    @Test
+    void quorumIsParticipationOverTheEligibleAndAbstentionsCount() {
+        var o = Rules.decide(ProposalKind.SHARES, new Tally(2, 0, 0, 5, 2, 0), C);
         assertThat(o.state()).isEqualTo(ProposalState.REJECTED);
-        assertThat(o.reason()).startsWith("no quorum: 2 of 5 voted");
-    }
-
-    @Test
-    void abstentionsCountTowardQuorumButNotSupport() {
-        assertThat(Rules.decide(with(open(0), Choice.YES, Choice.ABSTAIN, Choice.ABSTAIN)).state())
-                .isEqualTo(ProposalState.PASSED);
-        assertThat(Rules.decide(with(open(0), Choice.YES, Choice.NO, Choice.ABSTAIN)).state())
+        assertThat(o.reason()).startsWith("no quorum: 2 of 5 took part, 1/2 needed");
+        assertThat(decide(ProposalKind.SHARES, 1, 0, 2, 5)).isEqualTo(ProposalState.PASSED);
+        assertThat(decide(ProposalKind.SHARES, 1, 0, 1, 4)).isEqualTo(ProposalState.PASSED);
+        Constitution high = C.with(Map.of("quorum", "3/4"), ACCOUNTS);
+        assertThat(Rules.decide(ProposalKind.SHARES, new Tally(1, 0, 1, 4, 2, 0), high).state())
                 .isEqualTo(ProposalState.REJECTED);
     }
 
     @Test
-    void aSecondBallotReplacesTheFirst() {
-        Proposal p = with(open(0), Choice.NO, Choice.NO, Choice.YES);
-        p = p.withBallot(new Ballot("alice", Choice.YES, 2)).withBallot(new Ballot("bob", Choice.YES, 2));
-        assertThat(p.count(Choice.YES)).isEqualTo(3);
-        assertThat(p.count(Choice.NO)).isZero();
-        assertThat(Rules.decide(p).state()).isEqualTo(ProposalState.PASSED);
+    void aShareBudgetNeedsOnlyTheQuorum() {
+        assertThat(decide(ProposalKind.SHARE_BUDGET, 3, 0, 0, 5)).isEqualTo(ProposalState.PASSED);
+        assertThat(decide(ProposalKind.SHARE_BUDGET, 2, 0, 0, 5)).isEqualTo(ProposalState.REJECTED);
+    }
+
+    @Test
+    void fractionsReadPercentagesAndRefuseNonsense() {
+        assertThat(Fraction.parse("q", "40%")).isEqualTo(new Fraction(2, 5));
+        assertThat(Fraction.parse("q", "2/3")).isEqualTo(new Fraction(2, 3));
+        assertThatThrownBy(() -> Fraction.parse("amend.quorum", "3/2")).hasMessageStartingWith("amend.quorum:");
+        assertThatThrownBy(() -> Fraction.parse("amend.quorum", "lots")).hasMessageStartingWith("amend.quorum:");
     }
 }

@@ -1,0 +1,159 @@
+package coop.scheduler.governance;
+
+import coop.scheduler.domain.CoopException;
+import coop.scheduler.domain.Names;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SortedMap;
+import java.util.TreeMap;
+
+/**
+ * The policy's parameters, changed by a {@code param} proposal (special majority). Each has a
+ * name as written in proposals and on the command line, and a range a proposal must stay in.
+ *
+ * @param halfLifeS            half-life of the usage that orders accounts for fair share
+ * @param preemptionGraceS     time a preempted attempt gets between SIGTERM and SIGKILL
+ * @param reserveCapBp         largest share of its node's GPUs an operator may reserve for its own account
+ * @param maxWalltimeS         longest walltime a job may ask for
+ * @param maxPendingPerMember  most jobs one member may have waiting (0: no limit)
+ * @param votingPeriodS        voting period of proposals that do not set one
+ * @param panelSize            members drawn to review a high-risk job
+ * @param panelMinGpus         jobs of at least this many GPUs need review (0: none by size)
+ * @param panelPurposes        declared purposes that need review
+ */
+public record Params(long halfLifeS, long preemptionGraceS, long reserveCapBp, long maxWalltimeS,
+                     long maxPendingPerMember, long votingPeriodS, long panelSize, long panelMinGpus,
+                     List<String> panelPurposes) {
+
+    public static final Params DEFAULTS = new Params(Duration.ofDays(7).toSeconds(), 60, 5_000,
+            Duration.ofDays(14).toSeconds(), 10_000, Duration.ofDays(2).toSeconds(), 3, 0, List.of());
+
+    /** A parameter: its name, range and unit, for validation and help. */
+    private record Spec(String name, long min, long max, String unit) {
+    }
+
+    private static final List<Spec> SPECS = List.of(
+            new Spec("half_life_s", 60, Duration.ofDays(365).toSeconds(), "seconds"),
+            new Spec("preemption_grace_s", 0, 3_600, "seconds"),
+            new Spec("reserve_cap_bp", 0, 10_000, "basis points"),
+            new Spec("max_walltime_s", 60, Duration.ofDays(365).toSeconds(), "seconds"),
+            new Spec("max_pending_per_member", 0, 10_000_000, "jobs"),
+            new Spec("voting_period_s", 60, Duration.ofDays(60).toSeconds(), "seconds"),
+            new Spec("panel_size", 1, 101, "members"),
+            new Spec("panel_min_gpus", 0, 1_000_000, "GPUs"));
+    private static final String PURPOSES = "panel_purposes";
+
+    public Params {
+        panelPurposes = List.copyOf(panelPurposes);
+    }
+
+    /** Names a {@code param} proposal may set. */
+    public static List<String> names() {
+        List<String> out = new ArrayList<>();
+        SPECS.forEach(s -> out.add(s.name()));
+        out.add(PURPOSES);
+        return out;
+    }
+
+    public Map<String, Object> toMap() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        long[] v = values();
+        for (int i = 0; i < SPECS.size(); i++) {
+            m.put(SPECS.get(i).name(), v[i]);
+        }
+        m.put(PURPOSES, panelPurposes);
+        return m;
+    }
+
+    private long[] values() {
+        return new long[] {halfLifeS, preemptionGraceS, reserveCapBp, maxWalltimeS, maxPendingPerMember,
+            votingPeriodS, panelSize, panelMinGpus};
+    }
+
+    /** Reads a whole parameter set (the founding policy). */
+    public static Params fromMap(Map<String, Object> m) {
+        return DEFAULTS.with(m);
+    }
+
+    /**
+     * These parameters with {@code changes} applied.
+     *
+     * @throws CoopException naming the parameter when one is unknown or out of range
+     */
+    public Params with(Map<String, Object> changes) {
+        if (changes == null || changes.isEmpty()) {
+            throw CoopException.invalid("params", "set at least one parameter (" + String.join(", ", names()) + ")");
+        }
+        long[] v = values();
+        List<String> purposes = panelPurposes;
+        for (Map.Entry<String, Object> e : new TreeMap<>(changes).entrySet()) {
+            String field = "params." + e.getKey();
+            if (e.getKey().equals(PURPOSES)) {
+                purposes = purposes(field, e.getValue());
+                continue;
+            }
+            int i = index(e.getKey());
+            if (i < 0) {
+                throw CoopException.invalid(field, "unknown parameter (parameters: " + String.join(", ", names()) + ")");
+            }
+            Spec s = SPECS.get(i);
+            if (!(e.getValue() instanceof Number n) || n.longValue() < s.min() || n.longValue() > s.max()) {
+                throw CoopException.invalid(field, "must be a whole number of " + s.unit() + " between " + s.min()
+                        + " and " + s.max() + ", got " + e.getValue());
+            }
+            v[i] = n.longValue();
+        }
+        return new Params(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], purposes);
+    }
+
+    private static List<String> purposes(String field, Object value) {
+        if (!(value instanceof List<?> list) || list.size() > 32) {
+            throw CoopException.invalid(field, "must be a list of at most 32 purposes");
+        }
+        List<String> out = new ArrayList<>();
+        for (Object o : list) {
+            if (!(o instanceof String s)) {
+                throw CoopException.invalid(field, "purposes are names, got " + o);
+            }
+            Names.require(field, s);
+            out.add(s);
+        }
+        return List.copyOf(new java.util.TreeSet<>(out));
+    }
+
+    private static int index(String name) {
+        for (int i = 0; i < SPECS.size(); i++) {
+            if (SPECS.get(i).name().equals(name)) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /** The parameters that differ between two sets, by name, as "name old → new". */
+    public static SortedMap<String, String> diff(Params before, Params after) {
+        SortedMap<String, String> out = new TreeMap<>();
+        Map<String, Object> a = before.toMap();
+        after.toMap().forEach((k, v) -> {
+            if (!v.equals(a.get(k))) {
+                out.put(k, a.get(k) + " → " + v);
+            }
+        });
+        return out;
+    }
+
+    public Duration halfLife() {
+        return Duration.ofSeconds(halfLifeS);
+    }
+
+    public Duration maxWalltime() {
+        return Duration.ofSeconds(maxWalltimeS);
+    }
+
+    public Duration votingPeriod() {
+        return Duration.ofSeconds(votingPeriodS);
+    }
+}

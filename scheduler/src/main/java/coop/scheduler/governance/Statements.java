@@ -1,0 +1,67 @@
+package coop.scheduler.governance;
+
+import coop.scheduler.domain.Choice;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SortedMap;
+import java.util.TreeMap;
+
+/**
+ * The statements members sign: what a client signs and what the scheduler checks are the
+ * same canonical maps, built here from the same values on both sides. Each names its type,
+ * the member, and the member's clock when signing ({@code signed_at}), which orders a
+ * member's statements so that an old ballot cannot be replayed over a newer one.
+ */
+public final class Statements {
+    private Statements() {
+    }
+
+    public static SortedMap<String, Object> propose(String member, long signedAt, ProposalKind kind, String title,
+                                                    long closesInSeconds, Map<String, Object> change) {
+        SortedMap<String, Object> s = head("propose", member, signedAt);
+        s.put("kind", kind.label());
+        s.put("title", title == null ? "" : title);
+        s.put("closes_in_s", closesInSeconds);
+        s.put("change", new TreeMap<>(change));
+        return s;
+    }
+
+    /** A yes, no or abstain ballot; on a share-budget, a split (choice YES with a non-empty split) or abstain. */
+    public static SortedMap<String, Object> ballot(String member, long signedAt, long proposal, Choice choice,
+                                                   Map<String, Integer> split) {
+        SortedMap<String, Object> s = head("ballot", member, signedAt);
+        s.put("proposal", proposal);
+        if (split != null && !split.isEmpty()) {
+            s.put("choice", "split");
+            s.put("split", new TreeMap<>(split));
+        } else {
+            s.put("choice", choice.name().toLowerCase(Locale.ROOT));
+        }
+        return s;
+    }
+
+    /** Delegates the member's vote on a topic to {@code to}; an empty {@code to} revokes. */
+    public static SortedMap<String, Object> delegate(String member, long signedAt, Topic topic, String to) {
+        SortedMap<String, Object> s = head("delegate", member, signedAt);
+        s.put("topic", topic.label());
+        s.put("to", to == null ? "" : to);
+        return s;
+    }
+
+    public static SortedMap<String, Object> review(String member, long signedAt, long job, boolean approve,
+                                                   String reason) {
+        SortedMap<String, Object> s = head("review", member, signedAt);
+        s.put("job", job);
+        s.put("decision", approve ? "approve" : "reject");
+        s.put("reason", reason == null ? "" : reason);
+        return s;
+    }
+
+    private static SortedMap<String, Object> head(String type, String member, long signedAt) {
+        SortedMap<String, Object> s = new TreeMap<>();
+        s.put("type", type);
+        s.put("member", member == null ? "" : member);
+        s.put("signed_at", signedAt);
+        return s;
+    }
+}

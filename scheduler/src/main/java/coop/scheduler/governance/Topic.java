@@ -1,0 +1,22 @@
+package coop.scheduler.governance;
+
+import coop.scheduler.domain.CoopException;
+import java.util.Locale;
+
+/** What a delegation covers: a member may trust different people on shares, parameters and membership. */
+public enum Topic {
+    SHARES, PARAMS, MEMBERSHIP;
+
+    public String label() {
+        return name().toLowerCase(Locale.ROOT);
+    }
+
+    public static Topic parse(String field, String text) {
+        for (Topic t : values()) {
+            if (t.label().equals(text)) {
+                return t;
+            }
+        }
+        throw CoopException.invalid(field, "unknown topic '" + text + "' (topics: shares, params, membership)");
+    }
+}
