@@ -1,5 +1,6 @@
 package coop.cli;
 
+import coop.scheduler.rpc.SignedStatements;
 import coop.v1.GovernanceGrpc;
 import coop.v1.JobsGrpc;
 import coop.v1.NodesGrpc;
@@ -32,6 +33,7 @@ public final class Client implements AutoCloseable {
 
     private final String target;
     private final ManagedChannel channel;
+    private final Identity identity;
 
     /**
      * @param target   scheduler {@code HOST:PORT}
@@ -39,6 +41,7 @@ public final class Client implements AutoCloseable {
      */
     public Client(String target, Identity identity) {
         this.target = target;
+        this.identity = identity;
         NettyChannelBuilder builder = NettyChannelBuilder.forTarget(target)
                 .usePlaintext()
                 .userAgent("coop-cli")
@@ -50,6 +53,59 @@ public final class Client implements AutoCloseable {
             builder.intercept(MetadataUtils.newAttachHeadersInterceptor(headers));
         }
         this.channel = builder.build();
+    }
+
+    /** Opens a proposal, signed with the identity's key. */
+    public coop.v1.Proposal propose(coop.v1.ProposeRequest.Builder r) {
+        Identity id = signer();
+        r.setSignedAtMs(System.currentTimeMillis());
+        r.setSignature(sign(id, () -> SignedStatements.propose(id.member(), r.buildPartial())));
+        return governance().propose(r.build());
+    }
+
+    /** Casts a ballot, signed with the identity's key. */
+    public coop.v1.Proposal vote(coop.v1.VoteRequest.Builder r) {
+        Identity id = signer();
+        r.setSignedAtMs(System.currentTimeMillis());
+        r.setSignature(sign(id, () -> SignedStatements.ballot(id.member(), r.buildPartial())));
+        return governance().vote(r.build());
+    }
+
+    /** Sets or revokes a delegation, signed with the identity's key. */
+    public coop.v1.DelegateResponse delegate(coop.v1.DelegateRequest.Builder r) {
+        Identity id = signer();
+        r.setSignedAtMs(System.currentTimeMillis());
+        r.setSignature(sign(id, () -> SignedStatements.delegate(id.member(), r.buildPartial())));
+        return governance().delegate(r.build());
+    }
+
+    /** Reviews a job, signed with the identity's key. */
+    public coop.v1.Job review(coop.v1.ReviewRequest.Builder r) {
+        Identity id = signer();
+        r.setSignedAtMs(System.currentTimeMillis());
+        r.setSignature(sign(id, () -> SignedStatements.review(id.member(), r.buildPartial())));
+        return governance().review(r.build());
+    }
+
+    private Identity signer() {
+        if (identity == null) {
+            throw new CliException(ClientOptions.NO_IDENTITY);
+        }
+        return identity;
+    }
+
+    private static String sign(Identity id, java.util.function.Supplier<java.util.SortedMap<String, Object>> statement) {
+        try {
+            return SignedStatements.sign(id.signingKey(), statement.get());
+        } catch (coop.scheduler.domain.CoopException e) {
+            throw new CliException(e.getMessage());
+        }
+    }
+
+    /** A Ledger stub whose deadline starts now. */
+    public coop.v1.LedgerGrpc.LedgerBlockingStub ledger() {
+        return coop.v1.LedgerGrpc.newBlockingStub(channel).withDeadlineAfter(CALL_DEADLINE.toMillis() * 4,
+                TimeUnit.MILLISECONDS);
     }
 
     /** The scheduler's {@code HOST:PORT}. */

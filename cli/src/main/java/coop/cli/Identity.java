@@ -18,15 +18,47 @@ import java.util.Objects;
 
 /**
  * Who the caller is to the scheduler: a member name and the secret token that proves
- * it, plus the scheduler the member normally talks to. Stored as a small JSON file
- * ({@code {"member":"alice","token":"…","scheduler":"127.0.0.1:7070"}}) written by
- * {@code coop init}; the token is a credential, so the file is written owner-only.
+ * it, the member's Ed25519 key pair that signs its proposals, ballots, delegations and
+ * reviews, plus the scheduler the member normally talks to. Stored as a small JSON file
+ * ({@code {"member":"alice","token":"…","public_key":"…","private_key":"…","scheduler":"…"}})
+ * written by {@code coop init} or {@code coop member keygen}; the token and private key are
+ * credentials, so the file is written owner-only.
  *
- * @param member    member name, sent as the {@code coop-member} header
- * @param token     secret, sent as the {@code coop-token} header
- * @param scheduler the scheduler's {@code HOST:PORT}, or {@code null} when not recorded
+ * @param member     member name, sent as the {@code coop-member} header
+ * @param token      secret, sent as the {@code coop-token} header
+ * @param scheduler  the scheduler's {@code HOST:PORT}, or {@code null} when not recorded
+ * @param publicKey  Ed25519 public key (base64 of X.509), or {@code null}
+ * @param privateKey Ed25519 private key (base64 of PKCS#8), or {@code null}
  */
-public record Identity(String member, String token, String scheduler) {
+public record Identity(String member, String token, String scheduler, String publicKey, String privateKey) {
+
+    public Identity(String member, String token, String scheduler) {
+        this(member, token, scheduler, null, null);
+    }
+
+    /** A new identity with a fresh key pair. */
+    public static Identity generate(String member, String token, String scheduler) {
+        java.security.KeyPair kp = coop.scheduler.ledger.Keys.generate();
+        return new Identity(member, token, scheduler, coop.scheduler.ledger.Keys.encode(kp.getPublic()),
+                coop.scheduler.ledger.Keys.encode(kp.getPrivate()));
+    }
+
+    /**
+     * The key that signs this member's statements.
+     *
+     * @throws CliException when the file holds none
+     */
+    public java.security.PrivateKey signingKey() {
+        if (privateKey == null) {
+            throw new CliException("identity of " + member + " holds no signing key (\"private_key\"); "
+                    + "make a new one with coop member keygen");
+        }
+        try {
+            return coop.scheduler.ledger.Keys.privateKey(privateKey);
+        } catch (IllegalArgumentException e) {
+            throw new CliException("identity of " + member + ": \"private_key\" " + e.getMessage());
+        }
+    }
 
     private static final ObjectMapper MAPPER = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
@@ -65,7 +97,8 @@ public record Identity(String member, String token, String scheduler) {
         String member = text(root, "member", path, true);
         String token = text(root, "token", path, true);
         String scheduler = text(root, "scheduler", path, false);
-        return new Identity(member, token, scheduler);
+        return new Identity(member, token, scheduler, text(root, "public_key", path, false),
+                text(root, "private_key", path, false));
     }
 
     private static String text(JsonNode root, String field, Path path, boolean required) {
@@ -95,6 +128,12 @@ public record Identity(String member, String token, String scheduler) {
         if (scheduler != null) {
             json.put("scheduler", scheduler);
         }
+        if (publicKey != null) {
+            json.put("public_key", publicKey);
+        }
+        if (privateKey != null) {
+            json.put("private_key", privateKey);
+        }
         byte[] bytes = (MAPPER.writeValueAsString(json) + "\n").getBytes(StandardCharsets.UTF_8);
         boolean posix = Files.getFileStore(dir).supportsFileAttributeView(PosixFileAttributeView.class);
         Path tmp = posix
@@ -113,9 +152,10 @@ public record Identity(String member, String token, String scheduler) {
         }
     }
 
-    /** Like the record's, but never shows the token. */
+    /** Like the record's, but never shows the token or the private key. */
     @Override
     public String toString() {
-        return "Identity[member=" + member + ", token=<redacted>, scheduler=" + scheduler + "]";
+        return "Identity[member=" + member + ", token=<redacted>, scheduler=" + scheduler + ", public_key="
+                + publicKey + "]";
     }
 }

@@ -1,6 +1,7 @@
 package coop.cli;
 
 import coop.scheduler.domain.Member;
+import coop.scheduler.domain.Role;
 import coop.scheduler.domain.Names;
 import coop.scheduler.engine.ClusterState;
 import coop.scheduler.rpc.Caller;
@@ -9,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.Base64;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -121,8 +123,10 @@ public final class InitCommand implements Callable<Integer> {
             byte[] secret = new byte[32];
             random.nextBytes(secret);
             String token = Base64.getUrlEncoder().withoutPadding().encodeToString(secret);
-            members.add(new Member(e.getKey(), e.getValue(), Caller.sha256(token), now));
-            identities.put(e.getKey(), new Identity(e.getKey(), token, scheduler));
+            Identity identity = Identity.generate(e.getKey(), token, scheduler);
+            members.add(new Member(e.getKey(), e.getValue(), EnumSet.allOf(Role.class), identity.publicKey(),
+                    Caller.sha256(token), now, 0));
+            identities.put(e.getKey(), identity);
         }
         try (Store store = Store.open(data)) {
             ClusterState.found(store, members, List.copyOf(accountSet), now);

@@ -133,7 +133,11 @@ final class JsonOutput {
         o.put("id", proposal.getId());
         o.put("title", proposal.getTitle());
         o.put("proposer", proposal.getProposer());
-        if (proposal.hasShares()) {
+        o.put("kind", proposal.getKind());
+        o.set("change", parsed(proposal.getChangeJson()));
+        o.set("eligible", array(proposal.getEligibleList(), com.fasterxml.jackson.databind.node.TextNode::valueOf));
+        o.set("result", array(proposal.getResultList(), JsonOutput::share));
+        if (proposal.hasShares() && proposal.getShares().getSharesCount() > 0) {
             o.putObject("shares").set("shares", array(proposal.getShares().getSharesList(), JsonOutput::share));
         } else {
             o.putNull("shares");
@@ -149,20 +153,37 @@ final class JsonOutput {
         return o;
     }
 
+    /** Embeds a JSON text the scheduler sent (canonical statements, parameters) as JSON, not as a string. */
+    static com.fasterxml.jackson.databind.JsonNode parsed(String json) {
+        if (json == null || json.isEmpty()) {
+            return com.fasterxml.jackson.databind.node.NullNode.getInstance();
+        }
+        try {
+            return new com.fasterxml.jackson.databind.ObjectMapper().readTree(json);
+        } catch (java.io.IOException e) {
+            return com.fasterxml.jackson.databind.node.TextNode.valueOf(json);
+        }
+    }
+
     static ObjectNode tally(Tally tally) {
         ObjectNode o = object();
         o.put("yes", tally.getYes());
         o.put("no", tally.getNo());
         o.put("abstain", tally.getAbstain());
         o.put("eligible", tally.getEligible());
+        o.put("direct", tally.getDirect());
+        o.put("delegated", tally.getDelegated());
         return o;
     }
 
     static ObjectNode ballot(Ballot ballot) {
         ObjectNode o = object();
         o.put("member", ballot.getMember());
-        o.put("choice", ballot.getChoice().name());
+        o.put("choice", ballot.getSplitCount() > 0 ? "SPLIT" : ballot.getChoice().name());
         o.put("cast_at_ms", ballot.getCastAtMs());
+        if (ballot.getSplitCount() > 0) {
+            o.set("split", array(ballot.getSplitList(), JsonOutput::share));
+        }
         return o;
     }
 
@@ -172,6 +193,9 @@ final class JsonOutput {
         o.set("shares", array(policy.getSharesList(), JsonOutput::share));
         o.put("enacted_at_ms", policy.getEnactedAtMs());
         o.put("proposal_id", policy.getProposalId());
+        o.set("params", parsed(policy.getParamsJson()));
+        o.set("constitution", parsed(policy.getConstitutionJson()));
+        o.put("shares_since_ms", policy.getSharesSinceMs());
         return o;
     }
 

@@ -36,6 +36,12 @@ import picocli.CommandLine.Spec;
                 VoteCommand.class,
                 ProposalsCommand.class,
                 PolicyCommand.class,
+                ProposalCommand.class,
+                DelegateCommand.class,
+                ReviewCommand.class,
+                PanelCommand.class,
+                LedgerCommand.class,
+                MemberCommand.class,
 
                 CommandLine.HelpCommand.class,
         })

@@ -33,9 +33,9 @@ public final class SchedulerCommand implements Callable<Integer> {
                     + "(default: ${DEFAULT-VALUE}).")
     String heartbeat;
 
-    @Option(names = "--preemption-grace", defaultValue = "60s",
-            description = "Time a preempted attempt gets between SIGTERM (checkpoint now) and SIGKILL "
-                    + "(default: ${DEFAULT-VALUE}).")
+    @Option(names = "--preemption-grace",
+            description = "Time a preempted attempt gets between SIGTERM (checkpoint now) and SIGKILL, "
+                    + "overriding the policy's preemption_grace_s (default: the policy's, 60s at founding).")
     String grace;
 
     @Option(names = "--port-file", description = "Write the port listened on to this file once serving.")
@@ -54,7 +54,7 @@ public final class SchedulerCommand implements Callable<Integer> {
             throw new CliException("--listen: port must be a number, got '" + listen.substring(colon + 1) + "'");
         }
         Duration interval = Durations.option("--heartbeat", heartbeat);
-        Duration preemptionGrace = Durations.option("--preemption-grace", grace);
+        Duration preemptionGrace = grace == null ? null : Durations.option("--preemption-grace", grace);
         String host = listen.substring(0, colon);
         SchedulerServer server = SchedulerServer.start(
                 new SchedulerServer.Config(data, host, port, interval, preemptionGrace), InstantSource.system());

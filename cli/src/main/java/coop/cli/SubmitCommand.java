@@ -48,6 +48,10 @@ final class SubmitCommand extends ClientCommand {
             + "account's entitlement, never on borrowed GPUs.")
     boolean noPreempt;
 
+    @Option(names = "--purpose", paramLabel = "NAME", description = "Declared purpose; the policy may send some "
+            + "purposes to a review panel before the job may run.")
+    String purpose = "";
+
     @Option(names = "--json", description = "Print {\"job_id\": N} instead of text.")
     boolean json;
 
@@ -67,6 +71,7 @@ final class SubmitCommand extends ClientCommand {
                 .setName(name)
                 .setCrossSite(crossSite)
                 .setNoPreempt(noPreempt)
+                .setPurpose(purpose)
                 .build();
         SubmitResponse response;
         try (Client c = client.connect()) {

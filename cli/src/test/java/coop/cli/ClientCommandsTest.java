@@ -43,6 +43,7 @@ class ClientCommandsTest {
     Path dir;
 
     private FakeScheduler scheduler;
+    private Identity aliceIdentity;
     private String address;
     private String identity;
 
@@ -51,7 +52,8 @@ class ClientCommandsTest {
         scheduler = new FakeScheduler();
         address = scheduler.address();
         Path file = dir.resolve("alice.json");
-        new Identity("alice", "s3cret", scheduler.address()).write(file);
+        aliceIdentity = Identity.generate("alice", "s3cret", scheduler.address());
+        aliceIdentity.write(file);
         identity = file.toString();
     }
 
@@ -120,9 +122,11 @@ class ClientCommandsTest {
                 share("lab-a", 5000), share("lab-b", 3333), share("uni-c", 1667));
         assertThat(request.getClosesInSeconds()).isEqualTo(120);
         assertThat(request.getTitle()).isEqualTo("rebalance");
-        assertThat(run.out().strip()).matches(
-                "proposal 7 open until (\\d{4}-\\d\\d-\\d\\d )?\\d\\d:\\d\\d:\\d\\d UTC: "
-                        + "shares lab-a=50% lab-b=33.33% uni-c=16.67%");
+        assertThat(run.out().lines().findFirst().orElseThrow()).matches(
+                "proposal 7 open until (\\d{4}-\\d\\d-\\d\\d )?\\d\\d:\\d\\d:\\d\\d UTC: rebalance");
+        assertThat(coop.scheduler.ledger.Keys.verify(aliceIdentity.publicKey(), coop.scheduler.ledger.Canonical.encode(
+                coop.scheduler.rpc.SignedStatements.propose("alice", request)), request.getSignature()))
+                .as("signed with alice's key over the canonical statement").isTrue();
     }
 
     @Test
@@ -269,8 +273,11 @@ class ClientCommandsTest {
 
         assertThat(run.exitCode()).isZero();
         assertThat(run.out().strip()).isEqualTo("voted yes on proposal 7 (yes 3, no 1, abstain 0 of 5 eligible; open)");
-        assertThat(scheduler.last(VoteRequest.class))
+        VoteRequest sent = scheduler.last(VoteRequest.class);
+        assertThat(sent.toBuilder().clearSignedAtMs().clearSignature().build())
                 .isEqualTo(VoteRequest.newBuilder().setProposalId(7).setChoice(Choice.YES).build());
+        assertThat(coop.scheduler.ledger.Keys.verify(aliceIdentity.publicKey(), coop.scheduler.ledger.Canonical.encode(
+                coop.scheduler.rpc.SignedStatements.ballot("alice", sent)), sent.getSignature())).isTrue();
     }
 
     @Test

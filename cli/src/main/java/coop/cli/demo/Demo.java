@@ -64,7 +64,15 @@ public final class Demo {
     static final List<String> ACCOUNTS = List.of("lab-a", "lab-b", "uni-c");
     static final List<String> FOUNDERS = List.of("alice:lab-a", "bob:lab-a", "carol:lab-b", "dave:uni-c", "erin:uni-c");
     static final Map<String, Integer> FIRST_VOTE = shares(50, 30, 20);
-    static final Map<String, Integer> SECOND_VOTE = shares(20, 30, 50);
+    /**
+     * Each member's split in the share-budget vote; erin delegates her shares vote to carol, so
+     * carol's split counts twice.
+     */
+    static final Map<String, Map<String, Integer>> SPLITS = Map.of(
+            "alice", shares(30, 30, 40),
+            "bob", shares(20, 30, 50),
+            "carol", shares(10, 30, 60),
+            "dave", shares(20, 40, 40));
     /** Jobs each account keeps waiting, so that every account always has work pending. */
     static final int BACKLOG = 12;
     private static final Duration SAMPLE = Duration.ofMillis(200);
@@ -124,7 +132,7 @@ public final class Demo {
             List<DemoReport.Window> windows = new ArrayList<>();
             Policy first = vote(members, "alice", FIRST_VOTE, Map.of("erin", Choice.ABSTAIN), 1);
             boolean allPending = runPeriod(anyone, workload, first);
-            Policy second = vote(members, "bob", SECOND_VOTE, Map.of("erin", Choice.NO), 2);
+            Policy second = budget(members, "bob", "erin", "carol", 2);
             windows.add(window(first, second.getEnactedAtMs(), allPending));
             allPending = runPeriod(anyone, workload, second);
             long end = clock.millis();
@@ -132,6 +140,7 @@ public final class Demo {
             say("stopping: cancelling the jobs still queued or running");
             cancelAll(members, anyone);
             List<Job> jobs = anyone.jobs().listJobs(ListJobsRequest.getDefaultInstance()).getJobsList();
+            verifyLedger(anyone);
             return DemoReport.compute(jobs, windows, capacity);
         } finally {
             members.values().forEach(Client::close);
@@ -192,12 +201,12 @@ public final class Demo {
                         Map<String, Choice> dissent, int round) {
         SharesChange.Builder change = SharesChange.newBuilder();
         shares.forEach((a, bp) -> change.addShares(AccountShare.newBuilder().setAccount(a).setBasisPoints(bp)));
-        Proposal p = members.get(proposer).governance().propose(ProposeRequest.newBuilder()
-                .setTitle("shares " + describe(shares)).setClosesInSeconds(120).setShares(change).build());
+        Proposal p = members.get(proposer).propose(ProposeRequest.newBuilder()
+                .setTitle("shares " + describe(shares)).setClosesInSeconds(120).setShares(change));
         say("vote %d: %s proposes %s (proposal %d)", round, proposer, describe(shares), p.getId());
         for (var e : members.entrySet()) {
             Choice c = dissent.getOrDefault(e.getKey(), Choice.YES);
-            p = e.getValue().governance().vote(VoteRequest.newBuilder().setProposalId(p.getId()).setChoice(c).build());
+            p = e.getValue().vote(VoteRequest.newBuilder().setProposalId(p.getId()).setChoice(c));
         }
         if (p.getState() != ProposalState.PASSED) {
             throw new IllegalStateException("proposal " + p.getId() + " did not pass: " + p.getOutcome());
@@ -206,6 +215,52 @@ public final class Demo {
                 .getPolicy(coop.v1.GetPolicyRequest.newBuilder().setVersion(p.getEnactedPolicyVersion()).build());
         say("vote %d: %s → enacted as policy v%d", round, p.getOutcome(), policy.getVersion());
         return policy;
+    }
+
+    /**
+     * A share-budget vote: one member opens it, one delegates its shares vote to another, the
+     * others submit splits; it closes at its deadline and enacts the moving-phantom aggregate.
+     */
+    private Policy budget(Map<String, Client> members, String proposer, String delegator, String delegate, int round)
+            throws InterruptedException {
+        members.get(delegator).delegate(coop.v1.DelegateRequest.newBuilder().setTopic("shares").setTo(delegate));
+        say("vote %d: %s delegates its shares vote to %s", round, delegator, delegate);
+        Proposal p = members.get(proposer).propose(ProposeRequest.newBuilder().setTitle("share budget")
+                .setClosesInSeconds(3).setShareBudget(coop.v1.ShareBudget.getDefaultInstance()));
+        say("vote %d: %s opens a share budget (proposal %d); members vote with splits", round, proposer, p.getId());
+        for (var e : SPLITS.entrySet()) {
+            VoteRequest.Builder ballot = VoteRequest.newBuilder().setProposalId(p.getId());
+            e.getValue().forEach((a, bp) -> ballot.addSplit(AccountShare.newBuilder().setAccount(a).setBasisPoints(bp)));
+            members.get(e.getKey()).vote(ballot);
+            say("vote %d: %s splits %s", round, e.getKey(), describe(e.getValue()));
+        }
+        var get = coop.v1.GetProposalRequest.newBuilder().setProposalId(p.getId()).build();
+        while ((p = members.get(proposer).governance().getProposal(get)).getState() == ProposalState.OPEN) {
+            Thread.sleep(SAMPLE.toMillis());
+        }
+        if (p.getState() != ProposalState.PASSED) {
+            throw new IllegalStateException("proposal " + p.getId() + " did not pass: " + p.getOutcome());
+        }
+        Policy policy = members.get(proposer).governance()
+                .getPolicy(coop.v1.GetPolicyRequest.newBuilder().setVersion(p.getEnactedPolicyVersion()).build());
+        Map<String, Integer> result = new TreeMap<>();
+        p.getResultList().forEach(x -> result.put(x.getAccount(), x.getBasisPoints()));
+        say("vote %d: %s; moving-phantom aggregate %s → enacted as policy v%d", round, p.getOutcome(),
+                describe(result), policy.getVersion());
+        return policy;
+    }
+
+    /** Re-checks the whole ledger (links, signatures, tallies, enactments) as any member could. */
+    private void verifyLedger(Client client) {
+        List<byte[]> entries = new ArrayList<>();
+        client.ledger().entries(coop.v1.LedgerEntriesRequest.getDefaultInstance())
+                .forEachRemaining(e -> entries.add(e.getCanonical().toByteArray()));
+        var r = coop.scheduler.ledger.LedgerVerifier.verify(entries);
+        if (!r.ok()) {
+            throw new IllegalStateException("ledger verification failed: " + r.problem());
+        }
+        say("ledger verified: %d entries (%d proposals re-tallied, %d ballots' signatures checked, %d attempts), "
+                + "head %s", r.entries(), r.proposals(), r.ballots(), r.attempts(), r.head().substring(0, 16));
     }
 
     /** Keeps every account's backlog full for one period; returns whether all always had work waiting. */

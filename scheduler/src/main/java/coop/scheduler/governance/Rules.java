@@ -66,7 +66,10 @@ public final class Rules {
      * eligible at opening), then the support its kind needs (yes over yes and no).
      */
     public static Outcome decide(ProposalKind kind, Tally t, Constitution c) {
-        String counts = t.describe();
+        String counts = kind.threshold() == ProposalKind.Threshold.QUORUM_ONLY
+                ? t.yes() + " splits, " + t.abstain() + " abstaining of " + t.eligible() + " eligible"
+                        + (t.delegated() > 0 ? " (" + t.delegated() + " by delegation)" : "")
+                : t.describe();
         if (!c.quorum().reachedBy(t.participated(), t.eligible())) {
             return new Outcome(ProposalState.REJECTED, "no quorum: " + t.participated() + " of " + t.eligible()
                     + " took part, " + c.quorum() + " needed (" + counts + ")");

@@ -61,8 +61,8 @@ final class GovernanceService extends GovernanceGrpc.GovernanceImplBase {
         String member = Caller.member();
         SortedMap<String, Object> st = statement(out, m -> SignedStatements.propose(m, r));
         if (st != null) {
-            Replies.unary(loop.call((s, tx) -> s.propose(member, st, r.getSignature(), tx)), out,
-                    ProtoMapper::proposal);
+            Replies.unary(loop.call((s, tx) -> ProtoMapper.proposal(s.propose(member, st, r.getSignature(), tx),
+                    s.policy().constitution())), out, x -> x);
         }
     }
 
@@ -71,7 +71,8 @@ final class GovernanceService extends GovernanceGrpc.GovernanceImplBase {
         String member = Caller.member();
         SortedMap<String, Object> st = statement(out, m -> SignedStatements.ballot(m, r));
         if (st != null) {
-            Replies.unary(loop.call((s, tx) -> s.vote(member, st, r.getSignature(), tx)), out, ProtoMapper::proposal);
+            Replies.unary(loop.call((s, tx) -> ProtoMapper.proposal(s.vote(member, st, r.getSignature(), tx),
+                    s.policy().constitution())), out, x -> x);
         }
     }
 
@@ -105,16 +106,17 @@ final class GovernanceService extends GovernanceGrpc.GovernanceImplBase {
 
     @Override
     public void listProposals(ListProposalsRequest r, StreamObserver<ListProposalsResponse> out) {
-        Replies.unary(loop.call((s, tx) -> s.proposals(r.getOpenOnly())), out, list -> {
+        Replies.unary(loop.call((s, tx) -> {
             ListProposalsResponse.Builder b = ListProposalsResponse.newBuilder();
-            list.forEach(p -> b.addProposals(ProtoMapper.proposal(p)));
+            s.proposals(r.getOpenOnly()).forEach(p -> b.addProposals(ProtoMapper.proposal(p, s.policy().constitution())));
             return b.build();
-        });
+        }), out, x -> x);
     }
 
     @Override
     public void getProposal(GetProposalRequest r, StreamObserver<coop.v1.Proposal> out) {
-        Replies.unary(loop.call((s, tx) -> s.proposal(r.getProposalId())), out, ProtoMapper::proposal);
+        Replies.unary(loop.call((s, tx) -> ProtoMapper.proposal(s.proposal(r.getProposalId()),
+                s.policy().constitution())), out, x -> x);
     }
 
     @Override

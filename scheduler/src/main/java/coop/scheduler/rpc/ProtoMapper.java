@@ -82,6 +82,21 @@ final class ProtoMapper {
         };
     }
 
+    /** The quorum and support a proposal of this kind needs under the constitution, in words. */
+    static String rule(coop.scheduler.governance.ProposalKind kind, coop.scheduler.governance.Constitution c) {
+        String support = switch (kind.threshold()) {
+            case ORDINARY -> ", more than " + c.ordinary() + " yes";
+            case SPECIAL -> ", at least " + c.special() + " yes";
+            case CONSTITUTIONAL -> ", at least " + c.constitutional() + " yes";
+            case QUORUM_ONLY -> ", outcome by moving-phantom aggregation";
+        };
+        return "quorum " + c.quorum() + support;
+    }
+
+    static coop.v1.Proposal proposal(Proposal p, coop.scheduler.governance.Constitution c) {
+        return proposal(p).toBuilder().setRule(rule(p.kind(), c)).build();
+    }
+
     static coop.v1.Proposal proposal(Proposal p) {
         coop.v1.Proposal.Builder b = coop.v1.Proposal.newBuilder().setId(p.id()).setTitle(p.title())
                 .setProposer(p.proposer()).setShares(shares(p.shares())).setOpenedAtMs(p.openedAt())

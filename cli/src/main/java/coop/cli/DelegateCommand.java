@@ -1,0 +1,42 @@
+package coop.cli;
+
+import coop.v1.DelegateRequest;
+import coop.v1.DelegateResponse;
+import coop.v1.Delegation;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code coop delegate TOPIC MEMBER} or {@code coop delegate TOPIC --revoke}: liquid delegation per topic. */
+@Command(name = "delegate", mixinStandardHelpOptions = true,
+        description = {"Let another member's ballot count for you on a topic (shares, params or membership)",
+                "whenever you do not vote yourself. Your own ballot always overrides it; revoke at any time.",
+                "Delegation is transitive; a delegation that would make a cycle is refused.",
+                "Example: coop delegate shares bob"})
+final class DelegateCommand extends ClientCommand {
+
+    @Parameters(index = "0", paramLabel = "TOPIC", description = "shares, params or membership.")
+    String topic;
+
+    @Parameters(index = "1", arity = "0..1", paramLabel = "MEMBER", description = "Whom to delegate to.")
+    String to;
+
+    @Option(names = "--revoke", description = "Take the delegation on this topic back.")
+    boolean revoke;
+
+    @Override
+    int run() {
+        if (revoke == (to != null)) {
+            throw new CliException("name a member to delegate " + topic + " to, or pass --revoke");
+        }
+        DelegateResponse r;
+        try (Client c = client.connect()) {
+            r = c.delegate(DelegateRequest.newBuilder().setTopic(topic).setTo(revoke ? "" : to));
+        }
+        out().println(revoke ? "revoked your delegation on " + topic : "delegated " + topic + " to " + to);
+        for (Delegation d : r.getDelegationsList()) {
+            out().println("  " + d.getTopic() + " → " + d.getTo());
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,157 @@
+package coop.cli;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import coop.scheduler.ledger.Ledger;
+import coop.scheduler.ledger.LedgerVerifier;
+import coop.scheduler.store.Store;
+import coop.v1.LedgerEntriesRequest;
+import coop.v1.LedgerEntry;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/** {@code coop ledger verify|export}: the hash-chained ledger any member can check. */
+@Command(name = "ledger", mixinStandardHelpOptions = true,
+        description = "Verify or export the cooperative's hash-chained ledger of votes, policies and GPU-hours.",
+        subcommands = {LedgerCommand.Verify.class, LedgerCommand.Export.class})
+final class LedgerCommand implements Runnable {
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public void run() {
+        throw new ParameterException(spec.commandLine(), "Missing a subcommand: verify or export");
+    }
+
+    /** Where to read a ledger from: a running scheduler (default), a data directory, or an exported file. */
+    abstract static class Source extends ClientCommand {
+        @Option(names = "--data", paramLabel = "DIR",
+                description = "Read the ledger from a data directory (works beside a running scheduler).")
+        Path data;
+
+        List<byte[]> entries(Path file) {
+            if (file != null) {
+                try {
+                    List<byte[]> out = new ArrayList<>();
+                    for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+                        if (!line.isEmpty()) {
+                            out.add(line.getBytes(StandardCharsets.UTF_8));
+                        }
+                    }
+                    return out;
+                } catch (NoSuchFileException e) {
+                    throw new CliException("--file: " + file + " does not exist");
+                } catch (IOException e) {
+                    throw new CliException("--file: cannot read " + file + ": " + e.getMessage());
+                }
+            }
+            if (data != null) {
+                try (Store store = Store.openReadOnly(data)) {
+                    return Ledger.rawEntries(store);
+                } catch (IllegalStateException e) {
+                    throw new CliException("--data: " + e.getMessage());
+                }
+            }
+            List<byte[]> out = new ArrayList<>();
+            try (Client c = client.connectOptionalIdentity()) {
+                Iterator<LedgerEntry> it = c.ledger().entries(LedgerEntriesRequest.getDefaultInstance());
+                it.forEachRemaining(e -> out.add(e.getCanonical().toByteArray()));
+            }
+            return out;
+        }
+    }
+
+    @Command(name = "verify", mixinStandardHelpOptions = true,
+            description = {"Re-check the whole ledger from its bytes alone: every hash link, every signature,",
+                    "and every tally, enactment, panel draw and verdict, by running the governance rules again.",
+                    "Reports the first bad entry and exits 1 if there is one."})
+    static final class Verify extends Source {
+        @Option(names = "--file", paramLabel = "FILE", description = "Verify an exported ledger (JSON Lines).")
+        Path file;
+
+        @Option(names = "--json", description = "Print the report as JSON.")
+        boolean json;
+
+        @Override
+        int run() {
+            List<byte[]> entries = entries(file);
+            LedgerVerifier.Report r = LedgerVerifier.verify(entries);
+            if (json) {
+                ObjectNode o = JsonOutput.object();
+                o.put("ok", r.ok());
+                o.put("entries", entries.size());
+                o.put("head", r.head());
+                o.put("proposals", r.proposals());
+                o.put("ballots", r.ballots());
+                o.put("closes", r.closes());
+                o.put("policies_enacted", r.policies());
+                o.put("panels", r.panels());
+                o.put("reviews", r.reviews());
+                o.put("attempts", r.attempts());
+                ObjectNode hours = o.putObject("gpu_hours");
+                r.gpuMillisByAccount().forEach((a, ms) -> hours.put(a, ms / 3_600_000.0));
+                if (!r.ok()) {
+                    o.put("bad_entry", r.badSeq());
+                    o.put("problem", r.problem());
+                }
+                JsonOutput.print(out(), o);
+                return r.ok() ? 0 : 1;
+            }
+            if (!r.ok()) {
+                err().println("ledger verification FAILED: " + r.problem());
+                return 1;
+            }
+            double hours = r.gpuMillisByAccount().values().stream().mapToLong(Long::longValue).sum() / 3_600_000.0;
+            out().println(String.format(Locale.ROOT, "ledger verified: %d entries, head %s", r.entries(),
+                    r.head().substring(0, 16)));
+            out().println(String.format(Locale.ROOT, "  %d proposals re-tallied (%d closed, %d policies enacted), "
+                            + "%d ballots and their signatures checked, %d panels redrawn, %d reviews; "
+                            + "%d attempts, %.2f GPU-hours", r.proposals(), r.closes(), r.policies(), r.ballots(),
+                    r.panels(), r.reviews(), r.attempts(), hours));
+            return 0;
+        }
+    }
+
+    @Command(name = "export", mixinStandardHelpOptions = true,
+            description = {"Write the ledger as JSON Lines, one canonical entry per line, for",
+                    "coop ledger verify --file or any other tool."})
+    static final class Export extends Source {
+        @Option(names = "--out", paramLabel = "FILE", description = "Write to FILE instead of standard output.")
+        Path outFile;
+
+        @Option(names = "--json", description = "Accepted for symmetry: the export is always JSON.")
+        boolean json;
+
+        @Override
+        int run() throws IOException {
+            List<byte[]> entries = entries(null);
+            if (outFile != null) {
+                try (OutputStream o = Files.newOutputStream(outFile)) {
+                    for (byte[] e : entries) {
+                        o.write(e);
+                        o.write('\n');
+                    }
+                }
+                err().println("wrote " + entries.size() + " entries to " + outFile);
+                return 0;
+            }
+            for (byte[] e : entries) {
+                out().println(new String(e, StandardCharsets.UTF_8));
+            }
+            return 0;
+        }
+    }
+}

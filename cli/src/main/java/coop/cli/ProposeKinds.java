@@ -1,0 +1,164 @@
+package coop.cli;
+
+import coop.v1.AccountChange;
+import coop.v1.Admission;
+import coop.v1.Amendment;
+import coop.v1.ParamChange;
+import coop.v1.ProposeRequest;
+import coop.v1.Removal;
+import coop.v1.ShareBudget;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** The kinds of proposal besides shares, one subcommand each. */
+final class ProposeKinds {
+    private ProposeKinds() {
+    }
+
+    @Command(name = "share-budget", mixinStandardHelpOptions = true,
+            description = {"Open a share budget: every member votes with a split over the accounts",
+                    "(coop vote ID --split lab-a=40,lab-b=40,uni-c=20), and the outcome is their",
+                    "moving-phantom aggregation, which no member can game by exaggerating. Needs only the quorum."})
+    static final class Budget extends ProposeKindCommand {
+        @Override
+        void change(ProposeRequest.Builder request) {
+            request.setShareBudget(ShareBudget.getDefaultInstance());
+        }
+    }
+
+    @Command(name = "param", mixinStandardHelpOptions = true,
+            description = {"Change policy parameters (special majority, 2/3 by default).",
+                    "Parameters: half_life_s, preemption_grace_s, reserve_cap_bp, max_walltime_s,",
+                    "max_pending_per_member, voting_period_s, panel_size, panel_min_gpus, panel_purposes.",
+                    "Values ending in _s take durations (7d, 90m, 30s). panel_purposes takes a comma list.",
+                    "Example: coop propose param --set half_life_s=3d --set panel_min_gpus=32"})
+    static final class Param extends ProposeKindCommand {
+        @Option(names = "--set", paramLabel = "NAME=VALUE", required = true, description = "A parameter to set.")
+        List<String> sets;
+
+        @Override
+        void change(ProposeRequest.Builder request) {
+            ParamChange.Builder b = ParamChange.newBuilder();
+            for (String s : sets) {
+                int eq = s.indexOf('=');
+                if (eq < 1) {
+                    throw new CliException("--set: '" + s + "' must be NAME=VALUE");
+                }
+                String name = s.substring(0, eq).strip().replace('-', '_');
+                String value = s.substring(eq + 1).strip();
+                if (name.equals("panel_purposes")) {
+                    b.setSetPanelPurposes(true);
+                    for (String p : value.split(",")) {
+                        if (!p.isBlank()) {
+                            b.addPanelPurposes(p.strip());
+                        }
+                    }
+                } else if (name.endsWith("_s")) {
+                    b.putValues(name, Durations.option("--set " + name, value).toSeconds());
+                } else {
+                    try {
+                        b.putValues(name, Long.parseLong(value));
+                    } catch (NumberFormatException e) {
+                        throw new CliException("--set " + name + ": '" + value + "' is not a whole number");
+                    }
+                }
+            }
+            request.setParam(b);
+        }
+    }
+
+    @Command(name = "admit", mixinStandardHelpOptions = true,
+            description = {"Propose admitting a member (special majority). The newcomer runs",
+                    "coop member keygen --name NAME and hands over the public file it writes.",
+                    "Example: coop propose admit --from frank.pub.json --accounts lab-b --roles member,researcher"})
+    static final class Admit extends ProposeKindCommand {
+        @Option(names = "--from", paramLabel = "FILE", required = true,
+                description = "The public identity file from coop member keygen (name, public key, token digest).")
+        java.nio.file.Path from;
+
+        @Option(names = "--accounts", paramLabel = "A,B", split = ",", description = "Accounts it may submit to.")
+        List<String> accounts = new ArrayList<>();
+
+        @Option(names = "--roles", paramLabel = "ROLES", split = ",", defaultValue = "member,researcher",
+                description = "Roles: member, researcher, operator (default: ${DEFAULT-VALUE}).")
+        List<String> roles;
+
+        @Override
+        void change(ProposeRequest.Builder request) {
+            Map<String, String> pub = MemberCommand.readPublic(from);
+            request.setAdmit(Admission.newBuilder().setName(pub.get("member")).addAllAccounts(accounts)
+                    .addAllRoles(roles).setPublicKey(pub.get("public_key")).setTokenSha256(pub.get("token_sha256")));
+        }
+    }
+
+    @Command(name = "remove", mixinStandardHelpOptions = true,
+            description = "Propose removing a member (special majority); its later ballots are refused.")
+    static final class Remove extends ProposeKindCommand {
+        @Parameters(paramLabel = "MEMBER", description = "The member to remove.")
+        String name;
+
+        @Override
+        void change(ProposeRequest.Builder request) {
+            request.setRemove(Removal.newBuilder().setName(name));
+        }
+    }
+
+    @Command(name = "account", mixinStandardHelpOptions = true,
+            description = {"Propose creating an account (with a 0%% share) or closing one whose share is 0%%.",
+                    "Example: coop propose account create lab-d"})
+    static final class Account extends ProposeKindCommand {
+        @Parameters(index = "0", paramLabel = "create|close", description = "What to do.")
+        String action;
+
+        @Parameters(index = "1", paramLabel = "ACCOUNT", description = "The account.")
+        String name;
+
+        @Override
+        void change(ProposeRequest.Builder request) {
+            request.setAccount(AccountChange.newBuilder().setAction(action).setName(name));
+        }
+    }
+
+    @Command(name = "amend", mixinStandardHelpOptions = true,
+            description = {"Amend the constitution (constitutional majority, 3/4 by default): thresholds as",
+                    "fractions (2/3) or percentages (60%), the quorum, account floors, and whether every",
+                    "member must hold a vote.",
+                    "Example: coop propose amend --quorum 40% --floor uni-c=10"})
+    static final class Amend extends ProposeKindCommand {
+        @Option(names = "--ordinary", paramLabel = "FRACTION", description = "Support an ordinary proposal must exceed.")
+        String ordinary = "";
+
+        @Option(names = "--special", paramLabel = "FRACTION", description = "Support a special proposal must reach.")
+        String special = "";
+
+        @Option(names = "--constitutional", paramLabel = "FRACTION",
+                description = "Support an amendment must reach.")
+        String constitutional = "";
+
+        @Option(names = "--quorum", paramLabel = "FRACTION", description = "Participation needed.")
+        String quorum = "";
+
+        @Option(names = "--floor", paramLabel = "ACCOUNT=PERCENT", converter = ShareArgument.Converter.class,
+                description = "An account's least share (0 removes the floor).")
+        List<ShareArgument> floors = new ArrayList<>();
+
+        @Option(names = "--every-member-votes", paramLabel = "true|false",
+                description = "Whether every member must hold a vote.")
+        String everyMemberVotes = "";
+
+        @Override
+        void change(ProposeRequest.Builder request) {
+            Amendment.Builder b = Amendment.newBuilder().setOrdinary(ordinary).setSpecial(special)
+                    .setConstitutional(constitutional).setQuorum(quorum).setEveryMemberVotes(everyMemberVotes);
+            Map<String, ShareArgument> byAccount = new TreeMap<>();
+            floors.forEach(f -> byAccount.put(f.account(), f));
+            byAccount.values().forEach(f -> b.addFloors(f.toProto()));
+            request.setAmend(b);
+        }
+    }
+}

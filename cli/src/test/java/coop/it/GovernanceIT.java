@@ -1,0 +1,157 @@
+package coop.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import coop.cli.Client;
+import coop.cli.Identity;
+import coop.scheduler.store.Store;
+import coop.v1.GetPolicyRequest;
+import coop.v1.GetProposalRequest;
+import coop.v1.JobState;
+import coop.v1.ListJobsRequest;
+import coop.v1.ListNodesRequest;
+import coop.v1.ProposalState;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A whole proposal life against the real scheduler and agent processes, driven by the CLI:
+ * a newcomer is admitted by vote, delegates its shares vote, a share budget opens, members
+ * vote with signed splits, it closes at its deadline and is enacted, and the running jobs
+ * follow the new shares. The ledger verifies from the running scheduler and from the data
+ * directory, and fails on a tampered copy.
+ */
+class GovernanceIT {
+    @TempDir
+    Path dir;
+
+    @Test
+    void aShareBudgetVoteIsEnactedAndTheClusterFollowsIt() throws Exception {
+        try (CoopProcesses coop = new CoopProcesses(dir)) {
+            Path data = dir.resolve("data");
+            var init = coop.run("init", "--data", data.toString(), "--founders", "alice:lab-a,bob:lab-b,carol:lab-a",
+                    "--accounts", "lab-a,lab-b");
+            assertThat(init.exitCode()).as(init.stderr()).isZero();
+            var scheduler = coop.scheduler(data, "--preemption-grace", "1s");
+            String target = scheduler.target();
+            coop.start("agent", "--scheduler", target, "--node", "n1", "--site", "north",
+                    "--gpus", "sim:4xA100-80GB", "--work-dir", dir.resolve("n1").toString());
+            Path ids = data.resolve("identities");
+            String alice = ids.resolve("alice.json").toString();
+            String bob = ids.resolve("bob.json").toString();
+            String carol = ids.resolve("carol.json").toString();
+
+            // dave is admitted by a special-majority vote and delegates its shares vote to bob.
+            var keygen = coop.run("member", "keygen", "--name", "dave", "--dir", dir.toString(), "--scheduler", target);
+            assertThat(keygen.exitCode()).as(keygen.stderr()).isZero();
+            String dave = dir.resolve("dave.json").toString();
+            var admit = coop.run("propose", "admit", "--scheduler", target, "--identity", alice, "--from", dir.resolve("dave.pub.json").toString(),
+                    "--accounts", "lab-b", "--closes-in", "1h", "--json");
+            assertThat(admit.exitCode()).as(admit.stderr()).isZero();
+            for (String who : List.of(alice, bob, carol)) {
+                var v = coop.run("vote", "--scheduler", target, "--identity", who, "1", "yes");
+                assertThat(v.exitCode()).as(v.stderr()).isZero();
+            }
+            var delegate = coop.run("delegate", "--scheduler", target, "--identity", dave, "shares", "bob");
+            assertThat(delegate.exitCode()).as(delegate.stderr()).isZero();
+            assertThat(delegate.stdout()).contains("delegated shares to bob");
+
+            try (Client client = new Client(target, Identity.read(ids.resolve("alice.json")))) {
+                await().atMost(Duration.ofSeconds(30)).until(() -> client.nodes()
+                        .listNodes(ListNodesRequest.getDefaultInstance()).getNodesList().stream()
+                        .anyMatch(n -> n.getState().equals("online")));
+                // A full backlog in both accounts: under equal shares each holds 2 of the 4 GPUs.
+                for (int i = 0; i < 4; i++) {
+                    for (String[] who : new String[][] {{alice, "lab-a"}, {bob, "lab-b"}}) {
+                        var s = coop.run("submit", "--identity", who[0], "--scheduler", target, "--account", who[1],
+                                "--gpus", "1", "--", "sleep 300");
+                        assertThat(s.exitCode()).as(s.stderr()).isZero();
+                    }
+                }
+                await().atMost(Duration.ofSeconds(30)).until(() -> runningGpus(client).equals(
+                        Map.of("lab-a", 2, "lab-b", 2)));
+
+                var open = coop.run("propose", "share-budget", "--scheduler", target, "--identity", bob, "--closes-in", "20s");
+                assertThat(open.exitCode()).as(open.stderr()).isZero();
+                var wrong = coop.run("vote", "--scheduler", target, "--identity", carol, "2", "--split", "lab-a=75,lab-b=20");
+                assertThat(wrong.exitCode()).isEqualTo(1);
+                assertThat(wrong.stderr()).contains("split: must sum to 100%");
+                for (String who : List.of(alice, bob)) {
+                    var v = coop.run("vote", "--scheduler", target, "--identity", who, "2", "--split", "lab-a=75,lab-b=25");
+                    assertThat(v.exitCode()).as(v.stderr()).isZero();
+                }
+                var abstain = coop.run("vote", "--scheduler", target, "--identity", carol, "2", "abstain");
+                assertThat(abstain.exitCode()).as(abstain.stderr()).isZero();
+
+                var get = GetProposalRequest.newBuilder().setProposalId(2).build();
+                await().atMost(Duration.ofSeconds(30)).until(
+                        () -> client.governance().getProposal(get).getState() != ProposalState.OPEN);
+                var closed = client.governance().getProposal(get);
+                assertThat(closed.getState()).as(closed.getOutcome()).isEqualTo(ProposalState.PASSED);
+                assertThat(closed.getTally().getDelegated()).isEqualTo(1);
+                assertThat(closed.getTally().getYes()).isEqualTo(3);
+                var policy = client.governance().getPolicy(GetPolicyRequest.getDefaultInstance());
+                assertThat(policy.getProposalId()).isEqualTo(2);
+                assertThat(policy.getSharesList()).extracting(s -> s.getAccount() + "=" + s.getBasisPoints())
+                        .containsExactly("lab-a=7500", "lab-b=2500");
+
+                // The allocation follows the enacted policy: lab-a reclaims a GPU from lab-b.
+                await().atMost(Duration.ofSeconds(60)).until(() -> runningGpus(client).equals(
+                        Map.of("lab-a", 3, "lab-b", 1)));
+
+                var shown = coop.run("proposal", "--scheduler", target, "--identity", dave, "2");
+                assertThat(shown.stdout()).contains("share-budget").contains("1 by delegation")
+                        .contains("yours:    none");
+                var live = coop.run("ledger", "verify", "--scheduler", target);
+                assertThat(live.exitCode()).as(live.stderr()).isZero();
+                assertThat(live.stdout()).contains("ledger verified").contains("2 proposals re-tallied");
+            }
+        }
+        Path copy = dir.resolve("tampered");
+        copyTree(dir.resolve("data"), copy);
+        try (CoopProcesses coop = new CoopProcesses(dir)) {
+            var fromData = coop.run("ledger", "verify", "--data", copy.toString());
+            assertThat(fromData.exitCode()).as(fromData.stderr()).isZero();
+            try (Store store = Store.open(copy)) {
+                byte[][] third = new byte[1][];
+                store.scanRaw(Store.Kind.LEDGER, 3, (seq, bytes) -> {
+                    third[0] = bytes;
+                    return false;
+                });
+                String text = new String(third[0], java.nio.charset.StandardCharsets.UTF_8);
+                byte[] changed = text.replace("\"yes\"", "\"no\"").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                assertThat(changed).as("entry 3 is a yes ballot").isNotEqualTo(third[0]);
+                store.putRawForTest(Store.Kind.LEDGER, Store.key(3), changed);
+            }
+            var tampered = coop.run("ledger", "verify", "--data", copy.toString());
+            assertThat(tampered.exitCode()).isEqualTo(1);
+            assertThat(tampered.stderr()).contains("entry 3 has been altered");
+        }
+    }
+
+    private static Map<String, Integer> runningGpus(Client client) {
+        return client.jobs().listJobs(ListJobsRequest.newBuilder().addStates(JobState.RUNNING).build())
+                .getJobsList().stream().collect(Collectors.groupingBy(j -> j.getAccount(),
+                        Collectors.summingInt(j -> j.getGpusPerNode() * j.getNodes())));
+    }
+
+    private static void copyTree(Path from, Path to) throws java.io.IOException {
+        try (var walk = Files.walk(from)) {
+            for (Path p : walk.toList()) {
+                Path target = to.resolve(from.relativize(p).toString());
+                if (Files.isDirectory(p)) {
+                    Files.createDirectories(target);
+                } else if (!p.getFileName().toString().equals("LOCK")) {
+                    Files.copy(p, target);
+                }
+            }
+        }
+    }
+}
