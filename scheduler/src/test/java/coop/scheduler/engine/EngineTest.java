@@ -9,9 +9,9 @@ import coop.scheduler.domain.Gpu;
 import coop.scheduler.domain.Job;
 import coop.scheduler.domain.JobState;
 import coop.scheduler.domain.Proposal;
-import coop.scheduler.governance.TestMembers;
 import coop.scheduler.domain.ProposalState;
 import coop.scheduler.domain.RankRef;
+import coop.scheduler.governance.TestMembers;
 import coop.scheduler.store.Store;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -264,5 +264,87 @@ class EngineTest {
             return null;
         });
         assertThat(link.killed).containsExactly(new RankRef(99, 1, 0));
+    }
+
+    private void passParam(String name, long value) throws Exception {
+        var st = keys.propose("alice", clock.millis(), coop.scheduler.governance.ProposalKind.PARAM, 3600,
+                Map.of("params", Map.of(name, value)));
+        Proposal p = call((s, tx) -> s.propose("alice", st.statement(), st.signature(), tx));
+        for (String m : List.of("alice", "bob", "carol")) {
+            vote(m, p.id(), Choice.YES);
+        }
+        assertThat(call((s, tx) -> s.proposal(p.id())).state()).isEqualTo(ProposalState.PASSED);
+    }
+
+    private Job review(String member, long job, boolean approve) throws Exception {
+        clock.advanceMillis(1);
+        var st = keys.review(member, clock.millis(), job, approve);
+        return call((s, tx) -> s.review(member, st.statement(), st.signature(), tx));
+    }
+
+    @Test
+    void aHighRiskJobWaitsInReviewUntilItsPanelApprovesThenRuns() throws Exception {
+        connect("n1", "s1", 4);
+        passParam("panel_size", 2);
+        passParam("panel_min_gpus", 4);
+        long id = submit("alice", "lab-a", 4, 1);
+        assertThat(job(id).state()).isEqualTo(JobState.REVIEW);
+        var panel = call((s, tx) -> s.panel(id));
+        assertThat(panel.drawn()).containsExactlyInAnyOrder("bob", "carol");
+        String why = call((s, tx) -> s.whyPending(id));
+        assertThat(why).contains("waiting for review").contains("0 of 2 approvals");
+        assertThatThrownBy(() -> review("alice", id, true)).isInstanceOfSatisfying(CoopException.class,
+                e -> assertThat(e.kind()).isEqualTo(CoopException.Kind.PERMISSION_DENIED));
+        review("bob", id, true);
+        assertThat(job(id).state()).isEqualTo(JobState.REVIEW);
+        restart();
+        connect("n1", "s1", 4);
+        assertThat(job(id).state()).isEqualTo(JobState.REVIEW);
+        review("carol", id, true);
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> job(id).state() == JobState.RUNNING);
+        long small = submit("alice", "lab-a", 1, 1);
+        assertThat(job(small).state()).isNotEqualTo(JobState.REVIEW);
+    }
+
+    @Test
+    void aRejectedJobIsCancelledAndACancelledReviewIsRecorded() throws Exception {
+        passParam("panel_size", 2);
+        passParam("panel_min_gpus", 2);
+        long rejected = submit("alice", "lab-a", 2, 1);
+        review(call((s, tx) -> s.panel(rejected)).drawn().get(0), rejected, false);
+        assertThat(job(rejected).state()).isEqualTo(JobState.CANCELLED);
+        long withdrawn = submit("alice", "lab-a", 2, 1);
+        call((s, tx) -> s.cancel("alice", withdrawn, tx));
+        assertThatThrownBy(() -> review("bob", withdrawn, true)).isInstanceOfSatisfying(CoopException.class,
+                e -> assertThat(e.kind()).isEqualTo(CoopException.Kind.NOT_FOUND));
+        restart();
+        assertThatThrownBy(() -> review("bob", withdrawn, true)).isInstanceOfSatisfying(CoopException.class,
+                e -> assertThat(e.kind()).isEqualTo(CoopException.Kind.NOT_FOUND));
+        loop.close();
+        assertThat(coop.scheduler.ledger.LedgerVerifier.verify(coop.scheduler.ledger.Ledger.rawEntries(store)).problem())
+                .isNull();
+        start();
+    }
+
+    @Test
+    void anOpenVoteWithADelegationSurvivesARestartAndClosesTheSameWay() throws Exception {
+        clock.advanceMillis(1);
+        var d = keys.delegate("carol", clock.millis(), coop.scheduler.governance.Topic.SHARES, "alice");
+        call((s, tx) -> s.delegate("carol", d.statement(), d.signature(), tx));
+        var p = propose("alice", 7000, 3000, 60);
+        vote("alice", p.id(), Choice.YES);
+        vote("bob", p.id(), Choice.NO);
+        restart();
+        clock.advanceSeconds(61);
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5)).until(
+                () -> call((s, tx) -> s.proposal(p.id())).state() != ProposalState.OPEN);
+        var closed = call((s, tx) -> s.proposal(p.id()));
+        assertThat(closed.state()).isEqualTo(ProposalState.PASSED);
+        assertThat(closed.tally().delegated()).isEqualTo(1);
+        assertThat(call((s, tx) -> s.policy()).share("lab-a")).isEqualTo(7000);
+        loop.close();
+        assertThat(coop.scheduler.ledger.LedgerVerifier.verify(coop.scheduler.ledger.Ledger.rawEntries(store)).problem())
+                .isNull();
+        start();
     }
 }
