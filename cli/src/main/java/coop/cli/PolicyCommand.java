@@ -13,8 +13,8 @@ import picocli.CommandLine.Option;
 /** {@code coop policy}: the live allocation policy, a past version, or every version. */
 // No mixinStandardHelpOptions here: its --version would clash with this command's --version V.
 @Command(name = "policy",
-        description = {"Show the live allocation policy: each account's voted share of GPU time.",
-                "Every passed shares proposal makes a new version."})
+        description = {"Show the live allocation policy: each account's voted share of GPU time,",
+                "its parameters and its constitution. Every passed proposal that changes them makes a new version."})
 final class PolicyCommand extends ClientCommand {
 
     @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help message and exit.")
@@ -77,6 +77,16 @@ final class PolicyCommand extends ClientCommand {
             table.row(share.getAccount(), ShareArgument.percent(share.getBasisPoints()) + "%");
         }
         table.print(out);
+        if (!policy.getParamsJson().isEmpty()) {
+            out.println("parameters:");
+            JsonOutput.parsed(policy.getParamsJson()).fields().forEachRemaining(e ->
+                    out.println("  " + e.getKey() + " = " + e.getValue()));
+        }
+        if (!policy.getConstitutionJson().isEmpty()) {
+            out.println("constitution:");
+            JsonOutput.parsed(policy.getConstitutionJson()).fields().forEachRemaining(e ->
+                    out.println("  " + e.getKey() + " = " + e.getValue()));
+        }
     }
 
     private static String origin(Policy policy) {

@@ -349,9 +349,9 @@ public final class LiveReplay {
         SharesChange.Builder change = SharesChange.newBuilder();
         new TreeMap<>(settings.shares().basisPoints()).forEach((a, bp) ->
                 change.addShares(AccountShare.newBuilder().setAccount(a).setBasisPoints(bp)));
-        Proposal p = client.governance().propose(ProposeRequest.newBuilder().setTitle("replay shares")
-                .setClosesInSeconds(300).setShares(change).build());
-        p = client.governance().vote(VoteRequest.newBuilder().setProposalId(p.getId()).setChoice(Choice.YES).build());
+        Proposal p = client.propose(ProposeRequest.newBuilder().setTitle("replay shares")
+                .setClosesInSeconds(300).setShares(change));
+        p = client.vote(VoteRequest.newBuilder().setProposalId(p.getId()).setChoice(Choice.YES));
         if (p.getState() != ProposalState.PASSED) {
             throw new IllegalStateException("the shares proposal did not pass: " + p.getOutcome());
         }
