@@ -41,7 +41,13 @@ final class PanelCommand implements Runnable {
         int run() {
             List<byte[]> raw = entries(file);
             for (byte[] b : raw) {
-                Entry e = Entry.read(b);
+                Entry e;
+                try {
+                    e = Entry.read(b);
+                } catch (IllegalArgumentException bad) {
+                    throw new CliException("the ledger holds an unreadable entry (" + bad.getMessage()
+                            + "); run coop ledger verify");
+                }
                 if (!e.type().equals("panel") || !Long.valueOf(job).equals(e.body().get("job"))) {
                     continue;
                 }

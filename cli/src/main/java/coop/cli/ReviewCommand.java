@@ -31,7 +31,8 @@ final class ReviewCommand extends ClientCommand {
             j = c.review(ReviewRequest.newBuilder().setJobId(job).setApprove(decision == Decision.approve)
                     .setReason(reason));
         }
-        out().println(decision + "d job " + job + "; it is now " + j.getState().name().toLowerCase()
+        out().println((decision == Decision.approve ? "approved" : "rejected") + " job " + job + "; it is now "
+                + j.getState().name().toLowerCase()
                 + (j.getWhyPending().isEmpty() ? "" : ": " + j.getWhyPending()));
         return 0;
     }

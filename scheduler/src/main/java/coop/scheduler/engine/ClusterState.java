@@ -30,6 +30,7 @@ import coop.scheduler.governance.Governance;
 import coop.scheduler.governance.ProposalKind;
 import coop.scheduler.governance.Topic;
 import coop.scheduler.ledger.Ledger;
+import coop.scheduler.ledger.LedgerVerifier;
 import coop.scheduler.store.Store;
 import coop.scheduler.store.Store.Kind;
 import java.time.Duration;
@@ -115,21 +116,19 @@ public final class ClusterState {
         this.clock = clock;
         this.heartbeatIntervalMs = heartbeatInterval.toMillis();
         this.preemptionGrace = preemptionGrace;
-        Governance[] founded = new Governance[1];
-        int[] caused = new int[1];
-        ledger = Ledger.recover(store, e -> {
-            if (e.seq() == 0) {
-                founded[0] = Governance.found(e.body(), e.at());
-            } else if (caused[0] > 0) {
-                caused[0]--; // already yielded by the entry that caused it
-            } else {
-                caused[0] = founded[0].replay(e, false).size() - 1;
-            }
-        });
-        if (founded[0] == null) {
+        // Governance is rebuilt by running the rules over the ledger, checking on the way that
+        // they yield exactly what is recorded; a scheduler whose ledger does not verify refuses to start.
+        List<byte[]> raw = Ledger.rawEntries(store);
+        if (raw.isEmpty()) {
             throw new IllegalStateException("the data directory has no ledger: run `coop init` first");
         }
-        gov = founded[0];
+        LedgerVerifier.Replayed replayed = LedgerVerifier.replay(raw, false);
+        if (!replayed.report().ok()) {
+            throw new IllegalStateException("the ledger does not verify, so the scheduler will not start on it: "
+                    + replayed.report().problem());
+        }
+        gov = replayed.governance();
+        ledger = Ledger.resume(replayed.report().entries(), replayed.report().head(), replayed.lastAt());
         gov.members().forEach(m -> {
             if (m.active()) {
                 tokenDigests.put(m.name(), m.tokenSha256());
@@ -271,9 +270,10 @@ public final class ClusterState {
             Names.require("purpose", purpose);
         }
         long id = nextJobId;
-        long now = clock.millis();
+        long now = governanceNow();
         boolean review = gov.needsReview(spec.gpusPerNode() * nodeCount, purpose);
         if (review) {
+            apply(gov.tick(now), now, tx);
             // The last check that can refuse; it draws the panel, seeded by the ledger head now.
             apply(gov.openPanel(id, m.name(), spec.gpusPerNode() * nodeCount, purpose, ledger.head(), now), now, tx);
         }
@@ -394,7 +394,9 @@ public final class ClusterState {
             throw CoopException.denied("the signed statement must be a " + type + " by the calling member "
                     + m.name());
         }
-        long now = clock.millis();
+        long now = governanceNow();
+        // Due proposals close before any input is taken, as the rules require.
+        apply(gov.tick(now), now, tx);
         List<Event> events = gov.submit(statement, signature, now, true);
         apply(events, now, tx);
         return events;
@@ -469,6 +471,14 @@ public final class ClusterState {
         return new LedgerHead(ledger.size(), ledger.head());
     }
 
+    /**
+     * The time governance inputs are dated: the clock, but never before the ledger's last
+     * entry, so that a clock stepped back cannot date the ledger backwards.
+     */
+    private long governanceNow() {
+        return Math.max(clock.millis(), ledger.lastAt());
+    }
+
     /** Records events in the ledger and puts their effects on jobs and usage into force. */
     private void apply(List<Event> events, long now, Tx tx) {
         for (Event e : events) {
@@ -495,7 +505,7 @@ public final class ClusterState {
             }
         }
         if (p.enactedVersion() != 0) {
-            enacted(policies().get(policies().size() - 2), policy(), now, tx);
+            enacted(policy(p.enactedVersion() - 1), policy(p.enactedVersion()), now, tx);
         }
     }
 
@@ -781,7 +791,8 @@ public final class ClusterState {
         b.put("member", j.member());
         b.put("gpus", (long) a.gpus());
         b.put("started_at", a.startedAt());
-        b.put("finished_at", a.finishedAt());
+        // A clock stepped back while it ran must not make it end before it started.
+        b.put("finished_at", Math.max(a.startedAt(), a.finishedAt()));
         b.put("gpu_ms", a.gpuMillis(0, a.finishedAt()));
         b.put("outcome", a.outcome() == null || a.outcome().isEmpty() ? "exit " + a.exitCode() : a.outcome());
         return Event.of("attempt", b);
@@ -832,7 +843,7 @@ public final class ClusterState {
 
     /** Closes proposals past their deadline and declares silent nodes lost. */
     public void tick(Tx tx) {
-        long now = clock.millis();
+        long now = governanceNow();
         apply(gov.tick(now), now, tx);
         long deadline = now - MISSED_HEARTBEATS * heartbeatIntervalMs;
         for (NodeRuntime n : nodes.values()) {

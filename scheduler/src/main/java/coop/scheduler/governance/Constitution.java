@@ -107,8 +107,19 @@ public record Constitution(Fraction ordinary, Fraction special, Fraction constit
         if (sum > 10_000) {
             throw CoopException.invalid("amend.floors", "floors must sum to at most 100%, got " + Rules.percent(sum));
         }
+        // A majority rule must mean a majority, and the stronger thresholds must be at least as strong.
         if (o.num() * 2 < o.den()) {
             throw CoopException.invalid("amend.ordinary", "must be at least 1/2, got " + o);
+        }
+        if (!s.atLeast(o)) {
+            throw CoopException.invalid("amend.special", "must be at least the ordinary threshold " + o + ", got " + s);
+        }
+        if (!c.atLeast(s)) {
+            throw CoopException.invalid("amend.constitutional", "must be at least the special threshold " + s
+                    + ", got " + c);
+        }
+        if (q.num() == 0) {
+            throw CoopException.invalid("amend.quorum", "must be more than 0");
         }
         return new Constitution(o, s, c, q, f, every);
     }

@@ -24,6 +24,11 @@ public record Fraction(long num, long den) {
         return part * den > num * whole;
     }
 
+    /** Whether this fraction is at least {@code other}, exactly. */
+    public boolean atLeast(Fraction other) {
+        return num * other.den >= other.num * den;
+    }
+
     public double value() {
         return (double) num / den;
     }

@@ -260,6 +260,7 @@ public final class Governance {
             throw CoopException.invalid("signed_at", "must be within " + SIGNING_SKEW.toMinutes()
                     + " minutes of the scheduler's clock; check this machine's clock");
         }
+        requireNothingDue(now);
         SortedMap<String, Object> signed = new TreeMap<>();
         signed.put("statement", statement);
         signed.put("signature", signature == null ? "" : signature);
@@ -270,6 +271,19 @@ public final class Governance {
             case "review" -> review(m, statement, signedAt, signed, now);
             default -> throw CoopException.invalid("type", "unknown statement type '" + type + "'");
         };
+    }
+
+    /**
+     * The scheduler closes due proposals before it takes any input (see {@link #tick}); an
+     * input dated after a deadline that has not been closed means a close was withheld.
+     */
+    private void requireNothingDue(long now) {
+        for (Proposal p : proposals.values()) {
+            if (p.open() && now >= p.closesAt()) {
+                throw CoopException.precondition("proposal " + p.id() + " was due to close at " + p.closesAt()
+                        + " before this input; close due proposals first");
+            }
+        }
     }
 
     private void requireVoter(Member m, String what) {
@@ -435,8 +449,9 @@ public final class Governance {
         lastSigned.put(m.name() + "/ballot/" + id, signedAt);
         List<Event> out = new ArrayList<>();
         out.add(Event.of("ballot", body));
-        if (p.ballots().keySet().containsAll(p.eligible())) {
-            out.add(close(p, now));
+        Proposal voted = p;
+        if (voted.eligible().stream().allMatch(e -> voted.ballots().containsKey(e) || !members.get(e).active())) {
+            out.add(close(voted, now));
         }
         return out;
     }
@@ -481,6 +496,9 @@ public final class Governance {
             }
             edges.put(m.name(), to);
         } else {
+            if (!edges.containsKey(m.name())) {
+                throw CoopException.precondition(m.name() + " has no delegation on " + topic.label() + " to revoke");
+            }
             edges.remove(m.name());
         }
         lastSigned.put(m.name() + "/delegate/" + topic.label(), signedAt);
@@ -520,11 +538,13 @@ public final class Governance {
                 outcome = new Rules.Outcome(ProposalState.REJECTED, "no member submitted a split ("
                         + tally.describe() + ")");
             } else {
-                aggregate = MovingPhantom.aggregate(openAccounts(), counted.splits());
                 try {
+                    // An account closed while the vote was open cannot be aggregated over.
+                    aggregate = MovingPhantom.aggregate(openAccounts(), counted.splits());
                     Rules.checkFloors("result", aggregate, policy.constitution());
                 } catch (CoopException e) {
-                    outcome = new Rules.Outcome(ProposalState.REJECTED, "the aggregated shares break a floor: "
+                    aggregate = new TreeMap<>();
+                    outcome = new Rules.Outcome(ProposalState.REJECTED, "the splits cannot be enacted: "
                             + e.getMessage());
                 }
             }
@@ -656,6 +676,7 @@ public final class Governance {
      * @throws CoopException FAILED_PRECONDITION when no other member could review it
      */
     public List<Event> openPanel(long job, String submitter, int gpus, String purpose, String seedHex, long now) {
+        requireNothingDue(now);
         List<String> eligible = new ArrayList<>(voters());
         eligible.remove(submitter);
         if (eligible.isEmpty()) {
@@ -748,6 +769,10 @@ public final class Governance {
                     string(b, "purpose"), string(b, "seed"), e.at());
             case "attempt" -> List.of(Event.of("attempt", b));
             case "cancel-review" -> {
+                Panel panel = panels.get(number(b, "job"));
+                if (panel == null || !panel.verdict().isEmpty()) {
+                    throw new IllegalArgumentException("job " + b.get("job") + " has no panel awaiting a verdict");
+                }
                 dropPanel(number(b, "job"));
                 yield List.of(Event.of("cancel-review", b));
             }

@@ -5,7 +5,6 @@ import coop.scheduler.store.Batch;
 import coop.scheduler.store.Store;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.Consumer;
 
 /**
  * The live end of the ledger: appends entries, each linked to the one before by its hash,
@@ -15,16 +14,14 @@ import java.util.function.Consumer;
 public final class Ledger {
     private long size;
     private String head = Entry.ORIGIN;
+    private long lastAt = Long.MIN_VALUE;
 
-    /** Reads the stored ledger in order, handing each entry over; the chain itself is checked by {@code coop ledger verify}. */
-    public static Ledger recover(Store store, Consumer<Entry> each) {
+    /** The live end of a ledger whose entries were read and checked. */
+    public static Ledger resume(long size, String head, long lastAt) {
         Ledger l = new Ledger();
-        store.scanRaw(Store.Kind.LEDGER, (k, v) -> {
-            Entry e = Entry.read(v);
-            l.size = e.seq() + 1;
-            l.head = e.hash();
-            each.accept(e);
-        });
+        l.size = size;
+        l.head = size == 0 ? Entry.ORIGIN : head;
+        l.lastAt = lastAt;
         return l;
     }
 
@@ -35,17 +32,24 @@ public final class Ledger {
         return out;
     }
 
+    /** Appends an entry dated {@code at}, or the last entry's time if the clock has gone back since. */
     public Entry append(long at, Event event, Batch batch) {
-        Entry e = Entry.make(size, at, event.type(), event.body(), head);
+        Entry e = Entry.make(size, Math.max(at, lastAt), event.type(), event.body(), head);
         batch.putRaw(Store.Kind.LEDGER, e.seq(), e.bytes());
         size++;
         head = e.hash();
+        lastAt = Math.max(lastAt, at);
         return e;
     }
 
     /** Hash of the last entry ({@link Entry#ORIGIN} while empty). */
     public String head() {
         return head;
+    }
+
+    /** Time of the last entry. */
+    public long lastAt() {
+        return lastAt;
     }
 
     public long size() {

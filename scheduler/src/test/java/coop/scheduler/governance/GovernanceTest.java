@@ -350,4 +350,58 @@ class GovernanceTest {
         assertThatThrownBy(() -> propose("alice", ProposalKind.ADMIT, admit)).hasMessageStartingWith("admit.public_key");
         assertThat(EnumSet.allOf(Role.class)).hasSize(3);
     }
+
+    @Test
+    void aShareBudgetNamingAnAccountClosedMeanwhileIsRejectedNotBroken() {
+        long zero = shares(5000, 5000, 0);
+        for (String m : List.of("alice", "bob", "carol")) {
+            vote(m, zero, Choice.YES);
+        }
+        closeAll();
+        long budget = propose("alice", ProposalKind.SHARE_BUDGET, Map.of());
+        now += 1;
+        submit(keys.split("bob", now, budget, Map.of("lab-a", 5000, "lab-b", 4000, "uni-c", 1000)));
+        long close = propose("alice", ProposalKind.ACCOUNT, Map.of("action", "close", "name", "uni-c"));
+        for (String m : List.of("alice", "bob", "carol", "dave", "erin")) {
+            vote(m, close, Choice.YES);
+        }
+        assertThat(gov.openAccounts()).doesNotContain("uni-c");
+        for (String m : List.of("alice", "carol")) {
+            now += 1;
+            submit(keys.split(m, now, budget, Map.of("lab-a", 6000, "lab-b", 4000)));
+        }
+        closeAll();
+        assertThat(gov.proposal(budget).state()).isEqualTo(ProposalState.REJECTED);
+        assertThat(gov.proposal(budget).outcome()).contains("cannot be enacted").contains("uni-c");
+        verifies();
+    }
+
+    @Test
+    void anInputAfterAnUnclosedDeadlineIsRefusedSoAWithheldCloseIsCaught() {
+        long id = shares(6000, 3000, 1000);
+        now += HOUR;
+        assertThatThrownBy(() -> submit(keys.delegate("bob", now, Topic.PARAMS, "alice")))
+                .satisfies(e -> assertThat(kind(e)).isEqualTo(CoopException.Kind.FAILED_PRECONDITION))
+                .hasMessageContaining("proposal " + id + " was due to close");
+        record(gov.tick(now));
+        submit(keys.delegate("bob", now, Topic.PARAMS, "alice"));
+        verifies();
+    }
+
+    @Test
+    void amendmentsCannotWeakenTheStrongerThresholdsBelowTheWeakerOnesOrDropTheQuorum() {
+        assertThatThrownBy(() -> propose("alice", ProposalKind.AMEND, Map.of("special", "0/1")))
+                .hasMessageStartingWith("amend.special");
+        assertThatThrownBy(() -> propose("alice", ProposalKind.AMEND, Map.of("constitutional", "3/5")))
+                .hasMessageStartingWith("amend.constitutional");
+        assertThatThrownBy(() -> propose("alice", ProposalKind.AMEND, Map.of("quorum", "0%")))
+                .hasMessageStartingWith("amend.quorum");
+        propose("alice", ProposalKind.AMEND, Map.of("quorum", "40%", "special", "3/5"));
+    }
+
+    @Test
+    void revokingADelegationThatDoesNotExistIsRefused() {
+        assertThatThrownBy(() -> submit(keys.delegate("bob", now, Topic.SHARES, "")))
+                .satisfies(e -> assertThat(kind(e)).isEqualTo(CoopException.Kind.FAILED_PRECONDITION));
+    }
 }
