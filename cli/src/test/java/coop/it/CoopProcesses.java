@@ -81,6 +81,39 @@ final class CoopProcesses implements AutoCloseable {
         }
     }
 
+    /** Copies a data directory (without RocksDB's lock file) so a test can tamper with the copy. */
+    static void copyData(Path from, Path to) throws IOException {
+        try (var walk = Files.walk(from)) {
+            for (Path p : walk.toList()) {
+                Path target = to.resolve(from.relativize(p).toString());
+                if (Files.isDirectory(p)) {
+                    Files.createDirectories(target);
+                } else if (!p.getFileName().toString().equals("LOCK")) {
+                    Files.copy(p, target);
+                }
+            }
+        }
+    }
+
+    /** Changes one digit in the ledger entry {@code seq} of a stopped store; returns the entry's number. */
+    static long flipLedgerByte(Path data, long seq) {
+        try (coop.scheduler.store.Store store = coop.scheduler.store.Store.open(data)) {
+            byte[][] entry = new byte[1][];
+            store.scanRaw(coop.scheduler.store.Store.Kind.LEDGER, seq, (s, bytes) -> {
+                entry[0] = bytes.clone();
+                return false;
+            });
+            for (int i = entry[0].length - 1; i >= 0; i--) {
+                if (entry[0][i] >= '0' && entry[0][i] <= '8') {
+                    entry[0][i]++;
+                    break;
+                }
+            }
+            store.putRawForTest(coop.scheduler.store.Store.Kind.LEDGER, coop.scheduler.store.Store.key(seq), entry[0]);
+            return seq;
+        }
+    }
+
     @Override
     public void close() {
         for (Process p : started) {

@@ -55,6 +55,20 @@ class DemoIT {
         }
         assertThat(report.get("jobs_done").asInt()).isGreaterThan(50);
         assertThat(report.get("utilization").asDouble()).isBetween(0.5, 1.0);
-        assertThat(Files.readString(err)).contains("vote 2: passed");
+        assertThat(Files.readString(err)).contains("vote 2: passed").contains("moving-phantom aggregate")
+                .contains("ledger verified");
+
+        // Any member can re-check the demo's ledger from its data, and a tampered copy fails.
+        try (CoopProcesses coop = new CoopProcesses(dir)) {
+            var verified = coop.run("ledger", "verify", "--data", data.toString());
+            assertThat(verified.exitCode()).as(verified.stderr()).isZero();
+            assertThat(verified.stdout()).contains("ledger verified").contains("2 proposals re-tallied");
+            Path copy = dir.resolve("tampered");
+            CoopProcesses.copyData(data, copy);
+            long flipped = CoopProcesses.flipLedgerByte(copy, 5);
+            var tampered = coop.run("ledger", "verify", "--data", copy.toString());
+            assertThat(tampered.exitCode()).isEqualTo(1);
+            assertThat(tampered.stderr()).contains("entry " + flipped + " ");
+        }
     }
 }

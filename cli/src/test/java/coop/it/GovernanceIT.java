@@ -12,7 +12,6 @@ import coop.v1.JobState;
 import coop.v1.ListJobsRequest;
 import coop.v1.ListNodesRequest;
 import coop.v1.ProposalState;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -115,7 +114,7 @@ class GovernanceIT {
             }
         }
         Path copy = dir.resolve("tampered");
-        copyTree(dir.resolve("data"), copy);
+        CoopProcesses.copyData(dir.resolve("data"), copy);
         try (CoopProcesses coop = new CoopProcesses(dir)) {
             var fromData = coop.run("ledger", "verify", "--data", copy.toString());
             assertThat(fromData.exitCode()).as(fromData.stderr()).isZero();
@@ -140,18 +139,5 @@ class GovernanceIT {
         return client.jobs().listJobs(ListJobsRequest.newBuilder().addStates(JobState.RUNNING).build())
                 .getJobsList().stream().collect(Collectors.groupingBy(j -> j.getAccount(),
                         Collectors.summingInt(j -> j.getGpusPerNode() * j.getNodes())));
-    }
-
-    private static void copyTree(Path from, Path to) throws java.io.IOException {
-        try (var walk = Files.walk(from)) {
-            for (Path p : walk.toList()) {
-                Path target = to.resolve(from.relativize(p).toString());
-                if (Files.isDirectory(p)) {
-                    Files.createDirectories(target);
-                } else if (!p.getFileName().toString().equals("LOCK")) {
-                    Files.copy(p, target);
-                }
-            }
-        }
     }
 }
