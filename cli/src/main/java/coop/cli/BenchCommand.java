@@ -15,7 +15,7 @@ import picocli.CommandLine.Spec;
 /** {@code coop bench}: measurements that print figures, for BENCHMARKS.md. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Benchmarks that print figures (see BENCHMARKS.md).",
-        subcommands = {BenchCommand.Schedule.class, BenchReplayCommand.class})
+        subcommands = {BenchCommand.Schedule.class, BenchReplayCommand.class, BenchCommand.LedgerCost.class})
 public final class BenchCommand implements Runnable {
     @Spec
     CommandSpec spec;
@@ -98,7 +98,73 @@ public final class BenchCommand implements Runnable {
         }
 
         private static double round(double v) {
-            return Math.round(v * 10) / 10.0;
+            return BenchCommand.round(v);
+        }
+    }
+
+    static double round(double v) {
+        return Math.round(v * 10) / 10.0;
+    }
+
+    /** {@code coop bench ledger}: verification and recovery time as the ledger grows. */
+    @Command(name = "ledger", mixinStandardHelpOptions = true,
+            description = {"Write a synthetic ledger (signed shares votes by every member, and one entry per finished "
+                    + "attempt) into a RocksDB store in a temporary folder, then time coop ledger verify's full check "
+                    + "(every signature) and a restarting scheduler's replay of it."})
+    static final class LedgerCost implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Option(names = "--attempts", defaultValue = "200000",
+                description = "Attempt entries (default: ${DEFAULT-VALUE}).")
+        long attempts;
+
+        @Option(names = "--proposals", defaultValue = "100", description = "Shares proposals (default: ${DEFAULT-VALUE}).")
+        int proposals;
+
+        @Option(names = "--members", defaultValue = "50", description = "Members, all voting (default: ${DEFAULT-VALUE}).")
+        int members;
+
+        @Option(names = "--json", description = "Print one JSON object.")
+        boolean json;
+
+        @Override
+        public Integer call() throws Exception {
+            if (attempts < 0 || proposals < 0 || members < 1) {
+                throw new CliException("--attempts and --proposals must be at least 0, --members at least 1");
+            }
+            java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("coop-bench-ledger");
+            try {
+                var r = coop.scheduler.bench.LedgerBench.run(dir, members, proposals, attempts,
+                        line -> System.err.println("  " + line));
+                PrintWriter out = spec.commandLine().getOut();
+                if (json) {
+                    Map<String, Object> o = new LinkedHashMap<>();
+                    o.put("entries", r.entries());
+                    o.put("bytes_per_entry", round(r.bytesPerEntry()));
+                    o.put("verify_s", Math.round(r.verifyS() * 100) / 100.0);
+                    o.put("verify_entries_per_s", Math.round(r.verifyPerS()));
+                    o.put("replay_s", Math.round(r.recoverS() * 100) / 100.0);
+                    o.put("replay_entries_per_s", Math.round(r.recoverPerS()));
+                    o.put("scheduler_start_s", Math.round(r.startS() * 100) / 100.0);
+                    out.println(new ObjectMapper().writeValueAsString(o));
+                } else {
+                    out.printf(Locale.ROOT, "ledger: %d entries (%d members, %d proposals, %d attempts), %.0f bytes "
+                                    + "per entry, written in %.1f s%n", r.entries(), r.members(), r.proposals(),
+                            r.attempts(), r.bytesPerEntry(), r.writeS());
+                    out.printf(Locale.ROOT, "  verify (every link, signature, tally): %.2f s, %.0f entries/s%n",
+                            r.verifyS(), r.verifyPerS());
+                    out.printf(Locale.ROOT, "  replay as at start-up (no signatures): %.2f s, %.0f entries/s%n",
+                            r.recoverS(), r.recoverPerS());
+                    out.printf(Locale.ROOT, "  scheduler state recovered from the store: %.2f s%n", r.startS());
+                }
+                out.flush();
+                return 0;
+            } finally {
+                try (var walk = java.nio.file.Files.walk(dir)) {
+                    walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+                }
+            }
         }
     }
 }

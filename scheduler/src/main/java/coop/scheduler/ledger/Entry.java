@@ -52,7 +52,7 @@ public record Entry(long seq, long at, String type, SortedMap<String, Object> bo
     @SuppressWarnings("unchecked")
     public static Entry read(byte[] bytes) {
         SortedMap<String, Object> m = Canonical.parseObject(bytes);
-        if (!Canonical.isCanonical(bytes)) {
+        if (!java.util.Arrays.equals(bytes, Canonical.encode(m))) {
             throw new IllegalArgumentException("not in canonical form");
         }
         if (!m.keySet().equals(java.util.Set.of("seq", "at", "type", "body", "prev", "hash"))) {
