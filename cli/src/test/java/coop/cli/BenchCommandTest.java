@@ -6,7 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
 
-/** A small {@code coop bench schedule}: it runs, and prints the figures it promises. */
+/** Small {@code coop bench} runs: they run, and print the figures they promise. */
 class BenchCommandTest {
     @Test
     void printsCycleLatenciesAndHeapAsJson() throws Exception {
@@ -24,5 +24,16 @@ class BenchCommandTest {
         CliRun run = CliRun.of("bench", "schedule", "--nodes", "0");
         assertThat(run.exitCode()).isNotZero();
         assertThat(run.err()).contains("--nodes");
+    }
+
+    @Test
+    void aSmallLedgerBenchWritesVerifiesAndReplaysEveryEntry() throws Exception {
+        CliRun run = CliRun.of("bench", "ledger", "--attempts", "100", "--proposals", "2", "--members", "3", "--json");
+        assertThat(run.exitCode()).as(run.err()).isZero();
+        JsonNode r = new ObjectMapper().readTree(run.out());
+        // genesis, 100 attempts, and per proposal: the proposal, 3 ballots and the close after the last one
+        assertThat(r.get("entries").asLong()).isEqualTo(1 + 100 + 2 * (1 + 3 + 1));
+        assertThat(r.get("verify_entries_per_s").asLong()).isPositive();
+        assertThat(r.get("replay_entries_per_s").asLong()).isPositive();
     }
 }

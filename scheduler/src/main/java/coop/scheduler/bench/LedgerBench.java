@@ -72,7 +72,8 @@ public final class LedgerBench {
             long written = 0;
             for (int p = 0; p <= proposals; p++) {
                 Batch batch = store.batch();
-                for (long a = 0; a < perProposal && written < attempts; a++, written++) {
+                long upTo = p == proposals ? attempts : Math.min(attempts, written + perProposal);
+                for (; written < upTo; written++) {
                     now += 10;
                     SortedMap<String, Object> b = new TreeMap<>();
                     b.put("job", written + 1);
