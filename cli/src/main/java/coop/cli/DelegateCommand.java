@@ -24,6 +24,9 @@ final class DelegateCommand extends ClientCommand {
     @Option(names = "--revoke", description = "Take the delegation on this topic back.")
     boolean revoke;
 
+    @Option(names = "--json", description = "Print your delegations after the change as a JSON object (topic → member).")
+    boolean json;
+
     @Override
     int run() {
         if (revoke == (to != null)) {
@@ -32,6 +35,12 @@ final class DelegateCommand extends ClientCommand {
         DelegateResponse r;
         try (Client c = client.connect()) {
             r = c.delegate(DelegateRequest.newBuilder().setTopic(topic).setTo(revoke ? "" : to));
+        }
+        if (json) {
+            com.fasterxml.jackson.databind.node.ObjectNode o = JsonOutput.object();
+            r.getDelegationsList().forEach(d -> o.put(d.getTopic(), d.getTo()));
+            JsonOutput.print(out(), o);
+            return 0;
         }
         out().println(revoke ? "revoked your delegation on " + topic : "delegated " + topic + " to " + to);
         for (Delegation d : r.getDelegationsList()) {

@@ -24,12 +24,19 @@ final class ReviewCommand extends ClientCommand {
     @Option(names = "--reason", paramLabel = "TEXT", required = true, description = "Why, in a sentence.")
     String reason;
 
+    @Option(names = "--json", description = "Print the job as JSON.")
+    boolean json;
+
     @Override
     int run() {
         Job j;
         try (Client c = client.connect()) {
             j = c.review(ReviewRequest.newBuilder().setJobId(job).setApprove(decision == Decision.approve)
                     .setReason(reason));
+        }
+        if (json) {
+            JsonOutput.print(out(), JsonOutput.job(j));
+            return 0;
         }
         out().println((decision == Decision.approve ? "approved" : "rejected") + " job " + job + "; it is now "
                 + j.getState().name().toLowerCase()

@@ -451,7 +451,7 @@ public final class Governance {
         out.add(Event.of("ballot", body));
         Proposal voted = p;
         if (voted.eligible().stream().allMatch(e -> voted.ballots().containsKey(e) || !members.get(e).active())) {
-            out.add(close(voted, now));
+            out.addAll(close(voted, now));
         }
         return out;
     }
@@ -519,7 +519,7 @@ public final class Governance {
         List<Event> out = new ArrayList<>();
         for (Proposal p : List.copyOf(proposals.values())) {
             if (p.open() && now >= p.closesAt()) {
-                out.add(close(p, now));
+                out.addAll(close(p, now));
             }
         }
         return out;
@@ -527,7 +527,8 @@ public final class Governance {
 
     // ------------------------------------------------------------------ closing
 
-    private Event close(Proposal p, long now) {
+    /** The close of a proposal, then any verdict it settles (a removed member leaves its review panels). */
+    private List<Event> close(Proposal p, long now) {
         Counted counted = count(p);
         Tally tally = counted.tally();
         Policy policy = policy();
@@ -574,7 +575,14 @@ public final class Governance {
         if (!aggregate.isEmpty()) {
             body.put("result", new TreeMap<String, Object>(aggregate));
         }
-        return Event.of("close", body);
+        List<Event> out = new ArrayList<>();
+        out.add(Event.of("close", body));
+        if (closed.kind() == ProposalKind.REMOVE && closed.state() == ProposalState.PASSED) {
+            for (long job : new java.util.TreeSet<>(panels.keySet())) {
+                verdictIfSettled(panels.get(job)).ifPresent(out::add);
+            }
+        }
+        return out;
     }
 
     private record Counted(Tally tally, List<Map<String, Integer>> splits) {
@@ -734,19 +742,34 @@ public final class Governance {
         lastSigned.put(m.name() + "/review/" + job, signedAt);
         List<Event> out = new ArrayList<>();
         out.add(Event.of("review", body));
-        int size = panel.drawn().size();
-        String verdict = panel.approving() * 2 > size ? "approved" : panel.rejecting() * 2 >= size ? "rejected" : "";
-        if (!verdict.isEmpty()) {
-            panels.put(job, new Panel(job, panel.submitter(), panel.drawn(), panel.approvals(), panel.reasons(),
-                    verdict));
-            SortedMap<String, Object> v = new TreeMap<>();
-            v.put("job", job);
-            v.put("verdict", verdict);
-            v.put("approving", panel.approving());
-            v.put("rejecting", panel.rejecting());
-            out.add(Event.of("verdict", v));
-        }
+        verdictIfSettled(panel).ifPresent(out::add);
         return out;
+    }
+
+    /**
+     * Decides a panel once a majority of its members who are still members approve, or once
+     * such a majority can no longer approve (a panel left with no member rejects).
+     */
+    private java.util.Optional<Event> verdictIfSettled(Panel panel) {
+        if (!panel.verdict().isEmpty()) {
+            return java.util.Optional.empty();
+        }
+        List<String> seated = panel.drawn().stream().filter(d -> members.get(d).active()).toList();
+        long approving = seated.stream().filter(d -> Boolean.TRUE.equals(panel.approvals().get(d))).count();
+        long rejecting = seated.stream().filter(d -> Boolean.FALSE.equals(panel.approvals().get(d))).count();
+        int size = seated.size();
+        String verdict = approving * 2 > size ? "approved" : rejecting * 2 >= size ? "rejected" : "";
+        if (verdict.isEmpty()) {
+            return java.util.Optional.empty();
+        }
+        panels.put(panel.job(), new Panel(panel.job(), panel.submitter(), panel.drawn(), panel.approvals(),
+                panel.reasons(), verdict));
+        SortedMap<String, Object> v = new TreeMap<>();
+        v.put("job", panel.job());
+        v.put("verdict", verdict);
+        v.put("approving", approving);
+        v.put("rejecting", rejecting);
+        return java.util.Optional.of(Event.of("verdict", v));
     }
 
     // ------------------------------------------------------------------ replay

@@ -404,4 +404,27 @@ class GovernanceTest {
         assertThatThrownBy(() -> submit(keys.delegate("bob", now, Topic.SHARES, "")))
                 .satisfies(e -> assertThat(kind(e)).isEqualTo(CoopException.Kind.FAILED_PRECONDITION));
     }
+
+    @Test
+    void removingPanelMembersCanSettleTheirPanel() {
+        long param = propose("alice", ProposalKind.PARAM, Map.of("params", Map.of("panel_min_gpus", 8L)));
+        for (String m : List.of("alice", "bob", "carol", "dave", "erin")) {
+            vote(m, param, Choice.YES);
+        }
+        record(gov.openPanel(3, "alice", 8, "", ledger.get(ledger.size() - 1).hash(), now));
+        List<String> drawn = gov.panel(3).drawn();
+        now += 1;
+        submit(keys.review(drawn.get(0), now, 3, true));
+        List<Event> last = List.of();
+        for (String gone : List.of(drawn.get(1), drawn.get(2))) {
+            long id = propose("alice", ProposalKind.REMOVE, Map.of("name", gone));
+            for (String m : gov.voters()) {
+                now += 1;
+                last = submit(keys.vote(m, now, id, Choice.YES));
+            }
+        }
+        assertThat(last).extracting(Event::type).containsExactly("ballot", "close", "verdict");
+        assertThat(gov.panel(3).verdict()).isEqualTo("approved");
+        verifies();
+    }
 }
