@@ -40,7 +40,7 @@ final class JobCommand extends ClientCommand {
     private void describe(Job job, PrintWriter out) {
         out.println("job " + job.getId() + (job.getName().isEmpty() ? "" : " (" + job.getName() + ")"));
         field(out, "state", JobText.state(job.getState()));
-        if (job.getState() == JobState.PENDING) {
+        if (job.getState() == JobState.PENDING || job.getState() == JobState.REVIEW) {
             field(out, "why pending", job.getWhyPending().isEmpty() ? "-" : job.getWhyPending());
         }
         field(out, "account", job.getAccount());

@@ -67,7 +67,7 @@ final class JobText {
 
     /** Why a pending job waits; otherwise the nodes of its current attempt. */
     static String nodesOrWhy(Job job) {
-        if (job.getState() == JobState.PENDING) {
+        if (job.getState() == JobState.PENDING || job.getState() == JobState.REVIEW) {
             return job.getWhyPending();
         }
         return latest(job).map(a -> a.getPlacementsList().stream()

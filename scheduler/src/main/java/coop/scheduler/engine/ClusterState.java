@@ -404,14 +404,14 @@ public final class ClusterState {
 
     public Proposal propose(String memberName, SortedMap<String, Object> statement, String signature, Tx tx) {
         List<Event> events = statement(memberName, "propose", statement, signature, tx);
-        Proposal p = gov.proposal(((Number) events.get(0).body().get("id")).longValue());
+        Proposal p = proposal(((Number) events.get(0).body().get("id")).longValue());
         log.info("proposal {} opened by {}: {} {}", p.id(), p.proposer(), p.kind().label(), p.title());
         return p;
     }
 
     public Proposal vote(String memberName, SortedMap<String, Object> statement, String signature, Tx tx) {
         statement(memberName, "ballot", statement, signature, tx);
-        return gov.proposal(((Number) statement.get("proposal")).longValue());
+        return proposal(((Number) statement.get("proposal")).longValue());
     }
 
     /** Sets or revokes a delegation; returns the member's delegations after it, by topic. */
@@ -447,8 +447,9 @@ public final class ClusterState {
         return p;
     }
 
+    /** A proposal with its tally so far (delegations included) while it is open. */
     public Proposal proposal(long id) {
-        return gov.proposal(id);
+        return gov.withLiveTally(gov.proposal(id));
     }
 
     public Map<String, String> delegationsOn(Topic topic) {
@@ -553,7 +554,7 @@ public final class ClusterState {
     }
 
     public List<Proposal> proposals(boolean openOnly) {
-        return gov.proposals(openOnly);
+        return gov.proposals(openOnly).stream().map(gov::withLiveTally).toList();
     }
 
     public Policy policy() {

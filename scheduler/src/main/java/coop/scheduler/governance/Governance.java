@@ -209,6 +209,14 @@ public final class Governance {
         return proposals.descendingMap().values().stream().filter(p -> !openOnly || p.open()).toList();
     }
 
+    /**
+     * The proposal as members should see it: while open, with the tally it would have if it
+     * closed now (delegations included); once closed, with the tally it closed with.
+     */
+    public Proposal withLiveTally(Proposal p) {
+        return p.open() ? p.closed(p.state(), 0, "", 0, count(p).tally(), p.result()) : p;
+    }
+
     /** Whom each member has delegated to on a topic. */
     public Map<String, String> delegations(Topic topic) {
         return java.util.Collections.unmodifiableMap(delegations.get(topic));
