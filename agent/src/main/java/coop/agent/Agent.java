@@ -574,6 +574,9 @@ public final class Agent implements AutoCloseable {
                 .setSite(config.site())
                 .addAllRunning(runningRefs())
                 .setVersion(config.version());
+        if (config.advertiseAddress() != null) {
+            hello.setAddress(config.advertiseAddress());
+        }
         for (GpuDevice gpu : config.gpus()) {
             hello.addGpus(Gpu.newBuilder()
                     .setIndex(gpu.index()).setModel(gpu.model()).setMemoryMib(gpu.memoryMib()));

@@ -9,11 +9,17 @@ import java.util.Set;
 /**
  * Everything an agent needs to know about itself: the scheduler to dial ({@code host:port}),
  * the node's name and site as the cooperative knows them, its GPUs, the directory under which
- * ranks run and keep their output, and the version it reports in its Hello.
+ * ranks run and keep their output, the version it reports in its Hello, and the address its
+ * peers reach it at (null: the scheduler takes the one it sees).
  */
 public record AgentConfig(
         String schedulerTarget, String node, String site, List<GpuDevice> gpus, Path workDir,
-        String version) {
+        String version, String advertiseAddress) {
+
+    public AgentConfig(String schedulerTarget, String node, String site, List<GpuDevice> gpus, Path workDir,
+                       String version) {
+        this(schedulerTarget, node, site, gpus, workDir, version, null);
+    }
 
     public AgentConfig {
         requireText(schedulerTarget, "scheduler target");

@@ -59,9 +59,18 @@ public final class ProcessLauncher {
     }
 
     /**
+     * Where a job keeps its checkpoints on this node: the same for every attempt, so a requeued
+     * or preempted job resumes from what its last attempt saved.
+     */
+    public Path checkpointDirectory(long jobId) {
+        return workDir.resolve("checkpoints").resolve(Long.toString(jobId));
+    }
+
+    /**
      * Starts the rank. The environment is the agent's own, plus {@code CUDA_VISIBLE_DEVICES} (empty
      * when no GPU is given, so a CPU-only rank cannot wander onto someone else's GPU), plus
-     * {@code COOP_JOB_ID}, {@code COOP_ATTEMPT} and {@code COOP_RANK}, plus the order's own
+     * {@code COOP_JOB_ID}, {@code COOP_ATTEMPT}, {@code COOP_RANK} and {@code COOP_CHECKPOINT_DIR}
+     * (created, and kept across attempts), plus the order's own
      * variables, which win on conflict.
      *
      * @throws IOException if the directory cannot be created or the process cannot be started
@@ -82,6 +91,9 @@ public final class ProcessLauncher {
         env.put("COOP_JOB_ID", Long.toString(order.rank().jobId()));
         env.put("COOP_ATTEMPT", Integer.toString(order.rank().attempt()));
         env.put("COOP_RANK", Integer.toString(order.rank().rank()));
+        Path checkpoints = checkpointDirectory(order.rank().jobId());
+        Files.createDirectories(checkpoints);
+        env.put("COOP_CHECKPOINT_DIR", checkpoints.toString());
         env.putAll(order.env());
         return new RankProcess(order.rank(), builder.start(), dir);
     }

@@ -79,4 +79,18 @@ class ProcessLauncherTest {
         assertThat(new String(tail.stderr(), UTF_8)).isEqualTo("abc");
         assertThat(launcher.tail(new RankId(4, 1, 0), 0).stdout()).isEmpty();
     }
+
+    @Test
+    void aJobsAttemptsShareOneCheckpointDirectory() throws Exception {
+        ProcessLauncher launcher = new ProcessLauncher(workDir);
+        RankProcess first = launcher.start(new LaunchOrder(new RankId(7, 1, 0),
+                "echo step-100 > $COOP_CHECKPOINT_DIR/latest", List.of(0), Map.of(), Duration.ZERO));
+        assertThat(first.onExit().get(5, TimeUnit.SECONDS)).isZero();
+        RankProcess second = launcher.start(new LaunchOrder(new RankId(7, 2, 0),
+                "echo $COOP_CHECKPOINT_DIR; cat $COOP_CHECKPOINT_DIR/latest", List.of(0), Map.of(), Duration.ZERO));
+        assertThat(second.onExit().get(5, TimeUnit.SECONDS)).isZero();
+        assertThat(Files.readString(second.directory().resolve("stdout"), UTF_8))
+                .isEqualTo(workDir.resolve("checkpoints/7") + "\nstep-100\n");
+        assertThat(second.directory()).isNotEqualTo(first.directory());
+    }
 }

@@ -42,6 +42,11 @@ public final class AgentCommand implements Callable<Integer> {
             description = "Where jobs run and keep their output (default: <java.io.tmpdir>/coop-agent/<node>).")
     Path workDir;
 
+    @Option(names = "--advertise-address", paramLabel = "HOST",
+            description = "Address other nodes reach this one at, given to gangs as MASTER_ADDR when rank 0 runs "
+                    + "here (default: the address the scheduler sees this agent connect from).")
+    String advertiseAddress;
+
     @Override
     public Integer call() throws Exception {
         List<GpuDevice> devices;
@@ -51,7 +56,7 @@ public final class AgentCommand implements Callable<Integer> {
             Path dir = workDir != null
                     ? workDir
                     : Path.of(System.getProperty("java.io.tmpdir"), "coop-agent", node);
-            config = new AgentConfig(scheduler, node, site, devices, dir, Agent.version());
+            config = new AgentConfig(scheduler, node, site, devices, dir, Agent.version(), advertiseAddress);
         } catch (IllegalArgumentException | IllegalStateException e) {
             // Both already name the option and what was expected.
             throw new CliException(e.getMessage(), e);

@@ -54,7 +54,9 @@ class ClusterIT {
                 long id = jobId(single.stdout());
                 var gang = coop.run("submit", "--scheduler", scheduler.target(), "--identity", alice.toString(),
                         "--account", "lab-a", "--gpus", "2", "--nodes", "2", "--",
-                        "echo rank $NODE_RANK of $NNODES on GPUs $CUDA_VISIBLE_DEVICES");
+                        "echo rank $NODE_RANK of $NNODES on GPUs $CUDA_VISIBLE_DEVICES; "
+                                + "echo rendezvous $MASTER_ADDR:$MASTER_PORT world $WORLD_SIZE; "
+                                + "test -d $COOP_CHECKPOINT_DIR && echo checkpoints ok");
                 long gangId = jobId(gang.stdout());
 
                 await().atMost(Duration.ofSeconds(30)).until(() -> state(client, id) == JobState.RUNNING);
@@ -75,6 +77,14 @@ class ClusterIT {
                 var gangLogs = coop.run("logs", "--scheduler", scheduler.target(), "--identity", alice.toString(),
                         Long.toString(gangId));
                 assertThat(gangLogs.stdout()).contains("rank 0 of 2 on GPUs 0,1").contains("rank 1 of 2 on GPUs 0,1");
+                // Both ranks meet at rank 0's node, seen by the scheduler at 127.0.0.1.
+                java.util.regex.Matcher m = Pattern.compile("rendezvous (\\S+) world 4").matcher(gangLogs.stdout());
+                assertThat(m.find()).as(gangLogs.stdout()).isTrue();
+                String rendezvous = m.group(1);
+                assertThat(rendezvous).startsWith("127.0.0.1:");
+                assertThat(m.find()).isTrue();
+                assertThat(m.group(1)).isEqualTo(rendezvous);
+                assertThat(gangLogs.stdout()).contains("checkpoints ok");
 
                 var jobs = coop.run("jobs", "--scheduler", scheduler.target(), "--identity", alice.toString(), "--json");
                 assertThat(jobs.exitCode()).isZero();

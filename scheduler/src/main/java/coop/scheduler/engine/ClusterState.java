@@ -658,7 +658,20 @@ public final class ClusterState {
 
     /** An agent opened its stream: register its capacity, and fence what it reports running. */
     public void hello(AgentLink link, String node, String site, List<Gpu> gpus, List<RankRef> running, Tx tx) {
+        hello(link, node, site, gpus, running, "127.0.0.1", tx);
+    }
+
+    /**
+     * An agent opened its stream: register its capacity and the address its peers reach it at,
+     * and fence what it reports running.
+     */
+    public void hello(AgentLink link, String node, String site, List<Gpu> gpus, List<RankRef> running,
+                      String address, Tx tx) {
         Names.require("hello.node", node);
+        if (address == null || address.isBlank() || address.length() > 253
+                || !address.matches("[A-Za-z0-9.:\\[\\]%-]+")) {
+            throw CoopException.invalid("hello.address", "must be a host name or IP address, got '" + address + "'");
+        }
         Names.require("hello.site", site);
         if (gpus.isEmpty()) {
             throw CoopException.invalid("hello.gpus", "a node must report at least one GPU");
@@ -673,6 +686,7 @@ public final class ClusterState {
         }
         n.site = site;
         n.gpus = List.copyOf(gpus);
+        n.address = address;
         n.link = link;
         n.lastHeartbeat = clock.millis();
         tx.afterCommit(() -> link.welcome(heartbeatIntervalMs));
@@ -946,6 +960,7 @@ public final class ClusterState {
         pending.remove(j.id());
         inFlight.add(j.id());
         save(j, tx);
+        NodeRuntime master = nodes.get(placements.get(0).node());
         for (int r = 0; r < placements.size(); r++) {
             Placement p = placements.get(r);
             NodeRuntime n = nodes.get(p.node());
@@ -956,16 +971,30 @@ public final class ClusterState {
             env.put("COOP_JOB_NAME", j.name());
             env.put("NODE_RANK", Integer.toString(r));
             env.put("NNODES", Integer.toString(j.nodes()));
+            env.put("COOP_GPUS_PER_NODE", Integer.toString(j.gpusPerNode()));
+            env.put("WORLD_SIZE", Integer.toString(j.gpus()));
+            env.put("MASTER_ADDR", master.address);
+            env.put("MASTER_PORT", Integer.toString(masterPort(j.id(), a.number())));
             AgentLink link = n.link;
             Job started = j;
             tx.afterCommit(() -> link.launch(ref, started.command(), p.gpuIndices(), env, started.walltimeSeconds()));
         }
     }
 
+    /**
+     * The rendezvous port of a job's attempt on its rank-0 node (torchrun's MASTER_PORT): spread
+     * over 20000–29999 by job and attempt, so a retried attempt does not meet its predecessor's
+     * socket in TIME_WAIT.
+     */
+    static int masterPort(long jobId, int attempt) {
+        return 20_000 + (int) Math.floorMod(jobId * 31 + attempt, 10_000L);
+    }
+
     /** A node as the loop tracks it: its session, GPUs and the ranks running there. */
     private static final class NodeRuntime {
         final String name;
         String site;
+        String address = "127.0.0.1";
         List<Gpu> gpus = List.of();
         AgentLink link;
         long lastHeartbeat;

@@ -45,6 +45,7 @@ final class NodesService extends NodesGrpc.NodesImplBase {
     @Override
     public StreamObserver<AgentMessage> connect(StreamObserver<SchedulerMessage> out) {
         StreamLink link = new StreamLink(out);
+        String peer = PeerAddress.current();
         return new StreamObserver<>() {
             private boolean helloSeen;
 
@@ -60,8 +61,9 @@ final class NodesService extends NodesGrpc.NodesImplBase {
                     List<Gpu> gpus = h.getGpusList().stream()
                             .map(g -> new Gpu(g.getIndex(), g.getModel(), g.getMemoryMib())).toList();
                     List<RankRef> running = h.getRunningList().stream().map(NodesService::ref).toList();
+                    String address = h.getAddress().isEmpty() ? peer : h.getAddress();
                     loop.call((s, tx) -> {
-                        s.hello(link, h.getNode(), h.getSite(), gpus, running, tx);
+                        s.hello(link, h.getNode(), h.getSite(), gpus, running, address, tx);
                         return null;
                     }).whenComplete((v, e) -> {
                         if (e != null) {

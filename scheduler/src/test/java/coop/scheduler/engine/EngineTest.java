@@ -83,7 +83,7 @@ class EngineTest {
             list.add(new Gpu(i, "A100", 81920));
         }
         call((s, tx) -> {
-            s.hello(link, node, site, list, List.of(), tx);
+            s.hello(link, node, site, list, List.of(), "10.0.0." + (node.hashCode() & 0x7f), tx);
             return null;
         });
         return link;
@@ -346,5 +346,33 @@ class EngineTest {
         assertThat(coop.scheduler.ledger.LedgerVerifier.verify(coop.scheduler.ledger.Ledger.rawEntries(store)).problem())
                 .isNull();
         start();
+    }
+
+    @Test
+    void aGangsRanksGetTheRendezvousTorchrunExpects() throws Exception {
+        RecordingLink n1 = connect("n1", "s1", 2);
+        RecordingLink n2 = connect("n2", "s1", 2);
+        long id = submit("alice", "lab-a", 2, 2);
+        assertThat(job(id).state()).isEqualTo(JobState.RUNNING);
+        List<RecordingLink.Launched> ranks = new ArrayList<>(n1.launched);
+        ranks.addAll(n2.launched);
+        assertThat(ranks).hasSize(2);
+        String rank0Node = job(id).current().placements().get(0).node();
+        String master = "10.0.0." + (rank0Node.hashCode() & 0x7f);
+        for (RecordingLink.Launched l : ranks) {
+            assertThat(l.env()).containsEntry("MASTER_ADDR", master).containsEntry("NNODES", "2")
+                    .containsEntry("WORLD_SIZE", "4").containsEntry("COOP_GPUS_PER_NODE", "2")
+                    .containsEntry("NODE_RANK", Integer.toString(l.ref().rank()))
+                    .containsEntry("MASTER_PORT", Integer.toString(ClusterState.masterPort(id, 1)));
+        }
+        assertThat(ClusterState.masterPort(id, 2)).isNotEqualTo(ClusterState.masterPort(id, 1)).isBetween(20_000, 29_999);
+    }
+
+    @Test
+    void anAgentMustGiveAUsableAddress() {
+        assertThatThrownBy(() -> call((s, tx) -> {
+            s.hello(new RecordingLink(), "n9", "s1", List.of(new Gpu(0, "A100", 1)), List.of(), "a b; rm", tx);
+            return null;
+        })).hasMessageStartingWith("hello.address");
     }
 }
