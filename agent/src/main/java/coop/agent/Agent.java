@@ -129,8 +129,16 @@ public final class Agent implements AutoCloseable {
      * ranks under {@code config.workDir()}, the system clock.
      */
     public static Agent create(AgentConfig config) {
-        ManagedChannel channel =
-                NettyChannelBuilder.forTarget(config.schedulerTarget()).usePlaintext().build();
+        NettyChannelBuilder builder = NettyChannelBuilder.forTarget(config.schedulerTarget()).usePlaintext();
+        if (config.token() != null) {
+            // The node identity, on every call: the scheduler lets an agent speak only for its own node.
+            io.grpc.Metadata headers = new io.grpc.Metadata();
+            headers.put(io.grpc.Metadata.Key.of("coop-node", io.grpc.Metadata.ASCII_STRING_MARSHALLER), config.node());
+            headers.put(io.grpc.Metadata.Key.of("coop-node-token", io.grpc.Metadata.ASCII_STRING_MARSHALLER),
+                    config.token());
+            builder.intercept(io.grpc.stub.MetadataUtils.newAttachHeadersInterceptor(headers));
+        }
+        ManagedChannel channel = builder.build();
         return new Agent(config, channel, new ProcessLauncher(config.workDir()),
                 InstantSource.system(), RandomGenerator.getDefault());
     }

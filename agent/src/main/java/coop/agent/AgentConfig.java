@@ -9,16 +9,17 @@ import java.util.Set;
 /**
  * Everything an agent needs to know about itself: the scheduler to dial ({@code host:port}),
  * the node's name and site as the cooperative knows them, its GPUs, the directory under which
- * ranks run and keep their output, the version it reports in its Hello, and the address its
- * peers reach it at (null: the scheduler takes the one it sees).
+ * ranks run and keep their output, the version it reports in its Hello, the address its peers
+ * reach it at (null: the scheduler takes the one it sees), and the node's secret token from
+ * its identity file (null only against test schedulers that do not check it).
  */
 public record AgentConfig(
         String schedulerTarget, String node, String site, List<GpuDevice> gpus, Path workDir,
-        String version, String advertiseAddress) {
+        String version, String advertiseAddress, String token) {
 
     public AgentConfig(String schedulerTarget, String node, String site, List<GpuDevice> gpus, Path workDir,
                        String version) {
-        this(schedulerTarget, node, site, gpus, workDir, version, null);
+        this(schedulerTarget, node, site, gpus, workDir, version, null, null);
     }
 
     public AgentConfig {

@@ -21,17 +21,13 @@ import picocli.CommandLine.Option;
                 + "placed on it until interrupted.")
 public final class AgentCommand implements Callable<Integer> {
 
-    @Option(names = "--scheduler", paramLabel = "HOST:PORT", defaultValue = "127.0.0.1:7070",
-            description = "Scheduler to dial (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--identity", paramLabel = "FILE", required = true,
+            description = "The node identity file from coop node enroll: the node's name, site and secret.")
+    Path identity;
+
+    @Option(names = "--scheduler", paramLabel = "HOST:PORT",
+            description = "Scheduler to dial (default: the identity file's, else 127.0.0.1:7070).")
     String scheduler;
-
-    @Option(names = "--node", paramLabel = "NAME", required = true,
-            description = "This node's name, unique in the cooperative.")
-    String node;
-
-    @Option(names = "--site", paramLabel = "NAME", required = true,
-            description = "Site the node is at; gangs stay within one site unless a job allows crossing.")
-    String site;
 
     @Option(names = "--gpus", paramLabel = "SPEC", required = true,
             description = "'auto' to ask nvidia-smi, or a simulated node such as sim:8xA100-80GB or "
@@ -49,6 +45,10 @@ public final class AgentCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        NodeIdentity id = NodeIdentity.read(identity);
+        String node = id.node();
+        String site = id.site();
+        String target = scheduler != null ? scheduler : id.scheduler() != null ? id.scheduler() : "127.0.0.1:7070";
         List<GpuDevice> devices;
         AgentConfig config;
         try {
@@ -56,7 +56,7 @@ public final class AgentCommand implements Callable<Integer> {
             Path dir = workDir != null
                     ? workDir
                     : Path.of(System.getProperty("java.io.tmpdir"), "coop-agent", node);
-            config = new AgentConfig(scheduler, node, site, devices, dir, Agent.version(), advertiseAddress);
+            config = new AgentConfig(target, node, site, devices, dir, Agent.version(), advertiseAddress, id.token());
         } catch (IllegalArgumentException | IllegalStateException e) {
             // Both already name the option and what was expected.
             throw new CliException(e.getMessage(), e);
@@ -65,7 +65,7 @@ public final class AgentCommand implements Callable<Integer> {
         Runtime.getRuntime().addShutdownHook(new Thread(agent::close, "coop-agent-shutdown"));
         agent.start();
         System.err.printf("coop agent %s (site %s, %d GPUs) dialing scheduler %s (work dir: %s)%n",
-                node, site, devices.size(), scheduler, config.workDir());
+                node, site, devices.size(), target, config.workDir());
         agent.awaitClosed();
         return 0;
     }

@@ -121,9 +121,6 @@ public record Identity(String member, String token, String scheduler, String pub
      * and moved into place so that a reader never sees half a file.
      */
     public void write(Path path) throws IOException {
-        Path target = path.toAbsolutePath();
-        Path dir = target.getParent();
-        Files.createDirectories(dir);
         ObjectNode json = MAPPER.createObjectNode().put("member", member).put("token", token);
         if (scheduler != null) {
             json.put("scheduler", scheduler);
@@ -134,7 +131,17 @@ public record Identity(String member, String token, String scheduler, String pub
         if (privateKey != null) {
             json.put("private_key", privateKey);
         }
-        byte[] bytes = (MAPPER.writeValueAsString(json) + "\n").getBytes(StandardCharsets.UTF_8);
+        writePrivate(path, (MAPPER.writeValueAsString(json) + "\n").getBytes(StandardCharsets.UTF_8));
+    }
+
+    /**
+     * Writes a credential file: owner-only (0600) where the file system supports POSIX
+     * permissions, and moved into place so that a reader never sees half a file.
+     */
+    static void writePrivate(Path path, byte[] bytes) throws IOException {
+        Path target = path.toAbsolutePath();
+        Path dir = target.getParent();
+        Files.createDirectories(dir);
         boolean posix = Files.getFileStore(dir).supportsFileAttributeView(PosixFileAttributeView.class);
         Path tmp = posix
                 ? Files.createTempFile(dir, ".identity-", ".tmp",

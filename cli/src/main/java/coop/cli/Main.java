@@ -19,6 +19,7 @@ import picocli.CommandLine.Spec;
                 InitCommand.class,
                 SchedulerCommand.class,
                 AgentCommand.class,
+                NodeCommand.class,
                 SimulateCommand.class,
                 BenchCommand.class,
 

@@ -34,11 +34,9 @@ class ClusterIT {
                     "--accounts", "lab-a,lab-b");
             assertThat(init.exitCode()).as(init.stderr()).isZero();
             var scheduler = coop.scheduler(data);
-            coop.start("agent", "--scheduler", scheduler.target(), "--node", "n1", "--site", "north",
-                    "--gpus", "sim:2xA100-80GB", "--work-dir", dir.resolve("n1").toString());
-            coop.start("agent", "--scheduler", scheduler.target(), "--node", "n2", "--site", "north",
-                    "--gpus", "sim:2xA100-80GB", "--work-dir", dir.resolve("n2").toString());
             Path alice = data.resolve("identities/alice.json");
+            coop.agent(scheduler.target(), alice, "lab-a", "n1", "north", "sim:2xA100-80GB", dir.resolve("n1"));
+            coop.agent(scheduler.target(), alice, "lab-a", "n2", "north", "sim:2xA100-80GB", dir.resolve("n2"));
             // The first job runs until the test has seen it running and creates this file.
             Path release = dir.resolve("release");
             try (Client client = new Client(scheduler.target(), Identity.read(alice))) {

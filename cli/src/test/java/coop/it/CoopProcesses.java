@@ -81,6 +81,22 @@ final class CoopProcesses implements AutoCloseable {
         }
     }
 
+    /**
+     * Enrolls a node as an operator member would (coop node enroll) and starts its agent with
+     * the node identity file it got.
+     */
+    Process agent(String target, Path operator, String account, String node, String site, String gpus, Path workDir)
+            throws IOException, InterruptedException {
+        Path identity = dir.resolve(node + ".node.json");
+        Result enrolled = run("node", "enroll", "--scheduler", target, "--identity", operator.toString(), "--name", node,
+                "--site", site, "--account", account, "--out", identity.toString());
+        if (enrolled.exitCode() != 0) {
+            throw new IllegalStateException("coop node enroll " + node + " failed: " + enrolled.stderr());
+        }
+        return start("agent", "--identity", identity.toString(), "--scheduler", target, "--gpus", gpus, "--work-dir",
+                workDir.toString());
+    }
+
     /** Copies a data directory (without RocksDB's lock file) so a test can tamper with the copy. */
     static void copyData(Path from, Path to) throws IOException {
         try (var walk = Files.walk(from)) {

@@ -40,8 +40,8 @@ class FailoverIT {
         var scheduler = coop.scheduler(data);
         Map<String, Process> agents = new java.util.TreeMap<>();
         for (String n : new String[] {"n1", "n2"}) {
-            agents.put(n, coop.start("agent", "--scheduler", scheduler.target(), "--node", n, "--site", "north",
-                    "--gpus", "sim:1xA100-80GB", "--work-dir", dir.resolve(n).toString()));
+            agents.put(n, coop.agent(scheduler.target(), data.resolve("identities/alice.json"), "lab-a", n, "north",
+                    "sim:1xA100-80GB", dir.resolve(n)));
         }
         Client client = new Client(scheduler.target(), Identity.read(data.resolve("identities/alice.json")));
         await().atMost(Duration.ofSeconds(30)).until(() -> client.nodes().listNodes(ListNodesRequest.getDefaultInstance())

@@ -40,9 +40,8 @@ class GovernanceIT {
             assertThat(init.exitCode()).as(init.stderr()).isZero();
             var scheduler = coop.scheduler(data, "--preemption-grace", "1s");
             String target = scheduler.target();
-            coop.start("agent", "--scheduler", target, "--node", "n1", "--site", "north",
-                    "--gpus", "sim:4xA100-80GB", "--work-dir", dir.resolve("n1").toString());
             Path ids = data.resolve("identities");
+            coop.agent(target, ids.resolve("carol.json"), "lab-a", "n1", "north", "sim:4xA100-80GB", dir.resolve("n1"));
             String alice = ids.resolve("alice.json").toString();
             String bob = ids.resolve("bob.json").toString();
             String carol = ids.resolve("carol.json").toString();

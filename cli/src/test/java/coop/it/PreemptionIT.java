@@ -33,8 +33,8 @@ class PreemptionIT {
                     "--accounts", "lab-a,lab-b").exitCode()).isZero();
             var scheduler = coop.scheduler(data, "--preemption-grace", "2s");
             Path work = dir.resolve("n1");
-            coop.start("agent", "--scheduler", scheduler.target(), "--node", "n1", "--site", "north",
-                    "--gpus", "sim:2xA100-80GB", "--work-dir", work.toString());
+            coop.agent(scheduler.target(), data.resolve("identities/alice.json"), "lab-a", "n1", "north",
+                    "sim:2xA100-80GB", work);
             Path release = dir.resolve("release");
             try (Client alice = new Client(scheduler.target(), Identity.read(data.resolve("identities/alice.json")));
                  Client bob = new Client(scheduler.target(), Identity.read(data.resolve("identities/bob.json")))) {

@@ -97,8 +97,8 @@ class RestartIT {
             Identity alice = Identity.read(data.resolve("identities/alice.json"));
             var first = coop.scheduler(data);
             String target = first.target();
-            coop.start("agent", "--scheduler", target, "--node", "n1", "--site", "north", "--gpus", "sim:1xA100",
-                    "--work-dir", dir.resolve("n1").toString());
+            coop.agent(target, data.resolve("identities/alice.json"), "lab-a", "n1", "north", "sim:1xA100",
+                    dir.resolve("n1"));
             Path release = dir.resolve("release");
             final long id;
             try (Client client = new Client(target, alice)) {

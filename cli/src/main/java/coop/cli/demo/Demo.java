@@ -53,14 +53,15 @@ import java.util.stream.Stream;
  */
 public final class Demo {
     /** A demo node: name, site and simulated GPUs. */
-    record NodePlan(String name, String site, String gpus) {
+    /** A node, and the operator member who enrolls it for the operator's account. */
+    record NodePlan(String name, String site, String gpus, String operator, String account) {
     }
 
     static final List<NodePlan> NODES = List.of(
-            new NodePlan("north-1", "north", "sim:4xA100-80GB"),
-            new NodePlan("north-2", "north", "sim:4xA100-80GB"),
-            new NodePlan("east-1", "east", "sim:4xH100-80GB"),
-            new NodePlan("west-1", "west", "sim:4xL40S-48GB"));
+            new NodePlan("north-1", "north", "sim:4xA100-80GB", "alice", "lab-a"),
+            new NodePlan("north-2", "north", "sim:4xA100-80GB", "carol", "lab-b"),
+            new NodePlan("east-1", "east", "sim:4xH100-80GB", "dave", "uni-c"),
+            new NodePlan("west-1", "west", "sim:4xL40S-48GB", "bob", "lab-a"));
     static final List<String> ACCOUNTS = List.of("lab-a", "lab-b", "uni-c");
     static final List<String> FOUNDERS = List.of("alice:lab-a", "bob:lab-a", "carol:lab-b", "dave:uni-c", "erin:uni-c");
     static final Map<String, Integer> FIRST_VOTE = shares(50, 30, 20);
@@ -115,14 +116,17 @@ public final class Demo {
                 new SchedulerServer.Config(data, "127.0.0.1", 0, Duration.ofSeconds(1), Duration.ofSeconds(5)), clock)) {
             String target = "127.0.0.1:" + server.port();
             say("scheduler listening on %s (RocksDB in %s)", target, data.resolve("db"));
+            identities.forEach((name, id) -> members.put(name, new Client(target, id)));
             for (NodePlan n : NODES) {
+                // Each node is enrolled by an operator of its account, as `coop node enroll` does.
+                var enrolled = members.get(n.operator()).nodes().enroll(coop.v1.EnrollRequest.newBuilder()
+                        .setName(n.name()).setSite(n.site()).setAccount(n.account()).build());
                 var gpus = GpuSpec.parse(n.gpus()).resolve(NvidiaSmi.onSystemPath());
                 Agent agent = Agent.create(new AgentConfig(target, n.name(), n.site(), gpus,
-                        data.resolve("agents").resolve(n.name()), Agent.version()));
+                        data.resolve("agents").resolve(n.name()), Agent.version(), null, enrolled.getToken()));
                 agent.start();
                 agents.add(agent);
             }
-            identities.forEach((name, id) -> members.put(name, new Client(target, id)));
             Client anyone = members.get("alice");
             int capacity = awaitNodes(anyone, NODES.size());
             say("%d agents connected at 3 sites: %d GPUs (%s)", NODES.size(), capacity, describeNodes(anyone));

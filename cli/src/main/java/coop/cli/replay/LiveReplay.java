@@ -140,8 +140,10 @@ public final class LiveReplay {
                     String name = cluster.nodeName(i);
                     var gpus = GpuSpec.parse("sim:" + cluster.gpusPerNode() + "x" + GPU_MODEL)
                             .resolve(NvidiaSmi.onSystemPath());
+                    var enrolled = client.nodes().enroll(coop.v1.EnrollRequest.newBuilder().setName(name)
+                            .setSite(cluster.site()).setAccount(accounts.first()).build());
                     Agent agent = Agent.create(new AgentConfig(target, name, cluster.site(), gpus,
-                            data.resolve("agents").resolve(name), Agent.version()));
+                            data.resolve("agents").resolve(name), Agent.version(), null, enrolled.getToken()));
                     agents.add(agent);
                     agent.start();
                 }

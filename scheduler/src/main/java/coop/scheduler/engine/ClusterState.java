@@ -20,6 +20,7 @@ import coop.scheduler.domain.Job;
 import coop.scheduler.domain.JobState;
 import coop.scheduler.domain.Member;
 import coop.scheduler.domain.Names;
+import coop.scheduler.domain.NodeRecord;
 import coop.scheduler.domain.Placement;
 import coop.scheduler.domain.Policy;
 import coop.scheduler.domain.Proposal;
@@ -85,6 +86,8 @@ public final class ClusterState {
     /** Token digests of active members, read by the rpc edge's threads. */
     private final Map<String, String> tokenDigests = new ConcurrentHashMap<>();
     private final TreeMap<Long, Job> jobs = new TreeMap<>();
+    /** Enrolled nodes, by name: only these may connect, each only as itself. */
+    private final Map<String, NodeRecord> enrolled = new TreeMap<>();
     private final Map<String, NodeRuntime> nodes = new TreeMap<>();
     private final PendingQueue pending = new PendingQueue();
     /** Jobs with an attempt whose ranks have not all ended. */
@@ -135,6 +138,7 @@ public final class ClusterState {
             }
         });
         store.scan(Kind.JOBS, Job.class, (k, j) -> jobs.put(j.id(), j));
+        store.scan(Kind.NODES, NodeRecord.class, (k, r) -> enrolled.put(r.name(), r));
         Long nj = store.get(Kind.META, Store.key("next_job_id"), Long.class);
         nextJobId = nj == null ? 1 : nj;
         long now = clock.millis();
@@ -654,6 +658,63 @@ public final class ClusterState {
                     List.copyOf(n.busyGpus()), List.copyOf(ids)));
         }
         return out;
+    }
+
+    /**
+     * Enrolls a node for the operator's account, or renews the token of a node the same
+     * account enrolled. Only an operator member of the account may.
+     */
+    public NodeRecord enroll(String memberName, String name, String site, String account, String tokenSha256,
+                             Tx tx) {
+        Member m = requireMember(memberName);
+        Names.require("name", name);
+        Names.require("site", site);
+        Names.require("account", account);
+        Account a = gov.accounts().get(account);
+        if (a == null || !a.open()) {
+            throw CoopException.invalid("account", "no open account named '" + account + "'");
+        }
+        if (!m.has(Role.OPERATOR)) {
+            throw CoopException.denied("member " + m.name() + " has no operator role, so cannot enroll nodes");
+        }
+        if (!m.belongsTo(account)) {
+            throw CoopException.denied("member " + m.name() + " does not belong to account " + account);
+        }
+        NodeRecord existing = enrolled.get(name);
+        if (existing != null && !existing.account().equals(account)) {
+            throw new CoopException(CoopException.Kind.ALREADY_EXISTS, "name: node " + name
+                    + " is enrolled for account " + existing.account() + "; only its operators may renew it");
+        }
+        NodeRecord r = new NodeRecord(name, site, account, m.name(), tokenSha256, clock.millis());
+        enrolled.put(name, r);
+        tx.batch().put(Kind.NODES, name, r);
+        log.info("node {} at {} enrolled for {} by {}", name, site, account, m.name());
+        return r;
+    }
+
+    /**
+     * Checks that a connecting agent speaks for the enrolled node it names, with that node's
+     * token, from that node's site.
+     */
+    public void authenticateNode(String headerNode, String token, String helloNode, String helloSite) {
+        if (headerNode == null || token == null) {
+            throw new CoopException(CoopException.Kind.UNAUTHENTICATED, "this agent has no node identity: enroll "
+                    + "the node with coop node enroll and start the agent with --identity FILE");
+        }
+        NodeRecord r = enrolled.get(headerNode);
+        if (r == null || !java.security.MessageDigest.isEqual(
+                r.tokenSha256().getBytes(java.nio.charset.StandardCharsets.US_ASCII),
+                coop.scheduler.ledger.Entry.sha256(token).getBytes(java.nio.charset.StandardCharsets.US_ASCII))) {
+            throw new CoopException(CoopException.Kind.UNAUTHENTICATED, "node " + headerNode
+                    + " is not enrolled or its token is wrong: check the node identity file");
+        }
+        if (!headerNode.equals(helloNode)) {
+            throw CoopException.denied("node " + headerNode + " may speak only for itself, not for " + helloNode);
+        }
+        if (!r.site().equals(helloSite)) {
+            throw CoopException.denied("node " + headerNode + " is enrolled at site " + r.site() + ", not "
+                    + helloSite);
+        }
     }
 
     /** An agent opened its stream: register its capacity, and fence what it reports running. */

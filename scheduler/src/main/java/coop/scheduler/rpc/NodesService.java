@@ -25,12 +25,24 @@ import java.util.Map;
  * message must be Hello; later reports are posted to the event loop in arrival order.
  */
 final class NodesService extends NodesGrpc.NodesImplBase {
+    private final java.security.SecureRandom random = new java.security.SecureRandom();
     private final EventLoop loop;
     private final LogBroker logs;
 
     NodesService(EventLoop loop, LogBroker logs) {
         this.loop = loop;
         this.logs = logs;
+    }
+
+    @Override
+    public void enroll(coop.v1.EnrollRequest r, StreamObserver<coop.v1.EnrollResponse> out) {
+        String member = Caller.member();
+        byte[] secret = new byte[32];
+        random.nextBytes(secret);
+        String token = java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(secret);
+        Replies.unary(loop.call((s, tx) -> s.enroll(member, r.getName(), r.getSite(), r.getAccount(),
+                Caller.sha256(token), tx)), out, rec -> coop.v1.EnrollResponse.newBuilder().setName(rec.name())
+                .setSite(rec.site()).setAccount(rec.account()).setToken(token).build());
     }
 
     @Override
@@ -46,6 +58,8 @@ final class NodesService extends NodesGrpc.NodesImplBase {
     public StreamObserver<AgentMessage> connect(StreamObserver<SchedulerMessage> out) {
         StreamLink link = new StreamLink(out);
         String peer = PeerAddress.current();
+        String node = PeerAddress.node();
+        String token = PeerAddress.token();
         return new StreamObserver<>() {
             private boolean helloSeen;
 
@@ -63,6 +77,7 @@ final class NodesService extends NodesGrpc.NodesImplBase {
                     List<RankRef> running = h.getRunningList().stream().map(NodesService::ref).toList();
                     String address = h.getAddress().isEmpty() ? peer : h.getAddress();
                     loop.call((s, tx) -> {
+                        s.authenticateNode(node, token, h.getNode(), h.getSite());
                         s.hello(link, h.getNode(), h.getSite(), gpus, running, address, tx);
                         return null;
                     }).whenComplete((v, e) -> {

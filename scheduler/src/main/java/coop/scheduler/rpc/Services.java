@@ -17,7 +17,7 @@ public final class Services {
         LogBroker logs = new LogBroker();
         builder.addService(ServerInterceptors.intercept(new JobsService(loop, logs), caller));
         builder.addService(ServerInterceptors.intercept(new GovernanceService(loop), caller));
-        builder.addService(ServerInterceptors.intercept(new NodesService(loop, logs), new PeerAddress()));
+        builder.addService(ServerInterceptors.intercept(new NodesService(loop, logs), caller, new PeerAddress()));
         builder.addService(new LedgerService(loop, store));
     }
 }

@@ -33,6 +33,8 @@ public final class Store implements AutoCloseable {
     /** Kinds of record, one column family each. */
     public enum Kind {
         META, JOBS,
+        /** Enrolled nodes, by name. */
+        NODES,
         /** The hash-chained ledger, key = sequence number, value = the entry's canonical bytes. */
         LEDGER;
 

@@ -375,4 +375,39 @@ class EngineTest {
             return null;
         })).hasMessageStartingWith("hello.address");
     }
+
+    @Test
+    void anOperatorEnrollsANodeWhichThenSpeaksOnlyForItself() throws Exception {
+        String digest = coop.scheduler.ledger.Entry.sha256("node-secret");
+        assertThatThrownBy(() -> call((s, tx) -> s.enroll("bob", "n7", "north", "lab-a", digest, tx)))
+                .isInstanceOfSatisfying(CoopException.class,
+                        e -> assertThat(e.kind()).isEqualTo(CoopException.Kind.PERMISSION_DENIED));
+        call((s, tx) -> s.enroll("alice", "n7", "north", "lab-a", digest, tx));
+        assertThatThrownBy(() -> call((s, tx) -> s.enroll("bob", "n7", "north", "lab-b", digest, tx)))
+                .isInstanceOfSatisfying(CoopException.class,
+                        e -> assertThat(e.kind()).isEqualTo(CoopException.Kind.ALREADY_EXISTS));
+        restart();
+        call((s, tx) -> {
+            s.authenticateNode("n7", "node-secret", "n7", "north");
+            return null;
+        });
+        Map<String, CoopException.Kind> refused = Map.of(
+                "no identity", CoopException.Kind.UNAUTHENTICATED,
+                "wrong token", CoopException.Kind.UNAUTHENTICATED,
+                "another node", CoopException.Kind.PERMISSION_DENIED,
+                "another site", CoopException.Kind.PERMISSION_DENIED);
+        for (var e : refused.entrySet()) {
+            String[] args = switch (e.getKey()) {
+                case "no identity" -> new String[] {null, null, "n7", "north"};
+                case "wrong token" -> new String[] {"n7", "guess", "n7", "north"};
+                case "another node" -> new String[] {"n7", "node-secret", "n1", "north"};
+                default -> new String[] {"n7", "node-secret", "n7", "south"};
+            };
+            assertThatThrownBy(() -> call((s, tx) -> {
+                s.authenticateNode(args[0], args[1], args[2], args[3]);
+                return null;
+            })).as(e.getKey()).isInstanceOfSatisfying(CoopException.class,
+                    x -> assertThat(x.kind()).isEqualTo(e.getValue()));
+        }
+    }
 }

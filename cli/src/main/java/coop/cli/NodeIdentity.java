@@ -1,0 +1,59 @@
+package coop.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+
+/**
+ * A node's identity, written by {@code coop node enroll} and read by {@code coop agent
+ * --identity}: the node's name and site, the account it serves, its secret token, and the
+ * scheduler it dials ({@code {"node":"n1","site":"north","account":"lab-a","token":"…",
+ * "scheduler":"…"}}). The token is a credential, so the file is written owner-only.
+ */
+public record NodeIdentity(String node, String site, String account, String token, String scheduler) {
+    private static final ObjectMapper MAPPER = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    public static NodeIdentity read(Path path) {
+        JsonNode root;
+        try {
+            root = MAPPER.readTree(Files.readAllBytes(path));
+        } catch (NoSuchFileException e) {
+            throw new CliException("node identity file " + path + " does not exist (make one with coop node enroll)");
+        } catch (IOException e) {
+            throw new CliException("cannot read node identity file " + path + ": " + e.getMessage());
+        }
+        if (root == null || !root.isObject()) {
+            throw new CliException("node identity file " + path + " must hold a JSON object");
+        }
+        String node = root.path("node").asText("");
+        String site = root.path("site").asText("");
+        String token = root.path("token").asText("");
+        if (node.isEmpty() || site.isEmpty() || token.isEmpty()) {
+            throw new CliException("node identity file " + path + " must name \"node\", \"site\" and \"token\""
+                    + (root.has("member") ? " (this looks like a member's identity, not a node's)" : ""));
+        }
+        String scheduler = root.path("scheduler").asText("");
+        return new NodeIdentity(node, site, root.path("account").asText(""), token,
+                scheduler.isEmpty() ? null : scheduler);
+    }
+
+    public void write(Path path) throws IOException {
+        ObjectNode json = MAPPER.createObjectNode().put("node", node).put("site", site).put("account", account)
+                .put("token", token);
+        if (scheduler != null) {
+            json.put("scheduler", scheduler);
+        }
+        Identity.writePrivate(path, (MAPPER.writeValueAsString(json) + "\n").getBytes(StandardCharsets.UTF_8));
+    }
+
+    @Override
+    public String toString() {
+        return "NodeIdentity[node=" + node + ", site=" + site + ", account=" + account + ", token=<redacted>]";
+    }
+}
