@@ -110,6 +110,9 @@ final class JsonOutput {
         node.getBusyGpuIndicesList().forEach(busy::add);
         ArrayNode jobs = o.putArray("running_job_ids");
         node.getRunningJobIdsList().forEach(jobs::add);
+        o.put("account", node.getAccount());
+        o.put("draining", node.getDraining());
+        o.put("drain_reason", node.getDrainReason());
         return o;
     }
 

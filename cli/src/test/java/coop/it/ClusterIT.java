@@ -87,6 +87,26 @@ class ClusterIT {
                 var jobs = coop.run("jobs", "--scheduler", scheduler.target(), "--identity", alice.toString(), "--json");
                 assertThat(jobs.exitCode()).isZero();
                 assertThat(jobs.stdout()).contains("\"SUCCEEDED\"");
+
+                // The operator drains n2: new work goes to n1 only; another account's member may not touch it.
+                Path bob = data.resolve("identities/bob.json");
+                var denied = coop.run("node", "drain", "n2", "--scheduler", scheduler.target(), "--identity",
+                        bob.toString());
+                assertThat(denied.exitCode()).isEqualTo(1);
+                assertThat(denied.stderr()).contains("only an operator of account lab-a");
+                var drain = coop.run("node", "drain", "n2", "--reason", "disk swap", "--scheduler",
+                        scheduler.target(), "--identity", alice.toString());
+                assertThat(drain.exitCode()).as(drain.stderr()).isZero();
+                var status = coop.run("node", "status", "n2", "--scheduler", scheduler.target());
+                assertThat(status.stdout()).contains("draining (disk swap)").contains("enrolled for lab-a");
+                for (int i = 0; i < 2; i++) {
+                    var s = coop.run("submit", "--scheduler", scheduler.target(), "--identity", alice.toString(),
+                            "--account", "lab-a", "--gpus", "1", "--", "true");
+                    long drained = jobId(s.stdout());
+                    await().atMost(Duration.ofSeconds(30)).until(() -> state(client, drained) == JobState.SUCCEEDED);
+                    assertThat(client.jobs().getJob(GetJobRequest.newBuilder().setJobId(drained).build())
+                            .getAttempts(0).getPlacements(0).getNode()).isEqualTo("n1");
+                }
             }
         }
     }

@@ -646,7 +646,8 @@ public final class ClusterState {
 
     /** A node's view for listings. */
     public record NodeStatus(String name, String site, List<Gpu> gpus, boolean online, long lastHeartbeat,
-                             List<Integer> busyGpus, List<Long> jobIds) {
+                             List<Integer> busyGpus, List<Long> jobIds, String account, boolean draining,
+                             String drainReason) {
     }
 
     public List<NodeStatus> nodes() {
@@ -654,9 +655,19 @@ public final class ClusterState {
         for (NodeRuntime n : nodes.values()) {
             Set<Long> ids = new TreeSet<>();
             n.live.keySet().forEach(r -> ids.add(r.jobId()));
+            NodeRecord r = enrolled.get(n.name);
             out.add(new NodeStatus(n.name, n.site, List.copyOf(n.gpus), n.link != null, n.lastHeartbeat,
-                    List.copyOf(n.busyGpus()), List.copyOf(ids)));
+                    List.copyOf(n.busyGpus()), List.copyOf(ids), r == null ? "" : r.account(),
+                    r != null && r.draining(), r == null ? "" : r.drainReason()));
         }
+        for (NodeRecord r : enrolled.values()) {
+            if (!nodes.containsKey(r.name())) {
+                // Enrolled, but its agent has not connected since the scheduler started.
+                out.add(new NodeStatus(r.name(), r.site(), List.of(), false, 0, List.of(), List.of(), r.account(),
+                        r.draining(), r.drainReason()));
+            }
+        }
+        out.sort(java.util.Comparator.comparing(NodeStatus::name));
         return out;
     }
 
@@ -685,11 +696,42 @@ public final class ClusterState {
             throw new CoopException(CoopException.Kind.ALREADY_EXISTS, "name: node " + name
                     + " is enrolled for account " + existing.account() + "; only its operators may renew it");
         }
-        NodeRecord r = new NodeRecord(name, site, account, m.name(), tokenSha256, clock.millis());
+        NodeRecord r = new NodeRecord(name, site, account, m.name(), tokenSha256, clock.millis(),
+                existing != null && existing.draining(), existing == null ? "" : existing.drainReason());
         enrolled.put(name, r);
         tx.batch().put(Kind.NODES, name, r);
         log.info("node {} at {} enrolled for {} by {}", name, site, account, m.name());
         return r;
+    }
+
+    /**
+     * Drains a node (no new work is placed there; what runs is left to finish) or undrains it.
+     * Only an operator member of the node's account may.
+     */
+    public NodeStatus drain(String memberName, String name, boolean drain, String reason, Tx tx) {
+        Member m = requireMember(memberName);
+        NodeRecord r = enrolled.get(name);
+        if (r == null) {
+            throw CoopException.notFound("node " + name + " is not enrolled");
+        }
+        if (!m.has(Role.OPERATOR) || !m.belongsTo(r.account())) {
+            throw CoopException.denied("only an operator of account " + r.account() + " may drain or undrain node "
+                    + name);
+        }
+        String why = reason == null ? "" : reason.strip();
+        if (why.length() > 200 || why.chars().anyMatch(Character::isISOControl)) {
+            throw CoopException.invalid("reason", "must be at most 200 printable characters");
+        }
+        r = r.drained(drain, why);
+        enrolled.put(name, r);
+        tx.batch().put(Kind.NODES, name, r);
+        tx.allocationDue();
+        log.info("node {} {} by {}{}", name, drain ? "draining" : "undrained", m.name(),
+                why.isEmpty() ? "" : ": " + why);
+        NodeRecord done = r;
+        return nodes().stream().filter(n -> n.name().equals(done.name())).findFirst()
+                .orElse(new NodeStatus(name, r.site(), List.of(), false, 0, List.of(), List.of(), r.account(),
+                        r.draining(), r.drainReason()));
     }
 
     /**
@@ -958,8 +1000,11 @@ public final class ClusterState {
         for (NodeRuntime n : nodes.values()) {
             if (n.link != null) {
                 Set<Integer> busy = n.busyGpus();
+                NodeRecord r = enrolled.get(n.name);
+                // Operator reserve and availability windows are not wired yet: the node is offered to all.
                 views.add(new NodeView(n.name, n.site, n.gpus.stream()
-                        .map(g -> new GpuSlot(g.index(), g.model(), !busy.contains(g.index()))).toList()));
+                        .map(g -> new GpuSlot(g.index(), g.model(), !busy.contains(g.index()))).toList(), "", 0,
+                        true, r != null && r.draining()));
             }
         }
         List<AccountQueue> queues = pending.queues();

@@ -46,6 +46,13 @@ final class NodesService extends NodesGrpc.NodesImplBase {
     }
 
     @Override
+    public void drain(coop.v1.DrainRequest r, StreamObserver<coop.v1.NodeInfo> out) {
+        String member = Caller.member();
+        Replies.unary(loop.call((s, tx) -> s.drain(member, r.getName(), r.getDrain(), r.getReason(), tx)), out,
+                ProtoMapper::node);
+    }
+
+    @Override
     public void listNodes(ListNodesRequest r, StreamObserver<ListNodesResponse> out) {
         Replies.unary(loop.call((s, tx) -> s.nodes()), out, list -> {
             ListNodesResponse.Builder b = ListNodesResponse.newBuilder();

@@ -151,7 +151,8 @@ final class ProtoMapper {
     static NodeInfo node(ClusterState.NodeStatus n) {
         NodeInfo.Builder b = NodeInfo.newBuilder().setName(n.name()).setSite(n.site())
                 .setState(n.online() ? "online" : "offline").setLastHeartbeatMs(n.lastHeartbeat())
-                .addAllBusyGpuIndices(n.busyGpus()).addAllRunningJobIds(n.jobIds());
+                .addAllBusyGpuIndices(n.busyGpus()).addAllRunningJobIds(n.jobIds()).setAccount(n.account())
+                .setDraining(n.draining()).setDrainReason(n.drainReason());
         for (coop.scheduler.domain.Gpu g : n.gpus()) {
             b.addGpus(Gpu.newBuilder().setIndex(g.index()).setModel(g.model()).setMemoryMib(g.memoryMib()));
         }

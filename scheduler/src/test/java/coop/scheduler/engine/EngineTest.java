@@ -410,4 +410,32 @@ class EngineTest {
                     x -> assertThat(x.kind()).isEqualTo(e.getValue()));
         }
     }
+
+    @Test
+    void aDrainingNodeTakesNoNewWorkButKeepsWhatRunsAndOnlyItsOperatorsMayDrainIt() throws Exception {
+        call((s, tx) -> s.enroll("alice", "n1", "s1", "lab-a", coop.scheduler.ledger.Entry.sha256("t"), tx));
+        RecordingLink n1 = connect("n1", "s1", 2);
+        long running = submit("alice", "lab-a", 1, 1);
+        assertThat(job(running).state()).isEqualTo(JobState.RUNNING);
+        assertThatThrownBy(() -> call((s, tx) -> s.drain("bob", "n1", true, "", tx)))
+                .isInstanceOfSatisfying(CoopException.class,
+                        e -> assertThat(e.kind()).isEqualTo(CoopException.Kind.PERMISSION_DENIED));
+        var status = call((s, tx) -> s.drain("carol", "n1", true, "disk swap", tx));
+        assertThat(status.draining()).isTrue();
+        assertThat(status.drainReason()).isEqualTo("disk swap");
+        long waiting = submit("alice", "lab-a", 1, 1);
+        assertThat(job(waiting).state()).isEqualTo(JobState.PENDING);
+        assertThat(job(running).state()).isEqualTo(JobState.RUNNING);
+        assertThat(n1.killed).isEmpty();
+        restart();
+        n1 = connect("n1", "s1", 2);
+        assertThat(call((s, tx) -> s.nodes()).get(0).draining()).isTrue();
+        assertThat(job(waiting).state()).isEqualTo(JobState.PENDING);
+        call((s, tx) -> s.drain("alice", "n1", false, "", tx));
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5))
+                .until(() -> job(waiting).state() == JobState.RUNNING);
+        assertThatThrownBy(() -> call((s, tx) -> s.drain("alice", "n9", true, "", tx)))
+                .isInstanceOfSatisfying(CoopException.class,
+                        e -> assertThat(e.kind()).isEqualTo(CoopException.Kind.NOT_FOUND));
+    }
 }
