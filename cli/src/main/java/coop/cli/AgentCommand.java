@@ -9,7 +9,9 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code coop agent}: runs the node daemon until Ctrl-C. It reports this node's GPUs to the
@@ -43,9 +45,21 @@ public final class AgentCommand implements Callable<Integer> {
                     + "here (default: the address the scheduler sees this agent connect from).")
     String advertiseAddress;
 
+    @Option(names = "--print-systemd-unit",
+            description = "Print a systemd unit that runs this agent with these options as a service, and exit.")
+    boolean printUnit;
+
+    @Spec
+    CommandSpec spec;
+
     @Override
     public Integer call() throws Exception {
         NodeIdentity id = NodeIdentity.read(identity);
+        if (printUnit) {
+            spec.commandLine().getOut().print(systemdUnit(id));
+            spec.commandLine().getOut().flush();
+            return 0;
+        }
         String node = id.node();
         String site = id.site();
         String target = scheduler != null ? scheduler : id.scheduler() != null ? id.scheduler() : "127.0.0.1:7070";
@@ -68,5 +82,49 @@ public final class AgentCommand implements Callable<Integer> {
                 node, site, devices.size(), target, config.workDir());
         agent.awaitClosed();
         return 0;
+    }
+
+    /**
+     * A unit that runs this same agent: the JVM and jar running now, absolute paths, restart on
+     * failure. KillMode=mixed sends SIGTERM to the agent alone, so it can stop its jobs' process
+     * groups gracefully before systemd kills whatever is left.
+     */
+    String systemdUnit(NodeIdentity id) {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        String jar;
+        try {
+            jar = Path.of(AgentCommand.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
+        } catch (java.net.URISyntaxException | SecurityException e) {
+            jar = "coop.jar";
+        }
+        StringBuilder exec = new StringBuilder(java + " -jar " + jar + " agent --identity "
+                + identity.toAbsolutePath().normalize() + " --gpus " + gpus);
+        if (scheduler != null) {
+            exec.append(" --scheduler ").append(scheduler);
+        }
+        Path dir = workDir != null ? workDir.toAbsolutePath().normalize() : Path.of("/var/lib/coop-agent", id.node());
+        exec.append(" --work-dir ").append(dir);
+        if (advertiseAddress != null) {
+            exec.append(" --advertise-address ").append(advertiseAddress);
+        }
+        return String.join("\n",
+                "# coop agent for node " + id.node() + " at " + id.site() + "; install with:",
+                "#   coop agent ... --print-systemd-unit > /etc/systemd/system/coop-agent.service",
+                "#   systemctl daemon-reload && systemctl enable --now coop-agent",
+                "[Unit]",
+                "Description=coop agent for node " + id.node() + " (site " + id.site() + ")",
+                "Wants=network-online.target",
+                "After=network-online.target",
+                "",
+                "[Service]",
+                "ExecStart=" + exec,
+                "Restart=always",
+                "RestartSec=5",
+                "KillMode=mixed",
+                "TimeoutStopSec=30",
+                "",
+                "[Install]",
+                "WantedBy=multi-user.target",
+                "");
     }
 }
