@@ -15,7 +15,8 @@ import picocli.CommandLine.Spec;
 /** {@code coop bench}: measurements that print figures, for BENCHMARKS.md. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Benchmarks that print figures (see BENCHMARKS.md).",
-        subcommands = {BenchCommand.Schedule.class, BenchReplayCommand.class, BenchCommand.LedgerCost.class})
+        subcommands = {BenchCommand.Schedule.class, BenchReplayCommand.class, BenchCommand.LedgerCost.class,
+                BenchFailoverCommand.class})
 public final class BenchCommand implements Runnable {
     @Spec
     CommandSpec spec;

@@ -36,4 +36,18 @@ class BenchCommandTest {
         assertThat(r.get("verify_entries_per_s").asLong()).isPositive();
         assertThat(r.get("replay_entries_per_s").asLong()).isPositive();
     }
+
+    @Test
+    void aKilledAgentsNodeIsDeclaredLostWithinThreeHeartbeatsAndNothingIsLostOrRunTwice() throws Exception {
+        CliRun run = CliRun.of("bench", "failover", "--agents", "2", "--json");
+        assertThat(run.exitCode()).as(run.err()).isZero();
+        JsonNode r = new ObjectMapper().readTree(run.out());
+        assertThat(r.get("heartbeat_s").asDouble()).isEqualTo(1.0);
+        assertThat(r.get("detect_s").asDouble()).isPositive().isLessThanOrEqualTo(4.0);
+        assertThat(r.get("requeue_s").asDouble()).isGreaterThanOrEqualTo(r.get("detect_s").asDouble())
+                .isLessThanOrEqualTo(4.0);
+        assertThat(r.get("jobs").asInt()).isEqualTo(1);
+        assertThat(r.get("lost_acked").asInt()).isZero();
+        assertThat(r.get("double_runs").asInt()).isZero();
+    }
 }
