@@ -438,4 +438,41 @@ class EngineTest {
                 .isInstanceOfSatisfying(CoopException.class,
                         e -> assertThat(e.kind()).isEqualTo(CoopException.Kind.NOT_FOUND));
     }
+
+    private void beat(RecordingLink link, RankRef... running) throws Exception {
+        call((s, tx) -> {
+            s.heartbeat(link, List.of(running), tx);
+            return null;
+        });
+    }
+
+    /**
+     * The loss state machine under the hand-moved clock (heartbeat 5 s): a node is lost only
+     * after three whole intervals without a heartbeat; each heartbeat starts the count again; a
+     * closed stream alone does not requeue anything.
+     */
+    @Test
+    void aNodeIsLostOnlyAfterThreeMissedHeartbeatsAndEachHeartbeatStartsTheCountAgain() throws Exception {
+        RecordingLink n1 = connect("n1", "s1", 1);
+        long id = submit("alice", "lab-a", 1, 1);
+        RankRef rank = new RankRef(id, 1, 0);
+        assertThat(job(id).state()).isEqualTo(JobState.RUNNING);
+        clock.advanceSeconds(14);
+        org.awaitility.Awaitility.await().during(Duration.ofMillis(150)).atMost(Duration.ofSeconds(2))
+                .until(() -> job(id).attempts().size() == 1 && job(id).state() == JobState.RUNNING);
+        beat(n1, rank);
+        clock.advanceSeconds(14);
+        org.awaitility.Awaitility.await().during(Duration.ofMillis(150)).atMost(Duration.ofSeconds(2))
+                .until(() -> job(id).state() == JobState.RUNNING);
+        call((s, tx) -> {
+            s.disconnected(n1);
+            return null;
+        });
+        org.awaitility.Awaitility.await().during(Duration.ofMillis(150)).atMost(Duration.ofSeconds(2))
+                .until(() -> job(id).state() == JobState.RUNNING);
+        clock.advanceSeconds(2);
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5))
+                .until(() -> job(id).state() == JobState.PENDING);
+        assertThat(job(id).attempts().get(0).outcome()).startsWith("requeued").contains("missed 3 heartbeats");
+    }
 }
