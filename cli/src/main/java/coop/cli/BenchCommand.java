@@ -97,10 +97,6 @@ public final class BenchCommand implements Runnable {
             out.flush();
             return 0;
         }
-
-        private static double round(double v) {
-            return BenchCommand.round(v);
-        }
     }
 
     static double round(double v) {
@@ -162,9 +158,7 @@ public final class BenchCommand implements Runnable {
                 out.flush();
                 return 0;
             } finally {
-                try (var walk = java.nio.file.Files.walk(dir)) {
-                    walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-                }
+                BenchReplayCommand.delete(dir);
             }
         }
     }

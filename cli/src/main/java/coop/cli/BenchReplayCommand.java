@@ -282,7 +282,8 @@ public final class BenchReplayCommand implements Callable<Integer> {
         return Files.createDirectories(data);
     }
 
-    private static void delete(Path folder) {
+    /** Deletes a throwaway folder and what is in it; says so on stderr if it cannot. */
+    static void delete(Path folder) {
         try (Stream<Path> walk = Files.walk(folder)) {
             for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
                 Files.deleteIfExists(p);

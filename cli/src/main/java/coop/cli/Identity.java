@@ -36,7 +36,14 @@ public record Identity(String member, String token, String scheduler, String pub
         this(member, token, scheduler, null, null);
     }
 
-    /** A new identity with a fresh key pair. */
+    /** A new identity: a fresh secret token (32 random bytes) and a fresh key pair. */
+    public static Identity fresh(String member, String scheduler, java.security.SecureRandom random) {
+        byte[] secret = new byte[32];
+        random.nextBytes(secret);
+        return generate(member, java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(secret), scheduler);
+    }
+
+    /** A new identity with the given token and a fresh key pair. */
     public static Identity generate(String member, String token, String scheduler) {
         java.security.KeyPair kp = coop.scheduler.ledger.Keys.generate();
         return new Identity(member, token, scheduler, coop.scheduler.ledger.Keys.encode(kp.getPublic()),

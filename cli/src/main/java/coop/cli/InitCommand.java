@@ -11,7 +11,6 @@ import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.EnumSet;
-import java.util.Base64;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -120,12 +119,9 @@ public final class InitCommand implements Callable<Integer> {
         Map<String, Identity> identities = new TreeMap<>();
         List<Member> members = new ArrayList<>();
         for (var e : membership.entrySet()) {
-            byte[] secret = new byte[32];
-            random.nextBytes(secret);
-            String token = Base64.getUrlEncoder().withoutPadding().encodeToString(secret);
-            Identity identity = Identity.generate(e.getKey(), token, scheduler);
+            Identity identity = Identity.fresh(e.getKey(), scheduler, random);
             members.add(new Member(e.getKey(), e.getValue(), EnumSet.allOf(Role.class), identity.publicKey(),
-                    Caller.sha256(token), now, 0));
+                    Caller.sha256(identity.token()), now, 0));
             identities.put(e.getKey(), identity);
         }
         try (Store store = Store.open(data)) {

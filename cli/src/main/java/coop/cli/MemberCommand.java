@@ -13,7 +13,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
-import java.util.Base64;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -75,17 +74,14 @@ final class MemberCommand implements Runnable {
             if (!Names.valid(name)) {
                 throw new CliException("--name: '" + name + "' must match [a-z][a-z0-9_-]{0,62}");
             }
-            byte[] secret = new byte[32];
-            new SecureRandom().nextBytes(secret);
-            String token = Base64.getUrlEncoder().withoutPadding().encodeToString(secret);
-            Identity id = Identity.generate(name, token, scheduler);
+            Identity id = Identity.fresh(name, scheduler, new SecureRandom());
             Path secretFile = dir.resolve(name + ".json");
             if (Files.exists(secretFile)) {
                 throw new CliException(secretFile + " already exists; not overwriting an identity");
             }
             id.write(secretFile);
             ObjectNode pub = JSON.createObjectNode().put("member", name).put("public_key", id.publicKey())
-                    .put("token_sha256", Entry.sha256(token));
+                    .put("token_sha256", Entry.sha256(id.token()));
             Path pubFile = dir.resolve(name + ".pub.json");
             Files.writeString(pubFile, JSON.writeValueAsString(pub) + "\n");
             var out = spec.commandLine().getOut();

@@ -64,7 +64,7 @@ public final class LedgerBench {
         long bytes = 0;
         try (Store store = Store.open(dir)) {
             ClusterState.found(store, founders, List.of("lab-a", "lab-b"), T0);
-            LedgerVerifier.Replayed base = LedgerVerifier.replay(Ledger.rawEntries(store), false);
+            LedgerVerifier.Replayed base = LedgerVerifier.replay(store, false);
             Governance gov = base.governance();
             Ledger ledger = Ledger.resume(base.report().entries(), base.report().head(), T0);
             long now = T0;
@@ -125,7 +125,7 @@ public final class LedgerBench {
             }
             progress.accept("replaying as a restarting scheduler does");
             t = System.nanoTime();
-            LedgerVerifier.replay(Ledger.rawEntries(store), false);
+            LedgerVerifier.replay(store, false);
             double recoverS = (System.nanoTime() - t) / 1e9;
             t = System.nanoTime();
             new ClusterState(store, InstantSource.fixed(java.time.Instant.ofEpochMilli(now)), Duration.ofSeconds(5),

@@ -19,8 +19,6 @@ public record Policy(long version, SortedMap<String, Integer> shares, Params par
 
     /** Walltime given to jobs that do not ask for one (capped by the policy's maximum). */
     public static final Duration DEFAULT_WALLTIME = Duration.ofHours(24);
-    /** Half-life the engine starts with before it reads the policy. */
-    public static final Duration DEFAULT_HALF_LIFE = Params.DEFAULTS.halfLife();
 
     public Policy {
         shares = java.util.Collections.unmodifiableSortedMap(new TreeMap<>(shares));

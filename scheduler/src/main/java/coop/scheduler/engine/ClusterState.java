@@ -121,14 +121,13 @@ public final class ClusterState {
         this.preemptionGrace = preemptionGrace;
         // Governance is rebuilt by running the rules over the ledger, checking on the way that
         // they yield exactly what is recorded; a scheduler whose ledger does not verify refuses to start.
-        List<byte[]> raw = Ledger.rawEntries(store);
-        if (raw.isEmpty()) {
-            throw new IllegalStateException("the data directory has no ledger: run `coop init` first");
-        }
-        LedgerVerifier.Replayed replayed = LedgerVerifier.replay(raw, false);
+        LedgerVerifier.Replayed replayed = LedgerVerifier.replay(store, false);
         if (!replayed.report().ok()) {
             throw new IllegalStateException("the ledger does not verify, so the scheduler will not start on it: "
                     + replayed.report().problem());
+        }
+        if (replayed.report().entries() == 0) {
+            throw new IllegalStateException("the data directory has no ledger: run `coop init` first");
         }
         gov = replayed.governance();
         ledger = Ledger.resume(replayed.report().entries(), replayed.report().head(), replayed.lastAt());
@@ -456,16 +455,8 @@ public final class ClusterState {
         return gov.withLiveTally(gov.proposal(id));
     }
 
-    public Map<String, String> delegationsOn(Topic topic) {
-        return gov.delegations(topic);
-    }
-
     public List<Member> members() {
         return gov.members();
-    }
-
-    public Set<String> accounts() {
-        return gov.openAccounts();
     }
 
     /** The ledger's length and head hash. */

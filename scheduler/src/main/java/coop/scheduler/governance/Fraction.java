@@ -29,10 +29,6 @@ public record Fraction(long num, long den) {
         return num * other.den >= other.num * den;
     }
 
-    public double value() {
-        return (double) num / den;
-    }
-
     /** Reads {@code "2/3"}, or a percentage such as {@code "40%"} or {@code "66.5%"} (to basis points). */
     public static Fraction parse(String field, String text) {
         String t = text == null ? "" : text.strip();

@@ -7,7 +7,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.SortedMap;
 import java.util.TreeMap;
 
 /**
@@ -133,27 +132,7 @@ public record Params(long halfLifeS, long preemptionGraceS, long reserveCapBp, l
         return -1;
     }
 
-    /** The parameters that differ between two sets, by name, as "name old → new". */
-    public static SortedMap<String, String> diff(Params before, Params after) {
-        SortedMap<String, String> out = new TreeMap<>();
-        Map<String, Object> a = before.toMap();
-        after.toMap().forEach((k, v) -> {
-            if (!v.equals(a.get(k))) {
-                out.put(k, a.get(k) + " → " + v);
-            }
-        });
-        return out;
-    }
-
     public Duration halfLife() {
         return Duration.ofSeconds(halfLifeS);
-    }
-
-    public Duration maxWalltime() {
-        return Duration.ofSeconds(maxWalltimeS);
-    }
-
-    public Duration votingPeriod() {
-        return Duration.ofSeconds(votingPeriodS);
     }
 }

@@ -20,8 +20,7 @@ import java.util.TreeMap;
  * no white space, integers only (no fractions, which print differently from one library to
  * the next), strings in UTF-8 with only {@code "}, {@code \} and control characters escaped.
  * Values are {@code Map<String, ?>}, {@code List<?>}, {@code String}, integral numbers,
- * booleans and null. {@link #parse} reads such bytes back and {@link #isCanonical} tells
- * whether bytes are exactly what {@link #encode} would write for their content.
+ * booleans and null. {@link #parse} reads such bytes back.
  */
 public final class Canonical {
     private static final ObjectMapper JSON = new ObjectMapper()
@@ -124,15 +123,6 @@ public final class Canonical {
             throw new IllegalArgumentException("not a JSON object");
         }
         return (SortedMap<String, Object>) o;
-    }
-
-    /** Whether the bytes are the canonical encoding of what they hold. */
-    public static boolean isCanonical(byte[] bytes) {
-        try {
-            return java.util.Arrays.equals(bytes, encode(parse(bytes)));
-        } catch (IllegalArgumentException e) {
-            return false;
-        }
     }
 
     private static Object value(JsonNode n) {

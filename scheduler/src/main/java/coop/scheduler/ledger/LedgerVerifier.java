@@ -3,7 +3,8 @@ package coop.scheduler.ledger;
 import coop.scheduler.domain.CoopException;
 import coop.scheduler.governance.Event;
 import coop.scheduler.governance.Governance;
-import java.util.ArrayList;
+import coop.scheduler.store.Store;
+import java.util.ArrayDeque;
 import java.util.List;
 import java.util.Map;
 import java.util.SortedMap;
@@ -14,7 +15,8 @@ import java.util.TreeMap;
  * that its hash is right and links to the entry before, that its time does not go back,
  * and, by running the governance rules afresh over the recorded inputs, that every
  * signature verifies and every close, tally, enactment, panel and verdict is exactly what
- * the rules yield. Attempt entries must add up (GPUs × time). Stops at the first bad entry.
+ * the rules yield. Attempt entries must add up (GPUs × time). One pass, an entry at a time, so
+ * a long ledger is never held in memory; stops at the first bad entry.
  */
 public final class LedgerVerifier {
 
@@ -34,6 +36,11 @@ public final class LedgerVerifier {
         return new Run(true).run(entries);
     }
 
+    /** Verifies the ledger a store holds, reading it once, entry by entry. */
+    public static Report verify(Store store) {
+        return replay(store, true).report();
+    }
+
     /** A replay's report, the governance it rebuilt, and the time of the last entry. */
     public record Replayed(Report report, Governance governance, long lastAt) {
     }
@@ -42,10 +49,10 @@ public final class LedgerVerifier {
      * Rebuilds governance from a ledger with the same checks as {@link #verify}; signatures
      * are checked only when asked (a scheduler trusts the signatures it checked when it wrote them).
      */
-    public static Replayed replay(List<byte[]> entries, boolean checkSignatures) {
+    public static Replayed replay(Store store, boolean checkSignatures) {
         Run run = new Run(checkSignatures);
-        Report r = run.run(entries);
-        return new Replayed(r, run.gov, run.prevAt);
+        store.scanRaw(Store.Kind.LEDGER, (key, bytes) -> run.accept(bytes));
+        return new Replayed(run.finish(), run.gov, run.prevAt);
     }
 
     private static final class Run {
@@ -66,65 +73,89 @@ public final class LedgerVerifier {
             this.checkSignatures = checkSignatures;
         }
 
-        Report run(List<byte[]> raw) {
-            List<Entry> read = new ArrayList<>();
-            for (int i = 0; i < raw.size(); i++) {
-                Entry e;
-                try {
-                    e = Entry.read(raw.get(i));
-                } catch (IllegalArgumentException ex) {
-                    return bad(i, "cannot be read: " + ex.getMessage());
-                }
-                if (e.seq() != i) {
-                    return bad(i, "has sequence number " + e.seq() + " where " + i + " belongs");
-                }
-                if (!e.prev().equals(prevHash)) {
-                    return bad(i, "does not link to the entry before it (prev " + abbrev(e.prev()) + ", expected "
-                            + abbrev(prevHash) + ")");
-                }
-                if (!e.hash().equals(e.expectedHash())) {
-                    return bad(i, "has been altered: its hash is " + abbrev(e.hash()) + " but its content hashes to "
-                            + abbrev(e.expectedHash()));
-                }
-                if (e.at() < prevAt) {
-                    return bad(i, "is dated before the entry it follows");
-                }
-                prevHash = e.hash();
-                prevAt = e.at();
-                read.add(e);
+        /** Events the rules yielded that later entries must match, with the time of the entry that caused them. */
+        final ArrayDeque<Event> due = new ArrayDeque<>();
+        long causeAt;
+        long seen;
+        Report failed;
+
+        Report run(Iterable<byte[]> raw) {
+            for (byte[] bytes : raw) {
+                accept(bytes);
             }
-            int i = 0;
-            while (i < read.size()) {
-                Entry e = read.get(i);
+            return finish();
+        }
+
+        /**
+         * Checks the next entry, in one pass: its form, link and time, then either that it is
+         * the event an earlier entry made due, or, when none is due, that the rules accept it
+         * and yield it (and perhaps events the next entries must be).
+         */
+        void accept(byte[] bytes) {
+            if (failed != null) {
+                return;
+            }
+            long i = seen++;
+            Entry e;
+            try {
+                e = Entry.read(bytes);
+            } catch (IllegalArgumentException ex) {
+                failed = bad(i, "cannot be read: " + ex.getMessage());
+                return;
+            }
+            if (e.seq() != i) {
+                failed = bad(i, "has sequence number " + e.seq() + " where " + i + " belongs");
+            } else if (!e.prev().equals(prevHash)) {
+                failed = bad(i, "does not link to the entry before it (prev " + abbrev(e.prev()) + ", expected "
+                        + abbrev(prevHash) + ")");
+            } else if (!e.hash().equals(e.expectedHash())) {
+                failed = bad(i, "has been altered: its hash is " + abbrev(e.hash()) + " but its content hashes to "
+                        + abbrev(e.expectedHash()));
+            } else if (e.at() < prevAt) {
+                failed = bad(i, "is dated before the entry it follows");
+            }
+            if (failed != null) {
+                return;
+            }
+            if (due.isEmpty()) {
                 List<Event> expected;
                 try {
                     expected = replay(e);
                 } catch (CoopException | IllegalArgumentException | ClassCastException | NullPointerException ex) {
-                    return bad(i, "(" + e.type() + ") is refused by the rules: " + ex.getMessage());
+                    failed = bad(i, "(" + e.type() + ") is refused by the rules: " + ex.getMessage());
+                    return;
                 }
                 if (expected.isEmpty()) {
-                    return bad(i, "(" + e.type() + ") is not what the rules yield at this point: nothing was due");
+                    failed = bad(i, "(" + e.type() + ") is not what the rules yield at this point: nothing was due");
+                    return;
                 }
-                for (int k = 0; k < expected.size(); k++) {
-                    if (i + k >= read.size()) {
-                        return bad(i + k, "is missing: the rules yield a " + expected.get(k).type() + " here");
-                    }
-                    Entry got = read.get(i + k);
-                    Event want = expected.get(k);
-                    // Equal maps are equal text; only maps that differ (perhaps just Integer against Long) are encoded.
-                    if (!got.type().equals(want.type()) || !(got.body().equals(want.body())
-                            || Canonical.text(got.body()).equals(Canonical.text(want.body())))) {
-                        return bad(i + k, "(" + got.type() + ") differs from what the rules yield: expected "
-                                + want.type() + " " + Canonical.text(want.body()));
-                    }
-                    if (k > 0 && got.at() != e.at()) {
-                        return bad(i + k, "is dated apart from the entry that caused it");
-                    }
-                    count(got);
-                }
-                i += expected.size();
+                due.addAll(expected);
+                causeAt = e.at();
+            } else if (e.at() != causeAt) {
+                failed = bad(i, "is dated apart from the entry that caused it");
+                return;
             }
-            return new Report(read.size(), prevHash, proposals, ballots, closes, policies, panels, reviews, attempts,
+            Event want = due.poll();
+            // Equal maps are equal text; only maps that differ (perhaps just Integer against Long) are encoded.
+            if (!e.type().equals(want.type()) || !(e.body().equals(want.body())
+                    || Canonical.text(e.body()).equals(Canonical.text(want.body())))) {
+                failed = bad(i, "(" + e.type() + ") differs from what the rules yield: expected " + want.type() + " "
+                        + Canonical.text(want.body()));
+                return;
+            }
+            count(e);
+            prevHash = e.hash();
+            prevAt = e.at();
+        }
+
+        Report finish() {
+            if (failed != null) {
+                return failed;
+            }
+            if (!due.isEmpty()) {
+                return bad(seen, "is missing: the rules yield a " + due.peek().type() + " here");
+            }
+            return new Report(seen, prevHash, proposals, ballots, closes, policies, panels, reviews, attempts,
                     gpuMillis, -1, null);
         }
 

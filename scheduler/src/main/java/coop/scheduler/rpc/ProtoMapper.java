@@ -108,17 +108,9 @@ final class ProtoMapper {
                     case PASSED -> coop.v1.ProposalState.PASSED;
                     case REJECTED -> coop.v1.ProposalState.REJECTED;
                 });
-        if (p.tally() != null) {
-            var t = p.tally();
-            b.setTally(Tally.newBuilder().setYes(t.yes()).setNo(t.no()).setAbstain(t.abstain())
-                    .setEligible(t.eligible()).setDirect(t.direct()).setDelegated(t.delegated()));
-        } else {
-            int yes = (int) p.ballots().values().stream().filter(x -> x.choice() == Choice.YES).count();
-            int no = (int) p.ballots().values().stream().filter(x -> x.choice() == Choice.NO).count();
-            int abstain = p.ballots().size() - yes - no;
-            b.setTally(Tally.newBuilder().setYes(yes).setNo(no).setAbstain(abstain).setEligible(p.eligible().size())
-                    .setDirect(p.ballots().size()));
-        }
+        var t = p.tally();
+        b.setTally(Tally.newBuilder().setYes(t.yes()).setNo(t.no()).setAbstain(t.abstain())
+                .setEligible(t.eligible()).setDirect(t.direct()).setDelegated(t.delegated()));
         b.addAllResult(shares(p.result()).getSharesList());
         for (Ballot ballot : p.ballots().values()) {
             b.addBallots(coop.v1.Ballot.newBuilder().setMember(ballot.member()).setChoice(choice(ballot.choice()))
