@@ -113,6 +113,12 @@ final class JsonOutput {
         o.put("account", node.getAccount());
         o.put("draining", node.getDraining());
         o.put("drain_reason", node.getDrainReason());
+        o.put("reserved_gpus", node.getReservedGpus());
+        ArrayNode windows = o.putArray("windows");
+        node.getWindowsList().forEach(windows::add);
+        o.put("time_zone", node.getTimeZone());
+        o.put("offered", node.getOffered());
+        o.put("window_change_ms", node.getWindowChangeMs());
         return o;
     }
 

@@ -16,16 +16,17 @@ import picocli.CommandLine.Spec;
 /** {@code coop node ...}: what an operator does with its nodes. */
 @Command(name = "node", mixinStandardHelpOptions = true,
         description = {"What an operator does with its nodes: enroll one (an identity its agent proves itself with),",
-                "drain it (no new work; what runs finishes) and undrain it, and see its status."},
+                "drain it (no new work; what runs finishes) and undrain it, set its terms (GPUs reserved for",
+                "your account, when it is offered), and see its status."},
         subcommands = {NodeCommand.Enroll.class, NodeCommand.Drain.class, NodeCommand.Undrain.class,
-                NodeCommand.Status.class})
+                NodeCommand.Set.class, NodeCommand.Status.class})
 final class NodeCommand implements Runnable {
     @Spec
     CommandSpec spec;
 
     @Override
     public void run() {
-        throw new ParameterException(spec.commandLine(), "Missing a subcommand: enroll, drain, undrain or status");
+        throw new ParameterException(spec.commandLine(), "Missing a subcommand: enroll, drain, undrain, set or status");
     }
 
     @Command(name = "enroll", mixinStandardHelpOptions = true,
@@ -150,9 +151,87 @@ final class NodeCommand implements Runnable {
             out.println("  gpus:     " + n.getGpusCount() + ", busy " + n.getBusyGpuIndicesCount()
                     + (n.getGpusCount() == 0 ? "" : " (" + n.getGpus(0).getModel() + ")"));
             out.println("  jobs:     " + (n.getRunningJobIdsCount() == 0 ? "none" : n.getRunningJobIdsList().toString()));
+            out.println("  reserved: " + n.getReservedGpus() + " GPU(s) for " + n.getAccount());
+            out.println("  offered:  " + offering(n));
             if (n.getLastHeartbeatMs() > 0) {
                 out.println("  last heartbeat: " + Times.iso(n.getLastHeartbeatMs()));
             }
+            return 0;
+        }
+    }
+
+    /** {@code always}, or the windows and whether the node is inside one now, and until when. */
+    static String offering(NodeInfo n) {
+        if (n.getWindowsCount() == 0) {
+            return "always";
+        }
+        String when = n.getWindowChangeMs() == 0 ? ""
+                : (n.getOffered() ? ", closes " : ", opens ") + Times.iso(n.getWindowChangeMs());
+        return String.join("; ", n.getWindowsList()) + " (" + n.getTimeZone() + "), now "
+                + (n.getOffered() ? "open" : "closed") + when;
+    }
+
+    @Command(name = "set", mixinStandardHelpOptions = true,
+            description = {"Set your terms for a node: how many of its GPUs your account has first claim on, and",
+                    "the weekly windows in which it is offered to the cooperative. Options not given stay as",
+                    "they are. Work already running is left alone; new work goes on the node only if its",
+                    "walltime ends before the window closes.",
+                    "Example: coop node set gpu-07 --reserve 2 --window \"Mon-Fri 20:00-08:00\" --window Sat,Sun"})
+    static final class Set extends ClientCommand {
+        @Parameters(paramLabel = "NODE", description = "The node.")
+        String name;
+
+        @Option(names = "--reserve", paramLabel = "GPUS",
+                description = "GPUs of the node your account has first claim on (at most the policy's "
+                        + "reserve_cap_bp of its GPUs; 0 for none). Others may borrow them while you do not use them.")
+        Integer reserve;
+
+        @Option(names = "--window", paramLabel = "WINDOW",
+                description = "When the node is offered, weekly: DAYS [HH:MM-HH:MM], DAYS as daily, Mon, Mon-Fri or "
+                        + "Sat,Sun; an end not after the start is the next day. Repeat for several windows.")
+        java.util.List<String> windows;
+
+        @Option(names = "--always", description = "Offer the node at all times (drop its windows).")
+        boolean always;
+
+        @Option(names = "--tz", paramLabel = "ZONE",
+                description = "Time zone the windows are read in, such as Europe/Berlin (default with --window: "
+                        + "this machine's zone, ${sys:user.timezone}; otherwise the node's current zone).")
+        String zone;
+
+        @Option(names = "--json", description = "Print the node as JSON.")
+        boolean json;
+
+        @Override
+        int run() {
+            if (always && windows != null) {
+                throw new CliException("--always and --window contradict each other: give one");
+            }
+            if (reserve == null && windows == null && !always && zone == null) {
+                throw new CliException("nothing to set: give --reserve, --window, --always or --tz");
+            }
+            coop.v1.SetTermsRequest.Builder req = coop.v1.SetTermsRequest.newBuilder().setName(name);
+            if (reserve != null) {
+                req.setReservedGpus(reserve);
+            }
+            if (windows != null || always) {
+                req.setSetWindows(true).addAllWindows(always ? java.util.List.of() : windows);
+            }
+            if (zone != null) {
+                req.setTimeZone(zone);
+            } else if (windows != null) {
+                req.setTimeZone(java.time.ZoneId.systemDefault().getId());
+            }
+            NodeInfo n;
+            try (Client c = client.connect()) {
+                n = c.nodes().setTerms(req.build());
+            }
+            if (json) {
+                JsonOutput.print(out(), JsonOutput.node(n));
+                return 0;
+            }
+            out().println("node " + n.getName() + ": " + n.getReservedGpus() + " GPU(s) reserved for "
+                    + n.getAccount() + "; offered " + offering(n));
             return 0;
         }
     }

@@ -30,7 +30,8 @@ final class NodesCommand extends ClientCommand {
         }
         Table table = new Table("NODE", "SITE", "STATE", "GPUS", "BUSY", "JOBS");
         for (NodeInfo node : nodes) {
-            table.row(node.getName(), node.getSite(), node.getState() + (node.getDraining() ? ",draining" : ""),
+            table.row(node.getName(), node.getSite(), node.getState() + (node.getDraining() ? ",draining" : "")
+                            + (node.getOffered() || node.getWindowsCount() == 0 ? "" : ",closed"),
                     gpus(node.getGpusList()),
                     node.getBusyGpuIndicesCount() + "/" + node.getGpusCount(),
                     node.getRunningJobIdsList().stream().map(String::valueOf).collect(Collectors.joining(",")));

@@ -1,17 +1,49 @@
 package coop.scheduler.domain;
 
+import java.util.List;
+
 /**
  * An enrolled node: where it is, the account of the operator who enrolled it (its own jobs go
- * there), who enrolled it, the SHA-256 of the secret its agent proves itself with, and whether
- * its operator is draining it (no new work), and why.
+ * there), who enrolled it, the SHA-256 of the secret its agent proves itself with, whether its
+ * operator is draining it (no new work), and why, and its operator's terms: how many of its GPUs
+ * the operator's account has first claim on, and the weekly windows (in {@code timeZone}) in which
+ * it is offered at all (none: always).
  */
 public record NodeRecord(String name, String site, String account, String operator, String tokenSha256,
-                         long enrolledAt, boolean draining, String drainReason) {
+                         long enrolledAt, boolean draining, String drainReason, int reservedGpus,
+                         List<String> windows, String timeZone) {
     public NodeRecord {
         drainReason = drainReason == null ? "" : drainReason;
+        // Records stored before operators' terms existed read back with none.
+        windows = windows == null ? List.of() : List.copyOf(windows);
+        timeZone = timeZone == null || timeZone.isEmpty() ? "UTC" : timeZone;
+    }
+
+    /** A newly enrolled node: not draining, no reserve, always offered. */
+    public NodeRecord(String name, String site, String account, String operator, String tokenSha256,
+                      long enrolledAt) {
+        this(name, site, account, operator, tokenSha256, enrolledAt, false, "", 0, List.of(), "UTC");
     }
 
     public NodeRecord drained(boolean drain, String reason) {
-        return new NodeRecord(name, site, account, operator, tokenSha256, enrolledAt, drain, drain ? reason : "");
+        return new NodeRecord(name, site, account, operator, tokenSha256, enrolledAt, drain, drain ? reason : "",
+                reservedGpus, windows, timeZone);
+    }
+
+    /** The same node under a renewed token, by the member who renewed it; its state and terms kept. */
+    public NodeRecord renewed(String byOperator, String newTokenSha256, long at) {
+        return new NodeRecord(name, site, account, byOperator, newTokenSha256, at, draining, drainReason,
+                reservedGpus, windows, timeZone);
+    }
+
+    /** The same node under new operator's terms. */
+    public NodeRecord withTerms(int reserved, Availability availability) {
+        return new NodeRecord(name, site, account, operator, tokenSha256, enrolledAt, draining, drainReason,
+                reserved, availability.windows(), availability.zone().getId());
+    }
+
+    /** When the node is offered, parsed from the stored windows. */
+    public Availability availability() {
+        return Availability.parse(windows, timeZone);
     }
 }

@@ -14,6 +14,7 @@ import coop.scheduler.allocation.Plan;
 import coop.scheduler.allocation.RunningAttempt;
 import coop.scheduler.domain.Account;
 import coop.scheduler.domain.Attempt;
+import coop.scheduler.domain.Availability;
 import coop.scheduler.domain.CoopException;
 import coop.scheduler.domain.Gpu;
 import coop.scheduler.domain.Job;
@@ -88,6 +89,10 @@ public final class ClusterState {
     private final TreeMap<Long, Job> jobs = new TreeMap<>();
     /** Enrolled nodes, by name: only these may connect, each only as itself. */
     private final Map<String, NodeRecord> enrolled = new TreeMap<>();
+    /** When each enrolled node with availability windows is offered, parsed once from its record. */
+    private final Map<String, Availability> windowed = new HashMap<>();
+    /** The next instant a windowed node opens or closes, as of the last allocation cycle: a cycle is due then. */
+    private long nextWindowChange = Long.MAX_VALUE;
     private final Map<String, NodeRuntime> nodes = new TreeMap<>();
     private final PendingQueue pending = new PendingQueue();
     /** Jobs with an attempt whose ranks have not all ended. */
@@ -137,7 +142,7 @@ public final class ClusterState {
             }
         });
         store.scan(Kind.JOBS, Job.class, (k, j) -> jobs.put(j.id(), j));
-        store.scan(Kind.NODES, NodeRecord.class, (k, r) -> enrolled.put(r.name(), r));
+        store.scan(Kind.NODES, NodeRecord.class, (k, r) -> remember(r));
         Long nj = store.get(Kind.META, Store.key("next_job_id"), Long.class);
         nextJobId = nj == null ? 1 : nj;
         long now = clock.millis();
@@ -636,30 +641,80 @@ public final class ClusterState {
     // ------------------------------------------------------------------ nodes
 
     /** A node's view for listings. */
+    /**
+     * A node's view for listings. {@code reservedGpus} is the reserve in force (what its operator
+     * asked, capped by the policy); {@code offered} whether it is inside its availability windows
+     * now, and {@code windowChangeAt} when it next opens or closes ({@code Long.MAX_VALUE}: never).
+     */
     public record NodeStatus(String name, String site, List<Gpu> gpus, boolean online, long lastHeartbeat,
                              List<Integer> busyGpus, List<Long> jobIds, String account, boolean draining,
-                             String drainReason) {
+                             String drainReason, int reservedGpus, List<String> windows, String timeZone,
+                             boolean offered, long windowChangeAt) {
     }
 
     public List<NodeStatus> nodes() {
         List<NodeStatus> out = new ArrayList<>();
         for (NodeRuntime n : nodes.values()) {
-            Set<Long> ids = new TreeSet<>();
-            n.live.keySet().forEach(r -> ids.add(r.jobId()));
-            NodeRecord r = enrolled.get(n.name);
-            out.add(new NodeStatus(n.name, n.site, List.copyOf(n.gpus), n.link != null, n.lastHeartbeat,
-                    List.copyOf(n.busyGpus()), List.copyOf(ids), r == null ? "" : r.account(),
-                    r != null && r.draining(), r == null ? "" : r.drainReason()));
+            out.add(status(n, enrolled.get(n.name)));
         }
         for (NodeRecord r : enrolled.values()) {
             if (!nodes.containsKey(r.name())) {
                 // Enrolled, but its agent has not connected since the scheduler started.
-                out.add(new NodeStatus(r.name(), r.site(), List.of(), false, 0, List.of(), List.of(), r.account(),
-                        r.draining(), r.drainReason()));
+                out.add(status(null, r));
             }
         }
         out.sort(java.util.Comparator.comparing(NodeStatus::name));
         return out;
+    }
+
+    private NodeStatus status(NodeRuntime n, NodeRecord r) {
+        long now = clock.millis();
+        Availability when = r == null ? Availability.ALWAYS : windowed.getOrDefault(r.name(), Availability.ALWAYS);
+        List<Gpu> gpus = n == null ? List.of() : List.copyOf(n.gpus);
+        Set<Long> ids = new TreeSet<>();
+        if (n != null) {
+            n.live.keySet().forEach(ref -> ids.add(ref.jobId()));
+        }
+        return new NodeStatus(n == null ? r.name() : n.name, n == null ? r.site() : n.site, gpus,
+                n != null && n.link != null, n == null ? 0 : n.lastHeartbeat,
+                n == null ? List.of() : List.copyOf(n.busyGpus()), List.copyOf(ids), r == null ? "" : r.account(),
+                r != null && r.draining(), r == null ? "" : r.drainReason(),
+                r == null ? 0 : reserveInForce(r, gpus.size()), when.windows(), when.zone().getId(),
+                when.openAt(now), when.nextChange(now));
+    }
+
+    /**
+     * The GPUs a node's operator account has first claim on: what the operator asked, capped by
+     * the policy's {@code reserve_cap_bp} of the node's GPUs (a vote may lower the cap below what
+     * an operator set earlier; the cap wins). Until the node's GPUs are known, what was asked.
+     */
+    private int reserveInForce(NodeRecord r, int gpus) {
+        if (gpus == 0) {
+            return r.reservedGpus();
+        }
+        return (int) Math.min(r.reservedGpus(), gpus * policy().params().reserveCapBp() / 10_000);
+    }
+
+    private void remember(NodeRecord r) {
+        enrolled.put(r.name(), r);
+        if (r.windows().isEmpty()) {
+            windowed.remove(r.name());
+        } else {
+            windowed.put(r.name(), r.availability());
+        }
+    }
+
+    /** The enrolled node, if the member is an operator of its account; else NOT_FOUND or PERMISSION_DENIED. */
+    private NodeRecord operatedBy(Member m, String name, String what) {
+        NodeRecord r = enrolled.get(name);
+        if (r == null) {
+            throw CoopException.notFound("node " + name + " is not enrolled");
+        }
+        if (!m.has(Role.OPERATOR) || !m.belongsTo(r.account())) {
+            throw CoopException.denied("only an operator of account " + r.account() + " may " + what + " node "
+                    + name);
+        }
+        return r;
     }
 
     /**
@@ -687,9 +742,10 @@ public final class ClusterState {
             throw new CoopException(CoopException.Kind.ALREADY_EXISTS, "name: node " + name
                     + " is enrolled for account " + existing.account() + "; only its operators may renew it");
         }
-        NodeRecord r = new NodeRecord(name, site, account, m.name(), tokenSha256, clock.millis(),
-                existing != null && existing.draining(), existing == null ? "" : existing.drainReason());
-        enrolled.put(name, r);
+        NodeRecord r = existing == null ? new NodeRecord(name, site, account, m.name(), tokenSha256, clock.millis())
+                : new NodeRecord(name, site, account, m.name(), tokenSha256, clock.millis(), existing.draining(),
+                        existing.drainReason(), existing.reservedGpus(), existing.windows(), existing.timeZone());
+        remember(r);
         tx.batch().put(Kind.NODES, name, r);
         log.info("node {} at {} enrolled for {} by {}", name, site, account, m.name());
         return r;
@@ -701,28 +757,61 @@ public final class ClusterState {
      */
     public NodeStatus drain(String memberName, String name, boolean drain, String reason, Tx tx) {
         Member m = requireMember(memberName);
-        NodeRecord r = enrolled.get(name);
-        if (r == null) {
-            throw CoopException.notFound("node " + name + " is not enrolled");
-        }
-        if (!m.has(Role.OPERATOR) || !m.belongsTo(r.account())) {
-            throw CoopException.denied("only an operator of account " + r.account() + " may drain or undrain node "
-                    + name);
-        }
+        NodeRecord r = operatedBy(m, name, "drain or undrain");
         String why = reason == null ? "" : reason.strip();
         if (why.length() > 200 || why.chars().anyMatch(Character::isISOControl)) {
             throw CoopException.invalid("reason", "must be at most 200 printable characters");
         }
         r = r.drained(drain, why);
-        enrolled.put(name, r);
+        remember(r);
         tx.batch().put(Kind.NODES, name, r);
         tx.allocationDue();
         log.info("node {} {} by {}{}", name, drain ? "draining" : "undrained", m.name(),
                 why.isEmpty() ? "" : ": " + why);
-        NodeRecord done = r;
-        return nodes().stream().filter(n -> n.name().equals(done.name())).findFirst()
-                .orElse(new NodeStatus(name, r.site(), List.of(), false, 0, List.of(), List.of(), r.account(),
-                        r.draining(), r.drainReason()));
+        return status(nodes.get(name), r);
+    }
+
+    /** Largest reserve accepted while a node's GPUs are not known yet (its agent has not connected). */
+    static final int MAX_RESERVE_UNSEEN = 1024;
+
+    /**
+     * Sets a node's operator's terms: how many of its GPUs the operator's account has first claim
+     * on ({@code reservedGpus}; null keeps it), and when the node is offered ({@code windows}, read
+     * in {@code timeZone}; null keeps them, empty means always; a null or empty zone keeps the
+     * current one). Work already running is left alone; new work is placed only where it ends
+     * before the node's window closes. Only an operator member of the node's account may.
+     */
+    public NodeStatus setTerms(String memberName, String name, Integer reservedGpus, List<String> windows,
+                               String timeZone, Tx tx) {
+        Member m = requireMember(memberName);
+        NodeRecord r = operatedBy(m, name, "set the terms of");
+        int reserve = reservedGpus == null ? r.reservedGpus() : reservedGpus;
+        if (reservedGpus != null) {
+            NodeRuntime n = nodes.get(name);
+            int gpus = n == null ? 0 : n.gpus.size();
+            long capBp = policy().params().reserveCapBp();
+            if (reserve < 0) {
+                throw CoopException.invalid("reserved_gpus", "must be 0 or more, got " + reserve);
+            }
+            if (gpus > 0 && reserve > gpus * capBp / 10_000) {
+                throw CoopException.invalid("reserved_gpus", reserve + " is more than the policy allows on node "
+                        + name + ": at most " + gpus * capBp / 10_000 + " of its " + gpus + " GPUs (reserve_cap_bp "
+                        + capBp + ")");
+            }
+            if (gpus == 0 && reserve > MAX_RESERVE_UNSEEN) {
+                throw CoopException.invalid("reserved_gpus", "must be at most " + MAX_RESERVE_UNSEEN + ", got "
+                        + reserve);
+            }
+        }
+        String zone = timeZone == null || timeZone.isBlank() ? r.timeZone() : timeZone;
+        Availability when = Availability.parse(windows == null ? r.windows() : windows, zone);
+        r = r.withTerms(reserve, when);
+        remember(r);
+        tx.batch().put(Kind.NODES, name, r);
+        tx.allocationDue();
+        log.info("node {} terms set by {}: {} GPUs reserved for {}, offered {}", name, m.name(), reserve,
+                r.account(), when);
+        return status(nodes.get(name), r);
     }
 
     /**
@@ -954,6 +1043,9 @@ public final class ClusterState {
     public void tick(Tx tx) {
         long now = governanceNow();
         apply(gov.tick(now), now, tx);
+        if (clock.millis() >= nextWindowChange) {
+            tx.allocationDue();
+        }
         long deadline = now - MISSED_HEARTBEATS * heartbeatIntervalMs;
         for (NodeRuntime n : nodes.values()) {
             if (!n.live.isEmpty() && n.lastHeartbeat < deadline) {
@@ -988,14 +1080,30 @@ public final class ClusterState {
             standings.put(a, new AccountStanding(a, policy().share(a), decayed.of(a), fairUsage.of(a)));
         }
         List<NodeView> views = new ArrayList<>();
+        Map<String, Integer> ownReserveUse = new HashMap<>();
+        nextWindowChange = Long.MAX_VALUE;
         for (NodeRuntime n : nodes.values()) {
             if (n.link != null) {
                 Set<Integer> busy = n.busyGpus();
                 NodeRecord r = enrolled.get(n.name);
-                // Operator reserve and availability windows are not wired yet: the node is offered to all.
+                Availability when = windowed.getOrDefault(n.name, Availability.ALWAYS);
+                boolean offered = when.openAt(now);
+                nextWindowChange = Math.min(nextWindowChange, when.nextChange(now));
+                int reserve = r == null ? 0 : reserveInForce(r, n.gpus.size());
+                if (reserve > 0 && offered && !r.draining()) {
+                    int own = 0;
+                    for (Map.Entry<RankRef, List<Integer>> e : n.live.entrySet()) {
+                        Job j = jobs.get(e.getKey().jobId());
+                        if (j != null && j.account().equals(r.account())) {
+                            own += e.getValue().size();
+                        }
+                    }
+                    ownReserveUse.merge(r.account(), Math.min(own, reserve), Integer::sum);
+                }
                 views.add(new NodeView(n.name, n.site, n.gpus.stream()
-                        .map(g -> new GpuSlot(g.index(), g.model(), !busy.contains(g.index()))).toList(), "", 0,
-                        true, r != null && r.draining()));
+                        .map(g -> new GpuSlot(g.index(), g.model(), !busy.contains(g.index()))).toList(),
+                        r == null ? "" : r.account(), reserve, offered, r != null && r.draining(),
+                        offered ? when.closesAt(now) : now));
             }
         }
         List<AccountQueue> queues = pending.queues();
@@ -1014,9 +1122,12 @@ public final class ClusterState {
                 }
             }
         }
-        int capacity = views.stream().filter(NodeView::schedulable).mapToInt(v -> v.gpus().size()).sum();
+        // As the allocator counts them: reserves are not the cooperative's, nor what operators run on them.
+        int capacity = views.stream().filter(NodeView::schedulable)
+                .mapToInt(v -> v.gpus().size() - v.reservedGpus()).sum();
         Map<String, Double> demand = new HashMap<>();
         heldGpus.forEach((a, g) -> demand.merge(a, (double) g, Double::sum));
+        ownReserveUse.forEach((a, g) -> demand.merge(a, (double) -g, Double::sum));
         pending.demand().forEach((a, g) -> demand.merge(a, (double) g, Double::sum));
         fairLevels = FairLevels.waterFill(capacity, demand, standings);
         whyPending.clear();

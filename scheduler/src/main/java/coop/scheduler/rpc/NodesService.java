@@ -53,6 +53,15 @@ final class NodesService extends NodesGrpc.NodesImplBase {
     }
 
     @Override
+    public void setTerms(coop.v1.SetTermsRequest r, StreamObserver<coop.v1.NodeInfo> out) {
+        String member = Caller.member();
+        Integer reserve = r.hasReservedGpus() ? r.getReservedGpus() : null;
+        List<String> windows = r.getSetWindows() ? List.copyOf(r.getWindowsList()) : null;
+        Replies.unary(loop.call((s, tx) -> s.setTerms(member, r.getName(), reserve, windows, r.getTimeZone(), tx)),
+                out, ProtoMapper::node);
+    }
+
+    @Override
     public void listNodes(ListNodesRequest r, StreamObserver<ListNodesResponse> out) {
         Replies.unary(loop.call((s, tx) -> s.nodes()), out, list -> {
             ListNodesResponse.Builder b = ListNodesResponse.newBuilder();

@@ -144,7 +144,10 @@ final class ProtoMapper {
         NodeInfo.Builder b = NodeInfo.newBuilder().setName(n.name()).setSite(n.site())
                 .setState(n.online() ? "online" : "offline").setLastHeartbeatMs(n.lastHeartbeat())
                 .addAllBusyGpuIndices(n.busyGpus()).addAllRunningJobIds(n.jobIds()).setAccount(n.account())
-                .setDraining(n.draining()).setDrainReason(n.drainReason());
+                .setDraining(n.draining()).setDrainReason(n.drainReason())
+                .setReservedGpus(n.reservedGpus()).addAllWindows(n.windows()).setTimeZone(n.timeZone())
+                .setOffered(n.offered())
+                .setWindowChangeMs(n.windowChangeAt() == Long.MAX_VALUE ? 0 : n.windowChangeAt());
         for (coop.scheduler.domain.Gpu g : n.gpus()) {
             b.addGpus(Gpu.newBuilder().setIndex(g.index()).setModel(g.model()).setMemoryMib(g.memoryMib()));
         }

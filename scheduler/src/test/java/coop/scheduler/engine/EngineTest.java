@@ -475,4 +475,107 @@ class EngineTest {
                 .until(() -> job(id).state() == JobState.PENDING);
         assertThat(job(id).attempts().get(0).outcome()).startsWith("requeued").contains("missed 3 heartbeats");
     }
+
+    /**
+     * Availability windows under the hand-moved clock, which starts on a Tuesday at 22:13 UTC:
+     * a node offered Mon-Fri 08:00-18:00 takes no work at night, starts the waiting job when its
+     * window opens, refuses a job whose walltime would outlast the window, and reads its windows
+     * in its own time zone (12:59 in New York is inside the same window).
+     */
+    @Test
+    void aNodeTakesWorkOnlyInsideItsWindowsReadInItsTimeZone() throws Exception {
+        call((s, tx) -> s.enroll("alice", "n1", "s1", "lab-a", coop.scheduler.ledger.Entry.sha256("t"), tx));
+        RecordingLink n1 = connect("n1", "s1", 1);
+        var set = call((s, tx) -> s.setTerms("alice", "n1", null, List.of("mon-fri 8:00-18:00"), "UTC", tx));
+        java.time.ZonedDateTime wednesday8 = java.time.ZonedDateTime.of(2023, 11, 15, 8, 0, 0, 0,
+                java.time.ZoneOffset.UTC);
+        assertThat(set.windows()).containsExactly("Mon-Fri 08:00-18:00");
+        assertThat(set.offered()).isFalse();
+        assertThat(set.windowChangeAt()).isEqualTo(wednesday8.toInstant().toEpochMilli());
+
+        long night = submit("alice", "lab-a", 1, 1);
+        assertThat(job(night).state()).isEqualTo(JobState.PENDING);
+        // A silent idle node would be declared lost over the night: it says hello again.
+        clock.advanceMillis(wednesday8.toInstant().toEpochMilli() - clock.millis() - 1);
+        n1 = connect("n1", "s1", 1);
+        org.awaitility.Awaitility.await().during(Duration.ofMillis(150)).atMost(Duration.ofSeconds(2))
+                .until(() -> job(night).state() == JobState.PENDING);
+        clock.advanceMillis(1);
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5))
+                .until(() -> job(night).state() == JobState.RUNNING);
+        exit(n1, new RankRef(night, 1, 0), 0);
+
+        // 17:59:30: a 60 s job would outlast the window.
+        clock.advanceMillis(wednesday8.plusHours(10).minusSeconds(30).toInstant().toEpochMilli() - clock.millis());
+        connect("n1", "s1", 1);
+        long late = submit("alice", "lab-a", 1, 1);
+        assertThat(job(late).state()).isEqualTo(JobState.PENDING);
+        assertThat((String) call((s, tx) -> s.whyPending(late))).contains("stays offered long enough");
+
+        var ny = call((s, tx) -> s.setTerms("alice", "n1", null, null, "America/New_York", tx));
+        assertThat(ny.windows()).containsExactly("Mon-Fri 08:00-18:00");
+        assertThat(ny.offered()).isTrue();
+        assertThat(ny.windowChangeAt()).isEqualTo(wednesday8.plusHours(15).toInstant().toEpochMilli());
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5))
+                .until(() -> job(late).state() == JobState.RUNNING);
+
+        restart();
+        var after = call((s, tx) -> s.nodes()).get(0);
+        assertThat(after.windows()).containsExactly("Mon-Fri 08:00-18:00");
+        assertThat(after.timeZone()).isEqualTo("America/New_York");
+    }
+
+    @Test
+    void badTermsAreRefusedNamingTheFieldAndChangeNothing() throws Exception {
+        call((s, tx) -> s.enroll("alice", "n1", "s1", "lab-a", coop.scheduler.ledger.Entry.sha256("t"), tx));
+        connect("n1", "s1", 4);
+        call((s, tx) -> s.setTerms("alice", "n1", 1, List.of("Sat,Sun"), "Europe/Berlin", tx));
+        Map<String, EventLoop.Command<?>> bad = new java.util.LinkedHashMap<>();
+        bad.put("window", (s, tx) -> s.setTerms("alice", "n1", null, List.of("Mon-Fri 20:00-25:00"), null, tx));
+        bad.put("time_zone", (s, tx) -> s.setTerms("alice", "n1", null, List.of("daily"), "Mars/Olympus", tx));
+        // Half of 4 GPUs is the founding policy's reserve cap.
+        bad.put("reserved_gpus", (s, tx) -> s.setTerms("alice", "n1", 3, List.of(), null, tx));
+        for (var e : bad.entrySet()) {
+            assertThatThrownBy(() -> call(e.getValue())).as(e.getKey())
+                    .isInstanceOfSatisfying(CoopException.class, x -> {
+                        assertThat(x.kind()).isEqualTo(CoopException.Kind.INVALID_ARGUMENT);
+                        assertThat(x.getMessage()).startsWith(e.getKey());
+                    });
+        }
+        assertThatThrownBy(() -> call((s, tx) -> s.setTerms("bob", "n1", 0, null, null, tx)))
+                .isInstanceOfSatisfying(CoopException.class,
+                        e -> assertThat(e.kind()).isEqualTo(CoopException.Kind.PERMISSION_DENIED));
+        restart();
+        var n = call((s, tx) -> s.nodes()).get(0);
+        assertThat(n.reservedGpus()).isEqualTo(1);
+        assertThat(n.windows()).containsExactly("Sat,Sun");
+        assertThat(n.timeZone()).isEqualTo("Europe/Berlin");
+    }
+
+    /**
+     * Operator sovereignty: another account may borrow a node's reserved GPUs while its operator's
+     * account does not use them, and gives them back (preempted) when the operator's job comes.
+     */
+    @Test
+    void anOperatorsJobTakesItsReserveBackFromABorrower() throws Exception {
+        call((s, tx) -> s.enroll("alice", "n1", "s1", "lab-a", coop.scheduler.ledger.Entry.sha256("t"), tx));
+        RecordingLink n1 = connect("n1", "s1", 2);
+        assertThat(call((s, tx) -> s.setTerms("alice", "n1", 1, null, null, tx)).reservedGpus()).isEqualTo(1);
+        long first = submit("bob", "lab-b", 1, 1);
+        long second = submit("bob", "lab-b", 1, 1);
+        assertThat(job(first).state()).isEqualTo(JobState.RUNNING);
+        assertThat(job(second).state()).isEqualTo(JobState.RUNNING);
+        assertThat(n1.killed).isEmpty();
+
+        long own = submit("alice", "lab-a", 1, 1);
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> n1.killed.size() == 1);
+        RankRef victim = n1.killed.get(0);
+        assertThat(victim.jobId()).isIn(first, second);
+        assertThat(job(own).state()).isEqualTo(JobState.PENDING);
+        assertThat((String) call((s, tx) -> s.whyPending(own))).contains("reserve");
+        exit(n1, victim, 143);
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5))
+                .until(() -> job(own).state() == JobState.RUNNING);
+        assertThat(job(victim.jobId()).state()).isEqualTo(JobState.PENDING);
+    }
 }
