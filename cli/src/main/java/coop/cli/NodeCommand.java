@@ -15,9 +15,10 @@ import picocli.CommandLine.Spec;
 
 /** {@code coop node ...}: what an operator does with its nodes. */
 @Command(name = "node", mixinStandardHelpOptions = true,
-        description = {"What an operator does with its nodes: enroll one (an identity its agent proves itself with),",
-                "drain it (no new work; what runs finishes) and undrain it, set its terms (GPUs reserved for",
-                "your account, when it is offered), and see its status."},
+        description = {"What an operator does with its nodes.",
+                "Enroll one (an identity its agent proves itself with), drain it (no new work; what runs "
+                        + "finishes) and undrain it, set its terms (GPUs reserved for your account, when it is "
+                        + "offered), and see its status."},
         subcommands = {NodeCommand.Enroll.class, NodeCommand.Drain.class, NodeCommand.Undrain.class,
                 NodeCommand.Set.class, NodeCommand.Status.class})
 final class NodeCommand implements Runnable {
@@ -166,17 +167,20 @@ final class NodeCommand implements Runnable {
             return "always";
         }
         String when = n.getWindowChangeMs() == 0 ? ""
-                : (n.getOffered() ? ", closes " : ", opens ") + Times.iso(n.getWindowChangeMs());
+                : (n.getOffered() ? ", closes " : ", opens ") + Times.iso(n.getWindowChangeMs()) + " ("
+                        + Times.local(n.getWindowChangeMs(), n.getTimeZone()) + ")";
         return String.join("; ", n.getWindowsList()) + " (" + n.getTimeZone() + "), now "
                 + (n.getOffered() ? "open" : "closed") + when;
     }
 
     @Command(name = "set", mixinStandardHelpOptions = true,
-            description = {"Set your terms for a node: how many of its GPUs your account has first claim on, and",
-                    "the weekly windows in which it is offered to the cooperative. Options not given stay as",
-                    "they are. Work already running is left alone; new work goes on the node only if its",
-                    "walltime ends before the window closes.",
-                    "Example: coop node set gpu-07 --reserve 2 --window \"Mon-Fri 20:00-08:00\" --window Sat,Sun"})
+            description = {"Set your terms for a node: GPUs reserved for your account, when it is offered.",
+                "Your account has first claim on the reserved GPUs; the node is offered to the cooperative only "
+                        + "inside its weekly windows. Options not given stay as they are. Work already running is "
+                        + "left alone; new work goes on the node only if its walltime ends before the window closes.",
+                "Example:",
+                "  coop node set gpu-07 --reserve 2 --window \"Mon-Fri 20:00-08:00\" --window Sat",
+                "  (2 GPUs held for your account; offered weekday nights and Saturdays)"})
     static final class Set extends ClientCommand {
         @Parameters(paramLabel = "NODE", description = "The node.")
         String name;

@@ -33,4 +33,16 @@ final class Times {
     static String iso(long epochMs) {
         return epochMs == 0 ? "-" : Instant.ofEpochMilli(epochMs).truncatedTo(ChronoUnit.SECONDS).toString();
     }
+
+    /** A time as the clock on the wall of {@code zone} shows it, e.g. {@code Wed 2026-12-02 08:00 Europe/Berlin}. */
+    static String local(long epochMs, String zone) {
+        java.time.ZoneId z;
+        try {
+            z = java.time.ZoneId.of(zone);
+        } catch (java.time.DateTimeException e) {
+            z = ZoneOffset.UTC;
+        }
+        return DateTimeFormatter.ofPattern("EEE yyyy-MM-dd HH:mm", java.util.Locale.ROOT)
+                .format(Instant.ofEpochMilli(epochMs).atZone(z)) + " " + z.getId();
+    }
 }

@@ -65,7 +65,7 @@ class ClientCommandsTest {
     /** Runs {@code coop COMMAND --scheduler ADDR --identity FILE ARGS...}. */
     private CliRun coop(String... commandAndArgs) {
         List<String> args = new ArrayList<>();
-        int split = commandAndArgs[0].equals("propose") ? 2 : 1;
+        int split = List.of("propose", "node").contains(commandAndArgs[0]) ? 2 : 1;
         args.addAll(List.of(commandAndArgs).subList(0, split));
         args.addAll(List.of("--scheduler", address, "--identity", identity));
         args.addAll(List.of(commandAndArgs).subList(split, commandAndArgs.length));
@@ -174,6 +174,48 @@ class ClientCommandsTest {
         assertThat(run.err().lines())
                 .containsExactly("error: no identity: pass --identity FILE or set COOP_IDENTITY");
         assertThat(scheduler.requests).isEmpty();
+    }
+
+    @Test
+    void nodeSetSendsOnlyTheTermsGivenAndPrintsWhenTheNodeOpens() {
+        CliRun run = coop("node", "set", "gpu-07", "--reserve", "2", "--window", "Mon-Fri 20:00-08:00",
+                "--window", "Sat,Sun", "--tz", "Europe/Berlin");
+
+        assertThat(run.err()).isEmpty();
+        assertThat(run.exitCode()).isZero();
+        assertThat(scheduler.last(coop.v1.SetTermsRequest.class)).isEqualTo(coop.v1.SetTermsRequest.newBuilder()
+                .setName("gpu-07").setReservedGpus(2).setSetWindows(true)
+                .addWindows("Mon-Fri 20:00-08:00").addWindows("Sat,Sun").setTimeZone("Europe/Berlin").build());
+        assertThat(run.out()).isEqualTo("node gpu-07: 2 GPU(s) reserved for lab-a; offered Mon-Fri 20:00-08:00; "
+                + "Sat,Sun (Europe/Berlin), now closed, opens 2026-12-02T20:00:00Z (Wed 2026-12-02 21:00 "
+                + "Europe/Berlin)" + System.lineSeparator());
+
+        coop("node", "set", "gpu-07", "--reserve", "0");
+        coop.v1.SetTermsRequest reserveOnly = scheduler.last(coop.v1.SetTermsRequest.class);
+        assertThat(reserveOnly.hasReservedGpus()).isTrue();
+        assertThat(reserveOnly.getSetWindows()).isFalse();
+        assertThat(reserveOnly.getTimeZone()).isEmpty();
+
+        coop("node", "set", "gpu-07", "--window", "daily 22:00-06:00");
+        coop.v1.SetTermsRequest windowsOnly = scheduler.last(coop.v1.SetTermsRequest.class);
+        assertThat(windowsOnly.hasReservedGpus()).isFalse();
+        assertThat(windowsOnly.getTimeZone()).as("this machine's zone").isEqualTo(java.time.ZoneId.systemDefault().getId());
+
+        coop("node", "set", "gpu-07", "--always");
+        assertThat(scheduler.last(coop.v1.SetTermsRequest.class).getSetWindows()).isTrue();
+        assertThat(scheduler.last(coop.v1.SetTermsRequest.class).getWindowsList()).isEmpty();
+    }
+
+    @Test
+    void nodeSetRefusesContradictionsAndEmptyCallsWithoutCallingTheScheduler() {
+        CliRun both = coop("node", "set", "gpu-07", "--always", "--window", "Sat");
+        CliRun none = coop("node", "set", "gpu-07");
+
+        assertThat(both.exitCode()).isNotZero();
+        assertThat(both.err()).contains("--always and --window");
+        assertThat(none.exitCode()).isNotZero();
+        assertThat(none.err()).contains("nothing to set");
+        assertThat(scheduler.requests).noneMatch(r -> r instanceof coop.v1.SetTermsRequest);
     }
 
     @Test

@@ -224,6 +224,16 @@ final class FakeScheduler implements AutoCloseable {
                 reply(response, ListNodesResponse.newBuilder().addAllNodes(nodes).build());
             }
         }
+
+        @Override
+        public void setTerms(coop.v1.SetTermsRequest request, StreamObserver<NodeInfo> response) {
+            if (!failed(request, response)) {
+                reply(response, NodeInfo.newBuilder().setName(request.getName()).setAccount("lab-a")
+                        .setReservedGpus(request.getReservedGpus()).addAllWindows(request.getWindowsList())
+                        .setTimeZone(request.getTimeZone()).setOffered(false).setWindowChangeMs(1_796_241_600_000L)
+                        .build());
+            }
+        }
     }
 
     static ByteString utf8(String text) {

@@ -679,7 +679,7 @@ public final class ClusterState {
                 n != null && n.link != null, n == null ? 0 : n.lastHeartbeat,
                 n == null ? List.of() : List.copyOf(n.busyGpus()), List.copyOf(ids), r == null ? "" : r.account(),
                 r != null && r.draining(), r == null ? "" : r.drainReason(),
-                r == null ? 0 : reserveInForce(r, gpus.size()), when.windows(), when.zone().getId(),
+                r == null ? 0 : reserveInForce(r, gpus.size()), when.windows(), r == null ? "UTC" : r.timeZone(),
                 when.openAt(now), when.nextChange(now));
     }
 
