@@ -107,6 +107,23 @@ class ClusterIT {
                     assertThat(client.jobs().getJob(GetJobRequest.newBuilder().setJobId(drained).build())
                             .getAttempts(0).getPlacements(0).getNode()).isEqualTo("n1");
                 }
+
+                // n1's operator offers it only on another weekday: the next job waits until it is offered always.
+                String otherDay = java.time.LocalDate.now(java.time.ZoneOffset.UTC).plusDays(3).getDayOfWeek()
+                        .getDisplayName(java.time.format.TextStyle.SHORT, java.util.Locale.ROOT);
+                var window = coop.run("node", "set", "n1", "--window", otherDay, "--tz", "UTC", "--scheduler",
+                        scheduler.target(), "--identity", alice.toString());
+                assertThat(window.exitCode()).as(window.stderr()).isZero();
+                assertThat(window.stdout()).contains("offered " + otherDay + " (UTC), now closed, opens");
+                var waits = coop.run("submit", "--scheduler", scheduler.target(), "--identity", alice.toString(),
+                        "--account", "lab-a", "--gpus", "1", "--", "true");
+                long waiting = jobId(waits.stdout());
+                await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(5))
+                        .until(() -> state(client, waiting) == JobState.PENDING);
+                var always = coop.run("node", "set", "n1", "--always", "--reserve", "1", "--scheduler",
+                        scheduler.target(), "--identity", alice.toString());
+                assertThat(always.stdout()).contains("1 GPU(s) reserved for lab-a; offered always");
+                await().atMost(Duration.ofSeconds(30)).until(() -> state(client, waiting) == JobState.SUCCEEDED);
             }
         }
     }
