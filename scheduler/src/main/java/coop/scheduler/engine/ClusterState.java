@@ -16,6 +16,7 @@ import coop.scheduler.domain.Account;
 import coop.scheduler.domain.Attempt;
 import coop.scheduler.domain.CoopException;
 import coop.scheduler.domain.Gpu;
+import coop.scheduler.domain.GpuUsage;
 import coop.scheduler.domain.Job;
 import coop.scheduler.domain.JobState;
 import coop.scheduler.domain.Member;
@@ -638,7 +639,7 @@ public final class ClusterState {
     /** A node's view for listings. */
     public record NodeStatus(String name, String site, List<Gpu> gpus, boolean online, long lastHeartbeat,
                              List<Integer> busyGpus, List<Long> jobIds, String account, boolean draining,
-                             String drainReason) {
+                             String drainReason, List<GpuUsage> gpuUsage, long heartbeatLagMs) {
     }
 
     public List<NodeStatus> nodes() {
@@ -649,13 +650,13 @@ public final class ClusterState {
             NodeRecord r = enrolled.get(n.name);
             out.add(new NodeStatus(n.name, n.site, List.copyOf(n.gpus), n.link != null, n.lastHeartbeat,
                     List.copyOf(n.busyGpus()), List.copyOf(ids), r == null ? "" : r.account(),
-                    r != null && r.draining(), r == null ? "" : r.drainReason()));
+                    r != null && r.draining(), r == null ? "" : r.drainReason(), n.usage, n.heartbeatLagMs));
         }
         for (NodeRecord r : enrolled.values()) {
             if (!nodes.containsKey(r.name())) {
                 // Enrolled, but its agent has not connected since the scheduler started.
                 out.add(new NodeStatus(r.name(), r.site(), List.of(), false, 0, List.of(), List.of(), r.account(),
-                        r.draining(), r.drainReason()));
+                        r.draining(), r.drainReason(), List.of(), 0));
             }
         }
         out.sort(java.util.Comparator.comparing(NodeStatus::name));
@@ -722,7 +723,7 @@ public final class ClusterState {
         NodeRecord done = r;
         return nodes().stream().filter(n -> n.name().equals(done.name())).findFirst()
                 .orElse(new NodeStatus(name, r.site(), List.of(), false, 0, List.of(), List.of(), r.account(),
-                        r.draining(), r.drainReason()));
+                        r.draining(), r.drainReason(), List.of(), 0));
     }
 
     /**
@@ -783,6 +784,7 @@ public final class ClusterState {
         n.address = address;
         n.link = link;
         n.lastHeartbeat = clock.millis();
+        n.forgetTelemetry();
         tx.afterCommit(() -> link.welcome(heartbeatIntervalMs));
         Set<RankRef> reported = new HashSet<>(running);
         for (RankRef ref : running) {
@@ -801,11 +803,26 @@ public final class ClusterState {
     }
 
     public void heartbeat(AgentLink link, List<RankRef> running, Tx tx) {
+        heartbeat(link, running, 0, List.of(), tx);
+    }
+
+    /**
+     * A heartbeat: the node is alive, runs {@code running}, and its GPUs were last seen as
+     * {@code usage}. The usage replaces what the node reported before (an agent that stops
+     * sampling stops showing stale numbers); only entries for the node's own GPUs are kept.
+     *
+     * @param sentAtMs the agent's clock when it sent the heartbeat, 0 if not stated
+     */
+    public void heartbeat(AgentLink link, List<RankRef> running, long sentAtMs, List<GpuUsage> usage, Tx tx) {
         NodeRuntime n = nodeOf(link);
         if (n == null) {
             return;
         }
         n.lastHeartbeat = clock.millis();
+        n.heartbeatLagMs = sentAtMs > 0 ? n.lastHeartbeat - sentAtMs : 0;
+        Set<Integer> own = new HashSet<>();
+        n.gpus.forEach(g -> own.add(g.index()));
+        n.usage = usage.stream().filter(u -> own.contains(u.index())).toList();
         if (!n.missing.isEmpty()) {
             Set<RankRef> gone = new HashSet<>(n.missing);
             gone.removeAll(running);
@@ -822,6 +839,7 @@ public final class ClusterState {
         NodeRuntime n = nodeOf(link);
         if (n != null) {
             n.link = null;
+            n.forgetTelemetry();
             log.info("node {} disconnected; running work is kept until it is declared lost", n.name);
         }
     }
@@ -1095,12 +1113,21 @@ public final class ClusterState {
         List<Gpu> gpus = List.of();
         AgentLink link;
         long lastHeartbeat;
+        /** From the latest heartbeat of the current session; not stored, it is stale by the next one. */
+        List<GpuUsage> usage = List.of();
+        long heartbeatLagMs;
         final Map<RankRef, List<Integer>> live = new LinkedHashMap<>();
         final Set<RankRef> missing = new HashSet<>();
 
         NodeRuntime(String name, String site) {
             this.name = name;
             this.site = site;
+        }
+
+        /** What a past session reported says nothing about the GPUs now. */
+        void forgetTelemetry() {
+            usage = List.of();
+            heartbeatLagMs = 0;
         }
 
         Set<Integer> busyGpus() {
