@@ -150,8 +150,10 @@ final class NodeCommand implements Runnable {
             out.println("  gpus:     " + n.getGpusCount() + ", busy " + n.getBusyGpuIndicesCount()
                     + (n.getGpusCount() == 0 ? "" : " (" + n.getGpus(0).getModel() + ")"));
             out.println("  jobs:     " + (n.getRunningJobIdsCount() == 0 ? "none" : n.getRunningJobIdsList().toString()));
+            NodesCommand.usageLines(n).forEach(line -> out.println("  " + line));
             if (n.getLastHeartbeatMs() > 0) {
-                out.println("  last heartbeat: " + Times.iso(n.getLastHeartbeatMs()));
+                out.println("  last heartbeat: " + Times.iso(n.getLastHeartbeatMs())
+                        + (n.getState().equals("online") ? " (lag " + n.getHeartbeatLagMs() + " ms)" : ""));
             }
             return 0;
         }
