@@ -79,6 +79,7 @@ public final class Agent implements AutoCloseable {
     private final NodesGrpc.NodesStub stub;
     private final ProcessLauncher launcher;
     private final InstantSource clock;
+    private final GpuTelemetry telemetry;
     private final Backoff backoff;
     private final ScheduledExecutorService loop;
 
@@ -110,7 +111,21 @@ public final class Agent implements AutoCloseable {
      */
     public Agent(AgentConfig config, ManagedChannel channel, ProcessLauncher launcher,
             InstantSource clock, RandomGenerator random) {
+        this(config, channel, launcher, clock, random, GpuTelemetry.NONE);
+    }
+
+    /**
+     * @param config who this node is and where the scheduler is
+     * @param channel channel to the scheduler; the agent owns it and shuts it down on close
+     * @param launcher starts and signals rank processes
+     * @param clock source of the times the agent reports
+     * @param random jitter for reconnect delays
+     * @param telemetry per-GPU usage for heartbeats; the agent starts and closes it
+     */
+    public Agent(AgentConfig config, ManagedChannel channel, ProcessLauncher launcher,
+            InstantSource clock, RandomGenerator random, GpuTelemetry telemetry) {
         this.config = Objects.requireNonNull(config, "config");
+        this.telemetry = Objects.requireNonNull(telemetry, "telemetry");
         this.channel = Objects.requireNonNull(channel, "channel");
         this.launcher = Objects.requireNonNull(launcher, "launcher");
         this.clock = Objects.requireNonNull(clock, "clock");
@@ -126,9 +141,14 @@ public final class Agent implements AutoCloseable {
 
     /**
      * An agent for production use: a plaintext Netty channel to {@code config.schedulerTarget()},
-     * ranks under {@code config.workDir()}, the system clock.
+     * ranks under {@code config.workDir()}, the system clock, and no GPU usage in heartbeats.
      */
     public static Agent create(AgentConfig config) {
+        return create(config, GpuTelemetry.NONE);
+    }
+
+    /** As {@link #create(AgentConfig)}, with heartbeats carrying the usage {@code telemetry} samples. */
+    public static Agent create(AgentConfig config, GpuTelemetry telemetry) {
         NettyChannelBuilder builder = NettyChannelBuilder.forTarget(config.schedulerTarget()).usePlaintext();
         if (config.token() != null) {
             // The node identity, on every call: the scheduler lets an agent speak only for its own node.
@@ -140,7 +160,7 @@ public final class Agent implements AutoCloseable {
         }
         ManagedChannel channel = builder.build();
         return new Agent(config, channel, new ProcessLauncher(config.workDir()),
-                InstantSource.system(), RandomGenerator.getDefault());
+                InstantSource.system(), RandomGenerator.getDefault(), telemetry);
     }
 
     /** The version this build reports in its Hello: the jar's, or "dev" when run from classes. */
@@ -157,6 +177,7 @@ public final class Agent implements AutoCloseable {
         if (started.compareAndSet(false, true)) {
             log.debug("agent {} (site {}, {} GPUs) dialing scheduler {}", config.node(), config.site(),
                     config.gpus().size(), config.schedulerTarget());
+            telemetry.start();
             execute(this::connect);
         }
     }
@@ -224,6 +245,7 @@ public final class Agent implements AutoCloseable {
             });
         } finally {
             connected = false;
+            telemetry.close();
             loop.shutdownNow();
             awaitQuietly(() -> loop.awaitTermination(2, TimeUnit.SECONDS));
             channel.shutdown();
@@ -398,11 +420,17 @@ public final class Agent implements AutoCloseable {
         if (s.ended) {
             return;
         }
-        send(s, AgentMessage.newBuilder()
-                .setHeartbeat(Heartbeat.newBuilder()
-                        .setSentAtMs(clock.millis())
-                        .addAllRunning(runningRefs()))
-                .build());
+        Heartbeat.Builder beat = Heartbeat.newBuilder()
+                .setSentAtMs(clock.millis())
+                .addAllRunning(runningRefs());
+        // latest() answers from the last sample and never waits for nvidia-smi.
+        for (GpuUsage usage : telemetry.latest()) {
+            coop.v1.GpuUsage.Builder gpu = coop.v1.GpuUsage.newBuilder().setIndex(usage.index());
+            usage.utilizationPct().ifPresent(gpu::setUtilizationPct);
+            usage.memoryUsedMib().ifPresent(gpu::setMemoryUsedMib);
+            beat.addGpus(gpu);
+        }
+        send(s, AgentMessage.newBuilder().setHeartbeat(beat).build());
     }
 
     /** Sends on a session; a failed send ends it, since the stream is then unusable. */

@@ -86,6 +86,77 @@ class AgentTest {
                     assertThat(hb.getSentAtMs()).isEqualTo(NOW.toEpochMilli());
                     assertThat(hb.getRunningList()).containsExactly(ref);
                 }));
+        // Simulated GPUs: no usage rather than invented numbers.
+        assertThat(scheduler.latest().heartbeats()).allSatisfy(hb -> assertThat(hb.getGpusList()).isEmpty());
+    }
+
+    @Test
+    void heartbeatsCarryTheUsageNvidiaSmiReportsForTheOfferedGpusOnly() throws IOException {
+        // GPU 3 fell off the bus at discovery; a later usage line for it must not bring it back.
+        NvidiaSmi smi = fakeNvidiaSmi("dgx-a100-8x80gb-gpu3-lost.csv", printUsage("dgx-a100-8x80gb-usage.csv"));
+        List<GpuDevice> gpus = GpuSpec.parse("auto").resolve(smi);
+        connect(50, gpus, new UsageSampler(smi, gpus, Duration.ofMillis(50), Duration.ofSeconds(5)));
+
+        await().atMost(PROMPTLY).untilAsserted(() -> assertThat(scheduler.latest().heartbeats())
+                .anySatisfy(hb -> {
+                    assertThat(hb.getGpusList()).extracting(g -> g.getIndex())
+                            .containsExactly(0, 1, 2, 4, 5, 6, 7);
+                    assertThat(hb.getGpus(0).getUtilizationPct()).isEqualTo(100);
+                    assertThat(hb.getGpus(0).getMemoryUsedMib()).isEqualTo(71233);
+                    assertThat(hb.getGpus(5).getUtilizationPct()).isEqualTo(37);
+                    assertThat(hb.getGpus(5).getMemoryUsedMib()).isEqualTo(20417);
+                }));
+    }
+
+    @Test
+    void utilizationTheDriverDoesNotStateIsLeftOutNotSentAsZero() throws IOException {
+        NvidiaSmi smi = fakeNvidiaSmi("dgx-a100-8x80gb-mig-0to3.csv", printUsage("dgx-a100-8x80gb-mig-0to3-usage.csv"));
+        List<GpuDevice> gpus = GpuSpec.parse("auto").resolve(smi);
+        connect(50, gpus, new UsageSampler(smi, gpus, Duration.ofMillis(50), Duration.ofSeconds(5)));
+
+        await().atMost(PROMPTLY).untilAsserted(() -> assertThat(scheduler.latest().heartbeats())
+                .anySatisfy(hb -> {
+                    assertThat(hb.getGpusList()).hasSize(8);
+                    assertThat(hb.getGpus(0).hasUtilizationPct()).isFalse();
+                    assertThat(hb.getGpus(0).getMemoryUsedMib()).isEqualTo(31011);
+                    assertThat(hb.getGpus(4).hasUtilizationPct()).isTrue();
+                    assertThat(hb.getGpus(4).getUtilizationPct()).isEqualTo(100);
+                }));
+    }
+
+    @Test
+    void whenSamplingStartsFailingHeartbeatsCarryNoUsage() throws IOException {
+        Path usage = workDir.resolve("usage-now.csv");
+        Files.writeString(usage, "0, 40, 1000\n1, 60, 2000\n2, 80, 3000\n3, 0, 7\n");
+        NvidiaSmi smi = fakeNvidiaSmi("h100-4x80gb-hbm3.csv",
+                "cat '" + usage + "' || { echo 'Unable to determine the device handle for GPU0: Unknown Error'; exit 15; }");
+        List<GpuDevice> gpus = GpuSpec.parse("auto").resolve(smi);
+        connect(50, gpus, new UsageSampler(smi, gpus, Duration.ofMillis(50), Duration.ofSeconds(5)));
+        await().atMost(PROMPTLY).untilAsserted(() -> assertThat(scheduler.latest().heartbeats())
+                .anySatisfy(hb -> assertThat(hb.getGpusList()).hasSize(4)));
+
+        Files.delete(usage);
+
+        FakeScheduler.Stream stream = scheduler.latest();
+        int seen = stream.heartbeats().size();
+        await().atMost(PROMPTLY).untilAsserted(() -> assertThat(stream.heartbeats().subList(seen,
+                stream.heartbeats().size())).anySatisfy(hb -> assertThat(hb.getGpusList()).isEmpty()));
+    }
+
+    @Test
+    void aHungNvidiaSmiDoesNotHoldUpHeartbeats() throws IOException {
+        Path started = workDir.resolve("usage-query-started");
+        // The usage query never answers; the sampler's timeout is longer than the whole test.
+        NvidiaSmi smi = fakeNvidiaSmi("h100-4x80gb-hbm3.csv", "touch '" + started + "'; sleep 60");
+        List<GpuDevice> gpus = GpuSpec.parse("auto").resolve(smi);
+        connect(50, gpus, new UsageSampler(smi, gpus, Duration.ofMillis(50), Duration.ofMinutes(5)));
+        await().atMost(PROMPTLY).until(() -> Files.exists(started));
+
+        FakeScheduler.Stream stream = scheduler.latest();
+        int before = stream.heartbeats().size();
+        await().atMost(PROMPTLY).until(() -> stream.heartbeats().size() >= before + 5);
+        assertThat(stream.heartbeats()).allSatisfy(hb -> assertThat(hb.getGpusList()).isEmpty());
+        assertThat(agent.isConnected()).isTrue();
     }
 
     @Test
@@ -290,15 +361,47 @@ class AgentTest {
     // ------------------------------------------------------------------ helpers
 
     private void connect(long heartbeatMs) throws IOException {
+        connect(heartbeatMs, GpuSpec.parse("sim:2xA100-80GB,1xL4-24GB").resolve(new NvidiaSmi("")),
+                GpuTelemetry.NONE);
+    }
+
+    private void connect(long heartbeatMs, List<GpuDevice> gpus, GpuTelemetry telemetry) throws IOException {
         scheduler = new FakeScheduler(heartbeatMs);
         String name = InProcessServerBuilder.generateName();
         server = InProcessServerBuilder.forName(name).addService(scheduler).build().start();
-        AgentConfig config = new AgentConfig("in-process:" + name, "node-a", "lab-1",
-                GpuSpec.parse("sim:2xA100-80GB,1xL4-24GB").resolve(new NvidiaSmi("")), workDir, "test-1");
+        AgentConfig config = new AgentConfig("in-process:" + name, "node-a", "lab-1", gpus, workDir, "test-1");
         agent = new Agent(config, InProcessChannelBuilder.forName(name).build(),
-                new ProcessLauncher(workDir), InstantSource.fixed(NOW), new SplittableRandom(7));
+                new ProcessLauncher(workDir), InstantSource.fixed(NOW), new SplittableRandom(7), telemetry);
         agent.start();
         await().atMost(PROMPTLY).until(agent::isConnected);
+    }
+
+    /**
+     * A fake {@code nvidia-smi} in its own directory, answering the discovery query with the
+     * {@code discovery} fixture and the usage query with {@code usageBody}, a shell snippet.
+     */
+    private NvidiaSmi fakeNvidiaSmi(String discovery, String usageBody) throws IOException {
+        Path bin = Files.createDirectories(workDir.resolve("fake-bin"));
+        Path fixture = bin.resolve(discovery);
+        try (var in = getClass().getResourceAsStream("/nvidia-smi/" + discovery)) {
+            Files.write(fixture, in.readAllBytes());
+        }
+        Path exe = bin.resolve("nvidia-smi");
+        Files.writeString(exe, "#!/bin/sh\ncase \"$*\" in\n"
+                + "'" + String.join(" ", NvidiaSmi.QUERY) + "') cat '" + fixture + "';;\n"
+                + "'" + String.join(" ", NvidiaSmi.USAGE_QUERY) + "') " + usageBody + ";;\n"
+                + "*) echo \"unexpected arguments: $*\" >&2; exit 2;;\nesac\n");
+        Files.setPosixFilePermissions(exe, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        return new NvidiaSmi(bin.toString());
+    }
+
+    /** Copies a usage fixture next to the fake and returns the snippet that prints it. */
+    private String printUsage(String fixture) throws IOException {
+        Path copy = Files.createDirectories(workDir.resolve("fake-bin")).resolve(fixture);
+        try (var in = getClass().getResourceAsStream("/nvidia-smi/" + fixture)) {
+            Files.write(copy, in.readAllBytes());
+        }
+        return "cat '" + copy + "'";
     }
 
     private static AttemptRef ref(long job, int attempt, int rank) {

@@ -4,7 +4,9 @@ import coop.agent.Agent;
 import coop.agent.AgentConfig;
 import coop.agent.GpuDevice;
 import coop.agent.GpuSpec;
+import coop.agent.GpuTelemetry;
 import coop.agent.NvidiaSmi;
+import coop.agent.UsageSampler;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -65,8 +67,10 @@ public final class AgentCommand implements Callable<Integer> {
         String target = scheduler != null ? scheduler : id.scheduler() != null ? id.scheduler() : "127.0.0.1:7070";
         List<GpuDevice> devices;
         AgentConfig config;
+        GpuSpec gpuSpec;
         try {
-            devices = GpuSpec.parse(gpus).resolve(NvidiaSmi.onSystemPath());
+            gpuSpec = GpuSpec.parse(gpus);
+            devices = gpuSpec.resolve(NvidiaSmi.onSystemPath());
             Path dir = workDir != null
                     ? workDir
                     : Path.of(System.getProperty("java.io.tmpdir"), "coop-agent", node);
@@ -75,7 +79,12 @@ public final class AgentCommand implements Callable<Integer> {
             // Both already name the option and what was expected.
             throw new CliException(e.getMessage(), e);
         }
-        Agent agent = Agent.create(config);
+        // Simulated GPUs report no usage: there is nothing true to say about them.
+        GpuTelemetry telemetry = gpuSpec instanceof GpuSpec.Auto
+                ? new UsageSampler(NvidiaSmi.onSystemPath(), devices, UsageSampler.DEFAULT_PERIOD,
+                        UsageSampler.DEFAULT_TIMEOUT)
+                : GpuTelemetry.NONE;
+        Agent agent = Agent.create(config, telemetry);
         Runtime.getRuntime().addShutdownHook(new Thread(agent::close, "coop-agent-shutdown"));
         agent.start();
         System.err.printf("coop agent %s (site %s, %d GPUs) dialing scheduler %s (work dir: %s)%n",

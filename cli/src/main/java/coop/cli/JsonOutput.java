@@ -12,6 +12,7 @@ import coop.v1.AccountUsage;
 import coop.v1.Attempt;
 import coop.v1.Ballot;
 import coop.v1.Gpu;
+import coop.v1.GpuUsage;
 import coop.v1.Job;
 import coop.v1.NodeInfo;
 import coop.v1.Placement;
@@ -119,6 +120,25 @@ final class JsonOutput {
         o.put("time_zone", node.getTimeZone());
         o.put("offered", node.getOffered());
         o.put("window_change_ms", node.getWindowChangeMs());
+        o.set("gpu_usage", array(node.getGpuUsageList(), JsonOutput::gpuUsage));
+        o.put("heartbeat_lag_ms", node.getHeartbeatLagMs());
+        return o;
+    }
+
+    /** A value the driver did not state is null, never 0: an idle GPU and an unknown one differ. */
+    static ObjectNode gpuUsage(GpuUsage usage) {
+        ObjectNode o = object();
+        o.put("index", usage.getIndex());
+        if (usage.hasUtilizationPct()) {
+            o.put("utilization_pct", usage.getUtilizationPct());
+        } else {
+            o.putNull("utilization_pct");
+        }
+        if (usage.hasMemoryUsedMib()) {
+            o.put("memory_used_mib", usage.getMemoryUsedMib());
+        } else {
+            o.putNull("memory_used_mib");
+        }
         return o;
     }
 

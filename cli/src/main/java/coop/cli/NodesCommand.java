@@ -1,6 +1,7 @@
 package coop.cli;
 
 import coop.v1.Gpu;
+import coop.v1.GpuUsage;
 import coop.v1.ListNodesRequest;
 import coop.v1.NodeInfo;
 import java.util.LinkedHashMap;
@@ -28,16 +29,72 @@ final class NodesCommand extends ClientCommand {
             JsonOutput.print(out(), JsonOutput.array(nodes, JsonOutput::node));
             return 0;
         }
-        Table table = new Table("NODE", "SITE", "STATE", "GPUS", "BUSY", "JOBS");
+        // Usage columns only when some agent reports usage: simulated nodes have none to show.
+        boolean usage = nodes.stream().anyMatch(n -> n.getGpuUsageCount() > 0);
+        Table table = usage
+                ? new Table("NODE", "SITE", "STATE", "GPUS", "BUSY", "UTIL", "MEM", "JOBS")
+                : new Table("NODE", "SITE", "STATE", "GPUS", "BUSY", "JOBS");
         for (NodeInfo node : nodes) {
-            table.row(node.getName(), node.getSite(), node.getState() + (node.getDraining() ? ",draining" : "")
+            List<String> row = new java.util.ArrayList<>(List.of(node.getName(), node.getSite(),
+                    node.getState() + (node.getDraining() ? ",draining" : "")
                             + (node.getOffered() || node.getWindowsCount() == 0 ? "" : ",closed"),
                     gpus(node.getGpusList()),
-                    node.getBusyGpuIndicesCount() + "/" + node.getGpusCount(),
-                    node.getRunningJobIdsList().stream().map(String::valueOf).collect(Collectors.joining(",")));
+                    node.getBusyGpuIndicesCount() + "/" + node.getGpusCount()));
+            if (usage) {
+                row.add(utilization(node));
+                row.add(memory(node));
+            }
+            row.add(node.getRunningJobIdsList().stream().map(String::valueOf).collect(Collectors.joining(",")));
+            table.row(row.toArray(String[]::new));
         }
         table.print(out());
         return 0;
+    }
+
+    /**
+     * Mean utilization of the GPUs whose utilization the agent reported, such as {@code 63%};
+     * {@code -} when it reported none (simulated GPUs, nvidia-smi failing, all GPUs in MIG mode).
+     */
+    static String utilization(NodeInfo node) {
+        List<GpuUsage> stated = node.getGpuUsageList().stream().filter(GpuUsage::hasUtilizationPct).toList();
+        if (stated.isEmpty()) {
+            return "-";
+        }
+        return Math.round(stated.stream().mapToInt(GpuUsage::getUtilizationPct).average().orElse(0)) + "%";
+    }
+
+    /** Memory in use over the memory of the GPUs that reported it, in GiB, such as {@code 412/640G}; else {@code -}. */
+    static String memory(NodeInfo node) {
+        Map<Integer, Long> total = node.getGpusList().stream()
+                .collect(Collectors.toMap(Gpu::getIndex, Gpu::getMemoryMib, (a, b) -> a));
+        long used = 0;
+        long of = 0;
+        boolean any = false;
+        for (GpuUsage u : node.getGpuUsageList()) {
+            if (u.hasMemoryUsedMib()) {
+                any = true;
+                used += u.getMemoryUsedMib();
+                of += total.getOrDefault(u.getIndex(), 0L);
+            }
+        }
+        if (!any) {
+            return "-";
+        }
+        return Math.round(used / 1024.0) + (of > 0 ? "/" + Math.round(of / 1024.0) : "") + "G";
+    }
+
+    /**
+     * One line per GPU whose usage the agent reported, for {@code coop node status}, such as
+     * {@code gpu 0: 97% busy, 61234 of 81920 MiB in use}.
+     */
+    static List<String> usageLines(NodeInfo node) {
+        Map<Integer, Long> total = node.getGpusList().stream()
+                .collect(Collectors.toMap(Gpu::getIndex, Gpu::getMemoryMib, (a, b) -> a));
+        return node.getGpuUsageList().stream().map(u -> "gpu " + u.getIndex() + ": "
+                + (u.hasUtilizationPct() ? u.getUtilizationPct() + "% busy" : "utilization not reported")
+                + (u.hasMemoryUsedMib() ? ", " + u.getMemoryUsedMib()
+                        + (total.getOrDefault(u.getIndex(), 0L) > 0 ? " of " + total.get(u.getIndex()) : "")
+                        + " MiB in use" : "")).toList();
     }
 
     /** {@code 8xA100}, or {@code 4xA100+4xH100} for a mixed node. */

@@ -11,6 +11,7 @@ import coop.v1.Attempt;
 import coop.v1.Choice;
 import coop.v1.GetPolicyRequest;
 import coop.v1.Gpu;
+import coop.v1.GpuUsage;
 import coop.v1.Job;
 import coop.v1.JobState;
 import coop.v1.ListJobsRequest;
@@ -232,6 +233,63 @@ class ClientCommandsTest {
                 "NODE    SITE    STATE   GPUS    BUSY  JOBS",
                 "node-a  site-1  online  8xA100  3/8   12,14");
         assertThat(scheduler.lastHeaders().get(Client.MEMBER_HEADER)).isNull();
+    }
+
+    /** A DGX with GPUs 0-3 in MIG mode (no utilization stated) next to a simulated node reporting none. */
+    private void nodesWithUsage() {
+        NodeInfo.Builder dgx = NodeInfo.newBuilder().setName("dgx-1").setSite("site-1").setState("online")
+                .setLastHeartbeatMs(1_748_779_200_000L).setHeartbeatLagMs(35)
+                .addAllGpus(IntStream.range(0, 8).mapToObj(i -> Gpu.newBuilder().setIndex(i).setModel("A100")
+                        .setMemoryMib(81920).build()).toList());
+        for (int i = 0; i < 8; i++) {
+            GpuUsage.Builder u = GpuUsage.newBuilder().setIndex(i).setMemoryUsedMib(i < 4 ? 13 : 40960);
+            if (i >= 4) {
+                u.setUtilizationPct(i == 4 ? 100 : 50);
+            }
+            dgx.addGpuUsage(u);
+        }
+        NodeInfo sim = NodeInfo.newBuilder().setName("sim-1").setSite("site-1").setState("online")
+                .addGpus(Gpu.newBuilder().setIndex(0).setModel("L4")).build();
+        scheduler.nodes = List.of(dgx.build(), sim);
+    }
+
+    @Test
+    void nodesShowsUtilizationAndMemoryWhenReported() throws Exception {
+        assumeTrue(System.getenv("COOP_IDENTITY") == null, "COOP_IDENTITY is set");
+        nodesWithUsage();
+
+        CliRun run = CliRun.of("nodes", "--scheduler", scheduler.address());
+
+        assertThat(run.err()).isEmpty();
+        // Mean of the four GPUs that state utilization; memory over the GPUs that report it.
+        assertThat(run.out().lines()).containsExactly(
+                "NODE   SITE    STATE   GPUS    BUSY  UTIL  MEM       JOBS",
+                "dgx-1  site-1  online  8xA100  0/8   63%   160/640G  -",
+                "sim-1  site-1  online  1xL4    0/1   -     -         -");
+        JsonNode json = new ObjectMapper().readTree(CliRun.of("nodes", "--json", "--scheduler", scheduler.address()).out());
+        JsonNode usage = json.get(0).get("gpu_usage");
+        assertThat(usage).hasSize(8);
+        assertThat(usage.get(0).get("utilization_pct").isNull()).isTrue();
+        assertThat(usage.get(0).get("memory_used_mib").asLong()).isEqualTo(13);
+        assertThat(usage.get(4).get("utilization_pct").asInt()).isEqualTo(100);
+        assertThat(json.get(0).get("heartbeat_lag_ms").asLong()).isEqualTo(35);
+        assertThat(json.get(1).get("gpu_usage")).isEmpty();
+    }
+
+    @Test
+    void nodeStatusShowsEachGpusUsage() {
+        assumeTrue(System.getenv("COOP_IDENTITY") == null, "COOP_IDENTITY is set");
+        nodesWithUsage();
+
+        CliRun run = CliRun.of("node", "status", "dgx-1", "--scheduler", scheduler.address());
+
+        assertThat(run.err()).isEmpty();
+        assertThat(run.out()).contains(
+                "  gpu 0: utilization not reported, 13 of 81920 MiB in use\n",
+                "  gpu 4: 100% busy, 40960 of 81920 MiB in use\n",
+                "(lag 35 ms)");
+        assertThat(CliRun.of("node", "status", "sim-1", "--scheduler", scheduler.address()).out())
+                .doesNotContain("gpu 0:");
     }
 
     @Test

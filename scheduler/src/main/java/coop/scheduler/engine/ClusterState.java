@@ -17,6 +17,7 @@ import coop.scheduler.domain.Attempt;
 import coop.scheduler.domain.Availability;
 import coop.scheduler.domain.CoopException;
 import coop.scheduler.domain.Gpu;
+import coop.scheduler.domain.GpuUsage;
 import coop.scheduler.domain.Job;
 import coop.scheduler.domain.JobState;
 import coop.scheduler.domain.Member;
@@ -640,16 +641,17 @@ public final class ClusterState {
 
     // ------------------------------------------------------------------ nodes
 
-    /** A node's view for listings. */
     /**
      * A node's view for listings. {@code reservedGpus} is the reserve in force (what its operator
      * asked, capped by the policy); {@code offered} whether it is inside its availability windows
-     * now, and {@code windowChangeAt} when it next opens or closes ({@code Long.MAX_VALUE}: never).
+     * now, and {@code windowChangeAt} when it next opens or closes ({@code Long.MAX_VALUE}: never);
+     * {@code gpuUsage} and {@code heartbeatLagMs} come from its latest heartbeat.
      */
     public record NodeStatus(String name, String site, List<Gpu> gpus, boolean online, long lastHeartbeat,
                              List<Integer> busyGpus, List<Long> jobIds, String account, boolean draining,
                              String drainReason, int reservedGpus, List<String> windows, String timeZone,
-                             boolean offered, long windowChangeAt) {
+                             boolean offered, long windowChangeAt, List<GpuUsage> gpuUsage,
+                             long heartbeatLagMs) {
     }
 
     public List<NodeStatus> nodes() {
@@ -680,7 +682,8 @@ public final class ClusterState {
                 n == null ? List.of() : List.copyOf(n.busyGpus()), List.copyOf(ids), r == null ? "" : r.account(),
                 r != null && r.draining(), r == null ? "" : r.drainReason(),
                 r == null ? 0 : reserveInForce(r, gpus.size()), when.windows(), r == null ? "UTC" : r.timeZone(),
-                when.openAt(now), when.nextChange(now));
+                when.openAt(now), when.nextChange(now), n == null ? List.of() : n.usage,
+                n == null ? 0 : n.heartbeatLagMs);
     }
 
     /**
@@ -872,6 +875,7 @@ public final class ClusterState {
         n.address = address;
         n.link = link;
         n.lastHeartbeat = clock.millis();
+        n.forgetTelemetry();
         tx.afterCommit(() -> link.welcome(heartbeatIntervalMs));
         Set<RankRef> reported = new HashSet<>(running);
         for (RankRef ref : running) {
@@ -890,11 +894,26 @@ public final class ClusterState {
     }
 
     public void heartbeat(AgentLink link, List<RankRef> running, Tx tx) {
+        heartbeat(link, running, 0, List.of(), tx);
+    }
+
+    /**
+     * A heartbeat: the node is alive, runs {@code running}, and its GPUs were last seen as
+     * {@code usage}. The usage replaces what the node reported before (an agent that stops
+     * sampling stops showing stale numbers); only entries for the node's own GPUs are kept.
+     *
+     * @param sentAtMs the agent's clock when it sent the heartbeat, 0 if not stated
+     */
+    public void heartbeat(AgentLink link, List<RankRef> running, long sentAtMs, List<GpuUsage> usage, Tx tx) {
         NodeRuntime n = nodeOf(link);
         if (n == null) {
             return;
         }
         n.lastHeartbeat = clock.millis();
+        n.heartbeatLagMs = sentAtMs > 0 ? n.lastHeartbeat - sentAtMs : 0;
+        Set<Integer> own = new HashSet<>();
+        n.gpus.forEach(g -> own.add(g.index()));
+        n.usage = usage.stream().filter(u -> own.contains(u.index())).toList();
         if (!n.missing.isEmpty()) {
             Set<RankRef> gone = new HashSet<>(n.missing);
             gone.removeAll(running);
@@ -911,6 +930,7 @@ public final class ClusterState {
         NodeRuntime n = nodeOf(link);
         if (n != null) {
             n.link = null;
+            n.forgetTelemetry();
             log.info("node {} disconnected; running work is kept until it is declared lost", n.name);
         }
     }
@@ -1206,12 +1226,21 @@ public final class ClusterState {
         List<Gpu> gpus = List.of();
         AgentLink link;
         long lastHeartbeat;
+        /** From the latest heartbeat of the current session; not stored, it is stale by the next one. */
+        List<GpuUsage> usage = List.of();
+        long heartbeatLagMs;
         final Map<RankRef, List<Integer>> live = new LinkedHashMap<>();
         final Set<RankRef> missing = new HashSet<>();
 
         NodeRuntime(String name, String site) {
             this.name = name;
             this.site = site;
+        }
+
+        /** What a past session reported says nothing about the GPUs now. */
+        void forgetTelemetry() {
+            usage = List.of();
+            heartbeatLagMs = 0;
         }
 
         Set<Integer> busyGpus() {

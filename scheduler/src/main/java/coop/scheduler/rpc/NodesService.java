@@ -1,12 +1,14 @@
 package coop.scheduler.rpc;
 
 import coop.scheduler.domain.Gpu;
+import coop.scheduler.domain.GpuUsage;
 import coop.scheduler.domain.RankRef;
 import coop.scheduler.engine.AgentLink;
 import coop.scheduler.engine.EventLoop;
 import coop.v1.AgentMessage;
 import coop.v1.AttemptRef;
 import coop.v1.ExitAck;
+import coop.v1.Heartbeat;
 import coop.v1.Kill;
 import coop.v1.Launch;
 import coop.v1.ListNodesRequest;
@@ -19,6 +21,8 @@ import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalInt;
+import java.util.OptionalLong;
 
 /**
  * The Nodes service: each agent's Connect stream becomes an {@link AgentLink}. The first
@@ -105,9 +109,11 @@ final class NodesService extends NodesGrpc.NodesImplBase {
                 }
                 switch (m.getBodyCase()) {
                     case HEARTBEAT -> {
-                        List<RankRef> running = m.getHeartbeat().getRunningList().stream().map(NodesService::ref).toList();
+                        var hb = m.getHeartbeat();
+                        List<RankRef> running = hb.getRunningList().stream().map(NodesService::ref).toList();
+                        List<GpuUsage> usage = usage(hb);
                         loop.post((s, tx) -> {
-                            s.heartbeat(link, running, tx);
+                            s.heartbeat(link, running, hb.getSentAtMs(), usage, tx);
                             return null;
                         });
                     }
@@ -148,6 +154,20 @@ final class NodesService extends NodesGrpc.NodesImplBase {
                 });
             }
         };
+    }
+
+    /**
+     * The usage a heartbeat reports, less impossible entries. Those are dropped rather than failing
+     * the stream: the heartbeat's real job is liveness, and refusing it over a telemetry glitch
+     * would get a working node declared lost.
+     */
+    static List<GpuUsage> usage(Heartbeat hb) {
+        return hb.getGpusList().stream()
+                .map(g -> new GpuUsage(g.getIndex(),
+                        g.hasUtilizationPct() ? OptionalInt.of(g.getUtilizationPct()) : OptionalInt.empty(),
+                        g.hasMemoryUsedMib() ? OptionalLong.of(g.getMemoryUsedMib()) : OptionalLong.empty()))
+                .filter(GpuUsage::plausible)
+                .toList();
     }
 
     static RankRef ref(AttemptRef r) {

@@ -151,6 +151,12 @@ final class ProtoMapper {
         for (coop.scheduler.domain.Gpu g : n.gpus()) {
             b.addGpus(Gpu.newBuilder().setIndex(g.index()).setModel(g.model()).setMemoryMib(g.memoryMib()));
         }
-        return b.build();
+        for (coop.scheduler.domain.GpuUsage u : n.gpuUsage()) {
+            coop.v1.GpuUsage.Builder usage = coop.v1.GpuUsage.newBuilder().setIndex(u.index());
+            u.utilizationPct().ifPresent(usage::setUtilizationPct);
+            u.memoryUsedMib().ifPresent(usage::setMemoryUsedMib);
+            b.addGpuUsage(usage);
+        }
+        return b.setHeartbeatLagMs(n.heartbeatLagMs()).build();
     }
 }
