@@ -592,8 +592,10 @@ public final class Agent implements AutoCloseable {
         int max = request.getMaxBytes() <= 0 ? MAX_LOG_BYTES : Math.min(MAX_LOG_BYTES, request.getMaxBytes());
         LogData.Builder data = LogData.newBuilder().setRequestId(request.getRequestId());
         try {
-            OutputTail tail = launcher.tail(id, max);
-            data.setStdout(ByteString.copyFrom(tail.stdout())).setStderr(ByteString.copyFrom(tail.stderr()));
+            RankOutput output = launcher.read(id, Math.max(0, request.getStdoutOffset()),
+                    Math.max(0, request.getStderrOffset()), max);
+            data.setStdout(ByteString.copyFrom(output.stdout().bytes())).setStdoutOffset(output.stdout().offset())
+                    .setStderr(ByteString.copyFrom(output.stderr().bytes())).setStderrOffset(output.stderr().offset());
         } catch (NoSuchFileException e) {
             data.setError("no output for " + id + " on node " + config.node() + ": it never ran here");
         } catch (IOException e) {

@@ -135,27 +135,44 @@ public final class ProcessLauncher {
      * @throws NoSuchFileException if the rank never ran here (its directory does not exist)
      * @throws IOException if a file exists but cannot be read
      */
-    public OutputTail tail(RankId rank, int maxBytes) throws IOException {
+    public RankOutput tail(RankId rank, int maxBytes) throws IOException {
+        return read(rank, 0, 0, maxBytes);
+    }
+
+    /**
+     * Reads each of the rank's files from an offset: a positive offset returns the bytes from
+     * there on (at most {@code maxBytes}, so a follower catches up in steps), 0 the file's last
+     * {@code maxBytes}. An offset at or past the end returns no bytes at that offset.
+     *
+     * @throws NoSuchFileException if the rank never ran here (its directory does not exist)
+     * @throws IOException if a file exists but cannot be read
+     */
+    public RankOutput read(RankId rank, long stdoutOffset, long stderrOffset, int maxBytes) throws IOException {
         if (maxBytes < 0) {
             throw new IllegalArgumentException("maxBytes must be >= 0, got " + maxBytes);
+        }
+        if (stdoutOffset < 0 || stderrOffset < 0) {
+            throw new IllegalArgumentException("offsets must be >= 0, got " + stdoutOffset + " and " + stderrOffset);
         }
         Path dir = rankDirectory(rank);
         if (!Files.isDirectory(dir)) {
             throw new NoSuchFileException(dir.toString());
         }
-        return new OutputTail(tailOf(dir.resolve("stdout"), maxBytes), tailOf(dir.resolve("stderr"), maxBytes));
+        return new RankOutput(sliceOf(dir.resolve("stdout"), stdoutOffset, maxBytes),
+                sliceOf(dir.resolve("stderr"), stderrOffset, maxBytes));
     }
 
-    private static byte[] tailOf(Path file, int maxBytes) throws IOException {
+    private static RankOutput.Slice sliceOf(Path file, long offset, int maxBytes) throws IOException {
         if (!Files.exists(file)) {
-            return new byte[0];
+            return new RankOutput.Slice(offset, new byte[0]);
         }
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
-            // The file may still grow while we read; the size taken here bounds what we return.
+            // The file may still grow while we read; the size taken here bounds what we return,
+            // and the next read picks up from where this one ends.
             long size = channel.size();
-            int length = (int) Math.min(size, maxBytes);
+            long position = offset > 0 ? Math.min(offset, size) : Math.max(0, size - maxBytes);
+            int length = (int) Math.min(size - position, maxBytes);
             ByteBuffer buffer = ByteBuffer.allocate(length);
-            long position = size - length;
             while (buffer.hasRemaining()) {
                 int read = channel.read(buffer, position + buffer.position());
                 if (read < 0) {
@@ -164,7 +181,7 @@ public final class ProcessLauncher {
             }
             byte[] bytes = new byte[buffer.position()];
             buffer.flip().get(bytes);
-            return bytes;
+            return new RankOutput.Slice(offset > 0 ? offset : position, bytes);
         }
     }
 }

@@ -271,6 +271,15 @@ class AgentTest {
         LogData whole = requestLogs(2, ref, 0);
         assertThat(whole.getStdout().toString(UTF_8)).isEqualTo(all);
 
+        // From an offset: exactly the bytes after it, and where they start.
+        int from = all.length() - 15;
+        LogData since = requestLogs(4, ref, 100, from, 3);
+        assertThat(since.getStdout().toString(UTF_8)).isEqualTo(all.substring(from));
+        assertThat(since.getStdoutOffset()).isEqualTo(from);
+        assertThat(since.getStderr().toString(UTF_8)).isEqualTo("s\n");
+        assertThat(since.getStderrOffset()).isEqualTo(3);
+        assertThat(tail.getStdoutOffset()).isEqualTo(all.length() - 20);
+
         LogData unknown = requestLogs(3, ref(999, 1, 0), 100);
         assertThat(unknown.getError()).contains("job 999 attempt 1 rank 0");
         assertThat(unknown.getStdout().isEmpty()).isTrue();
@@ -428,9 +437,14 @@ class AgentTest {
     }
 
     private LogData requestLogs(long requestId, AttemptRef ref, int maxBytes) {
+        return requestLogs(requestId, ref, maxBytes, 0, 0);
+    }
+
+    private LogData requestLogs(long requestId, AttemptRef ref, int maxBytes, long stdoutOffset, long stderrOffset) {
         FakeScheduler.Stream stream = scheduler.latest();
         stream.send(SchedulerMessage.newBuilder()
-                .setLogRequest(LogRequest.newBuilder().setRequestId(requestId).setRef(ref).setMaxBytes(maxBytes))
+                .setLogRequest(LogRequest.newBuilder().setRequestId(requestId).setRef(ref).setMaxBytes(maxBytes)
+                        .setStdoutOffset(stdoutOffset).setStderrOffset(stderrOffset))
                 .build());
         await().atMost(PROMPTLY).until(() -> stream.logData(requestId).isPresent());
         return stream.logData(requestId).orElseThrow();

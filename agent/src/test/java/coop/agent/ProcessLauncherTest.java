@@ -3,6 +3,7 @@ package coop.agent;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -73,11 +74,47 @@ class ProcessLauncherTest {
                 "printf 0123456789; printf abc >&2", List.of(), Map.of(), Duration.ZERO));
         process.onExit().get(5, TimeUnit.SECONDS);
 
-        OutputTail tail = launcher.tail(new RankId(4, 1, 0), 4);
+        RankOutput tail = launcher.tail(new RankId(4, 1, 0), 4);
 
-        assertThat(new String(tail.stdout(), UTF_8)).isEqualTo("6789");
-        assertThat(new String(tail.stderr(), UTF_8)).isEqualTo("abc");
-        assertThat(launcher.tail(new RankId(4, 1, 0), 0).stdout()).isEmpty();
+        assertThat(new String(tail.stdout().bytes(), UTF_8)).isEqualTo("6789");
+        assertThat(tail.stdout().offset()).isEqualTo(6);
+        assertThat(new String(tail.stderr().bytes(), UTF_8)).isEqualTo("abc");
+        assertThat(tail.stderr().offset()).isZero();
+        assertThat(launcher.tail(new RankId(4, 1, 0), 0).stdout().bytes()).isEmpty();
+    }
+
+    @Test
+    void readingFromAnOffsetReturnsExactlyTheBytesWrittenSince() throws Exception {
+        ProcessLauncher launcher = new ProcessLauncher(workDir);
+        RankId rank = new RankId(5, 1, 0);
+        // The rank writes one line, waits to be released, then writes two more and an error line.
+        RankProcess process = launcher.start(new LaunchOrder(rank,
+                "echo line-1; while [ ! -f release ]; do sleep 0.02; done; echo line-2; echo line-3; echo bad >&2",
+                List.of(), Map.of(), Duration.ZERO));
+        await().atMost(Duration.ofSeconds(5)).until(() -> launcher.tail(rank, 100).stdout().bytes().length > 0);
+
+        RankOutput first = launcher.tail(rank, 100);
+        assertThat(new String(first.stdout().bytes(), UTF_8)).isEqualTo("line-1\n");
+        assertThat(first.stdout().offset()).isZero();
+        RankOutput nothingYet = launcher.read(rank, first.stdout().end(), first.stderr().end(), 100);
+        assertThat(nothingYet.stdout().bytes()).isEmpty();
+        assertThat(nothingYet.stdout().offset()).isEqualTo(7);
+
+        Files.createFile(process.directory().resolve("release"));
+        assertThat(process.onExit().get(5, TimeUnit.SECONDS)).isZero();
+
+        RankOutput since = launcher.read(rank, first.stdout().end(), first.stderr().end(), 100);
+        assertThat(new String(since.stdout().bytes(), UTF_8)).isEqualTo("line-2\nline-3\n");
+        assertThat(since.stdout().offset()).isEqualTo(7);
+        assertThat(new String(since.stderr().bytes(), UTF_8)).isEqualTo("bad\n");
+        // A step smaller than what is new returns its start, not its end: nothing is skipped.
+        RankOutput step = launcher.read(rank, 7, 0, 4);
+        assertThat(new String(step.stdout().bytes(), UTF_8)).isEqualTo("line");
+        assertThat(new String(launcher.read(rank, step.stdout().end(), 0, 100).stdout().bytes(), UTF_8))
+                .isEqualTo("-2\nline-3\n");
+        RankOutput past = launcher.read(rank, 1000, 0, 100);
+        assertThat(past.stdout().bytes()).isEmpty();
+        assertThat(past.stdout().offset()).isEqualTo(1000);
     }
 
     @Test

@@ -118,6 +118,14 @@ public final class Client implements AutoCloseable {
         return JobsGrpc.newBlockingStub(channel).withDeadlineAfter(CALL_DEADLINE.toMillis(), TimeUnit.MILLISECONDS);
     }
 
+    /**
+     * A Jobs stub without a deadline, for a call that lasts as long as a job runs
+     * ({@code coop logs -f}); the caller ends it by cancelling its context.
+     */
+    public JobsGrpc.JobsBlockingStub jobsUntilDone() {
+        return JobsGrpc.newBlockingStub(channel);
+    }
+
     /** A Governance stub whose deadline starts now. */
     public GovernanceGrpc.GovernanceBlockingStub governance() {
         return GovernanceGrpc.newBlockingStub(channel)

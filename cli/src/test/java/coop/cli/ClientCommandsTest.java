@@ -368,6 +368,40 @@ class ClientCommandsTest {
     }
 
     @Test
+    void followPrintsChunksAsTheyComeAndAnnouncesANewAttempt() {
+        scheduler.logChunks = List.of(
+                LogChunk.newBuilder().setRank(0).setNode("node-a").setAttempt(1).setStdout(FakeScheduler.utf8("step 1\nst")).build(),
+                LogChunk.newBuilder().setRank(0).setNode("node-a").setAttempt(1).setStdout(FakeScheduler.utf8("ep 2\n"))
+                        .setStderr(FakeScheduler.utf8("warn\n")).build(),
+                LogChunk.newBuilder().setRank(0).setNode("node-b").setAttempt(2).setStdout(FakeScheduler.utf8("step 1\n")).build());
+
+        CliRun run = coop("logs", "5", "-f");
+
+        assertThat(run.exitCode()).isZero();
+        // A line split across two reads is printed whole, as the job wrote it.
+        assertThat(run.out()).isEqualTo("step 1\nstep 2\nstep 1\n");
+        assertThat(run.err()).isEqualTo("warn\n==> attempt 2 <==\n");
+        assertThat(scheduler.last(coop.v1.LogsRequest.class).getFollow()).isTrue();
+    }
+
+    @Test
+    void followHeadsAGangsRanksWheneverTheOutputSwitchesRank() {
+        scheduler.jobs = List.of(Job.newBuilder().setId(6).setNodes(2).build());
+        scheduler.logChunks = List.of(
+                LogChunk.newBuilder().setRank(0).setNode("node-a").setAttempt(1).setStdout(FakeScheduler.utf8("a1\n")).build(),
+                LogChunk.newBuilder().setRank(1).setNode("node-b").setAttempt(1).setStdout(FakeScheduler.utf8("b1")).build(),
+                LogChunk.newBuilder().setRank(0).setNode("node-a").setAttempt(1).setStdout(FakeScheduler.utf8("a2\n")).build(),
+                LogChunk.newBuilder().setRank(0).setNode("node-a").setAttempt(1).setError("node node-a is offline").build());
+
+        CliRun run = coop("logs", "6", "--follow", "--stdout-only");
+
+        assertThat(run.exitCode()).as("a read error on the last read fails the command").isEqualTo(1);
+        assertThat(run.out().lines()).containsExactly(
+                "==> rank 0 on node-a <==", "a1", "==> rank 1 on node-b <==", "b1", "==> rank 0 on node-a <==", "a2");
+        assertThat(run.err()).contains("error: rank 0 on node-a: node node-a is offline");
+    }
+
+    @Test
     void voteSendsTheChoiceAndPrintsTheTally() {
         CliRun run = coop("vote", "7", "yes");
 

@@ -61,6 +61,28 @@ final class CoopProcesses implements AutoCloseable {
     record Result(int exitCode, String stdout, String stderr) {
     }
 
+    /**
+     * Starts a coop CLI command that the test watches while it runs (such as {@code coop logs -f});
+     * its stdout and stderr go to files the test reads as they grow.
+     */
+    Watched watch(String... args) throws IOException {
+        Path out = dir.resolve("cli-" + (++logs) + ".out");
+        Path err = dir.resolve("cli-" + logs + ".err");
+        Process p = new ProcessBuilder(command(args)).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+        started.add(p);
+        return new Watched(p, out, err);
+    }
+
+    record Watched(Process process, Path stdoutFile, Path stderrFile) {
+        String stdout() throws IOException {
+            return Files.readString(stdoutFile);
+        }
+
+        String stderr() throws IOException {
+            return Files.readString(stderrFile);
+        }
+    }
+
     /** Starts a scheduler on port 0 and returns its port, read from --port-file. */
     Scheduler scheduler(Path data, String... extra) throws IOException {
         Path portFile = dir.resolve("port-" + System.nanoTime());
@@ -93,8 +115,13 @@ final class CoopProcesses implements AutoCloseable {
         if (enrolled.exitCode() != 0) {
             throw new IllegalStateException("coop node enroll " + node + " failed: " + enrolled.stderr());
         }
-        return start("agent", "--identity", identity.toString(), "--scheduler", target, "--gpus", gpus, "--work-dir",
-                workDir.toString());
+        return restartAgent(target, node, gpus, workDir);
+    }
+
+    /** Starts the agent of a node enrolled by {@link #agent} again, with the same identity and work directory. */
+    Process restartAgent(String target, String node, String gpus, Path workDir) throws IOException {
+        return start("agent", "--identity", dir.resolve(node + ".node.json").toString(), "--scheduler", target,
+                "--gpus", gpus, "--work-dir", workDir.toString());
     }
 
     /** Copies a data directory (without RocksDB's lock file) so a test can tamper with the copy. */

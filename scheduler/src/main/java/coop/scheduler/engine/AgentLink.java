@@ -18,7 +18,11 @@ public interface AgentLink {
 
     void ackExit(RankRef ref);
 
-    void requestLogs(long requestId, RankRef ref, int maxBytes);
+    /**
+     * Asks for a rank's output: per stream, the bytes from a positive offset on, or the tail for
+     * offset 0; at most {@code maxBytes} each. The answer comes back as LogData on the stream.
+     */
+    void requestLogs(long requestId, RankRef ref, int maxBytes, long stdoutOffset, long stderrOffset);
 
     /** Ends the stream, for a session replaced by a newer one or a node declared lost. */
     void close(String reason);

@@ -1057,6 +1057,30 @@ public final class ClusterState {
         return out;
     }
 
+    /**
+     * Where a follower of a job's output reads next: the latest attempt's ranks (attempt 0 and
+     * none before the job first starts), and whether the job's output is complete, so that a
+     * read made after this answer is the last one that can find anything new.
+     */
+    public record FollowPoint(int attempt, List<LogSource> sources, boolean ended) {
+    }
+
+    public FollowPoint followPoint(long jobId, int rank) {
+        Job j = job(jobId);
+        Attempt a = j.current();
+        if (a == null) {
+            return new FollowPoint(0, List.of(), j.state().isFinal());
+        }
+        // A cancelled job is final at once, but its ranks write until SIGTERM's grace ends them:
+        // the output is complete only once no rank of the attempt is live anywhere.
+        boolean live = false;
+        for (int r = 0; r < a.placements().size(); r++) {
+            NodeRuntime n = nodes.get(a.placements().get(r).node());
+            live |= n != null && n.live.containsKey(new RankRef(jobId, a.number(), r));
+        }
+        return new FollowPoint(a.number(), logSources(jobId, rank), j.state().isFinal() && !live);
+    }
+
     // ------------------------------------------------------------------ time
 
     /** Closes proposals past their deadline and declares silent nodes lost. */

@@ -13,22 +13,27 @@ import coop.v1.LogsRequest;
 import coop.v1.SubmitRequest;
 import coop.v1.SubmitResponse;
 import com.google.protobuf.ByteString;
+import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledExecutorService;
 
 /** The Jobs service: translates requests into event-loop commands and results into replies. */
 final class JobsService extends JobsGrpc.JobsImplBase {
     private static final int LOG_TAIL_BYTES = 1 << 20;
     private final EventLoop loop;
     private final LogBroker logs;
+    private final ScheduledExecutorService followers;
 
-    JobsService(EventLoop loop, LogBroker logs) {
+    /** {@code followers} runs the polls of {@code Logs} calls that follow a job. */
+    JobsService(EventLoop loop, LogBroker logs, ScheduledExecutorService followers) {
         this.loop = loop;
         this.logs = logs;
+        this.followers = followers;
     }
 
     @Override
@@ -74,6 +79,11 @@ final class JobsService extends JobsGrpc.JobsImplBase {
 
     @Override
     public void logs(LogsRequest r, StreamObserver<LogChunk> out) {
+        if (r.getFollow()) {
+            new LogFollow(loop, logs, followers, r.getJobId(), r.getRank(), LOG_TAIL_BYTES,
+                    (ServerCallStreamObserver<LogChunk>) out).start();
+            return;
+        }
         loop.call((s, tx) -> {
             List<Pending> asked = new ArrayList<>();
             for (ClusterState.LogSource src : s.logSources(r.getJobId(), r.getRank())) {
@@ -81,7 +91,7 @@ final class JobsService extends JobsGrpc.JobsImplBase {
                 if (src.link() == null) {
                     f.complete(LogBroker.Output.failed("node " + src.node() + " is offline"));
                 } else {
-                    src.link().requestLogs(logs.open(f), src.ref(), LOG_TAIL_BYTES);
+                    src.link().requestLogs(logs.open(f), src.ref(), LOG_TAIL_BYTES, 0, 0);
                 }
                 asked.add(new Pending(src, f));
             }

@@ -11,10 +11,13 @@ import java.util.concurrent.atomic.AtomicLong;
  * node that ran the rank; the scheduler asks over the agent's stream and waits a bounded time.
  */
 final class LogBroker {
-    /** A rank's captured output, or why it could not be read. */
-    record Output(byte[] stdout, byte[] stderr, String error) {
+    /**
+     * A rank's captured output, each stream with the file offset its bytes start at, or why it
+     * could not be read.
+     */
+    record Output(byte[] stdout, long stdoutOffset, byte[] stderr, long stderrOffset, String error) {
         static Output failed(String why) {
-            return new Output(new byte[0], new byte[0], why);
+            return new Output(new byte[0], 0, new byte[0], 0, why);
         }
     }
 

@@ -127,7 +127,7 @@ final class NodesService extends NodesGrpc.NodesImplBase {
                     case LOG_DATA -> {
                         var d = m.getLogData();
                         logs.answer(d.getRequestId(), new LogBroker.Output(d.getStdout().toByteArray(),
-                                d.getStderr().toByteArray(), d.getError()));
+                                d.getStdoutOffset(), d.getStderr().toByteArray(), d.getStderrOffset(), d.getError()));
                     }
                     case STARTED -> {
                         // The launch is already recorded; the pid is for the agent's own bookkeeping.
@@ -232,9 +232,10 @@ final class NodesService extends NodesGrpc.NodesImplBase {
         }
 
         @Override
-        public void requestLogs(long requestId, RankRef ref, int maxBytes) {
+        public void requestLogs(long requestId, RankRef ref, int maxBytes, long stdoutOffset, long stderrOffset) {
             send(SchedulerMessage.newBuilder().setLogRequest(LogRequest.newBuilder().setRequestId(requestId)
-                    .setRef(ref(ref)).setMaxBytes(maxBytes)).build());
+                    .setRef(ref(ref)).setMaxBytes(maxBytes).setStdoutOffset(stdoutOffset)
+                    .setStderrOffset(stderrOffset)).build());
         }
 
         @Override

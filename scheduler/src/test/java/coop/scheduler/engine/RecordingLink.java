@@ -37,7 +37,7 @@ final class RecordingLink implements AgentLink {
     }
 
     @Override
-    public void requestLogs(long requestId, RankRef ref, int maxBytes) {
+    public void requestLogs(long requestId, RankRef ref, int maxBytes, long stdoutOffset, long stderrOffset) {
     }
 
     @Override
