@@ -14,8 +14,9 @@ import picocli.CommandLine.Option;
                 + "each later one whole or not at all.",
                 "The scheduler writes the backup on its own machine: DIR is a path there, not on the machine you "
                         + "run this on. It must be absolute, outside the scheduler's --data, and new or an empty "
-                        + "directory. On the filesystem of --data the backup is hard links and takes milliseconds; "
-                        + "on another the scheduler copies the files and pauses meanwhile.",
+                        + "directory. On the filesystem of --data the backup is hard links, made after a flush of "
+                        + "recent writes, and quick; on another the scheduler copies every file and pauses "
+                        + "meanwhile.",
                 "Restore by starting a scheduler on it: coop scheduler --data DIR. Check it offline with "
                         + "coop ledger verify --data DIR. Members' identity files are not in it: the scheduler "
                         + "keeps only digests of their tokens, and members keep their own files.",
