@@ -18,6 +18,7 @@ import picocli.CommandLine.Spec;
                 DemoCommand.class,
                 InitCommand.class,
                 SchedulerCommand.class,
+                BackupCommand.class,
                 AgentCommand.class,
                 NodeCommand.class,
                 SimulateCommand.class,

@@ -473,6 +473,23 @@ public final class ClusterState {
         return new LedgerHead(ledger.size(), ledger.head());
     }
 
+    /** Jobs the scheduler holds, in every state. */
+    public int jobCount() {
+        return jobs.size();
+    }
+
+    /**
+     * The member, if it may back up the scheduler: operators run the machines, so they look after
+     * the scheduler's data too; anyone else gets PERMISSION_DENIED.
+     */
+    public Member backupOperator(String memberName) {
+        Member m = requireMember(memberName);
+        if (!m.has(Role.OPERATOR)) {
+            throw CoopException.denied("member " + m.name() + " has no operator role, so cannot back up the scheduler");
+        }
+        return m;
+    }
+
     /**
      * The time governance inputs are dated: the clock, but never before the ledger's last
      * entry, so that a clock stepped back cannot date the ledger backwards.

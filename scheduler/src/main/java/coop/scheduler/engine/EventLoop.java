@@ -9,6 +9,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,7 +29,8 @@ public final class EventLoop implements AutoCloseable {
         T apply(ClusterState state, Tx tx);
     }
 
-    private record Task<T>(Command<T> command, CompletableFuture<T> reply) {
+    /** A command, or (when {@code betweenTurns} is set instead) a read of the state between two turns. */
+    private record Task<T>(Command<T> command, Function<ClusterState, T> betweenTurns, CompletableFuture<T> reply) {
     }
 
     private record Outcome(Task<?> task, Object value, RuntimeException error) {
@@ -70,7 +72,23 @@ public final class EventLoop implements AutoCloseable {
             reply.completeExceptionally(new CoopException(CoopException.Kind.UNAVAILABLE, "the scheduler is stopping"));
             return reply;
         }
-        queue.add(new Task<>(command, reply));
+        queue.add(new Task<>(command, null, reply));
+        return reply;
+    }
+
+    /**
+     * Queues work that must see exactly what is on disk, such as a checkpoint of the store. It runs
+     * on this thread after every command queued before it has been applied and committed (and
+     * answered), and before any command queued after it is applied; no turn runs while it does.
+     * It must not change the state, and should be quick: the scheduler waits for it.
+     */
+    public <T> CompletableFuture<T> betweenTurns(Function<ClusterState, T> work) {
+        CompletableFuture<T> reply = new CompletableFuture<>();
+        if (!running) {
+            reply.completeExceptionally(new CoopException(CoopException.Kind.UNAVAILABLE, "the scheduler is stopping"));
+            return reply;
+        }
+        queue.add(new Task<>(null, work, reply));
         return reply;
     }
 
@@ -93,7 +111,21 @@ public final class EventLoop implements AutoCloseable {
                     tasks.add(first);
                     queue.drainTo(tasks, MAX_COMMANDS_PER_TURN - 1);
                 }
-                turn(tasks);
+                // Work between turns ends the turn before it, so the commands queued ahead of it
+                // are on disk when it runs and those behind it go into the next turn.
+                int from = 0;
+                for (int i = 0; i < tasks.size(); i++) {
+                    if (tasks.get(i).betweenTurns() != null) {
+                        if (i > from) {
+                            turn(tasks.subList(from, i));
+                        }
+                        between(tasks.get(i));
+                        from = i + 1;
+                    }
+                }
+                if (from < tasks.size() || tasks.isEmpty()) {
+                    turn(tasks.subList(from, tasks.size()));
+                }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 break;
@@ -111,6 +143,21 @@ public final class EventLoop implements AutoCloseable {
         for (Task<?> t; (t = queue.poll()) != null; ) {
             t.reply().completeExceptionally(down);
         }
+    }
+
+    private <T> void between(Task<T> task) {
+        T value;
+        try {
+            value = task.betweenTurns().apply(state);
+        } catch (RuntimeException e) {
+            // It changed nothing, so memory and disk still agree: refuse it and carry on.
+            if (!(e instanceof CoopException)) {
+                log.error("work between turns failed", e);
+            }
+            task.reply().completeExceptionally(e);
+            return;
+        }
+        task.reply().complete(value);
     }
 
     private void turn(List<Task<?>> tasks) {

@@ -27,5 +27,6 @@ public final class Services {
         builder.addService(ServerInterceptors.intercept(new GovernanceService(loop), caller));
         builder.addService(ServerInterceptors.intercept(new NodesService(loop, logs), caller, new PeerAddress()));
         builder.addService(new LedgerService(loop, store));
+        builder.addService(ServerInterceptors.intercept(new AdminService(loop, store), caller));
     }
 }

@@ -13,6 +13,7 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.BiConsumer;
+import org.rocksdb.Checkpoint;
 import org.rocksdb.ColumnFamilyDescriptor;
 import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.ColumnFamilyOptions;
@@ -55,8 +56,12 @@ public final class Store implements AutoCloseable {
     private final Map<Kind, ColumnFamilyHandle> families = new EnumMap<>(Kind.class);
     private final List<ColumnFamilyHandle> handles = new ArrayList<>();
     private final WriteOptions syncWrites = new WriteOptions().setSync(true);
+    /** The data directory this store lives in (under {@code db/}). */
+    private final Path dataDir;
 
-    private Store(Path dir, boolean readOnly) throws RocksDBException {
+    private Store(Path dataDir, boolean readOnly) throws RocksDBException {
+        this.dataDir = dataDir;
+        Path dir = dataDir.resolve("db");
         familyOptions = new ColumnFamilyOptions();
         options = new DBOptions().setCreateIfMissing(!readOnly).setCreateMissingColumnFamilies(!readOnly);
         List<ColumnFamilyDescriptor> descriptors = new ArrayList<>();
@@ -77,9 +82,8 @@ public final class Store implements AutoCloseable {
     /** Opens (creating if needed) the store under {@code dataDir/db}. */
     public static Store open(Path dataDir) {
         try {
-            Path dir = dataDir.resolve("db");
-            Files.createDirectories(dir);
-            return new Store(dir, false);
+            Files.createDirectories(dataDir.resolve("db"));
+            return new Store(dataDir, false);
         } catch (RocksDBException e) {
             throw new IllegalStateException("cannot open the store in " + dataDir + ": " + e.getMessage(), e);
         } catch (IOException e) {
@@ -96,7 +100,7 @@ public final class Store implements AutoCloseable {
             throw new IllegalStateException(dataDir + " holds no coop data (no " + dataDir.resolve("db") + ")");
         }
         try {
-            return new Store(dataDir.resolve("db"), true);
+            return new Store(dataDir, true);
         } catch (RocksDBException e) {
             throw new IllegalStateException("cannot open the store in " + dataDir + ": " + e.getMessage(), e);
         }
@@ -105,6 +109,26 @@ public final class Store implements AutoCloseable {
     /** Whether {@code dataDir} holds a store. */
     public static boolean exists(Path dataDir) {
         return Files.isDirectory(dataDir.resolve("db")) && Files.exists(dataDir.resolve("db").resolve("CURRENT"));
+    }
+
+    /** The data directory this store was opened in. */
+    public Path dataDir() {
+        return dataDir;
+    }
+
+    /**
+     * Writes a RocksDB checkpoint of the store as {@code target/db}, making {@code target} a data
+     * directory of its own; {@code target/db} must not exist yet. RocksDB flushes the memtables and
+     * hard-links the live files (it copies them when {@code target} is on another filesystem). A
+     * batch is in the copy whole or not at all; a caller that wants the cut at a known point keeps
+     * writers out while this runs.
+     */
+    public void checkpoint(Path target) {
+        try (Checkpoint checkpoint = Checkpoint.create(db)) {
+            checkpoint.createCheckpoint(target.resolve("db").toString());
+        } catch (RocksDBException e) {
+            throw new IllegalStateException("checkpoint into " + target + " failed: " + e.getMessage(), e);
+        }
     }
 
     public Batch batch() {
