@@ -149,7 +149,7 @@ public final class Agent implements AutoCloseable {
 
     /** As {@link #create(AgentConfig)}, with heartbeats carrying the usage {@code telemetry} samples. */
     public static Agent create(AgentConfig config, GpuTelemetry telemetry) {
-        NettyChannelBuilder builder = NettyChannelBuilder.forTarget(config.schedulerTarget()).usePlaintext();
+        NettyChannelBuilder builder = ClientTls.channel(config.schedulerTarget(), config.tls());
         if (config.token() != null) {
             // The node identity, on every call: the scheduler lets an agent speak only for its own node.
             io.grpc.Metadata headers = new io.grpc.Metadata();

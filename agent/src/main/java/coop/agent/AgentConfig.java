@@ -10,16 +10,17 @@ import java.util.Set;
  * Everything an agent needs to know about itself: the scheduler to dial ({@code host:port}),
  * the node's name and site as the cooperative knows them, its GPUs, the directory under which
  * ranks run and keep their output, the version it reports in its Hello, the address its peers
- * reach it at (null: the scheduler takes the one it sees), and the node's secret token from
- * its identity file (null only against test schedulers that do not check it).
+ * reach it at (null: the scheduler takes the one it sees), the node's secret token from
+ * its identity file (null only against test schedulers that do not check it), and the node's
+ * TLS certificate and key with the cooperative's CA (null: plaintext, for test schedulers).
  */
 public record AgentConfig(
         String schedulerTarget, String node, String site, List<GpuDevice> gpus, Path workDir,
-        String version, String advertiseAddress, String token) {
+        String version, String advertiseAddress, String token, ClientTls tls) {
 
     public AgentConfig(String schedulerTarget, String node, String site, List<GpuDevice> gpus, Path workDir,
                        String version) {
-        this(schedulerTarget, node, site, gpus, workDir, version, null, null);
+        this(schedulerTarget, node, site, gpus, workDir, version, null, null, null);
     }
 
     public AgentConfig {

@@ -74,7 +74,8 @@ public final class AgentCommand implements Callable<Integer> {
             Path dir = workDir != null
                     ? workDir
                     : Path.of(System.getProperty("java.io.tmpdir"), "coop-agent", node);
-            config = new AgentConfig(target, node, site, devices, dir, Agent.version(), advertiseAddress, id.token());
+            config = new AgentConfig(target, node, site, devices, dir, Agent.version(), advertiseAddress, id.token(),
+                    id.tls());
         } catch (IllegalArgumentException | IllegalStateException e) {
             // Both already name the option and what was expected.
             throw new CliException(e.getMessage(), e);

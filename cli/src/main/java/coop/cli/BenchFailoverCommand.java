@@ -76,7 +76,7 @@ final class BenchFailoverCommand implements Callable<Integer> {
                     var enrolled = client.nodes().enroll(EnrollRequest.newBuilder().setName(node).setSite("bench")
                             .setAccount("lab-a").build());
                     Path id = dir.resolve(node + ".node.json");
-                    new NodeIdentity(node, "bench", "lab-a", enrolled.getToken(), target).write(id);
+                    NodeIdentity.enrolled(enrolled, target).write(id);
                     Process p = agent(id, dir.resolve(node), dir.resolve(node + ".log"));
                     processes.add(p);
                     byNode.put(node, p);

@@ -12,8 +12,9 @@ import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A connection to the scheduler for one CLI command: a plaintext channel whose calls
- * carry the caller's {@code coop-member} and {@code coop-token} headers (none when
+ * A connection to the scheduler for one CLI command: a channel over mutual TLS with the
+ * identity's certificate (plaintext when the identity holds none, or when anonymous) whose
+ * calls carry the caller's {@code coop-member} and {@code coop-token} headers (none when
  * anonymous), and blocking stubs for the Jobs, Governance and Nodes services. Each stub
  * returned carries its own {@link #CALL_DEADLINE}, counted from when it is obtained, so
  * obtain one per call.
@@ -42,8 +43,7 @@ public final class Client implements AutoCloseable {
     public Client(String target, Identity identity) {
         this.target = target;
         this.identity = identity;
-        NettyChannelBuilder builder = NettyChannelBuilder.forTarget(target)
-                .usePlaintext()
+        NettyChannelBuilder builder = coop.agent.ClientTls.channel(target, identity == null ? null : identity.tls())
                 .userAgent("coop-cli")
                 .maxInboundMessageSize(MAX_MESSAGE_BYTES);
         if (identity != null) {

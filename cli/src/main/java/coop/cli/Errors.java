@@ -58,11 +58,24 @@ public final class Errors implements IExecutionExceptionHandler {
         return oneLine(message);
     }
 
+    /** The TLS failure under an UNAVAILABLE status, if that is why, else null. */
+    private static String tlsFailure(Status status) {
+        for (Throwable t = status.getCause(); t != null; t = t.getCause()) {
+            if (t instanceof javax.net.ssl.SSLException || t instanceof java.security.cert.CertificateException) {
+                return t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
+            }
+        }
+        return null;
+    }
+
     private static String statusMessage(Status status, Supplier<String> scheduler) {
         String description = status.getDescription();
         boolean described = description != null && !description.isBlank();
         return switch (status.getCode()) {
-            case UNAVAILABLE -> "cannot reach scheduler at " + scheduler.get() + " (is it running?)";
+            case UNAVAILABLE -> tlsFailure(status) != null
+                    ? "cannot talk TLS with scheduler at " + scheduler.get() + ": " + tlsFailure(status)
+                            + " (it requires mutual TLS: --identity FILE must hold a certificate of its cooperative)"
+                    : "cannot reach scheduler at " + scheduler.get() + " (is it running?)";
             case DEADLINE_EXCEEDED -> "scheduler at " + scheduler.get() + " did not answer within "
                     + Client.CALL_DEADLINE.toSeconds() + "s";
             case INVALID_ARGUMENT, FAILED_PRECONDITION, NOT_FOUND, PERMISSION_DENIED, ALREADY_EXISTS,

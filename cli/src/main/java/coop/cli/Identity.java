@@ -19,21 +19,42 @@ import java.util.Objects;
 /**
  * Who the caller is to the scheduler: a member name and the secret token that proves
  * it, the member's Ed25519 key pair that signs its proposals, ballots, delegations and
- * reviews, plus the scheduler the member normally talks to. Stored as a small JSON file
- * ({@code {"member":"alice","token":"…","public_key":"…","private_key":"…","scheduler":"…"}})
- * written by {@code coop init} or {@code coop member keygen}; the token and private key are
- * credentials, so the file is written owner-only.
+ * reviews, its TLS certificate and key with the cooperative's CA certificate (mutual TLS),
+ * plus the scheduler the member normally talks to. Stored as a small JSON file
+ * ({@code {"member":"alice","token":"…","public_key":"…","private_key":"…","scheduler":"…",
+ * "ca_certificate":"…","certificate":"…","tls_key":"…"}}) written by {@code coop init} or
+ * {@code coop member keygen}; the token and private keys are credentials, so the file is
+ * written owner-only.
  *
- * @param member     member name, sent as the {@code coop-member} header
- * @param token      secret, sent as the {@code coop-token} header
- * @param scheduler  the scheduler's {@code HOST:PORT}, or {@code null} when not recorded
- * @param publicKey  Ed25519 public key (base64 of X.509), or {@code null}
- * @param privateKey Ed25519 private key (base64 of PKCS#8), or {@code null}
+ * @param member        member name, sent as the {@code coop-member} header
+ * @param token         secret, sent as the {@code coop-token} header
+ * @param scheduler     the scheduler's {@code HOST:PORT}, or {@code null} when not recorded
+ * @param publicKey     Ed25519 public key (base64 of X.509), or {@code null}
+ * @param privateKey    Ed25519 private key (base64 of PKCS#8), or {@code null}
+ * @param caCertificate the cooperative's CA certificate (PEM), or {@code null}
+ * @param certificate   the member's TLS certificate (PEM), or {@code null} until it is certified
+ * @param tlsKey        the TLS certificate's private key (PKCS#8 PEM), or {@code null}
  */
-public record Identity(String member, String token, String scheduler, String publicKey, String privateKey) {
+public record Identity(String member, String token, String scheduler, String publicKey, String privateKey,
+                       String caCertificate, String certificate, String tlsKey) {
 
     public Identity(String member, String token, String scheduler) {
-        this(member, token, scheduler, null, null);
+        this(member, token, scheduler, null, null, null, null, null);
+    }
+
+    public Identity(String member, String token, String scheduler, String publicKey, String privateKey) {
+        this(member, token, scheduler, publicKey, privateKey, null, null, null);
+    }
+
+    /** The mutual-TLS material to dial with, or {@code null} when the file holds no certificate (plaintext). */
+    public coop.agent.ClientTls tls() {
+        return caCertificate == null || certificate == null || tlsKey == null ? null
+                : new coop.agent.ClientTls(caCertificate, certificate, tlsKey);
+    }
+
+    /** The same identity with a TLS certificate (and its key) signed by the cooperative's CA. */
+    public Identity withTls(String ca, String cert, String key) {
+        return new Identity(member, token, scheduler, publicKey, privateKey, ca, cert, key);
     }
 
     /** A new identity: a fresh secret token (32 random bytes) and a fresh key pair. */
@@ -105,7 +126,8 @@ public record Identity(String member, String token, String scheduler, String pub
         String token = text(root, "token", path, true);
         String scheduler = text(root, "scheduler", path, false);
         return new Identity(member, token, scheduler, text(root, "public_key", path, false),
-                text(root, "private_key", path, false));
+                text(root, "private_key", path, false), text(root, "ca_certificate", path, false),
+                text(root, "certificate", path, false), text(root, "tls_key", path, false));
     }
 
     private static String text(JsonNode root, String field, Path path, boolean required) {
@@ -137,6 +159,15 @@ public record Identity(String member, String token, String scheduler, String pub
         }
         if (privateKey != null) {
             json.put("private_key", privateKey);
+        }
+        if (caCertificate != null) {
+            json.put("ca_certificate", caCertificate);
+        }
+        if (certificate != null) {
+            json.put("certificate", certificate);
+        }
+        if (tlsKey != null) {
+            json.put("tls_key", tlsKey);
         }
         writePrivate(path, (MAPPER.writeValueAsString(json) + "\n").getBytes(StandardCharsets.UTF_8));
     }
@@ -170,6 +201,6 @@ public record Identity(String member, String token, String scheduler, String pub
     @Override
     public String toString() {
         return "Identity[member=" + member + ", token=<redacted>, scheduler=" + scheduler + ", public_key="
-                + publicKey + "]";
+                + publicKey + ", tls=" + (tls() == null ? "none" : "certificate") + "]";
     }
 }

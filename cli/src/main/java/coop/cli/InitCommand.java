@@ -6,6 +6,7 @@ import coop.scheduler.domain.Names;
 import coop.scheduler.engine.ClusterState;
 import coop.scheduler.rpc.Caller;
 import coop.scheduler.store.Store;
+import coop.scheduler.trust.Authority;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -52,6 +53,11 @@ public final class InitCommand implements Callable<Integer> {
             description = "Scheduler address written into the identity files (default: ${DEFAULT-VALUE}).")
     String scheduler;
 
+    @Option(names = "--san", paramLabel = "HOST", split = ",",
+            description = "Other host names or addresses clients reach the scheduler at; its TLS certificate names "
+                    + "them, with localhost, 127.0.0.1 and the --scheduler host.")
+    List<String> serverNames = List.of();
+
     @Option(names = "--json", description = "Print the result as JSON.")
     boolean json;
 
@@ -59,7 +65,7 @@ public final class InitCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Map<String, Identity> created = found(data, founders, accounts, identities, scheduler, random);
+        Map<String, Identity> created = found(data, founders, accounts, identities, scheduler, serverNames, random);
         Path dir = identities == null ? data.resolve("identities") : identities;
         var out = spec.commandLine().getOut();
         if (json) {
@@ -88,6 +94,22 @@ public final class InitCommand implements Callable<Integer> {
     public static Map<String, Identity> found(Path data, List<String> founders, List<String> accountNames,
                                               Path identityDir, String scheduler, SecureRandom random)
             throws java.io.IOException {
+        return found(data, founders, accountNames, identityDir, scheduler, List.of(), random);
+    }
+
+    /**
+     * As above; the cooperative's CA (in {@code DATA/tls}) signs a certificate for the scheduler that
+     * names {@code serverNames} and the host of {@code scheduler} besides the loopback names, and one
+     * for each founder, which its identity file holds.
+     */
+    public static Map<String, Identity> found(Path data, List<String> founders, List<String> accountNames,
+                                              Path identityDir, String scheduler, List<String> serverNames,
+                                              SecureRandom random) throws java.io.IOException {
+        for (String n : serverNames) {
+            if (n.isBlank() || !n.matches("[A-Za-z0-9.:-]{1,253}")) {
+                throw new CliException("--san: '" + n + "' is not a host name or address");
+            }
+        }
         if (Store.exists(data)) {
             throw new CliException("--data: " + data + " already holds a cooperative");
         }
@@ -126,6 +148,19 @@ public final class InitCommand implements Callable<Integer> {
         }
         try (Store store = Store.open(data)) {
             ClusterState.found(store, members, List.copyOf(accountSet), now);
+        }
+        List<String> names = new ArrayList<>(serverNames);
+        if (scheduler != null && scheduler.lastIndexOf(':') > 0) {
+            String host = scheduler.substring(0, scheduler.lastIndexOf(':')).replace("[", "").replace("]", "");
+            if (!host.isEmpty() && !host.equals("0.0.0.0") && !host.equals("::")) {
+                names.add(host);
+            }
+        }
+        Authority ca = Authority.create(data, data.toAbsolutePath().normalize().getFileName().toString(), names,
+                random);
+        for (var e : List.copyOf(identities.entrySet())) {
+            Authority.Issued tls = ca.issue(new Authority.Holder(Authority.Holder.MEMBER, e.getKey()));
+            identities.put(e.getKey(), e.getValue().withTls(ca.caPem(), tls.certificatePem(), tls.privateKeyPem()));
         }
         for (var e : identities.entrySet()) {
             e.getValue().write(dir.resolve(e.getKey() + ".json"));

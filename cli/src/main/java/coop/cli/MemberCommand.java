@@ -19,12 +19,18 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-/** {@code coop member keygen|list}: a newcomer's identity, and who the members are. */
+/**
+ * {@code coop member keygen|certify|install-certificate|list}: a newcomer's identity, its TLS
+ * certificate once admitted, and who the members are.
+ */
 @Command(name = "member", mixinStandardHelpOptions = true,
-        description = "Member identities: make one to be admitted, or list the members.",
-        subcommands = {MemberCommand.Keygen.class, MemberCommand.List.class})
+        description = {"Member identities: make one to be admitted, have its TLS certificate signed once it is",
+                "admitted (coop member certify), install that certificate, or list the members."},
+        subcommands = {MemberCommand.Keygen.class, MemberCommand.Certify.class, MemberCommand.Install.class,
+                MemberCommand.List.class})
 final class MemberCommand implements Runnable {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
@@ -33,7 +39,7 @@ final class MemberCommand implements Runnable {
 
     @Override
     public void run() {
-        throw new ParameterException(spec.commandLine(), "Missing a subcommand: keygen or list");
+        throw new ParameterException(spec.commandLine(), "Missing a subcommand: keygen, certify, install-certificate or list");
     }
 
     /** Reads the public file keygen writes: member, public_key, token_sha256. */
@@ -53,9 +59,12 @@ final class MemberCommand implements Runnable {
     }
 
     @Command(name = "keygen", mixinStandardHelpOptions = true,
-            description = {"Make a newcomer's identity: a secret token and an Ed25519 key pair.",
-                    "Keeps NAME.json (secret, owner-only) and writes NAME.pub.json to hand to a member,",
-                    "who proposes: coop propose admit --from NAME.pub.json --accounts ..."})
+            description = {"Make a newcomer's identity: a secret token, an Ed25519 key pair and a TLS key.",
+                    "Keeps NAME.json (secret, owner-only) and writes NAME.pub.json to hand to a member, who "
+                            + "proposes: coop propose admit --from NAME.pub.json --accounts ...",
+                    "Once admitted, the member runs coop member certify --from NAME.pub.json and hands back "
+                            + "NAME.cert.json, which the newcomer installs: coop member install-certificate "
+                            + "NAME.cert.json --identity NAME.json"})
     static final class Keygen implements Callable<Integer> {
         @Spec
         CommandSpec spec;
@@ -74,14 +83,23 @@ final class MemberCommand implements Runnable {
             if (!Names.valid(name)) {
                 throw new CliException("--name: '" + name + "' must match [a-z][a-z0-9_-]{0,62}");
             }
-            Identity id = Identity.fresh(name, scheduler, new SecureRandom());
+            SecureRandom random = new SecureRandom();
+            java.security.KeyPair tls = coop.scheduler.trust.Authority.keyPair(random);
+            Identity id = Identity.fresh(name, scheduler, random)
+                    .withTls(null, null, coop.scheduler.trust.Authority.pem(tls.getPrivate()));
             Path secretFile = dir.resolve(name + ".json");
             if (Files.exists(secretFile)) {
                 throw new CliException(secretFile + " already exists; not overwriting an identity");
             }
             id.write(secretFile);
+            // The certificate request is signed now, so whoever passes it on cannot swap the key.
+            String tlsPublic = coop.scheduler.trust.Authority.pem(tls.getPublic());
+            long signedAt = System.currentTimeMillis();
+            String signature = coop.scheduler.rpc.SignedStatements.sign(id.signingKey(),
+                    coop.scheduler.governance.Statements.certify(name, signedAt, tlsPublic));
             ObjectNode pub = JSON.createObjectNode().put("member", name).put("public_key", id.publicKey())
-                    .put("token_sha256", Entry.sha256(id.token()));
+                    .put("token_sha256", Entry.sha256(id.token())).put("tls_public_key", tlsPublic)
+                    .put("certify_signed_at_ms", signedAt).put("certify_signature", signature);
             Path pubFile = dir.resolve(name + ".pub.json");
             Files.writeString(pubFile, JSON.writeValueAsString(pub) + "\n");
             var out = spec.commandLine().getOut();
@@ -89,6 +107,104 @@ final class MemberCommand implements Runnable {
             out.println("a member proposes: coop propose admit --from " + pubFile + " --accounts ACCOUNT");
             out.flush();
             return 0;
+        }
+    }
+
+    @Command(name = "certify", mixinStandardHelpOptions = true,
+            description = {"Have the scheduler sign an admitted member's TLS certificate, from the NAME.pub.json it",
+                    "made with coop member keygen (the request in it is signed by that member's key), and",
+                    "write NAME.cert.json to hand back; it holds no secret."})
+    static final class Certify extends ClientCommand {
+        @Option(names = "--from", required = true, paramLabel = "FILE",
+                description = "The newcomer's NAME.pub.json.")
+        Path from;
+
+        @Option(names = "--out", paramLabel = "FILE", description = "Where to write (default: NAME.cert.json "
+                + "beside --from).")
+        Path outFile;
+
+        @Override
+        int run() throws IOException {
+            JsonNode n = JSON.readTree(Files.readAllBytes(from));
+            String member = n.path("member").asText("");
+            String key = n.path("tls_public_key").asText("");
+            String signature = n.path("certify_signature").asText("");
+            if (member.isEmpty() || key.isEmpty() || signature.isEmpty()) {
+                throw new CliException(from + " must hold member, tls_public_key and certify_signature (from coop "
+                        + "member keygen)");
+            }
+            coop.v1.CertifyResponse r;
+            try (Client c = client.connect()) {
+                r = c.governance().certify(coop.v1.CertifyRequest.newBuilder().setMember(member).setPublicKey(key)
+                        .setSignedAtMs(n.path("certify_signed_at_ms").asLong()).setSignature(signature).build());
+            }
+            Path file = outFile != null ? outFile : from.resolveSibling(member + ".cert.json");
+            ObjectNode cert = JSON.createObjectNode().put("member", member)
+                    .put("ca_certificate", r.getCaCertificate()).put("certificate", r.getCertificate());
+            Files.writeString(file, JSON.writeValueAsString(cert) + "\n");
+            out().println("wrote " + file + ": hand it to " + member + ", who runs: coop member install-certificate "
+                    + file.getFileName() + " --identity " + member + ".json");
+            return 0;
+        }
+    }
+
+    @Command(name = "install-certificate", mixinStandardHelpOptions = true,
+            description = "Put the certificate coop member certify wrote into your identity file.")
+    static final class Install implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Parameters(paramLabel = "CERT_FILE", description = "NAME.cert.json from coop member certify.")
+        Path certFile;
+
+        @Option(names = "--identity", required = true, paramLabel = "FILE", description = "Your identity file.")
+        Path identityFile;
+
+        @Override
+        public Integer call() throws IOException {
+            Identity id = Identity.read(identityFile);
+            JsonNode n = JSON.readTree(Files.readAllBytes(certFile));
+            String member = n.path("member").asText("");
+            if (!member.equals(id.member())) {
+                throw new CliException(certFile + " is for member '" + member + "', not " + id.member());
+            }
+            if (id.tlsKey() == null) {
+                throw new CliException(identityFile + " holds no TLS key (\"tls_key\"): make it with coop member "
+                        + "keygen");
+            }
+            String cert = n.path("certificate").asText("");
+            String ca = n.path("ca_certificate").asText("");
+            java.security.PublicKey certified;
+            try {
+                certified = coop.scheduler.trust.Authority.certificate(cert).getPublicKey();
+                coop.scheduler.trust.Authority.certificate(ca);
+            } catch (IllegalArgumentException e) {
+                throw new CliException(certFile + ": " + e.getMessage());
+            }
+            if (!pairs(id.tlsKey(), certified)) {
+                throw new CliException(certFile + " certifies another key than the one in " + identityFile);
+            }
+            id.withTls(ca, cert, id.tlsKey()).write(identityFile);
+            spec.commandLine().getOut().println("installed the certificate of " + member + " in " + identityFile);
+            spec.commandLine().getOut().flush();
+            return 0;
+        }
+
+        /** Whether the private key belongs to the certified public key: what one signs, the other verifies. */
+        private static boolean pairs(String privatePem, java.security.PublicKey certified) {
+            try {
+                byte[] probe = "coop: does this key pair?".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+                java.security.Signature sign = java.security.Signature.getInstance("SHA256withECDSA");
+                sign.initSign(coop.scheduler.trust.Authority.privateKey(privatePem));
+                sign.update(probe);
+                byte[] sig = sign.sign();
+                java.security.Signature verify = java.security.Signature.getInstance("SHA256withECDSA");
+                verify.initVerify(certified);
+                verify.update(probe);
+                return verify.verify(sig);
+            } catch (IllegalArgumentException | java.security.GeneralSecurityException e) {
+                throw new CliException("\"tls_key\": " + e.getMessage());
+            }
         }
     }
 

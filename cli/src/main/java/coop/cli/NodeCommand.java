@@ -20,14 +20,14 @@ import picocli.CommandLine.Spec;
                         + "finishes) and undrain it, set its terms (GPUs reserved for your account, when it is "
                         + "offered), and see its status."},
         subcommands = {NodeCommand.Enroll.class, NodeCommand.Drain.class, NodeCommand.Undrain.class,
-                NodeCommand.Set.class, NodeCommand.Status.class})
+                NodeCommand.Set.class, NodeCommand.Remove.class, NodeCommand.Status.class})
 final class NodeCommand implements Runnable {
     @Spec
     CommandSpec spec;
 
     @Override
     public void run() {
-        throw new ParameterException(spec.commandLine(), "Missing a subcommand: enroll, drain, undrain, set or status");
+        throw new ParameterException(spec.commandLine(), "Missing a subcommand: enroll, drain, undrain, set, remove or status");
     }
 
     @Command(name = "enroll", mixinStandardHelpOptions = true,
@@ -58,7 +58,7 @@ final class NodeCommand implements Runnable {
                 target = c.target();
             }
             Path file = outFile != null ? outFile : Path.of(name + ".node.json");
-            new NodeIdentity(r.getName(), r.getSite(), r.getAccount(), r.getToken(), target).write(file);
+            NodeIdentity.enrolled(r, target).write(file);
             out().println("enrolled node " + r.getName() + " at " + r.getSite() + " for " + r.getAccount()
                     + "; identity written to " + file + " (keep it secret)");
             out().println("on the node: coop agent --identity " + file.getFileName() + " --gpus auto");
@@ -120,6 +120,34 @@ final class NodeCommand implements Runnable {
         @Override
         boolean drain() {
             return false;
+        }
+    }
+
+    @Command(name = "remove", mixinStandardHelpOptions = true,
+            description = {"Remove a node from the cooperative: its certificate and token are refused at once, its "
+                    + "agent is disconnected, and the jobs it ran are requeued elsewhere.",
+                    "To bring it back, enroll it again (a new identity file)."})
+    static final class Remove extends ClientCommand {
+        @Parameters(paramLabel = "NODE", description = "The node.")
+        String name;
+
+        @Option(names = "--json", description = "Print the node as it was, as JSON.")
+        boolean json;
+
+        @Override
+        int run() {
+            NodeInfo n;
+            try (Client c = client.connect()) {
+                n = c.nodes().remove(coop.v1.RemoveNodeRequest.newBuilder().setName(name).build());
+            }
+            if (json) {
+                JsonOutput.print(out(), JsonOutput.node(n));
+                return 0;
+            }
+            out().println("removed node " + n.getName() + ": its identity is refused from now on"
+                    + (n.getRunningJobIdsCount() == 0 ? "" : "; job(s) " + n.getRunningJobIdsList()
+                    + " requeued"));
+            return 0;
         }
     }
 

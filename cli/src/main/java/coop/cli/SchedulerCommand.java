@@ -41,6 +41,11 @@ public final class SchedulerCommand implements Callable<Integer> {
     @Option(names = "--port-file", description = "Write the port listened on to this file once serving.")
     Path portFile;
 
+    @Option(names = "--insecure-plaintext",
+            description = "Serve without TLS: calls are neither encrypted nor bound to certificates. By default the "
+                    + "scheduler requires mutual TLS with certificates from the cooperative's CA (DATA/tls).")
+    boolean plaintext;
+
     @Override
     public Integer call() throws Exception {
         int colon = listen.lastIndexOf(':');
@@ -57,7 +62,8 @@ public final class SchedulerCommand implements Callable<Integer> {
         Duration preemptionGrace = grace == null ? null : Durations.option("--preemption-grace", grace);
         String host = listen.substring(0, colon);
         SchedulerServer server = SchedulerServer.start(
-                new SchedulerServer.Config(data, host, port, interval, preemptionGrace), InstantSource.system());
+                new SchedulerServer.Config(data, host, port, interval, preemptionGrace, plaintext),
+                InstantSource.system());
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             server.close();
@@ -68,7 +74,8 @@ public final class SchedulerCommand implements Callable<Integer> {
             Files.writeString(tmp, Integer.toString(server.port()));
             Files.move(tmp, portFile, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
         }
-        System.err.printf("coop scheduler listening on %s:%d (data: %s)%n", host, server.port(), data);
+        System.err.printf("coop scheduler listening on %s:%d (%s; data: %s)%n", host, server.port(),
+                plaintext ? "plaintext" : "mutual TLS", data);
         stopped.await();
         return 0;
     }

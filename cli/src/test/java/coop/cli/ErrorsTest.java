@@ -16,6 +16,15 @@ class ErrorsTest {
     }
 
     @Test
+    void saysWhenTlsIsWhyTheSchedulerCannotBeReached() {
+        var handshake = new javax.net.ssl.SSLHandshakeException("PKIX path validation failed");
+        assertThat(Errors.message(Status.UNAVAILABLE.withDescription("io exception")
+                .withCause(new RuntimeException(handshake)).asRuntimeException(), () -> "h:1"))
+                .isEqualTo("cannot talk TLS with scheduler at h:1: PKIX path validation failed (it requires mutual "
+                        + "TLS: --identity FILE must hold a certificate of its cooperative)");
+    }
+
+    @Test
     void showsTheSchedulersDescriptionForRefusals() {
         assertThat(Errors.message(Status.NOT_FOUND.withDescription("job 9 does not exist").asRuntimeException(), () -> "x"))
                 .isEqualTo("job 9 does not exist");

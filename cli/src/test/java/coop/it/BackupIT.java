@@ -196,6 +196,7 @@ class BackupIT {
                 await().atMost(Duration.ofSeconds(30)).until(() -> client.governance().getProposal(
                         GetProposalRequest.newBuilder().setProposalId(1).build()).getState() == ProposalState.PASSED);
             }
+            coop.certify(target, Path.of(alice), dir.resolve("dave.pub.json"), dir.resolve("dave.json"));
             Path byDave = dir.resolve("by-dave");
             var denied = coop.run("backup", "--scheduler", target, "--identity", dir.resolve("dave.json").toString(),
                     "--to", byDave.toString());

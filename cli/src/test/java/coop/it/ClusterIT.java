@@ -97,7 +97,8 @@ class ClusterIT {
                 var drain = coop.run("node", "drain", "n2", "--reason", "disk swap", "--scheduler",
                         scheduler.target(), "--identity", alice.toString());
                 assertThat(drain.exitCode()).as(drain.stderr()).isZero();
-                var status = coop.run("node", "status", "n2", "--scheduler", scheduler.target());
+                var status = coop.run("node", "status", "n2", "--scheduler", scheduler.target(), "--identity",
+                        bob.toString());
                 assertThat(status.stdout()).contains("draining (disk swap)").contains("enrolled for lab-a");
                 for (int i = 0; i < 2; i++) {
                     var s = coop.run("submit", "--scheduler", scheduler.target(), "--identity", alice.toString(),

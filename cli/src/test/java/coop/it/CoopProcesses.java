@@ -124,6 +124,24 @@ final class CoopProcesses implements AutoCloseable {
                 "--gpus", gpus, "--work-dir", workDir.toString());
     }
 
+    /**
+     * Gives an admitted newcomer its TLS certificate, as people do it: a member runs
+     * {@code coop member certify} on the newcomer's public file, the newcomer installs the result.
+     */
+    void certify(String target, Path member, Path pubFile, Path newcomer) throws IOException, InterruptedException {
+        Result certify = run("member", "certify", "--scheduler", target, "--identity", member.toString(), "--from",
+                pubFile.toString());
+        if (certify.exitCode() != 0) {
+            throw new IllegalStateException("coop member certify failed: " + certify.stderr());
+        }
+        String name = pubFile.getFileName().toString().replace(".pub.json", "");
+        Result install = run("member", "install-certificate", pubFile.resolveSibling(name + ".cert.json").toString(),
+                "--identity", newcomer.toString());
+        if (install.exitCode() != 0) {
+            throw new IllegalStateException("coop member install-certificate failed: " + install.stderr());
+        }
+    }
+
     /** Copies a data directory (without RocksDB's lock file) so a test can tamper with the copy. */
     static void copyData(Path from, Path to) throws IOException {
         try (var walk = Files.walk(from)) {

@@ -57,6 +57,8 @@ class GovernanceIT {
                 var v = coop.run("vote", "--scheduler", target, "--identity", who, "1", "yes");
                 assertThat(v.exitCode()).as(v.stderr()).isZero();
             }
+            // Admitted, dave gets its TLS certificate through alice and installs it.
+            coop.certify(target, Path.of(alice), dir.resolve("dave.pub.json"), Path.of(dave));
             var delegate = coop.run("delegate", "--scheduler", target, "--identity", dave, "shares", "bob");
             assertThat(delegate.exitCode()).as(delegate.stderr()).isZero();
             assertThat(delegate.stdout()).contains("delegated shares to bob");
@@ -76,7 +78,7 @@ class GovernanceIT {
                 await().atMost(Duration.ofSeconds(30)).until(() -> runningGpus(client).equals(
                         Map.of("lab-a", 2, "lab-b", 2)));
 
-                var open = coop.run("propose", "share-budget", "--scheduler", target, "--identity", bob, "--closes-in", "20s");
+                var open = coop.run("propose", "share-budget", "--scheduler", target, "--identity", bob, "--closes-in", "40s");
                 assertThat(open.exitCode()).as(open.stderr()).isZero();
                 var wrong = coop.run("vote", "--scheduler", target, "--identity", carol, "2", "--split", "lab-a=75,lab-b=20");
                 assertThat(wrong.exitCode()).isEqualTo(1);
@@ -107,7 +109,7 @@ class GovernanceIT {
                 var shown = coop.run("proposal", "--scheduler", target, "--identity", dave, "2");
                 assertThat(shown.stdout()).contains("share-budget").contains("1 by delegation")
                         .contains("yours:    none");
-                var live = coop.run("ledger", "verify", "--scheduler", target);
+                var live = coop.run("ledger", "verify", "--scheduler", target, "--identity", carol);
                 assertThat(live.exitCode()).as(live.stderr()).isZero();
                 assertThat(live.stdout()).contains("ledger verified").contains("2 proposals re-tallied");
             }

@@ -4,7 +4,9 @@ import coop.scheduler.engine.ClusterState;
 import coop.scheduler.engine.EventLoop;
 import coop.scheduler.rpc.Services;
 import coop.scheduler.store.Store;
+import coop.scheduler.trust.Authority;
 import io.grpc.Server;
+import io.grpc.TlsServerCredentials;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -26,10 +28,16 @@ public final class SchedulerServer implements AutoCloseable {
 
     /**
      * Where the scheduler keeps its data and listens (port 0 picks a free port), how often agents
-     * heartbeat, and how long a preempted attempt has between SIGTERM and SIGKILL (null: the policy's
-     * preemption_grace_s).
+     * heartbeat, how long a preempted attempt has between SIGTERM and SIGKILL (null: the policy's
+     * preemption_grace_s), and whether to serve plaintext instead of mutual TLS (never by default:
+     * only for a cooperative without a CA, or a test that speaks plaintext).
      */
-    public record Config(Path dataDir, String host, int port, Duration heartbeatInterval, Duration preemptionGrace) {
+    public record Config(Path dataDir, String host, int port, Duration heartbeatInterval, Duration preemptionGrace,
+                         boolean plaintext) {
+        public Config(Path dataDir, String host, int port, Duration heartbeatInterval, Duration preemptionGrace) {
+            this(dataDir, host, port, heartbeatInterval, preemptionGrace, false);
+        }
+
         public static Config of(Path dataDir, String host, int port) {
             return new Config(dataDir, host, port, Duration.ofSeconds(5), null);
         }
@@ -54,12 +62,32 @@ public final class SchedulerServer implements AutoCloseable {
         try {
             ClusterState state = new ClusterState(store, clock, config.heartbeatInterval(), config.preemptionGrace());
             EventLoop loop = new EventLoop(state, store, Duration.ofMillis(250));
-            NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(config.host(), config.port()));
-            Services.register(builder, loop, store, state.tokenDigests());
+            InetSocketAddress address = new InetSocketAddress(config.host(), config.port());
+            Authority authority = null;
+            NettyServerBuilder builder;
+            if (config.plaintext()) {
+                builder = NettyServerBuilder.forAddress(address);
+                log.warn("serving plaintext: calls are neither encrypted nor bound to certificates");
+            } else {
+                if (!Authority.exists(config.dataDir())) {
+                    throw new IllegalStateException("no certificate authority in " + config.dataDir().resolve(
+                            Authority.FOLDER) + ", so mutual TLS cannot be required (a cooperative founded before "
+                            + "coop had TLS?); start with --insecure-plaintext to serve it without TLS");
+                }
+                authority = Authority.load(config.dataDir(), new java.security.SecureRandom());
+                // Mutual TLS: every caller shows a certificate the cooperative's CA signed.
+                builder = NettyServerBuilder.forAddress(address, TlsServerCredentials.newBuilder()
+                        .keyManager(authority.schedulerCertificate().toFile(), authority.schedulerKey().toFile())
+                        .trustManager(authority.caCertificate().toFile())
+                        .clientAuth(TlsServerCredentials.ClientAuth.REQUIRE)
+                        .build());
+            }
+            Services.register(builder, loop, store, state.tokenDigests(), state.enrolledNodes(), authority);
             Server server = builder.build();
             loop.start();
             server.start();
-            log.info("scheduler listening on {}:{} with data in {}", config.host(), server.getPort(), config.dataDir());
+            log.info("scheduler listening on {}:{} ({}) with data in {}", config.host(), server.getPort(),
+                    config.plaintext() ? "plaintext" : "mutual TLS", config.dataDir());
             return new SchedulerServer(store, loop, server);
         } catch (IOException e) {
             store.close();

@@ -6,6 +6,7 @@ import coop.agent.GpuSpec;
 import coop.agent.NvidiaSmi;
 import coop.cli.Client;
 import coop.cli.Identity;
+import coop.cli.NodeIdentity;
 import coop.cli.InitCommand;
 import coop.scheduler.SchedulerServer;
 import coop.v1.AccountShare;
@@ -123,7 +124,8 @@ public final class Demo {
                         .setName(n.name()).setSite(n.site()).setAccount(n.account()).build());
                 var gpus = GpuSpec.parse(n.gpus()).resolve(NvidiaSmi.onSystemPath());
                 Agent agent = Agent.create(new AgentConfig(target, n.name(), n.site(), gpus,
-                        data.resolve("agents").resolve(n.name()), Agent.version(), null, enrolled.getToken()));
+                        data.resolve("agents").resolve(n.name()), Agent.version(), null, enrolled.getToken(),
+                        NodeIdentity.tls(enrolled)));
                 agent.start();
                 agents.add(agent);
             }

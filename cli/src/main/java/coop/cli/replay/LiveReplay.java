@@ -33,7 +33,6 @@ import com.google.common.util.concurrent.ListenableFuture;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.StatusRuntimeException;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.MetadataUtils;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -143,7 +142,8 @@ public final class LiveReplay {
                     var enrolled = client.nodes().enroll(coop.v1.EnrollRequest.newBuilder().setName(name)
                             .setSite(cluster.site()).setAccount(accounts.first()).build());
                     Agent agent = Agent.create(new AgentConfig(target, name, cluster.site(), gpus,
-                            data.resolve("agents").resolve(name), Agent.version(), null, enrolled.getToken()));
+                            data.resolve("agents").resolve(name), Agent.version(), null, enrolled.getToken(),
+                            coop.cli.NodeIdentity.tls(enrolled)));
                     agents.add(agent);
                     agent.start();
                 }
@@ -326,7 +326,7 @@ public final class LiveReplay {
         Metadata headers = new Metadata();
         headers.put(Client.MEMBER_HEADER, who.member());
         headers.put(Client.TOKEN_HEADER, who.token());
-        return NettyChannelBuilder.forTarget(target).usePlaintext().userAgent("coop-bench-replay")
+        return coop.agent.ClientTls.channel(target, who.tls()).userAgent("coop-bench-replay")
                 .intercept(MetadataUtils.newAttachHeadersInterceptor(headers)).build();
     }
 

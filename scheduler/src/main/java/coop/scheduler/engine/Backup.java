@@ -19,9 +19,11 @@ import java.util.stream.Stream;
  * asked for, and since no turn runs meanwhile it holds each later turn whole or not at all: it is
  * a prefix of the scheduler's history. Restoring is starting a scheduler on it.
  *
- * <p>The scheduler reads nothing from its data directory at start but {@code db/}: members'
- * identity files ({@code identities/}, written there by {@code coop init}) are the members' own
- * secrets, and the store keeps only digests of their tokens, so they are not copied.
+ * <p>The scheduler reads from its data directory at start {@code db/} and the cooperative's CA
+ * with its own TLS certificate ({@code tls/}), which are copied too: a backup holds the CA's
+ * private key and must be kept as safe as the data directory. Members' identity files
+ * ({@code identities/}, written there by {@code coop init}) are the members' own secrets, and the
+ * store keeps only digests of their tokens, so they are not copied.
  */
 public final class Backup {
 
@@ -126,6 +128,7 @@ public final class Backup {
         }
         try {
             store.checkpoint(target);
+            copyTrust(store.dataDir(), target);
         } catch (RuntimeException e) {
             try {
                 if (created) {
@@ -141,6 +144,22 @@ public final class Backup {
                 e.addSuppressed(cleanup);
             }
             throw e;
+        }
+    }
+
+    /** Copies the CA and the scheduler's certificate, owner-only files staying owner-only. */
+    private static void copyTrust(Path from, Path to) {
+        Path tls = from.resolve(coop.scheduler.trust.Authority.FOLDER);
+        if (!Files.isDirectory(tls)) {
+            return;
+        }
+        try (Stream<Path> files = Files.list(tls)) {
+            Path dir = Files.createDirectories(to.resolve(coop.scheduler.trust.Authority.FOLDER));
+            for (Path f : files.filter(Files::isRegularFile).toList()) {
+                Files.copy(f, dir.resolve(f.getFileName().toString()), java.nio.file.StandardCopyOption.COPY_ATTRIBUTES);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot copy " + tls + " into the backup", e);
         }
     }
 

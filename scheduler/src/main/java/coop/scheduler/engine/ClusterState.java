@@ -90,6 +90,8 @@ public final class ClusterState {
     private final TreeMap<Long, Job> jobs = new TreeMap<>();
     /** Enrolled nodes, by name: only these may connect, each only as itself. */
     private final Map<String, NodeRecord> enrolled = new TreeMap<>();
+    /** Names of the enrolled nodes, read by the rpc edge's threads: a removed node's certificate is refused at once. */
+    private final Set<String> enrolledNames = ConcurrentHashMap.newKeySet();
     /** When each enrolled node with availability windows is offered, parsed once from its record. */
     private final Map<String, Availability> windowed = new HashMap<>();
     /** The next instant a windowed node opens or closes, as of the last allocation cycle: a cycle is due then. */
@@ -199,6 +201,11 @@ public final class ClusterState {
     }
 
     /** Token digests of the active members; a live view, safe to read from any thread. */
+    /** A live view of the enrolled nodes' names. */
+    public Set<String> enrolledNodes() {
+        return java.util.Collections.unmodifiableSet(enrolledNames);
+    }
+
     public Map<String, String> tokenDigests() {
         return java.util.Collections.unmodifiableMap(tokenDigests);
     }
@@ -717,6 +724,7 @@ public final class ClusterState {
 
     private void remember(NodeRecord r) {
         enrolled.put(r.name(), r);
+        enrolledNames.add(r.name());
         if (r.windows().isEmpty()) {
             windowed.remove(r.name());
         } else {
@@ -832,6 +840,39 @@ public final class ClusterState {
         log.info("node {} terms set by {}: {} GPUs reserved for {}, offered {}", name, m.name(), reserve,
                 r.account(), when);
         return status(nodes.get(name), r);
+    }
+
+    /**
+     * Removes a node from the cooperative: its token and certificate are refused from now on, its
+     * agent is told to stop what it runs and its stream is closed, and those attempts are requeued
+     * as new attempts elsewhere. Only an operator member of the node's account may.
+     */
+    public NodeStatus removeNode(String memberName, String name, Tx tx) {
+        Member m = requireMember(memberName);
+        NodeRecord r = operatedBy(m, name, "remove");
+        NodeStatus before = status(nodes.get(name), r);
+        enrolled.remove(name);
+        enrolledNames.remove(name);
+        windowed.remove(name);
+        tx.batch().delete(Kind.NODES, name);
+        NodeRuntime n = nodes.remove(name);
+        if (n != null) {
+            AgentLink link = n.link;
+            n.link = null;
+            for (RankRef ref : List.copyOf(n.live.keySet())) {
+                if (link != null) {
+                    tx.afterCommit(() -> link.kill(ref, "node " + name + " was removed from the cooperative",
+                            CANCEL_GRACE_SECONDS));
+                }
+                rankLost(n, ref, "node removed by " + m.name(), tx);
+            }
+            if (link != null) {
+                tx.afterCommit(() -> link.close("node " + name + " was removed from the cooperative"));
+            }
+        }
+        tx.allocationDue();
+        log.info("node {} removed by {}", name, m.name());
+        return before;
     }
 
     /**

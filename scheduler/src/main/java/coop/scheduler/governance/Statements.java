@@ -48,6 +48,13 @@ public final class Statements {
         return s;
     }
 
+    /** A member's request for a TLS certificate for its own key; not a governance event, never in the ledger. */
+    public static SortedMap<String, Object> certify(String member, long signedAt, String tlsPublicKey) {
+        SortedMap<String, Object> s = head("certify", member, signedAt);
+        s.put("tls_public_key", tlsPublicKey);
+        return s;
+    }
+
     public static SortedMap<String, Object> review(String member, long signedAt, long job, boolean approve,
                                                    String reason) {
         SortedMap<String, Object> s = head("review", member, signedAt);

@@ -34,9 +34,74 @@ import java.util.function.Function;
  */
 final class GovernanceService extends GovernanceGrpc.GovernanceImplBase {
     private final EventLoop loop;
+    private final coop.scheduler.trust.Authority authority;
 
-    GovernanceService(EventLoop loop) {
+    /** @param authority signs members' TLS certificates; null when the scheduler runs without TLS */
+    GovernanceService(EventLoop loop, coop.scheduler.trust.Authority authority) {
         this.loop = loop;
+        this.authority = authority;
+    }
+
+    /**
+     * Signs a TLS certificate for an admitted member's own key. The request is the member's own,
+     * signed with its Ed25519 key (registered at admission), so whoever passes it on (the member
+     * who proposed the admission, say) cannot have a certificate made for a key of its choosing.
+     */
+    @Override
+    public void certify(coop.v1.CertifyRequest r, StreamObserver<coop.v1.CertifyResponse> out) {
+        if (authority == null) {
+            out.onError(Replies.status(CoopException.precondition(
+                    "this scheduler runs without TLS and has no certificate authority")));
+            return;
+        }
+        java.security.PublicKey key;
+        try {
+            key = tlsPublicKey(r.getPublicKey());
+        } catch (CoopException e) {
+            out.onError(Replies.status(e));
+            return;
+        }
+        loop.call((s, tx) -> s.member(r.getMember())).whenComplete((m, e) -> {
+            try {
+                if (e != null) {
+                    throw e;
+                }
+                if (m == null || !m.active()) {
+                    throw CoopException.notFound("no member named '" + r.getMember() + "'");
+                }
+                SortedMap<String, Object> statement = coop.scheduler.governance.Statements.certify(m.name(),
+                        r.getSignedAtMs(), r.getPublicKey());
+                if (m.publicKey() == null || !coop.scheduler.ledger.Keys.verify(m.publicKey(),
+                        coop.scheduler.ledger.Canonical.encode(statement), r.getSignature())) {
+                    throw CoopException.invalid("signature", "is not " + m.name()
+                            + "'s signature of this request (its Ed25519 key, registered at admission)");
+                }
+                out.onNext(coop.v1.CertifyResponse.newBuilder()
+                        .setCertificate(authority.certify(new coop.scheduler.trust.Authority.Holder(
+                                coop.scheduler.trust.Authority.Holder.MEMBER, m.name()), key))
+                        .setCaCertificate(authority.caPem()).build());
+                out.onCompleted();
+            } catch (Throwable t) {
+                out.onError(Replies.status(t));
+            }
+        });
+    }
+
+    private static java.security.PublicKey tlsPublicKey(String pem) {
+        try {
+            String begin = "-----BEGIN PUBLIC KEY-----";
+            int from = pem.indexOf(begin);
+            int to = pem.indexOf("-----END PUBLIC KEY-----");
+            if (from < 0 || to < from) {
+                throw new IllegalArgumentException("no PUBLIC KEY block");
+            }
+            byte[] der = java.util.Base64.getMimeDecoder().decode(pem.substring(from + begin.length(), to));
+            return java.security.KeyFactory.getInstance("EC").generatePublic(
+                    new java.security.spec.X509EncodedKeySpec(der));
+        } catch (IllegalArgumentException | java.security.GeneralSecurityException e) {
+            throw CoopException.invalid("public_key", "must be an EC public key in PEM (-----BEGIN PUBLIC KEY-----): "
+                    + e.getMessage());
+        }
     }
 
     /** The statement a request stands for, built on the calling thread; null after refusing the call. */

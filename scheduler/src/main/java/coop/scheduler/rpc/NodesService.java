@@ -32,10 +32,13 @@ final class NodesService extends NodesGrpc.NodesImplBase {
     private final java.security.SecureRandom random = new java.security.SecureRandom();
     private final EventLoop loop;
     private final LogBroker logs;
+    private final coop.scheduler.trust.Authority authority;
 
-    NodesService(EventLoop loop, LogBroker logs) {
+    /** @param authority signs enrolled nodes' certificates; null when the scheduler runs without TLS */
+    NodesService(EventLoop loop, LogBroker logs, coop.scheduler.trust.Authority authority) {
         this.loop = loop;
         this.logs = logs;
+        this.authority = authority;
     }
 
     @Override
@@ -45,8 +48,24 @@ final class NodesService extends NodesGrpc.NodesImplBase {
         random.nextBytes(secret);
         String token = java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(secret);
         Replies.unary(loop.call((s, tx) -> s.enroll(member, r.getName(), r.getSite(), r.getAccount(),
-                Caller.sha256(token), tx)), out, rec -> coop.v1.EnrollResponse.newBuilder().setName(rec.name())
-                .setSite(rec.site()).setAccount(rec.account()).setToken(token).build());
+                Caller.sha256(token), tx)), out, rec -> {
+                    coop.v1.EnrollResponse.Builder b = coop.v1.EnrollResponse.newBuilder().setName(rec.name())
+                            .setSite(rec.site()).setAccount(rec.account()).setToken(token);
+                    if (authority != null) {
+                        // A fresh key each enrollment: the scheduler hands it over once and keeps no copy.
+                        var issued = authority.issue(new coop.scheduler.trust.Authority.Holder(
+                                coop.scheduler.trust.Authority.Holder.NODE, rec.name()));
+                        b.setCaCertificate(authority.caPem()).setCertificate(issued.certificatePem())
+                                .setPrivateKey(issued.privateKeyPem());
+                    }
+                    return b.build();
+                });
+    }
+
+    @Override
+    public void remove(coop.v1.RemoveNodeRequest r, StreamObserver<coop.v1.NodeInfo> out) {
+        String member = Caller.member();
+        Replies.unary(loop.call((s, tx) -> s.removeNode(member, r.getName(), tx)), out, ProtoMapper::node);
     }
 
     @Override

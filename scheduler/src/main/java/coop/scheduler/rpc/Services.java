@@ -2,20 +2,27 @@ package coop.scheduler.rpc;
 
 import coop.scheduler.engine.EventLoop;
 import coop.scheduler.store.Store;
+import coop.scheduler.trust.Authority;
 import io.grpc.ServerBuilder;
 import io.grpc.ServerInterceptors;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 
-/** Registers the services, behind member authentication, on a server builder. */
+/** Registers the services, behind certificate and member authentication, on a server builder. */
 public final class Services {
     private Services() {
     }
 
+    /**
+     * @param authority the cooperative's CA, which signs the certificates of enrolled nodes and
+     *                  admitted members; null when the scheduler runs without TLS
+     */
     public static void register(ServerBuilder<?> builder, EventLoop loop, Store store,
-                                Map<String, String> tokenDigests) {
+                                Map<String, String> tokenDigests, Set<String> enrolledNodes, Authority authority) {
         Caller caller = new Caller(tokenDigests);
+        PeerCertificate certificate = new PeerCertificate(tokenDigests, enrolledNodes);
         LogBroker logs = new LogBroker();
         // One daemon thread serves every `coop logs -f`: each poll only asks and forwards bytes.
         ScheduledExecutorService followers = Executors.newSingleThreadScheduledExecutor(task -> {
@@ -23,10 +30,12 @@ public final class Services {
             t.setDaemon(true);
             return t;
         });
-        builder.addService(ServerInterceptors.intercept(new JobsService(loop, logs, followers), caller));
-        builder.addService(ServerInterceptors.intercept(new GovernanceService(loop), caller));
-        builder.addService(ServerInterceptors.intercept(new NodesService(loop, logs), caller, new PeerAddress()));
-        builder.addService(new LedgerService(loop, store));
-        builder.addService(ServerInterceptors.intercept(new AdminService(loop, store), caller));
+        // The last interceptor given runs first: the certificate is checked before the token.
+        builder.addService(ServerInterceptors.intercept(new JobsService(loop, logs, followers), caller, certificate));
+        builder.addService(ServerInterceptors.intercept(new GovernanceService(loop, authority), caller, certificate));
+        builder.addService(ServerInterceptors.intercept(new NodesService(loop, logs, authority), caller,
+                new PeerAddress(), certificate));
+        builder.addService(ServerInterceptors.intercept(new LedgerService(loop, store), certificate));
+        builder.addService(ServerInterceptors.intercept(new AdminService(loop, store), caller, certificate));
     }
 }

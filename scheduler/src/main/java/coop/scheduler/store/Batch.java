@@ -5,7 +5,7 @@ import java.util.List;
 
 /**
  * The records one turn of the event loop changes, written together as one synced
- * WriteBatch. A later put of the same key in the batch wins, as in RocksDB.
+ * WriteBatch. A later put (or delete) of the same key in the batch wins, as in RocksDB.
  */
 public final class Batch {
     record Put(Store.Kind kind, byte[] key, Object value) {
@@ -22,6 +22,11 @@ public final class Batch {
 
     public void put(Store.Kind kind, String name, Object value) {
         puts.add(new Put(kind, Store.key(name), value));
+    }
+
+    /** Deletes a record (a put of nothing). */
+    public void delete(Store.Kind kind, String name) {
+        puts.add(new Put(kind, Store.key(name), null));
     }
 
     /** Puts bytes as they are, not as JSON. */

@@ -142,6 +142,10 @@ public final class Store implements AutoCloseable {
         }
         try (WriteBatch wb = new WriteBatch()) {
             for (Batch.Put p : batch.puts()) {
+                if (p.value() == null) {
+                    wb.delete(families.get(p.kind()), p.key());
+                    continue;
+                }
                 byte[] value = p.value() instanceof byte[] raw ? raw : json.writeValueAsBytes(p.value());
                 wb.put(families.get(p.kind()), p.key(), value);
             }

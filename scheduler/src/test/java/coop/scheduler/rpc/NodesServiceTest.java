@@ -66,7 +66,7 @@ class NodesServiceTest {
         loop.call((s, tx) -> s.enroll("alice", "n1", "s1", "lab-a", Entry.sha256("node-secret"), tx)).get();
         String name = InProcessServerBuilder.generateName();
         InProcessServerBuilder builder = InProcessServerBuilder.forName(name);
-        Services.register(builder, loop, store, Map.of());
+        Services.register(builder, loop, store, Map.of(), java.util.Set.of(), null);
         server = builder.build().start();
         anonymous = InProcessChannelBuilder.forName(name).build();
         Metadata identity = new Metadata();

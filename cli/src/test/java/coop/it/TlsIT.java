@@ -1,0 +1,107 @@
+package coop.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import coop.cli.Client;
+import coop.cli.Identity;
+import coop.v1.GetJobRequest;
+import coop.v1.JobState;
+import coop.v1.ListNodesRequest;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Mutual TLS between the real CLI, agents and scheduler processes: only certificates of the
+ * cooperative's own CA get in, a certificate speaks only for its holder, and a removed node's
+ * identity is refused at once.
+ */
+class TlsIT {
+    @TempDir
+    Path dir;
+
+    @Test
+    void onlyTheCooperativesCertificatesGetInAndEachSpeaksOnlyForItsHolder() throws Exception {
+        try (CoopProcesses coop = new CoopProcesses(dir)) {
+            Path data = dir.resolve("data");
+            var init = coop.run("init", "--data", data.toString(), "--founders", "alice:lab-a,bob:lab-b",
+                    "--accounts", "lab-a,lab-b");
+            assertThat(init.exitCode()).as(init.stderr()).isZero();
+            var other = coop.run("init", "--data", dir.resolve("other").toString(), "--founders", "mallory",
+                    "--accounts", "lab-m");
+            assertThat(other.exitCode()).as(other.stderr()).isZero();
+            var scheduler = coop.scheduler(data);
+            String target = scheduler.target();
+            Path alice = data.resolve("identities/alice.json");
+
+            var ok = coop.run("jobs", "--scheduler", target, "--identity", alice.toString());
+            assertThat(ok.exitCode()).as(ok.stderr()).isZero();
+
+            // Another cooperative's member: its CA does not vouch for this scheduler, nor ours for it.
+            var stranger = coop.run("jobs", "--scheduler", target, "--identity",
+                    dir.resolve("other/identities/mallory.json").toString());
+            assertThat(stranger.exitCode()).isEqualTo(1);
+            assertThat(stranger.stderr()).contains("cannot talk TLS with scheduler at " + target);
+
+            // No certificate at all: plaintext is not served.
+            Identity a = Identity.read(alice);
+            Path bare = dir.resolve("bare.json");
+            new Identity(a.member(), a.token(), target, a.publicKey(), a.privateKey()).write(bare);
+            var plain = coop.run("jobs", "--scheduler", target, "--identity", bare.toString());
+            assertThat(plain.exitCode()).isEqualTo(1);
+            assertThat(plain.stderr()).contains("cannot reach scheduler at " + target);
+
+            // bob's certificate carrying alice's name and token is refused.
+            Identity b = Identity.read(data.resolve("identities/bob.json"));
+            Path forged = dir.resolve("forged.json");
+            a.withTls(b.caCertificate(), b.certificate(), b.tlsKey()).write(forged);
+            var spoof = coop.run("submit", "--scheduler", target, "--identity", forged.toString(), "--account",
+                    "lab-a", "--gpus", "1", "--", "true");
+            assertThat(spoof.exitCode()).isEqualTo(1);
+            assertThat(spoof.stderr()).contains("speaks for member alice but its certificate is that of member bob");
+        }
+    }
+
+    @Test
+    void aRemovedNodeIsRefusedAtOnceAndItsJobRunsElsewhere() throws Exception {
+        try (CoopProcesses coop = new CoopProcesses(dir)) {
+            Path data = dir.resolve("data");
+            var init = coop.run("init", "--data", data.toString(), "--founders", "alice", "--accounts", "lab-a");
+            assertThat(init.exitCode()).as(init.stderr()).isZero();
+            var scheduler = coop.scheduler(data);
+            String target = scheduler.target();
+            Path alice = data.resolve("identities/alice.json");
+            coop.agent(target, alice, "lab-a", "n1", "north", "sim:1xA100-80GB", dir.resolve("n1"));
+            try (Client client = new Client(target, Identity.read(alice))) {
+                await().atMost(Duration.ofSeconds(30)).until(() -> online(client, "n1"));
+                var submit = coop.run("submit", "--scheduler", target, "--identity", alice.toString(), "--account",
+                        "lab-a", "--gpus", "1", "--", "sleep 600");
+                long id = ClusterIT.jobId(submit.stdout());
+                await().atMost(Duration.ofSeconds(30)).until(() -> client.jobs()
+                        .getJob(GetJobRequest.newBuilder().setJobId(id).build()).getState() == JobState.RUNNING);
+                coop.agent(target, alice, "lab-a", "n2", "north", "sim:1xA100-80GB", dir.resolve("n2"));
+                await().atMost(Duration.ofSeconds(30)).until(() -> online(client, "n2"));
+
+                var remove = coop.run("node", "remove", "n1", "--scheduler", target, "--identity", alice.toString());
+                assertThat(remove.exitCode()).as(remove.stderr()).isZero();
+                assertThat(remove.stdout()).contains("removed node n1").contains("job(s) [" + id + "] requeued");
+                await().atMost(Duration.ofSeconds(30)).until(() -> {
+                    var job = client.jobs().getJob(GetJobRequest.newBuilder().setJobId(id).build());
+                    return job.getState() == JobState.RUNNING && job.getAttemptsCount() == 2
+                            && job.getAttempts(1).getPlacements(0).getNode().equals("n2");
+                });
+                // The agent of n1 keeps dialing, and its certificate and token are refused each time.
+                await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(10)).until(() -> client.nodes()
+                        .listNodes(ListNodesRequest.getDefaultInstance()).getNodesList().stream()
+                        .noneMatch(n -> n.getName().equals("n1")));
+            }
+        }
+    }
+
+    private static boolean online(Client client, String node) {
+        return client.nodes().listNodes(ListNodesRequest.getDefaultInstance()).getNodesList().stream()
+                .anyMatch(n -> n.getName().equals(node) && n.getState().equals("online"));
+    }
+}
