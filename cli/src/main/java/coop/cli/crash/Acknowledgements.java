@@ -61,6 +61,11 @@ public final class Acknowledgements {
         }
     }
 
+    private static final class SentProposal {
+        Outcome outcome = Outcome.IN_DOUBT;
+        long id;
+    }
+
     private record Voter(String member, long proposal) implements Comparable<Voter> {
         @Override
         public int compareTo(Voter o) {
@@ -71,7 +76,8 @@ public final class Acknowledgements {
 
     private final Map<String, SentJob> jobs = new LinkedHashMap<>();
     private final Map<Voter, List<SentBallot>> ballots = new TreeMap<>();
-    private final Set<Long> proposals = new HashSet<>();
+    /** Proposals by their titles, unique to each proposal sent, as jobs by their names. */
+    private final Map<String, SentProposal> proposals = new LinkedHashMap<>();
     private long acknowledgedJobs;
     private long acknowledgedBallots;
     private long refused;
@@ -99,13 +105,29 @@ public final class Acknowledgements {
         refused++;
     }
 
-    /** A proposal the scheduler acknowledged; it must stay, open. */
-    public synchronized void proposalAcknowledged(long id) {
-        proposals.add(id);
+    /** A proposal is about to be sent; {@code title} must be unique to it. Every proposal has a long deadline. */
+    public synchronized void proposing(String title) {
+        if (proposals.putIfAbsent(title, new SentProposal()) != null) {
+            throw new IllegalArgumentException("proposal title " + title + " was already used");
+        }
     }
 
+    /** The scheduler acknowledged the proposal; it must stay, open. */
+    public synchronized void proposalAcknowledged(String title, long id) {
+        SentProposal p = proposals.get(title);
+        p.outcome = Outcome.ACKNOWLEDGED;
+        p.id = id;
+    }
+
+    public synchronized void proposalRefused(String title) {
+        proposals.get(title).outcome = Outcome.REFUSED;
+        refused++;
+    }
+
+    /** The proposals known to be open: acknowledged, or found after a restart. */
     public synchronized List<Long> proposals() {
-        return proposals.stream().sorted().toList();
+        return proposals.values().stream().filter(p -> p.outcome == Outcome.ACKNOWLEDGED
+                || p.outcome == Outcome.APPLIED).map(p -> p.id).sorted().toList();
     }
 
     /**
@@ -229,18 +251,62 @@ public final class Acknowledgements {
         }
     }
 
+    private void checkProposals(Recovered r, List<Violation> out) {
+        Map<String, List<Recovered.Proposal>> byTitle = new LinkedHashMap<>();
+        r.proposals().forEach(p -> byTitle.computeIfAbsent(p.title(), t -> new ArrayList<>()).add(p));
+        for (var e : byTitle.entrySet()) {
+            String title = e.getKey();
+            List<Recovered.Proposal> found = e.getValue();
+            Recovered.Proposal p = found.get(0);
+            SentProposal s = proposals.get(title);
+            if (found.size() > 1) {
+                out.add(new Violation(Violation.Kind.DUPLICATED, "proposal '" + title + "' is present " + found.size()
+                        + " times: " + found.stream().map(f -> Long.toString(f.id())).toList()));
+            }
+            if (s == null) {
+                out.add(new Violation(Violation.Kind.PHANTOM, "proposal " + p.id() + " ('" + title + "') was never "
+                        + "sent"));
+                continue;
+            }
+            if (s.outcome == Outcome.REFUSED || s.outcome == Outcome.NOT_APPLIED) {
+                out.add(new Violation(Violation.Kind.PHANTOM, "proposal " + p.id() + " ('" + title + "') is present, "
+                        + "but it was " + (s.outcome == Outcome.REFUSED ? "refused" : "absent after an earlier restart")));
+            }
+            if ((s.outcome == Outcome.ACKNOWLEDGED || s.outcome == Outcome.APPLIED)
+                    && found.stream().noneMatch(f -> f.id() == s.id)) {
+                out.add(new Violation(Violation.Kind.LOST, "proposal '" + title + "' was acknowledged as " + s.id
+                        + " but is present as " + p.id()));
+            }
+            if (!p.open()) {
+                out.add(new Violation(Violation.Kind.LOST, "proposal " + p.id() + " ('" + title + "') was opened "
+                        + "with a long deadline and is closed"));
+            }
+        }
+        for (var e : proposals.entrySet()) {
+            SentProposal s = e.getValue();
+            boolean present = byTitle.containsKey(e.getKey());
+            if ((s.outcome == Outcome.ACKNOWLEDGED || s.outcome == Outcome.APPLIED) && !present) {
+                out.add(new Violation(Violation.Kind.LOST, "proposal " + s.id + " ('" + e.getKey() + "') was "
+                        + (s.outcome == Outcome.ACKNOWLEDGED ? "acknowledged" : "present after an earlier restart")
+                        + " and is gone"));
+            }
+            if (s.outcome == Outcome.IN_DOUBT) {
+                inDoubt++;
+                if (present) {
+                    inDoubtApplied++;
+                    s.outcome = Outcome.APPLIED;
+                    s.id = byTitle.get(e.getKey()).get(0).id();
+                } else {
+                    s.outcome = Outcome.NOT_APPLIED;
+                }
+            }
+        }
+    }
+
     private void checkBallots(Recovered r, List<Violation> out) {
         Map<Long, Recovered.Proposal> byId = new TreeMap<>();
         r.proposals().forEach(p -> byId.put(p.id(), p));
-        for (long id : proposals) {
-            Recovered.Proposal p = byId.get(id);
-            if (p == null) {
-                out.add(new Violation(Violation.Kind.LOST, "proposal " + id + " was acknowledged and is gone"));
-            } else if (!p.open()) {
-                out.add(new Violation(Violation.Kind.LOST, "proposal " + id + " was acknowledged open, with a long "
-                        + "deadline, and is closed"));
-            }
-        }
+        checkProposals(r, out);
         for (Recovered.Proposal p : byId.values()) {
             long yes = p.ballots().values().stream().filter("yes"::equals).count();
             long no = p.ballots().values().stream().filter("no"::equals).count();

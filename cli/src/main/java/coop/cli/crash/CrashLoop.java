@@ -38,8 +38,8 @@ import java.util.random.RandomGenerator;
  * Kills a scheduler with kill -9 again and again while clients flood it, and holds every
  * restart to what was acknowledged before it. The scheduler is a child process on a
  * throwaway cooperative; each client thread is one member, submitting jobs (they stay
- * pending: no agents) under names unique to each submit, and casting and replacing ballots
- * on a few proposals that stay open (their deadline is days away, and one founder never
+ * pending: no agents) under names unique to each submit, now and then opening a proposal, and
+ * casting and replacing ballots on a few proposals that stay open (their deadline is days away, and one founder never
  * votes, so they cannot close early). At a moment drawn from the seeded generator the
  * process is killed; the ledger is verified offline on the folder, as {@code coop ledger
  * verify --data} does; a new scheduler is started on it, and what it holds is checked by
@@ -107,13 +107,9 @@ public final class CrashLoop {
             String target = startScheduler(data);
             try (Client client = new Client(target, identities.get("m1"))) {
                 for (int i = 0; i < options.proposals(); i++) {
-                    int a = 1000 * (4 + i);
-                    Proposal p = client.propose(ProposeRequest.newBuilder().setTitle("crash loop " + (i + 1))
-                            .setClosesInSeconds(Duration.ofDays(7).toSeconds())
-                            .setShares(SharesChange.newBuilder()
-                                    .addShares(AccountShare.newBuilder().setAccount("lab-a").setBasisPoints(a))
-                                    .addShares(AccountShare.newBuilder().setAccount("lab-b").setBasisPoints(10_000 - a))));
-                    acks.proposalAcknowledged(p.getId());
+                    String title = "crash loop " + (i + 1);
+                    acks.proposing(title);
+                    acks.proposalAcknowledged(title, client.propose(proposal(title, 1000 * (4 + i))).getId());
                 }
             }
             for (int c = 1; c <= options.cycles(); c++) {
@@ -208,11 +204,32 @@ public final class CrashLoop {
         return killAfter;
     }
 
+    /** A shares proposal open for a week: lab-a gets {@code basisPoints}, lab-b the rest. */
+    private static ProposeRequest.Builder proposal(String title, int basisPoints) {
+        return ProposeRequest.newBuilder().setTitle(title).setClosesInSeconds(Duration.ofDays(7).toSeconds())
+                .setShares(SharesChange.newBuilder()
+                        .addShares(AccountShare.newBuilder().setAccount("lab-a").setBasisPoints(basisPoints))
+                        .addShares(AccountShare.newBuilder().setAccount("lab-b").setBasisPoints(10_000 - basisPoints)));
+    }
+
     /** One member's calls, one at a time, until one of them gets no answer (the scheduler is gone). */
     private void member(String member, Client client, RandomGenerator random, AtomicLong acknowledged) {
         List<Long> proposals = acks.proposals();
         for (long n = 0; ; n++) {
-            if (!proposals.isEmpty() && random.nextInt(3) == 0) {
+            if (random.nextInt(40) == 0) {
+                String title = member + "-" + starts + "-" + n;
+                acks.proposing(title);
+                try {
+                    long id = client.propose(proposal(title, 100 * (1 + random.nextInt(99)))).getId();
+                    acks.proposalAcknowledged(title, id);
+                    acknowledged.incrementAndGet();
+                } catch (StatusRuntimeException e) {
+                    if (inDoubt(e)) {
+                        return;
+                    }
+                    acks.proposalRefused(title);
+                }
+            } else if (!proposals.isEmpty() && random.nextInt(3) == 0) {
                 long proposal = proposals.get(random.nextInt(proposals.size()));
                 String choice = CHOICES.get(random.nextInt(CHOICES.size()));
                 int number = acks.balloting(member, proposal, choice);
@@ -272,7 +289,7 @@ public final class CrashLoop {
             for (Ballot b : p.getBallotsList()) {
                 ballots.put(b.getMember(), b.getChoice().name().toLowerCase(java.util.Locale.ROOT));
             }
-            proposals.add(new Recovered.Proposal(p.getId(), p.getState() == ProposalState.OPEN, ballots,
+            proposals.add(new Recovered.Proposal(p.getId(), p.getTitle(), p.getState() == ProposalState.OPEN, ballots,
                     p.getTally().getYes(), p.getTally().getNo(), p.getTally().getAbstain()));
         }
         return new Recovered(jobs, proposals, ledger.ok(), ledger.problem(), ledger.ballots());

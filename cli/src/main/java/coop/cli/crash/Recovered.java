@@ -28,10 +28,11 @@ public record Recovered(List<Job> jobs, List<Proposal> proposals, boolean ledger
     /**
      * A proposal as recovered.
      *
+     * @param title   as sent, unique to each proposal the crash loop opens
      * @param ballots each member's current choice ("yes", "no" or "abstain"), by member
      * @param yes     the tally's yes count, and so on
      */
-    public record Proposal(long id, boolean open, Map<String, String> ballots, int yes, int no, int abstain) {
+    public record Proposal(long id, String title, boolean open, Map<String, String> ballots, int yes, int no, int abstain) {
         public Proposal {
             ballots = Map.copyOf(ballots);
         }

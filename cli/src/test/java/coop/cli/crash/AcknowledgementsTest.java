@@ -20,7 +20,8 @@ class AcknowledgementsTest {
     @BeforeEach
     void sent() {
         acks = new Acknowledgements();
-        acks.proposalAcknowledged(1);
+        acks.proposing("p1");
+        acks.proposalAcknowledged("p1", 1);
         submit("a", 1, true);
         submit("b", 2, true);
         acks.submitting("c", "m1", "lab-a", "echo c"); // no reply: in doubt
@@ -45,7 +46,7 @@ class AcknowledgementsTest {
         int yes = (int) ballots.values().stream().filter("yes"::equals).count();
         int no = (int) ballots.values().stream().filter("no"::equals).count();
         int abstain = (int) ballots.values().stream().filter("abstain"::equals).count();
-        return new Recovered(jobs, List.of(new Recovered.Proposal(1, true, ballots, yes, no, abstain)), true, null,
+        return new Recovered(jobs, List.of(new Recovered.Proposal(1, "p1", true, ballots, yes, no, abstain)), true, null,
                 ledgerBallots);
     }
 
@@ -176,7 +177,7 @@ class AcknowledgementsTest {
     @Test
     void aTallyThatDisagreesWithItsBallotsIsHalfApplied() {
         ballot("m1", "yes", true);
-        Recovered r = new Recovered(jobs, List.of(new Recovered.Proposal(1, true, Map.of("m1", "yes"), 0, 0, 0)),
+        Recovered r = new Recovered(jobs, List.of(new Recovered.Proposal(1, "p1", true, Map.of("m1", "yes"), 0, 0, 0)),
                 true, null, 1);
         assertThat(kinds(acks.check(r))).containsExactly(Violation.Kind.HALF_APPLIED);
     }
@@ -191,14 +192,32 @@ class AcknowledgementsTest {
     void anAcknowledgedProposalThatIsGoneOrClosedIsLost() {
         Recovered gone = new Recovered(jobs, List.of(), true, null, 0);
         assertThat(kinds(acks.check(gone))).containsExactly(Violation.Kind.LOST);
-        Recovered closed = new Recovered(jobs, List.of(new Recovered.Proposal(1, false, Map.of(), 0, 0, 0)), true,
+        Recovered closed = new Recovered(jobs, List.of(new Recovered.Proposal(1, "p1", false, Map.of(), 0, 0, 0)), true,
                 null, 0);
         assertThat(kinds(acks.check(closed))).containsExactly(Violation.Kind.LOST);
     }
 
     @Test
+    void aProposalPresentTwiceIsDuplicatedAndOneInDoubtMayBePresentOnce() {
+        acks.proposing("p2"); // no reply
+        Recovered twice = new Recovered(jobs, List.of(new Recovered.Proposal(1, "p1", true, Map.of(), 0, 0, 0),
+                new Recovered.Proposal(2, "p2", true, Map.of(), 0, 0, 0),
+                new Recovered.Proposal(3, "p2", true, Map.of(), 0, 0, 0)), true, null, 0);
+        assertThat(kinds(acks.check(twice))).containsExactly(Violation.Kind.DUPLICATED);
+
+        Acknowledgements once = new Acknowledgements();
+        once.proposing("p2");
+        Recovered found = new Recovered(List.of(), List.of(new Recovered.Proposal(2, "p2", true, Map.of(), 0, 0, 0)),
+                true, null, 0);
+        assertThat(once.check(found)).isEmpty();
+        assertThat(once.proposals()).containsExactly(2L);
+        assertThat(kinds(once.check(new Recovered(List.of(), List.of(), true, null, 0))))
+                .containsExactly(Violation.Kind.LOST);
+    }
+
+    @Test
     void aLedgerThatDoesNotVerifyIsAViolation() {
-        Recovered r = new Recovered(jobs, List.of(new Recovered.Proposal(1, true, Map.of(), 0, 0, 0)), false,
+        Recovered r = new Recovered(jobs, List.of(new Recovered.Proposal(1, "p1", true, Map.of(), 0, 0, 0)), false,
                 "entry 7: hash does not match", 0);
         List<Violation> found = acks.check(r);
         assertThat(kinds(found)).containsExactly(Violation.Kind.LEDGER);
