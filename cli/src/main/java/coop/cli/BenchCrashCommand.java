@@ -86,6 +86,7 @@ final class BenchCrashCommand implements Callable<Integer> {
             o.put("cycles", r.cycles().size());
             o.put("acked_jobs", r.acknowledgedJobs());
             o.put("acked_ballots", r.acknowledgedBallots());
+            o.put("acked_proposals", r.acknowledgedProposals());
             o.put("in_doubt", r.inDoubt());
             o.put("in_doubt_applied", r.inDoubtApplied());
             o.put("refused", r.refused());
@@ -100,9 +101,10 @@ final class BenchCrashCommand implements Callable<Integer> {
             o.put("seed", r.seed());
             out.println(new ObjectMapper().writeValueAsString(o));
         } else {
-            out.printf(Locale.ROOT, "%d kill -9 cycles: %d submits and %d ballots acknowledged; %d calls in doubt "
-                            + "at a kill (%d found applied), %d refused%n", r.cycles().size(), r.acknowledgedJobs(),
-                    r.acknowledgedBallots(), r.inDoubt(), r.inDoubtApplied(), r.refused());
+            out.printf(Locale.ROOT, "%d kill -9 cycles: %d submits, %d ballots and %d proposals acknowledged; %d "
+                            + "calls in doubt at a kill (%d found applied), %d refused%n", r.cycles().size(),
+                    r.acknowledgedJobs(), r.acknowledgedBallots(), r.acknowledgedProposals(), r.inDoubt(),
+                    r.inDoubtApplied(), r.refused());
             out.printf(Locale.ROOT, "lost %d, duplicated %d, half applied %d, phantom %d; ledger %s; restart p50 "
                             + "%.1f s, max %.1f s; seed %d%n", r.count(Violation.Kind.LOST),
                     r.count(Violation.Kind.DUPLICATED), r.count(Violation.Kind.HALF_APPLIED),

@@ -30,6 +30,7 @@ class CrashLoopIT {
             assertThat(o.get("cycles").asInt()).isEqualTo(3);
             assertThat(o.get("acked_jobs").asLong()).as("submits acknowledged").isPositive();
             assertThat(o.get("acked_ballots").asLong()).as("ballots acknowledged").isPositive();
+            assertThat(o.get("acked_proposals").asLong()).as("proposals acknowledged").isGreaterThanOrEqualTo(3);
             assertThat(o.get("lost").asLong()).isZero();
             assertThat(o.get("duplicated").asLong()).isZero();
             assertThat(o.get("half_applied").asLong()).isZero();

@@ -80,6 +80,7 @@ public final class Acknowledgements {
     private final Map<String, SentProposal> proposals = new LinkedHashMap<>();
     private long acknowledgedJobs;
     private long acknowledgedBallots;
+    private long acknowledgedProposals;
     private long refused;
     private long inDoubt;
     private long inDoubtApplied;
@@ -117,6 +118,7 @@ public final class Acknowledgements {
         SentProposal p = proposals.get(title);
         p.outcome = Outcome.ACKNOWLEDGED;
         p.id = id;
+        acknowledgedProposals++;
     }
 
     public synchronized void proposalRefused(String title) {
@@ -156,6 +158,10 @@ public final class Acknowledgements {
 
     public synchronized long acknowledgedBallots() {
         return acknowledgedBallots;
+    }
+
+    public synchronized long acknowledgedProposals() {
+        return acknowledgedProposals;
     }
 
     public synchronized long refused() {

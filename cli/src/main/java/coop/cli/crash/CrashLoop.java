@@ -62,7 +62,8 @@ public final class CrashLoop {
     }
 
     /** The whole run. */
-    public record Result(List<Cycle> cycles, long acknowledgedJobs, long acknowledgedBallots, long inDoubt,
+    public record Result(List<Cycle> cycles, long acknowledgedJobs, long acknowledgedBallots,
+                         long acknowledgedProposals, long inDoubt,
                          long inDoubtApplied, long refused, boolean ledgerVerified, List<Violation> violations,
                          long seed) {
         public long count(Violation.Kind kind) {
@@ -152,7 +153,8 @@ public final class CrashLoop {
                 // Already shutting down: the hook runs anyway.
             }
         }
-        return new Result(cycles, acks.acknowledgedJobs(), acks.acknowledgedBallots(), acks.inDoubt(),
+        return new Result(cycles, acks.acknowledgedJobs(), acks.acknowledgedBallots(), acks.acknowledgedProposals(),
+                acks.inDoubt(),
                 acks.inDoubtApplied(), acks.refused(), ledgerVerified, violations, options.seed());
     }
 
