@@ -27,6 +27,13 @@ class BenchCommandTest {
     }
 
     @Test
+    void theCrashLoopRefusesZeroCycles() {
+        CliRun run = CliRun.of("bench", "crash", "--cycles", "0");
+        assertThat(run.exitCode()).isNotZero();
+        assertThat(run.err()).contains("--cycles");
+    }
+
+    @Test
     void aSmallLedgerBenchWritesVerifiesAndReplaysEveryEntry() throws Exception {
         CliRun run = CliRun.of("bench", "ledger", "--attempts", "100", "--proposals", "2", "--members", "3", "--json");
         assertThat(run.exitCode()).as(run.err()).isZero();
