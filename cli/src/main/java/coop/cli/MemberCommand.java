@@ -30,7 +30,7 @@ import picocli.CommandLine.Spec;
         description = {"Member identities: make one to be admitted, have its TLS certificate signed once it is",
                 "admitted (coop member certify), install that certificate, or list the members."},
         subcommands = {MemberCommand.Keygen.class, MemberCommand.Certify.class, MemberCommand.Install.class,
-                MemberCommand.List.class})
+                MemberCommand.Remove.class, MemberCommand.List.class})
 final class MemberCommand implements Runnable {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
@@ -39,7 +39,7 @@ final class MemberCommand implements Runnable {
 
     @Override
     public void run() {
-        throw new ParameterException(spec.commandLine(), "Missing a subcommand: keygen, certify, install-certificate or list");
+        throw new ParameterException(spec.commandLine(), "Missing a subcommand: keygen, certify, install-certificate, remove or list");
     }
 
     /** Reads the public file keygen writes: member, public_key, token_sha256. */
@@ -206,6 +206,13 @@ final class MemberCommand implements Runnable {
                 throw new CliException("\"tls_key\": " + e.getMessage());
             }
         }
+    }
+
+    /** Members are removed by vote, as they are admitted: this opens that vote. */
+    @Command(name = "remove", mixinStandardHelpOptions = true,
+            description = {"Propose removing a member (the same as coop propose remove; special majority).",
+                    "Once the vote passes, the member's certificate and token are refused at once."})
+    static final class Remove extends ProposeKinds.Remove {
     }
 
     @Command(name = "list", mixinStandardHelpOptions = true,

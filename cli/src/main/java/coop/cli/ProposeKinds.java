@@ -98,7 +98,7 @@ final class ProposeKinds {
 
     @Command(name = "remove", mixinStandardHelpOptions = true,
             description = "Propose removing a member (special majority); its later ballots are refused.")
-    static final class Remove extends ProposeKindCommand {
+    static class Remove extends ProposeKindCommand {
         @Parameters(paramLabel = "MEMBER", description = "The member to remove.")
         String name;
 

@@ -26,7 +26,7 @@ class TlsIT {
     void onlyTheCooperativesCertificatesGetInAndEachSpeaksOnlyForItsHolder() throws Exception {
         try (CoopProcesses coop = new CoopProcesses(dir)) {
             Path data = dir.resolve("data");
-            var init = coop.run("init", "--data", data.toString(), "--founders", "alice:lab-a,bob:lab-b",
+            var init = coop.run("init", "--data", data.toString(), "--founders", "alice:lab-a,bob:lab-b,carol",
                     "--accounts", "lab-a,lab-b");
             assertThat(init.exitCode()).as(init.stderr()).isZero();
             var other = coop.run("init", "--data", dir.resolve("other").toString(), "--founders", "mallory",
@@ -61,6 +61,19 @@ class TlsIT {
                     "lab-a", "--gpus", "1", "--", "true");
             assertThat(spoof.exitCode()).isEqualTo(1);
             assertThat(spoof.stderr()).contains("speaks for member alice but its certificate is that of member bob");
+
+            // bob is removed by vote: from the enactment on, its certificate is refused.
+            var remove = coop.run("member", "remove", "bob", "--scheduler", target, "--identity", alice.toString());
+            assertThat(remove.exitCode()).as(remove.stderr()).isZero();
+            for (String[] v : new String[][] {{"alice", "yes"}, {"carol", "yes"}, {"bob", "no"}}) {
+                var vote = coop.run("vote", "--scheduler", target, "--identity",
+                        data.resolve("identities/" + v[0] + ".json").toString(), "1", v[1]);
+                assertThat(vote.exitCode()).as(vote.stderr()).isZero();
+            }
+            var removed = coop.run("jobs", "--scheduler", target, "--identity",
+                    data.resolve("identities/bob.json").toString());
+            assertThat(removed.exitCode()).isEqualTo(1);
+            assertThat(removed.stderr()).contains("the certificate of member bob is revoked: no longer a member");
         }
     }
 
