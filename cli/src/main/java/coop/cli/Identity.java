@@ -7,13 +7,9 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFileAttributeView;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Objects;
 
 /**
@@ -172,29 +168,9 @@ public record Identity(String member, String token, String scheduler, String pub
         writePrivate(path, (MAPPER.writeValueAsString(json) + "\n").getBytes(StandardCharsets.UTF_8));
     }
 
-    /**
-     * Writes a credential file: owner-only (0600) where the file system supports POSIX
-     * permissions, and moved into place so that a reader never sees half a file.
-     */
+    /** Writes a credential file owner-only, whole or not at all ({@link coop.scheduler.trust.Authority#writePrivate}). */
     static void writePrivate(Path path, byte[] bytes) throws IOException {
-        Path target = path.toAbsolutePath();
-        Path dir = target.getParent();
-        Files.createDirectories(dir);
-        boolean posix = Files.getFileStore(dir).supportsFileAttributeView(PosixFileAttributeView.class);
-        Path tmp = posix
-                ? Files.createTempFile(dir, ".identity-", ".tmp",
-                        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")))
-                : Files.createTempFile(dir, ".identity-", ".tmp");
-        try {
-            Files.write(tmp, bytes);
-            try {
-                Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
-            }
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+        coop.scheduler.trust.Authority.writePrivate(path, bytes);
     }
 
     /** Like the record's, but never shows the token or the private key. */

@@ -89,16 +89,8 @@ final class GovernanceService extends GovernanceGrpc.GovernanceImplBase {
 
     private static java.security.PublicKey tlsPublicKey(String pem) {
         try {
-            String begin = "-----BEGIN PUBLIC KEY-----";
-            int from = pem.indexOf(begin);
-            int to = pem.indexOf("-----END PUBLIC KEY-----");
-            if (from < 0 || to < from) {
-                throw new IllegalArgumentException("no PUBLIC KEY block");
-            }
-            byte[] der = java.util.Base64.getMimeDecoder().decode(pem.substring(from + begin.length(), to));
-            return java.security.KeyFactory.getInstance("EC").generatePublic(
-                    new java.security.spec.X509EncodedKeySpec(der));
-        } catch (IllegalArgumentException | java.security.GeneralSecurityException e) {
+            return coop.scheduler.trust.Authority.publicKey(pem);
+        } catch (IllegalArgumentException e) {
             throw CoopException.invalid("public_key", "must be an EC public key in PEM (-----BEGIN PUBLIC KEY-----): "
                     + e.getMessage());
         }

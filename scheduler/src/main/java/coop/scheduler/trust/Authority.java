@@ -294,6 +294,16 @@ public final class Authority {
         }
     }
 
+    /** An X.509 SubjectPublicKeyInfo PEM public key (EC). */
+    public static PublicKey publicKey(String pem) {
+        try {
+            return KeyFactory.getInstance("EC").generatePublic(new java.security.spec.X509EncodedKeySpec(
+                    der(pem, "PUBLIC KEY")));
+        } catch (GeneralSecurityException e) {
+            throw new IllegalArgumentException("not an EC public key: " + e.getMessage(), e);
+        }
+    }
+
     /** A PKCS#8 PEM private key (EC). */
     public static PrivateKey privateKey(String pem) {
         try {
@@ -336,23 +346,32 @@ public final class Authority {
         }
     }
 
-    /** Writes a key file owner-only (where POSIX permissions exist), moved into place whole. */
-    static void writePrivate(Path path, String text) throws IOException {
-        Path dir = path.toAbsolutePath().getParent();
+    /**
+     * Writes a credential file (a key, an identity): owner-only (0600) where the file system
+     * supports POSIX permissions, and moved into place so that a reader never sees half a file.
+     */
+    public static void writePrivate(Path path, byte[] bytes) throws IOException {
+        Path target = path.toAbsolutePath();
+        Path dir = target.getParent();
+        Files.createDirectories(dir);
         boolean posix = Files.getFileStore(dir).supportsFileAttributeView(PosixFileAttributeView.class);
         Path tmp = posix
-                ? Files.createTempFile(dir, ".key-", ".tmp",
+                ? Files.createTempFile(dir, ".secret-", ".tmp",
                         PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")))
-                : Files.createTempFile(dir, ".key-", ".tmp");
+                : Files.createTempFile(dir, ".secret-", ".tmp");
         try {
-            Files.writeString(tmp, text);
+            Files.write(tmp, bytes);
             try {
-                Files.move(tmp, path, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+                Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
             } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, path, StandardCopyOption.REPLACE_EXISTING);
+                Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
             }
         } finally {
             Files.deleteIfExists(tmp);
         }
+    }
+
+    private static void writePrivate(Path path, String text) throws IOException {
+        writePrivate(path, text.getBytes(StandardCharsets.US_ASCII));
     }
 }
