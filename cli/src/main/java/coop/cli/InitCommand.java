@@ -4,6 +4,7 @@ import coop.scheduler.domain.Member;
 import coop.scheduler.domain.Role;
 import coop.scheduler.domain.Names;
 import coop.scheduler.engine.ClusterState;
+import coop.scheduler.governance.Params;
 import coop.scheduler.rpc.Caller;
 import coop.scheduler.store.Store;
 import java.nio.file.Files;
@@ -88,6 +89,13 @@ public final class InitCommand implements Callable<Integer> {
     public static Map<String, Identity> found(Path data, List<String> founders, List<String> accountNames,
                                               Path identityDir, String scheduler, SecureRandom random)
             throws java.io.IOException {
+        return found(data, founders, accountNames, identityDir, scheduler, Params.DEFAULTS, random);
+    }
+
+    /** As {@link #found(Path, List, List, Path, String, SecureRandom)}, with founding parameters of its own. */
+    public static Map<String, Identity> found(Path data, List<String> founders, List<String> accountNames,
+                                              Path identityDir, String scheduler, Params params, SecureRandom random)
+            throws java.io.IOException {
         if (Store.exists(data)) {
             throw new CliException("--data: " + data + " already holds a cooperative");
         }
@@ -125,7 +133,7 @@ public final class InitCommand implements Callable<Integer> {
             identities.put(e.getKey(), identity);
         }
         try (Store store = Store.open(data)) {
-            ClusterState.found(store, members, List.copyOf(accountSet), now);
+            ClusterState.found(store, members, List.copyOf(accountSet), params, now);
         }
         for (var e : identities.entrySet()) {
             e.getValue().write(dir.resolve(e.getKey() + ".json"));

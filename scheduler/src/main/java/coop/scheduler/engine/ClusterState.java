@@ -30,6 +30,7 @@ import coop.scheduler.domain.RankRef;
 import coop.scheduler.domain.Role;
 import coop.scheduler.governance.Event;
 import coop.scheduler.governance.Governance;
+import coop.scheduler.governance.Params;
 import coop.scheduler.governance.ProposalKind;
 import coop.scheduler.governance.Topic;
 import coop.scheduler.ledger.Ledger;
@@ -184,8 +185,13 @@ public final class ClusterState {
      * shares) into an empty store.
      */
     public static void found(Store store, List<Member> founders, List<String> accountNames, long now) {
+        found(store, founders, accountNames, Params.DEFAULTS, now);
+    }
+
+    /** As {@link #found(Store, List, List, long)}, with founding parameters other than the defaults. */
+    public static void found(Store store, List<Member> founders, List<String> accountNames, Params params, long now) {
         var batch = store.batch();
-        SortedMap<String, Object> body = Governance.genesis(founders, accountNames);
+        SortedMap<String, Object> body = Governance.genesis(founders, accountNames, params);
         Governance.found(body, now);
         new Ledger().append(now, Event.of("genesis", body), batch);
         batch.put(Kind.META, "next_job_id", 1L);
