@@ -78,7 +78,7 @@ final class BenchSubmitCommand implements Callable<Integer> {
      * What the clients measured (the timed submits, after one per client that opens its connection),
      * what the store wrote meanwhile, and the jobs in the store once the scheduler stopped.
      */
-    record Result(int jobs, double seconds, long[] latenciesNs, long syncs, long records, long stored) {
+    record Result(int jobs, double seconds, long[] latenciesNs, long syncs, long records, long cpuNs, long stored) {
         double perSecond() {
             return latenciesNs.length / seconds;
         }
@@ -128,11 +128,14 @@ final class BenchSubmitCommand implements Callable<Integer> {
             o.put("seconds", round2(r.seconds()));
             o.put("syncs_per_s", Math.round(r.syncs() / r.seconds()));
             o.put("records_per_batch", round2(batch));
+            o.put("cpu_ms_per_submit", round3(r.cpuNs() / 1e6 / r.latenciesNs().length));
             out.println(new ObjectMapper().writeValueAsString(o));
         } else {
             out.printf(Locale.ROOT, "%d durable submits in %.2f s from %d clients: %.0f submits/s, latency p50 %.2f ms, "
                     + "p99 %.2f ms%n", r.jobs(), r.seconds(), clients, r.perSecond(), r.percentileMs(0.50),
                     r.percentileMs(0.99));
+            out.printf(Locale.ROOT, "CPU (clients and scheduler, one process): %.3f ms per submit, %.0f %% of one core "
+                    + "on average%n", r.cpuNs() / 1e6 / r.latenciesNs().length, 100 * r.cpuNs() / 1e9 / r.seconds());
             out.printf(Locale.ROOT, "store: %d synced batches (%.0f per second), %.1f records per batch; %d jobs in "
                     + "the store afterwards%n", r.syncs(), r.syncs() / r.seconds(), batch, r.stored());
             if (slurm != null) {
@@ -171,7 +174,7 @@ final class BenchSubmitCommand implements Callable<Integer> {
             try (Store store = Store.openReadOnly(data)) {
                 long[] stored = {0};
                 store.scanRaw(Store.Kind.JOBS, (k, v) -> stored[0]++);
-                return new Result(r.jobs(), r.seconds(), r.latenciesNs(), r.syncs(), r.records(), stored[0]);
+                return new Result(r.jobs(), r.seconds(), r.latenciesNs(), r.syncs(), r.records(), r.cpuNs(), stored[0]);
             }
         } finally {
             BenchReplayCommand.delete(dir);
@@ -216,22 +219,30 @@ final class BenchSubmitCommand implements Callable<Integer> {
                 t.start();
             }
             Store.Counters before = server.storeCounters();
+            long cpu0 = processCpuNs();
             long t0 = System.nanoTime();
             start.countDown();
             for (Thread t : threads) {
                 t.join();
             }
             double seconds = (System.nanoTime() - t0) / 1e9;
+            long cpu = processCpuNs() - cpu0;
             Store.Counters after = server.storeCounters();
             if (failed.get() != null) {
                 throw new CliException("a submit failed: " + failed.get().getMessage());
             }
             long[] all = Arrays.stream(latencies).flatMapToLong(Arrays::stream).sorted().toArray();
             return new Result(jobs, seconds, all, after.syncs() - before.syncs(), after.records() - before.records(),
-                    0);
+                    cpu, 0);
         } finally {
             connections.forEach(Client::close);
         }
+    }
+
+    /** CPU time of this whole process (clients and scheduler alike), or 0 where the JVM does not tell. */
+    private static long processCpuNs() {
+        return java.lang.management.ManagementFactory.getOperatingSystemMXBean()
+                instanceof com.sun.management.OperatingSystemMXBean os ? Math.max(0, os.getProcessCpuTime()) : 0;
     }
 
     private static SubmitRequest request(int k) {
@@ -274,6 +285,10 @@ final class BenchSubmitCommand implements Callable<Integer> {
             throw new IOException(slurmScript + " printed no submit_individual_jobs_per_s");
         }
         return Double.parseDouble(rate);
+    }
+
+    private static double round3(double v) {
+        return Math.round(v * 1000) / 1000.0;
     }
 
     private static double round2(double v) {

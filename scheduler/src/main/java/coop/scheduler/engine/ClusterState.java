@@ -8,6 +8,7 @@ import coop.scheduler.allocation.DecayedUsage;
 import coop.scheduler.allocation.Decision;
 import coop.scheduler.allocation.FairLevels;
 import coop.scheduler.allocation.GpuSlot;
+import coop.scheduler.allocation.JobList;
 import coop.scheduler.allocation.JobRequest;
 import coop.scheduler.allocation.NodeView;
 import coop.scheduler.allocation.Plan;
@@ -1133,10 +1134,8 @@ public final class ClusterState {
             }
         }
         List<AccountQueue> queues = pending.queues();
-        List<JobRequest> requests = new ArrayList<>();
-        for (AccountQueue q : queues) {
-            requests.addAll(q.jobs());
-        }
+        // The queues laid end to end, not copied: the allocator reads the queues.
+        List<JobRequest> requests = JobList.concat(queues.stream().map(AccountQueue::jobs).toList());
         List<RunningAttempt> running = new ArrayList<>();
         for (long id : inFlight) {
             Job j = jobs.get(id);

@@ -1,10 +1,11 @@
 package coop.scheduler.engine;
 
 import coop.scheduler.allocation.AccountQueue;
+import coop.scheduler.allocation.JobList;
 import coop.scheduler.allocation.JobRequest;
 import coop.scheduler.domain.Job;
 import java.util.ArrayList;
-import java.util.Collections;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -23,11 +24,15 @@ final class PendingQueue {
     private static final class Queue {
         final String account;
         /**
-         * Sorted by {@link JobRequest#QUEUE_ORDER}. A list rather than a sorted set, so that handing
-         * it out is one array copy, not a walk over a tree: with tens of thousands of jobs queued
-         * that walk was most of a cycle's cost. New jobs mostly sort last, so adding is cheap too.
+         * The first {@code size} slots, sorted by {@link JobRequest#QUEUE_ORDER}. Handed out as a
+         * {@link JobList} over the same array, not copied: with tens of thousands of jobs queued,
+         * copying them for every cycle was most of a cycle's cost. New jobs mostly sort last and
+         * are appended past what was handed out; any other change first moves to a fresh array
+         * if the current one was handed out, so what a cycle was given never changes.
          */
-        final ArrayList<JobRequest> order = new ArrayList<>();
+        private JobRequest[] order = new JobRequest[16];
+        private int size;
+        private boolean shared;
         /** How many jobs want each GPU count: the smallest is the first key. */
         final TreeMap<Integer, Integer> sizes = new TreeMap<>();
         long totalGpus;
@@ -39,12 +44,19 @@ final class PendingQueue {
         }
 
         void add(JobRequest r) {
-            int n = order.size();
-            if (n == 0 || JobRequest.QUEUE_ORDER.compare(order.get(n - 1), r) < 0) {
-                order.add(r);
+            if (size == 0 || JobRequest.QUEUE_ORDER.compare(order[size - 1], r) < 0) {
+                if (size == order.length) {
+                    order = Arrays.copyOf(order, size * 2);
+                    shared = false;
+                }
+                order[size++] = r;
             } else {
-                int at = Collections.binarySearch(order, r, JobRequest.QUEUE_ORDER);
-                order.add(at < 0 ? -at - 1 : at, r);
+                int at = Arrays.binarySearch(order, 0, size, r, JobRequest.QUEUE_ORDER);
+                at = at < 0 ? -at - 1 : at;
+                unshare(size + 1);
+                System.arraycopy(order, at, order, at + 1, size - at);
+                order[at] = r;
+                size++;
             }
             sizes.merge(r.gpus(), 1, Integer::sum);
             totalGpus += r.gpus();
@@ -52,18 +64,37 @@ final class PendingQueue {
         }
 
         void remove(JobRequest r) {
-            int at = Collections.binarySearch(order, r, JobRequest.QUEUE_ORDER);
+            int at = Arrays.binarySearch(order, 0, size, r, JobRequest.QUEUE_ORDER);
             if (at >= 0) {
-                order.remove(at);
+                unshare(size);
+                System.arraycopy(order, at + 1, order, at, size - at - 1);
+                order[--size] = null;
             }
             sizes.computeIfPresent(r.gpus(), (g, n) -> n == 1 ? null : n - 1);
             totalGpus -= r.gpus();
             handedOut = null;
         }
 
+        /** Makes the array safe to change in place, with room for {@code capacity} jobs. */
+        private void unshare(int capacity) {
+            if (shared || capacity > order.length) {
+                order = Arrays.copyOf(order, Math.max(16, capacity > order.length ? order.length * 2 : order.length));
+                shared = false;
+            }
+        }
+
+        boolean isEmpty() {
+            return size == 0;
+        }
+
+        int count() {
+            return size;
+        }
+
         AccountQueue handOut() {
             if (handedOut == null) {
-                handedOut = new AccountQueue(account, List.copyOf(order), totalGpus, sizes.firstKey());
+                handedOut = new AccountQueue(account, JobList.prefix(order, size), totalGpus, sizes.firstKey());
+                shared = true;
             }
             return handedOut;
         }
@@ -85,7 +116,7 @@ final class PendingQueue {
         if (r != null) {
             Queue q = byAccount.get(r.account());
             q.remove(r);
-            if (q.order.isEmpty()) {
+            if (q.isEmpty()) {
                 byAccount.remove(r.account());
             }
         }
@@ -99,7 +130,7 @@ final class PendingQueue {
     /** How many jobs of the account are pending. */
     int count(String account) {
         Queue q = byAccount.get(account);
-        return q == null ? 0 : q.order.size();
+        return q == null ? 0 : q.count();
     }
 
     /** Each account's queue, for a snapshot; unchanged accounts give the same object as last time. */
