@@ -4,6 +4,7 @@ import coop.scheduler.domain.Member;
 import coop.scheduler.domain.Role;
 import coop.scheduler.domain.Names;
 import coop.scheduler.engine.ClusterState;
+import coop.scheduler.governance.Params;
 import coop.scheduler.rpc.Caller;
 import coop.scheduler.store.Store;
 import coop.scheduler.trust.Authority;
@@ -65,7 +66,7 @@ public final class InitCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Map<String, Identity> created = found(data, founders, accounts, identities, scheduler, serverNames, random);
+        Map<String, Identity> created = found(data, founders, accounts, identities, scheduler, serverNames, Params.DEFAULTS, random);
         Path dir = identities == null ? data.resolve("identities") : identities;
         var out = spec.commandLine().getOut();
         if (json) {
@@ -94,7 +95,14 @@ public final class InitCommand implements Callable<Integer> {
     public static Map<String, Identity> found(Path data, List<String> founders, List<String> accountNames,
                                               Path identityDir, String scheduler, SecureRandom random)
             throws java.io.IOException {
-        return found(data, founders, accountNames, identityDir, scheduler, List.of(), random);
+        return found(data, founders, accountNames, identityDir, scheduler, List.of(), Params.DEFAULTS, random);
+    }
+
+    /** As {@link #found(Path, List, List, Path, String, SecureRandom)}, with founding parameters of its own. */
+    public static Map<String, Identity> found(Path data, List<String> founders, List<String> accountNames,
+                                              Path identityDir, String scheduler, Params params, SecureRandom random)
+            throws java.io.IOException {
+        return found(data, founders, accountNames, identityDir, scheduler, List.of(), params, random);
     }
 
     /**
@@ -104,7 +112,7 @@ public final class InitCommand implements Callable<Integer> {
      */
     public static Map<String, Identity> found(Path data, List<String> founders, List<String> accountNames,
                                               Path identityDir, String scheduler, List<String> serverNames,
-                                              SecureRandom random) throws java.io.IOException {
+                                              Params params, SecureRandom random) throws java.io.IOException {
         for (String n : serverNames) {
             if (n.isBlank() || !n.matches("[A-Za-z0-9.:-]{1,253}")) {
                 throw new CliException("--san: '" + n + "' is not a host name or address");
@@ -147,7 +155,7 @@ public final class InitCommand implements Callable<Integer> {
             identities.put(e.getKey(), identity);
         }
         try (Store store = Store.open(data)) {
-            ClusterState.found(store, members, List.copyOf(accountSet), now);
+            ClusterState.found(store, members, List.copyOf(accountSet), params, now);
         }
         List<String> names = new ArrayList<>(serverNames);
         if (scheduler != null && scheduler.lastIndexOf(':') > 0) {

@@ -45,6 +45,32 @@ class BenchCommandTest {
     }
 
     @Test
+    void aSmallSubmitBenchStoresEveryJobAndReportsItsRates() throws Exception {
+        CliRun run = CliRun.of("bench", "submit", "--clients", "2", "--jobs", "500", "--json");
+        assertThat(run.exitCode()).as(run.err()).isZero();
+        JsonNode r = new ObjectMapper().readTree(run.out());
+        assertThat(r.get("submits_per_s").asDouble()).isPositive();
+        assertThat(r.get("p50_ms").asDouble()).isPositive();
+        assertThat(r.get("p99_ms").asDouble()).isGreaterThanOrEqualTo(r.get("p50_ms").asDouble());
+        assertThat(r.has("slurm_submits_per_s")).isFalse();
+        assertThat(r.get("jobs").asInt()).isEqualTo(500);
+        assertThat(r.get("timed_jobs").asInt()).isEqualTo(450);
+        assertThat(r.get("jobs_stored").asInt()).isEqualTo(500);
+        // Each submit writes its job and the next job id: at least 2 records per synced batch.
+        assertThat(r.get("records_per_batch").asDouble()).isGreaterThanOrEqualTo(2.0);
+        assertThat(r.get("syncs_per_s").asLong()).isPositive();
+    }
+
+    @Test
+    void aSubmitBenchWithSlurmFailsClearlyWithoutItsScript() {
+        CliRun run = CliRun.of("bench", "submit", "--clients", "1", "--jobs", "20", "--with-slurm",
+                "--slurm-script", "/nonexistent/bench.sh", "--json");
+        assertThat(run.exitCode()).isNotZero();
+        assertThat(run.err()).contains("Slurm measurement did not run").contains("/nonexistent/bench.sh");
+        assertThat(run.out()).contains("\"slurm_submits_per_s\":null");
+    }
+
+    @Test
     void aKilledAgentsNodeIsDeclaredLostWithinThreeHeartbeatsAndNothingIsLostOrRunTwice() throws Exception {
         CliRun run = CliRun.of("bench", "failover", "--agents", "2", "--json");
         assertThat(run.exitCode()).as(run.err()).isZero();

@@ -102,6 +102,11 @@ public final class SchedulerServer implements AutoCloseable {
         return server.getPort();
     }
 
+    /** The store's synced batches and records written so far. */
+    public Store.Counters storeCounters() {
+        return store.counters();
+    }
+
     public void awaitTermination() throws InterruptedException {
         server.awaitTermination();
     }

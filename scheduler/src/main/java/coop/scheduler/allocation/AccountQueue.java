@@ -9,6 +9,6 @@ import java.util.List;
  */
 public record AccountQueue(String account, List<JobRequest> jobs, long totalGpus, int minGpus) {
     public AccountQueue {
-        jobs = List.copyOf(jobs);
+        jobs = jobs instanceof JobList given ? given : List.copyOf(jobs);
     }
 }

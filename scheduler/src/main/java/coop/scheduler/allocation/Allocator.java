@@ -1,6 +1,7 @@
 package coop.scheduler.allocation;
 
 import coop.scheduler.domain.Placement;
+import java.util.AbstractList;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
@@ -276,6 +277,15 @@ public final class Allocator implements SchedulingPolicy {
                 mayReclaim |= a.terminating() || borrowed(a);
             }
             List<Queue> fairOrder = queuesInFairOrder();
+            if (nodes.isEmpty()) {
+                // No node is offered (none online, in window and not draining): no job can start,
+                // fit, reserve or reclaim, so each one's wait depends only on its account's standing
+                // and is told when asked. A fresh cooperative, or one whose nodes are all away, may
+                // queue tens of thousands of jobs; its cycles must not read them.
+                Joined behind = new Joined();
+                fairOrder.forEach(q -> behind.addRun(q.jobs));
+                return new Plan(decisions, behind, this::waitBehindFullCluster);
+            }
             claimReserves(fairOrder);
             // Which jobs are due, judged by what accounts hold once operators' reserves are claimed:
             // each account's queue up to its first job that is not (jobs placed on a reserve are
@@ -305,7 +315,7 @@ public final class Allocator implements SchedulingPolicy {
             // not due, or that is due but cannot start, holds the account's later jobs back (they
             // may still borrow). Of the due jobs that cannot start, the oldest gets the reservation.
             // So a gang is not passed for ever by smaller jobs, its own account's or others'.
-            List<JobRequest> behind = new ArrayList<>(snapshot.pending().size());
+            Joined behind = new Joined();
             List<JobRequest> blocked = new ArrayList<>();
             for (Queue q : dueIn) {
                 for (int i : q.due) {
@@ -342,7 +352,7 @@ public final class Allocator implements SchedulingPolicy {
                 for (int i = 0; i < q.jobs.size(); i++) {
                     if (q.considered == null && reservation != null && freeSum == 0) {
                         // Nothing can change any more: the rest of this queue waits, copied at once.
-                        behind.addAll(q.jobs.subList(i, q.jobs.size()));
+                        behind.addRun(q.jobs.subList(i, q.jobs.size()));
                         break;
                     }
                     if (q.considered != null && q.considered[i]) {
@@ -496,8 +506,9 @@ public final class Allocator implements SchedulingPolicy {
          */
         private Decision.Wait waitBehindFullCluster(JobRequest job) {
             Acct acct = acct(job.account());
-            if (reservation == null) {
-                // Only a job the cycle did not see (it came later) is asked about without one.
+            if (reservation == null && !nodes.isEmpty()) {
+                // Only a job the cycle did not see (it came later) is asked about without one,
+                // unless no node was offered, when no job could have one.
                 return new Decision.Wait(job.id(), Veto.TOO_FEW_FREE_GPUS,
                         standing(acct) + "queued since the last allocation cycle; the next one considers it");
             }
@@ -1020,6 +1031,59 @@ public final class Allocator implements SchedulingPolicy {
      * One account's pending jobs during a cycle, with each job's GPU count and preemptibility
      * beside it, so that the passes after the first need not read the jobs themselves.
      */
+    /**
+     * The jobs waiting behind the reservation, kept as runs of the queues they come from rather
+     * than copied: most of a large queue is one run. The queues are not changed after the cycle.
+     */
+    private static final class Joined extends AbstractList<JobRequest> {
+        private final List<List<JobRequest>> runs = new ArrayList<>();
+        /** Where each run ends, counted over all runs. */
+        private int[] ends = new int[4];
+        private List<JobRequest> loose;
+        private int size;
+
+        @Override
+        public boolean add(JobRequest job) {
+            if (loose == null) {
+                loose = new ArrayList<>();
+                append(loose, 0);
+            }
+            loose.add(job);
+            ends[runs.size() - 1]++;
+            size++;
+            return true;
+        }
+
+        void addRun(List<JobRequest> run) {
+            if (!run.isEmpty()) {
+                loose = null;
+                append(run, run.size());
+            }
+        }
+
+        private void append(List<JobRequest> run, int length) {
+            if (runs.size() == ends.length) {
+                ends = java.util.Arrays.copyOf(ends, ends.length * 2);
+            }
+            size += length;
+            ends[runs.size()] = size;
+            runs.add(run);
+        }
+
+        @Override
+        public JobRequest get(int index) {
+            java.util.Objects.checkIndex(index, size);
+            int r = java.util.Arrays.binarySearch(ends, 0, runs.size(), index);
+            r = r < 0 ? -r - 1 : r + 1;
+            return runs.get(r).get(index - (r == 0 ? 0 : ends[r - 1]));
+        }
+
+        @Override
+        public int size() {
+            return size;
+        }
+    }
+
     private static final class Queue {
         final String account;
         Acct acct;

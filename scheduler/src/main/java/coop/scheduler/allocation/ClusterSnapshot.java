@@ -14,7 +14,7 @@ public record ClusterSnapshot(long now, List<NodeView> nodes, List<JobRequest> p
                               Map<String, AccountStanding> accounts, List<AccountQueue> queues) {
     public ClusterSnapshot {
         nodes = List.copyOf(nodes);
-        pending = List.copyOf(pending);
+        pending = pending instanceof JobList given ? given : List.copyOf(pending);
         running = List.copyOf(running);
         accounts = Map.copyOf(accounts);
         queues = queues == null ? null : List.copyOf(queues);

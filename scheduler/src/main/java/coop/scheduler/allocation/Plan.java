@@ -9,7 +9,8 @@ import java.util.function.Function;
  * An allocation cycle's decisions as one list: first those the cycle took (admits, preemptions,
  * the reservation, and the waits it decided on the way), then a wait for each job that, once the
  * reservation was made, surely could not start: it wanted more GPUs than were free, or more per
- * node than any node could give it, and had nothing to reclaim. Such a job changes nothing, so
+ * node than any node could give it, and had nothing to reclaim; or every pending job, when no node
+ * was offered at all. Such a job changes nothing, so
  * its wait is explained when asked, as of the end of the cycle, instead of being built for every
  * pending job in every cycle. Read it on the thread that planned it.
  */
@@ -38,14 +39,18 @@ public final class Plan extends AbstractList<Decision> {
         return decisions instanceof Plan p ? p.taken() : decisions;
     }
 
-    /** The jobs that wait behind the reservation for want of free GPUs, in the order they were met. */
+    /**
+     * The jobs that wait behind the reservation for want of free GPUs (or for want of any node
+     * offered), in the order they were met.
+     */
     public List<JobRequest> behind() {
         return behind;
     }
 
     /**
      * Why such a job waits, as of the end of the cycle. A pending job the cycle did not see is
-     * told that the next cycle will consider it, if the cycle made no reservation.
+     * told that the next cycle will consider it, if the cycle made no reservation (and some node
+     * was offered).
      */
     public Decision.Wait explain(JobRequest job) {
         return explain.apply(job);

@@ -8,6 +8,7 @@ import coop.scheduler.allocation.DecayedUsage;
 import coop.scheduler.allocation.Decision;
 import coop.scheduler.allocation.FairLevels;
 import coop.scheduler.allocation.GpuSlot;
+import coop.scheduler.allocation.JobList;
 import coop.scheduler.allocation.JobRequest;
 import coop.scheduler.allocation.NodeView;
 import coop.scheduler.allocation.Plan;
@@ -30,6 +31,7 @@ import coop.scheduler.domain.RankRef;
 import coop.scheduler.domain.Role;
 import coop.scheduler.governance.Event;
 import coop.scheduler.governance.Governance;
+import coop.scheduler.governance.Params;
 import coop.scheduler.governance.ProposalKind;
 import coop.scheduler.governance.Topic;
 import coop.scheduler.ledger.Ledger;
@@ -186,8 +188,13 @@ public final class ClusterState {
      * shares) into an empty store.
      */
     public static void found(Store store, List<Member> founders, List<String> accountNames, long now) {
+        found(store, founders, accountNames, Params.DEFAULTS, now);
+    }
+
+    /** As {@link #found(Store, List, List, long)}, with founding parameters other than the defaults. */
+    public static void found(Store store, List<Member> founders, List<String> accountNames, Params params, long now) {
         var batch = store.batch();
-        SortedMap<String, Object> body = Governance.genesis(founders, accountNames);
+        SortedMap<String, Object> body = Governance.genesis(founders, accountNames, params);
         Governance.found(body, now);
         new Ledger().append(now, Event.of("genesis", body), batch);
         batch.put(Kind.META, "next_job_id", 1L);
@@ -1209,10 +1216,8 @@ public final class ClusterState {
             }
         }
         List<AccountQueue> queues = pending.queues();
-        List<JobRequest> requests = new ArrayList<>();
-        for (AccountQueue q : queues) {
-            requests.addAll(q.jobs());
-        }
+        // The queues laid end to end, not copied: the allocator reads the queues.
+        List<JobRequest> requests = JobList.concat(queues.stream().map(AccountQueue::jobs).toList());
         List<RunningAttempt> running = new ArrayList<>();
         for (long id : inFlight) {
             Job j = jobs.get(id);

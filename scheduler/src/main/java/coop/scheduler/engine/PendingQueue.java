@@ -1,14 +1,15 @@
 package coop.scheduler.engine;
 
 import coop.scheduler.allocation.AccountQueue;
+import coop.scheduler.allocation.JobList;
 import coop.scheduler.allocation.JobRequest;
 import coop.scheduler.domain.Job;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.TreeSet;
 
 /**
  * The pending jobs as the allocator reads them, kept across cycles: per account in queue order
@@ -22,7 +23,16 @@ final class PendingQueue {
 
     private static final class Queue {
         final String account;
-        final TreeSet<JobRequest> order = new TreeSet<>(JobRequest.QUEUE_ORDER);
+        /**
+         * The first {@code size} slots, sorted by {@link JobRequest#QUEUE_ORDER}. Handed out as a
+         * {@link JobList} over the same array, not copied: with tens of thousands of jobs queued,
+         * copying them for every cycle was most of a cycle's cost. New jobs mostly sort last and
+         * are appended past what was handed out; any other change first moves to a fresh array
+         * if the current one was handed out, so what a cycle was given never changes.
+         */
+        private JobRequest[] order = new JobRequest[16];
+        private int size;
+        private boolean shared;
         /** How many jobs want each GPU count: the smallest is the first key. */
         final TreeMap<Integer, Integer> sizes = new TreeMap<>();
         long totalGpus;
@@ -34,22 +44,57 @@ final class PendingQueue {
         }
 
         void add(JobRequest r) {
-            order.add(r);
+            if (size == 0 || JobRequest.QUEUE_ORDER.compare(order[size - 1], r) < 0) {
+                if (size == order.length) {
+                    order = Arrays.copyOf(order, size * 2);
+                    shared = false;
+                }
+                order[size++] = r;
+            } else {
+                int at = Arrays.binarySearch(order, 0, size, r, JobRequest.QUEUE_ORDER);
+                at = at < 0 ? -at - 1 : at;
+                unshare(size + 1);
+                System.arraycopy(order, at, order, at + 1, size - at);
+                order[at] = r;
+                size++;
+            }
             sizes.merge(r.gpus(), 1, Integer::sum);
             totalGpus += r.gpus();
             handedOut = null;
         }
 
         void remove(JobRequest r) {
-            order.remove(r);
+            int at = Arrays.binarySearch(order, 0, size, r, JobRequest.QUEUE_ORDER);
+            if (at >= 0) {
+                unshare(size);
+                System.arraycopy(order, at + 1, order, at, size - at - 1);
+                order[--size] = null;
+            }
             sizes.computeIfPresent(r.gpus(), (g, n) -> n == 1 ? null : n - 1);
             totalGpus -= r.gpus();
             handedOut = null;
         }
 
+        /** Makes the array safe to change in place, with room for {@code capacity} jobs. */
+        private void unshare(int capacity) {
+            if (shared || capacity > order.length) {
+                order = Arrays.copyOf(order, Math.max(16, capacity > order.length ? order.length * 2 : order.length));
+                shared = false;
+            }
+        }
+
+        boolean isEmpty() {
+            return size == 0;
+        }
+
+        int count() {
+            return size;
+        }
+
         AccountQueue handOut() {
             if (handedOut == null) {
-                handedOut = new AccountQueue(account, List.copyOf(order), totalGpus, sizes.firstKey());
+                handedOut = new AccountQueue(account, JobList.prefix(order, size), totalGpus, sizes.firstKey());
+                shared = true;
             }
             return handedOut;
         }
@@ -71,7 +116,7 @@ final class PendingQueue {
         if (r != null) {
             Queue q = byAccount.get(r.account());
             q.remove(r);
-            if (q.order.isEmpty()) {
+            if (q.isEmpty()) {
                 byAccount.remove(r.account());
             }
         }
@@ -85,7 +130,7 @@ final class PendingQueue {
     /** How many jobs of the account are pending. */
     int count(String account) {
         Queue q = byAccount.get(account);
-        return q == null ? 0 : q.order.size();
+        return q == null ? 0 : q.count();
     }
 
     /** Each account's queue, for a snapshot; unchanged accounts give the same object as last time. */

@@ -76,6 +76,11 @@ public final class Governance {
 
     /** The body of the genesis entry: founders, accounts and the founding policy (equal shares). */
     public static SortedMap<String, Object> genesis(List<Member> founders, List<String> accountNames) {
+        return genesis(founders, accountNames, Params.DEFAULTS);
+    }
+
+    /** The body of the genesis entry, with founding parameters other than the defaults. */
+    public static SortedMap<String, Object> genesis(List<Member> founders, List<String> accountNames, Params params) {
         if (founders.isEmpty()) {
             throw CoopException.invalid("members", "a cooperative needs at least one founding member");
         }
@@ -93,7 +98,7 @@ public final class Governance {
         }
         SortedMap<String, Object> policy = new TreeMap<>();
         policy.put("shares", shares);
-        policy.put("params", Params.DEFAULTS.toMap());
+        policy.put("params", params.toMap());
         policy.put("constitution", Constitution.DEFAULTS.toMap());
         SortedMap<String, Object> body = new TreeMap<>();
         body.put("members", ms);

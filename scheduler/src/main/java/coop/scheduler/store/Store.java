@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BiConsumer;
 import org.rocksdb.Checkpoint;
 import org.rocksdb.ColumnFamilyDescriptor;
@@ -58,6 +59,12 @@ public final class Store implements AutoCloseable {
     private final WriteOptions syncWrites = new WriteOptions().setSync(true);
     /** The data directory this store lives in (under {@code db/}). */
     private final Path dataDir;
+    private final AtomicLong syncs = new AtomicLong();
+    private final AtomicLong records = new AtomicLong();
+
+    /** Synced WriteBatches written since the store opened, and the records they held: group commit at work. */
+    public record Counters(long syncs, long records) {
+    }
 
     private Store(Path dataDir, boolean readOnly) throws RocksDBException {
         this.dataDir = dataDir;
@@ -150,9 +157,16 @@ public final class Store implements AutoCloseable {
                 wb.put(families.get(p.kind()), p.key(), value);
             }
             db.write(syncWrites, wb);
+            syncs.incrementAndGet();
+            records.addAndGet(batch.puts().size());
         } catch (RocksDBException | IOException e) {
             throw new IllegalStateException("store write failed: " + e.getMessage(), e);
         }
+    }
+
+    /** What {@link #commit} has written so far; safe to read from any thread. */
+    public Counters counters() {
+        return new Counters(syncs.get(), records.get());
     }
 
     /** Reads every record of a kind in key order. */

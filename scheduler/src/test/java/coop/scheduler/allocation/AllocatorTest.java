@@ -358,6 +358,31 @@ class AllocatorTest {
     }
 
     @Test
+    void withNoNodeOfferedEveryPendingJobIsExplainedOnDemand() {
+        // The only node drains: nothing can start, fit or be reserved for, and nothing is decided in the cycle.
+        var cluster = aCluster().node("n1", "s1", 4, "A100", true, true).account("lab-a", 50, 0)
+                .account("lab-b", 50, 0);
+        for (int i = 0; i < 1000; i++) {
+            cluster.job(i % 2 == 0 ? "lab-a" : "lab-b", 1 + i % 4);
+        }
+        cluster.job(1001, "lab-b", 1, 3600, false);
+        Plan plan = allocator.plan(cluster.snapshot());
+        assertThat(plan.taken()).isEmpty();
+        assertThat(plan.behind()).hasSize(1001);
+        assertThat(plan.stream().map(Decision::jobId).distinct()).hasSize(1001);
+        Decision.Wait w = plan.explain(plan.behind().get(0));
+        assertThat(w.veto()).isEqualTo(Veto.NO_NODE_FITS);
+        assertThat(w.detail()).startsWith(w.jobId() % 2 == 1 ? "lab-a holds 0 GPUs of 0.0 entitled; "
+                : "lab-b holds 0 GPUs of 0.0 entitled; ");
+        Decision.Wait pinned = plan.explain(plan.behind().stream().filter(j -> j.id() == 1001).findFirst()
+                .orElseThrow());
+        assertThat(pinned.veto()).isEqualTo(Veto.NOT_PREEMPTIBLE_BEYOND_ENTITLEMENT);
+        // One submitted after the cycle is told the same as those the cycle saw.
+        var later = new JobRequest(2000, "lab-a", 1, 1, "", 0, 5, false);
+        assertThat(plan.explain(later).veto()).isEqualTo(Veto.NO_NODE_FITS);
+    }
+
+    @Test
     void aJobTheCycleDidNotSeeIsToldTheNextOneWillConsiderIt() {
         Plan plan = allocator.plan(aCluster().node("n1", "s1", 4, "A100").account("lab-a", 100, 0)
                 .job("lab-a", 1).snapshot());

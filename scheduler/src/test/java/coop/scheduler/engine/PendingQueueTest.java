@@ -42,6 +42,29 @@ class PendingQueueTest {
     }
 
     @Test
+    void aQueueHandedOutToACycleNeverChangesAfterwards() {
+        PendingQueue q = new PendingQueue();
+        for (long id = 1; id <= 40; id++) {
+            q.add(job(id, "lab-a", 1, 0, id));
+        }
+        List<JobRequest> given = q.queues().get(0).jobs();
+        List<Long> before = given.stream().map(JobRequest::id).toList();
+        q.add(job(41, "lab-a", 1, 0, 41));   // appended past what was handed out
+        q.add(job(42, "lab-a", 1, 5, 42));   // sorts first
+        q.remove(7);
+        q.remove(40);
+        assertThat(given).extracting(JobRequest::id).containsExactlyElementsOf(before);
+        List<Long> now = q.queues().get(0).jobs().stream().map(JobRequest::id).toList();
+        assertThat(now).hasSize(40).startsWith(42L, 1L, 2L).endsWith(39L, 41L).doesNotContain(7L, 40L);
+        for (long id = 43; id <= 200; id++) {
+            q.add(job(id, "lab-a", 1, id % 3 == 0 ? 1 : 0, id));
+        }
+        List<JobRequest> all = q.queues().get(0).jobs();
+        assertThat(all).hasSize(198).isSortedAccordingTo(JobRequest.QUEUE_ORDER);
+        assertThat(q.count("lab-a")).isEqualTo(198);
+    }
+
+    @Test
     void anAccountWhoseJobsDidNotChangeHandsOutTheSameQueue() {
         PendingQueue q = new PendingQueue();
         q.add(job(1, "lab-a", 1, 0, 1));
