@@ -150,7 +150,7 @@ final class RpcFixture implements AutoCloseable {
     }
 
     /** Opens a proposal by plain and has every member with a vote say yes. */
-    private void pass(ProposalKind kind, Map<String, Object> change) throws Exception {
+    void pass(ProposalKind kind, Map<String, Object> change) throws Exception {
         var p = keys.propose("plain", signedAt(), kind, 0, change);
         Proposal opened = call((s, tx) -> s.propose("plain", p.statement(), p.signature(), tx));
         for (String voter : opened.eligible()) {
