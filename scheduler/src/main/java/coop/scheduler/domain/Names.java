@@ -19,7 +19,8 @@ public final class Names {
             throw CoopException.invalid(field, "is required");
         }
         if (!valid(name)) {
-            throw CoopException.invalid(field, "'" + name + "' must match [a-z][a-z0-9_-]{0,62}");
+            String shown = name.length() <= 40 ? name : name.substring(0, 40) + "…";
+            throw CoopException.invalid(field, "'" + shown + "' must match [a-z][a-z0-9_-]{0,62}");
         }
         return name;
     }

@@ -77,6 +77,11 @@ public final class ClusterState {
     static final int MAX_GPUS_PER_NODE = 64;
     static final int MAX_NODES = 256;
     static final int MAX_PRIORITY = 1000;
+    /** Highest GPU index a node may report (driver numbering within one machine). */
+    static final int MAX_GPU_INDEX = 1023;
+    static final String GPU_MODEL = "[A-Za-z0-9][A-Za-z0-9._-]{0,31}";
+    /** Longest availability window or time zone name a node's terms may hold. */
+    static final int MAX_TERM_TEXT = 64;
 
     private final InstantSource clock;
     private final long heartbeatIntervalMs;
@@ -90,6 +95,8 @@ public final class ClusterState {
     /** Token digests of active members, read by the rpc edge's threads. */
     private final Map<String, String> tokenDigests = new ConcurrentHashMap<>();
     private final TreeMap<Long, Job> jobs = new TreeMap<>();
+    /** Jobs waiting (pending or in review) per submitting member: the policy's max_pending_per_member caps it. */
+    private final Map<String, Integer> waitingByMember = new HashMap<>();
     /** Enrolled nodes, by name: only these may connect, each only as itself. */
     private final Map<String, NodeRecord> enrolled = new TreeMap<>();
     /** Names of the enrolled nodes, read by the rpc edge's threads: a removed node's certificate is refused at once. */
@@ -146,7 +153,10 @@ public final class ClusterState {
                 tokenDigests.put(m.name(), m.tokenSha256());
             }
         });
-        store.scan(Kind.JOBS, Job.class, (k, j) -> jobs.put(j.id(), j));
+        store.scan(Kind.JOBS, Job.class, (k, j) -> {
+            jobs.put(j.id(), j);
+            countWaiting(j, 1);
+        });
         store.scan(Kind.NODES, NodeRecord.class, (k, r) -> remember(r));
         Long nj = store.get(Kind.META, Store.key("next_job_id"), Long.class);
         nextJobId = nj == null ? 1 : nj;
@@ -264,9 +274,9 @@ public final class ClusterState {
             throw CoopException.invalid("nodes", "must be between 1 and " + MAX_NODES + ", got " + spec.nodes());
         }
         String model = spec.gpuModel() == null ? "" : spec.gpuModel().replace(" ", "");
-        if (!model.isEmpty() && !model.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,31}(,[A-Za-z0-9][A-Za-z0-9._-]{0,31}){0,7}")) {
-            throw CoopException.invalid("gpu_model", "'" + model + "' must be up to 8 comma-separated models, each "
-                    + "matching [A-Za-z0-9][A-Za-z0-9._-]{0,31}");
+        if (!model.isEmpty() && !model.matches(GPU_MODEL + "(," + GPU_MODEL + "){0,7}")) {
+            throw CoopException.invalid("gpu_model", "'" + abbreviated(model) + "' must be up to 8 comma-separated "
+                    + "models, each matching " + GPU_MODEL);
         }
         long maxWalltime = policy().params().maxWalltimeS();
         long walltime = spec.walltimeSeconds() == 0 ? Math.min(Policy.DEFAULT_WALLTIME.toSeconds(), maxWalltime)
@@ -278,8 +288,11 @@ public final class ClusterState {
         if (spec.command() == null || spec.command().isBlank()) {
             throw CoopException.invalid("command", "is required");
         }
-        if (spec.command().length() > MAX_COMMAND_BYTES) {
-            throw CoopException.invalid("command", "must be at most 64 KiB");
+        if (spec.command().getBytes(java.nio.charset.StandardCharsets.UTF_8).length > MAX_COMMAND_BYTES) {
+            throw CoopException.invalid("command", "must be at most 64 KiB (65536 bytes in UTF-8)");
+        }
+        if (spec.command().indexOf('\0') >= 0) {
+            throw CoopException.invalid("command", "must not contain NUL characters");
         }
         if (Math.abs(spec.priority()) > MAX_PRIORITY) {
             throw CoopException.invalid("priority", "must be between -1000 and 1000, got " + spec.priority());
@@ -291,6 +304,13 @@ public final class ClusterState {
         String purpose = spec.purpose() == null ? "" : spec.purpose();
         if (!purpose.isEmpty()) {
             Names.require("purpose", purpose);
+        }
+        long maxWaiting = policy().params().maxPendingPerMember();
+        int waiting = waitingByMember.getOrDefault(m.name(), 0);
+        if (maxWaiting > 0 && waiting >= maxWaiting) {
+            throw new CoopException(CoopException.Kind.RESOURCE_EXHAUSTED, "member " + m.name() + " already has "
+                    + waiting + " jobs waiting, the most the policy's max_pending_per_member (" + maxWaiting
+                    + ") allows: wait for some to start, or cancel some");
         }
         long id = nextJobId;
         long now = governanceNow();
@@ -305,6 +325,7 @@ public final class ClusterState {
                 spec.command(), spec.priority(), spec.crossSite(), review ? JobState.REVIEW : JobState.PENDING, now, 0,
                 List.of(), spec.noPreempt(), purpose);
         jobs.put(id, job);
+        countWaiting(job, 1);
         if (!review) {
             pending.add(job);
             tx.allocationDue();
@@ -341,6 +362,15 @@ public final class ClusterState {
 
     /** Jobs newest first, filtered. */
     public List<Job> jobs(String account, Set<JobState> states, int limit) {
+        if (account != null && !account.isEmpty()) {
+            Names.require("account", account);
+            if (!gov.accounts().containsKey(account)) {
+                throw CoopException.notFound("no account named '" + account + "'");
+            }
+        }
+        if (limit < 0) {
+            throw CoopException.invalid("limit", "must be 0 (every job) or more, got " + limit);
+        }
         List<Job> out = new ArrayList<>();
         for (Job j : jobs.descendingMap().values()) {
             if ((account == null || account.isEmpty() || j.account().equals(account))
@@ -357,8 +387,9 @@ public final class ClusterState {
     public Job cancel(String memberName, long id, Tx tx) {
         Member m = requireMember(memberName);
         Job j = job(id);
-        if (!j.member().equals(m.name())) {
-            throw CoopException.denied("job " + id + " belongs to " + j.member() + "; only its submitter may cancel it");
+        if (!j.member().equals(m.name()) && !(m.has(Role.OPERATOR) && m.belongsTo(j.account()))) {
+            throw CoopException.denied("job " + id + " belongs to " + j.member() + "; only its submitter or an "
+                    + "operator of account " + j.account() + " may cancel it");
         }
         if (j.state().isFinal()) {
             throw CoopException.precondition("job " + id + " already ended (" + j.state().name().toLowerCase() + ")");
@@ -400,8 +431,18 @@ public final class ClusterState {
     }
 
     private void save(Job j, Tx tx) {
-        jobs.put(j.id(), j);
+        Job before = jobs.put(j.id(), j);
+        if (before != null) {
+            countWaiting(before, -1);
+        }
+        countWaiting(j, 1);
         tx.batch().put(Kind.JOBS, j.id(), j);
+    }
+
+    private void countWaiting(Job j, int delta) {
+        if (j.state() == JobState.PENDING || j.state() == JobState.REVIEW) {
+            waitingByMember.merge(j.member(), delta, (a, b) -> a + b == 0 ? null : a + b);
+        }
     }
 
     // ------------------------------------------------------------------ governance
@@ -594,6 +635,9 @@ public final class ClusterState {
     }
 
     public Policy policy(long version) {
+        if (version < 0) {
+            throw CoopException.invalid("version", "must be 0 (the live policy) or a policy version, got " + version);
+        }
         if (version == 0) {
             return policy();
         }
@@ -741,6 +785,7 @@ public final class ClusterState {
 
     /** The enrolled node, if the member is an operator of its account; else NOT_FOUND or PERMISSION_DENIED. */
     private NodeRecord operatedBy(Member m, String name, String what) {
+        Names.require("name", name);
         NodeRecord r = enrolled.get(name);
         if (r == null) {
             throw CoopException.notFound("node " + name + " is not enrolled");
@@ -838,6 +883,17 @@ public final class ClusterState {
                         + reserve);
             }
         }
+        if (windows != null) {
+            for (String w : windows) {
+                if (w == null || w.length() > MAX_TERM_TEXT) {
+                    throw CoopException.invalid("windows", "each window must be at most " + MAX_TERM_TEXT
+                            + " characters");
+                }
+            }
+        }
+        if (timeZone != null && timeZone.length() > MAX_TERM_TEXT) {
+            throw CoopException.invalid("time_zone", "must be at most " + MAX_TERM_TEXT + " characters");
+        }
         String zone = timeZone == null || timeZone.isBlank() ? r.timeZone() : timeZone;
         Availability when = Availability.parse(windows == null ? r.windows() : windows, zone);
         r = r.withTerms(reserve, when);
@@ -927,8 +983,29 @@ public final class ClusterState {
         if (gpus.isEmpty()) {
             throw CoopException.invalid("hello.gpus", "a node must report at least one GPU");
         }
+        if (gpus.size() > MAX_GPUS_PER_NODE) {
+            throw CoopException.invalid("hello.gpus", "a node may report at most " + MAX_GPUS_PER_NODE + " GPUs, got "
+                    + gpus.size());
+        }
         if (gpus.stream().map(Gpu::index).distinct().count() != gpus.size()) {
             throw CoopException.invalid("hello.gpus", "GPU indices must be unique");
+        }
+        for (Gpu g : gpus) {
+            if (g.index() < 0 || g.index() > MAX_GPU_INDEX) {
+                throw CoopException.invalid("hello.gpus.index", "must be between 0 and " + MAX_GPU_INDEX + ", got "
+                        + g.index());
+            }
+            if (g.model() == null || !g.model().matches(GPU_MODEL)) {
+                throw CoopException.invalid("hello.gpus.model", "'" + abbreviated(g.model()) + "' must match "
+                        + GPU_MODEL);
+            }
+            if (g.memoryMib() < 0) {
+                throw CoopException.invalid("hello.gpus.memory_mib", "must not be negative, got " + g.memoryMib());
+            }
+        }
+        if (running.size() > MAX_GPUS_PER_NODE) {
+            throw CoopException.invalid("hello.running", "at most one rank per GPU (" + MAX_GPUS_PER_NODE
+                    + "), got " + running.size());
         }
         NodeRuntime n = nodes.computeIfAbsent(node, name -> new NodeRuntime(name, site));
         if (n.link != null && n.link != link) {
@@ -1108,6 +1185,9 @@ public final class ClusterState {
         if (a == null) {
             throw CoopException.precondition("job " + jobId + " has not started yet: " + whyPending(jobId));
         }
+        if (rank < -1) {
+            throw CoopException.invalid("rank", "must be -1 (every rank) or a rank of the job, got " + rank);
+        }
         if (rank >= a.placements().size()) {
             throw CoopException.invalid("rank", "job " + jobId + " has ranks 0.." + (a.placements().size() - 1));
         }
@@ -1144,6 +1224,14 @@ public final class ClusterState {
             live |= n != null && n.live.containsKey(new RankRef(jobId, a.number(), r));
         }
         return new FollowPoint(a.number(), logSources(jobId, rank), j.state().isFinal() && !live);
+    }
+
+    /** A value echoed in a refusal, cut short so that a huge input does not make a huge message. */
+    static String abbreviated(String text) {
+        if (text == null) {
+            return "";
+        }
+        return text.length() <= 40 ? text : text.substring(0, 40) + "…";
     }
 
     // ------------------------------------------------------------------ time

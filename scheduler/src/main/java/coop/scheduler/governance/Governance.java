@@ -43,6 +43,8 @@ public final class Governance {
     static final Duration SIGNING_SKEW = Duration.ofMinutes(10);
     static final int MAX_TITLE = 200;
     static final int MAX_REASON = 500;
+    /** Most accounts one admitted member may submit to. */
+    static final int MAX_MEMBER_ACCOUNTS = 64;
 
     private final Map<String, Member> members = new TreeMap<>();
     private final Map<String, Account> accounts = new TreeMap<>();
@@ -371,6 +373,15 @@ public final class Governance {
             }
             case ADMIT -> {
                 String name = Names.require("name", string(change, "name"));
+                if (change.get("accounts") instanceof List<?> l
+                        && (l.size() > MAX_MEMBER_ACCOUNTS || new HashSet<>(l).size() != l.size())) {
+                    throw CoopException.invalid("accounts", "at most " + MAX_MEMBER_ACCOUNTS
+                            + " accounts, each named once");
+                }
+                if (change.get("roles") instanceof List<?> l
+                        && (l.size() > Role.values().length || new HashSet<>(l).size() != l.size())) {
+                    throw CoopException.invalid("roles", "each of member, researcher, operator at most once");
+                }
                 if (members.containsKey(name)) {
                     throw new CoopException(CoopException.Kind.ALREADY_EXISTS, "name: '" + name
                             + "' is or was already a member");

@@ -54,6 +54,13 @@ final class GovernanceService extends GovernanceGrpc.GovernanceImplBase {
                     "this scheduler runs without TLS and has no certificate authority")));
             return;
         }
+        if (Fields.refused(out, () -> {
+            coop.scheduler.domain.Names.require("member", r.getMember());
+            Fields.maxLength("public_key", r.getPublicKey(), Fields.MAX_PUBLIC_KEY);
+            Fields.maxLength("signature", r.getSignature(), Fields.MAX_SIGNATURE);
+        })) {
+            return;
+        }
         java.security.PublicKey key;
         try {
             key = tlsPublicKey(r.getPublicKey());
@@ -97,7 +104,7 @@ final class GovernanceService extends GovernanceGrpc.GovernanceImplBase {
     }
 
     /** The statement a request stands for, built on the calling thread; null after refusing the call. */
-    private static <R> SortedMap<String, Object> statement(StreamObserver<R> out,
+    private static <R> SortedMap<String, Object> statement(StreamObserver<R> out, String signature,
                                                            Function<String, SortedMap<String, Object>> build) {
         String member = Caller.member();
         if (member == null) {
@@ -106,6 +113,7 @@ final class GovernanceService extends GovernanceGrpc.GovernanceImplBase {
             return null;
         }
         try {
+            Fields.maxLength("signature", signature, Fields.MAX_SIGNATURE);
             return build.apply(member);
         } catch (CoopException e) {
             out.onError(Replies.status(e));
@@ -116,7 +124,7 @@ final class GovernanceService extends GovernanceGrpc.GovernanceImplBase {
     @Override
     public void propose(ProposeRequest r, StreamObserver<coop.v1.Proposal> out) {
         String member = Caller.member();
-        SortedMap<String, Object> st = statement(out, m -> SignedStatements.propose(m, r));
+        SortedMap<String, Object> st = statement(out, r.getSignature(), m -> SignedStatements.propose(m, r));
         if (st != null) {
             Replies.unary(loop.call((s, tx) -> ProtoMapper.proposal(s.propose(member, st, r.getSignature(), tx),
                     s.policy().constitution())), out, x -> x);
@@ -126,7 +134,10 @@ final class GovernanceService extends GovernanceGrpc.GovernanceImplBase {
     @Override
     public void vote(VoteRequest r, StreamObserver<coop.v1.Proposal> out) {
         String member = Caller.member();
-        SortedMap<String, Object> st = statement(out, m -> SignedStatements.ballot(m, r));
+        if (Fields.refused(out, () -> Fields.positiveId("proposal_id", r.getProposalId()))) {
+            return;
+        }
+        SortedMap<String, Object> st = statement(out, r.getSignature(), m -> SignedStatements.ballot(m, r));
         if (st != null) {
             Replies.unary(loop.call((s, tx) -> ProtoMapper.proposal(s.vote(member, st, r.getSignature(), tx),
                     s.policy().constitution())), out, x -> x);
@@ -136,7 +147,7 @@ final class GovernanceService extends GovernanceGrpc.GovernanceImplBase {
     @Override
     public void delegate(DelegateRequest r, StreamObserver<DelegateResponse> out) {
         String member = Caller.member();
-        SortedMap<String, Object> st = statement(out, m -> SignedStatements.delegate(m, r));
+        SortedMap<String, Object> st = statement(out, r.getSignature(), m -> SignedStatements.delegate(m, r));
         if (st != null) {
             Replies.unary(loop.call((s, tx) -> s.delegate(member, st, r.getSignature(), tx)), out,
                     d -> DelegateResponse.newBuilder().addAllDelegations(delegations(d)).build());
@@ -146,7 +157,10 @@ final class GovernanceService extends GovernanceGrpc.GovernanceImplBase {
     @Override
     public void review(ReviewRequest r, StreamObserver<coop.v1.Job> out) {
         String member = Caller.member();
-        SortedMap<String, Object> st = statement(out, m -> SignedStatements.review(m, r));
+        if (Fields.refused(out, () -> Fields.positiveId("job_id", r.getJobId()))) {
+            return;
+        }
+        SortedMap<String, Object> st = statement(out, r.getSignature(), m -> SignedStatements.review(m, r));
         if (st != null) {
             Replies.unary(loop.call((s, tx) -> {
                 var job = s.review(member, st, r.getSignature(), tx);
@@ -172,6 +186,9 @@ final class GovernanceService extends GovernanceGrpc.GovernanceImplBase {
 
     @Override
     public void getProposal(GetProposalRequest r, StreamObserver<coop.v1.Proposal> out) {
+        if (Fields.refused(out, () -> Fields.positiveId("proposal_id", r.getProposalId()))) {
+            return;
+        }
         Replies.unary(loop.call((s, tx) -> ProtoMapper.proposal(s.proposal(r.getProposalId()),
                 s.policy().constitution())), out, x -> x);
     }

@@ -48,6 +48,9 @@ final class JobsService extends JobsGrpc.JobsImplBase {
 
     @Override
     public void getJob(GetJobRequest r, StreamObserver<coop.v1.Job> out) {
+        if (Fields.refused(out, () -> Fields.positiveId("job_id", r.getJobId()))) {
+            return;
+        }
         Replies.unary(loop.call((s, tx) -> ProtoMapper.job(s.job(r.getJobId()), s.whyPending(r.getJobId()))), out,
                 j -> j);
     }
@@ -55,6 +58,14 @@ final class JobsService extends JobsGrpc.JobsImplBase {
     @Override
     public void listJobs(ListJobsRequest r, StreamObserver<ListJobsResponse> out) {
         Set<JobState> states = EnumSet.noneOf(JobState.class);
+        if (Fields.refused(out, () -> {
+            if (r.getStatesCount() > JobState.values().length) {
+                throw coop.scheduler.domain.CoopException.invalid("states", "at most " + JobState.values().length
+                        + " states, got " + r.getStatesCount());
+            }
+        })) {
+            return;
+        }
         try {
             r.getStatesList().forEach(st -> states.add(ProtoMapper.state(st)));
         } catch (RuntimeException e) {
@@ -71,6 +82,9 @@ final class JobsService extends JobsGrpc.JobsImplBase {
     @Override
     public void cancel(CancelRequest r, StreamObserver<coop.v1.Job> out) {
         String member = Caller.member();
+        if (Fields.refused(out, () -> Fields.positiveId("job_id", r.getJobId()))) {
+            return;
+        }
         Replies.unary(loop.call((s, tx) -> ProtoMapper.job(s.cancel(member, r.getJobId(), tx), "")), out, j -> j);
     }
 
@@ -79,6 +93,9 @@ final class JobsService extends JobsGrpc.JobsImplBase {
 
     @Override
     public void logs(LogsRequest r, StreamObserver<LogChunk> out) {
+        if (Fields.refused(out, () -> Fields.positiveId("job_id", r.getJobId()))) {
+            return;
+        }
         if (r.getFollow()) {
             new LogFollow(loop, logs, followers, r.getJobId(), r.getRank(), LOG_TAIL_BYTES,
                     (ServerCallStreamObserver<LogChunk>) out).start();

@@ -111,6 +111,11 @@ final class NodesService extends NodesGrpc.NodesImplBase {
                     }
                     helloSeen = true;
                     var h = m.getHello();
+                    if (h.getVersion().length() > Fields.MAX_VERSION) {
+                        link.fail(Status.INVALID_ARGUMENT.withDescription("hello.version: must be at most "
+                                + Fields.MAX_VERSION + " characters"));
+                        return;
+                    }
                     List<Gpu> gpus = h.getGpusList().stream()
                             .map(g -> new Gpu(g.getIndex(), g.getModel(), g.getMemoryMib())).toList();
                     List<RankRef> running = h.getRunningList().stream().map(NodesService::ref).toList();

@@ -35,7 +35,9 @@ public final class Services {
         builder.addService(ServerInterceptors.intercept(new GovernanceService(loop, authority), caller, certificate));
         builder.addService(ServerInterceptors.intercept(new NodesService(loop, logs, authority), caller,
                 new PeerAddress(), certificate));
-        builder.addService(ServerInterceptors.intercept(new LedgerService(loop, store), certificate));
+        // Anyone may read the ledger, but a call that names a member must carry that member's token,
+        // as on every other service: a removed member's stale identity is refused, not ignored.
+        builder.addService(ServerInterceptors.intercept(new LedgerService(loop, store), caller, certificate));
         builder.addService(ServerInterceptors.intercept(new AdminService(loop, store), caller, certificate));
     }
 }
