@@ -91,7 +91,8 @@ class GovernanceIT {
                 assertThat(abstain.exitCode()).as(abstain.stderr()).isZero();
 
                 var get = GetProposalRequest.newBuilder().setProposalId(2).build();
-                await().atMost(Duration.ofSeconds(30)).until(
+                // It closes at its 40 s deadline: dave, who delegated, casts no ballot of its own.
+                await().atMost(Duration.ofSeconds(60)).until(
                         () -> client.governance().getProposal(get).getState() != ProposalState.OPEN);
                 var closed = client.governance().getProposal(get);
                 assertThat(closed.getState()).as(closed.getOutcome()).isEqualTo(ProposalState.PASSED);
