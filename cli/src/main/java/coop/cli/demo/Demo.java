@@ -116,7 +116,8 @@ public final class Demo {
         try (SchedulerServer server = SchedulerServer.start(
                 new SchedulerServer.Config(data, "127.0.0.1", 0, Duration.ofSeconds(1), Duration.ofSeconds(5)), clock)) {
             String target = "127.0.0.1:" + server.port();
-            say("scheduler listening on %s (RocksDB in %s)", target, data.resolve("db"));
+            say("scheduler listening on %s (mutual TLS, CA in %s; RocksDB in %s)", target, data.resolve("tls"),
+                    data.resolve("db"));
             identities.forEach((name, id) -> members.put(name, new Client(target, id)));
             for (NodePlan n : NODES) {
                 // Each node is enrolled by an operator of its account, as `coop node enroll` does.
