@@ -30,12 +30,17 @@ public final class Services {
             t.setDaemon(true);
             return t;
         });
-        // The last interceptor given runs first: the certificate is checked before the token.
-        builder.addService(ServerInterceptors.intercept(new JobsService(loop, logs, followers), caller, certificate));
-        builder.addService(ServerInterceptors.intercept(new GovernanceService(loop, authority), caller, certificate));
-        builder.addService(ServerInterceptors.intercept(new NodesService(loop, logs, authority), caller,
-                new PeerAddress(), certificate));
-        builder.addService(ServerInterceptors.intercept(new LedgerService(loop, store), certificate));
-        builder.addService(ServerInterceptors.intercept(new AdminService(loop, store), caller, certificate));
+        // The last interceptor given runs first: the certificate is checked before the token. Requests
+        // are parsed outside them all, so bytes that are no request get INVALID_ARGUMENT.
+        add(builder, ServerInterceptors.intercept(new JobsService(loop, logs, followers), caller, certificate));
+        add(builder, ServerInterceptors.intercept(new GovernanceService(loop, authority), caller, certificate));
+        add(builder, ServerInterceptors.intercept(new NodesService(loop, logs, authority), caller, new PeerAddress(),
+                certificate));
+        add(builder, ServerInterceptors.intercept(new LedgerService(loop, store), certificate));
+        add(builder, ServerInterceptors.intercept(new AdminService(loop, store), caller, certificate));
+    }
+
+    private static void add(ServerBuilder<?> builder, io.grpc.ServerServiceDefinition service) {
+        builder.addService(RequestParsing.refuseUnparsable(service));
     }
 }
