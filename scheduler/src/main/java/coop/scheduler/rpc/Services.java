@@ -31,7 +31,8 @@ public final class Services {
             return t;
         });
         // The last interceptor given runs first: the certificate is checked before the token. Requests
-        // are parsed outside them all, so bytes that are no request get INVALID_ARGUMENT.
+        // are parsed outside them all, so bytes that are no request get INVALID_ARGUMENT, and every
+        // refusal's description is kept short.
         add(builder, ServerInterceptors.intercept(new JobsService(loop, logs, followers), caller, certificate));
         add(builder, ServerInterceptors.intercept(new GovernanceService(loop, authority), caller, certificate));
         add(builder, ServerInterceptors.intercept(new NodesService(loop, logs, authority), caller, new PeerAddress(),
@@ -41,6 +42,7 @@ public final class Services {
     }
 
     private static void add(ServerBuilder<?> builder, io.grpc.ServerServiceDefinition service) {
-        builder.addService(RequestParsing.refuseUnparsable(service));
+        builder.addService(RequestParsing.refuseUnparsable(ServerInterceptors.intercept(service,
+                new ShortRefusals())));
     }
 }

@@ -12,6 +12,7 @@ import coop.v1.GetJobRequest;
 import coop.v1.JobsGrpc;
 import coop.v1.ListJobsRequest;
 import coop.v1.NodesGrpc;
+import coop.v1.SubmitRequest;
 import io.grpc.CallOptions;
 import io.grpc.ClientCall;
 import io.grpc.ManagedChannel;
@@ -43,7 +44,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * What the rpc edge answers to input no service should see: bytes that are not the method's
- * request message get INVALID_ARGUMENT (not gRPC's UNKNOWN "Application error").
+ * request message get INVALID_ARGUMENT (not gRPC's UNKNOWN "Application error"), and a refusal
+ * quoting a huge value keeps its description short enough for any client's header limit.
  */
 class EdgeRefusalsTest {
     private static final Instant NOW = Instant.parse("2025-06-01T12:00:00Z");
@@ -113,6 +115,31 @@ class EdgeRefusalsTest {
         StatusRuntimeException missing = catchThrowableOfType(StatusRuntimeException.class,
                 () -> jobs.getJob(GetJobRequest.newBuilder().setJobId(42).build()));
         assertThat(missing.getStatus().getCode()).isEqualTo(Status.Code.NOT_FOUND);
+    }
+
+    @Test
+    void aRefusalQuotingAHugeValueKeepsItsDescriptionShort() {
+        var jobs = JobsGrpc.newBlockingStub(channel).withDeadlineAfter(5, TimeUnit.SECONDS);
+        String huge = "x".repeat(1 << 20);
+        StatusRuntimeException refused = catchThrowableOfType(StatusRuntimeException.class, () -> jobs.submit(
+                SubmitRequest.newBuilder().setAccount(huge).setGpusPerNode(1).setCommand("true").build()));
+        assertThat(refused.getStatus().getCode()).isIn(Status.Code.INVALID_ARGUMENT, Status.Code.PERMISSION_DENIED,
+                Status.Code.NOT_FOUND);
+        assertThat(refused.getStatus().getDescription()).hasSizeLessThanOrEqualTo(ShortRefusals.MAX_DESCRIPTION)
+                .contains("more characters)");
+    }
+
+    @Test
+    void shorteningKeepsShortDescriptionsAndNeverSplitsACharacter() {
+        assertThat(ShortRefusals.shorten(Status.NOT_FOUND.withDescription("no job 7")).getDescription())
+                .isEqualTo("no job 7");
+        assertThat(ShortRefusals.shorten(Status.NOT_FOUND).getDescription()).isNull();
+        String emoji = "\uD83D\uDE00".repeat(1000);
+        String cut = ShortRefusals.shorten(Status.INVALID_ARGUMENT.withDescription(emoji)).getDescription();
+        assertThat(cut).hasSizeLessThanOrEqualTo(ShortRefusals.MAX_DESCRIPTION);
+        // No lone surrogate: it would not survive encoding as UTF-8.
+        assertThat(new String(cut.getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                java.nio.charset.StandardCharsets.UTF_8)).isEqualTo(cut);
     }
 
     private Status send(MethodDescriptor<?, ?> typed, byte[] body) throws Exception {
