@@ -107,6 +107,11 @@ public final class SchedulerServer implements AutoCloseable {
         return store.counters();
     }
 
+    /** Whether the gRPC server still serves and the event loop still applies commands. */
+    public boolean isServing() {
+        return !server.isShutdown() && loop.isRunning();
+    }
+
     public void awaitTermination() throws InterruptedException {
         server.awaitTermination();
     }

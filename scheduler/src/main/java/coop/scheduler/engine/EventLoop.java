@@ -65,6 +65,11 @@ public final class EventLoop implements AutoCloseable {
         thread.start();
     }
 
+    /** Whether the loop still takes commands: false once closed, or stopped by a storage failure. */
+    public boolean isRunning() {
+        return running && thread.isAlive();
+    }
+
     /** Queues a command; the future completes after the turn that applied it is on disk. */
     public <T> CompletableFuture<T> call(Command<T> command) {
         CompletableFuture<T> reply = new CompletableFuture<>();

@@ -30,14 +30,21 @@ public final class Services {
             t.setDaemon(true);
             return t;
         });
-        // The last interceptor given runs first: the certificate is checked before the token.
-        builder.addService(ServerInterceptors.intercept(new JobsService(loop, logs, followers), caller, certificate));
-        builder.addService(ServerInterceptors.intercept(new GovernanceService(loop, authority), caller, certificate));
-        builder.addService(ServerInterceptors.intercept(new NodesService(loop, logs, authority), caller,
-                new PeerAddress(), certificate));
+        // The last interceptor given runs first: the certificate is checked before the token. Requests
+        // are parsed outside them all, so bytes that are no request get INVALID_ARGUMENT, and every
+        // refusal's description is kept short.
+        add(builder, ServerInterceptors.intercept(new JobsService(loop, logs, followers), caller, certificate));
+        add(builder, ServerInterceptors.intercept(new GovernanceService(loop, authority), caller, certificate));
+        add(builder, ServerInterceptors.intercept(new NodesService(loop, logs, authority), caller, new PeerAddress(),
+                certificate));
         // Anyone may read the ledger, but a call that names a member must carry that member's token,
         // as on every other service: a removed member's stale identity is refused, not ignored.
-        builder.addService(ServerInterceptors.intercept(new LedgerService(loop, store), caller, certificate));
-        builder.addService(ServerInterceptors.intercept(new AdminService(loop, store), caller, certificate));
+        add(builder, ServerInterceptors.intercept(new LedgerService(loop, store), caller, certificate));
+        add(builder, ServerInterceptors.intercept(new AdminService(loop, store), caller, certificate));
+    }
+
+    private static void add(ServerBuilder<?> builder, io.grpc.ServerServiceDefinition service) {
+        builder.addService(RequestParsing.refuseUnparsable(ServerInterceptors.intercept(service,
+                new ShortRefusals())));
     }
 }
