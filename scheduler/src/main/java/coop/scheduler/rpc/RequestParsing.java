@@ -23,7 +23,8 @@ import java.io.InputStream;
  * interceptors, then the service) still sees typed messages, parsed here first.
  */
 final class RequestParsing {
-    private static final MethodDescriptor.Marshaller<byte[]> BYTES = new MethodDescriptor.Marshaller<>() {
+    /** Messages as their raw bytes; tests that send arbitrary bytes use it too. */
+    static final MethodDescriptor.Marshaller<byte[]> BYTES = new MethodDescriptor.Marshaller<>() {
         @Override
         public InputStream stream(byte[] value) {
             return new ByteArrayInputStream(value);

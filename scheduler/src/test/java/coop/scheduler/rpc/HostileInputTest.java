@@ -122,21 +122,7 @@ class HostileInputTest {
     private static final List<ServiceDescriptor> SERVICES = List.of(JobsGrpc.getServiceDescriptor(),
             GovernanceGrpc.getServiceDescriptor(), NodesGrpc.getServiceDescriptor(),
             LedgerGrpc.getServiceDescriptor(), AdminGrpc.getServiceDescriptor());
-    private static final MethodDescriptor.Marshaller<byte[]> BYTES = new MethodDescriptor.Marshaller<>() {
-        @Override
-        public InputStream stream(byte[] value) {
-            return new ByteArrayInputStream(value);
-        }
-
-        @Override
-        public byte[] parse(InputStream stream) {
-            try {
-                return stream.readAllBytes();
-            } catch (IOException e) {
-                throw Status.DATA_LOSS.withCause(e).asRuntimeException();
-            }
-        }
-    };
+    private static final MethodDescriptor.Marshaller<byte[]> BYTES = RequestParsing.BYTES;
 
     @TempDir
     Path dir;
