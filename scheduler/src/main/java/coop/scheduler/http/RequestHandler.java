@@ -1,0 +1,132 @@
+package coop.scheduler.http;
+
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.netty.handler.timeout.IdleStateEvent;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One connection's requests. Answers go out in the order the requests came, even when a later
+ * one (a static file) is ready before an earlier one (a read on the event loop), as HTTP/1.1
+ * pipelining requires; a connection with more than {@link #MAX_QUEUED} requests waiting is
+ * closed. Only GET and HEAD are served. A request the codec could not parse gets 400 (414 or
+ * 431 when its line or headers are too long) and the connection is closed, since what follows
+ * it on the wire cannot be trusted to start a request.
+ */
+final class RequestHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
+    private static final Logger log = LoggerFactory.getLogger(RequestHandler.class);
+    static final int MAX_QUEUED = 16;
+
+    private final Routes routes;
+    private final AtomicInteger queued = new AtomicInteger();
+    /** Completes when the answer to the latest request so far has been handed to the channel. */
+    private CompletableFuture<Void> tail = CompletableFuture.completedFuture(null);
+
+    RequestHandler(Routes routes) {
+        this.routes = routes;
+    }
+
+    @Override
+    protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
+        if (!request.decoderResult().isSuccess()) {
+            Throwable cause = request.decoderResult().cause();
+            HttpResponseStatus status = cause instanceof TooLongHttpLineException ? HttpResponseStatus.REQUEST_URI_TOO_LONG
+                    : cause instanceof TooLongHttpHeaderException ? HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE
+                    : cause instanceof TooLongFrameException ? HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE
+                    : HttpResponseStatus.BAD_REQUEST;
+            String why = cause == null ? "malformed request" : "malformed request: " + Routes.abbreviate(
+                    String.valueOf(cause.getMessage()));
+            enqueue(ctx, CompletableFuture.completedFuture(Reply.error(status, null, why)), false, false,
+                    HttpVersion.HTTP_1_1);
+            return;
+        }
+        if (queued.get() >= MAX_QUEUED) {
+            ctx.close();
+            return;
+        }
+        HttpMethod method = request.method();
+        boolean head = HttpMethod.HEAD.equals(method);
+        boolean keepAlive = HttpUtil.isKeepAlive(request);
+        CompletableFuture<Reply> reply;
+        if (HttpMethod.GET.equals(method) || head) {
+            reply = routes.get(request.uri());
+        } else {
+            reply = CompletableFuture.completedFuture(Reply.error(HttpResponseStatus.METHOD_NOT_ALLOWED,
+                    request.uri().startsWith("/api/") ? "/api/" : null,
+                    "the dashboard is read-only: " + Routes.abbreviate(method.name()) + " is not allowed")
+                    .with("Allow", "GET, HEAD"));
+        }
+        enqueue(ctx, reply, head, keepAlive, request.protocolVersion());
+    }
+
+    private void enqueue(ChannelHandlerContext ctx, CompletableFuture<Reply> reply, boolean head, boolean keepAlive,
+                         HttpVersion version) {
+        queued.incrementAndGet();
+        tail = tail.thenCombine(reply, (v, r) -> r).thenAccept(r -> {
+            queued.decrementAndGet();
+            write(ctx, r, head, keepAlive, version);
+        }).exceptionally(e -> {
+            log.warn("answering a request failed", e);
+            ctx.close();
+            return null;
+        });
+    }
+
+    private static void write(ChannelHandlerContext ctx, Reply reply, boolean head, boolean keepAlive,
+                              HttpVersion version) {
+        if (!ctx.channel().isActive()) {
+            return;
+        }
+        FullHttpResponse response = new DefaultFullHttpResponse(version, reply.status(),
+                head ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(reply.body()));
+        var h = response.headers();
+        h.set(HttpHeaderNames.CONTENT_TYPE, reply.contentType());
+        // HEAD: the length the GET would have, without the body.
+        h.setInt(HttpHeaderNames.CONTENT_LENGTH, reply.body().length);
+        h.set("X-Content-Type-Options", "nosniff");
+        h.set("Referrer-Policy", "no-referrer");
+        reply.headers().forEach(h::set);
+        if (keepAlive) {
+            if (version.equals(HttpVersion.HTTP_1_0)) {
+                h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+            }
+            ctx.writeAndFlush(response);
+        } else {
+            h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+            ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+        }
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object event) throws Exception {
+        if (event instanceof IdleStateEvent) {
+            ctx.close();
+            return;
+        }
+        super.userEventTriggered(ctx, event);
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        // A reset connection, a TLS hello on the plaintext port, a codec complaint: this connection ends, nothing else.
+        log.debug("dashboard connection from {} closed: {}", ctx.channel().remoteAddress(), cause.toString());
+        ctx.close();
+    }
+}
