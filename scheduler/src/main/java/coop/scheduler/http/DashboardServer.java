@@ -43,7 +43,8 @@ public final class DashboardServer implements AutoCloseable {
     /**
      * Bounds on what a client may send and hold: the request line, the header block, a body
      * (GET needs none; a bigger one gets 413), connections open at once, and how long a
-     * connection may sit without reading or writing before it is closed.
+     * connection has to send a whole request (from opening, or from its last answer) and may
+     * sit without anything moving before it is closed.
      */
     public record Limits(int maxInitialLine, int maxHeaderBytes, int maxBodyBytes, int maxConnections, Duration idle) {
         public static final Limits DEFAULT = new Limits(4096, 8192, 8192, 256, Duration.ofSeconds(30));
@@ -115,7 +116,7 @@ public final class DashboardServer implements AutoCloseable {
                                     .addLast(new HttpServerCodec(limits.maxInitialLine(), limits.maxHeaderBytes(),
                                             8192))
                                     .addLast(new HttpObjectAggregator(limits.maxBodyBytes()))
-                                    .addLast(new RequestHandler(routes))
+                                    .addLast(new RequestHandler(routes, limits.idle()))
                                     .addLast(new LastResort());
                         }
                     })

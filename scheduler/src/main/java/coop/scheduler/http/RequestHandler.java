@@ -17,7 +17,10 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.handler.timeout.IdleStateEvent;
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -29,22 +32,59 @@ import org.slf4j.LoggerFactory;
  * closed. Only GET and HEAD are served. A request the codec could not parse gets 400 (414 or
  * 431 when its line or headers are too long) and the connection is closed, since what follows
  * it on the wire cannot be trusted to start a request.
+ *
+ * <p>A connection has {@code requestTimeout} to send a whole request, counted from when it
+ * opened or got its last answer; past that it is closed. That ends idle keep-alive connections
+ * and clients that trickle a request byte by byte alike.
  */
 final class RequestHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     private static final Logger log = LoggerFactory.getLogger(RequestHandler.class);
     static final int MAX_QUEUED = 16;
 
     private final Routes routes;
+    private final long requestTimeoutMs;
     private final AtomicInteger queued = new AtomicInteger();
+    /** Closes the connection unless a request arrives first; touched only on the channel's thread. */
+    private ScheduledFuture<?> deadline;
     /** Completes when the answer to the latest request so far has been handed to the channel. */
     private CompletableFuture<Void> tail = CompletableFuture.completedFuture(null);
 
-    RequestHandler(Routes routes) {
+    RequestHandler(Routes routes, Duration requestTimeout) {
         this.routes = routes;
+        this.requestTimeoutMs = requestTimeout.toMillis();
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) throws Exception {
+        arm(ctx);
+        super.channelActive(ctx);
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+        disarm();
+        super.channelInactive(ctx);
+    }
+
+    private void arm(ChannelHandlerContext ctx) {
+        disarm();
+        if (ctx.channel().isActive()) {
+            deadline = ctx.executor().schedule(() -> {
+                ctx.close();
+            }, requestTimeoutMs, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    private void disarm() {
+        if (deadline != null) {
+            deadline.cancel(false);
+            deadline = null;
+        }
     }
 
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
+        disarm();
         if (!request.decoderResult().isSuccess()) {
             Throwable cause = request.decoderResult().cause();
             HttpResponseStatus status = cause instanceof TooLongHttpLineException ? HttpResponseStatus.REQUEST_URI_TOO_LONG
@@ -82,6 +122,12 @@ final class RequestHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
         tail = tail.thenCombine(reply, (v, r) -> r).thenAccept(r -> {
             queued.decrementAndGet();
             write(ctx, r, head, keepAlive, version);
+            // The clock for the next request starts once every answer so far is out.
+            ctx.executor().execute(() -> {
+                if (queued.get() == 0) {
+                    arm(ctx);
+                }
+            });
         }).exceptionally(e -> {
             log.warn("answering a request failed", e);
             ctx.close();
