@@ -94,7 +94,10 @@
     usage.accounts.forEach(function (a) {
       var tr = el('tr', {'data-account': a.account});
       var name = el('td');
-      name.appendChild(el('span', {'class': 'swatch', style: 'background:' + colorOf(a.account)}));
+      var swatch = el('span', {'class': 'swatch'});
+      // Through the CSSOM: the Content-Security-Policy refuses style attributes.
+      swatch.style.backgroundColor = colorOf(a.account);
+      name.appendChild(swatch);
       name.appendChild(document.createTextNode(a.account));
       tr.appendChild(name);
       var voted = a.entitled_basis_points / 100;
