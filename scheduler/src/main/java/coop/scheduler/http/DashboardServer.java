@@ -98,6 +98,7 @@ public final class DashboardServer implements AutoCloseable {
         EventLoopGroup workers = new MultiThreadIoEventLoopGroup(2, new DefaultThreadFactory("coop-http", true),
                 NioIoHandler.newFactory());
         AtomicInteger open = new AtomicInteger();
+        boolean loopback = address.getAddress() != null && address.getAddress().isLoopbackAddress();
         try {
             Channel channel = new ServerBootstrap().group(boss, workers).channel(NioServerSocketChannel.class)
                     .option(ChannelOption.SO_BACKLOG, 128)
@@ -116,7 +117,7 @@ public final class DashboardServer implements AutoCloseable {
                                     .addLast(new HttpServerCodec(limits.maxInitialLine(), limits.maxHeaderBytes(),
                                             8192))
                                     .addLast(new HttpObjectAggregator(limits.maxBodyBytes()))
-                                    .addLast(new RequestHandler(routes, limits.idle()))
+                                    .addLast(new RequestHandler(routes, limits.idle(), loopback))
                                     .addLast(new LastResort());
                         }
                     })

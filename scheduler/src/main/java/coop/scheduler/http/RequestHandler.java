@@ -33,6 +33,11 @@ import org.slf4j.LoggerFactory;
  * 431 when its line or headers are too long) and the connection is closed, since what follows
  * it on the wire cannot be trusted to start a request.
  *
+ * <p>On a loopback address only requests naming a loopback host ({@code localhost},
+ * {@code 127.x.y.z}, {@code [::1]}) are answered; others get 403. A web page elsewhere could
+ * otherwise point a name of its own at 127.0.0.1 (DNS rebinding) and read the cluster through
+ * the browser of someone who runs a scheduler.
+ *
  * <p>A connection has {@code requestTimeout} to send a whole request, counted from when it
  * opened or got its last answer; past that it is closed. That ends idle keep-alive connections
  * and clients that trickle a request byte by byte alike.
@@ -43,14 +48,16 @@ final class RequestHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
 
     private final Routes routes;
     private final long requestTimeoutMs;
+    private final boolean loopbackOnly;
     private final AtomicInteger queued = new AtomicInteger();
     /** Closes the connection unless a request arrives first; touched only on the channel's thread. */
     private ScheduledFuture<?> deadline;
     /** Completes when the answer to the latest request so far has been handed to the channel. */
     private CompletableFuture<Void> tail = CompletableFuture.completedFuture(null);
 
-    RequestHandler(Routes routes, Duration requestTimeout) {
+    RequestHandler(Routes routes, Duration requestTimeout, boolean loopbackOnly) {
         this.routes = routes;
+        this.loopbackOnly = loopbackOnly;
         this.requestTimeoutMs = requestTimeout.toMillis();
     }
 
@@ -105,7 +112,12 @@ final class RequestHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
         boolean head = HttpMethod.HEAD.equals(method);
         boolean keepAlive = HttpUtil.isKeepAlive(request);
         CompletableFuture<Reply> reply;
-        if (HttpMethod.GET.equals(method) || head) {
+        String host = request.headers().get(HttpHeaderNames.HOST);
+        if (loopbackOnly && host != null && !isLoopbackName(host)) {
+            reply = CompletableFuture.completedFuture(Reply.error(HttpResponseStatus.FORBIDDEN,
+                    request.uri().startsWith("/api/") ? "/api/" : null, "this dashboard serves only requests for "
+                            + "localhost, 127.0.0.1 or [::1], not for '" + Routes.abbreviate(host) + "'"));
+        } else if (HttpMethod.GET.equals(method) || head) {
             reply = routes.get(request.uri());
         } else {
             reply = CompletableFuture.completedFuture(Reply.error(HttpResponseStatus.METHOD_NOT_ALLOWED,
@@ -114,6 +126,21 @@ final class RequestHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
                     .with("Allow", "GET, HEAD"));
         }
         enqueue(ctx, reply, head, keepAlive, request.protocolVersion());
+    }
+
+    /** Whether a Host header ({@code name[:port]}) names this machine's loopback interface. */
+    static boolean isLoopbackName(String host) {
+        String name = host.strip().toLowerCase(java.util.Locale.ROOT);
+        if (name.startsWith("[")) {
+            int end = name.indexOf(']');
+            return end > 0 && name.substring(1, end).equals("::1")
+                    && (end == name.length() - 1 || name.charAt(end + 1) == ':');
+        }
+        int colon = name.indexOf(':');
+        if (colon >= 0) {
+            name = name.substring(0, colon);
+        }
+        return name.equals("localhost") || name.matches("127\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}");
     }
 
     private void enqueue(ChannelHandlerContext ctx, CompletableFuture<Reply> reply, boolean head, boolean keepAlive,

@@ -71,7 +71,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class HttpHostileInputTest {
     private static final int INPUTS = Integer.getInteger("coop.fuzz.inputs", 1500);
-    private static final Set<Integer> EXPECTED = Set.of(200, 400, 404, 405, 413, 414, 417, 431, 503);
+    private static final Set<Integer> EXPECTED = Set.of(200, 400, 403, 404, 405, 413, 414, 417, 431, 503);
     private static final Pattern STATUS = Pattern.compile("^HTTP/\\d\\.\\d (\\d{3}) ");
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final List<String> PATHS = List.of("/", "/index.html", "/dashboard.js", "/dashboard.css",
@@ -129,7 +129,7 @@ class HttpHostileInputTest {
         List<Socket> slow = new ArrayList<>();
         for (int i = 0; i < 20; i++) {
             Socket s = connect();
-            s.getOutputStream().write("GET /api/v1/nodes HTTP/1.1\r\nHost: x".getBytes(StandardCharsets.US_ASCII));
+            s.getOutputStream().write("GET /api/v1/nodes HTTP/1.1\r\nHost: 127.0.0.1".getBytes(StandardCharsets.US_ASCII));
             slow.add(s);
         }
         long start = System.nanoTime();
@@ -162,39 +162,60 @@ class HttpHostileInputTest {
     @Test
     @Timeout(60)
     void oversizedRequestsAreRefusedWithTheirOwnStatus() throws Exception {
-        assertThat(exchange("GET /" + "a".repeat(10_000) + " HTTP/1.1\r\nHost: x\r\n\r\n")).startsWith("HTTP/1.1 414 ");
-        assertThat(exchange("GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + "b".repeat(20_000) + "\r\n\r\n"))
+        assertThat(exchange("GET /" + "a".repeat(10_000) + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")).startsWith("HTTP/1.1 414 ");
+        assertThat(exchange("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + "b".repeat(20_000) + "\r\n\r\n"))
                 .startsWith("HTTP/1.1 431 ");
-        StringBuilder many = new StringBuilder("GET / HTTP/1.1\r\nHost: x\r\n");
+        StringBuilder many = new StringBuilder("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n");
         for (int i = 0; i < 2000; i++) {
             many.append("X-").append(i).append(": y\r\n");
         }
         assertThat(exchange(many + "\r\n")).startsWith("HTTP/1.1 431 ");
-        assertThat(exchange("GET /api/v1/nodes HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n"
+        assertThat(exchange("GET /api/v1/nodes HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100000\r\n\r\n"
                 + "z".repeat(100_000))).startsWith("HTTP/1.1 413 ");
-        StringBuilder chunked = new StringBuilder("GET /api/v1/nodes HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n");
+        StringBuilder chunked = new StringBuilder("GET /api/v1/nodes HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n");
         for (int i = 0; i < 20; i++) {
             chunked.append("1000\r\n").append("c".repeat(0x1000)).append("\r\n");
         }
         assertThat(exchange(chunked + "0\r\n\r\n")).startsWith("HTTP/1.1 413 ");
         // A length Java cannot hold, and one that is no number.
-        assertThat(exchange("GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999999999\r\n\r\n"))
+        assertThat(exchange("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 99999999999999999999\r\n\r\n"))
                 .startsWith("HTTP/1.1 400 ");
-        assertThat(exchange("GET / HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n")).startsWith("HTTP/1.1 400 ");
-        assertThat(exchange("GET /api/v1/jobs?account=%zz HTTP/1.1\r\nHost: x\r\n\r\n")).startsWith("HTTP/1.1 400 ")
+        assertThat(exchange("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: -5\r\n\r\n")).startsWith("HTTP/1.1 400 ");
+        assertThat(exchange("GET /api/v1/jobs?account=%zz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")).startsWith("HTTP/1.1 400 ")
                 .contains("malformed request target");
-        assertThat(exchange("BREW /pot HTTP/1.1\r\nHost: x\r\n\r\n")).startsWith("HTTP/1.1 405 ").contains("Allow: GET, HEAD");
+        assertThat(exchange("BREW /pot HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")).startsWith("HTTP/1.1 405 ").contains("Allow: GET, HEAD");
         assertStillServing();
     }
 
     @Test
     @Timeout(60)
+    void aRequestForAnotherHostIsRefusedOnALoopbackAddress() throws Exception {
+        // DNS rebinding: a page at evil.example whose name now points at 127.0.0.1.
+        String refused = exchange("GET /api/v1/usage HTTP/1.1\r\nHost: evil.example:" + server.httpPort()
+                + "\r\nConnection: close\r\n\r\n");
+        assertThat(refused).startsWith("HTTP/1.1 403 ").contains("not for 'evil.example:");
+        assertThat(exchange("GET /api/v1/usage HTTP/1.1\r\nHost: 127.0.0.1.evil.example\r\n\r\n"))
+                .startsWith("HTTP/1.1 403 ");
+        for (String host : List.of("localhost:" + server.httpPort(), "127.0.0.1", "[::1]:" + server.httpPort(),
+                "LOCALHOST")) {
+            assertThat(exchange("GET /api/v1/nodes HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n"))
+                    .as(host).startsWith("HTTP/1.1 200 ");
+        }
+        // HTTP/1.0 may leave the Host out.
+        assertThat(exchange("GET /api/v1/nodes HTTP/1.0\r\n\r\n")).startsWith("HTTP/1.0 200 ");
+        assertThat(RequestHandler.isLoopbackName("[::1]evil")).isFalse();
+        assertThat(RequestHandler.isLoopbackName("127.0.0.1:80")).isTrue();
+        assertThat(RequestHandler.isLoopbackName("localhost.evil.example")).isFalse();
+    }
+
+    @Test
+    @Timeout(60)
     void pipelinedRequestsAreAnsweredInOrderAndHalfClosedOnesStillGetTheirAnswer() throws Exception {
-        String pipeline = "GET /api/v1/usage HTTP/1.1\r\nHost: x\r\n\r\n"
-                + "GET /dashboard.css HTTP/1.1\r\nHost: x\r\n\r\n"
-                + "GET /nope HTTP/1.1\r\nHost: x\r\n\r\n"
-                + "HEAD /api/v1/nodes HTTP/1.1\r\nHost: x\r\n\r\n"
-                + "GET /api/v1/ledger HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+        String pipeline = "GET /api/v1/usage HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+                + "GET /dashboard.css HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+                + "GET /nope HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+                + "HEAD /api/v1/nodes HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+                + "GET /api/v1/ledger HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
         String answers = exchange(pipeline);
         List<String> order = new ArrayList<>();
         Matcher m = Pattern.compile("HTTP/1\\.1 (\\d{3}) [^\\r]*\\r\\n(?:[^\\r]+\\r\\n)*?content-type: ([^;\\r]+)",
@@ -206,7 +227,7 @@ class HttpHostileInputTest {
                 "200 application/json", "200 application/json");
         // The client closes its half after the request: the answer still comes, then the server closes.
         try (Socket s = connect()) {
-            s.getOutputStream().write("GET /api/v1/nodes HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            s.getOutputStream().write("GET /api/v1/nodes HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
             s.shutdownOutput();
             assertThat(readAll(s, Duration.ofSeconds(10))).startsWith("HTTP/1.1 200 ").endsWith("[]");
         }
@@ -229,7 +250,7 @@ class HttpHostileInputTest {
                     try (Socket silent = new Socket("127.0.0.1", dashboard.port());
                          Socket trickle = new Socket("127.0.0.1", dashboard.port())) {
                         silent.setSoTimeout(10_000);
-                        byte[] request = "GET / HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+                        byte[] request = "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
                         long t = System.nanoTime();
                         boolean closed = false;
                         // One byte every 100 ms would take 2.7 s: the connection is closed before it ends.
@@ -274,7 +295,7 @@ class HttpHostileInputTest {
                     }
                     try (Socket s = new Socket("127.0.0.1", dashboard.port())) {
                         s.setSoTimeout(10_000);
-                        s.getOutputStream().write("GET /api/v1/nodes HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+                        s.getOutputStream().write("GET /api/v1/nodes HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
                                 .getBytes(StandardCharsets.US_ASCII));
                         assertThat(readAll(s, Duration.ofSeconds(10))).startsWith("HTTP/1.1 200 ").endsWith("[]");
                     }
@@ -347,7 +368,7 @@ class HttpHostileInputTest {
         }
         if (random.nextInt(4) == 0) {
             // Pipelined: a second request behind the first.
-            r.append("GET ").append(PATHS.get(random.nextInt(PATHS.size()))).append(" HTTP/1.1\r\nHost: x\r\n\r\n");
+            r.append("GET ").append(PATHS.get(random.nextInt(PATHS.size()))).append(" HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
         }
         return r.toString().getBytes(StandardCharsets.US_ASCII);
     }
@@ -404,7 +425,7 @@ class HttpHostileInputTest {
         if (random.nextInt(5) == 0) {
             path.append("é\u0001");
         }
-        String request = "GET " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+        String request = "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
         return request.getBytes(StandardCharsets.UTF_8);
     }
 
@@ -423,12 +444,12 @@ class HttpHostileInputTest {
 
     private void assertStillServing() throws Exception {
         assertThat(server.isServing()).as("gRPC server and event loop running").isTrue();
-        String nodes = exchange("GET /api/v1/nodes HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        String nodes = exchange("GET /api/v1/nodes HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
         assertThat(nodes).startsWith("HTTP/1.1 200 ").endsWith("[]");
-        String page = exchange("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        String page = exchange("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
         assertThat(page).startsWith("HTTP/1.1 200 ").contains("<title>coop dashboard</title>");
         long id = submit("after-the-barrage");
-        JsonNode jobs = JSON.readTree(body(exchange("GET /api/v1/jobs?state=pending HTTP/1.1\r\nHost: x\r\n"
+        JsonNode jobs = JSON.readTree(body(exchange("GET /api/v1/jobs?state=pending HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                 + "Connection: close\r\n\r\n")));
         assertThat(jobs.findValuesAsText("name")).contains("after-the-barrage");
         if (channel == null) {
@@ -437,7 +458,7 @@ class HttpHostileInputTest {
         assertThat(GovernanceGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS)
                 .listProposals(ListProposalsRequest.getDefaultInstance())).isNotNull();
         await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
-            JsonNode ledger = JSON.readTree(body(exchange("GET /api/v1/ledger HTTP/1.1\r\nHost: x\r\n"
+            JsonNode ledger = JSON.readTree(body(exchange("GET /api/v1/ledger HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                     + "Connection: close\r\n\r\n")));
             assertThat(ledger.path("verification").path("ok").asBoolean()).as(ledger.toString()).isTrue();
             assertThat(ledger.path("verification").path("current").asBoolean()).as(ledger.toString()).isTrue();
