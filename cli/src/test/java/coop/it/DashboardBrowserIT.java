@@ -22,6 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.WebDriverException;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
@@ -82,7 +83,9 @@ class DashboardBrowserIT {
             WebDriver browser = browser();
             try {
                 browser.get(url);
-                await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+                // The page redraws every 2 s: an element read during a redraw is gone, so read again.
+                await().atMost(Duration.ofSeconds(30)).ignoreExceptionsInstanceOf(WebDriverException.class)
+                        .untilAsserted(() -> {
                     assertThat(browser.findElement(By.id("status")).getAttribute("data-state")).isEqualTo("ok");
                     // Charts: for each account a voted and an achieved line through several samples.
                     List<WebElement> lines = browser.findElements(By.cssSelector("#share-chart path"));
@@ -95,7 +98,8 @@ class DashboardBrowserIT {
                 });
 
                 // What the page shows against what the API serves. The page polls, so compare until both agree.
-                await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+                await().atMost(Duration.ofSeconds(30)).ignoreExceptionsInstanceOf(WebDriverException.class)
+                        .untilAsserted(() -> {
                     JsonNode usage = api(url, "api/v1/usage");
                     int online = usage.get("gpus_online").asInt();
                     int busy = usage.get("gpus_busy").asInt();
