@@ -65,7 +65,9 @@ public final class SchedulerCommand implements Callable<Integer> {
                 new SchedulerServer.Config(data, host, port, interval, preemptionGrace, plaintext),
                 InstantSource.system());
         CountDownLatch stopped = new CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicBoolean interrupted = new java.util.concurrent.atomic.AtomicBoolean();
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            interrupted.set(true);
             server.close();
             stopped.countDown();
         }, "coop-scheduler-shutdown"));
@@ -76,8 +78,15 @@ public final class SchedulerCommand implements Callable<Integer> {
         }
         System.err.printf("coop scheduler listening on %s:%d (%s; data: %s)%n", host, server.port(),
                 plaintext ? "plaintext" : "mutual TLS", data);
+        server.loopStopped().thenRun(stopped::countDown);
         stopped.await();
-        return 0;
+        if (interrupted.get()) {
+            return 0;
+        }
+        // Not a Ctrl-C: the event loop stopped itself rather than write a state it could not vouch for.
+        System.err.println("coop scheduler: the event loop stopped (see the log above); exiting so that a restart "
+                + "recovers the acknowledged state from " + data);
+        return 1;
     }
 
 }
