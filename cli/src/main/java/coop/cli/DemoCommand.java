@@ -55,7 +55,7 @@ public final class DemoCommand implements Callable<Integer> {
         PrintStream progress = json ? System.err : System.out;
         DemoReport report = new Demo(new Demo.Settings(data, length, seed), progress).run();
         // Next to the demo's other files, so the next run replaces it with them.
-        Path html = data.resolve("report.html");
+        Path html = data.resolve("report.html").toAbsolutePath().normalize();
         Files.writeString(html, ReportHtml.render(report));
         if (json) {
             progress.println("report written to " + html);
