@@ -3,8 +3,10 @@ package coop.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import coop.cli.demo.Demo;
 import coop.cli.demo.DemoReport;
+import coop.cli.demo.ReportHtml;
 import java.io.PrintStream;
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -22,7 +24,8 @@ import picocli.CommandLine.Spec;
         description = {"Run the whole system for real on this machine: a scheduler (RocksDB in --data), four agents "
                 + "at three sites on simulated GPUs, five members who vote shares 50/30/20 and then 20/30/50, and "
                 + "a saturating workload of real short jobs.",
-                "Prints, per policy period, each account's voted and achieved share of GPU time."})
+                "Prints, per policy period, each account's voted and achieved share of GPU time, and writes the "
+                        + "same report with charts to report.html in --data."})
 public final class DemoCommand implements Callable<Integer> {
 
     @Spec
@@ -51,16 +54,21 @@ public final class DemoCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintStream progress = json ? System.err : System.out;
         DemoReport report = new Demo(new Demo.Settings(data, length, seed), progress).run();
+        // Next to the demo's other files, so the next run replaces it with them.
+        Path html = data.resolve("report.html").toAbsolutePath().normalize();
+        Files.writeString(html, ReportHtml.render(report));
         if (json) {
-            out.println(new ObjectMapper().writeValueAsString(toJson(report)));
+            progress.println("report written to " + html);
+            out.println(new ObjectMapper().writeValueAsString(toJson(report, html)));
         } else {
             print(out, report);
+            out.println("report: " + html);
         }
         out.flush();
         return 0;
     }
 
-    static Map<String, Object> toJson(DemoReport r) {
+    static Map<String, Object> toJson(DemoReport r, Path html) {
         Map<String, Object> o = new LinkedHashMap<>();
         o.put("periods", r.periods().stream().map(p -> {
             Map<String, Object> m = new LinkedHashMap<>();
@@ -77,6 +85,7 @@ public final class DemoCommand implements Callable<Integer> {
         o.put("utilization", Math.round(r.utilization() * 1000) / 1000.0);
         o.put("jobs_done", r.jobsDone());
         o.put("within_5pp", r.fairWithin(5));
+        o.put("report_html", html.toString());
         return o;
     }
 

@@ -73,7 +73,9 @@ public final class SchedulerCommand implements Callable<Integer> {
         }
         SchedulerServer server = SchedulerServer.start(config, InstantSource.system());
         CountDownLatch stopped = new CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicBoolean interrupted = new java.util.concurrent.atomic.AtomicBoolean();
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            interrupted.set(true);
             server.close();
             stopped.countDown();
         }, "coop-scheduler-shutdown"));
@@ -87,8 +89,15 @@ public final class SchedulerCommand implements Callable<Integer> {
         if (server.dashboardUrl() != null) {
             System.err.println("coop dashboard at " + server.dashboardUrl());
         }
+        server.loopStopped().thenRun(stopped::countDown);
         stopped.await();
-        return 0;
+        if (interrupted.get()) {
+            return 0;
+        }
+        // Not a Ctrl-C: the event loop stopped itself rather than write a state it could not vouch for.
+        System.err.println("coop scheduler: the event loop stopped (see the log above); exiting so that a restart "
+                + "recovers the acknowledged state from " + data);
+        return 1;
     }
 
     /** {@code --http HOST:PORT}, with a warning when HOST is not a loopback address. */

@@ -11,8 +11,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code coop demo --json}: the real jar runs the whole system, both votes pass, and the report
- * computed from the recorded attempts keeps every account within 5 points of its voted share.
+ * {@code coop demo --json}: the real jar runs the whole system, both votes pass, the report
+ * computed from the recorded attempts keeps every account within 5 points of its voted share,
+ * and the same report is written as an HTML page in the demo's folder.
  */
 class DemoIT {
     @TempDir
@@ -57,6 +58,22 @@ class DemoIT {
         assertThat(report.get("utilization").asDouble()).isBetween(0.5, 1.0);
         assertThat(Files.readString(err)).contains("vote 2: passed").contains("moving-phantom aggregate")
                 .contains("ledger verified");
+
+        // The same report as a page next to the demo's data: both periods' charts, the timeline, every account.
+        Path html = data.resolve("report.html");
+        assertThat(report.get("report_html").asText()).isEqualTo(html.toString());
+        assertThat(html).isRegularFile();
+        String page = Files.readString(html);
+        assertThat(page.length()).isGreaterThan(20_000);
+        assertThat(page).startsWith("<!DOCTYPE html>").contains("verified")
+                .contains("lab-a").contains("lab-b").contains("uni-c")
+                .contains("policy v" + periods.get(0).get("policy_version").asText())
+                .contains("policy v" + periods.get(1).get("policy_version").asText())
+                .doesNotContain("<script");
+        assertThat(page.split("class=\"chart shares\"", -1)).hasSize(3);
+        assertThat(page.split("class=\"point\"", -1).length - 1).as("usage samples, about one a second")
+                .isGreaterThan(30);
+        assertThat(page).contains(">" + report.get("jobs_done").asInt() + "<");
 
         // Any member can re-check the demo's ledger from its data, and a tampered copy fails.
         try (CoopProcesses coop = new CoopProcesses(dir)) {

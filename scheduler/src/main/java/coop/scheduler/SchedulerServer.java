@@ -157,6 +157,14 @@ public final class SchedulerServer implements AutoCloseable {
         return !server.isShutdown() && loop.isRunning();
     }
 
+    /**
+     * Completes when the event loop stops: on {@link #close()}, or when a failure it could not
+     * write safely stopped it (the process should then exit, and a restart recovers from disk).
+     */
+    public java.util.concurrent.CompletableFuture<Void> loopStopped() {
+        return loop.stopped();
+    }
+
     public void awaitTermination() throws InterruptedException {
         server.awaitTermination();
     }

@@ -53,7 +53,6 @@ import java.util.stream.Stream;
  * shares computed from the recorded attempts.
  */
 public final class Demo {
-    /** A demo node: name, site and simulated GPUs. */
     /** A node, and the operator member who enrolls it for the operator's account. */
     record NodePlan(String name, String site, String gpus, String operator, String account) {
     }
@@ -78,6 +77,8 @@ public final class Demo {
     /** Jobs each account keeps waiting, so that every account always has work pending. */
     static final int BACKLOG = 12;
     private static final Duration SAMPLE = Duration.ofMillis(200);
+    /** How often the usage timeline of the HTML report is sampled. */
+    private static final Duration TIMELINE_EVERY = Duration.ofSeconds(1);
 
     /** What to run: where, how long each policy period lasts, and the workload's seed. */
     public record Settings(Path data, Duration period, long seed) {
@@ -137,18 +138,24 @@ public final class Demo {
             Workload workload = new Workload(members, settings.seed());
             workload.topUp(anyone);
             List<DemoReport.Window> windows = new ArrayList<>();
-            Policy first = vote(members, "alice", FIRST_VOTE, Map.of("erin", Choice.ABSTAIN), 1);
-            boolean allPending = runPeriod(anyone, workload, first);
-            Policy second = budget(members, "bob", "erin", "carol", 2);
-            windows.add(window(first, second.getEnactedAtMs(), allPending));
-            allPending = runPeriod(anyone, workload, second);
-            long end = clock.millis();
-            windows.add(window(second, end, allPending));
+            List<Sample> timeline;
+            try (Sampler sampler = Sampler.start(() -> anyone.governance().usage(UsageRequest.getDefaultInstance()),
+                    TIMELINE_EVERY)) {
+                Policy first = vote(members, "alice", FIRST_VOTE, Map.of("erin", Choice.ABSTAIN), 1);
+                boolean allPending = runPeriod(anyone, workload, first);
+                Policy second = budget(members, "bob", "erin", "carol", 2);
+                windows.add(window(first, second.getEnactedAtMs(), allPending));
+                allPending = runPeriod(anyone, workload, second);
+                long end = clock.millis();
+                windows.add(window(second, end, allPending));
+                sampler.close();
+                timeline = sampler.samples();
+            }
             say("stopping: cancelling the jobs still queued or running");
             cancelAll(members, anyone);
             List<Job> jobs = anyone.jobs().listJobs(ListJobsRequest.getDefaultInstance()).getJobsList();
-            verifyLedger(anyone);
-            return DemoReport.compute(jobs, windows, capacity);
+            DemoReport.LedgerCheck ledger = verifyLedger(anyone);
+            return DemoReport.compute(jobs, windows, capacity, timeline, ledger);
         } finally {
             members.values().forEach(Client::close);
             agents.forEach(Agent::close);
@@ -258,7 +265,7 @@ public final class Demo {
     }
 
     /** Re-checks the whole ledger (links, signatures, tallies, enactments) as any member could. */
-    private void verifyLedger(Client client) {
+    private DemoReport.LedgerCheck verifyLedger(Client client) {
         List<byte[]> entries = new ArrayList<>();
         client.ledger().entries(coop.v1.LedgerEntriesRequest.getDefaultInstance())
                 .forEachRemaining(e -> entries.add(e.getCanonical().toByteArray()));
@@ -268,6 +275,7 @@ public final class Demo {
         }
         say("ledger verified: %d entries (%d proposals re-tallied, %d ballots' signatures checked, %d attempts), "
                 + "head %s", r.entries(), r.proposals(), r.ballots(), r.attempts(), r.head().substring(0, 16));
+        return new DemoReport.LedgerCheck(r.entries(), r.proposals(), r.ballots(), r.attempts(), r.head());
     }
 
     /** Keeps every account's backlog full for one period; returns whether all always had work waiting. */

@@ -12,9 +12,16 @@ import java.util.TreeMap;
 /**
  * What the demo prints at the end, computed from the attempts the scheduler recorded (not from
  * the policy): for each policy period, each account's voted share against its achieved share
- * of the GPU-seconds used in that period, plus utilization and jobs done.
+ * of the GPU-seconds used in that period, plus utilization and jobs done; and, for the HTML
+ * report, the cluster's capacity, the usage sampled while it ran and what the ledger check found.
  */
-public record DemoReport(List<Period> periods, double utilization, int jobsDone) {
+public record DemoReport(List<Period> periods, double utilization, int jobsDone, int capacityGpus,
+                         List<Sample> timeline, LedgerCheck ledger) {
+
+    public DemoReport {
+        periods = List.copyOf(periods);
+        timeline = List.copyOf(timeline);
+    }
 
     /** One policy period: from its enactment to the next one (or the end of the run). */
     public record Period(long policyVersion, long startMs, long endMs, Map<String, Double> voted,
@@ -34,7 +41,12 @@ public record DemoReport(List<Period> periods, double utilization, int jobsDone)
     public record Window(long policyVersion, Map<String, Double> voted, long startMs, long endMs, boolean allPending) {
     }
 
-    public static DemoReport compute(List<Job> jobs, List<Window> windows, int capacityGpus) {
+    /** A ledger verification that passed: entries checked, proposals re-tallied, ballots, attempts and the head hash. */
+    public record LedgerCheck(long entries, int proposals, int ballots, long attempts, String head) {
+    }
+
+    public static DemoReport compute(List<Job> jobs, List<Window> windows, int capacityGpus, List<Sample> timeline,
+                                     LedgerCheck ledger) {
         List<Period> periods = new ArrayList<>();
         double busyAll = 0;
         int doneAll = 0;
@@ -66,7 +78,7 @@ public record DemoReport(List<Period> periods, double utilization, int jobsDone)
         long start = windows.isEmpty() ? 0 : windows.get(0).startMs();
         long end = windows.isEmpty() ? 0 : windows.get(windows.size() - 1).endMs();
         double spanAll = (double) (end - start) * capacityGpus;
-        return new DemoReport(periods, spanAll <= 0 ? 0 : busyAll / spanAll, doneAll);
+        return new DemoReport(periods, spanAll <= 0 ? 0 : busyAll / spanAll, doneAll, capacityGpus, timeline, ledger);
     }
 
     /** Milliseconds of the attempt inside [start, end); an attempt still running counts to the end. */

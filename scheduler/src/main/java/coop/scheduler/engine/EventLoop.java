@@ -51,6 +51,7 @@ public final class EventLoop implements AutoCloseable {
     private final long tickMs;
     private final Thread thread;
     private volatile boolean running = true;
+    private final CompletableFuture<Void> stopped = new CompletableFuture<>();
     private long lastTick;
 
     public EventLoop(ClusterState state, Store store, Duration tick) {
@@ -140,7 +141,7 @@ public final class EventLoop implements AutoCloseable {
                 running = false;
                 log.error("event loop stopped: {}", e.toString(), e);
                 CoopException down = new CoopException(CoopException.Kind.UNAVAILABLE,
-                        "the scheduler stopped after a storage failure: " + e.getMessage());
+                        "the scheduler stopped (restart it to recover from disk): " + e.getMessage());
                 tasks.forEach(t -> t.reply().completeExceptionally(down));
             }
         }
@@ -148,6 +149,12 @@ public final class EventLoop implements AutoCloseable {
         for (Task<?> t; (t = queue.poll()) != null; ) {
             t.reply().completeExceptionally(down);
         }
+        stopped.complete(null);
+    }
+
+    /** Completes when the loop has stopped, whether closed or stopped by a failure. */
+    public CompletableFuture<Void> stopped() {
+        return stopped;
     }
 
     private <T> void between(Task<T> task) {
@@ -174,8 +181,11 @@ public final class EventLoop implements AutoCloseable {
             } catch (CoopException e) {
                 outcomes.add(new Outcome(task, null, e));
             } catch (RuntimeException e) {
-                log.error("command failed unexpectedly", e);
-                outcomes.add(new Outcome(task, null, e));
+                // A refusal (CoopException) is raised before the command changes anything; any
+                // other failure may have left the state half-changed. Committing the turn could
+                // then write half of a command, so nothing of it is written and the loop stops:
+                // a restart recovers exactly what was acknowledged from disk.
+                throw new IllegalStateException("a command failed unexpectedly, so the turn is not written", e);
             }
         }
         long now = System.nanoTime() / 1_000_000;

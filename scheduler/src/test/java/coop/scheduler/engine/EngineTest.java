@@ -578,4 +578,32 @@ class EngineTest {
                 .until(() -> job(own).state() == JobState.RUNNING);
         assertThat(job(victim.jobId()).state()).isEqualTo(JobState.PENDING);
     }
+
+    /**
+     * A command that fails with anything but a refusal may have changed the state half-way: the
+     * turn is not written, its callers hear UNAVAILABLE, the loop stops, and a restart recovers
+     * exactly what was acknowledged before.
+     */
+    @Test
+    void anUnexpectedFailureStopsTheLoopWithoutWritingTheTurn() throws Exception {
+        long kept = submit("alice", "lab-a", 1, 1);
+        long[] half = new long[1];
+        assertThatThrownBy(() -> call((s, tx) -> {
+            half[0] = s.submit("alice", new ClusterState.JobSpec("lab-a", 1, 1, "", 60, "true", 0, "", false, false),
+                    tx);
+            throw new IllegalStateException("broken after the change");
+        })).isInstanceOfSatisfying(CoopException.class,
+                e -> assertThat(e.kind()).isEqualTo(CoopException.Kind.UNAVAILABLE));
+        assertThat(loop.stopped()).succeedsWithin(Duration.ofSeconds(5));
+        assertThat(loop.isRunning()).isFalse();
+        assertThatThrownBy(() -> submit("bob", "lab-b", 1, 1)).isInstanceOfSatisfying(CoopException.class,
+                e -> assertThat(e.kind()).isEqualTo(CoopException.Kind.UNAVAILABLE));
+
+        restart();
+        assertThat(job(kept).state()).isEqualTo(JobState.PENDING);
+        assertThatThrownBy(() -> job(half[0])).isInstanceOfSatisfying(CoopException.class,
+                e -> assertThat(e.kind()).isEqualTo(CoopException.Kind.NOT_FOUND));
+        assertThat((List<?>) call((s, tx) -> s.jobs(null, java.util.EnumSet.allOf(JobState.class), 100)))
+                .hasSize(1);
+    }
 }
