@@ -1,6 +1,5 @@
 package coop.cli;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import coop.scheduler.ledger.Ledger;
 import coop.scheduler.ledger.LedgerVerifier;
 import coop.scheduler.store.Store;
@@ -90,24 +89,7 @@ final class LedgerCommand implements Runnable {
             List<byte[]> entries = entries(file);
             LedgerVerifier.Report r = LedgerVerifier.verify(entries);
             if (json) {
-                ObjectNode o = JsonOutput.object();
-                o.put("ok", r.ok());
-                o.put("entries", entries.size());
-                o.put("head", r.head());
-                o.put("proposals", r.proposals());
-                o.put("ballots", r.ballots());
-                o.put("closes", r.closes());
-                o.put("policies_enacted", r.policies());
-                o.put("panels", r.panels());
-                o.put("reviews", r.reviews());
-                o.put("attempts", r.attempts());
-                ObjectNode hours = o.putObject("gpu_hours");
-                r.gpuMillisByAccount().forEach((a, ms) -> hours.put(a, ms / 3_600_000.0));
-                if (!r.ok()) {
-                    o.put("bad_entry", r.badSeq());
-                    o.put("problem", r.problem());
-                }
-                JsonOutput.print(out(), o);
+                JsonOutput.print(out(), coop.scheduler.rpc.WireJson.ledgerReport(r, entries.size()));
                 return r.ok() ? 0 : 1;
             }
             if (!r.ok()) {

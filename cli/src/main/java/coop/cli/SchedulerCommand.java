@@ -46,6 +46,12 @@ public final class SchedulerCommand implements Callable<Integer> {
                     + "scheduler requires mutual TLS with certificates from the cooperative's CA (DATA/tls).")
     boolean plaintext;
 
+    @Option(names = "--http", paramLabel = "HOST:PORT",
+            description = "Also serve the read-only web dashboard, its JSON API (/api/v1/) and /metrics on HOST:PORT, "
+                    + "such as 127.0.0.1:8080; port 0 picks a free one (default: no dashboard). It needs no login: "
+                    + "keep it on loopback unless everyone who can reach it may see the cluster.")
+    String http;
+
     @Override
     public Integer call() throws Exception {
         int colon = listen.lastIndexOf(':');
@@ -61,9 +67,11 @@ public final class SchedulerCommand implements Callable<Integer> {
         Duration interval = Durations.option("--heartbeat", heartbeat);
         Duration preemptionGrace = grace == null ? null : Durations.option("--preemption-grace", grace);
         String host = listen.substring(0, colon);
-        SchedulerServer server = SchedulerServer.start(
-                new SchedulerServer.Config(data, host, port, interval, preemptionGrace, plaintext),
-                InstantSource.system());
+        var config = new SchedulerServer.Config(data, host, port, interval, preemptionGrace, plaintext);
+        if (http != null) {
+            config = config.withHttp(httpAddress(http));
+        }
+        SchedulerServer server = SchedulerServer.start(config, InstantSource.system());
         CountDownLatch stopped = new CountDownLatch(1);
         java.util.concurrent.atomic.AtomicBoolean interrupted = new java.util.concurrent.atomic.AtomicBoolean();
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -78,6 +86,9 @@ public final class SchedulerCommand implements Callable<Integer> {
         }
         System.err.printf("coop scheduler listening on %s:%d (%s; data: %s)%n", host, server.port(),
                 plaintext ? "plaintext" : "mutual TLS", data);
+        if (server.dashboardUrl() != null) {
+            System.err.println("coop dashboard at " + server.dashboardUrl());
+        }
         server.loopStopped().thenRun(stopped::countDown);
         stopped.await();
         if (interrupted.get()) {
@@ -87,6 +98,38 @@ public final class SchedulerCommand implements Callable<Integer> {
         System.err.println("coop scheduler: the event loop stopped (see the log above); exiting so that a restart "
                 + "recovers the acknowledged state from " + data);
         return 1;
+    }
+
+    /** {@code --http HOST:PORT}, with a warning when HOST is not a loopback address. */
+    static java.net.InetSocketAddress httpAddress(String value) {
+        int colon = value.lastIndexOf(':');
+        if (colon < 1) {
+            throw new CliException("--http: expected HOST:PORT such as 127.0.0.1:8080, got '" + value + "'");
+        }
+        String host = value.substring(0, colon);
+        if (host.startsWith("[") && host.endsWith("]")) {
+            host = host.substring(1, host.length() - 1);
+        }
+        int port;
+        try {
+            port = Integer.parseInt(value.substring(colon + 1));
+        } catch (NumberFormatException e) {
+            throw new CliException("--http: port must be a number, got '" + value.substring(colon + 1) + "'");
+        }
+        if (port < 0 || port > 65535) {
+            throw new CliException("--http: port must be between 0 and 65535, got " + port);
+        }
+        java.net.InetAddress address;
+        try {
+            address = java.net.InetAddress.getByName(host);
+        } catch (java.net.UnknownHostException e) {
+            throw new CliException("--http: unknown host '" + host + "'");
+        }
+        if (!address.isLoopbackAddress()) {
+            System.err.println("warning: --http " + value + " is not a loopback address: anyone who can reach it "
+                    + "sees the cluster, its jobs and its votes (the dashboard has no login)");
+        }
+        return new java.net.InetSocketAddress(address, port);
     }
 
 }

@@ -2,6 +2,7 @@ package coop.scheduler;
 
 import coop.scheduler.engine.ClusterState;
 import coop.scheduler.engine.EventLoop;
+import coop.scheduler.http.DashboardServer;
 import coop.scheduler.rpc.Services;
 import coop.scheduler.store.Store;
 import coop.scheduler.trust.Authority;
@@ -29,13 +30,24 @@ public final class SchedulerServer implements AutoCloseable {
     /**
      * Where the scheduler keeps its data and listens (port 0 picks a free port), how often agents
      * heartbeat, how long a preempted attempt has between SIGTERM and SIGKILL (null: the policy's
-     * preemption_grace_s), and whether to serve plaintext instead of mutual TLS (never by default:
-     * only for a cooperative without a CA, or a test that speaks plaintext).
+     * preemption_grace_s), whether to serve plaintext instead of mutual TLS (never by default:
+     * only for a cooperative without a CA, or a test that speaks plaintext), and where to serve the
+     * read-only web dashboard (null: nowhere; port 0 picks a free port).
      */
     public record Config(Path dataDir, String host, int port, Duration heartbeatInterval, Duration preemptionGrace,
-                         boolean plaintext) {
+                         boolean plaintext, InetSocketAddress http) {
+        public Config(Path dataDir, String host, int port, Duration heartbeatInterval, Duration preemptionGrace,
+                      boolean plaintext) {
+            this(dataDir, host, port, heartbeatInterval, preemptionGrace, plaintext, null);
+        }
+
         public Config(Path dataDir, String host, int port, Duration heartbeatInterval, Duration preemptionGrace) {
             this(dataDir, host, port, heartbeatInterval, preemptionGrace, false);
+        }
+
+        /** This configuration with the dashboard served on {@code http}. */
+        public Config withHttp(InetSocketAddress http) {
+            return new Config(dataDir, host, port, heartbeatInterval, preemptionGrace, plaintext, http);
         }
 
         public static Config of(Path dataDir, String host, int port) {
@@ -46,11 +58,15 @@ public final class SchedulerServer implements AutoCloseable {
     private final Store store;
     private final EventLoop loop;
     private final Server server;
+    private final DashboardServer http;
+    private final String dashboardUrl;
 
-    private SchedulerServer(Store store, EventLoop loop, Server server) {
+    private SchedulerServer(Store store, EventLoop loop, Server server, DashboardServer http, String dashboardUrl) {
         this.store = store;
         this.loop = loop;
         this.server = server;
+        this.http = http;
+        this.dashboardUrl = dashboardUrl;
     }
 
     public static SchedulerServer start(Config config, InstantSource clock) {
@@ -88,7 +104,21 @@ public final class SchedulerServer implements AutoCloseable {
             server.start();
             log.info("scheduler listening on {}:{} ({}) with data in {}", config.host(), server.getPort(),
                     config.plaintext() ? "plaintext" : "mutual TLS", config.dataDir());
-            return new SchedulerServer(store, loop, server);
+            DashboardServer http = null;
+            String url = null;
+            if (config.http() != null) {
+                try {
+                    // No metrics source yet: /metrics answers 404 until one is given here.
+                    http = DashboardServer.start(config.http(), loop, store, clock, null);
+                } catch (RuntimeException e) {
+                    server.shutdownNow();
+                    loop.close();
+                    throw e;
+                }
+                url = dashboardUrl(config.http().getHostString(), http.port());
+                log.info("dashboard at {}", url);
+            }
+            return new SchedulerServer(store, loop, server, http, url);
         } catch (IOException e) {
             store.close();
             throw new UncheckedIOException("cannot listen on " + config.host() + ":" + config.port(), e);
@@ -100,6 +130,21 @@ public final class SchedulerServer implements AutoCloseable {
 
     public int port() {
         return server.getPort();
+    }
+
+    /** The dashboard's port, or -1 when the scheduler serves none. */
+    public int httpPort() {
+        return http == null ? -1 : http.port();
+    }
+
+    /** The dashboard's address for a browser, such as {@code http://127.0.0.1:8080/}; null when none is served. */
+    public String dashboardUrl() {
+        return dashboardUrl;
+    }
+
+    private static String dashboardUrl(String host, int port) {
+        String h = host.contains(":") ? "[" + host + "]" : host;
+        return "http://" + h + ":" + port + "/";
     }
 
     /** The store's synced batches and records written so far. */
@@ -126,6 +171,10 @@ public final class SchedulerServer implements AutoCloseable {
 
     @Override
     public void close() {
+        if (http != null) {
+            // First, so nothing reads the store while it closes.
+            http.close();
+        }
         server.shutdown();
         try {
             if (!server.awaitTermination(5, TimeUnit.SECONDS)) {

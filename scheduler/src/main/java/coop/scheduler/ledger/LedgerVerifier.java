@@ -41,6 +41,29 @@ public final class LedgerVerifier {
         return replay(store, true).report();
     }
 
+    /**
+     * Verifies the first {@code size} entries a store holds, reading them one at a time, as a
+     * reader beside the running scheduler does (the event loop may append meanwhile; what it
+     * appends after {@code size} is left for the next check). Returns null when {@code stop}
+     * says to give up before the end.
+     */
+    public static Report verify(Store store, long size, java.util.function.BooleanSupplier stop) {
+        Run run = new Run(true);
+        boolean[] stopped = {false};
+        store.scanRaw(Store.Kind.LEDGER, 0, (seq, bytes) -> {
+            if (seq >= size) {
+                return false;
+            }
+            if (stop.getAsBoolean()) {
+                stopped[0] = true;
+                return false;
+            }
+            run.accept(bytes);
+            return true;
+        });
+        return stopped[0] ? null : run.finish();
+    }
+
     /** A replay's report, the governance it rebuilt, and the time of the last entry. */
     public record Replayed(Report report, Governance governance, long lastAt) {
     }

@@ -177,11 +177,7 @@ final class GovernanceService extends GovernanceGrpc.GovernanceImplBase {
 
     @Override
     public void listProposals(ListProposalsRequest r, StreamObserver<ListProposalsResponse> out) {
-        Replies.unary(loop.call((s, tx) -> {
-            ListProposalsResponse.Builder b = ListProposalsResponse.newBuilder();
-            s.proposals(r.getOpenOnly()).forEach(p -> b.addProposals(ProtoMapper.proposal(p, s.policy().constitution())));
-            return b.build();
-        }), out, x -> x);
+        Replies.unary(Reads.proposals(loop, r.getOpenOnly()), out, x -> x);
     }
 
     @Override
@@ -224,6 +220,6 @@ final class GovernanceService extends GovernanceGrpc.GovernanceImplBase {
 
     @Override
     public void usage(UsageRequest r, StreamObserver<UsageResponse> out) {
-        Replies.unary(loop.call((s, tx) -> s.usage()), out, ProtoMapper::usage);
+        Replies.unary(Reads.usage(loop), out, x -> x);
     }
 }

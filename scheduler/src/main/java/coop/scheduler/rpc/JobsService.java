@@ -72,11 +72,7 @@ final class JobsService extends JobsGrpc.JobsImplBase {
             out.onError(Replies.status(e));
             return;
         }
-        Replies.unary(loop.call((s, tx) -> {
-            ListJobsResponse.Builder b = ListJobsResponse.newBuilder();
-            s.jobs(r.getAccount(), states, r.getLimit()).forEach(j -> b.addJobs(ProtoMapper.job(j, s.whyPending(j.id()))));
-            return b.build();
-        }), out, x -> x);
+        Replies.unary(Reads.jobs(loop, r.getAccount(), states, r.getLimit()), out, x -> x);
     }
 
     @Override

@@ -28,8 +28,7 @@ final class LedgerService extends LedgerGrpc.LedgerImplBase {
 
     @Override
     public void head(LedgerHeadRequest r, StreamObserver<LedgerHead> out) {
-        Replies.unary(loop.call((s, tx) -> s.ledgerHead()), out,
-                h -> LedgerHead.newBuilder().setSize(h.size()).setHead(h.head()).build());
+        Replies.unary(Reads.ledgerHead(loop), out, x -> x);
     }
 
     @Override

@@ -86,11 +86,7 @@ final class NodesService extends NodesGrpc.NodesImplBase {
 
     @Override
     public void listNodes(ListNodesRequest r, StreamObserver<ListNodesResponse> out) {
-        Replies.unary(loop.call((s, tx) -> s.nodes()), out, list -> {
-            ListNodesResponse.Builder b = ListNodesResponse.newBuilder();
-            list.forEach(n -> b.addNodes(ProtoMapper.node(n)));
-            return b.build();
-        });
+        Replies.unary(Reads.nodes(loop), out, x -> x);
     }
 
     @Override

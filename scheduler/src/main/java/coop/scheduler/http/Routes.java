@@ -1,0 +1,244 @@
+package coop.scheduler.http;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import coop.scheduler.domain.JobState;
+import coop.scheduler.engine.EventLoop;
+import coop.scheduler.rpc.Reads;
+import coop.scheduler.rpc.WireJson;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What each path of the dashboard serves. Every {@code /api/v1/} answer is a wire message the
+ * gRPC services give too ({@link Reads}), printed by {@link WireJson} as the CLI's {@code --json}
+ * prints it; query parameters mirror the CLI's options. At most {@link #MAX_READS} reads wait on
+ * the event loop at once: past that a caller gets 503 rather than a longer queue in front of
+ * the scheduler's writes.
+ */
+final class Routes {
+    private static final Logger log = LoggerFactory.getLogger(Routes.class);
+    static final int MAX_READS = 32;
+    private static final Duration READ_TIMEOUT = Duration.ofSeconds(10);
+    static final String PROMETHEUS = "text/plain; version=0.0.4; charset=utf-8";
+
+    private final EventLoop loop;
+    private final History history;
+    private final LedgerCheck ledger;
+    private final Assets assets;
+    private final Supplier<String> metrics;
+    private final Executor metricsExecutor;
+    private final Semaphore reads = new Semaphore(MAX_READS);
+
+    Routes(EventLoop loop, History history, LedgerCheck ledger, Assets assets, Supplier<String> metrics,
+           Executor metricsExecutor) {
+        this.loop = loop;
+        this.history = history;
+        this.ledger = ledger;
+        this.assets = assets;
+        this.metrics = metrics;
+        this.metricsExecutor = metricsExecutor;
+    }
+
+    /** The answer to a GET (or HEAD) of {@code uri}; never completes exceptionally. */
+    CompletableFuture<Reply> get(String uri) {
+        String path = null;
+        try {
+            QueryStringDecoder q = new QueryStringDecoder(uri, StandardCharsets.UTF_8, true, 16);
+            path = q.path();
+            Map<String, List<String>> params = q.parameters();
+            return route(path, params).exceptionally(failure(path));
+        } catch (BadRequest e) {
+            return CompletableFuture.completedFuture(Reply.error(HttpResponseStatus.BAD_REQUEST, path, e.getMessage()));
+        } catch (IllegalArgumentException e) {
+            // QueryStringDecoder on a malformed escape such as %zz.
+            return CompletableFuture.completedFuture(Reply.error(HttpResponseStatus.BAD_REQUEST, path,
+                    "malformed request target: " + e.getMessage()));
+        }
+    }
+
+    private CompletableFuture<Reply> route(String path, Map<String, List<String>> params) {
+        Reply asset = assets.get(path);
+        if (asset != null) {
+            only(params);
+            return CompletableFuture.completedFuture(asset);
+        }
+        return switch (path) {
+            case "/metrics" -> metrics(params);
+            case "/api/v1/nodes" -> {
+                only(params);
+                yield read(() -> Reads.nodes(loop), r -> WireJson.array(r.getNodesList(), WireJson::node));
+            }
+            case "/api/v1/jobs" -> {
+                only(params, "account", "state", "limit");
+                String account = one(params, "account", "");
+                Set<JobState> states = states(one(params, "state", ""));
+                int limit = number(params, "limit", 0, Integer.MAX_VALUE);
+                yield read(() -> Reads.jobs(loop, account, states, limit),
+                        r -> WireJson.array(r.getJobsList(), WireJson::job));
+            }
+            case "/api/v1/usage" -> {
+                only(params);
+                yield read(() -> Reads.usage(loop), WireJson::usage);
+            }
+            case "/api/v1/proposals" -> {
+                only(params, "open");
+                boolean open = bool(params, "open");
+                yield read(() -> Reads.proposals(loop, open),
+                        r -> WireJson.array(r.getProposalsList(), WireJson::proposal));
+            }
+            case "/api/v1/ledger" -> {
+                only(params);
+                yield read(() -> Reads.ledgerHead(loop), ledger::json);
+            }
+            case "/api/v1/history" -> {
+                only(params, "since");
+                long since = number(params, "since", 0, Long.MAX_VALUE);
+                yield CompletableFuture.completedFuture(Reply.json(history.json(since)).with("Cache-Control",
+                        "no-store"));
+            }
+            default -> CompletableFuture.completedFuture(Reply.error(HttpResponseStatus.NOT_FOUND, path,
+                    "no such page: " + abbreviate(path)));
+        };
+    }
+
+    private CompletableFuture<Reply> metrics(Map<String, List<String>> params) {
+        if (metrics == null) {
+            return CompletableFuture.completedFuture(Reply.error(HttpResponseStatus.NOT_FOUND, "/metrics",
+                    "this scheduler exports no metrics"));
+        }
+        only(params);
+        return CompletableFuture.supplyAsync(() -> Reply.text(HttpResponseStatus.OK, PROMETHEUS, metrics.get())
+                .with("Cache-Control", "no-store"), metricsExecutor);
+    }
+
+    private <T> CompletableFuture<Reply> read(Supplier<CompletableFuture<T>> call,
+                                              java.util.function.Function<T, JsonNode> json) {
+        if (!reads.tryAcquire()) {
+            return CompletableFuture.completedFuture(Reply.error(HttpResponseStatus.SERVICE_UNAVAILABLE, "/api/",
+                    "too many reads in flight; try again").with("Retry-After", "1"));
+        }
+        CompletableFuture<T> f;
+        try {
+            f = call.get();
+        } catch (RuntimeException e) {
+            reads.release();
+            throw e;
+        }
+        f.whenComplete((v, e) -> reads.release());
+        return f.orTimeout(READ_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
+                .thenApply(v -> Reply.json(json.apply(v)).with("Cache-Control", "no-store"));
+    }
+
+    private static java.util.function.Function<Throwable, Reply> failure(String path) {
+        return e -> {
+            Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+            if (cause instanceof TimeoutException) {
+                return Reply.error(HttpResponseStatus.SERVICE_UNAVAILABLE, path, "the scheduler did not answer in "
+                        + READ_TIMEOUT.toSeconds() + " s");
+            }
+            if (cause instanceof coop.scheduler.domain.CoopException c
+                    && c.kind() == coop.scheduler.domain.CoopException.Kind.UNAVAILABLE) {
+                return Reply.error(HttpResponseStatus.SERVICE_UNAVAILABLE, path, c.getMessage());
+            }
+            log.warn("{} failed", path, cause);
+            return Reply.error(HttpResponseStatus.INTERNAL_SERVER_ERROR, path, "internal error: " + cause);
+        };
+    }
+
+    // ------------------------------------------------------------------ parameters
+
+    private static void only(Map<String, List<String>> params, String... allowed) {
+        for (String name : params.keySet()) {
+            if (!Arrays.asList(allowed).contains(name)) {
+                throw new BadRequest("unknown parameter '" + abbreviate(name) + "'" + (allowed.length == 0
+                        ? ": this page takes none" : "; expected " + String.join(", ", allowed)));
+            }
+        }
+    }
+
+    private static String one(Map<String, List<String>> params, String name, String otherwise) {
+        List<String> values = params.get(name);
+        if (values == null) {
+            return otherwise;
+        }
+        if (values.size() > 1) {
+            throw new BadRequest(name + ": given " + values.size() + " times; give it once");
+        }
+        return values.get(0);
+    }
+
+    private static long number(Map<String, List<String>> params, String name, long min, long max) {
+        String v = one(params, name, null);
+        if (v == null) {
+            return min;
+        }
+        try {
+            long n = Long.parseLong(v);
+            if (n < min || n > max) {
+                throw new BadRequest(name + ": must be between " + min + " and " + max + ", got " + n);
+            }
+            return n;
+        } catch (NumberFormatException e) {
+            throw new BadRequest(name + ": must be a whole number, got '" + abbreviate(v) + "'");
+        }
+    }
+
+    private static int number(Map<String, List<String>> params, String name, int min, int max) {
+        return (int) number(params, name, (long) min, (long) max);
+    }
+
+    private static boolean bool(Map<String, List<String>> params, String name) {
+        String v = one(params, name, "false");
+        return switch (v) {
+            case "true", "1", "" -> true;
+            case "false", "0" -> false;
+            default -> throw new BadRequest(name + ": must be true or false, got '" + abbreviate(v) + "'");
+        };
+    }
+
+    /** Comma-separated state names as {@code coop jobs --state} takes them. */
+    private static Set<JobState> states(String list) {
+        Set<JobState> states = EnumSet.noneOf(JobState.class);
+        if (list.isEmpty()) {
+            return states;
+        }
+        for (String name : list.split(",", -1)) {
+            coop.v1.JobState wire;
+            try {
+                wire = coop.v1.JobState.valueOf(name.toUpperCase(Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                wire = null;
+            }
+            if (wire == null || wire == coop.v1.JobState.UNRECOGNIZED || wire.getNumber() == 0) {
+                throw new BadRequest("state: unknown state '" + abbreviate(name)
+                        + "'; expected pending, running, succeeded, failed, cancelled or review");
+            }
+            states.add(Reads.state(wire));
+        }
+        return states;
+    }
+
+    /** Echoes at most 80 characters of what a caller sent, so a refusal stays one short line. */
+    static String abbreviate(String s) {
+        String clean = s.codePoints().map(c -> c < 0x20 || c == 0x7f ? '?' : c)
+                .collect(StringBuilder::new, StringBuilder::appendCodePoint, StringBuilder::append).toString();
+        return clean.length() <= 80 ? clean : clean.substring(0, 77) + "...";
+    }
+}

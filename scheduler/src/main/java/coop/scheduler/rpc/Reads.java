@@ -1,0 +1,67 @@
+package coop.scheduler.rpc;
+
+import coop.scheduler.domain.JobState;
+import coop.scheduler.engine.EventLoop;
+import coop.v1.LedgerHead;
+import coop.v1.ListJobsResponse;
+import coop.v1.ListNodesResponse;
+import coop.v1.ListProposalsResponse;
+import coop.v1.UsageResponse;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The read-only answers the scheduler gives, as wire messages: the gRPC services reply with
+ * them and the dashboard's JSON API serves them, so both see the same state through the same
+ * code. Each is one command on the event loop, so it sees the state between two turns.
+ */
+public final class Reads {
+    private Reads() {
+    }
+
+    /** Every node the scheduler knows, as {@code Nodes.ListNodes} answers. */
+    public static CompletableFuture<ListNodesResponse> nodes(EventLoop loop) {
+        return loop.call((s, tx) -> {
+            ListNodesResponse.Builder b = ListNodesResponse.newBuilder();
+            s.nodes().forEach(n -> b.addNodes(ProtoMapper.node(n)));
+            return b.build();
+        });
+    }
+
+    /** Jobs, newest first, with why pending ones wait, as {@code Jobs.ListJobs} answers. */
+    public static CompletableFuture<ListJobsResponse> jobs(EventLoop loop, String account, Set<JobState> states,
+                                                           int limit) {
+        return loop.call((s, tx) -> {
+            ListJobsResponse.Builder b = ListJobsResponse.newBuilder();
+            s.jobs(account, states, limit).forEach(j -> b.addJobs(ProtoMapper.job(j, s.whyPending(j.id()))));
+            return b.build();
+        });
+    }
+
+    /** Proposals with their tallies and the rule each needs, as {@code Governance.ListProposals} answers. */
+    public static CompletableFuture<ListProposalsResponse> proposals(EventLoop loop, boolean openOnly) {
+        return loop.call((s, tx) -> {
+            ListProposalsResponse.Builder b = ListProposalsResponse.newBuilder();
+            s.proposals(openOnly).forEach(p -> b.addProposals(ProtoMapper.proposal(p, s.policy().constitution())));
+            return b.build();
+        });
+    }
+
+    /** Each account's voted share next to the GPU time it got, as {@code Governance.Usage} answers. */
+    public static CompletableFuture<UsageResponse> usage(EventLoop loop) {
+        return loop.call((s, tx) -> ProtoMapper.usage(s.usage()));
+    }
+
+    /** The ledger's length and head hash as the event loop last committed them, as {@code Ledger.Head} answers. */
+    public static CompletableFuture<LedgerHead> ledgerHead(EventLoop loop) {
+        return loop.call((s, tx) -> {
+            var h = s.ledgerHead();
+            return LedgerHead.newBuilder().setSize(h.size()).setHead(h.head()).build();
+        });
+    }
+
+    /** A job state named as on the wire, for callers outside this package. */
+    public static JobState state(coop.v1.JobState state) {
+        return ProtoMapper.state(state);
+    }
+}

@@ -1,0 +1,223 @@
+package coop.scheduler.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import coop.scheduler.SchedulerServer;
+import coop.scheduler.engine.ClusterState;
+import coop.scheduler.governance.TestMembers;
+import coop.scheduler.rpc.Caller;
+import coop.scheduler.rpc.WireJson;
+import coop.scheduler.store.Store;
+import coop.v1.GovernanceGrpc;
+import coop.v1.JobsGrpc;
+import coop.v1.ListJobsRequest;
+import coop.v1.SubmitRequest;
+import coop.v1.UsageRequest;
+import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.stub.MetadataUtils;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.InstantSource;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The dashboard of a real scheduler (RocksDB, event loop, gRPC and HTTP on 127.0.0.1): every
+ * API answer is the JSON the CLI prints for the same gRPC reply, the page and its assets are
+ * served, and what is not a read is refused with the right status.
+ */
+class DashboardServerTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir
+    Path dir;
+    private SchedulerServer server;
+    private ManagedChannel channel;
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    @BeforeEach
+    void start() throws Exception {
+        Path data = dir.resolve("data");
+        Files.createDirectories(data);
+        TestMembers keys = new TestMembers();
+        try (Store store = Store.open(data)) {
+            ClusterState.found(store, List.of(keys.member("alice", List.of("lab-a")),
+                    keys.member("bob", List.of("lab-b"))), List.of("lab-a", "lab-b"), System.currentTimeMillis());
+        }
+        server = SchedulerServer.start(new SchedulerServer.Config(data, "127.0.0.1", 0, Duration.ofSeconds(5), null,
+                true).withHttp(new InetSocketAddress("127.0.0.1", 0)), InstantSource.system());
+        channel = NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();
+    }
+
+    @AfterEach
+    void stop() throws InterruptedException {
+        if (channel != null) {
+            channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+        }
+        if (server != null) {
+            server.close();
+        }
+    }
+
+    @Test
+    void theApiServesWhatTheCliPrintsForTheSameReply() throws Exception {
+        Metadata alice = new Metadata();
+        alice.put(Caller.MEMBER, "alice");
+        alice.put(Caller.TOKEN, "token-alice");
+        var jobs = JobsGrpc.newBlockingStub(channel).withInterceptors(MetadataUtils.newAttachHeadersInterceptor(alice));
+        long id = jobs.submit(SubmitRequest.newBuilder().setAccount("lab-a").setGpusPerNode(2).setGpuModel("H100")
+                .setCommand("train").setName("waits <script>").build()).getJobId();
+
+        JsonNode api = get("/api/v1/jobs");
+        JsonNode cli = reparsed(WireJson.array(jobs.listJobs(ListJobsRequest.getDefaultInstance()).getJobsList(),
+                WireJson::job));
+        assertThat(api).isEqualTo(cli);
+        assertThat(api.get(0).get("id").asLong()).isEqualTo(id);
+        assertThat(api.get(0).get("state").asText()).isEqualTo("PENDING");
+        assertThat(api.get(0).get("why_pending").asText()).isNotEmpty();
+        assertThat(get("/api/v1/jobs?state=running")).isEmpty();
+        assertThat(get("/api/v1/jobs?state=pending,review&account=lab-a&limit=5")).hasSize(1);
+
+        JsonNode usage = get("/api/v1/usage");
+        JsonNode grpcUsage = reparsed(WireJson.usage(GovernanceGrpc.newBlockingStub(channel)
+                .usage(UsageRequest.getDefaultInstance())));
+        // Both were read at different moments: everything but the window's end is the same.
+        ((com.fasterxml.jackson.databind.node.ObjectNode) usage).remove("window_end_ms");
+        ((com.fasterxml.jackson.databind.node.ObjectNode) grpcUsage).remove("window_end_ms");
+        assertThat(usage).isEqualTo(grpcUsage);
+        assertThat(usage.get("accounts").get(0).get("pending_jobs").asInt()).isEqualTo(1);
+
+        assertThat(get("/api/v1/nodes")).isEmpty();
+        assertThat(get("/api/v1/proposals?open=true")).isEmpty();
+
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+            JsonNode ledger = get("/api/v1/ledger");
+            assertThat(ledger.get("size").asLong()).isPositive();
+            assertThat(ledger.get("verification").isObject()).as(ledger.toString()).isTrue();
+            assertThat(ledger.get("verification").get("ok").asBoolean()).isTrue();
+            assertThat(ledger.get("verification").get("head").asText()).isEqualTo(ledger.get("head").asText());
+        });
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+            JsonNode history = get("/api/v1/history");
+            assertThat(history.get("samples").size()).isGreaterThanOrEqualTo(2);
+            JsonNode first = history.get("samples").get(0);
+            assertThat(first.get("accounts").get(0).get("voted_percent").asDouble()).isEqualTo(50.0);
+            long after = first.get("at_ms").asLong();
+            assertThat(get("/api/v1/history?since=" + after).get("samples").size())
+                    .isEqualTo(history.get("samples").size() - 1);
+        });
+    }
+
+    @Test
+    void thePageAndItsAssetsComeFromTheScheduler() throws Exception {
+        HttpResponse<String> page = send(HttpRequest.newBuilder(uri("/")).GET());
+        assertThat(page.statusCode()).isEqualTo(200);
+        assertThat(page.headers().firstValue("content-type")).hasValue("text/html; charset=utf-8");
+        assertThat(page.headers().firstValue("content-security-policy").orElse("")).contains("default-src 'none'")
+                .contains("script-src 'self'");
+        assertThat(page.body()).contains("<script src=\"/dashboard.js\"").doesNotContain("http://", "https://");
+        HttpResponse<String> script = send(HttpRequest.newBuilder(uri("/dashboard.js")).GET());
+        assertThat(script.headers().firstValue("content-type")).hasValue("text/javascript; charset=utf-8");
+        assertThat(script.body()).contains("/api/v1/history").doesNotContain("innerHTML");
+        assertThat(send(HttpRequest.newBuilder(uri("/dashboard.css")).GET()).statusCode()).isEqualTo(200);
+
+        HttpResponse<String> head = send(HttpRequest.newBuilder(uri("/")).method("HEAD",
+                HttpRequest.BodyPublishers.noBody()));
+        assertThat(head.statusCode()).isEqualTo(200);
+        assertThat(head.body()).isEmpty();
+        assertThat(head.headers().firstValueAsLong("content-length")).hasValue(page.body().getBytes(
+                java.nio.charset.StandardCharsets.UTF_8).length);
+    }
+
+    @Test
+    void whatIsNotAReadIsRefused() throws Exception {
+        HttpResponse<String> post = send(HttpRequest.newBuilder(uri("/api/v1/jobs"))
+                .POST(HttpRequest.BodyPublishers.ofString("{}")));
+        assertThat(post.statusCode()).isEqualTo(405);
+        assertThat(post.headers().firstValue("allow")).hasValue("GET, HEAD");
+        assertThat(JSON.readTree(post.body()).get("error").asText()).contains("read-only");
+        assertThat(send(HttpRequest.newBuilder(uri("/api/v1/jobs")).DELETE()).statusCode()).isEqualTo(405);
+
+        HttpResponse<String> missing = send(HttpRequest.newBuilder(uri("/api/v1/nope")).GET());
+        assertThat(missing.statusCode()).isEqualTo(404);
+        assertThat(send(HttpRequest.newBuilder(uri("/etc/passwd")).GET()).statusCode()).isEqualTo(404);
+        // No metrics source was given to this scheduler.
+        assertThat(send(HttpRequest.newBuilder(uri("/metrics")).GET()).statusCode()).isEqualTo(404);
+
+        assertRefused("/api/v1/jobs?state=bogus", "state: unknown state 'bogus'");
+        assertRefused("/api/v1/jobs?limit=-1", "limit: must be between 0");
+        assertRefused("/api/v1/jobs?limit=ten", "limit: must be a whole number");
+        assertRefused("/api/v1/jobs?limit=1&limit=2", "limit: given 2 times");
+        assertRefused("/api/v1/nodes?x=1", "unknown parameter 'x'");
+        assertRefused("/api/v1/proposals?open=maybe", "open: must be true or false");
+        assertRefused("/api/v1/history?since=yesterday", "since: must be a whole number");
+    }
+
+    @Test
+    void metricsAreServedAsPrometheusTextWhenGiven() throws Exception {
+        // A second dashboard over the same scheduler's pieces is not possible from outside, so this one
+        // starts its own, with a metrics source, on a cooperative of its own.
+        Path data = dir.resolve("metrics-data");
+        Files.createDirectories(data);
+        try (Store store = Store.open(data)) {
+            ClusterState.found(store, List.of(new TestMembers().member("carol", List.of("lab-c"))), List.of("lab-c"),
+                    System.currentTimeMillis());
+        }
+        try (Store store = Store.open(data)) {
+            var state = new ClusterState(store, InstantSource.system(), Duration.ofSeconds(5), null);
+            try (var loop = new coop.scheduler.engine.EventLoop(state, store, Duration.ofMillis(250))) {
+                loop.start();
+                try (DashboardServer dashboard = DashboardServer.start(new InetSocketAddress("127.0.0.1", 0), loop,
+                        store, InstantSource.system(), () -> "# TYPE coop_up gauge\ncoop_up 1\n")) {
+                    HttpResponse<String> m = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+                            + dashboard.port() + "/metrics")).GET().build(), HttpResponse.BodyHandlers.ofString());
+                    assertThat(m.statusCode()).isEqualTo(200);
+                    assertThat(m.headers().firstValue("content-type"))
+                            .hasValue("text/plain; version=0.0.4; charset=utf-8");
+                    assertThat(m.body()).isEqualTo("# TYPE coop_up gauge\ncoop_up 1\n");
+                }
+            }
+        }
+    }
+
+    /** As printed and read back, so numbers compare by value whatever node type built them. */
+    private static JsonNode reparsed(JsonNode node) throws Exception {
+        return JSON.readTree(JSON.writeValueAsString(node));
+    }
+
+    private void assertRefused(String path, String message) throws Exception {
+        HttpResponse<String> r = send(HttpRequest.newBuilder(uri(path)).GET());
+        assertThat(r.statusCode()).as(path).isEqualTo(400);
+        assertThat(JSON.readTree(r.body()).get("error").asText()).as(path).contains(message);
+    }
+
+    private JsonNode get(String path) throws Exception {
+        HttpResponse<String> r = send(HttpRequest.newBuilder(uri(path)).GET());
+        assertThat(r.statusCode()).as(path + ": " + r.body()).isEqualTo(200);
+        assertThat(r.headers().firstValue("content-type")).hasValue("application/json; charset=utf-8");
+        return JSON.readTree(r.body());
+    }
+
+    private HttpResponse<String> send(HttpRequest.Builder request) throws Exception {
+        return http.send(request.timeout(Duration.ofSeconds(15)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private URI uri(String path) {
+        return URI.create("http://127.0.0.1:" + server.httpPort() + path);
+    }
+}
