@@ -2,6 +2,7 @@ package coop.cli;
 
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import picocli.CommandLine;
@@ -67,32 +68,37 @@ public final class Main implements Runnable {
     /**
      * Subcommands that run for minutes or for good (servers, benchmarks, simulations, the
      * demo). The {@code ./coop} launcher gives every other subcommand JVM flags for a short
-     * process; {@link #preferShortLivedTransport} spares those the native transports.
+     * process; {@link #preferShortLivedNetty} spares those Netty's native libraries.
      */
     static final Set<String> LONG_RUNNING = Set.of("scheduler", "agent", "demo", "bench", "simulate");
 
     public static void main(String[] args) {
-        preferShortLivedTransport(args.length == 0 ? "" : args[0]);
+        preferShortLivedNetty(args.length == 0 ? "" : args[0]);
         System.exit(commandLine(args).execute(args));
     }
 
     /**
      * Unless {@code subcommand} is {@link #LONG_RUNNING}, has Netty use its NIO transport and
-     * the JDK's TLS rather than its native epoll transport and OpenSSL (BoringSSL): each of
-     * those unpacks a native library from the jar into a temporary folder and loads it on
-     * every run, which a process making one call pays for and never earns back. Must run
-     * before Netty's first class loads; a {@code -D} given on the command line wins.
+     * the JDK's TLS rather than its native epoll transport and OpenSSL (BoringSSL), and emit no
+     * JFR events. Each native library is unpacked from the jar into a temporary folder and
+     * loaded on every run, and the JFR events make the JVM set up its flight recorder classes,
+     * which cannot be archived: a process making one call pays for all three and never earns
+     * them back. Must run before Netty's first class loads; a {@code -D} given on the command
+     * line wins.
      */
-    static void preferShortLivedTransport(String subcommand) {
+    static void preferShortLivedNetty(String subcommand) {
         if (LONG_RUNNING.contains(subcommand)) {
             return;
         }
-        for (String property : List.of("io.grpc.netty.shaded.io.netty.transport.noNative",
-                "io.grpc.netty.shaded.io.netty.handler.ssl.noOpenSsl")) {
+        Map<String, String> properties = Map.of(
+                "io.grpc.netty.shaded.io.netty.transport.noNative", "true",
+                "io.grpc.netty.shaded.io.netty.handler.ssl.noOpenSsl", "true",
+                "io.grpc.netty.shaded.io.netty.jfr.enabled", "false");
+        properties.forEach((property, value) -> {
             if (System.getProperty(property) == null) {
-                System.setProperty(property, "true");
+                System.setProperty(property, value);
             }
-        }
+        });
     }
 
     /**

@@ -42,7 +42,7 @@ public final class StartupTraining {
     }
 
     private static void train(Path dir, List<String> failed) throws IOException {
-        Main.preferShortLivedTransport("submit");
+        Main.preferShortLivedNetty("submit");
         run(failed, "--help");
         run(failed, "help", "submit");
         run(failed, "submit", "--help");
