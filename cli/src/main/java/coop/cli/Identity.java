@@ -1,7 +1,9 @@
 package coop.cli;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -10,6 +12,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -84,7 +88,20 @@ public record Identity(String member, String token, String scheduler, String pub
         }
     }
 
-    private static final ObjectMapper MAPPER = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    /**
+     * Reads identity files with jackson-core's streaming parser alone: every client call reads
+     * one, and building an {@link ObjectMapper} costs a short-lived {@code coop submit} more
+     * than reading the file. Writing (rare) uses the mapper, built on first use.
+     */
+    private static final JsonFactory JSON = new JsonFactory();
+
+    /** The mapper that writes identity files, built on first use ({@link #JSON} reads them). */
+    private static final class Mapper {
+        static final ObjectMapper MAPPER = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    }
+
+    /** Stands for a field whose value is not a string (a number, object, array or boolean). */
+    private static final Object NOT_TEXT = new Object();
 
     public Identity {
         if (member == null || member.isBlank()) {
@@ -105,18 +122,29 @@ public record Identity(String member, String token, String scheduler, String pub
      */
     public static Identity read(Path path) {
         Objects.requireNonNull(path, "path");
-        JsonNode root;
-        try {
-            root = MAPPER.readTree(Files.readAllBytes(path));
+        Map<String, Object> root = new HashMap<>();
+        try (JsonParser json = JSON.createParser(Files.readAllBytes(path))) {
+            if (json.nextToken() != JsonToken.START_OBJECT) {
+                throw new CliException("identity file " + path + " must hold a JSON object with \"member\" and \"token\"");
+            }
+            while (json.nextToken() == JsonToken.FIELD_NAME) {
+                String field = json.currentName();
+                JsonToken value = json.nextToken();
+                if (value == JsonToken.VALUE_STRING) {
+                    root.put(field, json.getText());
+                } else if (value == JsonToken.VALUE_NULL) {
+                    root.remove(field);
+                } else {
+                    root.put(field, NOT_TEXT);
+                    json.skipChildren();
+                }
+            }
         } catch (NoSuchFileException e) {
             throw new CliException("identity file " + path + " does not exist (create one with coop init)");
         } catch (JsonProcessingException e) {
             throw new CliException("identity file " + path + " is not valid JSON: " + e.getOriginalMessage());
         } catch (IOException e) {
             throw new CliException("cannot read identity file " + path + ": " + e, e);
-        }
-        if (root == null || !root.isObject()) {
-            throw new CliException("identity file " + path + " must hold a JSON object with \"member\" and \"token\"");
         }
         String member = text(root, "member", path, true);
         String token = text(root, "token", path, true);
@@ -126,18 +154,18 @@ public record Identity(String member, String token, String scheduler, String pub
                 text(root, "certificate", path, false), text(root, "tls_key", path, false));
     }
 
-    private static String text(JsonNode root, String field, Path path, boolean required) {
-        JsonNode node = root.get(field);
-        if (node == null || node.isNull()) {
+    private static String text(Map<String, Object> root, String field, Path path, boolean required) {
+        Object value = root.get(field);
+        if (value == null) {
             if (required) {
                 throw new CliException("identity file " + path + " lacks \"" + field + "\"");
             }
             return null;
         }
-        if (!node.isTextual() || (required && node.asText().isBlank())) {
+        if (value == NOT_TEXT || (required && ((String) value).isBlank())) {
             throw new CliException("identity file " + path + ": \"" + field + "\" must be a non-empty string");
         }
-        return node.asText();
+        return (String) value;
     }
 
     /**
@@ -146,7 +174,7 @@ public record Identity(String member, String token, String scheduler, String pub
      * and moved into place so that a reader never sees half a file.
      */
     public void write(Path path) throws IOException {
-        ObjectNode json = MAPPER.createObjectNode().put("member", member).put("token", token);
+        ObjectNode json = Mapper.MAPPER.createObjectNode().put("member", member).put("token", token);
         if (scheduler != null) {
             json.put("scheduler", scheduler);
         }
@@ -165,7 +193,7 @@ public record Identity(String member, String token, String scheduler, String pub
         if (tlsKey != null) {
             json.put("tls_key", tlsKey);
         }
-        writePrivate(path, (MAPPER.writeValueAsString(json) + "\n").getBytes(StandardCharsets.UTF_8));
+        writePrivate(path, (Mapper.MAPPER.writeValueAsString(json) + "\n").getBytes(StandardCharsets.UTF_8));
     }
 
     /** Writes a credential file owner-only, whole or not at all ({@link coop.scheduler.trust.Authority#writePrivate}). */

@@ -1,5 +1,10 @@
 package coop.cli;
 
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -9,51 +14,91 @@ import picocli.CommandLine.Spec;
 /**
  * The {@code coop} command. Client commands talk to a scheduler over gRPC as the member
  * named in the identity file; failures print one {@code error: ...} line (see
- * {@link Errors}). Build the command line with {@link #commandLine()}.
+ * {@link Errors}). Build the command line with {@link #commandLine()}, or for one call
+ * with {@link #commandLine(String...)}.
  */
 @Command(name = "coop", mixinStandardHelpOptions = true, version = "coop 0.1.0",
-        description = "A cooperative GPU scheduler: members vote how GPU time is shared; the scheduler enacts it.",
-        subcommands = {
-                // Setting up and running the cooperative.
-                DemoCommand.class,
-                InitCommand.class,
-                SchedulerCommand.class,
-                BackupCommand.class,
-                AgentCommand.class,
-                NodeCommand.class,
-                SimulateCommand.class,
-                BenchCommand.class,
-
-                // Researchers: jobs.
-                SubmitCommand.class,
-                JobsCommand.class,
-                JobCommand.class,
-                CancelCommand.class,
-                LogsCommand.class,
-                // The cluster.
-                NodesCommand.class,
-                UsageCommand.class,
-                // Members: governance.
-                ProposeCommand.class,
-                VoteCommand.class,
-                ProposalsCommand.class,
-                PolicyCommand.class,
-                ProposalCommand.class,
-                DelegateCommand.class,
-                ReviewCommand.class,
-                PanelCommand.class,
-                LedgerCommand.class,
-                MemberCommand.class,
-
-                CommandLine.HelpCommand.class,
-        })
+        description = "A cooperative GPU scheduler: members vote how GPU time is shared; the scheduler enacts it.")
 public final class Main implements Runnable {
+
+    /**
+     * Every subcommand, in the order {@code coop --help} lists them. Registered by
+     * {@link #commandLine(String...)} rather than through {@code @Command(subcommands = ...)}
+     * so that a call naming one of them builds only that one: picocli instantiates each
+     * subcommand and reflects over its options, which for all of them costs more than a
+     * researcher's {@code coop submit} should.
+     */
+    static final List<Class<?>> SUBCOMMANDS = List.of(
+            // Setting up and running the cooperative.
+            DemoCommand.class,
+            InitCommand.class,
+            SchedulerCommand.class,
+            BackupCommand.class,
+            AgentCommand.class,
+            NodeCommand.class,
+            SimulateCommand.class,
+            BenchCommand.class,
+
+            // Researchers: jobs.
+            SubmitCommand.class,
+            JobsCommand.class,
+            JobCommand.class,
+            CancelCommand.class,
+            LogsCommand.class,
+            // The cluster.
+            NodesCommand.class,
+            UsageCommand.class,
+            // Members: governance.
+            ProposeCommand.class,
+            VoteCommand.class,
+            ProposalsCommand.class,
+            PolicyCommand.class,
+            ProposalCommand.class,
+            DelegateCommand.class,
+            ReviewCommand.class,
+            PanelCommand.class,
+            LedgerCommand.class,
+            MemberCommand.class,
+
+            CommandLine.HelpCommand.class);
 
     @Spec
     CommandSpec spec;
 
+    /**
+     * Subcommands that run for minutes or for good (servers, benchmarks, simulations, the
+     * demo). The {@code ./coop} launcher gives every other subcommand JVM flags for a short
+     * process; {@link #preferShortLivedNetty} spares those Netty's native libraries.
+     */
+    static final Set<String> LONG_RUNNING = Set.of("scheduler", "agent", "demo", "bench", "simulate");
+
     public static void main(String[] args) {
-        System.exit(commandLine().execute(args));
+        preferShortLivedNetty(args.length == 0 ? "" : args[0]);
+        System.exit(commandLine(args).execute(args));
+    }
+
+    /**
+     * Unless {@code subcommand} is {@link #LONG_RUNNING}, has Netty use its NIO transport and
+     * the JDK's TLS rather than its native epoll transport and OpenSSL (BoringSSL), and emit no
+     * JFR events. Each native library is unpacked from the jar into a temporary folder and
+     * loaded on every run, and the JFR events make the JVM set up its flight recorder classes,
+     * which cannot be archived: a process making one call pays for all three and never earns
+     * them back. Must run before Netty's first class loads; a {@code -D} given on the command
+     * line wins.
+     */
+    static void preferShortLivedNetty(String subcommand) {
+        if (LONG_RUNNING.contains(subcommand)) {
+            return;
+        }
+        Map<String, String> properties = Map.of(
+                "io.grpc.netty.shaded.io.netty.transport.noNative", "true",
+                "io.grpc.netty.shaded.io.netty.handler.ssl.noOpenSsl", "true",
+                "io.grpc.netty.shaded.io.netty.jfr.enabled", "false");
+        properties.forEach((property, value) -> {
+            if (System.getProperty(property) == null) {
+                System.setProperty(property, value);
+            }
+        });
     }
 
     /**
@@ -62,11 +107,45 @@ public final class Main implements Runnable {
      * and {@link Errors} handling failures (stack traces when {@code COOP_DEBUG=1}).
      */
     public static CommandLine commandLine() {
-        CommandLine commandLine = new CommandLine(new Main())
-                .setCaseInsensitiveEnumValuesAllowed(true)
+        return configure(SUBCOMMANDS);
+    }
+
+    /**
+     * The command line that runs {@code args}: when they start with a subcommand's name,
+     * the same as {@link #commandLine()} but holding that subcommand alone; otherwise (help,
+     * a version request, a mistyped or missing name, which picocli answers with the list of
+     * commands or "did you mean") the full one. Either parses and runs {@code args} alike.
+     */
+    public static CommandLine commandLine(String... args) {
+        return named(args).map(c -> configure(List.of(c))).orElseGet(Main::commandLine);
+    }
+
+    /** The subcommand {@code args} start with, if they start with one other than {@code help}. */
+    static Optional<Class<?>> named(String... args) {
+        if (args.length == 0 || args[0].equals("help")) {
+            return Optional.empty();
+        }
+        for (Class<?> c : SUBCOMMANDS) {
+            Command command = c.getAnnotation(Command.class);
+            if (command.name().equals(args[0]) || Arrays.asList(command.aliases()).contains(args[0])) {
+                return Optional.of(c);
+            }
+        }
+        return Optional.empty();
+    }
+
+    private static CommandLine configure(List<Class<?>> subcommands) {
+        CommandLine commandLine = new CommandLine(new Main());
+        for (Class<?> c : subcommands) {
+            commandLine.addSubcommand(c);
+        }
+        commandLine.setCaseInsensitiveEnumValuesAllowed(true)
                 .setExecutionExceptionHandler(Errors.fromEnvironment());
         // `coop submit ... python train.py --lr 3` works without `--`: options end at the command.
-        commandLine.getSubcommands().get("submit").setStopAtPositional(true);
+        CommandLine submit = commandLine.getSubcommands().get("submit");
+        if (submit != null) {
+            submit.setStopAtPositional(true);
+        }
         return commandLine;
     }
 

@@ -75,6 +75,20 @@ class IdentityTest {
     }
 
     @Test
+    void aFieldThatIsNotAStringIsAnErrorAndUnknownNestedFieldsAreSkipped() throws Exception {
+        Path numeric = dir.resolve("numeric.json");
+        Files.writeString(numeric, "{\"member\":\"alice\",\"token\":5}");
+        assertThatThrownBy(() -> Identity.read(numeric))
+                .isInstanceOf(CliException.class)
+                .hasMessageContaining("\"token\" must be a non-empty string");
+
+        Path nested = dir.resolve("nested.json");
+        Files.writeString(nested, "{\"extra\":{\"token\":[1,{\"a\":null}]},\"member\":\"dan\",\"token\":\"t\","
+                + "\"scheduler\":null}");
+        assertThat(Identity.read(nested)).isEqualTo(new Identity("dan", "t", null));
+    }
+
+    @Test
     void neverPrintsTheToken() {
         assertThat(new Identity("alice", "s3cret", null).toString()).doesNotContain("s3cret");
     }

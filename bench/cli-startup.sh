@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# CLI start-up beside Slurm's sbatch, in one hyperfine run: wall time of `coop submit`,
+# `coop jobs` and `coop --help` through the ./coop launcher against a local scheduler over
+# mutual TLS, and of `sbatch --hold --wrap true` against a private single-host Slurm
+# (the peer's own set-up, ../shared/peers/slurm/bench.sh).
+#
+# Usage (as root, from anywhere):  bash bench/cli-startup.sh [OTHER_CHECKOUT]
+#   OTHER_CHECKOUT  a second coop checkout (e.g. `git archive main | tar -x -C /tmp/base`, built)
+#                   whose ./coop is measured beside this one's
+# Env: RUNS [30] per command, WARMUP [3], SLURM_BENCH [../shared/peers/slurm/bench.sh],
+#      OUT [.] folder for hyperfine's JSON and Markdown exports.
+#
+# Everything runs in a new network namespace that has only loopback (unshare -n), so neither
+# coop's nor Slurm's traffic can leave 127.0.0.0/8. The scheduler, munged, slurmctld and slurmd
+# are started here and stopped by the PIDs recorded when they started, never by name.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+other="${1:+$(cd "$1" && pwd)}"
+RUNS=${RUNS:-30}
+WARMUP=${WARMUP:-3}
+SLURM_BENCH=${SLURM_BENCH:-$root/../shared/peers/slurm/bench.sh}
+OUT=$(mkdir -p "${OUT:-.}" && cd "${OUT:-.}" && pwd)
+
+[ "$(id -u)" = 0 ] || { echo "cli-startup: run as root (slurmd must be root)" >&2; exit 1; }
+command -v hyperfine >/dev/null || { echo "cli-startup: needs hyperfine (apt-get install hyperfine)" >&2; exit 1; }
+[ -f "$SLURM_BENCH" ] || { echo "cli-startup: no Slurm peer script at $SLURM_BENCH" >&2; exit 1; }
+
+if [ -z "${_BENCH_IN_NETNS:-}" ]; then
+  # Build both checkouts first (outside the timing), then re-run inside a loopback-only netns.
+  "$root/coop" --version >/dev/null
+  [ -z "$other" ] || "$other/coop" --version >/dev/null
+  exec unshare -n env _BENCH_IN_NETNS=1 bash "$0" "$@"
+fi
+
+# The peer's set-up: everything of bench.sh before its measurements (install check, loopback
+# addresses, munged, slurm.conf, start_cluster and stop_cluster, its EXIT trap for the PIDs it
+# started). N only sizes MaxArraySize there.
+N=${N:-2000}
+# shellcheck disable=SC1090
+source <(sed '/^# -* run --$/,$d' "$SLURM_BENCH")
+
+sched_pid=""
+stop_coop() {
+  if [ -n "$sched_pid" ] && kill -0 "$sched_pid" 2>/dev/null; then
+    kill -TERM "$sched_pid"
+    wait "$sched_pid" 2>/dev/null || true
+  fi
+  sched_pid=""
+}
+trap 'rc=$?; stop_coop; (exit $rc); cleanup' EXIT
+
+# coop: a cooperative in the same temp dir, its scheduler on a free port of 127.0.0.1.
+"$root/coop" init --data "$T/coop" --founders alice:lab-a --accounts lab-a >"$T/log/coop-init.log"
+"$root/coop" scheduler --data "$T/coop" --listen 127.0.0.1:0 --port-file "$T/coop-port" \
+  >"$T/log/coop-scheduler.log" 2>&1 &
+sched_pid=$!
+for _ in $(seq 1 300); do
+  [ -s "$T/coop-port" ] && break
+  kill -0 "$sched_pid" 2>/dev/null || { cat "$T/log/coop-scheduler.log" >&2; exit 1; }
+  sleep 0.1
+done
+[ -s "$T/coop-port" ] || { echo "cli-startup: scheduler wrote no port" >&2; exit 1; }
+export COOP_SCHEDULER="127.0.0.1:$(cat "$T/coop-port")"
+export COOP_IDENTITY="$T/coop/identities/alice.json"
+
+start_cluster
+log "coop scheduler $COOP_SCHEDULER (pid $sched_pid), slurmctld pid $CTLD_PID"
+
+submit="submit --account lab-a --gpus 1 -- true"
+cmds=(-n "sbatch --hold" "sbatch ${SB_OPTS[*]} --hold --wrap true")
+cmds+=(-n "coop submit" "$root/coop $submit")
+[ -z "$other" ] || cmds+=(-n "coop submit (other)" "$other/coop $submit")
+cmds+=(-n "coop jobs" "$root/coop jobs --limit 20")
+[ -z "$other" ] || cmds+=(-n "coop jobs (other)" "$other/coop jobs --limit 20")
+cmds+=(-n "coop --help" "$root/coop --help")
+[ -z "$other" ] || cmds+=(-n "coop --help (other)" "$other/coop --help")
+
+uname -srm; nproc; uptime
+java -version 2>&1 | head -1
+hyperfine -N --warmup "$WARMUP" --runs "$RUNS" --export-json "$OUT/cli-startup.json" \
+  --export-markdown "$OUT/cli-startup.md" "${cmds[@]}"

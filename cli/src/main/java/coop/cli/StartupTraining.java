@@ -1,0 +1,104 @@
+package coop.cli;
+
+import coop.scheduler.SchedulerServer;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.io.Writer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.List;
+import picocli.CommandLine;
+
+/**
+ * The training run behind the jar's class-data-sharing archive ({@code coop.jsa}, see the cli
+ * pom): one JVM started with {@code -XX:ArchiveClassesAtExit} that goes through what
+ * researchers' short calls go through, so the classes they need are archived already parsed
+ * and verified. It founds a throw-away cooperative in a folder, runs its scheduler in this
+ * JVM on a free port of 127.0.0.1 with mutual TLS, and makes real calls through the same
+ * command line as {@link Main}: help texts, {@code submit}, {@code jobs}, {@code job},
+ * {@code nodes}, {@code usage} and {@code cancel}, plain and {@code --json}. Nothing of it
+ * outlives the run but the archive. A failing step is reported and the rest still run; the
+ * exit code is always 0, because a missing or partial archive only makes start-up slower.
+ */
+public final class StartupTraining {
+
+    private StartupTraining() {
+    }
+
+    /** {@code args[0]}: an empty folder to found the throw-away cooperative in. */
+    public static void main(String[] args) {
+        List<String> failed = new ArrayList<>();
+        try {
+            train(Path.of(args[0]), failed);
+        } catch (Throwable e) {
+            failed.add("training stopped: " + e);
+        }
+        System.out.println(failed.isEmpty() ? "startup training: every step passed"
+                : "startup training: " + String.join("; ", failed));
+        System.exit(0);
+    }
+
+    private static void train(Path dir, List<String> failed) throws IOException {
+        Main.preferShortLivedNetty("submit");
+        run(failed, "--help");
+        run(failed, "help", "submit");
+        run(failed, "submit", "--help");
+        run(failed, "jobs", "--help");
+        run(failed, "sbumit");
+
+        Path data = dir.resolve("data");
+        Files.createDirectories(dir);
+        run(failed, "init", "--data", data.toString(), "--founders", "trainer", "--accounts", "training");
+        try (SchedulerServer scheduler = SchedulerServer.start(SchedulerServer.Config.of(data, "127.0.0.1", 0),
+                InstantSource.system())) {
+            String[] as = {"--scheduler", "127.0.0.1:" + scheduler.port(),
+                    "--identity", data.resolve("identities/trainer.json").toString()};
+            run(failed, with(as, "submit", "--account", "training", "--gpus", "1", "--name", "warm-up", "--",
+                    "python", "train.py"));
+            run(failed, with(as, "submit", "--account", "training", "--gpus", "2", "--nodes", "2", "--walltime",
+                    "1h", "--json", "--", "true"));
+            run(failed, with(as, "jobs"));
+            run(failed, with(as, "jobs", "--json"));
+            run(failed, with(as, "job", "1"));
+            run(failed, with(as, "job", "1", "--json"));
+            run(failed, with(as, "nodes"));
+            run(failed, with(as, "usage"));
+            run(failed, with(as, "cancel", "2"));
+            // A refusal: the error path prints the scheduler's reason.
+            runExpectingFailure(failed, with(as, "submit", "--account", "nobody", "--gpus", "1", "--", "true"));
+        }
+    }
+
+    private static String[] with(String[] common, String... args) {
+        List<String> all = new ArrayList<>(List.of(args));
+        int at = all.indexOf("--");
+        all.addAll(at < 0 ? all.size() : at, List.of(common));
+        return all.toArray(String[]::new);
+    }
+
+    private static void run(List<String> failed, String... args) {
+        StringWriter err = new StringWriter();
+        int code = execute(err, args);
+        // The mistyped name exits 2 by design; everything else must succeed.
+        boolean expected = args[0].equals("sbumit") ? code == 2 : code == 0;
+        if (!expected) {
+            failed.add("coop " + String.join(" ", args) + " exited " + code + ": " + err.toString().strip());
+        }
+    }
+
+    private static void runExpectingFailure(List<String> failed, String... args) {
+        if (execute(new StringWriter(), args) == 0) {
+            failed.add("coop " + String.join(" ", args) + " succeeded");
+        }
+    }
+
+    private static int execute(StringWriter err, String... args) {
+        CommandLine commandLine = Main.commandLine(args);
+        commandLine.setOut(new PrintWriter(Writer.nullWriter()));
+        commandLine.setErr(new PrintWriter(err, true));
+        return commandLine.execute(args);
+    }
+}

@@ -1,0 +1,92 @@
+package coop.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine.Command;
+
+/**
+ * The {@code ./coop} launcher's choice of JVM flags, read from its dry run: short-lived
+ * flags for every subcommand but {@link Main#LONG_RUNNING}, and the class-data-sharing
+ * archive only while it is newer than the jar.
+ */
+class LauncherTest {
+
+    private static final Path LAUNCHER = Path.of("..", "coop").toAbsolutePath().normalize();
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void longRunningSubcommandsKeepTheJvmDefaultsAndEveryOtherGetsShortLivedFlags() throws Exception {
+        Path jar = Files.createFile(dir.resolve("coop.jar"));
+        List<String> names = new ArrayList<>();
+        for (Class<?> c : Main.SUBCOMMANDS) {
+            names.add(c.getAnnotation(Command.class).name());
+        }
+        names.add("--help");
+        for (String name : names) {
+            List<String> cmd = dryRun(jar, name, "--flag");
+            assertThat(cmd).as(name).endsWith("-jar", jar.toString(), name, "--flag");
+            if (Main.LONG_RUNNING.contains(name)) {
+                assertThat(cmd).as(name).doesNotContain("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC");
+            } else {
+                assertThat(cmd).as(name).contains("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC");
+            }
+        }
+    }
+
+    @Test
+    void theArchiveIsUsedOnlyWhileNewerThanTheJar() throws Exception {
+        Path jar = Files.createFile(dir.resolve("coop.jar"));
+        Path archive = Files.createFile(dir.resolve("coop.jsa"));
+        String flag = "-XX:SharedArchiveFile=" + archive;
+
+        jar.toFile().setLastModified(System.currentTimeMillis() - 60_000);
+        assertThat(dryRun(jar, "submit")).contains(flag, "-Xshare:auto");
+        assertThat(dryRun(jar, "scheduler")).contains(flag, "-Xshare:auto");
+
+        jar.toFile().setLastModified(System.currentTimeMillis() + 60_000);
+        assertThat(dryRun(jar, "submit")).doesNotContain(flag);
+
+        Files.delete(archive);
+        assertThat(dryRun(jar, "submit")).noneMatch(a -> a.startsWith("-XX:SharedArchiveFile="));
+    }
+
+    @Test
+    void extraJvmOptionsComeAfterTheLaunchersOwn() throws Exception {
+        Path jar = Files.createFile(dir.resolve("coop.jar"));
+        List<String> cmd = dryRun(jar, List.of("COOP_JAVA_OPTS=-XX:TieredStopAtLevel=4 -Xmx1g"), "jobs");
+        assertThat(cmd.indexOf("-XX:TieredStopAtLevel=4")).isGreaterThan(cmd.indexOf("-XX:TieredStopAtLevel=1"));
+        assertThat(cmd).contains("-Xmx1g");
+    }
+
+    private List<String> dryRun(Path jar, String... args) throws IOException, InterruptedException {
+        return dryRun(jar, List.of(), args);
+    }
+
+    private List<String> dryRun(Path jar, List<String> env, String... args) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>(List.of("bash", LAUNCHER.toString()));
+        command.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
+        pb.environment().put("COOP_JAR", jar.toString());
+        pb.environment().put("COOP_LAUNCHER_DRY_RUN", "1");
+        pb.environment().remove("COOP_JAVA_OPTS");
+        for (String e : env) {
+            pb.environment().put(e.substring(0, e.indexOf('=')), e.substring(e.indexOf('=') + 1));
+        }
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).as(out).isZero();
+        return out.lines().toList();
+    }
+}

@@ -1,0 +1,67 @@
+package coop.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * The command line built for one call ({@link Main#commandLine(String...)}) holds only the
+ * subcommand named, and answers exactly as the full one does.
+ */
+class MainTest {
+
+    @Test
+    void aCallNamingASubcommandBuildsThatOneAlone() {
+        assertThat(Main.commandLine("submit", "--account", "a", "--gpus", "1", "--", "true").getSubcommands())
+                .containsOnlyKeys("submit");
+        assertThat(Main.commandLine("node", "enroll").getSubcommands()).containsOnlyKeys("node");
+    }
+
+    @Test
+    void helpAMistypedNameOrNoNameGetTheFullCommandLine() {
+        int all = Main.SUBCOMMANDS.size();
+        assertThat(Main.commandLine().getSubcommands()).hasSize(all);
+        assertThat(Main.commandLine("--help").getSubcommands()).hasSize(all);
+        assertThat(Main.commandLine("help", "submit").getSubcommands()).hasSize(all);
+        assertThat(Main.commandLine("sbumit").getSubcommands()).hasSize(all);
+        assertThat(Main.commandLine(new String[0]).getSubcommands()).hasSize(all);
+    }
+
+    @Test
+    void everySubcommandAnswersAloneAsItDoesInTheFullCommandLine() {
+        for (Class<?> c : Main.SUBCOMMANDS) {
+            String name = c.getAnnotation(Command.class).name();
+            if (name.equals("help")) {
+                continue;
+            }
+            assertThat(Main.named(name)).as(name).contains(c);
+            for (String[] args : new String[][] {{name, "--help"}, {name, "--no-such-option"}}) {
+                CliRun full = CliRun.of(args);
+                CliRun alone = run(Main.commandLine(args), args);
+                assertThat(alone).as(String.join(" ", args)).isEqualTo(full);
+            }
+        }
+    }
+
+    @Test
+    void submitStillTakesTheWordsAfterItsCommandAsTheCommand() {
+        CommandLine alone = Main.commandLine("submit", "--account", "a", "--gpus", "1", "python", "train.py", "--lr", "3");
+        CommandLine.ParseResult parsed = alone.parseArgs("submit", "--account", "a", "--gpus", "1", "python", "train.py",
+                "--lr", "3");
+        assertThat(parsed.subcommand().matchedPositional(0).<java.util.List<String>>getValue())
+                .containsExactly("python", "train.py", "--lr", "3");
+    }
+
+    private static CliRun run(CommandLine commandLine, String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        commandLine.setOut(new PrintWriter(out, true));
+        commandLine.setErr(new PrintWriter(err, true));
+        int exitCode = commandLine.execute(args);
+        return new CliRun(exitCode, out.toString(), err.toString());
+    }
+}
