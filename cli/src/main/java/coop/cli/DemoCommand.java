@@ -42,6 +42,11 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "7", description = "Seed of the workload (default: ${DEFAULT-VALUE}).")
     long seed;
 
+    @Option(names = "--http", paramLabel = "HOST:PORT", defaultValue = "127.0.0.1:8080",
+            description = "Where the dashboard listens while the demo runs; a free port when this one is taken "
+                    + "(default: ${DEFAULT-VALUE}).")
+    String http;
+
     @Option(names = "--json", description = "Print the report as one JSON object on the last line of stdout "
             + "(progress goes to stderr).")
     boolean json;
@@ -53,7 +58,7 @@ public final class DemoCommand implements Callable<Integer> {
         System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
         PrintWriter out = spec.commandLine().getOut();
         PrintStream progress = json ? System.err : System.out;
-        DemoReport report = new Demo(new Demo.Settings(data, length, seed), progress).run();
+        DemoReport report = new Demo(new Demo.Settings(data, length, seed, SchedulerCommand.httpAddress(http)), progress).run();
         // Next to the demo's other files, so the next run replaces it with them.
         Path html = data.resolve("report.html").toAbsolutePath().normalize();
         Files.writeString(html, ReportHtml.render(report));

@@ -31,6 +31,20 @@ class DemoIT {
         Process p = new ProcessBuilder(command)
                 .redirectOutput(out.toFile()).redirectError(err.toFile()).start();
         try {
+            // The dashboard is live while the demo runs (on a free port if 8080 is taken): its API
+            // shows the demo's nodes and accounts.
+            String url = org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(60))
+                    .until(() -> dashboardUrl(err), java.util.Objects::nonNull);
+            var http = java.net.http.HttpClient.newHttpClient();
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(60)).untilAsserted(() -> {
+                var usage = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(url + "api/v1/usage"))
+                        .build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+                assertThat(usage.statusCode()).isEqualTo(200);
+                assertThat(usage.body()).contains("lab-a").contains("uni-c");
+                var page = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(url)).build(),
+                        java.net.http.HttpResponse.BodyHandlers.ofString());
+                assertThat(page.statusCode()).isEqualTo(200);
+            });
             assertThat(p.waitFor(180, java.util.concurrent.TimeUnit.SECONDS)).as("demo finished").isTrue();
         } finally {
             p.destroyForcibly();
@@ -87,5 +101,11 @@ class DemoIT {
             assertThat(tampered.exitCode()).isEqualTo(1);
             assertThat(tampered.stderr()).contains("entry " + flipped + " ");
         }
+    }
+
+    /** The dashboard's URL from the demo's progress, once it has said it. */
+    private static String dashboardUrl(Path err) throws java.io.IOException {
+        var m = java.util.regex.Pattern.compile("dashboard at (http://\\S+/)").matcher(Files.readString(err));
+        return m.find() ? m.group(1) : null;
     }
 }

@@ -81,7 +81,11 @@ public final class Demo {
     private static final Duration TIMELINE_EVERY = Duration.ofSeconds(1);
 
     /** What to run: where, how long each policy period lasts, and the workload's seed. */
-    public record Settings(Path data, Duration period, long seed) {
+    /** Where the demo keeps its data, how long each policy period runs, the workload's seed, and where the dashboard listens (null: nowhere). */
+    public record Settings(Path data, Duration period, long seed, java.net.InetSocketAddress http) {
+        public Settings(Path data, Duration period, long seed) {
+            this(data, period, seed, null);
+        }
     }
 
     private final Settings settings;
@@ -102,6 +106,23 @@ public final class Demo {
         return m;
     }
 
+    /** The scheduler, with its dashboard where asked; on a free port instead when the one asked for is taken. */
+    private SchedulerServer startScheduler(Path data) {
+        SchedulerServer.Config config = new SchedulerServer.Config(data, "127.0.0.1", 0, Duration.ofSeconds(1),
+                Duration.ofSeconds(5)).withHttp(settings.http());
+        try {
+            return SchedulerServer.start(config, clock);
+        } catch (IllegalStateException e) {
+            java.net.InetSocketAddress asked = settings.http();
+            if (asked == null || asked.getPort() == 0 || !String.valueOf(e.getMessage()).contains("dashboard")) {
+                throw e;
+            }
+            say("port %d is taken, so the dashboard takes a free one", asked.getPort());
+            return SchedulerServer.start(config.withHttp(new java.net.InetSocketAddress(asked.getAddress(), 0)),
+                    clock);
+        }
+    }
+
     public DemoReport run() throws Exception {
         Path data = settings.data();
         prepare(data);
@@ -114,11 +135,13 @@ public final class Demo {
         // On Ctrl-C the agents still stop their jobs' process groups, so no job outlives the demo.
         Thread interrupted = new Thread(() -> agents.forEach(Agent::close), "coop-demo-shutdown");
         Runtime.getRuntime().addShutdownHook(interrupted);
-        try (SchedulerServer server = SchedulerServer.start(
-                new SchedulerServer.Config(data, "127.0.0.1", 0, Duration.ofSeconds(1), Duration.ofSeconds(5)), clock)) {
+        try (SchedulerServer server = startScheduler(data)) {
             String target = "127.0.0.1:" + server.port();
             say("scheduler listening on %s (mutual TLS, CA in %s; RocksDB in %s)", target, data.resolve("tls"),
                     data.resolve("db"));
+            if (server.dashboardUrl() != null) {
+                say("dashboard at %s (live while the demo runs)", server.dashboardUrl());
+            }
             identities.forEach((name, id) -> members.put(name, new Client(target, id)));
             for (NodePlan n : NODES) {
                 // Each node is enrolled by an operator of its account, as `coop node enroll` does.
