@@ -128,6 +128,14 @@ public final class Client implements AutoCloseable {
     }
 
     /**
+     * An asynchronous Jobs stub whose deadline starts now, for a caller that keeps calls in
+     * flight without a thread waiting on each ({@code coop bench submit}).
+     */
+    public JobsGrpc.JobsStub jobsAsync() {
+        return JobsGrpc.newStub(channel).withDeadlineAfter(CALL_DEADLINE.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /**
      * A Jobs stub without a deadline, for a call that lasts as long as a job runs
      * ({@code coop logs -f}); the caller ends it by cancelling its context.
      */
