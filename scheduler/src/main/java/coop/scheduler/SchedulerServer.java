@@ -82,6 +82,10 @@ public final class SchedulerServer implements AutoCloseable {
                         .clientAuth(TlsServerCredentials.ClientAuth.REQUIRE)
                         .build());
             }
+            // Calls run on Netty's I/O threads: no handler blocks (each queues a command for the
+            // event loop, or hands slow work to an executor of its own), so a hop to a thread pool
+            // and back per call would only cost CPU.
+            builder.directExecutor();
             Services.register(builder, loop, store, state.tokenDigests(), state.enrolledNodes(), authority);
             Server server = builder.build();
             loop.start();
