@@ -45,7 +45,9 @@ public final class Client implements AutoCloseable {
         this.identity = identity;
         NettyChannelBuilder builder = coop.agent.ClientTls.channel(target, identity == null ? null : identity.tls())
                 .userAgent("coop-cli")
-                .maxInboundMessageSize(MAX_MESSAGE_BYTES);
+                .maxInboundMessageSize(MAX_MESSAGE_BYTES)
+                // Fixed, as the scheduler's: no bandwidth-probing PING after each reply read.
+                .flowControlWindow(coop.scheduler.SchedulerServer.FLOW_CONTROL_WINDOW);
         if (identity != null) {
             Metadata headers = new Metadata();
             headers.put(MEMBER_HEADER, identity.member());
