@@ -191,7 +191,7 @@ final class BenchSubmitCommand implements Callable<Integer> {
         List<Client> connections = new ArrayList<>();
         try {
             for (String m : members) {
-                connections.add(new Client(target, ids.get(m)));
+                connections.add(new Client(target, ids.get(m), false));
             }
             int warm = warmupJobs();
             // Untimed first: connections open and the JIT compiles the path (on 2 cores its threads

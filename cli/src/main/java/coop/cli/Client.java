@@ -41,6 +41,15 @@ public final class Client implements AutoCloseable {
      * @param identity the caller, or {@code null} to call anonymously
      */
     public Client(String target, Identity identity) {
+        this(target, identity, true);
+    }
+
+    /**
+     * @param retries whether gRPC may retry a call transparently (one the scheduler never
+     *                received): a load generator that counts each call's own outcome turns it off,
+     *                and with it the buffering of every call that a retry would need
+     */
+    Client(String target, Identity identity, boolean retries) {
         this.target = target;
         this.identity = identity;
         NettyChannelBuilder builder = coop.agent.ClientTls.channel(target, identity == null ? null : identity.tls())
@@ -48,6 +57,9 @@ public final class Client implements AutoCloseable {
                 .maxInboundMessageSize(MAX_MESSAGE_BYTES)
                 // Fixed, as the scheduler's: no bandwidth-probing PING after each reply read.
                 .flowControlWindow(coop.scheduler.SchedulerServer.FLOW_CONTROL_WINDOW);
+        if (!retries) {
+            builder.disableRetry();
+        }
         if (identity != null) {
             Metadata headers = new Metadata();
             headers.put(MEMBER_HEADER, identity.member());
