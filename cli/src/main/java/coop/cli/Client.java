@@ -41,11 +41,25 @@ public final class Client implements AutoCloseable {
      * @param identity the caller, or {@code null} to call anonymously
      */
     public Client(String target, Identity identity) {
+        this(target, identity, true);
+    }
+
+    /**
+     * @param retries whether gRPC may retry a call transparently (one the scheduler never
+     *                received): a load generator that counts each call's own outcome turns it off,
+     *                and with it the buffering of every call that a retry would need
+     */
+    Client(String target, Identity identity, boolean retries) {
         this.target = target;
         this.identity = identity;
         NettyChannelBuilder builder = coop.agent.ClientTls.channel(target, identity == null ? null : identity.tls())
                 .userAgent("coop-cli")
-                .maxInboundMessageSize(MAX_MESSAGE_BYTES);
+                .maxInboundMessageSize(MAX_MESSAGE_BYTES)
+                // Fixed, as the scheduler's: no bandwidth-probing PING after each reply read.
+                .flowControlWindow(coop.scheduler.SchedulerServer.FLOW_CONTROL_WINDOW);
+        if (!retries) {
+            builder.disableRetry();
+        }
         if (identity != null) {
             Metadata headers = new Metadata();
             headers.put(MEMBER_HEADER, identity.member());
@@ -125,6 +139,16 @@ public final class Client implements AutoCloseable {
     /** A Jobs stub whose deadline starts now. */
     public JobsGrpc.JobsBlockingStub jobs() {
         return JobsGrpc.newBlockingStub(channel).withDeadlineAfter(CALL_DEADLINE.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * An asynchronous Jobs stub without a deadline, for a caller that keeps calls in flight
+     * without a thread waiting on each and bounds how long it waits for them all
+     * ({@code coop bench submit}). Without a deadline every call's headers are the same, so
+     * HPACK sends them as indices instead of a new {@code grpc-timeout} literal on each call.
+     */
+    public JobsGrpc.JobsStub jobsAsync() {
+        return JobsGrpc.newStub(channel);
     }
 
     /**

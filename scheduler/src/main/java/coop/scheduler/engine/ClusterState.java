@@ -112,6 +112,11 @@ public final class ClusterState {
     /** Why-pending of the jobs the last cycle decided on; {@link #lastPlan} explains the others. */
     private final Map<Long, String> whyPending = new HashMap<>();
     private Plan lastPlan;
+    /**
+     * Whether the last cycle had no node offered and no attempt running, so that it could decide
+     * nothing and left every wait to {@link #lastPlan} to explain.
+     */
+    private boolean lastCycleIdle;
     /** GPU-milliseconds of ended attempts, clipped to the live policy's period, per account. */
     private final Map<String, Long> periodGpuMillis = new HashMap<>();
     /** GPU-milliseconds of ended attempts over all time, per account. */
@@ -328,7 +333,7 @@ public final class ClusterState {
         countWaiting(job, 1);
         if (!review) {
             pending.add(job);
-            tx.allocationDue();
+            tx.jobQueued();
         }
         tx.batch().put(Kind.JOBS, id, job);
         tx.batch().put(Kind.META, "next_job_id", nextJobId);
@@ -1272,6 +1277,13 @@ public final class ClusterState {
         long now = clock.millis();
         decayed.advance(now, heldGpus);
         fairUsage.advanceAtRates(now, fairLevels);
+        if (lastCycleIdle && tx.onlyJobsQueued()) {
+            // Only new jobs since a cycle that had no node offered and no attempt running: this one
+            // could start, reserve or preempt nothing either, and the last plan explains the new
+            // jobs' waits as it does any job it did not see. A cooperative whose nodes are away can
+            // take submits at full speed without re-reading a queue of tens of thousands each turn.
+            return;
+        }
         Map<String, AccountStanding> standings = new HashMap<>();
         for (String a : gov.accounts().keySet()) {
             standings.put(a, new AccountStanding(a, policy().share(a), decayed.of(a), fairUsage.of(a)));
@@ -1327,6 +1339,7 @@ public final class ClusterState {
         fairLevels = FairLevels.waterFill(capacity, demand, standings);
         whyPending.clear();
         lastPlan = allocator.plan(new ClusterSnapshot(now, views, requests, running, standings, queues));
+        lastCycleIdle = running.isEmpty() && views.stream().noneMatch(NodeView::schedulable);
         for (Decision d : lastPlan.taken()) {
             if (d instanceof Decision.Admit admit) {
                 start(jobs.get(admit.jobId()), admit.placements(), admit.borrowed(), now, tx);

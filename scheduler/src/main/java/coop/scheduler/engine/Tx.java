@@ -13,6 +13,8 @@ public final class Tx {
     private final Batch batch;
     private final List<Runnable> afterCommit = new ArrayList<>();
     private boolean allocationDue;
+    /** Whether something other than a job joining a queue made the cycle due. */
+    private boolean moreThanQueued;
 
     Tx(Batch batch) {
         this.batch = batch;
@@ -29,6 +31,20 @@ public final class Tx {
     /** Something changed that may let a pending job start. */
     public void allocationDue() {
         allocationDue = true;
+        moreThanQueued = true;
+    }
+
+    /**
+     * A job joined a queue, and nothing else changed for it: it may start if a node has room, but
+     * the nodes, the running attempts and the policy are as the last cycle saw them.
+     */
+    public void jobQueued() {
+        allocationDue = true;
+    }
+
+    /** Whether the cycle is due only because jobs joined queues this turn. */
+    boolean onlyJobsQueued() {
+        return allocationDue && !moreThanQueued;
     }
 
     boolean isAllocationDue() {

@@ -1,6 +1,7 @@
 package coop.scheduler.rpc;
 
 import coop.scheduler.trust.Authority;
+import io.grpc.Attributes;
 import io.grpc.Context;
 import io.grpc.Contexts;
 import io.grpc.Grpc;
@@ -8,6 +9,7 @@ import io.grpc.Metadata;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
+import io.grpc.ServerTransportFilter;
 import io.grpc.Status;
 import java.io.ByteArrayInputStream;
 import java.security.cert.Certificate;
@@ -30,6 +32,9 @@ import javax.net.ssl.SSLSession;
  */
 final class PeerCertificate implements ServerInterceptor {
     private static final Context.Key<Authority.Holder> HOLDER = Context.key("coop-certificate-holder");
+    /** The connection's certificate holder, read once by {@link #readAtHandshake()}. */
+    private static final Attributes.Key<Optional<Authority.Holder>> READ_AT_HANDSHAKE =
+            Attributes.Key.create("coop-certificate-holder");
 
     private final Map<String, String> members;
     private final Set<String> nodes;
@@ -55,7 +60,10 @@ final class PeerCertificate implements ServerInterceptor {
         if (session == null) {
             return next.startCall(call, headers);
         }
-        Optional<Authority.Holder> holder = holderOf(session);
+        Optional<Authority.Holder> holder = call.getAttributes().get(READ_AT_HANDSHAKE);
+        if (holder == null) {
+            holder = holderOf(session);
+        }
         String refusal = holder.isEmpty() ? "the client certificate names no member or node of this cooperative"
                 : refusal(holder.get(), headers);
         if (refusal != null) {
@@ -66,6 +74,23 @@ final class PeerCertificate implements ServerInterceptor {
             };
         }
         return Contexts.interceptCall(Context.current().withValue(HOLDER, holder.get()), call, headers, next);
+    }
+
+    /**
+     * Reads each connection's certificate once, when its handshake is done, rather than on every
+     * call: the certificate cannot change on a connection, and parsing it (the JDK's X.509 parser
+     * and its extensions) cost about as much as the rest of a submit's handling. Whether its holder
+     * is still part of the cooperative is checked on every call all the same.
+     */
+    ServerTransportFilter readAtHandshake() {
+        return new ServerTransportFilter() {
+            @Override
+            public Attributes transportReady(Attributes transport) {
+                SSLSession session = transport.get(Grpc.TRANSPORT_ATTR_SSL_SESSION);
+                return session == null ? transport
+                        : transport.toBuilder().set(READ_AT_HANDSHAKE, holderOf(session)).build();
+            }
+        };
     }
 
     private static Optional<Authority.Holder> holderOf(SSLSession session) {

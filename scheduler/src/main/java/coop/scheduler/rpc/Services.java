@@ -23,6 +23,7 @@ public final class Services {
                                 Map<String, String> tokenDigests, Set<String> enrolledNodes, Authority authority) {
         Caller caller = new Caller(tokenDigests);
         PeerCertificate certificate = new PeerCertificate(tokenDigests, enrolledNodes);
+        builder.addTransportFilter(certificate.readAtHandshake());
         LogBroker logs = new LogBroker();
         // One daemon thread serves every `coop logs -f`: each poll only asks and forwards bytes.
         ScheduledExecutorService followers = Executors.newSingleThreadScheduledExecutor(task -> {

@@ -171,6 +171,28 @@ class EngineTest {
     }
 
     @Test
+    void jobsQueuedWhileNoNodeIsOnlineAreExplainedAsAFullCycleWouldAndStartOnceOneConnects() throws Exception {
+        long first = submit("alice", "lab-a", 2, 1);
+        // These turns only queue jobs after a cycle that had no node and nothing running: no cycle runs.
+        long second = submit("bob", "lab-b", 2, 1);
+        long third = submit("alice", "lab-a", 1, 1);
+        List<String> told = new ArrayList<>();
+        for (long id : List.of(first, second, third)) {
+            told.add(call((s, tx) -> s.whyPending(id)));
+        }
+        List<String> afterFullCycle = call((s, tx) -> {
+            s.allocate(tx);
+            return List.of(s.whyPending(first), s.whyPending(second), s.whyPending(third));
+        });
+        assertThat(told).isEqualTo(afterFullCycle).allSatisfy(why -> assertThat(why).isNotEmpty());
+        RecordingLink n1 = connect("n1", "s1", 8);
+        assertThat(n1.launched).hasSize(3);
+        for (long id : List.of(first, second, third)) {
+            assertThat(job(id).state()).isEqualTo(JobState.RUNNING);
+        }
+    }
+
+    @Test
     void badSubmissionsAreRefusedNamingTheFieldAndStoreNothing() throws Exception {
         assertThatThrownBy(() -> submit("alice", "lab-x", 1, 1)).isInstanceOfSatisfying(CoopException.class, e -> {
             assertThat(e.kind()).isEqualTo(CoopException.Kind.INVALID_ARGUMENT);
