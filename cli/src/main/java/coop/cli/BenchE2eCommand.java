@@ -6,6 +6,7 @@ import coop.agent.AgentConfig;
 import coop.agent.GpuSpec;
 import coop.agent.NvidiaSmi;
 import coop.scheduler.SchedulerServer;
+import coop.scheduler.domain.ArraySpec;
 import coop.scheduler.governance.Params;
 import coop.scheduler.store.Store;
 import coop.v1.EnrollRequest;
@@ -47,7 +48,8 @@ import picocli.CommandLine.Spec;
  * process: real RocksDB with synced writes, mutual TLS on 127.0.0.1) and one agent with simulated
  * GPUs, also in this process, that starts every task as a real process; one job array of ~0 s
  * one-GPU tasks ({@code true}), timed from the submit to the last task's end as the scheduler
- * recorded it. Each task's record is checked afterwards: every index ran once and succeeded.
+ * recorded it. A small array runs first, untimed, so that connections are open and the JIT has
+ * compiled the path (as a long-running scheduler and agent would have). Each task's record is checked afterwards: every index ran once and succeeded.
  * With {@code --with-slurm}, the Slurm peer script's array phase runs the same array beside it.
  */
 @Command(name = "e2e", mixinStandardHelpOptions = true,
@@ -95,7 +97,7 @@ final class BenchE2eCommand implements Callable<Integer> {
      * end, the store's synced batches and records meanwhile, and this process's CPU time.
      */
     record Result(int jobs, int gpus, int succeeded, int indicesRunOnce, int attempts, double seconds,
-                  double submitMs, long syncs, long records, long cpuNs) {
+                  double submitMs, long syncs, long records, long cpuNs, double runP50Ms, double gapP50Ms) {
         double perSecond() {
             return jobs / seconds;
         }
@@ -105,16 +107,20 @@ final class BenchE2eCommand implements Callable<Integer> {
         }
     }
 
+    /** Where progress goes: the command line's stderr. */
+    private java.io.PrintWriter progress;
+
     @Override
     public Integer call() throws Exception {
-        if (jobs < 1 || jobs > coop.scheduler.domain.ArraySpec.MAX_TASKS) {
-            throw new CliException("--jobs must be between 1 and " + coop.scheduler.domain.ArraySpec.MAX_TASKS);
+        progress = spec.commandLine().getErr();
+        if (jobs < 1 || jobs > ArraySpec.MAX_TASKS) {
+            throw new CliException("--jobs must be between 1 and " + ArraySpec.MAX_TASKS);
         }
         if (gpus < 1 || gpus > 64) {
             throw new CliException("--gpus must be between 1 and 64");
         }
         System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
-        System.err.printf(Locale.ROOT, "coop bench e2e: one array of %d one-GPU tasks (%s) on one agent with %d "
+        progress.printf(Locale.ROOT, "coop bench e2e: one array of %d one-GPU tasks (%s) on one agent with %d "
                 + "simulated GPUs, synced RocksDB, mutual TLS on 127.0.0.1%n", jobs, command, gpus);
         Result r = measure();
         Double slurm = null;
@@ -144,6 +150,8 @@ final class BenchE2eCommand implements Callable<Integer> {
             o.put("synced_batches", r.syncs());
             o.put("records_per_batch", r.syncs() == 0 ? 0 : round1((double) r.records() / r.syncs()));
             o.put("cpu_ms_per_job", round3(r.cpuNs() / 1e6 / r.jobs()));
+            o.put("start_to_end_p50_ms", round1(r.runP50Ms()));
+            o.put("end_to_next_start_p50_ms", round1(r.gapP50Ms()));
             out.println(new ObjectMapper().writeValueAsString(o));
         } else {
             out.printf(Locale.ROOT, "%d tasks on %d GPUs done in %.2f s from the submit (%.1f ms) to the last end: "
@@ -153,6 +161,8 @@ final class BenchE2eCommand implements Callable<Integer> {
             out.printf(Locale.ROOT, "store: %d synced batches, %.1f records per batch; CPU (scheduler, agent, clients; "
                     + "not the tasks): %.3f ms per job%n", r.syncs(), r.syncs() == 0 ? 0 : (double) r.records() / r.syncs(),
                     r.cpuNs() / 1e6 / r.jobs());
+            out.printf(Locale.ROOT, "per task, p50: %.1f ms from the scheduler's start order to the end the agent "
+                    + "reported; %.1f ms from an end to the next start on the same GPU%n", r.runP50Ms(), r.gapP50Ms());
             if (slurm != null) {
                 out.printf(Locale.ROOT, "Slurm, the same %d-task array on %d GPUs, same run: %.1f jobs/s; coop/Slurm = "
                         + "%.1fx%n", jobs, gpus, slurm, r.perSecond() / slurm);
@@ -179,7 +189,7 @@ final class BenchE2eCommand implements Callable<Integer> {
         try {
             Path data = dir.resolve("data");
             Params params = Params.DEFAULTS.with(Map.of("max_pending_per_member",
-                    Math.max(Params.DEFAULTS.maxPendingPerMember(), jobs)));
+                    Math.max(Params.DEFAULTS.maxPendingPerMember(), jobs + warmupJobs())));
             Identity me = InitCommand.found(data, List.of("bench"), List.of("bench"), dir.resolve("identities"),
                     "127.0.0.1:0", params, new SecureRandom()).get("bench");
             try (SchedulerServer server = SchedulerServer.start(new SchedulerServer.Config(data, "127.0.0.1", 0,
@@ -217,14 +227,27 @@ final class BenchE2eCommand implements Callable<Integer> {
         }
     }
 
+    /** Tasks of the untimed warm-up array: a few rounds of every GPU. */
+    int warmupJobs() {
+        return Math.min(ArraySpec.MAX_TASKS, 4 * gpus);
+    }
+
     private Result run(SchedulerServer server, Client client) throws InterruptedException {
+        progress.printf(Locale.ROOT, "  warm-up: an untimed array of %d tasks%n", warmupJobs());
+        SubmitResponse warm = client.jobs().submit(task("e2e-warm-up", warmupJobs()));
+        long warmDeadline = System.nanoTime() + timeout.toNanos();
+        while (client.jobs().getArray(GetArrayRequest.newBuilder().setArrayId(warm.getArrayId()).build())
+                .getFinishedAtMs() == 0) {
+            if (System.nanoTime() > warmDeadline) {
+                throw new CliException("the warm-up array did not finish within " + Durations.format(timeout));
+            }
+            Thread.sleep(POLL.toMillis());
+        }
         Store.Counters before = server.storeCounters();
         long cpu0 = processCpuNs();
         long startMs = System.currentTimeMillis();
         long t0 = System.nanoTime();
-        SubmitResponse submitted = client.jobs().submit(SubmitRequest.newBuilder().setAccount("bench")
-                .setGpusPerNode(1).setCommand(command).setWalltimeSeconds(600).setName("e2e")
-                .setArray("0-" + (jobs - 1)).build());
+        SubmitResponse submitted = client.jobs().submit(task("e2e", jobs));
         double submitMs = (System.nanoTime() - t0) / 1e6;
         long deadline = t0 + timeout.toNanos();
         long nextReport = t0;
@@ -240,7 +263,8 @@ final class BenchE2eCommand implements Callable<Integer> {
                         + JobText.counts(array));
             }
             if (now >= nextReport) {
-                System.err.printf(Locale.ROOT, "  %5.1f s: %s%n", (now - t0) / 1e9, JobText.counts(array));
+                progress.printf(Locale.ROOT, "  %5.1f s: %s%n", (now - t0) / 1e9, JobText.counts(array));
+                progress.flush();
                 nextReport = now + TimeUnit.SECONDS.toNanos(1);
             }
             Thread.sleep(POLL.toMillis());
@@ -249,7 +273,7 @@ final class BenchE2eCommand implements Callable<Integer> {
         Store.Counters after = server.storeCounters();
         // The scheduler's own record of the last end, on the clock the start was read from.
         double seconds = (array.getFinishedAtMs() - startMs) / 1e3;
-        System.err.printf(Locale.ROOT, "  %5.1f s: %s%n", seconds, JobText.counts(array));
+        progress.printf(Locale.ROOT, "  %5.1f s: %s%n", seconds, JobText.counts(array));
         List<Job> tasks = client.jobs().listJobs(ListJobsRequest.newBuilder().setArrayId(submitted.getArrayId())
                 .build()).getJobsList();
         BitSet seen = new BitSet();
@@ -268,10 +292,46 @@ final class BenchE2eCommand implements Callable<Integer> {
                 once++;
             }
         }
+        // Where the time goes: start order to reported end (launch, the process, its exit), and a
+        // GPU's idle time from one end to the next start there (report, commit, allocation).
+        List<Long> runs = new java.util.ArrayList<>();
+        Map<String, java.util.TreeMap<Long, Long>> byGpu = new java.util.HashMap<>();
+        for (Job t : tasks) {
+            for (var a : t.getAttemptsList()) {
+                runs.add(a.getFinishedAtMs() - a.getStartedAtMs());
+                for (var p : a.getPlacementsList()) {
+                    byGpu.computeIfAbsent(p.getNode() + "/" + p.getGpuIndicesList(), g -> new java.util.TreeMap<>())
+                            .put(a.getStartedAtMs() * 10_000 + runs.size(), a.getFinishedAtMs());
+                }
+            }
+        }
+        List<Long> gaps = new java.util.ArrayList<>();
+        for (var g : byGpu.values()) {
+            Long end = null;
+            for (var e : g.entrySet()) {
+                if (end != null) {
+                    gaps.add(e.getKey() / 10_000 - end);
+                }
+                end = e.getValue();
+            }
+        }
         int succeeded = array.getCountsList().stream().filter(c -> c.getState() == JobState.SUCCEEDED)
                 .mapToInt(StateCount::getCount).sum();
         return new Result(jobs, gpus, succeeded, once, attempts, seconds, submitMs,
-                after.syncs() - before.syncs(), after.records() - before.records(), cpu);
+                after.syncs() - before.syncs(), after.records() - before.records(), cpu, median(runs), median(gaps));
+    }
+
+    private static double median(List<Long> values) {
+        if (values.isEmpty()) {
+            return 0;
+        }
+        List<Long> sorted = values.stream().sorted().toList();
+        return sorted.get(sorted.size() / 2);
+    }
+
+    private SubmitRequest task(String name, int tasks) {
+        return SubmitRequest.newBuilder().setAccount("bench").setGpusPerNode(1).setCommand(command)
+                .setWalltimeSeconds(600).setName(name).setArray("0-" + (tasks - 1)).build();
     }
 
     /** Runs the Slurm peer script's array phase for the same array; returns its completed jobs/s. */
@@ -280,7 +340,7 @@ final class BenchE2eCommand implements Callable<Integer> {
             throw new IOException("no Slurm peer script at " + slurmScript.toAbsolutePath().normalize()
                     + " (run from the repository root, or give --slurm-script)");
         }
-        System.err.printf(Locale.ROOT, "running %s with PHASES=array N=%d GPUS=%d REPS=1 (needs root; installs Slurm "
+        progress.printf(Locale.ROOT, "running %s with PHASES=array N=%d GPUS=%d REPS=1 (needs root; installs Slurm "
                 + "with apt-get if missing)%n", slurmScript, jobs, gpus);
         ProcessBuilder pb = new ProcessBuilder("bash", slurmScript.toString()).redirectErrorStream(true)
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
@@ -292,7 +352,7 @@ final class BenchE2eCommand implements Callable<Integer> {
         String rate = null;
         try (BufferedReader in = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
             for (String line; (line = in.readLine()) != null; ) {
-                System.err.println("  slurm: " + line);
+                progress.println("  slurm: " + line);
                 Matcher m = SLURM_RATE.matcher(line);
                 if (line.startsWith("slurm ") && m.find()) {
                     rate = m.group(1);
