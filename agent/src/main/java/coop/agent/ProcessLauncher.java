@@ -59,6 +59,13 @@ public final class ProcessLauncher implements AutoCloseable {
             + "echo $?; done";
 
     private final Path workDir;
+    /** Threads that wait for ranks' exits, one per running rank, reused. */
+    private final java.util.concurrent.ExecutorService waiters = java.util.concurrent.Executors.newCachedThreadPool(
+            task -> {
+                Thread thread = new Thread(task, "coop-rank-exit");
+                thread.setDaemon(true);
+                return thread;
+            });
     /** The helper shell and its pipes; guarded by {@code this}, started on the first signal. */
     private Process signaller;
     private Writer toSignaller;
@@ -115,7 +122,7 @@ public final class ProcessLauncher implements AutoCloseable {
         Files.createDirectories(checkpoints);
         env.put("COOP_CHECKPOINT_DIR", checkpoints.toString());
         env.putAll(order.env());
-        return new RankProcess(order.rank(), builder.start(), dir);
+        return new RankProcess(order.rank(), builder.start(), dir, waiters);
     }
 
     /**
@@ -180,6 +187,8 @@ public final class ProcessLauncher implements AutoCloseable {
     public synchronized void close() {
         closed = true;
         stopSignaller();
+        // Waiters still waiting finish when their ranks end; no new ones are needed.
+        waiters.shutdown();
     }
 
     private boolean signalWithProcess(long pgid, Signal signal) {

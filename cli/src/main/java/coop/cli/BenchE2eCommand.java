@@ -227,9 +227,9 @@ final class BenchE2eCommand implements Callable<Integer> {
         }
     }
 
-    /** Tasks of the untimed warm-up array: a few rounds of every GPU. */
+    /** Tasks of the untimed warm-up array: a tenth of the timed ones, at least 4 rounds of every GPU, at most 500. */
     int warmupJobs() {
-        return Math.min(ArraySpec.MAX_TASKS, 4 * gpus);
+        return Math.min(ArraySpec.MAX_TASKS, Math.max(4 * gpus, Math.min(jobs / 10, 500)));
     }
 
     private Result run(SchedulerServer server, Client client) throws InterruptedException {
