@@ -53,6 +53,11 @@ import org.slf4j.LoggerFactory;
  * <p>All state lives on one event-loop thread, like the scheduler's own core: gRPC callbacks,
  * process exits and timers are handed to it, so there are no locks and every message on the
  * stream is sent from that one thread, which is what a {@link StreamObserver} requires.
+ *
+ * <p>Forking a rank's process is the one slow step (milliseconds, more on a loaded host), so it
+ * runs on a few spawner threads: the loop hands the order over, keeps handling exits and orders
+ * meanwhile, and takes the started process back as an event. An order to kill a rank that is
+ * still being started is kept and carried out as soon as its process exists.
  */
 public final class Agent implements AutoCloseable {
 
@@ -73,6 +78,8 @@ public final class Agent implements AutoCloseable {
      * ended is answered with the exit instead of running the rank a second time.
      */
     private static final int REMEMBERED_EXITS = 10_000;
+    /** Threads that fork ranks; a few, so that ranks start side by side on a many-GPU node. */
+    private static final int SPAWNERS = 4;
 
     private final AgentConfig config;
     private final ManagedChannel channel;
@@ -82,6 +89,7 @@ public final class Agent implements AutoCloseable {
     private final GpuTelemetry telemetry;
     private final Backoff backoff;
     private final ScheduledExecutorService loop;
+    private final java.util.concurrent.ExecutorService spawner;
 
     private final AtomicBoolean started = new AtomicBoolean();
     private final AtomicBoolean closing = new AtomicBoolean();
@@ -90,6 +98,8 @@ public final class Agent implements AutoCloseable {
 
     // Confined to the loop thread.
     private final Map<RankId, Running> running = new LinkedHashMap<>();
+    /** Ranks handed to a spawner whose process is not back yet, with the kill order that came meanwhile, if any. */
+    private final Map<RankId, Starting> starting = new LinkedHashMap<>();
     private final Map<RankId, RankExit> unacked = new LinkedHashMap<>();
     private final Map<RankId, RankExit> remembered = new LinkedHashMap<>() {
         @Override
@@ -134,6 +144,12 @@ public final class Agent implements AutoCloseable {
         this.loop = Executors.newSingleThreadScheduledExecutor(task -> {
             Thread thread = new Thread(task, "coop-agent-" + config.node());
             // The CLI blocks its main thread until close(); a forgotten agent must not pin a JVM.
+            thread.setDaemon(true);
+            return thread;
+        });
+        java.util.concurrent.atomic.AtomicInteger spawners = new java.util.concurrent.atomic.AtomicInteger();
+        this.spawner = Executors.newFixedThreadPool(SPAWNERS, task -> {
+            Thread thread = new Thread(task, "coop-agent-spawn-" + config.node() + "-" + spawners.incrementAndGet());
             thread.setDaemon(true);
             return thread;
         });
@@ -216,6 +232,9 @@ public final class Agent implements AutoCloseable {
             return;
         }
         try {
+            // Ranks being forked land in `running` (as events on the loop) before the victims are counted.
+            spawner.shutdown();
+            awaitQuietly(() -> spawner.awaitTermination(10, TimeUnit.SECONDS));
             List<Running> victims = onLoop(() -> {
                 cancelReconnect();
                 List<Running> all = List.copyOf(running.values());
@@ -245,6 +264,8 @@ public final class Agent implements AutoCloseable {
             });
         } finally {
             connected = false;
+            spawner.shutdownNow();
+            launcher.close();
             telemetry.close();
             loop.shutdownNow();
             awaitQuietly(() -> loop.awaitTermination(2, TimeUnit.SECONDS));
@@ -479,13 +500,18 @@ public final class Agent implements AutoCloseable {
         }
     }
 
+    /** A rank whose process a spawner is forking. Loop-confined. */
+    private static final class Starting {
+        Kill kill;
+    }
+
     private void launch(Launch launch) {
         RankId id = rankOf(launch.getRef());
         if (closing.get()) {
             log.info("not starting {}: agent shutting down", id);
             return;
         }
-        if (running.containsKey(id)) {
+        if (running.containsKey(id) || starting.containsKey(id)) {
             log.debug("{} is already running; Launch ignored", id);
             return;
         }
@@ -497,11 +523,31 @@ public final class Agent implements AutoCloseable {
         }
         LaunchOrder order = new LaunchOrder(id, launch.getCommand(), launch.getGpuIndicesList(),
                 launch.getEnvMap(), Duration.ofSeconds(Math.max(0, launch.getWalltimeSeconds())));
-        RankProcess process;
+        starting.put(id, new Starting());
         try {
-            process = launcher.start(order);
-        } catch (IOException | RuntimeException e) {
-            log.warn("cannot start {}: {}", id, e.toString());
+            spawner.execute(() -> {
+                RankProcess process = null;
+                Exception failure = null;
+                try {
+                    process = launcher.start(order);
+                } catch (IOException | RuntimeException e) {
+                    failure = e;
+                }
+                RankProcess started = process;
+                Exception failed = failure;
+                execute(() -> started(id, order, started, failed));
+            });
+        } catch (RejectedExecutionException e) {
+            starting.remove(id);
+            log.info("not starting {}: agent shutting down", id);
+        }
+    }
+
+    /** A spawner is done with a rank: it runs (and is watched from now on), or it could not start. */
+    private void started(RankId id, LaunchOrder order, RankProcess process, Exception failure) {
+        Starting s = starting.remove(id);
+        if (failure != null) {
+            log.warn("cannot start {}: {}", id, failure.toString());
             recordExit(new RankExit(id, RankExit.LAUNCH_FAILED_CODE, ExitReason.LAUNCH_FAILED, clock.millis()));
             return;
         }
@@ -523,11 +569,22 @@ public final class Agent implements AutoCloseable {
                 }
             }, order.walltime().toSeconds(), TimeUnit.SECONDS));
         }
+        if (s != null && s.kill != null) {
+            kill(s.kill);
+        }
     }
 
     private void kill(Kill kill) {
         RankId id = rankOf(kill.getRef());
         Running r = running.get(id);
+        Starting s = starting.get(id);
+        if (r == null && s != null) {
+            // Carried out once its process exists; the first order's grace and reason count.
+            if (s.kill == null) {
+                s.kill = kill;
+            }
+            return;
+        }
         if (r == null) {
             RankExit done = remembered.get(id);
             if (done != null) {
@@ -623,7 +680,11 @@ public final class Agent implements AutoCloseable {
     }
 
     private List<AttemptRef> runningRefs() {
-        return running.keySet().stream().map(Agent::refOf).toList();
+        // A rank being forked is running as far as the scheduler is concerned.
+        List<AttemptRef> refs = new ArrayList<>(running.size() + starting.size());
+        running.keySet().forEach(id -> refs.add(refOf(id)));
+        starting.keySet().forEach(id -> refs.add(refOf(id)));
+        return refs;
     }
 
     private static AgentMessage exited(RankExit exit) {

@@ -1,9 +1,14 @@
 package coop.agent;
 
+import java.io.BufferedReader;
 import java.io.File;
 import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStreamWriter;
+import java.io.Writer;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -19,9 +24,12 @@ import java.util.stream.Collectors;
  * {@code setsid bash -c COMMAND} in {@code <workDir>/jobs/<job>/<attempt>/rank-<rank>/}, with its
  * output in the files {@code stdout} and {@code stderr} there, so output survives the agent and
  * can be served later. Signals go to the whole process group, because a training script's
- * workers (data loaders, {@code torchrun} children) hold GPUs too.
+ * workers (data loaders, {@code torchrun} children) hold GPUs too. Signals go through one
+ * long-lived helper shell that runs its builtin {@code kill} on request, so that stopping a rank
+ * (and sweeping its group after every exit) costs a pipe round trip rather than a new process;
+ * if the helper cannot be used, each signal runs {@code kill} as a process of its own.
  */
-public final class ProcessLauncher {
+public final class ProcessLauncher implements AutoCloseable {
 
     /** The signals the agent sends: a polite request to checkpoint and stop, then the hard stop. */
     public enum Signal {
@@ -43,7 +51,26 @@ public final class ProcessLauncher {
     /** `kill` returns at once; a longer wait means something is badly wrong with the host. */
     private static final long KILL_COMMAND_TIMEOUT_SECONDS = 5;
 
+    /**
+     * Reads "SIGNAL PGID" lines and answers each with kill's status (0: delivered). It ends when its
+     * input closes, so it does not outlive the JVM that started it.
+     */
+    private static final String SIGNALLER = "while read -r sig pgid; do kill -s \"$sig\" -- \"-$pgid\" 2>/dev/null; "
+            + "echo $?; done";
+
     private final Path workDir;
+    /** Threads that wait for ranks' exits, one per running rank, reused. */
+    private final java.util.concurrent.ExecutorService waiters = java.util.concurrent.Executors.newCachedThreadPool(
+            task -> {
+                Thread thread = new Thread(task, "coop-rank-exit");
+                thread.setDaemon(true);
+                return thread;
+            });
+    /** The helper shell and its pipes; guarded by {@code this}, started on the first signal. */
+    private Process signaller;
+    private Writer toSignaller;
+    private BufferedReader fromSignaller;
+    private boolean closed;
 
     /** @param workDir the agent's work directory; rank directories are created below it */
     public ProcessLauncher(Path workDir) {
@@ -95,7 +122,7 @@ public final class ProcessLauncher {
         Files.createDirectories(checkpoints);
         env.put("COOP_CHECKPOINT_DIR", checkpoints.toString());
         env.putAll(order.env());
-        return new RankProcess(order.rank(), builder.start(), dir);
+        return new RankProcess(order.rank(), builder.start(), dir, waiters);
     }
 
     /**
@@ -109,6 +136,62 @@ public final class ProcessLauncher {
             // kill -- -1 would signal every process we may signal; never let a bad pid get that far.
             throw new IllegalArgumentException("refusing to signal process group " + pgid);
         }
+        Boolean delivered = signalThroughHelper(pgid, signal);
+        return delivered != null ? delivered : signalWithProcess(pgid, signal);
+    }
+
+    /** Null when the helper is not usable (it could not start, or died); the caller then forks kill. */
+    private synchronized Boolean signalThroughHelper(long pgid, Signal signal) {
+        for (int tries = 0; tries < 2 && !closed; tries++) {
+            try {
+                if (signaller == null || !signaller.isAlive()) {
+                    startSignaller();
+                }
+                toSignaller.write(signal.name() + " " + pgid + "\n");
+                toSignaller.flush();
+                String status = fromSignaller.readLine();
+                if (status != null) {
+                    return "0".equals(status.strip());
+                }
+            } catch (IOException e) {
+                // Broken pipe: start a new helper once, then fall back.
+            }
+            stopSignaller();
+        }
+        return null;
+    }
+
+    private void startSignaller() throws IOException {
+        stopSignaller();
+        signaller = new ProcessBuilder("bash", "-c", SIGNALLER)
+                .redirectError(ProcessBuilder.Redirect.DISCARD)
+                .start();
+        toSignaller = new OutputStreamWriter(signaller.getOutputStream(), StandardCharsets.US_ASCII);
+        fromSignaller = new BufferedReader(new InputStreamReader(signaller.getInputStream(), StandardCharsets.US_ASCII));
+    }
+
+    private void stopSignaller() {
+        if (signaller != null) {
+            try {
+                signaller.getOutputStream().close();
+            } catch (IOException ignored) {
+                // It is being stopped anyway.
+            }
+            signaller.destroy();
+            signaller = null;
+        }
+    }
+
+    /** Stops the signalling helper; later signals fork kill. */
+    @Override
+    public synchronized void close() {
+        closed = true;
+        stopSignaller();
+        // Waiters still waiting finish when their ranks end; no new ones are needed.
+        waiters.shutdown();
+    }
+
+    private boolean signalWithProcess(long pgid, Signal signal) {
         try {
             Process kill = new ProcessBuilder(
                             List.of("kill", "-" + signal.name(), "--", "-" + pgid))

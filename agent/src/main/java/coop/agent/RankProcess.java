@@ -3,6 +3,7 @@ package coop.agent;
 import java.nio.file.Path;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 
 /**
  * A rank's running process. It was started through {@code setsid}, so it leads its own process
@@ -14,11 +15,40 @@ public final class RankProcess {
     private final RankId rank;
     private final Process process;
     private final Path directory;
+    private final CompletableFuture<Integer> exit;
 
     RankProcess(RankId rank, Process process, Path directory) {
         this.rank = Objects.requireNonNull(rank, "rank");
         this.process = Objects.requireNonNull(process, "process");
         this.directory = Objects.requireNonNull(directory, "directory");
+        this.exit = process.onExit().thenApply(Process::exitValue);
+    }
+
+    /**
+     * As the other constructor, but the exit is awaited on a thread of {@code waiters}. The JDK's
+     * own {@link Process#onExit()} hands each exit to a new thread on a machine with fewer than three
+     * cores (its common pool is too small to be used there); a pool of waiters is reused.
+     */
+    RankProcess(RankId rank, Process process, Path directory, Executor waiters) {
+        this.rank = Objects.requireNonNull(rank, "rank");
+        this.process = Objects.requireNonNull(process, "process");
+        this.directory = Objects.requireNonNull(directory, "directory");
+        this.exit = new CompletableFuture<>();
+        waiters.execute(() -> {
+            boolean interrupted = false;
+            while (true) {
+                try {
+                    exit.complete(process.waitFor());
+                    break;
+                } catch (InterruptedException e) {
+                    // The exit is what this thread is for: keep waiting, and pass the interrupt on after.
+                    interrupted = true;
+                }
+            }
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        });
     }
 
     /** Which rank this process runs. */
@@ -46,6 +76,6 @@ public final class RankProcess {
      * or 128+N if it died of signal N (the JDK reports signal deaths that way on Unix).
      */
     public CompletableFuture<Integer> onExit() {
-        return process.onExit().thenApply(Process::exitValue);
+        return exit;
     }
 }

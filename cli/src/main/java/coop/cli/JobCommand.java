@@ -1,7 +1,10 @@
 package coop.cli;
 
 import coop.v1.Attempt;
+import coop.v1.GetArrayRequest;
 import coop.v1.GetJobRequest;
+import coop.v1.JobArray;
+import io.grpc.StatusRuntimeException;
 import coop.v1.Job;
 import coop.v1.JobState;
 import coop.v1.Placement;
@@ -14,11 +17,13 @@ import picocli.CommandLine.Parameters;
 
 /** {@code coop job ID}: one job in detail, with its attempts and why it waits. */
 @Command(name = "job", mixinStandardHelpOptions = true,
-        description = "Show one job: its request, state, why it waits, and every attempt with its placements.")
+        description = {"Show one job: its request, state, why it waits, and every attempt with its placements.",
+                "ID may also be a job array (its tasks counted by state) or one of its tasks as ARRAY_INDEX (122_7)."})
 final class JobCommand extends ClientCommand {
 
-    @Parameters(paramLabel = "ID", description = "The job.")
-    long jobId;
+    @Parameters(paramLabel = "ID", converter = JobRef.Converter.class,
+            description = "The job, a job array, or an array's task as ARRAY_INDEX.")
+    JobRef ref;
 
     @Option(names = "--json", description = "Print the job as JSON.")
     boolean json;
@@ -27,7 +32,25 @@ final class JobCommand extends ClientCommand {
     int run() {
         Job job;
         try (Client c = client.connect()) {
-            job = c.jobs().getJob(GetJobRequest.newBuilder().setJobId(jobId).build());
+            try {
+                job = c.jobs().getJob(GetJobRequest.newBuilder().setJobId(ref.jobId(c)).build());
+            } catch (StatusRuntimeException e) {
+                if (ref.isTask() || !JobRef.notFound(e)) {
+                    throw e;
+                }
+                JobArray array;
+                try {
+                    array = c.jobs().getArray(GetArrayRequest.newBuilder().setArrayId(ref.id()).build());
+                } catch (StatusRuntimeException notArray) {
+                    throw e;
+                }
+                if (json) {
+                    JsonOutput.print(out(), JsonOutput.jobArray(array));
+                } else {
+                    describe(array, out());
+                }
+                return 0;
+            }
         }
         if (json) {
             JsonOutput.print(out(), JsonOutput.job(job));
@@ -37,8 +60,26 @@ final class JobCommand extends ClientCommand {
         return 0;
     }
 
+    private void describe(JobArray a, PrintWriter out) {
+        out.println("job array " + a.getId() + (a.getName().isEmpty() ? "" : " (" + a.getName() + ")"));
+        field(out, "state", JobText.state(a));
+        field(out, "tasks", a.getTasks() + ", indices " + a.getFirstIndex() + " to " + a.getLastIndex() + ": "
+                + JobText.counts(a));
+        field(out, "account", a.getAccount());
+        field(out, "member", a.getMember());
+        field(out, "gpus", Math.max(1, a.getNodes()) + " node(s) x " + a.getGpusPerNode() + " GPU(s) per task");
+        field(out, "command", a.getCommand());
+        field(out, "submitted", Times.iso(a.getSubmittedAtMs()));
+        if (a.getFinishedAtMs() != 0) {
+            field(out, "finished", Times.iso(a.getFinishedAtMs()));
+        }
+        field(out, "age", JobText.age(a, clock.instant()));
+        out.println("  (coop jobs --array " + a.getId() + " lists its tasks; coop job " + a.getId() + "_INDEX shows one)");
+    }
+
     private void describe(Job job, PrintWriter out) {
-        out.println("job " + job.getId() + (job.getName().isEmpty() ? "" : " (" + job.getName() + ")"));
+        out.println("job " + job.getId() + (job.getName().isEmpty() ? "" : " (" + job.getName() + ")")
+                + (job.getArrayId() == 0 ? "" : ", task " + JobRef.shown(job) + " of job array " + job.getArrayId()));
         field(out, "state", JobText.state(job.getState()));
         if (job.getState() == JobState.PENDING || job.getState() == JobState.REVIEW) {
             field(out, "why pending", job.getWhyPending().isEmpty() ? "-" : job.getWhyPending());

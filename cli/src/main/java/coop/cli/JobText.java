@@ -2,6 +2,7 @@ package coop.cli;
 
 import coop.v1.Attempt;
 import coop.v1.Job;
+import coop.v1.JobArray;
 import coop.v1.JobState;
 import coop.v1.Placement;
 import java.time.Duration;
@@ -74,5 +75,43 @@ final class JobText {
                         .map(Placement::getNode)
                         .collect(Collectors.joining(",")))
                 .orElse("");
+    }
+
+    /** The tasks of an array by state, running first: "8 running, 1990 pending, 2 succeeded". */
+    static String counts(JobArray array) {
+        return array.getCountsList().stream().sorted(java.util.Comparator.comparingInt(c -> order(c.getState())))
+                .map(c -> c.getCount() + " " + state(c.getState())).collect(Collectors.joining(", "));
+    }
+
+    private static int order(JobState s) {
+        return switch (s) {
+            case RUNNING -> 0;
+            case PENDING -> 1;
+            case REVIEW -> 2;
+            case SUCCEEDED -> 3;
+            case FAILED -> 4;
+            case CANCELLED -> 5;
+            default -> 6;
+        };
+    }
+
+    /** One word for an array: running while any task runs, pending while any waits, else ended. */
+    static String state(JobArray array) {
+        java.util.Set<JobState> in = array.getCountsList().stream().map(c -> c.getState())
+                .collect(Collectors.toSet());
+        return in.contains(JobState.RUNNING) ? "running"
+                : in.contains(JobState.PENDING) || in.contains(JobState.REVIEW) ? "pending" : "ended";
+    }
+
+    /** {@code 122_[0-1999]}: the array's id and the span of its indices, as Slurm shows an array. */
+    static String id(JobArray array) {
+        return array.getId() + "_[" + array.getFirstIndex() + (array.getTasks() > 1 ? "-" + array.getLastIndex() : "")
+                + "]";
+    }
+
+    /** Time since submission, or from submission to the last task's end. */
+    static String age(JobArray array, Instant now) {
+        long to = array.getFinishedAtMs() != 0 ? array.getFinishedAtMs() : now.toEpochMilli();
+        return array.getSubmittedAtMs() == 0 ? "-" : Durations.format(Duration.ofMillis(to - array.getSubmittedAtMs()));
     }
 }

@@ -48,6 +48,10 @@ final class JsonOutput {
         return WireJson.job(job);
     }
 
+    static ObjectNode jobArray(coop.v1.JobArray a) {
+        return WireJson.jobArray(a);
+    }
+
     static ObjectNode node(NodeInfo node) {
         return WireJson.node(node);
     }

@@ -34,7 +34,11 @@ final class LogsCommand extends ClientCommand {
     /** Exit code after Ctrl-C, as a shell reports a process ended by SIGINT. */
     private static final int INTERRUPTED = 128 + 2;
 
-    @Parameters(paramLabel = "JOB", description = "The job.")
+    @Parameters(paramLabel = "JOB", converter = JobRef.Converter.class,
+            description = "The job, or an array's task as ARRAY_INDEX (122_7).")
+    JobRef ref;
+
+    /** The job's id, once {@link #ref} is resolved. */
     long jobId;
 
     @Option(names = "--rank", paramLabel = "R", defaultValue = "-1",
@@ -59,6 +63,7 @@ final class LogsCommand extends ClientCommand {
     @Override
     int run() throws Exception {
         try (Client c = client.connect()) {
+            jobId = ref.jobId(c);
             return follow ? follow(c) : printOnce(c);
         }
     }

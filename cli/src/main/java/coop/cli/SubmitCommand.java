@@ -13,7 +13,9 @@ import picocli.CommandLine.Parameters;
         description = {
                 "Queue a job: a shell command run with bash -c on each of its nodes.",
                 "Put the command after --; its words are joined with spaces.",
-                "Example: coop submit --account lab-a --gpus 4 --nodes 2 --walltime 2h -- python train.py --lr 3e-4"})
+                "Example: coop submit --account lab-a --gpus 4 --nodes 2 --walltime 2h -- python train.py --lr 3e-4",
+                "With --array, one task per index, each a job of its own that finds its index in $COOP_ARRAY_INDEX:",
+                "  coop submit --account lab-a --gpus 1 --array 0-99 -- python sweep.py --trial '$COOP_ARRAY_INDEX'"})
 final class SubmitCommand extends ClientCommand {
 
     @Option(names = "--account", required = true, paramLabel = "ACCOUNT",
@@ -52,7 +54,13 @@ final class SubmitCommand extends ClientCommand {
             + "purposes to a review panel before the job may run.")
     String purpose = "";
 
-    @Option(names = "--json", description = "Print {\"job_id\": N} instead of text.")
+    @Option(names = "--array", paramLabel = "INDICES", description = "Submit a job array: one task per index, as "
+            + "in Slurm: 0-1999, 0-99:10 (every 10th), 1,5,7, or a mix (1-3,10). Indices are 0 or more; at most "
+            + "10000 tasks, and each counts as a waiting job under the policy's max_pending_per_member.")
+    String array = "";
+
+    @Option(names = "--json", description = "Print {\"job_id\": N} instead of text (with --array also array_id and "
+            + "array_tasks; job_id is then the first task's).")
     boolean json;
 
     @Parameters(arity = "1..*", paramLabel = "CMD", description = "The command to run, after --.")
@@ -72,13 +80,22 @@ final class SubmitCommand extends ClientCommand {
                 .setCrossSite(crossSite)
                 .setNoPreempt(noPreempt)
                 .setPurpose(purpose)
+                .setArray(array)
                 .build();
         SubmitResponse response;
         try (Client c = client.connect()) {
             response = c.jobs().submit(request);
         }
         if (json) {
-            JsonOutput.print(out(), JsonOutput.object().put("job_id", response.getJobId()));
+            var o = JsonOutput.object().put("job_id", response.getJobId());
+            if (response.getArrayId() != 0) {
+                o.put("array_id", response.getArrayId()).put("array_tasks", response.getArrayTasks());
+            }
+            JsonOutput.print(out(), o);
+        } else if (response.getArrayId() != 0) {
+            out().println("submitted job array " + response.getArrayId() + " (" + response.getArrayTasks()
+                    + " tasks, jobs " + response.getJobId() + "-" + (response.getJobId() + response.getArrayTasks() - 1)
+                    + ")");
         } else {
             out().println("submitted job " + response.getJobId());
         }

@@ -6,16 +6,31 @@ import java.util.List;
 /**
  * A job as the scheduler stores it: what was asked (account, GPUs per node, nodes, model,
  * walltime, command, declared purpose) and what happened (state, attempts). Immutable; each change yields a
- * new record that the event loop persists.
+ * new record that the event loop persists. A task of a job array is a job like any other that also
+ * carries its array's id and its index there ({@code arrayId} 0 for a job on its own).
  */
 public record Job(long id, String name, String account, String member, int gpusPerNode, int nodes,
                   String gpuModel, long walltimeSeconds, String command, int priority, boolean crossSite,
                   JobState state, long submittedAt, long finishedAt, List<Attempt> attempts, boolean noPreempt,
-                  String purpose) {
+                  String purpose, long arrayId, int arrayIndex) {
 
     public Job {
         attempts = List.copyOf(attempts);
         purpose = purpose == null ? "" : purpose;
+    }
+
+    /** A job on its own, not a task of an array. */
+    public Job(long id, String name, String account, String member, int gpusPerNode, int nodes,
+               String gpuModel, long walltimeSeconds, String command, int priority, boolean crossSite,
+               JobState state, long submittedAt, long finishedAt, List<Attempt> attempts, boolean noPreempt,
+               String purpose) {
+        this(id, name, account, member, gpusPerNode, nodes, gpuModel, walltimeSeconds, command, priority, crossSite,
+                state, submittedAt, finishedAt, attempts, noPreempt, purpose, 0, 0);
+    }
+
+    /** Whether it is a task of a job array. */
+    public boolean inArray() {
+        return arrayId != 0;
     }
 
     public int gpus() {
@@ -40,7 +55,8 @@ public record Job(long id, String name, String account, String member, int gpusP
             throw new IllegalStateException("job " + id + " cannot go from " + state + " to " + next);
         }
         return new Job(id, name, account, member, gpusPerNode, nodes, gpuModel, walltimeSeconds, command,
-                priority, crossSite, next, submittedAt, next.isFinal() ? now : 0, attempts, noPreempt, purpose);
+                priority, crossSite, next, submittedAt, next.isFinal() ? now : 0, attempts, noPreempt, purpose,
+                arrayId, arrayIndex);
     }
 
     public Job withAttempt(Attempt attempt) {
@@ -52,6 +68,6 @@ public record Job(long id, String name, String account, String member, int gpusP
             list.add(attempt);
         }
         return new Job(id, name, account, member, gpusPerNode, nodes, gpuModel, walltimeSeconds, command,
-                priority, crossSite, state, submittedAt, finishedAt, list, noPreempt, purpose);
+                priority, crossSite, state, submittedAt, finishedAt, list, noPreempt, purpose, arrayId, arrayIndex);
     }
 }

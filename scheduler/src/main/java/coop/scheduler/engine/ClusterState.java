@@ -14,12 +14,14 @@ import coop.scheduler.allocation.NodeView;
 import coop.scheduler.allocation.Plan;
 import coop.scheduler.allocation.RunningAttempt;
 import coop.scheduler.domain.Account;
+import coop.scheduler.domain.ArraySpec;
 import coop.scheduler.domain.Attempt;
 import coop.scheduler.domain.Availability;
 import coop.scheduler.domain.CoopException;
 import coop.scheduler.domain.Gpu;
 import coop.scheduler.domain.GpuUsage;
 import coop.scheduler.domain.Job;
+import coop.scheduler.domain.JobArray;
 import coop.scheduler.domain.JobState;
 import coop.scheduler.domain.Member;
 import coop.scheduler.domain.Names;
@@ -95,6 +97,8 @@ public final class ClusterState {
     /** Token digests of active members, read by the rpc edge's threads. */
     private final Map<String, String> tokenDigests = new ConcurrentHashMap<>();
     private final TreeMap<Long, Job> jobs = new TreeMap<>();
+    /** The task ids of each job array, in index order (ids are given in index order at submission). */
+    private final Map<Long, List<Long>> arrays = new HashMap<>();
     /** Jobs waiting (pending or in review) per submitting member: the policy's max_pending_per_member caps it. */
     private final Map<String, Integer> waitingByMember = new HashMap<>();
     /** Enrolled nodes, by name: only these may connect, each only as itself. */
@@ -162,6 +166,11 @@ public final class ClusterState {
             jobs.put(j.id(), j);
             countWaiting(j, 1);
         });
+        for (Job j : jobs.values()) {
+            if (j.inArray()) {
+                arrays.computeIfAbsent(j.arrayId(), a -> new ArrayList<>()).add(j.id());
+            }
+        }
         store.scan(Kind.NODES, NodeRecord.class, (k, r) -> remember(r));
         Long nj = store.get(Kind.META, Store.key("next_job_id"), Long.class);
         nextJobId = nj == null ? 1 : nj;
@@ -246,18 +255,41 @@ public final class ClusterState {
 
     // ------------------------------------------------------------------ jobs
 
-    /** What a researcher asks for; validated by {@link #submit}. */
+    /**
+     * What a researcher asks for; validated by {@link #submit}. {@code array}, when not empty, makes
+     * it a job array: one task per index (see {@link ArraySpec}).
+     */
     public record JobSpec(String account, int gpusPerNode, int nodes, String gpuModel, long walltimeSeconds,
                           String command, int priority, String name, boolean crossSite, boolean noPreempt,
-                          String purpose) {
+                          String purpose, String array) {
+        public JobSpec(String account, int gpusPerNode, int nodes, String gpuModel, long walltimeSeconds,
+                       String command, int priority, String name, boolean crossSite, boolean noPreempt,
+                       String purpose) {
+            this(account, gpusPerNode, nodes, gpuModel, walltimeSeconds, command, priority, name, crossSite,
+                    noPreempt, purpose, "");
+        }
+
         public JobSpec(String account, int gpusPerNode, int nodes, String gpuModel, long walltimeSeconds,
                        String command, int priority, String name, boolean crossSite, boolean noPreempt) {
             this(account, gpusPerNode, nodes, gpuModel, walltimeSeconds, command, priority, name, crossSite,
-                    noPreempt, "");
+                    noPreempt, "", "");
         }
     }
 
+    /** What a submit created: one job ({@code arrayId} 0), or the tasks of an array, ids first to first + tasks - 1. */
+    public record Submitted(long firstJobId, long arrayId, int tasks) {
+    }
+
+    /** Queues a job, or every task of an array; returns the (first) job's id. */
     public long submit(String memberName, JobSpec spec, Tx tx) {
+        return submitJobs(memberName, spec, tx).firstJobId();
+    }
+
+    /**
+     * Queues a job, or every task of an array at once: all is validated first, then every task is
+     * written in this turn's batch, so an array is stored whole or not at all.
+     */
+    public Submitted submitJobs(String memberName, JobSpec spec, Tx tx) {
         Member m = requireMember(memberName);
         Names.require("account", spec.account());
         Account account = gov.accounts().get(spec.account());
@@ -310,6 +342,8 @@ public final class ClusterState {
         if (!purpose.isEmpty()) {
             Names.require("purpose", purpose);
         }
+        boolean isArray = spec.array() != null && !spec.array().isEmpty();
+        int[] indices = isArray ? ArraySpec.parse(spec.array()) : null;
         long maxWaiting = policy().params().maxPendingPerMember();
         int waiting = waitingByMember.getOrDefault(m.name(), 0);
         if (maxWaiting > 0 && waiting >= maxWaiting) {
@@ -317,9 +351,23 @@ public final class ClusterState {
                     + waiting + " jobs waiting, the most the policy's max_pending_per_member (" + maxWaiting
                     + ") allows: wait for some to start, or cancel some");
         }
-        long id = nextJobId;
+        if (isArray && maxWaiting > 0 && waiting + indices.length > maxWaiting) {
+            // Each task waits like a job: an array must not be a way around the cap.
+            throw new CoopException(CoopException.Kind.RESOURCE_EXHAUSTED, "array: its " + indices.length
+                    + " tasks and the " + waiting + " jobs member " + m.name() + " already has waiting are more than "
+                    + "the policy's max_pending_per_member (" + maxWaiting + ") allows");
+        }
         long now = governanceNow();
         boolean review = gov.needsReview(spec.gpusPerNode() * nodeCount, purpose);
+        if (isArray) {
+            if (review) {
+                throw CoopException.invalid("array", "tasks of " + spec.gpusPerNode() * nodeCount + " GPUs"
+                        + (purpose.isEmpty() ? "" : " with purpose " + purpose) + " need review by a panel, "
+                        + "which is drawn per job: submit them one by one");
+            }
+            return submitArray(m, spec, indices, nodeCount, model, walltime, name, purpose, now, tx);
+        }
+        long id = nextJobId;
         if (review) {
             apply(gov.tick(now), now, tx);
             // The last check that can refuse; it draws the panel, seeded by the ledger head now.
@@ -337,13 +385,73 @@ public final class ClusterState {
         }
         tx.batch().put(Kind.JOBS, id, job);
         tx.batch().put(Kind.META, "next_job_id", nextJobId);
-        return id;
+        return new Submitted(id, 0, 0);
+    }
+
+    /** Stores the tasks of a validated array: the array takes the next id, its tasks the ones after it. */
+    private Submitted submitArray(Member m, JobSpec spec, int[] indices, int nodeCount, String model, long walltime,
+                                  String name, String purpose, long now, Tx tx) {
+        long arrayId = nextJobId;
+        List<Long> ids = new ArrayList<>(indices.length);
+        for (int i = 0; i < indices.length; i++) {
+            long id = arrayId + 1 + i;
+            Job job = new Job(id, name, spec.account(), m.name(), spec.gpusPerNode(), nodeCount, model, walltime,
+                    spec.command(), spec.priority(), spec.crossSite(), JobState.PENDING, now, 0, List.of(),
+                    spec.noPreempt(), purpose, arrayId, indices[i]);
+            jobs.put(id, job);
+            countWaiting(job, 1);
+            pending.add(job);
+            tx.batch().put(Kind.JOBS, id, job);
+            ids.add(id);
+        }
+        arrays.put(arrayId, ids);
+        nextJobId = arrayId + 1 + indices.length;
+        tx.batch().put(Kind.META, "next_job_id", nextJobId);
+        tx.allocationDue();
+        log.info("array {} of {} tasks ({}) submitted by {}", arrayId, indices.length, spec.array(), m.name());
+        return new Submitted(arrayId + 1, arrayId, indices.length);
+    }
+
+    /** A job array by id, summarized. */
+    public JobArray array(long arrayId) {
+        List<Long> ids = arrays.get(arrayId);
+        if (ids == null) {
+            throw CoopException.notFound("job array " + arrayId + " not found");
+        }
+        return JobArray.of(arrayId, ids.stream().map(jobs::get).toList());
+    }
+
+    /** Whether {@code id} names a job array. */
+    public boolean isArray(long id) {
+        return arrays.containsKey(id);
+    }
+
+    /** Cancels every unfinished task of an array, as {@link #cancel} would each. */
+    public JobArray cancelArray(String memberName, long arrayId, Tx tx) {
+        Member m = requireMember(memberName);
+        JobArray a = array(arrayId);
+        if (!a.member().equals(m.name()) && !(m.has(Role.OPERATOR) && m.belongsTo(a.account()))) {
+            throw CoopException.denied("job array " + arrayId + " belongs to " + a.member() + "; only its submitter "
+                    + "or an operator of account " + a.account() + " may cancel it");
+        }
+        if (a.isOver()) {
+            throw CoopException.precondition("job array " + arrayId + " already ended (all " + a.tasks()
+                    + " tasks are finished)");
+        }
+        for (long id : arrays.get(arrayId)) {
+            if (!jobs.get(id).state().isFinal()) {
+                cancel(memberName, id, tx);
+            }
+        }
+        return array(arrayId);
     }
 
     public Job job(long id) {
         Job j = jobs.get(id);
         if (j == null) {
-            throw CoopException.notFound("job " + id + " not found");
+            throw CoopException.notFound("job " + id + " not found"
+                    + (arrays.containsKey(id) ? ": it is a job array, whose tasks are jobs " + arrays.get(id).get(0)
+                    + " and on" : ""));
         }
         return j;
     }
@@ -367,6 +475,21 @@ public final class ClusterState {
 
     /** Jobs newest first, filtered. */
     public List<Job> jobs(String account, Set<JobState> states, int limit) {
+        checkListing(account, limit);
+        List<Job> out = new ArrayList<>();
+        for (Job j : jobs.descendingMap().values()) {
+            if ((account == null || account.isEmpty() || j.account().equals(account))
+                    && (states.isEmpty() || states.contains(j.state()))) {
+                out.add(j);
+                if (limit > 0 && out.size() >= limit) {
+                    break;
+                }
+            }
+        }
+        return out;
+    }
+
+    private void checkListing(String account, int limit) {
         if (account != null && !account.isEmpty()) {
             Names.require("account", account);
             if (!gov.accounts().containsKey(account)) {
@@ -376,14 +499,51 @@ public final class ClusterState {
         if (limit < 0) {
             throw CoopException.invalid("limit", "must be 0 (every job) or more, got " + limit);
         }
-        List<Job> out = new ArrayList<>();
-        for (Job j : jobs.descendingMap().values()) {
-            if ((account == null || account.isEmpty() || j.account().equals(account))
-                    && (states.isEmpty() || states.contains(j.state()))) {
-                out.add(j);
-                if (limit > 0 && out.size() >= limit) {
-                    break;
+    }
+
+    /** One line of a listing: a job, or (when arrays are grouped) a whole array. */
+    public record Listed(Job job, JobArray array) {
+    }
+
+    /**
+     * Jobs newest first, filtered as {@link #jobs(String, Set, int)} does; {@code arrayId} other than
+     * 0 keeps only that array's tasks. With {@code groupArrays} each array is one line, where its
+     * newest task would be, shown when any of its tasks passes the filter, and the limit counts lines.
+     */
+    public List<Listed> listing(String account, Set<JobState> states, int limit, long arrayId, boolean groupArrays) {
+        if (arrayId < 0) {
+            throw CoopException.invalid("array_id", "must be 0 (any job) or an array's id, got " + arrayId);
+        }
+        List<Job> matching;
+        if (arrayId != 0) {
+            List<Long> ids = arrays.get(arrayId);
+            if (ids == null) {
+                throw CoopException.notFound("job array " + arrayId + " not found");
+            }
+            checkListing(account, limit);
+            matching = new ArrayList<>();
+            for (int i = ids.size() - 1; i >= 0; i--) {
+                Job j = jobs.get(ids.get(i));
+                if ((account == null || account.isEmpty() || j.account().equals(account))
+                        && (states.isEmpty() || states.contains(j.state()))) {
+                    matching.add(j);
                 }
+            }
+        } else {
+            matching = jobs(account, states, groupArrays ? 0 : limit);
+        }
+        List<Listed> out = new ArrayList<>();
+        Set<Long> shown = new HashSet<>();
+        for (Job j : matching) {
+            if (limit > 0 && out.size() >= limit) {
+                break;
+            }
+            if (groupArrays && j.inArray()) {
+                if (shown.add(j.arrayId())) {
+                    out.add(new Listed(null, array(j.arrayId())));
+                }
+            } else {
+                out.add(new Listed(j, null));
             }
         }
         return out;
@@ -1391,6 +1551,10 @@ public final class ClusterState {
             env.put("WORLD_SIZE", Integer.toString(j.gpus()));
             env.put("MASTER_ADDR", master.address);
             env.put("MASTER_PORT", Integer.toString(masterPort(j.id(), a.number())));
+            if (j.inArray()) {
+                env.put("COOP_ARRAY_JOB_ID", Long.toString(j.arrayId()));
+                env.put("COOP_ARRAY_INDEX", Integer.toString(j.arrayIndex()));
+            }
             AgentLink link = n.link;
             Job started = j;
             tx.afterCommit(() -> link.launch(ref, started.command(), p.gpuIndices(), env, started.walltimeSeconds()));

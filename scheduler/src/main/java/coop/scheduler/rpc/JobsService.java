@@ -4,7 +4,9 @@ import coop.scheduler.domain.JobState;
 import coop.scheduler.engine.ClusterState;
 import coop.scheduler.engine.EventLoop;
 import coop.v1.CancelRequest;
+import coop.v1.GetArrayRequest;
 import coop.v1.GetJobRequest;
+import coop.v1.JobArray;
 import coop.v1.JobsGrpc;
 import coop.v1.ListJobsRequest;
 import coop.v1.ListJobsResponse;
@@ -41,9 +43,28 @@ final class JobsService extends JobsGrpc.JobsImplBase {
         String member = Caller.member();
         var spec = new ClusterState.JobSpec(r.getAccount(), r.getGpusPerNode(), r.getNodes(), r.getGpuModel(),
                 r.getWalltimeSeconds(), r.getCommand(), r.getPriority(), r.getName(), r.getCrossSite(),
-                r.getNoPreempt(), r.getPurpose());
-        Replies.unary(loop.call((s, tx) -> s.submit(member, spec, tx)), out,
-                id -> SubmitResponse.newBuilder().setJobId(id).build());
+                r.getNoPreempt(), r.getPurpose(), r.getArray());
+        Replies.unary(loop.call((s, tx) -> s.submitJobs(member, spec, tx)), out,
+                done -> SubmitResponse.newBuilder().setJobId(done.firstJobId()).setArrayId(done.arrayId())
+                        .setArrayTasks(done.tasks()).build());
+    }
+
+    @Override
+    public void getArray(GetArrayRequest r, StreamObserver<JobArray> out) {
+        if (Fields.refused(out, () -> Fields.positiveId("array_id", r.getArrayId()))) {
+            return;
+        }
+        Replies.unary(loop.call((s, tx) -> ProtoMapper.array(s.array(r.getArrayId()))), out, a -> a);
+    }
+
+    @Override
+    public void cancelArray(GetArrayRequest r, StreamObserver<JobArray> out) {
+        String member = Caller.member();
+        if (Fields.refused(out, () -> Fields.positiveId("array_id", r.getArrayId()))) {
+            return;
+        }
+        Replies.unary(loop.call((s, tx) -> ProtoMapper.array(s.cancelArray(member, r.getArrayId(), tx))), out,
+                a -> a);
     }
 
     @Override
@@ -72,7 +93,8 @@ final class JobsService extends JobsGrpc.JobsImplBase {
             out.onError(Replies.status(e));
             return;
         }
-        Replies.unary(Reads.jobs(loop, r.getAccount(), states, r.getLimit()), out, x -> x);
+        Replies.unary(Reads.jobs(loop, r.getAccount(), states, r.getLimit(), r.getArrayId(), r.getGroupArrays()),
+                out, x -> x);
     }
 
     @Override

@@ -31,6 +31,7 @@ final class ProtoMapper {
                 .setWalltimeSeconds(j.walltimeSeconds()).setCommand(j.command()).setPriority(j.priority())
                 .setState(state(j.state())).setSubmittedAtMs(j.submittedAt()).setFinishedAtMs(j.finishedAt())
                 .setCrossSite(j.crossSite()).setNoPreempt(j.noPreempt()).setPurpose(j.purpose())
+                .setArrayId(j.arrayId()).setArrayIndex(j.arrayIndex())
                 .setWhyPending(j.state() == JobState.PENDING || j.state() == JobState.REVIEW ? whyPending : "");
         for (Attempt a : j.attempts()) {
             coop.v1.Attempt.Builder ab = coop.v1.Attempt.newBuilder().setNumber(a.number())
@@ -41,6 +42,20 @@ final class ProtoMapper {
                         .setGpuModel(p.gpuModel()).addAllGpuIndices(p.gpuIndices()));
             }
             b.addAttempts(ab);
+        }
+        return b.build();
+    }
+
+    static coop.v1.JobArray array(coop.scheduler.domain.JobArray a) {
+        coop.v1.JobArray.Builder b = coop.v1.JobArray.newBuilder()
+                .setId(a.id()).setName(a.name()).setAccount(a.account()).setMember(a.member())
+                .setGpusPerNode(a.gpusPerNode()).setNodes(a.nodes()).setCommand(a.command())
+                .setSubmittedAtMs(a.submittedAt()).setTasks(a.tasks()).setFirstIndex(a.firstIndex())
+                .setLastIndex(a.lastIndex()).setFinishedAtMs(a.finishedAt());
+        for (JobState s : JobState.values()) {
+            if (a.count(s) > 0) {
+                b.addCounts(coop.v1.StateCount.newBuilder().setState(state(s)).setCount(a.count(s)));
+            }
         }
         return b.build();
     }

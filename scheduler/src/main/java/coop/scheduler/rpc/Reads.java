@@ -1,6 +1,7 @@
 package coop.scheduler.rpc;
 
 import coop.scheduler.domain.JobState;
+import coop.scheduler.engine.ClusterState;
 import coop.scheduler.engine.EventLoop;
 import coop.v1.LedgerHead;
 import coop.v1.ListJobsResponse;
@@ -31,9 +32,24 @@ public final class Reads {
     /** Jobs, newest first, with why pending ones wait, as {@code Jobs.ListJobs} answers. */
     public static CompletableFuture<ListJobsResponse> jobs(EventLoop loop, String account, Set<JobState> states,
                                                            int limit) {
+        return jobs(loop, account, states, limit, 0, false);
+    }
+
+    /**
+     * Jobs, newest first, as {@code Jobs.ListJobs} answers: only one array's tasks when {@code arrayId}
+     * is set, and each array as one entry instead of its tasks when {@code groupArrays} is.
+     */
+    public static CompletableFuture<ListJobsResponse> jobs(EventLoop loop, String account, Set<JobState> states,
+                                                           int limit, long arrayId, boolean groupArrays) {
         return loop.call((s, tx) -> {
             ListJobsResponse.Builder b = ListJobsResponse.newBuilder();
-            s.jobs(account, states, limit).forEach(j -> b.addJobs(ProtoMapper.job(j, s.whyPending(j.id()))));
+            for (ClusterState.Listed l : s.listing(account, states, limit, arrayId, groupArrays)) {
+                if (l.array() != null) {
+                    b.addArrays(ProtoMapper.array(l.array()));
+                } else {
+                    b.addJobs(ProtoMapper.job(l.job(), s.whyPending(l.job().id())));
+                }
+            }
             return b.build();
         });
     }

@@ -68,6 +68,28 @@ public final class WireJson {
         o.put("why_pending", job.getWhyPending());
         o.put("cross_site", job.getCrossSite());
         o.put("finished_at_ms", job.getFinishedAtMs());
+        o.put("array_id", job.getArrayId());
+        o.put("array_index", job.getArrayIndex());
+        return o;
+    }
+
+    /** An array as one entry: what its tasks share, its index range, and its tasks counted by state. */
+    public static ObjectNode jobArray(coop.v1.JobArray a) {
+        ObjectNode o = object();
+        o.put("array_id", a.getId());
+        o.put("name", a.getName());
+        o.put("account", a.getAccount());
+        o.put("member", a.getMember());
+        o.put("gpus_per_node", a.getGpusPerNode());
+        o.put("nodes", a.getNodes());
+        o.put("command", a.getCommand());
+        o.put("submitted_at_ms", a.getSubmittedAtMs());
+        o.put("finished_at_ms", a.getFinishedAtMs());
+        o.put("tasks", a.getTasks());
+        o.put("first_index", a.getFirstIndex());
+        o.put("last_index", a.getLastIndex());
+        ObjectNode counts = o.putObject("counts");
+        a.getCountsList().forEach(c -> counts.put(c.getState().name(), c.getCount()));
         return o;
     }
 

@@ -26,6 +26,7 @@ import coop.v1.CoopProto;
 import coop.v1.DelegateRequest;
 import coop.v1.DrainRequest;
 import coop.v1.EnrollRequest;
+import coop.v1.GetArrayRequest;
 import coop.v1.GetJobRequest;
 import coop.v1.GetPolicyRequest;
 import coop.v1.GetProposalRequest;
@@ -151,6 +152,16 @@ class AuthorizationMatrixTest {
         row("coop.v1.Jobs/Logs", anyone(), who -> () -> f.as(who, JobsGrpc.newBlockingStub(f.channel))
                 .logs(LogsRequest.newBuilder().setJobId(f.runningJob).setRank(-1).build()).forEachRemaining(c -> {
                 }));
+
+        long array = f.pendingArray();
+        row("coop.v1.Jobs/GetArray", anyone(), who -> () -> f.as(who, JobsGrpc.newBlockingStub(f.channel))
+                .getArray(GetArrayRequest.newBuilder().setArrayId(array).build()));
+        // As Cancel: its submitter, or an operator of its account.
+        row("coop.v1.Jobs/CancelArray", members(RESEARCHER, OK, OPERATOR, OK), who -> {
+            long fresh = f.pendingArray();
+            return () -> f.as(who, JobsGrpc.newBlockingStub(f.channel))
+                    .cancelArray(GetArrayRequest.newBuilder().setArrayId(fresh).build());
+        });
 
         // ------------------------------------------------------------ Governance
         // Only members with a vote propose, vote and delegate.

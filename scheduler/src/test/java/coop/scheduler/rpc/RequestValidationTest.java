@@ -24,6 +24,7 @@ import coop.v1.CertifyRequest;
 import coop.v1.DelegateRequest;
 import coop.v1.DrainRequest;
 import coop.v1.EnrollRequest;
+import coop.v1.GetArrayRequest;
 import coop.v1.GetJobRequest;
 import coop.v1.GetPolicyRequest;
 import coop.v1.GetProposalRequest;
@@ -261,6 +262,13 @@ class RequestValidationTest {
         invalid("Submit", "purpose", "Dual Use", "purpose: 'Dual Use' must match",
                 () -> submit(b -> b.setPurpose("Dual Use")));
 
+        invalid("Submit", "array", "-1", "array: '-1' is not an index", () -> submit(b -> b.setArray("-1")));
+        invalid("Submit", "array", "1,1", "array: index 1 appears more than once",
+                () -> submit(b -> b.setArray("1,1")));
+        invalid("Submit", "array", "0-10000", "array: at most 10000 tasks", () -> submit(b -> b.setArray("0-10000")));
+        invalid("Submit", "array", "9-2", "array: range 9-2 ends before it starts",
+                () -> submit(b -> b.setArray("9-2")));
+
         // ------------------------------------------------------------ Jobs, by id
         invalid("GetJob", "job_id", 0, "job_id: must be a positive id",
                 () -> jobs(MEMBER).getJob(GetJobRequest.newBuilder().setJobId(0).build()));
@@ -270,6 +278,14 @@ class RequestValidationTest {
                 () -> jobs(RESEARCHER).cancel(CancelRequest.newBuilder().setJobId(-1).build()));
         bad("Cancel", "job_id", 999_999, NOT_FOUND, "job 999999 not found",
                 () -> jobs(RESEARCHER).cancel(CancelRequest.newBuilder().setJobId(999_999).build()));
+        invalid("GetArray", "array_id", 0, "array_id: must be a positive id",
+                () -> jobs(MEMBER).getArray(GetArrayRequest.newBuilder().setArrayId(0).build()));
+        bad("GetArray", "array_id", 999_999, NOT_FOUND, "job array 999999 not found",
+                () -> jobs(MEMBER).getArray(GetArrayRequest.newBuilder().setArrayId(999_999).build()));
+        invalid("CancelArray", "array_id", -1, "array_id: must be a positive id",
+                () -> jobs(RESEARCHER).cancelArray(GetArrayRequest.newBuilder().setArrayId(-1).build()));
+        invalid("ListJobs", "array_id", -1, "array_id: must be 0 (any job) or an array's id",
+                () -> jobs(MEMBER).listJobs(ListJobsRequest.newBuilder().setArrayId(-1).build()));
         invalid("Logs", "job_id", 0, "job_id: must be a positive id",
                 () -> jobs(MEMBER).logs(LogsRequest.newBuilder().setJobId(0).build()).forEachRemaining(c -> {
                 }));

@@ -215,6 +215,12 @@ final class RpcFixture implements AutoCloseable {
                 false, false, purpose), tx));
     }
 
+    /** A pending job array of two tasks submitted by {@code res}; returns the array's id. */
+    long pendingArray() throws Exception {
+        return call((s, tx) -> s.submitJobs("res", new ClusterState.JobSpec("lab-a", 1, 1, "H100", 600, "true", 0, "",
+                false, false, "", "0-1"), tx)).arrayId();
+    }
+
     /** The stub, calling as {@code who}. */
     <S extends AbstractStub<S>> S as(Who who, S stub) {
         return as(who, stub, "n2");
