@@ -2,6 +2,7 @@ package coop.scheduler;
 
 import coop.scheduler.engine.ClusterState;
 import coop.scheduler.engine.EventLoop;
+import coop.scheduler.metrics.Metrics;
 import coop.scheduler.rpc.Services;
 import coop.scheduler.store.Store;
 import coop.scheduler.trust.Authority;
@@ -46,11 +47,13 @@ public final class SchedulerServer implements AutoCloseable {
     private final Store store;
     private final EventLoop loop;
     private final Server server;
+    private final Metrics metrics;
 
-    private SchedulerServer(Store store, EventLoop loop, Server server) {
+    private SchedulerServer(Store store, EventLoop loop, Server server, Metrics metrics) {
         this.store = store;
         this.loop = loop;
         this.server = server;
+        this.metrics = metrics;
     }
 
     public static SchedulerServer start(Config config, InstantSource clock) {
@@ -62,6 +65,9 @@ public final class SchedulerServer implements AutoCloseable {
         try {
             ClusterState state = new ClusterState(store, clock, config.heartbeatInterval(), config.preemptionGrace());
             EventLoop loop = new EventLoop(state, store, Duration.ofMillis(250));
+            Metrics metrics = new Metrics(clock, config.heartbeatInterval());
+            loop.observe(metrics);
+            store.onCommit(metrics);
             InetSocketAddress address = new InetSocketAddress(config.host(), config.port());
             Authority authority = null;
             NettyServerBuilder builder;
@@ -82,13 +88,13 @@ public final class SchedulerServer implements AutoCloseable {
                         .clientAuth(TlsServerCredentials.ClientAuth.REQUIRE)
                         .build());
             }
-            Services.register(builder, loop, store, state.tokenDigests(), state.enrolledNodes(), authority);
+            Services.register(builder, loop, store, state.tokenDigests(), state.enrolledNodes(), authority, metrics);
             Server server = builder.build();
             loop.start();
             server.start();
             log.info("scheduler listening on {}:{} ({}) with data in {}", config.host(), server.getPort(),
                     config.plaintext() ? "plaintext" : "mutual TLS", config.dataDir());
-            return new SchedulerServer(store, loop, server);
+            return new SchedulerServer(store, loop, server, metrics);
         } catch (IOException e) {
             store.close();
             throw new UncheckedIOException("cannot listen on " + config.host() + ":" + config.port(), e);
@@ -100,6 +106,11 @@ public final class SchedulerServer implements AutoCloseable {
 
     public int port() {
         return server.getPort();
+    }
+
+    /** The scheduler's metrics; {@code metrics()::scrape} serves {@code /metrics}. */
+    public Metrics metrics() {
+        return metrics;
     }
 
     /** The store's synced batches and records written so far. */

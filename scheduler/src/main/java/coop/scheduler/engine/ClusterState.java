@@ -1265,6 +1265,51 @@ public final class ClusterState {
         }
     }
 
+    // ------------------------------------------------------------------ census
+
+    /**
+     * Counts for metrics, taken on the loop thread and safe to read from any other once made: jobs
+     * by state; GPUs held by running attempts and GPUs entitled (policy share of the GPUs of
+     * connected nodes) per open account; connected agents and their GPUs; and when the least
+     * recent heartbeat among connected agents was applied ({@code Long.MAX_VALUE}: none connected).
+     */
+    public record Census(long takenAt, Map<JobState, Integer> jobs, Map<String, Integer> allocatedGpus,
+                         Map<String, Double> entitledGpus, int agentsConnected, int gpusOnline,
+                         long oldestHeartbeat) {
+    }
+
+    /** The counts as of now; linear in jobs and nodes, so the caller decides how often. */
+    public Census census() {
+        Map<JobState, Integer> byState = new java.util.EnumMap<>(JobState.class);
+        for (JobState s : JobState.values()) {
+            byState.put(s, 0);
+        }
+        for (Job j : jobs.values()) {
+            byState.merge(j.state(), 1, Integer::sum);
+        }
+        int agents = 0;
+        int gpus = 0;
+        long oldest = Long.MAX_VALUE;
+        for (NodeRuntime n : nodes.values()) {
+            if (n.link != null) {
+                agents++;
+                gpus += n.gpus.size();
+                oldest = Math.min(oldest, n.lastHeartbeat);
+            }
+        }
+        Policy policy = policy();
+        Map<String, Integer> allocated = new TreeMap<>();
+        Map<String, Double> entitled = new TreeMap<>();
+        for (Map.Entry<String, Account> a : gov.accounts().entrySet()) {
+            if (a.getValue().open()) {
+                allocated.put(a.getKey(), heldGpus.getOrDefault(a.getKey(), 0));
+                entitled.put(a.getKey(), gpus * policy.share(a.getKey()) / 10_000.0);
+            }
+        }
+        return new Census(clock.millis(), Map.copyOf(byState), Map.copyOf(allocated), Map.copyOf(entitled), agents,
+                gpus, oldest);
+    }
+
     // ------------------------------------------------------------------ allocation
 
     /** Runs one allocation cycle and applies its decisions. */

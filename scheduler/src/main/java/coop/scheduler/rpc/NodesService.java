@@ -33,12 +33,15 @@ final class NodesService extends NodesGrpc.NodesImplBase {
     private final EventLoop loop;
     private final LogBroker logs;
     private final coop.scheduler.trust.Authority authority;
+    private final coop.scheduler.metrics.Metrics metrics;
 
     /** @param authority signs enrolled nodes' certificates; null when the scheduler runs without TLS */
-    NodesService(EventLoop loop, LogBroker logs, coop.scheduler.trust.Authority authority) {
+    NodesService(EventLoop loop, LogBroker logs, coop.scheduler.trust.Authority authority,
+                 coop.scheduler.metrics.Metrics metrics) {
         this.loop = loop;
         this.logs = logs;
         this.authority = authority;
+        this.metrics = metrics;
     }
 
     @Override
@@ -138,6 +141,7 @@ final class NodesService extends NodesGrpc.NodesImplBase {
                         List<GpuUsage> usage = usage(hb);
                         loop.post((s, tx) -> {
                             s.heartbeat(link, running, hb.getSentAtMs(), usage, tx);
+                            metrics.heartbeatApplied(hb.getSentAtMs());
                             return null;
                         });
                     }

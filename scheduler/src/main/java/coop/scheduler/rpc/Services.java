@@ -1,6 +1,7 @@
 package coop.scheduler.rpc;
 
 import coop.scheduler.engine.EventLoop;
+import coop.scheduler.metrics.Metrics;
 import coop.scheduler.store.Store;
 import coop.scheduler.trust.Authority;
 import io.grpc.ServerBuilder;
@@ -21,6 +22,18 @@ public final class Services {
      */
     public static void register(ServerBuilder<?> builder, EventLoop loop, Store store,
                                 Map<String, String> tokenDigests, Set<String> enrolledNodes, Authority authority) {
+        register(builder, loop, store, tokenDigests, enrolledNodes, authority,
+                new Metrics(java.time.InstantSource.system(), java.time.Duration.ofSeconds(5)));
+    }
+
+    /**
+     * As above, with every call timed into {@code metrics} (its interceptor wraps every service, so
+     * refusals by the others are counted with their status) and heartbeats' delays recorded.
+     */
+    public static void register(ServerBuilder<?> builder, EventLoop loop, Store store,
+                                Map<String, String> tokenDigests, Set<String> enrolledNodes, Authority authority,
+                                Metrics metrics) {
+        builder.intercept(metrics.rpcInterceptor());
         Caller caller = new Caller(tokenDigests);
         PeerCertificate certificate = new PeerCertificate(tokenDigests, enrolledNodes);
         LogBroker logs = new LogBroker();
@@ -35,7 +48,7 @@ public final class Services {
         // refusal's description is kept short.
         add(builder, ServerInterceptors.intercept(new JobsService(loop, logs, followers), caller, certificate));
         add(builder, ServerInterceptors.intercept(new GovernanceService(loop, authority), caller, certificate));
-        add(builder, ServerInterceptors.intercept(new NodesService(loop, logs, authority), caller, new PeerAddress(),
+        add(builder, ServerInterceptors.intercept(new NodesService(loop, logs, authority, metrics), caller, new PeerAddress(),
                 certificate));
         // Anyone may read the ledger, but a call that names a member must carry that member's token,
         // as on every other service: a removed member's stale identity is refused, not ignored.
