@@ -106,6 +106,12 @@ public final class ClusterState {
     /** The next instant a windowed node opens or closes, as of the last allocation cycle: a cycle is due then. */
     private long nextWindowChange = Long.MAX_VALUE;
     private final Map<String, NodeRuntime> nodes = new TreeMap<>();
+    /**
+     * The node of each open agent session, so that a report finds its node at once: with 10,000
+     * agents heartbeating every second, a scan of the nodes per report is 10^8 steps a second.
+     * Kept in step with {@code NodeRuntime.link} by {@link #attach} and {@link #detach}.
+     */
+    private final Map<AgentLink, NodeRuntime> sessions = new java.util.IdentityHashMap<>();
     private final PendingQueue pending = new PendingQueue();
     /** Jobs with an attempt whose ranks have not all ended. */
     private final Set<Long> inFlight = new HashSet<>();
@@ -921,7 +927,7 @@ public final class ClusterState {
         NodeRuntime n = nodes.remove(name);
         if (n != null) {
             AgentLink link = n.link;
-            n.link = null;
+            detach(n);
             for (RankRef ref : List.copyOf(n.live.keySet())) {
                 if (link != null) {
                     tx.afterCommit(() -> link.kill(ref, "node " + name + " was removed from the cooperative",
@@ -1015,7 +1021,7 @@ public final class ClusterState {
         n.site = site;
         n.gpus = List.copyOf(gpus);
         n.address = address;
-        n.link = link;
+        attach(n, link);
         n.lastHeartbeat = clock.millis();
         n.forgetTelemetry();
         tx.afterCommit(() -> link.welcome(heartbeatIntervalMs));
@@ -1053,9 +1059,14 @@ public final class ClusterState {
         }
         n.lastHeartbeat = clock.millis();
         n.heartbeatLagMs = sentAtMs > 0 ? n.lastHeartbeat - sentAtMs : 0;
-        Set<Integer> own = new HashSet<>();
-        n.gpus.forEach(g -> own.add(g.index()));
-        n.usage = usage.stream().filter(u -> own.contains(u.index())).toList();
+        if (usage.isEmpty()) {
+            // Most heartbeats: simulated GPUs, or no sample yet; nothing to match against the node's GPUs.
+            n.usage = List.of();
+        } else {
+            Set<Integer> own = new HashSet<>();
+            n.gpus.forEach(g -> own.add(g.index()));
+            n.usage = usage.stream().filter(u -> own.contains(u.index())).toList();
+        }
         if (!n.missing.isEmpty()) {
             Set<RankRef> gone = new HashSet<>(n.missing);
             gone.removeAll(running);
@@ -1071,19 +1082,29 @@ public final class ClusterState {
     public void disconnected(AgentLink link) {
         NodeRuntime n = nodeOf(link);
         if (n != null) {
-            n.link = null;
+            detach(n);
             n.forgetTelemetry();
             log.info("node {} disconnected; running work is kept until it is declared lost", n.name);
         }
     }
 
     private NodeRuntime nodeOf(AgentLink link) {
-        for (NodeRuntime n : nodes.values()) {
-            if (n.link == link) {
-                return n;
-            }
+        return sessions.get(link);
+    }
+
+    /** Makes {@code link} the node's session, in place of any earlier one. */
+    private void attach(NodeRuntime n, AgentLink link) {
+        detach(n);
+        n.link = link;
+        sessions.put(link, n);
+    }
+
+    /** Ends the node's session, if it has one. */
+    private void detach(NodeRuntime n) {
+        if (n.link != null) {
+            sessions.remove(n.link);
+            n.link = null;
         }
-        return null;
     }
 
     /** A rank's process ended. Duplicates and reports about stale attempts are acknowledged and dropped. */
@@ -1249,7 +1270,7 @@ public final class ClusterState {
                 log.warn("node {} lost: no heartbeat for {} ms", n.name, now - n.lastHeartbeat);
                 if (n.link != null) {
                     AgentLink link = n.link;
-                    n.link = null;
+                    detach(n);
                     tx.afterCommit(() -> link.close("node declared lost: missed " + MISSED_HEARTBEATS + " heartbeats"));
                 }
                 for (RankRef ref : List.copyOf(n.live.keySet())) {
@@ -1258,7 +1279,7 @@ public final class ClusterState {
                 tx.allocationDue();
             } else if (n.link != null && n.lastHeartbeat < deadline) {
                 AgentLink link = n.link;
-                n.link = null;
+                detach(n);
                 tx.afterCommit(() -> link.close("node declared lost: missed " + MISSED_HEARTBEATS + " heartbeats"));
                 tx.allocationDue();
             }
