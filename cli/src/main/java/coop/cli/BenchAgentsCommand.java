@@ -105,12 +105,7 @@ final class BenchAgentsCommand implements Callable<Integer> {
         Duration window = Durations.option("--duration", duration);
         Duration interval = Durations.option("--heartbeat", heartbeat);
         long limit = ProcStat.openFilesLimit();
-        long needed = (long) agents + SPARE_FILES;
-        if (limit >= 0 && limit < needed) {
-            throw new CliException("--agents " + agents + ": needs about " + needed + " open files in this process "
-                    + "and as many in the scheduler, but the limit (ulimit -n) is " + limit + "; raise it (ulimit -n "
-                    + needed + ", or more) or run fewer agents");
-        }
+        requireOpenFiles(agents, limit);
         String heap = schedulerHeap != null ? schedulerHeap : (256 + agents / 10) + "m";
         if (!heap.matches("[0-9]+[kKmMgG]?")) {
             throw new CliException("--scheduler-heap: expected a size such as 512m or 2g, got '" + heap + "'");
@@ -131,6 +126,16 @@ final class BenchAgentsCommand implements Callable<Integer> {
             } else {
                 BenchReplayCommand.delete(dir);
             }
+        }
+    }
+
+    /** Refuses a run the open-file limit (-1: unknown) cannot hold: one socket per agent in each process, and more. */
+    static void requireOpenFiles(int agents, long limit) {
+        long needed = (long) agents + SPARE_FILES;
+        if (limit >= 0 && limit < needed) {
+            throw new CliException("--agents " + agents + ": needs about " + needed + " open files in this process "
+                    + "and as many in the scheduler, but the limit (ulimit -n) is " + limit + "; raise it (ulimit -n "
+                    + needed + ", or more) or run fewer agents");
         }
     }
 
@@ -155,7 +160,7 @@ final class BenchAgentsCommand implements Callable<Integer> {
             double enrollS = (System.nanoTime() - t0) / 1e9;
             try (Swarm swarm = new Swarm(target, nodes)) {
                 long t1 = System.nanoTime();
-                Duration patience = Duration.ofSeconds(60).plusMillis(20L * agents);
+                Duration patience = Duration.ofSeconds(60).plusMillis(100L * agents);
                 int connected = swarm.connect(connecting, patience, line -> System.err.println("  " + line));
                 double rampS = (System.nanoTime() - t1) / 1e9;
                 if (connected < agents) {

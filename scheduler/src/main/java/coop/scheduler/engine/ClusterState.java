@@ -1392,6 +1392,12 @@ public final class ClusterState {
         pending.demand().forEach((a, g) -> demand.merge(a, (double) g, Double::sum));
         fairLevels = FairLevels.waterFill(capacity, demand, standings);
         whyPending.clear();
+        if (requests.isEmpty()) {
+            // Nothing waits, so nothing can start and nothing is preempted for anyone: agents
+            // connecting to an idle cooperative (thousands of them after a restart) cost no plan.
+            lastPlan = null;
+            return;
+        }
         lastPlan = allocator.plan(new ClusterSnapshot(now, views, requests, running, standings, queues));
         for (Decision d : lastPlan.taken()) {
             if (d instanceof Decision.Admit admit) {
