@@ -78,7 +78,7 @@ public final class Swarm implements AutoCloseable {
      * Connects every agent, at most {@code inFlight} handshakes at a time, and waits until each has
      * been welcomed or has failed, or {@code patience} is up. Reports progress about once a second.
      *
-     * @return how many are connected
+     * @return how many are connected (welcomed, their stream still open)
      */
     public int connect(int inFlight, Duration patience, Consumer<String> progress) throws InterruptedException {
         Semaphore slots = new Semaphore(inFlight);
@@ -88,7 +88,7 @@ public final class Swarm implements AutoCloseable {
         for (SimulatedAgent a : agents) {
             while (!slots.tryAcquire(100, TimeUnit.MILLISECONDS)) {
                 if (System.nanoTime() > deadline) {
-                    return welcomed.get();
+                    return connected();
                 }
             }
             a.dial(slots::release);
@@ -104,7 +104,7 @@ public final class Swarm implements AutoCloseable {
                 progress.accept(progressLine(started));
             }
         }
-        return welcomed.get();
+        return connected();
     }
 
     private String progressLine(long started) {

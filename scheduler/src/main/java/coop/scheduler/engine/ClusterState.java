@@ -1342,12 +1342,19 @@ public final class ClusterState {
         for (String a : gov.accounts().keySet()) {
             standings.put(a, new AccountStanding(a, policy().share(a), decayed.of(a), fairUsage.of(a)));
         }
+        List<AccountQueue> queues = pending.queues();
+        // The queues laid end to end, not copied: the allocator reads the queues.
+        List<JobRequest> requests = JobList.concat(queues.stream().map(AccountQueue::jobs).toList());
+        // Nothing waits, so nothing can start and nothing is preempted for anyone: agents connecting
+        // to an idle cooperative (thousands of them after a restart) cost no views and no plan.
+        boolean idle = requests.isEmpty();
         List<NodeView> views = new ArrayList<>();
         Map<String, Integer> ownReserveUse = new HashMap<>();
         nextWindowChange = Long.MAX_VALUE;
+        // As the allocator counts them: reserves are not the cooperative's, nor what operators run on them.
+        int capacity = 0;
         for (NodeRuntime n : nodes.values()) {
             if (n.link != null) {
-                Set<Integer> busy = n.busyGpus();
                 NodeRecord r = enrolled.get(n.name);
                 Availability when = windowed.getOrDefault(n.name, Availability.ALWAYS);
                 boolean offered = when.openAt(now);
@@ -1363,17 +1370,21 @@ public final class ClusterState {
                     }
                     ownReserveUse.merge(r.account(), Math.min(own, reserve), Integer::sum);
                 }
+                if (offered && !(r != null && r.draining())) {
+                    capacity += n.gpus.size() - reserve;
+                }
+                if (idle) {
+                    continue;
+                }
+                Set<Integer> busy = n.busyGpus();
                 views.add(new NodeView(n.name, n.site, n.gpus.stream()
                         .map(g -> new GpuSlot(g.index(), g.model(), !busy.contains(g.index()))).toList(),
                         r == null ? "" : r.account(), reserve, offered, r != null && r.draining(),
                         offered ? when.closesAt(now) : now));
             }
         }
-        List<AccountQueue> queues = pending.queues();
-        // The queues laid end to end, not copied: the allocator reads the queues.
-        List<JobRequest> requests = JobList.concat(queues.stream().map(AccountQueue::jobs).toList());
         List<RunningAttempt> running = new ArrayList<>();
-        for (long id : inFlight) {
+        for (long id : idle ? Set.<Long>of() : inFlight) {
             Job j = jobs.get(id);
             for (Attempt a : j.attempts()) {
                 if (!a.isOver()) {
@@ -1383,18 +1394,13 @@ public final class ClusterState {
                 }
             }
         }
-        // As the allocator counts them: reserves are not the cooperative's, nor what operators run on them.
-        int capacity = views.stream().filter(NodeView::schedulable)
-                .mapToInt(v -> v.gpus().size() - v.reservedGpus()).sum();
         Map<String, Double> demand = new HashMap<>();
         heldGpus.forEach((a, g) -> demand.merge(a, (double) g, Double::sum));
         ownReserveUse.forEach((a, g) -> demand.merge(a, (double) -g, Double::sum));
         pending.demand().forEach((a, g) -> demand.merge(a, (double) g, Double::sum));
         fairLevels = FairLevels.waterFill(capacity, demand, standings);
         whyPending.clear();
-        if (requests.isEmpty()) {
-            // Nothing waits, so nothing can start and nothing is preempted for anyone: agents
-            // connecting to an idle cooperative (thousands of them after a restart) cost no plan.
+        if (idle) {
             lastPlan = null;
             return;
         }
