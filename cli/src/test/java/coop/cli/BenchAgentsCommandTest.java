@@ -14,12 +14,12 @@ import org.junit.jupiter.api.Test;
 class BenchAgentsCommandTest {
     @Test
     void aSmallSwarmConnectsHeartbeatsAndIsReportedConsistently() throws Exception {
-        CliRun run = CliRun.of("bench", "agents", "--agents", "30", "--duration", "3s", "--json");
+        CliRun run = CliRun.of("bench", "agents", "--agents", "20", "--duration", "2s", "--json");
         assertThat(run.exitCode()).as(run.err()).isZero();
         JsonNode r = new ObjectMapper().readTree(run.out());
-        assertThat(r.get("agents").asInt()).isEqualTo(30);
-        assertThat(r.get("agents_connected_at_end").asInt()).isEqualTo(30);
-        assertThat(r.get("scheduler_agents_connected").asInt()).isEqualTo(30);
+        assertThat(r.get("agents").asInt()).isEqualTo(20);
+        assertThat(r.get("agents_connected_at_end").asInt()).isEqualTo(20);
+        assertThat(r.get("scheduler_agents_connected").asInt()).isEqualTo(20);
         assertThat(r.get("problem").isNull()).isTrue();
         assertThat(r.get("scheduler_cpu_pct").asDouble()).isGreaterThanOrEqualTo(0);
         assertThat(r.get("bench_cpu_pct").asDouble()).isGreaterThanOrEqualTo(0);
