@@ -165,6 +165,15 @@ public final class Agent implements AutoCloseable {
 
     /** As {@link #create(AgentConfig)}, with heartbeats carrying the usage {@code telemetry} samples. */
     public static Agent create(AgentConfig config, GpuTelemetry telemetry) {
+        return new Agent(config, channel(config).build(), new ProcessLauncher(config.workDir()),
+                InstantSource.system(), RandomGenerator.getDefault(), telemetry);
+    }
+
+    /**
+     * The channel builder an agent dials its scheduler with: mutual TLS with the node's certificate
+     * (plaintext when {@code config.tls()} is null), and the node's name and token on every call.
+     */
+    public static NettyChannelBuilder channel(AgentConfig config) {
         NettyChannelBuilder builder = ClientTls.channel(config.schedulerTarget(), config.tls());
         if (config.token() != null) {
             // The node identity, on every call: the scheduler lets an agent speak only for its own node.
@@ -174,9 +183,7 @@ public final class Agent implements AutoCloseable {
                     config.token());
             builder.intercept(io.grpc.stub.MetadataUtils.newAttachHeadersInterceptor(headers));
         }
-        ManagedChannel channel = builder.build();
-        return new Agent(config, channel, new ProcessLauncher(config.workDir()),
-                InstantSource.system(), RandomGenerator.getDefault(), telemetry);
+        return builder;
     }
 
     /** The version this build reports in its Hello: the jar's, or "dev" when run from classes. */

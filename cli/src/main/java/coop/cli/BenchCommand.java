@@ -17,7 +17,7 @@ import picocli.CommandLine.Spec;
         description = "Benchmarks that print figures (see BENCHMARKS.md).",
         subcommands = {BenchCommand.Schedule.class, BenchReplayCommand.class, BenchCommand.LedgerCost.class,
                 BenchFailoverCommand.class, BenchCrashCommand.class, BenchSubmitCommand.class,
-                BenchE2eCommand.class})
+                BenchE2eCommand.class, BenchAgentsCommand.class})
 public final class BenchCommand implements Runnable {
     @Spec
     CommandSpec spec;

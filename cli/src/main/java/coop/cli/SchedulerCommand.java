@@ -41,6 +41,14 @@ public final class SchedulerCommand implements Callable<Integer> {
     @Option(names = "--port-file", description = "Write the port listened on to this file once serving.")
     Path portFile;
 
+    @Option(names = "--metrics-file", description = "Write the Prometheus metrics to this file every "
+            + "--metrics-every, replacing it atomically (for node_exporter's textfile collector: name it *.prom).")
+    Path metricsFile;
+
+    @Option(names = "--metrics-every", defaultValue = "15s", description = "How often to write --metrics-file "
+            + "(default: ${DEFAULT-VALUE}).")
+    String metricsEvery;
+
     @Option(names = "--insecure-plaintext",
             description = "Serve without TLS: calls are neither encrypted nor bound to certificates. By default the "
                     + "scheduler requires mutual TLS with certificates from the cooperative's CA (DATA/tls).")
@@ -67,11 +75,18 @@ public final class SchedulerCommand implements Callable<Integer> {
         Duration interval = Durations.option("--heartbeat", heartbeat);
         Duration preemptionGrace = grace == null ? null : Durations.option("--preemption-grace", grace);
         String host = listen.substring(0, colon);
+        Duration metricsPace = Durations.option("--metrics-every", metricsEvery);
+        if (metricsFile != null) {
+            MetricsFile.requireFolder(metricsFile);
+        }
         var config = new SchedulerServer.Config(data, host, port, interval, preemptionGrace, plaintext);
         if (http != null) {
             config = config.withHttp(httpAddress(http));
         }
         SchedulerServer server = SchedulerServer.start(config, InstantSource.system());
+        if (metricsFile != null) {
+            MetricsFile.start(server.metrics()::scrape, metricsFile, metricsPace);
+        }
         CountDownLatch stopped = new CountDownLatch(1);
         java.util.concurrent.atomic.AtomicBoolean interrupted = new java.util.concurrent.atomic.AtomicBoolean();
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

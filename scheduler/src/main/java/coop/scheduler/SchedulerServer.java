@@ -3,6 +3,7 @@ package coop.scheduler;
 import coop.scheduler.engine.ClusterState;
 import coop.scheduler.engine.EventLoop;
 import coop.scheduler.http.DashboardServer;
+import coop.scheduler.metrics.Metrics;
 import coop.scheduler.rpc.Services;
 import coop.scheduler.store.Store;
 import coop.scheduler.trust.Authority;
@@ -63,13 +64,16 @@ public final class SchedulerServer implements AutoCloseable {
     private final Server server;
     private final DashboardServer http;
     private final String dashboardUrl;
+    private final Metrics metrics;
 
-    private SchedulerServer(Store store, EventLoop loop, Server server, DashboardServer http, String dashboardUrl) {
+    private SchedulerServer(Store store, EventLoop loop, Server server, DashboardServer http, String dashboardUrl,
+                            Metrics metrics) {
         this.store = store;
         this.loop = loop;
         this.server = server;
         this.http = http;
         this.dashboardUrl = dashboardUrl;
+        this.metrics = metrics;
     }
 
     public static SchedulerServer start(Config config, InstantSource clock) {
@@ -81,6 +85,9 @@ public final class SchedulerServer implements AutoCloseable {
         try {
             ClusterState state = new ClusterState(store, clock, config.heartbeatInterval(), config.preemptionGrace());
             EventLoop loop = new EventLoop(state, store, Duration.ofMillis(250));
+            Metrics metrics = new Metrics(clock, config.heartbeatInterval());
+            loop.observe(metrics);
+            store.onCommit(metrics);
             InetSocketAddress address = new InetSocketAddress(config.host(), config.port());
             Authority authority = null;
             NettyServerBuilder builder;
@@ -109,7 +116,7 @@ public final class SchedulerServer implements AutoCloseable {
             // reads its ack) after nearly every request read: for calls of a few hundred bytes that
             // was a frame each way per call. The window is large enough for log tails and backups.
             builder.flowControlWindow(FLOW_CONTROL_WINDOW);
-            Services.register(builder, loop, store, state.tokenDigests(), state.enrolledNodes(), authority);
+            Services.register(builder, loop, store, state.tokenDigests(), state.enrolledNodes(), authority, metrics);
             Server server = builder.build();
             loop.start();
             server.start();
@@ -119,8 +126,7 @@ public final class SchedulerServer implements AutoCloseable {
             String url = null;
             if (config.http() != null) {
                 try {
-                    // No metrics source yet: /metrics answers 404 until one is given here.
-                    http = DashboardServer.start(config.http(), loop, store, clock, null);
+                    http = DashboardServer.start(config.http(), loop, store, clock, metrics::scrape);
                 } catch (RuntimeException e) {
                     server.shutdownNow();
                     loop.close();
@@ -129,7 +135,7 @@ public final class SchedulerServer implements AutoCloseable {
                 url = dashboardUrl(config.http().getHostString(), http.port());
                 log.info("dashboard at {}", url);
             }
-            return new SchedulerServer(store, loop, server, http, url);
+            return new SchedulerServer(store, loop, server, http, url, metrics);
         } catch (IOException e) {
             store.close();
             throw new UncheckedIOException("cannot listen on " + config.host() + ":" + config.port(), e);
@@ -156,6 +162,11 @@ public final class SchedulerServer implements AutoCloseable {
     private static String dashboardUrl(String host, int port) {
         String h = host.contains(":") ? "[" + host + "]" : host;
         return "http://" + h + ":" + port + "/";
+    }
+
+    /** The scheduler's metrics; {@code metrics()::scrape} serves {@code /metrics}. */
+    public Metrics metrics() {
+        return metrics;
     }
 
     /** The store's synced batches and records written so far. */

@@ -4,6 +4,7 @@ import coop.cli.CliException;
 import coop.cli.Client;
 import coop.cli.Identity;
 import coop.cli.InitCommand;
+import coop.cli.SchedulerProcess;
 import coop.scheduler.ledger.Ledger;
 import coop.scheduler.ledger.LedgerVerifier;
 import coop.scheduler.store.Store;
@@ -19,9 +20,7 @@ import coop.v1.SharesChange;
 import coop.v1.SubmitRequest;
 import coop.v1.VoteRequest;
 import io.grpc.StatusRuntimeException;
-import java.io.File;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
@@ -300,30 +299,13 @@ public final class CrashLoop {
     /** Starts {@code coop scheduler} on the folder as a child process; returns its HOST:PORT once it serves. */
     private String startScheduler(Path data) throws IOException, InterruptedException {
         starts++;
-        Path portFile = dir.resolve("port-" + starts);
-        Path log = dir.resolve("scheduler-" + starts + ".log");
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        List<String> cmd = List.of(java, "-Xmx256m", "-cp", System.getProperty("java.class.path"),
-                coop.cli.Main.class.getName(), "scheduler", "--data", data.toString(), "--listen", "127.0.0.1:0",
-                "--heartbeat", "1s", "--port-file", portFile.toString());
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile())
-                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
+        SchedulerProcess p = SchedulerProcess.launch("the scheduler (start " + starts + ")", data,
+                dir.resolve("port-" + starts), dir.resolve("scheduler-" + starts + ".log"), List.of("-Xmx256m"),
+                List.of("--heartbeat", "1s"));
         synchronized (this) {
-            scheduler = p;
+            scheduler = p.process();
         }
-        long deadline = System.nanoTime() + START_PATIENCE.toNanos();
-        while (!Files.exists(portFile)) {
-            if (!p.isAlive()) {
-                throw new CliException("the scheduler (start " + starts + ") exited with " + p.exitValue() + ": "
-                        + tail(log));
-            }
-            if (System.nanoTime() > deadline) {
-                throw new CliException("the scheduler (start " + starts + ") was not serving after "
-                        + START_PATIENCE.toSeconds() + " s: " + tail(log));
-            }
-            Thread.sleep(5);
-        }
-        return "127.0.0.1:" + Files.readString(portFile).strip();
+        return p.awaitServing(START_PATIENCE);
     }
 
     /** kill -9 of the scheduler this loop started, if it runs. */
@@ -347,15 +329,6 @@ public final class CrashLoop {
                 scheduler.destroyForcibly().waitFor();
             }
             scheduler = null;
-        }
-    }
-
-    private static String tail(Path log) {
-        try {
-            List<String> lines = Files.readAllLines(log);
-            return String.join(" | ", lines.subList(Math.max(0, lines.size() - 5), lines.size()));
-        } catch (IOException e) {
-            return "(no log: " + e.getMessage() + ")";
         }
     }
 }

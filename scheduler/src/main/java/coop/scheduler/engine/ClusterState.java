@@ -110,6 +110,12 @@ public final class ClusterState {
     /** The next instant a windowed node opens or closes, as of the last allocation cycle: a cycle is due then. */
     private long nextWindowChange = Long.MAX_VALUE;
     private final Map<String, NodeRuntime> nodes = new TreeMap<>();
+    /**
+     * The node of each open agent session, so that a report finds its node at once: with 10,000
+     * agents heartbeating every second, a scan of the nodes per report is 10^8 steps a second.
+     * Kept in step with {@code NodeRuntime.link} by {@link #attach} and {@link #detach}.
+     */
+    private final Map<AgentLink, NodeRuntime> sessions = new java.util.IdentityHashMap<>();
     private final PendingQueue pending = new PendingQueue();
     /** Jobs with an attempt whose ranks have not all ended. */
     private final Set<Long> inFlight = new HashSet<>();
@@ -1086,7 +1092,7 @@ public final class ClusterState {
         NodeRuntime n = nodes.remove(name);
         if (n != null) {
             AgentLink link = n.link;
-            n.link = null;
+            detach(n);
             for (RankRef ref : List.copyOf(n.live.keySet())) {
                 if (link != null) {
                     tx.afterCommit(() -> link.kill(ref, "node " + name + " was removed from the cooperative",
@@ -1180,7 +1186,7 @@ public final class ClusterState {
         n.site = site;
         n.gpus = List.copyOf(gpus);
         n.address = address;
-        n.link = link;
+        attach(n, link);
         n.lastHeartbeat = clock.millis();
         n.forgetTelemetry();
         tx.afterCommit(() -> link.welcome(heartbeatIntervalMs));
@@ -1218,9 +1224,14 @@ public final class ClusterState {
         }
         n.lastHeartbeat = clock.millis();
         n.heartbeatLagMs = sentAtMs > 0 ? n.lastHeartbeat - sentAtMs : 0;
-        Set<Integer> own = new HashSet<>();
-        n.gpus.forEach(g -> own.add(g.index()));
-        n.usage = usage.stream().filter(u -> own.contains(u.index())).toList();
+        if (usage.isEmpty()) {
+            // Most heartbeats: simulated GPUs, or no sample yet; nothing to match against the node's GPUs.
+            n.usage = List.of();
+        } else {
+            Set<Integer> own = new HashSet<>();
+            n.gpus.forEach(g -> own.add(g.index()));
+            n.usage = usage.stream().filter(u -> own.contains(u.index())).toList();
+        }
         if (!n.missing.isEmpty()) {
             Set<RankRef> gone = new HashSet<>(n.missing);
             gone.removeAll(running);
@@ -1236,19 +1247,29 @@ public final class ClusterState {
     public void disconnected(AgentLink link) {
         NodeRuntime n = nodeOf(link);
         if (n != null) {
-            n.link = null;
+            detach(n);
             n.forgetTelemetry();
             log.info("node {} disconnected; running work is kept until it is declared lost", n.name);
         }
     }
 
     private NodeRuntime nodeOf(AgentLink link) {
-        for (NodeRuntime n : nodes.values()) {
-            if (n.link == link) {
-                return n;
-            }
+        return sessions.get(link);
+    }
+
+    /** Makes {@code link} the node's session, in place of any earlier one. */
+    private void attach(NodeRuntime n, AgentLink link) {
+        detach(n);
+        n.link = link;
+        sessions.put(link, n);
+    }
+
+    /** Ends the node's session, if it has one. */
+    private void detach(NodeRuntime n) {
+        if (n.link != null) {
+            sessions.remove(n.link);
+            n.link = null;
         }
-        return null;
     }
 
     /** A rank's process ended. Duplicates and reports about stale attempts are acknowledged and dropped. */
@@ -1414,7 +1435,7 @@ public final class ClusterState {
                 log.warn("node {} lost: no heartbeat for {} ms", n.name, now - n.lastHeartbeat);
                 if (n.link != null) {
                     AgentLink link = n.link;
-                    n.link = null;
+                    detach(n);
                     tx.afterCommit(() -> link.close("node declared lost: missed " + MISSED_HEARTBEATS + " heartbeats"));
                 }
                 for (RankRef ref : List.copyOf(n.live.keySet())) {
@@ -1423,11 +1444,56 @@ public final class ClusterState {
                 tx.allocationDue();
             } else if (n.link != null && n.lastHeartbeat < deadline) {
                 AgentLink link = n.link;
-                n.link = null;
+                detach(n);
                 tx.afterCommit(() -> link.close("node declared lost: missed " + MISSED_HEARTBEATS + " heartbeats"));
                 tx.allocationDue();
             }
         }
+    }
+
+    // ------------------------------------------------------------------ census
+
+    /**
+     * Counts for metrics, taken on the loop thread and safe to read from any other once made: jobs
+     * by state; GPUs held by running attempts and GPUs entitled (policy share of the GPUs of
+     * connected nodes) per open account; connected agents and their GPUs; and when the least
+     * recent heartbeat among connected agents was applied ({@code Long.MAX_VALUE}: none connected).
+     */
+    public record Census(long takenAt, Map<JobState, Integer> jobs, Map<String, Integer> allocatedGpus,
+                         Map<String, Double> entitledGpus, int agentsConnected, int gpusOnline,
+                         long oldestHeartbeat) {
+    }
+
+    /** The counts as of now; linear in jobs and nodes, so the caller decides how often. */
+    public Census census() {
+        Map<JobState, Integer> byState = new java.util.EnumMap<>(JobState.class);
+        for (JobState s : JobState.values()) {
+            byState.put(s, 0);
+        }
+        for (Job j : jobs.values()) {
+            byState.merge(j.state(), 1, Integer::sum);
+        }
+        int agents = 0;
+        int gpus = 0;
+        long oldest = Long.MAX_VALUE;
+        for (NodeRuntime n : nodes.values()) {
+            if (n.link != null) {
+                agents++;
+                gpus += n.gpus.size();
+                oldest = Math.min(oldest, n.lastHeartbeat);
+            }
+        }
+        Policy policy = policy();
+        Map<String, Integer> allocated = new TreeMap<>();
+        Map<String, Double> entitled = new TreeMap<>();
+        for (Map.Entry<String, Account> a : gov.accounts().entrySet()) {
+            if (a.getValue().open()) {
+                allocated.put(a.getKey(), heldGpus.getOrDefault(a.getKey(), 0));
+                entitled.put(a.getKey(), gpus * policy.share(a.getKey()) / 10_000.0);
+            }
+        }
+        return new Census(clock.millis(), Map.copyOf(byState), Map.copyOf(allocated), Map.copyOf(entitled), agents,
+                gpus, oldest);
     }
 
     // ------------------------------------------------------------------ allocation
@@ -1448,12 +1514,19 @@ public final class ClusterState {
         for (String a : gov.accounts().keySet()) {
             standings.put(a, new AccountStanding(a, policy().share(a), decayed.of(a), fairUsage.of(a)));
         }
+        List<AccountQueue> queues = pending.queues();
+        // The queues laid end to end, not copied: the allocator reads the queues.
+        List<JobRequest> requests = JobList.concat(queues.stream().map(AccountQueue::jobs).toList());
+        // Nothing waits, so nothing can start and nothing is preempted for anyone: agents connecting
+        // to an idle cooperative (thousands of them after a restart) cost no views and no plan.
+        boolean idle = requests.isEmpty();
         List<NodeView> views = new ArrayList<>();
         Map<String, Integer> ownReserveUse = new HashMap<>();
         nextWindowChange = Long.MAX_VALUE;
+        // As the allocator counts them: reserves are not the cooperative's, nor what operators run on them.
+        int capacity = 0;
         for (NodeRuntime n : nodes.values()) {
             if (n.link != null) {
-                Set<Integer> busy = n.busyGpus();
                 NodeRecord r = enrolled.get(n.name);
                 Availability when = windowed.getOrDefault(n.name, Availability.ALWAYS);
                 boolean offered = when.openAt(now);
@@ -1469,17 +1542,21 @@ public final class ClusterState {
                     }
                     ownReserveUse.merge(r.account(), Math.min(own, reserve), Integer::sum);
                 }
+                if (offered && !(r != null && r.draining())) {
+                    capacity += n.gpus.size() - reserve;
+                }
+                if (idle) {
+                    continue;
+                }
+                Set<Integer> busy = n.busyGpus();
                 views.add(new NodeView(n.name, n.site, n.gpus.stream()
                         .map(g -> new GpuSlot(g.index(), g.model(), !busy.contains(g.index()))).toList(),
                         r == null ? "" : r.account(), reserve, offered, r != null && r.draining(),
                         offered ? when.closesAt(now) : now));
             }
         }
-        List<AccountQueue> queues = pending.queues();
-        // The queues laid end to end, not copied: the allocator reads the queues.
-        List<JobRequest> requests = JobList.concat(queues.stream().map(AccountQueue::jobs).toList());
         List<RunningAttempt> running = new ArrayList<>();
-        for (long id : inFlight) {
+        for (long id : idle ? Set.<Long>of() : inFlight) {
             Job j = jobs.get(id);
             for (Attempt a : j.attempts()) {
                 if (!a.isOver()) {
@@ -1489,15 +1566,16 @@ public final class ClusterState {
                 }
             }
         }
-        // As the allocator counts them: reserves are not the cooperative's, nor what operators run on them.
-        int capacity = views.stream().filter(NodeView::schedulable)
-                .mapToInt(v -> v.gpus().size() - v.reservedGpus()).sum();
         Map<String, Double> demand = new HashMap<>();
         heldGpus.forEach((a, g) -> demand.merge(a, (double) g, Double::sum));
         ownReserveUse.forEach((a, g) -> demand.merge(a, (double) -g, Double::sum));
         pending.demand().forEach((a, g) -> demand.merge(a, (double) g, Double::sum));
         fairLevels = FairLevels.waterFill(capacity, demand, standings);
         whyPending.clear();
+        if (idle) {
+            lastPlan = null;
+            return;
+        }
         lastPlan = allocator.plan(new ClusterSnapshot(now, views, requests, running, standings, queues));
         lastCycleIdle = running.isEmpty() && views.stream().noneMatch(NodeView::schedulable);
         for (Decision d : lastPlan.taken()) {

@@ -33,6 +33,24 @@ public final class EventLoop implements AutoCloseable {
     private record Task<T>(Command<T> command, Function<ClusterState, T> betweenTurns, CompletableFuture<T> reply) {
     }
 
+    /**
+     * Told, on the loop thread, what the loop does: for metrics. Its methods must be quick and must
+     * not change the state; they see it between two turns' work.
+     */
+    public interface Observer {
+        /** Does nothing. */
+        Observer NONE = new Observer() {
+        };
+
+        /** An allocation cycle took {@code nanos}. */
+        default void allocated(long nanos) {
+        }
+
+        /** A turn that ran the periodic tick is committed and answered; {@code state} may be read now. */
+        default void ticked(ClusterState state) {
+        }
+    }
+
     private record Outcome(Task<?> task, Object value, RuntimeException error) {
         @SuppressWarnings("unchecked")
         void deliver() {
@@ -52,6 +70,7 @@ public final class EventLoop implements AutoCloseable {
     private final Thread thread;
     private volatile boolean running = true;
     private final CompletableFuture<Void> stopped = new CompletableFuture<>();
+    private volatile Observer observer = Observer.NONE;
     private long lastTick;
 
     public EventLoop(ClusterState state, Store store, Duration tick) {
@@ -60,6 +79,11 @@ public final class EventLoop implements AutoCloseable {
         this.tickMs = tick.toMillis();
         this.thread = new Thread(this::run, "coop-event-loop");
         this.thread.setDaemon(true);
+    }
+
+    /** Who is told what the loop does; set before {@link #start()}. */
+    public void observe(Observer observer) {
+        this.observer = java.util.Objects.requireNonNull(observer, "observer");
     }
 
     public void start() {
@@ -189,12 +213,16 @@ public final class EventLoop implements AutoCloseable {
             }
         }
         long now = System.nanoTime() / 1_000_000;
+        boolean ticked = false;
         if (now - lastTick >= tickMs) {
             lastTick = now;
             state.tick(tx);
+            ticked = true;
         }
         if (tx.isAllocationDue()) {
+            long cycle = System.nanoTime();
             state.allocate(tx);
+            observer.allocated(System.nanoTime() - cycle);
         }
         store.commit(tx.batch());
         // Orders go out before replies, so whoever hears "done" can rely on them being sent.
@@ -206,6 +234,9 @@ public final class EventLoop implements AutoCloseable {
             }
         }
         outcomes.forEach(Outcome::deliver);
+        if (ticked) {
+            observer.ticked(state);
+        }
     }
 
     @Override

@@ -33,12 +33,21 @@ final class NodesService extends NodesGrpc.NodesImplBase {
     private final EventLoop loop;
     private final LogBroker logs;
     private final coop.scheduler.trust.Authority authority;
+    private final coop.scheduler.metrics.Metrics metrics;
+    private final java.util.concurrent.Executor certificates = java.util.concurrent.Executors.newFixedThreadPool(2,
+            task -> {
+                Thread t = new Thread(task, "coop-node-certificates");
+                t.setDaemon(true);
+                return t;
+            });
 
     /** @param authority signs enrolled nodes' certificates; null when the scheduler runs without TLS */
-    NodesService(EventLoop loop, LogBroker logs, coop.scheduler.trust.Authority authority) {
+    NodesService(EventLoop loop, LogBroker logs, coop.scheduler.trust.Authority authority,
+                 coop.scheduler.metrics.Metrics metrics) {
         this.loop = loop;
         this.logs = logs;
         this.authority = authority;
+        this.metrics = metrics;
     }
 
     @Override
@@ -47,8 +56,10 @@ final class NodesService extends NodesGrpc.NodesImplBase {
         byte[] secret = new byte[32];
         random.nextBytes(secret);
         String token = java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(secret);
+        // The key and certificate are made off the event loop (they are milliseconds of CPU each, and
+        // the loop applies every heartbeat), once the enrollment is on disk.
         Replies.unary(loop.call((s, tx) -> s.enroll(member, r.getName(), r.getSite(), r.getAccount(),
-                Caller.sha256(token), tx)), out, rec -> {
+                Caller.sha256(token), tx)).thenApplyAsync(rec -> {
                     coop.v1.EnrollResponse.Builder b = coop.v1.EnrollResponse.newBuilder().setName(rec.name())
                             .setSite(rec.site()).setAccount(rec.account()).setToken(token);
                     if (authority != null) {
@@ -59,7 +70,7 @@ final class NodesService extends NodesGrpc.NodesImplBase {
                                 .setPrivateKey(issued.privateKeyPem());
                     }
                     return b.build();
-                });
+                }, certificates), out, response -> response);
     }
 
     @Override
@@ -134,6 +145,7 @@ final class NodesService extends NodesGrpc.NodesImplBase {
                         List<GpuUsage> usage = usage(hb);
                         loop.post((s, tx) -> {
                             s.heartbeat(link, running, hb.getSentAtMs(), usage, tx);
+                            metrics.heartbeatApplied(hb.getSentAtMs());
                             return null;
                         });
                     }

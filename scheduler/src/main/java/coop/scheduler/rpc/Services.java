@@ -1,6 +1,7 @@
 package coop.scheduler.rpc;
 
 import coop.scheduler.engine.EventLoop;
+import coop.scheduler.metrics.Metrics;
 import coop.scheduler.store.Store;
 import coop.scheduler.trust.Authority;
 import io.grpc.ServerBuilder;
@@ -21,6 +22,30 @@ public final class Services {
      */
     public static void register(ServerBuilder<?> builder, EventLoop loop, Store store,
                                 Map<String, String> tokenDigests, Set<String> enrolledNodes, Authority authority) {
+        register(builder, loop, store, tokenDigests, enrolledNodes, authority,
+                new Metrics(java.time.InstantSource.system(), java.time.Duration.ofSeconds(5)));
+    }
+
+    /**
+     * As above, with every call timed into {@code metrics} (its interceptor wraps every service, so
+     * refusals by the others are counted with their status) and heartbeats' delays recorded.
+     */
+    public static void register(ServerBuilder<?> builder, EventLoop loop, Store store,
+                                Map<String, String> tokenDigests, Set<String> enrolledNodes, Authority authority,
+                                Metrics metrics) {
+        builder.intercept(metrics.rpcInterceptor());
+        // An agent's stream only hands its reports to the event loop's queue and never blocks, so its
+        // callbacks run on the transport's thread: with 10,000 agents heartbeating each second, a
+        // hop to another thread per heartbeat is most of what a heartbeat costs. Other calls keep
+        // the default executor (some wait, for agents' log output).
+        String connect = coop.v1.NodesGrpc.getConnectMethod().getFullMethodName();
+        builder.callExecutor(new io.grpc.ServerCallExecutorSupplier() {
+            @Override
+            public <Q, R> java.util.concurrent.Executor getExecutor(io.grpc.ServerCall<Q, R> call,
+                                                                    io.grpc.Metadata headers) {
+                return call.getMethodDescriptor().getFullMethodName().equals(connect) ? Runnable::run : null;
+            }
+        });
         Caller caller = new Caller(tokenDigests);
         PeerCertificate certificate = new PeerCertificate(tokenDigests, enrolledNodes);
         builder.addTransportFilter(certificate.readAtHandshake());
@@ -36,7 +61,7 @@ public final class Services {
         // refusal's description is kept short.
         add(builder, ServerInterceptors.intercept(new JobsService(loop, logs, followers), caller, certificate));
         add(builder, ServerInterceptors.intercept(new GovernanceService(loop, authority), caller, certificate));
-        add(builder, ServerInterceptors.intercept(new NodesService(loop, logs, authority), caller, new PeerAddress(),
+        add(builder, ServerInterceptors.intercept(new NodesService(loop, logs, authority, metrics), caller, new PeerAddress(),
                 certificate));
         // Anyone may read the ledger, but a call that names a member must carry that member's token,
         // as on every other service: a removed member's stale identity is refused, not ignored.

@@ -66,6 +66,15 @@ public final class Store implements AutoCloseable {
     public record Counters(long syncs, long records) {
     }
 
+    /** Told of each synced WriteBatch {@link #commit} writes: its records, and the time to encode, write and fsync it. */
+    @FunctionalInterface
+    public interface CommitListener {
+        void committed(int records, long nanos);
+    }
+
+    private volatile CommitListener commitListener = (records, nanos) -> {
+    };
+
     private Store(Path dataDir, boolean readOnly) throws RocksDBException {
         this.dataDir = dataDir;
         Path dir = dataDir.resolve("db");
@@ -138,6 +147,11 @@ public final class Store implements AutoCloseable {
         }
     }
 
+    /** Who is told of each commit (metrics); called on the committing thread, so it must be quick. */
+    public void onCommit(CommitListener listener) {
+        this.commitListener = java.util.Objects.requireNonNull(listener, "listener");
+    }
+
     public Batch batch() {
         return new Batch();
     }
@@ -147,6 +161,7 @@ public final class Store implements AutoCloseable {
         if (batch.isEmpty()) {
             return;
         }
+        long started = System.nanoTime();
         try (WriteBatch wb = new WriteBatch()) {
             for (Batch.Put p : batch.puts()) {
                 if (p.value() == null) {
@@ -159,6 +174,7 @@ public final class Store implements AutoCloseable {
             db.write(syncWrites, wb);
             syncs.incrementAndGet();
             records.addAndGet(batch.puts().size());
+            commitListener.committed(batch.puts().size(), System.nanoTime() - started);
         } catch (RocksDBException | IOException e) {
             throw new IllegalStateException("store write failed: " + e.getMessage(), e);
         }

@@ -156,8 +156,12 @@ class DashboardServerTest {
         HttpResponse<String> missing = send(HttpRequest.newBuilder(uri("/api/v1/nope")).GET());
         assertThat(missing.statusCode()).isEqualTo(404);
         assertThat(send(HttpRequest.newBuilder(uri("/etc/passwd")).GET()).statusCode()).isEqualTo(404);
-        // No metrics source was given to this scheduler.
-        assertThat(send(HttpRequest.newBuilder(uri("/metrics")).GET()).statusCode()).isEqualTo(404);
+        // The scheduler serves its own metrics next to the dashboard.
+        HttpResponse<String> metrics = send(HttpRequest.newBuilder(uri("/metrics")).GET());
+        assertThat(metrics.statusCode()).isEqualTo(200);
+        assertThat(metrics.headers().firstValue("content-type")).hasValueSatisfying(
+                t -> assertThat(t).startsWith("text/plain; version=0.0.4"));
+        assertThat(metrics.body()).contains("coop_jobs{").contains("coop_agents_connected");
 
         assertRefused("/api/v1/jobs?state=bogus", "state: unknown state 'bogus'");
         assertRefused("/api/v1/jobs?limit=-1", "limit: must be between 0");
