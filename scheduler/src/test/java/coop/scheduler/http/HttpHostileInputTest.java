@@ -223,7 +223,7 @@ class HttpHostileInputTest {
         while (m.find()) {
             order.add(m.group(1) + " " + m.group(2));
         }
-        assertThat(order).containsExactly("200 application/json", "200 text/css", "404 text/plain",
+        assertThat(order).as(answers).containsExactly("200 application/json", "200 text/css", "404 text/plain",
                 "200 application/json", "200 application/json");
         // The client closes its half after the request: the answer still comes, then the server closes.
         try (Socket s = connect()) {
