@@ -19,11 +19,7 @@ import coop.v1.ListNodesRequest;
 import coop.v1.StateCount;
 import coop.v1.SubmitRequest;
 import coop.v1.SubmitResponse;
-import java.io.BufferedReader;
-import java.io.File;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -36,8 +32,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -59,7 +53,6 @@ import picocli.CommandLine.Spec;
                 "With --with-slurm also Slurm's rate for the same array (the peer script's array phase), measured in "
                         + "the same run, and the ratio."})
 final class BenchE2eCommand implements Callable<Integer> {
-    private static final Pattern SLURM_RATE = Pattern.compile("complete_jobs_per_s=([0-9.]+)");
     private static final Duration POLL = Duration.ofMillis(50);
 
     @Spec
@@ -80,11 +73,11 @@ final class BenchE2eCommand implements Callable<Integer> {
             description = "Give up if the array has not finished by then (default: ${DEFAULT-VALUE}).")
     Duration timeout;
 
-    @Option(names = "--with-slurm", description = "Also run " + BenchSubmitCommand.SLURM_SCRIPT + " with PHASES=array "
+    @Option(names = "--with-slurm", description = "Also run " + SlurmPeer.SCRIPT + " with PHASES=array "
             + "N=--jobs GPUS=--gpus REPS=1 (needs root; installs Slurm with apt-get if missing) and print the ratio.")
     boolean withSlurm;
 
-    @Option(names = "--slurm-script", defaultValue = BenchSubmitCommand.SLURM_SCRIPT, description = "The Slurm peer "
+    @Option(names = "--slurm-script", defaultValue = SlurmPeer.SCRIPT, description = "The Slurm peer "
             + "script (default: ${DEFAULT-VALUE}, from the repository root).")
     Path slurmScript;
 
@@ -336,40 +329,12 @@ final class BenchE2eCommand implements Callable<Integer> {
 
     /** Runs the Slurm peer script's array phase for the same array; returns its completed jobs/s. */
     private double slurm() throws IOException, InterruptedException {
-        if (!Files.isRegularFile(slurmScript)) {
-            throw new IOException("no Slurm peer script at " + slurmScript.toAbsolutePath().normalize()
-                    + " (run from the repository root, or give --slurm-script)");
-        }
-        progress.printf(Locale.ROOT, "running %s with PHASES=array N=%d GPUS=%d REPS=1 (needs root; installs Slurm "
-                + "with apt-get if missing)%n", slurmScript, jobs, gpus);
-        ProcessBuilder pb = new ProcessBuilder("bash", slurmScript.toString()).redirectErrorStream(true)
-                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
-        pb.environment().put("PHASES", "array");
-        pb.environment().put("N", Integer.toString(jobs));
-        pb.environment().put("GPUS", Integer.toString(gpus));
-        pb.environment().put("REPS", "1");
-        Process p = pb.start();
-        String rate = null;
-        try (BufferedReader in = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-            for (String line; (line = in.readLine()) != null; ) {
-                progress.println("  slurm: " + line);
-                Matcher m = SLURM_RATE.matcher(line);
-                if (line.startsWith("slurm ") && m.find()) {
-                    rate = m.group(1);
-                }
-            }
-        } finally {
-            if (!p.waitFor(60, TimeUnit.SECONDS)) {
-                p.destroy();
-            }
-        }
-        if (p.exitValue() != 0) {
-            throw new IOException(slurmScript + " exited with " + p.exitValue() + " (see its output above)");
-        }
-        if (rate == null) {
-            throw new IOException(slurmScript + " printed no complete_jobs_per_s");
-        }
-        return Double.parseDouble(rate);
+        Map<String, String> env = new LinkedHashMap<>();
+        env.put("PHASES", "array");
+        env.put("N", Integer.toString(jobs));
+        env.put("GPUS", Integer.toString(gpus));
+        env.put("REPS", "1");
+        return SlurmPeer.run(slurmScript, env, "complete_jobs_per_s", progress);
     }
 
     private static long processCpuNs() {

@@ -8,11 +8,7 @@ import coop.scheduler.store.Store;
 import coop.v1.SubmitRequest;
 import coop.v1.SubmitResponse;
 import io.grpc.stub.StreamObserver;
-import java.io.BufferedReader;
-import java.io.File;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -27,8 +23,6 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -49,8 +43,6 @@ import picocli.CommandLine.Spec;
                 "Prints submits/s, p50/p99 latency, and the store's synced batches (group commit); with --with-slurm "
                         + "also Slurm's sbatch rate with as many clients, measured in the same run."})
 final class BenchSubmitCommand implements Callable<Integer> {
-    static final String SLURM_SCRIPT = "../shared/peers/slurm/bench.sh";
-    private static final Pattern SLURM_RATE = Pattern.compile("submit_individual_jobs_per_s=([0-9.]+)");
 
     @Spec
     CommandSpec spec;
@@ -62,11 +54,11 @@ final class BenchSubmitCommand implements Callable<Integer> {
     @Option(names = "--jobs", defaultValue = "50000", description = "Jobs in all (default: ${DEFAULT-VALUE}).")
     int jobs;
 
-    @Option(names = "--with-slurm", description = "Also run " + SLURM_SCRIPT + " (PHASES=submit, SUBMIT_PAR = "
+    @Option(names = "--with-slurm", description = "Also run " + SlurmPeer.SCRIPT + " (PHASES=submit, SUBMIT_PAR = "
             + "--clients; needs root and apt packages) and print its sbatch rate and the ratio.")
     boolean withSlurm;
 
-    @Option(names = "--slurm-script", defaultValue = SLURM_SCRIPT, description = "The Slurm peer script "
+    @Option(names = "--slurm-script", defaultValue = SlurmPeer.SCRIPT, description = "The Slurm peer script "
             + "(default: ${DEFAULT-VALUE}, from the repository root).")
     Path slurmScript;
 
@@ -312,41 +304,12 @@ final class BenchSubmitCommand implements Callable<Integer> {
                 .setWalltimeSeconds(60).setName("bench-" + k).build();
     }
 
-    /** Runs the Slurm peer script's submit phase with as many clients; returns its sbatch rate. */
     private double slurm() throws IOException, InterruptedException {
-        if (!Files.isRegularFile(slurmScript)) {
-            throw new IOException("no Slurm peer script at " + slurmScript.toAbsolutePath().normalize()
-                    + " (run from the repository root, or give --slurm-script)");
-        }
-        System.err.printf(Locale.ROOT, "running %s with PHASES=submit SUBMIT_PAR=%d N=%d (needs root; installs Slurm "
-                + "with apt-get if missing)%n", slurmScript, clients, slurmJobs);
-        ProcessBuilder pb = new ProcessBuilder("bash", slurmScript.toString()).redirectErrorStream(true)
-                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
-        pb.environment().put("PHASES", "submit");
-        pb.environment().put("SUBMIT_PAR", Integer.toString(clients));
-        pb.environment().put("N", Integer.toString(slurmJobs));
-        Process p = pb.start();
-        String rate = null;
-        try (BufferedReader in = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-            for (String line; (line = in.readLine()) != null; ) {
-                System.err.println("  slurm: " + line);
-                Matcher m = SLURM_RATE.matcher(line);
-                if (line.startsWith("slurm ") && m.find()) {
-                    rate = m.group(1);
-                }
-            }
-        } finally {
-            if (!p.waitFor(60, TimeUnit.SECONDS)) {
-                p.destroy();
-            }
-        }
-        if (p.exitValue() != 0) {
-            throw new IOException(slurmScript + " exited with " + p.exitValue() + " (see its output above)");
-        }
-        if (rate == null) {
-            throw new IOException(slurmScript + " printed no submit_individual_jobs_per_s");
-        }
-        return Double.parseDouble(rate);
+        Map<String, String> env = new LinkedHashMap<>();
+        env.put("PHASES", "submit");
+        env.put("SUBMIT_PAR", Integer.toString(clients));
+        env.put("N", Integer.toString(slurmJobs));
+        return SlurmPeer.run(slurmScript, env, "submit_individual_jobs_per_s", spec.commandLine().getErr());
     }
 
     private static double round3(double v) {
