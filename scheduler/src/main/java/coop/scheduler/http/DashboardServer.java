@@ -102,7 +102,7 @@ public final class DashboardServer implements AutoCloseable {
         try {
             Channel channel = new ServerBootstrap().group(boss, workers).channel(NioServerSocketChannel.class)
                     // A client that half-closes after its requests still gets every answer; the
-                    // connection then ends by its last answer's Connection: close or the request timeout.
+                    // connection then ends once the last of them is out.
                     .childOption(io.netty.channel.ChannelOption.ALLOW_HALF_CLOSURE, true)
                     .option(ChannelOption.SO_BACKLOG, 128)
                     .childHandler(new ChannelInitializer<SocketChannel>() {

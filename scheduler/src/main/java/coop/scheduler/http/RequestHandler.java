@@ -4,6 +4,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpRequest;
@@ -54,6 +55,8 @@ final class RequestHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
     private ScheduledFuture<?> deadline;
     /** Completes when the answer to the latest request so far has been handed to the channel. */
     private CompletableFuture<Void> tail = CompletableFuture.completedFuture(null);
+    /** Whether the client has closed its half: touched only on the channel's thread. */
+    private boolean inputShut;
 
     RequestHandler(Routes routes, Duration requestTimeout, boolean loopbackOnly) {
         this.routes = routes;
@@ -153,6 +156,7 @@ final class RequestHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
             ctx.executor().execute(() -> {
                 if (queued.get() == 0) {
                     arm(ctx);
+                    closeIfDone(ctx);
                 }
             });
         }).exceptionally(e -> {
@@ -187,10 +191,23 @@ final class RequestHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
         }
     }
 
+    /** Ends a half-closed connection with nothing left to answer, after what was written reaches the socket. */
+    private void closeIfDone(ChannelHandlerContext ctx) {
+        if (inputShut && queued.get() == 0 && ctx.channel().isActive()) {
+            ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+        }
+    }
+
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object event) throws Exception {
         if (event instanceof IdleStateEvent) {
             ctx.close();
+            return;
+        }
+        if (event instanceof ChannelInputShutdownEvent) {
+            // The client sends nothing more: once every answer so far is out, the connection ends.
+            inputShut = true;
+            tail.thenRun(() -> ctx.executor().execute(() -> closeIfDone(ctx)));
             return;
         }
         super.userEventTriggered(ctx, event);
