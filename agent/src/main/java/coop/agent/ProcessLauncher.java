@@ -21,7 +21,9 @@ import java.util.stream.Collectors;
 
 /**
  * Starts ranks as operating-system processes and signals them. Each rank runs as
- * {@code setsid bash -c COMMAND} in {@code <workDir>/jobs/<job>/<attempt>/rank-<rank>/}, with its
+ * {@code setsid bash -c COMMAND} in {@code <workDir>/jobs/<job>/<attempt>/rank-<rank>/} (a plain
+ * command, such as {@code python train.py --lr 0.1}, as {@code setsid COMMAND}: bash would only
+ * exec it, and each exec costs a process image and a dynamic link), with its
  * output in the files {@code stdout} and {@code stderr} there, so output survives the agent and
  * can be served later. Signals go to the whole process group, because a training script's
  * workers (data loaders, {@code torchrun} children) hold GPUs too. Signals go through one
@@ -122,7 +124,62 @@ public final class ProcessLauncher implements AutoCloseable {
         Files.createDirectories(checkpoints);
         env.put("COOP_CHECKPOINT_DIR", checkpoints.toString());
         env.putAll(order.env());
+        List<String> words = plainWords(order.command(), env);
+        if (words != null) {
+            // What bash -c would have done with a plain command: exec it in place, with PWD set.
+            List<String> argv = new java.util.ArrayList<>(words.size() + 1);
+            argv.add("setsid");
+            argv.addAll(words);
+            builder.command(argv);
+            env.put("PWD", dir.toAbsolutePath().toString());
+        }
         return new RankProcess(order.rank(), builder.start(), dir, waiters);
+    }
+
+    /** Bash builtins and keywords: a command naming one must run in bash. */
+    private static final java.util.Set<String> SHELL_WORDS = java.util.Set.of(
+            ".", ":", "[", "alias", "bg", "bind", "break", "builtin", "caller", "cd", "command", "compgen",
+            "complete", "compopt", "continue", "declare", "dirs", "disown", "echo", "enable", "eval", "exec",
+            "exit", "export", "fc", "fg", "getopts", "hash", "help", "history", "jobs", "kill", "let",
+            "local", "logout", "mapfile", "popd", "printf", "pushd", "pwd", "read", "readarray", "readonly",
+            "return", "set", "shift", "shopt", "source", "suspend", "test", "times", "trap", "type",
+            "typeset", "ulimit", "umask", "unalias", "unset", "wait",
+            "if", "then", "else", "elif", "fi", "case", "esac", "for", "select", "while", "until", "do",
+            "done", "in", "function", "time", "coproc");
+
+    /**
+     * The words of a command that bash would run by exec'ing it in place: words of letters,
+     * digits and {@code _@%+=:,./-} separated by single spaces, so nothing in it is expanded,
+     * quoted, redirected or chained, naming a program rather than a builtin, keyword or variable
+     * assignment ({@code true} and {@code false}, builtins that behave exactly as the programs do,
+     * count as programs). Null for anything else, and whenever the environment could change what
+     * bash would do ({@code BASH_ENV}, exported functions); such commands run in bash.
+     */
+    static List<String> plainWords(String command, Map<String, String> env) {
+        if (command.isEmpty() || command.length() > 4096) {
+            return null;
+        }
+        for (int i = 0; i < command.length(); i++) {
+            char c = command.charAt(i);
+            boolean plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+                    || "_@%+=:,./-".indexOf(c) >= 0
+                    || (c == ' ' && i > 0 && i < command.length() - 1 && command.charAt(i - 1) != ' ');
+            if (!plain) {
+                return null;
+            }
+        }
+        List<String> words = List.of(command.split(" "));
+        String program = words.get(0);
+        if (program.indexOf('=') >= 0 || program.startsWith("-") || program.startsWith("%")
+                || SHELL_WORDS.contains(program)) {
+            return null;
+        }
+        for (String name : env.keySet()) {
+            if (name.equals("BASH_ENV") || name.startsWith("BASH_FUNC_")) {
+                return null;
+            }
+        }
+        return words;
     }
 
     /**

@@ -130,4 +130,38 @@ class ProcessLauncherTest {
                 .isEqualTo(workDir.resolve("checkpoints/7") + "\nstep-100\n");
         assertThat(second.directory()).isNotEqualTo(first.directory());
     }
+
+    @Test
+    void aPlainCommandRunsWithoutBashAndTheShellRestInIt() {
+        assertThat(ProcessLauncher.plainWords("python3 train.py --lr 0.1 --out=/data/run-1,a:b@c%d+e",
+                Map.of())).containsExactly("python3", "train.py", "--lr", "0.1", "--out=/data/run-1,a:b@c%d+e");
+        assertThat(ProcessLauncher.plainWords("true", Map.of())).containsExactly("true");
+        for (String shell : List.of("echo hi", "cd /tmp", "exit 3", "time sleep 1", "X=1 env", "a && b", "a; b",
+                "a | b", "a > f", "echo $HOME", "ls *.py", "ls ~", "sleep  1", " sleep 1", "sleep 1 ", "-x",
+                "%1", "printf 'a b'", "a\\ b", "cmd\tx", "")) {
+            assertThat(ProcessLauncher.plainWords(shell, Map.of())).as(shell).isNull();
+        }
+        assertThat(ProcessLauncher.plainWords("train", Map.of("BASH_ENV", "/etc/profile"))).isNull();
+        assertThat(ProcessLauncher.plainWords("train", Map.of("BASH_FUNC_train%%", "() { :; }"))).isNull();
+    }
+
+    @Test
+    void aPlainCommandLeadsItsGroupInItsDirectoryWithTheRanksEnvironment() throws Exception {
+        ProcessLauncher launcher = new ProcessLauncher(workDir);
+        RankProcess process = launcher.start(new LaunchOrder(new RankId(8, 1, 0), "env", List.of(3),
+                Map.of("MASTER_ADDR", "node-b"), Duration.ZERO));
+
+        assertThat(process.onExit().get(5, TimeUnit.SECONDS)).isZero();
+        List<String> env = Files.readAllLines(process.directory().resolve("stdout"), UTF_8);
+        assertThat(env).contains("PWD=" + process.directory().toAbsolutePath(), "CUDA_VISIBLE_DEVICES=3",
+                "COOP_JOB_ID=8", "MASTER_ADDR=node-b");
+        // setsid made it a session and group leader, so signals to the group reach what it forks.
+        RankProcess sleeper = launcher.start(new LaunchOrder(new RankId(8, 2, 0), "sleep 30", List.of(),
+                Map.of(), Duration.ZERO));
+        await().atMost(Duration.ofSeconds(5)).until(() -> ProcessHandle.of(sleeper.pid())
+                .flatMap(h -> h.info().command()).map(c -> c.endsWith("sleep")).orElse(false));
+        assertThat(launcher.signalGroup(sleeper.pid(), ProcessLauncher.Signal.TERM)).isTrue();
+        assertThat(sleeper.onExit().get(5, TimeUnit.SECONDS)).isEqualTo(128 + 15);
+        launcher.close();
+    }
 }

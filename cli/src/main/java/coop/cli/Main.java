@@ -74,6 +74,7 @@ public final class Main implements Runnable {
 
     public static void main(String[] args) {
         preferShortLivedNetty(args.length == 0 ? "" : args[0]);
+        preferVforkLaunch(args.length == 0 ? "" : args[0]);
         System.exit(commandLine(args).execute(args));
     }
 
@@ -99,6 +100,27 @@ public final class Main implements Runnable {
                 System.setProperty(property, value);
             }
         });
+    }
+
+    /** Subcommands that start ranks as processes: an agent, and the demo and benches that run one. */
+    static final Set<String> LAUNCHING = Set.of("agent", "demo", "bench");
+
+    /**
+     * For {@link #LAUNCHING} subcommands on Linux with a JDK that still has it (up to 24; 25
+     * deprecates it), has {@link ProcessBuilder} start processes with {@code vfork} and exec the
+     * command itself, rather than with {@code posix_spawn} of the JDK's {@code jspawnhelper},
+     * which then execs the command: one exec per rank instead of two. An exec is most of what a
+     * short rank costs the node (a process image, a dynamic link, the C library's CPU probe).
+     * The JDK's child code between vfork and exec touches no shared state; it was the JDK's own
+     * default on Linux up to JDK 11. Must run before the first process starts; a {@code -D} given
+     * on the command line wins.
+     */
+    static void preferVforkLaunch(String subcommand) {
+        if (LAUNCHING.contains(subcommand) && Runtime.version().feature() < 25
+                && System.getProperty("os.name", "").equals("Linux")
+                && System.getProperty("jdk.lang.Process.launchMechanism") == null) {
+            System.setProperty("jdk.lang.Process.launchMechanism", "VFORK");
+        }
     }
 
     /**
