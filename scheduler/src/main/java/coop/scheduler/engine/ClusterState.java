@@ -1451,6 +1451,7 @@ public final class ClusterState {
                 }
                 tx.allocationDue();
             } else if (n.link != null && n.lastHeartbeat < deadline) {
+                log.warn("node {} lost: no heartbeat for {} ms (nothing ran there)", n.name, now - n.lastHeartbeat);
                 AgentLink link = n.link;
                 detach(n);
                 tx.afterCommit(() -> link.close("node declared lost: missed " + MISSED_HEARTBEATS + " heartbeats"));
