@@ -91,7 +91,8 @@ final class BenchAgentsCommand implements Callable<Integer> {
                   long intervalMs, double schedulerCpuPct, double benchCpuPct, double lagP50Ms, double lagP99Ms,
                   double lagMaxMs, double heartbeatsApplied, long heartbeatsSent, double lateP50Ms,
                   double lateP99Ms, double lateMaxMs, double oldestAgeS, double enrollS, double rampS,
-                  double schedulerRssMb, double benchRssMb, String problem) {
+                  double schedulerRssMb, double benchRssMb, Swarm.Losses rampLosses,
+                  Swarm.Losses measuredLosses, int reconnects, String problem) {
     }
 
     @Override
@@ -160,16 +161,18 @@ final class BenchAgentsCommand implements Callable<Integer> {
             double enrollS = (System.nanoTime() - t0) / 1e9;
             try (Swarm swarm = new Swarm(target, nodes)) {
                 long t1 = System.nanoTime();
+                long rampFrom = swarm.now();
                 Duration patience = Duration.ofSeconds(60).plusMillis(100L * agents);
                 int connected = swarm.connect(connecting, patience, line -> System.err.println("  " + line));
                 double rampS = (System.nanoTime() - t1) / 1e9;
                 if (connected < agents) {
                     System.err.printf(Locale.ROOT, "  only %d of %d agents connected after %.0f s; first problem: "
                             + "%s%n", connected, agents, rampS, swarm.firstProblem());
+                } else {
+                    System.err.printf(Locale.ROOT, "  all in after %.1f s%n", rampS);
                 }
                 // Two intervals for the last agents' first heartbeats and the JIT to settle.
-                System.err.printf(Locale.ROOT, "  all in after %.1f s; settling for %s%n", rampS,
-                        Durations.format(interval.multipliedBy(2)));
+                System.err.printf(Locale.ROOT, "  settling for %s%n", Durations.format(interval.multipliedBy(2)));
                 Thread.sleep(interval.multipliedBy(2).toMillis());
                 long ticks = ProcStat.ticksPerSecond();
                 long self = ProcessHandle.current().pid();
@@ -177,6 +180,13 @@ final class BenchAgentsCommand implements Callable<Integer> {
                 long start = System.nanoTime();
                 ProcStat schedulerBefore = ProcStat.of(scheduler.pid());
                 ProcStat selfBefore = ProcStat.of(self);
+                long measureFrom = swarm.now();
+                Swarm.Losses rampLosses = swarm.losses(rampFrom, measureFrom);
+                if (rampLosses.total() > 0) {
+                    System.err.printf(Locale.ROOT, "  lost during the ramp-up: %d sessions, %d dials refused or "
+                            + "failed, between %.1f s and %.1f s: %s%n", rampLosses.sessions(), rampLosses.dials(),
+                            rampLosses.firstAtS(), rampLosses.lastAtS(), rampLosses.reasons());
+                }
                 swarm.startRecording((int) Math.min(Integer.MAX_VALUE - 16,
                         (long) agents * (window.toMillis() / Math.max(1, interval.toMillis()) + 2)));
                 long sentBefore = swarm.heartbeats();
@@ -190,8 +200,10 @@ final class BenchAgentsCommand implements Callable<Integer> {
                     }
                     if (System.nanoTime() > nextReport) {
                         nextReport += TimeUnit.SECONDS.toNanos(10);
-                        System.err.printf(Locale.ROOT, "  measuring: %.0f/%d s, %d agents connected%n",
-                                (System.nanoTime() - start) / 1e9, window.toSeconds(), swarm.connected());
+                        Swarm.Losses so = swarm.losses(measureFrom, swarm.now());
+                        System.err.printf(Locale.ROOT, "  measuring: %.0f/%d s, %d agents connected%s%n",
+                                (System.nanoTime() - start) / 1e9, window.toSeconds(), swarm.connected(),
+                                so.total() == 0 ? "" : ", " + so.total() + " streams lost so far: " + so.reasons());
                     }
                 }
                 Scrape after = Scrape.parse(freshScrape(metricsFile, scheduler));
@@ -201,9 +213,9 @@ final class BenchAgentsCommand implements Callable<Integer> {
                 long[] late = swarm.stopRecording();
                 long sent = swarm.heartbeats() - sentBefore;
                 int connectedAtEnd = swarm.connected();
+                Swarm.Losses measuredLosses = swarm.losses(measureFrom, swarm.now());
                 NavigableMap<Double, Double> delays = Scrape.between(before.buckets(DELAY), after.buckets(DELAY));
-                String problem = connectedAtEnd < agents ? (agents - connectedAtEnd) + " of " + agents
-                        + " agents not connected at the end; first problem: " + swarm.firstProblem() : null;
+                String problem = problem(agents, connectedAtEnd, rampLosses, measuredLosses, swarm.firstProblem());
                 return new Result(agents, connectedAtEnd, after.value("coop_agents_connected").orElse(-1), seconds,
                         interval.toMillis(), cpuPct(schedulerAfter.cpuTicks() - schedulerBefore.cpuTicks(), ticks,
                         seconds), cpuPct(selfAfter.cpuTicks() - selfBefore.cpuTicks(), ticks, seconds),
@@ -211,7 +223,8 @@ final class BenchAgentsCommand implements Callable<Integer> {
                         1000 * Scrape.highestBound(delays), Scrape.count(delays), sent, percentileMs(late, 0.50),
                         percentileMs(late, 0.99), late.length == 0 ? 0 : late[late.length - 1] / 1e6,
                         after.value("coop_heartbeat_oldest_age_seconds").orElse(-1), enrollS, rampS,
-                        schedulerAfter.rssKb() / 1024.0, selfAfter.rssKb() / 1024.0, problem);
+                        schedulerAfter.rssKb() / 1024.0, selfAfter.rssKb() / 1024.0, rampLosses, measuredLosses,
+                        swarm.reconnects(), problem);
             }
         } finally {
             scheduler.stop();
@@ -221,6 +234,31 @@ final class BenchAgentsCommand implements Callable<Integer> {
                 // Already shutting down: the hook runs anyway.
             }
         }
+    }
+
+    /**
+     * What went wrong, or null: agents not connected at the end, or sessions lost (an agent
+     * welcomed whose stream then ended: declared lost by the scheduler, or the transport broke),
+     * even if they connected again. Dials refused before a Welcome and then retried successfully
+     * are reported, but are no failure of the run.
+     */
+    static String problem(int agents, int connectedAtEnd, Swarm.Losses ramp, Swarm.Losses measured,
+                          String firstProblem) {
+        List<String> p = new ArrayList<>();
+        if (connectedAtEnd < agents) {
+            p.add((agents - connectedAtEnd) + " of " + agents + " agents not connected at the end");
+        }
+        if (ramp.sessions() > 0) {
+            p.add(ramp.sessions() + " sessions lost during the ramp-up (" + ramp.reasons() + ")");
+        }
+        if (measured.total() > 0) {
+            p.add(measured.sessions() + " sessions lost and " + measured.dials() + " dials failed while measuring ("
+                    + measured.reasons() + ")");
+        }
+        if (p.isEmpty()) {
+            return null;
+        }
+        return String.join("; ", p) + "; first problem: " + firstProblem;
     }
 
     /** Enrolls the nodes, 16 calls at a time (each one synced write, and a key and certificate made). */
@@ -308,6 +346,13 @@ final class BenchAgentsCommand implements Callable<Integer> {
             o.put("seconds", round2(r.seconds()));
             o.put("enroll_s", round1(r.enrollS()));
             o.put("ramp_s", round1(r.rampS()));
+            o.put("sessions_lost_ramp", r.rampLosses().sessions());
+            o.put("dials_failed_ramp", r.rampLosses().dials());
+            o.put("sessions_lost_measuring", r.measuredLosses().sessions());
+            o.put("dials_failed_measuring", r.measuredLosses().dials());
+            o.put("reconnects", r.reconnects());
+            o.put("loss_reasons_ramp", r.rampLosses().byReason());
+            o.put("loss_reasons_measuring", r.measuredLosses().byReason());
             o.put("problem", r.problem());
             out.println(new ObjectMapper().writeValueAsString(o));
         } else {
@@ -322,6 +367,12 @@ final class BenchAgentsCommand implements Callable<Integer> {
                     r.lagP50Ms(), r.lagP99Ms(), r.lagMaxMs(), r.heartbeatsApplied(),
                     r.heartbeatsApplied() / r.seconds(), r.heartbeatsSent());
             out.printf(Locale.ROOT, "oldest last heartbeat at the end: %.2f s ago%n", r.oldestAgeS());
+            out.printf(Locale.ROOT, "streams lost: during the ramp-up %d sessions and %d dials, while measuring %d "
+                            + "sessions and %d dials; %d dialled again%s%n", r.rampLosses().sessions(),
+                    r.rampLosses().dials(), r.measuredLosses().sessions(), r.measuredLosses().dials(), r.reconnects(),
+                    r.rampLosses().total() + r.measuredLosses().total() == 0 ? ""
+                            : " (ramp-up: " + r.rampLosses().reasons() + "; measuring: "
+                            + r.measuredLosses().reasons() + ")");
             out.printf(Locale.ROOT, "bench (the simulated agents, same machine): CPU %.1f %% of one core, RSS %.0f MB; "
                             + "sends late by p50 %.2f ms, p99 %.2f ms, max %.2f ms%n", r.benchCpuPct(), r.benchRssMb(),
                     r.lateP50Ms(), r.lateP99Ms(), r.lateMaxMs());

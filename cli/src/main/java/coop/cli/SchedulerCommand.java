@@ -79,6 +79,7 @@ public final class SchedulerCommand implements Callable<Integer> {
         if (metricsFile != null) {
             MetricsFile.requireFolder(metricsFile);
         }
+        quietLeakDetector();
         var config = new SchedulerServer.Config(data, host, port, interval, preemptionGrace, plaintext);
         if (http != null) {
             config = config.withHttp(httpAddress(http));
@@ -147,4 +148,19 @@ public final class SchedulerCommand implements Callable<Integer> {
         return new java.net.InetSocketAddress(address, port);
     }
 
+
+    /** The shaded Netty's name for the leak detector's level, which an operator may still set with -D. */
+    static final String LEAK_DETECTION = "io.grpc.netty.shaded.io.netty.leakDetection.level";
+
+    /**
+     * Turns Netty's buffer leak detector off in the scheduler process unless -D names a level. By
+     * default it tracks one buffer in 128 with a stack trace taken at allocation and at release: at
+     * 10,000 agents heartbeating that is over a hundred stack traces a second, for a debugging aid.
+     */
+    static void quietLeakDetector() {
+        if (System.getProperty(LEAK_DETECTION) == null) {
+            io.grpc.netty.shaded.io.netty.util.ResourceLeakDetector.setLevel(
+                    io.grpc.netty.shaded.io.netty.util.ResourceLeakDetector.Level.DISABLED);
+        }
+    }
 }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import coop.cli.swarm.Swarm;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -37,6 +38,30 @@ class BenchAgentsCommandTest {
         assertThat(r.get("send_late_max_ms").asDouble()).isGreaterThanOrEqualTo(r.get("send_late_p99_ms").asDouble());
         assertThat(r.get("heartbeat_interval_ms").asLong()).isEqualTo(1000);
         assertThat(r.get("scheduler_rss_mb").asLong()).isPositive();
+        // Nothing lost on a swarm this small, and the report says so.
+        assertThat(r.get("sessions_lost_ramp").asInt()).isZero();
+        assertThat(r.get("sessions_lost_measuring").asInt()).isZero();
+        assertThat(r.get("dials_failed_measuring").asInt()).isZero();
+        assertThat(r.get("loss_reasons_measuring").size()).isZero();
+    }
+
+    @Test
+    void lostSessionsAreAProblemEvenWhenTheAgentsConnectedAgain() {
+        Swarm.Losses none = new Swarm.Losses(0, 0, java.util.Map.of(), 0, 0);
+        assertThat(BenchAgentsCommand.problem(10, 10, none, none, null)).isNull();
+        // A dial refused under load and retried is reported, not a failure.
+        assertThat(BenchAgentsCommand.problem(10, 10, new Swarm.Losses(0, 2, java.util.Map.of("x", 2), 1, 2), none,
+                "n1: x")).isNull();
+        Swarm.Losses lost = new Swarm.Losses(3, 0, java.util.Map.of(
+                "stream failed: ABORTED node declared lost: missed 3 heartbeats", 3), 12.5, 13.0);
+        assertThat(BenchAgentsCommand.problem(10, 10, lost, none, "n00495: stream failed: ABORTED node declared lost"))
+                .contains("3 sessions lost during the ramp-up (3 x stream failed: ABORTED node declared lost")
+                .contains("first problem: n00495");
+        assertThat(BenchAgentsCommand.problem(10, 9, none, lost, "n1: gone"))
+                .contains("1 of 10 agents not connected at the end").contains("3 sessions lost and 0 dials failed "
+                        + "while measuring");
+        assertThat(Swarm.reason("n00001: stream failed: UNAVAILABLE io exception\n\tat x")).isEqualTo(
+                "stream failed: UNAVAILABLE io exception");
     }
 
     @Test

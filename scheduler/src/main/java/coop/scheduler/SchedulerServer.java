@@ -5,6 +5,7 @@ import coop.scheduler.engine.EventLoop;
 import coop.scheduler.http.DashboardServer;
 import coop.scheduler.metrics.Metrics;
 import coop.scheduler.rpc.Services;
+import coop.scheduler.rpc.Transport;
 import coop.scheduler.store.Store;
 import coop.scheduler.trust.Authority;
 import io.grpc.Server;
@@ -65,9 +66,11 @@ public final class SchedulerServer implements AutoCloseable {
     private final DashboardServer http;
     private final String dashboardUrl;
     private final Metrics metrics;
+    private final Transport transport;
 
     private SchedulerServer(Store store, EventLoop loop, Server server, DashboardServer http, String dashboardUrl,
-                            Metrics metrics) {
+                            Metrics metrics, Transport transport) {
+        this.transport = transport;
         this.store = store;
         this.loop = loop;
         this.server = server;
@@ -82,6 +85,7 @@ public final class SchedulerServer implements AutoCloseable {
                     + ": run `coop init --data " + config.dataDir() + " ...` first");
         }
         Store store = Store.open(config.dataDir());
+        Transport transport = null;
         try {
             ClusterState state = new ClusterState(store, clock, config.heartbeatInterval(), config.preemptionGrace());
             EventLoop loop = new EventLoop(state, store, Duration.ofMillis(250));
@@ -112,6 +116,7 @@ public final class SchedulerServer implements AutoCloseable {
             // event loop, or hands slow work to an executor of its own), so a hop to a thread pool
             // and back per call would only cost CPU.
             builder.directExecutor();
+            transport = Transport.on(builder);
             // A fixed window instead of gRPC's auto-tuning, whose bandwidth probe sends a PING (and
             // reads its ack) after nearly every request read: for calls of a few hundred bytes that
             // was a frame each way per call. The window is large enough for log tails and backups.
@@ -130,17 +135,24 @@ public final class SchedulerServer implements AutoCloseable {
                 } catch (RuntimeException e) {
                     server.shutdownNow();
                     loop.close();
+                    transport.close();
                     throw e;
                 }
                 url = dashboardUrl(config.http().getHostString(), http.port());
                 log.info("dashboard at {}", url);
             }
-            return new SchedulerServer(store, loop, server, http, url, metrics);
+            return new SchedulerServer(store, loop, server, http, url, metrics, transport);
         } catch (IOException e) {
             store.close();
+            if (transport != null) {
+                transport.close();
+            }
             throw new UncheckedIOException("cannot listen on " + config.host() + ":" + config.port(), e);
         } catch (RuntimeException e) {
             store.close();
+            if (transport != null) {
+                transport.close();
+            }
             throw e;
         }
     }
@@ -206,6 +218,7 @@ public final class SchedulerServer implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        transport.close();
         loop.close();
         store.close();
     }

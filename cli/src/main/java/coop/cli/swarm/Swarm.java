@@ -19,6 +19,7 @@ import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -42,6 +43,9 @@ import java.util.function.Consumer;
  * steady rate rather than bursts, and are sent by two timer threads. Each send's lateness (how
  * long after its scheduled moment it went out) is recorded while {@link #startRecording} is on,
  * so a report can tell the bench's own delays from the scheduler's.
+ *
+ * <p>A stream that ends without the swarm closing it is counted as a loss, with its reason and
+ * when it happened ({@link #losses}), and the agent dials again, as a real agent does.
  */
 public final class Swarm implements AutoCloseable {
     private static final GpuDevice GPU = new GpuDevice(0, "GPU-sim", "A100", 81_920);
@@ -60,11 +64,41 @@ public final class Swarm implements AutoCloseable {
     });
     private final long anchorNanos = System.nanoTime();
     private final AtomicInteger welcomed = new AtomicInteger();
-    private final AtomicInteger ended = new AtomicInteger();
+    private final AtomicInteger settledCount = new AtomicInteger();
+    private final AtomicLong lastWelcomeNanos = new AtomicLong(System.nanoTime());
+    private final AtomicInteger reconnects = new AtomicInteger();
     private final AtomicReference<String> firstProblem = new AtomicReference<>();
+    private final java.util.Queue<Loss> losses = new java.util.concurrent.ConcurrentLinkedQueue<>();
     private final AtomicLong heartbeats = new AtomicLong();
     private volatile long[] lateness;
     private final AtomicInteger latenessCount = new AtomicInteger();
+
+    /** A stream that ended without the swarm closing it: after a Welcome (a session) or before (a dial). */
+    private record Loss(long atNanos, boolean session, String why) {
+    }
+
+    /**
+     * The losses of a stretch of time: sessions (welcomed streams) that ended, dials that failed
+     * before a Welcome, how many of each reason (the first 160 characters of the first line, the
+     * node named apart), and when the first and last happened, in seconds since the swarm was made.
+     */
+    public record Losses(int sessions, int dials, Map<String, Integer> byReason, double firstAtS, double lastAtS) {
+        public int total() {
+            return sessions + dials;
+        }
+
+        /** "3 × stream failed: ...; 1 × ..." most frequent first, or "none". */
+        public String reasons() {
+            if (byReason.isEmpty()) {
+                return "none";
+            }
+            StringBuilder b = new StringBuilder();
+            byReason.entrySet().stream().sorted(Map.Entry.<String, Integer>comparingByValue().reversed())
+                    .forEach(e -> b.append(b.length() == 0 ? "" : "; ").append(e.getValue()).append(" x ")
+                            .append(e.getKey()));
+            return b.toString();
+        }
+    }
 
     /** @param target the scheduler's HOST:PORT */
     public Swarm(String target, List<Node> nodes) {
@@ -75,8 +109,10 @@ public final class Swarm implements AutoCloseable {
     }
 
     /**
-     * Connects every agent, at most {@code inFlight} handshakes at a time, and waits until each has
-     * been welcomed or has failed, or {@code patience} is up. Reports progress about once a second.
+     * Connects every agent, at most {@code inFlight} first handshakes at a time, and waits until
+     * all are connected (an agent whose dial failed or whose session was lost dials again), until
+     * all have been tried and none was welcomed for 15 s, or until {@code patience} is up. Reports
+     * progress about once a second.
      *
      * @return how many are connected (welcomed, their stream still open)
      */
@@ -97,7 +133,9 @@ public final class Swarm implements AutoCloseable {
                 progress.accept(progressLine(started));
             }
         }
-        while (welcomed.get() + ended.get() < agents.size() && System.nanoTime() < deadline) {
+        long stall = TimeUnit.SECONDS.toNanos(15);
+        while (connected() < agents.size() && System.nanoTime() < deadline
+                && (settledCount.get() < agents.size() || System.nanoTime() - lastWelcomeNanos.get() < stall)) {
             Thread.sleep(100);
             if (System.nanoTime() > nextReport) {
                 nextReport = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
@@ -109,16 +147,18 @@ public final class Swarm implements AutoCloseable {
 
     private String progressLine(long started) {
         double s = (System.nanoTime() - started) / 1e9;
+        int lost = losses.size();
         return String.format(java.util.Locale.ROOT, "connected %d/%d agents over mutual TLS in %.0f s (%.0f/s)%s",
                 connected(), agents.size(), s, welcomed.get() / Math.max(s, 1e-3),
-                ended.get() > 0 ? ", " + ended.get() + " failed or closed" : "");
+                lost > 0 ? ", " + lost + " streams lost or refused so far (" + reconnects.get() + " dialled again)"
+                        : "");
     }
 
     /** Agents welcomed whose stream is still open. */
     public int connected() {
         int n = 0;
         for (SimulatedAgent a : agents) {
-            if (a.welcomed && !a.over.get()) {
+            if (a.connected()) {
                 n++;
             }
         }
@@ -128,6 +168,56 @@ public final class Swarm implements AutoCloseable {
     /** The first reason an agent's stream failed or closed, or null. */
     public String firstProblem() {
         return firstProblem.get();
+    }
+
+    /** The moment {@link #losses} counts from, on {@link System#nanoTime}'s scale. */
+    public long now() {
+        return System.nanoTime();
+    }
+
+    /** Losses between two moments of {@link #now()}. */
+    public Losses losses(long fromNanos, long toNanos) {
+        int sessions = 0;
+        int dials = 0;
+        Map<String, Integer> byReason = new java.util.TreeMap<>();
+        long first = Long.MAX_VALUE;
+        long last = Long.MIN_VALUE;
+        for (Loss l : losses) {
+            if (l.atNanos() < fromNanos || l.atNanos() >= toNanos) {
+                continue;
+            }
+            if (l.session()) {
+                sessions++;
+            } else {
+                dials++;
+            }
+            first = Math.min(first, l.atNanos());
+            last = Math.max(last, l.atNanos());
+            byReason.merge(reason(l.why()), 1, Integer::sum);
+        }
+        return new Losses(sessions, dials, byReason, first == Long.MAX_VALUE ? 0 : (first - anchorNanos) / 1e9,
+                last == Long.MIN_VALUE ? 0 : (last - anchorNanos) / 1e9);
+    }
+
+    /** Streams dialled again after a loss, so far. */
+    public int reconnects() {
+        return reconnects.get();
+    }
+
+    /** A loss's reason without the node's name, short enough to count alike reasons together. */
+    public static String reason(String why) {
+        int colon = why.indexOf(": ");
+        String r = colon < 0 ? why : why.substring(colon + 2);
+        int nl = r.indexOf('\n');
+        if (nl >= 0) {
+            r = r.substring(0, nl);
+        }
+        return r.length() <= 160 ? r : r.substring(0, 160) + "...";
+    }
+
+    private void lost(boolean session, String why) {
+        losses.add(new Loss(System.nanoTime(), session, why));
+        firstProblem.compareAndSet(null, why);
     }
 
     /** Heartbeats sent so far. */
@@ -167,6 +257,7 @@ public final class Swarm implements AutoCloseable {
         }
         for (SimulatedAgent a : agents) {
             if (a.channel != null) {
+                // Its channel is shut down by hangUp; wait for it to let go of its socket.
                 try {
                     a.channel.awaitTermination(1, TimeUnit.SECONDS);
                 } catch (InterruptedException e) {
@@ -177,26 +268,29 @@ public final class Swarm implements AutoCloseable {
         }
     }
 
-    /** One simulated node's session. Its sends run on the timer threads, never two at once. */
-    private final class SimulatedAgent implements StreamObserver<SchedulerMessage> {
+    /**
+     * One simulated node: its channel, made once, and its current stream. Like a real agent it
+     * dials again with backoff (200 ms doubling to 5 s, jittered) when a stream ends, so a
+     * session lost under load is counted and recovered rather than silently gone for the rest of
+     * the run.
+     */
+    private final class SimulatedAgent {
         final int index;
         final Node node;
         ManagedChannel channel;
-        volatile StreamObserver<AgentMessage> out;
-        volatile boolean welcomed;
-        final AtomicBoolean over = new AtomicBoolean();
+        volatile Session current;
+        volatile boolean closing;
+        final AtomicInteger failures = new AtomicInteger();
         final AtomicBoolean settled = new AtomicBoolean();
         Runnable onSettled = () -> {
         };
-        ScheduledFuture<?> beat;
-        long intervalNanos;
-        long dueNanos;
 
         SimulatedAgent(int index, Node node) {
             this.index = index;
             this.node = node;
         }
 
+        /** The first dial, during the ramp-up; {@code settledHook} runs once it is welcomed or has failed. */
         void dial(Runnable settledHook) {
             onSettled = settledHook;
             AgentConfig config = new AgentConfig(target, node.name(), node.site(), List.of(GPU), Path.of("."),
@@ -204,8 +298,90 @@ public final class Swarm implements AutoCloseable {
             try {
                 // Callbacks run on the transport's threads: they only schedule work, never block.
                 channel = Agent.channel(config).directExecutor().build();
-                out = NodesGrpc.newStub(channel).connect(this);
-                Hello.Builder hello = Hello.newBuilder().setNode(node.name()).setSite(node.site())
+            } catch (RuntimeException e) {
+                lost(false, "cannot make a channel: " + e);
+                settle();
+                return;
+            }
+            open();
+        }
+
+        private void open() {
+            if (closing) {
+                return;
+            }
+            Session s = new Session(this);
+            current = s;
+            s.open();
+        }
+
+        /** A stream ended without this swarm closing it: counted, and dialled again after a backoff. */
+        void ended(Session s, boolean wasWelcomed, String why) {
+            lost(wasWelcomed, node.name() + ": " + why);
+            settle();
+            if (closing) {
+                return;
+            }
+            int n = failures.getAndIncrement();
+            long capMs = 5_000;
+            long delayMs = Math.min(capMs, 200L << Math.min(n, 5));
+            delayMs = delayMs / 2 + java.util.concurrent.ThreadLocalRandom.current().nextLong(delayMs / 2 + 1);
+            try {
+                timers.schedule(() -> {
+                    if (current == s && !closing) {
+                        // gRPC backs off its own reconnects up to two minutes; a real agent resets that too.
+                        channel.resetConnectBackoff();
+                        reconnects.incrementAndGet();
+                        open();
+                    }
+                }, delayMs, TimeUnit.MILLISECONDS);
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                // The swarm is closing.
+            }
+        }
+
+        void settle() {
+            if (settled.compareAndSet(false, true)) {
+                settledCount.incrementAndGet();
+                onSettled.run();
+            }
+        }
+
+        boolean connected() {
+            Session s = current;
+            return s != null && s.welcomed && !s.over.get();
+        }
+
+        void hangUp() {
+            closing = true;
+            Session s = current;
+            if (s != null) {
+                s.hangUp();
+            }
+            if (channel != null) {
+                channel.shutdownNow();
+            }
+        }
+    }
+
+    /** One stream of a simulated agent. Its sends run on the timer threads, never two at once. */
+    private final class Session implements StreamObserver<SchedulerMessage> {
+        final SimulatedAgent agent;
+        volatile StreamObserver<AgentMessage> out;
+        volatile boolean welcomed;
+        final AtomicBoolean over = new AtomicBoolean();
+        volatile ScheduledFuture<?> beat;
+        long intervalNanos;
+        long dueNanos;
+
+        Session(SimulatedAgent agent) {
+            this.agent = agent;
+        }
+
+        void open() {
+            try {
+                out = NodesGrpc.newStub(agent.channel).connect(this);
+                Hello.Builder hello = Hello.newBuilder().setNode(agent.node.name()).setSite(agent.node.site())
                         .setVersion(Agent.version());
                 for (int g = 0; g < GPUS_PER_NODE; g++) {
                     hello.addGpus(Gpu.newBuilder().setIndex(g).setModel(GPU.model()).setMemoryMib(GPU.memoryMib()));
@@ -222,16 +398,21 @@ public final class Swarm implements AutoCloseable {
                 long interval = m.getWelcome().getHeartbeatIntervalMs();
                 intervalNanos = TimeUnit.MILLISECONDS.toNanos(interval > 0 ? interval : 10_000);
                 // Its slot in the interval, whenever it connected: the swarm's heartbeats are spread evenly.
-                long slot = anchorNanos + intervalNanos * index / agents.size();
+                long slot = anchorNanos + intervalNanos * agent.index / agents.size();
                 long now = System.nanoTime();
                 dueNanos = slot + Math.floorDiv(now - slot, intervalNanos) * intervalNanos + intervalNanos;
                 welcomed = true;
+                agent.failures.set(0);
                 Swarm.this.welcomed.incrementAndGet();
-                settle();
+                lastWelcomeNanos.set(now);
+                agent.settle();
                 try {
                     beat = timers.scheduleAtFixedRate(this::beat, dueNanos - now, intervalNanos, TimeUnit.NANOSECONDS);
                 } catch (java.util.concurrent.RejectedExecutionException e) {
                     // The swarm is closing.
+                }
+                if (over.get() && beat != null) {
+                    beat.cancel(false);
                 }
             }
         }
@@ -272,31 +453,29 @@ public final class Swarm implements AutoCloseable {
 
         private void end(String why) {
             if (over.compareAndSet(false, true)) {
-                ended.incrementAndGet();
-                firstProblem.compareAndSet(null, node.name() + ": " + why);
-                if (beat != null) {
-                    beat.cancel(false);
+                ScheduledFuture<?> b = beat;
+                if (b != null) {
+                    b.cancel(false);
                 }
-                settle();
-            }
-        }
-
-        private void settle() {
-            if (settled.compareAndSet(false, true)) {
-                onSettled.run();
+                if (!agent.closing) {
+                    agent.ended(this, welcomed, why);
+                }
             }
         }
 
         void hangUp() {
-            if (over.compareAndSet(false, true) && out != null) {
-                try {
-                    out.onCompleted();
-                } catch (RuntimeException e) {
-                    // Already broken: the channel's shutdown below releases it.
+            if (over.compareAndSet(false, true)) {
+                ScheduledFuture<?> b = beat;
+                if (b != null) {
+                    b.cancel(false);
                 }
-            }
-            if (channel != null) {
-                channel.shutdownNow();
+                if (out != null) {
+                    try {
+                        out.onCompleted();
+                    } catch (RuntimeException e) {
+                        // Already broken: the channel's shutdown releases it.
+                    }
+                }
             }
         }
     }

@@ -10,7 +10,11 @@ import java.util.Map;
  * they depend on is committed.
  */
 public interface AgentLink {
-    void welcome(long heartbeatIntervalMs);
+    /**
+     * Accepts the session: tells the agent its heartbeat interval, and hands the edge the
+     * session's {@link Pulse}, where it may record heartbeats that report nothing new.
+     */
+    void welcome(long heartbeatIntervalMs, Pulse pulse);
 
     void launch(RankRef ref, String command, List<Integer> gpuIndices, Map<String, String> env, long walltimeSeconds);
 

@@ -917,6 +917,9 @@ public final class ClusterState {
 
     private NodeStatus status(NodeRuntime n, NodeRecord r) {
         long now = clock.millis();
+        if (n != null) {
+            n.foldPulse();
+        }
         Availability when = r == null ? Availability.ALWAYS : windowed.getOrDefault(r.name(), Availability.ALWAYS);
         List<Gpu> gpus = n == null ? List.of() : List.copyOf(n.gpus);
         Set<Long> ids = new TreeSet<>();
@@ -1189,7 +1192,9 @@ public final class ClusterState {
         attach(n, link);
         n.lastHeartbeat = clock.millis();
         n.forgetTelemetry();
-        tx.afterCommit(() -> link.welcome(heartbeatIntervalMs));
+        Pulse pulse = new Pulse(clock, n.lastHeartbeat);
+        n.pulse = pulse;
+        tx.afterCommit(() -> link.welcome(heartbeatIntervalMs, pulse));
         Set<RankRef> reported = new HashSet<>(running);
         for (RankRef ref : running) {
             if (!n.live.containsKey(ref)) {
@@ -1267,8 +1272,10 @@ public final class ClusterState {
     /** Ends the node's session, if it has one. */
     private void detach(NodeRuntime n) {
         if (n.link != null) {
+            n.foldPulse();
             sessions.remove(n.link);
             n.link = null;
+            n.pulse = null;
         }
     }
 
@@ -1431,6 +1438,7 @@ public final class ClusterState {
         }
         long deadline = now - MISSED_HEARTBEATS * heartbeatIntervalMs;
         for (NodeRuntime n : nodes.values()) {
+            n.foldPulse();
             if (!n.live.isEmpty() && n.lastHeartbeat < deadline) {
                 log.warn("node {} lost: no heartbeat for {} ms", n.name, now - n.lastHeartbeat);
                 if (n.link != null) {
@@ -1443,6 +1451,7 @@ public final class ClusterState {
                 }
                 tx.allocationDue();
             } else if (n.link != null && n.lastHeartbeat < deadline) {
+                log.warn("node {} lost: no heartbeat for {} ms (nothing ran there)", n.name, now - n.lastHeartbeat);
                 AgentLink link = n.link;
                 detach(n);
                 tx.afterCommit(() -> link.close("node declared lost: missed " + MISSED_HEARTBEATS + " heartbeats"));
@@ -1656,6 +1665,8 @@ public final class ClusterState {
         List<Gpu> gpus = List.of();
         AgentLink link;
         long lastHeartbeat;
+        /** The current session's heartbeats that the rpc edge recorded without the loop; null without a session. */
+        Pulse pulse;
         /** From the latest heartbeat of the current session; not stored, it is stale by the next one. */
         List<GpuUsage> usage = List.of();
         long heartbeatLagMs;
@@ -1665,6 +1676,18 @@ public final class ClusterState {
         NodeRuntime(String name, String site) {
             this.name = name;
             this.site = site;
+        }
+
+        /** Takes in the heartbeats the edge recorded on the session's pulse since the loop last looked. */
+        void foldPulse() {
+            Pulse p = pulse;
+            if (p != null) {
+                long last = p.lastMs();
+                if (last > lastHeartbeat) {
+                    lastHeartbeat = last;
+                    heartbeatLagMs = p.lagMs();
+                }
+            }
         }
 
         /** What a past session reported says nothing about the GPUs now. */

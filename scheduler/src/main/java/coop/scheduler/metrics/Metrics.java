@@ -73,9 +73,11 @@ public final class Metrics implements EventLoop.Observer, Store.CommitListener {
                 .serviceLevelObjectives(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192)
                 .register(registry);
         heartbeatDelay = Timer.builder("coop.heartbeat.delay")
-                .description("Time from an agent sending a heartbeat (its clock, sent_at_ms) to the event loop "
-                        + "applying it (the scheduler's clock): network, gRPC and the loop's backlog, plus any skew "
-                        + "between the two clocks. Heartbeats that state no send time are not counted.")
+                .description("Time from an agent sending a heartbeat (its clock, sent_at_ms) to the scheduler "
+                        + "taking it in (its clock): the event loop applying it, or, for one that reports nothing "
+                        + "new (the same ranks and GPU usage as the one before), the transport recording it. "
+                        + "Network, gRPC and the loop's backlog, plus any skew between the two clocks. Heartbeats "
+                        + "that state no send time are not counted.")
                 .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(1))
                 .maximumExpectedValue(Duration.ofSeconds(60)).register(registry);
         Gauge.builder("coop.heartbeat.interval", () -> heartbeatInterval.toMillis() / 1000.0)
@@ -142,7 +144,7 @@ public final class Metrics implements EventLoop.Observer, Store.CommitListener {
         census = c;
     }
 
-    /** An agent's heartbeat was applied; on the loop thread. */
+    /** An agent's heartbeat was taken in: on the loop thread, or on the transport's for one with nothing new. */
     public void heartbeatApplied(long sentAtMs) {
         if (sentAtMs > 0) {
             heartbeatDelay.record(Math.max(0, clock.millis() - sentAtMs), TimeUnit.MILLISECONDS);

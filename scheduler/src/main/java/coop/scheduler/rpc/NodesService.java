@@ -5,6 +5,7 @@ import coop.scheduler.domain.GpuUsage;
 import coop.scheduler.domain.RankRef;
 import coop.scheduler.engine.AgentLink;
 import coop.scheduler.engine.EventLoop;
+import coop.scheduler.engine.Pulse;
 import coop.v1.AgentMessage;
 import coop.v1.AttemptRef;
 import coop.v1.ExitAck;
@@ -108,6 +109,9 @@ final class NodesService extends NodesGrpc.NodesImplBase {
         String token = PeerAddress.token();
         return new StreamObserver<>() {
             private boolean helloSeen;
+            /** What the last heartbeat handed to the loop reported; null before the first. */
+            private List<AttemptRef> reportedRunning;
+            private List<coop.v1.GpuUsage> reportedUsage;
 
             @Override
             public void onNext(AgentMessage m) {
@@ -141,6 +145,19 @@ final class NodesService extends NodesGrpc.NodesImplBase {
                 switch (m.getBodyCase()) {
                     case HEARTBEAT -> {
                         var hb = m.getHeartbeat();
+                        Pulse pulse = link.pulse;
+                        if (pulse != null && hb.getRunningList().equals(reportedRunning)
+                                && hb.getGpusList().equals(reportedUsage)) {
+                            // Nothing the node's state lacks: only its liveness, which the loop's sweep
+                            // reads from the pulse. Most heartbeats are these.
+                            pulse.beat(hb.getSentAtMs());
+                            metrics.heartbeatApplied(hb.getSentAtMs());
+                            return;
+                        }
+                        // The first of the session (it settles the ranks its Hello did not report), or
+                        // one with news: through the loop, in order with the stream's other reports.
+                        reportedRunning = hb.getRunningList();
+                        reportedUsage = hb.getGpusList();
                         List<RankRef> running = hb.getRunningList().stream().map(NodesService::ref).toList();
                         List<GpuUsage> usage = usage(hb);
                         loop.post((s, tx) -> {
@@ -214,6 +231,8 @@ final class NodesService extends NodesGrpc.NodesImplBase {
     static final class StreamLink implements AgentLink {
         private final StreamObserver<SchedulerMessage> out;
         private boolean closed;
+        /** Set once the loop has accepted the session (its Welcome); null until then. */
+        volatile Pulse pulse;
 
         StreamLink(StreamObserver<SchedulerMessage> out) {
             this.out = out;
@@ -240,7 +259,8 @@ final class NodesService extends NodesGrpc.NodesImplBase {
         }
 
         @Override
-        public void welcome(long heartbeatIntervalMs) {
+        public void welcome(long heartbeatIntervalMs, Pulse pulse) {
+            this.pulse = pulse;
             send(SchedulerMessage.newBuilder().setWelcome(Welcome.newBuilder()
                     .setHeartbeatIntervalMs(heartbeatIntervalMs)).build());
         }

@@ -31,6 +31,7 @@ import java.time.InstantSource;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -38,7 +39,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The Nodes service on an in-process server over the real event loop and store: what an
- * agent's heartbeat reports about its GPUs comes back out of ListNodes.
+ * agent's heartbeat reports about its GPUs comes back out of ListNodes, and heartbeats that
+ * report nothing new (taken in off the loop) keep a node alive until it falls silent.
  */
 class NodesServiceTest {
 
@@ -53,6 +55,18 @@ class NodesServiceTest {
     private ManagedChannel anonymous;
     private ManagedChannel agentChannel;
     private final List<SchedulerMessage> toAgent = new CopyOnWriteArrayList<>();
+    private final AtomicLong now = new AtomicLong(NOW.toEpochMilli());
+    private final InstantSource clock = new InstantSource() {
+        @Override
+        public Instant instant() {
+            return Instant.ofEpochMilli(now.get());
+        }
+
+        @Override
+        public long millis() {
+            return now.get();
+        }
+    };
 
     @BeforeEach
     void start() throws Exception {
@@ -60,7 +74,7 @@ class NodesServiceTest {
         TestMembers keys = new TestMembers();
         ClusterState.found(store, List.of(keys.member("alice", List.of("lab-a"))), List.of("lab-a"),
                 NOW.toEpochMilli());
-        loop = new EventLoop(new ClusterState(store, InstantSource.fixed(NOW), Duration.ofSeconds(5),
+        loop = new EventLoop(new ClusterState(store, clock, Duration.ofSeconds(5),
                 Duration.ofSeconds(60)), store, Duration.ofMillis(20));
         loop.start();
         loop.call((s, tx) -> s.enroll("alice", "n1", "s1", "lab-a", Entry.sha256("node-secret"), tx)).get();
@@ -113,6 +127,26 @@ class NodesServiceTest {
         beat(agent, NOW.toEpochMilli() - 10);
         await().atMost(PROMPTLY).until(() -> node().getHeartbeatLagMs() == 10);
         assertThat(node().getGpuUsageList()).isEmpty();
+    }
+
+    @Test
+    void heartbeatsWithNothingNewKeepTheNodeAliveUntilItFallsSilent() {
+        StreamObserver<AgentMessage> agent = connect(1);
+        beat(agent, now.get() - 5);
+        // 6 heartbeats 5 s apart, the same each time (nothing running, no usage): 30 s, twice the
+        // 15 s of silence (3 heartbeats of 5 s) that get a node declared lost.
+        for (int i = 0; i < 6; i++) {
+            now.addAndGet(5_000);
+            long sent = now.get() - 7;
+            beat(agent, sent);
+            await().atMost(PROMPTLY).until(() -> node().getLastHeartbeatMs() == sent + 7);
+            assertThat(node().getState()).isEqualTo("online");
+        }
+        assertThat(node().getHeartbeatLagMs()).isEqualTo(7);
+
+        // Silent for just over 3 heartbeats: the loop's sweep declares it lost and ends its stream.
+        now.addAndGet(15_001);
+        await().atMost(PROMPTLY).until(() -> node().getState().equals("offline"));
     }
 
     @Test
