@@ -7,6 +7,10 @@ import coop.v1.NodesGrpc;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.nio.NioIoHandler;
+import io.grpc.netty.shaded.io.netty.channel.socket.nio.NioSocketChannel;
 import io.grpc.stub.MetadataUtils;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
@@ -35,13 +39,25 @@ public final class Client implements AutoCloseable {
     private final String target;
     private final ManagedChannel channel;
     private final Identity identity;
+    /** The event loop this client alone uses, shut down by {@link #close()}; null on gRPC's shared one. */
+    private final EventLoopGroup eventLoop;
 
     /**
      * @param target   scheduler {@code HOST:PORT}
      * @param identity the caller, or {@code null} to call anonymously
      */
     public Client(String target, Identity identity) {
-        this(target, identity, true);
+        this(target, identity, true, false);
+    }
+
+    /**
+     * A client for a command that makes its calls and exits ({@link ClientOptions#connect}). It
+     * runs its connection on an event loop of its own, which {@link #close()} stops: on gRPC's
+     * shared one, the loop's thread would still sit in {@code epoll_wait} when the command calls
+     * {@code System.exit}, and the JVM waits up to 300 ms at exit for threads in native code.
+     */
+    static Client forOneCommand(String target, Identity identity) {
+        return new Client(target, identity, true, true);
     }
 
     /**
@@ -50,13 +66,21 @@ public final class Client implements AutoCloseable {
      *                and with it the buffering of every call that a retry would need
      */
     Client(String target, Identity identity, boolean retries) {
+        this(target, identity, retries, false);
+    }
+
+    private Client(String target, Identity identity, boolean retries, boolean ownEventLoop) {
         this.target = target;
         this.identity = identity;
+        this.eventLoop = ownEventLoop ? new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory()) : null;
         NettyChannelBuilder builder = coop.agent.ClientTls.channel(target, identity == null ? null : identity.tls())
                 .userAgent("coop-cli")
                 .maxInboundMessageSize(MAX_MESSAGE_BYTES)
                 // Fixed, as the scheduler's: no bandwidth-probing PING after each reply read.
                 .flowControlWindow(coop.scheduler.SchedulerServer.FLOW_CONTROL_WINDOW);
+        if (eventLoop != null) {
+            builder.eventLoopGroup(eventLoop).channelType(NioSocketChannel.class);
+        }
         if (!retries) {
             builder.disableRetry();
         }
@@ -176,6 +200,9 @@ public final class Client implements AutoCloseable {
         try {
             if (!channel.awaitTermination(5, TimeUnit.SECONDS)) {
                 channel.shutdownNow();
+            }
+            if (eventLoop != null) {
+                eventLoop.shutdownGracefully(0, 1, TimeUnit.SECONDS).await(1, TimeUnit.SECONDS);
             }
         } catch (InterruptedException e) {
             channel.shutdownNow();
