@@ -74,6 +74,7 @@ public final class Main implements Runnable {
 
     public static void main(String[] args) {
         preferShortLivedNetty(args.length == 0 ? "" : args[0]);
+        named(args).filter(ClientCommand.class::isAssignableFrom).ifPresent(c -> TlsWarmUp.start());
         System.exit(commandLine(args).execute(args));
     }
 
