@@ -12,6 +12,9 @@ import io.grpc.netty.shaded.io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.grpc.netty.shaded.io.netty.channel.nio.NioIoHandler;
 import io.grpc.netty.shaded.io.netty.channel.socket.nio.NioSocketChannel;
 import io.grpc.stub.MetadataUtils;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
@@ -73,7 +76,10 @@ public final class Client implements AutoCloseable {
         this.target = target;
         this.identity = identity;
         this.eventLoop = ownEventLoop ? new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory()) : null;
-        NettyChannelBuilder builder = coop.agent.ClientTls.channel(target, identity == null ? null : identity.tls())
+        coop.agent.ClientTls tls = identity == null ? null : identity.tls();
+        InetSocketAddress address = ownEventLoop ? ipv4Address(target) : null;
+        NettyChannelBuilder builder = (address != null ? coop.agent.ClientTls.channel(address, tls)
+                : coop.agent.ClientTls.channel(target, tls))
                 .userAgent("coop-cli")
                 .maxInboundMessageSize(MAX_MESSAGE_BYTES)
                 // Fixed, as the scheduler's: no bandwidth-probing PING after each reply read.
@@ -91,6 +97,48 @@ public final class Client implements AutoCloseable {
             builder.intercept(MetadataUtils.newAttachHeadersInterceptor(headers));
         }
         this.channel = builder.build();
+    }
+
+    /**
+     * The address {@code target} names when its host is an IPv4 literal ({@code 127.0.0.1:7070},
+     * the default), else null. A one-command client dials such an address directly: gRPC's DNS
+     * resolver would hand the same address over from a thread of its own, after setting up its
+     * proxy selector and JNDI probing, which costs a short process more than its connection.
+     */
+    static InetSocketAddress ipv4Address(String target) {
+        int colon = target.lastIndexOf(':');
+        if (colon <= 0) {
+            return null;
+        }
+        String host = target.substring(0, colon);
+        String[] octets = host.split("\\.", -1);
+        if (octets.length != 4) {
+            return null;
+        }
+        byte[] bytes = new byte[4];
+        for (int i = 0; i < 4; i++) {
+            String o = octets[i];
+            if (o.isEmpty() || o.length() > 3 || !o.chars().allMatch(ch -> ch >= '0' && ch <= '9')
+                    || (o.length() > 1 && o.charAt(0) == '0') || Integer.parseInt(o) > 255) {
+                return null;
+            }
+            bytes[i] = (byte) Integer.parseInt(o);
+        }
+        int port;
+        try {
+            port = Integer.parseInt(target.substring(colon + 1));
+        } catch (NumberFormatException e) {
+            return null;
+        }
+        if (port < 0 || port > 65535) {
+            return null;
+        }
+        try {
+            // getByAddress with the host as given: no lookup, and the authority stays "host:port".
+            return new InetSocketAddress(InetAddress.getByAddress(host, bytes), port);
+        } catch (UnknownHostException e) {
+            return null;
+        }
     }
 
     /** Opens a proposal, signed with the identity's key. */
