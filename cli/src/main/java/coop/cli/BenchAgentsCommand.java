@@ -35,13 +35,13 @@ import picocli.CommandLine.Spec;
  * 127.0.0.1), N nodes enrolled through it, and N simulated agents ({@link Swarm}) in this
  * process, each with its own certificate, heartbeating at 1 Hz. After the ramp-up it measures,
  * over --duration: the scheduler process's CPU (from /proc), the heartbeat delay as the
- * scheduler's own metric records it (an agent's send to the event loop applying it), how late
+ * scheduler's own metric records it (an agent's send to the scheduler taking it in), how late
  * the swarm itself sent, the agents still connected at the end, and this process's CPU.
  */
 @Command(name = "agents", mixinStandardHelpOptions = true,
         description = {"What N agents heartbeating over mutual TLS cost a local throwaway scheduler (a child "
-                + "process): its CPU as % of one core, the heartbeat delay (agent's send to the scheduler's event loop "
-                + "applying it: p50, p99, max, from the scheduler's coop_heartbeat_delay_seconds histogram), and the "
+                + "process): its CPU as % of one core, the heartbeat delay (agent's send to the scheduler taking "
+                + "it in: p50, p99, max, from the scheduler's coop_heartbeat_delay_seconds histogram), and the "
                 + "agents still connected at the end.",
                 "The simulated agents run in this process (each its own TLS connection and certificate, heartbeats "
                         + "spread evenly over the interval), so on a small machine they share its cores with the "
@@ -362,7 +362,7 @@ final class BenchAgentsCommand implements Callable<Integer> {
                     Math.round(r.schedulerAgentsConnected()));
             out.printf(Locale.ROOT, "scheduler CPU: %.1f %% of one core; RSS %.0f MB%n", r.schedulerCpuPct(),
                     r.schedulerRssMb());
-            out.printf(Locale.ROOT, "heartbeat lag (agent's send to the scheduler's event loop applying it, its "
+            out.printf(Locale.ROOT, "heartbeat lag (agent's send to the scheduler taking it in, its "
                             + "histogram): p50 %.2f ms, p99 %.2f ms, max <= %.2f ms; %.0f applied (%.0f/s), %d sent%n",
                     r.lagP50Ms(), r.lagP99Ms(), r.lagMaxMs(), r.heartbeatsApplied(),
                     r.heartbeatsApplied() / r.seconds(), r.heartbeatsSent());
