@@ -40,7 +40,7 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "agents", mixinStandardHelpOptions = true,
         description = {"What N agents heartbeating over mutual TLS cost a local throwaway scheduler (a child "
-                + "process): its CPU as % of one core, the heartbeat delay (agent's send to the scheduler taking "
+                + "process): its CPU as %% of one core, the heartbeat delay (agent's send to the scheduler taking "
                 + "it in: p50, p99, max, from the scheduler's coop_heartbeat_delay_seconds histogram), and the "
                 + "agents still connected at the end.",
                 "The simulated agents run in this process (each its own TLS connection and certificate, heartbeats "
