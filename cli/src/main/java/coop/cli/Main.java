@@ -73,13 +73,8 @@ public final class Main implements Runnable {
     static final Set<String> LONG_RUNNING = Set.of("scheduler", "agent", "demo", "bench", "simulate");
 
     public static void main(String[] args) {
-        String subcommand = args.length == 0 ? "" : args[0];
-        preferShortLivedNetty(subcommand);
-        preferVforkLaunch(subcommand);
-        if (!LONG_RUNNING.contains(subcommand) && !subcommand.isEmpty() && !subcommand.startsWith("-")
-                && !subcommand.equals("help")) {
-            TlsWarmUp.start();
-        }
+        preferShortLivedNetty(args.length == 0 ? "" : args[0]);
+        preferVforkLaunch(args.length == 0 ? "" : args[0]);
         System.exit(commandLine(args).execute(args));
     }
 
