@@ -6,6 +6,7 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
@@ -87,6 +88,16 @@ public record ClientTls(String caPem, String certificatePem, String privateKeyPe
     public static NettyChannelBuilder channel(String target, ClientTls tls) {
         return tls == null ? NettyChannelBuilder.forTarget(target).usePlaintext()
                 : NettyChannelBuilder.forTarget(target, tls.credentials());
+    }
+
+    /**
+     * A channel builder for one fixed address, which gRPC dials without a name resolver: over
+     * TLS with {@code tls} (the certificate must name the address's host string), or plaintext
+     * when it is null.
+     */
+    public static NettyChannelBuilder channel(InetSocketAddress address, ClientTls tls) {
+        return tls == null ? NettyChannelBuilder.forAddress(address).usePlaintext()
+                : NettyChannelBuilder.forAddress(address, tls.credentials());
     }
 
     /** The certificates of a PEM text, in order (the JDK's X.509 factory reads PEM). */

@@ -7,7 +7,14 @@ import coop.v1.NodesGrpc;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.nio.NioIoHandler;
+import io.grpc.netty.shaded.io.netty.channel.socket.nio.NioSocketChannel;
 import io.grpc.stub.MetadataUtils;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
@@ -35,13 +42,25 @@ public final class Client implements AutoCloseable {
     private final String target;
     private final ManagedChannel channel;
     private final Identity identity;
+    /** The event loop this client alone uses, shut down by {@link #close()}; null on gRPC's shared one. */
+    private final EventLoopGroup eventLoop;
 
     /**
      * @param target   scheduler {@code HOST:PORT}
      * @param identity the caller, or {@code null} to call anonymously
      */
     public Client(String target, Identity identity) {
-        this(target, identity, true);
+        this(target, identity, true, false);
+    }
+
+    /**
+     * A client for a command that makes its calls and exits ({@link ClientOptions#connect}). It
+     * runs its connection on an event loop of its own, which {@link #close()} stops: on gRPC's
+     * shared one, the loop's thread would still sit in {@code epoll_wait} when the command calls
+     * {@code System.exit}, and the JVM waits up to 300 ms at exit for threads in native code.
+     */
+    static Client forOneCommand(String target, Identity identity) {
+        return new Client(target, identity, true, true);
     }
 
     /**
@@ -50,13 +69,24 @@ public final class Client implements AutoCloseable {
      *                and with it the buffering of every call that a retry would need
      */
     Client(String target, Identity identity, boolean retries) {
+        this(target, identity, retries, false);
+    }
+
+    private Client(String target, Identity identity, boolean retries, boolean ownEventLoop) {
         this.target = target;
         this.identity = identity;
-        NettyChannelBuilder builder = coop.agent.ClientTls.channel(target, identity == null ? null : identity.tls())
+        this.eventLoop = ownEventLoop ? new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory()) : null;
+        coop.agent.ClientTls tls = identity == null ? null : identity.tls();
+        InetSocketAddress address = ownEventLoop ? ipv4Address(target) : null;
+        NettyChannelBuilder builder = (address != null ? coop.agent.ClientTls.channel(address, tls)
+                : coop.agent.ClientTls.channel(target, tls))
                 .userAgent("coop-cli")
                 .maxInboundMessageSize(MAX_MESSAGE_BYTES)
                 // Fixed, as the scheduler's: no bandwidth-probing PING after each reply read.
                 .flowControlWindow(coop.scheduler.SchedulerServer.FLOW_CONTROL_WINDOW);
+        if (eventLoop != null) {
+            builder.eventLoopGroup(eventLoop).channelType(NioSocketChannel.class);
+        }
         if (!retries) {
             builder.disableRetry();
         }
@@ -67,6 +97,48 @@ public final class Client implements AutoCloseable {
             builder.intercept(MetadataUtils.newAttachHeadersInterceptor(headers));
         }
         this.channel = builder.build();
+    }
+
+    /**
+     * The address {@code target} names when its host is an IPv4 literal ({@code 127.0.0.1:7070},
+     * the default), else null. A one-command client dials such an address directly: gRPC's DNS
+     * resolver would hand the same address over from a thread of its own, after setting up its
+     * proxy selector and JNDI probing, which costs a short process more than its connection.
+     */
+    static InetSocketAddress ipv4Address(String target) {
+        int colon = target.lastIndexOf(':');
+        if (colon <= 0) {
+            return null;
+        }
+        String host = target.substring(0, colon);
+        String[] octets = host.split("\\.", -1);
+        if (octets.length != 4) {
+            return null;
+        }
+        byte[] bytes = new byte[4];
+        for (int i = 0; i < 4; i++) {
+            String o = octets[i];
+            if (o.isEmpty() || o.length() > 3 || !o.chars().allMatch(ch -> ch >= '0' && ch <= '9')
+                    || (o.length() > 1 && o.charAt(0) == '0') || Integer.parseInt(o) > 255) {
+                return null;
+            }
+            bytes[i] = (byte) Integer.parseInt(o);
+        }
+        int port;
+        try {
+            port = Integer.parseInt(target.substring(colon + 1));
+        } catch (NumberFormatException e) {
+            return null;
+        }
+        if (port < 0 || port > 65535) {
+            return null;
+        }
+        try {
+            // getByAddress with the host as given: no lookup, and the authority stays "host:port".
+            return new InetSocketAddress(InetAddress.getByAddress(host, bytes), port);
+        } catch (UnknownHostException e) {
+            return null;
+        }
     }
 
     /** Opens a proposal, signed with the identity's key. */
@@ -176,6 +248,9 @@ public final class Client implements AutoCloseable {
         try {
             if (!channel.awaitTermination(5, TimeUnit.SECONDS)) {
                 channel.shutdownNow();
+            }
+            if (eventLoop != null) {
+                eventLoop.shutdownGracefully(0, 1, TimeUnit.SECONDS).await(1, TimeUnit.SECONDS);
             }
         } catch (InterruptedException e) {
             channel.shutdownNow();

@@ -52,7 +52,7 @@ public final class ClientOptions {
 
     private Client open(Identity identity) {
         connectedTarget = resolveScheduler(scheduler, identity);
-        return new Client(connectedTarget, identity);
+        return Client.forOneCommand(connectedTarget, identity);
     }
 
     /**

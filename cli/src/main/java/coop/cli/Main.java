@@ -73,8 +73,13 @@ public final class Main implements Runnable {
     static final Set<String> LONG_RUNNING = Set.of("scheduler", "agent", "demo", "bench", "simulate");
 
     public static void main(String[] args) {
-        preferShortLivedNetty(args.length == 0 ? "" : args[0]);
-        preferVforkLaunch(args.length == 0 ? "" : args[0]);
+        String subcommand = args.length == 0 ? "" : args[0];
+        preferShortLivedNetty(subcommand);
+        preferVforkLaunch(subcommand);
+        if (!LONG_RUNNING.contains(subcommand) && !subcommand.isEmpty() && !subcommand.startsWith("-")
+                && !subcommand.equals("help")) {
+            TlsWarmUp.start();
+        }
         System.exit(commandLine(args).execute(args));
     }
 

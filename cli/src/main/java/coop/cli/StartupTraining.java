@@ -14,9 +14,9 @@ import picocli.CommandLine;
 
 /**
  * The training run behind the jar's class-data-sharing archive ({@code coop.jsa}, see the cli
- * pom): one JVM started with {@code -XX:ArchiveClassesAtExit} that goes through what
- * researchers' short calls go through, so the classes they need are archived already parsed
- * and verified. It founds a throw-away cooperative in a folder, runs its scheduler in this
+ * pom): one JVM started with {@code -XX:DumpLoadedClassList} that goes through what
+ * researchers' short calls go through, so that the static archive made from that list holds
+ * the classes they need already parsed and verified. It founds a throw-away cooperative in a folder, runs its scheduler in this
  * JVM on a free port of 127.0.0.1 with mutual TLS, and makes real calls through the same
  * command line as {@link Main}: help texts, {@code submit}, {@code jobs}, {@code job},
  * {@code nodes}, {@code usage} and {@code cancel}, plain and {@code --json}. Nothing of it
