@@ -80,6 +80,10 @@ final class BenchAgentsCommand implements Callable<Integer> {
             + "(profile settings), to find its hot spots.")
     Path jfr;
 
+    @Option(names = "--scheduler-jvm", paramLabel = "OPTION", description = "An option for the scheduler's JVM, "
+            + "after the bench's own (repeatable), such as -XX:+UseParallelGC, to compare settings.")
+    List<String> schedulerJvm = new ArrayList<>();
+
     @Option(names = "--keep", description = "Keep the data folder and the scheduler's log.")
     boolean keep;
 
@@ -149,6 +153,7 @@ final class BenchAgentsCommand implements Callable<Integer> {
         if (jfr != null) {
             jvm.add("-XX:StartFlightRecording=settings=profile,filename=" + jfr.toAbsolutePath());
         }
+        jvm.addAll(schedulerJvm);
         SchedulerProcess scheduler = SchedulerProcess.launch("the scheduler", data, dir.resolve("port"),
                 dir.resolve("scheduler.log"), jvm, List.of("--heartbeat", Durations.format(interval), "--metrics-file",
                         metricsFile.toString(), "--metrics-every", "1s"));

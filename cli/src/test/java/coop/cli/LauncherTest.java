@@ -45,6 +45,30 @@ class LauncherTest {
     }
 
     @Test
+    void theSchedulerGetsTheRefinementFlagsOnJdk17To19Only() throws Exception {
+        Path jar = Files.createFile(dir.resolve("coop.jar"));
+        for (String version : List.of("17.0.15", "19.0.2", "20.0.1", "21.0.5")) {
+            Path home = dir.resolve("jdk-" + version);
+            Files.createDirectories(home.resolve("bin"));
+            Path java = Files.writeString(home.resolve("bin/java"), "#!/bin/sh\nexit 1\n");
+            assertThat(java.toFile().setExecutable(true)).isTrue();
+            Files.writeString(home.resolve("release"), "IMPLEMENTOR=\"x\"\nJAVA_VERSION=\"" + version + "\"\n");
+            List<String> env = List.of("PATH=" + home.resolve("bin") + ":" + System.getenv("PATH"));
+            List<String> scheduler = dryRun(jar, env, "scheduler");
+            List<String> agent = dryRun(jar, env, "agent");
+            Runtime.Version v = Runtime.Version.parse(version);
+            if (v.feature() <= 19) {
+                assertThat(scheduler).as(version).containsSubsequence(SchedulerProcess.GC_OPTIONS);
+            } else {
+                assertThat(scheduler).as(version).noneMatch(a -> a.contains("G1ConcRefinement"));
+            }
+            assertThat(SchedulerProcess.gcOptions(v)).isEqualTo(v.feature() <= 19 ? SchedulerProcess.GC_OPTIONS
+                    : List.of());
+            assertThat(agent).as(version).noneMatch(a -> a.contains("G1ConcRefinement"));
+        }
+    }
+
+    @Test
     void theArchiveIsUsedOnlyWhileNewerThanTheJar() throws Exception {
         Path jar = Files.createFile(dir.resolve("coop.jar"));
         Path archive = Files.createFile(dir.resolve("coop.jsa"));

@@ -1,0 +1,56 @@
+package coop.scheduler.rpc;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.grpc.ConnectivityState;
+import io.grpc.ManagedChannel;
+import io.grpc.Server;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.netty.shaded.io.netty.channel.epoll.Epoll;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+
+/** The server's I/O threads: how many, and the count of open connections that turns coalescing on. */
+class TransportTest {
+
+    @Test
+    void oneIoThreadPerTwoCoresAndAtLeastOne() {
+        assertThat(Transport.ioThreads(1)).isEqualTo(1);
+        assertThat(Transport.ioThreads(2)).isEqualTo(1);
+        assertThat(Transport.ioThreads(3)).isEqualTo(1);
+        assertThat(Transport.ioThreads(16)).isEqualTo(8);
+    }
+
+    @Test
+    void connectionsAreCountedWhileOpen() throws Exception {
+        Assumptions.assumeTrue(Epoll.isAvailable(), "epoll (Linux) only");
+        NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0));
+        Transport transport = Transport.on(builder);
+        Server server = builder.build().start();
+        try {
+            assertThat(transport.openConnections()).isZero();
+            ManagedChannel first = channel(server);
+            ManagedChannel second = channel(server);
+            await().atMost(Duration.ofSeconds(10)).until(transport::openConnections, n -> n == 2);
+            first.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+            await().atMost(Duration.ofSeconds(10)).until(transport::openConnections, n -> n == 1);
+            second.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+            await().atMost(Duration.ofSeconds(10)).until(transport::openConnections, n -> n == 0);
+        } finally {
+            server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+            transport.close();
+        }
+    }
+
+    private static ManagedChannel channel(Server server) {
+        ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", server.getPort()).usePlaintext().build();
+        assertThat(channel.getState(true)).isNotEqualTo(ConnectivityState.SHUTDOWN);
+        await().atMost(Duration.ofSeconds(10)).until(() -> channel.getState(false) == ConnectivityState.READY);
+        return channel;
+    }
+}
