@@ -5,8 +5,18 @@ import java.time.InstantSource;
 import java.util.concurrent.atomic.AtomicLong;
 
 /** A clock tests move by hand. */
-final class FakeClock implements InstantSource {
-    private final AtomicLong millis = new AtomicLong(1_700_000_000_000L);
+public final class FakeClock implements InstantSource {
+    private final AtomicLong millis;
+
+    /** Starts at 2023-11-14T22:13:20Z. */
+    public FakeClock() {
+        this(Instant.ofEpochMilli(1_700_000_000_000L));
+    }
+
+    /** Starts at {@code start}. */
+    public FakeClock(Instant start) {
+        millis = new AtomicLong(start.toEpochMilli());
+    }
 
     @Override
     public Instant instant() {
@@ -18,11 +28,11 @@ final class FakeClock implements InstantSource {
         return millis.get();
     }
 
-    void advanceSeconds(long s) {
+    public void advanceSeconds(long s) {
         millis.addAndGet(s * 1000);
     }
 
-    void advanceMillis(long ms) {
+    public void advanceMillis(long ms) {
         millis.addAndGet(ms);
     }
 }

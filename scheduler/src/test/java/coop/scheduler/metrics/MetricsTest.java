@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 
 import coop.scheduler.SchedulerServer;
 import coop.scheduler.engine.ClusterState;
+import coop.scheduler.engine.FakeClock;
 import coop.scheduler.governance.TestMembers;
 import coop.scheduler.rpc.Caller;
 import coop.scheduler.store.Store;
@@ -28,11 +29,9 @@ import io.grpc.stub.StreamObserver;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.InstantSource;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -49,18 +48,7 @@ class MetricsTest {
 
     @TempDir
     Path dir;
-    private final AtomicLong now = new AtomicLong(Instant.parse("2026-03-01T12:00:00Z").toEpochMilli());
-    private final InstantSource clock = new InstantSource() {
-        @Override
-        public Instant instant() {
-            return Instant.ofEpochMilli(now.get());
-        }
-
-        @Override
-        public long millis() {
-            return now.get();
-        }
-    };
+    private final FakeClock clock = new FakeClock(Instant.parse("2026-03-01T12:00:00Z"));
     private SchedulerServer server;
     private ManagedChannel member;
     private ManagedChannel agent;
@@ -70,7 +58,7 @@ class MetricsTest {
     void start() {
         try (Store store = Store.open(dir)) {
             ClusterState.found(store, List.of(new TestMembers().member("alice", List.of("lab-a"))),
-                    List.of("lab-a", "lab-b"), now.get());
+                    List.of("lab-a", "lab-b"), clock.millis());
         }
         server = SchedulerServer.start(new SchedulerServer.Config(dir, "127.0.0.1", 0, Duration.ofSeconds(1),
                 null, true), clock);
@@ -101,12 +89,12 @@ class MetricsTest {
                 .setAccount("lab-a").setGpusPerNode(-1).setCommand("true").build()))
                 .isInstanceOf(StatusRuntimeException.class).hasMessageContaining("INVALID_ARGUMENT");
         await().atMost(PROMPTLY).until(() -> toAgent.stream().anyMatch(SchedulerMessage::hasLaunch));
-        stream.onNext(AgentMessage.newBuilder().setHeartbeat(Heartbeat.newBuilder().setSentAtMs(now.get() - 250)
+        stream.onNext(AgentMessage.newBuilder().setHeartbeat(Heartbeat.newBuilder().setSentAtMs(clock.millis() - 250)
                 .addRunning(AttemptRef.newBuilder().setJobId(job).setAttempt(1).setRank(0))).build());
-        stream.onNext(AgentMessage.newBuilder().setHeartbeat(Heartbeat.newBuilder().setSentAtMs(now.get() - 40))
+        stream.onNext(AgentMessage.newBuilder().setHeartbeat(Heartbeat.newBuilder().setSentAtMs(clock.millis() - 40))
                 .build());
         // Ahead of the scheduler's clock (skew): counted as no delay, not as a negative one.
-        stream.onNext(AgentMessage.newBuilder().setHeartbeat(Heartbeat.newBuilder().setSentAtMs(now.get() + 500))
+        stream.onNext(AgentMessage.newBuilder().setHeartbeat(Heartbeat.newBuilder().setSentAtMs(clock.millis() + 500))
                 .build());
 
         await().atMost(PROMPTLY).until(() -> value("coop_heartbeat_delay_seconds_count").orElse(0.0) == 3);
@@ -137,7 +125,7 @@ class MetricsTest {
         assertThat(value("coop_rpc_seconds_count{method=\"coop.v1.Nodes/Enroll\",status=\"OK\"}")).contains(1.0);
 
         // No heartbeat for 2.5 s of the scheduler's clock (short of the 3 s that declare the node lost).
-        now.addAndGet(2500);
+        clock.advanceMillis(2500);
         await().atMost(PROMPTLY).until(() -> value("coop_heartbeat_oldest_age_seconds").orElse(0.0) == 2.5);
 
         // The agent hangs up: its session is counted once it ends.

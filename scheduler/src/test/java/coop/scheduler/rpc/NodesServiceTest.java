@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import coop.scheduler.engine.ClusterState;
 import coop.scheduler.engine.EventLoop;
+import coop.scheduler.engine.FakeClock;
 import coop.scheduler.governance.TestMembers;
 import coop.scheduler.ledger.Entry;
 import coop.scheduler.store.Store;
@@ -27,11 +28,9 @@ import io.grpc.stub.StreamObserver;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.InstantSource;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -55,18 +54,7 @@ class NodesServiceTest {
     private ManagedChannel anonymous;
     private ManagedChannel agentChannel;
     private final List<SchedulerMessage> toAgent = new CopyOnWriteArrayList<>();
-    private final AtomicLong now = new AtomicLong(NOW.toEpochMilli());
-    private final InstantSource clock = new InstantSource() {
-        @Override
-        public Instant instant() {
-            return Instant.ofEpochMilli(now.get());
-        }
-
-        @Override
-        public long millis() {
-            return now.get();
-        }
-    };
+    private final FakeClock clock = new FakeClock(NOW);
 
     @BeforeEach
     void start() throws Exception {
@@ -132,12 +120,12 @@ class NodesServiceTest {
     @Test
     void heartbeatsWithNothingNewKeepTheNodeAliveUntilItFallsSilent() {
         StreamObserver<AgentMessage> agent = connect(1);
-        beat(agent, now.get() - 5);
+        beat(agent, clock.millis() - 5);
         // 6 heartbeats 5 s apart, the same each time (nothing running, no usage): 30 s, twice the
         // 15 s of silence (3 heartbeats of 5 s) that get a node declared lost.
         for (int i = 0; i < 6; i++) {
-            now.addAndGet(5_000);
-            long sent = now.get() - 7;
+            clock.advanceMillis(5_000);
+            long sent = clock.millis() - 7;
             beat(agent, sent);
             await().atMost(PROMPTLY).until(() -> node().getLastHeartbeatMs() == sent + 7);
             assertThat(node().getState()).isEqualTo("online");
@@ -145,7 +133,7 @@ class NodesServiceTest {
         assertThat(node().getHeartbeatLagMs()).isEqualTo(7);
 
         // Silent for just over 3 heartbeats: the loop's sweep declares it lost and ends its stream.
-        now.addAndGet(15_001);
+        clock.advanceMillis(15_001);
         await().atMost(PROMPTLY).until(() -> node().getState().equals("offline"));
     }
 
