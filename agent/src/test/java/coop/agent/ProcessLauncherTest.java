@@ -5,13 +5,19 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -20,9 +26,22 @@ class ProcessLauncherTest {
     @TempDir
     Path workDir;
 
+    private final List<ProcessLauncher> launchers = new ArrayList<>();
+
+    ProcessLauncher launcher() {
+        ProcessLauncher launcher = new ProcessLauncher(workDir);
+        launchers.add(launcher);
+        return launcher;
+    }
+
+    @AfterEach
+    void closeLaunchers() {
+        launchers.forEach(ProcessLauncher::close);
+    }
+
     @Test
     void rankWithoutGpusSeesNoneRatherThanAll() throws Exception {
-        ProcessLauncher launcher = new ProcessLauncher(workDir);
+        ProcessLauncher launcher = launcher();
         RankId rank = new RankId(1, 1, 0);
 
         RankProcess process = launcher.start(new LaunchOrder(rank,
@@ -35,7 +54,7 @@ class ProcessLauncherTest {
 
     @Test
     void orderEnvironmentIsAddedToTheAgentsOwn() throws Exception {
-        ProcessLauncher launcher = new ProcessLauncher(workDir);
+        ProcessLauncher launcher = launcher();
         RankId rank = new RankId(2, 3, 1);
 
         RankProcess process = launcher.start(new LaunchOrder(rank,
@@ -49,7 +68,7 @@ class ProcessLauncherTest {
 
     @Test
     void signallingAnEmptyGroupReportsNothingDelivered() throws Exception {
-        ProcessLauncher launcher = new ProcessLauncher(workDir);
+        ProcessLauncher launcher = launcher();
         RankProcess process = launcher.start(new LaunchOrder(new RankId(3, 1, 0), "true", List.of(),
                 Map.of(), Duration.ZERO));
         process.onExit().get(5, TimeUnit.SECONDS);
@@ -61,7 +80,7 @@ class ProcessLauncherTest {
 
     @Test
     void tailOfARankThatNeverRanIsAnError() {
-        ProcessLauncher launcher = new ProcessLauncher(workDir);
+        ProcessLauncher launcher = launcher();
 
         assertThatThrownBy(() -> launcher.tail(new RankId(9, 9, 9), 100))
                 .isInstanceOf(NoSuchFileException.class);
@@ -69,7 +88,7 @@ class ProcessLauncherTest {
 
     @Test
     void tailIsTheLastBytesOfEachFile() throws Exception {
-        ProcessLauncher launcher = new ProcessLauncher(workDir);
+        ProcessLauncher launcher = launcher();
         RankProcess process = launcher.start(new LaunchOrder(new RankId(4, 1, 0),
                 "printf 0123456789; printf abc >&2", List.of(), Map.of(), Duration.ZERO));
         process.onExit().get(5, TimeUnit.SECONDS);
@@ -85,7 +104,7 @@ class ProcessLauncherTest {
 
     @Test
     void readingFromAnOffsetReturnsExactlyTheBytesWrittenSince() throws Exception {
-        ProcessLauncher launcher = new ProcessLauncher(workDir);
+        ProcessLauncher launcher = launcher();
         RankId rank = new RankId(5, 1, 0);
         // The rank writes one line, waits to be released, then writes two more and an error line.
         RankProcess process = launcher.start(new LaunchOrder(rank,
@@ -119,7 +138,7 @@ class ProcessLauncherTest {
 
     @Test
     void aJobsAttemptsShareOneCheckpointDirectory() throws Exception {
-        ProcessLauncher launcher = new ProcessLauncher(workDir);
+        ProcessLauncher launcher = launcher();
         RankProcess first = launcher.start(new LaunchOrder(new RankId(7, 1, 0),
                 "echo step-100 > $COOP_CHECKPOINT_DIR/latest", List.of(0), Map.of(), Duration.ZERO));
         assertThat(first.onExit().get(5, TimeUnit.SECONDS)).isZero();
@@ -147,7 +166,7 @@ class ProcessLauncherTest {
 
     @Test
     void aPlainCommandLeadsItsGroupInItsDirectoryWithTheRanksEnvironment() throws Exception {
-        ProcessLauncher launcher = new ProcessLauncher(workDir);
+        ProcessLauncher launcher = launcher();
         RankProcess process = launcher.start(new LaunchOrder(new RankId(8, 1, 0), "env", List.of(3),
                 Map.of("MASTER_ADDR", "node-b"), Duration.ZERO));
 
@@ -162,6 +181,48 @@ class ProcessLauncherTest {
                 .flatMap(h -> h.info().command()).map(c -> c.endsWith("sleep")).orElse(false));
         assertThat(launcher.signalGroup(sleeper.pid(), ProcessLauncher.Signal.TERM)).isTrue();
         assertThat(sleeper.onExit().get(5, TimeUnit.SECONDS)).isEqualTo(128 + 15);
-        launcher.close();
+    }
+
+    @Test
+    void aProgramThatCannotRunEndsTheRankWith127AndSaysWhyInItsStderr() throws Exception {
+        ProcessLauncher launcher = launcher();
+        RankProcess plain = launcher.start(new LaunchOrder(new RankId(9, 1, 0), "no-such-program-here --x",
+                List.of(), Map.of(), Duration.ZERO));
+        assertThat(plain.onExit().get(5, TimeUnit.SECONDS)).isEqualTo(127);
+        assertThat(Files.readString(plain.directory().resolve("stderr"), UTF_8)).contains("no-such-program-here");
+        RankProcess shell = launcher.start(new LaunchOrder(new RankId(9, 2, 0), "no-such-program-here; exit 4",
+                List.of(), Map.of(), Duration.ZERO));
+        assertThat(shell.onExit().get(5, TimeUnit.SECONDS)).isEqualTo(4);
+        assertThat(Files.readString(shell.directory().resolve("stderr"), UTF_8)).contains("no-such-program-here");
+    }
+
+    @Test
+    void aRankWhoseFolderCannotBeMadeIsAnError() throws Exception {
+        Files.writeString(workDir.resolve("jobs"), "in the way");
+        assertThatThrownBy(() -> launcher().start(new LaunchOrder(new RankId(10, 1, 0), "true", List.of(), Map.of(),
+                Duration.ZERO))).isInstanceOf(IOException.class);
+    }
+
+    @Test
+    void manyRanksStartedAtOnceEachReportTheirOwnExit() throws Exception {
+        ProcessLauncher launcher = launcher();
+        ExecutorService spawners = Executors.newFixedThreadPool(4);
+        try {
+            List<Future<RankProcess>> starts = new ArrayList<>();
+            for (int i = 0; i < 60; i++) {
+                String command = i % 3 == 0 ? "true" : i % 3 == 1 ? "false" : "exit " + i % 7;
+                RankId rank = new RankId(300 + i, 1, 0);
+                starts.add(spawners.submit(() -> launcher.start(new LaunchOrder(rank, command, List.of(), Map.of(),
+                        Duration.ZERO))));
+            }
+            for (int i = 0; i < starts.size(); i++) {
+                RankProcess p = starts.get(i).get(10, TimeUnit.SECONDS);
+                assertThat(p.rank().jobId()).isEqualTo(300 + i);
+                int expected = i % 3 == 0 ? 0 : i % 3 == 1 ? 1 : i % 7;
+                assertThat(p.onExit().get(10, TimeUnit.SECONDS)).as("rank %d", i).isEqualTo(expected);
+            }
+        } finally {
+            spawners.shutdownNow();
+        }
     }
 }
