@@ -42,8 +42,12 @@ import picocli.CommandLine.Spec;
  * process: real RocksDB with synced writes, mutual TLS on 127.0.0.1) and one agent with simulated
  * GPUs, also in this process, that starts every task as a real process; one job array of ~0 s
  * one-GPU tasks ({@code true}), timed from the submit to the last task's end as the scheduler
- * recorded it. A small array runs first, untimed, so that connections are open and the JIT has
- * compiled the path (as a long-running scheduler and agent would have). Each task's record is checked afterwards: every index ran once and succeeded.
+ * recorded it. Untimed arrays of the same tasks run first, one after the other, for
+ * {@code --warmup}, so that connections are open and the JIT has compiled the path, as in a
+ * scheduler and agent that have been running for a while: in a cold JVM the rate climbs for the
+ * first 15 s or so (on two cores, 310 completed jobs/s in the first 3 s of a 10,000-task array,
+ * 535 from the 16th s on) while C1 and C2 compile the scheduler's, the agent's, gRPC's and
+ * RocksDB's paths. Each task's record is checked afterwards: every index ran once and succeeded.
  * With {@code --with-slurm}, the Slurm peer script's array phase runs the same array beside it.
  */
 @Command(name = "e2e", mixinStandardHelpOptions = true,
@@ -69,6 +73,12 @@ final class BenchE2eCommand implements Callable<Integer> {
             + "${DEFAULT-VALUE}).")
     String command;
 
+    @Option(names = "--warmup", defaultValue = "20s", converter = Durations.Converter.class,
+            description = "Run untimed arrays of the same tasks for this long first (at least one), so that the JIT "
+                    + "has compiled the path as in a scheduler that has been running for a while (default: "
+                    + "${DEFAULT-VALUE}).")
+    Duration warmup;
+
     @Option(names = "--timeout", defaultValue = "10m", converter = Durations.Converter.class,
             description = "Give up if the array has not finished by then (default: ${DEFAULT-VALUE}).")
     Duration timeout;
@@ -90,7 +100,8 @@ final class BenchE2eCommand implements Callable<Integer> {
      * end, the store's synced batches and records meanwhile, and this process's CPU time.
      */
     record Result(int jobs, int gpus, int succeeded, int indicesRunOnce, int attempts, double seconds,
-                  double submitMs, long syncs, long records, long cpuNs, double runP50Ms, double gapP50Ms) {
+                  double submitMs, long syncs, long records, long cpuNs, double runP50Ms, double gapP50Ms,
+                  Warmup warm) {
         double perSecond() {
             return jobs / seconds;
         }
@@ -98,6 +109,10 @@ final class BenchE2eCommand implements Callable<Integer> {
         boolean consistent() {
             return succeeded == jobs && indicesRunOnce == jobs && attempts == jobs;
         }
+    }
+
+    /** The untimed warm-up: how many arrays and tasks, how long, and the last array's own rate. */
+    record Warmup(int arrays, int tasks, double seconds, double lastArrayPerSecond) {
     }
 
     /** Where progress goes: the command line's stderr. */
@@ -111,6 +126,9 @@ final class BenchE2eCommand implements Callable<Integer> {
         }
         if (gpus < 1 || gpus > 64) {
             throw new CliException("--gpus must be between 1 and 64");
+        }
+        if (warmup.compareTo(timeout) > 0) {
+            throw new CliException("--warmup must not be longer than --timeout (" + Durations.format(timeout) + ")");
         }
         System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
         progress.printf(Locale.ROOT, "coop bench e2e: one array of %d one-GPU tasks (%s) on one agent with %d "
@@ -145,6 +163,10 @@ final class BenchE2eCommand implements Callable<Integer> {
             o.put("cpu_ms_per_job", round3(r.cpuNs() / 1e6 / r.jobs()));
             o.put("start_to_end_p50_ms", round1(r.runP50Ms()));
             o.put("end_to_next_start_p50_ms", round1(r.gapP50Ms()));
+            o.put("warmup_arrays", r.warm().arrays());
+            o.put("warmup_tasks", r.warm().tasks());
+            o.put("warmup_seconds", round3(r.warm().seconds()));
+            o.put("warmup_last_array_jobs_per_s", round1(r.warm().lastArrayPerSecond()));
             out.println(new ObjectMapper().writeValueAsString(o));
         } else {
             out.printf(Locale.ROOT, "%d tasks on %d GPUs done in %.2f s from the submit (%.1f ms) to the last end: "
@@ -156,6 +178,8 @@ final class BenchE2eCommand implements Callable<Integer> {
                     r.cpuNs() / 1e6 / r.jobs());
             out.printf(Locale.ROOT, "per task, p50: %.1f ms from the scheduler's start order to the end the agent "
                     + "reported; %.1f ms from an end to the next start on the same GPU%n", r.runP50Ms(), r.gapP50Ms());
+            out.printf(Locale.ROOT, "warm-up, untimed: %d arrays, %d tasks in %.1f s; the last one %.1f completed "
+                    + "jobs/s%n", r.warm().arrays(), r.warm().tasks(), r.warm().seconds(), r.warm().lastArrayPerSecond());
             if (slurm != null) {
                 out.printf(Locale.ROOT, "Slurm, the same %d-task array on %d GPUs, same run: %.1f jobs/s; coop/Slurm = "
                         + "%.1fx%n", jobs, gpus, slurm, r.perSecond() / slurm);
@@ -220,22 +244,41 @@ final class BenchE2eCommand implements Callable<Integer> {
         }
     }
 
-    /** Tasks of the untimed warm-up array: a tenth of the timed ones, at least 4 rounds of every GPU, at most 500. */
+    /** Tasks of each untimed warm-up array: a tenth of the timed ones, at least 4 rounds of every GPU, at most 500. */
     int warmupJobs() {
         return Math.min(ArraySpec.MAX_TASKS, Math.max(4 * gpus, Math.min(jobs / 10, 500)));
     }
 
-    private Result run(SchedulerServer server, Client client) throws InterruptedException {
-        progress.printf(Locale.ROOT, "  warm-up: an untimed array of %d tasks%n", warmupJobs());
-        SubmitResponse warm = client.jobs().submit(task("e2e-warm-up", warmupJobs()));
-        long warmDeadline = System.nanoTime() + timeout.toNanos();
-        while (client.jobs().getArray(GetArrayRequest.newBuilder().setArrayId(warm.getArrayId()).build())
-                .getFinishedAtMs() == 0) {
-            if (System.nanoTime() > warmDeadline) {
-                throw new CliException("the warm-up array did not finish within " + Durations.format(timeout));
+    /** Untimed arrays, one after the other, until {@link #warmup} has passed (at least one). */
+    private Warmup warmUp(Client client) throws InterruptedException {
+        progress.printf(Locale.ROOT, "  warm-up: untimed arrays of %d tasks for %s%n", warmupJobs(),
+                Durations.format(warmup));
+        long t0 = System.nanoTime();
+        long deadline = t0 + timeout.toNanos();
+        int arrays = 0;
+        double lastRate = 0;
+        do {
+            long startMs = System.currentTimeMillis();
+            SubmitResponse warm = client.jobs().submit(task("e2e-warm-up", warmupJobs()));
+            JobArray done;
+            while ((done = client.jobs().getArray(GetArrayRequest.newBuilder().setArrayId(warm.getArrayId()).build()))
+                    .getFinishedAtMs() == 0) {
+                if (System.nanoTime() > deadline) {
+                    throw new CliException("the warm-up did not finish within " + Durations.format(timeout));
+                }
+                Thread.sleep(POLL.toMillis());
             }
-            Thread.sleep(POLL.toMillis());
-        }
+            arrays++;
+            lastRate = warmupJobs() / Math.max(1e-3, (done.getFinishedAtMs() - startMs) / 1e3);
+        } while (System.nanoTime() - t0 < warmup.toNanos());
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        progress.printf(Locale.ROOT, "  warm-up: %d arrays, %d tasks in %.1f s; the last one %.1f completed jobs/s%n",
+                arrays, arrays * warmupJobs(), seconds, lastRate);
+        return new Warmup(arrays, arrays * warmupJobs(), seconds, lastRate);
+    }
+
+    private Result run(SchedulerServer server, Client client) throws InterruptedException {
+        Warmup warm = warmUp(client);
         Store.Counters before = server.storeCounters();
         long cpu0 = processCpuNs();
         long startMs = System.currentTimeMillis();
@@ -311,7 +354,7 @@ final class BenchE2eCommand implements Callable<Integer> {
         int succeeded = array.getCountsList().stream().filter(c -> c.getState() == JobState.SUCCEEDED)
                 .mapToInt(StateCount::getCount).sum();
         return new Result(jobs, gpus, succeeded, once, attempts, seconds, submitMs,
-                after.syncs() - before.syncs(), after.records() - before.records(), cpu, median(runs), median(gaps));
+                after.syncs() - before.syncs(), after.records() - before.records(), cpu, median(runs), median(gaps), warm);
     }
 
     private static double median(List<Long> values) {

@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
 class BenchE2eCommandTest {
     @Test
     void aTinyArrayRunsEveryTaskOnceAndTheReportIsConsistent() throws Exception {
-        CliRun run = CliRun.of("bench", "e2e", "--jobs", "12", "--gpus", "2", "--json");
+        CliRun run = CliRun.of("bench", "e2e", "--jobs", "12", "--gpus", "2", "--warmup", "1s", "--json");
         assertThat(run.exitCode()).as(run.err()).isZero();
         JsonNode r = new ObjectMapper().readTree(run.out());
         assertThat(r.get("jobs").asInt()).isEqualTo(12);
@@ -29,6 +29,19 @@ class BenchE2eCommandTest {
         assertThat(r.get("synced_batches").asLong()).isPositive();
         assertThat(r.get("records_per_batch").asDouble()).isGreaterThan(1.0);
         assertThat(run.err()).contains("12 succeeded");
+        // Untimed arrays of 8 tasks (4 rounds of both GPUs) ran first, one after the other, for 1 s.
+        int arrays = r.get("warmup_arrays").asInt();
+        assertThat(arrays).isPositive();
+        assertThat(r.get("warmup_tasks").asInt()).isEqualTo(8 * arrays);
+        assertThat(r.get("warmup_seconds").asDouble()).isGreaterThanOrEqualTo(1.0);
+        assertThat(r.get("warmup_last_array_jobs_per_s").asDouble()).isPositive();
+    }
+
+    @Test
+    void refusesAWarmupLongerThanTheTimeout() {
+        CliRun run = CliRun.of("bench", "e2e", "--warmup", "11m", "--timeout", "10m");
+        assertThat(run.exitCode()).isNotZero();
+        assertThat(run.err()).contains("--warmup must not be longer than --timeout");
     }
 
     @Test
