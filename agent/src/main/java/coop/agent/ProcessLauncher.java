@@ -21,7 +21,7 @@ import java.util.stream.Collectors;
 
 /**
  * Starts ranks as operating-system processes and signals them. Each rank runs as
- * {@code setsid bash -c COMMAND} in {@code <workDir>/jobs/<job>/<attempt>/rank-<rank>/} (a plain
+ * {@code setsid bash -c COMMAND} in {@code <workDir>/jobs/<job>.<attempt>.<rank>/} (a plain
  * command, such as {@code python train.py --lr 0.1}, as {@code setsid COMMAND}: bash would only
  * exec it, and each exec costs a process image and a dynamic link), with its
  * output in the files {@code stdout} and {@code stderr} there, so output survives the agent and
@@ -79,12 +79,15 @@ public final class ProcessLauncher implements AutoCloseable {
         this.workDir = Objects.requireNonNull(workDir, "workDir");
     }
 
-    /** Where a rank runs and keeps its output. */
+    /**
+     * Where a rank runs and keeps its output: {@code jobs/<job>.<attempt>.<rank>}, one folder
+     * for each, side by side. One level rather than one per part: a short task of an array is a
+     * job of its own, and every folder a start creates is an inode and a block to allocate (on
+     * ext4 without a journal, after a scan past the inodes deleted in the last minutes), a good
+     * part of what a short rank costs the node.
+     */
     public Path rankDirectory(RankId rank) {
-        return workDir.resolve("jobs")
-                .resolve(Long.toString(rank.jobId()))
-                .resolve(Integer.toString(rank.attempt()))
-                .resolve("rank-" + rank.rank());
+        return workDir.resolve("jobs").resolve(rank.jobId() + "." + rank.attempt() + "." + rank.rank());
     }
 
     /**

@@ -173,7 +173,7 @@ class AgentTest {
         assertThat(exit.getEndedAtMs()).isEqualTo(NOW.toEpochMilli());
         assertThat(scheduler.latest().started(ref)).singleElement()
                 .satisfies(started -> assertThat(started.getPid()).isPositive());
-        Path dir = workDir.resolve("jobs/42/1/rank-0");
+        Path dir = workDir.resolve("jobs/42.1.0");
         assertThat(Files.readString(dir.resolve("stdout"), UTF_8))
                 .isEqualTo("2,5 42 1 0 hello\n" + dir.toRealPath() + "\n");
     }
@@ -300,7 +300,7 @@ class AgentTest {
 
         await().atMost(PROMPTLY).until(() -> scheduler.latest().exits(quick).size() == 2);
         assertThat(scheduler.latest().exits(quick)).allSatisfy(e -> assertThat(e.getExitCode()).isZero());
-        assertThat(Files.readAllLines(workDir.resolve("jobs/50/1/rank-0/runs"))).containsExactly("run");
+        assertThat(Files.readAllLines(workDir.resolve("jobs/50.1.0/runs"))).containsExactly("run");
         assertThat(scheduler.latest().started(sleeper)).hasSize(1);
     }
 
@@ -458,7 +458,7 @@ class AgentTest {
 
     /** The pid of the background child the test command wrote to {@code child.pid}. */
     private long awaitChildPid(AttemptRef ref) {
-        Path file = workDir.resolve("jobs/" + ref.getJobId() + "/" + ref.getAttempt() + "/rank-"
+        Path file = workDir.resolve("jobs/" + ref.getJobId() + "." + ref.getAttempt() + "."
                 + ref.getRank() + "/child.pid");
         await().atMost(PROMPTLY).pollInterval(20, TimeUnit.MILLISECONDS)
                 .until(() -> Files.exists(file) && Files.readString(file).endsWith("\n"));

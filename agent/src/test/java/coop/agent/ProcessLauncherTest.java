@@ -49,7 +49,7 @@ class ProcessLauncherTest {
 
         assertThat(process.onExit().get(5, TimeUnit.SECONDS)).isZero();
         assertThat(Files.readString(process.directory().resolve("stdout"), UTF_8)).isEqualTo("[]\n");
-        assertThat(process.directory()).isEqualTo(workDir.resolve("jobs/1/1/rank-0"));
+        assertThat(process.directory()).isEqualTo(workDir.resolve("jobs/1.1.0"));
     }
 
     @Test

@@ -110,7 +110,7 @@ class FailoverIT {
                 assertThat(done.getAttemptsList()).filteredOn(a -> a.getExitCode() == 0 && a.getFinishedAtMs() > 0
                         && !a.getOutcome().startsWith("requeued")).hasSize(1);
                 assertThat(node(done.getAttempts(1))).isNotEqualTo(first);
-                Path staleOut = dir.resolve(first).resolve("jobs/" + id + "/1/rank-0/stdout");
+                Path staleOut = dir.resolve(first).resolve("jobs/" + id + ".1.0/stdout");
                 // Attempt 1 would print after 8 s; stopped, it never does.
                 await().during(Duration.ofSeconds(4)).atMost(Duration.ofSeconds(10))
                         .until(() -> !java.nio.file.Files.exists(staleOut)

@@ -53,7 +53,7 @@ class PreemptionIT {
 
                 long due = alice.jobs().submit(SubmitRequest.newBuilder().setAccount("lab-a").setGpusPerNode(1)
                         .setCommand(wait).build()).getJobId();
-                Path firstOut = work.resolve("jobs/" + borrower + "/1/rank-0/stdout");
+                Path firstOut = work.resolve("jobs/" + borrower + ".1.0/stdout");
                 await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(firstOut)
                         && Files.readString(firstOut).contains("got SIGTERM attempt 1"));
                 await().atMost(Duration.ofSeconds(30)).until(() -> job(alice, due).getState() == JobState.RUNNING);
@@ -68,7 +68,7 @@ class PreemptionIT {
                 Files.createFile(release);
                 await().atMost(Duration.ofSeconds(30)).until(() -> job(bob, borrower).getAttemptsCount() == 2
                         && job(bob, borrower).getState() == JobState.RUNNING);
-                Path secondOut = work.resolve("jobs/" + borrower + "/2/rank-0/stdout");
+                Path secondOut = work.resolve("jobs/" + borrower + ".2.0/stdout");
                 await().atMost(Duration.ofSeconds(10)).until(() -> Files.exists(secondOut)
                         && Files.readString(secondOut).contains("started attempt 2"));
             }
