@@ -90,6 +90,12 @@ public final class ProcessLauncher implements AutoCloseable {
         return workDir.resolve("jobs").resolve(rank.jobId() + "." + rank.attempt() + "." + rank.rank());
     }
 
+    /** Where agents before the one-level layout kept a rank: {@code jobs/<job>/<attempt>/rank-<rank>}. */
+    private Path earlierRankDirectory(RankId rank) {
+        return workDir.resolve("jobs").resolve(Long.toString(rank.jobId())).resolve(Integer.toString(rank.attempt()))
+                .resolve("rank-" + rank.rank());
+    }
+
     /**
      * Where a job keeps its checkpoints on this node: the same for every attempt, so a requeued
      * or preempted job resumes from what its last attempt saved.
@@ -299,7 +305,12 @@ public final class ProcessLauncher implements AutoCloseable {
         }
         Path dir = rankDirectory(rank);
         if (!Files.isDirectory(dir)) {
-            throw new NoSuchFileException(dir.toString());
+            // Output of ranks that ran under an agent from before the layout changed stays readable.
+            Path earlier = earlierRankDirectory(rank);
+            if (!Files.isDirectory(earlier)) {
+                throw new NoSuchFileException(dir.toString());
+            }
+            dir = earlier;
         }
         return new RankOutput(sliceOf(dir.resolve("stdout"), stdoutOffset, maxBytes),
                 sliceOf(dir.resolve("stderr"), stderrOffset, maxBytes));

@@ -87,6 +87,17 @@ class ProcessLauncherTest {
     }
 
     @Test
+    void outputKeptInTheEarlierLayoutIsStillRead() throws Exception {
+        Path earlier = Files.createDirectories(workDir.resolve("jobs/6/2/rank-1"));
+        Files.writeString(earlier.resolve("stdout"), "from before");
+
+        RankOutput output = launcher().tail(new RankId(6, 2, 1), 100);
+
+        assertThat(new String(output.stdout().bytes(), UTF_8)).isEqualTo("from before");
+        assertThat(output.stderr().bytes()).isEmpty();
+    }
+
+    @Test
     void tailIsTheLastBytesOfEachFile() throws Exception {
         ProcessLauncher launcher = launcher();
         RankProcess process = launcher.start(new LaunchOrder(new RankId(4, 1, 0),
