@@ -1,5 +1,6 @@
 package coop.cli;
 
+import com.google.common.net.InetAddresses;
 import coop.scheduler.rpc.SignedStatements;
 import coop.v1.GovernanceGrpc;
 import coop.v1.JobsGrpc;
@@ -12,6 +13,7 @@ import io.grpc.netty.shaded.io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.grpc.netty.shaded.io.netty.channel.nio.NioIoHandler;
 import io.grpc.netty.shaded.io.netty.channel.socket.nio.NioSocketChannel;
 import io.grpc.stub.MetadataUtils;
+import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
@@ -111,19 +113,13 @@ public final class Client implements AutoCloseable {
             return null;
         }
         String host = target.substring(0, colon);
-        String[] octets = host.split("\\.", -1);
-        if (octets.length != 4) {
+        // Guava's parser takes only literals (no lookup) and refuses octets with leading zeros;
+        // an IPv6 literal (or an IPv4-mapped one) is left to the resolver.
+        if (host.indexOf(':') >= 0 || !InetAddresses.isInetAddress(host)
+                || !(InetAddresses.forString(host) instanceof Inet4Address literal)) {
             return null;
         }
-        byte[] bytes = new byte[4];
-        for (int i = 0; i < 4; i++) {
-            String o = octets[i];
-            if (o.isEmpty() || o.length() > 3 || !o.chars().allMatch(ch -> ch >= '0' && ch <= '9')
-                    || (o.length() > 1 && o.charAt(0) == '0') || Integer.parseInt(o) > 255) {
-                return null;
-            }
-            bytes[i] = (byte) Integer.parseInt(o);
-        }
+        byte[] bytes = literal.getAddress();
         int port;
         try {
             port = Integer.parseInt(target.substring(colon + 1));
