@@ -149,18 +149,22 @@ final class RequestHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
     private void enqueue(ChannelHandlerContext ctx, CompletableFuture<Reply> reply, boolean head, boolean keepAlive,
                          HttpVersion version) {
         queued.incrementAndGet();
-        tail = tail.thenCombine(reply, (v, r) -> r).thenAccept(r -> {
+        // Written on the channel's own thread, always: a write from another thread (a reply the
+        // event loop completed) only queues a task there, and a later answer already at hand,
+        // written inline by the channel's thread while that task still waited, would overtake it.
+        tail = tail.thenCombine(reply, (v, r) -> r).thenAcceptAsync(r -> {
             queued.decrementAndGet();
             write(ctx, r, head, keepAlive, version);
             // The clock for the next request starts once every answer so far is out.
-            ctx.executor().execute(() -> {
-                if (queued.get() == 0) {
-                    arm(ctx);
-                    closeIfDone(ctx);
-                }
-            });
-        }).exceptionally(e -> {
-            log.warn("answering a request failed", e);
+            if (queued.get() == 0) {
+                arm(ctx);
+                closeIfDone(ctx);
+            }
+        }, ctx.executor()).exceptionally(e -> {
+            // The channel's thread refuses tasks only when it shuts down with the server.
+            if (!(e.getCause() instanceof java.util.concurrent.RejectedExecutionException)) {
+                log.warn("answering a request failed", e);
+            }
             ctx.close();
             return null;
         });
