@@ -28,6 +28,7 @@ import javax.net.ssl.KeyManager;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.TrustManagerFactory;
 import javax.net.ssl.X509ExtendedKeyManager;
+import javax.net.ssl.X509ExtendedTrustManager;
 
 /**
  * How coop's clients, the CLI and the agents, present themselves to a scheduler that requires
@@ -50,7 +51,7 @@ public record ClientTls(String caPem, String certificatePem, String privateKeyPe
      * registering BouncyCastle's provider costs a short-lived {@code coop submit} more than
      * its whole call to the scheduler. The one key is handed over as it is ({@link OneKey}),
      * not through a PKCS#12 key store, which would encrypt it with thousands of PBKDF2 rounds
-     * only to decrypt it again.
+     * only to decrypt it again. The scheduler's certificate is checked by {@link SchedulerTrust}.
      */
     public ChannelCredentials credentials() {
         try {
@@ -71,10 +72,13 @@ public record ClientTls(String caPem, String certificatePem, String privateKeyPe
             }
             TrustManagerFactory trustManagers = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
             trustManagers.init(trusted);
+            X509ExtendedTrustManager chains = Arrays.stream(trustManagers.getTrustManagers())
+                    .filter(X509ExtendedTrustManager.class::isInstance).map(X509ExtendedTrustManager.class::cast)
+                    .findFirst().orElseThrow(() -> new GeneralSecurityException("the JDK offers no X.509 trust manager"));
 
             return TlsChannelCredentials.newBuilder()
                     .keyManager(key)
-                    .trustManager(trustManagers.getTrustManagers())
+                    .trustManager(new SchedulerTrust(chains))
                     .build();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read the identity's TLS certificate or key", e);

@@ -1,0 +1,117 @@
+package coop.agent;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatCode;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import coop.scheduler.trust.Authority;
+import io.grpc.TlsChannelCredentials;
+import java.io.ByteArrayInputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.security.cert.CertificateException;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
+import java.util.List;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.X509ExtendedTrustManager;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The trust manager a client's TLS credentials carry ({@link ClientTls#credentials()}): the
+ * cooperative's scheduler, and only it, under each name its certificate gives and no other.
+ */
+class SchedulerTrustTest {
+
+    @TempDir
+    Path dir;
+
+    private final SecureRandom random = new SecureRandom();
+    private Authority ca;
+    private X509ExtendedTrustManager trust;
+    private X509Certificate[] scheduler;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        ca = Authority.create(dir.resolve("coop"), "test", List.of("sched.example.org", "10.1.2.3"), random);
+        Authority.Issued alice = ca.issue(new Authority.Holder(Authority.Holder.MEMBER, "alice"));
+        var credentials = (TlsChannelCredentials) new ClientTls(ca.caPem(), alice.certificatePem(),
+                alice.privateKeyPem()).credentials();
+        assertThat(credentials.getTrustManagers()).hasSize(1);
+        trust = (X509ExtendedTrustManager) credentials.getTrustManagers().get(0);
+        scheduler = chain(Files.readString(ca.schedulerCertificate()));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"127.0.0.1", "localhost", "LocalHost", "localhost.", "sched.example.org",
+        "SCHED.example.org.", "10.1.2.3", "::1", "[::1]", "0:0:0:0:0:0:0:1"})
+    void theSchedulerIsTrustedUnderEveryNameItsCertificateGives(String host) {
+        for (String authType : List.of("UNKNOWN", "ECDHE_ECDSA")) {
+            assertThatCode(() -> trust.checkServerTrusted(scheduler.clone(), authType, engine(host)))
+                    .as(host + " " + authType).doesNotThrowAnyException();
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"10.1.2.4", "127.0.0.2", "::2", "example.org", "other.example.org",
+        "sched.example.org.evil", "xsched.example.org", "coop scheduler", "*.example.org"})
+    void theSchedulerIsRefusedUnderANameItsCertificateDoesNotGive(String host) {
+        assertThatThrownBy(() -> trust.checkServerTrusted(scheduler.clone(), "UNKNOWN", engine(host)))
+                .isInstanceOf(CertificateException.class)
+                .hasMessage("the scheduler's certificate does not name " + host
+                        + " (it names localhost, 127.0.0.1, 0:0:0:0:0:0:0:1, sched.example.org, 10.1.2.3)");
+    }
+
+    @Test
+    void aMembersOrANodesCertificateFromTheSameCaCannotPassForTheScheduler() throws Exception {
+        for (var holder : List.of(new Authority.Holder(Authority.Holder.MEMBER, "mallory"),
+                new Authority.Holder(Authority.Holder.NODE, "gpu-01"))) {
+            X509Certificate[] impostor = chain(ca.issue(holder).certificatePem() + ca.caPem());
+            assertThatThrownBy(() -> trust.checkServerTrusted(impostor, "UNKNOWN", engine("127.0.0.1")))
+                    .as(holder.toString()).isInstanceOf(CertificateException.class)
+                    .hasMessageContaining("Extended key usage does not permit use for TLS server authentication");
+        }
+    }
+
+    @Test
+    void anotherCooperativesSchedulerIsRefusedThoughItNamesTheHost() throws Exception {
+        Authority other = Authority.create(dir.resolve("other"), "other", List.of(), random);
+        X509Certificate[] foreign = chain(Files.readString(other.schedulerCertificate()));
+        assertThatThrownBy(() -> trust.checkServerTrusted(foreign, "UNKNOWN", engine("127.0.0.1")))
+                .isInstanceOf(CertificateException.class)
+                .hasMessageContaining("PKIX path");
+    }
+
+    @Test
+    void withoutAConnectionThereIsNoHostToCheckAndNothingIsTrusted() {
+        assertThatThrownBy(() -> trust.checkServerTrusted(scheduler.clone(), "UNKNOWN"))
+                .isInstanceOf(CertificateException.class)
+                .hasMessage("no host name to check the scheduler's certificate against");
+        assertThatThrownBy(() -> trust.checkServerTrusted(scheduler.clone(), "UNKNOWN", (SSLEngine) null))
+                .isInstanceOf(CertificateException.class);
+        assertThatThrownBy(() -> trust.checkClientTrusted(scheduler.clone(), "UNKNOWN", engine("127.0.0.1")))
+                .isInstanceOf(CertificateException.class)
+                .hasMessage("a client does not accept client certificates");
+        assertThat(trust.getAcceptedIssuers()).extracting(X509Certificate::getSubjectX500Principal)
+                .containsExactly(scheduler[1].getSubjectX500Principal());
+    }
+
+    private static SSLEngine engine(String host) throws Exception {
+        SSLContext context = SSLContext.getInstance("TLS");
+        context.init(null, null, null);
+        return context.createSSLEngine(host, 7070);
+    }
+
+    private static X509Certificate[] chain(String pem) throws Exception {
+        return CertificateFactory.getInstance("X.509")
+                .generateCertificates(new ByteArrayInputStream(pem.getBytes(StandardCharsets.US_ASCII)))
+                .stream().map(X509Certificate.class::cast).toArray(X509Certificate[]::new);
+    }
+}
