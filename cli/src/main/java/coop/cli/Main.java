@@ -84,13 +84,18 @@ public final class Main implements Runnable {
     }
 
     /**
-     * Unless {@code subcommand} is {@link #LONG_RUNNING}, has Netty use its NIO transport and
-     * the JDK's TLS rather than its native epoll transport and OpenSSL (BoringSSL), and emit no
-     * JFR events. Each native library is unpacked from the jar into a temporary folder and
-     * loaded on every run, and the JFR events make the JVM set up its flight recorder classes,
-     * which cannot be archived: a process making one call pays for all three and never earns
-     * them back. Must run before Netty's first class loads; a {@code -D} given on the command
-     * line wins.
+     * Unless {@code subcommand} is {@link #LONG_RUNNING}, has Netty use its NIO transport rather
+     * than its native epoll transport, the JDK's TLS rather than OpenSSL (BoringSSL), and emit no
+     * JFR events; and leaves the JDK's default trust store empty. Each native library is unpacked
+     * from the jar into a temporary folder and loaded on every run, and the JFR events make the
+     * JVM set up its flight recorder classes, which cannot be archived: a process making one call
+     * pays for all three and never earns them back. The {@code ./coop} launcher hands a short call
+     * the TLS library already unpacked at build time (a {@code java.library.path} and
+     * {@code noOpenSsl=false} of its own), which loads faster than the JDK's TLS starts. The JDK's
+     * trust store (its public CAs) is read only by Netty's probe for the default cipher suites: a
+     * client trusts its cooperative's CA alone ({@link coop.agent.ClientTls}), and parsing the
+     * 140-odd public certificates costs a new JVM some 60 ms of CPU. Must run before Netty's first
+     * class loads; a {@code -D} given on the command line wins.
      */
     static void preferShortLivedNetty(String subcommand) {
         if (LONG_RUNNING.contains(subcommand)) {
@@ -99,7 +104,8 @@ public final class Main implements Runnable {
         Map<String, String> properties = Map.of(
                 "io.grpc.netty.shaded.io.netty.transport.noNative", "true",
                 "io.grpc.netty.shaded.io.netty.handler.ssl.noOpenSsl", "true",
-                "io.grpc.netty.shaded.io.netty.jfr.enabled", "false");
+                "io.grpc.netty.shaded.io.netty.jfr.enabled", "false",
+                "javax.net.ssl.trustStore", "NONE");
         properties.forEach((property, value) -> {
             if (System.getProperty(property) == null) {
                 System.setProperty(property, value);

@@ -1,5 +1,6 @@
 package coop.cli;
 
+import io.grpc.netty.shaded.io.netty.handler.ssl.OpenSsl;
 import java.security.KeyFactory;
 import java.security.KeyStore;
 import java.security.cert.CertificateFactory;
@@ -7,16 +8,17 @@ import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
 
 /**
- * Sets up the JDK's TLS machinery on a thread of its own while the main thread parses the
- * command line and reads the identity file, for a short-lived subcommand: most of them call the
- * scheduler over mutual TLS, and this is the set-up that call makes anyway, first thing: the SunJSSE provider
- * and its cipher-suite tables, the JDK's default TLS context (which Netty creates to learn the
- * default protocols and cipher suites, and which reads the JDK's trust store), and the X.509,
- * EC key, key store and trust manager factories that {@link coop.agent.ClientTls} uses. Done in
- * a new JVM, that is some 50 ms of class initialisation; done here it overlaps picocli's own.
+ * Sets up the TLS machinery on a thread of its own while the main thread parses the command
+ * line and reads the identity file, for a short-lived subcommand: most of them call the
+ * scheduler over mutual TLS, and this is the set-up that call makes anyway, first thing: Netty's
+ * TLS library when the launcher hands it over (loading BoringSSL and Netty's probe of it), the
+ * SunJSSE provider and its cipher-suite tables, the JDK's default TLS context (which Netty
+ * creates to learn the default protocols and cipher suites), and the X.509, EC key, key store
+ * and trust manager factories that {@link coop.agent.ClientTls} uses. Done in a new JVM, that is
+ * some 50 ms of class initialisation; done here it overlaps picocli's own.
  * It starts before picocli has looked at the arguments, since knowing the subcommand's class
  * costs as much as the head start; a subcommand that never dials has a spare core spend it.
- * Only JDK classes are touched, whose initialisation is safe from any thread; a failure here is
+ * Only classes whose initialisation is safe from any thread are touched; a failure here is
  * ignored, since the same step on the main thread then reports it.
  */
 final class TlsWarmUp {
@@ -33,6 +35,9 @@ final class TlsWarmUp {
 
     private static void run() {
         try {
+            if (!Boolean.getBoolean("io.grpc.netty.shaded.io.netty.handler.ssl.noOpenSsl")) {
+                OpenSsl.isAvailable();
+            }
             SSLContext.getInstance("TLS").init(null, null, null);
             CertificateFactory.getInstance("X.509");
             KeyFactory.getInstance("EC");

@@ -4,8 +4,21 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import static org.awaitility.Awaitility.await;
+
+import coop.cli.Main;
+import coop.scheduler.SchedulerServer;
 import coop.scheduler.trust.Authority;
+import io.grpc.ConnectivityState;
+import io.grpc.ManagedChannel;
 import io.grpc.TlsChannelCredentials;
+import io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.shaded.io.netty.handler.ssl.OpenSsl;
+import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
+import io.grpc.netty.shaded.io.netty.handler.ssl.SslContextBuilder;
+import io.grpc.netty.shaded.io.netty.handler.ssl.SslProvider;
+import java.net.InetSocketAddress;
 import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -14,7 +27,10 @@ import java.security.SecureRandom;
 import java.security.cert.CertificateException;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.time.InstantSource;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.X509ExtendedTrustManager;
@@ -101,6 +117,56 @@ class SchedulerTrustTest {
                 .hasMessage("a client does not accept client certificates");
         assertThat(trust.getAcceptedIssuers()).extracting(X509Certificate::getSubjectX500Principal)
                 .containsExactly(scheduler[1].getSubjectX500Principal());
+    }
+
+    /**
+     * A real handshake with a real scheduler over 127.0.0.1, under each of Netty's TLS providers:
+     * the JDK's, and OpenSSL, which short CLI calls use and which calls the trust manager from
+     * native code. Only names the certificate gives get a connection.
+     */
+    @Test
+    void aHandshakeWithTheSchedulerSucceedsOnlyUnderANameItsCertificateGives() throws Exception {
+        assertThat(OpenSsl.isAvailable()).as("OpenSSL: %s", OpenSsl.unavailabilityCause()).isTrue();
+        Path data = dir.resolve("data");
+        assertThat(Main.commandLine("init", "--data", data.toString(), "--founders", "alice", "--accounts", "lab")
+                .execute("init", "--data", data.toString(), "--founders", "alice", "--accounts", "lab")).isZero();
+        var credentials = (TlsChannelCredentials) coop.cli.Identity.read(data.resolve("identities/alice.json"))
+                .tls().credentials();
+        try (SchedulerServer scheduler = SchedulerServer.start(SchedulerServer.Config.of(data, "127.0.0.1", 0),
+                InstantSource.system())) {
+            var address = new InetSocketAddress("127.0.0.1", scheduler.port());
+            for (SslProvider provider : List.of(SslProvider.JDK, SslProvider.OPENSSL)) {
+                SslContext tls = GrpcSslContexts.configure(SslContextBuilder.forClient(), provider)
+                        .keyManager(credentials.getKeyManagers().get(0))
+                        .trustManager(credentials.getTrustManagers().get(0))
+                        .build();
+                assertThat(state(address, null, tls)).as(provider.name()).isEqualTo(ConnectivityState.READY);
+                assertThat(state(address, "localhost:7070", tls)).as(provider.name())
+                        .isEqualTo(ConnectivityState.READY);
+                assertThat(state(address, "sched.example.org:7070", tls)).as(provider.name())
+                        .isEqualTo(ConnectivityState.TRANSIENT_FAILURE);
+                assertThat(state(address, "10.9.9.9:7070", tls)).as(provider.name())
+                        .isEqualTo(ConnectivityState.TRANSIENT_FAILURE);
+            }
+        }
+    }
+
+    /** The state a new channel to {@code address} (under {@code authority} if not null) settles in. */
+    private static ConnectivityState state(InetSocketAddress address, String authority, SslContext tls)
+            throws InterruptedException {
+        NettyChannelBuilder builder = NettyChannelBuilder.forAddress(address).sslContext(tls);
+        if (authority != null) {
+            builder.overrideAuthority(authority);
+        }
+        ManagedChannel channel = builder.build();
+        try {
+            channel.getState(true);
+            return await().atMost(Duration.ofSeconds(20)).until(() -> channel.getState(false),
+                    s -> s == ConnectivityState.READY || s == ConnectivityState.TRANSIENT_FAILURE);
+        } finally {
+            // Closed before the scheduler, whose shutdown would wait for the connection.
+            channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+        }
     }
 
     private static SSLEngine engine(String host) throws Exception {

@@ -16,7 +16,7 @@ import picocli.CommandLine.Command;
 /**
  * The {@code ./coop} launcher's choice of JVM flags, read from its dry run: short-lived
  * flags for every subcommand but {@link Main#LONG_RUNNING}, and the class-data-sharing
- * archive only while it is newer than the jar.
+ * archive and the unpacked TLS library only while they are newer than the jar.
  */
 class LauncherTest {
 
@@ -83,6 +83,27 @@ class LauncherTest {
 
         Files.delete(archive);
         assertThat(dryRun(jar, "submit")).noneMatch(a -> a.startsWith("-XX:SharedArchiveFile="));
+    }
+
+    @Test
+    void theUnpackedTlsLibraryIsUsedByShortCallsOnlyWhileNewerThanTheJar() throws Exception {
+        Path jar = Files.createFile(dir.resolve("coop.jar"));
+        Path folder = Files.createDirectory(dir.resolve("native"));
+        List<String> flags = List.of("-Djava.library.path=" + folder,
+                "-Dio.grpc.netty.shaded.io.netty.handler.ssl.noOpenSsl=false");
+
+        jar.toFile().setLastModified(System.currentTimeMillis() - 60_000);
+        assertThat(dryRun(jar, "submit")).containsAll(flags);
+        assertThat(dryRun(jar, "--help")).containsAll(flags);
+        assertThat(dryRun(jar, "scheduler")).doesNotContainAnyElementsOf(flags);
+        assertThat(dryRun(jar, "agent")).doesNotContainAnyElementsOf(flags);
+
+        jar.toFile().setLastModified(System.currentTimeMillis() + 60_000);
+        assertThat(dryRun(jar, "submit")).doesNotContainAnyElementsOf(flags);
+
+        Files.delete(folder);
+        jar.toFile().setLastModified(System.currentTimeMillis() - 60_000);
+        assertThat(dryRun(jar, "submit")).noneMatch(a -> a.startsWith("-Djava.library.path="));
     }
 
     @Test

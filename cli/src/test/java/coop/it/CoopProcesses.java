@@ -37,6 +37,21 @@ final class CoopProcesses implements AutoCloseable {
         return cmd;
     }
 
+    /**
+     * A short CLI call as the {@code ./coop} launcher makes it where the build unpacked Netty's
+     * TLS library: with that library (OpenSSL) rather than the JDK's TLS, which is what a call
+     * made with {@link #command} alone gets.
+     */
+    static List<String> shortCall(String... args) {
+        List<String> cmd = command(args);
+        Path natives = Path.of(jar()).resolveSibling("native");
+        if (Files.isDirectory(natives)) {
+            cmd.addAll(1, List.of("-Djava.library.path=" + natives,
+                    "-Dio.grpc.netty.shaded.io.netty.handler.ssl.noOpenSsl=false"));
+        }
+        return cmd;
+    }
+
     /** Starts a long-running coop process (scheduler or agent); its output goes to a log file. */
     Process start(String... args) throws IOException {
         Path log = dir.resolve("process-" + (++logs) + "-" + args[0] + ".log");
@@ -52,9 +67,22 @@ final class CoopProcesses implements AutoCloseable {
 
     /** Runs a coop CLI command that may take longer than a minute (a short benchmark) to completion. */
     Result run(Duration patience, String... args) throws IOException, InterruptedException {
+        return run(patience, shortCall(args), args);
+    }
+
+    /**
+     * Runs a coop CLI command to completion with the JDK's TLS, as a call gets it without the
+     * unpacked TLS library (another {@code COOP_JAR}, a build that did not unpack it).
+     */
+    Result runWithJdkTls(String... args) throws IOException, InterruptedException {
+        return run(Duration.ofSeconds(60), command(args), args);
+    }
+
+    private Result run(Duration patience, List<String> command, String... args)
+            throws IOException, InterruptedException {
         Path out = dir.resolve("cli-" + (++logs) + ".out");
         Path err = dir.resolve("cli-" + logs + ".err");
-        Process p = new ProcessBuilder(command(args)).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+        Process p = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
         started.add(p);
         if (!p.waitFor(patience.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
             p.destroyForcibly();
@@ -74,7 +102,7 @@ final class CoopProcesses implements AutoCloseable {
     Watched watch(String... args) throws IOException {
         Path out = dir.resolve("cli-" + (++logs) + ".out");
         Path err = dir.resolve("cli-" + logs + ".err");
-        Process p = new ProcessBuilder(command(args)).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+        Process p = new ProcessBuilder(shortCall(args)).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
         started.add(p);
         return new Watched(p, out, err);
     }

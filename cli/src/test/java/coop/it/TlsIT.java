@@ -36,14 +36,19 @@ class TlsIT {
             String target = scheduler.target();
             Path alice = data.resolve("identities/alice.json");
 
-            var ok = coop.run("jobs", "--scheduler", target, "--identity", alice.toString());
-            assertThat(ok.exitCode()).as(ok.stderr()).isZero();
+            // With the build's TLS library (OpenSSL), as ./coop runs a short call, and with the JDK's.
+            Path mallory = dir.resolve("other/identities/mallory.json");
+            for (boolean jdk : new boolean[] {false, true}) {
+                String[] jobs = {"jobs", "--scheduler", target, "--identity", alice.toString()};
+                var ok = jdk ? coop.runWithJdkTls(jobs) : coop.run(jobs);
+                assertThat(ok.exitCode()).as(ok.stderr()).isZero();
 
-            // Another cooperative's member: its CA does not vouch for this scheduler, nor ours for it.
-            var stranger = coop.run("jobs", "--scheduler", target, "--identity",
-                    dir.resolve("other/identities/mallory.json").toString());
-            assertThat(stranger.exitCode()).isEqualTo(1);
-            assertThat(stranger.stderr()).contains("cannot talk TLS with scheduler at " + target);
+                // Another cooperative's member: its CA does not vouch for this scheduler, nor ours for it.
+                String[] foreign = {"jobs", "--scheduler", target, "--identity", mallory.toString()};
+                var stranger = jdk ? coop.runWithJdkTls(foreign) : coop.run(foreign);
+                assertThat(stranger.exitCode()).isEqualTo(1);
+                assertThat(stranger.stderr()).contains("cannot talk TLS with scheduler at " + target);
+            }
 
             // No certificate at all: plaintext is not served.
             Identity a = Identity.read(alice);
