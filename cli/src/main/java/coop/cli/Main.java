@@ -68,13 +68,14 @@ public final class Main implements Runnable {
     /**
      * Subcommands that run for minutes or for good (servers, benchmarks, simulations, the
      * demo). The {@code ./coop} launcher gives every other subcommand JVM flags for a short
-     * process; {@link #preferShortLivedNetty} spares those Netty's native libraries.
+     * process; {@link #preferShortLivedSetUp} spares those Netty's native libraries and the
+     * JDK's public trust store.
      */
     static final Set<String> LONG_RUNNING = Set.of("scheduler", "agent", "demo", "bench", "simulate");
 
     public static void main(String[] args) {
         String subcommand = args.length == 0 ? "" : args[0];
-        preferShortLivedNetty(subcommand);
+        preferShortLivedSetUp(subcommand);
         preferVforkLaunch(subcommand);
         if (!LONG_RUNNING.contains(subcommand) && !subcommand.isEmpty() && !subcommand.startsWith("-")
                 && !subcommand.equals("help")) {
@@ -82,6 +83,9 @@ public final class Main implements Runnable {
         }
         System.exit(commandLine(args).execute(args));
     }
+
+    /** Netty's (shaded) switch from OpenSSL to the JDK's TLS; the launcher sets it false for short calls. */
+    static final String NO_OPENSSL = "io.grpc.netty.shaded.io.netty.handler.ssl.noOpenSsl";
 
     /**
      * Unless {@code subcommand} is {@link #LONG_RUNNING}, has Netty use its NIO transport rather
@@ -97,13 +101,13 @@ public final class Main implements Runnable {
      * 140-odd public certificates costs a new JVM some 60 ms of CPU. Must run before Netty's first
      * class loads; a {@code -D} given on the command line wins.
      */
-    static void preferShortLivedNetty(String subcommand) {
+    static void preferShortLivedSetUp(String subcommand) {
         if (LONG_RUNNING.contains(subcommand)) {
             return;
         }
         Map<String, String> properties = Map.of(
                 "io.grpc.netty.shaded.io.netty.transport.noNative", "true",
-                "io.grpc.netty.shaded.io.netty.handler.ssl.noOpenSsl", "true",
+                NO_OPENSSL, "true",
                 "io.grpc.netty.shaded.io.netty.jfr.enabled", "false",
                 "javax.net.ssl.trustStore", "NONE");
         properties.forEach((property, value) -> {

@@ -6,9 +6,9 @@ import java.io.StringWriter;
 import java.io.Writer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import picocli.CommandLine;
 
 /**
@@ -40,8 +40,8 @@ public final class StartupTraining {
         System.exit(0);
     }
 
-    private static void train(Path dir, List<String> failed) throws IOException {
-        Main.preferShortLivedNetty("submit");
+    private static void train(Path dir, List<String> failed) throws IOException, InterruptedException {
+        Main.preferShortLivedSetUp("submit");
         run(failed, "--help");
         run(failed, "help", "submit");
         run(failed, "submit", "--help");
@@ -51,9 +51,12 @@ public final class StartupTraining {
         Path data = dir.resolve("data");
         Files.createDirectories(dir);
         run(failed, "init", "--data", data.toString(), "--founders", "trainer", "--accounts", "training");
-        Process scheduler = startScheduler(data, dir.resolve("port"), dir.resolve("scheduler.log"));
+        // In a process of its own, so that the classes it loads stay out of the list: the archive
+        // then holds what short calls use and nothing else, and a smaller archive maps faster.
+        SchedulerProcess scheduler = SchedulerProcess.launch("the training scheduler", data, dir.resolve("port"),
+                dir.resolve("scheduler.log"), List.of(), List.of());
         try {
-            String[] as = {"--scheduler", "127.0.0.1:" + awaitPort(scheduler, dir.resolve("port")),
+            String[] as = {"--scheduler", scheduler.awaitServing(Duration.ofSeconds(60)),
                     "--identity", data.resolve("identities/trainer.json").toString()};
             run(failed, with(as, "submit", "--account", "training", "--gpus", "1", "--name", "warm-up", "--",
                     "python", "train.py"));
@@ -69,49 +72,7 @@ public final class StartupTraining {
             // A refusal: the error path prints the scheduler's reason.
             runExpectingFailure(failed, with(as, "submit", "--account", "nobody", "--gpus", "1", "--", "true"));
         } finally {
-            stop(scheduler);
-        }
-    }
-
-    /**
-     * The cooperative's scheduler, in a process of its own (this JVM's java and class path) so
-     * that the classes it loads stay out of the list: the archive then holds what short calls
-     * use and nothing else, and a smaller archive maps faster in every call.
-     */
-    private static Process startScheduler(Path data, Path portFile, Path log) throws IOException {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        return new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), Main.class.getName(),
-                "scheduler", "--data", data.toString(), "--listen", "127.0.0.1:0", "--port-file", portFile.toString())
-                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
-    }
-
-    private static String awaitPort(Process scheduler, Path portFile) throws IOException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (!Files.isRegularFile(portFile) || Files.readString(portFile).isBlank()) {
-            if (!scheduler.isAlive() || System.nanoTime() > deadline) {
-                throw new IOException("the training scheduler wrote no port (exit "
-                        + (scheduler.isAlive() ? "none yet" : scheduler.exitValue()) + ")");
-            }
-            try {
-                Thread.sleep(50);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IOException("interrupted while waiting for the training scheduler", e);
-            }
-        }
-        return Files.readString(portFile).strip();
-    }
-
-    /** Stops the scheduler this run started (SIGTERM, then SIGKILL after 20 s). */
-    private static void stop(Process scheduler) {
-        scheduler.destroy();
-        try {
-            if (!scheduler.waitFor(20, TimeUnit.SECONDS)) {
-                scheduler.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
-            }
-        } catch (InterruptedException e) {
-            scheduler.destroyForcibly();
-            Thread.currentThread().interrupt();
+            scheduler.stop();
         }
     }
 

@@ -35,7 +35,7 @@ final class TlsWarmUp {
 
     private static void run() {
         try {
-            if (!Boolean.getBoolean("io.grpc.netty.shaded.io.netty.handler.ssl.noOpenSsl")) {
+            if (!Boolean.getBoolean(Main.NO_OPENSSL)) {
                 OpenSsl.isAvailable();
             }
             SSLContext.getInstance("TLS").init(null, null, null);
