@@ -37,9 +37,9 @@ class LauncherTest {
             List<String> cmd = dryRun(jar, name, "--flag");
             assertThat(cmd).as(name).endsWith("-jar", jar.toString(), name, "--flag");
             if (Main.LONG_RUNNING.contains(name)) {
-                assertThat(cmd).as(name).doesNotContain("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC");
+                assertThat(cmd).as(name).doesNotContain("-XX:TieredStopAtLevel=1", "-XX:+UseG1GC");
             } else {
-                assertThat(cmd).as(name).contains("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC");
+                assertThat(cmd).as(name).contains("-XX:TieredStopAtLevel=1", "-XX:+UseG1GC");
             }
         }
     }
