@@ -33,15 +33,23 @@ import javax.net.ssl.X509ExtendedTrustManager;
 /**
  * How coop's clients, the CLI and the agents, present themselves to a scheduler that requires
  * mutual TLS: the cooperative's CA certificate (the only one trusted, so a client reaches only
- * its own cooperative's scheduler), and the holder's certificate and PKCS#8 private key, all PEM,
- * as the identity files hold them.
+ * its own cooperative's scheduler), the holder's certificate and PKCS#8 private key, and, where
+ * the identity records it, the scheduler's own certificate, which is accepted as it is
+ * ({@link SchedulerTrust}); all PEM, as the identity files hold them.
+ *
+ * @param schedulerPem the scheduler's certificate, or {@code null} to trust the CA's word alone
  */
-public record ClientTls(String caPem, String certificatePem, String privateKeyPem) {
+public record ClientTls(String caPem, String certificatePem, String privateKeyPem, String schedulerPem) {
 
     public ClientTls {
         if (caPem == null || certificatePem == null || privateKeyPem == null) {
             throw new IllegalArgumentException("TLS needs the CA certificate, a certificate and its key");
         }
+    }
+
+    /** TLS that trusts the scheduler on the CA's word alone. */
+    public ClientTls(String caPem, String certificatePem, String privateKeyPem) {
+        this(caPem, certificatePem, privateKeyPem, null);
     }
 
     /**
@@ -76,9 +84,17 @@ public record ClientTls(String caPem, String certificatePem, String privateKeyPe
                     .filter(X509ExtendedTrustManager.class::isInstance).map(X509ExtendedTrustManager.class::cast)
                     .findFirst().orElseThrow(() -> new GeneralSecurityException("the JDK offers no X.509 trust manager"));
 
+            X509Certificate scheduler = null;
+            if (schedulerPem != null) {
+                List<X509Certificate> pinned = certificates(schedulerPem);
+                if (pinned.isEmpty()) {
+                    throw new IllegalArgumentException("no scheduler certificate in PEM text");
+                }
+                scheduler = pinned.get(0);
+            }
             return TlsChannelCredentials.newBuilder()
                     .keyManager(key)
-                    .trustManager(new SchedulerTrust(chains))
+                    .trustManager(new SchedulerTrust(chains, scheduler))
                     .build();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read the identity's TLS certificate or key", e);

@@ -3,10 +3,14 @@ package coop.agent;
 import com.google.common.net.InetAddresses;
 import java.net.InetAddress;
 import java.net.Socket;
+import java.security.cert.CertificateEncodingException;
 import java.security.cert.CertificateException;
 import java.security.cert.CertificateParsingException;
 import java.security.cert.X509Certificate;
+import java.time.InstantSource;
+import java.util.Arrays;
 import java.util.Collection;
+import java.util.Date;
 import java.util.List;
 import java.util.Locale;
 import javax.net.ssl.SSLEngine;
@@ -29,17 +33,45 @@ import javax.net.ssl.X509ExtendedTrustManager;
  * JDK's own public CAs, and to answer that, once per process, parses every certificate of the
  * JDK's {@code cacerts}: some 60 ms in a new JVM, on the path of a researcher's every
  * {@code coop submit}. A chain that ends at the cooperative's CA never has a public root.
+ *
+ * <p>A client whose identity names the scheduler's own certificate ({@code coop init} and
+ * {@code coop member install-certificate} record it) accepts that very certificate, byte for
+ * byte, without the CA's signature on it being checked again: it must still be within its
+ * validity period, allow digital signatures and server authentication, and name the host
+ * dialled. Checking the CA's
+ * ECDSA signature in a new JVM's cold Java code is some 30 ms of every short call, and a pinned
+ * certificate proves no less than one the pinned CA vouches for (the identity file, which names
+ * both, is where the client's trust starts). Any other certificate, a renewed one say, goes the
+ * CA's way.
  */
 final class SchedulerTrust extends X509ExtendedTrustManager {
 
     private static final int DNS_NAME = 2;
     private static final int IP_ADDRESS = 7;
 
-    private final X509ExtendedTrustManager chains;
+    /** Extended key usage of a TLS server's certificate (RFC 5280, 4.2.1.12). */
+    private static final String SERVER_AUTH = "1.3.6.1.5.5.7.3.1";
+    private static final String ANY_EXTENDED_KEY_USAGE = "2.5.29.37.0";
 
-    /** {@code chains}: the JDK's PKIX trust manager over the cooperative's CA certificate alone. */
-    SchedulerTrust(X509ExtendedTrustManager chains) {
+    private final X509ExtendedTrustManager chains;
+    private final byte[] pinned;
+    private final InstantSource clock;
+
+    /**
+     * @param chains the JDK's PKIX trust manager over the cooperative's CA certificate alone
+     * @param pinned the scheduler's own certificate, accepted as it is; {@code null} when the
+     *               identity names none
+     */
+    SchedulerTrust(X509ExtendedTrustManager chains, X509Certificate pinned) throws CertificateEncodingException {
+        this(chains, pinned, InstantSource.system());
+    }
+
+    /** As above, reading the time a pinned certificate must be valid at from {@code clock}. */
+    SchedulerTrust(X509ExtendedTrustManager chains, X509Certificate pinned, InstantSource clock)
+            throws CertificateEncodingException {
         this.chains = chains;
+        this.pinned = pinned == null ? null : pinned.getEncoded();
+        this.clock = clock;
     }
 
     @Override
@@ -65,7 +97,22 @@ final class SchedulerTrust extends X509ExtendedTrustManager {
         if (host == null || host.isEmpty()) {
             throw new CertificateException("no host name to check the scheduler's certificate against");
         }
-        chains.checkServerTrusted(chain, authType);
+        if (chain == null || chain.length == 0) {
+            throw new CertificateException("the scheduler sent no certificate");
+        }
+        if (pinned != null && Arrays.equals(chain[0].getEncoded(), pinned)) {
+            chain[0].checkValidity(Date.from(clock.instant()));
+            boolean[] keyUsage = chain[0].getKeyUsage();
+            if (keyUsage != null && !keyUsage[0]) {
+                throw new CertificateException("the scheduler's certificate does not allow digital signatures");
+            }
+            List<String> usages = chain[0].getExtendedKeyUsage();
+            if (usages != null && !usages.contains(SERVER_AUTH) && !usages.contains(ANY_EXTENDED_KEY_USAGE)) {
+                throw new CertificateException("the scheduler's certificate does not allow server authentication");
+            }
+        } else {
+            chains.checkServerTrusted(chain, authType);
+        }
         if (!names(chain[0], host)) {
             throw new CertificateException("the scheduler's certificate does not name " + host + " (it names "
                     + String.join(", ", alternativeNames(chain[0])) + ")");

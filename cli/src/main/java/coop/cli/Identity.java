@@ -20,11 +20,11 @@ import java.util.Objects;
  * Who the caller is to the scheduler: a member name and the secret token that proves
  * it, the member's Ed25519 key pair that signs its proposals, ballots, delegations and
  * reviews, its TLS certificate and key with the cooperative's CA certificate (mutual TLS),
- * plus the scheduler the member normally talks to. Stored as a small JSON file
- * ({@code {"member":"alice","token":"…","public_key":"…","private_key":"…","scheduler":"…",
- * "ca_certificate":"…","certificate":"…","tls_key":"…"}}) written by {@code coop init} or
- * {@code coop member keygen}; the token and private keys are credentials, so the file is
- * written owner-only.
+ * plus the scheduler the member normally talks to and that scheduler's own certificate. Stored
+ * as a small JSON file ({@code {"member":"alice","token":"…","public_key":"…","private_key":"…",
+ * "scheduler":"…","ca_certificate":"…","certificate":"…","tls_key":"…",
+ * "scheduler_certificate":"…"}}) written by {@code coop init} or {@code coop member keygen};
+ * the token and private keys are credentials, so the file is written owner-only.
  *
  * @param member        member name, sent as the {@code coop-member} header
  * @param token         secret, sent as the {@code coop-token} header
@@ -34,27 +34,33 @@ import java.util.Objects;
  * @param caCertificate the cooperative's CA certificate (PEM), or {@code null}
  * @param certificate   the member's TLS certificate (PEM), or {@code null} until it is certified
  * @param tlsKey        the TLS certificate's private key (PKCS#8 PEM), or {@code null}
+ * @param schedulerCertificate the scheduler's own TLS certificate (PEM), which the client then
+ *                      accepts without checking the CA's signature on it again
+ *                      ({@link coop.agent.ClientTls}), or {@code null} to trust the CA's word alone
  */
 public record Identity(String member, String token, String scheduler, String publicKey, String privateKey,
-                       String caCertificate, String certificate, String tlsKey) {
+                       String caCertificate, String certificate, String tlsKey, String schedulerCertificate) {
 
     public Identity(String member, String token, String scheduler) {
-        this(member, token, scheduler, null, null, null, null, null);
+        this(member, token, scheduler, null, null, null, null, null, null);
     }
 
     public Identity(String member, String token, String scheduler, String publicKey, String privateKey) {
-        this(member, token, scheduler, publicKey, privateKey, null, null, null);
+        this(member, token, scheduler, publicKey, privateKey, null, null, null, null);
     }
 
     /** The mutual-TLS material to dial with, or {@code null} when the file holds no certificate (plaintext). */
     public coop.agent.ClientTls tls() {
         return caCertificate == null || certificate == null || tlsKey == null ? null
-                : new coop.agent.ClientTls(caCertificate, certificate, tlsKey);
+                : new coop.agent.ClientTls(caCertificate, certificate, tlsKey, schedulerCertificate);
     }
 
-    /** The same identity with a TLS certificate (and its key) signed by the cooperative's CA. */
-    public Identity withTls(String ca, String cert, String key) {
-        return new Identity(member, token, scheduler, publicKey, privateKey, ca, cert, key);
+    /**
+     * The same identity with a TLS certificate (and its key) signed by the cooperative's CA, and
+     * the scheduler's certificate ({@code null} if not known).
+     */
+    public Identity withTls(String ca, String cert, String key, String schedulerCert) {
+        return new Identity(member, token, scheduler, publicKey, privateKey, ca, cert, key, schedulerCert);
     }
 
     /** A new identity: a fresh secret token (32 random bytes) and a fresh key pair. */
@@ -151,7 +157,8 @@ public record Identity(String member, String token, String scheduler, String pub
         String scheduler = text(root, "scheduler", path, false);
         return new Identity(member, token, scheduler, text(root, "public_key", path, false),
                 text(root, "private_key", path, false), text(root, "ca_certificate", path, false),
-                text(root, "certificate", path, false), text(root, "tls_key", path, false));
+                text(root, "certificate", path, false), text(root, "tls_key", path, false),
+                text(root, "scheduler_certificate", path, false));
     }
 
     private static String text(Map<String, Object> root, String field, Path path, boolean required) {
@@ -192,6 +199,9 @@ public record Identity(String member, String token, String scheduler, String pub
         }
         if (tlsKey != null) {
             json.put("tls_key", tlsKey);
+        }
+        if (schedulerCertificate != null) {
+            json.put("scheduler_certificate", schedulerCertificate);
         }
         writePrivate(path, (Mapper.MAPPER.writeValueAsString(json) + "\n").getBytes(StandardCharsets.UTF_8));
     }

@@ -166,9 +166,11 @@ public final class InitCommand implements Callable<Integer> {
         }
         Authority ca = Authority.create(data, data.toAbsolutePath().normalize().getFileName().toString(), names,
                 random);
+        String schedulerCert = ca.schedulerPem();
         for (var e : List.copyOf(identities.entrySet())) {
             Authority.Issued tls = ca.issue(new Authority.Holder(Authority.Holder.MEMBER, e.getKey()));
-            identities.put(e.getKey(), e.getValue().withTls(ca.caPem(), tls.certificatePem(), tls.privateKeyPem()));
+            identities.put(e.getKey(), e.getValue().withTls(ca.caPem(), tls.certificatePem(), tls.privateKeyPem(),
+                    schedulerCert));
         }
         for (var e : identities.entrySet()) {
             e.getValue().write(dir.resolve(e.getKey() + ".json"));

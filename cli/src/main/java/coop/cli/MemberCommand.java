@@ -86,7 +86,7 @@ final class MemberCommand implements Runnable {
             SecureRandom random = new SecureRandom();
             java.security.KeyPair tls = coop.scheduler.trust.Authority.keyPair(random);
             Identity id = Identity.fresh(name, scheduler, random)
-                    .withTls(null, null, coop.scheduler.trust.Authority.pem(tls.getPrivate()));
+                    .withTls(null, null, coop.scheduler.trust.Authority.pem(tls.getPrivate()), null);
             Path secretFile = dir.resolve(name + ".json");
             if (Files.exists(secretFile)) {
                 throw new CliException(secretFile + " already exists; not overwriting an identity");
@@ -141,6 +141,9 @@ final class MemberCommand implements Runnable {
             Path file = outFile != null ? outFile : from.resolveSibling(member + ".cert.json");
             ObjectNode cert = JSON.createObjectNode().put("member", member)
                     .put("ca_certificate", r.getCaCertificate()).put("certificate", r.getCertificate());
+            if (!r.getSchedulerCertificate().isEmpty()) {
+                cert.put("scheduler_certificate", r.getSchedulerCertificate());
+            }
             Files.writeString(file, JSON.writeValueAsString(cert) + "\n");
             out().println("wrote " + file + ": hand it to " + member + ", who runs: coop member install-certificate "
                     + file.getFileName() + " --identity " + member + ".json");
@@ -174,17 +177,25 @@ final class MemberCommand implements Runnable {
             }
             String cert = n.path("certificate").asText("");
             String ca = n.path("ca_certificate").asText("");
+            String scheduler = n.path("scheduler_certificate").asText("");
             java.security.PublicKey certified;
             try {
                 certified = coop.scheduler.trust.Authority.certificate(cert).getPublicKey();
-                coop.scheduler.trust.Authority.certificate(ca);
+                java.security.cert.X509Certificate authority = coop.scheduler.trust.Authority.certificate(ca);
+                // The identity will accept this certificate as the scheduler's without asking the CA
+                // again, so it must be one the CA signed.
+                if (!scheduler.isEmpty()) {
+                    coop.scheduler.trust.Authority.certificate(scheduler).verify(authority.getPublicKey());
+                }
+            } catch (java.security.GeneralSecurityException e) {
+                throw new CliException(certFile + ": \"scheduler_certificate\" is not signed by its \"ca_certificate\"");
             } catch (IllegalArgumentException e) {
                 throw new CliException(certFile + ": " + e.getMessage());
             }
             if (!pairs(id.tlsKey(), certified)) {
                 throw new CliException(certFile + " certifies another key than the one in " + identityFile);
             }
-            id.withTls(ca, cert, id.tlsKey()).write(identityFile);
+            id.withTls(ca, cert, id.tlsKey(), scheduler.isEmpty() ? null : scheduler).write(identityFile);
             spec.commandLine().getOut().println("installed the certificate of " + member + " in " + identityFile);
             spec.commandLine().getOut().flush();
             return 0;

@@ -51,27 +51,37 @@ class SchedulerTrustTest {
 
     private final SecureRandom random = new SecureRandom();
     private Authority ca;
+    private Authority.Issued alice;
+    /** Trusts the cooperative's CA alone. */
     private X509ExtendedTrustManager trust;
+    /** Also names the scheduler's own certificate, as identities from coop init do. */
+    private X509ExtendedTrustManager pinned;
     private X509Certificate[] scheduler;
 
     @BeforeEach
     void setUp() throws Exception {
         ca = Authority.create(dir.resolve("coop"), "test", List.of("sched.example.org", "10.1.2.3"), random);
-        Authority.Issued alice = ca.issue(new Authority.Holder(Authority.Holder.MEMBER, "alice"));
-        var credentials = (TlsChannelCredentials) new ClientTls(ca.caPem(), alice.certificatePem(),
-                alice.privateKeyPem()).credentials();
-        assertThat(credentials.getTrustManagers()).hasSize(1);
-        trust = (X509ExtendedTrustManager) credentials.getTrustManagers().get(0);
+        alice = ca.issue(new Authority.Holder(Authority.Holder.MEMBER, "alice"));
+        trust = trustOf(new ClientTls(ca.caPem(), alice.certificatePem(), alice.privateKeyPem()));
+        pinned = trustOf(new ClientTls(ca.caPem(), alice.certificatePem(), alice.privateKeyPem(), ca.schedulerPem()));
         scheduler = chain(Files.readString(ca.schedulerCertificate()));
+    }
+
+    private static X509ExtendedTrustManager trustOf(ClientTls tls) {
+        var credentials = (TlsChannelCredentials) tls.credentials();
+        assertThat(credentials.getTrustManagers()).hasSize(1);
+        return (X509ExtendedTrustManager) credentials.getTrustManagers().get(0);
     }
 
     @ParameterizedTest
     @ValueSource(strings = {"127.0.0.1", "localhost", "LocalHost", "localhost.", "sched.example.org",
         "SCHED.example.org.", "10.1.2.3", "::1", "[::1]", "0:0:0:0:0:0:0:1"})
     void theSchedulerIsTrustedUnderEveryNameItsCertificateGives(String host) {
-        for (String authType : List.of("UNKNOWN", "ECDHE_ECDSA")) {
-            assertThatCode(() -> trust.checkServerTrusted(scheduler.clone(), authType, engine(host)))
-                    .as(host + " " + authType).doesNotThrowAnyException();
+        for (var t : List.of(trust, pinned)) {
+            for (String authType : List.of("UNKNOWN", "ECDHE_ECDSA")) {
+                assertThatCode(() -> t.checkServerTrusted(scheduler.clone(), authType, engine(host)))
+                        .as(host + " " + authType).doesNotThrowAnyException();
+            }
         }
     }
 
@@ -79,10 +89,61 @@ class SchedulerTrustTest {
     @ValueSource(strings = {"10.1.2.4", "127.0.0.2", "::2", "example.org", "other.example.org",
         "sched.example.org.evil", "xsched.example.org", "coop scheduler", "*.example.org"})
     void theSchedulerIsRefusedUnderANameItsCertificateDoesNotGive(String host) {
-        assertThatThrownBy(() -> trust.checkServerTrusted(scheduler.clone(), "UNKNOWN", engine(host)))
+        for (var t : List.of(trust, pinned)) {
+            assertThatThrownBy(() -> t.checkServerTrusted(scheduler.clone(), "UNKNOWN", engine(host)))
+                    .isInstanceOf(CertificateException.class)
+                    .hasMessage("the scheduler's certificate does not name " + host
+                            + " (it names localhost, 127.0.0.1, 0:0:0:0:0:0:0:1, sched.example.org, 10.1.2.3)");
+        }
+    }
+
+    @Test
+    void thePinnedCertificateIsAcceptedWithoutTheCaBeingAsked() throws Exception {
+        // The CA named beside the pin is another cooperative's: only the pin can let the scheduler in.
+        Authority other = Authority.create(dir.resolve("other"), "other", List.of(), random);
+        var pinOnly = trustOf(new ClientTls(other.caPem(), alice.certificatePem(), alice.privateKeyPem(),
+                ca.schedulerPem()));
+        assertThatCode(() -> pinOnly.checkServerTrusted(scheduler.clone(), "UNKNOWN", engine("127.0.0.1")))
+                .doesNotThrowAnyException();
+        // The leaf alone, as a server may send it, is the same certificate.
+        assertThatCode(() -> pinOnly.checkServerTrusted(new X509Certificate[] {scheduler[0]}, "UNKNOWN",
+                engine("localhost"))).doesNotThrowAnyException();
+        // Any other certificate is the CA's to judge, and that CA vouches for none of ours.
+        assertThatThrownBy(() -> trustOf(new ClientTls(other.caPem(), alice.certificatePem(), alice.privateKeyPem(),
+                Files.readString(other.schedulerCertificate()))).checkServerTrusted(scheduler.clone(), "UNKNOWN",
+                engine("127.0.0.1"))).isInstanceOf(CertificateException.class).hasMessageContaining("PKIX path");
+    }
+
+    @Test
+    void aCertificateOtherThanThePinnedOneGoesTheCasWay() throws Exception {
+        // Pinned: another cooperative's scheduler (a renewed certificate looks the same from here).
+        Authority other = Authority.create(dir.resolve("other"), "other", List.of(), random);
+        String otherScheduler = Files.readString(other.schedulerCertificate());
+        var stale = trustOf(new ClientTls(ca.caPem(), alice.certificatePem(), alice.privateKeyPem(), otherScheduler));
+        assertThatCode(() -> stale.checkServerTrusted(scheduler.clone(), "UNKNOWN", engine("127.0.0.1")))
+                .doesNotThrowAnyException();
+    }
+
+    @Test
+    void aPinnedCertificateMustBeValidNowAndAServersCertificate() throws Exception {
+        X509ExtendedTrustManager jdk = trustOf(new ClientTls(ca.caPem(), alice.certificatePem(),
+                alice.privateKeyPem()));
+        X509Certificate leaf = scheduler[0];
+        var later = new SchedulerTrust(jdk, leaf, () -> leaf.getNotAfter().toInstant().plusSeconds(1));
+        assertThatThrownBy(() -> later.checkServerTrusted(scheduler.clone(), "UNKNOWN", engine("127.0.0.1")))
+                .isInstanceOf(java.security.cert.CertificateExpiredException.class);
+        var earlier = new SchedulerTrust(jdk, leaf, () -> leaf.getNotBefore().toInstant().minusSeconds(1));
+        assertThatThrownBy(() -> earlier.checkServerTrusted(scheduler.clone(), "UNKNOWN", engine("127.0.0.1")))
+                .isInstanceOf(java.security.cert.CertificateNotYetValidException.class);
+
+        // A member's certificate, pinned, still cannot pass for a server's.
+        X509Certificate[] member = chain(alice.certificatePem() + ca.caPem());
+        var memberPinned = new SchedulerTrust(jdk, member[0]);
+        assertThatThrownBy(() -> memberPinned.checkServerTrusted(member, "UNKNOWN", engine("127.0.0.1")))
                 .isInstanceOf(CertificateException.class)
-                .hasMessage("the scheduler's certificate does not name " + host
-                        + " (it names localhost, 127.0.0.1, 0:0:0:0:0:0:0:1, sched.example.org, 10.1.2.3)");
+                .hasMessage("the scheduler's certificate does not allow server authentication");
+        assertThatThrownBy(() -> pinned.checkServerTrusted(new X509Certificate[0], "UNKNOWN", engine("127.0.0.1")))
+                .isInstanceOf(CertificateException.class).hasMessage("the scheduler sent no certificate");
     }
 
     @Test
@@ -90,9 +151,11 @@ class SchedulerTrustTest {
         for (var holder : List.of(new Authority.Holder(Authority.Holder.MEMBER, "mallory"),
                 new Authority.Holder(Authority.Holder.NODE, "gpu-01"))) {
             X509Certificate[] impostor = chain(ca.issue(holder).certificatePem() + ca.caPem());
-            assertThatThrownBy(() -> trust.checkServerTrusted(impostor, "UNKNOWN", engine("127.0.0.1")))
-                    .as(holder.toString()).isInstanceOf(CertificateException.class)
-                    .hasMessageContaining("Extended key usage does not permit use for TLS server authentication");
+            for (var t : List.of(trust, pinned)) {
+                assertThatThrownBy(() -> t.checkServerTrusted(impostor, "UNKNOWN", engine("127.0.0.1")))
+                        .as(holder.toString()).isInstanceOf(CertificateException.class)
+                        .hasMessageContaining("Extended key usage does not permit use for TLS server authentication");
+            }
         }
     }
 
@@ -100,9 +163,11 @@ class SchedulerTrustTest {
     void anotherCooperativesSchedulerIsRefusedThoughItNamesTheHost() throws Exception {
         Authority other = Authority.create(dir.resolve("other"), "other", List.of(), random);
         X509Certificate[] foreign = chain(Files.readString(other.schedulerCertificate()));
-        assertThatThrownBy(() -> trust.checkServerTrusted(foreign, "UNKNOWN", engine("127.0.0.1")))
-                .isInstanceOf(CertificateException.class)
-                .hasMessageContaining("PKIX path");
+        for (var t : List.of(trust, pinned)) {
+            assertThatThrownBy(() -> t.checkServerTrusted(foreign, "UNKNOWN", engine("127.0.0.1")))
+                    .isInstanceOf(CertificateException.class)
+                    .hasMessageContaining("PKIX path");
+        }
     }
 
     @Test
@@ -130,23 +195,29 @@ class SchedulerTrustTest {
         Path data = dir.resolve("data");
         assertThat(Main.commandLine("init", "--data", data.toString(), "--founders", "alice", "--accounts", "lab")
                 .execute("init", "--data", data.toString(), "--founders", "alice", "--accounts", "lab")).isZero();
-        var credentials = (TlsChannelCredentials) coop.cli.Identity.read(data.resolve("identities/alice.json"))
-                .tls().credentials();
+        ClientTls identity = coop.cli.Identity.read(data.resolve("identities/alice.json")).tls();
+        assertThat(identity.schedulerPem()).as("coop init pins the scheduler's certificate").isNotNull();
+        // As the identity has it (the scheduler's certificate pinned), and trusting the CA alone.
+        var caOnly = new ClientTls(identity.caPem(), identity.certificatePem(), identity.privateKeyPem());
         try (SchedulerServer scheduler = SchedulerServer.start(SchedulerServer.Config.of(data, "127.0.0.1", 0),
                 InstantSource.system())) {
             var address = new InetSocketAddress("127.0.0.1", scheduler.port());
-            for (SslProvider provider : List.of(SslProvider.JDK, SslProvider.OPENSSL)) {
-                SslContext tls = GrpcSslContexts.configure(SslContextBuilder.forClient(), provider)
-                        .keyManager(credentials.getKeyManagers().get(0))
-                        .trustManager(credentials.getTrustManagers().get(0))
-                        .build();
-                assertThat(state(address, null, tls)).as(provider.name()).isEqualTo(ConnectivityState.READY);
-                assertThat(state(address, "localhost:7070", tls)).as(provider.name())
-                        .isEqualTo(ConnectivityState.READY);
-                assertThat(state(address, "sched.example.org:7070", tls)).as(provider.name())
-                        .isEqualTo(ConnectivityState.TRANSIENT_FAILURE);
-                assertThat(state(address, "10.9.9.9:7070", tls)).as(provider.name())
-                        .isEqualTo(ConnectivityState.TRANSIENT_FAILURE);
+            for (var client : List.of(identity, caOnly)) {
+                for (SslProvider provider : List.of(SslProvider.JDK, SslProvider.OPENSSL)) {
+                    var credentials = (TlsChannelCredentials) client.credentials();
+                    String as = provider.name() + (client.schedulerPem() == null ? ", CA only" : ", pinned");
+                    SslContext tls = GrpcSslContexts.configure(SslContextBuilder.forClient(), provider)
+                            .keyManager(credentials.getKeyManagers().get(0))
+                            .trustManager(credentials.getTrustManagers().get(0))
+                            .build();
+                    assertThat(state(address, null, tls)).as(as).isEqualTo(ConnectivityState.READY);
+                    assertThat(state(address, "localhost:7070", tls)).as(as)
+                            .isEqualTo(ConnectivityState.READY);
+                    assertThat(state(address, "sched.example.org:7070", tls)).as(as)
+                            .isEqualTo(ConnectivityState.TRANSIENT_FAILURE);
+                    assertThat(state(address, "10.9.9.9:7070", tls)).as(as)
+                            .isEqualTo(ConnectivityState.TRANSIENT_FAILURE);
+                }
             }
         }
     }

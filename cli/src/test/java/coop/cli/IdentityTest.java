@@ -29,6 +29,19 @@ class IdentityTest {
     }
 
     @Test
+    void roundTripsEveryFieldAndDialsWithThePinnedSchedulerCertificate() throws Exception {
+        Path file = dir.resolve("dave.json");
+        Identity dave = new Identity("dave", "t", "h:1", "pub", "priv", "CA PEM", "CERT PEM", "KEY PEM",
+                "SCHEDULER PEM");
+        dave.write(file);
+
+        assertThat(Identity.read(file)).isEqualTo(dave);
+        assertThat(Files.readString(file)).contains("\"scheduler_certificate\" : \"SCHEDULER PEM\"");
+        assertThat(dave.tls().schedulerPem()).isEqualTo("SCHEDULER PEM");
+        assertThat(dave.withTls("CA PEM", "CERT PEM", "KEY PEM", null).tls().schedulerPem()).isNull();
+    }
+
+    @Test
     void overwritesAndOmitsAMissingScheduler() throws Exception {
         Path file = dir.resolve("bob.json");
         new Identity("bob", "one", "10.0.0.1:7070").write(file);

@@ -59,6 +59,9 @@ class GovernanceIT {
             }
             // Admitted, dave gets its TLS certificate through alice and installs it.
             coop.certify(target, Path.of(alice), dir.resolve("dave.pub.json"), Path.of(dave));
+            // With the scheduler's own certificate, which its client then accepts as it is, as founders' do.
+            assertThat(Identity.read(Path.of(dave)).schedulerCertificate()).isNotNull()
+                    .isEqualTo(Identity.read(Path.of(alice)).schedulerCertificate());
             var delegate = coop.run("delegate", "--scheduler", target, "--identity", dave, "shares", "bob");
             assertThat(delegate.exitCode()).as(delegate.stderr()).isZero();
             assertThat(delegate.stdout()).contains("delegated shares to bob");

@@ -58,10 +58,21 @@ class TlsIT {
             assertThat(plain.exitCode()).isEqualTo(1);
             assertThat(plain.stderr()).contains("cannot reach scheduler at " + target);
 
+            // An identity that does not name the scheduler's certificate (as made before coop recorded
+            // it) trusts the CA's word alone, and gets in as well.
+            Path unpinned = dir.resolve("unpinned.json");
+            assertThat(a.schedulerCertificate()).isNotNull();
+            a.withTls(a.caCertificate(), a.certificate(), a.tlsKey(), null).write(unpinned);
+            for (boolean jdk : new boolean[] {false, true}) {
+                String[] jobs = {"jobs", "--scheduler", target, "--identity", unpinned.toString()};
+                var ok = jdk ? coop.runWithJdkTls(jobs) : coop.run(jobs);
+                assertThat(ok.exitCode()).as(ok.stderr()).isZero();
+            }
+
             // bob's certificate carrying alice's name and token is refused.
             Identity b = Identity.read(data.resolve("identities/bob.json"));
             Path forged = dir.resolve("forged.json");
-            a.withTls(b.caCertificate(), b.certificate(), b.tlsKey()).write(forged);
+            a.withTls(b.caCertificate(), b.certificate(), b.tlsKey(), b.schedulerCertificate()).write(forged);
             var spoof = coop.run("submit", "--scheduler", target, "--identity", forged.toString(), "--account",
                     "lab-a", "--gpus", "1", "--", "true");
             assertThat(spoof.exitCode()).isEqualTo(1);

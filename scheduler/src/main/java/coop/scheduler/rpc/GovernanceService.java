@@ -86,7 +86,8 @@ final class GovernanceService extends GovernanceGrpc.GovernanceImplBase {
                 out.onNext(coop.v1.CertifyResponse.newBuilder()
                         .setCertificate(authority.certify(new coop.scheduler.trust.Authority.Holder(
                                 coop.scheduler.trust.Authority.Holder.MEMBER, m.name()), key))
-                        .setCaCertificate(authority.caPem()).build());
+                        .setCaCertificate(authority.caPem())
+                        .setSchedulerCertificate(authority.schedulerPem()).build());
                 out.onCompleted();
             } catch (Throwable t) {
                 out.onError(Replies.status(t));

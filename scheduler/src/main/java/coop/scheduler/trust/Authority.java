@@ -160,7 +160,19 @@ public final class Authority {
         return pem(ca);
     }
 
-    /** The scheduler's certificate file (PEM). */
+    /**
+     * The scheduler's own certificate (PEM), without the CA's after it: what clients may pin
+     * ({@code coop init} and {@code coop member certify} hand it to members).
+     */
+    public String schedulerPem() {
+        try {
+            return pem(certificate(Files.readString(schedulerCertificate())));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read the scheduler's certificate " + schedulerCertificate(), e);
+        }
+    }
+
+    /** The scheduler's certificate file (PEM: its own certificate, then the CA's). */
     public Path schedulerCertificate() {
         return dir.resolve("scheduler.crt");
     }
