@@ -5,7 +5,6 @@ import io.grpc.TlsChannelCredentials;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
@@ -59,7 +58,9 @@ public record ClientTls(String caPem, String certificatePem, String privateKeyPe
      * registering BouncyCastle's provider costs a short-lived {@code coop submit} more than
      * its whole call to the scheduler. The one key is handed over as it is ({@link OneKey}),
      * not through a PKCS#12 key store, which would encrypt it with thousands of PBKDF2 rounds
-     * only to decrypt it again. The scheduler's certificate is checked by {@link SchedulerTrust}.
+     * only to decrypt it again. The scheduler's certificate is checked by {@link SchedulerTrust},
+     * which builds the JDK's trust manager over the CA only when a certificate other than the
+     * pinned one calls for it (some 5 ms of a short call).
      */
     public ChannelCredentials credentials() {
         try {
@@ -69,21 +70,10 @@ public record ClientTls(String caPem, String certificatePem, String privateKeyPe
             }
             KeyManager key = new OneKey(privateKey(privateKeyPem), chain.toArray(X509Certificate[]::new));
 
-            KeyStore trusted = KeyStore.getInstance(KeyStore.getDefaultType());
-            trusted.load(null, null);
-            int n = 0;
-            for (X509Certificate ca : certificates(caPem)) {
-                trusted.setCertificateEntry("ca-" + n++, ca);
-            }
-            if (n == 0) {
+            List<X509Certificate> cas = certificates(caPem);
+            if (cas.isEmpty()) {
                 throw new IllegalArgumentException("no CA certificate in PEM text");
             }
-            TrustManagerFactory trustManagers = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-            trustManagers.init(trusted);
-            X509ExtendedTrustManager chains = Arrays.stream(trustManagers.getTrustManagers())
-                    .filter(X509ExtendedTrustManager.class::isInstance).map(X509ExtendedTrustManager.class::cast)
-                    .findFirst().orElseThrow(() -> new GeneralSecurityException("the JDK offers no X.509 trust manager"));
-
             X509Certificate scheduler = null;
             if (schedulerPem != null) {
                 List<X509Certificate> pinned = certificates(schedulerPem);
@@ -94,14 +84,31 @@ public record ClientTls(String caPem, String certificatePem, String privateKeyPe
             }
             return TlsChannelCredentials.newBuilder()
                     .keyManager(key)
-                    .trustManager(new SchedulerTrust(chains, scheduler))
+                    .trustManager(new SchedulerTrust(() -> caTrust(cas), cas, scheduler))
                     .build();
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read the identity's TLS certificate or key", e);
         } catch (GeneralSecurityException | IllegalArgumentException e) {
             throw new IllegalArgumentException("the identity's TLS certificate or key is malformed: "
                     + e.getMessage(), e);
         }
+    }
+
+    /** The JDK's PKIX trust manager over {@code cas} alone. */
+    private static X509ExtendedTrustManager caTrust(List<X509Certificate> cas) throws GeneralSecurityException {
+        KeyStore trusted = KeyStore.getInstance(KeyStore.getDefaultType());
+        try {
+            trusted.load(null, null);
+        } catch (IOException e) {
+            throw new GeneralSecurityException("cannot make an empty key store", e);
+        }
+        int n = 0;
+        for (X509Certificate ca : cas) {
+            trusted.setCertificateEntry("ca-" + n++, ca);
+        }
+        TrustManagerFactory trustManagers = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        trustManagers.init(trusted);
+        return Arrays.stream(trustManagers.getTrustManagers())
+                .filter(X509ExtendedTrustManager.class::isInstance).map(X509ExtendedTrustManager.class::cast)
+                .findFirst().orElseThrow(() -> new GeneralSecurityException("the JDK offers no X.509 trust manager"));
     }
 
     /** A channel builder for {@code target}: over TLS with {@code tls}, or plaintext when it is null. */

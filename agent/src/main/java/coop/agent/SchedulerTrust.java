@@ -3,6 +3,7 @@ package coop.agent;
 import com.google.common.net.InetAddresses;
 import java.net.InetAddress;
 import java.net.Socket;
+import java.security.GeneralSecurityException;
 import java.security.cert.CertificateEncodingException;
 import java.security.cert.CertificateException;
 import java.security.cert.CertificateParsingException;
@@ -53,25 +54,50 @@ final class SchedulerTrust extends X509ExtendedTrustManager {
     private static final String SERVER_AUTH = "1.3.6.1.5.5.7.3.1";
     private static final String ANY_EXTENDED_KEY_USAGE = "2.5.29.37.0";
 
-    private final X509ExtendedTrustManager chains;
+    /** Makes the JDK's PKIX trust manager over the cooperative's CA certificates alone. */
+    interface CaTrust {
+        X509ExtendedTrustManager make() throws GeneralSecurityException;
+    }
+
+    private final CaTrust caTrust;
+    private final X509Certificate[] cas;
     private final byte[] pinned;
     private final InstantSource clock;
+    /** Made by {@link #caTrust} on first need. */
+    private volatile X509ExtendedTrustManager chains;
 
     /**
-     * @param chains the JDK's PKIX trust manager over the cooperative's CA certificate alone
-     * @param pinned the scheduler's own certificate, accepted as it is; {@code null} when the
-     *               identity names none
+     * @param caTrust makes the trust manager that checks certificates other than the pinned one
+     * @param cas     the cooperative's CA certificates, which it trusts
+     * @param pinned  the scheduler's own certificate, accepted as it is; {@code null} when the
+     *                identity names none
      */
-    SchedulerTrust(X509ExtendedTrustManager chains, X509Certificate pinned) throws CertificateEncodingException {
-        this(chains, pinned, InstantSource.system());
+    SchedulerTrust(CaTrust caTrust, List<X509Certificate> cas, X509Certificate pinned)
+            throws CertificateEncodingException {
+        this(caTrust, cas, pinned, InstantSource.system());
     }
 
     /** As above, reading the time a pinned certificate must be valid at from {@code clock}. */
-    SchedulerTrust(X509ExtendedTrustManager chains, X509Certificate pinned, InstantSource clock)
+    SchedulerTrust(CaTrust caTrust, List<X509Certificate> cas, X509Certificate pinned, InstantSource clock)
             throws CertificateEncodingException {
-        this.chains = chains;
+        this.caTrust = caTrust;
+        this.cas = cas.toArray(X509Certificate[]::new);
         this.pinned = pinned == null ? null : pinned.getEncoded();
         this.clock = clock;
+    }
+
+    private X509ExtendedTrustManager chains() throws CertificateException {
+        X509ExtendedTrustManager made = chains;
+        if (made == null) {
+            try {
+                made = caTrust.make();
+            } catch (GeneralSecurityException e) {
+                throw new CertificateException("cannot check certificates against the cooperative's CA: "
+                        + e.getMessage(), e);
+            }
+            chains = made;
+        }
+        return made;
     }
 
     @Override
@@ -111,7 +137,7 @@ final class SchedulerTrust extends X509ExtendedTrustManager {
                 throw new CertificateException("the scheduler's certificate does not allow server authentication");
             }
         } else {
-            chains.checkServerTrusted(chain, authType);
+            chains().checkServerTrusted(chain, authType);
         }
         if (!names(chain[0], host)) {
             throw new CertificateException("the scheduler's certificate does not name " + host + " (it names "
@@ -175,6 +201,6 @@ final class SchedulerTrust extends X509ExtendedTrustManager {
 
     @Override
     public X509Certificate[] getAcceptedIssuers() {
-        return chains.getAcceptedIssuers();
+        return cas.clone();
     }
 }

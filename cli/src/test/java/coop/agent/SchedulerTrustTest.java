@@ -115,6 +115,26 @@ class SchedulerTrustTest {
     }
 
     @Test
+    void theCasTrustManagerIsMadeOnlyForACertificateOtherThanThePinnedOne() throws Exception {
+        int[] made = {0};
+        SchedulerTrust.CaTrust unavailable = () -> {
+            made[0]++;
+            throw new java.security.KeyStoreException("no key store here");
+        };
+        var lazy = new SchedulerTrust(unavailable, List.of(scheduler[1]), scheduler[0]);
+        assertThatCode(() -> lazy.checkServerTrusted(scheduler.clone(), "UNKNOWN", engine("127.0.0.1")))
+                .doesNotThrowAnyException();
+        assertThat(lazy.getAcceptedIssuers()).containsExactly(scheduler[1]);
+        assertThat(made[0]).isZero();
+        X509Certificate[] other = chain(Files.readString(Authority.create(dir.resolve("other"), "other", List.of(),
+                random).schedulerCertificate()));
+        assertThatThrownBy(() -> lazy.checkServerTrusted(other, "UNKNOWN", engine("127.0.0.1")))
+                .isInstanceOf(CertificateException.class)
+                .hasMessage("cannot check certificates against the cooperative's CA: no key store here");
+        assertThat(made[0]).isOne();
+    }
+
+    @Test
     void aCertificateOtherThanThePinnedOneGoesTheCasWay() throws Exception {
         // Pinned: another cooperative's scheduler (a renewed certificate looks the same from here).
         Authority other = Authority.create(dir.resolve("other"), "other", List.of(), random);
@@ -129,16 +149,17 @@ class SchedulerTrustTest {
         X509ExtendedTrustManager jdk = trustOf(new ClientTls(ca.caPem(), alice.certificatePem(),
                 alice.privateKeyPem()));
         X509Certificate leaf = scheduler[0];
-        var later = new SchedulerTrust(jdk, leaf, () -> leaf.getNotAfter().toInstant().plusSeconds(1));
+        List<X509Certificate> cas = List.of(scheduler[1]);
+        var later = new SchedulerTrust(() -> jdk, cas, leaf, () -> leaf.getNotAfter().toInstant().plusSeconds(1));
         assertThatThrownBy(() -> later.checkServerTrusted(scheduler.clone(), "UNKNOWN", engine("127.0.0.1")))
                 .isInstanceOf(java.security.cert.CertificateExpiredException.class);
-        var earlier = new SchedulerTrust(jdk, leaf, () -> leaf.getNotBefore().toInstant().minusSeconds(1));
+        var earlier = new SchedulerTrust(() -> jdk, cas, leaf, () -> leaf.getNotBefore().toInstant().minusSeconds(1));
         assertThatThrownBy(() -> earlier.checkServerTrusted(scheduler.clone(), "UNKNOWN", engine("127.0.0.1")))
                 .isInstanceOf(java.security.cert.CertificateNotYetValidException.class);
 
         // A member's certificate, pinned, still cannot pass for a server's.
         X509Certificate[] member = chain(alice.certificatePem() + ca.caPem());
-        var memberPinned = new SchedulerTrust(jdk, member[0]);
+        var memberPinned = new SchedulerTrust(() -> jdk, cas, member[0]);
         assertThatThrownBy(() -> memberPinned.checkServerTrusted(member, "UNKNOWN", engine("127.0.0.1")))
                 .isInstanceOf(CertificateException.class)
                 .hasMessage("the scheduler's certificate does not allow server authentication");
