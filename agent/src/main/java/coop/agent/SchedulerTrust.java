@@ -39,11 +39,10 @@ import javax.net.ssl.X509ExtendedTrustManager;
  * {@code coop member install-certificate} record it) accepts that very certificate, byte for
  * byte, without the CA's signature on it being checked again: it must still be within its
  * validity period, allow digital signatures and server authentication, and name the host
- * dialled. Checking the CA's
- * ECDSA signature in a new JVM's cold Java code is some 30 ms of every short call, and a pinned
- * certificate proves no less than one the pinned CA vouches for (the identity file, which names
- * both, is where the client's trust starts). Any other certificate, a renewed one say, goes the
- * CA's way.
+ * dialled. Checking the CA's ECDSA signature in a new JVM's cold Java code is some 30 ms of
+ * every short call, and a pinned certificate proves no less than one the pinned CA vouches for
+ * (the identity file, which names both, is where the client's trust starts). Any other
+ * certificate, a renewed one say, goes the CA's way.
  */
 final class SchedulerTrust extends X509ExtendedTrustManager {
 
