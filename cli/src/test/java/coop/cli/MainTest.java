@@ -2,8 +2,13 @@ package coop.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -45,6 +50,30 @@ class MainTest {
                 assertThat(alone).as(String.join(" ", args)).isEqualTo(full);
             }
         }
+    }
+
+    @Test
+    void everyHelpTextRendersWithoutPicocliWarnings() {
+        // A stray '%' in a description makes picocli warn on stderr and print the text unformatted.
+        PrintStream stderr = System.err;
+        ByteArrayOutputStream warnings = new ByteArrayOutputStream();
+        System.setErr(new PrintStream(warnings, true, StandardCharsets.UTF_8));
+        List<String> rendered = new ArrayList<>();
+        try {
+            usages(Main.commandLine(), rendered);
+        } finally {
+            System.setErr(stderr);
+        }
+        assertThat(rendered).hasSizeGreaterThan(Main.SUBCOMMANDS.size());
+        assertThat(warnings.toString(StandardCharsets.UTF_8)).isEmpty();
+        assertThat(String.join("", rendered)).contains("percentages (60%)", "--quorum 40% --floor");
+    }
+
+    private static void usages(CommandLine commandLine, List<String> rendered) {
+        StringWriter usage = new StringWriter();
+        commandLine.usage(new PrintWriter(usage));
+        rendered.add(usage.toString());
+        commandLine.getSubcommands().values().forEach(sub -> usages(sub, rendered));
     }
 
     @Test
