@@ -2,37 +2,52 @@ package coop.cli;
 
 import java.nio.file.Path;
 import java.util.Optional;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
 
 /**
- * Options shared by every client command ({@code @Mixin}): which scheduler to call and
- * who is calling. The scheduler is taken from {@code --scheduler}, else
- * {@code $COOP_SCHEDULER}, else the identity file, else {@value #DEFAULT_SCHEDULER}.
- * The identity file is {@code --identity}, else {@code $COOP_IDENTITY}. There is no way
- * to act as another member than the identity file's.
+ * Options shared by every client command: which scheduler to call and who is calling. The
+ * scheduler is taken from {@code --scheduler}, else {@code $COOP_SCHEDULER}, else the identity
+ * file, else {@value #DEFAULT_SCHEDULER}. The identity file is {@code --identity}, else
+ * {@code $COOP_IDENTITY}. There is no way to act as another member than the identity file's.
+ *
+ * <p>A command gets them as the mixin {@value #MIXIN} ({@link #mixin()}), built with picocli's
+ * programmatic model rather than read from annotations, so that a command that builds its whole
+ * model that way ({@link SubmitCommand}) never starts picocli's annotation reading.
  */
 public final class ClientOptions {
 
     /** Where a scheduler listens when nothing else says otherwise. */
     public static final String DEFAULT_SCHEDULER = "127.0.0.1:7070";
 
+    /** The name the options are mixed in under. */
+    static final String MIXIN = "client";
+
     static final String NO_IDENTITY = "no identity: pass --identity FILE or set COOP_IDENTITY";
 
-    @Option(names = "--scheduler", paramLabel = "HOST:PORT", defaultValue = "${env:COOP_SCHEDULER}",
-            description = "Scheduler to call (default: $COOP_SCHEDULER, else the identity file's, else "
+    private final OptionSpec scheduler = OptionSpec.builder("--scheduler")
+            .paramLabel("HOST:PORT").type(String.class).defaultValue("${env:COOP_SCHEDULER}")
+            .description("Scheduler to call (default: $COOP_SCHEDULER, else the identity file's, else "
                     + DEFAULT_SCHEDULER + ").")
-    String scheduler;
+            .build();
 
-    @Option(names = "--identity", paramLabel = "FILE", defaultValue = "${env:COOP_IDENTITY}",
-            description = "Identity file written by coop init (default: $COOP_IDENTITY).")
-    Path identityFile;
+    private final OptionSpec identityFile = OptionSpec.builder("--identity")
+            .paramLabel("FILE").type(Path.class).defaultValue("${env:COOP_IDENTITY}")
+            .description("Identity file written by coop init (default: $COOP_IDENTITY).")
+            .build();
+
+    /** These options as a mixin for a command's model; they hold the values parsed. */
+    CommandSpec mixin() {
+        return CommandSpec.wrapWithoutInspection(this).addOption(scheduler).addOption(identityFile);
+    }
 
     /** The target of the last connection opened, so errors can name it. */
     private String connectedTarget;
 
     /** The identity file's contents, if a file was named. */
     public Optional<Identity> identity() {
-        return identityFile == null ? Optional.empty() : Optional.of(Identity.read(identityFile));
+        Path file = identityFile.getValue();
+        return file == null ? Optional.empty() : Optional.of(Identity.read(file));
     }
 
     /** The identity, or a {@link CliException} telling the user how to give one. */
@@ -51,7 +66,7 @@ public final class ClientOptions {
     }
 
     private Client open(Identity identity) {
-        connectedTarget = resolveScheduler(scheduler, identity);
+        connectedTarget = resolveScheduler(scheduler.getValue(), identity);
         return Client.forOneCommand(connectedTarget, identity);
     }
 
@@ -63,10 +78,11 @@ public final class ClientOptions {
         if (connectedTarget != null) {
             return connectedTarget;
         }
+        String explicit = scheduler.getValue();
         try {
-            return resolveScheduler(scheduler, identity().orElse(null));
+            return resolveScheduler(explicit, identity().orElse(null));
         } catch (RuntimeException unreadableIdentityOrBadAddress) {
-            return scheduler != null && !scheduler.isBlank() ? scheduler.strip() : DEFAULT_SCHEDULER;
+            return explicit != null && !explicit.isBlank() ? explicit.strip() : DEFAULT_SCHEDULER;
         }
     }
 

@@ -176,6 +176,7 @@ public final class Main implements Runnable {
         for (Class<?> c : subcommands) {
             commandLine.addSubcommand(c);
         }
+        ClientCommand.mixClientOptions(commandLine);
         commandLine.setCaseInsensitiveEnumValuesAllowed(true)
                 .setExecutionExceptionHandler(Errors.fromEnvironment());
         // `coop submit ... python train.py --lr 3` works without `--`: options end at the command.
