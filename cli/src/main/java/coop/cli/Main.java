@@ -5,65 +5,127 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Supplier;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.ParameterException;
-import picocli.CommandLine.Spec;
 
 /**
  * The {@code coop} command. Client commands talk to a scheduler over gRPC as the member
  * named in the identity file; failures print one {@code error: ...} line (see
  * {@link Errors}). Build the command line with {@link #commandLine()}, or for one call
  * with {@link #commandLine(String...)}.
+ *
+ * <p>This command and {@link SubmitCommand} build their picocli models in code; the other
+ * subcommands are annotated classes. A call of {@code coop submit} then never has picocli read an
+ * annotation: in a new JVM the first annotation read costs some 25 ms (the JDK's annotation
+ * parser and the proxy classes annotations are read through), and picocli's reflection over an
+ * annotated command and its help mixin 40 ms more, where building the same model in code takes
+ * a few.
  */
-@Command(name = "coop", mixinStandardHelpOptions = true, version = "coop 0.1.0",
-        description = "A cooperative GPU scheduler: members vote how GPU time is shared; the scheduler enacts it.")
 public final class Main implements Runnable {
+
+    static final String VERSION = "coop 0.1.0";
 
     /**
      * Every subcommand, in the order {@code coop --help} lists them. Registered by
-     * {@link #commandLine(String...)} rather than through {@code @Command(subcommands = ...)}
-     * so that a call naming one of them builds only that one: picocli instantiates each
-     * subcommand and reflects over its options, which for all of them costs more than a
-     * researcher's {@code coop submit} should.
+     * {@link #commandLine(String...)} rather than all at once, so that a call naming one of them
+     * builds only that one: picocli instantiates each subcommand and reflects over its options,
+     * which for all of them costs more than a researcher's {@code coop submit} should.
      */
-    static final List<Class<?>> SUBCOMMANDS = List.of(
+    static final List<Subcommand> SUBCOMMANDS = List.of(
             // Setting up and running the cooperative.
-            DemoCommand.class,
-            InitCommand.class,
-            SchedulerCommand.class,
-            BackupCommand.class,
-            AgentCommand.class,
-            NodeCommand.class,
-            SimulateCommand.class,
-            BenchCommand.class,
+            Subcommand.annotated(DemoCommand.class),
+            Subcommand.annotated(InitCommand.class),
+            Subcommand.annotated(SchedulerCommand.class),
+            Subcommand.annotated(BackupCommand.class),
+            Subcommand.annotated(AgentCommand.class),
+            Subcommand.annotated(NodeCommand.class),
+            Subcommand.annotated(SimulateCommand.class),
+            Subcommand.annotated(BenchCommand.class),
 
             // Researchers: jobs.
-            SubmitCommand.class,
-            JobsCommand.class,
-            JobCommand.class,
-            CancelCommand.class,
-            LogsCommand.class,
+            Subcommand.modelled(SubmitCommand.NAME, SubmitCommand::model),
+            Subcommand.annotated(JobsCommand.class),
+            Subcommand.annotated(JobCommand.class),
+            Subcommand.annotated(CancelCommand.class),
+            Subcommand.annotated(LogsCommand.class),
             // The cluster.
-            NodesCommand.class,
-            UsageCommand.class,
+            Subcommand.annotated(NodesCommand.class),
+            Subcommand.annotated(UsageCommand.class),
             // Members: governance.
-            ProposeCommand.class,
-            VoteCommand.class,
-            ProposalsCommand.class,
-            PolicyCommand.class,
-            ProposalCommand.class,
-            DelegateCommand.class,
-            ReviewCommand.class,
-            PanelCommand.class,
-            LedgerCommand.class,
-            MemberCommand.class,
+            Subcommand.annotated(ProposeCommand.class),
+            Subcommand.annotated(VoteCommand.class),
+            Subcommand.annotated(ProposalsCommand.class),
+            Subcommand.annotated(PolicyCommand.class),
+            Subcommand.annotated(ProposalCommand.class),
+            Subcommand.annotated(DelegateCommand.class),
+            Subcommand.annotated(ReviewCommand.class),
+            Subcommand.annotated(PanelCommand.class),
+            Subcommand.annotated(LedgerCommand.class),
+            Subcommand.annotated(MemberCommand.class),
 
-            CommandLine.HelpCommand.class);
+            Subcommand.annotated(CommandLine.HelpCommand.class));
 
-    @Spec
-    CommandSpec spec;
+    /**
+     * One subcommand of {@code coop}: a class picocli reads the annotations of, or one whose
+     * model a factory builds in code (its name is then known without building it).
+     */
+    static final class Subcommand {
+        private final Class<?> annotated;
+        private final String modelledName;
+        private final Supplier<CommandSpec> model;
+
+        private Subcommand(Class<?> annotated, String modelledName, Supplier<CommandSpec> model) {
+            this.annotated = annotated;
+            this.modelledName = modelledName;
+            this.model = model;
+        }
+
+        static Subcommand annotated(Class<?> command) {
+            return new Subcommand(command, null, null);
+        }
+
+        static Subcommand modelled(String name, Supplier<CommandSpec> model) {
+            return new Subcommand(null, name, model);
+        }
+
+        /** Whether its model is built in code, so that finding it by name reads no annotation. */
+        boolean modelled() {
+            return annotated == null;
+        }
+
+        String name() {
+            return modelled() ? modelledName : annotated.getAnnotation(Command.class).name();
+        }
+
+        /** Whether {@code word} names it (its name, or for an annotated one an alias). */
+        boolean isCalled(String word) {
+            if (modelled()) {
+                return modelledName.equals(word);
+            }
+            Command command = annotated.getAnnotation(Command.class);
+            return command.name().equals(word) || Arrays.asList(command.aliases()).contains(word);
+        }
+
+        void addTo(CommandLine parent) {
+            if (modelled()) {
+                parent.addSubcommand(modelledName, new CommandLine(model.get()));
+            } else {
+                parent.addSubcommand(annotated);
+            }
+        }
+
+        @Override
+        public String toString() {
+            return modelled() ? modelledName : annotated.getSimpleName();
+        }
+    }
+
+    /** Set by {@link #model()}. */
+    private CommandSpec spec;
 
     /**
      * Subcommands that run for minutes or for good (servers, benchmarks, simulations, the
@@ -157,24 +219,28 @@ public final class Main implements Runnable {
         return named(args).map(c -> configure(List.of(c))).orElseGet(Main::commandLine);
     }
 
-    /** The subcommand {@code args} start with, if they start with one other than {@code help}. */
-    static Optional<Class<?>> named(String... args) {
+    /**
+     * The subcommand {@code args} start with, if they start with one other than {@code help}. The
+     * modelled subcommands are looked at first, so that naming one of them reads no annotation.
+     */
+    static Optional<Subcommand> named(String... args) {
         if (args.length == 0 || args[0].equals("help")) {
             return Optional.empty();
         }
-        for (Class<?> c : SUBCOMMANDS) {
-            Command command = c.getAnnotation(Command.class);
-            if (command.name().equals(args[0]) || Arrays.asList(command.aliases()).contains(args[0])) {
-                return Optional.of(c);
+        for (boolean modelled : new boolean[] {true, false}) {
+            for (Subcommand c : SUBCOMMANDS) {
+                if (c.modelled() == modelled && c.isCalled(args[0])) {
+                    return Optional.of(c);
+                }
             }
         }
         return Optional.empty();
     }
 
-    private static CommandLine configure(List<Class<?>> subcommands) {
-        CommandLine commandLine = new CommandLine(new Main());
-        for (Class<?> c : subcommands) {
-            commandLine.addSubcommand(c);
+    private static CommandLine configure(List<Subcommand> subcommands) {
+        CommandLine commandLine = new CommandLine(model());
+        for (Subcommand c : subcommands) {
+            c.addTo(commandLine);
         }
         ClientCommand.mixClientOptions(commandLine);
         commandLine.setCaseInsensitiveEnumValuesAllowed(true)
@@ -185,6 +251,27 @@ public final class Main implements Runnable {
             submit.setStopAtPositional(true);
         }
         return commandLine;
+    }
+
+    /** The {@code coop} command's own model: its name, version, description and help options. */
+    private static CommandSpec model() {
+        Main main = new Main();
+        main.spec = CommandSpec.wrapWithoutInspection(main).name("coop").version(VERSION);
+        main.spec.usageMessage()
+                .description("A cooperative GPU scheduler: members vote how GPU time is shared; the scheduler enacts it.");
+        addStandardHelpOptions(main.spec);
+        return main.spec;
+    }
+
+    /**
+     * Adds what picocli's {@code mixinStandardHelpOptions} adds, {@code -h, --help} and
+     * {@code -V, --version}, built in code rather than from picocli's annotated mixin.
+     */
+    static void addStandardHelpOptions(CommandSpec spec) {
+        spec.addOption(OptionSpec.builder("-h", "--help").usageHelp(true)
+                .description("Show this help message and exit.").build());
+        spec.addOption(OptionSpec.builder("-V", "--version").versionHelp(true)
+                .description("Print version information and exit.").build());
     }
 
     @Override

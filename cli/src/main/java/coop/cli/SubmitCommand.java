@@ -4,89 +4,118 @@ import coop.v1.SubmitRequest;
 import coop.v1.SubmitResponse;
 import java.time.Duration;
 import java.util.List;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine.Model.PositionalParamSpec;
 
-/** {@code coop submit}: queues a job and prints its id. */
-@Command(name = "submit", mixinStandardHelpOptions = true,
-        description = {
+/**
+ * {@code coop submit}: queues a job and prints its id. Its picocli model is built in code
+ * ({@link #model()}) rather than read from annotations, since a researcher's submit is a new JVM
+ * each time (see {@link Main}); each option's value is read back from its spec.
+ */
+final class SubmitCommand extends ClientCommand {
+
+    static final String NAME = "submit";
+
+    private final OptionSpec account = OptionSpec.builder("--account").required(true).paramLabel("ACCOUNT")
+            .type(String.class).description("Account charged for the GPU time; you must belong to it.").build();
+
+    private final OptionSpec gpus = OptionSpec.builder("--gpus").required(true).paramLabel("N")
+            .type(int.class).description("GPUs wanted on each node (at least 1).").build();
+
+    private final OptionSpec gpuModel = OptionSpec.builder("--gpu-model").paramLabel("MODEL")
+            .type(String.class).initialValue("")
+            .description("GPU model wanted, e.g. A100, or several: A100,H100 (default: any).").build();
+
+    private final OptionSpec nodes = OptionSpec.builder("--nodes").paramLabel("K").type(int.class).defaultValue("1")
+            .description("Nodes wanted; more than 1 makes a gang placed all or nothing (default: ${DEFAULT-VALUE}).")
+            .build();
+
+    private final OptionSpec walltime = OptionSpec.builder("--walltime").paramLabel("DURATION")
+            .type(Duration.class).converters(new Durations.Converter())
+            .description("Longest run time: 90s, 30m, 1h30m, 2d or seconds (default: the policy's).").build();
+
+    private final OptionSpec priority = OptionSpec.builder("--priority").paramLabel("P").type(int.class)
+            .defaultValue("0")
+            .description("Order within the account; higher runs first (default: ${DEFAULT-VALUE}).").build();
+
+    private final OptionSpec name = OptionSpec.builder("--name").paramLabel("NAME").type(String.class)
+            .initialValue("").description("A name to recognise the job by.").build();
+
+    private final OptionSpec crossSite = flag("--cross-site", "Allow the job's nodes to be at different sites.");
+
+    private final OptionSpec noPreempt = flag("--no-preempt", "Never preempt this job; it then runs only within the "
+            + "account's entitlement, never on borrowed GPUs.");
+
+    private final OptionSpec purpose = OptionSpec.builder("--purpose").paramLabel("NAME").type(String.class)
+            .initialValue("")
+            .description("Declared purpose; the policy may send some purposes to a review panel before the job may run.")
+            .build();
+
+    private final OptionSpec array = OptionSpec.builder("--array").paramLabel("INDICES").type(String.class)
+            .initialValue("")
+            .description("Submit a job array: one task per index, as in Slurm: 0-1999, 0-99:10 (every 10th), 1,5,7, "
+                    + "or a mix (1-3,10). Indices are 0 or more; at most 10000 tasks, and each counts as a waiting job "
+                    + "under the policy's max_pending_per_member.")
+            .build();
+
+    private final OptionSpec json = flag("--json", "Print {\"job_id\": N} instead of text (with --array also "
+            + "array_id and array_tasks; job_id is then the first task's).");
+
+    private final PositionalParamSpec command = PositionalParamSpec.builder().arity("1..*").required(true)
+            .paramLabel("CMD").type(List.class).auxiliaryTypes(String.class).description("The command to run, after --.").build();
+
+    private SubmitCommand() {
+    }
+
+    /** The model of a new submit command, the command its user object. */
+    static CommandSpec model() {
+        SubmitCommand submit = new SubmitCommand();
+        CommandSpec spec = CommandSpec.wrapWithoutInspection(submit).name(NAME);
+        spec.usageMessage().description(
                 "Queue a job: a shell command run with bash -c on each of its nodes.",
                 "Put the command after --; its words are joined with spaces.",
                 "Example: coop submit --account lab-a --gpus 4 --nodes 2 --walltime 2h -- python train.py --lr 3e-4",
                 "With --array, one task per index, each a job of its own that finds its index in $COOP_ARRAY_INDEX:",
-                "  coop submit --account lab-a --gpus 1 --array 0-99 -- python sweep.py --trial '$COOP_ARRAY_INDEX'"})
-final class SubmitCommand extends ClientCommand {
+                "  coop submit --account lab-a --gpus 1 --array 0-99 -- python sweep.py --trial '$COOP_ARRAY_INDEX'");
+        Main.addStandardHelpOptions(spec);
+        for (OptionSpec option : List.of(submit.account, submit.gpus, submit.gpuModel, submit.nodes, submit.walltime,
+                submit.priority, submit.name, submit.crossSite, submit.noPreempt, submit.purpose, submit.array,
+                submit.json)) {
+            spec.addOption(option);
+        }
+        spec.addPositional(submit.command);
+        submit.spec = spec;
+        return spec;
+    }
 
-    @Option(names = "--account", required = true, paramLabel = "ACCOUNT",
-            description = "Account charged for the GPU time; you must belong to it.")
-    String account;
-
-    @Option(names = "--gpus", required = true, paramLabel = "N", description = "GPUs wanted on each node (at least 1).")
-    int gpus;
-
-    @Option(names = "--gpu-model", paramLabel = "MODEL", description = "GPU model wanted, e.g. A100, or several: A100,H100 (default: any).")
-    String gpuModel = "";
-
-    @Option(names = "--nodes", paramLabel = "K", defaultValue = "1",
-            description = "Nodes wanted; more than 1 makes a gang placed all or nothing (default: ${DEFAULT-VALUE}).")
-    int nodes;
-
-    @Option(names = "--walltime", paramLabel = "DURATION", converter = Durations.Converter.class,
-            description = "Longest run time: 90s, 30m, 1h30m, 2d or seconds (default: the policy's).")
-    Duration walltime;
-
-    @Option(names = "--priority", paramLabel = "P", defaultValue = "0",
-            description = "Order within the account; higher runs first (default: ${DEFAULT-VALUE}).")
-    int priority;
-
-    @Option(names = "--name", paramLabel = "NAME", description = "A name to recognise the job by.")
-    String name = "";
-
-    @Option(names = "--cross-site", description = "Allow the job's nodes to be at different sites.")
-    boolean crossSite;
-
-    @Option(names = "--no-preempt", description = "Never preempt this job; it then runs only within the "
-            + "account's entitlement, never on borrowed GPUs.")
-    boolean noPreempt;
-
-    @Option(names = "--purpose", paramLabel = "NAME", description = "Declared purpose; the policy may send some "
-            + "purposes to a review panel before the job may run.")
-    String purpose = "";
-
-    @Option(names = "--array", paramLabel = "INDICES", description = "Submit a job array: one task per index, as "
-            + "in Slurm: 0-1999, 0-99:10 (every 10th), 1,5,7, or a mix (1-3,10). Indices are 0 or more; at most "
-            + "10000 tasks, and each counts as a waiting job under the policy's max_pending_per_member.")
-    String array = "";
-
-    @Option(names = "--json", description = "Print {\"job_id\": N} instead of text (with --array also array_id and "
-            + "array_tasks; job_id is then the first task's).")
-    boolean json;
-
-    @Parameters(arity = "1..*", paramLabel = "CMD", description = "The command to run, after --.")
-    List<String> command;
+    private static OptionSpec flag(String name, String description) {
+        return OptionSpec.builder(name).type(boolean.class).initialValue(false).description(description).build();
+    }
 
     @Override
     int run() {
+        Duration limit = walltime.getValue();
+        List<String> words = command.getValue();
         SubmitRequest request = SubmitRequest.newBuilder()
-                .setAccount(account)
-                .setGpusPerNode(gpus)
-                .setNodes(nodes)
-                .setGpuModel(gpuModel)
-                .setWalltimeSeconds(walltime == null ? 0 : walltime.toSeconds())
-                .setCommand(String.join(" ", command))
-                .setPriority(priority)
-                .setName(name)
-                .setCrossSite(crossSite)
-                .setNoPreempt(noPreempt)
-                .setPurpose(purpose)
-                .setArray(array)
+                .setAccount(account.<String>getValue())
+                .setGpusPerNode(gpus.<Integer>getValue())
+                .setNodes(nodes.<Integer>getValue())
+                .setGpuModel(gpuModel.<String>getValue())
+                .setWalltimeSeconds(limit == null ? 0 : limit.toSeconds())
+                .setCommand(String.join(" ", words))
+                .setPriority(priority.<Integer>getValue())
+                .setName(name.<String>getValue())
+                .setCrossSite(crossSite.<Boolean>getValue())
+                .setNoPreempt(noPreempt.<Boolean>getValue())
+                .setPurpose(purpose.<String>getValue())
+                .setArray(array.<String>getValue())
                 .build();
         SubmitResponse response;
         try (Client c = client.connect()) {
             response = c.jobs().submit(request);
         }
-        if (json) {
+        if (json.<Boolean>getValue()) {
             var o = JsonOutput.object().put("job_id", response.getJobId());
             if (response.getArrayId() != 0) {
                 o.put("array_id", response.getArrayId()).put("array_tasks", response.getArrayTasks());

@@ -76,16 +76,16 @@ class ClientCommandsTest {
     @Test
     void submitSendsTheRequestAndTheCallersHeaders() {
         CliRun run = coop("submit", "--account", "lab-a", "--gpus", "4", "--nodes", "2", "--gpu-model", "A100",
-                "--walltime", "1h30m", "--priority", "3", "--name", "train", "--cross-site",
-                "--", "python", "train.py", "--lr", "3e-4");
+                "--walltime", "1h30m", "--priority", "3", "--name", "train", "--cross-site", "--no-preempt",
+                "--purpose", "llm", "--array", "0-3", "--", "python", "train.py", "--lr", "3e-4");
 
         assertThat(run.err()).isEmpty();
         assertThat(run.exitCode()).isZero();
         assertThat(run.out()).isEqualTo("submitted job 42" + System.lineSeparator());
         assertThat(scheduler.last(SubmitRequest.class)).isEqualTo(SubmitRequest.newBuilder()
                 .setAccount("lab-a").setGpusPerNode(4).setNodes(2).setGpuModel("A100")
-                .setWalltimeSeconds(5400).setPriority(3).setName("train").setCrossSite(true)
-                .setCommand("python train.py --lr 3e-4").build());
+                .setWalltimeSeconds(5400).setPriority(3).setName("train").setCrossSite(true).setNoPreempt(true)
+                .setPurpose("llm").setArray("0-3").setCommand("python train.py --lr 3e-4").build());
         assertThat(scheduler.lastHeaders().get(Client.MEMBER_HEADER)).isEqualTo("alice");
         assertThat(scheduler.lastHeaders().get(Client.TOKEN_HEADER)).isEqualTo("s3cret");
     }
@@ -100,6 +100,11 @@ class ClientCommandsTest {
         assertThat(request.getCommand()).isEqualTo("bash -c echo hi");
         assertThat(request.getNodes()).isEqualTo(1);
         assertThat(request.getWalltimeSeconds()).isZero();
+        assertThat(request.getCrossSite()).isFalse();
+        assertThat(request.getNoPreempt()).isFalse();
+        assertThat(request.getPriority()).isZero();
+        assertThat(request.getGpuModel()).isEmpty();
+        assertThat(request.getArray()).isEmpty();
     }
 
     @Test

@@ -11,7 +11,6 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine.Command;
 
 /**
  * The {@code ./coop} launcher's choice of JVM flags, read from its dry run: short-lived
@@ -29,8 +28,8 @@ class LauncherTest {
     void longRunningSubcommandsKeepTheJvmDefaultsAndEveryOtherGetsShortLivedFlags() throws Exception {
         Path jar = Files.createFile(dir.resolve("coop.jar"));
         List<String> names = new ArrayList<>();
-        for (Class<?> c : Main.SUBCOMMANDS) {
-            names.add(c.getAnnotation(Command.class).name());
+        for (Main.Subcommand c : Main.SUBCOMMANDS) {
+            names.add(c.name());
         }
         names.add("--help");
         for (String name : names) {

@@ -11,7 +11,6 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
-import picocli.CommandLine.Command;
 
 /**
  * The command line built for one call ({@link Main#commandLine(String...)}) holds only the
@@ -38,8 +37,8 @@ class MainTest {
 
     @Test
     void everySubcommandAnswersAloneAsItDoesInTheFullCommandLine() {
-        for (Class<?> c : Main.SUBCOMMANDS) {
-            String name = c.getAnnotation(Command.class).name();
+        for (Main.Subcommand c : Main.SUBCOMMANDS) {
+            String name = c.name();
             if (name.equals("help")) {
                 continue;
             }
