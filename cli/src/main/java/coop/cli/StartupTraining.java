@@ -18,7 +18,8 @@ import picocli.CommandLine;
  * the classes they need already parsed and verified. It founds a throw-away cooperative in a folder, runs its scheduler in a
  * process of its own on a free port of 127.0.0.1 with mutual TLS, and makes real calls through the same
  * command line as {@link Main}: help texts, {@code submit}, {@code jobs}, {@code job},
- * {@code nodes}, {@code usage} and {@code cancel}, plain and {@code --json}. Nothing of it
+ * {@code nodes}, {@code usage} and {@code cancel}, plain and {@code --json}, with the
+ * {@link TlsWarmUp} that {@link Main#main} starts for them running beside. Nothing of it
  * outlives the run but the archive. A failing step is reported and the rest still run; the
  * exit code is always 0, because a missing or partial archive only makes start-up slower.
  */
@@ -42,6 +43,7 @@ public final class StartupTraining {
 
     private static void train(Path dir, List<String> failed) throws IOException, InterruptedException {
         Main.preferShortLivedSetUp("submit");
+        TlsWarmUp.start();
         run(failed, "--help");
         run(failed, "help", "submit");
         run(failed, "submit", "--help");
