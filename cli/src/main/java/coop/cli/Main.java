@@ -151,17 +151,20 @@ public final class Main implements Runnable {
 
     /**
      * Unless {@code subcommand} is {@link #LONG_RUNNING}, has Netty use its NIO transport rather
-     * than its native epoll transport, the JDK's TLS rather than OpenSSL (BoringSSL), and emit no
-     * JFR events; and leaves the JDK's default trust store empty. Each native library is unpacked
-     * from the jar into a temporary folder and loaded on every run, and the JFR events make the
-     * JVM set up its flight recorder classes, which cannot be archived: a process making one call
-     * pays for all three and never earns them back. The {@code ./coop} launcher hands a short call
-     * the TLS library already unpacked at build time (a {@code java.library.path} and
-     * {@code noOpenSsl=false} of its own), which loads faster than the JDK's TLS starts. The JDK's
-     * trust store (its public CAs) is read only by Netty's probe for the default cipher suites: a
-     * client trusts its cooperative's CA alone ({@link coop.agent.ClientTls}), and parsing the
-     * 140-odd public certificates costs a new JVM some 60 ms of CPU. Must run before Netty's first
-     * class loads; a {@code -D} given on the command line wins.
+     * than its native epoll transport, the JDK's TLS rather than OpenSSL (BoringSSL), unpooled
+     * buffers, and emit no JFR events; and leaves the JDK's default trust store empty. Each native
+     * library is unpacked from the jar into a temporary folder and loaded on every run, and the JFR
+     * events make the JVM set up its flight recorder classes, which cannot be archived: a process
+     * making one call pays for all three and never earns them back. The {@code ./coop} launcher
+     * hands a short call the TLS library already unpacked at build time (a
+     * {@code java.library.path} and {@code noOpenSsl=false} of its own), which loads faster than
+     * the JDK's TLS starts. Netty's pooled allocators (its default, and gRPC's own) set up arenas
+     * and per-thread caches on first use, some 10 ms of a call that allocates a few buffers; gRPC
+     * takes Netty's {@code allocator.type} for its own. The JDK's trust store (its public CAs) is
+     * read only by Netty's probe for the default cipher suites: a client trusts its cooperative's
+     * CA alone ({@link coop.agent.ClientTls}), and parsing the 140-odd public certificates costs a
+     * new JVM some 60 ms of CPU. Must run before Netty's first class loads; a {@code -D} given on
+     * the command line wins.
      */
     static void preferShortLivedSetUp(String subcommand) {
         if (LONG_RUNNING.contains(subcommand)) {
@@ -170,13 +173,14 @@ public final class Main implements Runnable {
         Map<String, String> properties = Map.of(
                 "io.grpc.netty.shaded.io.netty.transport.noNative", "true",
                 NO_OPENSSL, "true",
+                "io.grpc.netty.shaded.io.netty.allocator.type", "unpooled",
                 "io.grpc.netty.shaded.io.netty.jfr.enabled", "false",
                 "javax.net.ssl.trustStore", "NONE");
-        properties.forEach((property, value) -> {
-            if (System.getProperty(property) == null) {
-                System.setProperty(property, value);
+        for (Map.Entry<String, String> property : properties.entrySet()) {
+            if (System.getProperty(property.getKey()) == null) {
+                System.setProperty(property.getKey(), property.getValue());
             }
-        });
+        }
     }
 
     /** Subcommands that start ranks as processes: an agent, and the demo and benches that run one. */
