@@ -34,7 +34,7 @@ class LauncherTest {
         names.add("--help");
         for (String name : names) {
             List<String> cmd = dryRun(jar, name, "--flag");
-            assertThat(cmd).as(name).endsWith("-jar", jar.toString(), name, "--flag");
+            assertThat(cmd).as(name).endsWith("-cp", jar.toString(), Main.class.getName(), name, "--flag");
             if (Main.LONG_RUNNING.contains(name)) {
                 assertThat(cmd).as(name).doesNotContain("-XX:TieredStopAtLevel=1", "-XX:+UseG1GC");
             } else {

@@ -32,7 +32,7 @@ final class CoopProcesses implements AutoCloseable {
 
     static List<String> command(String... args) {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx256m", "-jar", jar()));
+                "-Xmx256m", "-cp", jar(), coop.cli.Main.class.getName()));
         cmd.addAll(List.of(args));
         return cmd;
     }
