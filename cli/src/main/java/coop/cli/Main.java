@@ -1,5 +1,7 @@
 package coop.cli;
 
+import io.grpc.netty.shaded.io.netty.util.internal.logging.InternalLoggerFactory;
+import io.grpc.netty.shaded.io.netty.util.internal.logging.JdkLoggerFactory;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -163,8 +165,10 @@ public final class Main implements Runnable {
      * takes Netty's {@code allocator.type} for its own. The JDK's trust store (its public CAs) is
      * read only by Netty's probe for the default cipher suites: a client trusts its cooperative's
      * CA alone ({@link coop.agent.ClientTls}), and parsing the 140-odd public certificates costs a
-     * new JVM some 60 ms of CPU. Must run before Netty's first class loads; a {@code -D} given on
-     * the command line wins.
+     * new JVM some 60 ms of CPU. Netty logs through {@code java.util.logging}, as gRPC does, rather
+     * than SLF4J: finding SLF4J's provider reads the jar's service files and sets up slf4j-simple,
+     * some 10 ms at the head of the TLS warm-up ({@link TlsWarmUp}), which the call waits for.
+     * Must run before Netty's first class loads; a {@code -D} given on the command line wins.
      */
     static void preferShortLivedSetUp(String subcommand) {
         if (LONG_RUNNING.contains(subcommand)) {
@@ -181,6 +185,7 @@ public final class Main implements Runnable {
                 System.setProperty(property.getKey(), property.getValue());
             }
         }
+        InternalLoggerFactory.setDefaultFactory(JdkLoggerFactory.INSTANCE);
     }
 
     /** Subcommands that start ranks as processes: an agent, and the demo and benches that run one. */
