@@ -6,8 +6,10 @@
 #
 # Usage (as root, from anywhere):  bash bench/cli-startup.sh [OTHER_CHECKOUT]
 #   OTHER_CHECKOUT  a second coop checkout (e.g. `git archive main | tar -x -C /tmp/base`, built)
-#                   whose ./coop is measured beside this one's
-# Env: RUNS [30] per command, WARMUP [3], SLURM_BENCH [../shared/peers/slurm/bench.sh],
+#                   whose ./coop is measured beside this one's, in hyperfine and then call by call
+#                   alternating with this one's (the fairer comparison on a noisy machine)
+# Env: RUNS [30] per command, WARMUP [3], SETTLE [30] submits (each checkout) before measuring,
+#      SLURM_BENCH [../shared/peers/slurm/bench.sh],
 #      OUT [.] folder for hyperfine's JSON and Markdown exports.
 #
 # Everything runs in a new network namespace that has only loopback (unshare -n), so neither
@@ -19,6 +21,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 other="${1:+$(cd "$1" && pwd)}"
 RUNS=${RUNS:-30}
 WARMUP=${WARMUP:-3}
+SETTLE=${SETTLE:-30}
 SLURM_BENCH=${SLURM_BENCH:-$root/../shared/peers/slurm/bench.sh}
 OUT=$(mkdir -p "${OUT:-.}" && cd "${OUT:-.}" && pwd)
 
@@ -76,7 +79,38 @@ cmds+=(-n "coop jobs" "$root/coop jobs --limit 20")
 cmds+=(-n "coop --help" "$root/coop --help")
 [ -z "$other" ] || cmds+=(-n "coop --help (other)" "$other/coop --help")
 
+# A fresh scheduler compiles its submit path over its first few dozen calls, on the same cores the
+# measured calls need: hyperfine's first command would meet that, the others would not. Warm it
+# (and the page cache for both checkouts) first.
+for _ in $(seq 1 "$SETTLE"); do
+  "$root/coop" $submit >/dev/null
+  [ -z "$other" ] || "$other/coop" $submit >/dev/null
+done
+
 uname -srm; nproc; uptime
 java -version 2>&1 | head -1
 hyperfine -N --warmup "$WARMUP" --runs "$RUNS" --export-json "$OUT/cli-startup.json" \
   --export-markdown "$OUT/cli-startup.md" "${cmds[@]}"
+
+# hyperfine runs one command's calls after the other's, so a machine that speeds up or slows down
+# meanwhile (a shared host) skews the comparison. With another checkout, also alternate the two
+# submits call by call (ABBA order) and report each one's median wall time.
+if [ -n "$other" ]; then
+  this_ms=(); other_ms=()
+  timed() {
+    local start=$EPOCHREALTIME
+    "$1/coop" $submit >/dev/null
+    echo $(( (${EPOCHREALTIME/./} - ${start/./}) / 1000 ))
+  }
+  for i in $(seq 1 "$RUNS"); do
+    if (( i % 2 )); then
+      this_ms+=("$(timed "$root")"); other_ms+=("$(timed "$other")")
+    else
+      other_ms+=("$(timed "$other")"); this_ms+=("$(timed "$root")")
+    fi
+  done
+  median() { printf '%s\n' "$@" | sort -n | awk '{v[NR]=$1} END {print (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
+  m_this=$(median "${this_ms[@]}"); m_other=$(median "${other_ms[@]}")
+  echo "interleaved coop submit, $RUNS calls each: this ${m_this} ms, other ${m_other} ms (median wall time)," \
+    "other/this $(awk -v a="$m_other" -v b="$m_this" 'BEGIN {printf "%.3f", a / b}')"
+fi

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Supplier;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -168,7 +169,11 @@ public final class Main implements Runnable {
      * new JVM some 60 ms of CPU. Netty logs through {@code java.util.logging}, as gRPC does, rather
      * than SLF4J: finding SLF4J's provider reads the jar's service files and sets up slf4j-simple,
      * some 10 ms at the head of the TLS warm-up ({@link TlsWarmUp}), which the call waits for.
-     * Must run before Netty's first class loads; a {@code -D} given on the command line wins.
+     * And Netty gets a random machine id for its channel ids, which is what it falls back to
+     * anyway when it finds no hardware address: it then skips walking the network interfaces,
+     * and a call made where there are none (a container, a network namespace with loopback only)
+     * prints no warning about it. Must run before Netty's first class loads; a {@code -D} given
+     * on the command line wins.
      */
     static void preferShortLivedSetUp(String subcommand) {
         if (LONG_RUNNING.contains(subcommand)) {
@@ -178,6 +183,7 @@ public final class Main implements Runnable {
                 "io.grpc.netty.shaded.io.netty.transport.noNative", "true",
                 NO_OPENSSL, "true",
                 "io.grpc.netty.shaded.io.netty.allocator.type", "unpooled",
+                "io.grpc.netty.shaded.io.netty.machineId", randomMachineId(),
                 "io.grpc.netty.shaded.io.netty.jfr.enabled", "false",
                 "javax.net.ssl.trustStore", "NONE");
         for (Map.Entry<String, String> property : properties.entrySet()) {
@@ -186,6 +192,20 @@ public final class Main implements Runnable {
             }
         }
         InternalLoggerFactory.setDefaultFactory(JdkLoggerFactory.INSTANCE);
+    }
+
+    /** Eight random bytes in the EUI-64 form Netty reads a {@code machineId} in: {@code 0a:1b:...}. */
+    static String randomMachineId() {
+        byte[] id = new byte[8];
+        ThreadLocalRandom.current().nextBytes(id);
+        StringBuilder text = new StringBuilder(23);
+        for (byte b : id) {
+            if (text.length() > 0) {
+                text.append(':');
+            }
+            text.append(Character.forDigit((b >> 4) & 0xf, 16)).append(Character.forDigit(b & 0xf, 16));
+        }
+        return text.toString();
     }
 
     /** Subcommands that start ranks as processes: an agent, and the demo and benches that run one. */

@@ -2,6 +2,7 @@ package coop.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.grpc.netty.shaded.io.netty.util.internal.MacAddressUtil;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.io.PrintWriter;
@@ -73,6 +74,14 @@ class MainTest {
         commandLine.usage(new PrintWriter(usage));
         rendered.add(usage.toString());
         commandLine.getSubcommands().values().forEach(sub -> usages(sub, rendered));
+    }
+
+    @Test
+    void shortCallsGiveNettyARandomMachineIdInTheFormItReads() {
+        String id = Main.randomMachineId();
+        assertThat(id).matches("([0-9a-f]{2}:){7}[0-9a-f]{2}");
+        assertThat(MacAddressUtil.parseMAC(id)).hasSize(8);
+        assertThat(Main.randomMachineId()).isNotEqualTo(id);
     }
 
     @Test
