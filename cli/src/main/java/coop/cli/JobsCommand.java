@@ -7,16 +7,17 @@ import coop.v1.ListJobsRequest;
 import coop.v1.ListJobsResponse;
 import java.time.Instant;
 import java.util.List;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
 
-/** {@code coop jobs}: lists jobs, newest first, with why pending ones wait. */
-@Command(name = "jobs", mixinStandardHelpOptions = true,
-        description = {"List jobs, newest first.",
-                "Pending jobs show why they wait; running jobs show their nodes.",
-                "A job array is one line (ARRAY_[FIRST-LAST], its tasks counted by state) unless --expand is given; "
-                        + "--json always lists the tasks, with array_id and array_index."})
+/**
+ * {@code coop jobs}: lists jobs, newest first, with why pending ones wait. Like
+ * {@link SubmitCommand}, a researcher's frequent call, so its picocli model is built in code
+ * ({@link #model()}; see {@link Main}).
+ */
 final class JobsCommand extends ClientCommand {
+
+    static final String NAME = "jobs";
 
     /** The states a user may filter on, as typed. */
     enum StateName {
@@ -30,32 +31,54 @@ final class JobsCommand extends ClientCommand {
         }
     }
 
-    @Option(names = "--account", paramLabel = "ACCOUNT", description = "Only jobs charged to this account.")
-    String account = "";
+    private final OptionSpec account = OptionSpec.builder("--account").paramLabel("ACCOUNT").type(String.class)
+            .initialValue("").description("Only jobs charged to this account.").build();
 
-    @Option(names = "--state", paramLabel = "STATE", split = ",",
-            description = "Only jobs in these states, comma-separated: ${COMPLETION-CANDIDATES}.")
-    List<StateName> states = List.of();
+    private final OptionSpec states = OptionSpec.builder("--state").paramLabel("STATE").type(List.class)
+            .auxiliaryTypes(StateName.class).splitRegex(",")
+            .description("Only jobs in these states, comma-separated: ${COMPLETION-CANDIDATES}.").build();
 
-    @Option(names = "--limit", paramLabel = "N", defaultValue = "0", description = "At most N jobs (default: all).")
-    int limit;
+    private final OptionSpec limit = OptionSpec.builder("--limit").paramLabel("N").type(int.class).defaultValue("0")
+            .description("At most N jobs (default: all).").build();
 
-    @Option(names = "--expand", description = "List each task of a job array as a line of its own (ARRAY_INDEX).")
-    boolean expand;
+    private final OptionSpec expand = Models.flag("--expand",
+            "List each task of a job array as a line of its own (ARRAY_INDEX).");
 
-    @Option(names = "--array", paramLabel = "ARRAY", description = "Only the tasks of this job array (implies "
-            + "--expand).")
-    long arrayId;
+    private final OptionSpec arrayId = OptionSpec.builder("--array").paramLabel("ARRAY").type(long.class)
+            .initialValue(0L).description("Only the tasks of this job array (implies --expand).").build();
 
-    @Option(names = "--json", description = "Print a JSON array of jobs.")
-    boolean json;
+    private final OptionSpec json = Models.flag("--json", "Print a JSON array of jobs.");
+
+    private JobsCommand() {
+    }
+
+    /** The model of a new jobs command, the command its user object. */
+    static CommandSpec model() {
+        JobsCommand jobs = new JobsCommand();
+        CommandSpec spec = CommandSpec.wrapWithoutInspection(jobs).name(NAME);
+        spec.usageMessage().description("List jobs, newest first.",
+                "Pending jobs show why they wait; running jobs show their nodes.",
+                "A job array is one line (ARRAY_[FIRST-LAST], its tasks counted by state) unless --expand is given; "
+                        + "--json always lists the tasks, with array_id and array_index.");
+        Models.addStandardHelpOptions(spec);
+        for (OptionSpec option : List.of(jobs.account, jobs.states, jobs.limit, jobs.expand, jobs.arrayId, jobs.json)) {
+            spec.addOption(option);
+        }
+        jobs.spec = spec;
+        return spec;
+    }
 
     @Override
     int run() {
-        boolean grouped = !expand && !json && arrayId == 0;
-        ListJobsRequest.Builder request = ListJobsRequest.newBuilder().setAccount(account).setLimit(limit)
-                .setArrayId(arrayId).setGroupArrays(grouped);
-        states.forEach(s -> request.addStates(s.proto));
+        boolean json = this.json.<Boolean>getValue();
+        long arrayId = this.arrayId.<Long>getValue();
+        boolean grouped = !expand.<Boolean>getValue() && !json && arrayId == 0;
+        ListJobsRequest.Builder request = ListJobsRequest.newBuilder().setAccount(account.<String>getValue())
+                .setLimit(limit.<Integer>getValue()).setArrayId(arrayId).setGroupArrays(grouped);
+        List<StateName> wanted = states.getValue();
+        if (wanted != null) {
+            wanted.forEach(s -> request.addStates(s.proto));
+        }
         ListJobsResponse reply;
         try (Client c = client.connect()) {
             reply = c.jobs().listJobs(request.build());

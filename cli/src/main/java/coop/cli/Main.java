@@ -12,7 +12,6 @@ import java.util.function.Supplier;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.ParameterException;
 
 /**
@@ -21,9 +20,9 @@ import picocli.CommandLine.ParameterException;
  * {@link Errors}). Build the command line with {@link #commandLine()}, or for one call
  * with {@link #commandLine(String...)}.
  *
- * <p>This command and {@link SubmitCommand} build their picocli models in code; the other
- * subcommands are annotated classes. A call of {@code coop submit} then never has picocli read an
- * annotation: in a new JVM the first annotation read costs some 25 ms (the JDK's annotation
+ * <p>This command and the researcher's frequent calls, {@link SubmitCommand} and
+ * {@link JobsCommand}, build their picocli models in code ({@link Models}); the other subcommands
+ * are annotated classes. A call of {@code coop submit} then never has picocli read an annotation: in a new JVM the first annotation read costs some 25 ms (the JDK's annotation
  * parser and the proxy classes annotations are read through), and picocli's reflection over an
  * annotated command and its help mixin 40 ms more, where building the same model in code takes
  * a few.
@@ -51,7 +50,7 @@ public final class Main implements Runnable {
 
             // Researchers: jobs.
             Subcommand.modelled(SubmitCommand.NAME, SubmitCommand::model),
-            Subcommand.annotated(JobsCommand.class),
+            Subcommand.modelled(JobsCommand.NAME, JobsCommand::model),
             Subcommand.annotated(JobCommand.class),
             Subcommand.annotated(CancelCommand.class),
             Subcommand.annotated(LogsCommand.class),
@@ -288,19 +287,8 @@ public final class Main implements Runnable {
         main.spec = CommandSpec.wrapWithoutInspection(main).name("coop").version(VERSION);
         main.spec.usageMessage()
                 .description("A cooperative GPU scheduler: members vote how GPU time is shared; the scheduler enacts it.");
-        addStandardHelpOptions(main.spec);
+        Models.addStandardHelpOptions(main.spec);
         return main.spec;
-    }
-
-    /**
-     * Adds what picocli's {@code mixinStandardHelpOptions} adds, {@code -h, --help} and
-     * {@code -V, --version}, built in code rather than from picocli's annotated mixin.
-     */
-    static void addStandardHelpOptions(CommandSpec spec) {
-        spec.addOption(OptionSpec.builder("-h", "--help").usageHelp(true)
-                .description("Show this help message and exit.").build());
-        spec.addOption(OptionSpec.builder("-V", "--version").versionHelp(true)
-                .description("Print version information and exit.").build());
     }
 
     @Override

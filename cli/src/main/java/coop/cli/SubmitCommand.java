@@ -42,9 +42,9 @@ final class SubmitCommand extends ClientCommand {
     private final OptionSpec name = OptionSpec.builder("--name").paramLabel("NAME").type(String.class)
             .initialValue("").description("A name to recognise the job by.").build();
 
-    private final OptionSpec crossSite = flag("--cross-site", "Allow the job's nodes to be at different sites.");
+    private final OptionSpec crossSite = Models.flag("--cross-site", "Allow the job's nodes to be at different sites.");
 
-    private final OptionSpec noPreempt = flag("--no-preempt", "Never preempt this job; it then runs only within the "
+    private final OptionSpec noPreempt = Models.flag("--no-preempt", "Never preempt this job; it then runs only within the "
             + "account's entitlement, never on borrowed GPUs.");
 
     private final OptionSpec purpose = OptionSpec.builder("--purpose").paramLabel("NAME").type(String.class)
@@ -59,7 +59,7 @@ final class SubmitCommand extends ClientCommand {
                     + "under the policy's max_pending_per_member.")
             .build();
 
-    private final OptionSpec json = flag("--json", "Print {\"job_id\": N} instead of text (with --array also "
+    private final OptionSpec json = Models.flag("--json", "Print {\"job_id\": N} instead of text (with --array also "
             + "array_id and array_tasks; job_id is then the first task's).");
 
     private final PositionalParamSpec command = PositionalParamSpec.builder().arity("1..*").required(true)
@@ -78,7 +78,7 @@ final class SubmitCommand extends ClientCommand {
                 "Example: coop submit --account lab-a --gpus 4 --nodes 2 --walltime 2h -- python train.py --lr 3e-4",
                 "With --array, one task per index, each a job of its own that finds its index in $COOP_ARRAY_INDEX:",
                 "  coop submit --account lab-a --gpus 1 --array 0-99 -- python sweep.py --trial '$COOP_ARRAY_INDEX'");
-        Main.addStandardHelpOptions(spec);
+        Models.addStandardHelpOptions(spec);
         for (OptionSpec option : List.of(submit.account, submit.gpus, submit.gpuModel, submit.nodes, submit.walltime,
                 submit.priority, submit.name, submit.crossSite, submit.noPreempt, submit.purpose, submit.array,
                 submit.json)) {
@@ -87,10 +87,6 @@ final class SubmitCommand extends ClientCommand {
         spec.addPositional(submit.command);
         submit.spec = spec;
         return spec;
-    }
-
-    private static OptionSpec flag(String name, String description) {
-        return OptionSpec.builder(name).type(boolean.class).initialValue(false).description(description).build();
     }
 
     @Override
