@@ -22,10 +22,10 @@ import picocli.CommandLine.ParameterException;
  *
  * <p>This command and the researcher's frequent calls, {@link SubmitCommand} and
  * {@link JobsCommand}, build their picocli models in code ({@link Models}); the other subcommands
- * are annotated classes. A call of {@code coop submit} then never has picocli read an annotation: in a new JVM the first annotation read costs some 25 ms (the JDK's annotation
- * parser and the proxy classes annotations are read through), and picocli's reflection over an
- * annotated command and its help mixin 40 ms more, where building the same model in code takes
- * a few.
+ * are annotated classes. A call of {@code coop submit} then never has picocli read an annotation:
+ * in a new JVM the first annotation read costs some 25 ms (the JDK's annotation parser and the
+ * proxy classes annotations are read through), and picocli's reflection over an annotated
+ * command and its help mixin 40 ms more, where building the same model in code takes a few.
  */
 public final class Main implements Runnable {
 
@@ -285,8 +285,8 @@ public final class Main implements Runnable {
     private static CommandSpec model() {
         Main main = new Main();
         main.spec = CommandSpec.wrapWithoutInspection(main).name("coop").version(VERSION);
-        main.spec.usageMessage()
-                .description("A cooperative GPU scheduler: members vote how GPU time is shared; the scheduler enacts it.");
+        main.spec.usageMessage().description(
+                "A cooperative GPU scheduler: members vote how GPU time is shared; the scheduler enacts it.");
         Models.addStandardHelpOptions(main.spec);
         return main.spec;
     }

@@ -42,14 +42,16 @@ final class SubmitCommand extends ClientCommand {
     private final OptionSpec name = OptionSpec.builder("--name").paramLabel("NAME").type(String.class)
             .initialValue("").description("A name to recognise the job by.").build();
 
-    private final OptionSpec crossSite = Models.flag("--cross-site", "Allow the job's nodes to be at different sites.");
+    private final OptionSpec crossSite = Models.flag("--cross-site",
+            "Allow the job's nodes to be at different sites.");
 
-    private final OptionSpec noPreempt = Models.flag("--no-preempt", "Never preempt this job; it then runs only within the "
-            + "account's entitlement, never on borrowed GPUs.");
+    private final OptionSpec noPreempt = Models.flag("--no-preempt",
+            "Never preempt this job; it then runs only within the account's entitlement, never on borrowed GPUs.");
 
     private final OptionSpec purpose = OptionSpec.builder("--purpose").paramLabel("NAME").type(String.class)
             .initialValue("")
-            .description("Declared purpose; the policy may send some purposes to a review panel before the job may run.")
+            .description("Declared purpose; the policy may send some purposes to a review panel before the job may "
+                    + "run.")
             .build();
 
     private final OptionSpec array = OptionSpec.builder("--array").paramLabel("INDICES").type(String.class)
@@ -63,7 +65,8 @@ final class SubmitCommand extends ClientCommand {
             + "array_id and array_tasks; job_id is then the first task's).");
 
     private final PositionalParamSpec command = PositionalParamSpec.builder().arity("1..*").required(true)
-            .paramLabel("CMD").type(List.class).auxiliaryTypes(String.class).description("The command to run, after --.").build();
+            .paramLabel("CMD").type(List.class).auxiliaryTypes(String.class)
+            .description("The command to run, after --.").build();
 
     private SubmitCommand() {
     }
