@@ -97,17 +97,23 @@ hyperfine -N --warmup "$WARMUP" --runs "$RUNS" --export-json "$OUT/cli-startup.j
 # submits call by call (ABBA order) and report each one's median wall time.
 if [ -n "$other" ]; then
   this_ms=(); other_ms=()
+  # Microseconds since the epoch: EPOCHREALTIME (bash 5) without its decimal mark, whichever
+  # the locale writes; 10# so that no leading zero reads as octal.
+  now_us() { local t=${EPOCHREALTIME//[!0-9]/}; echo $((10#$t)); }
   timed() {
-    local start=$EPOCHREALTIME
-    "$1/coop" $submit >/dev/null
-    echo $(( (${EPOCHREALTIME/./} - ${start/./}) / 1000 ))
+    local start end
+    start=$(now_us)
+    "$1/coop" $submit >/dev/null || { echo "cli-startup: $1/coop $submit failed" >&2; return 1; }
+    end=$(now_us)
+    echo $(( (end - start) / 1000 ))
   }
   for i in $(seq 1 "$RUNS"); do
     if (( i % 2 )); then
-      this_ms+=("$(timed "$root")"); other_ms+=("$(timed "$other")")
+      a=$(timed "$root") && b=$(timed "$other") || exit 1
     else
-      other_ms+=("$(timed "$other")"); this_ms+=("$(timed "$root")")
+      b=$(timed "$other") && a=$(timed "$root") || exit 1
     fi
+    this_ms+=("$a"); other_ms+=("$b")
   done
   median() { printf '%s\n' "$@" | sort -n | awk '{v[NR]=$1} END {print (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
   m_this=$(median "${this_ms[@]}"); m_other=$(median "${other_ms[@]}")

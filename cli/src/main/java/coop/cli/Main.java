@@ -171,8 +171,8 @@ public final class Main implements Runnable {
      * And Netty gets a random machine id for its channel ids, which is what it falls back to
      * anyway when it finds no hardware address: it then skips walking the network interfaces,
      * and a call made where there are none (a container, a network namespace with loopback only)
-     * prints no warning about it. Must run before Netty's first class loads; a {@code -D} given
-     * on the command line wins.
+     * prints no warning about it. Must run before Netty's first class loads; for the properties,
+     * a {@code -D} given on the command line wins (the logger factory is always set).
      */
     static void preferShortLivedSetUp(String subcommand) {
         if (LONG_RUNNING.contains(subcommand)) {

@@ -37,9 +37,8 @@ final class TlsWarmUp {
 
     private static void run() {
         try {
-            if (!Boolean.getBoolean(Main.NO_OPENSSL)) {
-                OpenSsl.isAvailable();
-            } else {
+            // Without BoringSSL (not handed over, or failing to load) Netty falls back to the JDK's TLS.
+            if (Boolean.getBoolean(Main.NO_OPENSSL) || !OpenSsl.isAvailable()) {
                 SSLContext.getInstance("TLS").init(null, null, null);
             }
             CertificateFactory.getInstance("X.509");

@@ -325,6 +325,8 @@ class ClientCommandsTest {
                 .addStates(JobState.PENDING).addStates(JobState.RUNNING).setLimit(5).build());
 
         CliRun table = coop("jobs");
+        assertThat(scheduler.last(ListJobsRequest.class))
+                .isEqualTo(ListJobsRequest.newBuilder().setGroupArrays(true).build());
         List<String> lines = table.out().lines().toList();
         assertThat(lines.get(0)).startsWith("ID").contains("NAME", "ACCOUNT", "MEMBER", "STATE", "GPUS", "MODEL",
                 "AGE/ELAPSED", "NODES/WHY");
@@ -332,6 +334,13 @@ class ClientCommandsTest {
                 + "needs 2 nodes with 4 free A100 at one site");
         assertThat(lines.get(2)).matches("2\\s+-\\s+lab-b\\s+bob\\s+running\\s+1\\s+H100\\s+1m\\d*s?\\s+node-b");
         assertThat(lines.get(3)).matches("1\\s+-\\s+lab-a\\s+alice\\s+succeeded\\s+1\\s+any\\s+-\\s+-");
+
+        // Repeated --state options add up; --expand and --array ask for the tasks one by one.
+        assertThat(coop("jobs", "--state", "review", "--state", "Failed,cancelled", "--expand").exitCode()).isZero();
+        assertThat(scheduler.last(ListJobsRequest.class)).isEqualTo(ListJobsRequest.newBuilder()
+                .addStates(JobState.REVIEW).addStates(JobState.FAILED).addStates(JobState.CANCELLED).build());
+        assertThat(coop("jobs", "--array", "7").exitCode()).isZero();
+        assertThat(scheduler.last(ListJobsRequest.class)).isEqualTo(ListJobsRequest.newBuilder().setArrayId(7).build());
     }
 
     @Test
