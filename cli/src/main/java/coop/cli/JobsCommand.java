@@ -55,17 +55,12 @@ final class JobsCommand extends ClientCommand {
     /** The model of a new jobs command, the command its user object. */
     static CommandSpec model() {
         JobsCommand jobs = new JobsCommand();
-        CommandSpec spec = CommandSpec.wrapWithoutInspection(jobs).name(NAME);
-        spec.usageMessage().description("List jobs, newest first.",
+        return Models.clientCommand(jobs, NAME,
+                List.of(jobs.account, jobs.states, jobs.limit, jobs.expand, jobs.arrayId, jobs.json),
+                "List jobs, newest first.",
                 "Pending jobs show why they wait; running jobs show their nodes.",
                 "A job array is one line (ARRAY_[FIRST-LAST], its tasks counted by state) unless --expand is given; "
                         + "--json always lists the tasks, with array_id and array_index.");
-        Models.addStandardHelpOptions(spec);
-        for (OptionSpec option : List.of(jobs.account, jobs.states, jobs.limit, jobs.expand, jobs.arrayId, jobs.json)) {
-            spec.addOption(option);
-        }
-        jobs.spec = spec;
-        return spec;
     }
 
     @Override

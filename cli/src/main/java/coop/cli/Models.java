@@ -1,5 +1,6 @@
 package coop.cli;
 
+import java.util.List;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
 
@@ -21,6 +22,24 @@ final class Models {
                 .description("Show this help message and exit.").build());
         spec.addOption(OptionSpec.builder("-V", "--version").versionHelp(true)
                 .description("Print version information and exit.").build());
+    }
+
+    /**
+     * The model of {@code command}, a client command whose options are {@code options}: its name,
+     * description and the standard help options besides; also set as the command's own spec.
+     */
+    static CommandSpec clientCommand(ClientCommand command, String name, List<OptionSpec> options,
+            String... description) {
+        CommandSpec spec = CommandSpec.wrapWithoutInspection(command).name(name);
+        spec.usageMessage().description(description);
+        addStandardHelpOptions(spec);
+        // A loop, not options.forEach(spec::addOption): the archive cannot hold a class of picocli's
+        // old class-file version once a method reference to it has been resolved at dump time.
+        for (OptionSpec option : options) {
+            spec.addOption(option);
+        }
+        command.spec = spec;
+        return spec;
     }
 
     /** A boolean option that takes no value: false unless given. */

@@ -74,21 +74,15 @@ final class SubmitCommand extends ClientCommand {
     /** The model of a new submit command, the command its user object. */
     static CommandSpec model() {
         SubmitCommand submit = new SubmitCommand();
-        CommandSpec spec = CommandSpec.wrapWithoutInspection(submit).name(NAME);
-        spec.usageMessage().description(
+        CommandSpec spec = Models.clientCommand(submit, NAME, List.of(submit.account, submit.gpus, submit.gpuModel,
+                        submit.nodes, submit.walltime, submit.priority, submit.name, submit.crossSite, submit.noPreempt,
+                        submit.purpose, submit.array, submit.json),
                 "Queue a job: a shell command run with bash -c on each of its nodes.",
                 "Put the command after --; its words are joined with spaces.",
                 "Example: coop submit --account lab-a --gpus 4 --nodes 2 --walltime 2h -- python train.py --lr 3e-4",
                 "With --array, one task per index, each a job of its own that finds its index in $COOP_ARRAY_INDEX:",
                 "  coop submit --account lab-a --gpus 1 --array 0-99 -- python sweep.py --trial '$COOP_ARRAY_INDEX'");
-        Models.addStandardHelpOptions(spec);
-        for (OptionSpec option : List.of(submit.account, submit.gpus, submit.gpuModel, submit.nodes, submit.walltime,
-                submit.priority, submit.name, submit.crossSite, submit.noPreempt, submit.purpose, submit.array,
-                submit.json)) {
-            spec.addOption(option);
-        }
         spec.addPositional(submit.command);
-        submit.spec = spec;
         return spec;
     }
 
