@@ -3,6 +3,7 @@ package coop.cli;
 import io.grpc.netty.shaded.io.netty.util.internal.logging.InternalLoggerFactory;
 import io.grpc.netty.shaded.io.netty.util.internal.logging.JdkLoggerFactory;
 import java.util.Arrays;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -197,14 +198,7 @@ public final class Main implements Runnable {
     static String randomMachineId() {
         byte[] id = new byte[8];
         ThreadLocalRandom.current().nextBytes(id);
-        StringBuilder text = new StringBuilder(23);
-        for (byte b : id) {
-            if (text.length() > 0) {
-                text.append(':');
-            }
-            text.append(Character.forDigit((b >> 4) & 0xf, 16)).append(Character.forDigit(b & 0xf, 16));
-        }
-        return text.toString();
+        return HexFormat.ofDelimiter(":").formatHex(id);
     }
 
     /** Subcommands that start ranks as processes: an agent, and the demo and benches that run one. */
