@@ -240,6 +240,19 @@ public final class Client implements AutoCloseable {
 
     @Override
     public void close() {
+        if (eventLoop != null) {
+            // A one-command client closes once its calls are done, and its process then exits:
+            // there is nothing left to wait for, and the graceful shutdown's wait for the
+            // transport to terminate cost `coop submit` some 10 ms. Stopping the event loop
+            // closes the connection (TLS close_notify, then FIN) and ends the loop's thread.
+            channel.shutdownNow();
+            try {
+                eventLoop.shutdownGracefully(0, 1, TimeUnit.SECONDS).await(1, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return;
+        }
         channel.shutdown();
         try {
             if (!channel.awaitTermination(5, TimeUnit.SECONDS)) {
