@@ -76,8 +76,11 @@ public final class Transport implements AutoCloseable {
 
             @Override
             public void transportTerminated(Attributes attributes) {
-                // Called for transports that never became ready too; those were not counted.
-                if (Boolean.TRUE.equals(attributes.get(COUNTED))) {
+                // Called for transports that never became ready too (a failed handshake, bytes
+                // that are not HTTP/2), with null attributes: those were not counted. A filter
+                // that throws here keeps gRPC from forgetting the transport, and the server's
+                // shutdown then waits for it until its timeouts run out.
+                if (attributes != null && Boolean.TRUE.equals(attributes.get(COUNTED))) {
                     open.decrementAndGet();
                 }
             }

@@ -9,7 +9,10 @@ import io.grpc.Server;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.netty.shaded.io.netty.channel.epoll.Epoll;
+import java.io.InputStream;
 import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assumptions;
@@ -41,6 +44,34 @@ class TransportTest {
             await().atMost(Duration.ofSeconds(10)).until(transport::openConnections, n -> n == 1);
             second.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
             await().atMost(Duration.ofSeconds(10)).until(transport::openConnections, n -> n == 0);
+        } finally {
+            server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+            transport.close();
+        }
+    }
+
+    @Test
+    void aConnectionThatNeverBecomesReadyIsForgottenAndLetsTheServerStop() throws Exception {
+        Assumptions.assumeTrue(Epoll.isAvailable(), "epoll (Linux) only");
+        NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0));
+        Transport transport = Transport.on(builder);
+        Server server = builder.build().start();
+        try {
+            // Not the HTTP/2 preface: the server drops the connection before it is ready.
+            try (Socket socket = new Socket("127.0.0.1", server.getPort())) {
+                socket.setSoTimeout(10_000);
+                socket.getOutputStream().write("GET / HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                socket.getOutputStream().flush();
+                InputStream in = socket.getInputStream();
+                while (in.read() >= 0) {
+                    // until the server closes
+                }
+            }
+            assertThat(transport.openConnections()).isZero();
+            // A graceful shutdown ends once no transport is left: the dropped one must not linger.
+            server.shutdown();
+            assertThat(server.awaitTermination(5, TimeUnit.SECONDS)).isTrue();
+            assertThat(transport.openConnections()).isZero();
         } finally {
             server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
             transport.close();
