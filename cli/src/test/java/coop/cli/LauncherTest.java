@@ -113,6 +113,52 @@ class LauncherTest {
         assertThat(cmd).contains("-Xmx1g");
     }
 
+    @Test
+    void theCheckoutIsFoundFromALinkToTheLauncherFromPathAndFromItsOwnFolder() throws Exception {
+        // A checkout of its own, whose jar is newer than its (one) source file, so nothing builds.
+        Path checkout = Files.createDirectories(dir.resolve("checkout"));
+        Path launcher = Files.copy(LAUNCHER, checkout.resolve("coop"));
+        assertThat(launcher.toFile().setExecutable(true)).isTrue();
+        for (String pom : List.of("pom.xml", "proto/pom.xml", "scheduler/pom.xml", "agent/pom.xml", "cli/pom.xml")) {
+            Path file = checkout.resolve(pom);
+            Files.createDirectories(file.getParent());
+            Files.writeString(file, "<project/>\n");
+            assertThat(file.toFile().setLastModified(System.currentTimeMillis() - 60_000)).isTrue();
+        }
+        Files.createFile(Files.createDirectories(checkout.resolve("cli/target")).resolve("coop.jar"));
+        Path bin = Files.createDirectories(dir.resolve("bin"));
+        Path link = Files.createSymbolicLink(bin.resolve("coop"), launcher);
+        List<String> classPath = List.of("-cp", checkout.toRealPath().resolve("cli/target/coop.jar").toString());
+
+        // An operator's link elsewhere, called by its path and found on PATH.
+        assertThat(launch(List.of(link.toString(), "jobs"), dir, List.of())).containsSubsequence(classPath);
+        assertThat(launch(List.of("bash", "-c", "coop jobs"), dir, List.of("PATH=" + bin + ":" + System.getenv("PATH"))))
+                .containsSubsequence(classPath);
+        // A link to the link resolves all the way.
+        Path second = Files.createSymbolicLink(dir.resolve("coop-again"), link);
+        assertThat(launch(List.of(second.toString(), "jobs"), dir, List.of())).containsSubsequence(classPath);
+        // The checkout's own launcher, as ./coop and as `bash coop` from its folder.
+        assertThat(launch(List.of("./coop", "jobs"), checkout, List.of())).containsSubsequence(classPath);
+        assertThat(launch(List.of("bash", "coop", "jobs"), checkout, List.of())).containsSubsequence(classPath);
+    }
+
+    /** The launcher's dry run of {@code command} from {@code cwd}, with its default jar (no COOP_JAR). */
+    private static List<String> launch(List<String> command, Path cwd, List<String> env)
+            throws IOException, InterruptedException {
+        ProcessBuilder pb = new ProcessBuilder(command).directory(cwd.toFile()).redirectErrorStream(true);
+        pb.environment().remove("COOP_JAR");
+        pb.environment().remove("COOP_JAVA_OPTS");
+        pb.environment().put("COOP_LAUNCHER_DRY_RUN", "1");
+        for (String e : env) {
+            pb.environment().put(e.substring(0, e.indexOf('=')), e.substring(e.indexOf('=') + 1));
+        }
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).as(out).isZero();
+        return out.lines().toList();
+    }
+
     private List<String> dryRun(Path jar, String... args) throws IOException, InterruptedException {
         return dryRun(jar, List.of(), args);
     }
