@@ -145,18 +145,7 @@ class LauncherTest {
     /** The launcher's dry run of {@code command} from {@code cwd}, with its default jar (no COOP_JAR). */
     private static List<String> launch(List<String> command, Path cwd, List<String> env)
             throws IOException, InterruptedException {
-        ProcessBuilder pb = new ProcessBuilder(command).directory(cwd.toFile()).redirectErrorStream(true);
-        pb.environment().remove("COOP_JAR");
-        pb.environment().remove("COOP_JAVA_OPTS");
-        pb.environment().put("COOP_LAUNCHER_DRY_RUN", "1");
-        for (String e : env) {
-            pb.environment().put(e.substring(0, e.indexOf('=')), e.substring(e.indexOf('=') + 1));
-        }
-        Process p = pb.start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
-        assertThat(p.exitValue()).as(out).isZero();
-        return out.lines().toList();
+        return dryRun(command, cwd, null, env);
     }
 
     private List<String> dryRun(Path jar, String... args) throws IOException, InterruptedException {
@@ -166,8 +155,23 @@ class LauncherTest {
     private List<String> dryRun(Path jar, List<String> env, String... args) throws IOException, InterruptedException {
         List<String> command = new ArrayList<>(List.of("bash", LAUNCHER.toString()));
         command.addAll(List.of(args));
+        return dryRun(command, null, jar, env);
+    }
+
+    /**
+     * The lines the launcher's dry run prints for {@code command}, run from {@code cwd} (null: this
+     * JVM's), with COOP_JAR set to {@code jar} (null: unset) and {@code env}'s NAME=VALUE pairs.
+     */
+    private static List<String> dryRun(List<String> command, Path cwd, Path jar, List<String> env)
+            throws IOException, InterruptedException {
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
-        pb.environment().put("COOP_JAR", jar.toString());
+        if (cwd != null) {
+            pb.directory(cwd.toFile());
+        }
+        pb.environment().remove("COOP_JAR");
+        if (jar != null) {
+            pb.environment().put("COOP_JAR", jar.toString());
+        }
         pb.environment().put("COOP_LAUNCHER_DRY_RUN", "1");
         pb.environment().remove("COOP_JAVA_OPTS");
         for (String e : env) {

@@ -31,11 +31,7 @@ class TransportTest {
 
     @Test
     void connectionsAreCountedWhileOpen() throws Exception {
-        Assumptions.assumeTrue(Epoll.isAvailable(), "epoll (Linux) only");
-        NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0));
-        Transport transport = Transport.on(builder);
-        Server server = builder.build().start();
-        try {
+        withServer((server, transport) -> {
             assertThat(transport.openConnections()).isZero();
             ManagedChannel first = channel(server);
             ManagedChannel second = channel(server);
@@ -44,19 +40,12 @@ class TransportTest {
             await().atMost(Duration.ofSeconds(10)).until(transport::openConnections, n -> n == 1);
             second.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
             await().atMost(Duration.ofSeconds(10)).until(transport::openConnections, n -> n == 0);
-        } finally {
-            server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
-            transport.close();
-        }
+        });
     }
 
     @Test
     void aConnectionThatNeverBecomesReadyIsForgottenAndLetsTheServerStop() throws Exception {
-        Assumptions.assumeTrue(Epoll.isAvailable(), "epoll (Linux) only");
-        NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0));
-        Transport transport = Transport.on(builder);
-        Server server = builder.build().start();
-        try {
+        withServer((server, transport) -> {
             // Not the HTTP/2 preface: the server drops the connection before it is ready.
             try (Socket socket = new Socket("127.0.0.1", server.getPort())) {
                 socket.setSoTimeout(10_000);
@@ -72,6 +61,21 @@ class TransportTest {
             server.shutdown();
             assertThat(server.awaitTermination(5, TimeUnit.SECONDS)).isTrue();
             assertThat(transport.openConnections()).isZero();
+        });
+    }
+
+    private interface ServerTest {
+        void run(Server server, Transport transport) throws Exception;
+    }
+
+    /** Runs {@code test} against a plaintext server on 127.0.0.1 with coop's transport under it. */
+    private static void withServer(ServerTest test) throws Exception {
+        Assumptions.assumeTrue(Epoll.isAvailable(), "epoll (Linux) only");
+        NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0));
+        Transport transport = Transport.on(builder);
+        Server server = builder.build().start();
+        try {
+            test.run(server, transport);
         } finally {
             server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
             transport.close();
