@@ -7,6 +7,7 @@ import static org.awaitility.Awaitility.await;
 import coop.v1.AttemptExited;
 import coop.v1.AttemptRef;
 import coop.v1.ExitAck;
+import coop.v1.Heartbeat;
 import coop.v1.Hello;
 import coop.v1.Kill;
 import coop.v1.Launch;
@@ -139,8 +140,11 @@ class AgentTest {
 
         FakeScheduler.Stream stream = scheduler.latest();
         int seen = stream.heartbeats().size();
-        await().atMost(PROMPTLY).untilAsserted(() -> assertThat(stream.heartbeats().subList(seen,
-                stream.heartbeats().size())).anySatisfy(hb -> assertThat(hb.getGpusList()).isEmpty()));
+        // One snapshot: another heartbeat may arrive between two reads of the list.
+        await().atMost(PROMPTLY).untilAsserted(() -> {
+            List<Heartbeat> all = stream.heartbeats();
+            assertThat(all.subList(seen, all.size())).anySatisfy(hb -> assertThat(hb.getGpusList()).isEmpty());
+        });
     }
 
     @Test
