@@ -115,7 +115,7 @@ class LauncherTest {
 
     @Test
     void theCheckoutIsFoundFromALinkToTheLauncherFromPathAndFromItsOwnFolder() throws Exception {
-        // A checkout of its own, whose jar is newer than its (one) source file, so nothing builds.
+        // A checkout of its own, with no sources and a jar newer than its POMs, so nothing builds.
         Path checkout = Files.createDirectories(dir.resolve("checkout"));
         Path launcher = Files.copy(LAUNCHER, checkout.resolve("coop"));
         assertThat(launcher.toFile().setExecutable(true)).isTrue();
