@@ -258,9 +258,6 @@ public final class Client implements AutoCloseable {
             if (!channel.awaitTermination(5, TimeUnit.SECONDS)) {
                 channel.shutdownNow();
             }
-            if (eventLoop != null) {
-                eventLoop.shutdownGracefully(0, 1, TimeUnit.SECONDS).await(1, TimeUnit.SECONDS);
-            }
         } catch (InterruptedException e) {
             channel.shutdownNow();
             Thread.currentThread().interrupt();
