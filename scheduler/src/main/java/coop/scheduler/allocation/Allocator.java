@@ -159,6 +159,8 @@ public final class Allocator implements SchedulingPolicy {
         private JobRequest blockedDue;
         /** Set by {@link #consider}: the job fits the cluster and waits only for GPUs to free up. */
         private boolean waitsForGpus;
+        /** Set after the due pass: a due job still waits for GPUs, and will have them before any job that is not due. */
+        private boolean dueWaiting;
 
         Cycle(ClusterSnapshot snapshot) {
             this.snapshot = snapshot;
@@ -249,9 +251,10 @@ public final class Allocator implements SchedulingPolicy {
         /**
          * Whether an account is owed GPU time: it used less than its fair level would have given it
          * (decayed alike), or, where that is not tracked, less than its voted share of all usage.
-         * An account owed time may hold up to its level rounded up to a whole GPU (and one job of
-         * any size while it holds nothing), so that whole-GPU jobs and jobs larger than the level
-         * still average out to the level, as in the ideal schedule where GPUs are divisible.
+         * An account owed time is due its next job while it holds less than its level, so it may
+         * go beyond the level by one job (of any size), so that whole-GPU jobs and jobs larger
+         * than the level still average out to the level, as in the ideal schedule where GPUs are
+         * divisible: once beyond, it uses more than its level gives and soon is no longer owed.
          */
         private static boolean behind(AccountStanding s, double totalUsage) {
             if (s == null || s.shareBasisPoints() <= 0) {
@@ -311,6 +314,12 @@ public final class Allocator implements SchedulingPolicy {
                     }
                 }
             }
+            // Of the due jobs that cannot start on what is free now, nor by reclaiming, the oldest
+            // gets the reservation before any due job starts: other accounts' due jobs then backfill
+            // only if they end before it. Made after them, it would get only what they left, and a
+            // gang due beside two accounts' streams of small due jobs would wait for their queues
+            // to empty.
+            reserveForOldestBlockedDue(dueIn);
             // Due jobs, in fair order, each account's strictly in its own order: a job its account is
             // not due, or that is due but cannot start, holds the account's later jobs back (they
             // may still borrow). Of the due jobs that cannot start, the oldest gets the reservation.
@@ -336,6 +345,7 @@ public final class Allocator implements SchedulingPolicy {
                 }
             }
             blocked.sort(Comparator.comparingLong(JobRequest::submittedAt).thenComparingLong(JobRequest::id));
+            dueWaiting = !blocked.isEmpty() || reservation != null;
             for (JobRequest job : blocked) {
                 if (reservation == null) {
                     reserve(job);
@@ -428,7 +438,7 @@ public final class Allocator implements SchedulingPolicy {
         }
 
         private void admitOnReserve(JobRequest job, NodeState n, String model) {
-            List<Integer> gpus = n.take(model, job.gpusPerNode());
+            List<Integer> gpus = n.take(model, job.gpusPerNode(), endOf(job));
             took(model, job.gpusPerNode());
             // The reserve is not the cooperative's: the account's share is not charged for it.
             decisions.add(new Decision.Admit(job.id(), List.of(new Placement(n.view.name(), n.view.site(), model,
@@ -463,7 +473,7 @@ public final class Allocator implements SchedulingPolicy {
                 decisions.add(new Decision.Preempt(v.jobId(), v.attempt(), job.id(), "job " + job.id() + " of "
                         + job.account() + " claims the reserve its operator keeps on " + n.view.name()));
             }
-            took(model, n.claim(model, job.gpusPerNode()));
+            took(model, n.claim(model, job.gpusPerNode(), endOf(job)));
             decisions.add(new Decision.Wait(job.id(), Veto.RECLAIMING, standing(acct(job.account()))
                     + "taking back its operator's reserve on " + n.view.name() + " (preempting " + victims
                     + " attempt" + (victims == 1 ? "" : "s") + ")"));
@@ -537,8 +547,7 @@ public final class Allocator implements SchedulingPolicy {
 
         /** Whether a job of this many GPUs would be due; smaller jobs are due whenever larger ones are. */
         private static boolean guaranteed(int gpus, Acct a) {
-            return a.held + gpus / 2.0 <= a.fair
-                    || (a.behind && (a.held == 0 || a.held + gpus <= Math.ceil(a.fair)));
+            return a.held + gpus / 2.0 <= a.fair || (a.behind && (a.held == 0 || a.held < a.fair));
         }
 
         /**
@@ -554,6 +563,31 @@ public final class Allocator implements SchedulingPolicy {
             }
             order.sort(Comparator.comparingDouble((Queue q) -> q.acct.priorityKey).thenComparing(q -> q.account));
             return order;
+        }
+
+        /** The oldest of the accounts' first due jobs that fits the cluster but neither now nor by reclaiming. */
+        private void reserveForOldestBlockedDue(List<Queue> dueIn) {
+            if (windowed) {
+                // Where a job fits depends on its walltime and the windows: the due pass decides.
+                return;
+            }
+            JobRequest oldest = null;
+            for (Queue q : dueIn) {
+                JobRequest job = q.jobs.get(q.due.get(0));
+                if ((oldest != null && (job.submittedAt() > oldest.submittedAt()
+                        || job.submittedAt() == oldest.submittedAt() && job.id() > oldest.id()))
+                        || !job.preemptible() && notPreemptibleBeyond(job, q.acct) != null) {
+                    continue;
+                }
+                Shape shape = Shape.of(job);
+                if (choose(job, Free.NOW) == null && fits(job, shape)
+                        && !(mayReclaim && choose(job, Free.RECLAIMABLE) != null)) {
+                    oldest = job;
+                }
+            }
+            if (oldest != null) {
+                reserve(oldest, false);
+            }
         }
 
         /** Decides one job; true if it starts now or GPUs are being reclaimed for it. */
@@ -583,14 +617,21 @@ public final class Allocator implements SchedulingPolicy {
                 return true;
             }
             waitsForGpus = true;
+            if (reservation != null && reservation.jobId == job.id()) {
+                return false;   // reserved for before the due pass; its decision is made
+            }
             if (reservation == null) {
                 if (due) {
                     // The due pass picks which blocked job gets the reservation once it is over.
                     blockedDue = job;
-                } else {
-                    reserve(job);
+                    return false;
                 }
-                return false;
+                if (!dueWaiting) {
+                    reserve(job);
+                    return false;
+                }
+                // A due job waits too, and will take the GPUs first as they free up: GPUs held idle
+                // for this one would stay idle, since the rules would not let it start.
             }
             decisions.add(waitBehind(job, acct, shape));
             return false;
@@ -660,7 +701,7 @@ public final class Allocator implements SchedulingPolicy {
             long end = snapshot.now() + job.walltimeSeconds() * 1000;
             for (Candidate c : chosen) {
                 NodeState n = c.state();
-                placements.add(new Placement(c.node(), c.site(), c.model(), n.take(c.model(), job.gpusPerNode())));
+                placements.add(new Placement(c.node(), c.site(), c.model(), n.take(c.model(), job.gpusPerNode(), end)));
                 took(c.model(), job.gpusPerNode());
                 if (reservation != null && end > reservation.startAt && reservation.nodes.contains(c.node())) {
                     reservation.spare.merge(c.node(), -job.gpusPerNode(), Integer::sum);
@@ -713,7 +754,7 @@ public final class Allocator implements SchedulingPolicy {
                 }
             }
             for (Candidate c : target) {
-                took(c.model(), c.state().claim(c.model(), job.gpusPerNode()));
+                took(c.model(), c.state().claim(c.model(), job.gpusPerNode(), endOf(job)));
             }
             for (RunningAttempt v : victims) {
                 decisions.add(new Decision.Preempt(v.jobId(), v.attempt(), job.id(), "job " + job.id() + " of "
@@ -736,7 +777,7 @@ public final class Allocator implements SchedulingPolicy {
         private boolean borrowed(RunningAttempt a) {
             Acct acct = acct(a.account());
             return a.preemptible() && acct.held - a.gpus() / 2.0 > acct.fair
-                    && !(acct.behind && (acct.held == a.gpus() || acct.held <= Math.ceil(acct.fair)));
+                    && !(acct.behind && (acct.held == a.gpus() || acct.held - a.gpus() < acct.fair));
         }
 
         /** An attempt is told to stop this cycle: its GPUs count as freeing now. */
@@ -757,6 +798,14 @@ public final class Allocator implements SchedulingPolicy {
 
         /** The first job that cannot start gets nodes at the earliest time walltimes allow. */
         private void reserve(JobRequest job) {
+            reserve(job, true);
+        }
+
+        /**
+         * As {@link #reserve(JobRequest)}; false if no node stays offered long enough, which is
+         * the job's decision only when {@code explain}.
+         */
+        private boolean reserve(JobRequest job, boolean explain) {
             long bestStart = Long.MAX_VALUE;
             List<Candidate> best = null;
             for (List<Candidate> group : groups(job, Free.EVER)) {
@@ -799,10 +848,12 @@ public final class Allocator implements SchedulingPolicy {
                 }
             }
             if (best == null) {
-                decisions.add(new Decision.Wait(job.id(), Veto.OUTSIDE_WINDOWS, standing(acct(job.account()))
-                        + "no node it fits on stays offered long enough for its walltime of " + job.walltimeSeconds()
-                        + " s"));
-                return;
+                if (explain) {
+                    decisions.add(new Decision.Wait(job.id(), Veto.OUTSIDE_WINDOWS, standing(acct(job.account()))
+                            + "no node it fits on stays offered long enough for its walltime of "
+                            + job.walltimeSeconds() + " s"));
+                }
+                return false;
             }
             reservation = new Reservation(job.id(), bestStart);
             for (Candidate c : best) {
@@ -815,24 +866,46 @@ public final class Allocator implements SchedulingPolicy {
             decisions.add(new Decision.Reserve(job.id(), best.stream().map(Candidate::node).toList(),
                     bestStart, standing(acct(job.account())) + "first in line: " + job.shape() + " reserved on "
                     + String.join(",", reservation.nodes) + " " + when));
+            return true;
         }
 
-        /** When a node will have {@code gpus} GPUs of the model free, by the walltimes of what runs there. */
+        /** When a job admitted now, or waiting now on GPUs it claimed, ends by its walltime. */
+        private long endOf(JobRequest job) {
+            return snapshot.now() + job.walltimeSeconds() * 1000;
+        }
+
+        /**
+         * When a node will have {@code gpus} GPUs of the model free, by the walltimes of what runs
+         * there and of what this cycle placed or claimed there. Every busy GPU is one of those, so
+         * a node that has the GPUs at all always gets a time: a reservation "when the running jobs
+         * end" would block nothing, and the job it is for would starve behind backfill.
+         */
         private long readyAt(Candidate c, int gpus) {
             NodeState n = c.state();
             int free = n.free(c.model());
             if (free >= gpus) {
                 return snapshot.now();
             }
-            // The attempts here by end time, insertion-sorted: a node runs only a few.
+            // The attempts and holds here by end time, insertion-sorted: a node runs only a few.
             int count = 0;
-            long[] ends = new long[n.running.size()];
-            int[] held = new int[n.running.size()];
-            for (RunningAttempt a : n.running) {
-                int here = n.here(a, c.model());
-                if (here > 0) {
+            int size = n.running.size() + n.holds.size();
+            long[] ends = new long[size];
+            int[] held = new int[size];
+            int model = n.index(c.model());
+            for (int i = 0; i < size; i++) {
+                int here;
+                long end;
+                if (i < n.running.size()) {
+                    RunningAttempt a = n.running.get(i);
+                    here = n.here(a, c.model());
                     boolean stopping = a.terminating() || preempted.contains(a.jobId());
-                    long end = stopping ? snapshot.now() : a.endsBy();
+                    end = stopping ? snapshot.now() : a.endsBy();
+                } else {
+                    long[] hold = n.holds.get(i - n.running.size());
+                    here = hold[0] == model ? (int) hold[1] : 0;
+                    end = hold[2];
+                }
+                if (here > 0) {
                     int at = count++;
                     while (at > 0 && ends[at - 1] > end) {
                         ends[at] = ends[at - 1];
@@ -867,7 +940,7 @@ public final class Allocator implements SchedulingPolicy {
         }
 
         private boolean delaysReservation(NodeState n, JobRequest job) {
-            return reservation != null && reservation.nodes.contains(n.view.name())
+            return reservation != null && reservation.jobId != job.id() && reservation.nodes.contains(n.view.name())
                     && snapshot.now() + job.walltimeSeconds() * 1000 > reservation.startAt;
         }
 
@@ -1218,6 +1291,11 @@ public final class Allocator implements SchedulingPolicy {
         final int[] free;
         private TreeSet<Integer>[] freeIndices;
         final List<RunningAttempt> running = new ArrayList<>(2);
+        /**
+         * GPUs this cycle placed jobs on or claimed for jobs waiting on preemptions, as {model
+         * index, count, end by walltime}: busy from now on, though no running attempt holds them.
+         */
+        final List<long[]> holds = new ArrayList<>(0);
         /** When the first attempt here ends by its walltime (now, for one told to stop). */
         long earliestEnd = Long.MAX_VALUE;
         /** The operator's account, its reserve here, and how much of the reserve its attempts use. */
@@ -1336,8 +1414,9 @@ public final class Allocator implements SchedulingPolicy {
             return freeIndices[m];
         }
 
-        List<Integer> take(String model, int count) {
+        List<Integer> take(String model, int count, long endsBy) {
             int m = index(model);
+            hold(m, count, endsBy);
             TreeSet<Integer> s = freeIndices(m);
             List<Integer> out = new ArrayList<>(count);
             for (int i = 0; i < count; i++) {
@@ -1348,7 +1427,7 @@ public final class Allocator implements SchedulingPolicy {
         }
 
         /** Takes up to {@code count} free GPUs of the model off the table for this cycle; returns how many. */
-        int claim(String model, int count) {
+        int claim(String model, int count, long endsBy) {
             int m = index(model);
             if (m < 0) {
                 return 0;
@@ -1359,7 +1438,15 @@ public final class Allocator implements SchedulingPolicy {
                 s.pollFirst();
             }
             free[m] -= taken;
+            hold(m, taken, endsBy);
             return taken;
+        }
+
+        private void hold(int model, int count, long endsBy) {
+            if (count > 0) {
+                holds.add(new long[] {model, count, endsBy});
+                earliestEnd = Math.min(earliestEnd, endsBy);
+            }
         }
 
         int here(RunningAttempt a, String model) {
@@ -1396,12 +1483,18 @@ public final class Allocator implements SchedulingPolicy {
             return out;
         }
 
-        /** GPUs of the model free at {@code time}, counting attempts whose walltime ends by then. */
+        /** GPUs of the model free at {@code time}, counting attempts and holds whose walltime ends by then. */
         int freeAt(String model, long time) {
             int n = free(model);
             for (RunningAttempt a : running) {
                 if (a.terminating() || a.endsBy() <= time) {
                     n += here(a, model);
+                }
+            }
+            int m = index(model);
+            for (long[] hold : holds) {
+                if (hold[0] == m && hold[2] <= time) {
+                    n += (int) hold[1];
                 }
             }
             return n;

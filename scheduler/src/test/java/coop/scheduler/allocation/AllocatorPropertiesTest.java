@@ -165,13 +165,14 @@ class AllocatorPropertiesTest {
                             .mapToInt(p -> p.gpuIndices().size()).sum();
                 }
             }
-            // Admissions before the reservation in the cycle may have used GPUs too; only later ones are backfill.
+            // Admissions before the reservation in the cycle may have used GPUs too (until their
+            // walltimes end, which the reservation counts on); only later ones are backfill.
             int before = 0;
             for (Decision d : plan) {
                 if (d == reserve) {
                     break;
                 }
-                if (d instanceof Decision.Admit a) {
+                if (d instanceof Decision.Admit a && NOW + jobs.get(a.jobId()).walltimeSeconds() * 1000 > reserve.startAt()) {
                     before += a.placements().stream().filter(p -> p.node().equals(node))
                             .mapToInt(p -> p.gpuIndices().size()).sum();
                 }

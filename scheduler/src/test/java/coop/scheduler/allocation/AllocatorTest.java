@@ -251,6 +251,35 @@ class AllocatorTest {
     }
 
     @Test
+    void aReservationCountsTheGpusItsCycleJustGaveOutAndSoBlocksLaterBackfill() {
+        // lab-c holds 10 of 12 GPUs; lab-b's 1-GPU job takes one of the two free ones on n1, then
+        // lab-a's whole-cluster gang cannot start and is reserved for. n1's busy GPUs include the
+        // one just given out, which no running attempt holds yet: its walltime still bounds the
+        // start, so the reservation has a time, and lab-c's later job, which would end after it,
+        // may not take n1's last free GPU.
+        var b = aCluster().node("n1", "s1", 4, "A100").node("n2", "s1", 4, "A100").node("n3", "s1", 4, "A100")
+                .account("lab-a", 34, 1).account("lab-b", 33, 0).account("lab-c", 33, 1000);
+        long id = 10;
+        for (String node : List.of("n1", "n2", "n3")) {
+            for (int g = 0; g < (node.equals("n1") ? 2 : 4); g++) {
+                b.running(id++, "lab-c", node, List.of(g), 0, 600, true);
+            }
+        }
+        var plan = allocator.plan(b.job(1, "lab-b", 1, 3600, true)
+                .gang(2, "lab-a", 4, 3, 3600)
+                .job(3, "lab-c", 1, 7200, true)
+                .snapshot());
+        var d = byJob(plan);
+        assertThat(d.get(1L)).isInstanceOf(Decision.Admit.class);
+        assertThat(d.get(2L)).isInstanceOfSatisfying(Decision.Reserve.class, r -> {
+            assertThat(r.nodes()).containsExactlyInAnyOrder("n1", "n2", "n3");
+            assertThat(r.startAt()).isEqualTo(1_000_000 + 3_600_000);
+        });
+        assertThat(d.get(3L)).isInstanceOfSatisfying(Decision.Wait.class,
+                w -> assertThat(w.veto()).isEqualTo(Veto.RESERVED_FOR_EARLIER_JOB));
+    }
+
+    @Test
     void drainingAndUnofferedNodesTakeNoNewWork() {
         var plan = allocator.plan(aCluster().node("d", "s1", 4, "A100", true, true)
                 .node("w", "s1", 4, "A100", false, false).node("ok", "s1", 1, "A100")

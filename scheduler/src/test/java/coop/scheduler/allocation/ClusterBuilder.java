@@ -81,6 +81,12 @@ final class ClusterBuilder {
         return this;
     }
 
+    /** A preemptible multi-node job of {@code nodeCount} nodes with {@code gpusPerNode} each. */
+    ClusterBuilder gang(long id, String account, int gpusPerNode, int nodeCount, long walltimeSeconds) {
+        jobs.add(new JobRequest(id, account, gpusPerNode, nodeCount, List.of(), 0, id, false, walltimeSeconds, true));
+        return this;
+    }
+
     ClusterBuilder crossSiteJob(String account, int gpusPerNode, int nodeCount) {
         long id = nextId++;
         jobs.add(new JobRequest(id, account, gpusPerNode, nodeCount, "", 0, id, true));
