@@ -61,6 +61,8 @@ public final class ProcessLauncher implements AutoCloseable {
             + "echo $?; done";
 
     private final Path workDir;
+    private final java.time.InstantSource clock;
+    private final RankRecords records;
     /** Threads that wait for ranks' exits, one per running rank, reused. */
     private final java.util.concurrent.ExecutorService waiters = java.util.concurrent.Executors.newCachedThreadPool(
             task -> {
@@ -76,7 +78,22 @@ public final class ProcessLauncher implements AutoCloseable {
 
     /** @param workDir the agent's work directory; rank directories are created below it */
     public ProcessLauncher(Path workDir) {
+        this(workDir, java.time.InstantSource.system());
+    }
+
+    /**
+     * @param workDir the agent's work directory; rank directories and records are created below it
+     * @param clock the time written in each rank's record
+     */
+    public ProcessLauncher(Path workDir, java.time.InstantSource clock) {
         this.workDir = Objects.requireNonNull(workDir, "workDir");
+        this.clock = Objects.requireNonNull(clock, "clock");
+        this.records = new RankRecords(workDir);
+    }
+
+    /** The node's records of the ranks it started. */
+    public RankRecords records() {
+        return records;
     }
 
     /**
@@ -142,7 +159,88 @@ public final class ProcessLauncher implements AutoCloseable {
             builder.command(argv);
             env.put("PWD", dir.toAbsolutePath().toString());
         }
-        return new RankProcess(order.rank(), builder.start(), dir, waiters);
+        Process process = builder.start();
+        long leaderStartMs = process.info().startInstant().map(java.time.Instant::toEpochMilli).orElse(0L);
+        try {
+            records.started(new RankRecords.Record(order.rank(), process.pid(), leaderStartMs, order.gpuIndices(),
+                    clock.millis(), 0, ""));
+        } catch (IOException e) {
+            // Unrecorded, the rank would be invisible to the next agent if this one died: it does not run.
+            signalGroup(process.pid(), Signal.KILL);
+            throw new IOException("cannot record " + order.rank() + " under " + workDir.resolve("running") + ": " + e, e);
+        }
+        return new RankProcess(order.rank(), process, dir, waiters);
+    }
+
+    /**
+     * Adds a rank's end to its record ({@code how}: "exited 0", "killed 143", ...) and files the
+     * record in the rank's folder.
+     */
+    public void recordEnd(RankId rank, long endedAtMs, String how) throws IOException {
+        records.ended(rank, rankDirectory(rank), endedAtMs, how);
+    }
+
+    /**
+     * Stops whatever an earlier agent on this work directory left running: for each rank whose
+     * record says it never ended, SIGTERM to its process group, up to {@code grace} for the group
+     * to empty, then SIGKILL; the record then says it was stopped. A group whose leader's pid now
+     * belongs to a process that started at another time is not ours (Linux does not hand out a
+     * pid that is still some group's id, so our group is gone) and is left alone.
+     *
+     * @return the records of the ranks that were found, with their ends
+     */
+    public List<RankRecords.Record> stopLeftovers(java.time.Duration grace) throws IOException {
+        List<RankRecords.Record> found = records.unfinished();
+        List<RankRecords.Record> ours = new java.util.ArrayList<>();
+        for (RankRecords.Record r : found) {
+            java.util.Optional<ProcessHandle> leader = ProcessHandle.of(r.pgid());
+            long startMs = leader.flatMap(h -> h.info().startInstant()).map(java.time.Instant::toEpochMilli).orElse(0L);
+            boolean reused = leader.isPresent() && (r.leaderStartMs() == 0 || startMs != r.leaderStartMs());
+            if (!reused && r.pgid() > 1 && signalGroup(r.pgid(), Signal.TERM)) {
+                ours.add(r);
+            } else {
+                recordEnd(r.rank(), clock.millis(), "gone before the agent restarted");
+            }
+        }
+        long deadline = System.nanoTime() + grace.toNanos();
+        for (RankRecords.Record r : ours) {
+            while (groupExists(r.pgid()) && System.nanoTime() < deadline) {
+                pause();
+            }
+        }
+        List<RankRecords.Record> stopped = new java.util.ArrayList<>();
+        for (RankRecords.Record r : ours) {
+            String how = "stopped: agent restarted";
+            if (groupExists(r.pgid())) {
+                signalGroup(r.pgid(), Signal.KILL);
+                long killDeadline = System.nanoTime() + java.time.Duration.ofSeconds(2).toNanos();
+                while (groupExists(r.pgid()) && System.nanoTime() < killDeadline) {
+                    pause();
+                }
+                how = "killed: agent restarted";
+            }
+            long at = clock.millis();
+            recordEnd(r.rank(), at, how);
+            stopped.add(r.endedAt(at, how));
+        }
+        return stopped;
+    }
+
+    private static void pause() {
+        try {
+            Thread.sleep(20);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Whether any process is left in the group ({@code kill -0}). */
+    public boolean groupExists(long pgid) {
+        if (pgid <= 1) {
+            throw new IllegalArgumentException("refusing to probe process group " + pgid);
+        }
+        Boolean exists = signalThroughHelper(pgid, "0");
+        return exists != null ? exists : signalWithProcess(pgid, "0");
     }
 
     /** Bash builtins and keywords: a command naming one must run in bash. */
@@ -202,18 +300,18 @@ public final class ProcessLauncher implements AutoCloseable {
             // kill -- -1 would signal every process we may signal; never let a bad pid get that far.
             throw new IllegalArgumentException("refusing to signal process group " + pgid);
         }
-        Boolean delivered = signalThroughHelper(pgid, signal);
-        return delivered != null ? delivered : signalWithProcess(pgid, signal);
+        Boolean delivered = signalThroughHelper(pgid, signal.name());
+        return delivered != null ? delivered : signalWithProcess(pgid, signal.name());
     }
 
     /** Null when the helper is not usable (it could not start, or died); the caller then forks kill. */
-    private synchronized Boolean signalThroughHelper(long pgid, Signal signal) {
+    private synchronized Boolean signalThroughHelper(long pgid, String signal) {
         for (int tries = 0; tries < 2 && !closed; tries++) {
             try {
                 if (signaller == null || !signaller.isAlive()) {
                     startSignaller();
                 }
-                toSignaller.write(signal.name() + " " + pgid + "\n");
+                toSignaller.write(signal + " " + pgid + "\n");
                 toSignaller.flush();
                 String status = fromSignaller.readLine();
                 if (status != null) {
@@ -257,10 +355,10 @@ public final class ProcessLauncher implements AutoCloseable {
         waiters.shutdown();
     }
 
-    private boolean signalWithProcess(long pgid, Signal signal) {
+    private boolean signalWithProcess(long pgid, String signal) {
         try {
             Process kill = new ProcessBuilder(
-                            List.of("kill", "-" + signal.name(), "--", "-" + pgid))
+                            List.of("kill", "-s", signal, "--", "-" + pgid))
                     .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                     .redirectOutput(ProcessBuilder.Redirect.DISCARD)
                     .redirectError(ProcessBuilder.Redirect.DISCARD)

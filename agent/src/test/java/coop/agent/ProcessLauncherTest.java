@@ -67,6 +67,81 @@ class ProcessLauncherTest {
     }
 
     @Test
+    void ranksLeftRunningByAKilledAgentAreStoppedByTheNextOneWithTheirGroups() throws Exception {
+        // The first launcher stands for an agent that was killed with kill -9: it never sees its ranks end.
+        ProcessLauncher crashed = launcher();
+        RankId rank = new RankId(5, 1, 0);
+        RankProcess process = crashed.start(new LaunchOrder(rank, "sleep 300 & sleep 300; wait", List.of(2, 3),
+                Map.of(), Duration.ZERO));
+        assertThat(crashed.records().unfinished()).singleElement().satisfies(r -> {
+            assertThat(r.rank()).isEqualTo(rank);
+            assertThat(r.pgid()).isEqualTo(process.pid());
+            assertThat(r.gpus()).containsExactly(2, 3);
+            assertThat(r.ended()).isFalse();
+        });
+
+        List<RankRecords.Record> stopped = launcher().stopLeftovers(Duration.ofSeconds(5));
+
+        assertThat(stopped).singleElement().satisfies(r -> assertThat(r.end()).isEqualTo("stopped: agent restarted"));
+        assertThat(process.onExit().get(5, TimeUnit.SECONDS)).isEqualTo(128 + 15);
+        // The background sleep of the same group is gone too, not only the leader.
+        assertThat(crashed.groupExists(process.pid())).isFalse();
+        assertThat(crashed.records().unfinished()).isEmpty();
+        RankRecords.Record record = RankRecords.read(process.directory());
+        assertThat(record.ended()).isTrue();
+        assertThat(record.endedAtMs()).isGreaterThanOrEqualTo(record.startedAtMs());
+    }
+
+    @Test
+    void aRankThatIgnoresSigtermIsKilledAfterTheGrace() throws Exception {
+        RankProcess process = launcher().start(new LaunchOrder(new RankId(6, 1, 0),
+                "trap '' TERM; sleep 300 & wait; wait", List.of(0), Map.of(), Duration.ZERO));
+        await().atMost(Duration.ofSeconds(5)).until(() -> ProcessHandle.of(process.pid())
+                .map(h -> h.children().findAny().isPresent()).orElse(false));
+
+        List<RankRecords.Record> stopped = launcher().stopLeftovers(Duration.ofMillis(300));
+
+        assertThat(stopped).singleElement().satisfies(r -> assertThat(r.end()).isEqualTo("killed: agent restarted"));
+        assertThat(process.onExit().get(5, TimeUnit.SECONDS)).isEqualTo(128 + 9);
+    }
+
+    @Test
+    void aRecordWhosePidNowBelongsToAnotherProcessIsLeftAlone() throws Exception {
+        // Another process (started later than the record says) now holds the recorded pid: not ours.
+        Process other = new ProcessBuilder("setsid", "sleep", "300").start();
+        try {
+            RankRecords records = new RankRecords(workDir);
+            records.started(new RankRecords.Record(new RankId(7, 1, 0), other.pid(), 1_000, List.of(0), 1_000, 0, ""));
+
+            List<RankRecords.Record> stopped = launcher().stopLeftovers(Duration.ofSeconds(1));
+
+            assertThat(stopped).isEmpty();
+            assertThat(other.isAlive()).isTrue();
+            assertThat(records.unfinished()).isEmpty();
+            assertThat(RankRecords.read(workDir.resolve("jobs/7.1.0")).end()).isEqualTo("gone before the agent restarted");
+        } finally {
+            other.destroyForcibly().waitFor();
+        }
+    }
+
+    @Test
+    void aRankThatEndsHasItsRecordFiledInItsFolder() throws Exception {
+        ProcessLauncher launcher = launcher();
+        RankId rank = new RankId(8, 2, 1);
+        RankProcess process = launcher.start(new LaunchOrder(rank, "true", List.of(1), Map.of(), Duration.ZERO));
+        process.onExit().get(5, TimeUnit.SECONDS);
+
+        launcher.recordEnd(rank, 42_000, "exited 0");
+
+        assertThat(launcher.records().unfinished()).isEmpty();
+        RankRecords.Record record = RankRecords.read(process.directory());
+        assertThat(record.rank()).isEqualTo(rank);
+        assertThat(record.gpus()).containsExactly(1);
+        assertThat(record.endedAtMs()).isEqualTo(42_000);
+        assertThat(record.end()).isEqualTo("exited 0");
+    }
+
+    @Test
     void signallingAnEmptyGroupReportsNothingDelivered() throws Exception {
         ProcessLauncher launcher = launcher();
         RankProcess process = launcher.start(new LaunchOrder(new RankId(3, 1, 0), "true", List.of(),
