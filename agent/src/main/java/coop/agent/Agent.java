@@ -95,6 +95,7 @@ public final class Agent implements AutoCloseable {
     private final AtomicBoolean closing = new AtomicBoolean();
     private final CountDownLatch closed = new CountDownLatch(1);
     private volatile boolean connected;
+    private volatile String failure;
 
     // Confined to the loop thread.
     private final Map<RankId, Running> running = new LinkedHashMap<>();
@@ -201,7 +202,11 @@ public final class Agent implements AutoCloseable {
             log.debug("agent {} (site {}, {} GPUs) dialing scheduler {}", config.node(), config.site(),
                     config.gpus().size(), config.schedulerTarget());
             telemetry.start();
-            execute(this::connect);
+            execute(() -> {
+                if (stopLeftovers()) {
+                    connect();
+                }
+            });
         }
     }
 
@@ -308,8 +313,15 @@ public final class Agent implements AutoCloseable {
 
         @Override
         public void onError(Throwable t) {
-            String why = describe(Status.fromThrowable(t));
-            execute(() -> lost(this, why, false));
+            Status status = Status.fromThrowable(t);
+            String why = describe(status);
+            execute(() -> {
+                if (refusesIdentity(status.getCode()) && this == session) {
+                    fail("the scheduler refused node " + config.node() + ": " + why);
+                } else {
+                    lost(this, why, false);
+                }
+            });
         }
 
         @Override
@@ -317,6 +329,16 @@ public final class Agent implements AutoCloseable {
             // The scheduler ended its side; end ours too so the call is released.
             execute(() -> lost(this, "stream completed by the scheduler", true));
         }
+    }
+
+    /**
+     * Refusals of who the agent says it is (an unknown node or wrong token, another node's name,
+     * the wrong site, a Hello the scheduler cannot accept): retrying cannot change them, so the
+     * agent stops and its service shows as failed rather than retrying every few seconds for ever.
+     */
+    private static boolean refusesIdentity(Status.Code code) {
+        return code == Status.Code.UNAUTHENTICATED || code == Status.Code.PERMISSION_DENIED
+                || code == Status.Code.INVALID_ARGUMENT;
     }
 
     private static String describe(Status status) {
@@ -329,6 +351,47 @@ public final class Agent implements AutoCloseable {
             why.append(" (").append(status.getCause().getMessage()).append(')');
         }
         return why.toString();
+    }
+
+    /**
+     * Before the node is offered, stops the ranks an earlier agent on this work directory left
+     * running (it was killed, or the machine's service manager let its ranks live): the scheduler
+     * may already have given their GPUs to a new attempt, and a GPU must never carry two. They are
+     * not reported as running, so the scheduler requeues whatever of them it still counts as live.
+     */
+    private boolean stopLeftovers() {
+        try {
+            for (RankRecords.Record r : launcher.stopLeftovers(SHUTDOWN_GRACE)) {
+                log.warn("{} was still running from an earlier agent (process group {}, GPUs {}); {}", r.rank(),
+                        r.pgid(), r.gpus(), r.end());
+            }
+            return true;
+        } catch (IOException | RuntimeException e) {
+            // Offering the node anyway could put two attempts on one GPU; an operator must look first.
+            fail("cannot check for ranks left running by an earlier agent under " + config.workDir().resolve("running")
+                    + ": " + e.getMessage());
+            return false;
+        }
+    }
+
+    /**
+     * Stops the agent for a reason it cannot get past by retrying; {@link #failure()} then says
+     * why, and the command running the agent exits non-zero with it, so its service shows as failed.
+     */
+    private void fail(String why) {
+        if (failure == null) {
+            failure = why;
+        }
+        log.error("agent {} stopping: {}", config.node(), why);
+        // close() waits for this loop, so it runs on a thread of its own.
+        Thread stopper = new Thread(this::close, "coop-agent-stop");
+        stopper.setDaemon(true);
+        stopper.start();
+    }
+
+    /** Why the agent stopped itself, if it did: a refused identity, unreadable rank records. */
+    public java.util.Optional<String> failure() {
+        return java.util.Optional.ofNullable(failure);
     }
 
     private void connect() {
@@ -362,7 +425,12 @@ public final class Agent implements AutoCloseable {
             return;
         }
         Duration delay = backoff.next();
-        if (s.welcomed) {
+        if (why.startsWith(Status.Code.ALREADY_EXISTS.name())) {
+            // Another agent holds this node's identity; it may be this one's own earlier session
+            // that the scheduler has not yet seen end, so keep trying, but say so each time.
+            log.warn("scheduler {} refused node {}: {}; retrying in {} ms", config.schedulerTarget(), config.node(),
+                    why, delay.toMillis());
+        } else if (s.welcomed) {
             log.info("disconnected from scheduler {}: {}; reconnecting in {} ms",
                     config.schedulerTarget(), why, delay.toMillis());
         } else if (!unreachableReported) {
@@ -638,6 +706,11 @@ public final class Agent implements AutoCloseable {
             launcher.signalGroup(r.pid(), ProcessLauncher.Signal.KILL);
             int exitCode = error == null && code != null ? code : RankExit.LAUNCH_FAILED_CODE;
             ExitReason reason = r.stopReason == null ? ExitReason.EXITED : r.stopReason;
+            try {
+                launcher.recordEnd(r.rank(), clock.millis(), reason.wire() + " " + exitCode);
+            } catch (IOException e) {
+                log.warn("cannot record the end of {}: {}", r.rank(), e.toString());
+            }
             recordExit(new RankExit(r.rank(), exitCode, reason, clock.millis()));
         } finally {
             r.handled.complete(null);

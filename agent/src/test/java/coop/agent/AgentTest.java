@@ -371,6 +371,40 @@ class AgentTest {
         assertThat(scheduler.streams).hasSize(1);
     }
 
+    @Test
+    void anAgentWhoseIdentityIsRefusedStopsWithTheSchedulersReason() throws Exception {
+        startRefused(io.grpc.Status.UNAUTHENTICATED.withDescription(
+                "node node-a is not enrolled or its token is wrong: check the node identity file"));
+
+        assertThat(agent.awaitClosed(PROMPTLY)).as("agent stopped").isTrue();
+        assertThat(agent.failure()).hasValueSatisfying(why -> assertThat(why)
+                .contains("refused node node-a").contains("UNAUTHENTICATED").contains("token is wrong"));
+        assertThat(scheduler.refused.get()).isEqualTo(1);
+    }
+
+    @Test
+    void anAgentRefusedBecauseItsNodeIsConnectedElsewhereBacksOffAndKeepsTrying() throws Exception {
+        startRefused(io.grpc.Status.ALREADY_EXISTS.withDescription(
+                "node node-a is already connected from another agent"));
+
+        await().atMost(PROMPTLY).until(() -> scheduler.refused.get() >= 3);
+        assertThat(agent.failure()).isEmpty();
+        scheduler.refuse = null;
+        await().atMost(Duration.ofSeconds(10)).until(agent::isConnected);
+    }
+
+    private void startRefused(io.grpc.Status refusal) throws IOException {
+        scheduler = new FakeScheduler(60_000);
+        scheduler.refuse = refusal;
+        String name = InProcessServerBuilder.generateName();
+        server = InProcessServerBuilder.forName(name).addService(scheduler).build().start();
+        AgentConfig config = new AgentConfig("in-process:" + name, "node-a", "lab-1",
+                GpuSpec.parse("sim:1xA100-80GB").resolve(new NvidiaSmi("")), workDir, "test-1");
+        agent = new Agent(config, InProcessChannelBuilder.forName(name).build(),
+                new ProcessLauncher(workDir), InstantSource.fixed(NOW), new SplittableRandom(7), GpuTelemetry.NONE);
+        agent.start();
+    }
+
     // ------------------------------------------------------------------ helpers
 
     private void connect(long heartbeatMs) throws IOException {

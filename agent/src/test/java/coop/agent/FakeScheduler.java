@@ -29,8 +29,31 @@ final class FakeScheduler extends NodesGrpc.NodesImplBase {
         this.heartbeatIntervalMs = heartbeatIntervalMs;
     }
 
+    /** When set, every new stream is answered with this error at once, as a scheduler refusing the agent. */
+    volatile io.grpc.Status refuse;
+    /** How many streams were refused. */
+    final java.util.concurrent.atomic.AtomicInteger refused = new java.util.concurrent.atomic.AtomicInteger();
+
     @Override
     public StreamObserver<AgentMessage> connect(StreamObserver<SchedulerMessage> responses) {
+        io.grpc.Status refusal = refuse;
+        if (refusal != null) {
+            refused.incrementAndGet();
+            responses.onError(refusal.asRuntimeException());
+            return new StreamObserver<>() {
+                @Override
+                public void onNext(AgentMessage message) {
+                }
+
+                @Override
+                public void onError(Throwable t) {
+                }
+
+                @Override
+                public void onCompleted() {
+                }
+            };
+        }
         Stream stream = new Stream(responses);
         streams.add(stream);
         return stream;

@@ -91,6 +91,9 @@ public final class AgentCommand implements Callable<Integer> {
         System.err.printf("coop agent %s (site %s, %d GPUs) dialing scheduler %s (work dir: %s)%n",
                 node, site, devices.size(), target, config.workDir());
         agent.awaitClosed();
+        if (agent.failure().isPresent()) {
+            throw new CliException("agent " + node + " stopped: " + agent.failure().get());
+        }
         return 0;
     }
 

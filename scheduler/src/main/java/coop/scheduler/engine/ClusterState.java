@@ -1181,6 +1181,17 @@ public final class ClusterState {
             throw CoopException.invalid("hello.running", "at most one rank per GPU (" + MAX_GPUS_PER_NODE
                     + "), got " + running.size());
         }
+        NodeRuntime existing = nodes.get(node);
+        if (existing != null && existing.link != null && existing.link != link) {
+            long silentMs = clock.millis() - existing.lastHeartbeat;
+            if (silentMs < 2 * heartbeatIntervalMs) {
+                // Two agents with one identity would replace each other for ever, each time
+                // requeueing what the other ran: the one already here and heard from keeps the node.
+                throw new CoopException(CoopException.Kind.ALREADY_EXISTS, "node " + node
+                        + " is already connected from another agent, last heard from " + silentMs
+                        + " ms ago: only one agent may run with a node's identity");
+            }
+        }
         NodeRuntime n = nodes.computeIfAbsent(node, name -> new NodeRuntime(name, site));
         if (n.link != null && n.link != link) {
             AgentLink old = n.link;

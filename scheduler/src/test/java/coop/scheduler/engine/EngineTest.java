@@ -279,6 +279,22 @@ class EngineTest {
     }
 
     @Test
+    void aSecondAgentWithTheSameNodeIdentityIsRefusedWhileTheFirstIsHeardFrom() throws Exception {
+        RecordingLink first = connect("n1", "s1", 2);
+
+        assertThatThrownBy(() -> connect("n1", "s1", 2)).isInstanceOfSatisfying(CoopException.class, e -> {
+            assertThat(e.kind()).isEqualTo(CoopException.Kind.ALREADY_EXISTS);
+            assertThat(e.getMessage()).contains("node n1 is already connected from another agent");
+        });
+        assertThat(first.closedBecause).isNull();
+
+        // Silent for two heartbeat intervals (5 s here), the first is presumed gone: a new agent takes over.
+        clock.advanceSeconds(10);
+        connect("n1", "s1", 2);
+        assertThat(first.closedBecause).contains("replaced by a newer session of node n1");
+    }
+
+    @Test
     void anAgentThatReconnectsReportingAStaleAttemptIsToldToKillIt() throws Exception {
         RecordingLink link = new RecordingLink();
         call((s, tx) -> {
