@@ -68,7 +68,7 @@ final class JobCommand extends ClientCommand {
         field(out, "account", a.getAccount());
         field(out, "member", a.getMember());
         field(out, "gpus", Math.max(1, a.getNodes()) + " node(s) x " + a.getGpusPerNode() + " GPU(s) per task");
-        field(out, "command", a.getCommand());
+        field(out, "command", JobText.command(a));
         field(out, "submitted", Times.iso(a.getSubmittedAtMs()));
         if (a.getFinishedAtMs() != 0) {
             field(out, "finished", Times.iso(a.getFinishedAtMs()));
@@ -93,7 +93,7 @@ final class JobCommand extends ClientCommand {
         field(out, "walltime", job.getWalltimeSeconds() == 0 ? "policy default"
                 : Durations.format(Duration.ofSeconds(job.getWalltimeSeconds())));
         field(out, "priority", String.valueOf(job.getPriority()));
-        field(out, "command", job.getCommand());
+        field(out, "command", JobText.command(job));
         field(out, "submitted", Times.iso(job.getSubmittedAtMs()));
         if (job.getFinishedAtMs() != 0) {
             field(out, "finished", Times.iso(job.getFinishedAtMs()));

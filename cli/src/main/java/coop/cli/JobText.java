@@ -23,6 +23,20 @@ final class JobText {
         return state == JobState.UNRECOGNIZED ? "unknown" : state.name().toLowerCase();
     }
 
+    /** The command, or why the scheduler withheld it from the caller. */
+    static String command(Job job) {
+        return job.getCommandWithheld() ? withheld(job.getAccount()) : job.getCommand();
+    }
+
+    static String command(JobArray array) {
+        return array.getCommandWithheld() ? withheld(array.getAccount()) : array.getCommand();
+    }
+
+    private static String withheld(String account) {
+        return "(withheld: only members of " + account + ", operators of the nodes that ran it and its review "
+                + "panel may read it)";
+    }
+
     /** {@code 4} for one node, {@code 2x4} for 2 nodes of 4 GPUs each. */
     static String gpus(Job job) {
         int nodes = Math.max(1, job.getNodes());

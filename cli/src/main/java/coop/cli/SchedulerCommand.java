@@ -60,6 +60,11 @@ public final class SchedulerCommand implements Callable<Integer> {
                     + "keep it on loopback unless everyone who can reach it may see the cluster.")
     String http;
 
+    @Option(names = "--http-show-commands",
+            description = "Show every job's command in the dashboard's JSON API to whoever can reach it. By default "
+                    + "it shows none: a job's command belongs to its account, and the dashboard has no login.")
+    boolean httpShowCommands;
+
     @Override
     public Integer call() throws Exception {
         int colon = listen.lastIndexOf(':');
@@ -82,7 +87,9 @@ public final class SchedulerCommand implements Callable<Integer> {
         quietLeakDetector();
         var config = new SchedulerServer.Config(data, host, port, interval, preemptionGrace, plaintext);
         if (http != null) {
-            config = config.withHttp(httpAddress(http));
+            config = config.withHttp(httpAddress(http)).withHttpShowingCommands(httpShowCommands);
+        } else if (httpShowCommands) {
+            throw new CliException("--http-show-commands: the dashboard is served only with --http HOST:PORT");
         }
         SchedulerServer server = SchedulerServer.start(config, InstantSource.system());
         if (metricsFile != null) {

@@ -363,6 +363,22 @@ class ClientCommandsTest {
     }
 
     @Test
+    void aWithheldCommandIsSaidToBeWithheldAndWhy() throws Exception {
+        scheduler.jobs = List.of(Job.newBuilder().setId(9).setAccount("lab-a").setMember("alice").setGpusPerNode(1)
+                .setState(JobState.RUNNING).setSubmittedAtMs(1_700_000_000_000L).setCommandWithheld(true).build());
+
+        CliRun run = coop("job", "9");
+        assertThat(run.exitCode()).isZero();
+        assertThat(run.out()).contains("command:      (withheld: only members of lab-a, operators of the nodes that "
+                + "ran it and its review panel may read it)");
+
+        CliRun json = coop("job", "9", "--json");
+        var parsed = new ObjectMapper().readTree(json.out());
+        assertThat(parsed.get("command").asText()).isEmpty();
+        assertThat(parsed.get("command_withheld").asBoolean()).isTrue();
+    }
+
+    @Test
     void logsSplitStreamsAndHeadEachRankOfAGang() {
         scheduler.logChunks = List.of(
                 LogChunk.newBuilder().setRank(0).setNode("node-a").setAttempt(1)

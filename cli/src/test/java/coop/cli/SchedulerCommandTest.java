@@ -19,6 +19,13 @@ class SchedulerCommandTest {
     }
 
     @Test
+    void showingCommandsWithoutADashboardIsRefused() {
+        CliRun run = CliRun.of("scheduler", "--data", dir.resolve("none").toString(), "--http-show-commands");
+        assertThat(run.exitCode()).isNotZero();
+        assertThat(run.err()).contains("--http-show-commands: the dashboard is served only with --http HOST:PORT");
+    }
+
+    @Test
     void aLoopbackAddressIsTakenAsGiven() {
         var address = SchedulerCommand.httpAddress("127.0.0.1:0");
         assertThat(address.getAddress().isLoopbackAddress()).isTrue();

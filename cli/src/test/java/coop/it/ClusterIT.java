@@ -12,8 +12,10 @@ import coop.v1.ListNodesRequest;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -88,8 +90,35 @@ class ClusterIT {
                 assertThat(jobs.exitCode()).isZero();
                 assertThat(jobs.stdout()).contains("\"SUCCEEDED\"");
 
-                // The operator drains n2: new work goes to n1 only; another account's member may not touch it.
+                // A job's command and output are its account's: bob, of lab-b, sees lab-a's job but not its
+                // command, and may not read its output (n1 and n2 are lab-a's, so bob operates neither).
                 Path bob = data.resolve("identities/bob.json");
+                for (String[] logsOfAlices : List.of(new String[] {Long.toString(id)},
+                        new String[] {Long.toString(id), "-f"})) {
+                    var refused = coop.run(Stream.concat(Stream.of("logs", "--scheduler", scheduler.target(),
+                            "--identity", bob.toString()), Stream.of(logsOfAlices)).toArray(String[]::new));
+                    assertThat(refused.exitCode()).as(refused.stderr()).isEqualTo(1);
+                    assertThat(refused.stdout()).isEmpty();
+                    assertThat(refused.stderr()).startsWith("error: member bob may not read the output of job " + id
+                            + " of account lab-a: a job's command and output may be read only by the members of its "
+                            + "account");
+                }
+                var shown = coop.run("job", Long.toString(id), "--scheduler", scheduler.target(), "--identity",
+                        alice.toString());
+                assertThat(shown.stdout()).contains("echo hello from $COOP_JOB_ID");
+                var withheld = coop.run("job", Long.toString(id), "--scheduler", scheduler.target(), "--identity",
+                        bob.toString());
+                assertThat(withheld.exitCode()).as(withheld.stderr()).isZero();
+                assertThat(withheld.stdout()).contains("account:      lab-a", "state:        succeeded",
+                        "rank 0 on n", "command:      (withheld: only members of lab-a").doesNotContain("echo");
+                var withheldJson = new com.fasterxml.jackson.databind.ObjectMapper().readTree(coop.run("jobs",
+                        "--scheduler", scheduler.target(), "--identity", bob.toString(), "--json").stdout());
+                assertThat(withheldJson).hasSize(2).allSatisfy(j -> {
+                    assertThat(j.get("command").asText()).isEmpty();
+                    assertThat(j.get("command_withheld").asBoolean()).isTrue();
+                });
+
+                // The operator drains n2: new work goes to n1 only; another account's member may not touch it.
                 var denied = coop.run("node", "drain", "n2", "--scheduler", scheduler.target(), "--identity",
                         bob.toString());
                 assertThat(denied.exitCode()).isEqualTo(1);

@@ -33,14 +33,15 @@ public final class SchedulerServer implements AutoCloseable {
      * Where the scheduler keeps its data and listens (port 0 picks a free port), how often agents
      * heartbeat, how long a preempted attempt has between SIGTERM and SIGKILL (null: the policy's
      * preemption_grace_s), whether to serve plaintext instead of mutual TLS (never by default:
-     * only for a cooperative without a CA, or a test that speaks plaintext), and where to serve the
-     * read-only web dashboard (null: nowhere; port 0 picks a free port).
+     * only for a cooperative without a CA, or a test that speaks plaintext), where to serve the
+     * read-only web dashboard (null: nowhere; port 0 picks a free port), and whether the dashboard,
+     * which has no login, shows every job's command (by default it shows none).
      */
     public record Config(Path dataDir, String host, int port, Duration heartbeatInterval, Duration preemptionGrace,
-                         boolean plaintext, InetSocketAddress http) {
+                         boolean plaintext, InetSocketAddress http, boolean httpShowsCommands) {
         public Config(Path dataDir, String host, int port, Duration heartbeatInterval, Duration preemptionGrace,
                       boolean plaintext) {
-            this(dataDir, host, port, heartbeatInterval, preemptionGrace, plaintext, null);
+            this(dataDir, host, port, heartbeatInterval, preemptionGrace, plaintext, null, false);
         }
 
         public Config(Path dataDir, String host, int port, Duration heartbeatInterval, Duration preemptionGrace) {
@@ -49,7 +50,13 @@ public final class SchedulerServer implements AutoCloseable {
 
         /** This configuration with the dashboard served on {@code http}. */
         public Config withHttp(InetSocketAddress http) {
-            return new Config(dataDir, host, port, heartbeatInterval, preemptionGrace, plaintext, http);
+            return new Config(dataDir, host, port, heartbeatInterval, preemptionGrace, plaintext, http,
+                    httpShowsCommands);
+        }
+
+        /** This configuration with the dashboard showing every job's command to whoever reaches it. */
+        public Config withHttpShowingCommands(boolean show) {
+            return new Config(dataDir, host, port, heartbeatInterval, preemptionGrace, plaintext, http, show);
         }
 
         public static Config of(Path dataDir, String host, int port) {
@@ -131,7 +138,8 @@ public final class SchedulerServer implements AutoCloseable {
             String url = null;
             if (config.http() != null) {
                 try {
-                    http = DashboardServer.start(config.http(), loop, store, clock, metrics::scrape);
+                    http = DashboardServer.start(config.http(), loop, store, clock, metrics::scrape,
+                            config.httpShowsCommands());
                 } catch (RuntimeException e) {
                     server.shutdownNow();
                     loop.close();

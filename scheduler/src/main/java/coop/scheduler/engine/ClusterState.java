@@ -23,6 +23,7 @@ import coop.scheduler.domain.GpuUsage;
 import coop.scheduler.domain.Job;
 import coop.scheduler.domain.JobArray;
 import coop.scheduler.domain.JobState;
+import coop.scheduler.domain.JobVisibility;
 import coop.scheduler.domain.Member;
 import coop.scheduler.domain.Names;
 import coop.scheduler.domain.NodeRecord;
@@ -425,6 +426,26 @@ public final class ClusterState {
             throw CoopException.notFound("job array " + arrayId + " not found");
         }
         return JobArray.of(arrayId, ids.stream().map(jobs::get).toList());
+    }
+
+    /** The tasks of a job array, in index order. */
+    public List<Job> tasks(long arrayId) {
+        List<Long> ids = arrays.get(arrayId);
+        if (ids == null) {
+            throw CoopException.notFound("job array " + arrayId + " not found");
+        }
+        return ids.stream().map(jobs::get).toList();
+    }
+
+    /**
+     * Whose commands and output {@code memberName} may read, in the state as it is now; a caller
+     * who is no member (null, unknown or removed) reads none.
+     */
+    public JobVisibility visibility(String memberName) {
+        return JobVisibility.of(memberName == null ? null : gov.member(memberName), enrolled::get, id -> {
+            Governance.Panel p = gov.panel(id);
+            return p == null ? List.of() : p.drawn();
+        });
     }
 
     /** Whether {@code id} names a job array. */
@@ -1383,7 +1404,17 @@ public final class ClusterState {
     public record LogSource(RankRef ref, String node, AgentLink link) {
     }
 
-    public List<LogSource> logSources(long jobId, int rank) {
+    /**
+     * Where to ask for the output of a job's latest attempt, for {@code readerName}, who must be a
+     * member allowed to read it ({@link JobVisibility}).
+     */
+    public List<LogSource> logSources(String readerName, long jobId, int rank) {
+        Member m = requireMember(readerName);
+        visibility(m.name()).requireReadable(job(jobId));
+        return logSources(jobId, rank);
+    }
+
+    private List<LogSource> logSources(long jobId, int rank) {
         Job j = job(jobId);
         Attempt a = j.current();
         if (a == null) {
@@ -1414,8 +1445,11 @@ public final class ClusterState {
     public record FollowPoint(int attempt, List<LogSource> sources, boolean ended) {
     }
 
-    public FollowPoint followPoint(long jobId, int rank) {
+    /** As {@link #logSources(String, long, int)}, checked on every poll: a panel's access ends with its review. */
+    public FollowPoint followPoint(String readerName, long jobId, int rank) {
+        Member m = requireMember(readerName);
         Job j = job(jobId);
+        visibility(m.name()).requireReadable(j);
         Attempt a = j.current();
         if (a == null) {
             return new FollowPoint(0, List.of(), j.state().isFinal());

@@ -79,11 +79,22 @@ public final class DashboardServer implements AutoCloseable {
      */
     public static DashboardServer start(InetSocketAddress address, EventLoop loop, Store store, InstantSource clock,
                                         Supplier<String> metrics) {
-        return start(address, loop, store, clock, metrics, Limits.DEFAULT, SAMPLE_EVERY);
+        return start(address, loop, store, clock, metrics, false, Limits.DEFAULT, SAMPLE_EVERY);
+    }
+
+    /**
+     * As above; with {@code showCommands} the API shows every job's command to whoever reaches it.
+     * Without it (the default) it shows none: it has no login, so it cannot tell whose job a
+     * reader may read, and a job's command belongs to its account.
+     */
+    public static DashboardServer start(InetSocketAddress address, EventLoop loop, Store store, InstantSource clock,
+                                        Supplier<String> metrics, boolean showCommands) {
+        return start(address, loop, store, clock, metrics, showCommands, Limits.DEFAULT, SAMPLE_EVERY);
     }
 
     public static DashboardServer start(InetSocketAddress address, EventLoop loop, Store store, InstantSource clock,
-                                        Supplier<String> metrics, Limits limits, Duration sampleEvery) {
+                                        Supplier<String> metrics, boolean showCommands, Limits limits,
+                                        Duration sampleEvery) {
         // One thread samples the history and renders metrics, another checks the ledger: none of it may hold
         // up Netty's threads, and a long check must not leave gaps in the history.
         ScheduledExecutorService background = Executors.newSingleThreadScheduledExecutor(
@@ -92,7 +103,7 @@ public final class DashboardServer implements AutoCloseable {
                 new DefaultThreadFactory("coop-dashboard-ledger", true));
         History history = new History(HISTORY_SAMPLES, sampleEvery);
         LedgerCheck ledger = new LedgerCheck(store, verifier, clock, LEDGER_CHECK_GAP);
-        Routes routes = new Routes(loop, history, ledger, new Assets(), metrics, background);
+        Routes routes = new Routes(loop, history, ledger, new Assets(), metrics, background, showCommands);
         EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("coop-http-accept", true),
                 NioIoHandler.newFactory());
         EventLoopGroup workers = new MultiThreadIoEventLoopGroup(2, new DefaultThreadFactory("coop-http", true),

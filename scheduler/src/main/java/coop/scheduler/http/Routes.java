@@ -2,6 +2,7 @@ package coop.scheduler.http;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import coop.scheduler.domain.JobState;
+import coop.scheduler.domain.JobVisibility;
 import coop.scheduler.engine.EventLoop;
 import coop.scheduler.rpc.Reads;
 import coop.scheduler.rpc.WireJson;
@@ -45,10 +46,14 @@ final class Routes {
     private final Supplier<String> metrics;
     private final Executor metricsExecutor;
     private final Semaphore reads = new Semaphore(MAX_READS);
+    /** The dashboard has no login, so it reads as no member: commands only if its operator chose to show them. */
+    private final JobVisibility commands;
 
+    /** @param showCommands whether {@code /api/v1/jobs} shows every job's command (otherwise none) */
     Routes(EventLoop loop, History history, LedgerCheck ledger, Assets assets, Supplier<String> metrics,
-           Executor metricsExecutor) {
+           Executor metricsExecutor, boolean showCommands) {
         this.loop = loop;
+        this.commands = showCommands ? JobVisibility.everyone() : JobVisibility.nobody();
         this.history = history;
         this.ledger = ledger;
         this.assets = assets;
@@ -90,7 +95,7 @@ final class Routes {
                 String account = one(params, "account", "");
                 Set<JobState> states = states(one(params, "state", ""));
                 int limit = number(params, "limit", 0, Integer.MAX_VALUE);
-                yield read(() -> Reads.jobs(loop, account, states, limit),
+                yield read(() -> Reads.jobs(loop, s -> commands, account, states, limit),
                         r -> WireJson.array(r.getJobsList(), WireJson::job));
             }
             case "/api/v1/usage" -> {

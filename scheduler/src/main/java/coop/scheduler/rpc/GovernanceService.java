@@ -165,7 +165,7 @@ final class GovernanceService extends GovernanceGrpc.GovernanceImplBase {
         if (st != null) {
             Replies.unary(loop.call((s, tx) -> {
                 var job = s.review(member, st, r.getSignature(), tx);
-                return ProtoMapper.job(job, s.whyPending(job.id()));
+                return ProtoMapper.job(job, s.whyPending(job.id()), s.visibility(member));
             }), out, j -> j);
         }
     }

@@ -3,6 +3,7 @@ package coop.scheduler.rpc;
 import coop.scheduler.domain.JobState;
 import coop.scheduler.engine.ClusterState;
 import coop.scheduler.engine.EventLoop;
+import coop.scheduler.trust.Authority;
 import coop.v1.CancelRequest;
 import coop.v1.GetArrayRequest;
 import coop.v1.GetJobRequest;
@@ -54,7 +55,9 @@ final class JobsService extends JobsGrpc.JobsImplBase {
         if (Fields.refused(out, () -> Fields.positiveId("array_id", r.getArrayId()))) {
             return;
         }
-        Replies.unary(loop.call((s, tx) -> ProtoMapper.array(s.array(r.getArrayId()))), out, a -> a);
+        String reader = reader();
+        Replies.unary(loop.call((s, tx) -> Reads.array(s, s.array(r.getArrayId()), s.visibility(reader))), out,
+                a -> a);
     }
 
     @Override
@@ -63,8 +66,8 @@ final class JobsService extends JobsGrpc.JobsImplBase {
         if (Fields.refused(out, () -> Fields.positiveId("array_id", r.getArrayId()))) {
             return;
         }
-        Replies.unary(loop.call((s, tx) -> ProtoMapper.array(s.cancelArray(member, r.getArrayId(), tx))), out,
-                a -> a);
+        Replies.unary(loop.call((s, tx) -> Reads.array(s, s.cancelArray(member, r.getArrayId(), tx),
+                s.visibility(member))), out, a -> a);
     }
 
     @Override
@@ -72,8 +75,9 @@ final class JobsService extends JobsGrpc.JobsImplBase {
         if (Fields.refused(out, () -> Fields.positiveId("job_id", r.getJobId()))) {
             return;
         }
-        Replies.unary(loop.call((s, tx) -> ProtoMapper.job(s.job(r.getJobId()), s.whyPending(r.getJobId()))), out,
-                j -> j);
+        String reader = reader();
+        Replies.unary(loop.call((s, tx) -> ProtoMapper.job(s.job(r.getJobId()), s.whyPending(r.getJobId()),
+                s.visibility(reader))), out, j -> j);
     }
 
     @Override
@@ -93,8 +97,9 @@ final class JobsService extends JobsGrpc.JobsImplBase {
             out.onError(Replies.status(e));
             return;
         }
-        Replies.unary(Reads.jobs(loop, r.getAccount(), states, r.getLimit(), r.getArrayId(), r.getGroupArrays()),
-                out, x -> x);
+        String reader = reader();
+        Replies.unary(Reads.jobs(loop, s -> s.visibility(reader), r.getAccount(), states, r.getLimit(),
+                r.getArrayId(), r.getGroupArrays()), out, x -> x);
     }
 
     @Override
@@ -103,7 +108,22 @@ final class JobsService extends JobsGrpc.JobsImplBase {
         if (Fields.refused(out, () -> Fields.positiveId("job_id", r.getJobId()))) {
             return;
         }
-        Replies.unary(loop.call((s, tx) -> ProtoMapper.job(s.cancel(member, r.getJobId(), tx), "")), out, j -> j);
+        Replies.unary(loop.call((s, tx) -> ProtoMapper.job(s.cancel(member, r.getJobId(), tx), "",
+                s.visibility(member))), out, j -> j);
+    }
+
+    /**
+     * The member a read is for: the one the call's headers name, or else the member its TLS
+     * certificate names (which the handshake and {@link PeerCertificate} have checked); null for
+     * an anonymous call or a node, which read no job's command or output.
+     */
+    private static String reader() {
+        String member = Caller.member();
+        if (member != null) {
+            return member;
+        }
+        Authority.Holder holder = PeerCertificate.holder();
+        return holder != null && holder.kind().equals(Authority.Holder.MEMBER) ? holder.name() : null;
     }
 
     private record Pending(ClusterState.LogSource source, CompletableFuture<LogBroker.Output> output) {
@@ -114,14 +134,15 @@ final class JobsService extends JobsGrpc.JobsImplBase {
         if (Fields.refused(out, () -> Fields.positiveId("job_id", r.getJobId()))) {
             return;
         }
+        String reader = reader();
         if (r.getFollow()) {
-            new LogFollow(loop, logs, followers, r.getJobId(), r.getRank(), LOG_TAIL_BYTES,
+            new LogFollow(loop, logs, followers, reader, r.getJobId(), r.getRank(), LOG_TAIL_BYTES,
                     (ServerCallStreamObserver<LogChunk>) out).start();
             return;
         }
         loop.call((s, tx) -> {
             List<Pending> asked = new ArrayList<>();
-            for (ClusterState.LogSource src : s.logSources(r.getJobId(), r.getRank())) {
+            for (ClusterState.LogSource src : s.logSources(reader, r.getJobId(), r.getRank())) {
                 CompletableFuture<LogBroker.Output> f = new CompletableFuture<>();
                 if (src.link() == null) {
                     f.complete(LogBroker.Output.failed("node " + src.node() + " is offline"));

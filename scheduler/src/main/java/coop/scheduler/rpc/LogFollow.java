@@ -48,6 +48,7 @@ final class LogFollow {
     private final EventLoop loop;
     private final LogBroker logs;
     private final ScheduledExecutorService timer;
+    private final String reader;
     private final long jobId;
     private final int rank;
     private final int maxBytes;
@@ -56,9 +57,11 @@ final class LogFollow {
     private int attempt;
     private Map<Integer, Position> sent = Map.of();
 
-    LogFollow(EventLoop loop, LogBroker logs, ScheduledExecutorService timer, long jobId, int rank, int maxBytes,
-              ServerCallStreamObserver<LogChunk> out) {
+    /** {@code reader}: the member following, checked on every poll as {@code Logs} checks it once. */
+    LogFollow(EventLoop loop, LogBroker logs, ScheduledExecutorService timer, String reader, long jobId, int rank,
+              int maxBytes, ServerCallStreamObserver<LogChunk> out) {
         this.loop = loop;
+        this.reader = reader;
         this.logs = logs;
         this.timer = timer;
         this.jobId = jobId;
@@ -82,7 +85,7 @@ final class LogFollow {
         int following = attempt;
         Map<Integer, Position> from = sent;
         loop.call((s, tx) -> {
-            ClusterState.FollowPoint point = s.followPoint(jobId, rank);
+            ClusterState.FollowPoint point = s.followPoint(reader, jobId, rank);
             List<Read> reads = new ArrayList<>();
             for (ClusterState.LogSource src : point.sources()) {
                 Position p = point.attempt() == following

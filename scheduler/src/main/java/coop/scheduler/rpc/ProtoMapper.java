@@ -5,6 +5,7 @@ import coop.scheduler.domain.Ballot;
 import coop.scheduler.domain.Choice;
 import coop.scheduler.domain.Job;
 import coop.scheduler.domain.JobState;
+import coop.scheduler.domain.JobVisibility;
 import coop.scheduler.domain.Placement;
 import coop.scheduler.domain.Policy;
 import coop.scheduler.domain.Proposal;
@@ -24,11 +25,14 @@ final class ProtoMapper {
     private ProtoMapper() {
     }
 
-    static coop.v1.Job job(Job j, String whyPending) {
+    /** A job as {@code reader} may see it: its command only where {@link JobVisibility} grants it. */
+    static coop.v1.Job job(Job j, String whyPending, JobVisibility reader) {
+        boolean shown = reader.mayRead(j);
         coop.v1.Job.Builder b = coop.v1.Job.newBuilder()
                 .setId(j.id()).setName(j.name()).setAccount(j.account()).setMember(j.member())
                 .setGpusPerNode(j.gpusPerNode()).setNodes(j.nodes()).setGpuModel(j.gpuModel())
-                .setWalltimeSeconds(j.walltimeSeconds()).setCommand(j.command()).setPriority(j.priority())
+                .setWalltimeSeconds(j.walltimeSeconds()).setCommand(shown ? j.command() : "")
+                .setCommandWithheld(!shown).setPriority(j.priority())
                 .setState(state(j.state())).setSubmittedAtMs(j.submittedAt()).setFinishedAtMs(j.finishedAt())
                 .setCrossSite(j.crossSite()).setNoPreempt(j.noPreempt()).setPurpose(j.purpose())
                 .setArrayId(j.arrayId()).setArrayIndex(j.arrayIndex())
@@ -46,10 +50,12 @@ final class ProtoMapper {
         return b.build();
     }
 
-    static coop.v1.JobArray array(coop.scheduler.domain.JobArray a) {
+    /** An array summarized, its command shown only when {@code shown}, as {@link JobVisibility} decides. */
+    static coop.v1.JobArray array(coop.scheduler.domain.JobArray a, boolean shown) {
         coop.v1.JobArray.Builder b = coop.v1.JobArray.newBuilder()
                 .setId(a.id()).setName(a.name()).setAccount(a.account()).setMember(a.member())
-                .setGpusPerNode(a.gpusPerNode()).setNodes(a.nodes()).setCommand(a.command())
+                .setGpusPerNode(a.gpusPerNode()).setNodes(a.nodes()).setCommand(shown ? a.command() : "")
+                .setCommandWithheld(!shown)
                 .setSubmittedAtMs(a.submittedAt()).setTasks(a.tasks()).setFirstIndex(a.firstIndex())
                 .setLastIndex(a.lastIndex()).setFinishedAtMs(a.finishedAt());
         for (JobState s : JobState.values()) {

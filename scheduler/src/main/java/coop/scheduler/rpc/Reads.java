@@ -1,6 +1,8 @@
 package coop.scheduler.rpc;
 
+import coop.scheduler.domain.JobArray;
 import coop.scheduler.domain.JobState;
+import coop.scheduler.domain.JobVisibility;
 import coop.scheduler.engine.ClusterState;
 import coop.scheduler.engine.EventLoop;
 import coop.v1.LedgerHead;
@@ -10,6 +12,7 @@ import coop.v1.ListProposalsResponse;
 import coop.v1.UsageResponse;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
 
 /**
  * The read-only answers the scheduler gives, as wire messages: the gRPC services reply with
@@ -29,29 +32,40 @@ public final class Reads {
         });
     }
 
-    /** Jobs, newest first, with why pending ones wait, as {@code Jobs.ListJobs} answers. */
-    public static CompletableFuture<ListJobsResponse> jobs(EventLoop loop, String account, Set<JobState> states,
-                                                           int limit) {
-        return jobs(loop, account, states, limit, 0, false);
+    /**
+     * Jobs, newest first, with why pending ones wait, as {@code Jobs.ListJobs} answers; each
+     * command only where {@code reader} (the visibility of whoever reads, in the state the read
+     * sees) grants it.
+     */
+    public static CompletableFuture<ListJobsResponse> jobs(EventLoop loop, Function<ClusterState, JobVisibility> reader,
+                                                           String account, Set<JobState> states, int limit) {
+        return jobs(loop, reader, account, states, limit, 0, false);
     }
 
     /**
      * Jobs, newest first, as {@code Jobs.ListJobs} answers: only one array's tasks when {@code arrayId}
      * is set, and each array as one entry instead of its tasks when {@code groupArrays} is.
      */
-    public static CompletableFuture<ListJobsResponse> jobs(EventLoop loop, String account, Set<JobState> states,
-                                                           int limit, long arrayId, boolean groupArrays) {
+    public static CompletableFuture<ListJobsResponse> jobs(EventLoop loop, Function<ClusterState, JobVisibility> reader,
+                                                           String account, Set<JobState> states, int limit,
+                                                           long arrayId, boolean groupArrays) {
         return loop.call((s, tx) -> {
+            JobVisibility visibility = reader.apply(s);
             ListJobsResponse.Builder b = ListJobsResponse.newBuilder();
             for (ClusterState.Listed l : s.listing(account, states, limit, arrayId, groupArrays)) {
                 if (l.array() != null) {
-                    b.addArrays(ProtoMapper.array(l.array()));
+                    b.addArrays(array(s, l.array(), visibility));
                 } else {
-                    b.addJobs(ProtoMapper.job(l.job(), s.whyPending(l.job().id())));
+                    b.addJobs(ProtoMapper.job(l.job(), s.whyPending(l.job().id()), visibility));
                 }
             }
             return b.build();
         });
+    }
+
+    /** An array as {@code visibility}'s reader may see it. */
+    static coop.v1.JobArray array(ClusterState s, JobArray a, JobVisibility visibility) {
+        return ProtoMapper.array(a, visibility.access(a, () -> s.tasks(a.id())).granted());
     }
 
     /** Proposals with their tallies and the rule each needs, as {@code Governance.ListProposals} answers. */

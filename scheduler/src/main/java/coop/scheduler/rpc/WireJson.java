@@ -61,6 +61,7 @@ public final class WireJson {
         o.put("gpu_model", job.getGpuModel());
         o.put("walltime_seconds", job.getWalltimeSeconds());
         o.put("command", job.getCommand());
+        o.put("command_withheld", job.getCommandWithheld());
         o.put("priority", job.getPriority());
         o.put("state", job.getState().name());
         o.put("submitted_at_ms", job.getSubmittedAtMs());
@@ -83,6 +84,7 @@ public final class WireJson {
         o.put("gpus_per_node", a.getGpusPerNode());
         o.put("nodes", a.getNodes());
         o.put("command", a.getCommand());
+        o.put("command_withheld", a.getCommandWithheld());
         o.put("submitted_at_ms", a.getSubmittedAtMs());
         o.put("finished_at_ms", a.getFinishedAtMs());
         o.put("tasks", a.getTasks());

@@ -84,8 +84,9 @@ class DashboardServerTest {
                 .setCommand("train").setName("waits <script>").build()).getJobId();
 
         JsonNode api = get("/api/v1/jobs");
-        JsonNode cli = reparsed(WireJson.array(jobs.listJobs(ListJobsRequest.getDefaultInstance()).getJobsList(),
-                WireJson::job));
+        // The dashboard has no login: it reads as a call that names no member does.
+        JsonNode cli = reparsed(WireJson.array(JobsGrpc.newBlockingStub(channel)
+                .listJobs(ListJobsRequest.getDefaultInstance()).getJobsList(), WireJson::job));
         assertThat(api).isEqualTo(cli);
         assertThat(api.get(0).get("id").asLong()).isEqualTo(id);
         assertThat(api.get(0).get("state").asText()).isEqualTo("PENDING");
@@ -121,6 +122,43 @@ class DashboardServerTest {
             assertThat(get("/api/v1/history?since=" + after).get("samples").size())
                     .isEqualTo(history.get("samples").size() - 1);
         });
+    }
+
+    @Test
+    void theApiShowsNoCommandUnlessTheSchedulerWasStartedToShowThem() throws Exception {
+        Metadata alice = new Metadata();
+        alice.put(Caller.MEMBER, "alice");
+        alice.put(Caller.TOKEN, "token-alice");
+        var jobs = JobsGrpc.newBlockingStub(channel).withInterceptors(MetadataUtils.newAttachHeadersInterceptor(alice));
+        jobs.submit(SubmitRequest.newBuilder().setAccount("lab-a").setGpusPerNode(1).setGpuModel("H100")
+                .setCommand("train --token=s3cret").build());
+        jobs.submit(SubmitRequest.newBuilder().setAccount("lab-a").setGpusPerNode(1).setGpuModel("H100")
+                .setCommand("sweep").setArray("0-2").build());
+        assertThat(jobs.listJobs(ListJobsRequest.getDefaultInstance()).getJobsList())
+                .as("lab-a's member reads them over gRPC").extracting(j -> j.getCommand()).contains("train --token=s3cret");
+
+        HttpResponse<String> raw = send(HttpRequest.newBuilder(uri("/api/v1/jobs")).GET());
+        assertThat(raw.body()).doesNotContain("s3cret").doesNotContain("sweep");
+        JsonNode api = JSON.readTree(raw.body());
+        assertThat(api).hasSize(4);
+        for (JsonNode j : api) {
+            assertThat(j.get("command").asText()).isEmpty();
+            assertThat(j.get("command_withheld").asBoolean()).isTrue();
+            assertThat(j.get("account").asText()).as("the metadata is still there").isEqualTo("lab-a");
+            assertThat(j.get("member").asText()).isEqualTo("alice");
+        }
+
+        channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+        server.close();
+        server = SchedulerServer.start(new SchedulerServer.Config(dir.resolve("data"), "127.0.0.1", 0,
+                Duration.ofSeconds(5), null, true).withHttp(new InetSocketAddress("127.0.0.1", 0))
+                .withHttpShowingCommands(true), InstantSource.system());
+        channel = NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();
+        JsonNode shown = get("/api/v1/jobs");
+        assertThat(shown).hasSize(4);
+        assertThat(shown.findValuesAsText("command")).containsExactly("sweep", "sweep", "sweep",
+                "train --token=s3cret");
+        assertThat(shown.findValues("command_withheld")).allSatisfy(w -> assertThat(w.asBoolean()).isFalse());
     }
 
     @Test

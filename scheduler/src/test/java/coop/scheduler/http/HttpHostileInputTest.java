@@ -251,7 +251,7 @@ class HttpHostileInputTest {
                 loop.start();
                 var limits = new DashboardServer.Limits(4096, 8192, 8192, 8, Duration.ofMillis(700));
                 try (DashboardServer dashboard = DashboardServer.start(new InetSocketAddress("127.0.0.1", 0), loop,
-                        store, InstantSource.system(), null, limits, Duration.ofSeconds(1))) {
+                        store, InstantSource.system(), null, false, limits, Duration.ofSeconds(1))) {
                     try (Socket silent = new Socket("127.0.0.1", dashboard.port());
                          Socket trickle = new Socket("127.0.0.1", dashboard.port())) {
                         silent.setSoTimeout(10_000);

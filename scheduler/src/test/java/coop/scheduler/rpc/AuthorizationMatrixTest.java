@@ -12,9 +12,12 @@ import static io.grpc.Status.Code.OK;
 import static io.grpc.Status.Code.PERMISSION_DENIED;
 import static io.grpc.Status.Code.UNAUTHENTICATED;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.google.protobuf.Descriptors;
+import coop.scheduler.engine.ClusterState;
 import coop.scheduler.governance.Statements;
+import coop.scheduler.ledger.Entry;
 import coop.scheduler.rpc.RpcFixture.Who;
 import coop.v1.AccountShare;
 import coop.v1.AdminGrpc;
@@ -149,7 +152,11 @@ class AuthorizationMatrixTest {
             return () -> f.as(who, JobsGrpc.newBlockingStub(f.channel))
                     .cancel(CancelRequest.newBuilder().setJobId(job).build());
         });
-        row("coop.v1.Jobs/Logs", anyone(), who -> () -> f.as(who, JobsGrpc.newBlockingStub(f.channel))
+        // A job's output is its account's (JobVisibility): lab-a's members read that of lab-a's job on n1
+        // (lab-a's node too); other's roles are in lab-b, so it is refused; callers who are no member
+        // are not authenticated as one.
+        row("coop.v1.Jobs/Logs", members(RESEARCHER, OK, OPERATOR, OK, MEMBER, OK), who -> () -> f.as(who,
+                JobsGrpc.newBlockingStub(f.channel))
                 .logs(LogsRequest.newBuilder().setJobId(f.runningJob).setRank(-1).build()).forEachRemaining(c -> {
                 }));
 
@@ -332,6 +339,137 @@ class AuthorizationMatrixTest {
                     }
                 }))));
         return tests.stream();
+    }
+
+    // ------------------------------------------------------------ what each caller sees of a job
+
+    /** Who sees the command of lab-a's jobs: its members; not lab-b's, nor callers who are no member. */
+    private static final Set<Who> SEES_LAB_A_COMMANDS = EnumSet.of(RESEARCHER, OPERATOR, MEMBER);
+
+    @TestFactory
+    Stream<DynamicTest> everyReadOfAJobShowsItsCommandOnlyToThoseTheRuleLetsReadIt() throws Exception {
+        long array = f.pendingArray();
+        List<DynamicTest> tests = new ArrayList<>();
+        for (Who who : Who.values()) {
+            if (who == REMOVED) {
+                continue; // refused outright, as the matrix says
+            }
+            boolean sees = SEES_LAB_A_COMMANDS.contains(who);
+            var jobs = f.as(who, JobsGrpc.newBlockingStub(f.channel));
+            tests.add(DynamicTest.dynamicTest("GetJob as " + who + (sees ? " shows" : " withholds") + " the command",
+                    () -> assertCommand(jobs.getJob(GetJobRequest.newBuilder().setJobId(f.runningJob).build()), sees)));
+            tests.add(DynamicTest.dynamicTest("ListJobs as " + who + (sees ? " shows" : " withholds") + " commands",
+                    () -> {
+                        var listed = jobs.listJobs(ListJobsRequest.getDefaultInstance()).getJobsList();
+                        assertCommand(listed.stream().filter(j -> j.getId() == f.runningJob).findFirst().orElseThrow(),
+                                sees);
+                        if (!EnumSet.of(MEMBER, OTHER_ACCOUNT, RESEARCHER, OPERATOR).contains(who)) {
+                            // No member: no command of any job, whatever other tests left.
+                            listed.forEach(j -> assertCommand(j, false));
+                        }
+                    }));
+            tests.add(DynamicTest.dynamicTest("GetArray as " + who + (sees ? " shows" : " withholds") + " the command",
+                    () -> {
+                        var a = jobs.getArray(GetArrayRequest.newBuilder().setArrayId(array).build());
+                        assertThat(a.getCommand()).isEqualTo(sees ? "true" : "");
+                        assertThat(a.getCommandWithheld()).isEqualTo(!sees);
+                        assertThat(a.getTasks()).as("the rest is shown to all").isEqualTo(2);
+                    }));
+            tests.add(DynamicTest.dynamicTest("ListJobs of arrays as " + who + (sees ? " shows" : " withholds")
+                    + " their commands", () -> {
+                var arrays = jobs.listJobs(ListJobsRequest.newBuilder().setGroupArrays(true).build()).getArraysList();
+                assertThat(arrays).isNotEmpty().allSatisfy(a -> {
+                    assertThat(a.getCommand()).isEqualTo(sees ? "true" : "");
+                    assertThat(a.getCommandWithheld()).isEqualTo(!sees);
+                });
+                var tasks = jobs.listJobs(ListJobsRequest.newBuilder().setArrayId(array).build()).getJobsList();
+                assertThat(tasks).hasSize(2).allSatisfy(t -> assertCommand(t, sees));
+            }));
+        }
+        return tests.stream();
+    }
+
+    /** The command shown (and not marked withheld), or withheld with every other field still there. */
+    private static void assertCommand(coop.v1.Job job, boolean shown) {
+        assertThat(job.getCommandWithheld()).as("job %d marked withheld", job.getId()).isEqualTo(!shown);
+        if (shown) {
+            assertThat(job.getCommand()).as("job %d's command", job.getId()).isNotEmpty();
+        } else {
+            assertThat(job.getCommand()).as("job %d's command", job.getId()).isEmpty();
+        }
+        assertThat(job.getAccount()).isEqualTo("lab-a");
+        assertThat(job.getMember()).isEqualTo("res");
+        assertThat(job.getGpusPerNode()).isEqualTo(1);
+        assertThat(job.getSubmittedAtMs()).isPositive();
+        assertThat(job.getState()).isNotEqualTo(coop.v1.JobState.JOB_STATE_UNSPECIFIED);
+    }
+
+    @Test
+    void theOperatorsOfANodeThatRanAJobReadItsCommandAndOutputButNotTheirAccountsOtherMembers() throws Exception {
+        // b1 is lab-b's node, enrolled by other (an operator of lab-b); lab-a's job asks for its V100.
+        f.call((s, tx) -> s.enroll("other", "b1", "s1", "lab-b", Entry.sha256("secret-b1"), tx));
+        List<SchedulerMessage> toB1 = new java.util.concurrent.CopyOnWriteArrayList<>();
+        f.connectAgent("b1", "V100", 1, toB1);
+        long job = f.call((s, tx) -> s.submit("res", new ClusterState.JobSpec("lab-a", 1, 1, "V100", 600,
+                "echo lab-a-secret", 0, "", false, false), tx));
+        await().atMost(java.time.Duration.ofSeconds(5)).until(() -> toB1.stream().anyMatch(m -> m.hasLaunch()
+                && m.getLaunch().getRef().getJobId() == job));
+
+        var asOperator = f.as(OTHER_ACCOUNT, JobsGrpc.newBlockingStub(f.channel));
+        var got = asOperator.getJob(GetJobRequest.newBuilder().setJobId(job).build());
+        assertThat(got.getCommand()).isEqualTo("echo lab-a-secret");
+        assertThat(got.getCommandWithheld()).isFalse();
+        List<coop.v1.LogChunk> chunks = new ArrayList<>();
+        asOperator.logs(LogsRequest.newBuilder().setJobId(job).setRank(-1).build()).forEachRemaining(chunks::add);
+        assertThat(chunks).extracting(c -> c.getStdout().toStringUtf8()).containsExactly("hi\n");
+        assertThat(chunks.get(0).getNode()).isEqualTo("b1");
+
+        // delta is a member of lab-b too, but operates nothing.
+        var asMember = f.asMember("delta", JobsGrpc.newBlockingStub(f.channel));
+        var seen = asMember.getJob(GetJobRequest.newBuilder().setJobId(job).build());
+        assertThat(seen.getCommand()).isEmpty();
+        assertThat(seen.getCommandWithheld()).isTrue();
+        StatusRuntimeException refusal = RpcFixture.outcome(() -> asMember.logs(LogsRequest.newBuilder()
+                .setJobId(job).setRank(-1).build()).forEachRemaining(c -> {
+        }));
+        assertThat(refusal).isNotNull();
+        assertThat(refusal.getStatus().getCode()).isEqualTo(PERMISSION_DENIED);
+        assertThat(refusal.getStatus().getDescription()).contains("member delta may not read the output of job "
+                + job + " of account lab-a").contains("members of its account").contains("operators of the nodes");
+    }
+
+    @Test
+    void aReviewPanelReadsTheCommandWhileTheJobIsInReviewAndNotAfter() throws Exception {
+        long job = 0;
+        for (int tries = 0; tries < 200 && job == 0; tries++) {
+            long id = f.pendingJob("dual-use");
+            job = f.call((s, tx) -> s.panel(id)).drawn().contains("other") ? id : 0;
+        }
+        assertThat(job).as("a draw that puts other on the panel").isPositive();
+        long id = job;
+        var panelist = f.as(OTHER_ACCOUNT, JobsGrpc.newBlockingStub(f.channel));
+        var inReview = panelist.getJob(GetJobRequest.newBuilder().setJobId(id).build());
+        assertThat(inReview.getState()).isEqualTo(coop.v1.JobState.REVIEW);
+        assertThat(inReview.getCommand()).isEqualTo("true");
+        assertThat(inReview.getCommandWithheld()).isFalse();
+        // Its output may be read too; there is none before it starts.
+        StatusRuntimeException noOutput = RpcFixture.outcome(() -> panelist.logs(LogsRequest.newBuilder()
+                .setJobId(id).setRank(-1).build()).forEachRemaining(c -> {
+        }));
+        assertThat(noOutput.getStatus().getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
+        // delta, of the same account but not drawn, sees only the metadata.
+        var notDrawn = f.asMember("delta", JobsGrpc.newBlockingStub(f.channel))
+                .getJob(GetJobRequest.newBuilder().setJobId(id).build());
+        assertThat(notDrawn.getCommandWithheld()).isTrue();
+        assertThat(notDrawn.getWhyPending()).contains("panel");
+
+        ReviewRequest r = ReviewRequest.newBuilder().setJobId(id).setApprove(true).setReason("fine")
+                .setSignedAtMs(f.signedAt()).build();
+        r = r.toBuilder().setSignature(f.keys.sign(SignedStatements.review("other", r))).build();
+        var approved = f.as(OTHER_ACCOUNT, GovernanceGrpc.newBlockingStub(f.channel)).review(r);
+        assertThat(approved.getState()).isEqualTo(coop.v1.JobState.PENDING);
+        assertThat(approved.getCommandWithheld()).as("the review is over, and with it the panel's access").isTrue();
+        assertThat(panelist.getJob(GetJobRequest.newBuilder().setJobId(id).build()).getCommandWithheld()).isTrue();
     }
 
     @Test

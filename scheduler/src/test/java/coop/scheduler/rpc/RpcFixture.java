@@ -161,11 +161,20 @@ final class RpcFixture implements AutoCloseable {
     }
 
     private void connectN1() {
+        connectAgent("n1", "A100", 2, toN1);
+    }
+
+    /**
+     * Connects an agent for the enrolled node {@code node} (its token is {@code secret-NODE}) with
+     * {@code gpus} GPUs of {@code model}; it answers every log request with "hi\n". Every message the
+     * scheduler sends it lands in {@code received}; returns once it is welcomed.
+     */
+    void connectAgent(String node, String model, int gpus, List<SchedulerMessage> received) {
         AtomicReference<StreamObserver<AgentMessage>> agent = new AtomicReference<>();
-        agent.set(as(Who.NODE_SELF, NodesGrpc.newStub(channel), "n1").connect(new StreamObserver<>() {
+        agent.set(as(Who.NODE_SELF, NodesGrpc.newStub(channel), node).connect(new StreamObserver<>() {
             @Override
             public void onNext(SchedulerMessage m) {
-                toN1.add(m);
+                received.add(m);
                 if (m.hasLogRequest()) {
                     synchronized (agent) {
                         agent.get().onNext(AgentMessage.newBuilder().setLogData(LogData.newBuilder()
@@ -183,12 +192,14 @@ final class RpcFixture implements AutoCloseable {
             public void onCompleted() {
             }
         }));
-        synchronized (agent) {
-            agent.get().onNext(AgentMessage.newBuilder().setHello(Hello.newBuilder().setNode("n1").setSite("s1")
-                    .addGpus(Gpu.newBuilder().setIndex(0).setModel("A100").setMemoryMib(81920))
-                    .addGpus(Gpu.newBuilder().setIndex(1).setModel("A100").setMemoryMib(81920))).build());
+        Hello.Builder hello = Hello.newBuilder().setNode(node).setSite("s1");
+        for (int i = 0; i < gpus; i++) {
+            hello.addGpus(Gpu.newBuilder().setIndex(i).setModel(model).setMemoryMib(81920));
         }
-        await().atMost(Duration.ofSeconds(5)).until(() -> toN1.stream().anyMatch(SchedulerMessage::hasWelcome));
+        synchronized (agent) {
+            agent.get().onNext(AgentMessage.newBuilder().setHello(hello).build());
+        }
+        await().atMost(Duration.ofSeconds(5)).until(() -> received.stream().anyMatch(SchedulerMessage::hasWelcome));
     }
 
     /** A signed_at no statement has used yet, within the scheduler's skew: each member's statements are newer. */
@@ -219,6 +230,14 @@ final class RpcFixture implements AutoCloseable {
     long pendingArray() throws Exception {
         return call((s, tx) -> s.submitJobs("res", new ClusterState.JobSpec("lab-a", 1, 1, "H100", 600, "true", 0, "",
                 false, false, "", "0-1"), tx)).arrayId();
+    }
+
+    /** The stub, calling as the member {@code name} (its token is {@code token-NAME}), who need not be a {@link Who}. */
+    <S extends AbstractStub<S>> S asMember(String name, S stub) {
+        Metadata h = new Metadata();
+        h.put(Caller.MEMBER, name);
+        h.put(Caller.TOKEN, "token-" + name);
+        return stub.withInterceptors(MetadataUtils.newAttachHeadersInterceptor(h));
     }
 
     /** The stub, calling as {@code who}. */
