@@ -122,6 +122,7 @@ final class ProtoMapper {
                     case OPEN -> coop.v1.ProposalState.OPEN;
                     case PASSED -> coop.v1.ProposalState.PASSED;
                     case REJECTED -> coop.v1.ProposalState.REJECTED;
+                    case WITHDRAWN -> coop.v1.ProposalState.WITHDRAWN;
                 });
         var t = p.tally();
         b.setTally(Tally.newBuilder().setYes(t.yes()).setNo(t.no()).setAbstain(t.abstain())
