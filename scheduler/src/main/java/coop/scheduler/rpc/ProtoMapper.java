@@ -31,7 +31,7 @@ final class ProtoMapper {
                 .setWalltimeSeconds(j.walltimeSeconds()).setCommand(j.command()).setPriority(j.priority())
                 .setState(state(j.state())).setSubmittedAtMs(j.submittedAt()).setFinishedAtMs(j.finishedAt())
                 .setCrossSite(j.crossSite()).setNoPreempt(j.noPreempt()).setPurpose(j.purpose())
-                .setArrayId(j.arrayId()).setArrayIndex(j.arrayIndex())
+                .setArrayId(j.arrayId()).setArrayIndex(j.arrayIndex()).setEndReason(j.endReason())
                 .setWhyPending(j.state() == JobState.PENDING || j.state() == JobState.REVIEW ? whyPending : "");
         for (Attempt a : j.attempts()) {
             coop.v1.Attempt.Builder ab = coop.v1.Attempt.newBuilder().setNumber(a.number())
