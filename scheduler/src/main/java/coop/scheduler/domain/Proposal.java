@@ -10,8 +10,8 @@ import java.util.TreeMap;
 
 /**
  * A proposal: its kind and the change it would make (as the proposer signed it), the members
- * eligible when it opened (less any removed since), their ballots, and once closed, the tally, the outcome, for a
- * share-budget the aggregated shares, and the policy version it became.
+ * eligible when it opened (less any removed since), their ballots, and once closed, the tally,
+ * the outcome, for a share-budget the aggregated shares, and the policy version it became.
  */
 public record Proposal(long id, ProposalKind kind, String title, String proposer, SortedMap<String, Object> change,
                        long openedAt, long closesAt, List<String> eligible, Map<String, Ballot> ballots,

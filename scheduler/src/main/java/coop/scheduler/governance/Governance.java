@@ -858,8 +858,7 @@ public final class Governance {
      * Re-applies a recorded entry as the scheduler applied it, and returns the events it
      * yields; they must equal the entry and the entries that follow it. Entries that another
      * entry yields (a close after the last ballot, a verdict after a review, a withdrawal after a
-     * removal) yield nothing when
-     * met on their own: the verifier has already compared them.
+     * removal) yield nothing when met on their own: the verifier has already compared them.
      */
     @SuppressWarnings("unchecked")
     public List<Event> replay(Entry e, boolean checkSignatures) {
