@@ -81,6 +81,9 @@ final class JobCommand extends ClientCommand {
         out.println("job " + job.getId() + (job.getName().isEmpty() ? "" : " (" + job.getName() + ")")
                 + (job.getArrayId() == 0 ? "" : ", task " + JobRef.shown(job) + " of job array " + job.getArrayId()));
         field(out, "state", JobText.state(job.getState()));
+        if (!job.getEndReason().isEmpty()) {
+            field(out, "why ended", job.getEndReason());
+        }
         if (job.getState() == JobState.PENDING || job.getState() == JobState.REVIEW) {
             field(out, "why pending", job.getWhyPending().isEmpty() ? "-" : job.getWhyPending());
         }

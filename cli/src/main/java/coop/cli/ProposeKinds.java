@@ -97,7 +97,9 @@ final class ProposeKinds {
     }
 
     @Command(name = "remove", mixinStandardHelpOptions = true,
-            description = "Propose removing a member (special majority); its later ballots are refused.")
+            description = {"Propose removing a member (special majority). Once it passes, the member's later "
+                    + "statements are refused, its ballots on open votes struck, its open proposals withdrawn "
+                    + "and its jobs that have not started cancelled."})
     static class Remove extends ProposeKindCommand {
         @Parameters(paramLabel = "MEMBER", description = "The member to remove.")
         String name;

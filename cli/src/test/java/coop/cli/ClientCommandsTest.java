@@ -379,6 +379,20 @@ class ClientCommandsTest {
     }
 
     @Test
+    void jobSaysWhyTheSchedulerEndedIt() {
+        scheduler.jobs = List.of(Job.newBuilder().setId(12).setAccount("lab-b").setMember("frank").setGpusPerNode(1)
+                .setNodes(1).setState(JobState.CANCELLED).setEndReason("cancelled: member frank was removed")
+                .setSubmittedAtMs(1_700_000_000_000L).setFinishedAtMs(1_700_000_060_000L).setCommand("sleep 300")
+                .build());
+
+        CliRun run = coop("job", "12");
+
+        assertThat(run.exitCode()).isZero();
+        assertThat(run.out()).contains("state:", "why ended:    cancelled: member frank was removed")
+                .doesNotContain("why pending");
+    }
+
+    @Test
     void logsSplitStreamsAndHeadEachRankOfAGang() {
         scheduler.logChunks = List.of(
                 LogChunk.newBuilder().setRank(0).setNode("node-a").setAttempt(1)

@@ -6,6 +6,8 @@ import static org.awaitility.Awaitility.await;
 import coop.cli.Client;
 import coop.cli.Identity;
 import coop.scheduler.store.Store;
+import coop.scheduler.ledger.Entry;
+import coop.v1.GetJobRequest;
 import coop.v1.GetPolicyRequest;
 import coop.v1.GetProposalRequest;
 import coop.v1.JobState;
@@ -25,7 +27,8 @@ import org.junit.jupiter.api.io.TempDir;
  * a newcomer is admitted by vote, delegates its shares vote, a share budget opens, members
  * vote with signed splits, it closes at its deadline and is enacted, and the running jobs
  * follow the new shares. The ledger verifies from the running scheduler and from the data
- * directory, and fails on a tampered copy.
+ * directory, and fails on a tampered copy. And a member who voted is removed by vote: its
+ * ballot leaves the votes still open, its own proposal is withdrawn and its waiting job cancelled.
  */
 class GovernanceIT {
     @TempDir
@@ -138,6 +141,156 @@ class GovernanceIT {
             assertThat(tampered.exitCode()).isEqualTo(1);
             assertThat(tampered.stderr()).contains("entry 3 has been altered");
         }
+    }
+
+    @Test
+    void aRemovedMembersBallotNoLongerCountsWhenAnOpenVoteClosesAndItsWaitingJobIsCancelled() throws Exception {
+        try (CoopProcesses coop = new CoopProcesses(dir)) {
+            Path data = dir.resolve("data");
+            var init = coop.run("init", "--data", data.toString(), "--founders", "alice:lab-a,bob:lab-b,carol:lab-a",
+                    "--accounts", "lab-a,lab-b");
+            assertThat(init.exitCode()).as(init.stderr()).isZero();
+            String target = coop.scheduler(data).target();
+            Path ids = data.resolve("identities");
+            String alice = ids.resolve("alice.json").toString();
+            String bob = ids.resolve("bob.json").toString();
+            String carol = ids.resolve("carol.json").toString();
+            coop.agent(target, Path.of(bob), "lab-b", "n1", "north", "sim:1xA100-80GB", dir.resolve("n1"));
+
+            // frank is admitted (proposal 1) and gets its certificate.
+            var keygen = coop.run("member", "keygen", "--name", "frank", "--dir", dir.toString(), "--scheduler", target);
+            assertThat(keygen.exitCode()).as(keygen.stderr()).isZero();
+            String frank = dir.resolve("frank.json").toString();
+            var admit = coop.run("propose", "admit", "--scheduler", target, "--identity", alice, "--from",
+                    dir.resolve("frank.pub.json").toString(), "--accounts", "lab-b", "--closes-in", "1h");
+            assertThat(admit.exitCode()).as(admit.stderr()).isZero();
+            for (String who : List.of(alice, bob, carol)) {
+                vote(coop, target, who, 1, "yes");
+            }
+            coop.certify(target, Path.of(alice), dir.resolve("frank.pub.json"), Path.of(frank));
+
+            try (Client client = new Client(target, Identity.read(Path.of(alice)))) {
+                await().atMost(Duration.ofSeconds(30)).until(() -> client.nodes()
+                        .listNodes(ListNodesRequest.getDefaultInstance()).getNodesList().stream()
+                        .anyMatch(n -> n.getState().equals("online")));
+                // frank's first job takes the only GPU; its second waits.
+                long running = submit(coop, target, frank);
+                await().atMost(Duration.ofSeconds(30)).until(() -> job(client, running).getState() == JobState.RUNNING);
+                long waiting = submit(coop, target, frank);
+                assertThat(job(client, waiting).getState()).isEqualTo(JobState.PENDING);
+
+                // frank proposes lab-b 80 % and votes for it (proposal 2); bob votes for it too.
+                var own = coop.run("propose", "shares", "lab-a=20", "lab-b=80", "--scheduler", target, "--identity",
+                        frank, "--closes-in", "1h");
+                assertThat(own.exitCode()).as(own.stderr()).isZero();
+                vote(coop, target, frank, 2, "yes");
+                vote(coop, target, bob, 2, "yes");
+                // The vote on removing frank (proposal 3) waits only for frank's own ballot.
+                var remove = coop.run("member", "remove", "frank", "--scheduler", target, "--identity", alice,
+                        "--closes-in", "1h");
+                assertThat(remove.exitCode()).as(remove.stderr()).isZero();
+                for (String who : List.of(alice, bob, carol)) {
+                    vote(coop, target, who, 3, "yes");
+                }
+                // alice proposes the same (proposal 4); with frank's yes, 2 of 4 would make the quorum of one half.
+                var shares = coop.run("propose", "shares", "lab-a=20", "lab-b=80", "--scheduler", target,
+                        "--identity", alice, "--closes-in", "60s");
+                assertThat(shares.exitCode()).as(shares.stderr()).isZero();
+                vote(coop, target, frank, 4, "yes");
+                vote(coop, target, alice, 4, "yes");
+                assertThat(proposal(client, 4).getTally().getYes()).isEqualTo(2);
+                vote(coop, target, frank, 3, "no");
+
+                var removal = proposal(client, 3);
+                assertThat(removal.getState()).as(removal.getOutcome()).isEqualTo(ProposalState.PASSED);
+                // Proposal 4 is still open, now without frank's ballot or place.
+                var open = proposal(client, 4);
+                assertThat(open.getState()).as("proposal 4 is still open when frank is removed")
+                        .isEqualTo(ProposalState.OPEN);
+                assertThat(open.getEligibleList()).containsExactly("alice", "bob", "carol");
+                assertThat(open.getBallotsList()).extracting(b -> b.getMember()).containsExactly("alice");
+                var withdrawn = proposal(client, 2);
+                assertThat(withdrawn.getState()).isEqualTo(ProposalState.WITHDRAWN);
+                assertThat(withdrawn.getOutcome()).isEqualTo("withdrawn: its proposer frank was removed");
+                assertThat(withdrawn.getTally().getYes()).isEqualTo(1);
+                assertThat(withdrawn.getTally().getEligible()).isEqualTo(3);
+                // frank's job that had not started is cancelled with the removal; the running one goes on.
+                var cancelled = job(client, waiting);
+                assertThat(cancelled.getState()).isEqualTo(JobState.CANCELLED);
+                assertThat(cancelled.getEndReason()).isEqualTo("cancelled: member frank was removed");
+                assertThat(job(client, running).getState()).isEqualTo(JobState.RUNNING);
+                var shown = coop.run("job", "--scheduler", target, "--identity", bob, String.valueOf(waiting));
+                assertThat(shown.stdout()).contains("cancelled: member frank was removed");
+
+                // It closes at its deadline: bob and carol never vote on it.
+                await().atMost(Duration.ofSeconds(90)).until(
+                        () -> proposal(client, 4).getState() != ProposalState.OPEN);
+                var closed = proposal(client, 4);
+                assertThat(closed.getState()).as(closed.getOutcome()).isEqualTo(ProposalState.REJECTED);
+                assertThat(closed.getOutcome()).startsWith("no quorum: 1 of 3 took part");
+                assertThat(closed.getTally().getEligible()).isEqualTo(3);
+                assertThat(client.governance().getPolicy(GetPolicyRequest.getDefaultInstance()).getVersion())
+                        .isEqualTo(1);
+                var described = coop.run("proposal", "--scheduler", target, "--identity", bob, "2");
+                assertThat(described.stdout()).contains("withdrawn at").contains("its proposer frank was removed");
+
+                var live = coop.run("ledger", "verify", "--scheduler", target, "--identity", carol);
+                assertThat(live.exitCode()).as(live.stderr()).isZero();
+                assertThat(live.stdout()).contains("ledger verified").contains("4 proposals re-tallied");
+            }
+        }
+        // A close of proposal 4 that counts frank again, with every hash after it recomputed, so
+        // that only re-running the rules can tell it from the real one.
+        Path copy = dir.resolve("tampered");
+        CoopProcesses.copyData(dir.resolve("data"), copy);
+        try (CoopProcesses coop = new CoopProcesses(dir)) {
+            var fromData = coop.run("ledger", "verify", "--data", copy.toString());
+            assertThat(fromData.exitCode()).as(fromData.stderr()).isZero();
+        }
+        long close;
+        try (Store store = Store.open(copy)) {
+            List<Entry> entries = new java.util.ArrayList<>();
+            store.scanRaw(Store.Kind.LEDGER, 0, (seq, bytes) -> entries.add(Entry.read(bytes)));
+            close = entries.stream().filter(e -> e.type().equals("close")
+                    && Long.valueOf(4).equals(e.body().get("proposal"))).findFirst().orElseThrow().seq();
+            String prev = entries.get((int) close - 1).hash();
+            for (Entry e : entries.subList((int) close, entries.size())) {
+                var body = new java.util.TreeMap<>(e.body());
+                if (e.seq() == close) {
+                    body.put("tally", new java.util.TreeMap<String, Object>(Map.of("yes", 2L, "no", 0L,
+                            "abstain", 0L, "eligible", 4L, "direct", 2L, "delegated", 0L)));
+                }
+                Entry forged = Entry.make(e.seq(), e.at(), e.type(), body, prev);
+                store.putRawForTest(Store.Kind.LEDGER, Store.key(e.seq()), forged.bytes());
+                prev = forged.hash();
+            }
+        }
+        try (CoopProcesses coop = new CoopProcesses(dir)) {
+            var tampered = coop.run("ledger", "verify", "--data", copy.toString());
+            assertThat(tampered.exitCode()).isEqualTo(1);
+            assertThat(tampered.stderr()).contains("entry " + close + " (close) differs from what the rules yield");
+        }
+    }
+
+    private static void vote(CoopProcesses coop, String target, String identity, long proposal, String choice)
+            throws Exception {
+        var v = coop.run("vote", "--scheduler", target, "--identity", identity, String.valueOf(proposal), choice);
+        assertThat(v.exitCode()).as(v.stderr()).isZero();
+    }
+
+    private static long submit(CoopProcesses coop, String target, String identity) throws Exception {
+        var s = coop.run("submit", "--identity", identity, "--scheduler", target, "--account", "lab-b", "--gpus", "1",
+                "--", "sleep 300");
+        assertThat(s.exitCode()).as(s.stderr()).isZero();
+        return Long.parseLong(s.stdout().strip().replace("submitted job ", ""));
+    }
+
+    private static coop.v1.Job job(Client client, long id) {
+        return client.jobs().getJob(GetJobRequest.newBuilder().setJobId(id).build());
+    }
+
+    private static coop.v1.Proposal proposal(Client client, long id) {
+        return client.governance().getProposal(GetProposalRequest.newBuilder().setProposalId(id).build());
     }
 
     private static Map<String, Integer> runningGpus(Client client) {

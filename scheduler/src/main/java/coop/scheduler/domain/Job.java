@@ -7,16 +7,28 @@ import java.util.List;
  * A job as the scheduler stores it: what was asked (account, GPUs per node, nodes, model,
  * walltime, command, declared purpose) and what happened (state, attempts). Immutable; each change yields a
  * new record that the event loop persists. A task of a job array is a job like any other that also
- * carries its array's id and its index there ({@code arrayId} 0 for a job on its own).
+ * carries its array's id and its index there ({@code arrayId} 0 for a job on its own). A job the
+ * scheduler ended for a reason of its own (its member was removed) says why in {@code endReason}.
  */
 public record Job(long id, String name, String account, String member, int gpusPerNode, int nodes,
                   String gpuModel, long walltimeSeconds, String command, int priority, boolean crossSite,
                   JobState state, long submittedAt, long finishedAt, List<Attempt> attempts, boolean noPreempt,
-                  String purpose, long arrayId, int arrayIndex) {
+                  String purpose, long arrayId, int arrayIndex, String endReason) {
 
     public Job {
         attempts = List.copyOf(attempts);
         purpose = purpose == null ? "" : purpose;
+        // Records stored before the field existed read it as null.
+        endReason = endReason == null ? "" : endReason;
+    }
+
+    /** A task of a job array, or (arrayId 0) a job on its own, as submitted. */
+    public Job(long id, String name, String account, String member, int gpusPerNode, int nodes,
+               String gpuModel, long walltimeSeconds, String command, int priority, boolean crossSite,
+               JobState state, long submittedAt, long finishedAt, List<Attempt> attempts, boolean noPreempt,
+               String purpose, long arrayId, int arrayIndex) {
+        this(id, name, account, member, gpusPerNode, nodes, gpuModel, walltimeSeconds, command, priority, crossSite,
+                state, submittedAt, finishedAt, attempts, noPreempt, purpose, arrayId, arrayIndex, "");
     }
 
     /** A job on its own, not a task of an array. */
@@ -25,7 +37,7 @@ public record Job(long id, String name, String account, String member, int gpusP
                JobState state, long submittedAt, long finishedAt, List<Attempt> attempts, boolean noPreempt,
                String purpose) {
         this(id, name, account, member, gpusPerNode, nodes, gpuModel, walltimeSeconds, command, priority, crossSite,
-                state, submittedAt, finishedAt, attempts, noPreempt, purpose, 0, 0);
+                state, submittedAt, finishedAt, attempts, noPreempt, purpose, 0, 0, "");
     }
 
     /** Whether it is a task of a job array. */
@@ -56,7 +68,15 @@ public record Job(long id, String name, String account, String member, int gpusP
         }
         return new Job(id, name, account, member, gpusPerNode, nodes, gpuModel, walltimeSeconds, command,
                 priority, crossSite, next, submittedAt, next.isFinal() ? now : 0, attempts, noPreempt, purpose,
-                arrayId, arrayIndex);
+                arrayId, arrayIndex, endReason);
+    }
+
+    /** The job cancelled by the scheduler itself, saying why ("cancelled: member frank was removed"). */
+    public Job cancelled(long now, String reason) {
+        Job j = to(JobState.CANCELLED, now);
+        return new Job(id, name, account, member, gpusPerNode, nodes, gpuModel, walltimeSeconds, command,
+                priority, crossSite, j.state(), submittedAt, j.finishedAt(), attempts, noPreempt, purpose, arrayId,
+                arrayIndex, reason);
     }
 
     public Job withAttempt(Attempt attempt) {
@@ -68,6 +88,7 @@ public record Job(long id, String name, String account, String member, int gpusP
             list.add(attempt);
         }
         return new Job(id, name, account, member, gpusPerNode, nodes, gpuModel, walltimeSeconds, command,
-                priority, crossSite, state, submittedAt, finishedAt, list, noPreempt, purpose, arrayId, arrayIndex);
+                priority, crossSite, state, submittedAt, finishedAt, list, noPreempt, purpose, arrayId, arrayIndex,
+                endReason);
     }
 }

@@ -10,8 +10,8 @@ import java.util.TreeMap;
 
 /**
  * A proposal: its kind and the change it would make (as the proposer signed it), the members
- * eligible when it opened, their ballots, and once closed, the tally, the outcome, for a
- * share-budget the aggregated shares, and the policy version it became.
+ * eligible when it opened (less any removed since), their ballots, and once closed, the tally,
+ * the outcome, for a share-budget the aggregated shares, and the policy version it became.
  */
 public record Proposal(long id, ProposalKind kind, String title, String proposer, SortedMap<String, Object> change,
                        long openedAt, long closesAt, List<String> eligible, Map<String, Ballot> ballots,
@@ -30,6 +30,18 @@ public record Proposal(long id, ProposalKind kind, String title, String proposer
         next.remove(ballot.member());
         next.put(ballot.member(), ballot);
         return new Proposal(id, kind, title, proposer, change, openedAt, closesAt, eligible, next, state, closedAt,
+                outcome, enactedVersion, tally, result);
+    }
+
+    /**
+     * The proposal without a member who was removed while it was open: its ballot and its place
+     * among the eligible go, so it counts neither in participation nor in the quorum's denominator.
+     */
+    public Proposal without(String member) {
+        List<String> left = eligible.stream().filter(e -> !e.equals(member)).toList();
+        Map<String, Ballot> kept = new LinkedHashMap<>(ballots);
+        kept.remove(member);
+        return new Proposal(id, kind, title, proposer, change, openedAt, closesAt, left, kept, state, closedAt,
                 outcome, enactedVersion, tally, result);
     }
 

@@ -30,6 +30,7 @@ import coop.scheduler.domain.NodeRecord;
 import coop.scheduler.domain.Placement;
 import coop.scheduler.domain.Policy;
 import coop.scheduler.domain.Proposal;
+import coop.scheduler.domain.ProposalState;
 import coop.scheduler.domain.RankRef;
 import coop.scheduler.domain.Role;
 import coop.scheduler.governance.Event;
@@ -751,6 +752,7 @@ public final class ClusterState {
             ledger.append(now, e, tx.batch());
             switch (e.type()) {
                 case "close" -> closed(e, now, tx);
+                case "withdraw" -> log.info("proposal {} {}", e.body().get("proposal"), e.body().get("outcome"));
                 case "verdict" -> verdict(e, now, tx);
                 default -> {
                 }
@@ -770,8 +772,31 @@ public final class ClusterState {
                 }
             }
         }
+        if (p.kind() == ProposalKind.REMOVE && p.state() == ProposalState.PASSED) {
+            cancelWaitingJobs((String) p.change().get("name"), now, tx);
+        }
         if (p.enactedVersion() != 0) {
             enacted(policy(p.enactedVersion() - 1), policy(p.enactedVersion()), now, tx);
+        }
+    }
+
+    /**
+     * A removed member's jobs that have not started are cancelled with its removal, in the same
+     * commit, so that they do not keep a place in the queue for someone who is no longer a
+     * member; their review panels were dropped by the same removal. Running jobs run to their end.
+     */
+    private void cancelWaitingJobs(String member, long now, Tx tx) {
+        String reason = "cancelled: member " + member + " was removed";
+        List<Job> waiting = jobs.values().stream().filter(j -> j.member().equals(member)
+                && (j.state() == JobState.PENDING || j.state() == JobState.REVIEW)).toList();
+        for (Job j : waiting) {
+            pending.remove(j.id());
+            whyPending.remove(j.id());
+            save(j.cancelled(now, reason), tx);
+        }
+        if (!waiting.isEmpty()) {
+            tx.allocationDue();
+            log.info("{} waiting job(s) of {} {}", waiting.size(), member, reason);
         }
     }
 

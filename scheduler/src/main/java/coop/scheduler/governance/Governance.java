@@ -473,9 +473,9 @@ public final class Governance {
         lastSigned.put(m.name() + "/ballot/" + id, signedAt);
         List<Event> out = new ArrayList<>();
         out.add(Event.of("ballot", body));
-        Proposal voted = p;
-        if (voted.eligible().stream().allMatch(e -> voted.ballots().containsKey(e) || !members.get(e).active())) {
-            out.addAll(close(voted, now));
+        // A removed member has left the eligible list (see removed), so every name there can still vote.
+        if (p.ballots().keySet().containsAll(p.eligible())) {
+            out.addAll(close(p, now));
         }
         return out;
     }
@@ -541,7 +541,9 @@ public final class Governance {
     /** Closes every open proposal whose deadline has come, in id order. */
     public List<Event> tick(long now) {
         List<Event> out = new ArrayList<>();
-        for (Proposal p : List.copyOf(proposals.values())) {
+        for (long id : List.copyOf(proposals.keySet())) {
+            // Read afresh: a removal closed just before may have withdrawn this one or struck a ballot from it.
+            Proposal p = proposals.get(id);
             if (p.open() && now >= p.closesAt()) {
                 out.addAll(close(p, now));
             }
@@ -551,7 +553,10 @@ public final class Governance {
 
     // ------------------------------------------------------------------ closing
 
-    /** The close of a proposal, then any verdict it settles (a removed member leaves its review panels). */
+    /**
+     * The close of a proposal, then, when it removes a member, what the removal does to the open
+     * votes and review panels (see {@link #removed}).
+     */
     private List<Event> close(Proposal p, long now) {
         Counted counted = count(p);
         Tally tally = counted.tally();
@@ -602,9 +607,59 @@ public final class Governance {
         List<Event> out = new ArrayList<>();
         out.add(Event.of("close", body));
         if (closed.kind() == ProposalKind.REMOVE && closed.state() == ProposalState.PASSED) {
-            for (long job : new java.util.TreeSet<>(panels.keySet())) {
-                verdictIfSettled(panels.get(job)).ifPresent(out::add);
+            out.addAll(removed(string(closed.change(), "name"), now));
+        }
+        return out;
+    }
+
+    /**
+     * What a member's removal does beyond its record and its delegations (see {@link #enact}),
+     * each step an event, so that the ledger says it and the verifier re-derives it:
+     * <ol>
+     *   <li>each open proposal it opened is withdrawn, with the tally it had without the member;</li>
+     *   <li>each other open proposal loses the member's ballot and its place among the eligible,
+     *       so the member counts neither in participation nor in the quorum's denominator (a vote
+     *       that closed before the removal keeps the count it closed with);</li>
+     *   <li>the review panels of its jobs that await a verdict are dropped (its jobs are cancelled);</li>
+     *   <li>a panel it sat on may now be settled by the members left on it.</li>
+     * </ol>
+     */
+    private List<Event> removed(String gone, long now) {
+        List<Event> out = new ArrayList<>();
+        for (Proposal p : List.copyOf(proposals.values())) {
+            if (!p.open() || !(p.proposer().equals(gone) || p.eligible().contains(gone))) {
+                continue;
             }
+            Proposal without = p.without(gone);
+            SortedMap<String, Object> body = new TreeMap<>();
+            body.put("proposal", p.id());
+            if (p.proposer().equals(gone)) {
+                Tally tally = count(without).tally();
+                String why = "withdrawn: its proposer " + gone + " was removed";
+                proposals.put(p.id(), without.closed(ProposalState.WITHDRAWN, now, why, 0, tally, new TreeMap<>()));
+                body.put("state", "withdrawn");
+                body.put("outcome", why);
+                body.put("tally", tally.toMap());
+                out.add(Event.of("withdraw", body));
+            } else {
+                Ballot struck = p.ballots().get(gone);
+                proposals.put(p.id(), without);
+                body.put("member", gone);
+                body.put("ballot", struck == null ? "none" : !struck.split().isEmpty() ? "split"
+                        : struck.choice().name().toLowerCase(java.util.Locale.ROOT));
+                body.put("eligible", (long) without.eligible().size());
+                out.add(Event.of("ineligible", body));
+            }
+        }
+        for (long job : new java.util.TreeSet<>(panels.keySet())) {
+            Panel panel = panels.get(job);
+            if (panel.submitter().equals(gone) && panel.verdict().isEmpty()) {
+                panels.remove(job);
+                out.add(Event.of("cancel-review", Map.of("job", job)));
+            }
+        }
+        for (long job : new java.util.TreeSet<>(panels.keySet())) {
+            verdictIfSettled(panels.get(job)).ifPresent(out::add);
         }
         return out;
     }
@@ -684,6 +739,7 @@ public final class Governance {
             case REMOVE -> {
                 String name = string(change, "name");
                 members.put(name, members.get(name).removed(now));
+                // Delegations to and from it lapse: a delegator to it counts again only by its own ballot.
                 for (Map<String, String> edges : delegations.values()) {
                     edges.remove(name);
                     edges.values().removeIf(name::equals);
@@ -801,8 +857,8 @@ public final class Governance {
     /**
      * Re-applies a recorded entry as the scheduler applied it, and returns the events it
      * yields; they must equal the entry and the entries that follow it. Entries that another
-     * entry yields (a close after the last ballot, a verdict after a review) yield nothing when
-     * met on their own: the verifier has already compared them.
+     * entry yields (a close after the last ballot, a verdict after a review, a withdrawal after a
+     * removal) yield nothing when met on their own: the verifier has already compared them.
      */
     @SuppressWarnings("unchecked")
     public List<Event> replay(Entry e, boolean checkSignatures) {
@@ -812,6 +868,8 @@ public final class Governance {
                     submit((SortedMap<String, Object>) map(b, "statement"), string(b, "signature"), e.at(),
                             checkSignatures);
             case "close" -> tick(e.at());
+            // Only a removal yields these, after its close; met on their own, nothing is due.
+            case "withdraw", "ineligible" -> List.of();
             case "panel" -> openPanel(number(b, "job"), string(b, "member"), (int) number(b, "gpus"),
                     string(b, "purpose"), string(b, "seed"), e.at());
             case "attempt" -> List.of(Event.of("attempt", b));

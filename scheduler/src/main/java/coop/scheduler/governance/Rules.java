@@ -63,7 +63,8 @@ public final class Rules {
 
     /**
      * Decides a closed vote from its tally: first the quorum (participation over the members
-     * eligible at opening), then the support its kind needs (yes over yes and no).
+     * eligible at opening, less any removed since), then the support its kind needs (yes over
+     * yes and no).
      */
     public static Outcome decide(ProposalKind kind, Tally t, Constitution c) {
         String counts = kind.threshold() == ProposalKind.Threshold.QUORUM_ONLY

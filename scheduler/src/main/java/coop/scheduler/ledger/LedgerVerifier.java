@@ -231,6 +231,7 @@ public final class LedgerVerifier {
                         policies++;
                     }
                 }
+                case "withdraw" -> closes++;
                 case "panel" -> panels++;
                 case "review" -> reviews++;
                 case "attempt" -> {

@@ -35,7 +35,7 @@ final class ProtoMapper {
                 .setCommandWithheld(!shown).setPriority(j.priority())
                 .setState(state(j.state())).setSubmittedAtMs(j.submittedAt()).setFinishedAtMs(j.finishedAt())
                 .setCrossSite(j.crossSite()).setNoPreempt(j.noPreempt()).setPurpose(j.purpose())
-                .setArrayId(j.arrayId()).setArrayIndex(j.arrayIndex())
+                .setArrayId(j.arrayId()).setArrayIndex(j.arrayIndex()).setEndReason(j.endReason())
                 .setWhyPending(j.state() == JobState.PENDING || j.state() == JobState.REVIEW ? whyPending : "");
         for (Attempt a : j.attempts()) {
             coop.v1.Attempt.Builder ab = coop.v1.Attempt.newBuilder().setNumber(a.number())
@@ -128,6 +128,7 @@ final class ProtoMapper {
                     case OPEN -> coop.v1.ProposalState.OPEN;
                     case PASSED -> coop.v1.ProposalState.PASSED;
                     case REJECTED -> coop.v1.ProposalState.REJECTED;
+                    case WITHDRAWN -> coop.v1.ProposalState.WITHDRAWN;
                 });
         var t = p.tally();
         b.setTally(Tally.newBuilder().setYes(t.yes()).setNo(t.no()).setAbstain(t.abstain())

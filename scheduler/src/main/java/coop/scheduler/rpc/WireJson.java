@@ -71,6 +71,7 @@ public final class WireJson {
         o.put("finished_at_ms", job.getFinishedAtMs());
         o.put("array_id", job.getArrayId());
         o.put("array_index", job.getArrayIndex());
+        o.put("end_reason", job.getEndReason());
         return o;
     }
 

@@ -77,13 +77,18 @@ class EngineTest {
     }
 
     private RecordingLink connect(String node, String site, int gpus) throws Exception {
+        return reconnect(node, site, gpus);
+    }
+
+    /** A node coming back after a restart of the scheduler, reporting the ranks it still runs. */
+    private RecordingLink reconnect(String node, String site, int gpus, RankRef... running) throws Exception {
         RecordingLink link = new RecordingLink();
         List<Gpu> list = new ArrayList<>();
         for (int i = 0; i < gpus; i++) {
             list.add(new Gpu(i, "A100", 81920));
         }
         call((s, tx) -> {
-            s.hello(link, node, site, list, List.of(), "10.0.0." + (node.hashCode() & 0x7f), tx);
+            s.hello(link, node, site, list, List.of(running), "10.0.0." + (node.hashCode() & 0x7f), tx);
             return null;
         });
         return link;
@@ -358,6 +363,53 @@ class EngineTest {
         restart();
         assertThatThrownBy(() -> review("bob", withdrawn, true)).isInstanceOfSatisfying(CoopException.class,
                 e -> assertThat(e.kind()).isEqualTo(CoopException.Kind.NOT_FOUND));
+        loop.close();
+        assertThat(coop.scheduler.ledger.LedgerVerifier.verify(coop.scheduler.ledger.Ledger.rawEntries(store)).problem())
+                .isNull();
+        start();
+    }
+
+    @Test
+    void aRemovedMembersWaitingJobsAreCancelledAtItsRemovalWhileItsRunningJobFinishes() throws Exception {
+        RecordingLink n1 = connect("n1", "s1", 1);
+        passParam("panel_size", 2);
+        passParam("panel_min_gpus", 2);
+        long running = submit("bob", "lab-b", 1, 1);
+        long waiting = submit("bob", "lab-b", 1, 1);
+        long inReview = submit("bob", "lab-b", 2, 1);
+        long others = submit("carol", "lab-b", 1, 1);
+        assertThat(job(running).state()).isEqualTo(JobState.RUNNING);
+        assertThat(job(waiting).state()).isEqualTo(JobState.PENDING);
+        assertThat(job(inReview).state()).isEqualTo(JobState.REVIEW);
+
+        var st = keys.propose("alice", clock.millis(), coop.scheduler.governance.ProposalKind.REMOVE, 3600,
+                Map.of("name", "bob"));
+        Proposal remove = call((s, tx) -> s.propose("alice", st.statement(), st.signature(), tx));
+        for (String m : List.of("alice", "carol", "bob")) {
+            vote(m, remove.id(), Choice.YES);
+        }
+        assertThat(call((s, tx) -> s.proposal(remove.id())).state()).isEqualTo(ProposalState.PASSED);
+
+        for (int round = 0; round < 2; round++) {
+            assertThat(job(running).state()).isEqualTo(JobState.RUNNING);
+            assertThat(job(running).endReason()).isEmpty();
+            for (long id : List.of(waiting, inReview)) {
+                assertThat(job(id).state()).isEqualTo(JobState.CANCELLED);
+                assertThat(job(id).endReason()).isEqualTo("cancelled: member bob was removed");
+                assertThat(job(id).finishedAt()).isNotZero();
+            }
+            assertThat(job(others).state()).isEqualTo(JobState.PENDING);
+            assertThatThrownBy(() -> call((s, tx) -> s.panel(inReview))).isInstanceOfSatisfying(
+                    CoopException.class, e -> assertThat(e.kind()).isEqualTo(CoopException.Kind.NOT_FOUND));
+            assertThat(n1.killed).isEmpty();
+            restart();
+            n1 = reconnect("n1", "s1", 1, new RankRef(running, 1, 0));
+        }
+        // The running job runs to its end; then the GPU goes to the next job waiting, carol's.
+        exit(n1, new RankRef(running, 1, 0), 0);
+        assertThat(job(running).state()).isEqualTo(JobState.SUCCEEDED);
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5))
+                .until(() -> job(others).state() == JobState.RUNNING);
         loop.close();
         assertThat(coop.scheduler.ledger.LedgerVerifier.verify(coop.scheduler.ledger.Ledger.rawEntries(store)).problem())
                 .isNull();

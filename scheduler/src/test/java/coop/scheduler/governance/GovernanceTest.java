@@ -256,14 +256,13 @@ class GovernanceTest {
         verifies();
     }
 
-    @Test
-    void anAdmittedMemberVotesAndARemovedMembersBallotsAreRefused() {
-        TestMembers newcomer = keys;
+    /** Admits frank (member, researcher on lab-b) by a unanimous vote of the founders. */
+    void admitFrank() {
         Map<String, Object> admit = new TreeMap<>();
         admit.put("name", "frank");
         admit.put("accounts", List.of("lab-b"));
         admit.put("roles", List.of("member", "researcher"));
-        admit.put("public_key", newcomer.publicKey("frank"));
+        admit.put("public_key", keys.publicKey("frank"));
         admit.put("token_sha256", Entry.sha256("token-frank"));
         long id = propose("alice", ProposalKind.ADMIT, admit);
         for (String m : List.of("alice", "bob", "carol", "dave", "erin")) {
@@ -271,6 +270,17 @@ class GovernanceTest {
         }
         assertThat(gov.proposal(id).state()).isEqualTo(ProposalState.PASSED);
         assertThat(gov.member("frank").has(Role.MEMBER)).isTrue();
+    }
+
+    /** Opens a vote on removing frank, proposed by carol; returns its id. */
+    long proposeRemovingFrank() {
+        now += 1;
+        return propose("carol", ProposalKind.REMOVE, Map.of("name", "frank"));
+    }
+
+    @Test
+    void anAdmittedMemberVotesAndARemovedMembersBallotsAreRefused() {
+        admitFrank();
         long next = shares(6000, 3000, 1000);
         vote("frank", next, Choice.YES);
         long remove = propose("alice", ProposalKind.REMOVE, Map.of("name", "frank"));
@@ -425,6 +435,142 @@ class GovernanceTest {
         }
         assertThat(last).extracting(Event::type).containsExactly("ballot", "close", "verdict");
         assertThat(gov.panel(3).verdict()).isEqualTo("approved");
+        verifies();
+    }
+    @Test
+    void aRemovedMembersBallotAndPlaceLeaveTheOpenVotesSoTheyCountNeitherInParticipationNorInQuorum() {
+        admitFrank();
+        now += 1;
+        long shares = shares(1000, 8000, 1000);
+        vote("frank", shares, Choice.YES);
+        vote("alice", shares, Choice.YES);
+        vote("bob", shares, Choice.YES);
+        // 3 of 6 eligible took part: with frank, the vote would reach the quorum of one half.
+        assertThat(gov.withLiveTally(gov.proposal(shares)).tally().participated()).isEqualTo(3);
+        long remove = proposeRemovingFrank();
+        List<Event> last = List.of();
+        for (String m : List.of("alice", "bob", "carol", "dave", "erin", "frank")) {
+            now += 1;
+            last = submit(keys.vote(m, now, remove, Choice.YES));
+        }
+        assertThat(gov.member("frank").active()).isFalse();
+        assertThat(last).extracting(Event::type).containsExactly("ballot", "close", "ineligible");
+        assertThat(last.get(2).body()).containsEntry("proposal", shares).containsEntry("member", "frank")
+                .containsEntry("ballot", "yes").containsEntry("eligible", 5L);
+        Proposal open = gov.withLiveTally(gov.proposal(shares));
+        assertThat(open.eligible()).doesNotContain("frank").hasSize(5);
+        assertThat(open.ballots()).doesNotContainKey("frank");
+        assertThat(open.tally()).isEqualTo(new Tally(2, 0, 0, 5, 2, 0));
+
+        closeAll();
+        Proposal closed = gov.proposal(shares);
+        assertThat(closed.state()).isEqualTo(ProposalState.REJECTED);
+        assertThat(closed.outcome()).startsWith("no quorum: 2 of 5 took part");
+        assertThat(closed.tally()).isEqualTo(new Tally(2, 0, 0, 5, 2, 0));
+        assertThat(gov.policy().shares()).containsEntry("lab-b", 3333);
+        verifies();
+
+        // A close that counts the removed member's ballot, re-linked so that only the rules can catch it.
+        int at = ledger.size() - 1;
+        Entry real = ledger.get(at);
+        SortedMap<String, Object> forged = new TreeMap<>(real.body());
+        forged.put("tally", new Tally(3, 0, 0, 6, 3, 0).toMap());
+        forged.put("outcome", "no quorum: 2 of 5 took part, 1/2 needed (yes 3, no 0, abstain 0 of 6 eligible)");
+        ledger.set(at, Entry.make(real.seq(), real.at(), real.type(), forged, real.prev()));
+        LedgerVerifier.Report r = LedgerVerifier.verify(ledger.stream().map(Entry::bytes).toList());
+        assertThat(r.problem()).startsWith("entry " + at + " (close) differs from what the rules yield")
+                .contains("\"eligible\":5");
+    }
+
+    @Test
+    void aProposalOfAMemberRemovedMeanwhileIsWithdrawnAndItsDelegationsLapse() {
+        admitFrank();
+        now += 1;
+        submit(keys.delegate("bob", now, Topic.SHARES, "frank"));
+        now += 1;
+        long own = propose("frank", ProposalKind.SHARES, Map.of("shares", Map.of("lab-a", 1000L, "lab-b", 8000L,
+                "uni-c", 1000L)));
+        vote("frank", own, Choice.YES);
+        vote("dave", own, Choice.YES);
+        // bob's delegated weight follows frank's ballot while frank is a member.
+        assertThat(gov.withLiveTally(gov.proposal(own)).tally().delegated()).isEqualTo(1);
+        long remove = proposeRemovingFrank();
+        List<Event> last = List.of();
+        for (String m : List.of("alice", "bob", "carol", "dave", "erin", "frank")) {
+            now += 1;
+            last = submit(keys.vote(m, now, remove, Choice.YES));
+        }
+        assertThat(last).extracting(Event::type).containsExactly("ballot", "close", "withdraw");
+        Proposal withdrawn = gov.proposal(own);
+        assertThat(withdrawn.state()).isEqualTo(ProposalState.WITHDRAWN);
+        assertThat(withdrawn.open()).isFalse();
+        assertThat(withdrawn.closedAt()).isEqualTo(now);
+        assertThat(withdrawn.outcome()).isEqualTo("withdrawn: its proposer frank was removed");
+        assertThat(withdrawn.enactedVersion()).isZero();
+        // Counted without frank and without bob's delegation to it.
+        assertThat(withdrawn.tally()).isEqualTo(new Tally(1, 0, 0, 5, 1, 0));
+        assertThat(last.get(2).body()).containsEntry("proposal", own).containsEntry("state", "withdrawn")
+                .containsEntry("outcome", "withdrawn: its proposer frank was removed");
+        assertThat(gov.delegations(Topic.SHARES)).doesNotContainKey("bob");
+        assertThatThrownBy(() -> vote("dave", own, Choice.NO))
+                .satisfies(e -> assertThat(kind(e)).isEqualTo(CoopException.Kind.FAILED_PRECONDITION));
+        closeAll();
+        assertThat(gov.proposal(own).state()).isEqualTo(ProposalState.WITHDRAWN);
+        verifies();
+
+        // The withdrawal is what the rules yield: a ledger without it is caught where it belongs.
+        int at = ledger.size() - 1;
+        while (!ledger.get(at).type().equals("withdraw")) {
+            at--;
+        }
+        ledger.subList(at, ledger.size()).clear();
+        LedgerVerifier.Report r = LedgerVerifier.verify(ledger.stream().map(Entry::bytes).toList());
+        assertThat(r.problem()).isEqualTo("entry " + at + " is missing: the rules yield a withdraw here");
+    }
+
+    @Test
+    void aRemovalClosingInTheSameTickAsLaterVotesReachesThemBeforeTheyClose() {
+        admitFrank();
+        long remove = proposeRemovingFrank();
+        now += 1;
+        long own = propose("frank", ProposalKind.SHARES, Map.of("shares", Map.of("lab-a", 1000L, "lab-b", 8000L,
+                "uni-c", 1000L)));
+        long shares = shares(1000, 8000, 1000);
+        for (String m : List.of("frank", "alice", "bob")) {
+            vote(m, own, Choice.YES);
+            vote(m, shares, Choice.YES);
+        }
+        for (String m : List.of("alice", "bob", "carol", "dave", "erin")) {
+            vote(m, remove, Choice.YES);
+        }
+        // frank never votes on its removal, so all three close together at their deadlines, in id order.
+        now += HOUR;
+        List<Event> events = record(gov.tick(now));
+        assertThat(events).extracting(Event::type).containsExactly("close", "withdraw", "ineligible", "close");
+        assertThat(gov.proposal(remove).state()).isEqualTo(ProposalState.PASSED);
+        assertThat(gov.proposal(own).state()).isEqualTo(ProposalState.WITHDRAWN);
+        assertThat(gov.proposal(shares).state()).isEqualTo(ProposalState.REJECTED);
+        assertThat(gov.proposal(shares).tally()).isEqualTo(new Tally(2, 0, 0, 5, 2, 0));
+        verifies();
+    }
+
+    @Test
+    void aRemovedMembersJobsAwaitingReviewLoseTheirPanels() {
+        admitFrank();
+        long param = propose("alice", ProposalKind.PARAM, Map.of("params", Map.of("panel_min_gpus", 8L)));
+        for (String m : List.of("alice", "bob", "carol", "dave", "erin", "frank")) {
+            vote(m, param, Choice.YES);
+        }
+        record(gov.openPanel(7, "frank", 8, "", ledger.get(ledger.size() - 1).hash(), now));
+        long remove = proposeRemovingFrank();
+        List<Event> last = List.of();
+        for (String m : List.of("alice", "bob", "carol", "dave", "erin", "frank")) {
+            now += 1;
+            last = submit(keys.vote(m, now, remove, Choice.YES));
+        }
+        assertThat(last).extracting(Event::type).containsExactly("ballot", "close", "cancel-review");
+        assertThat(last.get(2).body()).containsEntry("job", 7L);
+        assertThat(gov.panel(7)).isNull();
         verifies();
     }
 }

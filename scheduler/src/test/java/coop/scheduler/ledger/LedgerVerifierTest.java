@@ -26,7 +26,10 @@ import org.junit.jupiter.params.provider.MethodSource;
 class LedgerVerifierTest {
     static final List<Entry> LEDGER = new ArrayList<>();
 
-    /** A ledger with every kind of entry: genesis, proposals, ballots, a delegation, closes, a panel, reviews, attempts. */
+    /**
+     * A ledger with every kind of entry: genesis, proposals, ballots, a delegation, closes, a panel,
+     * reviews, a removal with the withdrawal and the struck ballot it causes, attempts.
+     */
     @BeforeAll
     static void write() {
         TestMembers keys = new TestMembers();
@@ -64,6 +67,14 @@ class LedgerVerifierTest {
         for (String m : gov.panel(1).drawn()) {
             submit.accept(keys.review(m, now[0] + 1000, 1, true));
         }
+        // carol opens a vote and votes on bob's, then is removed: hers is withdrawn, her ballot struck from bob's.
+        submit.accept(keys.shares("carol", now[0] + 1000, 600, Map.of("lab-a", 5000L, "lab-b", 5000L)));
+        submit.accept(keys.shares("bob", now[0] + 1000, 600, Map.of("lab-a", 4000L, "lab-b", 6000L)));
+        submit.accept(keys.vote("carol", now[0] + 1000, 4, Choice.YES));
+        submit.accept(keys.propose("alice", now[0] + 1000, ProposalKind.REMOVE, 600, Map.of("name", "carol")));
+        for (String m : List.of("alice", "bob", "carol")) {
+            submit.accept(keys.vote(m, now[0] + 1000, 5, Choice.YES));
+        }
         SortedMap<String, Object> attempt = new TreeMap<>(Map.of("job", 1L, "attempt", 1L, "account", "lab-a",
                 "member", "alice", "gpus", 16L, "started_at", now[0], "finished_at", now[0] + 5000,
                 "gpu_ms", 80_000L, "outcome", "exit 0"));
@@ -79,8 +90,10 @@ class LedgerVerifierTest {
         LedgerVerifier.Report r = LedgerVerifier.verify(bytes());
         assertThat(r.problem()).isNull();
         assertThat(r.entries()).isEqualTo(LEDGER.size());
-        assertThat(r.proposals()).isEqualTo(2);
-        assertThat(r.closes()).isEqualTo(2);
+        assertThat(LEDGER).extracting(Entry::type).contains("withdraw", "ineligible");
+        assertThat(r.proposals()).isEqualTo(5);
+        // Two votes and the removal closed, and the removed member's own proposal was withdrawn.
+        assertThat(r.closes()).isEqualTo(4);
         assertThat(r.policies()).isEqualTo(2);
         assertThat(r.panels()).isEqualTo(1);
         assertThat(r.gpuMillisByAccount()).containsEntry("lab-a", 80_000L);
