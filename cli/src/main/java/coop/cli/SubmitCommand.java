@@ -28,7 +28,8 @@ final class SubmitCommand extends ClientCommand {
             .description("GPU model wanted, e.g. A100, or several: A100,H100 (default: any).").build();
 
     private final OptionSpec nodes = OptionSpec.builder("--nodes").paramLabel("K").type(int.class).defaultValue("1")
-            .description("Nodes wanted; more than 1 makes a gang placed all or nothing (default: ${DEFAULT-VALUE}).")
+            .description("Nodes wanted (at least 1); more than 1 makes a gang placed all or nothing (default: "
+                    + "${DEFAULT-VALUE}).")
             .build();
 
     private final OptionSpec walltime = OptionSpec.builder("--walltime").paramLabel("DURATION")
@@ -90,6 +91,9 @@ final class SubmitCommand extends ClientCommand {
     int run() {
         Duration limit = walltime.getValue();
         List<String> words = command.getValue();
+        // The scheduler refuses these too; refused here, the error names the option the user typed.
+        atLeastOne("--gpus", gpus.<Integer>getValue());
+        atLeastOne("--nodes", nodes.<Integer>getValue());
         SubmitRequest request = SubmitRequest.newBuilder()
                 .setAccount(account.<String>getValue())
                 .setGpusPerNode(gpus.<Integer>getValue())
@@ -122,5 +126,11 @@ final class SubmitCommand extends ClientCommand {
             out().println("submitted job " + response.getJobId());
         }
         return 0;
+    }
+
+    private static void atLeastOne(String option, int value) {
+        if (value < 1) {
+            throw new CliException(option + ": must be at least 1, got " + value);
+        }
     }
 }

@@ -108,6 +108,28 @@ class ClientCommandsTest {
     }
 
     @Test
+    void submitRefusesZeroNodesOrGpusWithoutCallingTheScheduler() {
+        for (String[] bad : List.of(new String[] {"--nodes", "0"}, new String[] {"--nodes", "-2"},
+                new String[] {"--gpus", "0"})) {
+            List<String> args = new ArrayList<>(List.of("submit", "--account", "lab-a"));
+            args.addAll(List.of(bad));
+            if (!bad[0].equals("--gpus")) {
+                args.addAll(List.of("--gpus", "1"));
+            }
+            args.addAll(List.of("--", "true"));
+            CliRun run = coop(args.toArray(String[]::new));
+
+            assertThat(run.exitCode()).as(String.join(" ", bad)).isEqualTo(1);
+            assertThat(run.out()).isEmpty();
+            assertThat(run.err().lines()).containsExactly("error: " + bad[0] + ": must be at least 1, got " + bad[1]);
+        }
+        assertThat(scheduler.requests).noneMatch(r -> r instanceof SubmitRequest);
+        // What the CLI sends, it sends explicitly, so a scheduler can tell it from a client that left nodes out.
+        coop("submit", "--account", "lab-a", "--gpus", "1", "--", "true");
+        assertThat(scheduler.last(SubmitRequest.class).hasNodes()).isTrue();
+    }
+
+    @Test
     void theSchedulerComesFromTheIdentityFileWhenNotGiven() {
         assumeTrue(System.getenv("COOP_SCHEDULER") == null, "COOP_SCHEDULER is set");
         CliRun run = CliRun.of("cancel", "--identity", identity, "5");

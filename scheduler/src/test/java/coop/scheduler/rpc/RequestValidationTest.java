@@ -235,6 +235,7 @@ class RequestValidationTest {
                 () -> submit(b -> b.setGpusPerNode(0)));
         invalid("Submit", "gpus_per_node", 65, "gpus_per_node: must be between 1 and 64",
                 () -> submit(b -> b.setGpusPerNode(65)));
+        invalid("Submit", "nodes", 0, "nodes: must be between 1 and 256, got 0", () -> submit(b -> b.setNodes(0)));
         invalid("Submit", "nodes", -1, "nodes: must be between 1 and 256", () -> submit(b -> b.setNodes(-1)));
         invalid("Submit", "nodes", 257, "nodes: must be between 1 and 256", () -> submit(b -> b.setNodes(257)));
         invalid("Submit", "gpu_model", "A100;rm", "gpu_model: 'A100;rm' must be up to 8 comma-separated models",
@@ -511,6 +512,19 @@ class RequestValidationTest {
         delegate("params", "delta");
         setTerms(b -> b.setSetWindows(true).addWindows("Sat").setTimeZone("Europe/Berlin").setReservedGpus(3));
         assertThat(RpcFixture.outcome(() -> hello(h -> gpus(h, 64).setVersion("v".repeat(64))))).isNull();
+    }
+
+    @Test
+    void nodesLeftOutMeansOneNodeButAnExplicitZeroIsRefused() {
+        // A client that never sets nodes (as proto3 clients before it had presence never sent 0) gets one node.
+        long id = submit(b -> b.clearNodes()).getJobId();
+        assertThat(jobs(MEMBER).getJob(GetJobRequest.newBuilder().setJobId(id).build()).getNodes()).isEqualTo(1);
+        assertThat(SubmitRequest.newBuilder().setNodes(0).build().hasNodes()).as("an explicit 0 reaches the wire")
+                .isTrue();
+        StatusRuntimeException zero = org.assertj.core.api.Assertions.catchThrowableOfType(
+                () -> submit(b -> b.setNodes(0)), StatusRuntimeException.class);
+        assertThat(zero.getStatus().getCode()).isEqualTo(INVALID_ARGUMENT);
+        assertThat(zero.getStatus().getDescription()).isEqualTo("nodes: must be between 1 and 256, got 0");
     }
 
     @Test
