@@ -58,7 +58,7 @@ final class SubmitCommand extends ClientCommand {
     private final OptionSpec array = OptionSpec.builder("--array").paramLabel("INDICES").type(String.class)
             .initialValue("")
             .description("Submit a job array: one task per index, as in Slurm: 0-1999, 0-99:10 (every 10th), 1,5,7, "
-                    + "or a mix (1-3,10). Indices are 0 or more; at most 10000 tasks, and each counts as a waiting job "
+                    + "or a mix (1-3,10). Indices are 0 to 999999; at most 10000 tasks, and each counts as a waiting job "
                     + "under the policy's max_pending_per_member.")
             .build();
 

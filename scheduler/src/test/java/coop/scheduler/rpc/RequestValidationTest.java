@@ -267,6 +267,8 @@ class RequestValidationTest {
         invalid("Submit", "array", "1,1", "array: index 1 appears more than once",
                 () -> submit(b -> b.setArray("1,1")));
         invalid("Submit", "array", "0-10000", "array: at most 10000 tasks", () -> submit(b -> b.setArray("0-10000")));
+        invalid("Submit", "array", "0-2147483647", "array: index 2147483647 is beyond the largest allowed index, 999999",
+                () -> submit(b -> b.setArray("0-2147483647")));
         invalid("Submit", "array", "9-2", "array: range 9-2 ends before it starts",
                 () -> submit(b -> b.setArray("9-2")));
 
