@@ -60,6 +60,11 @@ public final class SchedulerCommand implements Callable<Integer> {
                     + "keep it on loopback unless everyone who can reach it may see the cluster.")
     String http;
 
+    @Option(names = "--backup-root", paramLabel = "DIR",
+            description = "The folder `coop backup --to NAME` writes backups under, made owner-only if missing; "
+                    + "it must lie outside --data. Backups hold the CA's key: without this option they are refused.")
+    Path backupRoot;
+
     @Override
     public Integer call() throws Exception {
         int colon = listen.lastIndexOf(':');
@@ -83,6 +88,9 @@ public final class SchedulerCommand implements Callable<Integer> {
         var config = new SchedulerServer.Config(data, host, port, interval, preemptionGrace, plaintext);
         if (http != null) {
             config = config.withHttp(httpAddress(http));
+        }
+        if (backupRoot != null) {
+            config = config.withBackupRoot(backupRoot);
         }
         SchedulerServer server = SchedulerServer.start(config, InstantSource.system());
         if (metricsFile != null) {

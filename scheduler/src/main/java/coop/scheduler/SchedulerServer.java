@@ -1,5 +1,6 @@
 package coop.scheduler;
 
+import coop.scheduler.engine.Backup;
 import coop.scheduler.engine.ClusterState;
 import coop.scheduler.engine.EventLoop;
 import coop.scheduler.http.DashboardServer;
@@ -34,13 +35,14 @@ public final class SchedulerServer implements AutoCloseable {
      * heartbeat, how long a preempted attempt has between SIGTERM and SIGKILL (null: the policy's
      * preemption_grace_s), whether to serve plaintext instead of mutual TLS (never by default:
      * only for a cooperative without a CA, or a test that speaks plaintext), and where to serve the
-     * read-only web dashboard (null: nowhere; port 0 picks a free port).
+     * read-only web dashboard (null: nowhere; port 0 picks a free port), and the folder backups go
+     * under (null: backups are refused).
      */
     public record Config(Path dataDir, String host, int port, Duration heartbeatInterval, Duration preemptionGrace,
-                         boolean plaintext, InetSocketAddress http) {
+                         boolean plaintext, InetSocketAddress http, Path backupRoot) {
         public Config(Path dataDir, String host, int port, Duration heartbeatInterval, Duration preemptionGrace,
                       boolean plaintext) {
-            this(dataDir, host, port, heartbeatInterval, preemptionGrace, plaintext, null);
+            this(dataDir, host, port, heartbeatInterval, preemptionGrace, plaintext, null, null);
         }
 
         public Config(Path dataDir, String host, int port, Duration heartbeatInterval, Duration preemptionGrace) {
@@ -49,7 +51,12 @@ public final class SchedulerServer implements AutoCloseable {
 
         /** This configuration with the dashboard served on {@code http}. */
         public Config withHttp(InetSocketAddress http) {
-            return new Config(dataDir, host, port, heartbeatInterval, preemptionGrace, plaintext, http);
+            return new Config(dataDir, host, port, heartbeatInterval, preemptionGrace, plaintext, http, backupRoot);
+        }
+
+        /** This configuration with backups taken under {@code root}. */
+        public Config withBackupRoot(Path root) {
+            return new Config(dataDir, host, port, heartbeatInterval, preemptionGrace, plaintext, http, root);
         }
 
         public static Config of(Path dataDir, String host, int port) {
@@ -121,7 +128,10 @@ public final class SchedulerServer implements AutoCloseable {
             // reads its ack) after nearly every request read: for calls of a few hundred bytes that
             // was a frame each way per call. The window is large enough for log tails and backups.
             builder.flowControlWindow(FLOW_CONTROL_WINDOW);
-            Services.register(builder, loop, store, state.tokenDigests(), state.enrolledNodes(), authority, metrics);
+            Backup backups = config.backupRoot() == null ? Backup.refused()
+                    : Backup.under(config.backupRoot(), config.dataDir());
+            Services.register(builder, loop, store, state.tokenDigests(), state.enrolledNodes(), authority, metrics,
+                    backups);
             Server server = builder.build();
             loop.start();
             server.start();

@@ -475,10 +475,13 @@ class RequestValidationTest {
                 }));
         invalid("Backup", "to", "", "to: required", () -> f.as(OPERATOR, AdminGrpc.newBlockingStub(f.channel))
                 .backup(BackupRequest.getDefaultInstance()));
-        invalid("Backup", "to", "relative/dir", "to: must be an absolute path", () -> f.as(OPERATOR,
-                AdminGrpc.newBlockingStub(f.channel)).backup(BackupRequest.newBuilder().setTo("relative/dir").build()));
-        invalid("Backup", "to", "the data directory", "to:", () -> f.as(OPERATOR, AdminGrpc.newBlockingStub(f.channel))
+        invalid("Backup", "to", "../up", "to: must not contain '..'", () -> f.as(OPERATOR,
+                AdminGrpc.newBlockingStub(f.channel)).backup(BackupRequest.newBuilder().setTo("../up").build()));
+        invalid("Backup", "to", "the data directory", "to: '" + f.dir.resolve("data").resolve("inside")
+                + "' is outside the backup root", () -> f.as(OPERATOR, AdminGrpc.newBlockingStub(f.channel))
                 .backup(BackupRequest.newBuilder().setTo(f.dir.resolve("data").resolve("inside").toString()).build()));
+        invalid("Backup", "to", "the root", "to: names the backup root itself", () -> f.as(OPERATOR,
+                AdminGrpc.newBlockingStub(f.channel)).backup(BackupRequest.newBuilder().setTo(".").build()));
     }
 
     private Admission.Builder admission() {
