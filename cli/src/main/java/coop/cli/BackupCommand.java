@@ -14,7 +14,8 @@ import picocli.CommandLine.Option;
                 + "each later one whole or not at all.",
                 "The scheduler writes the backup on its own machine, only under the folder it was started with "
                         + "(coop scheduler --backup-root DIR): NAME is a folder there, such as 2025-06-02 or "
-                        + "weekly/23, new or empty; it may not lead outside the root by .., an absolute path or a "
+                        + "weekly/23 (letters, digits, '.', '_' and '-'), new or empty; it may not lead outside the "
+                        + "root by .., an absolute path or a "
                         + "symbolic link. One backup runs at a time. On the filesystem of --data the backup is hard "
                         + "links, made after a flush of recent writes, and quick; on another the scheduler copies "
                         + "every file and pauses meanwhile.",

@@ -49,6 +49,9 @@ public final class Backup {
         }
     }
 
+    /** One folder name of a backup's path under the root. */
+    private static final java.util.regex.Pattern PART = java.util.regex.Pattern.compile("[A-Za-z0-9_][A-Za-z0-9._-]{0,99}");
+
     private final Path root;
     private final Executor sizing;
     /** The backup under way, from when its checkpoint starts until its size is known; null when none is. */
@@ -177,6 +180,14 @@ public final class Backup {
         if (path.equals(root)) {
             throw CoopException.invalid("to", "names the backup root itself; give a folder name under it");
         }
+        // Plain names only: RocksDB makes its files through its own native calls, which may not
+        // spell other characters as the JDK does, and nobody types a backup's name in anything else.
+        for (Path part : root.relativize(path)) {
+            if (!PART.matcher(part.toString()).matches()) {
+                throw CoopException.invalid("to", "'" + shown(part.toString()) + "' must be up to 100 letters, "
+                        + "digits, '.', '_' or '-', starting with a letter, digit or '_'");
+            }
+        }
         // Through symbolic links too: a link under the root may point anywhere on the machine.
         Path real;
         try {
@@ -300,5 +311,11 @@ public final class Backup {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot size the backup in " + dir, e);
         }
+    }
+
+    private static String shown(String text) {
+        String clean = text.codePoints().map(c -> Character.isISOControl(c) ? '?' : c)
+                .collect(StringBuilder::new, StringBuilder::appendCodePoint, StringBuilder::append).toString();
+        return clean.length() <= 40 ? clean : clean.substring(0, 40) + "…";
     }
 }

@@ -136,8 +136,8 @@ class BackupTest {
         Path empty = Files.createDirectories(root.resolve("empty"));
         assertThat(get(backups.take(loop, store, "alice", "empty")).path()).isEqualTo(empty);
         assertThat(Store.exists(empty)).isTrue();
-        Path nested = root.resolve("a/b/c");
-        assertThat(get(backups.take(loop, store, "alice", "a/b/c")).path()).isEqualTo(nested);
+        Path nested = root.resolve("a/b-2/c_3.d");
+        assertThat(get(backups.take(loop, store, "alice", "a/b-2/c_3.d")).path()).isEqualTo(nested);
         assertThat(Store.exists(nested)).isTrue();
         // An absolute path inside the root is the same as its name there.
         Path absolute = root.resolve("absolute");
@@ -173,6 +173,11 @@ class BackupTest {
         refusals.put("/etc/coop-backup", "is outside the backup root " + root);
         refusals.put(root.toString(), "names the backup root itself");
         refusals.put(".", "names the backup root itself");
+        refusals.put("2025 06 02", "'2025 06 02' must be up to 100 letters, digits, '.', '_' or '-'");
+        refusals.put("weekly/r\u00e9sum\u00e9", "'r\u00e9sum\u00e9' must be up to 100 letters, digits");
+        refusals.put("\ud84d\udf32x", "must be up to 100 letters, digits");
+        refusals.put(".hidden", "'.hidden' must be up to 100 letters");
+        refusals.put("x".repeat(101), "must be up to 100 letters");
         refusals.put("full", "exists and is not empty");
         refusals.put("file", "exists and is not a directory");
         refusals.put("link-to-data/inside", "leads outside the backup root " + root + " through a symbolic link");
