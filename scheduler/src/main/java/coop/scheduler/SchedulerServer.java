@@ -9,6 +9,7 @@ import coop.scheduler.rpc.Services;
 import coop.scheduler.rpc.Transport;
 import coop.scheduler.store.Store;
 import coop.scheduler.trust.Authority;
+import coop.scheduler.trust.CooperativeTrust;
 import io.grpc.Server;
 import io.grpc.TlsServerCredentials;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
@@ -112,10 +113,11 @@ public final class SchedulerServer implements AutoCloseable {
                             + "coop had TLS?); start with --insecure-plaintext to serve it without TLS");
                 }
                 authority = Authority.load(config.dataDir(), new java.security.SecureRandom());
-                // Mutual TLS: every caller shows a certificate the cooperative's CA signed.
+                // Mutual TLS: every caller shows a certificate the cooperative's CA signed, and one
+                // that does not gets an alert that says so (CooperativeTrust).
                 builder = NettyServerBuilder.forAddress(address, TlsServerCredentials.newBuilder()
                         .keyManager(authority.schedulerCertificate().toFile(), authority.schedulerKey().toFile())
-                        .trustManager(authority.caCertificate().toFile())
+                        .trustManager(CooperativeTrust.of(Authority.certificate(authority.caPem())))
                         .clientAuth(TlsServerCredentials.ClientAuth.REQUIRE)
                         .build());
             }
