@@ -7,24 +7,27 @@ import java.util.Locale;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code coop backup --to DIR}: a consistent copy of a running scheduler's data, written by the scheduler. */
+/** {@code coop backup --to NAME}: a consistent copy of a running scheduler's data, written by the scheduler. */
 @Command(name = "backup", mixinStandardHelpOptions = true,
         description = {"Back up the running scheduler without stopping it: a RocksDB checkpoint taken between two "
                 + "turns of its event loop, so it holds every change acknowledged before the backup began and "
                 + "each later one whole or not at all.",
-                "The scheduler writes the backup on its own machine: DIR is a path there, not on the machine you "
-                        + "run this on. It must be absolute, outside the scheduler's --data, and new or an empty "
-                        + "directory. On the filesystem of --data the backup is hard links, made after a flush of "
-                        + "recent writes, and quick; on another the scheduler copies every file and pauses "
-                        + "meanwhile.",
+                "The scheduler writes the backup on its own machine, only under the folder it was started with "
+                        + "(coop scheduler --backup-root DIR): NAME is a folder there, such as 2025-06-02 or "
+                        + "weekly/23 (letters, digits, '.', '_' and '-'), new or empty; it may not lead outside the "
+                        + "root by .., an absolute path or a "
+                        + "symbolic link. One backup runs at a time. On the filesystem of --data the backup is hard "
+                        + "links, made after a flush of recent writes, and quick; on another the scheduler copies "
+                        + "every file and pauses meanwhile.",
                 "Restore by starting a scheduler on it: coop scheduler --data DIR. Check it offline with "
                         + "coop ledger verify --data DIR. Members' identity files are not in it: the scheduler "
                         + "keeps only digests of their tokens, and members keep their own files.",
                 "You need the operator role."})
 final class BackupCommand extends ClientCommand {
 
-    @Option(names = "--to", required = true, paramLabel = "DIR",
-            description = "Absolute path on the scheduler's machine to write the backup to.")
+    @Option(names = "--to", required = true, paramLabel = "NAME",
+            description = "Folder under the scheduler's --backup-root to write the backup to (an absolute path must "
+                    + "lie inside the root).")
     String to;
 
     @Option(names = "--json", description = "Print what was backed up as JSON.")
@@ -34,8 +37,8 @@ final class BackupCommand extends ClientCommand {
     int run() {
         BackupResponse r;
         try (Client c = client.connect()) {
-            // The path goes as typed: it names a place on the scheduler's machine, so resolving
-            // it against this machine's working directory would be wrong.
+            // The name goes as typed: it names a place under the scheduler's backup root, so
+            // resolving it against this machine's working directory would be wrong.
             r = c.admin().backup(BackupRequest.newBuilder().setTo(to).build());
         }
         if (json) {

@@ -76,29 +76,61 @@ final class LedgerCommand implements Runnable {
     @Command(name = "verify", mixinStandardHelpOptions = true,
             description = {"Re-check the whole ledger from its bytes alone: every hash link, every signature,",
                     "and every tally, enactment, panel draw and verdict, by running the governance rules again.",
-                    "Reports the first bad entry and exits 1 if there is one."})
+                    "Prints the head it verified; reports the first bad entry and exits 1 if there is one.",
+                    "A truncated or consistently re-chained copy verifies too, with another head: compare it",
+                    "with a head you hold, or give it with --expect-head."})
     static final class Verify extends Source {
+        private static final java.util.regex.Pattern HASH = java.util.regex.Pattern.compile("[0-9a-fA-F]{64}");
+
         @Option(names = "--file", paramLabel = "FILE", description = "Verify an exported ledger (JSON Lines).")
         Path file;
+
+        @Option(names = "--expect-head", paramLabel = "HASH",
+                description = "Fail unless the verified head is HASH (64 hex digits, as verify prints it): the head "
+                        + "a member holds, so that a truncated or re-chained copy is caught.")
+        String expectHead;
 
         @Option(names = "--json", description = "Print the report as JSON.")
         boolean json;
 
         @Override
         int run() {
+            if (expectHead != null && !HASH.matcher(expectHead).matches()) {
+                throw new ParameterException(spec.commandLine(), "--expect-head: must be a ledger head, 64 hex "
+                        + "digits, got '" + expectHead + "'");
+            }
+            String expected = expectHead == null ? null : expectHead.toLowerCase(Locale.ROOT);
             List<byte[]> entries = entries(file);
             LedgerVerifier.Report r = LedgerVerifier.verify(entries);
+            // A chain that verifies but ends elsewhere is another ledger, or this one cut short.
+            String mismatch = r.ok() && expected != null && !expected.equals(r.head())
+                    ? "the verified head after " + r.entries() + " entries is " + r.head() + ", not the expected "
+                            + expected + " (--expect-head)"
+                    : null;
             if (json) {
-                JsonOutput.print(out(), coop.scheduler.rpc.WireJson.ledgerReport(r, entries.size()));
-                return r.ok() ? 0 : 1;
+                var o = coop.scheduler.rpc.WireJson.ledgerReport(r, entries.size());
+                if (expected != null) {
+                    o.put("expected_head", expected);
+                    o.put("head_matches", expected.equals(r.head()));
+                }
+                if (mismatch != null) {
+                    o.put("ok", false);
+                    o.put("problem", mismatch);
+                }
+                JsonOutput.print(out(), o);
+                return r.ok() && mismatch == null ? 0 : 1;
             }
             if (!r.ok()) {
                 err().println("ledger verification FAILED: " + r.problem());
                 return 1;
             }
+            if (mismatch != null) {
+                err().println("ledger verification FAILED: " + mismatch);
+                return 1;
+            }
             double hours = r.gpuMillisByAccount().values().stream().mapToLong(Long::longValue).sum() / 3_600_000.0;
-            out().println(String.format(Locale.ROOT, "ledger verified: %d entries, head %s", r.entries(),
-                    r.head().substring(0, 16)));
+            out().println(String.format(Locale.ROOT, "ledger verified: %d entries, head %s%s", r.entries(),
+                    r.head(), expected == null ? "" : " (as expected)"));
             out().println(String.format(Locale.ROOT, "  %d proposals re-tallied (%d closed, %d policies enacted), "
                             + "%d ballots and their signatures checked, %d panels redrawn, %d reviews; "
                             + "%d attempts, %.2f GPU-hours", r.proposals(), r.closes(), r.policies(), r.ballots(),

@@ -4,6 +4,7 @@ import coop.v1.ProposeRequest;
 import coop.v1.SharesChange;
 import java.util.List;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
 
 /**
@@ -17,14 +18,23 @@ import picocli.CommandLine.Parameters;
                 "Example: coop propose shares lab-a=50 lab-b=30 uni-c=20 --closes-in 2m"})
 final class ProposeSharesCommand extends ProposeKindCommand {
 
-    @Parameters(arity = "1..*", paramLabel = "ACCOUNT=PERCENT", converter = ShareArgument.Converter.class,
-            description = "An account and its share in percent.")
-    List<ShareArgument> shares;
+    // Taken as text and parsed in change(): picocli tries a converter on each value past the
+    // first to decide whether it still belongs to the list, so a bad later share would surface
+    // as "Unmatched argument" instead of its own error.
+    @Parameters(arity = "1..*", paramLabel = "ACCOUNT=PERCENT", description = "An account and its share in percent.")
+    List<String> shares;
 
     @Override
     void change(ProposeRequest.Builder request) {
         SharesChange.Builder change = SharesChange.newBuilder();
-        shares.forEach(s -> change.addShares(s.toProto()));
+        for (String share : shares) {
+            try {
+                change.addShares(ShareArgument.parse(share).toProto());
+            } catch (IllegalArgumentException e) {
+                // A parameter error, as picocli's own: the message, the usage, exit code 2.
+                throw new ParameterException(spec.commandLine(), e.getMessage());
+            }
+        }
         request.setShares(change);
     }
 }

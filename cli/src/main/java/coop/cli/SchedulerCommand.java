@@ -65,6 +65,11 @@ public final class SchedulerCommand implements Callable<Integer> {
                     + "it shows none: a job's command belongs to its account, and the dashboard has no login.")
     boolean httpShowCommands;
 
+    @Option(names = "--backup-root", paramLabel = "DIR",
+            description = "The folder `coop backup --to NAME` writes backups under, made owner-only if missing; "
+                    + "it must lie outside --data. Backups hold the CA's key: without this option they are refused.")
+    Path backupRoot;
+
     @Override
     public Integer call() throws Exception {
         int colon = listen.lastIndexOf(':');
@@ -90,6 +95,9 @@ public final class SchedulerCommand implements Callable<Integer> {
             config = config.withHttp(httpAddress(http)).withHttpShowingCommands(httpShowCommands);
         } else if (httpShowCommands) {
             throw new CliException("--http-show-commands: the dashboard is served only with --http HOST:PORT");
+        }
+        if (backupRoot != null) {
+            config = config.withBackupRoot(backupRoot);
         }
         SchedulerServer server = SchedulerServer.start(config, InstantSource.system());
         if (metricsFile != null) {

@@ -11,41 +11,44 @@ import picocli.CommandLine.TypeConversionException;
 /**
  * One {@code ACCOUNT=PERCENT} argument of {@code coop propose shares}, held in basis
  * points (1/100 of a percent) as the wire contract wants, so {@code 33.33} is exactly
- * 3333. Only the form is checked here; whether the shares cover every account and sum
- * to 100 % is the scheduler's decision, and it refuses with INVALID_ARGUMENT.
+ * 3333. Only each share on its own is checked here (a percentage from 0 to 100); whether the
+ * shares cover every account and sum to 100 % is the scheduler's decision, and it refuses with
+ * INVALID_ARGUMENT.
  *
  * @param account     account name
  * @param basisPoints share in basis points (10000 = 100 %)
  */
 public record ShareArgument(String account, int basisPoints) {
 
-    private static final Pattern PERCENT = Pattern.compile("\\d+(\\.\\d+)?");
+    private static final Pattern NUMBER = Pattern.compile("-?\\d+(\\.\\d+)?");
+    private static final BigDecimal HUNDRED = BigDecimal.valueOf(100);
 
     /**
-     * Parses {@code lab-a=50} or {@code lab-a=33.33}.
+     * Parses {@code lab-a=50} or {@code lab-a=33.33}: a percentage from 0 to 100 with at most
+     * two decimals.
      *
-     * @throws IllegalArgumentException quoting the argument when it is malformed or has
-     *                                  more than two decimals
+     * @throws IllegalArgumentException naming the account and the rule the value breaks
      */
     public static ShareArgument parse(String argument) {
         int eq = argument.indexOf('=');
         String account = eq < 0 ? "" : argument.substring(0, eq).strip();
         String value = eq < 0 ? "" : argument.substring(eq + 1).strip();
-        if (account.isEmpty() || value.isEmpty()) {
+        if (account.isEmpty()) {
             throw new IllegalArgumentException("share '" + argument + "' is not ACCOUNT=PERCENT (for example lab-a=50)");
         }
-        if (!PERCENT.matcher(value).matches()) {
-            throw new IllegalArgumentException("share '" + argument + "': '" + value + "' is not a percentage");
+        if (!NUMBER.matcher(value).matches()) {
+            throw new IllegalArgumentException("share for " + account + " must be a percentage such as 30 or 33.33, "
+                    + "got '" + value + "'");
         }
-        BigDecimal basisPoints = new BigDecimal(value).movePointRight(2);
+        BigDecimal percent = new BigDecimal(value);
+        if (percent.signum() < 0 || percent.compareTo(HUNDRED) > 0) {
+            throw new IllegalArgumentException("share for " + account + " must be between 0 and 100, got " + value);
+        }
+        BigDecimal basisPoints = percent.movePointRight(2);
         if (basisPoints.stripTrailingZeros().scale() > 0) {
-            throw new IllegalArgumentException("share '" + argument + "': at most two decimals are allowed");
+            throw new IllegalArgumentException("share for " + account + " may have at most two decimals, got " + value);
         }
-        try {
-            return new ShareArgument(account, basisPoints.intValueExact());
-        } catch (ArithmeticException e) {
-            throw new IllegalArgumentException("share '" + argument + "': '" + value + "' is too large");
-        }
+        return new ShareArgument(account, basisPoints.intValueExact());
     }
 
     /** The wire form. */

@@ -28,7 +28,8 @@ final class SubmitCommand extends ClientCommand {
             .description("GPU model wanted, e.g. A100, or several: A100,H100 (default: any).").build();
 
     private final OptionSpec nodes = OptionSpec.builder("--nodes").paramLabel("K").type(int.class).defaultValue("1")
-            .description("Nodes wanted; more than 1 makes a gang placed all or nothing (default: ${DEFAULT-VALUE}).")
+            .description("Nodes wanted (at least 1); more than 1 makes a gang placed all or nothing (default: "
+                    + "${DEFAULT-VALUE}).")
             .build();
 
     private final OptionSpec walltime = OptionSpec.builder("--walltime").paramLabel("DURATION")
@@ -57,7 +58,7 @@ final class SubmitCommand extends ClientCommand {
     private final OptionSpec array = OptionSpec.builder("--array").paramLabel("INDICES").type(String.class)
             .initialValue("")
             .description("Submit a job array: one task per index, as in Slurm: 0-1999, 0-99:10 (every 10th), 1,5,7, "
-                    + "or a mix (1-3,10). Indices are 0 or more; at most 10000 tasks, and each counts as a waiting job "
+                    + "or a mix (1-3,10). Indices are 0 to 999999; at most 10000 tasks, and each counts as a waiting job "
                     + "under the policy's max_pending_per_member.")
             .build();
 
@@ -90,6 +91,9 @@ final class SubmitCommand extends ClientCommand {
     int run() {
         Duration limit = walltime.getValue();
         List<String> words = command.getValue();
+        // The scheduler refuses these too; refused here, the error names the option the user typed.
+        atLeastOne("--gpus", gpus.<Integer>getValue());
+        atLeastOne("--nodes", nodes.<Integer>getValue());
         SubmitRequest request = SubmitRequest.newBuilder()
                 .setAccount(account.<String>getValue())
                 .setGpusPerNode(gpus.<Integer>getValue())
@@ -122,5 +126,11 @@ final class SubmitCommand extends ClientCommand {
             out().println("submitted job " + response.getJobId());
         }
         return 0;
+    }
+
+    private static void atLeastOne(String option, int value) {
+        if (value < 1) {
+            throw new CliException(option + ": must be at least 1, got " + value);
+        }
     }
 }

@@ -31,6 +31,7 @@ import io.grpc.Status;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -108,6 +109,28 @@ class ClientCommandsTest {
     }
 
     @Test
+    void submitRefusesZeroNodesOrGpusWithoutCallingTheScheduler() {
+        for (String[] bad : List.of(new String[] {"--nodes", "0"}, new String[] {"--nodes", "-2"},
+                new String[] {"--gpus", "0"})) {
+            List<String> args = new ArrayList<>(List.of("submit", "--account", "lab-a"));
+            args.addAll(List.of(bad));
+            if (!bad[0].equals("--gpus")) {
+                args.addAll(List.of("--gpus", "1"));
+            }
+            args.addAll(List.of("--", "true"));
+            CliRun run = coop(args.toArray(String[]::new));
+
+            assertThat(run.exitCode()).as(String.join(" ", bad)).isEqualTo(1);
+            assertThat(run.out()).isEmpty();
+            assertThat(run.err().lines()).containsExactly("error: " + bad[0] + ": must be at least 1, got " + bad[1]);
+        }
+        assertThat(scheduler.requests).noneMatch(r -> r instanceof SubmitRequest);
+        // What the CLI sends, it sends explicitly, so a scheduler can tell it from a client that left nodes out.
+        coop("submit", "--account", "lab-a", "--gpus", "1", "--", "true");
+        assertThat(scheduler.last(SubmitRequest.class).hasNodes()).isTrue();
+    }
+
+    @Test
     void theSchedulerComesFromTheIdentityFileWhenNotGiven() {
         assumeTrue(System.getenv("COOP_SCHEDULER") == null, "COOP_SCHEDULER is set");
         CliRun run = CliRun.of("cancel", "--identity", identity, "5");
@@ -133,6 +156,33 @@ class ClientCommandsTest {
         assertThat(coop.scheduler.ledger.Keys.verify(aliceIdentity.publicKey(), coop.scheduler.ledger.Canonical.encode(
                 coop.scheduler.rpc.SignedStatements.propose("alice", request)), request.getSignature()))
                 .as("signed with alice's key over the canonical statement").isTrue();
+    }
+
+    @Test
+    void aBadShareAnywhereIsNamedWithItsRule() {
+        // Each share line, wherever the bad one stands among them, and the one line its refusal must be.
+        Map<List<String>, String> refusals = new java.util.LinkedHashMap<>();
+        refusals.put(List.of("lab-a=50", "lab-b=-30", "uni-c=80"),
+                "share for lab-b must be between 0 and 100, got -30");
+        refusals.put(List.of("lab-b=-30", "lab-a=50"), "share for lab-b must be between 0 and 100, got -30");
+        refusals.put(List.of("lab-a=50", "lab-b=-0.5"), "share for lab-b must be between 0 and 100, got -0.5");
+        refusals.put(List.of("lab-a=50", "lab-b=130"), "share for lab-b must be between 0 and 100, got 130");
+        refusals.put(List.of("lab-a=50", "lab-b=1e2"), "share for lab-b must be a percentage such as 30 or 33.33, "
+                + "got '1e2'");
+        refusals.put(List.of("lab-a=50", "lab-b=33.333"), "share for lab-b may have at most two decimals, got 33.333");
+        refusals.put(List.of("lab-a=50", "lab-b"), "share 'lab-b' is not ACCOUNT=PERCENT (for example lab-a=50)");
+        refusals.put(List.of("lab-a=50", "=30"), "share '=30' is not ACCOUNT=PERCENT (for example lab-a=50)");
+        for (var refusal : refusals.entrySet()) {
+            List<String> args = new ArrayList<>(List.of("propose", "shares"));
+            args.addAll(refusal.getKey());
+            CliRun run = coop(args.toArray(String[]::new));
+
+            assertThat(run.exitCode()).as(refusal.getKey().toString()).isEqualTo(2);
+            assertThat(run.out()).isEmpty();
+            assertThat(run.err().lines().findFirst().orElse("")).as(refusal.getKey().toString())
+                    .isEqualTo(refusal.getValue());
+        }
+        assertThat(scheduler.requests).noneMatch(r -> r instanceof ProposeRequest);
     }
 
     @Test

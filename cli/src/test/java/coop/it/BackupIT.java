@@ -36,8 +36,10 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code coop backup} against a real scheduler process that is taking submits from two threads
  * meanwhile; a second scheduler started on the backup holds a prefix of the first's history: every
  * job acknowledged before the backup call began, none submitted after it returned, and with any job
- * every job acknowledged before that one was submitted. The backup also verifies offline. Bad
- * targets and members without the operator role are refused and leave nothing behind.
+ * every job acknowledged before that one was submitted. The backup also verifies offline. Backups
+ * go only under the folder the scheduler was started with ({@code --backup-root}), and none at all
+ * without one; targets that would leave it and members without the operator role are refused and
+ * leave nothing behind.
  */
 class BackupIT {
     @TempDir
@@ -55,8 +57,9 @@ class BackupIT {
             assertThat(init.exitCode()).as(init.stderr()).isZero();
             Path aliceFile = data.resolve("identities/alice.json");
             Identity alice = Identity.read(aliceFile);
-            var first = coop.scheduler(data);
-            Path backup = dir.resolve("backups/monday");
+            Path root = dir.resolve("backups");
+            var first = coop.scheduler(data, "--backup-root", root.toString());
+            Path backup = root.toRealPath().resolve("monday");
 
             Queue<Ack> acks = new ConcurrentLinkedQueue<>();
             Queue<Throwable> failures = new ConcurrentLinkedQueue<>();
@@ -87,7 +90,7 @@ class BackupIT {
                 await().atMost(Duration.ofSeconds(60)).until(() -> acks.size() >= 30 || !failures.isEmpty());
                 callStart = System.nanoTime();
                 backedUp = coop.run("backup", "--scheduler", first.target(), "--identity", aliceFile.toString(),
-                        "--to", backup.toString(), "--json");
+                        "--to", "monday", "--json");
                 callEnd = System.nanoTime();
                 // Keep submitting past the backup, so there is history it must not hold.
                 await().atMost(Duration.ofSeconds(60)).until(() -> acks.stream()
@@ -159,26 +162,56 @@ class BackupIT {
     }
 
     @Test
-    void refusedTargetsLeaveNothingBehindAndOnlyOperatorsMayBackUp() throws Exception {
+    void backupsGoOnlyUnderTheBackupRootAndOnlyOperatorsMayTakeThem() throws Exception {
         try (CoopProcesses coop = new CoopProcesses(dir)) {
             Path data = dir.resolve("data");
             var init = coop.run("init", "--data", data.toString(), "--founders", "alice", "--accounts", "lab-a");
             assertThat(init.exitCode()).as(init.stderr()).isZero();
             String alice = data.resolve("identities/alice.json").toString();
-            var scheduler = coop.scheduler(data);
-            String target = scheduler.target();
 
-            Path full = Files.createDirectories(dir.resolve("full"));
+            // Started without --backup-root, a scheduler takes no backup at all.
+            var unrooted = coop.scheduler(data);
+            Path anywhere = dir.resolve("anywhere");
+            var refusedAll = coop.run("backup", "--scheduler", unrooted.target(), "--identity", alice, "--to",
+                    anywhere.toString());
+            assertThat(refusedAll.exitCode()).isEqualTo(1);
+            assertThat(refusedAll.stderr().strip()).isEqualTo("error: this scheduler takes no backups: start it with "
+                    + "--backup-root DIR to name the folder they go under");
+            assertThat(anywhere).doesNotExist();
+            unrooted.process().destroy();
+            assertThat(unrooted.process().waitFor(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+
+            Path root = dir.resolve("backups");
+            var scheduler = coop.scheduler(data, "--backup-root", root.toString());
+            String target = scheduler.target();
+            Path realRoot = root.toRealPath();
+            assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(root)))
+                    .as("made owner-only: backups hold the CA's key").isEqualTo("rwx------");
+
+            Path full = Files.createDirectories(root.resolve("full"));
             Files.writeString(full.resolve("notes.txt"), "mine");
-            String relative = "backup-it-relative-" + ProcessHandle.current().pid();
-            for (String to : List.of(relative, full.toString(), data.resolve("nested").toString())) {
-                var refused = coop.run("backup", "--scheduler", target, "--identity", alice, "--to", to);
-                assertThat(refused.exitCode()).as(to).isEqualTo(1);
-                assertThat(refused.stderr()).as(to).startsWith("error: to: ");
+            Path outside = Files.createDirectories(dir.resolve("outside"));
+            Files.createSymbolicLink(root.resolve("escape"), outside);
+            Map<String, String> refusals = new java.util.LinkedHashMap<>();
+            refusals.put("../escaped", "error: to: must not contain '..', got '../escaped'");
+            refusals.put(dir.resolve("elsewhere").toString(), "error: to: '" + dir.resolve("elsewhere")
+                    + "' is outside the backup root " + realRoot + "; give a folder name under it, such as 2025-06-02");
+            refusals.put(data.resolve("nested").toString(), "error: to: '" + data.resolve("nested")
+                    + "' is outside the backup root " + realRoot);
+            refusals.put("full", "error: to: " + realRoot.resolve("full") + " exists and is not empty");
+            refusals.put("escape/inside", "error: to: " + realRoot.resolve("escape/inside")
+                    + " leads outside the backup root " + realRoot + " through a symbolic link");
+            for (var refusal : refusals.entrySet()) {
+                var refused = coop.run("backup", "--scheduler", target, "--identity", alice, "--to", refusal.getKey());
+                assertThat(refused.exitCode()).as(refusal.getKey()).isEqualTo(1);
+                assertThat(refused.stderr().strip()).as(refusal.getKey()).startsWith(refusal.getValue());
             }
-            // The scheduler runs in this test's working directory, so that is where a relative path would land.
-            assertThat(Path.of(relative)).doesNotExist();
+            assertThat(dir.resolve("escaped")).doesNotExist();
+            assertThat(dir.resolve("elsewhere")).doesNotExist();
             assertThat(data.resolve("nested")).doesNotExist();
+            try (var entries = Files.list(outside)) {
+                assertThat(entries.toList()).isEmpty();
+            }
             try (var entries = Files.list(full)) {
                 assertThat(entries.toList()).containsExactly(full.resolve("notes.txt"));
             }
@@ -197,17 +230,37 @@ class BackupIT {
                         GetProposalRequest.newBuilder().setProposalId(1).build()).getState() == ProposalState.PASSED);
             }
             coop.certify(target, Path.of(alice), dir.resolve("dave.pub.json"), dir.resolve("dave.json"));
-            Path byDave = dir.resolve("by-dave");
+            Path byDave = realRoot.resolve("by-dave");
             var denied = coop.run("backup", "--scheduler", target, "--identity", dir.resolve("dave.json").toString(),
-                    "--to", byDave.toString());
+                    "--to", "by-dave");
             assertThat(denied.exitCode()).isEqualTo(1);
             assertThat(denied.stderr()).contains("no operator role");
             assertThat(byDave).doesNotExist();
 
-            var allowed = coop.run("backup", "--scheduler", target, "--identity", alice, "--to", byDave.toString());
+            var allowed = coop.run("backup", "--scheduler", target, "--identity", alice, "--to", "by-dave");
             assertThat(allowed.exitCode()).as(allowed.stderr()).isZero();
             assertThat(allowed.stdout()).contains("backed up to " + byDave + " on the scheduler's machine")
                     .contains("restore: coop scheduler --data " + byDave);
+            // An absolute path inside the root is as good as its name there.
+            Path weekly = realRoot.resolve("weekly/23");
+            var absolute = coop.run("backup", "--scheduler", target, "--identity", alice, "--to", weekly.toString());
+            assertThat(absolute.exitCode()).as(absolute.stderr()).isZero();
+            assertThat(absolute.stdout()).contains("backed up to " + weekly);
+        }
+    }
+
+    @Test
+    void aBackupRootInsideTheDataDirectoryIsRefusedAtStart() throws Exception {
+        try (CoopProcesses coop = new CoopProcesses(dir)) {
+            Path data = dir.resolve("data");
+            var init = coop.run("init", "--data", data.toString(), "--founders", "alice", "--accounts", "lab-a");
+            assertThat(init.exitCode()).as(init.stderr()).isZero();
+            var refused = coop.run("scheduler", "--data", data.toString(), "--listen", "127.0.0.1:0",
+                    "--backup-root", data.resolve("backups").toString());
+            assertThat(refused.exitCode()).isEqualTo(1);
+            assertThat(refused.stderr()).contains("error: --backup-root: " + data.resolve("backups")
+                    + " is inside the data directory");
+            assertThat(data.resolve("backups")).doesNotExist();
         }
     }
 }

@@ -38,6 +38,11 @@ class TlsIT {
 
             // With the build's TLS library (OpenSSL), as ./coop runs a short call, and with the JDK's.
             Path mallory = dir.resolve("other/identities/mallory.json");
+            Identity m = Identity.read(mallory);
+            Identity ours = Identity.read(alice);
+            Path foreignCertificate = dir.resolve("foreign-certificate.json");
+            m.withTls(ours.caCertificate(), m.certificate(), m.tlsKey(), ours.schedulerCertificate())
+                    .write(foreignCertificate);
             for (boolean jdk : new boolean[] {false, true}) {
                 String[] jobs = {"jobs", "--scheduler", target, "--identity", alice.toString()};
                 var ok = jdk ? coop.runWithJdkTls(jobs) : coop.run(jobs);
@@ -48,6 +53,14 @@ class TlsIT {
                 var stranger = jdk ? coop.runWithJdkTls(foreign) : coop.run(foreign);
                 assertThat(stranger.exitCode()).isEqualTo(1);
                 assertThat(stranger.stderr()).contains("cannot talk TLS with scheduler at " + target);
+
+                // One that trusts this scheduler but shows another CA's certificate: the scheduler
+                // answers with the alert that names the fault, not internal_error.
+                String[] unknown = {"jobs", "--scheduler", target, "--identity", foreignCertificate.toString()};
+                var refused = jdk ? coop.runWithJdkTls(unknown) : coop.run(unknown);
+                assertThat(refused.exitCode()).isEqualTo(1);
+                assertThat(refused.stderr()).as(jdk ? "JDK TLS" : "OpenSSL").contains("cannot talk TLS with scheduler at "
+                        + target).containsIgnoringCase("unknown_ca").doesNotContainIgnoringCase("internal_error");
             }
 
             // No certificate at all: plaintext is not served.

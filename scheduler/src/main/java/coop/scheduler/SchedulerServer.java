@@ -1,5 +1,6 @@
 package coop.scheduler;
 
+import coop.scheduler.engine.Backup;
 import coop.scheduler.engine.ClusterState;
 import coop.scheduler.engine.EventLoop;
 import coop.scheduler.http.DashboardServer;
@@ -8,6 +9,7 @@ import coop.scheduler.rpc.Services;
 import coop.scheduler.rpc.Transport;
 import coop.scheduler.store.Store;
 import coop.scheduler.trust.Authority;
+import coop.scheduler.trust.CooperativeTrust;
 import io.grpc.Server;
 import io.grpc.TlsServerCredentials;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
@@ -34,14 +36,15 @@ public final class SchedulerServer implements AutoCloseable {
      * heartbeat, how long a preempted attempt has between SIGTERM and SIGKILL (null: the policy's
      * preemption_grace_s), whether to serve plaintext instead of mutual TLS (never by default:
      * only for a cooperative without a CA, or a test that speaks plaintext), where to serve the
-     * read-only web dashboard (null: nowhere; port 0 picks a free port), and whether the dashboard,
-     * which has no login, shows every job's command (by default it shows none).
+     * read-only web dashboard (null: nowhere; port 0 picks a free port), whether the dashboard,
+     * which has no login, shows every job's command (by default it shows none), and the folder
+     * backups go under (null: backups are refused).
      */
     public record Config(Path dataDir, String host, int port, Duration heartbeatInterval, Duration preemptionGrace,
-                         boolean plaintext, InetSocketAddress http, boolean httpShowsCommands) {
+                         boolean plaintext, InetSocketAddress http, boolean httpShowsCommands, Path backupRoot) {
         public Config(Path dataDir, String host, int port, Duration heartbeatInterval, Duration preemptionGrace,
                       boolean plaintext) {
-            this(dataDir, host, port, heartbeatInterval, preemptionGrace, plaintext, null, false);
+            this(dataDir, host, port, heartbeatInterval, preemptionGrace, plaintext, null, false, null);
         }
 
         public Config(Path dataDir, String host, int port, Duration heartbeatInterval, Duration preemptionGrace) {
@@ -51,12 +54,19 @@ public final class SchedulerServer implements AutoCloseable {
         /** This configuration with the dashboard served on {@code http}. */
         public Config withHttp(InetSocketAddress http) {
             return new Config(dataDir, host, port, heartbeatInterval, preemptionGrace, plaintext, http,
-                    httpShowsCommands);
+                    httpShowsCommands, backupRoot);
         }
 
         /** This configuration with the dashboard showing every job's command to whoever reaches it. */
         public Config withHttpShowingCommands(boolean show) {
-            return new Config(dataDir, host, port, heartbeatInterval, preemptionGrace, plaintext, http, show);
+            return new Config(dataDir, host, port, heartbeatInterval, preemptionGrace, plaintext, http, show,
+                    backupRoot);
+        }
+
+        /** This configuration with backups taken under {@code root}. */
+        public Config withBackupRoot(Path root) {
+            return new Config(dataDir, host, port, heartbeatInterval, preemptionGrace, plaintext, http,
+                    httpShowsCommands, root);
         }
 
         public static Config of(Path dataDir, String host, int port) {
@@ -112,10 +122,11 @@ public final class SchedulerServer implements AutoCloseable {
                             + "coop had TLS?); start with --insecure-plaintext to serve it without TLS");
                 }
                 authority = Authority.load(config.dataDir(), new java.security.SecureRandom());
-                // Mutual TLS: every caller shows a certificate the cooperative's CA signed.
+                // Mutual TLS: every caller shows a certificate the cooperative's CA signed, and one
+                // that does not gets an alert that says so (CooperativeTrust).
                 builder = NettyServerBuilder.forAddress(address, TlsServerCredentials.newBuilder()
                         .keyManager(authority.schedulerCertificate().toFile(), authority.schedulerKey().toFile())
-                        .trustManager(authority.caCertificate().toFile())
+                        .trustManager(CooperativeTrust.of(Authority.certificate(authority.caPem())))
                         .clientAuth(TlsServerCredentials.ClientAuth.REQUIRE)
                         .build());
             }
@@ -128,7 +139,10 @@ public final class SchedulerServer implements AutoCloseable {
             // reads its ack) after nearly every request read: for calls of a few hundred bytes that
             // was a frame each way per call. The window is large enough for log tails and backups.
             builder.flowControlWindow(FLOW_CONTROL_WINDOW);
-            Services.register(builder, loop, store, state.tokenDigests(), state.enrolledNodes(), authority, metrics);
+            Backup backups = config.backupRoot() == null ? Backup.refused()
+                    : Backup.under(config.backupRoot(), config.dataDir());
+            Services.register(builder, loop, store, state.tokenDigests(), state.enrolledNodes(), authority, metrics,
+                    backups);
             Server server = builder.build();
             loop.start();
             server.start();

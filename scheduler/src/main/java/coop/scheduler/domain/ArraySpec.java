@@ -1,5 +1,6 @@
 package coop.scheduler.domain;
 
+import java.math.BigInteger;
 import java.util.Arrays;
 import java.util.BitSet;
 import java.util.regex.Matcher;
@@ -18,7 +19,8 @@ public final class ArraySpec {
     /** Highest index: Slurm's own cap on MaxArraySize is 4 000 001; a smaller one keeps ranges honest. */
     public static final int MAX_INDEX = 999_999;
     private static final int MAX_TEXT = 1024;
-    private static final Pattern ITEM = Pattern.compile("(\\d{1,9})(?:-(\\d{1,9})(?::(\\d{1,9}))?)?");
+    // Any number of digits, so that an index too large is refused as that rather than as no index.
+    private static final Pattern ITEM = Pattern.compile("(\\d+)(?:-(\\d+)(?::(\\d+))?)?");
 
     private ArraySpec() {
     }
@@ -42,13 +44,14 @@ public final class ArraySpec {
             }
             int from = index(m.group(1));
             int to = m.group(2) == null ? from : index(m.group(2));
-            int step = m.group(3) == null ? 1 : Integer.parseInt(m.group(3));
             if (to < from) {
                 throw CoopException.invalid("array", "range " + item + " ends before it starts");
             }
-            if (step < 1) {
-                throw CoopException.invalid("array", "step of " + item + " must be at least 1");
+            BigInteger stepValue = m.group(3) == null ? BigInteger.ONE : new BigInteger(m.group(3));
+            if (stepValue.signum() < 1 || stepValue.compareTo(BigInteger.valueOf(MAX_INDEX)) > 0) {
+                throw CoopException.invalid("array", "step of " + shown(item) + " must be between 1 and " + MAX_INDEX);
             }
+            int step = stepValue.intValueExact();
             long items = (to - from) / step + 1L;
             if (count + items > MAX_TASKS) {
                 throw CoopException.invalid("array", "at most " + MAX_TASKS + " tasks in one array, '"
@@ -68,11 +71,12 @@ public final class ArraySpec {
     }
 
     private static int index(String digits) {
-        long v = Long.parseLong(digits);
-        if (v > MAX_INDEX) {
-            throw CoopException.invalid("array", "index " + digits + " is above the highest, " + MAX_INDEX);
+        BigInteger v = new BigInteger(digits);
+        if (v.compareTo(BigInteger.valueOf(MAX_INDEX)) > 0) {
+            throw CoopException.invalid("array", "index " + shown(v.toString()) + " is beyond the largest allowed index, "
+                    + MAX_INDEX);
         }
-        return (int) v;
+        return v.intValueExact();
     }
 
     private static String shown(String text) {

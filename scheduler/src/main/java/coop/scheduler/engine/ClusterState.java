@@ -314,7 +314,7 @@ public final class ClusterState {
             throw CoopException.invalid("gpus_per_node", "must be between 1 and " + MAX_GPUS_PER_NODE
                     + ", got " + spec.gpusPerNode());
         }
-        int nodeCount = spec.nodes() == 0 ? 1 : spec.nodes();
+        int nodeCount = spec.nodes();
         if (nodeCount < 1 || nodeCount > MAX_NODES) {
             throw CoopException.invalid("nodes", "must be between 1 and " + MAX_NODES + ", got " + spec.nodes());
         }

@@ -1,8 +1,10 @@
 package coop.scheduler.http;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import coop.scheduler.domain.CoopException;
 import coop.scheduler.domain.JobState;
 import coop.scheduler.domain.JobVisibility;
+import coop.scheduler.domain.Names;
 import coop.scheduler.engine.EventLoop;
 import coop.scheduler.rpc.Reads;
 import coop.scheduler.rpc.WireJson;
@@ -65,16 +67,16 @@ final class Routes {
     CompletableFuture<Reply> get(String uri) {
         String path = null;
         try {
-            QueryStringDecoder q = new QueryStringDecoder(uri, StandardCharsets.UTF_8, true, 16);
+            QueryStringDecoder q = new QueryStringDecoder(uri, StandardCharsets.UTF_8, true);
             path = q.path();
-            Map<String, List<String>> params = q.parameters();
+            Map<String, List<String>> params = Query.parse(q.rawQuery());
             return route(path, params).exceptionally(failure(path));
         } catch (BadRequest e) {
             return CompletableFuture.completedFuture(Reply.error(HttpResponseStatus.BAD_REQUEST, path, e.getMessage()));
         } catch (IllegalArgumentException e) {
-            // QueryStringDecoder on a malformed escape such as %zz.
+            // QueryStringDecoder on a malformed escape in the path, such as /%zz.
             return CompletableFuture.completedFuture(Reply.error(HttpResponseStatus.BAD_REQUEST, path,
-                    "malformed request target: " + e.getMessage()));
+                    "malformed request target: " + Routes.abbreviate(String.valueOf(e.getMessage()))));
         }
     }
 
@@ -92,11 +94,12 @@ final class Routes {
             }
             case "/api/v1/jobs" -> {
                 only(params, "account", "state", "limit");
-                String account = one(params, "account", "");
+                String account = account(one(params, "account", ""));
                 Set<JobState> states = states(one(params, "state", ""));
                 int limit = number(params, "limit", 0, Integer.MAX_VALUE);
                 yield read(() -> Reads.jobs(loop, s -> commands, account, states, limit),
-                        r -> WireJson.array(r.getJobsList(), WireJson::job));
+                        r -> WireJson.array(r.getJobsList(), WireJson::job))
+                        .exceptionally(notFoundAs("account: no account named '" + account + "'"));
             }
             case "/api/v1/usage" -> {
                 only(params);
@@ -158,12 +161,32 @@ final class Routes {
                 return Reply.error(HttpResponseStatus.SERVICE_UNAVAILABLE, path, "the scheduler did not answer in "
                         + READ_TIMEOUT.toSeconds() + " s");
             }
-            if (cause instanceof coop.scheduler.domain.CoopException c
-                    && c.kind() == coop.scheduler.domain.CoopException.Kind.UNAVAILABLE) {
+            if (cause instanceof BadRequest b) {
+                return Reply.error(HttpResponseStatus.BAD_REQUEST, path, b.getMessage());
+            }
+            if (cause instanceof CoopException c && c.kind() == CoopException.Kind.UNAVAILABLE) {
                 return Reply.error(HttpResponseStatus.SERVICE_UNAVAILABLE, path, c.getMessage());
+            }
+            if (cause instanceof CoopException c && c.kind() == CoopException.Kind.INVALID_ARGUMENT) {
+                // Its message names the field, which is the parameter of the same name.
+                return Reply.error(HttpResponseStatus.BAD_REQUEST, path, abbreviate(c.getMessage()));
             }
             log.warn("{} failed", path, cause);
             return Reply.error(HttpResponseStatus.INTERNAL_SERVER_ERROR, path, "internal error: " + cause);
+        };
+    }
+
+    /**
+     * Turns the scheduler's NOT_FOUND for a read's filter into a 400 that names the parameter:
+     * the page exists, what the caller asked of it does not.
+     */
+    private static <T> java.util.function.Function<Throwable, T> notFoundAs(String message) {
+        return e -> {
+            Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+            if (cause instanceof CoopException c && c.kind() == CoopException.Kind.NOT_FOUND) {
+                throw new CompletionException(new BadRequest(message));
+            }
+            throw e instanceof CompletionException ce ? ce : new CompletionException(e);
         };
     }
 
@@ -194,15 +217,23 @@ final class Routes {
         if (v == null) {
             return min;
         }
-        try {
-            long n = Long.parseLong(v);
-            if (n < min || n > max) {
-                throw new BadRequest(name + ": must be between " + min + " and " + max + ", got " + n);
-            }
-            return n;
-        } catch (NumberFormatException e) {
+        // ASCII digits only: Long.parseLong also takes a sign and other scripts' digits.
+        if (!v.matches("-?[0-9]+")) {
             throw new BadRequest(name + ": must be a whole number, got '" + abbreviate(v) + "'");
         }
+        java.math.BigInteger n = new java.math.BigInteger(v);
+        if (n.compareTo(java.math.BigInteger.valueOf(min)) < 0 || n.compareTo(java.math.BigInteger.valueOf(max)) > 0) {
+            throw new BadRequest(name + ": must be between " + min + " and " + max + ", got " + abbreviate(v));
+        }
+        return n.longValueExact();
+    }
+
+    /** An account filter: empty for every account, otherwise a name as {@link Names} allows. */
+    private static String account(String name) {
+        if (!name.isEmpty() && !Names.valid(name)) {
+            throw new BadRequest("account: '" + abbreviate(name) + "' must match [a-z][a-z0-9_-]{0,62}");
+        }
+        return name;
     }
 
     private static int number(Map<String, List<String>> params, String name, int min, int max) {
@@ -225,11 +256,14 @@ final class Routes {
             return states;
         }
         for (String name : list.split(",", -1)) {
-            coop.v1.JobState wire;
-            try {
-                wire = coop.v1.JobState.valueOf(name.toUpperCase(Locale.ROOT));
-            } catch (IllegalArgumentException e) {
-                wire = null;
+            coop.v1.JobState wire = null;
+            // ASCII letters only: upper-casing would turn a dotless ı into I.
+            if (name.matches("[A-Za-z]+")) {
+                try {
+                    wire = coop.v1.JobState.valueOf(name.toUpperCase(Locale.ROOT));
+                } catch (IllegalArgumentException e) {
+                    wire = null;
+                }
             }
             if (wire == null || wire == coop.v1.JobState.UNRECOGNIZED || wire.getNumber() == 0) {
                 throw new BadRequest("state: unknown state '" + abbreviate(name)

@@ -12,16 +12,18 @@ import io.grpc.stub.StreamObserver;
 final class AdminService extends AdminGrpc.AdminImplBase {
     private final EventLoop loop;
     private final Store store;
+    private final Backup backups;
 
-    AdminService(EventLoop loop, Store store) {
+    AdminService(EventLoop loop, Store store, Backup backups) {
         this.loop = loop;
         this.store = store;
+        this.backups = backups;
     }
 
     @Override
     public void backup(BackupRequest r, StreamObserver<BackupResponse> out) {
         long start = System.nanoTime();
-        Replies.unary(Backup.take(loop, store, Caller.member(), r.getTo()), out, b -> BackupResponse.newBuilder()
+        Replies.unary(backups.take(loop, store, Caller.member(), r.getTo()), out, b -> BackupResponse.newBuilder()
                 .setPath(b.path().toString())
                 .setLedgerHeadSeq(b.ledgerHeadSeq())
                 .setLedgerHead(b.ledgerHead())

@@ -42,7 +42,9 @@ final class JobsService extends JobsGrpc.JobsImplBase {
     @Override
     public void submit(SubmitRequest r, StreamObserver<SubmitResponse> out) {
         String member = Caller.member();
-        var spec = new ClusterState.JobSpec(r.getAccount(), r.getGpusPerNode(), r.getNodes(), r.getGpuModel(),
+        // Left out means one node; an explicit 0 reaches ClusterState and is refused there.
+        int nodes = r.hasNodes() ? r.getNodes() : 1;
+        var spec = new ClusterState.JobSpec(r.getAccount(), r.getGpusPerNode(), nodes, r.getGpuModel(),
                 r.getWalltimeSeconds(), r.getCommand(), r.getPriority(), r.getName(), r.getCrossSite(),
                 r.getNoPreempt(), r.getPurpose(), r.getArray());
         Replies.unary(loop.call((s, tx) -> s.submitJobs(member, spec, tx)), out,

@@ -1,5 +1,6 @@
 package coop.scheduler.rpc;
 
+import coop.scheduler.engine.Backup;
 import coop.scheduler.engine.EventLoop;
 import coop.scheduler.metrics.Metrics;
 import coop.scheduler.store.Store;
@@ -22,8 +23,15 @@ public final class Services {
      */
     public static void register(ServerBuilder<?> builder, EventLoop loop, Store store,
                                 Map<String, String> tokenDigests, Set<String> enrolledNodes, Authority authority) {
+        register(builder, loop, store, tokenDigests, enrolledNodes, authority, Backup.refused());
+    }
+
+    /** As above, with backups taken as {@code backups} allows. */
+    public static void register(ServerBuilder<?> builder, EventLoop loop, Store store,
+                                Map<String, String> tokenDigests, Set<String> enrolledNodes, Authority authority,
+                                Backup backups) {
         register(builder, loop, store, tokenDigests, enrolledNodes, authority,
-                new Metrics(java.time.InstantSource.system(), java.time.Duration.ofSeconds(5)));
+                new Metrics(java.time.InstantSource.system(), java.time.Duration.ofSeconds(5)), backups);
     }
 
     /**
@@ -32,7 +40,7 @@ public final class Services {
      */
     public static void register(ServerBuilder<?> builder, EventLoop loop, Store store,
                                 Map<String, String> tokenDigests, Set<String> enrolledNodes, Authority authority,
-                                Metrics metrics) {
+                                Metrics metrics, Backup backups) {
         builder.intercept(metrics.rpcInterceptor());
         // An agent's stream only hands its reports to the event loop's queue and never blocks, so its
         // callbacks run on the transport's thread: with 10,000 agents heartbeating each second, a
@@ -66,7 +74,7 @@ public final class Services {
         // Anyone may read the ledger, but a call that names a member must carry that member's token,
         // as on every other service: a removed member's stale identity is refused, not ignored.
         add(builder, ServerInterceptors.intercept(new LedgerService(loop, store), caller, certificate));
-        add(builder, ServerInterceptors.intercept(new AdminService(loop, store), caller, certificate));
+        add(builder, ServerInterceptors.intercept(new AdminService(loop, store, backups), caller, certificate));
     }
 
     private static void add(ServerBuilder<?> builder, io.grpc.ServerServiceDefinition service) {

@@ -119,12 +119,17 @@ class JobArrayTest {
         assertRefused("1,,2", "not an index");
         assertRefused("", "is empty");
         assertRefused("5-1", "ends before it starts");
-        assertRefused("0-9:0", "step of 0-9:0 must be at least 1");
+        assertRefused("0-9:0", "step of 0-9:0 must be between 1 and 999999");
         assertRefused("1,2,1", "index 1 appears more than once");
         assertRefused("0-3,2-5", "index 2 appears more than once");
         assertRefused("0-10000", "at most 10000 tasks");
-        assertRefused("1000000", "above the highest");
-        assertRefused("9999999999", "not an index");
+        assertRefused("1000000", "index 1000000 is beyond the largest allowed index, 999999");
+        assertRefused("9999999999", "index 9999999999 is beyond the largest allowed index, 999999");
+        assertRefused("0-2147483647", "index 2147483647 is beyond the largest allowed index, 999999");
+        assertRefused("0-99999999999999999999", "index 99999999999999999999 is beyond the largest allowed index");
+        assertRefused("0-99:4294967296", "step of 0-99:4294967296 must be between 1 and 999999");
+        assertRefused("0-999999", "at most 10000 tasks");
+        assertThat(ArraySpec.parse("0000000000007")).containsExactly(7);
     }
 
     private static void assertRefused(String text, String rule) {

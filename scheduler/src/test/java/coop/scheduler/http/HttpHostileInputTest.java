@@ -182,8 +182,74 @@ class HttpHostileInputTest {
                 .startsWith("HTTP/1.1 400 ");
         assertThat(exchange("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: -5\r\n\r\n")).startsWith("HTTP/1.1 400 ");
         assertThat(exchange("GET /api/v1/jobs?account=%zz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")).startsWith("HTTP/1.1 400 ")
+                .contains("account: malformed percent-encoding '%zz'");
+        assertThat(exchange("GET /api/v1/%zz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")).startsWith("HTTP/1.1 400 ")
                 .contains("malformed request target");
         assertThat(exchange("BREW /pot HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")).startsWith("HTTP/1.1 405 ").contains("Allow: GET, HEAD");
+        assertStillServing();
+    }
+
+    @Test
+    @Timeout(60)
+    void everyBadParameterIsRefusedWith400NamingItAndTheRule() throws Exception {
+        // Each target, and what its one-line refusal must say: the parameter first, then the rule.
+        Map<String, String> refusals = new java.util.LinkedHashMap<>();
+        refusals.put("/api/v1/jobs?account=%00%ff", "account: ");
+        refusals.put("/api/v1/jobs?account=%ff", "account: is not valid UTF-8");
+        refusals.put("/api/v1/jobs?account=%c3%28", "account: is not valid UTF-8");
+        refusals.put("/api/v1/jobs?account=%ed%a0%80", "account: is not valid UTF-8");
+        refusals.put("/api/v1/jobs?account=%00", "account: contains a control character (U+0000)");
+        refusals.put("/api/v1/jobs?account=lab-a%0a", "account: contains a control character (U+000A)");
+        refusals.put("/api/v1/jobs?account=lab%7f", "account: contains a control character (U+007F)");
+        refusals.put("/api/v1/jobs?account=%c2%85", "account: contains a control character (U+0085)");
+        refusals.put("/api/v1/jobs?account=%zz", "account: malformed percent-encoding");
+        refusals.put("/api/v1/jobs?account=lab%4", "account: malformed percent-encoding");
+        refusals.put("/api/v1/jobs?account=lab%", "account: malformed percent-encoding");
+        refusals.put("/api/v1/jobs?account=Lab-A", "account: 'Lab-A' must match [a-z][a-z0-9_-]{0,62}");
+        refusals.put("/api/v1/jobs?account=no-such-lab", "account: no account named 'no-such-lab'");
+        refusals.put("/api/v1/jobs?account=lab-a&account=lab-b", "account: given 2 times");
+        refusals.put("/api/v1/jobs?limit=abc", "limit: must be a whole number");
+        refusals.put("/api/v1/jobs?limit=", "limit: must be a whole number");
+        refusals.put("/api/v1/jobs?limit=1e3", "limit: must be a whole number");
+        refusals.put("/api/v1/jobs?limit=%d9%a1", "limit: must be a whole number");
+        refusals.put("/api/v1/jobs?limit=+5", "limit: must be a whole number");
+        refusals.put("/api/v1/jobs?limit=-1", "limit: must be between 0 and 2147483647, got -1");
+        refusals.put("/api/v1/jobs?limit=99999999999999999999", "limit: must be between 0 and 2147483647");
+        refusals.put("/api/v1/jobs?limit=%ff", "limit: is not valid UTF-8");
+        refusals.put("/api/v1/jobs?state=bogus", "state: unknown state 'bogus'; expected pending");
+        refusals.put("/api/v1/jobs?state=pending,,running", "state: unknown state ''");
+        refusals.put("/api/v1/jobs?state=runn%c4%b1ng", "state: unknown state 'runn\u0131ng'");
+        refusals.put("/api/v1/jobs?state=job_state_unspecified", "state: unknown state");
+        refusals.put("/api/v1/jobs?state=unrecognized", "state: unknown state");
+        refusals.put("/api/v1/jobs?state=%01", "state: contains a control character (U+0001)");
+        refusals.put("/api/v1/jobs?%ff=1", "parameter name: is not valid UTF-8");
+        refusals.put("/api/v1/jobs?lim%zzit=1", "parameter name: malformed percent-encoding");
+        refusals.put("/api/v1/jobs?acc%00ount=1", "parameter name: contains a control character (U+0000)");
+        refusals.put("/api/v1/jobs?sort=name", "unknown parameter 'sort'; expected account, state, limit");
+        refusals.put("/api/v1/history?since=abc", "since: must be a whole number");
+        refusals.put("/api/v1/history?since=-5", "since: must be between 0 and");
+        refusals.put("/api/v1/history?since=1.5", "since: must be a whole number");
+        refusals.put("/api/v1/history?since=%ff%fe", "since: is not valid UTF-8");
+        refusals.put("/api/v1/proposals?open=maybe", "open: must be true or false, got 'maybe'");
+        refusals.put("/api/v1/proposals?open=%e2%82", "open: is not valid UTF-8");
+        refusals.put("/api/v1/nodes?x=1", "unknown parameter 'x': this page takes none");
+        refusals.put("/api/v1/usage?%00", "parameter name: contains a control character (U+0000)");
+        refusals.put("/api/v1/ledger?a=%zz", "a: malformed percent-encoding");
+        refusals.put("/api/v1/nodes?" + "a=1&".repeat(17), "more than 16 parameters");
+        for (var refusal : refusals.entrySet()) {
+            String answer = exchange("GET " + refusal.getKey() + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+            assertThat(answer).as(refusal.getKey()).startsWith("HTTP/1.1 400 ");
+            assertThat(JSON.readTree(body(answer)).path("error").asText()).as(refusal.getKey())
+                    .startsWith(refusal.getValue().substring(0, refusal.getValue().indexOf(':') + 1))
+                    .contains(refusal.getValue());
+        }
+        // What is well-formed is still served: raw UTF-8 and its escapes alike, any case of a state.
+        for (String good : List.of("/api/v1/jobs?account=lab-a", "/api/v1/jobs?account=lab%2Da&limit=0",
+                "/api/v1/jobs?state=PENDING,running&limit=3", "/api/v1/jobs?account=", "/api/v1/proposals?open",
+                "/api/v1/proposals?open=false", "/api/v1/history?since=0", "/api/v1/history?since=9223372036854775807")) {
+            assertThat(exchange("GET " + good + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"))
+                    .as(good).startsWith("HTTP/1.1 200 ");
+        }
         assertStillServing();
     }
 

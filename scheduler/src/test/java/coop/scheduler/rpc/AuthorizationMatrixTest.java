@@ -273,11 +273,12 @@ class AuthorizationMatrixTest {
         // ------------------------------------------------------------ Admin
         // Operators (of any account) back up; no one else.
         row("coop.v1.Admin/Backup", members(OPERATOR, OK, OTHER_ACCOUNT, OK), who -> {
-            Path to = dir.resolve(f.fresh("backup-"));
+            String name = f.fresh("backup-");
+            Path to = f.backups.resolve(name);
             return () -> {
                 try {
                     f.as(who, AdminGrpc.newBlockingStub(f.channel)).backup(BackupRequest.newBuilder()
-                            .setTo(to.toString()).build());
+                            .setTo(name).build());
                 } finally {
                     assertThat(Files.exists(to)).as("a backup directory only when allowed")
                             .isEqualTo(who == OPERATOR || who == OTHER_ACCOUNT);

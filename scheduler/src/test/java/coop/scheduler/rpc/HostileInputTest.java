@@ -153,8 +153,8 @@ class HostileInputTest {
         aliceTls = ca.issue(new Authority.Holder(Authority.Holder.MEMBER, "alice"));
         // Signed by the cooperative's CA, but naming no member of it.
         strangerTls = ca.issue(new Authority.Holder(Authority.Holder.MEMBER, "mallory"));
-        server = SchedulerServer.start(new SchedulerServer.Config(data, "127.0.0.1", 0, Duration.ofSeconds(5), null),
-                InstantSource.system());
+        server = SchedulerServer.start(new SchedulerServer.Config(data, "127.0.0.1", 0, Duration.ofSeconds(5), null)
+                .withBackupRoot(dir.resolve("backups")), InstantSource.system());
     }
 
     @AfterEach
@@ -648,7 +648,11 @@ class HostileInputTest {
         }
     }
 
-    /** Backups go where the test says, whatever the random bytes asked for: never outside the temp folder. */
+    /**
+     * Backups go where the test says when the random bytes ask for an absolute path: the scheduler
+     * keeps them under its backup root, in the temp folder, and this keeps a bug in that from
+     * writing elsewhere. Sometimes the root itself, the data directory and a way out by {@code ..}.
+     */
     private byte[] safeBackupTarget(MethodDescriptor<?, ?> method, byte[] body, RandomGenerator random) {
         if (!method.getFullMethodName().equals(AdminGrpc.getBackupMethod().getFullMethodName())) {
             return body;
@@ -658,9 +662,11 @@ class HostileInputTest {
             if (!r.getTo().startsWith("/") && !r.getTo().startsWith("\\")) {
                 return body;
             }
-            String to = switch (random.nextInt(3)) {
+            String to = switch (random.nextInt(5)) {
                 case 0 -> data.resolve("inside").toString();
                 case 1 -> dir.resolve("backups").resolve("b" + random.nextInt(1_000_000)).toString();
+                case 2 -> "../b" + random.nextInt(1_000_000);
+                case 3 -> dir.resolve("backups").toString();
                 default -> dir.toString();
             };
             return r.toBuilder().setTo(to).build().toByteArray();
@@ -775,8 +781,8 @@ class HostileInputTest {
         // And the store recovers: a restarted scheduler has the job.
         server.close();
         server = null;
-        server = SchedulerServer.start(new SchedulerServer.Config(data, "127.0.0.1", 0, Duration.ofSeconds(5), null),
-                InstantSource.system());
+        server = SchedulerServer.start(new SchedulerServer.Config(data, "127.0.0.1", 0, Duration.ofSeconds(5), null)
+                .withBackupRoot(dir.resolve("backups")), InstantSource.system());
         ManagedChannel again = channel(aliceTls);
         var reread = JobsGrpc.newBlockingStub(again).withDeadlineAfter(10, TimeUnit.SECONDS)
                 .getJob(GetJobRequest.newBuilder().setJobId(submitted.getJobId()).build());

@@ -235,6 +235,7 @@ class RequestValidationTest {
                 () -> submit(b -> b.setGpusPerNode(0)));
         invalid("Submit", "gpus_per_node", 65, "gpus_per_node: must be between 1 and 64",
                 () -> submit(b -> b.setGpusPerNode(65)));
+        invalid("Submit", "nodes", 0, "nodes: must be between 1 and 256, got 0", () -> submit(b -> b.setNodes(0)));
         invalid("Submit", "nodes", -1, "nodes: must be between 1 and 256", () -> submit(b -> b.setNodes(-1)));
         invalid("Submit", "nodes", 257, "nodes: must be between 1 and 256", () -> submit(b -> b.setNodes(257)));
         invalid("Submit", "gpu_model", "A100;rm", "gpu_model: 'A100;rm' must be up to 8 comma-separated models",
@@ -266,6 +267,8 @@ class RequestValidationTest {
         invalid("Submit", "array", "1,1", "array: index 1 appears more than once",
                 () -> submit(b -> b.setArray("1,1")));
         invalid("Submit", "array", "0-10000", "array: at most 10000 tasks", () -> submit(b -> b.setArray("0-10000")));
+        invalid("Submit", "array", "0-2147483647", "array: index 2147483647 is beyond the largest allowed index, 999999",
+                () -> submit(b -> b.setArray("0-2147483647")));
         invalid("Submit", "array", "9-2", "array: range 9-2 ends before it starts",
                 () -> submit(b -> b.setArray("9-2")));
 
@@ -472,10 +475,13 @@ class RequestValidationTest {
                 }));
         invalid("Backup", "to", "", "to: required", () -> f.as(OPERATOR, AdminGrpc.newBlockingStub(f.channel))
                 .backup(BackupRequest.getDefaultInstance()));
-        invalid("Backup", "to", "relative/dir", "to: must be an absolute path", () -> f.as(OPERATOR,
-                AdminGrpc.newBlockingStub(f.channel)).backup(BackupRequest.newBuilder().setTo("relative/dir").build()));
-        invalid("Backup", "to", "the data directory", "to:", () -> f.as(OPERATOR, AdminGrpc.newBlockingStub(f.channel))
+        invalid("Backup", "to", "../up", "to: must not contain '..'", () -> f.as(OPERATOR,
+                AdminGrpc.newBlockingStub(f.channel)).backup(BackupRequest.newBuilder().setTo("../up").build()));
+        invalid("Backup", "to", "the data directory", "to: '" + f.dir.resolve("data").resolve("inside")
+                + "' is outside the backup root", () -> f.as(OPERATOR, AdminGrpc.newBlockingStub(f.channel))
                 .backup(BackupRequest.newBuilder().setTo(f.dir.resolve("data").resolve("inside").toString()).build()));
+        invalid("Backup", "to", "the root", "to: names the backup root itself", () -> f.as(OPERATOR,
+                AdminGrpc.newBlockingStub(f.channel)).backup(BackupRequest.newBuilder().setTo(".").build()));
     }
 
     private Admission.Builder admission() {
@@ -511,6 +517,19 @@ class RequestValidationTest {
         delegate("params", "delta");
         setTerms(b -> b.setSetWindows(true).addWindows("Sat").setTimeZone("Europe/Berlin").setReservedGpus(3));
         assertThat(RpcFixture.outcome(() -> hello(h -> gpus(h, 64).setVersion("v".repeat(64))))).isNull();
+    }
+
+    @Test
+    void nodesLeftOutMeansOneNodeButAnExplicitZeroIsRefused() {
+        // A client that never sets nodes (as proto3 clients before it had presence never sent 0) gets one node.
+        long id = submit(b -> b.clearNodes()).getJobId();
+        assertThat(jobs(MEMBER).getJob(GetJobRequest.newBuilder().setJobId(id).build()).getNodes()).isEqualTo(1);
+        assertThat(SubmitRequest.newBuilder().setNodes(0).build().hasNodes()).as("an explicit 0 reaches the wire")
+                .isTrue();
+        StatusRuntimeException zero = org.assertj.core.api.Assertions.catchThrowableOfType(
+                () -> submit(b -> b.setNodes(0)), StatusRuntimeException.class);
+        assertThat(zero.getStatus().getCode()).isEqualTo(INVALID_ARGUMENT);
+        assertThat(zero.getStatus().getDescription()).isEqualTo("nodes: must be between 1 and 256, got 0");
     }
 
     @Test

@@ -97,6 +97,8 @@ final class RpcFixture implements AutoCloseable {
 
     final TestMembers keys = new TestMembers();
     final Path dir;
+    /** The folder the scheduler takes backups under. */
+    final Path backups;
     final Store store;
     final ClusterState state;
     final EventLoop loop;
@@ -124,7 +126,9 @@ final class RpcFixture implements AutoCloseable {
         Authority authority = Authority.create(dir.resolve("ca"), "test", List.of(), new SecureRandom());
         String name = InProcessServerBuilder.generateName();
         InProcessServerBuilder builder = InProcessServerBuilder.forName(name);
-        Services.register(builder, loop, store, state.tokenDigests(), state.enrolledNodes(), authority);
+        backups = dir.resolve("backups");
+        Services.register(builder, loop, store, state.tokenDigests(), state.enrolledNodes(), authority,
+                coop.scheduler.engine.Backup.under(backups, dir.resolve("data")));
         server = builder.build().start();
         channel = InProcessChannelBuilder.forName(name).build();
 
