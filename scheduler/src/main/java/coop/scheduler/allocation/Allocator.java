@@ -551,6 +551,17 @@ public final class Allocator implements SchedulingPolicy {
         }
 
         /**
+         * Whether a due job may take GPUs back from borrowers: only within the level rounded up to
+         * a whole GPU (or while its account holds nothing). Going beyond the level by one job is
+         * for GPUs that free up by themselves; preempting for it would stop other accounts' work
+         * to hand out more than the level, and churn as each account in turn crossed it.
+         */
+        private static boolean reclaimsFor(JobRequest job, Acct a) {
+            return a.held + job.gpus() / 2.0 <= a.fair
+                    || (a.behind && (a.held == 0 || a.held + job.gpus() <= Math.ceil(a.fair)));
+        }
+
+        /**
          * Account queues in fair-share order: by usage over share, lowest first; each
          * account's queue sorted by priority then age. A queue that already comes in that order is
          * not sorted again.
@@ -581,7 +592,7 @@ public final class Allocator implements SchedulingPolicy {
                 }
                 Shape shape = Shape.of(job);
                 if (choose(job, Free.NOW) == null && fits(job, shape)
-                        && !(mayReclaim && choose(job, Free.RECLAIMABLE) != null)) {
+                        && !(mayReclaim && reclaimsFor(job, q.acct) && choose(job, Free.RECLAIMABLE) != null)) {
                     oldest = job;
                 }
             }
@@ -613,7 +624,7 @@ public final class Allocator implements SchedulingPolicy {
                 decisions.add(neverFits(job, acct));
                 return false;
             }
-            if (due && mayReclaim && guaranteed(job) && reclaim(job, shape)) {
+            if (due && mayReclaim && reclaimsFor(job, acct) && reclaim(job, shape)) {
                 return true;
             }
             waitsForGpus = true;
