@@ -55,6 +55,8 @@ class AttackScenariosTest {
                 SimulationOptions.defaults().withWalltimeFactor(1000)).run(new Allocator());
 
         JobOutcome gang = r.jobs().stream().filter(j -> j.job().account().equals("a")).findFirst().orElseThrow();
+        System.out.printf("AttackScenariosTest: whole-cluster gang waited %.1f s%n",
+                (gang.firstStartMs() - gang.job().submitMs()) / 1000.0);
         // Nothing that would end after its reserved start may backfill: it waits at most for the
         // 20 s jobs already running, not for the others' queues to empty (about 4,000 s).
         assertThat(gang.firstStartMs() - gang.job().submitMs()).isLessThanOrEqualTo(21_000);
@@ -76,6 +78,9 @@ class AttackScenariosTest {
                 SimulationOptions.defaults().withWalltimeFactor(1000)).run(new Allocator());
 
         Map<String, Double> window = achieved(r, 0, 600_000, 12);
+        System.out.printf("AttackScenariosTest: shares %d/%d/%d, gang-only a, 0-600 s: a %.1f, b %.1f, c %.1f, "
+                + "utilization %.1f%%%n", a, b, c, window.get("a"), window.get("b"), window.get("c"),
+                window.get("utilization"));
         assertThat(window.get("a")).as("a's share of 0-600 s: %s", window).isCloseTo(a, within(5.0));
         assertThat(window.get("b")).as("b's share of 0-600 s: %s", window).isCloseTo(b, within(5.0));
         assertThat(window.get("c")).as("c's share of 0-600 s: %s", window).isCloseTo(c, within(5.0));
