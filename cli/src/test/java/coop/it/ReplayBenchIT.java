@@ -79,13 +79,14 @@ class ReplayBenchIT {
         // latency on a loaded 2-core machine, whole-second agent timers), a few GPU-seconds in
         // all, so up to about 5 points of one account's share. A replay that ran jobs for the
         // wrong time, lost checkpoints' work within the window or ignored the shares is off by
-        // more than 10. The gang is reserved for as soon as it is due, and the GPUs drained for
-        // it stay idle live for the exit, cycle and launch latency of the jobs it waits for,
-        // which the simulator does not have: 4 GPUs for about a second, some 6 points of this
-        // window's utilization and up to 5.5 of one account's share (measured: 0.064 and 5.5).
-        assertThat(r.get("max_diff_pp").asDouble()).isLessThanOrEqualTo(8.0);
+        // more than 10.
+        assertThat(r.get("max_diff_pp").asDouble()).isLessThanOrEqualTo(6.0);
+        // GPUs drained for a reserved gang stay idle live for the exit, cycle and launch latency
+        // of the jobs it waits for, which the simulator does not have: with 8 GPUs over 8 s each
+        // idle GPU-second is 1.6 points (measured 0.034 below the simulation alone, 0.093 in a
+        // full mvn verify).
         assertThat(live.get("utilization").asDouble())
-                .isCloseTo(simulated.get("utilization").asDouble(), within(0.1));
+                .isCloseTo(simulated.get("utilization").asDouble(), within(0.12));
         // A preempted job resumes where its checkpoint says: had it started over, its jobs would
         // finish seconds later than simulated.
         assertThat(live.get("jct_mean_s").asDouble())

@@ -314,12 +314,12 @@ public final class Allocator implements SchedulingPolicy {
                     }
                 }
             }
-            // Of the due jobs that cannot start on what is free now, the oldest is decided before
-            // any other due job: it takes GPUs back from borrowers, or it gets the reservation, and
-            // other accounts' due jobs then backfill only if they end before it. Decided after
-            // them, it would get only what they left, and a gang due beside two accounts' streams
-            // of small due jobs would wait for their queues to empty.
-            Queue heldBack = considerOldestBlockedDue(dueIn);
+            // Of the due jobs that cannot start on what is free now, nor by reclaiming, the oldest
+            // gets the reservation before any due job starts: other accounts' due jobs then backfill
+            // only if they end before it. Made after them, it would get only what they left, and a
+            // gang due beside two accounts' streams of small due jobs would wait for their queues
+            // to empty.
+            reserveForOldestBlockedDue(dueIn);
             // Due jobs, in fair order, each account's strictly in its own order: a job its account is
             // not due, or that is due but cannot start, holds the account's later jobs back (they
             // may still borrow). Of the due jobs that cannot start, the oldest gets the reservation.
@@ -327,13 +327,7 @@ public final class Allocator implements SchedulingPolicy {
             Joined behind = new Joined();
             List<JobRequest> blocked = new ArrayList<>();
             for (Queue q : dueIn) {
-                if (q == heldBack) {
-                    continue;
-                }
                 for (int i : q.due) {
-                    if (q.considered[i]) {
-                        continue;   // considered first, and started or is taking GPUs back
-                    }
                     // Jobs earlier in its account's order may have used up the fair level.
                     if (!guaranteed(q.gpus(i), q.acct)) {
                         break;
@@ -582,42 +576,29 @@ public final class Allocator implements SchedulingPolicy {
             return order;
         }
 
-        /**
-         * Considers, before any other due job, the oldest of the accounts' first due jobs that does
-         * not fit on what is free now: it reclaims GPUs from borrowers, or it gets the reservation.
-         * Returns its queue if it is blocked, so that its account's later jobs wait behind it.
-         */
-        private Queue considerOldestBlockedDue(List<Queue> dueIn) {
+        /** The oldest of the accounts' first due jobs that fits the cluster but neither now nor by reclaiming. */
+        private void reserveForOldestBlockedDue(List<Queue> dueIn) {
             if (windowed) {
                 // Where a job fits depends on its walltime and the windows: the due pass decides.
-                return null;
+                return;
             }
-            Queue oldestQueue = null;
             JobRequest oldest = null;
             for (Queue q : dueIn) {
                 JobRequest job = q.jobs.get(q.due.get(0));
-                if (oldest != null && (job.submittedAt() > oldest.submittedAt()
-                        || job.submittedAt() == oldest.submittedAt() && job.id() > oldest.id())) {
+                if ((oldest != null && (job.submittedAt() > oldest.submittedAt()
+                        || job.submittedAt() == oldest.submittedAt() && job.id() > oldest.id()))
+                        || !job.preemptible() && notPreemptibleBeyond(job, q.acct) != null) {
                     continue;
                 }
-                if (choose(job, Free.NOW) == null && fits(job, Shape.of(job))) {
+                Shape shape = Shape.of(job);
+                if (choose(job, Free.NOW) == null && fits(job, shape)
+                        && !(mayReclaim && reclaimsFor(job, q.acct) && choose(job, Free.RECLAIMABLE) != null)) {
                     oldest = job;
-                    oldestQueue = q;
                 }
             }
-            if (oldest == null) {
-                return null;
+            if (oldest != null) {
+                reserve(oldest, false);
             }
-            oldestQueue.considered[oldestQueue.due.get(0)] = true;
-            waitsForGpus = false;
-            if (consider(oldest, true) || !waitsForGpus) {
-                return null;
-            }
-            if (blockedDue != null) {
-                blockedDue = null;
-                reserve(oldest);
-            }
-            return oldestQueue;
         }
 
         /** Decides one job; true if it starts now or GPUs are being reclaimed for it. */
@@ -647,6 +628,9 @@ public final class Allocator implements SchedulingPolicy {
                 return true;
             }
             waitsForGpus = true;
+            if (reservation != null && reservation.jobId == job.id()) {
+                return false;   // reserved for before the due pass; its decision is made
+            }
             if (reservation == null) {
                 if (due) {
                     // The due pass picks which blocked job gets the reservation once it is over.
