@@ -706,12 +706,13 @@ public final class Agent implements AutoCloseable {
             launcher.signalGroup(r.pid(), ProcessLauncher.Signal.KILL);
             int exitCode = error == null && code != null ? code : RankExit.LAUNCH_FAILED_CODE;
             ExitReason reason = r.stopReason == null ? ExitReason.EXITED : r.stopReason;
+            long now = clock.millis();
             try {
-                launcher.recordEnd(r.rank(), clock.millis(), reason.wire() + " " + exitCode);
+                launcher.recordEnd(r.rank(), now, reason.wire() + " " + exitCode);
             } catch (IOException e) {
                 log.warn("cannot record the end of {}: {}", r.rank(), e.toString());
             }
-            recordExit(new RankExit(r.rank(), exitCode, reason, clock.millis()));
+            recordExit(new RankExit(r.rank(), exitCode, reason, now));
         } finally {
             r.handled.complete(null);
         }

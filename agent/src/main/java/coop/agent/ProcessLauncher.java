@@ -204,19 +204,14 @@ public final class ProcessLauncher implements AutoCloseable {
         }
         long deadline = System.nanoTime() + grace.toNanos();
         for (RankRecords.Record r : ours) {
-            while (groupExists(r.pgid()) && System.nanoTime() < deadline) {
-                pause();
-            }
+            awaitGone(r.pgid(), deadline);
         }
         List<RankRecords.Record> stopped = new java.util.ArrayList<>();
         for (RankRecords.Record r : ours) {
             String how = "stopped: agent restarted";
             if (groupExists(r.pgid())) {
                 signalGroup(r.pgid(), Signal.KILL);
-                long killDeadline = System.nanoTime() + java.time.Duration.ofSeconds(2).toNanos();
-                while (groupExists(r.pgid()) && System.nanoTime() < killDeadline) {
-                    pause();
-                }
+                awaitGone(r.pgid(), System.nanoTime() + java.time.Duration.ofSeconds(2).toNanos());
                 how = "killed: agent restarted";
             }
             long at = clock.millis();
@@ -226,11 +221,15 @@ public final class ProcessLauncher implements AutoCloseable {
         return stopped;
     }
 
-    private static void pause() {
-        try {
-            Thread.sleep(20);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+    /** Polls until the group is empty or {@code deadlineNanos} ({@link System#nanoTime()}) passes. */
+    private void awaitGone(long pgid, long deadlineNanos) {
+        while (groupExists(pgid) && System.nanoTime() < deadlineNanos) {
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
         }
     }
 

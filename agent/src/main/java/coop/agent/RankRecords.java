@@ -89,14 +89,12 @@ public final class RankRecords {
      */
     public void ended(RankId rank, Path rankDirectory, long endedAtMs, String how) throws IOException {
         Path file = runningFile(rank);
-        Record record;
         try {
-            record = parse(Files.readString(file, StandardCharsets.UTF_8));
+            // The end is appended rather than the record read back and rewritten: one write per exit.
+            Files.writeString(file, endLines(endedAtMs, how), StandardCharsets.UTF_8, StandardOpenOption.APPEND);
         } catch (NoSuchFileException e) {
             return;
         }
-        Files.writeString(file, format(record.endedAt(endedAtMs, how)), StandardCharsets.UTF_8,
-                StandardOpenOption.TRUNCATE_EXISTING);
         Files.createDirectories(rankDirectory);
         Files.move(file, rankDirectory.resolve(FILE), StandardCopyOption.REPLACE_EXISTING);
     }
@@ -136,7 +134,11 @@ public final class RankRecords {
                 + "leader_start_ms=" + r.leaderStartMs() + "\n"
                 + "gpus=" + r.gpus().stream().map(String::valueOf).collect(Collectors.joining(",")) + "\n"
                 + "started_at_ms=" + r.startedAtMs() + "\n"
-                + (r.ended() ? "ended_at_ms=" + r.endedAtMs() + "\nend=" + r.end() + "\n" : "");
+                + (r.ended() ? endLines(r.endedAtMs(), r.end()) : "");
+    }
+
+    private static String endLines(long endedAtMs, String how) {
+        return "ended_at_ms=" + endedAtMs + "\nend=" + how + "\n";
     }
 
     static Record parse(String text) {

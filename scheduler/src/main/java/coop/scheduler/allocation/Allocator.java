@@ -912,9 +912,9 @@ public final class Allocator implements SchedulingPolicy {
                     boolean stopping = a.terminating() || preempted.contains(a.jobId());
                     end = stopping ? snapshot.now() : a.endsBy();
                 } else {
-                    long[] hold = n.holds.get(i - n.running.size());
-                    here = hold[0] == model ? (int) hold[1] : 0;
-                    end = hold[2];
+                    Hold hold = n.holds.get(i - n.running.size());
+                    here = hold.model() == model ? hold.count() : 0;
+                    end = hold.endsBy();
                 }
                 if (here > 0) {
                     int at = count++;
@@ -1278,6 +1278,10 @@ public final class Allocator implements SchedulingPolicy {
     }
 
     /** The one reservation of a cycle: nodes, start time, and GPUs on them beyond its need then. */
+    /** {@code count} GPUs of the model at index {@code model} of a node, busy until {@code endsBy} by walltime. */
+    private record Hold(int model, int count, long endsBy) {
+    }
+
     private static final class Reservation {
         final long jobId;
         final long startAt;
@@ -1303,10 +1307,10 @@ public final class Allocator implements SchedulingPolicy {
         private TreeSet<Integer>[] freeIndices;
         final List<RunningAttempt> running = new ArrayList<>(2);
         /**
-         * GPUs this cycle placed jobs on or claimed for jobs waiting on preemptions, as {model
-         * index, count, end by walltime}: busy from now on, though no running attempt holds them.
+         * GPUs this cycle placed jobs on or claimed for jobs waiting on preemptions: busy from now
+         * on, though no running attempt holds them.
          */
-        final List<long[]> holds = new ArrayList<>(0);
+        final List<Hold> holds = new ArrayList<>(0);
         /** When the first attempt here ends by its walltime (now, for one told to stop). */
         long earliestEnd = Long.MAX_VALUE;
         /** The operator's account, its reserve here, and how much of the reserve its attempts use. */
@@ -1455,7 +1459,7 @@ public final class Allocator implements SchedulingPolicy {
 
         private void hold(int model, int count, long endsBy) {
             if (count > 0) {
-                holds.add(new long[] {model, count, endsBy});
+                holds.add(new Hold(model, count, endsBy));
                 earliestEnd = Math.min(earliestEnd, endsBy);
             }
         }
@@ -1503,9 +1507,9 @@ public final class Allocator implements SchedulingPolicy {
                 }
             }
             int m = index(model);
-            for (long[] hold : holds) {
-                if (hold[0] == m && hold[2] <= time) {
-                    n += (int) hold[1];
+            for (Hold hold : holds) {
+                if (hold.model() == m && hold.endsBy() <= time) {
+                    n += hold.count();
                 }
             }
             return n;
