@@ -9,6 +9,11 @@ public final class Names {
     private Names() {
     }
 
+    /** The rule as refusals spell it. */
+    public static String rule() {
+        return NAME.pattern();
+    }
+
     public static boolean valid(String name) {
         return name != null && NAME.matcher(name).matches();
     }
@@ -20,7 +25,7 @@ public final class Names {
         }
         if (!valid(name)) {
             String shown = name.length() <= 40 ? name : name.substring(0, 40) + "…";
-            throw CoopException.invalid(field, "'" + shown + "' must match [a-z][a-z0-9_-]{0,62}");
+            throw CoopException.invalid(field, "'" + shown + "' must match " + rule());
         }
         return name;
     }

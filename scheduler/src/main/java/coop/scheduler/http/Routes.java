@@ -231,7 +231,7 @@ final class Routes {
     /** An account filter: empty for every account, otherwise a name as {@link Names} allows. */
     private static String account(String name) {
         if (!name.isEmpty() && !Names.valid(name)) {
-            throw new BadRequest("account: '" + abbreviate(name) + "' must match [a-z][a-z0-9_-]{0,62}");
+            throw new BadRequest("account: '" + abbreviate(name) + "' must match " + Names.rule());
         }
         return name;
     }
