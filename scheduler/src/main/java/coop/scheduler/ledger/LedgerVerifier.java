@@ -78,6 +78,13 @@ public final class LedgerVerifier {
         return new Replayed(run.finish(), run.gov, run.prevAt);
     }
 
+    /** Rebuilds governance from exported entries (JSON Lines, one entry a line), with the checks of {@link #verify}. */
+    public static Replayed replay(List<byte[]> entries, boolean checkSignatures) {
+        Run run = new Run(checkSignatures);
+        Report report = run.run(entries);
+        return new Replayed(report, run.gov, run.prevAt);
+    }
+
     private static final class Run {
         final boolean checkSignatures;
         Governance gov;
