@@ -7,7 +7,7 @@ import coop.agent.GpuSpec;
 import coop.agent.NvidiaSmi;
 import coop.scheduler.SchedulerServer;
 import coop.scheduler.domain.ArraySpec;
-import coop.scheduler.governance.Params;
+import coop.scheduler.domain.Params;
 import coop.scheduler.store.Store;
 import coop.v1.EnrollRequest;
 import coop.v1.GetArrayRequest;

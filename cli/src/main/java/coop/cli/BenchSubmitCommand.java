@@ -3,7 +3,7 @@ package coop.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.google.common.util.concurrent.MoreExecutors;
 import coop.scheduler.SchedulerServer;
-import coop.scheduler.governance.Params;
+import coop.scheduler.domain.Params;
 import coop.scheduler.store.Store;
 import coop.v1.SubmitRequest;
 import coop.v1.SubmitResponse;

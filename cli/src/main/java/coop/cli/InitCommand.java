@@ -1,10 +1,10 @@
 package coop.cli;
 
 import coop.scheduler.domain.Member;
+import coop.scheduler.domain.Params;
 import coop.scheduler.domain.Role;
 import coop.scheduler.domain.Names;
 import coop.scheduler.engine.ClusterState;
-import coop.scheduler.governance.Params;
 import coop.scheduler.rpc.Caller;
 import coop.scheduler.store.Store;
 import coop.scheduler.trust.Authority;

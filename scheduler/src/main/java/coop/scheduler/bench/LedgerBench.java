@@ -2,11 +2,11 @@ package coop.scheduler.bench;
 
 import coop.scheduler.domain.Choice;
 import coop.scheduler.domain.Member;
+import coop.scheduler.domain.ProposalKind;
 import coop.scheduler.domain.Role;
 import coop.scheduler.engine.ClusterState;
 import coop.scheduler.governance.Event;
 import coop.scheduler.governance.Governance;
-import coop.scheduler.governance.ProposalKind;
 import coop.scheduler.governance.Statements;
 import coop.scheduler.ledger.Canonical;
 import coop.scheduler.ledger.Entry;

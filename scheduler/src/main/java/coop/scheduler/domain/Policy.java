@@ -1,7 +1,5 @@
 package coop.scheduler.domain;
 
-import coop.scheduler.governance.Constitution;
-import coop.scheduler.governance.Params;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;

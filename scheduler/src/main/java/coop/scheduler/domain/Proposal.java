@@ -1,7 +1,5 @@
 package coop.scheduler.domain;
 
-import coop.scheduler.governance.ProposalKind;
-import coop.scheduler.governance.Tally;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;

@@ -1,7 +1,11 @@
 package coop.scheduler.governance;
 
+import coop.scheduler.domain.BasisPoints;
+import coop.scheduler.domain.Constitution;
 import coop.scheduler.domain.CoopException;
+import coop.scheduler.domain.ProposalKind;
 import coop.scheduler.domain.ProposalState;
+import coop.scheduler.domain.Tally;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
@@ -14,7 +18,7 @@ import java.util.TreeSet;
  */
 public final class Rules {
     /** 100 % in basis points. */
-    public static final int WHOLE = 10_000;
+    public static final int WHOLE = BasisPoints.WHOLE;
 
     private Rules() {
     }
@@ -96,7 +100,6 @@ public final class Rules {
     }
 
     public static String percent(long basisPoints) {
-        return basisPoints % 100 == 0 ? (basisPoints / 100) + "%"
-                : String.format(java.util.Locale.ROOT, "%.2f%%", basisPoints / 100.0);
+        return BasisPoints.percent(basisPoints);
     }
 }

@@ -1,6 +1,8 @@
 package coop.scheduler.governance;
 
 import coop.scheduler.domain.Choice;
+import coop.scheduler.domain.ProposalKind;
+import coop.scheduler.domain.Topic;
 import java.util.Locale;
 import java.util.Map;
 import java.util.SortedMap;

@@ -2,8 +2,8 @@ package coop.scheduler.rpc;
 
 import coop.scheduler.domain.CoopException;
 import coop.scheduler.domain.Member;
+import coop.scheduler.domain.Topic;
 import coop.scheduler.engine.EventLoop;
-import coop.scheduler.governance.Topic;
 import coop.v1.DelegateRequest;
 import coop.v1.DelegateResponse;
 import coop.v1.Delegation;

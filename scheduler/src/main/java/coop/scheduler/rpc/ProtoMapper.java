@@ -104,7 +104,7 @@ final class ProtoMapper {
     }
 
     /** The quorum and support a proposal of this kind needs under the constitution, in words. */
-    static String rule(coop.scheduler.governance.ProposalKind kind, coop.scheduler.governance.Constitution c) {
+    static String rule(coop.scheduler.domain.ProposalKind kind, coop.scheduler.domain.Constitution c) {
         String support = switch (kind.threshold()) {
             case ORDINARY -> ", more than " + c.ordinary() + " yes";
             case SPECIAL -> ", at least " + c.special() + " yes";
@@ -114,7 +114,7 @@ final class ProtoMapper {
         return "quorum " + c.quorum() + support;
     }
 
-    static coop.v1.Proposal proposal(Proposal p, coop.scheduler.governance.Constitution c) {
+    static coop.v1.Proposal proposal(Proposal p, coop.scheduler.domain.Constitution c) {
         return proposal(p).toBuilder().setRule(rule(p.kind(), c)).build();
     }
 

@@ -2,9 +2,9 @@ package coop.scheduler.rpc;
 
 import coop.scheduler.domain.Choice;
 import coop.scheduler.domain.CoopException;
-import coop.scheduler.governance.ProposalKind;
+import coop.scheduler.domain.ProposalKind;
+import coop.scheduler.domain.Topic;
 import coop.scheduler.governance.Statements;
-import coop.scheduler.governance.Topic;
 import coop.scheduler.ledger.Canonical;
 import coop.scheduler.ledger.Keys;
 import coop.v1.AccountShare;

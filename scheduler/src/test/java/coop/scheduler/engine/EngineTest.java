@@ -310,7 +310,7 @@ class EngineTest {
     }
 
     private void passParam(String name, long value) throws Exception {
-        var st = keys.propose("alice", clock.millis(), coop.scheduler.governance.ProposalKind.PARAM, 3600,
+        var st = keys.propose("alice", clock.millis(), coop.scheduler.domain.ProposalKind.PARAM, 3600,
                 Map.of("params", Map.of(name, value)));
         Proposal p = call((s, tx) -> s.propose("alice", st.statement(), st.signature(), tx));
         for (String m : List.of("alice", "bob", "carol")) {
@@ -382,7 +382,7 @@ class EngineTest {
         assertThat(job(waiting).state()).isEqualTo(JobState.PENDING);
         assertThat(job(inReview).state()).isEqualTo(JobState.REVIEW);
 
-        var st = keys.propose("alice", clock.millis(), coop.scheduler.governance.ProposalKind.REMOVE, 3600,
+        var st = keys.propose("alice", clock.millis(), coop.scheduler.domain.ProposalKind.REMOVE, 3600,
                 Map.of("name", "bob"));
         Proposal remove = call((s, tx) -> s.propose("alice", st.statement(), st.signature(), tx));
         for (String m : List.of("alice", "carol", "bob")) {
@@ -419,7 +419,7 @@ class EngineTest {
     @Test
     void anOpenVoteWithADelegationSurvivesARestartAndClosesTheSameWay() throws Exception {
         clock.advanceMillis(1);
-        var d = keys.delegate("carol", clock.millis(), coop.scheduler.governance.Topic.SHARES, "alice");
+        var d = keys.delegate("carol", clock.millis(), coop.scheduler.domain.Topic.SHARES, "alice");
         call((s, tx) -> s.delegate("carol", d.statement(), d.signature(), tx));
         var p = propose("alice", 7000, 3000, 60);
         vote("alice", p.id(), Choice.YES);

@@ -3,8 +3,12 @@ package coop.scheduler.governance;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import coop.scheduler.domain.Constitution;
 import coop.scheduler.domain.CoopException;
+import coop.scheduler.domain.Fraction;
+import coop.scheduler.domain.ProposalKind;
 import coop.scheduler.domain.ProposalState;
+import coop.scheduler.domain.Tally;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;

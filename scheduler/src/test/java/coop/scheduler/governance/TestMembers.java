@@ -2,7 +2,9 @@ package coop.scheduler.governance;
 
 import coop.scheduler.domain.Choice;
 import coop.scheduler.domain.Member;
+import coop.scheduler.domain.ProposalKind;
 import coop.scheduler.domain.Role;
+import coop.scheduler.domain.Topic;
 import coop.scheduler.ledger.Canonical;
 import coop.scheduler.ledger.Entry;
 import coop.scheduler.ledger.Keys;

@@ -4,11 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import coop.scheduler.domain.Choice;
 import coop.scheduler.domain.Member;
+import coop.scheduler.domain.ProposalKind;
+import coop.scheduler.domain.Topic;
 import coop.scheduler.governance.Event;
 import coop.scheduler.governance.Governance;
-import coop.scheduler.governance.ProposalKind;
 import coop.scheduler.governance.TestMembers;
-import coop.scheduler.governance.Topic;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;

@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import coop.scheduler.domain.Member;
 import coop.scheduler.domain.ProposalState;
+import coop.scheduler.domain.Topic;
 import coop.scheduler.governance.Governance;
-import coop.scheduler.governance.Topic;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;

@@ -9,7 +9,7 @@ import static io.grpc.Status.Code.NOT_FOUND;
 import static io.grpc.Status.Code.RESOURCE_EXHAUSTED;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import coop.scheduler.governance.ProposalKind;
+import coop.scheduler.domain.ProposalKind;
 import coop.scheduler.governance.Statements;
 import coop.scheduler.rpc.RpcFixture.Who;
 import coop.v1.AccountChange;

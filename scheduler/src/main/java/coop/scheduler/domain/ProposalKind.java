@@ -1,6 +1,4 @@
-package coop.scheduler.governance;
-
-import coop.scheduler.domain.CoopException;
+package coop.scheduler.domain;
 
 /**
  * The kinds of proposal, each with the delegation topic it falls under and the support it

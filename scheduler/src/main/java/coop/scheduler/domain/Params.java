@@ -1,7 +1,5 @@
-package coop.scheduler.governance;
+package coop.scheduler.domain;
 
-import coop.scheduler.domain.CoopException;
-import coop.scheduler.domain.Names;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

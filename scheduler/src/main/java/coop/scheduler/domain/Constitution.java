@@ -1,6 +1,5 @@
-package coop.scheduler.governance;
+package coop.scheduler.domain;
 
-import coop.scheduler.domain.CoopException;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.SortedMap;
@@ -105,7 +104,7 @@ public record Constitution(Fraction ordinary, Fraction special, Fraction constit
         }
         long sum = f.values().stream().mapToLong(Integer::longValue).sum();
         if (sum > 10_000) {
-            throw CoopException.invalid("amend.floors", "floors must sum to at most 100%, got " + Rules.percent(sum));
+            throw CoopException.invalid("amend.floors", "floors must sum to at most 100%, got " + BasisPoints.percent(sum));
         }
         // A majority rule must mean a majority, and the stronger thresholds must be at least as strong.
         if (o.num() * 2 < o.den()) {

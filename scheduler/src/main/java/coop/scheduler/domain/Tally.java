@@ -1,4 +1,4 @@
-package coop.scheduler.governance;
+package coop.scheduler.domain;
 
 import java.util.LinkedHashMap;
 import java.util.Map;

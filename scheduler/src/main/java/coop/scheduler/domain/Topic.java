@@ -1,6 +1,5 @@
-package coop.scheduler.governance;
+package coop.scheduler.domain;
 
-import coop.scheduler.domain.CoopException;
 import java.util.Locale;
 
 /** What a delegation covers: a member may trust different people on shares, parameters and membership. */

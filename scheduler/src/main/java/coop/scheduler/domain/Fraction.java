@@ -1,6 +1,4 @@
-package coop.scheduler.governance;
-
-import coop.scheduler.domain.CoopException;
+package coop.scheduler.domain;
 
 /**
  * A threshold as an exact fraction, so that "at least two thirds" means 2 of 3 and not
