@@ -1,7 +1,7 @@
 package coop.cli;
 
+import coop.scheduler.audit.LedgerVerifier;
 import coop.scheduler.ledger.Ledger;
-import coop.scheduler.ledger.LedgerVerifier;
 import coop.scheduler.store.Store;
 import coop.v1.LedgerEntriesRequest;
 import coop.v1.LedgerEntry;

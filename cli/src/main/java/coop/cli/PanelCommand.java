@@ -1,8 +1,9 @@
 package coop.cli;
 
+import coop.scheduler.audit.LedgerVerifier;
 import coop.scheduler.governance.Lottery;
 import coop.scheduler.ledger.Entry;
-import coop.scheduler.ledger.LedgerVerifier;
+import coop.scheduler.ledger.EventType;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
@@ -48,7 +49,7 @@ final class PanelCommand implements Runnable {
                     throw new CliException("the ledger holds an unreadable entry (" + bad.getMessage()
                             + "); run coop ledger verify");
                 }
-                if (!e.type().equals("panel") || !Long.valueOf(job).equals(e.body().get("job"))) {
+                if (!e.is(EventType.PANEL) || !Long.valueOf(job).equals(e.body().get("job"))) {
                     continue;
                 }
                 String seed = (String) e.body().get("seed");

@@ -292,7 +292,7 @@ public final class Demo {
         List<byte[]> entries = new ArrayList<>();
         client.ledger().entries(coop.v1.LedgerEntriesRequest.getDefaultInstance())
                 .forEachRemaining(e -> entries.add(e.getCanonical().toByteArray()));
-        var r = coop.scheduler.ledger.LedgerVerifier.verify(entries);
+        var r = coop.scheduler.audit.LedgerVerifier.verify(entries);
         if (!r.ok()) {
             throw new IllegalStateException("ledger verification failed: " + r.problem());
         }

@@ -1,18 +1,19 @@
 package coop.scheduler.bench;
 
+import coop.scheduler.audit.LedgerVerifier;
 import coop.scheduler.domain.Choice;
 import coop.scheduler.domain.Member;
 import coop.scheduler.domain.ProposalKind;
 import coop.scheduler.domain.Role;
 import coop.scheduler.engine.ClusterState;
-import coop.scheduler.governance.Event;
 import coop.scheduler.governance.Governance;
 import coop.scheduler.governance.Statements;
 import coop.scheduler.ledger.Canonical;
 import coop.scheduler.ledger.Entry;
+import coop.scheduler.ledger.Event;
+import coop.scheduler.ledger.EventType;
 import coop.scheduler.ledger.Keys;
 import coop.scheduler.ledger.Ledger;
-import coop.scheduler.ledger.LedgerVerifier;
 import coop.scheduler.store.Batch;
 import coop.scheduler.store.Store;
 import java.nio.file.Path;
@@ -85,7 +86,7 @@ public final class LedgerBench {
                     b.put("finished_at", now);
                     b.put("gpu_ms", 8L * 3_600_000);
                     b.put("outcome", "exit 0");
-                    bytes += ledger.append(now, Event.of("attempt", b), batch).bytes().length;
+                    bytes += ledger.append(now, Event.of(EventType.ATTEMPT, b), batch).bytes().length;
                     if (batch.size() >= 10_000) {
                         store.commit(batch);
                         batch = store.batch();

@@ -13,6 +13,7 @@ import coop.scheduler.allocation.JobRequest;
 import coop.scheduler.allocation.NodeView;
 import coop.scheduler.allocation.Plan;
 import coop.scheduler.allocation.RunningAttempt;
+import coop.scheduler.audit.LedgerVerifier;
 import coop.scheduler.domain.Account;
 import coop.scheduler.domain.ArraySpec;
 import coop.scheduler.domain.Attempt;
@@ -36,10 +37,10 @@ import coop.scheduler.domain.ProposalState;
 import coop.scheduler.domain.RankRef;
 import coop.scheduler.domain.Role;
 import coop.scheduler.domain.Topic;
-import coop.scheduler.governance.Event;
 import coop.scheduler.governance.Governance;
+import coop.scheduler.ledger.Event;
+import coop.scheduler.ledger.EventType;
 import coop.scheduler.ledger.Ledger;
-import coop.scheduler.ledger.LedgerVerifier;
 import coop.scheduler.store.Store;
 import coop.scheduler.store.Store.Kind;
 import java.time.Duration;
@@ -228,7 +229,7 @@ public final class ClusterState {
         var batch = store.batch();
         SortedMap<String, Object> body = Governance.genesis(founders, accountNames, params);
         Governance.found(body, now);
-        new Ledger().append(now, Event.of("genesis", body), batch);
+        new Ledger().append(now, Event.of(EventType.GENESIS, body), batch);
         batch.put(Kind.META, "next_job_id", 1L);
         store.commit(batch);
     }
@@ -594,7 +595,7 @@ public final class ClusterState {
         }
         if (j.state() == JobState.REVIEW) {
             gov.dropPanel(id);
-            apply(List.of(Event.of("cancel-review", Map.of("job", id))), now, tx);
+            apply(List.of(Event.of(EventType.CANCEL_REVIEW, Map.of("job", id))), now, tx);
         }
         pending.remove(id);
         whyPending.remove(id);
@@ -644,10 +645,10 @@ public final class ClusterState {
      * Applies a member's signed statement (proposal, ballot, delegation or review). The
      * statement must be the calling member's own.
      */
-    private List<Event> statement(String memberName, String type, SortedMap<String, Object> statement,
+    private List<Event> statement(String memberName, EventType type, SortedMap<String, Object> statement,
                                   String signature, Tx tx) {
         Member m = requireMember(memberName);
-        if (!type.equals(statement.get("type")) || !m.name().equals(statement.get("member"))) {
+        if (!type.label().equals(statement.get("type")) || !m.name().equals(statement.get("member"))) {
             throw CoopException.denied("the signed statement must be a " + type + " by the calling member "
                     + m.name());
         }
@@ -660,21 +661,21 @@ public final class ClusterState {
     }
 
     public Proposal propose(String memberName, SortedMap<String, Object> statement, String signature, Tx tx) {
-        List<Event> events = statement(memberName, "propose", statement, signature, tx);
+        List<Event> events = statement(memberName, EventType.PROPOSE, statement, signature, tx);
         Proposal p = proposal(((Number) events.get(0).body().get("id")).longValue());
         log.info("proposal {} opened by {}: {} {}", p.id(), p.proposer(), p.kind().label(), p.title());
         return p;
     }
 
     public Proposal vote(String memberName, SortedMap<String, Object> statement, String signature, Tx tx) {
-        statement(memberName, "ballot", statement, signature, tx);
+        statement(memberName, EventType.BALLOT, statement, signature, tx);
         return proposal(((Number) statement.get("proposal")).longValue());
     }
 
     /** Sets or revokes a delegation; returns the member's delegations after it, by topic. */
     public Map<Topic, String> delegate(String memberName, SortedMap<String, Object> statement, String signature,
                                        Tx tx) {
-        statement(memberName, "delegate", statement, signature, tx);
+        statement(memberName, EventType.DELEGATE, statement, signature, tx);
         return delegations(memberName);
     }
 
@@ -692,7 +693,7 @@ public final class ClusterState {
     public Job review(String memberName, SortedMap<String, Object> statement, String signature, Tx tx) {
         long id = ((Number) statement.getOrDefault("job", 0L)).longValue();
         job(id);
-        statement(memberName, "review", statement, signature, tx);
+        statement(memberName, EventType.REVIEW, statement, signature, tx);
         return job(id);
     }
 
@@ -751,9 +752,9 @@ public final class ClusterState {
         for (Event e : events) {
             ledger.append(now, e, tx.batch());
             switch (e.type()) {
-                case "close" -> closed(e, now, tx);
-                case "withdraw" -> log.info("proposal {} {}", e.body().get("proposal"), e.body().get("outcome"));
-                case "verdict" -> verdict(e, now, tx);
+                case CLOSE -> closed(e, now, tx);
+                case WITHDRAW -> log.info("proposal {} {}", e.body().get("proposal"), e.body().get("outcome"));
+                case VERDICT -> verdict(e, now, tx);
                 default -> {
                 }
             }
@@ -1405,7 +1406,7 @@ public final class ClusterState {
         b.put("finished_at", Math.max(a.startedAt(), a.finishedAt()));
         b.put("gpu_ms", a.gpuMillis(0, a.finishedAt()));
         b.put("outcome", a.outcome() == null || a.outcome().isEmpty() ? "exit " + a.exitCode() : a.outcome());
-        return Event.of("attempt", b);
+        return Event.of(EventType.ATTEMPT, b);
     }
 
     /** A rank is gone without an exit code (its node or process was lost): requeue the job. */

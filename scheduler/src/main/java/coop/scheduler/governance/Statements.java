@@ -3,6 +3,7 @@ package coop.scheduler.governance;
 import coop.scheduler.domain.Choice;
 import coop.scheduler.domain.ProposalKind;
 import coop.scheduler.domain.Topic;
+import coop.scheduler.ledger.EventType;
 import java.util.Locale;
 import java.util.Map;
 import java.util.SortedMap;
@@ -20,7 +21,7 @@ public final class Statements {
 
     public static SortedMap<String, Object> propose(String member, long signedAt, ProposalKind kind, String title,
                                                     long closesInSeconds, Map<String, Object> change) {
-        SortedMap<String, Object> s = head("propose", member, signedAt);
+        SortedMap<String, Object> s = head(EventType.PROPOSE.label(), member, signedAt);
         s.put("kind", kind.label());
         s.put("title", title == null ? "" : title);
         s.put("closes_in_s", closesInSeconds);
@@ -31,7 +32,7 @@ public final class Statements {
     /** A yes, no or abstain ballot; on a share-budget, a split (choice YES with a non-empty split) or abstain. */
     public static SortedMap<String, Object> ballot(String member, long signedAt, long proposal, Choice choice,
                                                    Map<String, Integer> split) {
-        SortedMap<String, Object> s = head("ballot", member, signedAt);
+        SortedMap<String, Object> s = head(EventType.BALLOT.label(), member, signedAt);
         s.put("proposal", proposal);
         if (split != null && !split.isEmpty()) {
             s.put("choice", "split");
@@ -44,7 +45,7 @@ public final class Statements {
 
     /** Delegates the member's vote on a topic to {@code to}; an empty {@code to} revokes. */
     public static SortedMap<String, Object> delegate(String member, long signedAt, Topic topic, String to) {
-        SortedMap<String, Object> s = head("delegate", member, signedAt);
+        SortedMap<String, Object> s = head(EventType.DELEGATE.label(), member, signedAt);
         s.put("topic", topic.label());
         s.put("to", to == null ? "" : to);
         return s;
@@ -59,7 +60,7 @@ public final class Statements {
 
     public static SortedMap<String, Object> review(String member, long signedAt, long job, boolean approve,
                                                    String reason) {
-        SortedMap<String, Object> s = head("review", member, signedAt);
+        SortedMap<String, Object> s = head(EventType.REVIEW.label(), member, signedAt);
         s.put("job", job);
         s.put("decision", approve ? "approve" : "reject");
         s.put("reason", reason == null ? "" : reason);

@@ -28,6 +28,16 @@ public record Entry(long seq, long at, String type, SortedMap<String, Object> bo
         return new Entry(seq, at, type, sorted, prevHash, digest(seq, at, type, sorted, prevHash));
     }
 
+    /** The entry that records {@code type} after {@code prevHash} at {@code seq}. */
+    public static Entry make(long seq, long at, EventType type, Map<String, Object> body, String prevHash) {
+        return make(seq, at, type.label(), body, prevHash);
+    }
+
+    /** Whether this entry records an event of {@code t}. */
+    public boolean is(EventType t) {
+        return t.label().equals(type);
+    }
+
     /** The hash the entry should carry, computed from its other fields. */
     public String expectedHash() {
         return digest(seq, at, type, body, prev);

@@ -1,6 +1,5 @@
 package coop.scheduler.ledger;
 
-import coop.scheduler.governance.Event;
 import coop.scheduler.store.Batch;
 import coop.scheduler.store.Store;
 import java.util.ArrayList;
@@ -34,7 +33,7 @@ public final class Ledger {
 
     /** Appends an entry dated {@code at}, or the last entry's time if the clock has gone back since. */
     public Entry append(long at, Event event, Batch batch) {
-        Entry e = Entry.make(size, Math.max(at, lastAt), event.type(), event.body(), head);
+        Entry e = Entry.make(size, Math.max(at, lastAt), event.type().label(), event.body(), head);
         batch.putRaw(Store.Kind.LEDGER, e.seq(), e.bytes());
         size++;
         head = e.hash();

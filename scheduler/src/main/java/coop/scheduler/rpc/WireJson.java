@@ -7,7 +7,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.NullNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
-import coop.scheduler.ledger.LedgerVerifier;
+import coop.scheduler.audit.LedgerVerifier;
 import coop.v1.AccountShare;
 import coop.v1.AccountUsage;
 import coop.v1.Attempt;

@@ -3,10 +3,10 @@ package coop.scheduler.engine;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import coop.scheduler.audit.LedgerVerifier;
 import coop.scheduler.domain.CoopException;
 import coop.scheduler.domain.Role;
 import coop.scheduler.governance.TestMembers;
-import coop.scheduler.ledger.LedgerVerifier;
 import coop.scheduler.store.Store;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -364,7 +364,7 @@ class EngineTest {
         assertThatThrownBy(() -> review("bob", withdrawn, true)).isInstanceOfSatisfying(CoopException.class,
                 e -> assertThat(e.kind()).isEqualTo(CoopException.Kind.NOT_FOUND));
         loop.close();
-        assertThat(coop.scheduler.ledger.LedgerVerifier.verify(coop.scheduler.ledger.Ledger.rawEntries(store)).problem())
+        assertThat(coop.scheduler.audit.LedgerVerifier.verify(coop.scheduler.ledger.Ledger.rawEntries(store)).problem())
                 .isNull();
         start();
     }
@@ -411,7 +411,7 @@ class EngineTest {
         org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5))
                 .until(() -> job(others).state() == JobState.RUNNING);
         loop.close();
-        assertThat(coop.scheduler.ledger.LedgerVerifier.verify(coop.scheduler.ledger.Ledger.rawEntries(store)).problem())
+        assertThat(coop.scheduler.audit.LedgerVerifier.verify(coop.scheduler.ledger.Ledger.rawEntries(store)).problem())
                 .isNull();
         start();
     }
@@ -433,7 +433,7 @@ class EngineTest {
         assertThat(closed.tally().delegated()).isEqualTo(1);
         assertThat(call((s, tx) -> s.policy()).share("lab-a")).isEqualTo(7000);
         loop.close();
-        assertThat(coop.scheduler.ledger.LedgerVerifier.verify(coop.scheduler.ledger.Ledger.rawEntries(store)).problem())
+        assertThat(coop.scheduler.audit.LedgerVerifier.verify(coop.scheduler.ledger.Ledger.rawEntries(store)).problem())
                 .isNull();
         start();
     }

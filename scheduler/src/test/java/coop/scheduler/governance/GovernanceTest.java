@@ -3,6 +3,7 @@ package coop.scheduler.governance;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import coop.scheduler.audit.LedgerVerifier;
 import coop.scheduler.domain.Choice;
 import coop.scheduler.domain.CoopException;
 import coop.scheduler.domain.Member;
@@ -13,7 +14,8 @@ import coop.scheduler.domain.Role;
 import coop.scheduler.domain.Tally;
 import coop.scheduler.domain.Topic;
 import coop.scheduler.ledger.Entry;
-import coop.scheduler.ledger.LedgerVerifier;
+import coop.scheduler.ledger.Event;
+import coop.scheduler.ledger.EventType;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
@@ -39,7 +41,7 @@ class GovernanceTest {
         }
         SortedMap<String, Object> genesis = Governance.genesis(founders, List.of("lab-a", "lab-b", "uni-c"));
         gov = Governance.found(genesis, now);
-        record(List.of(Event.of("genesis", genesis)));
+        record(List.of(Event.of(EventType.GENESIS, genesis)));
     }
 
     List<Event> record(List<Event> events) {
@@ -347,7 +349,7 @@ class GovernanceTest {
         assertThat(submit(keys.review(panel.drawn().get(0), now, 7, true))).hasSize(1);
         now += 1;
         List<Event> decided = submit(keys.review(panel.drawn().get(1), now, 7, true));
-        assertThat(decided).extracting(Event::type).containsExactly("review", "verdict");
+        assertThat(decided).extracting(Event::type).containsExactly(EventType.REVIEW, EventType.VERDICT);
         assertThat(decided.get(1).body()).containsEntry("verdict", "approved");
         verifies();
     }
@@ -436,7 +438,7 @@ class GovernanceTest {
                 last = submit(keys.vote(m, now, id, Choice.YES));
             }
         }
-        assertThat(last).extracting(Event::type).containsExactly("ballot", "close", "verdict");
+        assertThat(last).extracting(Event::type).containsExactly(EventType.BALLOT, EventType.CLOSE, EventType.VERDICT);
         assertThat(gov.panel(3).verdict()).isEqualTo("approved");
         verifies();
     }
@@ -457,7 +459,8 @@ class GovernanceTest {
             last = submit(keys.vote(m, now, remove, Choice.YES));
         }
         assertThat(gov.member("frank").active()).isFalse();
-        assertThat(last).extracting(Event::type).containsExactly("ballot", "close", "ineligible");
+        assertThat(last).extracting(Event::type)
+                .containsExactly(EventType.BALLOT, EventType.CLOSE, EventType.INELIGIBLE);
         assertThat(last.get(2).body()).containsEntry("proposal", shares).containsEntry("member", "frank")
                 .containsEntry("ballot", "yes").containsEntry("eligible", 5L);
         Proposal open = gov.withLiveTally(gov.proposal(shares));
@@ -503,7 +506,7 @@ class GovernanceTest {
             now += 1;
             last = submit(keys.vote(m, now, remove, Choice.YES));
         }
-        assertThat(last).extracting(Event::type).containsExactly("ballot", "close", "withdraw");
+        assertThat(last).extracting(Event::type).containsExactly(EventType.BALLOT, EventType.CLOSE, EventType.WITHDRAW);
         Proposal withdrawn = gov.proposal(own);
         assertThat(withdrawn.state()).isEqualTo(ProposalState.WITHDRAWN);
         assertThat(withdrawn.open()).isFalse();
@@ -549,7 +552,8 @@ class GovernanceTest {
         // frank never votes on its removal, so all three close together at their deadlines, in id order.
         now += HOUR;
         List<Event> events = record(gov.tick(now));
-        assertThat(events).extracting(Event::type).containsExactly("close", "withdraw", "ineligible", "close");
+        assertThat(events).extracting(Event::type)
+                .containsExactly(EventType.CLOSE, EventType.WITHDRAW, EventType.INELIGIBLE, EventType.CLOSE);
         assertThat(gov.proposal(remove).state()).isEqualTo(ProposalState.PASSED);
         assertThat(gov.proposal(own).state()).isEqualTo(ProposalState.WITHDRAWN);
         assertThat(gov.proposal(shares).state()).isEqualTo(ProposalState.REJECTED);
@@ -571,7 +575,8 @@ class GovernanceTest {
             now += 1;
             last = submit(keys.vote(m, now, remove, Choice.YES));
         }
-        assertThat(last).extracting(Event::type).containsExactly("ballot", "close", "cancel-review");
+        assertThat(last).extracting(Event::type)
+                .containsExactly(EventType.BALLOT, EventType.CLOSE, EventType.CANCEL_REVIEW);
         assertThat(last.get(2).body()).containsEntry("job", 7L);
         assertThat(gov.panel(7)).isNull();
         verifies();

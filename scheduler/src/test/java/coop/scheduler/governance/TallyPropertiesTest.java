@@ -2,6 +2,7 @@ package coop.scheduler.governance;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import coop.scheduler.audit.LedgerVerifier;
 import coop.scheduler.domain.Ballot;
 import coop.scheduler.domain.Choice;
 import coop.scheduler.domain.CoopException;
@@ -12,7 +13,7 @@ import coop.scheduler.domain.ProposalState;
 import coop.scheduler.domain.Tally;
 import coop.scheduler.domain.Topic;
 import coop.scheduler.ledger.Entry;
-import coop.scheduler.ledger.LedgerVerifier;
+import coop.scheduler.ledger.Event;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;

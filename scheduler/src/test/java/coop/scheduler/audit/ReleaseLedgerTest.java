@@ -1,4 +1,4 @@
-package coop.scheduler.ledger;
+package coop.scheduler.audit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,4 +1,4 @@
-package coop.scheduler.ledger;
+package coop.scheduler.audit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -6,9 +6,11 @@ import coop.scheduler.domain.Choice;
 import coop.scheduler.domain.Member;
 import coop.scheduler.domain.ProposalKind;
 import coop.scheduler.domain.Topic;
-import coop.scheduler.governance.Event;
 import coop.scheduler.governance.Governance;
 import coop.scheduler.governance.TestMembers;
+import coop.scheduler.ledger.Entry;
+import coop.scheduler.ledger.Event;
+import coop.scheduler.ledger.EventType;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -46,7 +48,7 @@ class LedgerVerifierTest {
                 LEDGER.add(Entry.make(LEDGER.size(), now[0], e.type(), e.body(), prev));
             }
         };
-        rec.accept(List.of(Event.of("genesis", genesis)));
+        rec.accept(List.of(Event.of(EventType.GENESIS, genesis)));
         java.util.function.Consumer<TestMembers.Signed> submit = s -> {
             now[0] += 1000;
             rec.accept(gov.submit(s.statement(), s.signature(), now[0], true));
@@ -78,7 +80,7 @@ class LedgerVerifierTest {
         SortedMap<String, Object> attempt = new TreeMap<>(Map.of("job", 1L, "attempt", 1L, "account", "lab-a",
                 "member", "alice", "gpus", 16L, "started_at", now[0], "finished_at", now[0] + 5000,
                 "gpu_ms", 80_000L, "outcome", "exit 0"));
-        rec.accept(List.of(Event.of("attempt", attempt)));
+        rec.accept(List.of(Event.of(EventType.ATTEMPT, attempt)));
     }
 
     static List<byte[]> bytes() {

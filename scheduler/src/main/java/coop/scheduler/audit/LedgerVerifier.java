@@ -1,8 +1,11 @@
-package coop.scheduler.ledger;
+package coop.scheduler.audit;
 
 import coop.scheduler.domain.CoopException;
-import coop.scheduler.governance.Event;
 import coop.scheduler.governance.Governance;
+import coop.scheduler.ledger.Canonical;
+import coop.scheduler.ledger.Entry;
+import coop.scheduler.ledger.Event;
+import coop.scheduler.ledger.EventType;
 import coop.scheduler.store.Store;
 import java.util.ArrayDeque;
 import java.util.List;
@@ -167,7 +170,7 @@ public final class LedgerVerifier {
             }
             Event want = due.poll();
             // Equal maps are equal text; only maps that differ (perhaps just Integer against Long) are encoded.
-            if (!e.type().equals(want.type()) || !(e.body().equals(want.body())
+            if (!e.is(want.type()) || !(e.body().equals(want.body())
                     || Canonical.text(e.body()).equals(Canonical.text(want.body())))) {
                 failed = bad(i, "(" + e.type() + ") differs from what the rules yield: expected " + want.type() + " "
                         + Canonical.text(want.body()));
@@ -191,19 +194,19 @@ public final class LedgerVerifier {
 
         private List<Event> replay(Entry e) {
             if (e.seq() == 0) {
-                if (!e.type().equals("genesis")) {
+                if (!e.is(EventType.GENESIS)) {
                     throw new IllegalArgumentException("the first entry must be the genesis");
                 }
                 gov = Governance.found(e.body(), e.at());
-                return List.of(Event.of("genesis", e.body()));
+                return List.of(Event.of(EventType.GENESIS, e.body()));
             }
-            if (e.type().equals("genesis")) {
+            if (e.is(EventType.GENESIS)) {
                 throw new IllegalArgumentException("a second genesis");
             }
-            if (e.type().equals("panel") && !prevSeedMatches(e)) {
+            if (e.is(EventType.PANEL) && !prevSeedMatches(e)) {
                 throw new IllegalArgumentException("the panel's seed is not the ledger head at submission");
             }
-            if (e.type().equals("attempt")) {
+            if (e.is(EventType.ATTEMPT)) {
                 checkAttempt(e.body());
             }
             return gov.replay(e, checkSignatures);
@@ -229,19 +232,20 @@ public final class LedgerVerifier {
         }
 
         private void count(Entry e) {
-            switch (e.type()) {
-                case "propose" -> proposals++;
-                case "ballot" -> ballots++;
-                case "close" -> {
+            EventType type = EventType.of(e.type()).orElseThrow();
+            switch (type) {
+                case PROPOSE -> proposals++;
+                case BALLOT -> ballots++;
+                case CLOSE -> {
                     closes++;
                     if (e.body().containsKey("policy")) {
                         policies++;
                     }
                 }
-                case "withdraw" -> closes++;
-                case "panel" -> panels++;
-                case "review" -> reviews++;
-                case "attempt" -> {
+                case WITHDRAW -> closes++;
+                case PANEL -> panels++;
+                case REVIEW -> reviews++;
+                case ATTEMPT -> {
                     attempts++;
                     gpuMillis.merge((String) e.body().get("account"), (Long) e.body().get("gpu_ms"), Long::sum);
                 }

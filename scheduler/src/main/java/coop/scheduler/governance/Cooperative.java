@@ -1,0 +1,102 @@
+package coop.scheduler.governance;
+
+import coop.scheduler.domain.Account;
+import coop.scheduler.domain.CoopException;
+import coop.scheduler.domain.Member;
+import coop.scheduler.domain.Names;
+import coop.scheduler.domain.Policy;
+import coop.scheduler.domain.Role;
+import coop.scheduler.ledger.Keys;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/**
+ * Who the cooperative is now: its members, its accounts, every policy version it has had, and
+ * the latest {@code signed_at} it accepted from each member on each target, so that an old
+ * statement cannot be replayed over a newer one.
+ */
+final class Cooperative {
+    final Map<String, Member> members = new TreeMap<>();
+    final Map<String, Account> accounts = new TreeMap<>();
+    final List<Policy> policies = new ArrayList<>();
+    /** Latest signed_at accepted per member and target ("propose", "ballot/7", "delegate/shares", "review/12"). */
+    private final Map<String, Long> lastSigned = new HashMap<>();
+
+    Policy policy() {
+        return policies.get(policies.size() - 1);
+    }
+
+    Set<String> openAccounts() {
+        Set<String> out = new TreeSet<>();
+        accounts.values().stream().filter(Account::open).forEach(a -> out.add(a.name()));
+        return out;
+    }
+
+    /** Members who may vote: active, with the member role. */
+    List<String> voters() {
+        List<String> out = new ArrayList<>();
+        members.values().stream().filter(m -> m.has(Role.MEMBER)).forEach(m -> out.add(m.name()));
+        return out;
+    }
+
+    /** Reads a member record (a founder, or one an admit proposal names) whose accounts must be open. */
+    Member memberFrom(String field, Map<String, Object> o, long at) {
+        String name = Names.require(field + ".name", Fields.string(o, "name"));
+        List<String> accts = new ArrayList<>();
+        if (o.get("accounts") instanceof List<?> l) {
+            for (Object a : l) {
+                String acc = String.valueOf(a);
+                Account account = accounts.get(acc);
+                if (account == null || !account.open()) {
+                    throw CoopException.invalid(field + ".accounts", "no open account named '" + acc + "'");
+                }
+                accts.add(acc);
+            }
+        }
+        Set<Role> roles = EnumSet.noneOf(Role.class);
+        if (o.get("roles") instanceof List<?> l) {
+            for (Object r : l) {
+                roles.add(Role.parse(field + ".roles", String.valueOf(r)));
+            }
+        }
+        if (roles.isEmpty()) {
+            throw CoopException.invalid(field + ".roles", "name at least one role (member, researcher, operator)");
+        }
+        String key = Fields.string(o, "public_key");
+        try {
+            Keys.publicKey(key);
+        } catch (IllegalArgumentException e) {
+            throw CoopException.invalid(field + ".public_key", e.getMessage());
+        }
+        String token = Fields.string(o, "token_sha256");
+        if (!token.matches("[0-9a-f]{64}")) {
+            throw CoopException.invalid(field + ".token_sha256", "must be 64 lower-case hex digits (SHA-256)");
+        }
+        return new Member(name, accts, roles, key, token, at, 0);
+    }
+
+    void requireVoter(Member m, String what) {
+        if (!m.has(Role.MEMBER)) {
+            throw CoopException.denied("member " + m.name() + " has no vote, so cannot " + what);
+        }
+    }
+
+    void requireNewer(String member, String target, long signedAt) {
+        Long last = lastSigned.get(member + "/" + target);
+        if (last != null && signedAt <= last) {
+            throw CoopException.precondition("signed_at: " + member + " already signed a later or equal " + target
+                    + " statement; an old statement cannot be replayed");
+        }
+    }
+
+    /** Records that {@code member}'s statement on {@code target} signed at {@code signedAt} was accepted. */
+    void accepted(String member, String target, long signedAt) {
+        lastSigned.put(member + "/" + target, signedAt);
+    }
+}

@@ -1,0 +1,133 @@
+package coop.scheduler.governance;
+
+import coop.scheduler.domain.CoopException;
+import coop.scheduler.domain.Member;
+import coop.scheduler.governance.Governance.Panel;
+import coop.scheduler.ledger.Event;
+import coop.scheduler.ledger.EventType;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/**
+ * The review panels of jobs that need one: drawn by lot, seeded by the ledger head at the job's
+ * submission, from the members with a vote other than the submitter; decided by a majority of
+ * the drawn who are still members.
+ */
+final class Panels {
+    private final Cooperative coop;
+    private final Map<Long, Panel> panels = new HashMap<>();
+
+    Panels(Cooperative coop) {
+        this.coop = coop;
+    }
+
+    Panel get(long job) {
+        return panels.get(job);
+    }
+
+    /** @throws CoopException FAILED_PRECONDITION when no other member could review the job */
+    List<Event> open(long job, String submitter, int gpus, String purpose, String seedHex) {
+        List<String> eligible = new ArrayList<>(coop.voters());
+        eligible.remove(submitter);
+        if (eligible.isEmpty()) {
+            throw CoopException.precondition("this job needs review, and no member other than its submitter can "
+                    + "review it");
+        }
+        if (panels.containsKey(job)) {
+            throw CoopException.precondition("job " + job + " already has a review panel");
+        }
+        long k = coop.policy().params().panelSize();
+        List<String> drawn = Lottery.draw(HexFormat.of().parseHex(seedHex), eligible, (int) k);
+        panels.put(job, new Panel(job, submitter, drawn, new LinkedHashMap<>(), new LinkedHashMap<>(), ""));
+        SortedMap<String, Object> body = new TreeMap<>();
+        body.put("job", job);
+        body.put("member", submitter);
+        body.put("gpus", (long) gpus);
+        body.put("purpose", purpose == null ? "" : purpose);
+        body.put("seed", seedHex);
+        body.put("eligible", eligible);
+        body.put("k", k);
+        body.put("drawn", drawn);
+        return List.of(Event.of(EventType.PANEL, body));
+    }
+
+    void drop(long job) {
+        panels.remove(job);
+    }
+
+    List<Event> review(Member m, Statement.Review s, SortedMap<String, Object> body) {
+        long job = s.job();
+        Panel panel = panels.get(job);
+        if (panel == null) {
+            throw CoopException.notFound("job " + job + " has no open review panel");
+        }
+        if (!panel.verdict().isEmpty()) {
+            throw CoopException.precondition("job " + job + " was already " + panel.verdict() + " by its panel");
+        }
+        if (!panel.drawn().contains(m.name())) {
+            throw CoopException.denied("member " + m.name() + " is not on the review panel of job " + job
+                    + " (panel: " + String.join(", ", panel.drawn()) + ")");
+        }
+        coop.requireNewer(m.name(), "review/" + job, s.signedAt());
+        panel.approvals().put(m.name(), s.approve());
+        panel.reasons().put(m.name(), s.reason());
+        coop.accepted(m.name(), "review/" + job, s.signedAt());
+        List<Event> out = new ArrayList<>();
+        out.add(Event.of(s.type(), body));
+        verdictIfSettled(panel).ifPresent(out::add);
+        return out;
+    }
+
+    /**
+     * What a member's removal does to the panels: those of its jobs that await a verdict are
+     * dropped (its jobs are cancelled), and a panel it sat on may now be settled by the rest.
+     */
+    List<Event> removed(String gone) {
+        List<Event> out = new ArrayList<>();
+        for (long job : new TreeSet<>(panels.keySet())) {
+            Panel panel = panels.get(job);
+            if (panel.submitter().equals(gone) && panel.verdict().isEmpty()) {
+                panels.remove(job);
+                out.add(Event.of(EventType.CANCEL_REVIEW, Map.of("job", job)));
+            }
+        }
+        for (long job : new TreeSet<>(panels.keySet())) {
+            verdictIfSettled(panels.get(job)).ifPresent(out::add);
+        }
+        return out;
+    }
+
+    /**
+     * Decides a panel once a majority of its members who are still members approve, or once
+     * such a majority can no longer approve (a panel left with no member rejects).
+     */
+    private Optional<Event> verdictIfSettled(Panel panel) {
+        if (!panel.verdict().isEmpty()) {
+            return Optional.empty();
+        }
+        List<String> seated = panel.drawn().stream().filter(d -> coop.members.get(d).active()).toList();
+        long approving = seated.stream().filter(d -> Boolean.TRUE.equals(panel.approvals().get(d))).count();
+        long rejecting = seated.stream().filter(d -> Boolean.FALSE.equals(panel.approvals().get(d))).count();
+        int size = seated.size();
+        String verdict = approving * 2 > size ? "approved" : rejecting * 2 >= size ? "rejected" : "";
+        if (verdict.isEmpty()) {
+            return Optional.empty();
+        }
+        panels.put(panel.job(), new Panel(panel.job(), panel.submitter(), panel.drawn(), panel.approvals(),
+                panel.reasons(), verdict));
+        SortedMap<String, Object> v = new TreeMap<>();
+        v.put("job", panel.job());
+        v.put("verdict", verdict);
+        v.put("approving", approving);
+        v.put("rejecting", rejecting);
+        return Optional.of(Event.of(EventType.VERDICT, v));
+    }
+}

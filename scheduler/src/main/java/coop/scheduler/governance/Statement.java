@@ -1,0 +1,107 @@
+package coop.scheduler.governance;
+
+import coop.scheduler.domain.CoopException;
+import coop.scheduler.domain.ProposalKind;
+import coop.scheduler.domain.Topic;
+import coop.scheduler.ledger.EventType;
+import java.util.SortedMap;
+
+/**
+ * A member's signed statement, read once at the gate: each field is typed and checked for form
+ * here, with an error naming the field, so the rules that follow work on values rather than on
+ * maps. What was signed, and what the ledger records, stays the map as the member signed it
+ * ({@link #signed}); the fields are only read from it.
+ */
+public sealed interface Statement {
+    int MAX_TITLE = 200;
+    int MAX_REASON = 500;
+
+    /** The ledger entry this statement becomes. */
+    EventType type();
+
+    String member();
+
+    /** The member's clock when signing: orders a member's statements on one target. */
+    long signedAt();
+
+    /** The canonical map the member signed, exactly as received. */
+    SortedMap<String, Object> signed();
+
+    /** Opens a vote on {@code change}, closing after {@code closesInS} seconds (0: the policy's period). */
+    record Propose(String member, long signedAt, ProposalKind kind, String title, long closesInS,
+                   SortedMap<String, Object> change, SortedMap<String, Object> signed) implements Statement {
+        @Override
+        public EventType type() {
+            return EventType.PROPOSE;
+        }
+    }
+
+    /**
+     * A ballot: {@code choice} as written (yes, no, abstain or split), read against the proposal's
+     * kind by the rules; {@code split} is null unless the statement carries one.
+     */
+    record Ballot(String member, long signedAt, long proposal, String choice, SortedMap<String, Integer> split,
+                  SortedMap<String, Object> signed) implements Statement {
+        @Override
+        public EventType type() {
+            return EventType.BALLOT;
+        }
+    }
+
+    /** Delegates the member's vote on {@code topic} to {@code to}; an empty {@code to} revokes. */
+    record Delegate(String member, long signedAt, Topic topic, String to, SortedMap<String, Object> signed)
+            implements Statement {
+        @Override
+        public EventType type() {
+            return EventType.DELEGATE;
+        }
+    }
+
+    /** A panel member's decision on a job under review. */
+    record Review(String member, long signedAt, long job, boolean approve, String reason,
+                  SortedMap<String, Object> signed) implements Statement {
+        @Override
+        public EventType type() {
+            return EventType.REVIEW;
+        }
+    }
+
+    /**
+     * Reads a signed statement.
+     *
+     * @throws CoopException INVALID_ARGUMENT naming the field whose form is wrong
+     */
+    static Statement parse(SortedMap<String, Object> s) {
+        String type = Fields.string(s, "type");
+        String member = Fields.string(s, "member");
+        long signedAt = Fields.number(s, "signed_at");
+        EventType t = EventType.of(type).orElse(EventType.GENESIS);
+        return switch (t) {
+            case PROPOSE -> new Propose(member, signedAt, ProposalKind.parse("kind", Fields.string(s, "kind")),
+                    printable(s, "title", MAX_TITLE), Fields.number(s, "closes_in_s"), Fields.map(s, "change"), s);
+            case BALLOT -> new Ballot(member, signedAt, Fields.number(s, "proposal"), Fields.string(s, "choice"),
+                    s.containsKey("split") ? Fields.intMap(Fields.mapOrEmpty(s.get("split"), "split")) : null, s);
+            case DELEGATE -> new Delegate(member, signedAt, Topic.parse("topic", Fields.string(s, "topic")),
+                    Fields.string(s, "to"), s);
+            case REVIEW -> new Review(member, signedAt, Fields.number(s, "job"), decision(s),
+                    printable(s, "reason", MAX_REASON), s);
+            default -> throw CoopException.invalid("type", "unknown statement type '" + type + "'");
+        };
+    }
+
+    private static boolean decision(SortedMap<String, Object> s) {
+        String decision = Fields.string(s, "decision");
+        if (!decision.equals("approve") && !decision.equals("reject")) {
+            throw CoopException.invalid("decision", "must be approve or reject");
+        }
+        return decision.equals("approve");
+    }
+
+    private static String printable(SortedMap<String, Object> s, String field, int max) {
+        String text = Fields.string(s, field);
+        if (text.length() > max || text.chars().anyMatch(Character::isISOControl)) {
+            throw CoopException.invalid(field, "must be at most " + max + " printable characters");
+        }
+        return text;
+    }
+}
