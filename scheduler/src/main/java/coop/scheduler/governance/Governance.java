@@ -232,7 +232,8 @@ public final class Governance {
                 dropPanel(Fields.number(b, "job"));
                 yield List.of(Event.of(EventType.CANCEL_REVIEW, b));
             }
-            // A genesis is only ever first, and a verdict only follows a review or a removal.
+            // A genesis is only ever first (the verifier founds from it), a verdict only follows a
+            // review or a removal; met here, like a label that names no entry type, they are unknown.
             case GENESIS, VERDICT -> throw new IllegalArgumentException("unknown entry type '" + e.type() + "'");
         };
     }

@@ -123,9 +123,8 @@ final class Proposals {
 
     private Ballot budgetBallot(Member m, Statement.Ballot s, long now) {
         if (s.choice().equals("split")) {
-            SortedMap<String, Integer> split = s.split() == null ? new TreeMap<>() : s.split();
-            validateSplit(split);
-            return Ballot.split(m.name(), split, now, s.signedAt());
+            validateSplit(s.split());
+            return Ballot.split(m.name(), s.split(), now, s.signedAt());
         }
         if (s.choice().equals("abstain")) {
             return new Ballot(m.name(), Choice.ABSTAIN, new TreeMap<>(), now, s.signedAt());
@@ -135,7 +134,7 @@ final class Proposals {
     }
 
     private Ballot plainBallot(Member m, Statement.Ballot s, long now) {
-        if (s.split() != null) {
+        if (s.carriesSplit()) {
             throw CoopException.invalid("split", "only a share-budget proposal takes a split; vote yes, no or "
                     + "abstain");
         }

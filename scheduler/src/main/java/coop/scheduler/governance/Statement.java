@@ -5,6 +5,7 @@ import coop.scheduler.domain.ProposalKind;
 import coop.scheduler.domain.Topic;
 import coop.scheduler.ledger.EventType;
 import java.util.SortedMap;
+import java.util.TreeMap;
 
 /**
  * A member's signed statement, read once at the gate: each field is typed and checked for form
@@ -38,10 +39,12 @@ public sealed interface Statement {
 
     /**
      * A ballot: {@code choice} as written (yes, no, abstain or split), read against the proposal's
-     * kind by the rules; {@code split} is null unless the statement carries one.
+     * kind by the rules. {@code split} is read only for the choice split (empty when absent);
+     * {@code carriesSplit} says whether the statement has a split field at all, which only a
+     * share-budget ballot may.
      */
     record Ballot(String member, long signedAt, long proposal, String choice, SortedMap<String, Integer> split,
-                  SortedMap<String, Object> signed) implements Statement {
+                  boolean carriesSplit, SortedMap<String, Object> signed) implements Statement {
         @Override
         public EventType type() {
             return EventType.BALLOT;
@@ -75,18 +78,31 @@ public sealed interface Statement {
         String type = Fields.string(s, "type");
         String member = Fields.string(s, "member");
         long signedAt = Fields.number(s, "signed_at");
-        EventType t = EventType.of(type).orElse(EventType.GENESIS);
-        return switch (t) {
-            case PROPOSE -> new Propose(member, signedAt, ProposalKind.parse("kind", Fields.string(s, "kind")),
-                    printable(s, "title", MAX_TITLE), Fields.number(s, "closes_in_s"), Fields.map(s, "change"), s);
-            case BALLOT -> new Ballot(member, signedAt, Fields.number(s, "proposal"), Fields.string(s, "choice"),
-                    s.containsKey("split") ? Fields.intMap(Fields.mapOrEmpty(s.get("split"), "split")) : null, s);
+        // Members sign only the four kinds below; any other label, an entry type or none, is no statement.
+        return switch (EventType.of(type).orElse(EventType.GENESIS)) {
+            case PROPOSE -> propose(member, signedAt, s);
+            case BALLOT -> ballot(member, signedAt, s);
             case DELEGATE -> new Delegate(member, signedAt, Topic.parse("topic", Fields.string(s, "topic")),
                     Fields.string(s, "to"), s);
             case REVIEW -> new Review(member, signedAt, Fields.number(s, "job"), decision(s),
                     printable(s, "reason", MAX_REASON), s);
             default -> throw CoopException.invalid("type", "unknown statement type '" + type + "'");
         };
+    }
+
+    private static Propose propose(String member, long signedAt, SortedMap<String, Object> s) {
+        ProposalKind kind = ProposalKind.parse("kind", Fields.string(s, "kind"));
+        SortedMap<String, Object> change = Fields.map(s, "change");
+        String title = printable(s, "title", MAX_TITLE);
+        return new Propose(member, signedAt, kind, title, Fields.number(s, "closes_in_s"), change, s);
+    }
+
+    private static Ballot ballot(String member, long signedAt, SortedMap<String, Object> s) {
+        long proposal = Fields.number(s, "proposal");
+        String choice = Fields.string(s, "choice");
+        SortedMap<String, Integer> split = choice.equals("split")
+                ? Fields.intMap(Fields.mapOrEmpty(s.get("split"), "split")) : new TreeMap<>();
+        return new Ballot(member, signedAt, proposal, choice, split, s.containsKey("split"), s);
     }
 
     private static boolean decision(SortedMap<String, Object> s) {
