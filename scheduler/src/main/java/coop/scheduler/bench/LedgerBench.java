@@ -128,7 +128,7 @@ public final class LedgerBench {
             LedgerVerifier.replay(store, false);
             double recoverS = (System.nanoTime() - t) / 1e9;
             t = System.nanoTime();
-            new ClusterState(store, InstantSource.fixed(java.time.Instant.ofEpochMilli(now)), Duration.ofSeconds(5),
+            ClusterState.recover(store, InstantSource.fixed(java.time.Instant.ofEpochMilli(now)), Duration.ofSeconds(5),
                     null);
             double startS = (System.nanoTime() - t) / 1e9;
             return new Result(raw.size(), members, proposals, attempts, writeS, verifyS, recoverS, startS,

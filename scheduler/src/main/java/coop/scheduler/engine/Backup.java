@@ -128,7 +128,7 @@ public final class Backup {
                         + "at a time: try again when it has finished");
             }
             try {
-                ClusterState.LedgerHead head = state.ledgerHead();
+                GovernanceDesk.LedgerHead head = state.ledgerHead();
                 int jobs = state.jobCount();
                 write(store, target);
                 return new Result(target, head.size(), head.head(), jobs, 0, (System.nanoTime() - start) / 1_000_000);

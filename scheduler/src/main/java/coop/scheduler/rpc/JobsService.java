@@ -1,5 +1,7 @@
 package coop.scheduler.rpc;
 
+import coop.scheduler.domain.JobSpec;
+import coop.scheduler.engine.AgentSessions;
 import coop.scheduler.domain.JobState;
 import coop.scheduler.engine.ClusterState;
 import coop.scheduler.engine.EventLoop;
@@ -44,7 +46,7 @@ final class JobsService extends JobsGrpc.JobsImplBase {
         String member = Caller.member();
         // Left out means one node; an explicit 0 reaches ClusterState and is refused there.
         int nodes = r.hasNodes() ? r.getNodes() : 1;
-        var spec = new ClusterState.JobSpec(r.getAccount(), r.getGpusPerNode(), nodes, r.getGpuModel(),
+        var spec = new JobSpec(r.getAccount(), r.getGpusPerNode(), nodes, r.getGpuModel(),
                 r.getWalltimeSeconds(), r.getCommand(), r.getPriority(), r.getName(), r.getCrossSite(),
                 r.getNoPreempt(), r.getPurpose(), r.getArray());
         Replies.unary(loop.call((s, tx) -> s.submitJobs(member, spec, tx)), out,
@@ -128,7 +130,7 @@ final class JobsService extends JobsGrpc.JobsImplBase {
         return holder != null && holder.kind().equals(Authority.Holder.MEMBER) ? holder.name() : null;
     }
 
-    private record Pending(ClusterState.LogSource source, CompletableFuture<LogBroker.Output> output) {
+    private record Pending(AgentSessions.LogSource source, CompletableFuture<LogBroker.Output> output) {
     }
 
     @Override
@@ -144,7 +146,7 @@ final class JobsService extends JobsGrpc.JobsImplBase {
         }
         loop.call((s, tx) -> {
             List<Pending> asked = new ArrayList<>();
-            for (ClusterState.LogSource src : s.logSources(reader, r.getJobId(), r.getRank())) {
+            for (AgentSessions.LogSource src : s.logSources(reader, r.getJobId(), r.getRank())) {
                 CompletableFuture<LogBroker.Output> f = new CompletableFuture<>();
                 if (src.link() == null) {
                     f.complete(LogBroker.Output.failed("node " + src.node() + " is offline"));

@@ -1,5 +1,7 @@
 package coop.scheduler.rpc;
 
+import coop.scheduler.engine.Accounting;
+import coop.scheduler.engine.NodeRegistry;
 import coop.scheduler.domain.Attempt;
 import coop.scheduler.domain.Ballot;
 import coop.scheduler.domain.Choice;
@@ -149,11 +151,11 @@ final class ProtoMapper {
                 .build();
     }
 
-    static UsageResponse usage(ClusterState.Usage u) {
+    static UsageResponse usage(Accounting.Usage u) {
         UsageResponse.Builder b = UsageResponse.newBuilder().setPolicyVersion(u.policyVersion())
                 .setWindowStartMs(u.windowStart()).setWindowEndMs(u.windowEnd()).setGpusOnline(u.gpusOnline())
                 .setGpusBusy(u.gpusBusy());
-        for (ClusterState.AccountUsage a : u.accounts()) {
+        for (Accounting.AccountUsage a : u.accounts()) {
             b.addAccounts(AccountUsage.newBuilder().setAccount(a.account())
                     .setEntitledBasisPoints(a.entitledBasisPoints()).setAchievedPercent(a.achievedPercent())
                     .setGpuSeconds(a.gpuSeconds()).setRunningJobs(a.runningJobs()).setRunningGpus(a.runningGpus())
@@ -162,7 +164,7 @@ final class ProtoMapper {
         return b.build();
     }
 
-    static NodeInfo node(ClusterState.NodeStatus n) {
+    static NodeInfo node(NodeRegistry.NodeStatus n) {
         NodeInfo.Builder b = NodeInfo.newBuilder().setName(n.name()).setSite(n.site())
                 .setState(n.online() ? "online" : "offline").setLastHeartbeatMs(n.lastHeartbeat())
                 .addAllBusyGpuIndices(n.busyGpus()).addAllRunningJobIds(n.jobIds()).setAccount(n.account())

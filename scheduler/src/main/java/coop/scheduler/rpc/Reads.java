@@ -1,5 +1,6 @@
 package coop.scheduler.rpc;
 
+import coop.scheduler.engine.JobBook;
 import coop.scheduler.domain.JobArray;
 import coop.scheduler.domain.JobState;
 import coop.scheduler.domain.JobVisibility;
@@ -52,7 +53,7 @@ public final class Reads {
         return loop.call((s, tx) -> {
             JobVisibility visibility = reader.apply(s);
             ListJobsResponse.Builder b = ListJobsResponse.newBuilder();
-            for (ClusterState.Listed l : s.listing(account, states, limit, arrayId, groupArrays)) {
+            for (JobBook.Listed l : s.listing(account, states, limit, arrayId, groupArrays)) {
                 if (l.array() != null) {
                     b.addArrays(array(s, l.array(), visibility));
                 } else {
