@@ -30,7 +30,7 @@ final class Reservation {
         return jobId != job.id() && nodes.contains(n.view.name()) && endsAfterStart(now, job);
     }
 
-    /** GPUs of the node that a job ending after the start may take (none off the reservation's nodes are limited). */
+    /** GPUs of one of its nodes that a job still running at the start may take: what the reservation leaves. */
     int spareOn(String node) {
         return Math.max(0, spare.getOrDefault(node, 0));
     }
