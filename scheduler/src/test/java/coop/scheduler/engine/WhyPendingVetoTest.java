@@ -3,15 +3,13 @@ package coop.scheduler.engine;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import coop.scheduler.domain.Gpu;
+import coop.scheduler.domain.JobSpec;
 import coop.scheduler.domain.JobState;
 import coop.scheduler.governance.TestMembers;
 import coop.scheduler.ledger.Entry;
-import coop.scheduler.store.Store;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ExecutionException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -23,36 +21,26 @@ class WhyPendingVetoTest {
     Path dir;
     private final FakeClock clock = new FakeClock();
     private final TestMembers keys = new TestMembers();
-    private Store store;
-    private EventLoop loop;
+    private EngineFixture engine;
 
     @BeforeEach
     void found() {
-        store = Store.open(dir);
-        ClusterState.found(store, List.of(
+        engine = EngineFixture.found(dir, clock, List.of(
                 keys.member("alice", List.of("lab-a")),
-                keys.member("bob", List.of("lab-b"))), List.of("lab-a", "lab-b"), clock.millis());
-        loop = new EventLoop(new ClusterState(store, clock, Duration.ofSeconds(5), Duration.ofSeconds(60)), store,
-                Duration.ofMillis(20));
-        loop.start();
+                keys.member("bob", List.of("lab-b"))), List.of("lab-a", "lab-b"));
     }
 
     @AfterEach
     void close() {
-        loop.close();
-        store.close();
+        engine.close();
     }
 
     private <T> T call(EventLoop.Command<T> c) throws Exception {
-        try {
-            return loop.call(c).get();
-        } catch (ExecutionException e) {
-            throw (Exception) e.getCause();
-        }
+        return engine.call(c);
     }
 
     private long submit(String member, String account, int gpus) throws Exception {
-        return call((s, tx) -> s.submit(member, new ClusterState.JobSpec(account, gpus, 1, "", 60, "true", 0, "",
+        return call((s, tx) -> s.submit(member, new JobSpec(account, gpus, 1, "", 60, "true", 0, "",
                 false, false), tx));
     }
 
