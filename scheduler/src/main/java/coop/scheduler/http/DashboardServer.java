@@ -1,7 +1,7 @@
 package coop.scheduler.http;
 
 import coop.scheduler.engine.EventLoop;
-import coop.scheduler.rpc.Reads;
+import coop.scheduler.view.Reads;
 import coop.scheduler.store.Store;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;

@@ -2,7 +2,7 @@ package coop.scheduler.http;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import coop.scheduler.ledger.LedgerVerifier;
-import coop.scheduler.rpc.WireJson;
+import coop.scheduler.view.WireJson;
 import coop.scheduler.store.Store;
 import coop.v1.LedgerHead;
 import java.time.Duration;

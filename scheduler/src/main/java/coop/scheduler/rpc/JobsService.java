@@ -6,6 +6,8 @@ import coop.scheduler.domain.JobState;
 import coop.scheduler.engine.ClusterState;
 import coop.scheduler.engine.EventLoop;
 import coop.scheduler.trust.Authority;
+import coop.scheduler.view.ProtoMapper;
+import coop.scheduler.view.Reads;
 import coop.v1.CancelRequest;
 import coop.v1.GetArrayRequest;
 import coop.v1.GetJobRequest;

@@ -6,6 +6,8 @@ import coop.scheduler.domain.RankRef;
 import coop.scheduler.engine.AgentLink;
 import coop.scheduler.engine.EventLoop;
 import coop.scheduler.engine.Pulse;
+import coop.scheduler.view.ProtoMapper;
+import coop.scheduler.view.Reads;
 import coop.v1.AgentMessage;
 import coop.v1.AttemptRef;
 import coop.v1.ExitAck;

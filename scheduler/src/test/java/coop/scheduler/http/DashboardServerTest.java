@@ -10,7 +10,7 @@ import coop.scheduler.engine.ClusterState;
 import coop.scheduler.engine.EngineFixture;
 import coop.scheduler.governance.TestMembers;
 import coop.scheduler.rpc.Caller;
-import coop.scheduler.rpc.WireJson;
+import coop.scheduler.view.WireJson;
 import coop.scheduler.store.Store;
 import coop.v1.GovernanceGrpc;
 import coop.v1.JobsGrpc;

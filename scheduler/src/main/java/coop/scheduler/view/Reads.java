@@ -1,4 +1,4 @@
-package coop.scheduler.rpc;
+package coop.scheduler.view;
 
 import coop.scheduler.engine.JobBook;
 import coop.scheduler.domain.JobArray;
@@ -65,7 +65,7 @@ public final class Reads {
     }
 
     /** An array as {@code visibility}'s reader may see it. */
-    static coop.v1.JobArray array(ClusterState s, JobArray a, JobVisibility visibility) {
+    public static coop.v1.JobArray array(ClusterState s, JobArray a, JobVisibility visibility) {
         return ProtoMapper.array(a, visibility.access(a, () -> s.tasks(a.id())).granted());
     }
 

@@ -1,4 +1,4 @@
-package coop.scheduler.rpc;
+package coop.scheduler.view;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;

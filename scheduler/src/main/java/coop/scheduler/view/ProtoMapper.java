@@ -1,4 +1,4 @@
-package coop.scheduler.rpc;
+package coop.scheduler.view;
 
 import coop.scheduler.engine.Accounting;
 import coop.scheduler.engine.NodeRegistry;
@@ -23,12 +23,12 @@ import coop.v1.UsageResponse;
 import java.util.Map;
 
 /** Domain records to wire messages. Proto types stay at this edge. */
-final class ProtoMapper {
+public final class ProtoMapper {
     private ProtoMapper() {
     }
 
     /** A job as {@code reader} may see it: its command only where {@link JobVisibility} grants it. */
-    static coop.v1.Job job(Job j, String whyPending, JobVisibility reader) {
+    public static coop.v1.Job job(Job j, String whyPending, JobVisibility reader) {
         boolean shown = reader.mayRead(j);
         coop.v1.Job.Builder b = coop.v1.Job.newBuilder()
                 .setId(j.id()).setName(j.name()).setAccount(j.account()).setMember(j.member())
@@ -53,7 +53,7 @@ final class ProtoMapper {
     }
 
     /** An array summarized, its command shown only when {@code shown}, as {@link JobVisibility} decides. */
-    static coop.v1.JobArray array(coop.scheduler.domain.JobArray a, boolean shown) {
+    public static coop.v1.JobArray array(coop.scheduler.domain.JobArray a, boolean shown) {
         coop.v1.JobArray.Builder b = coop.v1.JobArray.newBuilder()
                 .setId(a.id()).setName(a.name()).setAccount(a.account()).setMember(a.member())
                 .setGpusPerNode(a.gpusPerNode()).setNodes(a.nodes()).setCommand(shown ? a.command() : "")
@@ -68,7 +68,7 @@ final class ProtoMapper {
         return b.build();
     }
 
-    static coop.v1.JobState state(JobState s) {
+    public static coop.v1.JobState state(JobState s) {
         return switch (s) {
             case PENDING -> coop.v1.JobState.PENDING;
             case RUNNING -> coop.v1.JobState.RUNNING;
@@ -79,7 +79,7 @@ final class ProtoMapper {
         };
     }
 
-    static JobState state(coop.v1.JobState s) {
+    public static JobState state(coop.v1.JobState s) {
         return switch (s) {
             case PENDING -> JobState.PENDING;
             case RUNNING -> JobState.RUNNING;
@@ -91,13 +91,13 @@ final class ProtoMapper {
         };
     }
 
-    static SharesChange shares(Map<String, Integer> shares) {
+    public static SharesChange shares(Map<String, Integer> shares) {
         SharesChange.Builder b = SharesChange.newBuilder();
         shares.forEach((a, bp) -> b.addShares(AccountShare.newBuilder().setAccount(a).setBasisPoints(bp)));
         return b.build();
     }
 
-    static coop.v1.Choice choice(Choice c) {
+    public static coop.v1.Choice choice(Choice c) {
         return switch (c) {
             case YES -> coop.v1.Choice.YES;
             case NO -> coop.v1.Choice.NO;
@@ -106,7 +106,7 @@ final class ProtoMapper {
     }
 
     /** The quorum and support a proposal of this kind needs under the constitution, in words. */
-    static String rule(coop.scheduler.governance.ProposalKind kind, coop.scheduler.governance.Constitution c) {
+    public static String rule(coop.scheduler.governance.ProposalKind kind, coop.scheduler.governance.Constitution c) {
         String support = switch (kind.threshold()) {
             case ORDINARY -> ", more than " + c.ordinary() + " yes";
             case SPECIAL -> ", at least " + c.special() + " yes";
@@ -116,11 +116,11 @@ final class ProtoMapper {
         return "quorum " + c.quorum() + support;
     }
 
-    static coop.v1.Proposal proposal(Proposal p, coop.scheduler.governance.Constitution c) {
+    public static coop.v1.Proposal proposal(Proposal p, coop.scheduler.governance.Constitution c) {
         return proposal(p).toBuilder().setRule(rule(p.kind(), c)).build();
     }
 
-    static coop.v1.Proposal proposal(Proposal p) {
+    public static coop.v1.Proposal proposal(Proposal p) {
         coop.v1.Proposal.Builder b = coop.v1.Proposal.newBuilder().setId(p.id()).setTitle(p.title())
                 .setProposer(p.proposer()).setShares(shares(p.shares())).setOpenedAtMs(p.openedAt())
                 .setClosesAtMs(p.closesAt()).setClosedAtMs(p.closedAt()).setOutcome(p.outcome())
@@ -143,7 +143,7 @@ final class ProtoMapper {
         return b.build();
     }
 
-    static coop.v1.Policy policy(Policy p) {
+    public static coop.v1.Policy policy(Policy p) {
         return coop.v1.Policy.newBuilder().setVersion(p.version()).addAllShares(shares(p.shares()).getSharesList())
                 .setEnactedAtMs(p.enactedAt()).setProposalId(p.proposalId())
                 .setParamsJson(Canonical.text(p.params().toMap()))
@@ -151,7 +151,7 @@ final class ProtoMapper {
                 .build();
     }
 
-    static UsageResponse usage(Accounting.Usage u) {
+    public static UsageResponse usage(Accounting.Usage u) {
         UsageResponse.Builder b = UsageResponse.newBuilder().setPolicyVersion(u.policyVersion())
                 .setWindowStartMs(u.windowStart()).setWindowEndMs(u.windowEnd()).setGpusOnline(u.gpusOnline())
                 .setGpusBusy(u.gpusBusy());
@@ -164,7 +164,7 @@ final class ProtoMapper {
         return b.build();
     }
 
-    static NodeInfo node(NodeRegistry.NodeStatus n) {
+    public static NodeInfo node(NodeRegistry.NodeStatus n) {
         NodeInfo.Builder b = NodeInfo.newBuilder().setName(n.name()).setSite(n.site())
                 .setState(n.online() ? "online" : "offline").setLastHeartbeatMs(n.lastHeartbeat())
                 .addAllBusyGpuIndices(n.busyGpus()).addAllRunningJobIds(n.jobIds()).setAccount(n.account())
