@@ -1,7 +1,7 @@
 package coop.scheduler.metrics;
 
-import coop.scheduler.engine.Accounting;
 import coop.scheduler.domain.JobState;
+import coop.scheduler.engine.Accounting;
 import coop.scheduler.engine.ClusterState;
 import coop.scheduler.engine.EventLoop;
 import coop.scheduler.store.Store;

@@ -1,8 +1,9 @@
 package coop.scheduler.rpc;
 
+import com.google.protobuf.ByteString;
 import coop.scheduler.domain.JobSpec;
-import coop.scheduler.engine.AgentSessions;
 import coop.scheduler.domain.JobState;
+import coop.scheduler.engine.AgentSessions;
 import coop.scheduler.engine.ClusterState;
 import coop.scheduler.engine.EventLoop;
 import coop.scheduler.trust.Authority;
@@ -19,7 +20,6 @@ import coop.v1.LogChunk;
 import coop.v1.LogsRequest;
 import coop.v1.SubmitRequest;
 import coop.v1.SubmitResponse;
-import com.google.protobuf.ByteString;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.util.ArrayList;

@@ -1,10 +1,10 @@
 package coop.scheduler.rpc;
 
+import com.google.protobuf.ByteString;
 import coop.scheduler.engine.AgentSessions;
 import coop.scheduler.engine.ClusterState;
 import coop.scheduler.engine.EventLoop;
 import coop.v1.LogChunk;
-import com.google.protobuf.ByteString;
 import io.grpc.stub.ServerCallStreamObserver;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -1,7 +1,5 @@
 package coop.scheduler.view;
 
-import coop.scheduler.engine.Accounting;
-import coop.scheduler.engine.NodeRegistry;
 import coop.scheduler.domain.Attempt;
 import coop.scheduler.domain.Ballot;
 import coop.scheduler.domain.Choice;
@@ -11,7 +9,9 @@ import coop.scheduler.domain.JobVisibility;
 import coop.scheduler.domain.Placement;
 import coop.scheduler.domain.Policy;
 import coop.scheduler.domain.Proposal;
+import coop.scheduler.engine.Accounting;
 import coop.scheduler.engine.ClusterState;
+import coop.scheduler.engine.NodeRegistry;
 import coop.scheduler.ledger.Canonical;
 import coop.v1.AccountShare;
 import coop.v1.AccountUsage;

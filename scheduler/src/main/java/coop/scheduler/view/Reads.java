@@ -1,16 +1,17 @@
 package coop.scheduler.view;
 
-import coop.scheduler.engine.JobBook;
 import coop.scheduler.domain.JobArray;
 import coop.scheduler.domain.JobState;
 import coop.scheduler.domain.JobVisibility;
 import coop.scheduler.engine.ClusterState;
 import coop.scheduler.engine.EventLoop;
+import coop.scheduler.engine.JobBook;
 import coop.v1.LedgerHead;
 import coop.v1.ListJobsResponse;
 import coop.v1.ListNodesResponse;
 import coop.v1.ListProposalsResponse;
 import coop.v1.UsageResponse;
+import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
@@ -94,5 +95,23 @@ public final class Reads {
     /** A job state named as on the wire, for callers outside this package. */
     public static JobState state(coop.v1.JobState state) {
         return ProtoMapper.state(state);
+    }
+
+    /**
+     * The job state a name spells as the wire does, in any case ({@code running}, {@code REVIEW}),
+     * or null when it names none.
+     */
+    public static JobState stateNamed(String name) {
+        // ASCII letters only: upper-casing would turn a dotless ı into I.
+        if (!name.matches("[A-Za-z]+")) {
+            return null;
+        }
+        coop.v1.JobState wire;
+        try {
+            wire = coop.v1.JobState.valueOf(name.toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
+        return wire == coop.v1.JobState.UNRECOGNIZED || wire.getNumber() == 0 ? null : ProtoMapper.state(wire);
     }
 }

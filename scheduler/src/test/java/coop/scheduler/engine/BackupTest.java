@@ -3,8 +3,8 @@ package coop.scheduler.engine;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import coop.scheduler.domain.JobSpec;
 import coop.scheduler.domain.CoopException;
+import coop.scheduler.domain.JobSpec;
 import coop.scheduler.domain.Role;
 import coop.scheduler.governance.TestMembers;
 import coop.scheduler.ledger.LedgerVerifier;

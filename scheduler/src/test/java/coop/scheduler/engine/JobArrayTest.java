@@ -3,12 +3,12 @@ package coop.scheduler.engine;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import coop.scheduler.domain.JobSpec;
 import coop.scheduler.domain.ArraySpec;
 import coop.scheduler.domain.CoopException;
 import coop.scheduler.domain.Gpu;
 import coop.scheduler.domain.Job;
 import coop.scheduler.domain.JobArray;
+import coop.scheduler.domain.JobSpec;
 import coop.scheduler.domain.JobState;
 import coop.scheduler.domain.RankRef;
 import coop.scheduler.governance.Params;
