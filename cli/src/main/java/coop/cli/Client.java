@@ -70,7 +70,7 @@ public final class Client implements AutoCloseable {
      *                received): a load generator that counts each call's own outcome turns it off,
      *                and with it the buffering of every call that a retry would need
      */
-    Client(String target, Identity identity, boolean retries) {
+    public Client(String target, Identity identity, boolean retries) {
         this(target, identity, retries, false);
     }
 

@@ -13,7 +13,7 @@ import java.util.Set;
 import java.util.stream.Collectors;
 
 /** How a job's fields read in human output, shared by {@code coop jobs} and {@code coop job}. */
-final class JobText {
+public final class JobText {
 
     private JobText() {
     }
@@ -92,7 +92,7 @@ final class JobText {
     }
 
     /** The tasks of an array by state, running first: "8 running, 1990 pending, 2 succeeded". */
-    static String counts(JobArray array) {
+    public static String counts(JobArray array) {
         return array.getCountsList().stream().sorted(java.util.Comparator.comparingInt(c -> order(c.getState())))
                 .map(c -> c.getCount() + " " + state(c.getState())).collect(Collectors.joining(", "));
     }

@@ -6,7 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import coop.scheduler.rpc.WireJson;
+import coop.scheduler.view.WireJson;
 import coop.v1.Job;
 import coop.v1.NodeInfo;
 import coop.v1.Policy;

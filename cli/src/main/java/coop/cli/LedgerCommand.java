@@ -108,7 +108,7 @@ final class LedgerCommand implements Runnable {
                             + expected + " (--expect-head)"
                     : null;
             if (json) {
-                var o = coop.scheduler.rpc.WireJson.ledgerReport(r, entries.size());
+                var o = coop.scheduler.view.WireJson.ledgerReport(r, entries.size());
                 if (expected != null) {
                     o.put("expected_head", expected);
                     o.put("head_matches", expected.equals(r.head()));

@@ -2,18 +2,20 @@ package coop.cli;
 
 import io.grpc.netty.shaded.io.netty.util.internal.logging.InternalLoggerFactory;
 import io.grpc.netty.shaded.io.netty.util.internal.logging.JdkLoggerFactory;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.ServiceLoader;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Supplier;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.ParameterException;
+import picocli.CommandLine;
 
 /**
  * The {@code coop} command. Client commands talk to a scheduler over gRPC as the member
@@ -33,21 +35,20 @@ public final class Main implements Runnable {
     static final String VERSION = "coop 0.1.0";
 
     /**
-     * Every subcommand, in the order {@code coop --help} lists them. Registered by
+     * The product's subcommands, in the order {@code coop --help} lists them (with the lab's, see
+     * {@link #subcommands()}). Registered by
      * {@link #commandLine(String...)} rather than all at once, so that a call naming one of them
      * builds only that one: picocli instantiates each subcommand and reflects over its options,
      * which for all of them costs more than a researcher's {@code coop submit} should.
      */
     static final List<Subcommand> SUBCOMMANDS = List.of(
-            // Setting up and running the cooperative.
-            Subcommand.annotated(DemoCommand.class),
+            // Setting up and running the cooperative; the lab's commands (LabCommands) follow simulate.
             Subcommand.annotated(InitCommand.class),
             Subcommand.annotated(SchedulerCommand.class),
             Subcommand.annotated(BackupCommand.class),
             Subcommand.annotated(AgentCommand.class),
             Subcommand.annotated(NodeCommand.class),
-            Subcommand.annotated(SimulateCommand.class),
-            Subcommand.annotated(BenchCommand.class),
+            Subcommand.SIMULATE,
 
             // Researchers: jobs.
             Subcommand.modelled(SubmitCommand.NAME, SubmitCommand::model),
@@ -72,11 +73,38 @@ public final class Main implements Runnable {
 
             Subcommand.annotated(CommandLine.HelpCommand.class));
 
+
+    /** The lab's commands on the class path ({@link LabCommands}); found on first use. */
+    private static List<Subcommand> lab;
+
+    /**
+     * The product's {@link #SUBCOMMANDS} and the lab's, in the order {@code coop --help} lists them.
+     */
+    static List<Subcommand> subcommands() {
+        List<Subcommand> all = new ArrayList<>(SUBCOMMANDS);
+        all.addAll(SUBCOMMANDS.indexOf(Subcommand.SIMULATE) + 1, lab());
+        return all;
+    }
+
+    private static synchronized List<Subcommand> lab() {
+        if (lab == null) {
+            List<Subcommand> found = new ArrayList<>();
+            for (LabCommands commands : ServiceLoader.load(LabCommands.class, Main.class.getClassLoader())) {
+                commands.commands().forEach(c -> found.add(Subcommand.annotated(c)));
+            }
+            lab = List.copyOf(found);
+        }
+        return lab;
+    }
+
     /**
      * One subcommand of {@code coop}: a class picocli reads the annotations of, or one whose
      * model a factory builds in code (its name is then known without building it).
      */
     static final class Subcommand {
+        /** {@code simulate}, which the lab's commands follow in {@code coop --help}. */
+        static final Subcommand SIMULATE = annotated(SimulateCommand.class);
+
         private final Class<?> annotated;
         private final String modelledName;
         private final Supplier<CommandSpec> model;
@@ -228,7 +256,7 @@ public final class Main implements Runnable {
      * and {@link Errors} handling failures (stack traces when {@code COOP_DEBUG=1}).
      */
     public static CommandLine commandLine() {
-        return configure(SUBCOMMANDS);
+        return configure(subcommands());
     }
 
     /**
@@ -243,7 +271,8 @@ public final class Main implements Runnable {
 
     /**
      * The subcommand {@code args} start with, if they start with one other than {@code help}. The
-     * modelled subcommands are looked at first, so that naming one of them reads no annotation.
+     * modelled subcommands are looked at first, so that naming one of them reads no annotation,
+     * and the lab's last, so that naming one of the product's looks for no lab.
      */
     static Optional<Subcommand> named(String... args) {
         if (args.length == 0 || args[0].equals("help")) {
@@ -256,7 +285,7 @@ public final class Main implements Runnable {
                 }
             }
         }
-        return Optional.empty();
+        return lab().stream().filter(c -> c.isCalled(args[0])).findFirst();
     }
 
     private static CommandLine configure(List<Subcommand> subcommands) {

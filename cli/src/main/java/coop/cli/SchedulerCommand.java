@@ -132,7 +132,7 @@ public final class SchedulerCommand implements Callable<Integer> {
     }
 
     /** {@code --http HOST:PORT}, with a warning when HOST is not a loopback address. */
-    static java.net.InetSocketAddress httpAddress(String value) {
+    public static java.net.InetSocketAddress httpAddress(String value) {
         int colon = value.lastIndexOf(':');
         if (colon < 1) {
             throw new CliException("--http: expected HOST:PORT such as 127.0.0.1:8080, got '" + value + "'");

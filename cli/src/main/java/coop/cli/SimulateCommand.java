@@ -7,10 +7,10 @@ import coop.scheduler.allocation.Allocator;
 import coop.scheduler.allocation.SchedulingPolicy;
 import coop.scheduler.sim.AccountReport;
 import coop.scheduler.sim.Comparison;
-import coop.scheduler.sim.GangWaits;
 import coop.scheduler.sim.FairShares;
 import coop.scheduler.sim.FairTarget;
 import coop.scheduler.sim.FifoPolicy;
+import coop.scheduler.sim.GangWaits;
 import coop.scheduler.sim.Measures;
 import coop.scheduler.sim.PolicyReport;
 import coop.scheduler.sim.Shares;
@@ -143,7 +143,7 @@ public final class SimulateCommand implements Callable<Integer> {
     // ------------------------------------------------------------------ inputs
 
     /** Reads {@code --trace}; a missing, unreadable, malformed or empty file is a {@link CliException}. */
-    static Trace readTrace(Path trace) {
+    public static Trace readTrace(Path trace) {
         if (!Files.isRegularFile(trace)) {
             throw new CliException("--trace: no such file: " + trace);
         }
@@ -190,7 +190,7 @@ public final class SimulateCommand implements Callable<Integer> {
      * {@code --shares ACCOUNT=PERCENT,...}: every account of the trace must have a share, and the
      * shares must sum to 100 %; otherwise a {@link CliException} names what is wrong.
      */
-    static Shares parseShares(List<String> shares, Trace t) {
+    public static Shares parseShares(List<String> shares, Trace t) {
         Map<String, Integer> basisPoints = new TreeMap<>();
         for (String text : shares) {
             ShareArgument share;
@@ -296,7 +296,7 @@ public final class SimulateCommand implements Callable<Integer> {
      * One policy's report as {@code --json} prints it (per account, then overall), into
      * {@code p}; {@code gangs} is its gangs against FIFO's, or null to leave that out.
      */
-    static void putPolicy(ObjectNode p, PolicyReport r, GangWaits gangs) {
+    public static void putPolicy(ObjectNode p, PolicyReport r, GangWaits gangs) {
         ObjectNode accounts = p.putObject("accounts");
         for (AccountReport a : r.accounts()) {
             ObjectNode o = accounts.putObject(a.account());
@@ -330,7 +330,7 @@ public final class SimulateCommand implements Callable<Integer> {
     }
 
     /** A rounded number, or null for NaN (nothing to average, no gang, ...). */
-    static void number(ObjectNode o, String key, double value, int decimals) {
+    public static void number(ObjectNode o, String key, double value, int decimals) {
         if (Double.isNaN(value) || Double.isInfinite(value)) {
             o.putNull(key);
         } else {

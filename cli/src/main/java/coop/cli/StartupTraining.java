@@ -12,7 +12,7 @@ import java.util.List;
 import picocli.CommandLine;
 
 /**
- * The training run behind the jar's class-data-sharing archive ({@code coop.jsa}, see the cli
+ * The training run behind the jar's class-data-sharing archive ({@code coop.jsa}, see the bench
  * pom): one JVM started with {@code -XX:DumpLoadedClassList} that goes through what
  * researchers' short calls go through, so that the static archive made from that list holds
  * the classes they need already parsed and verified. It founds a throw-away cooperative in a folder, runs its scheduler in a

@@ -119,16 +119,17 @@ class LauncherTest {
         Path checkout = Files.createDirectories(dir.resolve("checkout"));
         Path launcher = Files.copy(LAUNCHER, checkout.resolve("coop"));
         assertThat(launcher.toFile().setExecutable(true)).isTrue();
-        for (String pom : List.of("pom.xml", "proto/pom.xml", "scheduler/pom.xml", "agent/pom.xml", "cli/pom.xml")) {
+        for (String pom : List.of("pom.xml", "proto/pom.xml", "scheduler/pom.xml", "agent/pom.xml", "cli/pom.xml",
+                "bench/pom.xml")) {
             Path file = checkout.resolve(pom);
             Files.createDirectories(file.getParent());
             Files.writeString(file, "<project/>\n");
             assertThat(file.toFile().setLastModified(System.currentTimeMillis() - 60_000)).isTrue();
         }
-        Files.createFile(Files.createDirectories(checkout.resolve("cli/target")).resolve("coop.jar"));
+        Files.createFile(Files.createDirectories(checkout.resolve("bench/target")).resolve("coop.jar"));
         Path bin = Files.createDirectories(dir.resolve("bin"));
         Path link = Files.createSymbolicLink(bin.resolve("coop"), launcher);
-        List<String> classPath = List.of("-cp", checkout.toRealPath().resolve("cli/target/coop.jar").toString());
+        List<String> classPath = List.of("-cp", checkout.toRealPath().resolve("bench/target/coop.jar").toString());
 
         // An operator's link elsewhere, called by its path and found on PATH.
         assertThat(launch(List.of(link.toString(), "jobs"), dir, List.of())).containsSubsequence(classPath);

@@ -28,7 +28,7 @@ class MainTest {
 
     @Test
     void helpAMistypedNameOrNoNameGetTheFullCommandLine() {
-        int all = Main.SUBCOMMANDS.size();
+        int all = Main.subcommands().size();
         assertThat(Main.commandLine().getSubcommands()).hasSize(all);
         assertThat(Main.commandLine("--help").getSubcommands()).hasSize(all);
         assertThat(Main.commandLine("help", "submit").getSubcommands()).hasSize(all);
@@ -38,7 +38,7 @@ class MainTest {
 
     @Test
     void everySubcommandAnswersAloneAsItDoesInTheFullCommandLine() {
-        for (Main.Subcommand c : Main.SUBCOMMANDS) {
+        for (Main.Subcommand c : Main.subcommands()) {
             String name = c.name();
             if (name.equals("help")) {
                 continue;
@@ -64,7 +64,7 @@ class MainTest {
         } finally {
             System.setErr(stderr);
         }
-        assertThat(rendered).hasSizeGreaterThan(Main.SUBCOMMANDS.size());
+        assertThat(rendered).hasSizeGreaterThan(Main.subcommands().size());
         assertThat(warnings.toString(StandardCharsets.UTF_8)).isEmpty();
         assertThat(String.join("", rendered)).contains("percentages (60%)", "--quorum 40% --floor");
     }

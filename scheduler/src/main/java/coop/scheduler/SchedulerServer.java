@@ -104,7 +104,7 @@ public final class SchedulerServer implements AutoCloseable {
         Store store = Store.open(config.dataDir());
         Transport transport = null;
         try {
-            ClusterState state = new ClusterState(store, clock, config.heartbeatInterval(), config.preemptionGrace());
+            ClusterState state = ClusterState.recover(store, clock, config.heartbeatInterval(), config.preemptionGrace());
             EventLoop loop = new EventLoop(state, store, Duration.ofMillis(250));
             Metrics metrics = new Metrics(clock, config.heartbeatInterval());
             loop.observe(metrics);

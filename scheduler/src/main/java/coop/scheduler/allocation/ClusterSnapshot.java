@@ -7,22 +7,25 @@ import java.util.Map;
  * Everything one allocation cycle looks at, captured by the event loop (or the simulator):
  * the time, the nodes, the pending jobs, the attempts holding GPUs, and each account's
  * standing. The allocator reads nothing else; "now" is a value here, never a clock read.
- * {@code queues}, when given, holds exactly the pending jobs grouped by account, each group in
- * queue order; without it the allocator groups {@code pending} itself.
+ * The pending jobs come in one shape to the allocator, {@code queues}: grouped by account, each
+ * group in queue order. {@code pending} is the same jobs as one list, in the order the caller
+ * keeps them (submission order, for the simulator's baselines); given only that list, the
+ * snapshot groups it.
  */
 public record ClusterSnapshot(long now, List<NodeView> nodes, List<JobRequest> pending, List<RunningAttempt> running,
                               Map<String, AccountStanding> accounts, List<AccountQueue> queues) {
+    /** {@code queues} must hold exactly the jobs of {@code pending}. */
     public ClusterSnapshot {
         nodes = List.copyOf(nodes);
         pending = pending instanceof JobList given ? given : List.copyOf(pending);
         running = List.copyOf(running);
         accounts = Map.copyOf(accounts);
-        queues = queues == null ? null : List.copyOf(queues);
+        queues = List.copyOf(queues);
     }
 
     public ClusterSnapshot(long now, List<NodeView> nodes, List<JobRequest> pending, List<RunningAttempt> running,
                            Map<String, AccountStanding> accounts) {
-        this(now, nodes, pending, running, accounts, null);
+        this(now, nodes, pending, running, accounts, AccountQueue.byAccount(pending));
     }
 
     /** A snapshot with nothing running, at time 0. */

@@ -2,6 +2,7 @@ package coop.scheduler.engine;
 
 import coop.scheduler.domain.CoopException;
 import coop.scheduler.store.Store;
+import coop.scheduler.trust.Authority;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.DirectoryStream;
@@ -128,7 +129,7 @@ public final class Backup {
                         + "at a time: try again when it has finished");
             }
             try {
-                ClusterState.LedgerHead head = state.ledgerHead();
+                GovernanceDesk.LedgerHead head = state.ledgerHead();
                 int jobs = state.jobCount();
                 write(store, target);
                 return new Result(target, head.size(), head.head(), jobs, 0, (System.nanoTime() - start) / 1_000_000);
@@ -275,12 +276,12 @@ public final class Backup {
 
     /** Copies the CA and the scheduler's certificate, owner-only files staying owner-only. */
     private static void copyTrust(Path from, Path to) {
-        Path tls = from.resolve(coop.scheduler.trust.Authority.FOLDER);
+        Path tls = from.resolve(Authority.FOLDER);
         if (!Files.isDirectory(tls)) {
             return;
         }
         try (Stream<Path> files = Files.list(tls)) {
-            Path dir = Files.createDirectories(to.resolve(coop.scheduler.trust.Authority.FOLDER));
+            Path dir = Files.createDirectories(to.resolve(Authority.FOLDER));
             for (Path f : files.filter(Files::isRegularFile).toList()) {
                 Files.copy(f, dir.resolve(f.getFileName().toString()), java.nio.file.StandardCopyOption.COPY_ATTRIBUTES);
             }

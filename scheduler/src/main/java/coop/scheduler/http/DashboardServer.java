@@ -1,8 +1,8 @@
 package coop.scheduler.http;
 
 import coop.scheduler.engine.EventLoop;
-import coop.scheduler.rpc.Reads;
 import coop.scheduler.store.Store;
+import coop.scheduler.view.Reads;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;

@@ -2,7 +2,7 @@ package coop.scheduler.http;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import coop.scheduler.rpc.WireJson;
+import coop.scheduler.view.WireJson;
 import coop.v1.AccountUsage;
 import coop.v1.UsageResponse;
 import java.time.Duration;

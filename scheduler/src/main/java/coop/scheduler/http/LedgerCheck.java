@@ -2,8 +2,8 @@ package coop.scheduler.http;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import coop.scheduler.audit.LedgerVerifier;
-import coop.scheduler.rpc.WireJson;
 import coop.scheduler.store.Store;
+import coop.scheduler.view.WireJson;
 import coop.v1.LedgerHead;
 import java.time.Duration;
 import java.time.InstantSource;

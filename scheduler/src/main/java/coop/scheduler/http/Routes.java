@@ -6,8 +6,8 @@ import coop.scheduler.domain.JobState;
 import coop.scheduler.domain.JobVisibility;
 import coop.scheduler.domain.Names;
 import coop.scheduler.engine.EventLoop;
-import coop.scheduler.rpc.Reads;
-import coop.scheduler.rpc.WireJson;
+import coop.scheduler.view.Reads;
+import coop.scheduler.view.WireJson;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import java.nio.charset.StandardCharsets;
@@ -15,7 +15,6 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -256,20 +255,12 @@ final class Routes {
             return states;
         }
         for (String name : list.split(",", -1)) {
-            coop.v1.JobState wire = null;
-            // ASCII letters only: upper-casing would turn a dotless ı into I.
-            if (name.matches("[A-Za-z]+")) {
-                try {
-                    wire = coop.v1.JobState.valueOf(name.toUpperCase(Locale.ROOT));
-                } catch (IllegalArgumentException e) {
-                    wire = null;
-                }
-            }
-            if (wire == null || wire == coop.v1.JobState.UNRECOGNIZED || wire.getNumber() == 0) {
+            JobState state = Reads.stateNamed(name);
+            if (state == null) {
                 throw new BadRequest("state: unknown state '" + abbreviate(name)
                         + "'; expected pending, running, succeeded, failed, cancelled or review");
             }
-            states.add(Reads.state(wire));
+            states.add(state);
         }
         return states;
     }

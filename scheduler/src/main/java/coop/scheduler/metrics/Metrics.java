@@ -1,6 +1,7 @@
 package coop.scheduler.metrics;
 
 import coop.scheduler.domain.JobState;
+import coop.scheduler.engine.Accounting;
 import coop.scheduler.engine.ClusterState;
 import coop.scheduler.engine.EventLoop;
 import coop.scheduler.store.Store;
@@ -32,13 +33,13 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * text exposition format for {@code /metrics}.
  *
  * <p>The event loop owns the cluster state, so nothing here reads it from a scrape thread: the
- * loop hands over a {@link ClusterState.Census} after each tick (every 250 ms), and the gauges
+ * loop hands over a {@link Accounting.Census} after each tick (every 250 ms), and the gauges
  * read the latest one through a volatile field. Timers and summaries are recorded where the
  * work happens (the loop, the store's commit, the gRPC edge), each a few atomic increments, so
  * the submit path, at thousands of calls a second, does not notice them.
  */
 public final class Metrics implements EventLoop.Observer, Store.CommitListener {
-    private static final ClusterState.Census NO_CENSUS = new ClusterState.Census(0, Map.of(), Map.of(), Map.of(), 0,
+    private static final Accounting.Census NO_CENSUS = new Accounting.Census(0, Map.of(), Map.of(), Map.of(), 0,
             0, Long.MAX_VALUE);
     private static final Status.Code[] CODES = Status.Code.values();
 
@@ -51,7 +52,7 @@ public final class Metrics implements EventLoop.Observer, Store.CommitListener {
     private final Map<String, Timer[]> rpcTimers = new ConcurrentHashMap<>();
     /** Gauges of each open account, registered when it first appears in a census; loop thread only. */
     private final Map<String, List<Meter>> accountGauges = new HashMap<>();
-    private volatile ClusterState.Census census = NO_CENSUS;
+    private volatile Accounting.Census census = NO_CENSUS;
 
     /**
      * @param clock             the scheduler's clock, the one heartbeats are compared with
@@ -124,7 +125,7 @@ public final class Metrics implements EventLoop.Observer, Store.CommitListener {
     /** Publishes the state's counts; on the loop thread, after a tick. */
     @Override
     public void ticked(ClusterState state) {
-        ClusterState.Census c = state.census();
+        Accounting.Census c = state.census();
         for (String account : c.allocatedGpus().keySet()) {
             accountGauges.computeIfAbsent(account, a -> List.of(
                     Gauge.builder("coop.account.gpus.allocated", () -> census.allocatedGpus().getOrDefault(a, 0))

@@ -4,6 +4,8 @@ import coop.scheduler.domain.CoopException;
 import coop.scheduler.domain.Member;
 import coop.scheduler.domain.Topic;
 import coop.scheduler.engine.EventLoop;
+import coop.scheduler.view.ProtoMapper;
+import coop.scheduler.view.Reads;
 import coop.v1.DelegateRequest;
 import coop.v1.DelegateResponse;
 import coop.v1.Delegation;

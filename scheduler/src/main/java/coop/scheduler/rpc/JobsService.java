@@ -1,9 +1,14 @@
 package coop.scheduler.rpc;
 
+import com.google.protobuf.ByteString;
+import coop.scheduler.domain.JobSpec;
 import coop.scheduler.domain.JobState;
+import coop.scheduler.engine.AgentSessions;
 import coop.scheduler.engine.ClusterState;
 import coop.scheduler.engine.EventLoop;
 import coop.scheduler.trust.Authority;
+import coop.scheduler.view.ProtoMapper;
+import coop.scheduler.view.Reads;
 import coop.v1.CancelRequest;
 import coop.v1.GetArrayRequest;
 import coop.v1.GetJobRequest;
@@ -15,7 +20,6 @@ import coop.v1.LogChunk;
 import coop.v1.LogsRequest;
 import coop.v1.SubmitRequest;
 import coop.v1.SubmitResponse;
-import com.google.protobuf.ByteString;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.util.ArrayList;
@@ -44,7 +48,7 @@ final class JobsService extends JobsGrpc.JobsImplBase {
         String member = Caller.member();
         // Left out means one node; an explicit 0 reaches ClusterState and is refused there.
         int nodes = r.hasNodes() ? r.getNodes() : 1;
-        var spec = new ClusterState.JobSpec(r.getAccount(), r.getGpusPerNode(), nodes, r.getGpuModel(),
+        var spec = new JobSpec(r.getAccount(), r.getGpusPerNode(), nodes, r.getGpuModel(),
                 r.getWalltimeSeconds(), r.getCommand(), r.getPriority(), r.getName(), r.getCrossSite(),
                 r.getNoPreempt(), r.getPurpose(), r.getArray());
         Replies.unary(loop.call((s, tx) -> s.submitJobs(member, spec, tx)), out,
@@ -128,7 +132,7 @@ final class JobsService extends JobsGrpc.JobsImplBase {
         return holder != null && holder.kind().equals(Authority.Holder.MEMBER) ? holder.name() : null;
     }
 
-    private record Pending(ClusterState.LogSource source, CompletableFuture<LogBroker.Output> output) {
+    private record Pending(AgentSessions.LogSource source, CompletableFuture<LogBroker.Output> output) {
     }
 
     @Override
@@ -144,7 +148,7 @@ final class JobsService extends JobsGrpc.JobsImplBase {
         }
         loop.call((s, tx) -> {
             List<Pending> asked = new ArrayList<>();
-            for (ClusterState.LogSource src : s.logSources(reader, r.getJobId(), r.getRank())) {
+            for (AgentSessions.LogSource src : s.logSources(reader, r.getJobId(), r.getRank())) {
                 CompletableFuture<LogBroker.Output> f = new CompletableFuture<>();
                 if (src.link() == null) {
                     f.complete(LogBroker.Output.failed("node " + src.node() + " is offline"));

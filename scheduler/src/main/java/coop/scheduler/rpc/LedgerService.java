@@ -3,6 +3,7 @@ package coop.scheduler.rpc;
 import com.google.protobuf.ByteString;
 import coop.scheduler.engine.EventLoop;
 import coop.scheduler.store.Store;
+import coop.scheduler.view.Reads;
 import coop.v1.LedgerEntriesRequest;
 import coop.v1.LedgerEntry;
 import coop.v1.LedgerGrpc;

@@ -1,9 +1,10 @@
 package coop.scheduler.rpc;
 
+import com.google.protobuf.ByteString;
+import coop.scheduler.engine.AgentSessions;
 import coop.scheduler.engine.ClusterState;
 import coop.scheduler.engine.EventLoop;
 import coop.v1.LogChunk;
-import com.google.protobuf.ByteString;
 import io.grpc.stub.ServerCallStreamObserver;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -39,10 +40,10 @@ final class LogFollow {
     }
 
     /** A read asked of one rank's node, with the position it was asked from. */
-    private record Read(ClusterState.LogSource source, Position from, CompletableFuture<LogBroker.Output> output) {
+    private record Read(AgentSessions.LogSource source, Position from, CompletableFuture<LogBroker.Output> output) {
     }
 
-    private record Poll(ClusterState.FollowPoint point, List<Read> reads) {
+    private record Poll(AgentSessions.FollowPoint point, List<Read> reads) {
     }
 
     private final EventLoop loop;
@@ -85,9 +86,9 @@ final class LogFollow {
         int following = attempt;
         Map<Integer, Position> from = sent;
         loop.call((s, tx) -> {
-            ClusterState.FollowPoint point = s.followPoint(reader, jobId, rank);
+            AgentSessions.FollowPoint point = s.followPoint(reader, jobId, rank);
             List<Read> reads = new ArrayList<>();
-            for (ClusterState.LogSource src : point.sources()) {
+            for (AgentSessions.LogSource src : point.sources()) {
                 Position p = point.attempt() == following
                         ? from.getOrDefault(src.ref().rank(), Position.START) : Position.START;
                 CompletableFuture<LogBroker.Output> f = new CompletableFuture<>();
@@ -111,7 +112,7 @@ final class LogFollow {
 
     private void deliver(Poll poll) {
         try {
-            ClusterState.FollowPoint point = poll.point();
+            AgentSessions.FollowPoint point = poll.point();
             if (point.attempt() != attempt) {
                 attempt = point.attempt();
                 sent = Map.of();
@@ -166,7 +167,7 @@ final class LogFollow {
         }
     }
 
-    private LogChunk.Builder chunk(ClusterState.LogSource source) {
+    private LogChunk.Builder chunk(AgentSessions.LogSource source) {
         return LogChunk.newBuilder().setNode(source.node()).setRank(source.ref().rank())
                 .setAttempt(source.ref().attempt());
     }

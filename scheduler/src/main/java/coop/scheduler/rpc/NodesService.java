@@ -6,6 +6,10 @@ import coop.scheduler.domain.RankRef;
 import coop.scheduler.engine.AgentLink;
 import coop.scheduler.engine.EventLoop;
 import coop.scheduler.engine.Pulse;
+import coop.scheduler.metrics.Metrics;
+import coop.scheduler.trust.Authority;
+import coop.scheduler.view.ProtoMapper;
+import coop.scheduler.view.Reads;
 import coop.v1.AgentMessage;
 import coop.v1.AttemptRef;
 import coop.v1.ExitAck;
@@ -33,8 +37,8 @@ final class NodesService extends NodesGrpc.NodesImplBase {
     private final java.security.SecureRandom random = new java.security.SecureRandom();
     private final EventLoop loop;
     private final LogBroker logs;
-    private final coop.scheduler.trust.Authority authority;
-    private final coop.scheduler.metrics.Metrics metrics;
+    private final Authority authority;
+    private final Metrics metrics;
     private final java.util.concurrent.Executor certificates = java.util.concurrent.Executors.newFixedThreadPool(2,
             task -> {
                 Thread t = new Thread(task, "coop-node-certificates");
@@ -43,8 +47,8 @@ final class NodesService extends NodesGrpc.NodesImplBase {
             });
 
     /** @param authority signs enrolled nodes' certificates; null when the scheduler runs without TLS */
-    NodesService(EventLoop loop, LogBroker logs, coop.scheduler.trust.Authority authority,
-                 coop.scheduler.metrics.Metrics metrics) {
+    NodesService(EventLoop loop, LogBroker logs, Authority authority,
+                 Metrics metrics) {
         this.loop = loop;
         this.logs = logs;
         this.authority = authority;
@@ -65,8 +69,8 @@ final class NodesService extends NodesGrpc.NodesImplBase {
                             .setSite(rec.site()).setAccount(rec.account()).setToken(token);
                     if (authority != null) {
                         // A fresh key each enrollment: the scheduler hands it over once and keeps no copy.
-                        var issued = authority.issue(new coop.scheduler.trust.Authority.Holder(
-                                coop.scheduler.trust.Authority.Holder.NODE, rec.name()));
+                        var issued = authority.issue(new Authority.Holder(
+                                Authority.Holder.NODE, rec.name()));
                         b.setCaCertificate(authority.caPem()).setCertificate(issued.certificatePem())
                                 .setPrivateKey(issued.privateKeyPem());
                     }

@@ -13,7 +13,7 @@ public final class Batch {
 
     private final List<Put> puts = new ArrayList<>();
 
-    Batch() {
+    public Batch() {
     }
 
     public void put(Store.Kind kind, long id, Object value) {

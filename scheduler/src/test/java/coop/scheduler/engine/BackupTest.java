@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import coop.scheduler.audit.LedgerVerifier;
 import coop.scheduler.domain.CoopException;
+import coop.scheduler.domain.JobSpec;
 import coop.scheduler.domain.Role;
 import coop.scheduler.governance.TestMembers;
 import coop.scheduler.store.Store;
@@ -37,32 +38,30 @@ class BackupTest {
     private Path data;
     private Path root;
     private Backup backups;
+    private EngineFixture engine;
     private Store store;
     private EventLoop loop;
 
     @BeforeEach
     void found() {
         data = dir.resolve("data");
-        store = Store.open(data);
-        ClusterState.found(store, List.of(
+        engine = EngineFixture.found(data, clock, List.of(
                 keys.member("alice", List.of("lab-a")),
                 keys.member("dave", List.of("lab-a"), EnumSet.of(Role.MEMBER, Role.RESEARCHER))),
-                List.of("lab-a"), clock.millis());
-        loop = new EventLoop(new ClusterState(store, clock, Duration.ofSeconds(5), Duration.ofSeconds(60)), store,
-                Duration.ofMillis(20));
-        loop.start();
+                List.of("lab-a"));
+        store = engine.store();
+        loop = engine.loop();
         backups = Backup.under(dir.resolve("backups"), data);
         root = backups.root();
     }
 
     @AfterEach
     void close() {
-        loop.close();
-        store.close();
+        engine.close();
     }
 
     private CompletableFuture<Long> submit(String command) {
-        return loop.call((s, tx) -> s.submit("alice", new ClusterState.JobSpec("lab-a", 1, 1, "", 60, command, 0, "",
+        return loop.call((s, tx) -> s.submit("alice", new JobSpec("lab-a", 1, 1, "", 60, command, 0, "",
                 false, false), tx));
     }
 
@@ -121,12 +120,12 @@ class BackupTest {
 
         // Restoring is starting on it: the state recovers, and job ids go on from where the backup stopped.
         try (Store restored = Store.open(to)) {
-            ClusterState state = new ClusterState(restored, clock, Duration.ofSeconds(5), Duration.ofSeconds(60));
+            ClusterState state = ClusterState.recover(restored, clock, Duration.ofSeconds(5), Duration.ofSeconds(60));
             assertThat(state.jobCount()).isEqualTo(50);
             assertThat(state.job(50).command()).isEqualTo("before 49");
             assertThat(state.ledgerHead().head()).isEqualTo(result.ledgerHead());
             Tx tx = new Tx(restored.batch());
-            assertThat(state.submit("alice", new ClusterState.JobSpec("lab-a", 1, 1, "", 60, "next", 0, "", false,
+            assertThat(state.submit("alice", new JobSpec("lab-a", 1, 1, "", 60, "next", 0, "", false,
                     false), tx)).isEqualTo(51);
         }
     }

@@ -7,12 +7,12 @@ import coop.scheduler.domain.Choice;
 import coop.scheduler.domain.CoopException;
 import coop.scheduler.domain.Gpu;
 import coop.scheduler.domain.Job;
+import coop.scheduler.domain.JobSpec;
 import coop.scheduler.domain.JobState;
 import coop.scheduler.domain.Proposal;
 import coop.scheduler.domain.ProposalState;
 import coop.scheduler.domain.RankRef;
 import coop.scheduler.governance.TestMembers;
-import coop.scheduler.store.Store;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -31,48 +31,31 @@ class EngineTest {
     Path dir;
     private final FakeClock clock = new FakeClock();
     private final TestMembers keys = new TestMembers();
-    private Store store;
-    private EventLoop loop;
+    private EngineFixture engine;
 
     @BeforeEach
     void found() {
-        store = Store.open(dir);
-        ClusterState.found(store, List.of(
+        engine = EngineFixture.found(dir, clock, List.of(
                 keys.member("alice", List.of("lab-a")),
                 keys.member("bob", List.of("lab-b")),
-                keys.member("carol", List.of("lab-a", "lab-b"))), List.of("lab-a", "lab-b"), clock.millis());
-        start();
-    }
-
-    private void start() {
-        loop = new EventLoop(new ClusterState(store, clock, Duration.ofSeconds(5), Duration.ofSeconds(60)), store,
-                Duration.ofMillis(20));
-        loop.start();
+                keys.member("carol", List.of("lab-a", "lab-b"))), List.of("lab-a", "lab-b"));
     }
 
     private void restart() {
-        loop.close();
-        store.close();
-        store = Store.open(dir);
-        start();
+        engine.restart();
     }
 
     @AfterEach
     void close() {
-        loop.close();
-        store.close();
+        engine.close();
     }
 
     private <T> T call(EventLoop.Command<T> c) throws Exception {
-        try {
-            return loop.call(c).get();
-        } catch (ExecutionException e) {
-            throw (Exception) e.getCause();
-        }
+        return engine.call(c);
     }
 
     private long submit(String member, String account, int gpus, int nodes) throws Exception {
-        return call((s, tx) -> s.submit(member, new ClusterState.JobSpec(account, gpus, nodes, "", 60, "true", 0, "",
+        return call((s, tx) -> s.submit(member, new JobSpec(account, gpus, nodes, "", 60, "true", 0, "",
                 false, false), tx));
     }
 
@@ -268,9 +251,9 @@ class EngineTest {
         restart();
         assertThat(job(id).state()).isEqualTo(JobState.RUNNING);
         clock.advanceSeconds(14);
-        // Still within the restart grace: the loop ticks every 20 ms and must keep it running.
-        org.awaitility.Awaitility.await().during(Duration.ofMillis(200)).atMost(Duration.ofSeconds(2))
-                .until(() -> job(id).state() == JobState.RUNNING);
+        // Still within the restart grace: a turn after the move ticks, and must keep it running.
+        engine.turn();
+        assertThat(job(id).state()).isEqualTo(JobState.RUNNING);
         clock.advanceSeconds(2);
         org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5))
                 .until(() -> job(id).state() == JobState.PENDING);
@@ -363,10 +346,10 @@ class EngineTest {
         restart();
         assertThatThrownBy(() -> review("bob", withdrawn, true)).isInstanceOfSatisfying(CoopException.class,
                 e -> assertThat(e.kind()).isEqualTo(CoopException.Kind.NOT_FOUND));
-        loop.close();
-        assertThat(coop.scheduler.audit.LedgerVerifier.verify(coop.scheduler.ledger.Ledger.rawEntries(store)).problem())
+        engine.loop().close();
+        assertThat(coop.scheduler.audit.LedgerVerifier.verify(coop.scheduler.ledger.Ledger.rawEntries(engine.store())).problem())
                 .isNull();
-        start();
+        restart();
     }
 
     @Test
@@ -410,10 +393,10 @@ class EngineTest {
         assertThat(job(running).state()).isEqualTo(JobState.SUCCEEDED);
         org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5))
                 .until(() -> job(others).state() == JobState.RUNNING);
-        loop.close();
-        assertThat(coop.scheduler.audit.LedgerVerifier.verify(coop.scheduler.ledger.Ledger.rawEntries(store)).problem())
+        engine.loop().close();
+        assertThat(coop.scheduler.audit.LedgerVerifier.verify(coop.scheduler.ledger.Ledger.rawEntries(engine.store())).problem())
                 .isNull();
-        start();
+        restart();
     }
 
     @Test
@@ -432,10 +415,10 @@ class EngineTest {
         assertThat(closed.state()).isEqualTo(ProposalState.PASSED);
         assertThat(closed.tally().delegated()).isEqualTo(1);
         assertThat(call((s, tx) -> s.policy()).share("lab-a")).isEqualTo(7000);
-        loop.close();
-        assertThat(coop.scheduler.audit.LedgerVerifier.verify(coop.scheduler.ledger.Ledger.rawEntries(store)).problem())
+        engine.loop().close();
+        assertThat(coop.scheduler.audit.LedgerVerifier.verify(coop.scheduler.ledger.Ledger.rawEntries(engine.store())).problem())
                 .isNull();
-        start();
+        restart();
     }
 
     @Test
@@ -548,18 +531,19 @@ class EngineTest {
         RankRef rank = new RankRef(id, 1, 0);
         assertThat(job(id).state()).isEqualTo(JobState.RUNNING);
         clock.advanceSeconds(14);
-        org.awaitility.Awaitility.await().during(Duration.ofMillis(150)).atMost(Duration.ofSeconds(2))
-                .until(() -> job(id).attempts().size() == 1 && job(id).state() == JobState.RUNNING);
+        engine.turn();
+        assertThat(job(id).attempts()).hasSize(1);
+        assertThat(job(id).state()).isEqualTo(JobState.RUNNING);
         beat(n1, rank);
         clock.advanceSeconds(14);
-        org.awaitility.Awaitility.await().during(Duration.ofMillis(150)).atMost(Duration.ofSeconds(2))
-                .until(() -> job(id).state() == JobState.RUNNING);
+        engine.turn();
+        assertThat(job(id).state()).isEqualTo(JobState.RUNNING);
         call((s, tx) -> {
             s.disconnected(n1);
             return null;
         });
-        org.awaitility.Awaitility.await().during(Duration.ofMillis(150)).atMost(Duration.ofSeconds(2))
-                .until(() -> job(id).state() == JobState.RUNNING);
+        engine.turn();
+        assertThat(job(id).state()).isEqualTo(JobState.RUNNING);
         clock.advanceSeconds(2);
         org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5))
                 .until(() -> job(id).state() == JobState.PENDING);
@@ -588,8 +572,8 @@ class EngineTest {
         // A silent idle node would be declared lost over the night: it says hello again.
         clock.advanceMillis(wednesday8.toInstant().toEpochMilli() - clock.millis() - 1);
         n1 = connect("n1", "s1", 1);
-        org.awaitility.Awaitility.await().during(Duration.ofMillis(150)).atMost(Duration.ofSeconds(2))
-                .until(() -> job(night).state() == JobState.PENDING);
+        engine.turn();
+        assertThat(job(night).state()).isEqualTo(JobState.PENDING);
         clock.advanceMillis(1);
         org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5))
                 .until(() -> job(night).state() == JobState.RUNNING);
@@ -679,13 +663,13 @@ class EngineTest {
         long kept = submit("alice", "lab-a", 1, 1);
         long[] half = new long[1];
         assertThatThrownBy(() -> call((s, tx) -> {
-            half[0] = s.submit("alice", new ClusterState.JobSpec("lab-a", 1, 1, "", 60, "true", 0, "", false, false),
+            half[0] = s.submit("alice", new JobSpec("lab-a", 1, 1, "", 60, "true", 0, "", false, false),
                     tx);
             throw new IllegalStateException("broken after the change");
         })).isInstanceOfSatisfying(CoopException.class,
                 e -> assertThat(e.kind()).isEqualTo(CoopException.Kind.UNAVAILABLE));
-        assertThat(loop.stopped()).succeedsWithin(Duration.ofSeconds(5));
-        assertThat(loop.isRunning()).isFalse();
+        assertThat(engine.loop().stopped()).succeedsWithin(Duration.ofSeconds(5));
+        assertThat(engine.loop().isRunning()).isFalse();
         assertThatThrownBy(() -> submit("bob", "lab-b", 1, 1)).isInstanceOfSatisfying(CoopException.class,
                 e -> assertThat(e.kind()).isEqualTo(CoopException.Kind.UNAVAILABLE));
 

@@ -8,18 +8,17 @@ import coop.scheduler.domain.CoopException;
 import coop.scheduler.domain.Gpu;
 import coop.scheduler.domain.Job;
 import coop.scheduler.domain.JobArray;
+import coop.scheduler.domain.JobSpec;
 import coop.scheduler.domain.JobState;
 import coop.scheduler.domain.Params;
 import coop.scheduler.domain.RankRef;
 import coop.scheduler.governance.TestMembers;
 import coop.scheduler.store.Store;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ExecutionException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -37,47 +36,30 @@ class JobArrayTest {
     Path dir;
     private final FakeClock clock = new FakeClock();
     private final TestMembers keys = new TestMembers();
-    private Store store;
-    private EventLoop loop;
+    private EngineFixture engine;
 
     @BeforeEach
     void found() {
-        store = Store.open(dir);
-        ClusterState.found(store, List.of(keys.member("alice", List.of("lab-a")), keys.member("bob", List.of("lab-a")),
-                        keys.member("carol", List.of("lab-b"))),
-                List.of("lab-a", "lab-b"), Params.DEFAULTS.with(Map.of("max_pending_per_member", MAX_WAITING)), clock.millis());
-        start();
-    }
-
-    private void start() {
-        loop = new EventLoop(new ClusterState(store, clock, Duration.ofSeconds(5), Duration.ofSeconds(60)), store,
-                Duration.ofMillis(20));
-        loop.start();
+        engine = EngineFixture.found(dir, clock, List.of(keys.member("alice", List.of("lab-a")),
+                        keys.member("bob", List.of("lab-a")), keys.member("carol", List.of("lab-b"))),
+                List.of("lab-a", "lab-b"), Params.DEFAULTS.with(Map.of("max_pending_per_member", MAX_WAITING)));
     }
 
     private void restart() {
-        loop.close();
-        store.close();
-        store = Store.open(dir);
-        start();
+        engine.restart();
     }
 
     @AfterEach
     void close() {
-        loop.close();
-        store.close();
+        engine.close();
     }
 
     private <T> T call(EventLoop.Command<T> c) throws Exception {
-        try {
-            return loop.call(c).get();
-        } catch (ExecutionException e) {
-            throw (Exception) e.getCause();
-        }
+        return engine.call(c);
     }
 
-    private ClusterState.Submitted submit(String member, String array) throws Exception {
-        return call((s, tx) -> s.submitJobs(member, new ClusterState.JobSpec("lab-a", 1, 1, "", 60, "true", 0, "sweep",
+    private JobBook.Submitted submit(String member, String array) throws Exception {
+        return call((s, tx) -> s.submitJobs(member, new JobSpec("lab-a", 1, 1, "", 60, "true", 0, "sweep",
                 false, false, "", array), tx));
     }
 
@@ -142,9 +124,9 @@ class JobArrayTest {
     @Test
     void anArrayIsStoredWholeInOneBatchAndEachTaskKnowsItsIndex() throws Exception {
         RecordingLink n1 = connect("n1", 2);
-        Store.Counters before = store.counters();
-        ClusterState.Submitted done = submit("alice", "0-8:2");
-        Store.Counters after = store.counters();
+        Store.Counters before = engine.store().counters();
+        JobBook.Submitted done = submit("alice", "0-8:2");
+        Store.Counters after = engine.store().counters();
         assertThat(after.syncs() - before.syncs()).as("synced batches for one array submit").isEqualTo(1);
         assertThat(done.tasks()).isEqualTo(5);
         assertThat(done.firstJobId()).isEqualTo(done.arrayId() + 1);
@@ -167,7 +149,7 @@ class JobArrayTest {
         // The array's own id is not a job, and the refusal says what it is.
         assertThatThrownBy(() -> call((s, tx) -> s.job(done.arrayId()))).hasMessageContaining("is a job array");
         // The next job gets an id after the tasks.
-        long single = call((s, tx) -> s.submit("alice", new ClusterState.JobSpec("lab-a", 1, 1, "", 60, "true", 0, "",
+        long single = call((s, tx) -> s.submit("alice", new JobSpec("lab-a", 1, 1, "", 60, "true", 0, "",
                 false, false), tx));
         assertThat(single).isEqualTo(done.arrayId() + 6);
     }
@@ -175,7 +157,7 @@ class JobArrayTest {
     @Test
     void theWaitingCapCountsTasksAndARefusedArrayStoresNothing() throws Exception {
         int jobsBefore = call((s, tx) -> s.jobCount());
-        Store.Counters before = store.counters();
+        Store.Counters before = engine.store().counters();
         assertThatThrownBy(() -> submit("alice", "0-" + MAX_WAITING)).isInstanceOfSatisfying(CoopException.class, e -> {
             assertThat(e.kind()).isEqualTo(CoopException.Kind.RESOURCE_EXHAUSTED);
             assertThat(e.getMessage()).contains("max_pending_per_member (" + MAX_WAITING + ")").contains("51 tasks");
@@ -183,7 +165,7 @@ class JobArrayTest {
         assertThatThrownBy(() -> submit("alice", "3,3")).hasMessageStartingWith("array: index 3");
         int jobsAfter = call((s, tx) -> s.jobCount());
         assertThat(jobsAfter).isEqualTo(jobsBefore);
-        assertThat(store.counters().records()).isEqualTo(before.records());
+        assertThat(engine.store().counters().records()).isEqualTo(before.records());
         submit("alice", "1-" + (MAX_WAITING - 1));
         assertThatThrownBy(() -> submit("alice", "0,1")).hasMessageContaining("49 jobs member alice already has");
         assertThat(submit("alice", "0").tasks()).isEqualTo(1);
@@ -194,7 +176,7 @@ class JobArrayTest {
     @Test
     void cancellingAnArrayEndsItsUnfinishedTasksAndIsRefusedToOtherAccounts() throws Exception {
         RecordingLink n1 = connect("n1", 2);
-        ClusterState.Submitted done = submit("alice", "0-4");
+        JobBook.Submitted done = submit("alice", "0-4");
         RankRef first = n1.launched.get(0).ref();
         exit(n1, first, 0);
         assertThat(n1.launched).hasSize(3);
@@ -218,7 +200,7 @@ class JobArrayTest {
     @Test
     void anArraySurvivesARestartListsAsOneLineAndItsGpuTimeIsCounted() throws Exception {
         RecordingLink n1 = connect("n1", 1);
-        ClusterState.Submitted done = submit("alice", "0-2");
+        JobBook.Submitted done = submit("alice", "0-2");
         clock.advanceSeconds(10);
         exit(n1, n1.launched.get(0).ref(), 0);
         restart();
@@ -227,15 +209,15 @@ class JobArrayTest {
         assertThat(a.count(JobState.SUCCEEDED)).isEqualTo(1);
         // The running one stays running across the restart until its node reports.
         assertThat(a.count(JobState.RUNNING) + a.count(JobState.PENDING)).isEqualTo(2);
-        call((s, tx) -> s.submit("alice", new ClusterState.JobSpec("lab-a", 1, 1, "", 60, "true", 0, "solo", false,
+        call((s, tx) -> s.submit("alice", new JobSpec("lab-a", 1, 1, "", 60, "true", 0, "solo", false,
                 false), tx));
-        List<ClusterState.Listed> lines = call((s, tx) -> s.listing("", Set.of(), 0, 0, true));
+        List<JobBook.Listed> lines = call((s, tx) -> s.listing("", Set.of(), 0, 0, true));
         assertThat(lines).hasSize(2);
         assertThat(lines.get(0).job().name()).isEqualTo("solo");
         assertThat(lines.get(1).array().id()).isEqualTo(done.arrayId());
-        List<ClusterState.Listed> tasks = call((s, tx) -> s.listing("", Set.of(), 0, done.arrayId(), false));
+        List<JobBook.Listed> tasks = call((s, tx) -> s.listing("", Set.of(), 0, done.arrayId(), false));
         assertThat(tasks).hasSize(3).allSatisfy(l -> assertThat(l.job().arrayId()).isEqualTo(done.arrayId()));
-        List<ClusterState.Listed> succeeded = call((s, tx) -> s.listing("", Set.of(JobState.SUCCEEDED), 0,
+        List<JobBook.Listed> succeeded = call((s, tx) -> s.listing("", Set.of(JobState.SUCCEEDED), 0,
                 done.arrayId(), false));
         assertThat(succeeded).hasSize(1);
         var usage = call((s, tx) -> s.usage());

@@ -7,10 +7,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import coop.scheduler.SchedulerServer;
 import coop.scheduler.engine.ClusterState;
+import coop.scheduler.engine.EngineFixture;
 import coop.scheduler.governance.TestMembers;
 import coop.scheduler.rpc.Caller;
-import coop.scheduler.rpc.WireJson;
 import coop.scheduler.store.Store;
+import coop.scheduler.view.WireJson;
 import coop.v1.GovernanceGrpc;
 import coop.v1.JobsGrpc;
 import coop.v1.ListJobsRequest;
@@ -216,23 +217,19 @@ class DashboardServerTest {
         // starts its own, with a metrics source, on a cooperative of its own.
         Path data = dir.resolve("metrics-data");
         Files.createDirectories(data);
-        try (Store store = Store.open(data)) {
-            ClusterState.found(store, List.of(new TestMembers().member("carol", List.of("lab-c"))), List.of("lab-c"),
-                    System.currentTimeMillis());
-        }
-        try (Store store = Store.open(data)) {
-            var state = new ClusterState(store, InstantSource.system(), Duration.ofSeconds(5), null);
-            try (var loop = new coop.scheduler.engine.EventLoop(state, store, Duration.ofMillis(250))) {
-                loop.start();
-                try (DashboardServer dashboard = DashboardServer.start(new InetSocketAddress("127.0.0.1", 0), loop,
-                        store, InstantSource.system(), () -> "# TYPE coop_up gauge\ncoop_up 1\n")) {
-                    HttpResponse<String> m = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
-                            + dashboard.port() + "/metrics")).GET().build(), HttpResponse.BodyHandlers.ofString());
-                    assertThat(m.statusCode()).isEqualTo(200);
-                    assertThat(m.headers().firstValue("content-type"))
-                            .hasValue("text/plain; version=0.0.4; charset=utf-8");
-                    assertThat(m.body()).isEqualTo("# TYPE coop_up gauge\ncoop_up 1\n");
-                }
+        try (EngineFixture engine = EngineFixture.found(data, InstantSource.system(),
+                List.of(new TestMembers().member("carol", List.of("lab-c"))), List.of("lab-c"),
+                coop.scheduler.domain.Params.DEFAULTS, null, Duration.ofMillis(250))) {
+            Store store = engine.store();
+            var loop = engine.loop();
+            try (DashboardServer dashboard = DashboardServer.start(new InetSocketAddress("127.0.0.1", 0), loop,
+                    store, InstantSource.system(), () -> "# TYPE coop_up gauge\ncoop_up 1\n")) {
+                HttpResponse<String> m = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+                        + dashboard.port() + "/metrics")).GET().build(), HttpResponse.BodyHandlers.ofString());
+                assertThat(m.statusCode()).isEqualTo(200);
+                assertThat(m.headers().firstValue("content-type"))
+                        .hasValue("text/plain; version=0.0.4; charset=utf-8");
+                assertThat(m.body()).isEqualTo("# TYPE coop_up gauge\ncoop_up 1\n");
             }
         }
     }

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import coop.scheduler.SchedulerServer;
 import coop.scheduler.audit.LedgerVerifier;
 import coop.scheduler.engine.ClusterState;
+import coop.scheduler.engine.EngineFixture;
 import coop.scheduler.engine.EventLoop;
 import coop.scheduler.governance.TestMembers;
 import coop.scheduler.ledger.Ledger;
@@ -311,65 +312,63 @@ class HttpHostileInputTest {
         // A dashboard with a short request timeout, over a scheduler's own store and loop.
         server.close();
         server = null;
-        try (Store store = Store.open(data)) {
-            var state = new ClusterState(store, InstantSource.system(), Duration.ofSeconds(5), null);
-            try (EventLoop loop = new EventLoop(state, store, Duration.ofMillis(250))) {
-                loop.start();
-                var limits = new DashboardServer.Limits(4096, 8192, 8192, 8, Duration.ofMillis(700));
-                try (DashboardServer dashboard = DashboardServer.start(new InetSocketAddress("127.0.0.1", 0), loop,
-                        store, InstantSource.system(), null, false, limits, Duration.ofSeconds(1))) {
-                    try (Socket silent = new Socket("127.0.0.1", dashboard.port());
-                         Socket trickle = new Socket("127.0.0.1", dashboard.port())) {
-                        silent.setSoTimeout(10_000);
-                        byte[] request = "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
-                        long t = System.nanoTime();
-                        boolean closed = false;
-                        // One byte every 100 ms would take 2.7 s: the connection is closed before it ends.
-                        for (byte b : request) {
-                            try {
-                                trickle.getOutputStream().write(b);
-                                trickle.getOutputStream().flush();
-                            } catch (IOException e) {
-                                closed = true;
-                                break;
-                            }
-                            await().pollDelay(Duration.ofMillis(100)).atMost(Duration.ofSeconds(1)).until(() -> true);
+        try (EngineFixture engine = EngineFixture.open(data, InstantSource.system(), null, Duration.ofMillis(250))) {
+            Store store = engine.store();
+            EventLoop loop = engine.loop();
+            var limits = new DashboardServer.Limits(4096, 8192, 8192, 8, Duration.ofMillis(700));
+            try (DashboardServer dashboard = DashboardServer.start(new InetSocketAddress("127.0.0.1", 0), loop,
+                    store, InstantSource.system(), null, false, limits, Duration.ofSeconds(1))) {
+                try (Socket silent = new Socket("127.0.0.1", dashboard.port());
+                     Socket trickle = new Socket("127.0.0.1", dashboard.port())) {
+                    silent.setSoTimeout(10_000);
+                    byte[] request = "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+                    long t = System.nanoTime();
+                    boolean closed = false;
+                    // One byte every 100 ms would take 2.7 s: the connection is closed before it ends.
+                    for (byte b : request) {
+                        try {
+                            trickle.getOutputStream().write(b);
+                            trickle.getOutputStream().flush();
+                        } catch (IOException e) {
+                            closed = true;
+                            break;
                         }
-                        trickle.setSoTimeout(10_000);
-                        String got = closed ? "" : readAll(trickle, Duration.ofSeconds(10));
-                        assertThat(got).as("a trickled request gets no answer").isEmpty();
-                        assertThat(silent.getInputStream().read()).as("a silent connection is closed").isEqualTo(-1);
+                        await().pollDelay(Duration.ofMillis(100)).atMost(Duration.ofSeconds(1)).until(() -> true);
                     }
-                    // More connections than allowed: the extra ones are closed at once, the rest still work.
-                    List<Socket> held = new ArrayList<>();
-                    try {
-                        for (int i = 0; i < 12; i++) {
-                            held.add(new Socket("127.0.0.1", dashboard.port()));
-                        }
-                        int refused = 0;
-                        for (Socket s : held) {
-                            s.setSoTimeout(5_000);
-                            try {
-                                if (s.getInputStream().read() == -1) {
-                                    refused++;
-                                }
-                            } catch (IOException e) {
+                    trickle.setSoTimeout(10_000);
+                    String got = closed ? "" : readAll(trickle, Duration.ofSeconds(10));
+                    assertThat(got).as("a trickled request gets no answer").isEmpty();
+                    assertThat(silent.getInputStream().read()).as("a silent connection is closed").isEqualTo(-1);
+                }
+                // More connections than allowed: the extra ones are closed at once, the rest still work.
+                List<Socket> held = new ArrayList<>();
+                try {
+                    for (int i = 0; i < 12; i++) {
+                        held.add(new Socket("127.0.0.1", dashboard.port()));
+                    }
+                    int refused = 0;
+                    for (Socket s : held) {
+                        s.setSoTimeout(5_000);
+                        try {
+                            if (s.getInputStream().read() == -1) {
                                 refused++;
                             }
-                        }
-                        // Each was closed: the extra ones at once, the others by the request timeout.
-                        assertThat(refused).isEqualTo(12);
-                    } finally {
-                        for (Socket s : held) {
-                            s.close();
+                        } catch (IOException e) {
+                            refused++;
                         }
                     }
-                    try (Socket s = new Socket("127.0.0.1", dashboard.port())) {
-                        s.setSoTimeout(10_000);
-                        s.getOutputStream().write("GET /api/v1/nodes HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
-                                .getBytes(StandardCharsets.US_ASCII));
-                        assertThat(readUntilClosed(s, Duration.ofSeconds(30))).startsWith("HTTP/1.1 200 ").endsWith("[]");
+                    // Each was closed: the extra ones at once, the others by the request timeout.
+                    assertThat(refused).isEqualTo(12);
+                } finally {
+                    for (Socket s : held) {
+                        s.close();
                     }
+                }
+                try (Socket s = new Socket("127.0.0.1", dashboard.port())) {
+                    s.setSoTimeout(10_000);
+                    s.getOutputStream().write("GET /api/v1/nodes HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+                            .getBytes(StandardCharsets.US_ASCII));
+                    assertThat(readUntilClosed(s, Duration.ofSeconds(30))).startsWith("HTTP/1.1 200 ").endsWith("[]");
                 }
             }
         }

@@ -15,6 +15,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.google.protobuf.Descriptors;
+import coop.scheduler.domain.JobSpec;
 import coop.scheduler.engine.ClusterState;
 import coop.scheduler.governance.Statements;
 import coop.scheduler.ledger.Entry;
@@ -33,8 +34,8 @@ import coop.v1.GetArrayRequest;
 import coop.v1.GetJobRequest;
 import coop.v1.GetPolicyRequest;
 import coop.v1.GetProposalRequest;
-import coop.v1.Gpu;
 import coop.v1.GovernanceGrpc;
+import coop.v1.Gpu;
 import coop.v1.Hello;
 import coop.v1.JobsGrpc;
 import coop.v1.LedgerEntriesRequest;
@@ -411,7 +412,7 @@ class AuthorizationMatrixTest {
         f.call((s, tx) -> s.enroll("other", "b1", "s1", "lab-b", Entry.sha256("secret-b1"), tx));
         List<SchedulerMessage> toB1 = new java.util.concurrent.CopyOnWriteArrayList<>();
         f.connectAgent("b1", "V100", 1, toB1);
-        long job = f.call((s, tx) -> s.submit("res", new ClusterState.JobSpec("lab-a", 1, 1, "V100", 600,
+        long job = f.call((s, tx) -> s.submit("res", new JobSpec("lab-a", 1, 1, "V100", 600,
                 "echo lab-a-secret", 0, "", false, false), tx));
         await().atMost(java.time.Duration.ofSeconds(5)).until(() -> toB1.stream().anyMatch(m -> m.hasLaunch()
                 && m.getLaunch().getRef().getJobId() == job));

@@ -3,7 +3,7 @@ package coop.scheduler.rpc;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
-import coop.scheduler.engine.ClusterState;
+import coop.scheduler.engine.EngineFixture;
 import coop.scheduler.engine.EventLoop;
 import coop.scheduler.governance.TestMembers;
 import coop.scheduler.ledger.Entry;
@@ -48,6 +48,7 @@ class EdgeRefusalsTest {
 
     @TempDir
     Path dir;
+    private EngineFixture engine;
     private Store store;
     private EventLoop loop;
     private Server server;
@@ -55,13 +56,11 @@ class EdgeRefusalsTest {
 
     @BeforeEach
     void start() throws Exception {
-        store = Store.open(dir);
         TestMembers keys = new TestMembers();
-        ClusterState.found(store, List.of(keys.member("alice", List.of("lab-a"))), List.of("lab-a"),
-                NOW.toEpochMilli());
-        loop = new EventLoop(new ClusterState(store, InstantSource.fixed(NOW), Duration.ofSeconds(5),
-                Duration.ofSeconds(60)), store, Duration.ofMillis(20));
-        loop.start();
+        engine = EngineFixture.found(dir, InstantSource.fixed(NOW), List.of(keys.member("alice", List.of("lab-a"))),
+                List.of("lab-a"));
+        store = engine.store();
+        loop = engine.loop();
         String name = InProcessServerBuilder.generateName();
         InProcessServerBuilder builder = InProcessServerBuilder.forName(name);
         Services.register(builder, loop, store, Map.of("alice", Entry.sha256("token-alice")), Set.of(), null);
@@ -77,8 +76,7 @@ class EdgeRefusalsTest {
     void stop() {
         channel.shutdownNow();
         server.shutdownNow();
-        loop.close();
-        store.close();
+        engine.close();
     }
 
     @Test

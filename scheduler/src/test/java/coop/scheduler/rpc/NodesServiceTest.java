@@ -3,7 +3,7 @@ package coop.scheduler.rpc;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import coop.scheduler.engine.ClusterState;
+import coop.scheduler.engine.EngineFixture;
 import coop.scheduler.engine.EventLoop;
 import coop.scheduler.engine.FakeClock;
 import coop.scheduler.governance.TestMembers;
@@ -48,6 +48,7 @@ class NodesServiceTest {
 
     @TempDir
     Path dir;
+    private EngineFixture engine;
     private Store store;
     private EventLoop loop;
     private Server server;
@@ -58,13 +59,10 @@ class NodesServiceTest {
 
     @BeforeEach
     void start() throws Exception {
-        store = Store.open(dir);
         TestMembers keys = new TestMembers();
-        ClusterState.found(store, List.of(keys.member("alice", List.of("lab-a"))), List.of("lab-a"),
-                NOW.toEpochMilli());
-        loop = new EventLoop(new ClusterState(store, clock, Duration.ofSeconds(5),
-                Duration.ofSeconds(60)), store, Duration.ofMillis(20));
-        loop.start();
+        engine = EngineFixture.found(dir, clock, List.of(keys.member("alice", List.of("lab-a"))), List.of("lab-a"));
+        store = engine.store();
+        loop = engine.loop();
         loop.call((s, tx) -> s.enroll("alice", "n1", "s1", "lab-a", Entry.sha256("node-secret"), tx)).get();
         String name = InProcessServerBuilder.generateName();
         InProcessServerBuilder builder = InProcessServerBuilder.forName(name);
@@ -83,8 +81,7 @@ class NodesServiceTest {
         agentChannel.shutdownNow();
         anonymous.shutdownNow();
         server.shutdownNow();
-        loop.close();
-        store.close();
+        engine.close();
     }
 
     @Test

@@ -6,12 +6,15 @@ import static org.awaitility.Awaitility.await;
 import com.google.protobuf.ByteString;
 import coop.scheduler.domain.Choice;
 import coop.scheduler.domain.Job;
+import coop.scheduler.domain.JobSpec;
 import coop.scheduler.domain.Proposal;
 import coop.scheduler.domain.ProposalKind;
 import coop.scheduler.domain.ProposalState;
 import coop.scheduler.domain.Role;
 import coop.scheduler.engine.ClusterState;
+import coop.scheduler.engine.EngineFixture;
 import coop.scheduler.engine.EventLoop;
+import coop.scheduler.engine.NodeRegistry;
 import coop.scheduler.governance.TestMembers;
 import coop.scheduler.ledger.Entry;
 import coop.scheduler.store.Store;
@@ -99,6 +102,7 @@ final class RpcFixture implements AutoCloseable {
     final Path dir;
     /** The folder the scheduler takes backups under. */
     final Path backups;
+    final EngineFixture engine;
     final Store store;
     final ClusterState state;
     final EventLoop loop;
@@ -111,18 +115,17 @@ final class RpcFixture implements AutoCloseable {
 
     RpcFixture(Path dir) throws Exception {
         this.dir = dir;
-        store = Store.open(dir.resolve("data"));
-        ClusterState.found(store, List.of(
+        engine = EngineFixture.found(dir.resolve("data"), InstantSource.fixed(NOW), List.of(
                 keys.member("res", List.of("lab-a"), EnumSet.of(Role.RESEARCHER)),
                 keys.member("op", List.of("lab-a"), EnumSet.of(Role.OPERATOR)),
                 keys.member("plain", List.of("lab-a"), EnumSet.of(Role.MEMBER)),
                 keys.member("other", List.of("lab-b"), EnumSet.allOf(Role.class)),
                 keys.member("delta", List.of("lab-b"), EnumSet.of(Role.MEMBER)),
                 keys.member("gone", List.of("lab-a"), EnumSet.allOf(Role.class))),
-                List.of("lab-a", "lab-b"), NOW.toEpochMilli());
-        state = new ClusterState(store, InstantSource.fixed(NOW), Duration.ofSeconds(5), Duration.ofSeconds(60));
-        loop = new EventLoop(state, store, Duration.ofMillis(20));
-        loop.start();
+                List.of("lab-a", "lab-b"));
+        store = engine.store();
+        state = engine.state();
+        loop = engine.loop();
         Authority authority = Authority.create(dir.resolve("ca"), "test", List.of(), new SecureRandom());
         String name = InProcessServerBuilder.generateName();
         InProcessServerBuilder builder = InProcessServerBuilder.forName(name);
@@ -139,7 +142,7 @@ final class RpcFixture implements AutoCloseable {
             call((s, tx) -> s.enroll("op", n, "s1", "lab-a", Entry.sha256("secret-" + n), tx));
         }
         connectN1();
-        runningJob = call((s, tx) -> s.submit("res", new ClusterState.JobSpec("lab-a", 1, 1, "A100", 600, "echo hi", 0,
+        runningJob = call((s, tx) -> s.submit("res", new JobSpec("lab-a", 1, 1, "A100", 600, "echo hi", 0,
                 "", false, false), tx));
         await().atMost(Duration.ofSeconds(5)).until(() -> toN1.stream().anyMatch(SchedulerMessage::hasLaunch));
     }
@@ -226,13 +229,13 @@ final class RpcFixture implements AutoCloseable {
 
     /** A pending job of res's in lab-a (it asks for H100s, which no node has). */
     long pendingJob(String purpose) throws Exception {
-        return call((s, tx) -> s.submit("res", new ClusterState.JobSpec("lab-a", 1, 1, "H100", 600, "true", 0, "",
+        return call((s, tx) -> s.submit("res", new JobSpec("lab-a", 1, 1, "H100", 600, "true", 0, "",
                 false, false, purpose), tx));
     }
 
     /** A pending job array of two tasks submitted by {@code res}; returns the array's id. */
     long pendingArray() throws Exception {
-        return call((s, tx) -> s.submitJobs("res", new ClusterState.JobSpec("lab-a", 1, 1, "H100", 600, "true", 0, "",
+        return call((s, tx) -> s.submitJobs("res", new JobSpec("lab-a", 1, 1, "H100", 600, "true", 0, "",
                 false, false, "", "0-1"), tx)).arrayId();
     }
 
@@ -290,7 +293,7 @@ final class RpcFixture implements AutoCloseable {
                 jobs.add(j.id() + ":" + j.state() + ":" + j.attempts().size());
             }
             List<String> nodes = new ArrayList<>();
-            for (ClusterState.NodeStatus n : s.nodes()) {
+            for (NodeRegistry.NodeStatus n : s.nodes()) {
                 nodes.add(n.name() + ":" + n.account() + ":" + n.draining() + ":" + n.drainReason() + ":"
                         + n.reservedGpus() + ":" + n.windows() + ":" + n.timeZone());
             }
@@ -318,7 +321,6 @@ final class RpcFixture implements AutoCloseable {
     public void close() {
         channel.shutdownNow();
         server.shutdownNow();
-        loop.close();
-        store.close();
+        engine.close();
     }
 }

@@ -1,0 +1,352 @@
+package coop.agent;
+
+import static coop.agent.Wire.exited;
+import static coop.agent.Wire.rankOf;
+import static coop.agent.Wire.refOf;
+
+import com.google.protobuf.ByteString;
+import coop.v1.AgentMessage;
+import coop.v1.AttemptRef;
+import coop.v1.AttemptStarted;
+import coop.v1.Kill;
+import coop.v1.Launch;
+import coop.v1.LogData;
+import coop.v1.LogRequest;
+import java.io.IOException;
+import java.nio.file.NoSuchFileException;
+import java.time.Duration;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The ranks a node runs on the scheduler's orders: starts them, stops them (SIGTERM, then SIGKILL
+ * after a grace), notices their exits and keeps each exit until the scheduler acknowledges it.
+ * Everything but {@link #killGroups} and {@link #awaitHandled} is confined to the agent's loop.
+ *
+ * <p>Forking a rank's process is the one slow step (milliseconds, more on a loaded host), so it
+ * runs on a spawner thread: the loop hands the order over, keeps handling exits and orders
+ * meanwhile, and takes the started process back as an event. An order to kill a rank that is
+ * still being started is kept and carried out as soon as its process exists.
+ */
+final class Ranks {
+
+    // The agent's parts all log as the agent: operators filter and read one category.
+    private static final Logger log = LoggerFactory.getLogger(Agent.class);
+
+    /** The TERM-to-KILL grace the agent gives a rank that ran past its walltime. */
+    static final Duration WALLTIME_GRACE = Duration.ofSeconds(10);
+    /** Largest log tail served per stream, whatever the request asks for. */
+    static final int MAX_LOG_BYTES = 1 << 20;
+    /**
+     * Acknowledged exits are remembered, boundedly, so that a Launch repeated after its rank
+     * ended is answered with the exit instead of running the rank a second time.
+     */
+    private static final int REMEMBERED_EXITS = 10_000;
+
+    private final AgentConfig config;
+    private final ProcessLauncher launcher;
+    private final InstantSource clock;
+    private final EventLoop loop;
+    private final ExecutorService spawner;
+    private final BooleanSupplier closing;
+    private final Consumer<AgentMessage> report;
+
+    private final Map<RankId, Running> running = new LinkedHashMap<>();
+    /** Ranks handed to a spawner whose process is not back yet, with the kill order that came meanwhile, if any. */
+    private final Map<RankId, Starting> starting = new LinkedHashMap<>();
+    private final Map<RankId, RankExit> unacked = new LinkedHashMap<>();
+    private final Map<RankId, RankExit> remembered = new LinkedHashMap<>() {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<RankId, RankExit> eldest) {
+            return size() > REMEMBERED_EXITS;
+        }
+    };
+
+    /**
+     * @param spawner threads that fork ranks; the agent owns and shuts them down
+     * @param closing whether the agent is shutting down, when no rank may start any more
+     * @param report sends a message on the current session once it is welcomed, else drops it
+     */
+    Ranks(AgentConfig config, ProcessLauncher launcher, InstantSource clock, EventLoop loop,
+            ExecutorService spawner, BooleanSupplier closing, Consumer<AgentMessage> report) {
+        this.config = config;
+        this.launcher = launcher;
+        this.clock = clock;
+        this.loop = loop;
+        this.spawner = spawner;
+        this.closing = closing;
+        this.report = report;
+    }
+
+    /** A rank the agent started and has not seen end. Loop-confined but for its final fields. */
+    static final class Running {
+        final RankProcess process;
+        final CompletableFuture<Void> handled = new CompletableFuture<>();
+        final List<ScheduledFuture<?>> timers = new ArrayList<>();
+        ExitReason stopReason;
+
+        Running(RankProcess process) {
+            this.process = process;
+        }
+
+        RankId rank() {
+            return process.rank();
+        }
+
+        long pid() {
+            return process.pid();
+        }
+    }
+
+    /** A rank whose process a spawner is forking. Loop-confined. */
+    private static final class Starting {
+        Kill kill;
+    }
+
+    /**
+     * Stops the ranks an earlier agent on this work directory left running, giving each
+     * {@code grace} after SIGTERM; see {@link ProcessLauncher#stopLeftovers}.
+     */
+    void stopLeftovers(Duration grace) throws IOException {
+        for (RankRecords.Record r : launcher.stopLeftovers(grace)) {
+            log.warn("{} was still running from an earlier agent (process group {}, GPUs {}); {}", r.rank(),
+                    r.pgid(), r.gpus(), r.end());
+        }
+    }
+
+    void launch(Launch launch) {
+        RankId id = rankOf(launch.getRef());
+        if (closing.getAsBoolean()) {
+            log.info("not starting {}: agent shutting down", id);
+            return;
+        }
+        if (running.containsKey(id) || starting.containsKey(id)) {
+            log.debug("{} is already running; Launch ignored", id);
+            return;
+        }
+        RankExit done = remembered.get(id);
+        if (done != null) {
+            log.debug("{} already ended; re-sending its exit", id);
+            report.accept(exited(done));
+            return;
+        }
+        LaunchOrder order = new LaunchOrder(id, launch.getCommand(), launch.getGpuIndicesList(),
+                launch.getEnvMap(), Duration.ofSeconds(Math.max(0, launch.getWalltimeSeconds())));
+        starting.put(id, new Starting());
+        try {
+            spawner.execute(() -> {
+                RankProcess process = null;
+                Exception failure = null;
+                try {
+                    process = launcher.start(order);
+                } catch (IOException | RuntimeException e) {
+                    failure = e;
+                }
+                RankProcess started = process;
+                Exception failed = failure;
+                loop.execute(() -> started(id, order, started, failed));
+            });
+        } catch (RejectedExecutionException e) {
+            starting.remove(id);
+            log.info("not starting {}: agent shutting down", id);
+        }
+    }
+
+    /** A spawner is done with a rank: it runs (and is watched from now on), or it could not start. */
+    private void started(RankId id, LaunchOrder order, RankProcess process, Exception failure) {
+        Starting s = starting.remove(id);
+        if (failure != null) {
+            log.warn("cannot start {}: {}", id, failure.toString());
+            recordExit(new RankExit(id, RankExit.LAUNCH_FAILED_CODE, ExitReason.LAUNCH_FAILED, clock.millis()));
+            return;
+        }
+        Running r = new Running(process);
+        running.put(id, r);
+        log.info("started {} as pid {} on GPUs {} in {}", id, process.pid(), order.gpuIndices(),
+                process.directory());
+        report.accept(AgentMessage.newBuilder()
+                .setStarted(AttemptStarted.newBuilder().setRef(refOf(id)).setPid(process.pid()))
+                .build());
+        // Watch for the exit first: nothing below may leave a running rank unwatched.
+        process.onExit().whenComplete((code, error) -> loop.execute(() -> ended(r, code, error)));
+        if (order.hasWalltime()) {
+            // In seconds: the executor copes with absurd delays that would overflow as millis.
+            r.timers.add(loop.schedule(() -> {
+                if (running.get(id) == r) {
+                    terminate(r, ExitReason.WALLTIME, WALLTIME_GRACE,
+                            "walltime of " + order.walltime().toSeconds() + " s reached");
+                }
+            }, order.walltime().toSeconds(), TimeUnit.SECONDS));
+        }
+        if (s != null && s.kill != null) {
+            kill(s.kill);
+        }
+    }
+
+    void kill(Kill kill) {
+        RankId id = rankOf(kill.getRef());
+        Running r = running.get(id);
+        Starting s = starting.get(id);
+        if (r == null && s != null) {
+            // Carried out once its process exists; the first order's grace and reason count.
+            if (s.kill == null) {
+                s.kill = kill;
+            }
+            return;
+        }
+        if (r == null) {
+            RankExit done = remembered.get(id);
+            if (done != null) {
+                report.accept(exited(done));
+            } else {
+                log.debug("Kill for {} which is not running here; ignored", id);
+            }
+            return;
+        }
+        String why = kill.getReason().isBlank() ? "scheduler's order" : kill.getReason();
+        terminate(r, ExitReason.KILLED, Duration.ofSeconds(Math.max(0, kill.getGraceSeconds())), why);
+    }
+
+    /** SIGTERM to the rank's group now, SIGKILL after the grace if the rank is still running. */
+    private void terminate(Running r, ExitReason reason, Duration grace, String why) {
+        if (r.stopReason == null) {
+            r.stopReason = reason;
+        }
+        log.info("stopping {} ({}): SIGTERM to process group {}, SIGKILL in {} s", r.rank(), why,
+                r.pid(), grace.toSeconds());
+        launcher.signalGroup(r.pid(), ProcessLauncher.Signal.TERM);
+        try {
+            r.timers.add(loop.schedule(() -> {
+                if (running.get(r.rank()) == r) {
+                    log.info("{} ignored SIGTERM for {} s; SIGKILL to process group {}", r.rank(),
+                            grace.toSeconds(), r.pid());
+                    launcher.signalGroup(r.pid(), ProcessLauncher.Signal.KILL);
+                }
+            }, grace.toSeconds(), TimeUnit.SECONDS));
+        } catch (RejectedExecutionException e) {
+            // Shutting down: close() sends the SIGKILL itself.
+        }
+    }
+
+    private void ended(Running r, Integer code, Throwable error) {
+        try {
+            if (running.get(r.rank()) != r) {
+                return;
+            }
+            running.remove(r.rank());
+            r.timers.forEach(t -> t.cancel(false));
+            // Whatever the leader left behind in its group dies with it: the rank's GPUs go back to
+            // the pool now, and a stray worker must not keep using them under someone else's job.
+            launcher.signalGroup(r.pid(), ProcessLauncher.Signal.KILL);
+            int exitCode = error == null && code != null ? code : RankExit.LAUNCH_FAILED_CODE;
+            ExitReason reason = r.stopReason == null ? ExitReason.EXITED : r.stopReason;
+            long now = clock.millis();
+            try {
+                launcher.recordEnd(r.rank(), now, reason.wire() + " " + exitCode);
+            } catch (IOException e) {
+                log.warn("cannot record the end of {}: {}", r.rank(), e.toString());
+            }
+            recordExit(new RankExit(r.rank(), exitCode, reason, now));
+        } finally {
+            r.handled.complete(null);
+        }
+    }
+
+    private void recordExit(RankExit exit) {
+        log.info("{} ended: {} with code {}", exit.rank(), exit.reason().wire(), exit.exitCode());
+        unacked.put(exit.rank(), exit);
+        remembered.put(exit.rank(), exit);
+        report.accept(exited(exit));
+    }
+
+    /** The scheduler has stored this exit; it need not be sent again. */
+    void acknowledged(AttemptRef ref) {
+        unacked.remove(rankOf(ref));
+    }
+
+    /** Exits not yet acknowledged: a stream may have died between an exit and the scheduler storing it. */
+    List<RankExit> unacknowledged() {
+        return List.copyOf(unacked.values());
+    }
+
+    /** The output a LogRequest asks for, or the reason there is none. */
+    AgentMessage logs(LogRequest request) {
+        RankId id = rankOf(request.getRef());
+        int max = request.getMaxBytes() <= 0 ? MAX_LOG_BYTES : Math.min(MAX_LOG_BYTES, request.getMaxBytes());
+        LogData.Builder data = LogData.newBuilder().setRequestId(request.getRequestId());
+        try {
+            RankOutput output = launcher.read(id, Math.max(0, request.getStdoutOffset()),
+                    Math.max(0, request.getStderrOffset()), max);
+            data.setStdout(ByteString.copyFrom(output.stdout().bytes())).setStdoutOffset(output.stdout().offset())
+                    .setStderr(ByteString.copyFrom(output.stderr().bytes())).setStderrOffset(output.stderr().offset());
+        } catch (NoSuchFileException e) {
+            data.setError("no output for " + id + " on node " + config.node() + ": it never ran here");
+        } catch (IOException e) {
+            data.setError("cannot read output of " + id + " on node " + config.node() + ": " + e);
+        }
+        return AgentMessage.newBuilder().setLogData(data).build();
+    }
+
+    /** The ranks to list in a Hello or heartbeat. */
+    List<AttemptRef> runningRefs() {
+        // A rank being forked is running as far as the scheduler is concerned.
+        List<AttemptRef> refs = new ArrayList<>(running.size() + starting.size());
+        running.keySet().forEach(id -> refs.add(refOf(id)));
+        starting.keySet().forEach(id -> refs.add(refOf(id)));
+        return refs;
+    }
+
+    /** How many ranks have processes running, not counting those being forked. */
+    int runningCount() {
+        return running.size();
+    }
+
+    /** The ranks whose processes run, not counting those being forked. */
+    List<Running> running() {
+        return List.copyOf(running.values());
+    }
+
+    /** SIGTERM to every running rank, SIGKILL after {@code grace}; the ranks it stops. */
+    List<Running> terminateAll(ExitReason reason, Duration grace, String why) {
+        List<Running> all = running();
+        all.forEach(r -> terminate(r, reason, grace, why));
+        return all;
+    }
+
+    /** SIGKILL to the groups of ranks that outlived their SIGTERM by {@code grace}; safe off the loop. */
+    void killGroups(List<Running> survivors, Duration grace) {
+        for (Running r : survivors) {
+            log.warn("{} still running {} s after SIGTERM; sending SIGKILL to process group {}",
+                    r.rank(), grace.toSeconds(), r.pid());
+            launcher.signalGroup(r.pid(), ProcessLauncher.Signal.KILL);
+        }
+    }
+
+    /** Waits until the exits of {@code ranks} are handled on the loop; true if all were in time. */
+    static boolean awaitHandled(List<Running> ranks, Duration timeout) {
+        try {
+            CompletableFuture.allOf(ranks.stream().map(r -> r.handled).toArray(CompletableFuture[]::new))
+                    .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            return true;
+        } catch (TimeoutException | ExecutionException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+}

@@ -1,0 +1,68 @@
+package coop.bench;
+
+import java.io.BufferedReader;
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The Slurm peer script ({@value #SCRIPT}) run beside a coop bench in the same run: one phase,
+ * chosen by its environment, and one figure read from the summary line it prints last
+ * ({@code slurm version=... NAME=VALUE ...}).
+ */
+final class SlurmPeer {
+    static final String SCRIPT = "../shared/peers/slurm/bench.sh";
+
+    private SlurmPeer() {
+    }
+
+    /**
+     * Runs {@code script} with {@code env} added to its environment, echoing its output to
+     * {@code progress}, and returns the value its summary line gives {@code figure}.
+     */
+    static double run(Path script, Map<String, String> env, String figure, PrintWriter progress)
+            throws IOException, InterruptedException {
+        if (!Files.isRegularFile(script)) {
+            throw new IOException("no Slurm peer script at " + script.toAbsolutePath().normalize()
+                    + " (run from the repository root, or give --slurm-script)");
+        }
+        StringBuilder settings = new StringBuilder();
+        env.forEach((k, v) -> settings.append(settings.length() == 0 ? "" : " ").append(k).append('=').append(v));
+        progress.printf("running %s with %s (needs root; installs Slurm with apt-get if missing)%n", script, settings);
+        ProcessBuilder pb = new ProcessBuilder("bash", script.toString()).redirectErrorStream(true)
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+        pb.environment().putAll(env);
+        Pattern value = Pattern.compile(Pattern.quote(figure) + "=([0-9.]+)");
+        Process p = pb.start();
+        String rate = null;
+        try (BufferedReader in = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+            for (String line; (line = in.readLine()) != null; ) {
+                progress.println("  slurm: " + line);
+                progress.flush();
+                Matcher m = value.matcher(line);
+                if (line.startsWith("slurm ") && m.find()) {
+                    rate = m.group(1);
+                }
+            }
+        } finally {
+            if (!p.waitFor(60, TimeUnit.SECONDS)) {
+                p.destroy();
+            }
+        }
+        if (p.exitValue() != 0) {
+            throw new IOException(script + " exited with " + p.exitValue() + " (see its output above)");
+        }
+        if (rate == null) {
+            throw new IOException(script + " printed no " + figure);
+        }
+        return Double.parseDouble(rate);
+    }
+}

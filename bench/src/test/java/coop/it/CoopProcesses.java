@@ -1,0 +1,159 @@
+package coop.it;
+
+import static org.awaitility.Awaitility.await;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Starts the real {@code coop} jar as separate processes (scheduler, CLI calls) and ends exactly
+ * the processes it started: the part of the cli module's test helper of the same name that the
+ * lab's integration tests use (a test class of another module is not on this one's class path).
+ */
+final class CoopProcesses implements AutoCloseable {
+    private final Path dir;
+    private final List<Process> started = new ArrayList<>();
+    private int logs;
+
+    CoopProcesses(Path dir) {
+        this.dir = dir;
+    }
+
+    static String jar() {
+        String jar = System.getProperty("coop.jar");
+        if (jar == null || !Files.exists(Path.of(jar))) {
+            throw new IllegalStateException("system property coop.jar must name the shaded jar (run with mvn verify)");
+        }
+        return jar;
+    }
+
+    static List<String> command(String... args) {
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx256m", "-cp", jar(), coop.cli.Main.class.getName()));
+        cmd.addAll(List.of(args));
+        return cmd;
+    }
+
+    /**
+     * A short CLI call as the {@code ./coop} launcher makes it where the build unpacked Netty's
+     * TLS library: with that library (OpenSSL) rather than the JDK's TLS, which is what a call
+     * made with {@link #command} alone gets.
+     */
+    static List<String> shortCall(String... args) {
+        List<String> cmd = command(args);
+        Path natives = Path.of(jar()).resolveSibling("native");
+        if (Files.isDirectory(natives)) {
+            cmd.addAll(1, List.of("-Djava.library.path=" + natives,
+                    "-Dio.grpc.netty.shaded.io.netty.handler.ssl.noOpenSsl=false"));
+        }
+        return cmd;
+    }
+
+    /** Starts a long-running coop process (scheduler or agent); its output goes to a log file. */
+    Process start(String... args) throws IOException {
+        Path log = dir.resolve("process-" + (++logs) + "-" + args[0] + ".log");
+        Process p = new ProcessBuilder(command(args)).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        started.add(p);
+        return p;
+    }
+
+    /** Runs a coop CLI command to completion and returns its exit code and output. */
+    Result run(String... args) throws IOException, InterruptedException {
+        return run(Duration.ofSeconds(60), args);
+    }
+
+    /** Runs a coop CLI command that may take longer than a minute (a short benchmark) to completion. */
+    Result run(Duration patience, String... args) throws IOException, InterruptedException {
+        return run(patience, shortCall(args), args);
+    }
+
+    private Result run(Duration patience, List<String> command, String... args)
+            throws IOException, InterruptedException {
+        Path out = dir.resolve("cli-" + (++logs) + ".out");
+        Path err = dir.resolve("cli-" + logs + ".err");
+        Process p = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+        started.add(p);
+        if (!p.waitFor(patience.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
+            p.destroyForcibly();
+            throw new IllegalStateException("coop " + String.join(" ", args) + " did not finish in "
+                    + patience.toSeconds() + " s");
+        }
+        return new Result(p.exitValue(), Files.readString(out), Files.readString(err));
+    }
+
+    record Result(int exitCode, String stdout, String stderr) {
+    }
+
+    /** Starts a scheduler on port 0 and returns its port, read from --port-file. */
+    Scheduler scheduler(Path data, String... extra) throws IOException {
+        Path portFile = dir.resolve("port-" + System.nanoTime());
+        List<String> args = new ArrayList<>(List.of("scheduler", "--data", data.toString(), "--listen", "127.0.0.1:0",
+                "--heartbeat", "1s", "--port-file", portFile.toString()));
+        args.addAll(List.of(extra));
+        Process p = start(args.toArray(String[]::new));
+        await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(portFile) || !p.isAlive());
+        if (!p.isAlive()) {
+            throw new IllegalStateException("scheduler exited with " + p.exitValue());
+        }
+        return new Scheduler(p, Integer.parseInt(Files.readString(portFile).strip()));
+    }
+
+    record Scheduler(Process process, int port) {
+        String target() {
+            return "127.0.0.1:" + port;
+        }
+    }
+
+    /** Copies a data directory (without RocksDB's lock file) so a test can tamper with the copy. */
+    static void copyData(Path from, Path to) throws IOException {
+        try (var walk = Files.walk(from)) {
+            for (Path p : walk.toList()) {
+                Path target = to.resolve(from.relativize(p).toString());
+                if (Files.isDirectory(p)) {
+                    Files.createDirectories(target);
+                } else if (!p.getFileName().toString().equals("LOCK")) {
+                    Files.copy(p, target);
+                }
+            }
+        }
+    }
+
+    /** Changes one digit in the ledger entry {@code seq} of a stopped store; returns the entry's number. */
+    static long flipLedgerByte(Path data, long seq) {
+        try (coop.scheduler.store.Store store = coop.scheduler.store.Store.open(data)) {
+            byte[][] entry = new byte[1][];
+            store.scanRaw(coop.scheduler.store.Store.Kind.LEDGER, seq, (s, bytes) -> {
+                entry[0] = bytes.clone();
+                return false;
+            });
+            for (int i = entry[0].length - 1; i >= 0; i--) {
+                if (entry[0][i] >= '0' && entry[0][i] <= '8') {
+                    entry[0][i]++;
+                    break;
+                }
+            }
+            store.putRawForTest(coop.scheduler.store.Store.Kind.LEDGER, coop.scheduler.store.Store.key(seq), entry[0]);
+            return seq;
+        }
+    }
+
+    @Override
+    public void close() {
+        for (Process p : started) {
+            p.destroy();
+        }
+        for (Process p : started) {
+            try {
+                if (!p.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)) {
+                    p.destroyForcibly();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+}

@@ -1,0 +1,293 @@
+package coop.scheduler.allocation;
+
+import coop.scheduler.domain.Placement;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * One allocation cycle: the snapshot read once into the cycle's working state, then the steps
+ * of {@link #run} in order. Each mechanism is a class of its own: {@link Placer} (where a job
+ * fits), {@link Reclaim} and {@link OperatorReserves} (preemption), {@link Backfill} (the
+ * reservation), {@link Entitlement} (what accounts are due), {@link WhyPending} (the waits'
+ * text), and {@link Memos} (what the cycle found out once).
+ */
+final class Cycle {
+    private final Cluster cluster;
+    private final Accounts accounts;
+    private final List<Decision> decisions = new ArrayList<>();
+    private final Placer placer;
+    private final WhyPending why;
+    private final Backfill backfill;
+    private final Reclaim reclaim;
+    private final OperatorReserves reserves;
+    /** Each account's pending jobs, in queue order. */
+    private final List<Queue> queues = new ArrayList<>();
+    /** Whether anything could be reclaimed this cycle: an attempt borrowing or already stopping. */
+    private final boolean mayReclaim;
+    /** Set after the due pass: a due job still waits for GPUs, and will have them before any job that is not due. */
+    private boolean dueWaiting;
+
+    Cycle(ClusterSnapshot snapshot) {
+        cluster = new Cluster(snapshot);
+        accounts = new Accounts(snapshot, cluster.capacity, cluster.held);
+        placer = new Placer(cluster, accounts);
+        why = new WhyPending(cluster, accounts, placer, snapshot.nodes());
+        backfill = new Backfill(cluster, placer, why);
+        reclaim = new Reclaim(cluster, accounts, placer, decisions);
+        reserves = new OperatorReserves(cluster, accounts, decisions);
+        for (AccountQueue given : snapshot.queues()) {
+            if (!given.jobs().isEmpty()) {
+                queues.add(new Queue(given, accounts.of(given.account())));
+            }
+        }
+        boolean any = false;
+        for (RunningAttempt a : snapshot.running()) {
+            any |= a.terminating() || accounts.borrowed(a);
+        }
+        mayReclaim = any;
+    }
+
+    /** The steps of a cycle, as {@link Allocator} describes them. */
+    Plan run() {
+        List<Queue> fairOrder = inFairOrder();
+        if (cluster.nodes.isEmpty()) {
+            return nothingOffered(fairOrder);
+        }
+        reserves.claim(fairOrder);
+        List<Queue> dueIn = markDue(fairOrder);
+        reserveForOldestBlockedDue(dueIn);
+        List<JobRequest> blocked = admitDue(dueIn);
+        reserveForOldestBlocked(blocked);
+        return new Plan(decisions, admitRestOrBackfill(fairOrder), why::atEnd);
+    }
+
+    /**
+     * Account queues in fair-share order: by usage over share, lowest first. Each queue is in
+     * its own order already.
+     */
+    private List<Queue> inFairOrder() {
+        List<Queue> order = new ArrayList<>(queues);
+        order.sort(Comparator.comparingDouble((Queue q) -> q.acct.priorityKey).thenComparing(q -> q.account));
+        return order;
+    }
+
+    /**
+     * No node is offered (none online, in window and not draining): no job can start, fit,
+     * reserve or reclaim, so each one's wait depends only on its account's standing and is told
+     * when asked. A fresh cooperative, or one whose nodes are all away, may queue tens of
+     * thousands of jobs; its cycles must not read them.
+     */
+    private Plan nothingOffered(List<Queue> fairOrder) {
+        Joined behind = new Joined();
+        fairOrder.forEach(q -> behind.addRun(q.jobs));
+        return new Plan(decisions, behind, why::atEnd);
+    }
+
+    /**
+     * Which jobs are due, judged by what accounts hold once operators' reserves are claimed:
+     * each account's queue up to its first job that is not (jobs placed on a reserve are
+     * decided already). Most accounts of a busy cluster have no job small enough to be due:
+     * their jobs are not read here.
+     */
+    private List<Queue> markDue(List<Queue> fairOrder) {
+        List<Queue> dueIn = new ArrayList<>();
+        for (Queue q : fairOrder) {
+            if (q.acct.due(q.minGpus)) {
+                for (int i = 0; i < q.jobs.size(); i++) {
+                    if (q.considered(i)) {
+                        continue;
+                    }
+                    if (!q.acct.due(q.gpus(i))) {
+                        break;
+                    }
+                    q.due.add(i);
+                }
+                if (!q.due.isEmpty()) {
+                    q.touch();
+                    dueIn.add(q);
+                }
+            }
+        }
+        return dueIn;
+    }
+
+    /**
+     * Of the due jobs that cannot start on what is free now, nor by reclaiming, the oldest gets
+     * the reservation before any due job starts: other accounts' due jobs then backfill only if
+     * they end before it. Made after them, it would get only what they left, and a gang due
+     * beside two accounts' streams of small due jobs would wait for their queues to empty.
+     */
+    private void reserveForOldestBlockedDue(List<Queue> dueIn) {
+        if (cluster.windowed) {
+            // Where a job fits depends on its walltime and the windows: the due pass decides.
+            return;
+        }
+        JobRequest oldest = null;
+        for (Queue q : dueIn) {
+            JobRequest job = q.jobs.get(q.due.get(0));
+            if ((oldest != null && (job.submittedAt() > oldest.submittedAt()
+                    || job.submittedAt() == oldest.submittedAt() && job.id() > oldest.id()))
+                    || !q.acct.admitsNotPreemptible(job)) {
+                continue;
+            }
+            if (placer.choose(job, Placer.Free.NOW) == null && placer.fits(job, Shape.of(job))
+                    && !(mayReclaim && q.acct.reclaimsFor(job.gpus())
+                    && placer.choose(job, Placer.Free.RECLAIMABLE) != null)) {
+                oldest = job;
+            }
+        }
+        if (oldest != null && backfill.reserve(oldest) instanceof Decision.Reserve made) {
+            decisions.add(made);
+        }
+    }
+
+    /**
+     * Due jobs, in fair order, each account's strictly in its own order: a job its account is
+     * not due, or that is due but cannot start, holds the account's later jobs back (they may
+     * still borrow). Returns the due jobs that wait for GPUs, one per account at most.
+     */
+    private List<JobRequest> admitDue(List<Queue> dueIn) {
+        List<JobRequest> blocked = new ArrayList<>();
+        for (Queue q : dueIn) {
+            for (int i : q.due) {
+                // Jobs earlier in its account's order may have used up the fair level.
+                if (!q.acct.due(q.gpus(i))) {
+                    break;
+                }
+                q.consider(i);
+                JobRequest job = q.jobs.get(i);
+                Outcome outcome = consider(job, true);
+                if (outcome == Outcome.BLOCKED_DUE) {
+                    blocked.add(job);
+                }
+                if (outcome == Outcome.BLOCKED_DUE || outcome == Outcome.WAITS_FOR_GPUS) {
+                    break;
+                }
+            }
+        }
+        return blocked;
+    }
+
+    /**
+     * Of the due jobs that cannot start, the oldest gets the reservation (if none was made
+     * before the due pass); the others wait behind it. So a gang is not passed for ever by
+     * smaller jobs, its own account's or others'.
+     */
+    private void reserveForOldestBlocked(List<JobRequest> blocked) {
+        blocked.sort(Comparator.comparingLong(JobRequest::submittedAt).thenComparingLong(JobRequest::id));
+        dueWaiting = !blocked.isEmpty() || cluster.reservation() != null;
+        for (JobRequest job : blocked) {
+            if (cluster.reservation() == null) {
+                decisions.add(backfill.reserve(job));
+            } else {
+                decisions.add(why.waitBehind(job, accounts.of(job.account()), Shape.of(job)));
+            }
+        }
+    }
+
+    /**
+     * The rest, in the same fair order: each starts if it fits now, borrowing beyond its
+     * entitlement, or else gets the reservation if none is made. Once the reservation is made,
+     * a job that wants more GPUs than are free, or more per node than any node can give it, can
+     * neither start nor change anything (it is not due, so it does not reclaim): it just waits,
+     * and why is told when asked. A job that asked not to be preempted is judged at its turn,
+     * since its veto depends on what its account holds then, unless no GPU is free at all.
+     */
+    private Joined admitRestOrBackfill(List<Queue> fairOrder) {
+        Joined behind = new Joined();
+        for (Queue q : fairOrder) {
+            for (int i = 0; i < q.jobs.size(); i++) {
+                if (!q.touched() && cluster.reservation() != null && cluster.freeSum() == 0) {
+                    // Nothing can change any more: the rest of this queue waits, handed over at once.
+                    behind.addRun(q.jobs.subList(i, q.jobs.size()));
+                    break;
+                }
+                if (q.considered(i)) {
+                    continue;
+                }
+                if (backfill.waitsBehind(q, i)) {
+                    behind.add(q.jobs.get(i));
+                } else {
+                    consider(q.jobs.get(i), false);
+                }
+            }
+        }
+        return behind;
+    }
+
+    /** What considering a job came to. */
+    private enum Outcome {
+        /** It starts now, or GPUs are being reclaimed for it. */
+        STARTS,
+        /** It waits, and not only for GPUs to free up (it never fits, or it may not borrow). */
+        WAITS,
+        /** It fits the cluster and waits only for GPUs to free up; its wait is decided. */
+        WAITS_FOR_GPUS,
+        /** A due job that waits only for GPUs, left to the due pass to reserve for or not. */
+        BLOCKED_DUE
+    }
+
+    /** Decides one job, or leaves a blocked due job to its pass. */
+    private Outcome consider(JobRequest job, boolean due) {
+        Entitlement acct = accounts.of(job.account());
+        Decision.Wait notPreemptible = why.notPreemptibleBeyond(job, acct);
+        if (notPreemptible != null) {
+            decisions.add(notPreemptible);
+            return Outcome.WAITS;
+        }
+        Shape shape = Shape.of(job);
+        // Free GPUs only shrink during a cycle, so a shape that found no place stays placeless;
+        // with availability windows, where a job fits depends on its walltime, not on its shape alone.
+        Set<Shape> noFitNow = cluster.windowed ? new HashSet<>() : cluster.endsAfterReservation(job)
+                ? cluster.memos.noFitNowLate : cluster.memos.noFitNowEarly;
+        List<Placer.Candidate> fit = noFitNow.contains(shape) ? null : placer.choose(job, Placer.Free.NOW);
+        if (fit != null) {
+            admit(job, fit, acct.borrows(job.gpus()));
+            return Outcome.STARTS;
+        }
+        noFitNow.add(shape);
+        if (!placer.fits(job, shape)) {
+            decisions.add(why.neverFits(job, acct));
+            return Outcome.WAITS;
+        }
+        if (due && mayReclaim && acct.reclaimsFor(job.gpus()) && reclaim.forJob(job, shape)) {
+            return Outcome.STARTS;
+        }
+        Reservation reservation = cluster.reservation();
+        if (reservation != null && reservation.jobId == job.id()) {
+            return Outcome.WAITS_FOR_GPUS;   // reserved for before the due pass; its decision is made
+        }
+        if (reservation == null) {
+            if (due) {
+                return Outcome.BLOCKED_DUE;
+            }
+            if (!dueWaiting) {
+                decisions.add(backfill.reserve(job));
+                return Outcome.WAITS_FOR_GPUS;
+            }
+            // A due job waits too, and will take the GPUs first as they free up: GPUs held idle
+            // for this one would stay idle, since the rules would not let it start.
+        }
+        decisions.add(why.waitBehind(job, acct, shape));
+        return Outcome.WAITS_FOR_GPUS;
+    }
+
+    private void admit(JobRequest job, List<Placer.Candidate> chosen, boolean borrowed) {
+        List<Placement> placements = new ArrayList<>();
+        long end = cluster.endOf(job);
+        Reservation reservation = cluster.reservation();
+        for (Placer.Candidate c : chosen) {
+            NodeState n = c.state();
+            placements.add(new Placement(c.node(), c.site(), c.model(), n.take(c.model(), job.gpusPerNode(), end)));
+            cluster.took(c.model(), job.gpusPerNode());
+            if (reservation != null && end > reservation.startAt && reservation.nodes.contains(c.node())) {
+                reservation.spare.merge(c.node(), -job.gpusPerNode(), Integer::sum);
+            }
+        }
+        accounts.of(job.account()).hold(job.gpus());
+        decisions.add(new Decision.Admit(job.id(), placements, borrowed));
+    }
+}

@@ -1,0 +1,27 @@
+package coop.scheduler.allocation;
+
+/**
+ * Why one node cannot take one rank of a job now: the first filter it fails, in this order, as
+ * Nomad's feasibility checkers report a node. Counted over a cycle's nodes, they tell a waiting
+ * job's submitter what the cluster looks like to that job.
+ */
+enum NodeVeto {
+    /** Its operator is draining it: it takes no new work. */
+    DRAINING("draining"),
+    /** It is outside its availability window now, or the window closes before the job's walltime ends. */
+    OUTSIDE_WINDOW("outside their window"),
+    /** None of its GPUs is of a model the job accepts. */
+    MODEL_MISMATCH("with other GPUs"),
+    /** It has too few GPUs of the models the job accepts, even when idle. */
+    TOO_SMALL("too small"),
+    /** Its free GPUs are held for the job first in line, and this one would not end before that starts. */
+    RESERVED("reserved"),
+    /** Too few of its GPUs are free now. */
+    BUSY("busy");
+
+    final String label;
+
+    NodeVeto(String label) {
+        this.label = label;
+    }
+}

@@ -1,0 +1,117 @@
+package coop.scheduler.allocation;
+
+import coop.scheduler.domain.Placement;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+
+/**
+ * Operators' first claim: an operator account's single-node jobs go first onto the unused
+ * reserve of the nodes it operates, taking it back from other accounts' preemptible attempts if
+ * they sit on it. What this places is not borrowed and not counted against the account's share.
+ */
+final class OperatorReserves {
+    private final Cluster cluster;
+    private final Accounts accounts;
+    private final List<Decision> decisions;
+
+    OperatorReserves(Cluster cluster, Accounts accounts, List<Decision> decisions) {
+        this.cluster = cluster;
+        this.accounts = accounts;
+        this.decisions = decisions;
+    }
+
+    /** Places operators' jobs on their reserves, in fair order; the jobs placed are marked considered. */
+    void claim(List<Queue> fairOrder) {
+        for (Queue q : fairOrder) {
+            if (!cluster.operatorsWithRoom.contains(q.account)) {
+                continue;
+            }
+            for (int i = 0; i < q.jobs.size(); i++) {
+                JobRequest job = q.jobs.get(i);
+                if (job.nodes() != 1) {
+                    continue;
+                }
+                NodeState home = null;
+                int homeFree = Integer.MAX_VALUE;
+                for (NodeState n : cluster.nodes.values()) {
+                    if (n.reserve - n.ownUse >= job.gpusPerNode() && n.operator.equals(q.account)
+                            && n.view.fitsWindow(cluster.now, job.walltimeSeconds())
+                            && claimable(n, job) >= job.gpusPerNode() && n.freeAccepted(job) < homeFree) {
+                        home = n;
+                        homeFree = n.freeAccepted(job);
+                    }
+                }
+                if (home == null) {
+                    continue;
+                }
+                q.consider(i);
+                home.ownUse += job.gpusPerNode();
+                String model = home.modelFor(job, job.gpusPerNode());
+                if (model != null) {
+                    admit(job, home, model);
+                } else {
+                    takeBack(job, home);
+                }
+            }
+        }
+    }
+
+    /** GPUs of a model the job accepts that are free here or held by other accounts' preemptible attempts. */
+    private int claimable(NodeState n, JobRequest job) {
+        int most = 0;
+        for (String model : n.models) {
+            if (job.accepts(model)) {
+                most = Math.max(most, reclaimable(n, job, model));
+            }
+        }
+        return most;
+    }
+
+    private int reclaimable(NodeState n, JobRequest job, String model) {
+        int c = n.free(model) + n.terminating(model, cluster.preempted);
+        for (RunningAttempt a : n.othersPreemptible(model, job.account(), cluster.preempted)) {
+            c += n.here(a, model);
+        }
+        return c;
+    }
+
+    private void admit(JobRequest job, NodeState n, String model) {
+        List<Integer> gpus = n.take(model, job.gpusPerNode(), cluster.endOf(job));
+        cluster.took(model, job.gpusPerNode());
+        // The reserve is not the cooperative's: the account's share is not charged for it.
+        decisions.add(new Decision.Admit(job.id(), List.of(new Placement(n.view.name(), n.view.site(), model,
+                gpus)), false));
+    }
+
+    /** Preempts other accounts' newest attempts on the operator's node until the job fits. */
+    private void takeBack(JobRequest job, NodeState n) {
+        String model = null;
+        for (String m : n.models) {
+            if (job.accepts(m) && reclaimable(n, job, m) >= job.gpusPerNode()) {
+                model = m;
+                break;
+            }
+        }
+        int missing = job.gpusPerNode() - n.free(model) - n.terminating(model, cluster.preempted);
+        List<RunningAttempt> others = new ArrayList<>(n.othersPreemptible(model, job.account(), cluster.preempted));
+        others.sort(Comparator.comparingLong(RunningAttempt::startedAt).reversed()
+                .thenComparingLong(RunningAttempt::jobId));
+        int victims = 0;
+        for (RunningAttempt v : others) {
+            if (missing <= 0) {
+                break;
+            }
+            missing -= n.here(v, model);
+            cluster.stopping(v);
+            accounts.of(v.account()).hold(-v.gpus());
+            victims++;
+            decisions.add(new Decision.Preempt(v.jobId(), v.attempt(), job.id(), "job " + job.id() + " of "
+                    + job.account() + " claims the reserve its operator keeps on " + n.view.name()));
+        }
+        cluster.took(model, n.claim(model, job.gpusPerNode(), cluster.endOf(job)));
+        decisions.add(new Decision.Wait(job.id(), Veto.RECLAIMING, accounts.of(job.account()).standing()
+                + "taking back its operator's reserve on " + n.view.name() + " (preempting " + victims
+                + " attempt" + (victims == 1 ? "" : "s") + ")"));
+    }
+}

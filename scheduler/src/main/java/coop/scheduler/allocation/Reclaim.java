@@ -1,0 +1,82 @@
+package coop.scheduler.allocation;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+
+/**
+ * Taking GPUs back, as Kueue's preemption does for a workload within its nominal quota: a job
+ * within its entitlement that fits only with GPUs held by other accounts' borrowed attempts
+ * preempts the fewest of them, most over-entitled account first, most recently started first.
+ * It waits for them to stop; nobody later in the cycle may take those GPUs.
+ */
+final class Reclaim {
+    private final Cluster cluster;
+    private final Accounts accounts;
+    private final Placer placer;
+    private final List<Decision> decisions;
+
+    Reclaim(Cluster cluster, Accounts accounts, Placer placer, List<Decision> decisions) {
+        this.cluster = cluster;
+        this.accounts = accounts;
+        this.placer = placer;
+        this.decisions = decisions;
+    }
+
+    /**
+     * Frees GPUs for the job by preempting borrowed attempts, and claims them for it. False when
+     * borrowers do not hold enough GPUs where the job could run.
+     */
+    boolean forJob(JobRequest job, Shape shape) {
+        Memos.ReclaimKey key = new Memos.ReclaimKey(shape, job.account(), cluster.endsAfterReservation(job));
+        if (!cluster.windowed && cluster.memos.reclaimFailed.contains(key)) {
+            return false;
+        }
+        List<Placer.Candidate> target = placer.choose(job, Placer.Free.RECLAIMABLE);
+        if (target == null) {
+            cluster.memos.reclaimFailed.add(key);
+            return false;
+        }
+        List<RunningAttempt> victims = new ArrayList<>();
+        for (Placer.Candidate c : target) {
+            NodeState n = c.state();
+            int missing = job.gpusPerNode() - n.free(c.model()) - n.terminating(c.model(), cluster.preempted);
+            while (missing > 0) {
+                // Re-ranked after every pick: each preemption lowers its account's excess.
+                RunningAttempt v = n.othersPreemptible(c.model(), job.account(), cluster.preempted).stream()
+                        .filter(accounts::borrowed)
+                        .min(Comparator.comparingDouble((RunningAttempt a) -> -accounts.of(a.account())
+                                        .overEntitlement())
+                                .thenComparing(Comparator.comparingLong(RunningAttempt::startedAt).reversed())
+                                .thenComparingLong(RunningAttempt::jobId))
+                        .orElse(null);
+                if (v == null) {
+                    // Each attempt looked borrowed alone, but not all of them together: give up.
+                    for (RunningAttempt undo : victims) {
+                        cluster.preempted.remove(undo.jobId());
+                        accounts.of(undo.account()).hold(undo.gpus());
+                    }
+                    cluster.memos.reclaimFailed.add(key);
+                    return false;
+                }
+                missing -= n.here(v, c.model());
+                victims.add(v);
+                cluster.stopping(v);
+                accounts.of(v.account()).hold(-v.gpus());
+            }
+        }
+        for (Placer.Candidate c : target) {
+            cluster.took(c.model(), c.state().claim(c.model(), job.gpusPerNode(), cluster.endOf(job)));
+        }
+        for (RunningAttempt v : victims) {
+            decisions.add(new Decision.Preempt(v.jobId(), v.attempt(), job.id(), "job " + job.id() + " of "
+                    + job.account() + " is within its entitlement and needs the GPUs " + v.account()
+                    + " borrowed"));
+        }
+        decisions.add(new Decision.Wait(job.id(), Veto.RECLAIMING, accounts.of(job.account()).standing()
+                + "reclaiming " + job.gpus() + " GPUs from borrowers on " + String.join(",", target.stream()
+                .map(Placer.Candidate::node).toList()) + (victims.isEmpty() ? " (already stopping)"
+                : " (preempting " + victims.size() + " borrowed attempt" + (victims.size() > 1 ? "s" : "") + ")")));
+        return true;
+    }
+}

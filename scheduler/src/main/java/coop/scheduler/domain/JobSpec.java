@@ -1,0 +1,105 @@
+package coop.scheduler.domain;
+
+import java.nio.charset.StandardCharsets;
+
+/**
+ * What a researcher asks for. {@code array}, when not empty, makes it a job array: one task per
+ * index (see {@link ArraySpec}). {@link #checked} holds the rules each field must meet on its own;
+ * who may submit, and how many jobs may wait, the engine decides.
+ */
+public record JobSpec(String account, int gpusPerNode, int nodes, String gpuModel, long walltimeSeconds,
+                      String command, int priority, String name, boolean crossSite, boolean noPreempt,
+                      String purpose, String array) {
+    public static final int MAX_GPUS_PER_NODE = 64;
+    public static final int MAX_NODES = 256;
+    public static final int MAX_PRIORITY = 1000;
+    public static final int MAX_COMMAND_BYTES = 64 * 1024;
+    /** What a GPU model name must match, in a job's request and in a node's report alike. */
+    public static final String GPU_MODEL = "[A-Za-z0-9][A-Za-z0-9._-]{0,31}";
+
+    public JobSpec(String account, int gpusPerNode, int nodes, String gpuModel, long walltimeSeconds,
+                   String command, int priority, String name, boolean crossSite, boolean noPreempt,
+                   String purpose) {
+        this(account, gpusPerNode, nodes, gpuModel, walltimeSeconds, command, priority, name, crossSite,
+                noPreempt, purpose, "");
+    }
+
+    public JobSpec(String account, int gpusPerNode, int nodes, String gpuModel, long walltimeSeconds,
+                   String command, int priority, String name, boolean crossSite, boolean noPreempt) {
+        this(account, gpusPerNode, nodes, gpuModel, walltimeSeconds, command, priority, name, crossSite,
+                noPreempt, "", "");
+    }
+
+    /**
+     * A request whose fields each met their rule, with defaults filled in: the model list without
+     * spaces, the walltime (the default, within the policy's maximum, when none was asked), name
+     * and purpose never null, and an array's indices ({@code null} for a single job).
+     */
+    public record Checked(JobSpec spec, String gpuModel, long walltimeSeconds, String name, String purpose,
+                          int[] indices) {
+        public boolean isArray() {
+            return indices != null;
+        }
+
+        public int gpus() {
+            return spec.gpusPerNode() * spec.nodes();
+        }
+    }
+
+    /**
+     * Checks each field against its rule, in the order a caller reads the request; the first broken
+     * rule is refused with INVALID_ARGUMENT naming the field.
+     *
+     * @param maxWalltimeS the live policy's {@code max_walltime_s}
+     */
+    public Checked checked(long maxWalltimeS) {
+        if (gpusPerNode < 1 || gpusPerNode > MAX_GPUS_PER_NODE) {
+            throw CoopException.invalid("gpus_per_node", "must be between 1 and " + MAX_GPUS_PER_NODE
+                    + ", got " + gpusPerNode);
+        }
+        if (nodes < 1 || nodes > MAX_NODES) {
+            throw CoopException.invalid("nodes", "must be between 1 and " + MAX_NODES + ", got " + nodes);
+        }
+        String model = gpuModel == null ? "" : gpuModel.replace(" ", "");
+        if (!model.isEmpty() && !model.matches(GPU_MODEL + "(," + GPU_MODEL + "){0,7}")) {
+            throw CoopException.invalid("gpu_model", "'" + abbreviated(model) + "' must be up to 8 comma-separated "
+                    + "models, each matching " + GPU_MODEL);
+        }
+        long walltime = walltimeSeconds == 0 ? Math.min(Policy.DEFAULT_WALLTIME.toSeconds(), maxWalltimeS)
+                : walltimeSeconds;
+        if (walltime < 1 || walltime > maxWalltimeS) {
+            throw CoopException.invalid("walltime_seconds", "must be between 1 and " + maxWalltimeS
+                    + " (the policy's max_walltime_s), got " + walltimeSeconds);
+        }
+        if (command == null || command.isBlank()) {
+            throw CoopException.invalid("command", "is required");
+        }
+        if (command.getBytes(StandardCharsets.UTF_8).length > MAX_COMMAND_BYTES) {
+            throw CoopException.invalid("command", "must be at most 64 KiB (65536 bytes in UTF-8)");
+        }
+        if (command.indexOf('\0') >= 0) {
+            throw CoopException.invalid("command", "must not contain NUL characters");
+        }
+        if (Math.abs(priority) > MAX_PRIORITY) {
+            throw CoopException.invalid("priority", "must be between -1000 and 1000, got " + priority);
+        }
+        String jobName = name == null ? "" : name;
+        if (jobName.length() > 128 || jobName.chars().anyMatch(Character::isISOControl)) {
+            throw CoopException.invalid("name", "must be at most 128 printable characters");
+        }
+        String why = purpose == null ? "" : purpose;
+        if (!why.isEmpty()) {
+            Names.require("purpose", why);
+        }
+        int[] indices = array != null && !array.isEmpty() ? ArraySpec.parse(array) : null;
+        return new Checked(this, model, walltime, jobName, why, indices);
+    }
+
+    /** A value echoed in a refusal, cut short so that a huge input does not make a huge message. */
+    public static String abbreviated(String text) {
+        if (text == null) {
+            return "";
+        }
+        return text.length() <= 40 ? text : text.substring(0, 40) + "…";
+    }
+}

@@ -1,0 +1,234 @@
+package coop.scheduler.engine;
+
+import coop.scheduler.allocation.AccountQueue;
+import coop.scheduler.allocation.AccountStanding;
+import coop.scheduler.allocation.Allocator;
+import coop.scheduler.allocation.ClusterSnapshot;
+import coop.scheduler.allocation.Decision;
+import coop.scheduler.allocation.GpuSlot;
+import coop.scheduler.allocation.JobList;
+import coop.scheduler.allocation.JobRequest;
+import coop.scheduler.allocation.NodeView;
+import coop.scheduler.allocation.Plan;
+import coop.scheduler.allocation.RunningAttempt;
+import coop.scheduler.domain.Attempt;
+import coop.scheduler.domain.Availability;
+import coop.scheduler.domain.Job;
+import coop.scheduler.domain.JobState;
+import coop.scheduler.domain.NodeRecord;
+import coop.scheduler.domain.Placement;
+import coop.scheduler.domain.RankRef;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One allocation cycle: a snapshot of nodes, running attempts, queues and standings goes to the
+ * pure {@link Allocator}; its decisions come back as attempts started (with their launch
+ * environment), attempts preempted, and why-pending notes.
+ */
+final class CycleRunner {
+    private static final Logger log = LoggerFactory.getLogger(CycleRunner.class);
+    private static final DateTimeFormatter CLOCK_TIME = DateTimeFormatter.ofPattern("HH:mm").withZone(ZoneOffset.UTC);
+
+    private final InstantSource clock;
+    /** Grace the operator set with --preemption-grace, or null to follow the policy. */
+    private final Duration preemptionGrace;
+    private final Allocator allocator = new Allocator();
+    private final GovernanceDesk desk;
+    private final JobBook jobs;
+    private final Accounting accounting;
+    private final AgentSessions sessions;
+    private final NodeRegistry registry;
+    private Plan lastPlan;
+    /**
+     * Whether the last cycle had no node offered and no attempt running, so that it could decide
+     * nothing and left every wait to {@link #lastPlan} to explain.
+     */
+    private boolean lastCycleIdle;
+    /** The next instant a windowed node opens or closes, as of the last cycle: a cycle is due then. */
+    private long nextWindowChange = Long.MAX_VALUE;
+
+    CycleRunner(InstantSource clock, Duration preemptionGrace, GovernanceDesk desk, JobBook jobs,
+                Accounting accounting, AgentSessions sessions, NodeRegistry registry) {
+        this.clock = clock;
+        this.preemptionGrace = preemptionGrace;
+        this.desk = desk;
+        this.jobs = jobs;
+        this.accounting = accounting;
+        this.sessions = sessions;
+        this.registry = registry;
+    }
+
+    /** Whether a windowed node has opened or closed since the last cycle. */
+    boolean windowChanged(long now) {
+        return now >= nextWindowChange;
+    }
+
+    /** Why the last plan left a pending job waiting; empty when no plan has seen it. */
+    String explain(long jobId) {
+        JobRequest r = jobs.pending().get(jobId);
+        return r == null || lastPlan == null ? "" : lastPlan.explain(r).detail();
+    }
+
+    /** Runs one allocation cycle and applies its decisions. */
+    void run(Tx tx) {
+        long now = clock.millis();
+        accounting.advance(now);
+        if (lastCycleIdle && tx.onlyJobsQueued()) {
+            // Only new jobs since a cycle that had no node offered and no attempt running: this one
+            // could start, reserve or preempt nothing either, and the last plan explains the new
+            // jobs' waits as it does any job it did not see. A cooperative whose nodes are away can
+            // take submits at full speed without re-reading a queue of tens of thousands each turn.
+            return;
+        }
+        Map<String, AccountStanding> standings = accounting.standings();
+        List<AccountQueue> queues = jobs.pending().queues();
+        // The queues laid end to end, not copied: the allocator reads the queues.
+        List<JobRequest> requests = JobList.concat(queues.stream().map(AccountQueue::jobs).toList());
+        // Nothing waits, so nothing can start and nothing is preempted for anyone: agents connecting
+        // to an idle cooperative (thousands of them after a restart) cost no views and no plan.
+        boolean idle = requests.isEmpty();
+        List<NodeView> views = new ArrayList<>();
+        Map<String, Integer> ownReserveUse = new HashMap<>();
+        nextWindowChange = Long.MAX_VALUE;
+        // As the allocator counts them: reserves are not the cooperative's, nor what operators run on them.
+        int capacity = 0;
+        for (NodeRuntime n : sessions.all()) {
+            if (n.link != null) {
+                NodeRecord r = registry.record(n.name);
+                Availability when = registry.availability(n.name);
+                boolean offered = when.openAt(now);
+                nextWindowChange = Math.min(nextWindowChange, when.nextChange(now));
+                int reserve = r == null ? 0 : registry.reserveInForce(r, n.gpus.size());
+                if (reserve > 0 && offered && !r.draining()) {
+                    int own = 0;
+                    for (Map.Entry<RankRef, List<Integer>> e : n.live.entrySet()) {
+                        Job j = jobs.get(e.getKey().jobId());
+                        if (j != null && j.account().equals(r.account())) {
+                            own += e.getValue().size();
+                        }
+                    }
+                    ownReserveUse.merge(r.account(), Math.min(own, reserve), Integer::sum);
+                }
+                if (offered && !(r != null && r.draining())) {
+                    capacity += n.gpus.size() - reserve;
+                }
+                if (idle) {
+                    continue;
+                }
+                Set<Integer> busy = n.busyGpus();
+                views.add(new NodeView(n.name, n.site, n.gpus.stream()
+                        .map(g -> new GpuSlot(g.index(), g.model(), !busy.contains(g.index()))).toList(),
+                        r == null ? "" : r.account(), reserve, offered, r != null && r.draining(),
+                        offered ? when.closesAt(now) : now));
+            }
+        }
+        List<RunningAttempt> running = new ArrayList<>();
+        for (long id : idle ? Set.<Long>of() : jobs.inFlight()) {
+            Job j = jobs.get(id);
+            for (Attempt a : j.attempts()) {
+                if (!a.isOver()) {
+                    boolean stopping = a.isStopping() || a.number() != j.attemptNumber() || j.state() != JobState.RUNNING;
+                    running.add(new RunningAttempt(j.id(), a.number(), j.account(), a.placements(), a.startedAt(),
+                            j.walltimeSeconds(), a.borrowed(), !j.noPreempt(), stopping));
+                }
+            }
+        }
+        Map<String, Double> demand = new HashMap<>();
+        accounting.held().forEach((a, g) -> demand.merge(a, (double) g, Double::sum));
+        ownReserveUse.forEach((a, g) -> demand.merge(a, (double) -g, Double::sum));
+        jobs.pending().demand().forEach((a, g) -> demand.merge(a, (double) g, Double::sum));
+        accounting.level(capacity, demand, standings);
+        jobs.clearWaitNotes();
+        if (idle) {
+            lastPlan = null;
+            return;
+        }
+        lastPlan = allocator.plan(new ClusterSnapshot(now, views, requests, running, standings, queues));
+        lastCycleIdle = running.isEmpty() && views.stream().noneMatch(NodeView::schedulable);
+        for (Decision d : lastPlan.taken()) {
+            if (d instanceof Decision.Admit admit) {
+                start(jobs.get(admit.jobId()), admit.placements(), admit.borrowed(), now, tx);
+            } else if (d instanceof Decision.Preempt p) {
+                preempt(jobs.get(p.jobId()), p, tx);
+            } else if (d instanceof Decision.Reserve r) {
+                jobs.noteWait(r.jobId(), r.startAt() == Long.MAX_VALUE ? r.detail()
+                        : r.detail() + " (from " + CLOCK_TIME.format(Instant.ofEpochMilli(r.startAt())) + " UTC)");
+            } else if (d instanceof Decision.Wait w) {
+                jobs.noteWait(w.jobId(), w.detail());
+            }
+        }
+    }
+
+    /** Stops a borrowed attempt with the checkpoint signal and the grace period; its job is requeued when it ends. */
+    private void preempt(Job j, Decision.Preempt p, Tx tx) {
+        Attempt a = j.current();
+        if (a == null || a.number() != p.attempt() || a.isStopping() || j.state() != JobState.RUNNING) {
+            return;
+        }
+        a = a.withOutcome(Attempt.PREEMPTED + " for job " + p.forJobId() + ": " + p.reason());
+        j = j.withAttempt(a);
+        jobs.save(j, tx);
+        long grace = preemptionGrace != null ? preemptionGrace.toSeconds() : desk.policy().params().preemptionGraceS();
+        sessions.stop(j, a, "preempted for job " + p.forJobId(), grace, tx);
+        log.info("job {} attempt {} preempted: {}", j.id(), a.number(), p.reason());
+    }
+
+    private void start(Job j, List<Placement> placements, boolean borrowed, long now, Tx tx) {
+        Attempt a = Attempt.start(j.attemptNumber() + 1, now, placements, borrowed);
+        accounting.started(j.account(), a.gpus(), now);
+        j = j.withAttempt(a).to(JobState.RUNNING, now);
+        jobs.pending().remove(j.id());
+        jobs.inFlight().add(j.id());
+        jobs.save(j, tx);
+        NodeRuntime master = sessions.node(placements.get(0).node());
+        for (int r = 0; r < placements.size(); r++) {
+            Placement p = placements.get(r);
+            NodeRuntime n = sessions.node(p.node());
+            RankRef ref = new RankRef(j.id(), a.number(), r);
+            n.live.put(ref, p.gpuIndices());
+            Map<String, String> env = launchEnvironment(j, a, r, master.address);
+            AgentLink link = n.link;
+            Job started = j;
+            tx.afterCommit(() -> link.launch(ref, started.command(), p.gpuIndices(), env, started.walltimeSeconds()));
+        }
+    }
+
+    /** What a rank is told of its job and gang, torchrun's rendezvous variables among them. */
+    private static Map<String, String> launchEnvironment(Job j, Attempt a, int rank, String masterAddress) {
+        Map<String, String> env = new LinkedHashMap<>();
+        env.put("COOP_ACCOUNT", j.account());
+        env.put("COOP_JOB_NAME", j.name());
+        env.put("NODE_RANK", Integer.toString(rank));
+        env.put("NNODES", Integer.toString(j.nodes()));
+        env.put("COOP_GPUS_PER_NODE", Integer.toString(j.gpusPerNode()));
+        env.put("WORLD_SIZE", Integer.toString(j.gpus()));
+        env.put("MASTER_ADDR", masterAddress);
+        env.put("MASTER_PORT", Integer.toString(masterPort(j.id(), a.number())));
+        if (j.inArray()) {
+            env.put("COOP_ARRAY_JOB_ID", Long.toString(j.arrayId()));
+            env.put("COOP_ARRAY_INDEX", Integer.toString(j.arrayIndex()));
+        }
+        return env;
+    }
+
+    /**
+     * The rendezvous port of a job's attempt on its rank-0 node (torchrun's MASTER_PORT): spread
+     * over 20000–29999 by job and attempt, so a retried attempt does not meet its predecessor's
+     * socket in TIME_WAIT.
+     */
+    static int masterPort(long jobId, int attempt) {
+        return 20_000 + (int) Math.floorMod(jobId * 31 + attempt, 10_000L);
+    }
+}

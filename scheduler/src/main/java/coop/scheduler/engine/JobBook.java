@@ -1,0 +1,415 @@
+package coop.scheduler.engine;
+
+import coop.scheduler.domain.Account;
+import coop.scheduler.domain.Attempt;
+import coop.scheduler.domain.CoopException;
+import coop.scheduler.domain.Job;
+import coop.scheduler.domain.JobArray;
+import coop.scheduler.domain.JobSpec;
+import coop.scheduler.domain.JobState;
+import coop.scheduler.domain.Member;
+import coop.scheduler.domain.Names;
+import coop.scheduler.domain.Role;
+import coop.scheduler.ledger.Event;
+import coop.scheduler.ledger.EventType;
+import coop.scheduler.store.Store.Kind;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Jobs and job arrays: submission, cancellation, review verdicts and listings; the queues of
+ * pending jobs, the jobs in flight, and the next job id. Every change is saved in the turn's
+ * {@link Tx}.
+ */
+public final class JobBook {
+    private static final Logger log = LoggerFactory.getLogger(JobBook.class);
+    /** Grace between SIGTERM and SIGKILL when a job is cancelled. */
+    static final long CANCEL_GRACE_SECONDS = 10;
+
+    /** Tells the agents running an attempt's live ranks to stop them: SIGTERM, then SIGKILL after the grace. */
+    @FunctionalInterface
+    interface RankStopper {
+        void stop(Job job, Attempt attempt, String reason, long graceSeconds, Tx tx);
+    }
+
+    /** What a submit created: one job ({@code arrayId} 0), or the tasks of an array, ids first to first + tasks - 1. */
+    public record Submitted(long firstJobId, long arrayId, int tasks) {
+    }
+
+    /** One line of a listing: a job, or (when arrays are grouped) a whole array. */
+    public record Listed(Job job, JobArray array) {
+    }
+
+    private final InstantSource clock;
+    private final GovernanceDesk desk;
+    private final TreeMap<Long, Job> jobs = new TreeMap<>();
+    /** The task ids of each job array, in index order (ids are given in index order at submission). */
+    private final Map<Long, List<Long>> arrays = new HashMap<>();
+    /** Jobs waiting (pending or in review) per submitting member: the policy's max_pending_per_member caps it. */
+    private final Map<String, Integer> waitingByMember = new HashMap<>();
+    private final PendingQueue pending = new PendingQueue();
+    /** Jobs with an attempt whose ranks have not all ended. */
+    private final Set<Long> inFlight = new HashSet<>();
+    /** Why-pending of the jobs the last cycle decided on; the cycle's plan explains the others. */
+    private final Map<Long, String> waits = new HashMap<>();
+    private long nextJobId;
+
+    /** The jobs as stored; pending ones join their queues, those with live attempts are in flight. */
+    JobBook(InstantSource clock, GovernanceDesk desk, Collection<Job> stored, long nextJobId) {
+        this.clock = clock;
+        this.desk = desk;
+        this.nextJobId = nextJobId;
+        for (Job j : stored) {
+            jobs.put(j.id(), j);
+            countWaiting(j, 1);
+        }
+        for (Job j : jobs.values()) {
+            if (j.inArray()) {
+                arrays.computeIfAbsent(j.arrayId(), a -> new ArrayList<>()).add(j.id());
+            }
+            if (j.state() == JobState.PENDING) {
+                pending.add(j);
+            }
+            if (j.attempts().stream().anyMatch(a -> !a.isOver())) {
+                inFlight.add(j.id());
+            }
+        }
+    }
+
+    /**
+     * Queues a job, or every task of an array at once: all is validated first, then every task is
+     * written in this turn's batch, so an array is stored whole or not at all.
+     */
+    Submitted submit(String memberName, JobSpec spec, Tx tx) {
+        Member m = desk.requireMember(memberName);
+        Names.require("account", spec.account());
+        Account account = desk.accounts().get(spec.account());
+        if (account == null || !account.open()) {
+            throw CoopException.invalid("account", "no open account named '" + spec.account() + "'");
+        }
+        if (!m.belongsTo(spec.account())) {
+            throw CoopException.denied("member " + m.name() + " does not belong to account " + spec.account());
+        }
+        if (!m.has(Role.RESEARCHER)) {
+            throw CoopException.denied("member " + m.name() + " has no researcher role, so cannot submit jobs");
+        }
+        JobSpec.Checked c = spec.checked(desk.policy().params().maxWalltimeS());
+        long maxWaiting = desk.policy().params().maxPendingPerMember();
+        int waiting = waitingByMember.getOrDefault(m.name(), 0);
+        if (maxWaiting > 0 && waiting >= maxWaiting) {
+            throw new CoopException(CoopException.Kind.RESOURCE_EXHAUSTED, "member " + m.name() + " already has "
+                    + waiting + " jobs waiting, the most the policy's max_pending_per_member (" + maxWaiting
+                    + ") allows: wait for some to start, or cancel some");
+        }
+        if (c.isArray() && maxWaiting > 0 && waiting + c.indices().length > maxWaiting) {
+            // Each task waits like a job: an array must not be a way around the cap.
+            throw new CoopException(CoopException.Kind.RESOURCE_EXHAUSTED, "array: its " + c.indices().length
+                    + " tasks and the " + waiting + " jobs member " + m.name() + " already has waiting are more than "
+                    + "the policy's max_pending_per_member (" + maxWaiting + ") allows");
+        }
+        long now = desk.now();
+        boolean review = desk.governance().needsReview(c.gpus(), c.purpose());
+        if (c.isArray()) {
+            if (review) {
+                throw CoopException.invalid("array", "tasks of " + c.gpus() + " GPUs"
+                        + (c.purpose().isEmpty() ? "" : " with purpose " + c.purpose()) + " need review by a panel, "
+                        + "which is drawn per job: submit them one by one");
+            }
+            return submitArray(m, c, now, tx);
+        }
+        long id = nextJobId;
+        if (review) {
+            desk.tick(now, tx);
+            // The last check that can refuse; it draws the panel, seeded by the ledger head now.
+            desk.apply(desk.governance().openPanel(id, m.name(), c.gpus(), c.purpose(), desk.head(), now), now, tx);
+        }
+        nextJobId++;
+        Job job = new Job(id, c.name(), spec.account(), m.name(), spec.gpusPerNode(), spec.nodes(), c.gpuModel(),
+                c.walltimeSeconds(), spec.command(), spec.priority(), spec.crossSite(),
+                review ? JobState.REVIEW : JobState.PENDING, now, 0, List.of(), spec.noPreempt(), c.purpose());
+        jobs.put(id, job);
+        countWaiting(job, 1);
+        if (!review) {
+            pending.add(job);
+            tx.jobQueued();
+        }
+        tx.batch().put(Kind.JOBS, id, job);
+        tx.batch().put(Kind.META, "next_job_id", nextJobId);
+        return new Submitted(id, 0, 0);
+    }
+
+    /** Stores the tasks of a validated array: the array takes the next id, its tasks the ones after it. */
+    private Submitted submitArray(Member m, JobSpec.Checked c, long now, Tx tx) {
+        JobSpec spec = c.spec();
+        int[] indices = c.indices();
+        long arrayId = nextJobId;
+        List<Long> ids = new ArrayList<>(indices.length);
+        for (int i = 0; i < indices.length; i++) {
+            long id = arrayId + 1 + i;
+            Job job = new Job(id, c.name(), spec.account(), m.name(), spec.gpusPerNode(), spec.nodes(),
+                    c.gpuModel(), c.walltimeSeconds(), spec.command(), spec.priority(), spec.crossSite(),
+                    JobState.PENDING, now, 0, List.of(), spec.noPreempt(), c.purpose(), arrayId, indices[i]);
+            jobs.put(id, job);
+            countWaiting(job, 1);
+            pending.add(job);
+            tx.batch().put(Kind.JOBS, id, job);
+            ids.add(id);
+        }
+        arrays.put(arrayId, ids);
+        nextJobId = arrayId + 1 + indices.length;
+        tx.batch().put(Kind.META, "next_job_id", nextJobId);
+        tx.allocationDue();
+        log.info("array {} of {} tasks ({}) submitted by {}", arrayId, indices.length, spec.array(), m.name());
+        return new Submitted(arrayId + 1, arrayId, indices.length);
+    }
+
+    /** A job array by id, summarized. */
+    JobArray array(long arrayId) {
+        return JobArray.of(arrayId, tasks(arrayId));
+    }
+
+    /** The tasks of a job array, in index order. */
+    List<Job> tasks(long arrayId) {
+        List<Long> ids = arrays.get(arrayId);
+        if (ids == null) {
+            throw CoopException.notFound("job array " + arrayId + " not found");
+        }
+        return ids.stream().map(jobs::get).toList();
+    }
+
+    boolean isArray(long id) {
+        return arrays.containsKey(id);
+    }
+
+    /** Cancels every unfinished task of an array, as {@link #cancel} would each. */
+    JobArray cancelArray(String memberName, long arrayId, RankStopper stopper, Tx tx) {
+        Member m = desk.requireMember(memberName);
+        JobArray a = array(arrayId);
+        if (!a.member().equals(m.name()) && !(m.has(Role.OPERATOR) && m.belongsTo(a.account()))) {
+            throw CoopException.denied("job array " + arrayId + " belongs to " + a.member() + "; only its submitter "
+                    + "or an operator of account " + a.account() + " may cancel it");
+        }
+        if (a.isOver()) {
+            throw CoopException.precondition("job array " + arrayId + " already ended (all " + a.tasks()
+                    + " tasks are finished)");
+        }
+        for (long id : arrays.get(arrayId)) {
+            if (!jobs.get(id).state().isFinal()) {
+                cancel(memberName, id, stopper, tx);
+            }
+        }
+        return array(arrayId);
+    }
+
+    /** A job by id; NOT_FOUND names what the id is when it is an array's. */
+    Job job(long id) {
+        Job j = jobs.get(id);
+        if (j == null) {
+            throw CoopException.notFound("job " + id + " not found"
+                    + (arrays.containsKey(id) ? ": it is a job array, whose tasks are jobs " + arrays.get(id).get(0)
+                    + " and on" : ""));
+        }
+        return j;
+    }
+
+    /** A job by id, or null. */
+    Job get(long id) {
+        return jobs.get(id);
+    }
+
+    Collection<Job> all() {
+        return jobs.values();
+    }
+
+    int count() {
+        return jobs.size();
+    }
+
+    PendingQueue pending() {
+        return pending;
+    }
+
+    /** Jobs with an attempt whose ranks have not all ended. */
+    Set<Long> inFlight() {
+        return inFlight;
+    }
+
+    /** What the last cycle said of a pending job it decided on, or null. */
+    String waitNote(long id) {
+        return waits.get(id);
+    }
+
+    void noteWait(long id, String why) {
+        waits.put(id, why);
+    }
+
+    void clearWaitNotes() {
+        waits.clear();
+    }
+
+    /** Jobs newest first, filtered. */
+    List<Job> jobs(String account, Set<JobState> states, int limit) {
+        checkListing(account, limit);
+        List<Job> out = new ArrayList<>();
+        for (Job j : jobs.descendingMap().values()) {
+            if (matches(j, account, states)) {
+                out.add(j);
+                if (limit > 0 && out.size() >= limit) {
+                    break;
+                }
+            }
+        }
+        return out;
+    }
+
+    private static boolean matches(Job j, String account, Set<JobState> states) {
+        return (account == null || account.isEmpty() || j.account().equals(account))
+                && (states.isEmpty() || states.contains(j.state()));
+    }
+
+    private void checkListing(String account, int limit) {
+        if (account != null && !account.isEmpty()) {
+            Names.require("account", account);
+            if (!desk.accounts().containsKey(account)) {
+                throw CoopException.notFound("no account named '" + account + "'");
+            }
+        }
+        if (limit < 0) {
+            throw CoopException.invalid("limit", "must be 0 (every job) or more, got " + limit);
+        }
+    }
+
+    /**
+     * Jobs newest first, filtered as {@link #jobs(String, Set, int)} does; {@code arrayId} other than
+     * 0 keeps only that array's tasks. With {@code groupArrays} each array is one line, where its
+     * newest task would be, shown when any of its tasks passes the filter, and the limit counts lines.
+     */
+    List<Listed> listing(String account, Set<JobState> states, int limit, long arrayId, boolean groupArrays) {
+        if (arrayId < 0) {
+            throw CoopException.invalid("array_id", "must be 0 (any job) or an array's id, got " + arrayId);
+        }
+        List<Job> matching;
+        if (arrayId != 0) {
+            List<Long> ids = arrays.get(arrayId);
+            if (ids == null) {
+                throw CoopException.notFound("job array " + arrayId + " not found");
+            }
+            checkListing(account, limit);
+            matching = new ArrayList<>();
+            for (int i = ids.size() - 1; i >= 0; i--) {
+                Job j = jobs.get(ids.get(i));
+                if (matches(j, account, states)) {
+                    matching.add(j);
+                }
+            }
+        } else {
+            matching = jobs(account, states, groupArrays ? 0 : limit);
+        }
+        List<Listed> out = new ArrayList<>();
+        Set<Long> shown = new HashSet<>();
+        for (Job j : matching) {
+            if (limit > 0 && out.size() >= limit) {
+                break;
+            }
+            if (groupArrays && j.inArray()) {
+                if (shown.add(j.arrayId())) {
+                    out.add(new Listed(null, array(j.arrayId())));
+                }
+            } else {
+                out.add(new Listed(j, null));
+            }
+        }
+        return out;
+    }
+
+    /** Cancels a job: its submitter or an operator of its account may; running ranks are told to stop. */
+    Job cancel(String memberName, long id, RankStopper stopper, Tx tx) {
+        Member m = desk.requireMember(memberName);
+        Job j = job(id);
+        if (!j.member().equals(m.name()) && !(m.has(Role.OPERATOR) && m.belongsTo(j.account()))) {
+            throw CoopException.denied("job " + id + " belongs to " + j.member() + "; only its submitter or an "
+                    + "operator of account " + j.account() + " may cancel it");
+        }
+        if (j.state().isFinal()) {
+            throw CoopException.precondition("job " + id + " already ended (" + j.state().name().toLowerCase() + ")");
+        }
+        long now = clock.millis();
+        if (j.state() == JobState.RUNNING) {
+            j = j.withAttempt(j.current().withOutcome("cancelled"));
+            stopper.stop(j, j.current(), "cancelled", CANCEL_GRACE_SECONDS, tx);
+        }
+        if (j.state() == JobState.REVIEW) {
+            desk.governance().dropPanel(id);
+            desk.apply(List.of(Event.of(EventType.CANCEL_REVIEW, Map.of("job", id))), now, tx);
+        }
+        pending.remove(id);
+        waits.remove(id);
+        j = j.to(JobState.CANCELLED, now);
+        save(j, tx);
+        tx.allocationDue();
+        return j;
+    }
+
+    /**
+     * A removed member's jobs that have not started are cancelled with its removal, in the same
+     * commit, so that they do not keep a place in the queue for someone who is no longer a
+     * member; their review panels were dropped by the same removal. Running jobs run to their end.
+     */
+    void cancelWaiting(String member, long now, Tx tx) {
+        String reason = "cancelled: member " + member + " was removed";
+        List<Job> waiting = jobs.values().stream().filter(j -> j.member().equals(member)
+                && (j.state() == JobState.PENDING || j.state() == JobState.REVIEW)).toList();
+        for (Job j : waiting) {
+            pending.remove(j.id());
+            waits.remove(j.id());
+            save(j.cancelled(now, reason), tx);
+        }
+        if (!waiting.isEmpty()) {
+            tx.allocationDue();
+            log.info("{} waiting job(s) of {} {}", waiting.size(), member, reason);
+        }
+    }
+
+    /** A review panel's verdict: an approved job joins its queue, a rejected one is cancelled. */
+    void verdict(long jobId, boolean approved, long now, Tx tx) {
+        Job j = jobs.get(jobId);
+        if (j == null || j.state() != JobState.REVIEW) {
+            return;
+        }
+        if (approved) {
+            j = j.to(JobState.PENDING, now);
+            pending.add(j);
+            tx.allocationDue();
+            log.info("job {} approved by its review panel", j.id());
+        } else {
+            j = j.to(JobState.CANCELLED, now);
+            log.info("job {} rejected by its review panel", j.id());
+        }
+        save(j, tx);
+    }
+
+    /** Puts the job's new version in place and in the turn's batch. */
+    void save(Job j, Tx tx) {
+        Job before = jobs.put(j.id(), j);
+        if (before != null) {
+            countWaiting(before, -1);
+        }
+        countWaiting(j, 1);
+        tx.batch().put(Kind.JOBS, j.id(), j);
+    }
+
+    private void countWaiting(Job j, int delta) {
+        if (j.state() == JobState.PENDING || j.state() == JobState.REVIEW) {
+            waitingByMember.merge(j.member(), delta, (a, b) -> a + b == 0 ? null : a + b);
+        }
+    }
+}

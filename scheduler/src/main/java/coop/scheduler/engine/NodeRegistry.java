@@ -1,0 +1,308 @@
+package coop.scheduler.engine;
+
+import coop.scheduler.domain.Account;
+import coop.scheduler.domain.Availability;
+import coop.scheduler.domain.CoopException;
+import coop.scheduler.domain.Gpu;
+import coop.scheduler.domain.GpuUsage;
+import coop.scheduler.domain.Member;
+import coop.scheduler.domain.Names;
+import coop.scheduler.domain.NodeRecord;
+import coop.scheduler.domain.Role;
+import coop.scheduler.ledger.Entry;
+import coop.scheduler.store.Store.Kind;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The enrolled nodes and their operators' terms: enrolment, drain, reserve and availability
+ * windows, removal, and the check that a connecting agent speaks for its node.
+ */
+public final class NodeRegistry {
+    private static final Logger log = LoggerFactory.getLogger(NodeRegistry.class);
+    /** Largest reserve accepted while a node's GPUs are not known yet (its agent has not connected). */
+    static final int MAX_RESERVE_UNSEEN = 1024;
+    /** Longest availability window or time zone name a node's terms may hold. */
+    static final int MAX_TERM_TEXT = 64;
+
+    /**
+     * A node's view for listings. {@code reservedGpus} is the reserve in force (what its operator
+     * asked, capped by the policy); {@code offered} whether it is inside its availability windows
+     * now, and {@code windowChangeAt} when it next opens or closes ({@code Long.MAX_VALUE}: never);
+     * {@code gpuUsage} and {@code heartbeatLagMs} come from its latest heartbeat.
+     */
+    public record NodeStatus(String name, String site, List<Gpu> gpus, boolean online, long lastHeartbeat,
+                             List<Integer> busyGpus, List<Long> jobIds, String account, boolean draining,
+                             String drainReason, int reservedGpus, List<String> windows, String timeZone,
+                             boolean offered, long windowChangeAt, List<GpuUsage> gpuUsage,
+                             long heartbeatLagMs) {
+    }
+
+    private final InstantSource clock;
+    private final GovernanceDesk desk;
+    private final AgentSessions sessions;
+    /** Enrolled nodes, by name: only these may connect, each only as itself. */
+    private final Map<String, NodeRecord> enrolled = new TreeMap<>();
+    /** Names of the enrolled nodes, read by the rpc edge's threads: a removed node's certificate is refused at once. */
+    private final Set<String> enrolledNames = ConcurrentHashMap.newKeySet();
+    /** When each enrolled node with availability windows is offered, parsed once from its record. */
+    private final Map<String, Availability> windowed = new HashMap<>();
+
+    NodeRegistry(InstantSource clock, GovernanceDesk desk, AgentSessions sessions, Collection<NodeRecord> stored) {
+        this.clock = clock;
+        this.desk = desk;
+        this.sessions = sessions;
+        stored.forEach(this::remember);
+    }
+
+    /** A live view of the enrolled nodes' names. */
+    Set<String> names() {
+        return Collections.unmodifiableSet(enrolledNames);
+    }
+
+    /** The node's record, or null if it is not enrolled. */
+    NodeRecord record(String name) {
+        return enrolled.get(name);
+    }
+
+    /** When the node is offered: its windows, or always. */
+    Availability availability(String name) {
+        return windowed.getOrDefault(name, Availability.ALWAYS);
+    }
+
+    /**
+     * The GPUs a node's operator account has first claim on: what the operator asked, capped by
+     * the policy's {@code reserve_cap_bp} of the node's GPUs (a vote may lower the cap below what
+     * an operator set earlier; the cap wins). Until the node's GPUs are known, what was asked.
+     */
+    int reserveInForce(NodeRecord r, int gpus) {
+        if (gpus == 0) {
+            return r.reservedGpus();
+        }
+        return (int) Math.min(r.reservedGpus(), gpus * desk.policy().params().reserveCapBp() / 10_000);
+    }
+
+    private void remember(NodeRecord r) {
+        enrolled.put(r.name(), r);
+        enrolledNames.add(r.name());
+        if (r.windows().isEmpty()) {
+            windowed.remove(r.name());
+        } else {
+            windowed.put(r.name(), r.availability());
+        }
+    }
+
+    List<NodeStatus> statuses() {
+        List<NodeStatus> out = new ArrayList<>();
+        for (NodeRuntime n : sessions.all()) {
+            out.add(status(n, enrolled.get(n.name)));
+        }
+        for (NodeRecord r : enrolled.values()) {
+            if (sessions.node(r.name()) == null) {
+                // Enrolled, but its agent has not connected since the scheduler started.
+                out.add(status(null, r));
+            }
+        }
+        out.sort(Comparator.comparing(NodeStatus::name));
+        return out;
+    }
+
+    NodeStatus status(String name) {
+        return status(sessions.node(name), enrolled.get(name));
+    }
+
+    private NodeStatus status(NodeRuntime n, NodeRecord r) {
+        long now = clock.millis();
+        if (n != null) {
+            n.foldPulse();
+        }
+        Availability when = r == null ? Availability.ALWAYS : availability(r.name());
+        List<Gpu> gpus = n == null ? List.of() : List.copyOf(n.gpus);
+        Set<Long> ids = new TreeSet<>();
+        if (n != null) {
+            n.live.keySet().forEach(ref -> ids.add(ref.jobId()));
+        }
+        return new NodeStatus(n == null ? r.name() : n.name, n == null ? r.site() : n.site, gpus,
+                n != null && n.link != null, n == null ? 0 : n.lastHeartbeat,
+                n == null ? List.of() : List.copyOf(n.busyGpus()), List.copyOf(ids), r == null ? "" : r.account(),
+                r != null && r.draining(), r == null ? "" : r.drainReason(),
+                r == null ? 0 : reserveInForce(r, gpus.size()), when.windows(), r == null ? "UTC" : r.timeZone(),
+                when.openAt(now), when.nextChange(now), n == null ? List.of() : n.usage,
+                n == null ? 0 : n.heartbeatLagMs);
+    }
+
+    /** The enrolled node, if the member is an operator of its account; else NOT_FOUND or PERMISSION_DENIED. */
+    private NodeRecord operatedBy(Member m, String name, String what) {
+        Names.require("name", name);
+        NodeRecord r = enrolled.get(name);
+        if (r == null) {
+            throw CoopException.notFound("node " + name + " is not enrolled");
+        }
+        if (!m.has(Role.OPERATOR) || !m.belongsTo(r.account())) {
+            throw CoopException.denied("only an operator of account " + r.account() + " may " + what + " node "
+                    + name);
+        }
+        return r;
+    }
+
+    /**
+     * Enrolls a node for the operator's account, or renews the token of a node the same
+     * account enrolled. Only an operator member of the account may.
+     */
+    NodeRecord enroll(String memberName, String name, String site, String account, String tokenSha256, Tx tx) {
+        Member m = desk.requireMember(memberName);
+        Names.require("name", name);
+        Names.require("site", site);
+        Names.require("account", account);
+        Account a = desk.accounts().get(account);
+        if (a == null || !a.open()) {
+            throw CoopException.invalid("account", "no open account named '" + account + "'");
+        }
+        if (!m.has(Role.OPERATOR)) {
+            throw CoopException.denied("member " + m.name() + " has no operator role, so cannot enroll nodes");
+        }
+        if (!m.belongsTo(account)) {
+            throw CoopException.denied("member " + m.name() + " does not belong to account " + account);
+        }
+        NodeRecord existing = enrolled.get(name);
+        if (existing != null && !existing.account().equals(account)) {
+            throw new CoopException(CoopException.Kind.ALREADY_EXISTS, "name: node " + name
+                    + " is enrolled for account " + existing.account() + "; only its operators may renew it");
+        }
+        NodeRecord r = existing == null ? new NodeRecord(name, site, account, m.name(), tokenSha256, clock.millis())
+                : new NodeRecord(name, site, account, m.name(), tokenSha256, clock.millis(), existing.draining(),
+                        existing.drainReason(), existing.reservedGpus(), existing.windows(), existing.timeZone());
+        remember(r);
+        tx.batch().put(Kind.NODES, name, r);
+        log.info("node {} at {} enrolled for {} by {}", name, site, account, m.name());
+        return r;
+    }
+
+    /**
+     * Drains a node (no new work is placed there; what runs is left to finish) or undrains it.
+     * Only an operator member of the node's account may.
+     */
+    NodeStatus drain(String memberName, String name, boolean drain, String reason, Tx tx) {
+        Member m = desk.requireMember(memberName);
+        NodeRecord r = operatedBy(m, name, "drain or undrain");
+        String why = reason == null ? "" : reason.strip();
+        if (why.length() > 200 || why.chars().anyMatch(Character::isISOControl)) {
+            throw CoopException.invalid("reason", "must be at most 200 printable characters");
+        }
+        r = r.drained(drain, why);
+        remember(r);
+        tx.batch().put(Kind.NODES, name, r);
+        tx.allocationDue();
+        log.info("node {} {} by {}{}", name, drain ? "draining" : "undrained", m.name(),
+                why.isEmpty() ? "" : ": " + why);
+        return status(sessions.node(name), r);
+    }
+
+    /**
+     * Sets a node's operator's terms: how many of its GPUs the operator's account has first claim
+     * on ({@code reservedGpus}; null keeps it), and when the node is offered ({@code windows}, read
+     * in {@code timeZone}; null keeps them, empty means always; a null or empty zone keeps the
+     * current one). Work already running is left alone; new work is placed only where it ends
+     * before the node's window closes. Only an operator member of the node's account may.
+     */
+    NodeStatus setTerms(String memberName, String name, Integer reservedGpus, List<String> windows, String timeZone,
+                        Tx tx) {
+        Member m = desk.requireMember(memberName);
+        NodeRecord r = operatedBy(m, name, "set the terms of");
+        int reserve = reservedGpus == null ? r.reservedGpus() : reservedGpus;
+        if (reservedGpus != null) {
+            NodeRuntime n = sessions.node(name);
+            int gpus = n == null ? 0 : n.gpus.size();
+            long capBp = desk.policy().params().reserveCapBp();
+            if (reserve < 0) {
+                throw CoopException.invalid("reserved_gpus", "must be 0 or more, got " + reserve);
+            }
+            if (gpus > 0 && reserve > gpus * capBp / 10_000) {
+                throw CoopException.invalid("reserved_gpus", reserve + " is more than the policy allows on node "
+                        + name + ": at most " + gpus * capBp / 10_000 + " of its " + gpus + " GPUs (reserve_cap_bp "
+                        + capBp + ")");
+            }
+            if (gpus == 0 && reserve > MAX_RESERVE_UNSEEN) {
+                throw CoopException.invalid("reserved_gpus", "must be at most " + MAX_RESERVE_UNSEEN + ", got "
+                        + reserve);
+            }
+        }
+        if (windows != null) {
+            for (String w : windows) {
+                if (w == null || w.length() > MAX_TERM_TEXT) {
+                    throw CoopException.invalid("windows", "each window must be at most " + MAX_TERM_TEXT
+                            + " characters");
+                }
+            }
+        }
+        if (timeZone != null && timeZone.length() > MAX_TERM_TEXT) {
+            throw CoopException.invalid("time_zone", "must be at most " + MAX_TERM_TEXT + " characters");
+        }
+        String zone = timeZone == null || timeZone.isBlank() ? r.timeZone() : timeZone;
+        Availability when = Availability.parse(windows == null ? r.windows() : windows, zone);
+        r = r.withTerms(reserve, when);
+        remember(r);
+        tx.batch().put(Kind.NODES, name, r);
+        tx.allocationDue();
+        log.info("node {} terms set by {}: {} GPUs reserved for {}, offered {}", name, m.name(), reserve,
+                r.account(), when);
+        return status(sessions.node(name), r);
+    }
+
+    /**
+     * Removes a node from the cooperative: its token and certificate are refused from now on, and
+     * its agent's session and ranks go with it. Only an operator member of the node's account may.
+     * Returns the node as it was.
+     */
+    NodeStatus remove(String memberName, String name, Tx tx) {
+        Member m = desk.requireMember(memberName);
+        NodeRecord r = operatedBy(m, name, "remove");
+        NodeStatus before = status(sessions.node(name), r);
+        enrolled.remove(name);
+        enrolledNames.remove(name);
+        windowed.remove(name);
+        tx.batch().delete(Kind.NODES, name);
+        sessions.removed(name, m.name(), tx);
+        tx.allocationDue();
+        log.info("node {} removed by {}", name, m.name());
+        return before;
+    }
+
+    /**
+     * Checks that a connecting agent speaks for the enrolled node it names, with that node's
+     * token, from that node's site.
+     */
+    void authenticate(String headerNode, String token, String helloNode, String helloSite) {
+        if (headerNode == null || token == null) {
+            throw new CoopException(CoopException.Kind.UNAUTHENTICATED, "this agent has no node identity: enroll "
+                    + "the node with coop node enroll and start the agent with --identity FILE");
+        }
+        NodeRecord r = enrolled.get(headerNode);
+        if (r == null || !MessageDigest.isEqual(r.tokenSha256().getBytes(StandardCharsets.US_ASCII),
+                Entry.sha256(token).getBytes(StandardCharsets.US_ASCII))) {
+            throw new CoopException(CoopException.Kind.UNAUTHENTICATED, "node " + headerNode
+                    + " is not enrolled or its token is wrong: check the node identity file");
+        }
+        if (!headerNode.equals(helloNode)) {
+            throw CoopException.denied("node " + headerNode + " may speak only for itself, not for " + helloNode);
+        }
+        if (!r.site().equals(helloSite)) {
+            throw CoopException.denied("node " + headerNode + " is enrolled at site " + r.site() + ", not "
+                    + helloSite);
+        }
+    }
+}

@@ -1,0 +1,77 @@
+package coop.scheduler.engine;
+
+import coop.scheduler.audit.LedgerVerifier;
+import coop.scheduler.domain.Job;
+import coop.scheduler.domain.Member;
+import coop.scheduler.domain.NodeRecord;
+import coop.scheduler.domain.Params;
+import coop.scheduler.governance.Governance;
+import coop.scheduler.ledger.Event;
+import coop.scheduler.ledger.EventType;
+import coop.scheduler.ledger.Ledger;
+import coop.scheduler.store.Batch;
+import coop.scheduler.store.Store.Kind;
+import coop.scheduler.store.Store;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SortedMap;
+
+/**
+ * What the scheduler starts from: governance rebuilt from the ledger, the stored jobs and
+ * enrolled nodes, and the next job id. Read from a {@link Store}, or made in memory from a
+ * genesis for tests that need no disk.
+ */
+public final class Recovery {
+    private Recovery() {
+    }
+
+    /** The state as stored, ready for {@link ClusterState#ClusterState(Stored, java.time.InstantSource, java.time.Duration, java.time.Duration)}. */
+    public record Stored(Governance governance, Ledger ledger, List<Job> jobs, List<NodeRecord> nodes,
+                         long nextJobId) {
+    }
+
+    /**
+     * Reads the state from the store. Governance is rebuilt by running the rules over the ledger,
+     * checking on the way that they yield exactly what is recorded; a ledger that does not
+     * verify, or no ledger at all, is refused.
+     */
+    public static Stored read(Store store) {
+        LedgerVerifier.Replayed replayed = LedgerVerifier.replay(store, false);
+        if (!replayed.report().ok()) {
+            throw new IllegalStateException("the ledger does not verify, so the scheduler will not start on it: "
+                    + replayed.report().problem());
+        }
+        if (replayed.report().entries() == 0) {
+            throw new IllegalStateException("the data directory has no ledger: run `coop init` first");
+        }
+        Ledger ledger = Ledger.resume(replayed.report().entries(), replayed.report().head(), replayed.lastAt());
+        List<Job> jobs = new ArrayList<>();
+        store.scan(Kind.JOBS, Job.class, (k, j) -> jobs.add(j));
+        List<NodeRecord> nodes = new ArrayList<>();
+        store.scan(Kind.NODES, NodeRecord.class, (k, r) -> nodes.add(r));
+        Long next = store.get(Kind.META, Store.key("next_job_id"), Long.class);
+        return new Stored(replayed.governance(), ledger, jobs, nodes, next == null ? 1 : next);
+    }
+
+    /** A cooperative just founded, in memory: the genesis entry is the ledger's only one, and there are no jobs or nodes. */
+    public static Stored founded(List<Member> founders, List<String> accountNames, Params params, long now) {
+        SortedMap<String, Object> body = Governance.genesis(founders, accountNames, params);
+        Governance gov = Governance.found(body, now);
+        Ledger ledger = new Ledger();
+        ledger.append(now, Event.of(EventType.GENESIS, body), new Batch());
+        return new Stored(gov, ledger, List.of(), List.of(), 1);
+    }
+
+    /**
+     * Writes the genesis entry of the ledger (founding members, accounts, and the founding
+     * parameters) into an empty store.
+     */
+    public static void found(Store store, List<Member> founders, List<String> accountNames, Params params, long now) {
+        var batch = store.batch();
+        SortedMap<String, Object> body = Governance.genesis(founders, accountNames, params);
+        Governance.found(body, now);
+        new Ledger().append(now, Event.of(EventType.GENESIS, body), batch);
+        batch.put(Kind.META, "next_job_id", 1L);
+        store.commit(batch);
+    }
+}

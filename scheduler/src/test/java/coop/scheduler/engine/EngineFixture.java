@@ -1,0 +1,116 @@
+package coop.scheduler.engine;
+
+import coop.scheduler.domain.Member;
+import coop.scheduler.domain.Params;
+import coop.scheduler.store.Store;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.InstantSource;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.function.LongSupplier;
+
+/**
+ * A founded cooperative on a real RocksDB store under {@code dir}, with its cluster state and a
+ * running event loop: heartbeats every 5 s, a preemption grace of 60 s unless set, a tick every
+ * 20 ms. Under a {@link FakeClock} the tick interval is measured in real time plus the fake
+ * clock's moves, so the first turn after a move ticks however loaded the machine is.
+ */
+public final class EngineFixture implements AutoCloseable {
+    public static final Duration HEARTBEAT = Duration.ofSeconds(5);
+
+    private final Path dir;
+    private final InstantSource clock;
+    private final Duration preemptionGrace;
+    private final Duration tick;
+    private final long clockStart;
+    private Store store;
+    private ClusterState state;
+    private EventLoop loop;
+
+    private EngineFixture(Path dir, InstantSource clock, Duration preemptionGrace, Duration tick) {
+        this.dir = dir;
+        this.clock = clock;
+        this.preemptionGrace = preemptionGrace;
+        this.tick = tick;
+        this.clockStart = clock.millis();
+    }
+
+    /** Founds the cooperative in {@code dir} with the default parameters, dated by {@code clock}, and starts it. */
+    public static EngineFixture found(Path dir, InstantSource clock, List<Member> founders, List<String> accounts) {
+        return found(dir, clock, founders, accounts, Params.DEFAULTS);
+    }
+
+    /** As {@link #found(Path, InstantSource, List, List)}, with founding parameters. */
+    public static EngineFixture found(Path dir, InstantSource clock, List<Member> founders, List<String> accounts,
+                                      Params params) {
+        return found(dir, clock, founders, accounts, params, Duration.ofSeconds(60), Duration.ofMillis(20));
+    }
+
+    /** As {@link #found(Path, InstantSource, List, List, Params)}, with the grace override (null: the policy's) and tick. */
+    public static EngineFixture found(Path dir, InstantSource clock, List<Member> founders, List<String> accounts,
+                                      Params params, Duration preemptionGrace, Duration tick) {
+        EngineFixture f = new EngineFixture(dir, clock, preemptionGrace, tick);
+        Store store = Store.open(dir);
+        ClusterState.found(store, founders, accounts, params, clock.millis());
+        store.close();
+        f.open();
+        return f;
+    }
+
+    /** Starts on a data directory someone else founded. */
+    public static EngineFixture open(Path dir, InstantSource clock, Duration preemptionGrace, Duration tick) {
+        EngineFixture f = new EngineFixture(dir, clock, preemptionGrace, tick);
+        f.open();
+        return f;
+    }
+
+    private void open() {
+        store = Store.open(dir);
+        state = ClusterState.recover(store, clock, HEARTBEAT, preemptionGrace);
+        LongSupplier tickTime = clock instanceof FakeClock
+                ? () -> System.nanoTime() / 1_000_000 + (clock.millis() - clockStart)
+                : () -> System.nanoTime() / 1_000_000;
+        loop = new EventLoop(state, store, tick, tickTime);
+        loop.start();
+    }
+
+    /** Stops the loop and closes the store, then recovers from disk as a restarted scheduler would. */
+    public void restart() {
+        close();
+        open();
+    }
+
+    public Store store() {
+        return store;
+    }
+
+    public EventLoop loop() {
+        return loop;
+    }
+
+    /** The state the loop owns: read it only through {@link #call}, or once the loop is closed. */
+    public ClusterState state() {
+        return state;
+    }
+
+    /** Runs a command on the loop and waits for its turn to be on disk; a refusal is thrown as itself. */
+    public <T> T call(EventLoop.Command<T> c) throws Exception {
+        try {
+            return loop.call(c).get();
+        } catch (ExecutionException e) {
+            throw (Exception) e.getCause();
+        }
+    }
+
+    /** A turn with no command: under a {@link FakeClock} that has moved by a tick or more, it ticks. */
+    public void turn() throws Exception {
+        call((s, tx) -> null);
+    }
+
+    @Override
+    public void close() {
+        loop.close();
+        store.close();
+    }
+}
