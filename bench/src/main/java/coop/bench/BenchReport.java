@@ -21,33 +21,10 @@ final class BenchReport {
     private final ObjectNode figures = JSON.createObjectNode();
     private final List<String> text = new ArrayList<>();
 
-    BenchReport put(String key, long value) {
-        figures.put(key, value);
-        return this;
-    }
-
-    BenchReport put(String key, double value) {
-        figures.put(key, value);
-        return this;
-    }
-
-    /** A figure that may be missing: null is written as JSON null. */
-    BenchReport put(String key, Double value) {
-        figures.put(key, value);
-        return this;
-    }
-
-    BenchReport put(String key, boolean value) {
-        figures.put(key, value);
-        return this;
-    }
-
-    BenchReport put(String key, String value) {
-        figures.put(key, value);
-        return this;
-    }
-
-    /** A list or a map of figures, written as Jackson writes it. */
+    /**
+     * Adds a figure: a number, string or boolean, null (JSON null: no figure), or a list or map
+     * of them, written as Jackson writes it.
+     */
     BenchReport put(String key, Object value) {
         figures.set(key, JSON.valueToTree(value));
         return this;
