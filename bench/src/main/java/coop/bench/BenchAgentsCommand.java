@@ -1,6 +1,7 @@
 package coop.bench;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
+import static coop.bench.BenchReport.round;
+
 import coop.bench.swarm.ProcStat;
 import coop.bench.swarm.Scrape;
 import coop.bench.swarm.Swarm;
@@ -20,10 +21,8 @@ import java.nio.file.attribute.FileTime;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.NavigableMap;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
@@ -32,6 +31,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -91,11 +91,11 @@ final class BenchAgentsCommand implements Callable<Integer> {
             + "after the bench's own (repeatable), such as -XX:+UseParallelGC, to compare settings.")
     List<String> schedulerJvm = new ArrayList<>();
 
-    @Option(names = "--keep", description = "Keep the data folder and the scheduler's log.")
-    boolean keep;
+    @Mixin
+    ThrowawayFolder throwaway;
 
-    @Option(names = "--json", description = "Print one JSON object.")
-    boolean json;
+    @Mixin
+    BenchOptions options;
 
     /** What one run measured. Delays in milliseconds; CPU as % of one core over the measured window. */
     record Result(int agents, int connectedAtEnd, double schedulerAgentsConnected, double seconds,
@@ -133,11 +133,7 @@ final class BenchAgentsCommand implements Callable<Integer> {
             ok = r.problem() == null;
             return ok ? 0 : 1;
         } finally {
-            if (keep || !ok) {
-                System.err.println("data and the scheduler's log kept in " + dir);
-            } else {
-                BenchReplayCommand.delete(dir);
-            }
+            throwaway.cleanUp(dir, !ok, "data and the scheduler's log");
         }
     }
 
@@ -334,74 +330,57 @@ final class BenchAgentsCommand implements Callable<Integer> {
     }
 
     private void print(Result r) throws IOException {
-        var out = spec.commandLine().getOut();
-        if (json) {
-            Map<String, Object> o = new LinkedHashMap<>();
-            o.put("agents", r.agents());
-            o.put("agents_connected_at_end", r.connectedAtEnd());
-            o.put("scheduler_agents_connected", Math.round(r.schedulerAgentsConnected()));
-            o.put("scheduler_cpu_pct", round1(r.schedulerCpuPct()));
-            o.put("heartbeat_lag_p50_ms", round2(r.lagP50Ms()));
-            o.put("heartbeat_lag_p99_ms", round2(r.lagP99Ms()));
-            o.put("heartbeat_lag_max_ms", round2(r.lagMaxMs()));
-            o.put("heartbeats_applied", Math.round(r.heartbeatsApplied()));
-            o.put("heartbeats_sent", r.heartbeatsSent());
-            o.put("heartbeats_per_s", Math.round(r.heartbeatsApplied() / r.seconds()));
-            o.put("send_late_p50_ms", round2(r.lateP50Ms()));
-            o.put("send_late_p99_ms", round2(r.lateP99Ms()));
-            o.put("send_late_max_ms", round2(r.lateMaxMs()));
-            o.put("oldest_heartbeat_age_s", round2(r.oldestAgeS()));
-            o.put("bench_cpu_pct", round1(r.benchCpuPct()));
-            o.put("scheduler_rss_mb", Math.round(r.schedulerRssMb()));
-            o.put("bench_rss_mb", Math.round(r.benchRssMb()));
-            o.put("heartbeat_interval_ms", r.intervalMs());
-            o.put("seconds", round2(r.seconds()));
-            o.put("enroll_s", round1(r.enrollS()));
-            o.put("ramp_s", round1(r.rampS()));
-            o.put("sessions_lost_ramp", r.rampLosses().sessions());
-            o.put("dials_failed_ramp", r.rampLosses().dials());
-            o.put("sessions_lost_measuring", r.measuredLosses().sessions());
-            o.put("dials_failed_measuring", r.measuredLosses().dials());
-            o.put("reconnects", r.reconnects());
-            o.put("loss_reasons_ramp", r.rampLosses().byReason());
-            o.put("loss_reasons_measuring", r.measuredLosses().byReason());
-            o.put("problem", r.problem());
-            out.println(new ObjectMapper().writeValueAsString(o));
-        } else {
-            out.printf(Locale.ROOT, "%d agents (enrolled in %.0f s, connected in %.0f s), heartbeat every %d ms, "
-                            + "measured over %.1f s: %d connected at the end (the scheduler counts %d)%n", r.agents(),
-                    r.enrollS(), r.rampS(), r.intervalMs(), r.seconds(), r.connectedAtEnd(),
-                    Math.round(r.schedulerAgentsConnected()));
-            out.printf(Locale.ROOT, "scheduler CPU: %.1f %% of one core; RSS %.0f MB%n", r.schedulerCpuPct(),
-                    r.schedulerRssMb());
-            out.printf(Locale.ROOT, "heartbeat lag (agent's send to the scheduler taking it in, its "
-                            + "histogram): p50 %.2f ms, p99 %.2f ms, max <= %.2f ms; %.0f applied (%.0f/s), %d sent%n",
-                    r.lagP50Ms(), r.lagP99Ms(), r.lagMaxMs(), r.heartbeatsApplied(),
-                    r.heartbeatsApplied() / r.seconds(), r.heartbeatsSent());
-            out.printf(Locale.ROOT, "oldest last heartbeat at the end: %.2f s ago%n", r.oldestAgeS());
-            out.printf(Locale.ROOT, "streams lost: during the ramp-up %d sessions and %d dials, while measuring %d "
-                            + "sessions and %d dials; %d dialled again%s%n", r.rampLosses().sessions(),
-                    r.rampLosses().dials(), r.measuredLosses().sessions(), r.measuredLosses().dials(), r.reconnects(),
-                    r.rampLosses().total() + r.measuredLosses().total() == 0 ? ""
-                            : " (ramp-up: " + r.rampLosses().reasons() + "; measuring: "
-                            + r.measuredLosses().reasons() + ")");
-            out.printf(Locale.ROOT, "bench (the simulated agents, same machine): CPU %.1f %% of one core, RSS %.0f MB; "
-                            + "sends late by p50 %.2f ms, p99 %.2f ms, max %.2f ms%n", r.benchCpuPct(), r.benchRssMb(),
-                    r.lateP50Ms(), r.lateP99Ms(), r.lateMaxMs());
-        }
-        out.flush();
+        new BenchReport()
+                .put("agents", r.agents())
+                .put("agents_connected_at_end", r.connectedAtEnd())
+                .put("scheduler_agents_connected", Math.round(r.schedulerAgentsConnected()))
+                .put("scheduler_cpu_pct", round(r.schedulerCpuPct(), 1))
+                .put("heartbeat_lag_p50_ms", round(r.lagP50Ms(), 2))
+                .put("heartbeat_lag_p99_ms", round(r.lagP99Ms(), 2))
+                .put("heartbeat_lag_max_ms", round(r.lagMaxMs(), 2))
+                .put("heartbeats_applied", Math.round(r.heartbeatsApplied()))
+                .put("heartbeats_sent", r.heartbeatsSent())
+                .put("heartbeats_per_s", Math.round(r.heartbeatsApplied() / r.seconds()))
+                .put("send_late_p50_ms", round(r.lateP50Ms(), 2))
+                .put("send_late_p99_ms", round(r.lateP99Ms(), 2))
+                .put("send_late_max_ms", round(r.lateMaxMs(), 2))
+                .put("oldest_heartbeat_age_s", round(r.oldestAgeS(), 2))
+                .put("bench_cpu_pct", round(r.benchCpuPct(), 1))
+                .put("scheduler_rss_mb", Math.round(r.schedulerRssMb()))
+                .put("bench_rss_mb", Math.round(r.benchRssMb()))
+                .put("heartbeat_interval_ms", r.intervalMs())
+                .put("seconds", round(r.seconds(), 2))
+                .put("enroll_s", round(r.enrollS(), 1))
+                .put("ramp_s", round(r.rampS(), 1))
+                .put("sessions_lost_ramp", r.rampLosses().sessions())
+                .put("dials_failed_ramp", r.rampLosses().dials())
+                .put("sessions_lost_measuring", r.measuredLosses().sessions())
+                .put("dials_failed_measuring", r.measuredLosses().dials())
+                .put("reconnects", r.reconnects())
+                .put("loss_reasons_ramp", r.rampLosses().byReason())
+                .put("loss_reasons_measuring", r.measuredLosses().byReason())
+                .put("problem", r.problem())
+                .line("%d agents (enrolled in %.0f s, connected in %.0f s), heartbeat every %d ms, measured over %.1f "
+                        + "s: %d connected at the end (the scheduler counts %d)", r.agents(), r.enrollS(), r.rampS(),
+                        r.intervalMs(), r.seconds(), r.connectedAtEnd(), Math.round(r.schedulerAgentsConnected()))
+                .line("scheduler CPU: %.1f %% of one core; RSS %.0f MB", r.schedulerCpuPct(), r.schedulerRssMb())
+                .line("heartbeat lag (agent's send to the scheduler taking it in, its histogram): p50 %.2f ms, p99 "
+                        + "%.2f ms, max <= %.2f ms; %.0f applied (%.0f/s), %d sent", r.lagP50Ms(), r.lagP99Ms(),
+                        r.lagMaxMs(), r.heartbeatsApplied(), r.heartbeatsApplied() / r.seconds(), r.heartbeatsSent())
+                .line("oldest last heartbeat at the end: %.2f s ago", r.oldestAgeS())
+                .line("streams lost: during the ramp-up %d sessions and %d dials, while measuring %d sessions and %d "
+                        + "dials; %d dialled again%s", r.rampLosses().sessions(), r.rampLosses().dials(),
+                        r.measuredLosses().sessions(), r.measuredLosses().dials(), r.reconnects(),
+                        r.rampLosses().total() + r.measuredLosses().total() == 0 ? ""
+                                : " (ramp-up: " + r.rampLosses().reasons() + "; measuring: "
+                                + r.measuredLosses().reasons() + ")")
+                .line("bench (the simulated agents, same machine): CPU %.1f %% of one core, RSS %.0f MB; sends late "
+                        + "by p50 %.2f ms, p99 %.2f ms, max %.2f ms", r.benchCpuPct(), r.benchRssMb(), r.lateP50Ms(),
+                        r.lateP99Ms(), r.lateMaxMs())
+                .print(spec.commandLine().getOut(), options.json);
         if (r.problem() != null) {
             spec.commandLine().getErr().println("coop bench agents: " + r.problem());
             spec.commandLine().getErr().flush();
         }
-    }
-
-    /** Rounded; null (no figure) where nothing was measured. */
-    private static Double round1(double v) {
-        return Double.isNaN(v) ? null : Math.round(v * 10) / 10.0;
-    }
-
-    private static Double round2(double v) {
-        return Double.isNaN(v) ? null : Math.round(v * 100) / 100.0;
     }
 }

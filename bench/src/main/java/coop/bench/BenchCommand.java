@@ -1,14 +1,13 @@
 package coop.bench;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
+import static coop.bench.BenchReport.round;
+
 import coop.bench.scheduler.ScheduleBench;
 import coop.cli.CliException;
-import java.io.PrintWriter;
-import java.util.LinkedHashMap;
 import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -55,15 +54,14 @@ public final class BenchCommand implements Runnable {
                 + "of random accounts (much borrowing, many reclaims); slow at large sizes.")
         boolean churn;
 
-        @Option(names = "--json", description = "Print one JSON object.")
-        boolean json;
+        @Mixin
+        BenchOptions options;
 
         @Override
         public Integer call() throws Exception {
             if (nodes < 1 || pending < 0 || cycles < 1) {
                 throw new CliException("--nodes and --cycles must be at least 1, --pending at least 0");
             }
-            PrintWriter out = spec.commandLine().getOut();
             System.err.printf(Locale.ROOT, "coop bench schedule: %d nodes (%d GPUs), %d pending jobs, %d cycles%n",
                     nodes, nodes * 8, pending, cycles);
             ScheduleBench.Result r = ScheduleBench.run(nodes, pending, cycles, seed, churn, i -> {
@@ -71,38 +69,29 @@ public final class BenchCommand implements Runnable {
                     System.err.printf("  %d/%d cycles%n", i, cycles);
                 }
             });
-            if (json) {
-                Map<String, Object> o = new LinkedHashMap<>();
-                o.put("incremental_p50_ms", round(r.incrementalP50Ms()));
-                o.put("incremental_p99_ms", round(r.incrementalP99Ms()));
-                o.put("incremental_cpu_p50_ms", round(r.cpuP50Ms()));
-                o.put("incremental_cpu_p99_ms", round(r.cpuP99Ms()));
-                o.put("full_ms", round(r.fullMs()));
-                if (churn) {
-                    o.put("churn_ms", round(r.churnMs()));
-                }
-                o.put("heap_mb", round(r.heapMb()));
-                o.put("nodes", r.nodes());
-                o.put("pending", r.pending());
-                o.put("cycles", r.cycles());
-                out.println(new ObjectMapper().writeValueAsString(o));
-            } else {
-                out.printf(Locale.ROOT, "after one event: p50 %.1f ms, p99 %.1f ms (%d cycles); CPU time p50 %.1f ms, "
-                        + "p99 %.1f ms%n", r.incrementalP50Ms(), r.incrementalP99Ms(), r.cycles(), r.cpuP50Ms(),
-                        r.cpuP99Ms());
-                out.printf(Locale.ROOT, "full cycle from scratch: %.1f ms%n", r.fullMs());
-                if (churn) {
-                    out.printf(Locale.ROOT, "cycle with much borrowing: %.1f ms%n", r.churnMs());
-                }
-                out.printf(Locale.ROOT, "heap in use: %.0f MB%n", r.heapMb());
+            BenchReport report = new BenchReport()
+                    .put("incremental_p50_ms", round(r.incrementalP50Ms(), 1))
+                    .put("incremental_p99_ms", round(r.incrementalP99Ms(), 1))
+                    .put("incremental_cpu_p50_ms", round(r.cpuP50Ms(), 1))
+                    .put("incremental_cpu_p99_ms", round(r.cpuP99Ms(), 1))
+                    .put("full_ms", round(r.fullMs(), 1));
+            if (churn) {
+                report.put("churn_ms", round(r.churnMs(), 1));
             }
-            out.flush();
+            report.put("heap_mb", round(r.heapMb(), 1))
+                    .put("nodes", r.nodes())
+                    .put("pending", r.pending())
+                    .put("cycles", r.cycles());
+            report.line("after one event: p50 %.1f ms, p99 %.1f ms (%d cycles); CPU time p50 %.1f ms, p99 %.1f ms",
+                    r.incrementalP50Ms(), r.incrementalP99Ms(), r.cycles(), r.cpuP50Ms(), r.cpuP99Ms());
+            report.line("full cycle from scratch: %.1f ms", r.fullMs());
+            if (churn) {
+                report.line("cycle with much borrowing: %.1f ms", r.churnMs());
+            }
+            report.line("heap in use: %.0f MB", r.heapMb());
+            report.print(spec.commandLine().getOut(), options.json);
             return 0;
         }
-    }
-
-    static double round(double v) {
-        return Math.round(v * 10) / 10.0;
     }
 
     /** {@code coop bench ledger}: verification and recovery time as the ledger grows. */
@@ -124,8 +113,8 @@ public final class BenchCommand implements Runnable {
         @Option(names = "--members", defaultValue = "50", description = "Members, all voting (default: ${DEFAULT-VALUE}).")
         int members;
 
-        @Option(names = "--json", description = "Print one JSON object.")
-        boolean json;
+        @Mixin
+        BenchOptions options;
 
         @Override
         public Integer call() throws Exception {
@@ -136,31 +125,26 @@ public final class BenchCommand implements Runnable {
             try {
                 var r = coop.bench.scheduler.LedgerBench.run(dir, members, proposals, attempts,
                         line -> System.err.println("  " + line));
-                PrintWriter out = spec.commandLine().getOut();
-                if (json) {
-                    Map<String, Object> o = new LinkedHashMap<>();
-                    o.put("entries", r.entries());
-                    o.put("bytes_per_entry", round(r.bytesPerEntry()));
-                    o.put("verify_s", Math.round(r.verifyS() * 100) / 100.0);
-                    o.put("verify_entries_per_s", Math.round(r.verifyPerS()));
-                    o.put("replay_s", Math.round(r.recoverS() * 100) / 100.0);
-                    o.put("replay_entries_per_s", Math.round(r.recoverPerS()));
-                    o.put("scheduler_start_s", Math.round(r.startS() * 100) / 100.0);
-                    out.println(new ObjectMapper().writeValueAsString(o));
-                } else {
-                    out.printf(Locale.ROOT, "ledger: %d entries (%d members, %d proposals, %d attempts), %.0f bytes "
-                                    + "per entry, written in %.1f s%n", r.entries(), r.members(), r.proposals(),
-                            r.attempts(), r.bytesPerEntry(), r.writeS());
-                    out.printf(Locale.ROOT, "  verify (every link, signature, tally): %.2f s, %.0f entries/s%n",
-                            r.verifyS(), r.verifyPerS());
-                    out.printf(Locale.ROOT, "  replay as at start-up (no signatures): %.2f s, %.0f entries/s%n",
-                            r.recoverS(), r.recoverPerS());
-                    out.printf(Locale.ROOT, "  scheduler state recovered from the store: %.2f s%n", r.startS());
-                }
-                out.flush();
+                new BenchReport()
+                        .put("entries", r.entries())
+                        .put("bytes_per_entry", round(r.bytesPerEntry(), 1))
+                        .put("verify_s", round(r.verifyS(), 2))
+                        .put("verify_entries_per_s", Math.round(r.verifyPerS()))
+                        .put("replay_s", round(r.recoverS(), 2))
+                        .put("replay_entries_per_s", Math.round(r.recoverPerS()))
+                        .put("scheduler_start_s", round(r.startS(), 2))
+                        .line("ledger: %d entries (%d members, %d proposals, %d attempts), %.0f bytes per entry, "
+                                + "written in %.1f s", r.entries(), r.members(), r.proposals(), r.attempts(),
+                                r.bytesPerEntry(), r.writeS())
+                        .line("  verify (every link, signature, tally): %.2f s, %.0f entries/s", r.verifyS(),
+                                r.verifyPerS())
+                        .line("  replay as at start-up (no signatures): %.2f s, %.0f entries/s", r.recoverS(),
+                                r.recoverPerS())
+                        .line("  scheduler state recovered from the store: %.2f s", r.startS())
+                        .print(spec.commandLine().getOut(), options.json);
                 return 0;
             } finally {
-                BenchReplayCommand.delete(dir);
+                ThrowawayFolder.delete(dir);
             }
         }
     }

@@ -1,21 +1,18 @@
 package coop.bench;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import coop.bench.crash.CrashLoop;
 import coop.bench.crash.Violation;
 import coop.cli.CliException;
 import coop.cli.Client;
 import coop.cli.Durations;
-import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
-import java.util.LinkedHashMap;
 import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -54,12 +51,11 @@ final class BenchCrashCommand implements Callable<Integer> {
             + "printed).")
     Long seed;
 
-    @Option(names = "--keep", description = "Keep the data folder and the scheduler's logs (always kept after a "
-            + "violation).")
-    boolean keep;
+    @Mixin
+    ThrowawayFolder throwaway;
 
-    @Option(names = "--json", description = "Print one JSON object.")
-    boolean json;
+    @Mixin
+    BenchOptions options;
 
     @Override
     public Integer call() throws Exception {
@@ -80,41 +76,35 @@ final class BenchCrashCommand implements Callable<Integer> {
             throw e;
         }
         boolean ok = r.violations().isEmpty() && r.cycles().size() == cycles;
-        PrintWriter out = spec.commandLine().getOut();
         long[] restarts = r.cycles().stream().mapToLong(CrashLoop.Cycle::restartMs).sorted().toArray();
         double restartP50 = restarts.length == 0 ? 0 : restarts[restarts.length / 2] / 1000.0;
         double restartMax = restarts.length == 0 ? 0 : restarts[restarts.length - 1] / 1000.0;
-        if (json) {
-            Map<String, Object> o = new LinkedHashMap<>();
-            o.put("cycles", r.cycles().size());
-            o.put("acked_jobs", r.acknowledgedJobs());
-            o.put("acked_ballots", r.acknowledgedBallots());
-            o.put("acked_proposals", r.acknowledgedProposals());
-            o.put("in_doubt", r.inDoubt());
-            o.put("in_doubt_applied", r.inDoubtApplied());
-            o.put("refused", r.refused());
-            o.put("lost", r.count(Violation.Kind.LOST));
-            o.put("duplicated", r.count(Violation.Kind.DUPLICATED));
-            o.put("half_applied", r.count(Violation.Kind.HALF_APPLIED));
-            o.put("phantom", r.count(Violation.Kind.PHANTOM));
-            o.put("ledger_verified", r.ledgerVerified());
-            o.put("restart_p50_s", restartP50);
-            o.put("restart_max_s", restartMax);
-            o.put("violations", r.violations().stream().map(Violation::toString).toList());
-            o.put("seed", r.seed());
-            out.println(new ObjectMapper().writeValueAsString(o));
-        } else {
-            out.printf(Locale.ROOT, "%d kill -9 cycles: %d submits, %d ballots and %d proposals acknowledged; %d "
-                            + "calls in doubt at a kill (%d found applied), %d refused%n", r.cycles().size(),
-                    r.acknowledgedJobs(), r.acknowledgedBallots(), r.acknowledgedProposals(), r.inDoubt(),
-                    r.inDoubtApplied(), r.refused());
-            out.printf(Locale.ROOT, "lost %d, duplicated %d, half applied %d, phantom %d; ledger %s; restart p50 "
-                            + "%.1f s, max %.1f s; seed %d%n", r.count(Violation.Kind.LOST),
-                    r.count(Violation.Kind.DUPLICATED), r.count(Violation.Kind.HALF_APPLIED),
-                    r.count(Violation.Kind.PHANTOM), r.ledgerVerified() ? "verified after every kill" : "FAILED",
-                    restartP50, restartMax, r.seed());
-        }
-        out.flush();
+        new BenchReport()
+                .put("cycles", r.cycles().size())
+                .put("acked_jobs", r.acknowledgedJobs())
+                .put("acked_ballots", r.acknowledgedBallots())
+                .put("acked_proposals", r.acknowledgedProposals())
+                .put("in_doubt", r.inDoubt())
+                .put("in_doubt_applied", r.inDoubtApplied())
+                .put("refused", r.refused())
+                .put("lost", r.count(Violation.Kind.LOST))
+                .put("duplicated", r.count(Violation.Kind.DUPLICATED))
+                .put("half_applied", r.count(Violation.Kind.HALF_APPLIED))
+                .put("phantom", r.count(Violation.Kind.PHANTOM))
+                .put("ledger_verified", r.ledgerVerified())
+                .put("restart_p50_s", restartP50)
+                .put("restart_max_s", restartMax)
+                .put("violations", r.violations().stream().map(Violation::toString).toList())
+                .put("seed", r.seed())
+                .line("%d kill -9 cycles: %d submits, %d ballots and %d proposals acknowledged; %d calls in doubt at "
+                        + "a kill (%d found applied), %d refused", r.cycles().size(), r.acknowledgedJobs(),
+                        r.acknowledgedBallots(), r.acknowledgedProposals(), r.inDoubt(), r.inDoubtApplied(),
+                        r.refused())
+                .line("lost %d, duplicated %d, half applied %d, phantom %d; ledger %s; restart p50 %.1f s, max %.1f s; "
+                        + "seed %d", r.count(Violation.Kind.LOST), r.count(Violation.Kind.DUPLICATED),
+                        r.count(Violation.Kind.HALF_APPLIED), r.count(Violation.Kind.PHANTOM),
+                        r.ledgerVerified() ? "verified after every kill" : "FAILED", restartP50, restartMax, r.seed())
+                .print(spec.commandLine().getOut(), options.json);
         for (Violation v : r.violations()) {
             System.err.println("violation: " + v);
         }
@@ -122,11 +112,7 @@ final class BenchCrashCommand implements Callable<Integer> {
             System.err.println("data and scheduler logs kept in " + dir + "; repeat with --seed " + r.seed());
             return 1;
         }
-        if (keep) {
-            System.err.println("data and scheduler logs kept in " + dir);
-        } else {
-            BenchReplayCommand.delete(dir);
-        }
+        throwaway.cleanUp(dir, false, "data and scheduler logs");
         return 0;
     }
 }

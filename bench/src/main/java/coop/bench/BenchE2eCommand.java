@@ -1,6 +1,7 @@
 package coop.bench;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
+import static coop.bench.BenchReport.round;
+
 import coop.agent.Agent;
 import coop.agent.AgentConfig;
 import coop.agent.GpuSpec;
@@ -26,20 +27,19 @@ import coop.v1.ListNodesRequest;
 import coop.v1.StateCount;
 import coop.v1.SubmitRequest;
 import coop.v1.SubmitResponse;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.BitSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -90,17 +90,11 @@ final class BenchE2eCommand implements Callable<Integer> {
             description = "Give up if the array has not finished by then (default: ${DEFAULT-VALUE}).")
     Duration timeout;
 
-    @Option(names = "--with-slurm", description = "Also run " + SlurmPeer.SCRIPT + " with PHASES=array "
-            + "N=--jobs GPUS=--gpus REPS=1 (needs root; installs Slurm with apt-get if missing) and print the ratio.")
-    boolean withSlurm;
+    @Mixin
+    SlurmPeer slurm;
 
-    @Option(names = "--slurm-script", defaultValue = SlurmPeer.SCRIPT, description = "The Slurm peer "
-            + "script (default: ${DEFAULT-VALUE}, from the repository root).")
-    Path slurmScript;
-
-    @Option(names = "--json", description = "Print one JSON object: {\"jobs_per_s\": ..., \"slurm_jobs_per_s\": ...} "
-            + "(the latter only with --with-slurm) and the run's details.")
-    boolean json;
+    @Mixin
+    BenchOptions options;
 
     /**
      * What one run measured: the tasks and how they ended, seconds from the submit to the last
@@ -141,58 +135,45 @@ final class BenchE2eCommand implements Callable<Integer> {
         progress.printf(Locale.ROOT, "coop bench e2e: one array of %d one-GPU tasks (%s) on one agent with %d "
                 + "simulated GPUs, synced RocksDB, mutual TLS on 127.0.0.1%n", jobs, command, gpus);
         Result r = measure();
-        Double slurm = null;
-        String slurmProblem = null;
-        if (withSlurm) {
-            try {
-                slurm = slurm();
-            } catch (IOException | RuntimeException e) {
-                slurmProblem = e.getMessage();
-            }
+        SlurmPeer.Figure array = slurm.measure("complete_jobs_per_s", progress, "PHASES=array", "N=" + jobs,
+                "GPUS=" + gpus, "REPS=1");
+        double recordsPerBatch = r.syncs() == 0 ? 0 : (double) r.records() / r.syncs();
+        BenchReport report = new BenchReport().put("jobs_per_s", round(r.perSecond(), 1));
+        if (slurm.enabled) {
+            report.put("slurm_jobs_per_s", array.value())
+                    .put("ratio", array.value() == null ? null : round(r.perSecond() / array.value(), 1));
         }
-        var out = spec.commandLine().getOut();
-        if (json) {
-            Map<String, Object> o = new LinkedHashMap<>();
-            o.put("jobs_per_s", round1(r.perSecond()));
-            if (withSlurm) {
-                o.put("slurm_jobs_per_s", slurm);
-                o.put("ratio", slurm == null ? null : round1(r.perSecond() / slurm));
-            }
-            o.put("jobs", r.jobs());
-            o.put("gpus", r.gpus());
-            o.put("succeeded", r.succeeded());
-            o.put("indices_run_once", r.indicesRunOnce());
-            o.put("attempts", r.attempts());
-            o.put("seconds", round3(r.seconds()));
-            o.put("submit_ms", round1(r.submitMs()));
-            o.put("synced_batches", r.syncs());
-            o.put("records_per_batch", r.syncs() == 0 ? 0 : round1((double) r.records() / r.syncs()));
-            o.put("cpu_ms_per_job", round3(r.cpuNs() / 1e6 / r.jobs()));
-            o.put("start_to_end_p50_ms", round1(r.runP50Ms()));
-            o.put("end_to_next_start_p50_ms", round1(r.gapP50Ms()));
-            o.put("warmup_arrays", r.warm().arrays());
-            o.put("warmup_tasks", r.warm().tasks());
-            o.put("warmup_seconds", round3(r.warm().seconds()));
-            o.put("warmup_last_array_jobs_per_s", round1(r.warm().lastArrayPerSecond()));
-            out.println(new ObjectMapper().writeValueAsString(o));
-        } else {
-            out.printf(Locale.ROOT, "%d tasks on %d GPUs done in %.2f s from the submit (%.1f ms) to the last end: "
-                    + "%.1f completed jobs/s%n", r.jobs(), r.gpus(), r.seconds(), r.submitMs(), r.perSecond());
-            out.printf(Locale.ROOT, "tasks: %d succeeded, %d indices ran exactly once, %d attempts in all%n",
-                    r.succeeded(), r.indicesRunOnce(), r.attempts());
-            out.printf(Locale.ROOT, "store: %d synced batches, %.1f records per batch; CPU (scheduler, agent, clients; "
-                    + "not the tasks): %.3f ms per job%n", r.syncs(), r.syncs() == 0 ? 0 : (double) r.records() / r.syncs(),
-                    r.cpuNs() / 1e6 / r.jobs());
-            out.printf(Locale.ROOT, "per task, p50: %.1f ms from the scheduler's start order to the end the agent "
-                    + "reported; %.1f ms from an end to the next start on the same GPU%n", r.runP50Ms(), r.gapP50Ms());
-            out.printf(Locale.ROOT, "warm-up, untimed: %d arrays, %d tasks in %.1f s; the last one %.1f completed "
-                    + "jobs/s%n", r.warm().arrays(), r.warm().tasks(), r.warm().seconds(), r.warm().lastArrayPerSecond());
-            if (slurm != null) {
-                out.printf(Locale.ROOT, "Slurm, the same %d-task array on %d GPUs, same run: %.1f jobs/s; coop/Slurm = "
-                        + "%.1fx%n", jobs, gpus, slurm, r.perSecond() / slurm);
-            }
+        report.put("jobs", r.jobs())
+                .put("gpus", r.gpus())
+                .put("succeeded", r.succeeded())
+                .put("indices_run_once", r.indicesRunOnce())
+                .put("attempts", r.attempts())
+                .put("seconds", round(r.seconds(), 3))
+                .put("submit_ms", round(r.submitMs(), 1))
+                .put("synced_batches", r.syncs())
+                .put("records_per_batch", round(recordsPerBatch, 1))
+                .put("cpu_ms_per_job", round(r.cpuNs() / 1e6 / r.jobs(), 3))
+                .put("start_to_end_p50_ms", round(r.runP50Ms(), 1))
+                .put("end_to_next_start_p50_ms", round(r.gapP50Ms(), 1))
+                .put("warmup_arrays", r.warm().arrays())
+                .put("warmup_tasks", r.warm().tasks())
+                .put("warmup_seconds", round(r.warm().seconds(), 3))
+                .put("warmup_last_array_jobs_per_s", round(r.warm().lastArrayPerSecond(), 1));
+        report.line("%d tasks on %d GPUs done in %.2f s from the submit (%.1f ms) to the last end: %.1f completed "
+                + "jobs/s", r.jobs(), r.gpus(), r.seconds(), r.submitMs(), r.perSecond());
+        report.line("tasks: %d succeeded, %d indices ran exactly once, %d attempts in all", r.succeeded(),
+                r.indicesRunOnce(), r.attempts());
+        report.line("store: %d synced batches, %.1f records per batch; CPU (scheduler, agent, clients; not the "
+                + "tasks): %.3f ms per job", r.syncs(), recordsPerBatch, r.cpuNs() / 1e6 / r.jobs());
+        report.line("per task, p50: %.1f ms from the scheduler's start order to the end the agent reported; %.1f ms "
+                + "from an end to the next start on the same GPU", r.runP50Ms(), r.gapP50Ms());
+        report.line("warm-up, untimed: %d arrays, %d tasks in %.1f s; the last one %.1f completed jobs/s",
+                r.warm().arrays(), r.warm().tasks(), r.warm().seconds(), r.warm().lastArrayPerSecond());
+        if (array.value() != null) {
+            report.line("Slurm, the same %d-task array on %d GPUs, same run: %.1f jobs/s; coop/Slurm = %.1fx", jobs,
+                    gpus, array.value(), r.perSecond() / array.value());
         }
-        out.flush();
+        report.print(spec.commandLine().getOut(), options.json);
         if (!r.consistent()) {
             spec.commandLine().getErr().println("coop bench e2e: the run is not consistent: " + r.succeeded() + " of "
                     + r.jobs() + " tasks succeeded, " + r.indicesRunOnce() + " indices ran exactly once, "
@@ -200,12 +181,7 @@ final class BenchE2eCommand implements Callable<Integer> {
             spec.commandLine().getErr().flush();
             return 1;
         }
-        if (slurmProblem != null) {
-            spec.commandLine().getErr().println("coop bench e2e: the Slurm measurement did not run: " + slurmProblem);
-            spec.commandLine().getErr().flush();
-            return 1;
-        }
-        return 0;
+        return array.failed("coop bench e2e", spec.commandLine().getErr()) ? 1 : 0;
     }
 
     private Result measure() throws Exception {
@@ -236,7 +212,7 @@ final class BenchE2eCommand implements Callable<Integer> {
                 }
             }
         } finally {
-            BenchReplayCommand.delete(dir);
+            ThrowawayFolder.delete(dir);
         }
     }
 
@@ -377,26 +353,8 @@ final class BenchE2eCommand implements Callable<Integer> {
                 .setWalltimeSeconds(600).setName(name).setArray("0-" + (tasks - 1)).build();
     }
 
-    /** Runs the Slurm peer script's array phase for the same array; returns its completed jobs/s. */
-    private double slurm() throws IOException, InterruptedException {
-        Map<String, String> env = new LinkedHashMap<>();
-        env.put("PHASES", "array");
-        env.put("N", Integer.toString(jobs));
-        env.put("GPUS", Integer.toString(gpus));
-        env.put("REPS", "1");
-        return SlurmPeer.run(slurmScript, env, "complete_jobs_per_s", progress);
-    }
-
     private static long processCpuNs() {
         return java.lang.management.ManagementFactory.getOperatingSystemMXBean()
                 instanceof com.sun.management.OperatingSystemMXBean os ? Math.max(0, os.getProcessCpuTime()) : 0;
-    }
-
-    private static double round1(double v) {
-        return Math.round(v * 10) / 10.0;
-    }
-
-    private static double round3(double v) {
-        return Math.round(v * 1000) / 1000.0;
     }
 }

@@ -1,6 +1,5 @@
 package coop.bench;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import coop.cli.CliException;
 import coop.cli.Client;
 import coop.cli.Durations;
@@ -22,14 +21,13 @@ import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -57,8 +55,8 @@ final class BenchFailoverCommand implements Callable<Integer> {
             + "missed (default: ${DEFAULT-VALUE}).")
     String heartbeat;
 
-    @Option(names = "--json", description = "Print one JSON object.")
-    boolean json;
+    @Mixin
+    BenchOptions options;
 
     @Override
     public Integer call() throws Exception {
@@ -120,24 +118,20 @@ final class BenchFailoverCommand implements Callable<Integer> {
                         doubles++;
                     }
                 }
-                Map<String, Object> o = new LinkedHashMap<>();
-                o.put("detect_s", seconds(lostAt - killedAt));
-                o.put("requeue_s", seconds(requeuedAt - killedAt));
-                o.put("heartbeat_s", interval.toMillis() / 1000.0);
-                o.put("jobs", ids.size());
-                o.put("lost_acked", lost);
-                o.put("double_runs", doubles);
-                var out = spec.commandLine().getOut();
-                if (json) {
-                    out.println(new ObjectMapper().writeValueAsString(o));
-                } else {
-                    out.printf(Locale.ROOT, "node %s lost %.2f s after kill -9 (heartbeat %.1f s, lost after 3 "
-                                    + "missed); job %d running elsewhere after %.2f s%n", node, o.get("detect_s"),
-                            o.get("heartbeat_s"), victim, o.get("requeue_s"));
-                    out.printf(Locale.ROOT, "%d jobs: %d acknowledged and lost, %d succeeded twice%n", ids.size(), lost,
-                            doubles);
-                }
-                out.flush();
+                double detectS = seconds(lostAt - killedAt);
+                double requeueS = seconds(requeuedAt - killedAt);
+                double heartbeatS = interval.toMillis() / 1000.0;
+                new BenchReport()
+                        .put("detect_s", detectS)
+                        .put("requeue_s", requeueS)
+                        .put("heartbeat_s", heartbeatS)
+                        .put("jobs", ids.size())
+                        .put("lost_acked", lost)
+                        .put("double_runs", doubles)
+                        .line("node %s lost %.2f s after kill -9 (heartbeat %.1f s, lost after 3 missed); job %d "
+                                + "running elsewhere after %.2f s", node, detectS, heartbeatS, victim, requeueS)
+                        .line("%d jobs: %d acknowledged and lost, %d succeeded twice", ids.size(), lost, doubles)
+                        .print(spec.commandLine().getOut(), options.json);
                 return lost == 0 && doubles == 0 ? 0 : 1;
             }
         } finally {
@@ -149,7 +143,7 @@ final class BenchFailoverCommand implements Callable<Integer> {
                     p.destroyForcibly();
                 }
             }
-            BenchReplayCommand.delete(dir);
+            ThrowawayFolder.delete(dir);
         }
     }
 

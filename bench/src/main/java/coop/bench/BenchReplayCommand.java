@@ -1,7 +1,5 @@
 package coop.bench;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import coop.bench.replay.Horizon;
 import coop.bench.replay.Jitter;
@@ -25,7 +23,6 @@ import coop.scheduler.sim.Trace;
 import coop.scheduler.sim.TraceJob;
 import coop.scheduler.sim.Window;
 import java.io.IOException;
-import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -41,6 +38,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.stream.Stream;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -121,11 +119,11 @@ public final class BenchReplayCommand implements Callable<Integer> {
                     + "temporary folder, deleted afterwards unless --keep).")
     Path data;
 
-    @Option(names = "--keep", description = "Keep the temporary data folder.")
-    boolean keep;
+    @Mixin
+    ThrowawayFolder throwaway;
 
-    @Option(names = "--json", description = "Print one JSON object instead of tables (progress goes to stderr).")
-    boolean json;
+    @Mixin
+    BenchOptions options;
 
     @Override
     public Integer call() throws Exception {
@@ -154,10 +152,10 @@ public final class BenchReplayCommand implements Callable<Integer> {
         // Agents take the grace in whole seconds; the simulator gets the same.
         Duration liveGrace = Duration.ofSeconds(Math.round(graceValue.toMillis() / speed / 1000.0));
         long lastSubmit = jobs.jobs().get(jobs.jobs().size() - 1).submitMs();
-        SimulationOptions options = SimulationOptions.defaults().withGrace(liveGrace);
+        SimulationOptions simOptions = SimulationOptions.defaults().withGrace(liveGrace);
         Simulator simulator;
         try {
-            simulator = new Simulator(jobs, cluster, voted, options);
+            simulator = new Simulator(jobs, cluster, voted, simOptions);
         } catch (IllegalArgumentException e) {
             throw new CliException(e.getMessage());
         }
@@ -199,11 +197,7 @@ public final class BenchReplayCommand implements Callable<Integer> {
             horizon = drain ? Long.MAX_VALUE : run.stopMs() - run.startMs();
             predicted = Measures.of(Horizon.cut(simulated, horizon), target, voted);
         } finally {
-            if (temporary && !keep) {
-                delete(folder);
-            } else {
-                System.err.println("data kept in " + folder);
-            }
+            throwaway.cleanUp(folder, !temporary, "data");
             cleanedUp.countDown();
             try {
                 Runtime.getRuntime().removeShutdownHook(hook);
@@ -212,18 +206,18 @@ public final class BenchReplayCommand implements Callable<Integer> {
             }
         }
         PolicyReport live = Measures.of(record.result(), target, voted);
-        Map<String, double[]> range = range(jobs, cluster, voted, options.withWindow(window), target, horizon,
+        Map<String, double[]> range = range(jobs, cluster, voted, simOptions.withWindow(window), target, horizon,
                 record.anomalies(), predicted);
 
-        PrintWriter out = spec.commandLine().getOut();
         boolean slurmApplies = slurmApplies(voted);
-        if (json) {
-            printJson(out, predicted, live, range, record.anomalies(), slurmApplies, liveGrace);
+        BenchReport report = new BenchReport();
+        if (options.json) {
+            putFigures(report, predicted, live, range, record.anomalies(), slurmApplies, liveGrace);
         } else {
-            printTables(out, jobs, cluster, window, liveGrace, target, predicted, live, range, record.anomalies(),
+            putTables(report, jobs, cluster, window, liveGrace, target, predicted, live, range, record.anomalies(),
                     slurmApplies);
         }
-        out.flush();
+        report.print(spec.commandLine().getOut(), options.json);
         return 0;
     }
 
@@ -285,17 +279,6 @@ public final class BenchReplayCommand implements Callable<Integer> {
         return Files.createDirectories(data);
     }
 
-    /** Deletes a throwaway folder and what is in it; says so on stderr if it cannot. */
-    static void delete(Path folder) {
-        try (Stream<Path> walk = Files.walk(folder)) {
-            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        } catch (IOException e) {
-            System.err.println("could not delete " + folder + ": " + e.getMessage());
-        }
-    }
-
     /** Whether this run is the one the Slurm figures describe: the whole slice, 11x8, the README's shares. */
     private boolean slurmApplies(Shares voted) {
         return trace.getFileName().toString().equals(SLURM_TRACE) && limit == null && nodes.strip().equals(SLURM_NODES)
@@ -312,11 +295,10 @@ public final class BenchReplayCommand implements Callable<Integer> {
         return worst;
     }
 
-    private void printJson(PrintWriter out, PolicyReport simulated, PolicyReport live, Map<String, double[]> range,
-                           LiveRecord.Anomalies anomalies, boolean slurmApplies, Duration liveGrace)
-            throws JsonProcessingException {
-        ObjectMapper mapper = new ObjectMapper();
-        ObjectNode root = mapper.createObjectNode();
+    /** The figures for --json: both runs with the simulator's measures, and how far apart they are. */
+    private void putFigures(BenchReport report, PolicyReport simulated, PolicyReport live, Map<String, double[]> range,
+                            LiveRecord.Anomalies anomalies, boolean slurmApplies, Duration liveGrace) {
+        ObjectNode root = report.figures();
         SimulateCommand.putPolicy(root.putObject("live"), live, null);
         SimulateCommand.putPolicy(root.putObject("simulated"), simulated, null);
         ObjectNode slurm = root.putObject("slurm");
@@ -351,19 +333,19 @@ public final class BenchReplayCommand implements Callable<Integer> {
         root.put("submit_lag_max_ms", anomalies.maxSubmitLagMs());
         SimulateCommand.number(root, "overrun_mean_ms", anomalies.meanOverrunMs(), 1);
         root.put("overrun_max_ms", anomalies.maxOverrunMs());
-        out.println(mapper.writeValueAsString(root));
     }
 
-    private void printTables(PrintWriter out, Trace jobs, SimulatedCluster cluster, Window window, Duration liveGrace,
-                             FairShares target, PolicyReport simulated, PolicyReport live,
-                             Map<String, double[]> range, LiveRecord.Anomalies anomalies, boolean slurmApplies) {
-        out.printf(Locale.ROOT, "trace %s: %d jobs, %d accounts; cluster %s at one site; speed %s%n", jobs.source(),
+    /** The text: the table per account, the table of the runs' measures, and what they show. */
+    private void putTables(BenchReport report, Trace jobs, SimulatedCluster cluster, Window window, Duration liveGrace,
+                           FairShares target, PolicyReport simulated, PolicyReport live,
+                           Map<String, double[]> range, LiveRecord.Anomalies anomalies, boolean slurmApplies) {
+        report.line("trace %s: %d jobs, %d accounts; cluster %s at one site; speed %s", jobs.source(),
                 jobs.jobs().size(), jobs.accounts().size(), cluster, trim(speed));
-        out.printf(Locale.ROOT, "window %s to %s (first to last submit, replay time); preemption grace %d s; "
-                + "walltime = run time, rounded up to seconds%n", clock(window.startMs()), clock(window.endMs()),
+        report.line("window %s to %s (first to last submit, replay time); preemption grace %d s; "
+                + "walltime = run time, rounded up to seconds", clock(window.startMs()), clock(window.endMs()),
                 liveGrace.toSeconds());
-        out.printf(Locale.ROOT, "target: the ideal weighted max-min share of the same jobs (divisible GPUs, free "
-                + "preemption; utilization %.1f %%); shares in %%, differences in pp%n%n", 100 * target.utilization());
+        report.line("target: the ideal weighted max-min share of the same jobs (divisible GPUs, free "
+                + "preemption; utilization %.1f %%); shares in %%, differences in pp%n", 100 * target.utilization());
 
         List<String[]> rows = new ArrayList<>();
         rows.add(new String[] {"ACCOUNT", "VOTED", "TARGET", "SIMULATED", "GAP", "SIM RANGE", "LIVE", "GAP",
@@ -375,8 +357,8 @@ public final class BenchReplayCommand implements Callable<Integer> {
                     pct(s.achievedPercent()), signed(s.gapPp()), pct(mm[0]) + "-" + pct(mm[1]),
                     pct(a.achievedPercent()), signed(a.gapPp()), signed(a.achievedPercent() - s.achievedPercent())});
         }
-        print(out, rows);
-        out.println();
+        report.table(rows);
+        report.line();
 
         List<String[]> overall = new ArrayList<>();
         overall.add(new String[] {"", "simulated", "live", slurmApplies ? "Slurm 22.05 (trace README)" : ""});
@@ -396,32 +378,32 @@ public final class BenchReplayCommand implements Callable<Integer> {
         overall.add(line(simulated, live, "mean completion time (s)", r -> secs(r.completionMeanSeconds()), ""));
         overall.add(line(simulated, live, "jobs finished", r -> r.finished() + "/" + r.jobs(), ""));
         overall.add(line(simulated, live, "stopped at", r -> clock(Math.round(r.endSeconds() * 1000)), ""));
-        print(out, overall);
+        report.table(overall);
 
         double worst = maxDiff(simulated, live);
         String who = live.accounts().stream()
                 .max(Comparator.comparingDouble(a -> Math.abs(a.achievedPercent()
                         - simulated.account(a.account()).achievedPercent())))
                 .map(AccountReport::account).orElse("-");
-        out.printf(Locale.ROOT, "%nlargest |live - simulated| of an account's share: %.2f pp (%s); within 1 pp: %s%n",
+        report.line("%nlargest |live - simulated| of an account's share: %.2f pp (%s); within 1 pp: %s",
                 worst, who, worst <= 1.0 ? "yes" : "NO");
         if (jitterRuns > 0) {
             AccountReport farthest = live.accounts().stream().max(Comparator.comparingDouble(
                     a -> outside(a.achievedPercent(), range.get(a.account())))).orElseThrow();
             double beyond = outside(farthest.achievedPercent(), range.get(farthest.account()));
-            out.printf(Locale.ROOT, "SIM RANGE: the simulator's shares over %d replays with submits and run times "
-                    + "delayed at random as much as live; %s%n", jitterRuns + 1, beyond == 0
+            report.line("SIM RANGE: the simulator's shares over %d replays with submits and run times "
+                    + "delayed at random as much as live; %s", jitterRuns + 1, beyond == 0
                     ? "every live share lies inside it"
                     : String.format(Locale.ROOT, "live lies outside it by up to %.2f pp (%s)", beyond,
                     farthest.account()));
         }
         if (slurmApplies) {
-            out.printf(Locale.ROOT, "Slurm 22.05 on the same slice (Fair Tree fair-share, backfill, no preemption): "
-                    + "worst gap %.1f pp, utilization %.1f %% against the ideal's %.1f %%%n", SLURM_WORST_GAP_PP,
+            report.line("Slurm 22.05 on the same slice (Fair Tree fair-share, backfill, no preemption): "
+                    + "worst gap %.1f pp, utilization %.1f %% against the ideal's %.1f %%", SLURM_WORST_GAP_PP,
                     100 * SLURM_UTILIZATION, 100 * SLURM_IDEAL_UTILIZATION);
         }
-        out.printf(Locale.ROOT, "live: submits %.0f ms late on average (at most %d ms); one-attempt jobs held their GPUs "
-                        + "%.0f ms longer than their run time on average (at most %d ms); %d job%s failed%s%n",
+        report.line("live: submits %.0f ms late on average (at most %d ms); one-attempt jobs held their GPUs "
+                        + "%.0f ms longer than their run time on average (at most %d ms); %d job%s failed%s",
                 anomalies.meanSubmitLagMs(), anomalies.maxSubmitLagMs(), anomalies.meanOverrunMs(),
                 anomalies.maxOverrunMs(), anomalies.failed(), anomalies.failed() == 1 ? "" : "s",
                 anomalies.unsubmitted() > 0 ? "; " + anomalies.unsubmitted() + " never submitted" : "");
@@ -430,24 +412,6 @@ public final class BenchReplayCommand implements Callable<Integer> {
     private static String[] line(PolicyReport simulated, PolicyReport live, String label,
                                  Function<PolicyReport, String> value, String slurm) {
         return new String[] {label, value.apply(simulated), value.apply(live), slurm};
-    }
-
-    /** Columns padded to their widest cell; the first left-aligned, the rest right-aligned. */
-    private static void print(PrintWriter out, List<String[]> rows) {
-        int[] widths = new int[rows.get(0).length];
-        for (String[] row : rows) {
-            for (int c = 0; c < row.length; c++) {
-                widths[c] = Math.max(widths[c], row[c].length());
-            }
-        }
-        for (String[] row : rows) {
-            StringBuilder line = new StringBuilder();
-            for (int c = 0; c < row.length; c++) {
-                String pad = " ".repeat(widths[c] - row[c].length());
-                line.append(c == 0 ? row[c] + pad : "  " + pad + row[c]);
-            }
-            out.println(line.toString().stripTrailing());
-        }
     }
 
     private static String pct(double v) {

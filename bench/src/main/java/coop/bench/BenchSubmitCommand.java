@@ -1,6 +1,7 @@
 package coop.bench;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
+import static coop.bench.BenchReport.round;
+
 import com.google.common.util.concurrent.MoreExecutors;
 import coop.cli.CliException;
 import coop.cli.Client;
@@ -12,14 +13,12 @@ import coop.scheduler.store.Store;
 import coop.v1.SubmitRequest;
 import coop.v1.SubmitResponse;
 import io.grpc.stub.StreamObserver;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -28,6 +27,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -58,20 +58,15 @@ final class BenchSubmitCommand implements Callable<Integer> {
     @Option(names = "--jobs", defaultValue = "50000", description = "Jobs in all (default: ${DEFAULT-VALUE}).")
     int jobs;
 
-    @Option(names = "--with-slurm", description = "Also run " + SlurmPeer.SCRIPT + " (PHASES=submit, SUBMIT_PAR = "
-            + "--clients; needs root and apt packages) and print its sbatch rate and the ratio.")
-    boolean withSlurm;
-
-    @Option(names = "--slurm-script", defaultValue = SlurmPeer.SCRIPT, description = "The Slurm peer script "
-            + "(default: ${DEFAULT-VALUE}, from the repository root).")
-    Path slurmScript;
+    @Mixin
+    SlurmPeer slurm;
 
     @Option(names = "--slurm-jobs", defaultValue = "2000", description = "Jobs per Slurm measurement (N; Slurm's "
             + "MaxJobCount is 10000) (default: ${DEFAULT-VALUE}).")
     int slurmJobs;
 
-    @Option(names = "--json", description = "Print one JSON object.")
-    boolean json;
+    @Mixin
+    BenchOptions options;
 
     /**
      * What the clients measured (the timed submits, after the warm-up ones),
@@ -96,60 +91,44 @@ final class BenchSubmitCommand implements Callable<Integer> {
         if (clients < 1 || jobs < 2 * clients) {
             throw new CliException("--clients must be at least 1 and --jobs at least twice --clients");
         }
-        if (withSlurm && slurmJobs < 1) {
+        if (slurm.enabled && slurmJobs < 1) {
             throw new CliException("--slurm-jobs must be at least 1");
         }
         System.err.printf(Locale.ROOT, "coop bench submit: %d clients, %d jobs (the first %d untimed), synced RocksDB, "
                 + "gRPC on 127.0.0.1%n", clients, jobs, warmupJobs());
         Result r = measure();
-        Double slurm = null;
-        String slurmProblem = null;
-        if (withSlurm) {
-            try {
-                slurm = slurm();
-            } catch (IOException | RuntimeException e) {
-                slurmProblem = e.getMessage();
-            }
-        }
-        var out = spec.commandLine().getOut();
+        SlurmPeer.Figure sbatch = slurm.measure("submit_individual_jobs_per_s", spec.commandLine().getErr(),
+                "PHASES=submit", "SUBMIT_PAR=" + clients, "N=" + slurmJobs);
         double batch = r.syncs() == 0 ? 0 : (double) r.records() / r.syncs();
-        if (json) {
-            Map<String, Object> o = new LinkedHashMap<>();
-            o.put("submits_per_s", Math.round(r.perSecond()));
-            o.put("p50_ms", round2(r.percentileMs(0.50)));
-            o.put("p99_ms", round2(r.percentileMs(0.99)));
-            if (withSlurm) {
-                o.put("slurm_submits_per_s", slurm);
-            }
-            o.put("clients", clients);
-            o.put("jobs", r.jobs());
-            o.put("timed_jobs", r.latenciesNs().length);
-            o.put("jobs_stored", r.stored());
-            o.put("seconds", round2(r.seconds()));
-            o.put("syncs_per_s", Math.round(r.syncs() / r.seconds()));
-            o.put("records_per_batch", round2(batch));
-            o.put("cpu_ms_per_submit", round3(r.cpuNs() / 1e6 / r.latenciesNs().length));
-            out.println(new ObjectMapper().writeValueAsString(o));
-        } else {
-            out.printf(Locale.ROOT, "%d durable submits timed in %.2f s from %d clients (after %d untimed): %.0f "
-                    + "submits/s, latency p50 %.2f ms, p99 %.2f ms%n", r.latenciesNs().length, r.seconds(), clients,
-                    r.jobs() - r.latenciesNs().length, r.perSecond(), r.percentileMs(0.50), r.percentileMs(0.99));
-            out.printf(Locale.ROOT, "CPU (clients and scheduler, one process): %.3f ms per submit, %.0f %% of one core "
-                    + "on average%n", r.cpuNs() / 1e6 / r.latenciesNs().length, 100 * r.cpuNs() / 1e9 / r.seconds());
-            out.printf(Locale.ROOT, "store: %d synced batches (%.0f per second), %.1f records per batch; %d jobs in "
-                    + "the store afterwards%n", r.syncs(), r.syncs() / r.seconds(), batch, r.stored());
-            if (slurm != null) {
-                out.printf(Locale.ROOT, "Slurm sbatch, %d clients, same run: %.1f submits/s; coop/Slurm = %.0fx%n",
-                        clients, slurm, r.perSecond() / slurm);
-            }
+        double cpuMsPerSubmit = r.cpuNs() / 1e6 / r.latenciesNs().length;
+        BenchReport report = new BenchReport()
+                .put("submits_per_s", Math.round(r.perSecond()))
+                .put("p50_ms", round(r.percentileMs(0.50), 2))
+                .put("p99_ms", round(r.percentileMs(0.99), 2));
+        if (slurm.enabled) {
+            report.put("slurm_submits_per_s", sbatch.value());
         }
-        out.flush();
-        if (slurmProblem != null) {
-            spec.commandLine().getErr().println("coop bench submit: the Slurm measurement did not run: " + slurmProblem);
-            spec.commandLine().getErr().flush();
-            return 1;
+        report.put("clients", clients)
+                .put("jobs", r.jobs())
+                .put("timed_jobs", r.latenciesNs().length)
+                .put("jobs_stored", r.stored())
+                .put("seconds", round(r.seconds(), 2))
+                .put("syncs_per_s", Math.round(r.syncs() / r.seconds()))
+                .put("records_per_batch", round(batch, 2))
+                .put("cpu_ms_per_submit", round(cpuMsPerSubmit, 3));
+        report.line("%d durable submits timed in %.2f s from %d clients (after %d untimed): %.0f submits/s, latency "
+                        + "p50 %.2f ms, p99 %.2f ms", r.latenciesNs().length, r.seconds(), clients,
+                r.jobs() - r.latenciesNs().length, r.perSecond(), r.percentileMs(0.50), r.percentileMs(0.99));
+        report.line("CPU (clients and scheduler, one process): %.3f ms per submit, %.0f %% of one core on average",
+                cpuMsPerSubmit, 100 * r.cpuNs() / 1e9 / r.seconds());
+        report.line("store: %d synced batches (%.0f per second), %.1f records per batch; %d jobs in the store "
+                + "afterwards", r.syncs(), r.syncs() / r.seconds(), batch, r.stored());
+        if (sbatch.value() != null) {
+            report.line("Slurm sbatch, %d clients, same run: %.1f submits/s; coop/Slurm = %.0fx", clients,
+                    sbatch.value(), r.perSecond() / sbatch.value());
         }
-        return 0;
+        report.print(spec.commandLine().getOut(), options.json);
+        return sbatch.failed("coop bench submit", spec.commandLine().getErr()) ? 1 : 0;
     }
 
     private Result measure() throws Exception {
@@ -177,7 +156,7 @@ final class BenchSubmitCommand implements Callable<Integer> {
                 return new Result(r.jobs(), r.seconds(), r.latenciesNs(), r.syncs(), r.records(), r.cpuNs(), stored[0]);
             }
         } finally {
-            BenchReplayCommand.delete(dir);
+            ThrowawayFolder.delete(dir);
         }
     }
 
@@ -306,21 +285,5 @@ final class BenchSubmitCommand implements Callable<Integer> {
     private static SubmitRequest request(int k) {
         return SubmitRequest.newBuilder().setAccount("bench").setGpusPerNode(1).setCommand("true")
                 .setWalltimeSeconds(60).setName("bench-" + k).build();
-    }
-
-    private double slurm() throws IOException, InterruptedException {
-        Map<String, String> env = new LinkedHashMap<>();
-        env.put("PHASES", "submit");
-        env.put("SUBMIT_PAR", Integer.toString(clients));
-        env.put("N", Integer.toString(slurmJobs));
-        return SlurmPeer.run(slurmScript, env, "submit_individual_jobs_per_s", spec.commandLine().getErr());
-    }
-
-    private static double round3(double v) {
-        return Math.round(v * 1000) / 1000.0;
-    }
-
-    private static double round2(double v) {
-        return Math.round(v * 100) / 100.0;
     }
 }

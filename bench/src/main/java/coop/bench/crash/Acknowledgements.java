@@ -8,6 +8,8 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.function.BiFunction;
+import java.util.function.ToLongFunction;
 
 /**
  * What clients sent a scheduler and what it answered, and so what a scheduler restarted
@@ -36,12 +38,21 @@ public final class Acknowledgements {
         NOT_APPLIED
     }
 
-    private static final class SentJob {
+    /** A submit or a proposal sent: how it stands, and the id the scheduler gave it, once known. */
+    private abstract static class Sent {
+        Outcome outcome = Outcome.IN_DOUBT;
+        long id;
+
+        /** Whether a restarted scheduler must hold it: acknowledged, or found applied after an earlier restart. */
+        boolean mustBePresent() {
+            return outcome == Outcome.ACKNOWLEDGED || outcome == Outcome.APPLIED;
+        }
+    }
+
+    private static final class SentJob extends Sent {
         final String member;
         final String account;
         final String command;
-        Outcome outcome = Outcome.IN_DOUBT;
-        long id;
 
         SentJob(String member, String account, String command) {
             this.member = member;
@@ -61,9 +72,7 @@ public final class Acknowledgements {
         }
     }
 
-    private static final class SentProposal {
-        Outcome outcome = Outcome.IN_DOUBT;
-        long id;
+    private static final class SentProposal extends Sent {
     }
 
     private record Voter(String member, long proposal) implements Comparable<Voter> {
@@ -200,7 +209,7 @@ public final class Acknowledgements {
         Map<Long, String> ids = new TreeMap<>();
         for (var e : jobs.entrySet()) {
             SentJob s = e.getValue();
-            if (s.outcome == Outcome.ACKNOWLEDGED || s.outcome == Outcome.APPLIED) {
+            if (s.mustBePresent()) {
                 String other = ids.put(s.id, e.getKey());
                 if (other != null) {
                     out.add(new Violation(Violation.Kind.DUPLICATED, "job id " + s.id + " was given to two submits: "
@@ -230,31 +239,12 @@ public final class Acknowledgements {
                         + j.member() + ", account " + j.account() + ", command '" + j.command() + "'; sent "
                         + s.member + ", " + s.account + ", '" + s.command + "'"));
             }
-            if ((s.outcome == Outcome.ACKNOWLEDGED || s.outcome == Outcome.APPLIED) && found.stream()
-                    .noneMatch(f -> f.id() == s.id)) {
+            if (s.mustBePresent() && found.stream().noneMatch(f -> f.id() == s.id)) {
                 out.add(new Violation(Violation.Kind.LOST, "submit " + name + " was acknowledged as job " + s.id
                         + " but is present as job " + j.id()));
             }
         }
-        for (var e : jobs.entrySet()) {
-            SentJob s = e.getValue();
-            boolean present = byName.containsKey(e.getKey());
-            if ((s.outcome == Outcome.ACKNOWLEDGED || s.outcome == Outcome.APPLIED) && !present) {
-                out.add(new Violation(Violation.Kind.LOST, "job " + s.id + " (" + e.getKey() + ") was "
-                        + (s.outcome == Outcome.ACKNOWLEDGED ? "acknowledged" : "present after an earlier restart")
-                        + " and is gone"));
-            }
-            if (s.outcome == Outcome.IN_DOUBT) {
-                inDoubt++;
-                if (present) {
-                    inDoubtApplied++;
-                    s.outcome = Outcome.APPLIED;
-                    s.id = byName.get(e.getKey()).get(0).id();
-                } else {
-                    s.outcome = Outcome.NOT_APPLIED;
-                }
-            }
-        }
+        settle(jobs, byName, (id, name) -> "job " + id + " (" + name + ")", Recovered.Job::id, out);
     }
 
     private void checkProposals(Recovered r, List<Violation> out) {
@@ -278,8 +268,7 @@ public final class Acknowledgements {
                 out.add(new Violation(Violation.Kind.PHANTOM, "proposal " + p.id() + " ('" + title + "') is present, "
                         + "but it was " + (s.outcome == Outcome.REFUSED ? "refused" : "absent after an earlier restart")));
             }
-            if ((s.outcome == Outcome.ACKNOWLEDGED || s.outcome == Outcome.APPLIED)
-                    && found.stream().noneMatch(f -> f.id() == s.id)) {
+            if (s.mustBePresent() && found.stream().noneMatch(f -> f.id() == s.id)) {
                 out.add(new Violation(Violation.Kind.LOST, "proposal '" + title + "' was acknowledged as " + s.id
                         + " but is present as " + p.id()));
             }
@@ -288,20 +277,32 @@ public final class Acknowledgements {
                         + "with a long deadline and is closed"));
             }
         }
-        for (var e : proposals.entrySet()) {
-            SentProposal s = e.getValue();
-            boolean present = byTitle.containsKey(e.getKey());
-            if ((s.outcome == Outcome.ACKNOWLEDGED || s.outcome == Outcome.APPLIED) && !present) {
-                out.add(new Violation(Violation.Kind.LOST, "proposal " + s.id + " ('" + e.getKey() + "') was "
+        settle(proposals, byTitle, (id, title) -> "proposal " + id + " ('" + title + "')", Recovered.Proposal::id,
+                out);
+    }
+
+    /**
+     * The sent writes of one kind against those present after a restart, by their unique name:
+     * one acknowledged, or found applied after an earlier restart, and now absent is lost; one
+     * in doubt is settled for good, as applied (with the id it has) or not.
+     */
+    private <S extends Sent, P> void settle(Map<String, S> sent, Map<String, List<P>> present,
+                                            BiFunction<Long, String, String> describe, ToLongFunction<P> idOf,
+                                            List<Violation> out) {
+        for (var e : sent.entrySet()) {
+            S s = e.getValue();
+            List<P> found = present.get(e.getKey());
+            if (s.mustBePresent() && found == null) {
+                out.add(new Violation(Violation.Kind.LOST, describe.apply(s.id, e.getKey()) + " was "
                         + (s.outcome == Outcome.ACKNOWLEDGED ? "acknowledged" : "present after an earlier restart")
                         + " and is gone"));
             }
             if (s.outcome == Outcome.IN_DOUBT) {
                 inDoubt++;
-                if (present) {
+                if (found != null) {
                     inDoubtApplied++;
                     s.outcome = Outcome.APPLIED;
-                    s.id = byTitle.get(e.getKey()).get(0).id();
+                    s.id = idOf.applyAsLong(found.get(0));
                 } else {
                     s.outcome = Outcome.NOT_APPLIED;
                 }

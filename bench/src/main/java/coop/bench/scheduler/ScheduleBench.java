@@ -127,18 +127,12 @@ public final class ScheduleBench {
         List<RunningAttempt> running = new ArrayList<>(nodes * 2);
         long id = 1L << 40;
         for (int n = 0; n < nodes; n++) {
-            String name = "n" + n;
-            String site = "s" + (n % 10);
-            String model = n % 2 == 0 ? "A100" : "H100";
-            List<GpuSlot> gpus = new ArrayList<>(GPUS_PER_NODE);
-            for (int g = 0; g < GPUS_PER_NODE; g++) {
-                gpus.add(new GpuSlot(g, model, false));
-            }
-            views.add(new NodeView(name, site, gpus));
+            NodeView node = busyNode(n);
+            views.add(node);
             String account = "acct-" + (n % ACCOUNTS);
             for (int half = 0; half < 2; half++) {
                 List<Integer> idx = half == 0 ? List.of(0, 1, 2, 3) : List.of(4, 5, 6, 7);
-                running.add(new RunningAttempt(id++, 1, account, List.of(new Placement(name, site, model, idx)),
+                running.add(new RunningAttempt(id++, 1, account, List.of(placement(node, idx)),
                         NOW - r.nextInt(3_600_000), 3600 + r.nextInt(86_400), false, true, false));
             }
         }
@@ -156,6 +150,20 @@ public final class ScheduleBench {
         byAccount.forEach((a, list) -> out.add(new AccountQueue(a, list, list.stream().mapToLong(JobRequest::gpus).sum(),
                 list.stream().mapToInt(JobRequest::gpus).min().orElseThrow())));
         return out;
+    }
+
+    /** Node n of the synthetic cluster with every GPU taken: ten sites, A100 and H100 nodes in turn. */
+    private static NodeView busyNode(int n) {
+        String model = n % 2 == 0 ? "A100" : "H100";
+        List<GpuSlot> gpus = new ArrayList<>(GPUS_PER_NODE);
+        for (int g = 0; g < GPUS_PER_NODE; g++) {
+            gpus.add(new GpuSlot(g, model, false));
+        }
+        return new NodeView("n" + n, "s" + (n % 10), gpus);
+    }
+
+    private static Placement placement(NodeView node, List<Integer> gpuIndices) {
+        return new Placement(node.name(), node.site(), node.gpus().get(0).model(), gpuIndices);
     }
 
     /** One attempt of the steady cluster has just ended: its 4 GPUs are free. */
@@ -188,10 +196,7 @@ public final class ScheduleBench {
         List<RunningAttempt> running = new ArrayList<>();
         long id = 1L << 40;
         for (int n = 0; n < nodes; n++) {
-            String name = "n" + n;
-            String site = "s" + (n % 10);
-            String model = n % 2 == 0 ? "A100" : "H100";
-            List<GpuSlot> gpus = new ArrayList<>(GPUS_PER_NODE);
+            NodeView node = busyNode(n);
             int k = 0;
             while (k < GPUS_PER_NODE) {
                 int size = Math.min(GPUS_PER_NODE - k, 1 << r.nextInt(4));
@@ -199,15 +204,11 @@ public final class ScheduleBench {
                 for (int x = 0; x < size; x++) {
                     idx.add(k + x);
                 }
-                running.add(new RunningAttempt(id++, 1, "acct-" + r.nextInt(ACCOUNTS),
-                        List.of(new Placement(name, site, model, idx)), NOW - r.nextInt(3_600_000),
-                        3600 + r.nextInt(86_400), false, true, false));
+                running.add(new RunningAttempt(id++, 1, "acct-" + r.nextInt(ACCOUNTS), List.of(placement(node, idx)),
+                        NOW - r.nextInt(3_600_000), 3600 + r.nextInt(86_400), false, true, false));
                 k += size;
             }
-            for (int g = 0; g < GPUS_PER_NODE; g++) {
-                gpus.add(new GpuSlot(g, model, false));
-            }
-            views.add(new NodeView(name, site, gpus));
+            views.add(node);
         }
         return new ClusterSnapshot(NOW, views, queue(pending, r), running, accounts(r));
     }
