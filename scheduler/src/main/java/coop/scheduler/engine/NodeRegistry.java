@@ -8,6 +8,7 @@ import coop.scheduler.domain.GpuUsage;
 import coop.scheduler.domain.Member;
 import coop.scheduler.domain.Names;
 import coop.scheduler.domain.NodeRecord;
+import coop.scheduler.domain.NodeTerms;
 import coop.scheduler.domain.Role;
 import coop.scheduler.ledger.Entry;
 import coop.scheduler.store.Store.Kind;
@@ -34,10 +35,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class NodeRegistry {
     private static final Logger log = LoggerFactory.getLogger(NodeRegistry.class);
-    /** Largest reserve accepted while a node's GPUs are not known yet (its agent has not connected). */
-    static final int MAX_RESERVE_UNSEEN = 1024;
-    /** Longest availability window or time zone name a node's terms may hold. */
-    static final int MAX_TERM_TEXT = 64;
 
     /**
      * A node's view for listings. {@code reservedGpus} is the reserve in force (what its operator
@@ -199,10 +196,7 @@ public final class NodeRegistry {
     NodeStatus drain(String memberName, String name, boolean drain, String reason, Tx tx) {
         Member m = desk.requireMember(memberName);
         NodeRecord r = operatedBy(m, name, "drain or undrain");
-        String why = reason == null ? "" : reason.strip();
-        if (why.length() > 200 || why.chars().anyMatch(Character::isISOControl)) {
-            throw CoopException.invalid("reason", "must be at most 200 printable characters");
-        }
+        String why = NodeTerms.drainReason(reason);
         r = r.drained(drain, why);
         remember(r);
         tx.batch().put(Kind.NODES, name, r);
@@ -226,32 +220,9 @@ public final class NodeRegistry {
         int reserve = reservedGpus == null ? r.reservedGpus() : reservedGpus;
         if (reservedGpus != null) {
             NodeRuntime n = sessions.node(name);
-            int gpus = n == null ? 0 : n.gpus.size();
-            long capBp = desk.policy().params().reserveCapBp();
-            if (reserve < 0) {
-                throw CoopException.invalid("reserved_gpus", "must be 0 or more, got " + reserve);
-            }
-            if (gpus > 0 && reserve > gpus * capBp / 10_000) {
-                throw CoopException.invalid("reserved_gpus", reserve + " is more than the policy allows on node "
-                        + name + ": at most " + gpus * capBp / 10_000 + " of its " + gpus + " GPUs (reserve_cap_bp "
-                        + capBp + ")");
-            }
-            if (gpus == 0 && reserve > MAX_RESERVE_UNSEEN) {
-                throw CoopException.invalid("reserved_gpus", "must be at most " + MAX_RESERVE_UNSEEN + ", got "
-                        + reserve);
-            }
+            NodeTerms.checkReserve(name, reserve, n == null ? 0 : n.gpus.size(), desk.policy().params().reserveCapBp());
         }
-        if (windows != null) {
-            for (String w : windows) {
-                if (w == null || w.length() > MAX_TERM_TEXT) {
-                    throw CoopException.invalid("windows", "each window must be at most " + MAX_TERM_TEXT
-                            + " characters");
-                }
-            }
-        }
-        if (timeZone != null && timeZone.length() > MAX_TERM_TEXT) {
-            throw CoopException.invalid("time_zone", "must be at most " + MAX_TERM_TEXT + " characters");
-        }
+        NodeTerms.checkWindows(windows, timeZone);
         String zone = timeZone == null || timeZone.isBlank() ? r.timeZone() : timeZone;
         Availability when = Availability.parse(windows == null ? r.windows() : windows, zone);
         r = r.withTerms(reserve, when);
