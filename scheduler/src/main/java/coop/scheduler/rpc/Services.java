@@ -75,6 +75,8 @@ public final class Services {
         // as on every other service: a removed member's stale identity is refused, not ignored.
         add(builder, ServerInterceptors.intercept(new LedgerService(loop, store), caller, certificate));
         add(builder, ServerInterceptors.intercept(new AdminService(loop, store, backups), caller, certificate));
+        // Whether the scheduler serves is no member's business: the health service needs no identity.
+        Health.register(builder, loop);
     }
 
     private static void add(ServerBuilder<?> builder, io.grpc.ServerServiceDefinition service) {
