@@ -194,10 +194,7 @@ public final class JobBook {
     JobArray cancelArray(String memberName, long arrayId, RankStopper stopper, Tx tx) {
         Member m = desk.requireMember(memberName);
         JobArray a = array(arrayId);
-        if (!a.member().equals(m.name()) && !(m.has(Role.OPERATOR) && m.belongsTo(a.account()))) {
-            throw CoopException.denied("job array " + arrayId + " belongs to " + a.member() + "; only its submitter "
-                    + "or an operator of account " + a.account() + " may cancel it");
-        }
+        requireMayCancel(m, "job array " + arrayId, a.member(), a.account());
         if (a.isOver()) {
             throw CoopException.precondition("job array " + arrayId + " already ended (all " + a.tasks()
                     + " tasks are finished)");
@@ -335,10 +332,7 @@ public final class JobBook {
     Job cancel(String memberName, long id, RankStopper stopper, Tx tx) {
         Member m = desk.requireMember(memberName);
         Job j = job(id);
-        if (!j.member().equals(m.name()) && !(m.has(Role.OPERATOR) && m.belongsTo(j.account()))) {
-            throw CoopException.denied("job " + id + " belongs to " + j.member() + "; only its submitter or an "
-                    + "operator of account " + j.account() + " may cancel it");
-        }
+        requireMayCancel(m, "job " + id, j.member(), j.account());
         if (j.state().isFinal()) {
             throw CoopException.precondition("job " + id + " already ended (" + j.state().name().toLowerCase() + ")");
         }
@@ -357,6 +351,14 @@ public final class JobBook {
         save(j, tx);
         tx.allocationDue();
         return j;
+    }
+
+    /** Only the submitter of a job or array, or an operator of its account, may cancel it. */
+    private static void requireMayCancel(Member m, String what, String submitter, String account) {
+        if (!submitter.equals(m.name()) && !(m.has(Role.OPERATOR) && m.belongsTo(account))) {
+            throw CoopException.denied(what + " belongs to " + submitter + "; only its submitter or an operator of "
+                    + "account " + account + " may cancel it");
+        }
     }
 
     /**

@@ -118,10 +118,6 @@ public final class NodeRegistry {
         return out;
     }
 
-    NodeStatus status(String name) {
-        return status(sessions.node(name), enrolled.get(name));
-    }
-
     private NodeStatus status(NodeRuntime n, NodeRecord r) {
         long now = clock.millis();
         if (n != null) {

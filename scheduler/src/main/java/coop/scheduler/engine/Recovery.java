@@ -55,10 +55,8 @@ public final class Recovery {
 
     /** A cooperative just founded, in memory: the genesis entry is the ledger's only one, and there are no jobs or nodes. */
     public static Stored founded(List<Member> founders, List<String> accountNames, Params params, long now) {
-        SortedMap<String, Object> body = Governance.genesis(founders, accountNames, params);
-        Governance gov = Governance.found(body, now);
         Ledger ledger = new Ledger();
-        ledger.append(now, Event.of(EventType.GENESIS, body), new Batch());
+        Governance gov = genesis(founders, accountNames, params, now, ledger, new Batch());
         return new Stored(gov, ledger, List.of(), List.of(), 1);
     }
 
@@ -68,10 +66,17 @@ public final class Recovery {
      */
     public static void found(Store store, List<Member> founders, List<String> accountNames, Params params, long now) {
         var batch = store.batch();
-        SortedMap<String, Object> body = Governance.genesis(founders, accountNames, params);
-        Governance.found(body, now);
-        new Ledger().append(now, Event.of(EventType.GENESIS, body), batch);
+        genesis(founders, accountNames, params, now, new Ledger(), batch);
         batch.put(Kind.META, "next_job_id", 1L);
         store.commit(batch);
+    }
+
+    /** The founding rules applied (refusing bad founders or accounts), and their genesis entry appended to {@code ledger}. */
+    private static Governance genesis(List<Member> founders, List<String> accountNames, Params params, long now,
+                                      Ledger ledger, Batch batch) {
+        SortedMap<String, Object> body = Governance.genesis(founders, accountNames, params);
+        Governance gov = Governance.found(body, now);
+        ledger.append(now, Event.of(EventType.GENESIS, body), batch);
+        return gov;
     }
 }

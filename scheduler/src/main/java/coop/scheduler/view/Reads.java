@@ -92,11 +92,6 @@ public final class Reads {
         });
     }
 
-    /** A job state named as on the wire, for callers outside this package. */
-    public static JobState state(coop.v1.JobState state) {
-        return ProtoMapper.state(state);
-    }
-
     /**
      * The job state a name spells as the wire does, in any case ({@code running}, {@code REVIEW}),
      * or null when it names none.
