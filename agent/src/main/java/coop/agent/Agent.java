@@ -107,7 +107,8 @@ public final class Agent implements AutoCloseable {
 
     /** As {@link #create(AgentConfig)}, with heartbeats carrying the usage {@code telemetry} samples. */
     public static Agent create(AgentConfig config, GpuTelemetry telemetry) {
-        return new Agent(config, channel(config).build(), new ProcessLauncher(config.workDir()),
+        return new Agent(config, channel(config).build(),
+                new ProcessLauncher(config.workDir(), InstantSource.system(), config.confinement(), config.node()),
                 InstantSource.system(), RandomGenerator.getDefault(), telemetry);
     }
 

@@ -12,15 +12,22 @@ import java.util.Set;
  * ranks run and keep their output, the version it reports in its Hello, the address its peers
  * reach it at (null: the scheduler takes the one it sees), the node's secret token from
  * its identity file (null only against test schedulers that do not check it), and the node's
- * TLS certificate and key with the cooperative's CA (null: plaintext, for test schedulers).
+ * TLS certificate and key with the cooperative's CA (null: plaintext, for test schedulers), and
+ * how its ranks are confined: the users they run as and, under runc, their containers' limits.
  */
 public record AgentConfig(
         String schedulerTarget, String node, String site, List<GpuDevice> gpus, Path workDir,
-        String version, String advertiseAddress, String token, ClientTls tls) {
+        String version, String advertiseAddress, String token, ClientTls tls, Confinement confinement) {
 
     public AgentConfig(String schedulerTarget, String node, String site, List<GpuDevice> gpus, Path workDir,
                        String version) {
         this(schedulerTarget, node, site, gpus, workDir, version, null, null, null);
+    }
+
+    /** An agent whose ranks run unconfined, as its own user: for tests, the demo and the benchmarks. */
+    public AgentConfig(String schedulerTarget, String node, String site, List<GpuDevice> gpus, Path workDir,
+                       String version, String advertiseAddress, String token, ClientTls tls) {
+        this(schedulerTarget, node, site, gpus, workDir, version, advertiseAddress, token, tls, Confinement.none());
     }
 
     public AgentConfig {
@@ -30,6 +37,7 @@ public record AgentConfig(
         gpus = List.copyOf(Objects.requireNonNull(gpus, "gpus"));
         Objects.requireNonNull(workDir, "workDir");
         Objects.requireNonNull(version, "version");
+        Objects.requireNonNull(confinement, "confinement");
         // CUDA_VISIBLE_DEVICES names GPUs by index, so two GPUs with one index would be one GPU twice.
         Set<Integer> seen = new HashSet<>();
         for (GpuDevice gpu : gpus) {

@@ -63,6 +63,9 @@ public final class ProcessLauncher implements AutoCloseable {
     private final Path workDir;
     private final java.time.InstantSource clock;
     private final RankRecords records;
+    private final Confinement confinement;
+    /** The runtime's containers, under runc isolation; null otherwise. */
+    private final Runc runc;
     /** Threads that wait for ranks' exits, one per running rank, reused. */
     private final java.util.concurrent.ExecutorService waiters = java.util.concurrent.Executors.newCachedThreadPool(
             task -> {
@@ -86,9 +89,28 @@ public final class ProcessLauncher implements AutoCloseable {
      * @param clock the time written in each rank's record
      */
     public ProcessLauncher(Path workDir, java.time.InstantSource clock) {
+        this(workDir, clock, Confinement.none(), "node");
+    }
+
+    /**
+     * @param workDir the agent's work directory; rank directories and records are created below it
+     * @param clock the time written in each rank's record
+     * @param confinement the users ranks run as and, under runc, their containers' limits
+     * @param node the node's name, part of each container's id
+     */
+    public ProcessLauncher(Path workDir, java.time.InstantSource clock, Confinement confinement, String node) {
         this.workDir = Objects.requireNonNull(workDir, "workDir");
         this.clock = Objects.requireNonNull(clock, "clock");
         this.records = new RankRecords(workDir);
+        this.confinement = Objects.requireNonNull(confinement, "confinement");
+        this.runc = confinement.isolation() == Isolation.RUNC
+                ? new Runc(confinement.runtime(), workDir.resolve("bundles"), node)
+                : null;
+    }
+
+    /** How ranks are confined on this node. */
+    public Confinement confinement() {
+        return confinement;
     }
 
     /** The node's records of the ranks it started. */
@@ -122,20 +144,37 @@ public final class ProcessLauncher implements AutoCloseable {
     }
 
     /**
-     * Starts the rank. The environment is the agent's own, plus {@code CUDA_VISIBLE_DEVICES} (empty
-     * when no GPU is given, so a CPU-only rank cannot wander onto someone else's GPU), plus
-     * {@code COOP_JOB_ID}, {@code COOP_ATTEMPT}, {@code COOP_RANK} and {@code COOP_CHECKPOINT_DIR}
-     * (created, and kept across attempts), plus the order's own
-     * variables, which win on conflict.
+     * Starts the rank as the user its account maps to. The environment is the agent's own, plus
+     * {@code CUDA_VISIBLE_DEVICES} (empty when no GPU is given, so a CPU-only rank cannot wander
+     * onto someone else's GPU), plus {@code COOP_JOB_ID}, {@code COOP_ATTEMPT}, {@code COOP_RANK}
+     * and {@code COOP_CHECKPOINT_DIR} (created, and kept across attempts), plus the order's own
+     * variables, which win on conflict. The rank's folders belong to its user and are closed to
+     * everyone else. Under runc the rank runs in a container of its own ({@link Runc}); otherwise
+     * in a process group of its own, switched to its user by {@code setpriv} when that is not the
+     * agent's.
      *
      * @throws IOException if the directory cannot be created or the process cannot be started
+     * @throws IllegalArgumentException if the node's {@code --run-as} map has no user for the account
      */
     public RankProcess start(LaunchOrder order) throws IOException {
+        LocalUser user = confinement.runAs().userFor(order.env().get("COOP_ACCOUNT"));
+        boolean otherUser = user.uid() != confinement.runAs().agent().uid();
         Path dir = rankDirectory(order.rank());
+        Path checkpoints = checkpointDirectory(order.rank().jobId());
         Files.createDirectories(dir);
-        // From a JVM child, setsid is not a group leader, so it execs bash directly instead of
+        Files.createDirectories(checkpoints);
+        if (otherUser) {
+            // Names of other jobs' folders may be listed by nobody but the agent; their contents by their own users.
+            Folders.restrict(dir.getParent(), "rwx--x--x", -1, -1);
+            Folders.restrict(dir, "rwx------", user.uid(), user.gid());
+            Folders.restrict(checkpoints, "rwx------", user.uid(), user.gid());
+            for (String output : List.of("stdout", "stderr")) {
+                Folders.ownedFile(dir.resolve(output), user.uid(), user.gid());
+            }
+        }
+        // From a JVM child, setsid is not a group leader, so it execs its command directly instead of
         // forking: the pid we get back is the new session's and group's id.
-        ProcessBuilder builder = new ProcessBuilder("setsid", "bash", "-c", order.command())
+        ProcessBuilder builder = new ProcessBuilder("true")
                 .directory(dir.toFile())
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                 .redirectOutput(dir.resolve("stdout").toFile())
@@ -146,19 +185,38 @@ public final class ProcessLauncher implements AutoCloseable {
         env.put("COOP_JOB_ID", Long.toString(order.rank().jobId()));
         env.put("COOP_ATTEMPT", Integer.toString(order.rank().attempt()));
         env.put("COOP_RANK", Integer.toString(order.rank().rank()));
-        Path checkpoints = checkpointDirectory(order.rank().jobId());
-        Files.createDirectories(checkpoints);
         env.put("COOP_CHECKPOINT_DIR", checkpoints.toString());
+        if (otherUser || runc != null) {
+            env.put("USER", user.name());
+            env.put("LOGNAME", user.name());
+            // Inside a container only the rank's own folders exist; outside, the user's home is theirs.
+            env.put("HOME", runc != null ? dir.toAbsolutePath().toString() : user.home());
+        }
         env.putAll(order.env());
         List<String> words = plainWords(order.command(), env);
+        List<String> argv = new java.util.ArrayList<>();
         if (words != null) {
             // What bash -c would have done with a plain command: exec it in place, with PWD set.
-            List<String> argv = new java.util.ArrayList<>(words.size() + 1);
-            argv.add("setsid");
             argv.addAll(words);
-            builder.command(argv);
             env.put("PWD", dir.toAbsolutePath().toString());
+        } else {
+            argv.addAll(List.of("bash", "-c", order.command()));
         }
+        List<String> command = new java.util.ArrayList<>();
+        command.add("setsid");
+        if (runc != null) {
+            long memory = confinement.memoryPerGpuBytes() * Math.max(1, order.gpuIndices().size());
+            command.addAll(runc.prepare(new Runc.Spec(order.rank(), user, argv, Map.copyOf(env),
+                    dir.toAbsolutePath(), List.of(dir.toAbsolutePath(), checkpoints.toAbsolutePath()),
+                    order.gpuIndices(), memory, confinement.pidsLimit(), confinement.mounts(),
+                    confinement.deviceDir())));
+        } else if (otherUser) {
+            command.addAll(List.of("setpriv", "--reuid=" + user.uid(), "--regid=" + user.gid(), "--init-groups", "--"));
+            command.addAll(argv);
+        } else {
+            command.addAll(argv);
+        }
+        builder.command(command);
         Process process = builder.start();
         long leaderStartMs = process.info().startInstant().map(java.time.Instant::toEpochMilli).orElse(0L);
         try {
@@ -166,10 +224,27 @@ public final class ProcessLauncher implements AutoCloseable {
                     clock.millis(), 0, ""));
         } catch (IOException e) {
             // Unrecorded, the rank would be invisible to the next agent if this one died: it does not run.
-            signalGroup(process.pid(), Signal.KILL);
+            stop(order.rank(), process.pid(), Signal.KILL);
             throw new IOException("cannot record " + order.rank() + " under " + workDir.resolve("running") + ": " + e, e);
         }
-        return new RankProcess(order.rank(), process, dir, waiters);
+        long memory = confinement.memoryPerGpuBytes() * Math.max(1, order.gpuIndices().size());
+        RankProcess.AfterExit after = runc == null ? code -> java.util.Optional.empty()
+                : code -> runc.finish(order.rank(), code, memory, confinement.pidsLimit());
+        return new RankProcess(order.rank(), process, dir, waiters, after);
+    }
+
+    /**
+     * Sends a signal to everything the rank runs: its container's processes under runc, else its
+     * process group.
+     *
+     * @return whether it was delivered; false when nothing of the rank is left
+     */
+    public boolean stop(RankId rank, long pgid, Signal signal) {
+        if (runc != null && runc.signal(rank, signal)) {
+            return true;
+        }
+        // Without a container, or before runc made it: the process group (runc itself, here).
+        return signalGroup(pgid, signal);
     }
 
     /**
@@ -217,6 +292,10 @@ public final class ProcessLauncher implements AutoCloseable {
             long at = clock.millis();
             recordEnd(r.rank(), at, how);
             stopped.add(r.endedAt(at, how));
+        }
+        if (runc != null) {
+            // runc's own process got the signals; its container, if it outlived it, goes with its cgroup.
+            found.forEach(r -> runc.delete(r.rank()));
         }
         return stopped;
     }

@@ -2,6 +2,7 @@ package coop.agent;
 
 import java.nio.file.Path;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 
@@ -16,6 +17,8 @@ public final class RankProcess {
     private final Process process;
     private final Path directory;
     private final CompletableFuture<Integer> exit;
+    /** Why the rank ended, in the user's words, when the launcher knows more than the exit code; set before {@link #exit}. */
+    private volatile String why = "";
 
     RankProcess(RankId rank, Process process, Path directory) {
         this.rank = Objects.requireNonNull(rank, "rank");
@@ -30,6 +33,19 @@ public final class RankProcess {
      * cores (its common pool is too small to be used there); a pool of waiters is reused.
      */
     RankProcess(RankId rank, Process process, Path directory, Executor waiters) {
+        this(rank, process, directory, waiters, code -> Optional.empty());
+    }
+
+    /** What the launcher does once a rank's process ended, off the agent's loop: why it ended, if it knows. */
+    interface AfterExit {
+        Optional<String> finish(int exitCode);
+    }
+
+    /**
+     * As the constructor above, and {@code after} runs on the waiter before the exit completes:
+     * a container is removed there, and its cgroup read for the reason it ended.
+     */
+    RankProcess(RankId rank, Process process, Path directory, Executor waiters, AfterExit after) {
         this.rank = Objects.requireNonNull(rank, "rank");
         this.process = Objects.requireNonNull(process, "process");
         this.directory = Objects.requireNonNull(directory, "directory");
@@ -38,7 +54,13 @@ public final class RankProcess {
             boolean interrupted = false;
             while (true) {
                 try {
-                    exit.complete(process.waitFor());
+                    int code = process.waitFor();
+                    try {
+                        why = after.finish(code).orElse("");
+                    } catch (RuntimeException e) {
+                        why = "";
+                    }
+                    exit.complete(code);
                     break;
                 } catch (InterruptedException e) {
                     // The exit is what this thread is for: keep waiting, and pass the interrupt on after.
@@ -49,6 +71,11 @@ public final class RankProcess {
                 Thread.currentThread().interrupt();
             }
         });
+    }
+
+    /** Why the rank ended ("OOM: exceeded 8 GiB"), or empty; read once {@link #onExit()} completed. */
+    public String why() {
+        return why;
     }
 
     /** Which rank this process runs. */

@@ -171,7 +171,8 @@ final class Ranks {
         Starting s = starting.remove(id);
         if (failure != null) {
             log.warn("cannot start {}: {}", id, failure.toString());
-            recordExit(new RankExit(id, RankExit.LAUNCH_FAILED_CODE, ExitReason.LAUNCH_FAILED, clock.millis()));
+            recordExit(new RankExit(id, RankExit.LAUNCH_FAILED_CODE, ExitReason.LAUNCH_FAILED, clock.millis(),
+                    "cannot start on " + config.node() + ": " + failure.getMessage()));
             return;
         }
         Running r = new Running(process);
@@ -228,13 +229,13 @@ final class Ranks {
         }
         log.info("stopping {} ({}): SIGTERM to process group {}, SIGKILL in {} s", r.rank(), why,
                 r.pid(), grace.toSeconds());
-        launcher.signalGroup(r.pid(), ProcessLauncher.Signal.TERM);
+        launcher.stop(r.rank(), r.pid(), ProcessLauncher.Signal.TERM);
         try {
             r.timers.add(loop.schedule(() -> {
                 if (running.get(r.rank()) == r) {
                     log.info("{} ignored SIGTERM for {} s; SIGKILL to process group {}", r.rank(),
                             grace.toSeconds(), r.pid());
-                    launcher.signalGroup(r.pid(), ProcessLauncher.Signal.KILL);
+                    launcher.stop(r.rank(), r.pid(), ProcessLauncher.Signal.KILL);
                 }
             }, grace.toSeconds(), TimeUnit.SECONDS));
         } catch (RejectedExecutionException e) {
@@ -254,20 +255,23 @@ final class Ranks {
             launcher.signalGroup(r.pid(), ProcessLauncher.Signal.KILL);
             int exitCode = error == null && code != null ? code : RankExit.LAUNCH_FAILED_CODE;
             ExitReason reason = r.stopReason == null ? ExitReason.EXITED : r.stopReason;
+            // The kernel's own stop (out of memory, a refused fork) is the truth even when an order came too.
+            String why = r.process.why();
             long now = clock.millis();
             try {
-                launcher.recordEnd(r.rank(), now, reason.wire() + " " + exitCode);
+                launcher.recordEnd(r.rank(), now, reason.wire() + " " + exitCode + (why.isEmpty() ? "" : " (" + why + ")"));
             } catch (IOException e) {
                 log.warn("cannot record the end of {}: {}", r.rank(), e.toString());
             }
-            recordExit(new RankExit(r.rank(), exitCode, reason, now));
+            recordExit(new RankExit(r.rank(), exitCode, reason, now, why));
         } finally {
             r.handled.complete(null);
         }
     }
 
     private void recordExit(RankExit exit) {
-        log.info("{} ended: {} with code {}", exit.rank(), exit.reason().wire(), exit.exitCode());
+        log.info("{} ended: {} with code {}{}", exit.rank(), exit.reason().wire(), exit.exitCode(),
+                exit.why().isEmpty() ? "" : " (" + exit.why() + ")");
         unacked.put(exit.rank(), exit);
         remembered.put(exit.rank(), exit);
         report.accept(exited(exit));
@@ -332,7 +336,7 @@ final class Ranks {
         for (Running r : survivors) {
             log.warn("{} still running {} s after SIGTERM; sending SIGKILL to process group {}",
                     r.rank(), grace.toSeconds(), r.pid());
-            launcher.signalGroup(r.pid(), ProcessLauncher.Signal.KILL);
+            launcher.stop(r.rank(), r.pid(), ProcessLauncher.Signal.KILL);
         }
     }
 

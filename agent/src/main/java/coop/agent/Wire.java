@@ -51,7 +51,8 @@ final class Wire {
                         .setRef(refOf(exit.rank()))
                         .setExitCode(exit.exitCode())
                         .setReason(exit.reason().wire())
-                        .setEndedAtMs(exit.endedAtMs()))
+                        .setEndedAtMs(exit.endedAtMs())
+                        .setWhy(exit.why()))
                 .build();
     }
 

@@ -211,7 +211,7 @@ public final class AgentSessions {
     }
 
     /** A rank's process ended. Duplicates and reports about stale attempts are acknowledged and dropped. */
-    void exited(AgentLink link, RankRef ref, int exitCode, String reason, Tx tx) {
+    void exited(AgentLink link, RankRef ref, int exitCode, String reason, String why, Tx tx) {
         NodeRuntime n = sessions.get(link);
         if (n == null) {
             return;
@@ -221,10 +221,10 @@ public final class AgentSessions {
             return;
         }
         n.missing.remove(ref);
-        endRank(ref, exitCode, reason, tx);
+        endRank(ref, exitCode, reason, why, tx);
     }
 
-    private void endRank(RankRef ref, int exitCode, String reason, Tx tx) {
+    private void endRank(RankRef ref, int exitCode, String reason, String why, Tx tx) {
         Job j = jobs.get(ref.jobId());
         if (j == null || ref.attempt() < 1 || ref.attempt() > j.attempts().size()) {
             return;
@@ -242,6 +242,9 @@ public final class AgentSessions {
         }
         if (current && j.state() == JobState.RUNNING && "walltime".equals(reason)) {
             a = a.withOutcome("walltime");
+        } else if (current && j.state() == JobState.RUNNING && !why.isEmpty() && !a.isStopping()) {
+            // The agent knows more than the code: "OOM: exceeded 8 GiB" rather than a bare 137.
+            a = a.withOutcome(why);
         }
         a = a.withRankExit(ref.rank(), exitCode, now);
         j = j.withAttempt(a);
@@ -292,7 +295,7 @@ public final class AgentSessions {
             jobs.pending().add(j);
             log.info("job {} requeued: rank {} on node {} lost ({})", j.id(), ref.rank(), n.name, why);
         }
-        endRank(ref, -1, "lost", tx);
+        endRank(ref, -1, "lost", "", tx);
     }
 
     /** Tells the agents running the attempt's live ranks to stop them: SIGTERM, then SIGKILL after the grace. */

@@ -329,7 +329,12 @@ public final class ClusterState {
 
     /** A rank's process ended. Duplicates and reports about stale attempts are acknowledged and dropped. */
     public void exited(AgentLink link, RankRef ref, int exitCode, String reason, Tx tx) {
-        sessions.exited(link, ref, exitCode, reason, tx);
+        exited(link, ref, exitCode, reason, "", tx);
+    }
+
+    /** As above, with what the agent adds in the user's words ("OOM: exceeded 8 GiB"), or empty. */
+    public void exited(AgentLink link, RankRef ref, int exitCode, String reason, String why, Tx tx) {
+        sessions.exited(link, ref, exitCode, reason, why, tx);
     }
 
     /**

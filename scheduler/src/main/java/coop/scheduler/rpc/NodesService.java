@@ -173,7 +173,7 @@ final class NodesService extends NodesGrpc.NodesImplBase {
                     case EXITED -> {
                         var x = m.getExited();
                         loop.post((s, tx) -> {
-                            s.exited(link, ref(x.getRef()), x.getExitCode(), x.getReason(), tx);
+                            s.exited(link, ref(x.getRef()), x.getExitCode(), x.getReason(), x.getWhy(), tx);
                             return null;
                         });
                     }

@@ -1,0 +1,145 @@
+package coop.agent;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assumptions.assumeThat;
+import static org.awaitility.Awaitility.await;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Ranks confined by runc and run as an unprivileged user, through the real runtime. Needs root
+ * and Debian's {@code runc}; CI has both ({@code .ci/run}).
+ */
+class ConfinedLauncherTest {
+
+    @TempDir
+    Path workDir;
+
+    private final List<ProcessLauncher> launchers = new ArrayList<>();
+    private LocalUser nobody;
+
+    @BeforeEach
+    void needRootAndRunc() throws Exception {
+        Prerequisites.require(LocalUser.current().isRoot(), "root (to switch users and run runc)");
+        Prerequisites.require(Files.isExecutable(Path.of("/usr/sbin/runc")), "runc (apt install runc)");
+        nobody = LocalUser.lookup("nobody").orElseThrow();
+        // The temporary folder is closed to others; the agent's work folder is not.
+        Files.setPosixFilePermissions(workDir, PosixFilePermissions.fromString("rwx--x--x"));
+    }
+
+    @AfterEach
+    void close() {
+        launchers.forEach(ProcessLauncher::close);
+    }
+
+    private ProcessLauncher launcher(Isolation isolation, long memoryPerGpu, Path devices) {
+        RunAs runAs = RunAs.parse("*=nobody", false, LocalUser.current(), LocalUser::lookup);
+        ProcessLauncher launcher = new ProcessLauncher(workDir, InstantSource.system(),
+                new Confinement(isolation, Path.of("/usr/sbin/runc"), runAs, memoryPerGpu, 256, List.of(), devices),
+                "test-node");
+        launchers.add(launcher);
+        return launcher;
+    }
+
+    private static LaunchOrder order(long job, String command, List<Integer> gpus) {
+        return new LaunchOrder(new RankId(job, 1, 0), command, gpus, Map.of("COOP_ACCOUNT", "lab-a"), Duration.ZERO);
+    }
+
+    private static String stdout(RankProcess p) throws Exception {
+        return Files.readString(p.directory().resolve("stdout"), UTF_8) + Files.readString(p.directory().resolve("stderr"), UTF_8);
+    }
+
+    @Test
+    void rankRunsAsTheMappedUserInAFolderClosedToOthersUnderEitherLauncher() throws Exception {
+        for (Isolation isolation : Isolation.values()) {
+            ProcessLauncher launcher = launcher(isolation, 256L << 20, workDir);
+            RankProcess p = launcher.start(order(isolation.ordinal() + 1, "id -u; id -g; echo $HOME", List.of()));
+
+            assertThat(p.onExit().get(20, TimeUnit.SECONDS)).as(isolation + ": " + stdout(p)).isZero();
+            assertThat(stdout(p)).as(isolation.flag()).startsWith(nobody.uid() + "\n" + nobody.gid() + "\n");
+            assertThat(Files.getAttribute(p.directory(), "unix:uid")).isEqualTo(nobody.uid());
+            assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(p.directory())))
+                    .isEqualTo("rwx------");
+        }
+    }
+
+    @Test
+    void rankPastItsMemoryLimitEndsAsOutOfMemory() throws Exception {
+        ProcessLauncher launcher = launcher(Isolation.RUNC, 64L << 20, workDir);
+        RankProcess p = launcher.start(order(3, "x=$(head -c 300000000 /dev/zero | tr '\\0' a); echo survived",
+                List.of()));
+
+        assertThat(p.onExit().get(60, TimeUnit.SECONDS)).isEqualTo(137);
+        assertThat(p.why()).isEqualTo("OOM: exceeded 64 MiB");
+        assertThat(stdout(p)).doesNotContain("survived");
+    }
+
+    @Test
+    void rankSeesOnlyItsOwnGpusDeviceNodes() throws Exception {
+        Path devices = Files.createDirectories(workDir.resolve("dev"));
+        for (int minor = 0; minor < 2; minor++) {
+            Process mknod = new ProcessBuilder("mknod", devices.resolve("nvidia" + minor).toString(), "c", "195",
+                    Integer.toString(minor)).inheritIO().start();
+            assertThat(mknod.waitFor()).isZero();
+        }
+        ProcessLauncher launcher = launcher(Isolation.RUNC, 256L << 20, devices);
+        // Opening its own GPU reaches the (absent) driver: "No such device or address", not a refusal.
+        RankProcess p = launcher.start(order(4, "ls /dev | grep nvidia; exec 3</dev/nvidia1; "
+                + "exec 3<>/dev/nvidia0", List.of(0)));
+
+        assertThat(p.onExit().get(20, TimeUnit.SECONDS)).isNotZero();
+        assertThat(stdout(p)).startsWith("nvidia0\n")
+                .contains("/dev/nvidia1: No such file or directory")
+                .contains("/dev/nvidia0: No such device or address")
+                .doesNotContain("Operation not permitted");
+    }
+
+    @Test
+    void rankCannotSeeAnotherJobsFolder() throws Exception {
+        ProcessLauncher launcher = launcher(Isolation.RUNC, 256L << 20, workDir);
+        RankProcess first = launcher.start(order(5, "echo secret > mine; sleep 30", List.of()));
+        await().atMost(Duration.ofSeconds(10)).until(() -> Files.exists(first.directory().resolve("mine")));
+
+        RankProcess second = launcher.start(order(6, "cat " + first.directory().resolve("mine") + "; ls "
+                + workDir.resolve("jobs"), List.of()));
+
+        assertThat(second.onExit().get(20, TimeUnit.SECONDS)).isZero();
+        assertThat(stdout(second)).doesNotContain("secret").contains("No such file or directory")
+                .startsWith("6.1.0\n");
+        launcher.stop(first.rank(), first.pid(), ProcessLauncher.Signal.KILL);
+        first.onExit().get(20, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void whatARankDetachesEndsWithIt() throws Exception {
+        ProcessLauncher launcher = launcher(Isolation.RUNC, 256L << 20, workDir);
+        RankProcess p = launcher.start(order(7, "setsid nohup sleep 611.5 >/dev/null 2>&1 & sleep 0.5; exit 0",
+                List.of()));
+
+        assertThat(p.onExit().get(20, TimeUnit.SECONDS)).isZero();
+        await().atMost(Duration.ofSeconds(10)).until(() -> ProcessHandle.allProcesses()
+                .noneMatch(h -> h.info().commandLine().orElse("").contains("611.5")));
+    }
+
+    @Test
+    void sigtermReachesARankThatHasNoHandlerForIt() throws Exception {
+        ProcessLauncher launcher = launcher(Isolation.RUNC, 256L << 20, workDir);
+        RankProcess p = launcher.start(order(8, "sleep 300", List.of()));
+        await().atMost(Duration.ofSeconds(10)).until(() -> launcher.stop(p.rank(), p.pid(), ProcessLauncher.Signal.TERM));
+
+        assertThat(p.onExit().get(10, TimeUnit.SECONDS)).isEqualTo(143);
+    }
+}
