@@ -249,6 +249,14 @@ final class SchedulerConnection {
         if (s != session || s.ended) {
             return;
         }
+        java.util.Set<String> unknown = new java.util.TreeSet<>(config.confinement().runAs().accounts());
+        unknown.removeAll(welcome.getAccountsList());
+        if (!unknown.isEmpty() && welcome.getAccountsCount() > 0) {
+            // A typo in the map would send that account's jobs to the catch-all user, or refuse them.
+            fail.accept("--run-as names " + String.join(", ", unknown) + ", which the cooperative has no account for "
+                    + "(its accounts: " + String.join(", ", welcome.getAccountsList()) + ")");
+            return;
+        }
         boolean first = !s.welcomed;
         s.welcomed = true;
         connected = true;

@@ -152,7 +152,7 @@ final class BenchFailoverCommand implements Callable<Integer> {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         List<String> cmd = List.of(java, "-Xmx128m", "-cp", System.getProperty("java.class.path"), Main.class.getName(),
                 "agent", "--identity", identity.toString(), "--gpus", "sim:1xA100-80GB", "--work-dir",
-                workDir.toString());
+                workDir.toString(), "--isolation", "none", "--allow-root-jobs");
         return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile())
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
     }

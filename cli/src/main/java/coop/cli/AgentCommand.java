@@ -2,10 +2,15 @@ package coop.cli;
 
 import coop.agent.Agent;
 import coop.agent.AgentConfig;
+import coop.agent.Confinement;
 import coop.agent.GpuDevice;
 import coop.agent.GpuSpec;
 import coop.agent.GpuTelemetry;
+import coop.agent.Isolation;
+import coop.agent.LocalUser;
 import coop.agent.NvidiaSmi;
+import coop.agent.RunAs;
+import coop.agent.Sizes;
 import coop.agent.UsageSampler;
 import java.nio.file.Path;
 import java.util.List;
@@ -47,6 +52,44 @@ public final class AgentCommand implements Callable<Integer> {
                     + "here (default: the address the scheduler sees this agent connect from).")
     String advertiseAddress;
 
+    @Option(names = "--run-as", paramLabel = "ACCOUNT=USER,...",
+            description = "Local user each account's jobs run as, * for every other account, e.g. "
+                    + "lab-a=coop-lab-a,*=coop-job. Needs an agent running as root. Default: the agent's own user, "
+                    + "which root may only be with --allow-root-jobs.")
+    String runAs;
+
+    @Option(names = "--allow-root-jobs",
+            description = "Let jobs run as root when the agent does and no --run-as map says otherwise.")
+    boolean allowRootJobs;
+
+    @Option(names = "--isolation", paramLabel = "runc|none",
+            description = "runc: each rank in a container of its own (its GPUs' device nodes only, a memory and "
+                    + "process limit, nothing outlives it); none: process groups, for development. "
+                    + "Default: runc when the agent runs as root, else none.")
+    String isolation;
+
+    @Option(names = "--runtime", paramLabel = "PATH",
+            description = "The OCI runtime for --isolation runc (default: runc on the PATH, /usr/sbin/runc).")
+    Path runtime;
+
+    @Option(names = "--mem-per-gpu", paramLabel = "SIZE",
+            description = "Memory a rank may use per GPU it holds under runc, e.g. 64G (default: the node's memory "
+                    + "divided by its GPUs).")
+    String memPerGpu;
+
+    @Option(names = "--pids-limit", paramLabel = "N", defaultValue = "4096",
+            description = "Processes and threads a rank may have at once under runc (default: ${DEFAULT-VALUE}).")
+    long pidsLimit;
+
+    @Option(names = "--mount", paramLabel = "SRC[:DST][:ro|rw]",
+            description = "A host folder every rank sees under runc (a shared file system, datasets); read-only "
+                    + "unless :rw. Repeatable.")
+    List<String> mounts = new java.util.ArrayList<>();
+
+    @Option(names = "--gpu-device-dir", paramLabel = "DIR", defaultValue = "/dev", hidden = true,
+            description = "Where the nvidia* device nodes are (default: /dev).")
+    Path deviceDir;
+
     @Option(names = "--print-systemd-unit",
             description = "Print a systemd unit that runs this agent with these options as a service, and exit.")
     boolean printUnit;
@@ -75,7 +118,7 @@ public final class AgentCommand implements Callable<Integer> {
                     ? workDir
                     : Path.of(System.getProperty("java.io.tmpdir"), "coop-agent", node);
             config = new AgentConfig(target, node, site, devices, dir, Agent.version(), advertiseAddress, id.token(),
-                    id.tls());
+                    id.tls(), confinement(devices.size()));
         } catch (IllegalArgumentException | IllegalStateException e) {
             // Both already name the option and what was expected.
             throw new CliException(e.getMessage(), e);
@@ -88,13 +131,77 @@ public final class AgentCommand implements Callable<Integer> {
         Agent agent = Agent.create(config, telemetry);
         Runtime.getRuntime().addShutdownHook(new Thread(agent::close, "coop-agent-shutdown"));
         agent.start();
-        System.err.printf("coop agent %s (site %s, %d GPUs) dialing scheduler %s (work dir: %s)%n",
-                node, site, devices.size(), target, config.workDir());
+        System.err.printf("coop agent %s (site %s, %d GPUs) dialing scheduler %s (work dir: %s)%n"
+                        + "isolation: %s%n",
+                node, site, devices.size(), target, config.workDir(), config.confinement().describe());
         agent.awaitClosed();
         if (agent.failure().isPresent()) {
             throw new CliException("agent " + node + " stopped: " + agent.failure().get());
         }
         return 0;
+    }
+
+    /**
+     * The users and limits ranks run with, from the flags, checked against this host: an unknown
+     * user, a missing runtime, a root agent that was not told whom to run jobs as are each refused
+     * here, before anything starts.
+     */
+    Confinement confinement(int gpus) {
+        LocalUser agentUser = LocalUser.current();
+        RunAs users = RunAs.parse(runAs, allowRootJobs, agentUser, LocalUser::lookup);
+        Isolation mode = isolation != null ? Isolation.of(isolation)
+                : agentUser.isRoot() ? Isolation.RUNC : Isolation.NONE;
+        List<Confinement.Mount> shared = mounts.stream().map(Confinement.Mount::parse).toList();
+        for (Confinement.Mount m : shared) {
+            if (!java.nio.file.Files.isDirectory(m.source())) {
+                throw new IllegalArgumentException("--mount: " + m.source() + " is not a folder on this host");
+            }
+        }
+        if (mode == Isolation.NONE) {
+            if (!shared.isEmpty()) {
+                throw new IllegalArgumentException("--mount applies to --isolation runc; under none, ranks see the "
+                        + "whole host");
+            }
+            return new Confinement(Isolation.NONE, null, users, 0, 0, List.of(), deviceDir);
+        }
+        if (!agentUser.isRoot()) {
+            throw new IllegalArgumentException("--isolation runc needs an agent running as root (this one runs as "
+                    + agentUser.name() + "); use --isolation none to run jobs as " + agentUser.name());
+        }
+        Path binary = runtime != null ? runtime : onPath("runc");
+        if (binary == null || !java.nio.file.Files.isExecutable(binary)) {
+            throw new IllegalArgumentException("--isolation runc: no runc runtime "
+                    + (runtime != null ? "at " + runtime : "on the PATH") + " (apt install runc, or --runtime PATH; "
+                    + "--isolation none runs jobs unconfined)");
+        }
+        long memory = memPerGpu != null ? Sizes.parse(memPerGpu, "--mem-per-gpu") : hostMemory() / Math.max(1, gpus);
+        return new Confinement(Isolation.RUNC, binary, users, memory, pidsLimit, shared, deviceDir);
+    }
+
+    private static Path onPath(String program) {
+        String path = System.getenv().getOrDefault("PATH", "") + ":/usr/sbin:/usr/bin:/sbin:/bin";
+        for (String folder : path.split(":")) {
+            Path candidate = folder.isEmpty() ? null : Path.of(folder, program);
+            if (candidate != null && java.nio.file.Files.isExecutable(candidate)) {
+                return candidate;
+            }
+        }
+        return null;
+    }
+
+    /** The host's memory, from /proc/meminfo. */
+    private static long hostMemory() {
+        try {
+            for (String line : java.nio.file.Files.readAllLines(Path.of("/proc/meminfo"))) {
+                if (line.startsWith("MemTotal:")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+                }
+            }
+        } catch (java.io.IOException | NumberFormatException e) {
+            // Fall through.
+        }
+        throw new IllegalArgumentException("--mem-per-gpu: cannot read this host's memory from /proc/meminfo; "
+                + "give it, e.g. --mem-per-gpu 64G");
     }
 
     /**

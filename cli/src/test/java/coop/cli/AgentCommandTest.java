@@ -35,4 +35,44 @@ class AgentCommandTest {
         assertThat(wrong.exitCode()).isNotZero();
         assertThat(wrong.err()).contains("does not exist");
     }
+
+    @Test
+    void refusesAtStartUpWhatWouldLeaveItsJobsHalfConfined() throws Exception {
+        Path id = dir.resolve("gpu-08.node.json");
+        new NodeIdentity("gpu-08", "north", "lab-a", "secret", "127.0.0.1:1").write(id);
+        boolean root = coop.agent.LocalUser.current().isRoot();
+        String[] base = {"agent", "--identity", id.toString(), "--gpus", "sim:1xA100", "--work-dir",
+                dir.resolve("work").toString()};
+
+        CliRun noMap = CliRun.of(base);
+        CliRun unknownUser = CliRun.of(concat(base, "--run-as", "lab-a=no-such-user-7q,*=nobody", "--isolation", "none"));
+        CliRun malformed = CliRun.of(concat(base, "--run-as", "lab-a", "--isolation", "none"));
+        CliRun badIsolation = CliRun.of(concat(base, "--isolation", "chroot", "--allow-root-jobs"));
+        CliRun noRuntime = CliRun.of(concat(base, "--isolation", "runc", "--runtime", "/nonexistent/runc",
+                "--allow-root-jobs"));
+        CliRun badMount = CliRun.of(concat(base, "--isolation", "runc", "--allow-root-jobs", "--mount", "relative/path"));
+
+        for (CliRun run : java.util.List.of(noMap, unknownUser, malformed, badIsolation, noRuntime, badMount)) {
+            assertThat(run.exitCode()).as(run.err()).isNotZero();
+            assertThat(run.err().strip().lines().count()).as(run.err()).isOne();
+        }
+        if (root) {
+            assertThat(noMap.err()).contains("runs as root").contains("--run-as").contains("--allow-root-jobs");
+            assertThat(unknownUser.err()).contains("--run-as: no local user 'no-such-user-7q'");
+            assertThat(malformed.err()).contains("--run-as: 'lab-a' is not ACCOUNT=USER");
+            assertThat(noRuntime.err()).contains("--isolation runc: no runc runtime at /nonexistent/runc");
+            assertThat(badMount.err()).contains("--mount: paths must be absolute");
+        } else {
+            assertThat(unknownUser.err()).contains("--run-as: switching users needs an agent running as root");
+            assertThat(noRuntime.err()).contains("--isolation runc needs an agent running as root");
+        }
+        assertThat(badIsolation.err()).contains("--isolation must be 'runc' or 'none', got 'chroot'");
+        assertThat(dir.resolve("work")).doesNotExist();
+    }
+
+    private static String[] concat(String[] a, String... b) {
+        String[] all = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, all, a.length, b.length);
+        return all;
+    }
 }

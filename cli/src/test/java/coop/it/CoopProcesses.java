@@ -143,19 +143,39 @@ final class CoopProcesses implements AutoCloseable {
      */
     Process agent(String target, Path operator, String account, String node, String site, String gpus, Path workDir)
             throws IOException, InterruptedException {
+        return agent(target, operator, account, node, site, gpus, workDir, DEVELOPMENT);
+    }
+
+    /**
+     * How the tests' agents run ranks unless a test says otherwise: process groups as the agent's
+     * user, as in development. The tests run as root in CI; confinement has tests of its own.
+     */
+    static final List<String> DEVELOPMENT = List.of("--isolation", "none", "--allow-root-jobs");
+
+    /** As above, with {@code confinement} for the flags that say how ranks run ({@link #DEVELOPMENT}'s). */
+    Process agent(String target, Path operator, String account, String node, String site, String gpus, Path workDir,
+                  List<String> confinement) throws IOException, InterruptedException {
         Path identity = dir.resolve(node + ".node.json");
         Result enrolled = run("node", "enroll", "--scheduler", target, "--identity", operator.toString(), "--name", node,
                 "--site", site, "--account", account, "--out", identity.toString());
         if (enrolled.exitCode() != 0) {
             throw new IllegalStateException("coop node enroll " + node + " failed: " + enrolled.stderr());
         }
-        return restartAgent(target, node, gpus, workDir);
+        return restartAgent(target, node, gpus, workDir, confinement);
     }
 
     /** Starts the agent of a node enrolled by {@link #agent} again, with the same identity and work directory. */
     Process restartAgent(String target, String node, String gpus, Path workDir) throws IOException {
-        return start("agent", "--identity", dir.resolve(node + ".node.json").toString(), "--scheduler", target,
-                "--gpus", gpus, "--work-dir", workDir.toString());
+        return restartAgent(target, node, gpus, workDir, DEVELOPMENT);
+    }
+
+    private Process restartAgent(String target, String node, String gpus, Path workDir, List<String> confinement)
+            throws IOException {
+        List<String> args = new java.util.ArrayList<>(List.of("agent", "--identity",
+                dir.resolve(node + ".node.json").toString(), "--scheduler", target, "--gpus", gpus, "--work-dir",
+                workDir.toString()));
+        args.addAll(confinement);
+        return start(args.toArray(String[]::new));
     }
 
     /**

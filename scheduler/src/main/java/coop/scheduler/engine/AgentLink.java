@@ -12,9 +12,10 @@ import java.util.Map;
 public interface AgentLink {
     /**
      * Accepts the session: tells the agent its heartbeat interval, and hands the edge the
-     * session's {@link Pulse}, where it may record heartbeats that report nothing new.
+     * session's {@link Pulse}, where it may record heartbeats that report nothing new, and names
+     * the cooperative's accounts.
      */
-    void welcome(long heartbeatIntervalMs, Pulse pulse);
+    void welcome(long heartbeatIntervalMs, Pulse pulse, List<String> accounts);
 
     void launch(RankRef ref, String command, List<Integer> gpuIndices, Map<String, String> env, long walltimeSeconds);
 

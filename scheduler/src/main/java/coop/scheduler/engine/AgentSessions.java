@@ -133,7 +133,9 @@ public final class AgentSessions {
         n.forgetTelemetry();
         Pulse pulse = new Pulse(clock, n.lastHeartbeat);
         n.pulse = pulse;
-        tx.afterCommit(() -> link.welcome(heartbeatIntervalMs, pulse));
+        // The accounts, so an agent can check its --run-as map names only accounts that exist.
+        List<String> accounts = List.copyOf(desk.policy().shares().keySet());
+        tx.afterCommit(() -> link.welcome(heartbeatIntervalMs, pulse, accounts));
         Set<RankRef> reported = new HashSet<>(running);
         for (RankRef ref : running) {
             if (!n.live.containsKey(ref)) {

@@ -263,10 +263,10 @@ final class NodesService extends NodesGrpc.NodesImplBase {
         }
 
         @Override
-        public void welcome(long heartbeatIntervalMs, Pulse pulse) {
+        public void welcome(long heartbeatIntervalMs, Pulse pulse, List<String> accounts) {
             this.pulse = pulse;
             send(SchedulerMessage.newBuilder().setWelcome(Welcome.newBuilder()
-                    .setHeartbeatIntervalMs(heartbeatIntervalMs)).build());
+                    .setHeartbeatIntervalMs(heartbeatIntervalMs).addAllAccounts(accounts)).build());
         }
 
         @Override

@@ -17,7 +17,7 @@ final class RecordingLink implements AgentLink {
     volatile String closedBecause;
 
     @Override
-    public void welcome(long heartbeatIntervalMs, Pulse pulse) {
+    public void welcome(long heartbeatIntervalMs, Pulse pulse, List<String> accounts) {
         welcomed = true;
     }
 
