@@ -51,6 +51,13 @@ public final class Agent implements AutoCloseable {
     private final ExecutorService spawner;
     private final Ranks ranks;
     private final SchedulerConnection connection;
+    /** Removes old rank folders on a thread of its own. */
+    private final java.util.concurrent.ScheduledExecutorService sweeper =
+            Executors.newSingleThreadScheduledExecutor(task -> {
+                Thread thread = new Thread(task, "coop-agent-retention");
+                thread.setDaemon(true);
+                return thread;
+            });
 
     private final AtomicBoolean started = new AtomicBoolean();
     private final AtomicBoolean closing = new AtomicBoolean();
@@ -144,6 +151,17 @@ public final class Agent implements AutoCloseable {
             log.debug("agent {} (site {}, {} GPUs) dialing scheduler {}", config.node(), config.site(),
                     config.gpus().size(), config.schedulerTarget());
             telemetry.start();
+            Retention retention = ranks.retention();
+            if (retention.active()) {
+                // Off the loop: removing a year of folders must not hold up heartbeats.
+                sweeper.scheduleWithFixedDelay(() -> {
+                    try {
+                        retention.sweep();
+                    } catch (IOException | RuntimeException e) {
+                        log.warn("cannot remove old rank folders under {}: {}", config.workDir(), e.toString());
+                    }
+                }, 0, retention.period().toSeconds(), TimeUnit.SECONDS);
+            }
             loop.execute(() -> {
                 if (stopLeftovers()) {
                     connection.connect();
@@ -207,6 +225,7 @@ public final class Agent implements AutoCloseable {
         } finally {
             connection.markClosed();
             spawner.shutdownNow();
+            sweeper.shutdownNow();
             launcher.close();
             telemetry.close();
             loop.shutdown(Duration.ofSeconds(2));

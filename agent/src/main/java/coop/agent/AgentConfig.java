@@ -13,11 +13,13 @@ import java.util.Set;
  * reach it at (null: the scheduler takes the one it sees), the node's secret token from
  * its identity file (null only against test schedulers that do not check it), and the node's
  * TLS certificate and key with the cooperative's CA (null: plaintext, for test schedulers), and
- * how its ranks are confined: the users they run as and, under runc, their containers' limits.
+ * how its ranks are confined: the users they run as and, under runc, their containers' limits;
+ * and how long a rank's folder is kept after it ended ({@link java.time.Duration#ZERO}: for ever).
  */
 public record AgentConfig(
         String schedulerTarget, String node, String site, List<GpuDevice> gpus, Path workDir,
-        String version, String advertiseAddress, String token, ClientTls tls, Confinement confinement) {
+        String version, String advertiseAddress, String token, ClientTls tls, Confinement confinement,
+        java.time.Duration retain) {
 
     public AgentConfig(String schedulerTarget, String node, String site, List<GpuDevice> gpus, Path workDir,
                        String version) {
@@ -27,7 +29,8 @@ public record AgentConfig(
     /** An agent whose ranks run unconfined, as its own user: for tests, the demo and the benchmarks. */
     public AgentConfig(String schedulerTarget, String node, String site, List<GpuDevice> gpus, Path workDir,
                        String version, String advertiseAddress, String token, ClientTls tls) {
-        this(schedulerTarget, node, site, gpus, workDir, version, advertiseAddress, token, tls, Confinement.none());
+        this(schedulerTarget, node, site, gpus, workDir, version, advertiseAddress, token, tls, Confinement.none(),
+                java.time.Duration.ZERO);
     }
 
     public AgentConfig {
@@ -38,6 +41,10 @@ public record AgentConfig(
         Objects.requireNonNull(workDir, "workDir");
         Objects.requireNonNull(version, "version");
         Objects.requireNonNull(confinement, "confinement");
+        Objects.requireNonNull(retain, "retain");
+        if (retain.isNegative()) {
+            throw new IllegalArgumentException("--retain must not be negative, got " + retain);
+        }
         // CUDA_VISIBLE_DEVICES names GPUs by index, so two GPUs with one index would be one GPU twice.
         Set<Integer> seen = new HashSet<>();
         for (GpuDevice gpu : gpus) {

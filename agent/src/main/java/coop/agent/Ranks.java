@@ -64,6 +64,7 @@ final class Ranks {
     private final ExecutorService spawner;
     private final BooleanSupplier closing;
     private final Consumer<AgentMessage> report;
+    private final Retention retention;
 
     private final Map<RankId, Running> running = new LinkedHashMap<>();
     /** Ranks handed to a spawner whose process is not back yet, with the kill order that came meanwhile, if any. */
@@ -90,6 +91,12 @@ final class Ranks {
         this.spawner = spawner;
         this.closing = closing;
         this.report = report;
+        this.retention = new Retention(config.workDir(), config.retain(), clock);
+    }
+
+    /** Removes the folders of ranks that ended longer ago than the node keeps them; safe off the loop. */
+    Retention retention() {
+        return retention;
     }
 
     /** A rank the agent started and has not seen end. Loop-confined but for its final fields. */
@@ -298,7 +305,12 @@ final class Ranks {
             data.setStdout(ByteString.copyFrom(output.stdout().bytes())).setStdoutOffset(output.stdout().offset())
                     .setStderr(ByteString.copyFrom(output.stderr().bytes())).setStderrOffset(output.stderr().offset());
         } catch (NoSuchFileException e) {
-            data.setError("no output for " + id + " on node " + config.node() + ": it never ran here");
+            java.util.Optional<Long> removed = retention.removedAt(launcher.rankDirectory(id));
+            data.setError(removed.isPresent()
+                    ? "the output of " + id + " was removed from node " + config.node() + " at "
+                            + java.time.Instant.ofEpochMilli(removed.get()) + ": the node keeps output for "
+                            + retention.describe() + " after a job ends (--retain)"
+                    : "no output for " + id + " on node " + config.node() + ": it never ran here");
         } catch (IOException e) {
             data.setError("cannot read output of " + id + " on node " + config.node() + ": " + e);
         }

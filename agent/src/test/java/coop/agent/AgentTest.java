@@ -259,6 +259,26 @@ class AgentTest {
     }
 
     @Test
+    void logRequestForOutputRemovedAfterTheRetentionSaysSo() throws IOException {
+        scheduler = new FakeScheduler(60_000);
+        String name = InProcessServerBuilder.generateName();
+        server = InProcessServerBuilder.forName(name).addService(scheduler).build().start();
+        Files.writeString(workDir.resolve("removed"), "7.1.0 " + NOW.toEpochMilli() + "\n");
+        AgentConfig config = new AgentConfig("in-process:" + name, "node-a", "lab-1",
+                GpuSpec.parse("sim:1xA100-80GB").resolve(new NvidiaSmi("")), workDir, "test-1", null, null, null,
+                Confinement.none(), Duration.ofDays(7));
+        agent = new Agent(config, InProcessChannelBuilder.forName(name).build(),
+                new ProcessLauncher(workDir), InstantSource.fixed(NOW), new SplittableRandom(7), GpuTelemetry.NONE);
+        agent.start();
+        await().atMost(PROMPTLY).until(agent::isConnected);
+
+        assertThat(requestLogs(1, ref(7, 1, 0), 100).getError())
+                .isEqualTo("the output of job 7 attempt 1 rank 0 was removed from node node-a at 2025-06-01T12:00:00Z: "
+                        + "the node keeps output for 7d after a job ends (--retain)");
+        assertThat(requestLogs(2, ref(8, 1, 0), 100).getError()).contains("it never ran here");
+    }
+
+    @Test
     void logRequestReturnsTheTailOfEachStream() throws IOException {
         connect(60_000);
         AttemptRef ref = ref(48, 2, 1);

@@ -4,8 +4,12 @@ import static coop.bench.BenchReport.round;
 
 import coop.agent.Agent;
 import coop.agent.AgentConfig;
+import coop.agent.Confinement;
 import coop.agent.GpuSpec;
+import coop.agent.Isolation;
+import coop.agent.LocalUser;
 import coop.agent.NvidiaSmi;
+import coop.agent.RunAs;
 import coop.cli.CliException;
 import coop.cli.Client;
 import coop.cli.Durations;
@@ -90,6 +94,15 @@ final class BenchE2eCommand implements Callable<Integer> {
             description = "Give up if the array has not finished by then (default: ${DEFAULT-VALUE}).")
     Duration timeout;
 
+    @Option(names = "--isolation", defaultValue = "none", paramLabel = "none|runc",
+            description = "How the agent runs tasks: none (process groups) or runc (a container each, as a root "
+                    + "agent does by default; needs root and runc) (default: ${DEFAULT-VALUE}).")
+    String isolation;
+
+    @Option(names = "--run-as", paramLabel = "ACCOUNT=USER,...",
+            description = "The agent's --run-as map (default: tasks run as the bench's own user).")
+    String runAs;
+
     @Mixin
     SlurmPeer slurm;
 
@@ -116,6 +129,26 @@ final class BenchE2eCommand implements Callable<Integer> {
     record Warmup(int arrays, int tasks, double seconds, double lastArrayPerSecond) {
     }
 
+    /** The agent's confinement: {@code --isolation} and {@code --run-as}, checked as {@code coop agent} checks them. */
+    private Confinement confinement() {
+        try {
+            Isolation mode = Isolation.of(isolation);
+            RunAs users = RunAs.parse(runAs, true, LocalUser.current(), LocalUser::lookup);
+            if (mode == Isolation.NONE) {
+                return new Confinement(Isolation.NONE, null, users, 0, 0, java.util.List.of(), Path.of("/dev"));
+            }
+            Path runc = java.util.stream.Stream.of("/usr/sbin/runc", "/usr/bin/runc", "/usr/local/sbin/runc")
+                    .map(Path::of).filter(java.nio.file.Files::isExecutable).findFirst()
+                    .orElseThrow(() -> new CliException("--isolation runc: no runc binary (apt install runc)"));
+            if (!LocalUser.current().isRoot()) {
+                throw new CliException("--isolation runc needs root");
+            }
+            return Confinement.of(Isolation.RUNC, runc, users, 1L << 30);
+        } catch (IllegalArgumentException e) {
+            throw new CliException(e.getMessage(), e);
+        }
+    }
+
     /** Where progress goes: the command line's stderr. */
     private java.io.PrintWriter progress;
 
@@ -133,7 +166,8 @@ final class BenchE2eCommand implements Callable<Integer> {
         }
         System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
         progress.printf(Locale.ROOT, "coop bench e2e: one array of %d one-GPU tasks (%s) on one agent with %d "
-                + "simulated GPUs, synced RocksDB, mutual TLS on 127.0.0.1%n", jobs, command, gpus);
+                + "simulated GPUs, synced RocksDB, mutual TLS on 127.0.0.1, isolation %s%n", jobs, command, gpus,
+                isolation);
         Result r = measure();
         SlurmPeer.Figure array = slurm.measure("complete_jobs_per_s", progress, "PHASES=array", "N=" + jobs,
                 "GPUS=" + gpus, "REPS=1");
@@ -143,7 +177,8 @@ final class BenchE2eCommand implements Callable<Integer> {
             report.put("slurm_jobs_per_s", array.value())
                     .put("ratio", array.value() == null ? null : round(r.perSecond() / array.value(), 1));
         }
-        report.put("jobs", r.jobs())
+        report.put("isolation", isolation)
+                .put("jobs", r.jobs())
                 .put("gpus", r.gpus())
                 .put("succeeded", r.succeeded())
                 .put("indices_run_once", r.indicesRunOnce())
@@ -201,7 +236,7 @@ final class BenchE2eCommand implements Callable<Integer> {
                     Agent agent = Agent.create(new AgentConfig(target, "e2e-1", "local",
                             GpuSpec.parse("sim:" + gpus + "xA100").resolve(NvidiaSmi.onSystemPath()),
                             dir.resolve("agent"), Agent.version(), null, enrolled.getToken(),
-                            NodeIdentity.tls(enrolled)));
+                            NodeIdentity.tls(enrolled), confinement()));
                     try {
                         agent.start();
                         awaitOnline(client);

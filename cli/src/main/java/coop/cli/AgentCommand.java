@@ -90,6 +90,11 @@ public final class AgentCommand implements Callable<Integer> {
             description = "Where the nvidia* device nodes are (default: /dev).")
     Path deviceDir;
 
+    @Option(names = "--retain", paramLabel = "DURATION", defaultValue = "7d",
+            description = "How long a job's output and folder stay on the node after it ends, e.g. 7d or 12h; "
+                    + "'forever' keeps them (default: ${DEFAULT-VALUE}).")
+    String retain;
+
     @Option(names = "--print-systemd-unit",
             description = "Print a systemd unit that runs this agent with these options as a service, and exit.")
     boolean printUnit;
@@ -118,7 +123,8 @@ public final class AgentCommand implements Callable<Integer> {
                     ? workDir
                     : Path.of(System.getProperty("java.io.tmpdir"), "coop-agent", node);
             config = new AgentConfig(target, node, site, devices, dir, Agent.version(), advertiseAddress, id.token(),
-                    id.tls(), confinement(devices.size()));
+                    id.tls(), confinement(devices.size()),
+                    retain.equals("forever") ? java.time.Duration.ZERO : Durations.option("--retain", retain));
         } catch (IllegalArgumentException | IllegalStateException e) {
             // Both already name the option and what was expected.
             throw new CliException(e.getMessage(), e);
