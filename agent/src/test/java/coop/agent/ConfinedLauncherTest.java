@@ -88,6 +88,18 @@ class ConfinedLauncherTest {
     }
 
     @Test
+    void rankThatForksPastItsProcessLimitEndsWithThatReason() throws Exception {
+        ProcessLauncher launcher = launcher(Isolation.RUNC, 256L << 20, workDir);
+        // perl is in every Debian (perl-base is essential); it fails at once where bash would retry a fork.
+        RankProcess p = launcher.start(order(9, "perl -e 'for (1..400) { defined(my $p = fork) or die \"fork: $!\\n\"; "
+                + "if (!$p) { sleep 5; exit 0 } }'", List.of()));
+
+        assertThat(p.onExit().get(30, TimeUnit.SECONDS)).isNotZero();
+        assertThat(p.why()).isEqualTo("PID limit of 256 processes reached");
+        assertThat(stdout(p)).contains("fork: Resource temporarily unavailable");
+    }
+
+    @Test
     void rankSeesOnlyItsOwnGpusDeviceNodes() throws Exception {
         Path devices = Files.createDirectories(workDir.resolve("dev"));
         for (int minor = 0; minor < 2; minor++) {
