@@ -147,6 +147,21 @@ class ConfinedLauncherTest {
     }
 
     @Test
+    void containersLeftByAKilledAgentAreStoppedByTheNextOne() throws Exception {
+        // The first launcher stands for an agent killed with kill -9: it never sees its rank end.
+        ProcessLauncher crashed = launcher(Isolation.RUNC, 256L << 20, workDir);
+        RankProcess p = crashed.start(order(10, "sleep 300 & sleep 300; wait", List.of()));
+        Path state = Path.of("/run/runc", "coop-test-node-10.1.0");
+        await().atMost(Duration.ofSeconds(10)).until(() -> Files.exists(state));
+
+        List<RankRecords.Record> stopped = launcher(Isolation.RUNC, 256L << 20, workDir).stopLeftovers(Duration.ofSeconds(5));
+
+        assertThat(stopped).singleElement().satisfies(r -> assertThat(r.end()).isEqualTo("stopped: agent restarted"));
+        assertThat(p.onExit().get(10, TimeUnit.SECONDS)).isNotZero();
+        await().atMost(Duration.ofSeconds(10)).until(() -> !Files.exists(state));
+    }
+
+    @Test
     void sigtermReachesARankThatHasNoHandlerForIt() throws Exception {
         ProcessLauncher launcher = launcher(Isolation.RUNC, 256L << 20, workDir);
         RankProcess p = launcher.start(order(8, "sleep 300", List.of()));
