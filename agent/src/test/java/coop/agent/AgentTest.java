@@ -3,6 +3,7 @@ package coop.agent;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import coop.v1.AttemptExited;
 import coop.v1.AttemptRef;
@@ -256,6 +257,26 @@ class AgentTest {
         assertThat(exit.getReason()).isEqualTo("launch-failed");
         assertThat(exit.getExitCode()).isEqualTo(127);
         assertThat(scheduler.latest().started(ref)).isEmpty();
+    }
+
+    @Test
+    void anAgentWhoseRunAsMapNamesAnAccountTheCooperativeLacksStops() throws Exception {
+        LocalUser me = LocalUser.current();
+        assumeTrue(me.isRoot(), "a --run-as map needs an agent running as root");
+        scheduler = new FakeScheduler(60_000);
+        String name = InProcessServerBuilder.generateName();
+        server = InProcessServerBuilder.forName(name).addService(scheduler).build().start();
+        RunAs runAs = RunAs.parse("lab-a=nobody,lab-z=nobody", false, me, LocalUser::lookup);
+        AgentConfig config = new AgentConfig("in-process:" + name, "node-a", "lab-1",
+                GpuSpec.parse("sim:1xA100-80GB").resolve(new NvidiaSmi("")), workDir, "test-1", null, null, null,
+                new Confinement(Isolation.NONE, null, runAs, 0, 0, List.of(), Path.of("/dev")), Duration.ZERO);
+        agent = new Agent(config, InProcessChannelBuilder.forName(name).build(),
+                new ProcessLauncher(workDir), InstantSource.fixed(NOW), new SplittableRandom(7), GpuTelemetry.NONE);
+        agent.start();
+
+        assertThat(agent.awaitClosed(Duration.ofSeconds(10))).isTrue();
+        assertThat(agent.failure()).hasValue("--run-as names lab-z, which the cooperative has no account for "
+                + "(its accounts: lab-a, lab-b)");
     }
 
     @Test

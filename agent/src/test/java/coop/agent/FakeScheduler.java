@@ -29,6 +29,9 @@ final class FakeScheduler extends NodesGrpc.NodesImplBase {
         this.heartbeatIntervalMs = heartbeatIntervalMs;
     }
 
+    /** The cooperative's accounts, named in every Welcome. */
+    volatile List<String> accounts = List.of("lab-a", "lab-b");
+
     /** When set, every new stream is answered with this error at once, as a scheduler refusing the agent. */
     volatile io.grpc.Status refuse;
     /** How many streams were refused. */
@@ -83,7 +86,8 @@ final class FakeScheduler extends NodesGrpc.NodesImplBase {
             received.add(message);
             if (message.hasHello()) {
                 send(SchedulerMessage.newBuilder()
-                        .setWelcome(Welcome.newBuilder().setHeartbeatIntervalMs(heartbeatIntervalMs))
+                        .setWelcome(Welcome.newBuilder().setHeartbeatIntervalMs(heartbeatIntervalMs)
+                                .addAllAccounts(accounts))
                         .build());
             }
         }
