@@ -91,8 +91,9 @@ final class NodeCommand implements Runnable {
                 JsonOutput.print(out(), JsonOutput.node(n));
                 return 0;
             }
-            out().println("node " + n.getName() + (n.getDraining() ? " is draining: no new work is placed there; "
-                    + n.getRunningJobIdsCount() + " job(s) running there finish as usual"
+            out().println("node " + n.getName() + (n.getDraining() ? " is draining (" + NodesCommand.drainText(n)
+                    + "): no new work is placed there; " + n.getRunningJobIdsCount()
+                    + " job(s) running there finish as usual"
                     : " takes work again"));
             return 0;
         }
@@ -175,8 +176,8 @@ final class NodeCommand implements Runnable {
             var out = out();
             out.println("node " + n.getName() + " at " + n.getSite() + (n.getAccount().isEmpty() ? ""
                     : ", enrolled for " + n.getAccount()));
-            out.println("  state:    " + n.getState() + (n.getDraining() ? ", draining"
-                    + (n.getDrainReason().isEmpty() ? "" : " (" + n.getDrainReason() + ")") : ""));
+            out.println("  state:    " + n.getState() + (n.getDraining() ? ", draining ("
+                    + NodesCommand.drainText(n) + ")" : ""));
             out.println("  gpus:     " + n.getGpusCount() + ", busy " + n.getBusyGpuIndicesCount()
                     + (n.getGpusCount() == 0 ? "" : " (" + n.getGpus(0).getModel() + ")"));
             out.println("  jobs:     " + (n.getRunningJobIdsCount() == 0 ? "none" : n.getRunningJobIdsList().toString()));

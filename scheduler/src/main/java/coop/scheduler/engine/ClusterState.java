@@ -329,7 +329,27 @@ public final class ClusterState {
 
     /** A rank's process ended. Duplicates and reports about stale attempts are acknowledged and dropped. */
     public void exited(AgentLink link, RankRef ref, int exitCode, String reason, Tx tx) {
-        sessions.exited(link, ref, exitCode, reason, tx);
+        exited(link, ref, exitCode, reason, "", tx);
+    }
+
+    /**
+     * As {@link #exited(AgentLink, RankRef, int, String, Tx)}, with the agent's detail: for a
+     * {@code node-fault} (the node refused to start the rank), what failed; the attempt is then
+     * requeued elsewhere rather than failing the job.
+     */
+    public void exited(AgentLink link, RankRef ref, int exitCode, String reason, String detail, Tx tx) {
+        sessions.exited(link, ref, exitCode, reason, detail, tx);
+    }
+
+    /**
+     * What a node's agent found of its own health: a failure drains the node with {@code reason},
+     * a pass lifts that drain (never its operator's). Ignored from a link that is no node's session.
+     */
+    public void nodeHealth(AgentLink link, boolean healthy, String reason, Tx tx) {
+        String node = sessions.nodeOf(link);
+        if (node != null) {
+            registry.health(node, healthy, reason, tx);
+        }
     }
 
     /**

@@ -173,7 +173,14 @@ final class NodesService extends NodesGrpc.NodesImplBase {
                     case EXITED -> {
                         var x = m.getExited();
                         loop.post((s, tx) -> {
-                            s.exited(link, ref(x.getRef()), x.getExitCode(), x.getReason(), tx);
+                            s.exited(link, ref(x.getRef()), x.getExitCode(), x.getReason(), x.getDetail(), tx);
+                            return null;
+                        });
+                    }
+                    case HEALTH -> {
+                        var h = m.getHealth();
+                        loop.post((s, tx) -> {
+                            s.nodeHealth(link, h.getHealthy(), h.getReason(), tx);
                             return null;
                         });
                     }
