@@ -51,6 +51,7 @@ public final class Agent implements AutoCloseable {
     private final ExecutorService spawner;
     private final Ranks ranks;
     private final SchedulerConnection connection;
+    private final AttemptHooks hooks;
 
     private final AtomicBoolean started = new AtomicBoolean();
     private final AtomicBoolean closing = new AtomicBoolean();
@@ -91,10 +92,14 @@ public final class Agent implements AutoCloseable {
             thread.setDaemon(true);
             return thread;
         });
+        // Health reports come from the check's and spawners' threads; the stream is the loop's.
+        this.hooks = new AttemptHooks(config.hooks(), config.workDir(), clock,
+                (healthy, reason) -> loop.execute(() -> report(Wire.health(healthy, reason))));
         // Ranks report through the connection, made next; reports only come from the loop, once started.
-        this.ranks = new Ranks(config, launcher, clock, loop, spawner, closing::get, this::report);
+        this.ranks = new Ranks(config, launcher, clock, loop, spawner, closing::get, this::report, hooks);
         this.connection = new SchedulerConnection(config, channel, clock, random, telemetry, loop, ranks,
-                closing::get, this::fail);
+                closing::get, this::fail,
+                () -> hooks.latestHealth().map(o -> Wire.health(o.passed(), o.reason())));
     }
 
     /**
@@ -145,6 +150,7 @@ public final class Agent implements AutoCloseable {
             telemetry.start();
             loop.execute(() -> {
                 if (stopLeftovers()) {
+                    hooks.start();
                     connection.connect();
                 }
             });
@@ -206,6 +212,7 @@ public final class Agent implements AutoCloseable {
         } finally {
             connection.markClosed();
             spawner.shutdownNow();
+            hooks.close();
             launcher.close();
             telemetry.close();
             loop.shutdown(Duration.ofSeconds(2));

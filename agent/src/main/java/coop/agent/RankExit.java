@@ -5,9 +5,10 @@ import java.util.Objects;
 /**
  * How and when a rank's process ended. The agent keeps it until the scheduler acknowledges it,
  * because the stream may break between the exit and the scheduler storing it. The exit code
- * follows the shell's convention: 128+N when the process died of signal N.
+ * follows the shell's convention: 128+N when the process died of signal N. {@code detail} says
+ * what failed when the node refused the rank ({@link ExitReason#NODE_FAULT}); else it is empty.
  */
-public record RankExit(RankId rank, int exitCode, ExitReason reason, long endedAtMs) {
+public record RankExit(RankId rank, int exitCode, ExitReason reason, long endedAtMs, String detail) {
 
     /** The code a shell reports for a command it could not run. */
     public static final int LAUNCH_FAILED_CODE = 127;
@@ -15,5 +16,10 @@ public record RankExit(RankId rank, int exitCode, ExitReason reason, long endedA
     public RankExit {
         Objects.requireNonNull(rank, "rank");
         Objects.requireNonNull(reason, "reason");
+        detail = detail == null ? "" : detail;
+    }
+
+    public RankExit(RankId rank, int exitCode, ExitReason reason, long endedAtMs) {
+        this(rank, exitCode, reason, endedAtMs, "");
     }
 }
