@@ -32,7 +32,7 @@ final class NodesCommand extends ClientCommand {
         // Usage columns only when some agent reports usage: simulated nodes have none to show.
         boolean usage = nodes.stream().anyMatch(n -> n.getGpuUsageCount() > 0);
         // Why a node drains, as Slurm's sinfo -R shows it, only when one does.
-        boolean reasons = nodes.stream().anyMatch(n -> !drainText(n).isEmpty());
+        boolean reasons = nodes.stream().anyMatch(n -> n.getDraining() && !drainText(n).isEmpty());
         List<String> header = new java.util.ArrayList<>(List.of("NODE", "SITE", "STATE", "GPUS", "BUSY"));
         if (usage) {
             header.addAll(List.of("UTIL", "MEM"));
@@ -54,7 +54,7 @@ final class NodesCommand extends ClientCommand {
             }
             row.add(node.getRunningJobIdsList().stream().map(String::valueOf).collect(Collectors.joining(",")));
             if (reasons) {
-                row.add(drainText(node));
+                row.add(node.getDraining() ? drainText(node) : "");
             }
             table.row(row.toArray(String[]::new));
         }
@@ -63,16 +63,17 @@ final class NodesCommand extends ClientCommand {
     }
 
     /**
-     * Why the node drains, by whom: {@code operator: disk swap}, {@code health: GPU 3 ECC errors},
-     * both joined by {@code ; }; empty when it does not drain.
+     * Why the node drains: its operator's reason as given ({@code disk swap}), its health check's
+     * after {@code health check: }, both joined by {@code ; }; empty when it does not drain or its
+     * operator gave no reason.
      */
     static String drainText(NodeInfo node) {
         List<String> parts = new java.util.ArrayList<>();
-        if (node.getOperatorDrain() || (node.getDraining() && node.getHealthDrain().isEmpty())) {
-            parts.add("operator" + (node.getDrainReason().isEmpty() ? "" : ": " + node.getDrainReason()));
+        if (!node.getDrainReason().isEmpty()) {
+            parts.add(node.getDrainReason());
         }
         if (!node.getHealthDrain().isEmpty()) {
-            parts.add("health: " + node.getHealthDrain());
+            parts.add("health check: " + node.getHealthDrain());
         }
         return String.join("; ", parts);
     }
