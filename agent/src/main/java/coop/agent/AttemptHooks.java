@@ -100,7 +100,7 @@ final class AttemptHooks implements AutoCloseable {
         return Optional.empty();
     }
 
-    /** The rank's process runs: its GPUs are its job's in the mapping folder. */
+    /** The rank's process runs: its GPUs are its job's in the mapping folder. Quick; safe on the loop. */
     void started(LaunchOrder order) {
         if (gpuJobMap != null) {
             gpuJobMap.add(order.rank().jobId(), order.gpuIndices());

@@ -47,11 +47,6 @@ public record NodeHooks(String healthCheck, Duration healthEvery, String prolog,
                 gpuJobMap, DEFAULT_TIMEOUT);
     }
 
-    /** Whether anything runs around an attempt, so that the agent has to wait for it. */
-    boolean aroundAttempts() {
-        return healthCheck != null || prolog != null || epilog != null || gpuJobMap != null;
-    }
-
     /**
      * Checks, at start-up, that each script can run and the mapping folder can be written, so
      * that an agent never starts half-configured: a check that cannot run would otherwise drain

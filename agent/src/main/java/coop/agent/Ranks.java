@@ -168,7 +168,6 @@ final class Ranks {
                             .orElse(null);
                     if (refusal == null) {
                         process = launcher.start(order);
-                        hooks.started(order);
                     }
                 } catch (IOException | RuntimeException e) {
                     failure = e;
@@ -203,6 +202,7 @@ final class Ranks {
         }
         Running r = new Running(process, order);
         running.put(id, r);
+        hooks.started(order);
         log.info("started {} as pid {} on GPUs {} in {}", id, process.pid(), order.gpuIndices(),
                 process.directory());
         report.accept(AgentMessage.newBuilder()
