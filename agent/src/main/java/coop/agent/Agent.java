@@ -58,6 +58,7 @@ public final class Agent implements AutoCloseable {
                 thread.setDaemon(true);
                 return thread;
             });
+    private final AttemptHooks hooks;
 
     private final AtomicBoolean started = new AtomicBoolean();
     private final AtomicBoolean closing = new AtomicBoolean();
@@ -98,10 +99,14 @@ public final class Agent implements AutoCloseable {
             thread.setDaemon(true);
             return thread;
         });
+        // Health reports come from the check's and spawners' threads; the stream is the loop's.
+        this.hooks = new AttemptHooks(config.hooks(), config.workDir(), clock,
+                (healthy, reason) -> loop.execute(() -> report(Wire.health(healthy, reason))));
         // Ranks report through the connection, made next; reports only come from the loop, once started.
-        this.ranks = new Ranks(config, launcher, clock, loop, spawner, closing::get, this::report);
+        this.ranks = new Ranks(config, launcher, clock, loop, spawner, closing::get, this::report, hooks);
         this.connection = new SchedulerConnection(config, channel, clock, random, telemetry, loop, ranks,
-                closing::get, this::fail);
+                closing::get, this::fail,
+                () -> hooks.latestHealth().map(o -> Wire.health(o.passed(), o.reason())));
     }
 
     /**
@@ -164,6 +169,7 @@ public final class Agent implements AutoCloseable {
             }
             loop.execute(() -> {
                 if (stopLeftovers()) {
+                    hooks.start();
                     connection.connect();
                 }
             });
@@ -226,6 +232,7 @@ public final class Agent implements AutoCloseable {
             connection.markClosed();
             spawner.shutdownNow();
             sweeper.shutdownNow();
+            hooks.close();
             launcher.close();
             telemetry.close();
             loop.shutdown(Duration.ofSeconds(2));

@@ -11,15 +11,16 @@ import java.util.Set;
  * the node's name and site as the cooperative knows them, its GPUs, the directory under which
  * ranks run and keep their output, the version it reports in its Hello, the address its peers
  * reach it at (null: the scheduler takes the one it sees), the node's secret token from
- * its identity file (null only against test schedulers that do not check it), and the node's
- * TLS certificate and key with the cooperative's CA (null: plaintext, for test schedulers), and
- * how its ranks are confined: the users they run as and, under runc, their containers' limits;
- * and how long a rank's folder is kept after it ended ({@link java.time.Duration#ZERO}: for ever).
+ * its identity file (null only against test schedulers that do not check it), the node's
+ * TLS certificate and key with the cooperative's CA (null: plaintext, for test schedulers), how
+ * its ranks are confined (the users they run as and, under runc, their containers' limits), how
+ * long a rank's folder is kept after it ended ({@link java.time.Duration#ZERO}: for ever), and
+ * what its operator has it run besides ranks (health check, prolog, epilog, GPU job map).
  */
 public record AgentConfig(
         String schedulerTarget, String node, String site, List<GpuDevice> gpus, Path workDir,
         String version, String advertiseAddress, String token, ClientTls tls, Confinement confinement,
-        java.time.Duration retain) {
+        java.time.Duration retain, NodeHooks hooks) {
 
     public AgentConfig(String schedulerTarget, String node, String site, List<GpuDevice> gpus, Path workDir,
                        String version) {
@@ -30,7 +31,7 @@ public record AgentConfig(
     public AgentConfig(String schedulerTarget, String node, String site, List<GpuDevice> gpus, Path workDir,
                        String version, String advertiseAddress, String token, ClientTls tls) {
         this(schedulerTarget, node, site, gpus, workDir, version, advertiseAddress, token, tls, Confinement.none(),
-                java.time.Duration.ZERO);
+                java.time.Duration.ZERO, NodeHooks.NONE);
     }
 
     public AgentConfig {
@@ -45,6 +46,7 @@ public record AgentConfig(
         if (retain.isNegative()) {
             throw new IllegalArgumentException("--retain must not be negative, got " + retain);
         }
+        hooks = hooks == null ? NodeHooks.NONE : hooks;
         // CUDA_VISIBLE_DEVICES names GPUs by index, so two GPUs with one index would be one GPU twice.
         Set<Integer> seen = new HashSet<>();
         for (GpuDevice gpu : gpus) {

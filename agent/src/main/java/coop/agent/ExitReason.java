@@ -13,7 +13,12 @@ public enum ExitReason {
     /** Stopped by the agent because the rank ran past its walltime. */
     WALLTIME("walltime"),
     /** The process could not be started at all; reported with exit code 127, like a shell. */
-    LAUNCH_FAILED("launch-failed");
+    LAUNCH_FAILED("launch-failed"),
+    /**
+     * The node refused to start the rank: its health check or the prolog failed. The fault is the
+     * node's, not the job's, so the scheduler requeues the attempt elsewhere; sent with code 127.
+     */
+    NODE_FAULT("node-fault");
 
     private final String wire;
 

@@ -234,6 +234,18 @@ public final class ProcessLauncher implements AutoCloseable {
     }
 
     /**
+     * The name of the user the order's rank runs as, for the operator's prolog and epilog
+     * ({@code COOP_JOB_USER}); the agent's own where the map has none for its account.
+     */
+    public String userOf(LaunchOrder order) {
+        try {
+            return confinement.runAs().userFor(order.env().get("COOP_ACCOUNT")).name();
+        } catch (IllegalArgumentException e) {
+            return confinement.runAs().agent().name();
+        }
+    }
+
+    /**
      * Sends a signal to everything the rank runs: its container's processes under runc, else its
      * process group.
      *

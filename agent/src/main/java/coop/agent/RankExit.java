@@ -6,7 +6,8 @@ import java.util.Objects;
  * How and when a rank's process ended. The agent keeps it until the scheduler acknowledges it,
  * because the stream may break between the exit and the scheduler storing it. The exit code
  * follows the shell's convention: 128+N when the process died of signal N. {@code why} says, in
- * the user's words, what the code alone cannot ("OOM: exceeded 8 GiB"), or is empty.
+ * the user's words, what the code alone cannot ("OOM: exceeded 8 GiB", "prolog failed: /scratch
+ * is full" for a rank the node refused), or is empty.
  */
 public record RankExit(RankId rank, int exitCode, ExitReason reason, long endedAtMs, String why) {
 
@@ -16,7 +17,7 @@ public record RankExit(RankId rank, int exitCode, ExitReason reason, long endedA
     public RankExit {
         Objects.requireNonNull(rank, "rank");
         Objects.requireNonNull(reason, "reason");
-        Objects.requireNonNull(why, "why");
+        why = why == null ? "" : why;
     }
 
     /** An exit with nothing to say beyond its code and reason. */

@@ -65,10 +65,16 @@ final class Ranks {
     private final BooleanSupplier closing;
     private final Consumer<AgentMessage> report;
     private final Retention retention;
+    private final AttemptHooks hooks;
 
     private final Map<RankId, Running> running = new LinkedHashMap<>();
     /** Ranks handed to a spawner whose process is not back yet, with the kill order that came meanwhile, if any. */
     private final Map<RankId, Starting> starting = new LinkedHashMap<>();
+    /**
+     * Ranks whose process ended and whose epilog runs: their exit is reported once it is done, so
+     * that their GPUs are not given to another attempt while the epilog still works on them.
+     */
+    private final Map<RankId, RankExit> finishing = new LinkedHashMap<>();
     private final Map<RankId, RankExit> unacked = new LinkedHashMap<>();
     private final Map<RankId, RankExit> remembered = new LinkedHashMap<>() {
         @Override
@@ -81,9 +87,10 @@ final class Ranks {
      * @param spawner threads that fork ranks; the agent owns and shuts them down
      * @param closing whether the agent is shutting down, when no rank may start any more
      * @param report sends a message on the current session once it is welcomed, else drops it
+     * @param hooks the operator's health check, prolog, epilog and GPU job map around each rank
      */
     Ranks(AgentConfig config, ProcessLauncher launcher, InstantSource clock, EventLoop loop,
-            ExecutorService spawner, BooleanSupplier closing, Consumer<AgentMessage> report) {
+            ExecutorService spawner, BooleanSupplier closing, Consumer<AgentMessage> report, AttemptHooks hooks) {
         this.config = config;
         this.launcher = launcher;
         this.clock = clock;
@@ -92,6 +99,7 @@ final class Ranks {
         this.closing = closing;
         this.report = report;
         this.retention = new Retention(config.workDir(), config.retain(), clock);
+        this.hooks = hooks;
     }
 
     /** Removes the folders of ranks that ended longer ago than the node keeps them; safe off the loop. */
@@ -102,12 +110,14 @@ final class Ranks {
     /** A rank the agent started and has not seen end. Loop-confined but for its final fields. */
     static final class Running {
         final RankProcess process;
+        final LaunchOrder order;
         final CompletableFuture<Void> handled = new CompletableFuture<>();
         final List<ScheduledFuture<?>> timers = new ArrayList<>();
         ExitReason stopReason;
 
-        Running(RankProcess process) {
+        Running(RankProcess process, LaunchOrder order) {
             this.process = process;
+            this.order = order;
         }
 
         RankId rank() {
@@ -141,7 +151,7 @@ final class Ranks {
             log.info("not starting {}: agent shutting down", id);
             return;
         }
-        if (running.containsKey(id) || starting.containsKey(id)) {
+        if (running.containsKey(id) || starting.containsKey(id) || finishing.containsKey(id)) {
             log.debug("{} is already running; Launch ignored", id);
             return;
         }
@@ -158,14 +168,20 @@ final class Ranks {
             spawner.execute(() -> {
                 RankProcess process = null;
                 Exception failure = null;
+                String refusal = null;
                 try {
-                    process = launcher.start(order);
+                    refusal = hooks.beforeStart(order, launcher.rankDirectory(id), launcher.userOf(order))
+                            .orElse(null);
+                    if (refusal == null) {
+                        process = launcher.start(order);
+                    }
                 } catch (IOException | RuntimeException e) {
                     failure = e;
                 }
                 RankProcess started = process;
                 Exception failed = failure;
-                loop.execute(() -> started(id, order, started, failed));
+                String refused = refusal;
+                loop.execute(() -> started(id, order, started, failed, refused));
             });
         } catch (RejectedExecutionException e) {
             starting.remove(id);
@@ -173,17 +189,27 @@ final class Ranks {
         }
     }
 
-    /** A spawner is done with a rank: it runs (and is watched from now on), or it could not start. */
-    private void started(RankId id, LaunchOrder order, RankProcess process, Exception failure) {
+    /**
+     * A spawner is done with a rank: it runs (and is watched from now on), the node refused it
+     * (its health check or prolog failed: a node fault, which the scheduler requeues elsewhere),
+     * or it could not start.
+     */
+    private void started(RankId id, LaunchOrder order, RankProcess process, Exception failure, String refusal) {
         Starting s = starting.remove(id);
+        if (refusal != null) {
+            log.warn("not starting {}: {}", id, refusal);
+            recordExit(new RankExit(id, RankExit.LAUNCH_FAILED_CODE, ExitReason.NODE_FAULT, clock.millis(), refusal));
+            return;
+        }
         if (failure != null) {
             log.warn("cannot start {}: {}", id, failure.toString());
             recordExit(new RankExit(id, RankExit.LAUNCH_FAILED_CODE, ExitReason.LAUNCH_FAILED, clock.millis(),
                     "cannot start on " + config.node() + ": " + failure.getMessage()));
             return;
         }
-        Running r = new Running(process);
+        Running r = new Running(process, order);
         running.put(id, r);
+        hooks.started(order);
         log.info("started {} as pid {} on GPUs {} in {}", id, process.pid(), order.gpuIndices(),
                 process.directory());
         report.accept(AgentMessage.newBuilder()
@@ -270,9 +296,33 @@ final class Ranks {
             } catch (IOException e) {
                 log.warn("cannot record the end of {}: {}", r.rank(), e.toString());
             }
-            recordExit(new RankExit(r.rank(), exitCode, reason, now, why));
+            hooks.ended(r.order);
+            RankExit exit = new RankExit(r.rank(), exitCode, reason, now, why);
+            if (hooks.hasEpilog()) {
+                epilogThenReport(r, exit);
+            } else {
+                recordExit(exit);
+            }
         } finally {
             r.handled.complete(null);
+        }
+    }
+
+    /** Runs the epilog on a spawner and reports the exit once it is done; at shutdown, reports it at once. */
+    private void epilogThenReport(Running r, RankExit exit) {
+        RankId id = r.rank();
+        finishing.put(id, exit);
+        try {
+            spawner.execute(() -> {
+                try {
+                    hooks.epilog(r.order, r.process.directory(), launcher.userOf(r.order));
+                } finally {
+                    loop.execute(() -> recordExit(finishing.remove(id)));
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            log.info("agent shutting down: no epilog after {}", id);
+            recordExit(finishing.remove(id));
         }
     }
 
@@ -320,9 +370,11 @@ final class Ranks {
     /** The ranks to list in a Hello or heartbeat. */
     List<AttemptRef> runningRefs() {
         // A rank being forked is running as far as the scheduler is concerned.
-        List<AttemptRef> refs = new ArrayList<>(running.size() + starting.size());
+        List<AttemptRef> refs = new ArrayList<>(running.size() + starting.size() + finishing.size());
         running.keySet().forEach(id -> refs.add(refOf(id)));
         starting.keySet().forEach(id -> refs.add(refOf(id)));
+        // So is one whose epilog runs: its GPUs are not free yet.
+        finishing.keySet().forEach(id -> refs.add(refOf(id)));
         return refs;
     }
 

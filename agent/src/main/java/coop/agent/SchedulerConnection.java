@@ -9,10 +9,12 @@ import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import java.time.Duration;
 import java.time.InstantSource;
+import java.util.Optional;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import java.util.random.RandomGenerator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -44,6 +46,7 @@ final class SchedulerConnection {
     private final Ranks ranks;
     private final BooleanSupplier closing;
     private final Consumer<String> fail;
+    private final Supplier<Optional<AgentMessage>> health;
 
     private volatile boolean connected;
     private Session session;
@@ -54,9 +57,11 @@ final class SchedulerConnection {
     /**
      * @param closing whether the agent is shutting down, when it must not dial again
      * @param fail stops the agent for a reason retrying cannot get past
+     * @param health the node's latest health check outcome, if it has one, sent at the start of each session
      */
     SchedulerConnection(AgentConfig config, ManagedChannel channel, InstantSource clock, RandomGenerator random,
-            GpuTelemetry telemetry, EventLoop loop, Ranks ranks, BooleanSupplier closing, Consumer<String> fail) {
+            GpuTelemetry telemetry, EventLoop loop, Ranks ranks, BooleanSupplier closing, Consumer<String> fail,
+            Supplier<Optional<AgentMessage>> health) {
         this.config = config;
         this.channel = channel;
         this.stub = NodesGrpc.newStub(channel);
@@ -67,6 +72,7 @@ final class SchedulerConnection {
         this.ranks = ranks;
         this.closing = closing;
         this.fail = fail;
+        this.health = health;
     }
 
     /** Whether a session is established: the scheduler has answered the Hello with a Welcome. */
@@ -277,6 +283,8 @@ final class SchedulerConnection {
         for (RankExit exit : ranks.unacknowledged()) {
             send(s, Wire.exited(exit));
         }
+        // The check may have passed or failed while the stream was down; the scheduler's drain follows it now.
+        health.get().ifPresent(m -> send(s, m));
     }
 
     private void heartbeat(Session s) {

@@ -6,6 +6,7 @@ import coop.v1.AttemptRef;
 import coop.v1.Gpu;
 import coop.v1.Heartbeat;
 import coop.v1.Hello;
+import coop.v1.NodeHealth;
 import java.util.List;
 
 /** Conversions between the agent's records and the messages of the {@code Nodes.Connect} stream. */
@@ -53,6 +54,14 @@ final class Wire {
                         .setReason(exit.reason().wire())
                         .setEndedAtMs(exit.endedAtMs())
                         .setWhy(exit.why()))
+                .build();
+    }
+
+    /** What the node found of its own health; the reason is cut to what the scheduler shows. */
+    static AgentMessage health(boolean healthy, String reason) {
+        String why = healthy || reason == null ? "" : reason.length() > 200 ? reason.substring(0, 200) : reason;
+        return AgentMessage.newBuilder()
+                .setHealth(NodeHealth.newBuilder().setHealthy(healthy).setReason(why))
                 .build();
     }
 

@@ -269,7 +269,8 @@ class AgentTest {
         RunAs runAs = RunAs.parse("lab-a=nobody,lab-z=nobody", false, me, LocalUser::lookup);
         AgentConfig config = new AgentConfig("in-process:" + name, "node-a", "lab-1",
                 GpuSpec.parse("sim:1xA100-80GB").resolve(new NvidiaSmi("")), workDir, "test-1", null, null, null,
-                new Confinement(Isolation.NONE, null, runAs, 0, 0, List.of(), Path.of("/dev")), Duration.ZERO);
+                new Confinement(Isolation.NONE, null, runAs, 0, 0, List.of(), Path.of("/dev")), Duration.ZERO,
+                NodeHooks.NONE);
         agent = new Agent(config, InProcessChannelBuilder.forName(name).build(),
                 new ProcessLauncher(workDir), InstantSource.fixed(NOW), new SplittableRandom(7), GpuTelemetry.NONE);
         agent.start();
@@ -287,7 +288,7 @@ class AgentTest {
         Files.writeString(workDir.resolve("removed"), "7.1.0 " + NOW.toEpochMilli() + "\n");
         AgentConfig config = new AgentConfig("in-process:" + name, "node-a", "lab-1",
                 GpuSpec.parse("sim:1xA100-80GB").resolve(new NvidiaSmi("")), workDir, "test-1", null, null, null,
-                Confinement.none(), Duration.ofDays(7));
+                Confinement.none(), Duration.ofDays(7), NodeHooks.NONE);
         agent = new Agent(config, InProcessChannelBuilder.forName(name).build(),
                 new ProcessLauncher(workDir), InstantSource.fixed(NOW), new SplittableRandom(7), GpuTelemetry.NONE);
         agent.start();

@@ -236,7 +236,7 @@ final class BenchE2eCommand implements Callable<Integer> {
                     Agent agent = Agent.create(new AgentConfig(target, "e2e-1", "local",
                             GpuSpec.parse("sim:" + gpus + "xA100").resolve(NvidiaSmi.onSystemPath()),
                             dir.resolve("agent"), Agent.version(), null, enrolled.getToken(),
-                            NodeIdentity.tls(enrolled), confinement()));
+                            NodeIdentity.tls(enrolled), confinement(), Duration.ZERO, coop.agent.NodeHooks.NONE));
                     try {
                         agent.start();
                         awaitOnline(client);

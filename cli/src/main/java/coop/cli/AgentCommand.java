@@ -8,11 +8,13 @@ import coop.agent.GpuSpec;
 import coop.agent.GpuTelemetry;
 import coop.agent.Isolation;
 import coop.agent.LocalUser;
+import coop.agent.NodeHooks;
 import coop.agent.NvidiaSmi;
 import coop.agent.RunAs;
 import coop.agent.Sizes;
 import coop.agent.UsageSampler;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -94,6 +96,32 @@ public final class AgentCommand implements Callable<Integer> {
             description = "How long a job's output and folder stay on the node after it ends, e.g. 7d or 12h; "
                     + "'forever' keeps them (default: ${DEFAULT-VALUE}).")
     String retain;
+    @Option(names = "--health-check", paramLabel = "CMD",
+            description = "A node health check (an NHC or DCGM script), run with bash -c at start, every "
+                    + "--health-every and before each launch. A non-zero exit (or 60 s without one) drains the node "
+                    + "with the script's first output line as the reason and refuses launches; a later zero exit "
+                    + "lifts that drain (never an operator's).")
+    String healthCheck;
+
+    @Option(names = "--health-every", paramLabel = "DURATION",
+            description = "How often --health-check runs, such as 30s or 5m (default: 5m).")
+    String healthEvery;
+
+    @Option(names = "--prolog", paramLabel = "CMD",
+            description = "Run with bash -c, as the agent's user, before each rank starts, with COOP_JOB_ID, "
+                    + "COOP_ATTEMPT, COOP_RANK, COOP_JOB_USER, COOP_GPUS and COOP_JOB_DIR set. If it fails (non-zero "
+                    + "exit or 60 s), the rank does not start, its job is requeued elsewhere and the node is drained.")
+    String prolog;
+
+    @Option(names = "--epilog", paramLabel = "CMD",
+            description = "Run like --prolog after each rank ends; the rank's GPUs are released once it is done. "
+                    + "If it fails, the node is drained.")
+    String epilog;
+
+    @Option(names = "--gpu-job-map", paramLabel = "DIR",
+            description = "Keep one file per GPU in use here, named by its index and holding its job's id: give "
+                    + "the same folder to dcgm-exporter --hpc-job-mapping-dir to get per-job GPU metrics.")
+    Path gpuJobMap;
 
     @Option(names = "--print-systemd-unit",
             description = "Print a systemd unit that runs this agent with these options as a service, and exit.")
@@ -124,7 +152,8 @@ public final class AgentCommand implements Callable<Integer> {
                     : Path.of(System.getProperty("java.io.tmpdir"), "coop-agent", node);
             config = new AgentConfig(target, node, site, devices, dir, Agent.version(), advertiseAddress, id.token(),
                     id.tls(), confinement(devices.size()),
-                    retain.equals("forever") ? java.time.Duration.ZERO : Durations.option("--retain", retain));
+                    retain.equals("forever") ? java.time.Duration.ZERO : Durations.option("--retain", retain),
+                    nodeHooks());
         } catch (IllegalArgumentException | IllegalStateException e) {
             // Both already name the option and what was expected.
             throw new CliException(e.getMessage(), e);
@@ -145,6 +174,26 @@ public final class AgentCommand implements Callable<Integer> {
             throw new CliException("agent " + node + " stopped: " + agent.failure().get());
         }
         return 0;
+    }
+
+    /** The operator's scripts and mapping folder, checked: each bad one is an error naming its flag. */
+    NodeHooks nodeHooks() {
+        if (healthEvery != null && healthCheck == null) {
+            throw new IllegalArgumentException("--health-every needs --health-check");
+        }
+        Duration every = healthEvery == null ? null : Durations.option("--health-every", healthEvery);
+        NodeHooks hooks = NodeHooks.of(healthCheck, every, prolog, epilog, gpuJobMap);
+        hooks.check();
+        return hooks;
+    }
+
+    /** A word of an ExecStart= line: quoted, with systemd's escapes, when it holds anything but plain characters. */
+    private static String unitWord(String word) {
+        if (word.matches("[A-Za-z0-9_@+=:,./-]+")) {
+            return word;
+        }
+        return "\"" + word.replace("\\", "\\\\").replace("\"", "\\\"").replace("$", "$$").replace("%", "%%")
+                + "\"";
     }
 
     /**
@@ -232,6 +281,14 @@ public final class AgentCommand implements Callable<Integer> {
         exec.append(" --work-dir ").append(dir);
         if (advertiseAddress != null) {
             exec.append(" --advertise-address ").append(advertiseAddress);
+        }
+        String[][] hooks = {{"--health-check", healthCheck}, {"--health-every", healthEvery}, {"--prolog", prolog},
+                {"--epilog", epilog}, {"--gpu-job-map", gpuJobMap == null ? null
+                        : gpuJobMap.toAbsolutePath().normalize().toString()}};
+        for (String[] flag : hooks) {
+            if (flag[1] != null) {
+                exec.append(' ').append(flag[0]).append(' ').append(unitWord(flag[1]));
+            }
         }
         return String.join("\n",
                 "# coop agent for node " + id.node() + " at " + id.site() + "; install with:",

@@ -93,6 +93,7 @@ final class NodeCommand implements Runnable {
             }
             out().println("node " + n.getName() + (n.getDraining() ? " is draining: no new work is placed there; "
                     + n.getRunningJobIdsCount() + " job(s) running there finish as usual"
+                    + (n.getHealthDrain().isEmpty() ? "" : " (its health check fails too: " + n.getHealthDrain() + ")")
                     : " takes work again"));
             return 0;
         }
@@ -175,8 +176,9 @@ final class NodeCommand implements Runnable {
             var out = out();
             out.println("node " + n.getName() + " at " + n.getSite() + (n.getAccount().isEmpty() ? ""
                     : ", enrolled for " + n.getAccount()));
+            String why = NodesCommand.drainText(n);
             out.println("  state:    " + n.getState() + (n.getDraining() ? ", draining"
-                    + (n.getDrainReason().isEmpty() ? "" : " (" + n.getDrainReason() + ")") : ""));
+                    + (why.isEmpty() ? "" : " (" + why + ")") : ""));
             out.println("  gpus:     " + n.getGpusCount() + ", busy " + n.getBusyGpuIndicesCount()
                     + (n.getGpusCount() == 0 ? "" : " (" + n.getGpus(0).getModel() + ")"));
             out.println("  jobs:     " + (n.getRunningJobIdsCount() == 0 ? "none" : n.getRunningJobIdsList().toString()));

@@ -31,9 +31,17 @@ final class NodesCommand extends ClientCommand {
         }
         // Usage columns only when some agent reports usage: simulated nodes have none to show.
         boolean usage = nodes.stream().anyMatch(n -> n.getGpuUsageCount() > 0);
-        Table table = usage
-                ? new Table("NODE", "SITE", "STATE", "GPUS", "BUSY", "UTIL", "MEM", "JOBS")
-                : new Table("NODE", "SITE", "STATE", "GPUS", "BUSY", "JOBS");
+        // Why a node drains, as Slurm's sinfo -R shows it, only when one does.
+        boolean reasons = nodes.stream().anyMatch(n -> n.getDraining() && !drainText(n).isEmpty());
+        List<String> header = new java.util.ArrayList<>(List.of("NODE", "SITE", "STATE", "GPUS", "BUSY"));
+        if (usage) {
+            header.addAll(List.of("UTIL", "MEM"));
+        }
+        header.add("JOBS");
+        if (reasons) {
+            header.add("REASON");
+        }
+        Table table = new Table(header.toArray(String[]::new));
         for (NodeInfo node : nodes) {
             List<String> row = new java.util.ArrayList<>(List.of(node.getName(), node.getSite(),
                     node.getState() + (node.getDraining() ? ",draining" : "")
@@ -45,10 +53,29 @@ final class NodesCommand extends ClientCommand {
                 row.add(memory(node));
             }
             row.add(node.getRunningJobIdsList().stream().map(String::valueOf).collect(Collectors.joining(",")));
+            if (reasons) {
+                row.add(node.getDraining() ? drainText(node) : "");
+            }
             table.row(row.toArray(String[]::new));
         }
         table.print(out());
         return 0;
+    }
+
+    /**
+     * Why the node drains: its operator's reason as given ({@code disk swap}), its health check's
+     * after {@code health check: }, both joined by {@code ; }; empty when it does not drain or its
+     * operator gave no reason.
+     */
+    static String drainText(NodeInfo node) {
+        List<String> parts = new java.util.ArrayList<>();
+        if (!node.getDrainReason().isEmpty()) {
+            parts.add(node.getDrainReason());
+        }
+        if (!node.getHealthDrain().isEmpty()) {
+            parts.add("health check: " + node.getHealthDrain());
+        }
+        return String.join("; ", parts);
     }
 
     /**

@@ -26,6 +26,41 @@ class AgentCommandTest {
     }
 
     @Test
+    void theUnitCarriesTheOperatorsScriptsQuotedForSystemd() throws Exception {
+        Path id = dir.resolve("gpu-07.node.json");
+        new NodeIdentity("gpu-07", "north", "lab-a", "secret", "10.0.0.1:7070").write(id);
+        CliRun run = CliRun.of("agent", "--identity", id.toString(), "--gpus", "auto", "--health-check",
+                "nhc -t 30", "--health-every", "2m", "--epilog", "/etc/coop/epilog", "--gpu-job-map",
+                "/run/dcgm-job-map", "--print-systemd-unit");
+        assertThat(run.exitCode()).as(run.err()).isZero();
+        assertThat(run.out()).contains(" --health-check \"nhc -t 30\" --health-every 2m --epilog /etc/coop/epilog"
+                + " --gpu-job-map /run/dcgm-job-map\n");
+    }
+
+    @Test
+    void badScriptsAndFoldersAreOneLineErrorsNamingTheirFlagAtStartUp() throws Exception {
+        Path id = dir.resolve("gpu-07.node.json");
+        new NodeIdentity("gpu-07", "north", "lab-a", "secret", "127.0.0.1:1").write(id);
+        Path file = dir.resolve("a-file");
+        java.nio.file.Files.writeString(file, "");
+        String[][] cases = {
+                {"--health-check", "no-such-nhc -a"},
+                {"--prolog", dir.resolve("missing.sh").toString()},
+                {"--gpu-job-map", file.resolve("map").toString()},
+        };
+        for (String[] c : cases) {
+            CliRun run = CliRun.of("agent", "--identity", id.toString(), "--gpus", "sim:1xA100", "--work-dir",
+                    dir.resolve("work").toString(), c[0], c[1]);
+            assertThat(run.exitCode()).as(c[0]).isNotZero();
+            assertThat(run.err().strip()).as(c[0]).startsWith("error: " + c[0] + ": ").doesNotContain("\n");
+        }
+        CliRun every = CliRun.of("agent", "--identity", id.toString(), "--gpus", "sim:1xA100", "--health-check",
+                "true", "--health-every", "soon");
+        assertThat(every.exitCode()).isNotZero();
+        assertThat(every.err()).contains("--health-every: 'soon' is not a duration");
+    }
+
+    @Test
     void refusesToStartWithoutANodeIdentity() {
         CliRun run = CliRun.of("agent", "--gpus", "sim:1xA100");
         assertThat(run.exitCode()).isNotZero();

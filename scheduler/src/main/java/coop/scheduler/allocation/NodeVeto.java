@@ -6,7 +6,7 @@ package coop.scheduler.allocation;
  * job's submitter what the cluster looks like to that job.
  */
 enum NodeVeto {
-    /** Its operator is draining it: it takes no new work. */
+    /** Its operator or its own health check is draining it: it takes no new work. */
     DRAINING("draining"),
     /** It is outside its availability window now, or the window closes before the job's walltime ends. */
     OUTSIDE_WINDOW("outside their window"),

@@ -7,13 +7,17 @@ import java.util.List;
  * there), who enrolled it, the SHA-256 of the secret its agent proves itself with, whether its
  * operator is draining it (no new work), and why, and its operator's terms: how many of its GPUs
  * the operator's account has first claim on, and the weekly windows (in {@code timeZone}) in which
- * it is offered at all (none: always).
+ * it is offered at all (none: always). Apart from its operator's drain, a node may be drained by
+ * its own agent: {@code healthDrain} is why its health check (or a prolog or epilog) failed, empty
+ * while it is healthy. The two are kept apart so that a passing check never lifts the operator's.
  */
 public record NodeRecord(String name, String site, String account, String operator, String tokenSha256,
                          long enrolledAt, boolean draining, String drainReason, int reservedGpus,
-                         List<String> windows, String timeZone) {
+                         List<String> windows, String timeZone, String healthDrain) {
     public NodeRecord {
         drainReason = drainReason == null ? "" : drainReason;
+        // Records stored before health checks existed read back as healthy.
+        healthDrain = healthDrain == null ? "" : healthDrain;
         // Records stored before operators' terms existed read back with none.
         windows = windows == null ? List.of() : List.copyOf(windows);
         timeZone = timeZone == null || timeZone.isEmpty() ? "UTC" : timeZone;
@@ -22,24 +26,39 @@ public record NodeRecord(String name, String site, String account, String operat
     /** A newly enrolled node: not draining, no reserve, always offered. */
     public NodeRecord(String name, String site, String account, String operator, String tokenSha256,
                       long enrolledAt) {
-        this(name, site, account, operator, tokenSha256, enrolledAt, false, "", 0, List.of(), "UTC");
+        this(name, site, account, operator, tokenSha256, enrolledAt, false, "", 0, List.of(), "UTC", "");
     }
 
+    /**
+     * Drained or undrained by its operator. An undrain lifts the health check's drain too: the
+     * operator has the last word, and a check that still fails drains the node again at its next run.
+     */
     public NodeRecord drained(boolean drain, String reason) {
         return new NodeRecord(name, site, account, operator, tokenSha256, enrolledAt, drain, drain ? reason : "",
-                reservedGpus, windows, timeZone);
+                reservedGpus, windows, timeZone, drain ? healthDrain : "");
+    }
+
+    /** Drained by its own health check with {@code reason}, or (empty) healthy again. */
+    public NodeRecord withHealthDrain(String reason) {
+        return new NodeRecord(name, site, account, operator, tokenSha256, enrolledAt, draining, drainReason,
+                reservedGpus, windows, timeZone, reason);
+    }
+
+    /** Whether no new work may be placed there: its operator or its health check drains it. */
+    public boolean takesNoWork() {
+        return draining || !healthDrain.isEmpty();
     }
 
     /** The same node under a renewed token, by the member who renewed it; its state and terms kept. */
     public NodeRecord renewed(String byOperator, String newTokenSha256, long at) {
         return new NodeRecord(name, site, account, byOperator, newTokenSha256, at, draining, drainReason,
-                reservedGpus, windows, timeZone);
+                reservedGpus, windows, timeZone, healthDrain);
     }
 
     /** The same node under new operator's terms. */
     public NodeRecord withTerms(int reserved, Availability availability) {
         return new NodeRecord(name, site, account, operator, tokenSha256, enrolledAt, draining, drainReason,
-                reserved, availability.windows(), availability.zone().getId());
+                reserved, availability.windows(), availability.zone().getId(), healthDrain);
     }
 
     /** When the node is offered, parsed from the stored windows. */

@@ -26,6 +26,19 @@ public final class NodeTerms {
     }
 
     /**
+     * The reason an agent gives for its node's failed health check, made fit to show: control
+     * characters become spaces and it is cut to 200 characters. Never refused, since the report
+     * comes from a script's output and refusing it would leave a sick node taking work.
+     */
+    public static String healthReason(String reason) {
+        String why = reason == null ? "" : reason.strip();
+        StringBuilder out = new StringBuilder(Math.min(why.length(), 200));
+        why.codePoints().limit(200).forEach(c -> out.appendCodePoint(Character.isISOControl(c) ? ' ' : c));
+        String shown = out.toString().strip();
+        return shown.isEmpty() ? "health check failed" : shown;
+    }
+
+    /**
      * Checks a reserve asked for {@code node}, which has {@code gpus} GPUs (0 while unknown),
      * against the policy's cap in basis points of the node's GPUs.
      */

@@ -212,19 +212,40 @@ public final class AgentSessions {
         }
     }
 
-    /** A rank's process ended. Duplicates and reports about stale attempts are acknowledged and dropped. */
+    /** The name of the node whose session {@code link} is, or null if it has none (any more). */
+    String nodeOf(AgentLink link) {
+        NodeRuntime n = sessions.get(link);
+        return n == null ? null : n.name;
+    }
+
+    /**
+     * A rank's process ended. Duplicates and reports about stale attempts are acknowledged and
+     * dropped. {@code why} is what the agent adds in the user's words ("OOM: exceeded 8 GiB"). A
+     * {@link #NODE_FAULT} (the node refused to start the rank: its health check or the
+     * prolog failed) is the node's failure, not the job's: the attempt is requeued as for a lost
+     * node, with {@code why} as the reason its attempt shows.
+     */
     void exited(AgentLink link, RankRef ref, int exitCode, String reason, String why, Tx tx) {
         NodeRuntime n = sessions.get(link);
         if (n == null) {
             return;
         }
         tx.afterCommit(() -> link.ackExit(ref));
-        if (n.live.remove(ref) == null) {
+        if (!n.live.containsKey(ref)) {
             return;
         }
         n.missing.remove(ref);
+        if (NODE_FAULT.equals(reason)) {
+            requeue(n, ref, "not started: " + (why == null || why.isBlank() ? "the node refused it" : why),
+                    tx);
+            return;
+        }
+        n.live.remove(ref);
         endRank(ref, exitCode, reason, why, tx);
     }
+
+    /** The exit reason of a rank its node refused to start; see {@link #exited}. */
+    static final String NODE_FAULT = "node-fault";
 
     private void endRank(RankRef ref, int exitCode, String reason, String why, Tx tx) {
         Job j = jobs.get(ref.jobId());
@@ -287,15 +308,20 @@ public final class AgentSessions {
 
     /** A rank is gone without an exit code (its node or process was lost): requeue the job. */
     private void rankLost(NodeRuntime n, RankRef ref, String why, Tx tx) {
+        requeue(n, ref, "lost, " + why, tx);
+    }
+
+    /** A rank ended for its node's sake, not the job's ({@code how}, after "rank R on NODE"): requeue the job. */
+    private void requeue(NodeRuntime n, RankRef ref, String how, Tx tx) {
         n.live.remove(ref);
         Job j = jobs.get(ref.jobId());
         if (j != null && ref.attempt() == j.attemptNumber() && j.state() == JobState.RUNNING) {
-            Attempt a = j.current().withOutcome("requeued: rank " + ref.rank() + " on " + n.name + " lost, " + why);
+            Attempt a = j.current().withOutcome("requeued: rank " + ref.rank() + " on " + n.name + " " + how);
             j = j.withAttempt(a).to(JobState.PENDING, clock.millis());
             stop(j, a, "requeued: another rank was lost", JobBook.CANCEL_GRACE_SECONDS, tx);
             jobs.save(j, tx);
             jobs.pending().add(j);
-            log.info("job {} requeued: rank {} on node {} lost ({})", j.id(), ref.rank(), n.name, why);
+            log.info("job {} requeued: rank {} on node {} {}", j.id(), ref.rank(), n.name, how);
         }
         endRank(ref, -1, "lost", "", tx);
     }

@@ -332,9 +332,24 @@ public final class ClusterState {
         exited(link, ref, exitCode, reason, "", tx);
     }
 
-    /** As above, with what the agent adds in the user's words ("OOM: exceeded 8 GiB"), or empty. */
+    /**
+     * As {@link #exited(AgentLink, RankRef, int, String, Tx)}, with what the agent adds in the
+     * user's words: "OOM: exceeded 8 GiB", or for a {@code node-fault} (the node refused to start the
+     * rank) what failed, and the attempt is then requeued elsewhere rather than failing the job.
+     */
     public void exited(AgentLink link, RankRef ref, int exitCode, String reason, String why, Tx tx) {
         sessions.exited(link, ref, exitCode, reason, why, tx);
+    }
+
+    /**
+     * What a node's agent found of its own health: a failure drains the node with {@code reason},
+     * a pass lifts that drain (never its operator's). Ignored from a link that is no node's session.
+     */
+    public void nodeHealth(AgentLink link, boolean healthy, String reason, Tx tx) {
+        String node = sessions.nodeOf(link);
+        if (node != null) {
+            registry.health(node, healthy, reason, tx);
+        }
     }
 
     /**

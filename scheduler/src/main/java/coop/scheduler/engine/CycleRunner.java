@@ -111,7 +111,7 @@ final class CycleRunner {
                 boolean offered = when.openAt(now);
                 nextWindowChange = Math.min(nextWindowChange, when.nextChange(now));
                 int reserve = r == null ? 0 : registry.reserveInForce(r, n.gpus.size());
-                if (reserve > 0 && offered && !r.draining()) {
+                if (reserve > 0 && offered && !r.takesNoWork()) {
                     int own = 0;
                     for (Map.Entry<RankRef, List<Integer>> e : n.live.entrySet()) {
                         Job j = jobs.get(e.getKey().jobId());
@@ -121,7 +121,7 @@ final class CycleRunner {
                     }
                     ownReserveUse.merge(r.account(), Math.min(own, reserve), Integer::sum);
                 }
-                if (offered && !(r != null && r.draining())) {
+                if (offered && !(r != null && r.takesNoWork())) {
                     capacity += n.gpus.size() - reserve;
                 }
                 if (idle) {
@@ -130,7 +130,7 @@ final class CycleRunner {
                 Set<Integer> busy = n.busyGpus();
                 views.add(new NodeView(n.name, n.site, n.gpus.stream()
                         .map(g -> new GpuSlot(g.index(), g.model(), !busy.contains(g.index()))).toList(),
-                        r == null ? "" : r.account(), reserve, offered, r != null && r.draining(),
+                        r == null ? "" : r.account(), reserve, offered, r != null && r.takesNoWork(),
                         offered ? when.closesAt(now) : now));
             }
         }

@@ -40,13 +40,15 @@ public final class NodeRegistry {
      * A node's view for listings. {@code reservedGpus} is the reserve in force (what its operator
      * asked, capped by the policy); {@code offered} whether it is inside its availability windows
      * now, and {@code windowChangeAt} when it next opens or closes ({@code Long.MAX_VALUE}: never);
-     * {@code gpuUsage} and {@code heartbeatLagMs} come from its latest heartbeat.
+     * {@code gpuUsage} and {@code heartbeatLagMs} come from its latest heartbeat. {@code draining}
+     * holds while its operator ({@code operatorDrain}) or its health check drains it;
+     * {@code drainReason} is the operator's reason and {@code healthDrain} the check's (empty: healthy).
      */
     public record NodeStatus(String name, String site, List<Gpu> gpus, boolean online, long lastHeartbeat,
                              List<Integer> busyGpus, List<Long> jobIds, String account, boolean draining,
                              String drainReason, int reservedGpus, List<String> windows, String timeZone,
                              boolean offered, long windowChangeAt, List<GpuUsage> gpuUsage,
-                             long heartbeatLagMs) {
+                             long heartbeatLagMs, String healthDrain, boolean operatorDrain) {
     }
 
     private final InstantSource clock;
@@ -132,10 +134,10 @@ public final class NodeRegistry {
         return new NodeStatus(n == null ? r.name() : n.name, n == null ? r.site() : n.site, gpus,
                 n != null && n.link != null, n == null ? 0 : n.lastHeartbeat,
                 n == null ? List.of() : List.copyOf(n.busyGpus()), List.copyOf(ids), r == null ? "" : r.account(),
-                r != null && r.draining(), r == null ? "" : r.drainReason(),
+                r != null && r.takesNoWork(), r == null ? "" : r.drainReason(),
                 r == null ? 0 : reserveInForce(r, gpus.size()), when.windows(), r == null ? "UTC" : r.timeZone(),
                 when.openAt(now), when.nextChange(now), n == null ? List.of() : n.usage,
-                n == null ? 0 : n.heartbeatLagMs);
+                n == null ? 0 : n.heartbeatLagMs, r == null ? "" : r.healthDrain(), r != null && r.draining());
     }
 
     /** The enrolled node, if the member is an operator of its account; else NOT_FOUND or PERMISSION_DENIED. */
@@ -178,7 +180,8 @@ public final class NodeRegistry {
         }
         NodeRecord r = existing == null ? new NodeRecord(name, site, account, m.name(), tokenSha256, clock.millis())
                 : new NodeRecord(name, site, account, m.name(), tokenSha256, clock.millis(), existing.draining(),
-                        existing.drainReason(), existing.reservedGpus(), existing.windows(), existing.timeZone());
+                        existing.drainReason(), existing.reservedGpus(), existing.windows(), existing.timeZone(),
+                        existing.healthDrain());
         remember(r);
         tx.batch().put(Kind.NODES, name, r);
         log.info("node {} at {} enrolled for {} by {}", name, site, account, m.name());
@@ -200,6 +203,36 @@ public final class NodeRegistry {
         log.info("node {} {} by {}{}", name, drain ? "draining" : "undrained", m.name(),
                 why.isEmpty() ? "" : ": " + why);
         return status(sessions.node(name), r);
+    }
+
+    /**
+     * What a node's agent found of its own health: a failure drains the node with {@code reason}
+     * (no new work; what runs finishes), a pass lifts that drain. The operator's own drain is a
+     * separate state that this never touches. Only a change is written; an agent repeats its
+     * result at every check, so a drain lifted by the operator while the check still fails comes
+     * back at the next check.
+     */
+    void health(String name, boolean healthy, String reason, Tx tx) {
+        NodeRecord r = enrolled.get(name);
+        if (r == null) {
+            // Only test schedulers without enrolment let such an agent in; there is no record to drain.
+            log.debug("health report of node {}, which is not enrolled, ignored", name);
+            return;
+        }
+        String why = healthy ? "" : NodeTerms.healthReason(reason);
+        if (why.equals(r.healthDrain())) {
+            return;
+        }
+        r = r.withHealthDrain(why);
+        remember(r);
+        tx.batch().put(Kind.NODES, name, r);
+        tx.allocationDue();
+        if (healthy) {
+            log.info("node {} passed its health check: its health drain is lifted{}", name,
+                    r.draining() ? " (its operator's drain stays)" : "");
+        } else {
+            log.warn("node {} drained by its health check: {}", name, why);
+        }
     }
 
     /**

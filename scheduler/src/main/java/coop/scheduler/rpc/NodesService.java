@@ -177,6 +177,13 @@ final class NodesService extends NodesGrpc.NodesImplBase {
                             return null;
                         });
                     }
+                    case HEALTH -> {
+                        var h = m.getHealth();
+                        loop.post((s, tx) -> {
+                            s.nodeHealth(link, h.getHealthy(), h.getReason(), tx);
+                            return null;
+                        });
+                    }
                     case LOG_DATA -> {
                         var d = m.getLogData();
                         logs.answer(d.getRequestId(), new LogBroker.Output(d.getStdout().toByteArray(),

@@ -168,7 +168,8 @@ public final class ProtoMapper {
         NodeInfo.Builder b = NodeInfo.newBuilder().setName(n.name()).setSite(n.site())
                 .setState(n.online() ? "online" : "offline").setLastHeartbeatMs(n.lastHeartbeat())
                 .addAllBusyGpuIndices(n.busyGpus()).addAllRunningJobIds(n.jobIds()).setAccount(n.account())
-                .setDraining(n.draining()).setDrainReason(n.drainReason())
+                .setDraining(n.draining()).setDrainReason(n.drainReason()).setHealthDrain(n.healthDrain())
+                .setOperatorDrain(n.operatorDrain())
                 .setReservedGpus(n.reservedGpus()).addAllWindows(n.windows()).setTimeZone(n.timeZone())
                 .setOffered(n.offered())
                 .setWindowChangeMs(n.windowChangeAt() == Long.MAX_VALUE ? 0 : n.windowChangeAt());

@@ -132,6 +132,8 @@ public final class WireJson {
         o.put("account", node.getAccount());
         o.put("draining", node.getDraining());
         o.put("drain_reason", node.getDrainReason());
+        o.put("health_drain", node.getHealthDrain());
+        o.put("operator_drain", node.getOperatorDrain());
         o.put("reserved_gpus", node.getReservedGpus());
         ArrayNode windows = o.putArray("windows");
         node.getWindowsList().forEach(windows::add);

@@ -15,6 +15,7 @@ import coop.v1.GpuUsage;
 import coop.v1.Heartbeat;
 import coop.v1.Hello;
 import coop.v1.ListNodesRequest;
+import coop.v1.NodeHealth;
 import coop.v1.NodeInfo;
 import coop.v1.NodesGrpc;
 import coop.v1.SchedulerMessage;
@@ -145,6 +146,23 @@ class NodesServiceTest {
         await().atMost(PROMPTLY).until(() -> node().getState().equals("offline"));
         assertThat(node().getGpuUsageList()).isEmpty();
         assertThat(node().getHeartbeatLagMs()).isZero();
+    }
+
+    @Test
+    void aHealthReportDrainsTheNodeWithItsReasonMadeFitToShowAndAPassLiftsIt() {
+        StreamObserver<AgentMessage> agent = connect(1);
+        agent.onNext(AgentMessage.newBuilder().setHealth(NodeHealth.newBuilder().setHealthy(false)
+                .setReason("GPU 0:\tXID 79\u0007 " + "x".repeat(500))).build());
+
+        await().atMost(PROMPTLY).until(() -> node().getDraining());
+        NodeInfo n = node();
+        assertThat(n.getHealthDrain()).startsWith("GPU 0: XID 79  xxx").hasSize(200);
+        assertThat(n.getOperatorDrain()).isFalse();
+        assertThat(n.getDrainReason()).isEmpty();
+
+        agent.onNext(AgentMessage.newBuilder().setHealth(NodeHealth.newBuilder().setHealthy(true)).build());
+        await().atMost(PROMPTLY).until(() -> !node().getDraining());
+        assertThat(node().getHealthDrain()).isEmpty();
     }
 
     private StreamObserver<AgentMessage> connect(int gpus) {
