@@ -98,9 +98,8 @@ public final class AgentCommand implements Callable<Integer> {
     }
 
     /**
-     * A unit that runs this same agent: the JVM and jar running now, absolute paths, restart on
-     * failure. KillMode=mixed sends SIGTERM to the agent alone, so it can stop its jobs' process
-     * groups gracefully before systemd kills whatever is left.
+     * A unit that runs this same agent: the JVM and jar running now, absolute paths, hardened as
+     * {@link SystemdUnit} says.
      */
     String systemdUnit(NodeIdentity id) {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
@@ -120,24 +119,7 @@ public final class AgentCommand implements Callable<Integer> {
         if (advertiseAddress != null) {
             exec.append(" --advertise-address ").append(advertiseAddress);
         }
-        return String.join("\n",
-                "# coop agent for node " + id.node() + " at " + id.site() + "; install with:",
-                "#   coop agent ... --print-systemd-unit > /etc/systemd/system/coop-agent.service",
-                "#   systemctl daemon-reload && systemctl enable --now coop-agent",
-                "[Unit]",
-                "Description=coop agent for node " + id.node() + " (site " + id.site() + ")",
-                "Wants=network-online.target",
-                "After=network-online.target",
-                "",
-                "[Service]",
-                "ExecStart=" + exec,
-                "Restart=always",
-                "RestartSec=5",
-                "KillMode=mixed",
-                "TimeoutStopSec=30",
-                "",
-                "[Install]",
-                "WantedBy=multi-user.target",
-                "");
+        // Ranks run as the agent's own user, so it needs no root.
+        return SystemdUnit.forNode(id.node(), id.site(), exec.toString(), dir, false);
     }
 }

@@ -22,7 +22,21 @@ class AgentCommandTest {
                 .containsPattern("ExecStart=/\\S+/bin/java -jar \\S+ agent --identity " + id.toAbsolutePath()
                         + " --gpus auto --work-dir /var/lib/coop-agent/gpu-07")
                 .contains("Restart=always").contains("KillMode=mixed").contains("WantedBy=multi-user.target")
+                // Its ranks run as the agent's own user, so the agent needs no root.
+                .contains("\nUser=coop-agent\n").contains("ProtectSystem=strict").contains("StateDirectory=coop-agent")
+                .contains("NoNewPrivileges=yes")
+                .doesNotContain("ReadWritePaths=")
                 .doesNotContain("secret");
+    }
+
+    @Test
+    void aWorkFolderOutsideTheStateFolderIsMadeWritable() throws Exception {
+        Path id = dir.resolve("gpu-07.node.json");
+        new NodeIdentity("gpu-07", "north", "lab-a", "secret", "10.0.0.1:7070").write(id);
+        CliRun run = CliRun.of("agent", "--identity", id.toString(), "--gpus", "auto", "--work-dir", "/data/coop",
+                "--print-systemd-unit");
+        assertThat(run.exitCode()).as(run.err()).isZero();
+        assertThat(run.out()).contains("--work-dir /data/coop\n").contains("\nReadWritePaths=/data/coop\n");
     }
 
     @Test
