@@ -74,7 +74,7 @@ public final class SystemdUnit {
         if (!switchesUsers) {
             head.add("# It runs as the " + USER + " system user (the coop package makes it; else");
             head.add("#   useradd --system --home-dir " + STATE + " --shell /usr/sbin/nologin " + USER + "),");
-            head.add("# who must be able to read the node identity file.");
+            head.add("# who must be able to read the jar and the node identity file.");
         }
         List<String> paths = workDir.startsWith(STATE) ? List.of() : List.of("ReadWritePaths=" + workDir);
         return render(head, "coop agent for node " + node + " (site " + site + ")", List.of(), execStart, paths,
