@@ -8,12 +8,12 @@ jar=$1
 version=$2
 out=$3
 java=$4
-here=$(cd "$(dirname "$0")" && pwd)
 
 if ! command -v dpkg-deb >/dev/null 2>&1; then
   echo "coop Debian package: skipped, dpkg-deb is not installed (on Debian or Ubuntu: apt-get install dpkg)"
   exit 0
 fi
+here=$(cd "$(dirname "$0")" && pwd)
 
 # Debian sorts ~ before everything, so 0.1.0~SNAPSHOT comes before the release 0.1.0.
 deb_version=$(printf '%s' "$version" | tr - '~')
