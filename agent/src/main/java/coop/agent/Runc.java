@@ -37,8 +37,13 @@ final class Runc {
     /** The NVIDIA driver's character device major number. */
     static final int NVIDIA_MAJOR = 195;
     private static final long COMMAND_TIMEOUT_SECONDS = 30;
-    /** Where runc, run by root without {@code --root}, keeps its containers' state. */
-    private static final Path STATE = Path.of("/run/runc");
+    /**
+     * Where runc keeps its containers' state: its default, {@code /run/runc}, unless systemd gave
+     * the agent a runtime folder ({@code RuntimeDirectory=}, the one writable place under
+     * {@code /run} for a service with {@code ProtectSystem=strict}).
+     */
+    static final Path STATE = System.getenv("RUNTIME_DIRECTORY") != null
+            ? Path.of(System.getenv("RUNTIME_DIRECTORY").split(":")[0], "runc") : Path.of("/run/runc");
 
     private final Path runtime;
     private final Path bundles;
@@ -86,12 +91,14 @@ final class Runc {
         Path bundle = bundles.resolve(containerId(spec.rank()));
         Files.createDirectories(bundle.resolve("rootfs"));
         Files.writeString(bundle.resolve("config.json"), specJson(spec), StandardCharsets.UTF_8);
-        return List.of(runtime.toString(), "run", "--keep", "--bundle", bundle.toString(), containerId(spec.rank()));
+        return List.of(runtime.toString(), "--root", STATE.toString(), "run", "--keep", "--bundle", bundle.toString(),
+                containerId(spec.rank()));
     }
 
     /** Sends the signal to every process of the rank's container; false if none was left. */
     boolean signal(RankId rank, ProcessLauncher.Signal signal) {
-        return run(List.of(runtime.toString(), "kill", "--all", containerId(rank), signal.name())) == 0;
+        return run(List.of(runtime.toString(), "--root", STATE.toString(), "kill", "--all", containerId(rank),
+                signal.name())) == 0;
     }
 
     /**
@@ -112,7 +119,7 @@ final class Runc {
 
     /** Kills what is left of the container and removes it and its bundle; quiet if there is none. */
     void delete(RankId rank) {
-        run(List.of(runtime.toString(), "delete", "--force", containerId(rank)));
+        run(List.of(runtime.toString(), "--root", STATE.toString(), "delete", "--force", containerId(rank)));
         Path bundle = bundles.resolve(containerId(rank));
         try {
             Files.deleteIfExists(bundle.resolve("config.json"));

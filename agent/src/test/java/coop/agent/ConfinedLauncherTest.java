@@ -151,7 +151,7 @@ class ConfinedLauncherTest {
         // The first launcher stands for an agent killed with kill -9: it never sees its rank end.
         ProcessLauncher crashed = launcher(Isolation.RUNC, 256L << 20, workDir);
         RankProcess p = crashed.start(order(10, "sleep 300 & sleep 300; wait", List.of()));
-        Path state = Path.of("/run/runc", "coop-test-node-10.1.0");
+        Path state = Runc.STATE.resolve("coop-test-node-10.1.0");
         await().atMost(Duration.ofSeconds(10)).until(() -> Files.exists(state));
 
         List<RankRecords.Record> stopped = launcher(Isolation.RUNC, 256L << 20, workDir).stopLeftovers(Duration.ofSeconds(5));

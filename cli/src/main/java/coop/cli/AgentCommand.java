@@ -260,9 +260,8 @@ public final class AgentCommand implements Callable<Integer> {
     }
 
     /**
-     * A unit that runs this same agent: the JVM and jar running now, absolute paths, restart on
-     * failure. KillMode=mixed sends SIGTERM to the agent alone, so it can stop its jobs' process
-     * groups gracefully before systemd kills whatever is left.
+     * A unit that runs this same agent: the JVM and jar running now, absolute paths, hardened as
+     * {@link SystemdUnit} says.
      */
     String systemdUnit(NodeIdentity id) {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
@@ -290,24 +289,23 @@ public final class AgentCommand implements Callable<Integer> {
                 exec.append(' ').append(flag[0]).append(' ').append(unitWord(flag[1]));
             }
         }
-        return String.join("\n",
-                "# coop agent for node " + id.node() + " at " + id.site() + "; install with:",
-                "#   coop agent ... --print-systemd-unit > /etc/systemd/system/coop-agent.service",
-                "#   systemctl daemon-reload && systemctl enable --now coop-agent",
-                "[Unit]",
-                "Description=coop agent for node " + id.node() + " (site " + id.site() + ")",
-                "Wants=network-online.target",
-                "After=network-online.target",
-                "",
-                "[Service]",
-                "ExecStart=" + exec,
-                "Restart=always",
-                "RestartSec=5",
-                "KillMode=mixed",
-                "TimeoutStopSec=30",
-                "",
-                "[Install]",
-                "WantedBy=multi-user.target",
-                "");
+        List<String[]> confinement = new java.util.ArrayList<>(List.of(new String[] {"--run-as", runAs},
+                new String[] {"--isolation", isolation},
+                new String[] {"--runtime", runtime == null ? null : runtime.toAbsolutePath().toString()},
+                new String[] {"--mem-per-gpu", memPerGpu},
+                new String[] {"--pids-limit", pidsLimit == Confinement.DEFAULT_PIDS_LIMIT ? null : Long.toString(pidsLimit)},
+                new String[] {"--retain", retain.equals("7d") ? null : retain}));
+        mounts.forEach(m -> confinement.add(new String[] {"--mount", m}));
+        for (String[] flag : confinement) {
+            if (flag[1] != null) {
+                exec.append(' ').append(flag[0]).append(' ').append(unitWord(flag[1]));
+            }
+        }
+        if (allowRootJobs) {
+            exec.append(" --allow-root-jobs");
+        }
+        // Switching users and running runc need root; an agent that does neither runs as coop-agent.
+        boolean needsRoot = runAs != null || allowRootJobs || "runc".equals(isolation);
+        return SystemdUnit.forNode(id.node(), id.site(), exec.toString(), dir, needsRoot);
     }
 }

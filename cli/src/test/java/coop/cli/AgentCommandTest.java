@@ -22,6 +22,10 @@ class AgentCommandTest {
                 .containsPattern("ExecStart=/\\S+/bin/java -jar \\S+ agent --identity " + id.toAbsolutePath()
                         + " --gpus auto --work-dir /var/lib/coop-agent/gpu-07")
                 .contains("Restart=always").contains("KillMode=mixed").contains("WantedBy=multi-user.target")
+                // Its ranks run as the agent's own user, so the agent needs no root.
+                .contains("\nUser=coop-agent\n").contains("ProtectSystem=strict").contains("StateDirectory=coop-agent")
+                .contains("NoNewPrivileges=yes")
+                .doesNotContain("ReadWritePaths=")
                 .doesNotContain("secret");
     }
 
@@ -50,14 +54,39 @@ class AgentCommandTest {
         };
         for (String[] c : cases) {
             CliRun run = CliRun.of("agent", "--identity", id.toString(), "--gpus", "sim:1xA100", "--work-dir",
-                    dir.resolve("work").toString(), c[0], c[1]);
+                    dir.resolve("work").toString(), "--isolation", "none", "--allow-root-jobs", c[0], c[1]);
             assertThat(run.exitCode()).as(c[0]).isNotZero();
             assertThat(run.err().strip()).as(c[0]).startsWith("error: " + c[0] + ": ").doesNotContain("\n");
         }
         CliRun every = CliRun.of("agent", "--identity", id.toString(), "--gpus", "sim:1xA100", "--health-check",
-                "true", "--health-every", "soon");
+                "true", "--health-every", "soon", "--isolation", "none", "--allow-root-jobs");
         assertThat(every.exitCode()).isNotZero();
         assertThat(every.err()).contains("--health-every: 'soon' is not a duration");
+    }
+
+    @Test
+    void anAgentThatSwitchesUsersRunsAsRootWithItsConfinementInTheUnit() throws Exception {
+        Path id = dir.resolve("gpu-07.node.json");
+        new NodeIdentity("gpu-07", "north", "lab-a", "secret", "10.0.0.1:7070").write(id);
+        CliRun confined = CliRun.of("agent", "--identity", id.toString(), "--gpus", "auto", "--run-as",
+                "lab-a=coop-lab-a,*=coop-job", "--mem-per-gpu", "64G", "--mount", "/datasets", "--retain", "2d",
+                "--print-systemd-unit");
+        CliRun plain = CliRun.of("agent", "--identity", id.toString(), "--gpus", "auto", "--print-systemd-unit");
+
+        assertThat(confined.exitCode()).as(confined.err()).isZero();
+        assertThat(confined.out()).contains(" --run-as \"lab-a=coop-lab-a,*=coop-job\" --mem-per-gpu 64G --retain 2d"
+                + " --mount /datasets\n").doesNotContain("User=");
+        assertThat(plain.out()).contains("\nUser=coop-agent\n");
+    }
+
+    @Test
+    void aWorkFolderOutsideTheStateFolderIsMadeWritable() throws Exception {
+        Path id = dir.resolve("gpu-07.node.json");
+        new NodeIdentity("gpu-07", "north", "lab-a", "secret", "10.0.0.1:7070").write(id);
+        CliRun run = CliRun.of("agent", "--identity", id.toString(), "--gpus", "auto", "--work-dir", "/data/coop",
+                "--print-systemd-unit");
+        assertThat(run.exitCode()).as(run.err()).isZero();
+        assertThat(run.out()).contains("--work-dir /data/coop\n").contains("\nReadWritePaths=/data/coop\n");
     }
 
     @Test

@@ -26,12 +26,24 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.MetadataUtils;
 import io.grpc.stub.StreamObserver;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -61,7 +73,7 @@ class MetricsTest {
                     List.of("lab-a", "lab-b"), clock.millis());
         }
         server = SchedulerServer.start(new SchedulerServer.Config(dir, "127.0.0.1", 0, Duration.ofSeconds(1),
-                null, true), clock);
+                null, true).withHttp(new InetSocketAddress("127.0.0.1", 0)), clock);
         Metadata alice = new Metadata();
         alice.put(Caller.MEMBER, "alice");
         alice.put(Caller.TOKEN, "token-alice");
@@ -136,6 +148,68 @@ class MetricsTest {
                 + "status=\"OK\"}").orElse(0.0) + value("coop_rpc_seconds_count{method=\"coop.v1.Nodes/Connect\","
                 + "status=\"CANCELLED\"}").orElse(0.0) == 1);
     }
+
+    /**
+     * The shipped alert rules and Grafana dashboard name only metrics this scheduler exports, with
+     * label values it gives them: a rule on a misspelt or renamed metric would never fire, and a
+     * panel would stay empty, without an error anywhere.
+     */
+    @Test
+    void theShippedRulesAndDashboardUseOnlyMetricsTheSchedulerServes() throws Exception {
+        String token = NodesGrpc.newBlockingStub(member).enroll(EnrollRequest.newBuilder().setName("n1").setSite("s1")
+                .setAccount("lab-a").build()).getToken();
+        connect("n1", token, 2);
+        JobsGrpc.newBlockingStub(member).submit(SubmitRequest.newBuilder().setAccount("lab-a").setGpusPerNode(1)
+                .setCommand("true").setWalltimeSeconds(60).build());
+        await().atMost(PROMPTLY).until(() -> value("coop_jobs{state=\"running\"}").orElse(0.0) == 1);
+        HttpResponse<String> metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                URI.create("http://127.0.0.1:" + server.httpPort() + "/metrics")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(metrics.statusCode()).isEqualTo(200);
+        List<String> samples = metrics.body().lines().filter(l -> !l.startsWith("#") && !l.isBlank()).toList();
+        // Samples' names, and families' (a histogram's name, as a description may give it).
+        Set<String> exported = samples.stream().map(l -> l.split("[{ ]", 2)[0]).collect(Collectors.toSet());
+        metrics.body().lines().filter(l -> l.startsWith("# TYPE ")).forEach(l -> exported.add(l.split(" ")[2]));
+
+        Map<String, String> queries = new LinkedHashMap<>();
+        queries.put(ContribMonitoring.rules().toString(), ContribMonitoring.read(ContribMonitoring.rules()));
+        ContribMonitoring.dashboardQueries().forEach(q -> queries.put(q, q));
+        Set<String> used = new TreeSet<>();
+        queries.forEach((where, text) -> {
+            Matcher m = SELECTOR.matcher(text);
+            while (m.find()) {
+                String name = m.group(1);
+                used.add(name);
+                assertThat(exported).as("%s in %s", name, where).contains(name);
+                if (m.group(2) == null) {
+                    continue;
+                }
+                Matcher label = MATCHER.matcher(m.group(2));
+                while (label.find()) {
+                    // A label the metric has; an equality also a value it takes. Grafana's variables
+                    // ($job, $account) stand for whatever values there are; job and instance are
+                    // the labels Prometheus adds to what it scrapes.
+                    String key = label.group(1);
+                    if (key.equals("job") || key.equals("instance")) {
+                        continue;
+                    }
+                    String op = label.group(2);
+                    String wanted = op.equals("=") ? key + "=\"" + label.group(3) + "\"" : key + "=\"";
+                    assertThat(samples).as("%s{%s} in %s", name, label.group(), where)
+                            .anyMatch(s -> s.startsWith(name + "{") && s.contains(wanted));
+                }
+            }
+        });
+        // Every alert's and panel's metric is among them (the scrape's names, not a list kept here).
+        assertThat(used).contains("coop_agents_connected", "coop_heartbeat_oldest_age_seconds",
+                "coop_heartbeat_interval_seconds", "coop_store_commit_seconds_bucket", "coop_jobs",
+                "coop_gpus_online", "coop_account_gpus_allocated", "coop_rpc_seconds_count");
+    }
+
+    /** A metric's name in PromQL (or YAML around it), with the braces of its selector if it has them. */
+    private static final Pattern SELECTOR = Pattern.compile("\\b(coop_[a-z0-9_]+)(?:\\{([^}]*)})?");
+    /** One matcher of a selector; Grafana's {@code job=~"$job"} is matched like any other. */
+    private static final Pattern MATCHER = Pattern.compile("([a-z_]+)\\s*(=~|!~|!=|=)\\s*\"([^\"]*)\"");
 
     /** The value of one sample line of the scrape: its name with labels as Prometheus writes them. */
     private Optional<Double> value(String sample) {
