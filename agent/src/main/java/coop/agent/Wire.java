@@ -21,7 +21,8 @@ final class Wire {
                 .setNode(config.node())
                 .setSite(config.site())
                 .addAllRunning(running)
-                .setVersion(config.version());
+                .setVersion(config.version())
+                .setIsolation(config.confinement().describe());
         if (config.advertiseAddress() != null) {
             hello.setAddress(config.advertiseAddress());
         }

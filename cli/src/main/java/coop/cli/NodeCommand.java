@@ -184,6 +184,9 @@ final class NodeCommand implements Runnable {
             out.println("  jobs:     " + (n.getRunningJobIdsCount() == 0 ? "none" : n.getRunningJobIdsList().toString()));
             out.println("  reserved: " + n.getReservedGpus() + " GPU(s) for " + n.getAccount());
             out.println("  offered:  " + offering(n));
+            if (!n.getIsolation().isEmpty()) {
+                out.println("  isolation: " + n.getIsolation());
+            }
             NodesCommand.usageLines(n).forEach(line -> out.println("  " + line));
             if (n.getLastHeartbeatMs() > 0) {
                 out.println("  last heartbeat: " + Times.iso(n.getLastHeartbeatMs())

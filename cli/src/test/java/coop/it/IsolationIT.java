@@ -68,6 +68,9 @@ class IsolationIT {
                 await().atMost(SOON).until(() -> client.nodes().listNodes(ListNodesRequest.getDefaultInstance())
                         .getNodesList().stream().anyMatch(n -> n.getState().equals("online")));
                 Cli cli = new Cli(coop, target, alice.toString());
+                var status = cli.run("node", "status", "n1");
+                assertThat(status.stdout()).as(status.stderr()).contains("  isolation: runc (memory 64 MiB per GPU, "
+                        + "128 processes; jobs run lab-a=coop-lab-a,*=coop-job)\n");
 
                 long who = cli.submit("lab-a", "id -u; echo visible=$CUDA_VISIBLE_DEVICES; ls /dev | grep nvidia; "
                         + "cat /dev/nvidia$((1 - CUDA_VISIBLE_DEVICES)) 2>&1 | sed 's/.*: //'");

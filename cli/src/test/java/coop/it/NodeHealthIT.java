@@ -51,7 +51,8 @@ class NodeHealthIT {
             Path map = dir.resolve("dcgm-job-map");
             coop.start("agent", "--identity", identity.toString(), "--scheduler", scheduler.target(), "--gpus",
                     "sim:1xA100-80GB", "--work-dir", dir.resolve("n1").toString(), "--health-check", check,
-                    "--health-every", "1s", "--gpu-job-map", map.toString());
+                    "--health-every", "1s", "--gpu-job-map", map.toString(), "--isolation", "none",
+                    "--allow-root-jobs");
             // Waits poll through a client in this JVM; what an operator reads is checked with the CLI.
             try (Client client = new Client(scheduler.target(), Identity.read(Path.of(alice)))) {
                 await().atMost(SOON).until(() -> n1(client).getState().equals("online"));

@@ -212,6 +212,14 @@ public final class AgentSessions {
         }
     }
 
+    /** Notes how the node's agent confines its ranks, as it said in its Hello; not stored, it says so again. */
+    void describe(String node, String isolation) {
+        NodeRuntime n = nodes.get(node);
+        if (n != null) {
+            n.isolation = isolation == null ? "" : isolation;
+        }
+    }
+
     /** The name of the node whose session {@code link} is, or null if it has none (any more). */
     String nodeOf(AgentLink link) {
         NodeRuntime n = sessions.get(link);

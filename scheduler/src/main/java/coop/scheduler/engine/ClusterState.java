@@ -311,7 +311,14 @@ public final class ClusterState {
     /** As {@link #hello(AgentLink, String, String, List, List, Tx)}, with the address its peers reach it at. */
     public void hello(AgentLink link, String node, String site, List<Gpu> gpus, List<RankRef> running,
                       String address, Tx tx) {
+        hello(link, node, site, gpus, running, address, "", tx);
+    }
+
+    /** As above, with how the agent confines its ranks, in its own words, for {@code coop node status}. */
+    public void hello(AgentLink link, String node, String site, List<Gpu> gpus, List<RankRef> running,
+                      String address, String isolation, Tx tx) {
         sessions.hello(link, node, site, gpus, running, address, tx);
+        sessions.describe(node, isolation);
     }
 
     public void heartbeat(AgentLink link, List<RankRef> running, Tx tx) {

@@ -48,7 +48,7 @@ public final class NodeRegistry {
                              List<Integer> busyGpus, List<Long> jobIds, String account, boolean draining,
                              String drainReason, int reservedGpus, List<String> windows, String timeZone,
                              boolean offered, long windowChangeAt, List<GpuUsage> gpuUsage,
-                             long heartbeatLagMs, String healthDrain, boolean operatorDrain) {
+                             long heartbeatLagMs, String healthDrain, boolean operatorDrain, String isolation) {
     }
 
     private final InstantSource clock;
@@ -137,7 +137,8 @@ public final class NodeRegistry {
                 r != null && r.takesNoWork(), r == null ? "" : r.drainReason(),
                 r == null ? 0 : reserveInForce(r, gpus.size()), when.windows(), r == null ? "UTC" : r.timeZone(),
                 when.openAt(now), when.nextChange(now), n == null ? List.of() : n.usage,
-                n == null ? 0 : n.heartbeatLagMs, r == null ? "" : r.healthDrain(), r != null && r.draining());
+                n == null ? 0 : n.heartbeatLagMs, r == null ? "" : r.healthDrain(), r != null && r.draining(),
+                n == null ? "" : n.isolation);
     }
 
     /** The enrolled node, if the member is an operator of its account; else NOT_FOUND or PERMISSION_DENIED. */

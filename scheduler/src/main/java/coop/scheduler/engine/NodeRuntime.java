@@ -15,6 +15,8 @@ final class NodeRuntime {
     final String name;
     String site;
     String address = "127.0.0.1";
+    /** How its agent confines ranks, as its Hello said ("runc (memory 8 GiB per GPU, ...)"); empty if it did not. */
+    String isolation = "";
     List<Gpu> gpus = List.of();
     AgentLink link;
     long lastHeartbeat;

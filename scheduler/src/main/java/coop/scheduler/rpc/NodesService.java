@@ -135,9 +135,12 @@ final class NodesService extends NodesGrpc.NodesImplBase {
                             .map(g -> new Gpu(g.getIndex(), g.getModel(), g.getMemoryMib())).toList();
                     List<RankRef> running = h.getRunningList().stream().map(NodesService::ref).toList();
                     String address = h.getAddress().isEmpty() ? peer : h.getAddress();
+                    // Shown to people, so made fit to show: one line, bounded.
+                    String said = h.getIsolation().replaceAll("\\p{Cntrl}", " ");
+                    String isolation = said.length() > 200 ? said.substring(0, 200) : said;
                     loop.call((s, tx) -> {
                         s.authenticateNode(node, token, h.getNode(), h.getSite());
-                        s.hello(link, h.getNode(), h.getSite(), gpus, running, address, tx);
+                        s.hello(link, h.getNode(), h.getSite(), gpus, running, address, isolation, tx);
                         return null;
                     }).whenComplete((v, e) -> {
                         if (e != null) {

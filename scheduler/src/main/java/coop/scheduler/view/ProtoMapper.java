@@ -182,6 +182,6 @@ public final class ProtoMapper {
             u.memoryUsedMib().ifPresent(usage::setMemoryUsedMib);
             b.addGpuUsage(usage);
         }
-        return b.setHeartbeatLagMs(n.heartbeatLagMs()).build();
+        return b.setHeartbeatLagMs(n.heartbeatLagMs()).setIsolation(n.isolation()).build();
     }
 }

@@ -134,6 +134,7 @@ public final class WireJson {
         o.put("drain_reason", node.getDrainReason());
         o.put("health_drain", node.getHealthDrain());
         o.put("operator_drain", node.getOperatorDrain());
+        o.put("isolation", node.getIsolation());
         o.put("reserved_gpus", node.getReservedGpus());
         ArrayNode windows = o.putArray("windows");
         node.getWindowsList().forEach(windows::add);
