@@ -96,6 +96,9 @@ final class JobCommand extends ClientCommand {
         field(out, "walltime", job.getWalltimeSeconds() == 0 ? "policy default"
                 : Durations.format(Duration.ofSeconds(job.getWalltimeSeconds())));
         field(out, "priority", String.valueOf(job.getPriority()));
+        field(out, "preemption", job.getNoPreempt() ? "never (--no-preempt: runs only within its account's share)"
+                : JobText.preemptible(job) ? "PREEMPTIBLE now: its attempt runs on borrowed GPUs"
+                : "only while it runs on borrowed GPUs");
         field(out, "command", JobText.command(job));
         field(out, "submitted", Times.iso(job.getSubmittedAtMs()));
         if (job.getFinishedAtMs() != 0) {
@@ -114,6 +117,9 @@ final class JobCommand extends ClientCommand {
                 line.append("  finished ").append(Times.iso(attempt.getFinishedAtMs()));
             }
             line.append("  ").append(attempt.getGpus()).append(" GPU(s)");
+            if (attempt.getBorrowed()) {
+                line.append(" borrowed (preemptible)");
+            }
             if (attempt.getOutcome().isEmpty()) {
                 line.append("  running");
             } else {

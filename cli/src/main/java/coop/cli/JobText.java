@@ -23,6 +23,21 @@ public final class JobText {
         return state == JobState.UNRECOGNIZED ? "unknown" : state.name().toLowerCase();
     }
 
+    /**
+     * The state as {@code coop jobs} lists it: a running job whose attempt runs on borrowed GPUs,
+     * beyond its account's entitlement, is marked {@code PREEMPTIBLE}, since it may be stopped
+     * (after its signal and grace) to give them back.
+     */
+    static String listedState(Job job) {
+        return state(job.getState()) + (preemptible(job) ? " PREEMPTIBLE" : "");
+    }
+
+    /** Whether the job runs now on borrowed GPUs, and so may be preempted. */
+    static boolean preemptible(Job job) {
+        return job.getState() == JobState.RUNNING && !job.getNoPreempt()
+                && latest(job).map(a -> a.getBorrowed() && a.getFinishedAtMs() == 0).orElse(false);
+    }
+
     /** The command, or why the scheduler withheld it from the caller. */
     static String command(Job job) {
         return job.getCommandWithheld() ? withheld(job.getAccount()) : job.getCommand();
