@@ -34,11 +34,20 @@ public final class JobBook {
     private static final Logger log = LoggerFactory.getLogger(JobBook.class);
     /** Grace between SIGTERM and SIGKILL when a job is cancelled. */
     static final long CANCEL_GRACE_SECONDS = 10;
+    /** What the agent writes in a rank's {@code coop-stop-reason} before it stops it, by cause. */
+    static final String STOP_CANCELLED = "cancelled";
+    static final String STOP_PREEMPTED = "preempted";
+    static final String STOP_REQUEUED = "requeued";
+    static final String STOP_FAILED = "failed";
 
-    /** Tells the agents running an attempt's live ranks to stop them: SIGTERM, then SIGKILL after the grace. */
+    /**
+     * Tells the agents running an attempt's live ranks to stop them: the job's signal (SIGTERM by
+     * default), then SIGKILL after the grace; {@code cause} is the word the agent leaves for the job
+     * in its {@code coop-stop-reason} file.
+     */
     @FunctionalInterface
     interface RankStopper {
-        void stop(Job job, Attempt attempt, String reason, long graceSeconds, Tx tx);
+        void stop(Job job, Attempt attempt, String reason, String cause, long graceSeconds, Tx tx);
     }
 
     /** What a submit created: one job ({@code arrayId} 0), or the tasks of an array, ids first to first + tasks - 1. */
@@ -135,7 +144,8 @@ public final class JobBook {
         nextJobId++;
         Job job = new Job(id, c.name(), spec.account(), m.name(), spec.gpusPerNode(), spec.nodes(), c.gpuModel(),
                 c.walltimeSeconds(), spec.command(), spec.priority(), spec.crossSite(),
-                review ? JobState.REVIEW : JobState.PENDING, now, 0, List.of(), spec.noPreempt(), c.purpose());
+                review ? JobState.REVIEW : JobState.PENDING, now, 0, List.of(), spec.noPreempt(), c.purpose())
+                .withStop(c.stop());
         jobs.put(id, job);
         countWaiting(job, 1);
         if (!review) {
@@ -157,7 +167,8 @@ public final class JobBook {
             long id = arrayId + 1 + i;
             Job job = new Job(id, c.name(), spec.account(), m.name(), spec.gpusPerNode(), spec.nodes(),
                     c.gpuModel(), c.walltimeSeconds(), spec.command(), spec.priority(), spec.crossSite(),
-                    JobState.PENDING, now, 0, List.of(), spec.noPreempt(), c.purpose(), arrayId, indices[i]);
+                    JobState.PENDING, now, 0, List.of(), spec.noPreempt(), c.purpose(), arrayId, indices[i])
+                    .withStop(c.stop());
             jobs.put(id, job);
             countWaiting(job, 1);
             pending.add(job);
@@ -338,8 +349,8 @@ public final class JobBook {
         }
         long now = clock.millis();
         if (j.state() == JobState.RUNNING) {
-            j = j.withAttempt(j.current().withOutcome("cancelled"));
-            stopper.stop(j, j.current(), "cancelled", CANCEL_GRACE_SECONDS, tx);
+            j = j.withAttempt(j.current().withOutcome("cancelled by " + m.name()));
+            stopper.stop(j, j.current(), "cancelled by " + m.name(), STOP_CANCELLED, CANCEL_GRACE_SECONDS, tx);
         }
         if (j.state() == JobState.REVIEW) {
             desk.governance().dropPanel(id);

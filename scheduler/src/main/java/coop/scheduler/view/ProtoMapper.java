@@ -38,6 +38,7 @@ public final class ProtoMapper {
                 .setState(state(j.state())).setSubmittedAtMs(j.submittedAt()).setFinishedAtMs(j.finishedAt())
                 .setCrossSite(j.crossSite()).setNoPreempt(j.noPreempt()).setPurpose(j.purpose())
                 .setArrayId(j.arrayId()).setArrayIndex(j.arrayIndex()).setEndReason(j.endReason())
+                .setSignal(j.stop().text()).setRequeueOnTimeout(j.stop().requeueOnTimeout())
                 .setWhyPending(j.state() == JobState.PENDING || j.state() == JobState.REVIEW ? whyPending : "");
         for (Attempt a : j.attempts()) {
             coop.v1.Attempt.Builder ab = coop.v1.Attempt.newBuilder().setNumber(a.number())

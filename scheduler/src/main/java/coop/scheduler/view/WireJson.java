@@ -74,6 +74,8 @@ public final class WireJson {
         o.put("array_id", job.getArrayId());
         o.put("array_index", job.getArrayIndex());
         o.put("end_reason", job.getEndReason());
+        o.put("signal", job.getSignal());
+        o.put("requeue_on_timeout", job.getRequeueOnTimeout());
         return o;
     }
 
