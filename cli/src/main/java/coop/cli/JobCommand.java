@@ -99,6 +99,11 @@ final class JobCommand extends ClientCommand {
         field(out, "preemption", job.getNoPreempt() ? "never (--no-preempt: runs only within its account's share)"
                 : JobText.preemptible(job) ? "PREEMPTIBLE now: its attempt runs on borrowed GPUs"
                 : "only while it runs on borrowed GPUs");
+        field(out, "stop signal", job.getSignal().isEmpty() ? "SIGTERM at the stop (default)"
+                : JobText.signal(job.getSignal()));
+        if (job.getRequeueOnTimeout() > 0) {
+            field(out, "on timeout", "requeued, up to " + job.getRequeueOnTimeout() + " time(s)");
+        }
         field(out, "command", JobText.command(job));
         field(out, "submitted", Times.iso(job.getSubmittedAtMs()));
         if (job.getFinishedAtMs() != 0) {
@@ -123,7 +128,7 @@ final class JobCommand extends ClientCommand {
             if (attempt.getOutcome().isEmpty()) {
                 line.append("  running");
             } else {
-                line.append("  ").append(attempt.getOutcome()).append(", exit code ").append(attempt.getExitCode());
+                line.append("  ").append(JobText.outcome(attempt));
             }
             out.println(line);
             for (int rank = 0; rank < attempt.getPlacementsCount(); rank++) {

@@ -78,7 +78,8 @@ class ClientCommandsTest {
     void submitSendsTheRequestAndTheCallersHeaders() {
         CliRun run = coop("submit", "--account", "lab-a", "--gpus", "4", "--nodes", "2", "--gpu-model", "A100",
                 "--walltime", "1h30m", "--priority", "3", "--name", "train", "--cross-site", "--no-preempt",
-                "--purpose", "llm", "--array", "0-3", "--", "python", "train.py", "--lr", "3e-4");
+                "--purpose", "llm", "--array", "0-3", "--signal", "B:USR1@120", "--requeue-on-timeout", "2",
+                "--", "python", "train.py", "--lr", "3e-4");
 
         assertThat(run.err()).isEmpty();
         assertThat(run.exitCode()).isZero();
@@ -86,7 +87,8 @@ class ClientCommandsTest {
         assertThat(scheduler.last(SubmitRequest.class)).isEqualTo(SubmitRequest.newBuilder()
                 .setAccount("lab-a").setGpusPerNode(4).setNodes(2).setGpuModel("A100")
                 .setWalltimeSeconds(5400).setPriority(3).setName("train").setCrossSite(true).setNoPreempt(true)
-                .setPurpose("llm").setArray("0-3").setCommand("python train.py --lr 3e-4").build());
+                .setPurpose("llm").setArray("0-3").setSignal("B:USR1@120").setRequeueOnTimeout(2)
+                .setCommand("python train.py --lr 3e-4").build());
         assertThat(scheduler.lastHeaders().get(Client.MEMBER_HEADER)).isEqualTo("alice");
         assertThat(scheduler.lastHeaders().get(Client.TOKEN_HEADER)).isEqualTo("s3cret");
     }
@@ -415,6 +417,29 @@ class ClientCommandsTest {
                 "#1  started 2023-11-14T22:14:20Z  finished 2023-11-14T22:15:20Z  4 GPU(s) borrowed (preemptible)  "
                         + "requeued, exit code 143",
                 "rank 0 on node-a (site s1) GPUs 0,1 A100", "rank 1 on node-b (site s1) GPUs 2,3 A100");
+    }
+
+    @Test
+    void jobShowsItsStopTermsAndEachAttemptsReasonInWords() {
+        scheduler.jobs = List.of(Job.newBuilder().setId(10).setAccount("lab-a").setMember("alice").setGpusPerNode(1)
+                .setNodes(1).setState(JobState.RUNNING).setSubmittedAtMs(1_700_000_000_000L).setCommand("python t.py")
+                .setSignal("B:USR1@120").setRequeueOnTimeout(2)
+                .addAttempts(Attempt.newBuilder().setNumber(1).setStartedAtMs(1_700_000_060_000L)
+                        .setFinishedAtMs(1_700_000_120_000L).setExitCode(143).setGpus(1).setBorrowed(true)
+                        .setOutcome("preempted by lab-b reclaiming its share for job 12 (lab-a had borrowed the GPUs)"))
+                .addAttempts(Attempt.newBuilder().setNumber(2).setStartedAtMs(1_700_000_180_000L)
+                        .setFinishedAtMs(1_700_000_240_000L).setExitCode(0).setGpus(1).setOutcome("exited"))
+                .build());
+
+        CliRun run = coop("job", "10");
+
+        assertThat(run.exitCode()).isZero();
+        assertThat(run.out()).contains(
+                "stop signal:  SIGUSR1 120 s before the stop, to the rank's shell only (B:USR1@120)",
+                "on timeout:   requeued, up to 2 time(s)",
+                "1 GPU(s) borrowed (preemptible)  preempted by lab-b reclaiming its share for job 12 (lab-a had "
+                        + "borrowed the GPUs), exit code 143",
+                "1 GPU(s)  exited with code 0");
     }
 
     @Test
