@@ -87,6 +87,10 @@ final class JobCommand extends ClientCommand {
         if (job.getState() == JobState.PENDING || job.getState() == JobState.REVIEW) {
             field(out, "why pending", job.getWhyPending().isEmpty() ? "-" : job.getWhyPending());
         }
+        if (job.getExpectedStartMs() != 0) {
+            field(out, "starts by", Times.iso(job.getExpectedStartMs())
+                    + " (GPUs reserved for it: the running walltimes it waits for end then)");
+        }
         field(out, "account", job.getAccount());
         field(out, "member", job.getMember());
         String gpus = Math.max(1, job.getNodes()) + " node(s) x " + job.getGpusPerNode() + " GPU(s), model "

@@ -402,6 +402,7 @@ class ClientCommandsTest {
     void jobShowsAttemptsAndWhyPending() {
         scheduler.jobs = List.of(Job.newBuilder().setId(9).setName("ft").setAccount("lab-a").setMember("alice")
                 .setGpusPerNode(2).setNodes(2).setState(JobState.PENDING).setWhyPending("node-a: draining")
+                .setExpectedStartMs(1_700_000_600_000L)
                 .setSubmittedAtMs(1_700_000_000_000L).setCommand("python ft.py")
                 .addAttempts(Attempt.newBuilder().setNumber(1).setStartedAtMs(1_700_000_060_000L)
                         .setFinishedAtMs(1_700_000_120_000L).setOutcome("requeued").setExitCode(143).setGpus(4)
@@ -414,6 +415,7 @@ class ClientCommandsTest {
 
         assertThat(run.exitCode()).isZero();
         assertThat(run.out()).contains("job 9 (ft)", "why pending:  node-a: draining", "python ft.py",
+                "starts by:    2023-11-14T22:23:20Z (GPUs reserved for it",
                 "#1  started 2023-11-14T22:14:20Z  finished 2023-11-14T22:15:20Z  4 GPU(s) borrowed (preemptible)  "
                         + "requeued, exit code 143",
                 "rank 0 on node-a (site s1) GPUs 0,1 A100", "rank 1 on node-b (site s1) GPUs 2,3 A100");

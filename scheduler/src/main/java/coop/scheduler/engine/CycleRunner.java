@@ -163,6 +163,9 @@ final class CycleRunner {
             } else if (d instanceof Decision.Preempt p) {
                 preempt(jobs.get(p.jobId()), p, tx);
             } else if (d instanceof Decision.Reserve r) {
+                if (r.startAt() != Long.MAX_VALUE) {
+                    jobs.noteExpectedStart(r.jobId(), r.startAt());
+                }
                 jobs.noteWait(r.jobId(), r.startAt() == Long.MAX_VALUE ? r.detail()
                         : r.detail() + " (from " + CLOCK_TIME.format(Instant.ofEpochMilli(r.startAt())) + " UTC)");
             } else if (d instanceof Decision.Wait w) {

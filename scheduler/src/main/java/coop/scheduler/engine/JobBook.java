@@ -70,6 +70,8 @@ public final class JobBook {
     private final Set<Long> inFlight = new HashSet<>();
     /** Why-pending of the jobs the last cycle decided on; the cycle's plan explains the others. */
     private final Map<Long, String> waits = new HashMap<>();
+    /** When the last cycle's reservations expect jobs to start, epoch ms. */
+    private final Map<Long, Long> expectedStarts = new HashMap<>();
     private long nextJobId;
 
     /** The jobs as stored; pending ones join their queues, those with live attempts are in flight. */
@@ -262,6 +264,18 @@ public final class JobBook {
 
     void clearWaitNotes() {
         waits.clear();
+        expectedStarts.clear();
+    }
+
+    /** The last cycle reserved GPUs for a waiting job from {@code at} on. */
+    void noteExpectedStart(long id, long at) {
+        expectedStarts.put(id, at);
+    }
+
+    /** When the last cycle's reservation expects a pending job to start, or 0 when none says. */
+    long expectedStart(long id) {
+        Job j = jobs.get(id);
+        return j != null && j.state() == JobState.PENDING ? expectedStarts.getOrDefault(id, 0L) : 0;
     }
 
     /** Jobs newest first, filtered. */

@@ -83,7 +83,7 @@ final class JobsService extends JobsGrpc.JobsImplBase {
         }
         String reader = reader();
         Replies.unary(loop.call((s, tx) -> ProtoMapper.job(s.job(r.getJobId()), s.whyPending(r.getJobId()),
-                s.visibility(reader))), out, j -> j);
+                s.expectedStart(r.getJobId()), s.visibility(reader))), out, j -> j);
     }
 
     @Override

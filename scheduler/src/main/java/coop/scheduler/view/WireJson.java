@@ -76,6 +76,7 @@ public final class WireJson {
         o.put("end_reason", job.getEndReason());
         o.put("signal", job.getSignal());
         o.put("requeue_on_timeout", job.getRequeueOnTimeout());
+        o.put("expected_start_ms", job.getExpectedStartMs());
         return o;
     }
 
