@@ -33,8 +33,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The ranks a node runs on the scheduler's orders: starts them, stops them (SIGTERM, then SIGKILL
- * after a grace), notices their exits and keeps each exit until the scheduler acknowledges it.
+ * The ranks a node runs on the scheduler's orders: starts them, stops them (SIGTERM or the job's
+ * own {@code --signal}, then SIGKILL after a grace, with {@code coop-stop-reason} written first),
+ * notices their exits and keeps each exit until the scheduler acknowledges it.
  * Everything but {@link #killGroups} and {@link #awaitHandled} is confined to the agent's loop.
  *
  * <p>Forking a rank's process is the one slow step (milliseconds, more on a loaded host), so it
@@ -306,15 +307,17 @@ final class Ranks {
 
     /**
      * Writes why the rank is about to be stopped into its {@code coop-stop-reason} file, before any
-     * signal, so that a job's handler finds it there: the first reason stays.
+     * signal, so that a job's handler finds it there: the first reason stays. The folder belongs to
+     * the job's user, who could put a link where the file goes: the agent (often root) creates the
+     * file only as a new one (O_EXCL, which follows no link), so it never writes through a link.
      */
     private void stopReason(Running r, String word) {
         java.nio.file.Path file = launcher.stopReasonFile(r.rank());
-        if (java.nio.file.Files.exists(file)) {
-            return;
-        }
-        try {
-            java.nio.file.Files.writeString(file, word.strip() + "\n");
+        try (var out = java.nio.file.Files.newOutputStream(file, java.nio.file.StandardOpenOption.CREATE_NEW,
+                java.nio.file.StandardOpenOption.WRITE, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            out.write((word.strip() + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        } catch (java.nio.file.FileAlreadyExistsException e) {
+            log.debug("{} already says why {} stops", file, r.rank());
         } catch (IOException e) {
             log.warn("cannot write {} for {}: {}", file, r.rank(), e.toString());
         }

@@ -298,6 +298,22 @@ class AgentTest {
                 .isBetween(800L, 5_000L);
     }
 
+    /** A job that puts a link where coop-stop-reason goes does not get the agent to write through it. */
+    @Test
+    void theReasonFileIsNeverWrittenThroughALinkTheJobMade() throws IOException {
+        connect(60_000);
+        AttemptRef ref = ref(50, 1, 0);
+        Path target = workDir.resolve("outside-the-rank");
+        launch(ref, "ln -s " + target + " coop-stop-reason; echo linked > linked; sleep 60", List.of(0), 0);
+        Path linked = rankDir(ref).resolve("linked");
+        await().atMost(PROMPTLY).until(() -> Files.exists(linked));
+        scheduler.latest().send(SchedulerMessage.newBuilder()
+                .setKill(Kill.newBuilder().setRef(ref).setGraceSeconds(5).setStopReason("cancelled")).build());
+
+        assertThat(awaitExit(ref).getExitCode()).isEqualTo(SIGTERM_EXIT);
+        assertThat(target).doesNotExist();
+    }
+
     private Path rankDir(AttemptRef ref) {
         return workDir.resolve("jobs/" + ref.getJobId() + "." + ref.getAttempt() + "." + ref.getRank());
     }
