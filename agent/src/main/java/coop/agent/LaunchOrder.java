@@ -7,12 +7,19 @@ import java.util.Objects;
 
 /**
  * The scheduler's order to start one rank: the shell command, the GPUs it may see, extra
- * environment, and its walltime ({@link Duration#ZERO} for none). It is the agent's own copy of
- * a {@code Launch} message, so the launcher does not depend on the wire types.
+ * environment, its walltime ({@link Duration#ZERO} for none) and the signal it asked for ahead
+ * of a stop (null for none). It is the agent's own copy of a {@code Launch} message, so the
+ * launcher does not depend on the wire types.
  */
 public record LaunchOrder(
         RankId rank, String command, List<Integer> gpuIndices, Map<String, String> env,
-        Duration walltime) {
+        Duration walltime, StopWarning warning) {
+
+    /** An order without a warning signal: SIGTERM at the stop. */
+    public LaunchOrder(RankId rank, String command, List<Integer> gpuIndices, Map<String, String> env,
+            Duration walltime) {
+        this(rank, command, gpuIndices, env, walltime, null);
+    }
 
     public LaunchOrder {
         Objects.requireNonNull(rank, "rank");

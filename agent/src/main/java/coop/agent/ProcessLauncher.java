@@ -33,10 +33,23 @@ import java.util.stream.Collectors;
  */
 public final class ProcessLauncher implements AutoCloseable {
 
-    /** The signals the agent sends: a polite request to checkpoint and stop, then the hard stop. */
+    /**
+     * The signals the agent sends: a polite request to checkpoint and stop, then the hard stop, and
+     * the ones a job may ask for ahead of its stop ({@code --signal}), by Linux's numbers.
+     */
     public enum Signal {
         TERM(15),
-        KILL(9);
+        KILL(9),
+        HUP(1),
+        INT(2),
+        QUIT(3),
+        USR1(10),
+        USR2(12),
+        ALRM(14),
+        CONT(18),
+        URG(23),
+        XCPU(24),
+        WINCH(28);
 
         private final int number;
 
@@ -136,6 +149,18 @@ public final class ProcessLauncher implements AutoCloseable {
     }
 
     /**
+     * The file the agent writes, before it signals a rank to stop, with one word saying why:
+     * {@code walltime}, {@code preempted}, {@code cancelled}, {@code requeued} or {@code failed}. It
+     * is in the rank's folder, and the rank finds it as {@code COOP_STOP_REASON_FILE}.
+     */
+    public Path stopReasonFile(RankId rank) {
+        return rankDirectory(rank).resolve(STOP_REASON_FILE);
+    }
+
+    /** The name of {@link #stopReasonFile}. */
+    public static final String STOP_REASON_FILE = "coop-stop-reason";
+
+    /**
      * Where a job keeps its checkpoints on this node: the same for every attempt, so a requeued
      * or preempted job resumes from what its last attempt saved.
      */
@@ -186,6 +211,7 @@ public final class ProcessLauncher implements AutoCloseable {
         env.put("COOP_ATTEMPT", Integer.toString(order.rank().attempt()));
         env.put("COOP_RANK", Integer.toString(order.rank().rank()));
         env.put("COOP_CHECKPOINT_DIR", checkpoints.toString());
+        env.put("COOP_STOP_REASON_FILE", dir.resolve(STOP_REASON_FILE).toAbsolutePath().toString());
         if (otherUser || runc != null) {
             env.put("USER", user.name());
             env.put("LOGNAME", user.name());
@@ -380,6 +406,22 @@ public final class ProcessLauncher implements AutoCloseable {
     }
 
     /**
+     * Sends a signal to the rank's leading process alone (Slurm's {@code --signal B:}): its
+     * container's first process under runc, else the shell or program the rank started as.
+     *
+     * @return whether it was delivered
+     */
+    public boolean signalShell(RankId rank, long pid, Signal signal) {
+        if (runc != null && runc.signalFirst(rank, signal)) {
+            return true;
+        }
+        if (pid <= 1) {
+            throw new IllegalArgumentException("refusing to signal process " + pid);
+        }
+        return signalWithProcess(List.of("kill", "-s", signal.name(), "--", Long.toString(pid)));
+    }
+
+    /**
      * Sends a signal to every process in the group, through {@code kill -SIG -- -PGID} since the
      * JDK can signal only single processes.
      *
@@ -446,9 +488,12 @@ public final class ProcessLauncher implements AutoCloseable {
     }
 
     private boolean signalWithProcess(long pgid, String signal) {
+        return signalWithProcess(List.of("kill", "-s", signal, "--", "-" + pgid));
+    }
+
+    private boolean signalWithProcess(List<String> command) {
         try {
-            Process kill = new ProcessBuilder(
-                            List.of("kill", "-s", signal, "--", "-" + pgid))
+            Process kill = new ProcessBuilder(command)
                     .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                     .redirectOutput(ProcessBuilder.Redirect.DISCARD)
                     .redirectError(ProcessBuilder.Redirect.DISCARD)

@@ -33,8 +33,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The ranks a node runs on the scheduler's orders: starts them, stops them (SIGTERM, then SIGKILL
- * after a grace), notices their exits and keeps each exit until the scheduler acknowledges it.
+ * The ranks a node runs on the scheduler's orders: starts them, stops them (SIGTERM or the job's
+ * own {@code --signal}, then SIGKILL after a grace, with {@code coop-stop-reason} written first),
+ * notices their exits and keeps each exit until the scheduler acknowledges it.
  * Everything but {@link #killGroups} and {@link #awaitHandled} is confined to the agent's loop.
  *
  * <p>Forking a rank's process is the one slow step (milliseconds, more on a loaded host), so it
@@ -162,7 +163,8 @@ final class Ranks {
             return;
         }
         LaunchOrder order = new LaunchOrder(id, launch.getCommand(), launch.getGpuIndicesList(),
-                launch.getEnvMap(), Duration.ofSeconds(Math.max(0, launch.getWalltimeSeconds())));
+                launch.getEnvMap(), Duration.ofSeconds(Math.max(0, launch.getWalltimeSeconds())),
+                launch.hasSignal() ? StopWarning.of(launch.getSignal()) : null);
         starting.put(id, new Starting());
         try {
             spawner.execute(() -> {
@@ -218,9 +220,22 @@ final class Ranks {
         // Watch for the exit first: nothing below may leave a running rank unwatched.
         process.onExit().whenComplete((code, error) -> loop.execute(() -> ended(r, code, error)));
         if (order.hasWalltime()) {
+            StopWarning warning = order.warning();
+            if (warning != null) {
+                // The job's own warning (--signal SIG@LEAD), LEAD before the walltime's stop, which still comes.
+                long at = Math.max(0, order.walltime().toSeconds() - warning.lead().toSeconds());
+                r.timers.add(loop.schedule(() -> {
+                    if (running.get(id) == r) {
+                        stopReason(r, WALLTIME_REASON);
+                        warn(r, warning, "walltime of " + order.walltime().toSeconds() + " s in "
+                                + warning.lead().toSeconds() + " s");
+                    }
+                }, at, TimeUnit.SECONDS));
+            }
             // In seconds: the executor copes with absurd delays that would overflow as millis.
             r.timers.add(loop.schedule(() -> {
                 if (running.get(id) == r) {
+                    stopReason(r, WALLTIME_REASON);
                     terminate(r, ExitReason.WALLTIME, WALLTIME_GRACE,
                             "walltime of " + order.walltime().toSeconds() + " s reached");
                 }
@@ -252,7 +267,71 @@ final class Ranks {
             return;
         }
         String why = kill.getReason().isBlank() ? "scheduler's order" : kill.getReason();
-        terminate(r, ExitReason.KILLED, Duration.ofSeconds(Math.max(0, kill.getGraceSeconds())), why);
+        Duration grace = Duration.ofSeconds(Math.max(0, kill.getGraceSeconds()));
+        if (!kill.getStopReason().isBlank()) {
+            stopReason(r, kill.getStopReason());
+        }
+        StopWarning warning = kill.hasSignal() ? StopWarning.of(kill.getSignal()) : null;
+        if (warning == null || warning.signal() == ProcessLauncher.Signal.TERM && !warning.shellOnly()
+                || r.stopReason != null) {
+            terminate(r, ExitReason.KILLED, grace, why);
+            return;
+        }
+        // The job's signal at once; SIGTERM after its lead if that comes before the grace ends, SIGKILL at the end.
+        r.stopReason = ExitReason.KILLED;
+        warn(r, warning, why);
+        Duration untilTerm = warning.lead().compareTo(grace) < 0 ? warning.lead() : null;
+        try {
+            if (untilTerm != null) {
+                r.timers.add(loop.schedule(() -> {
+                    if (running.get(r.rank()) == r) {
+                        terminate(r, ExitReason.KILLED, grace.minus(untilTerm), why);
+                    }
+                }, untilTerm.toSeconds(), TimeUnit.SECONDS));
+            } else {
+                r.timers.add(loop.schedule(() -> {
+                    if (running.get(r.rank()) == r) {
+                        log.info("{} still running {} s after {}; SIGKILL to process group {}", r.rank(),
+                                grace.toSeconds(), warning.signal(), r.pid());
+                        launcher.stop(r.rank(), r.pid(), ProcessLauncher.Signal.KILL);
+                    }
+                }, grace.toSeconds(), TimeUnit.SECONDS));
+            }
+        } catch (RejectedExecutionException e) {
+            // Shutting down: close() sends the SIGKILL itself.
+        }
+    }
+
+    /** What the agent writes in {@code coop-stop-reason} before it stops a rank at its walltime. */
+    static final String WALLTIME_REASON = "walltime";
+
+    /**
+     * Writes why the rank is about to be stopped into its {@code coop-stop-reason} file, before any
+     * signal, so that a job's handler finds it there: the first reason stays. The folder belongs to
+     * the job's user, who could put a link where the file goes: the agent (often root) creates the
+     * file only as a new one (O_EXCL, which follows no link), so it never writes through a link.
+     */
+    private void stopReason(Running r, String word) {
+        java.nio.file.Path file = launcher.stopReasonFile(r.rank());
+        try (var out = java.nio.file.Files.newOutputStream(file, java.nio.file.StandardOpenOption.CREATE_NEW,
+                java.nio.file.StandardOpenOption.WRITE, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            out.write((word.strip() + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        } catch (java.nio.file.FileAlreadyExistsException e) {
+            log.debug("{} already says why {} stops", file, r.rank());
+        } catch (IOException e) {
+            log.warn("cannot write {} for {}: {}", file, r.rank(), e.toString());
+        }
+    }
+
+    /** Sends the job's own signal ahead of its stop: to its shell alone with B:, else to its whole group. */
+    private void warn(Running r, StopWarning warning, String why) {
+        log.info("warning {} ({}): SIG{} to {} {}", r.rank(), why, warning.signal(),
+                warning.shellOnly() ? "process" : "process group", r.pid());
+        if (warning.shellOnly()) {
+            launcher.signalShell(r.rank(), r.pid(), warning.signal());
+        } else {
+            launcher.stop(r.rank(), r.pid(), warning.signal());
+        }
     }
 
     /** SIGTERM to the rank's group now, SIGKILL after the grace if the rank is still running. */

@@ -101,6 +101,12 @@ final class Runc {
                 signal.name())) == 0;
     }
 
+    /** Sends the signal to the container's first process alone; false if it is gone. */
+    boolean signalFirst(RankId rank, ProcessLauncher.Signal signal) {
+        return run(List.of(runtime.toString(), "--root", STATE.toString(), "kill", containerId(rank),
+                signal.name())) == 0;
+    }
+
     /**
      * After the container's first process ended: why, in the user's words, if its cgroup says the
      * kernel stopped it (out of memory, or forks refused at the process limit); then the container,

@@ -15,6 +15,7 @@ import coop.v1.Launch;
 import coop.v1.LogData;
 import coop.v1.LogRequest;
 import coop.v1.SchedulerMessage;
+import coop.v1.StopSignal;
 import io.grpc.Server;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
@@ -242,6 +243,79 @@ class AgentTest {
         AttemptExited exit = awaitExit(ref);
         assertThat(exit.getReason()).isEqualTo("walltime");
         assertThat(exit.getExitCode()).isEqualTo(SIGTERM_EXIT);
+    }
+
+    /**
+     * --signal USR1@2 with a walltime of 4 s: the rank's trap runs about 2 s before the walltime's
+     * SIGTERM, and the coop-stop-reason file already says why.
+     */
+    @Test
+    void theJobsSignalComesItsLeadBeforeTheWalltimeAfterTheReasonFile() throws IOException {
+        connect(60_000);
+        AttemptRef ref = ref(48, 1, 0);
+        scheduler.latest().send(SchedulerMessage.newBuilder()
+                .setLaunch(Launch.newBuilder().setRef(ref).addGpuIndices(0).setWalltimeSeconds(4)
+                        .setCommand("trap 'cat \"$COOP_STOP_REASON_FILE\" > got-usr1' USR1; "
+                                + "while true; do sleep 0.1; done")
+                        .setSignal(StopSignal.newBuilder().setName("USR1").setLeadSeconds(2)))
+                .build());
+        Path got = rankDir(ref).resolve("got-usr1");
+        await().atMost(PROMPTLY).until(() -> Files.exists(got) && !Files.readString(got).isEmpty());
+        long warnedAt = System.currentTimeMillis();
+        assertThat(Files.readString(got)).isEqualTo("walltime\n");
+        assertThat(scheduler.latest().exits(ref)).as("still running when warned").isEmpty();
+
+        AttemptExited exit = awaitExit(ref);
+        long stoppedAt = System.currentTimeMillis();
+        assertThat(exit.getReason()).isEqualTo("walltime");
+        assertThat(exit.getExitCode()).isEqualTo(SIGTERM_EXIT);
+        // The agent's clock here is a test's; the two moments are seen by polling, within 100 ms or so.
+        assertThat(stoppedAt - warnedAt).as("ms from USR1 to the walltime's stop").isBetween(1_200L, 3_000L);
+    }
+
+    /** A scheduler's stop with the job's signal: the reason first, the signal at once, SIGTERM after the lead. */
+    @Test
+    void aKillWithTheJobsSignalWritesTheReasonSignalsThenTerminatesAfterTheLead() throws IOException {
+        connect(60_000);
+        AttemptRef ref = ref(49, 1, 0);
+        launch(ref, "trap 'cat \"$COOP_STOP_REASON_FILE\" > got-usr2' USR2; while true; do sleep 0.1; done",
+                List.of(0), 0);
+        awaitStartedPid(ref);
+        long sent = System.currentTimeMillis();
+        scheduler.latest().send(SchedulerMessage.newBuilder()
+                .setKill(Kill.newBuilder().setRef(ref).setReason("preempted for job 7").setGraceSeconds(30)
+                        .setStopReason("preempted")
+                        .setSignal(StopSignal.newBuilder().setName("USR2").setLeadSeconds(1)))
+                .build());
+        Path got = rankDir(ref).resolve("got-usr2");
+        await().atMost(PROMPTLY).until(() -> Files.exists(got) && !Files.readString(got).isEmpty());
+        assertThat(Files.readString(got)).isEqualTo("preempted\n");
+
+        AttemptExited exit = awaitExit(ref);
+        assertThat(exit.getReason()).isEqualTo("killed");
+        assertThat(exit.getExitCode()).isEqualTo(SIGTERM_EXIT);
+        assertThat(System.currentTimeMillis() - sent).as("SIGTERM after the 1 s lead, long before the 30 s grace")
+                .isBetween(800L, 5_000L);
+    }
+
+    /** A job that puts a link where coop-stop-reason goes does not get the agent to write through it. */
+    @Test
+    void theReasonFileIsNeverWrittenThroughALinkTheJobMade() throws IOException {
+        connect(60_000);
+        AttemptRef ref = ref(50, 1, 0);
+        Path target = workDir.resolve("outside-the-rank");
+        launch(ref, "ln -s " + target + " coop-stop-reason; echo linked > linked; sleep 60", List.of(0), 0);
+        Path linked = rankDir(ref).resolve("linked");
+        await().atMost(PROMPTLY).until(() -> Files.exists(linked));
+        scheduler.latest().send(SchedulerMessage.newBuilder()
+                .setKill(Kill.newBuilder().setRef(ref).setGraceSeconds(5).setStopReason("cancelled")).build());
+
+        assertThat(awaitExit(ref).getExitCode()).isEqualTo(SIGTERM_EXIT);
+        assertThat(target).doesNotExist();
+    }
+
+    private Path rankDir(AttemptRef ref) {
+        return workDir.resolve("jobs/" + ref.getJobId() + "." + ref.getAttempt() + "." + ref.getRank());
     }
 
     @Test

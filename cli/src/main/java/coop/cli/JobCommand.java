@@ -87,6 +87,10 @@ final class JobCommand extends ClientCommand {
         if (job.getState() == JobState.PENDING || job.getState() == JobState.REVIEW) {
             field(out, "why pending", job.getWhyPending().isEmpty() ? "-" : job.getWhyPending());
         }
+        if (job.getExpectedStartMs() != 0) {
+            field(out, "starts by", Times.iso(job.getExpectedStartMs())
+                    + " (GPUs reserved for it: the running walltimes it waits for end then)");
+        }
         field(out, "account", job.getAccount());
         field(out, "member", job.getMember());
         String gpus = Math.max(1, job.getNodes()) + " node(s) x " + job.getGpusPerNode() + " GPU(s), model "
@@ -96,6 +100,14 @@ final class JobCommand extends ClientCommand {
         field(out, "walltime", job.getWalltimeSeconds() == 0 ? "policy default"
                 : Durations.format(Duration.ofSeconds(job.getWalltimeSeconds())));
         field(out, "priority", String.valueOf(job.getPriority()));
+        field(out, "preemption", job.getNoPreempt() ? "never (--no-preempt: runs only within its account's share)"
+                : JobText.preemptible(job) ? "PREEMPTIBLE now: its attempt runs on borrowed GPUs"
+                : "only while it runs on borrowed GPUs");
+        field(out, "stop signal", job.getSignal().isEmpty() ? "SIGTERM at the stop (default)"
+                : JobText.signal(job.getSignal()));
+        if (job.getRequeueOnTimeout() > 0) {
+            field(out, "on timeout", "requeued, up to " + job.getRequeueOnTimeout() + " time(s)");
+        }
         field(out, "command", JobText.command(job));
         field(out, "submitted", Times.iso(job.getSubmittedAtMs()));
         if (job.getFinishedAtMs() != 0) {
@@ -114,10 +126,13 @@ final class JobCommand extends ClientCommand {
                 line.append("  finished ").append(Times.iso(attempt.getFinishedAtMs()));
             }
             line.append("  ").append(attempt.getGpus()).append(" GPU(s)");
+            if (attempt.getBorrowed()) {
+                line.append(" borrowed (preemptible)");
+            }
             if (attempt.getOutcome().isEmpty()) {
                 line.append("  running");
             } else {
-                line.append("  ").append(attempt.getOutcome()).append(", exit code ").append(attempt.getExitCode());
+                line.append("  ").append(JobText.outcome(attempt));
             }
             out.println(line);
             for (int rank = 0; rank < attempt.getPlacementsCount(); rank++) {

@@ -23,6 +23,44 @@ public final class JobText {
         return state == JobState.UNRECOGNIZED ? "unknown" : state.name().toLowerCase();
     }
 
+    /**
+     * The state as {@code coop jobs} lists it: a running job whose attempt runs on borrowed GPUs,
+     * beyond its account's entitlement, is marked {@code PREEMPTIBLE}, since it may be stopped
+     * (after its signal and grace) to give them back.
+     */
+    static String listedState(Job job) {
+        return state(job.getState()) + (preemptible(job) ? " PREEMPTIBLE" : "");
+    }
+
+    /** Whether the job runs now on borrowed GPUs, and so may be preempted. */
+    static boolean preemptible(Job job) {
+        return job.getState() == JobState.RUNNING && !job.getNoPreempt()
+                && latest(job).map(a -> a.getBorrowed() && a.getFinishedAtMs() == 0).orElse(false);
+    }
+
+    /** {@code B:USR1@120} in words: "SIGUSR1 120 s before the stop, to the rank's shell only". */
+    static String signal(String terms) {
+        boolean shell = terms.startsWith("B:");
+        String rest = shell ? terms.substring(2) : terms;
+        int at = rest.indexOf('@');
+        String name = at < 0 ? rest : rest.substring(0, at);
+        String lead = at < 0 ? "" : rest.substring(at + 1);
+        return "SIG" + name + " " + lead + " s before the stop" + (shell ? ", to the rank's shell only" : "")
+                + " (" + terms + ")";
+    }
+
+    /**
+     * How an attempt ended, in words: "exited with code 0", "preempted by lab-b reclaiming its
+     * share ... (exit code 143)": the scheduler's outcome, with the code where it adds to it.
+     */
+    static String outcome(Attempt attempt) {
+        String outcome = attempt.getOutcome();
+        if (outcome.equals("exited")) {
+            return attempt.getExitCode() == 0 ? "exited with code 0" : "failed with exit code " + attempt.getExitCode();
+        }
+        return outcome + ", exit code " + attempt.getExitCode();
+    }
+
     /** The command, or why the scheduler withheld it from the caller. */
     static String command(Job job) {
         return job.getCommandWithheld() ? withheld(job.getAccount()) : job.getCommand();

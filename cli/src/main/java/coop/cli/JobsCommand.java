@@ -58,7 +58,8 @@ final class JobsCommand extends ClientCommand {
         return Models.clientCommand(jobs, NAME,
                 List.of(jobs.account, jobs.states, jobs.limit, jobs.expand, jobs.arrayId, jobs.json),
                 "List jobs, newest first.",
-                "Pending jobs show why they wait; running jobs show their nodes.",
+                "Pending jobs show why they wait; running jobs show their nodes, and PREEMPTIBLE when they run on "
+                        + "borrowed GPUs.",
                 "A job array is one line (ARRAY_[FIRST-LAST], its tasks counted by state) unless --expand is given; "
                         + "--json always lists the tasks, with array_id and array_index.");
     }
@@ -91,7 +92,7 @@ final class JobsCommand extends ClientCommand {
             for (; a < reply.getArraysCount() && reply.getArrays(a).getId() > job.getId(); a++) {
                 arrayRow(table, reply.getArrays(a), now);
             }
-            table.row(JobRef.shown(job), job.getName(), job.getAccount(), job.getMember(), JobText.state(job.getState()),
+            table.row(JobRef.shown(job), job.getName(), job.getAccount(), job.getMember(), JobText.listedState(job),
                     JobText.gpus(job), JobText.model(job), JobText.elapsed(job, now), JobText.nodesOrWhy(job));
         }
         for (; a < reply.getArraysCount(); a++) {

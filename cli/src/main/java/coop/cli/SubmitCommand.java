@@ -62,6 +62,20 @@ final class SubmitCommand extends ClientCommand {
                     + "under the policy's max_pending_per_member.")
             .build();
 
+    private final OptionSpec signal = OptionSpec.builder("--signal").paramLabel("[B:]SIG@SECONDS").type(String.class)
+            .initialValue("")
+            .description("As in Slurm: send SIG (USR1, SIGUSR1 or 10) SECONDS (default 60) before the job is stopped, "
+                    + "at its walltime or when it is preempted or cancelled; B: sends it to the rank's shell alone. "
+                    + "Before it the file $COOP_STOP_REASON_FILE says why: walltime, preempted or cancelled "
+                    + "(default: SIGTERM at the stop).")
+            .build();
+
+    private final OptionSpec requeueOnTimeout = OptionSpec.builder("--requeue-on-timeout").paramLabel("N")
+            .type(int.class).defaultValue("0")
+            .description("Run the job again, as a new attempt, when it reaches its walltime, up to N times, instead "
+                    + "of ending FAILED (default: ${DEFAULT-VALUE}).")
+            .build();
+
     private final OptionSpec json = Models.flag("--json", "Print {\"job_id\": N} instead of text (with --array also "
             + "array_id and array_tasks; job_id is then the first task's).");
 
@@ -77,7 +91,7 @@ final class SubmitCommand extends ClientCommand {
         SubmitCommand submit = new SubmitCommand();
         CommandSpec spec = Models.clientCommand(submit, NAME, List.of(submit.account, submit.gpus, submit.gpuModel,
                         submit.nodes, submit.walltime, submit.priority, submit.name, submit.crossSite, submit.noPreempt,
-                        submit.purpose, submit.array, submit.json),
+                        submit.purpose, submit.array, submit.signal, submit.requeueOnTimeout, submit.json),
                 "Queue a job: a shell command run with bash -c on each of its nodes.",
                 "Put the command after --; its words are joined with spaces.",
                 "Example: coop submit --account lab-a --gpus 4 --nodes 2 --walltime 2h -- python train.py --lr 3e-4",
@@ -107,6 +121,8 @@ final class SubmitCommand extends ClientCommand {
                 .setNoPreempt(noPreempt.<Boolean>getValue())
                 .setPurpose(purpose.<String>getValue())
                 .setArray(array.<String>getValue())
+                .setSignal(signal.<String>getValue())
+                .setRequeueOnTimeout(requeueOnTimeout.<Integer>getValue())
                 .build();
         SubmitResponse response;
         try (Client c = client.connect()) {

@@ -78,7 +78,8 @@ class ClientCommandsTest {
     void submitSendsTheRequestAndTheCallersHeaders() {
         CliRun run = coop("submit", "--account", "lab-a", "--gpus", "4", "--nodes", "2", "--gpu-model", "A100",
                 "--walltime", "1h30m", "--priority", "3", "--name", "train", "--cross-site", "--no-preempt",
-                "--purpose", "llm", "--array", "0-3", "--", "python", "train.py", "--lr", "3e-4");
+                "--purpose", "llm", "--array", "0-3", "--signal", "B:USR1@120", "--requeue-on-timeout", "2",
+                "--", "python", "train.py", "--lr", "3e-4");
 
         assertThat(run.err()).isEmpty();
         assertThat(run.exitCode()).isZero();
@@ -86,7 +87,8 @@ class ClientCommandsTest {
         assertThat(scheduler.last(SubmitRequest.class)).isEqualTo(SubmitRequest.newBuilder()
                 .setAccount("lab-a").setGpusPerNode(4).setNodes(2).setGpuModel("A100")
                 .setWalltimeSeconds(5400).setPriority(3).setName("train").setCrossSite(true).setNoPreempt(true)
-                .setPurpose("llm").setArray("0-3").setCommand("python train.py --lr 3e-4").build());
+                .setPurpose("llm").setArray("0-3").setSignal("B:USR1@120").setRequeueOnTimeout(2)
+                .setCommand("python train.py --lr 3e-4").build());
         assertThat(scheduler.lastHeaders().get(Client.MEMBER_HEADER)).isEqualTo("alice");
         assertThat(scheduler.lastHeaders().get(Client.TOKEN_HEADER)).isEqualTo("s3cret");
     }
@@ -357,6 +359,7 @@ class ClientCommandsTest {
                 Job.newBuilder().setId(2).setAccount("lab-b").setMember("bob").setGpusPerNode(1).setNodes(1)
                         .setState(JobState.RUNNING).setSubmittedAtMs(now - 120_000)
                         .addAttempts(Attempt.newBuilder().setNumber(1).setStartedAtMs(now - 90_000).setGpus(1)
+                                .setBorrowed(true)
                                 .addPlacements(Placement.newBuilder().setNode("node-b").setGpuModel("H100")))
                         .build(),
                 Job.newBuilder().setId(1).setAccount("lab-a").setMember("alice").setGpusPerNode(1)
@@ -371,6 +374,8 @@ class ClientCommandsTest {
         assertThat(array.get(0).get("state").asText()).isEqualTo("PENDING");
         assertThat(array.get(0).get("submitted_at_ms").asLong()).isEqualTo(now - 60_000);
         assertThat(array.get(1).get("attempts").get(0).get("placements").get(0).get("node").asText()).isEqualTo("node-b");
+        assertThat(array.get(1).get("attempts").get(0).get("borrowed").asBoolean()).isTrue();
+        assertThat(array.get(0).has("no_preempt")).isTrue();
         assertThat(scheduler.last(ListJobsRequest.class)).isEqualTo(ListJobsRequest.newBuilder().setAccount("lab-a")
                 .addStates(JobState.PENDING).addStates(JobState.RUNNING).setLimit(5).build());
 
@@ -382,7 +387,7 @@ class ClientCommandsTest {
                 "AGE/ELAPSED", "NODES/WHY");
         assertThat(lines.get(1)).matches("3\\s+big\\s+lab-a\\s+alice\\s+pending\\s+2x4\\s+A100\\s+1m\\d*s?\\s+"
                 + "needs 2 nodes with 4 free A100 at one site");
-        assertThat(lines.get(2)).matches("2\\s+-\\s+lab-b\\s+bob\\s+running\\s+1\\s+H100\\s+1m\\d*s?\\s+node-b");
+        assertThat(lines.get(2)).matches("2\\s+-\\s+lab-b\\s+bob\\s+running PREEMPTIBLE\\s+1\\s+H100\\s+1m\\d*s?\\s+node-b");
         assertThat(lines.get(3)).matches("1\\s+-\\s+lab-a\\s+alice\\s+succeeded\\s+1\\s+any\\s+-\\s+-");
 
         // Repeated --state options add up; --expand and --array ask for the tasks one by one.
@@ -397,9 +402,11 @@ class ClientCommandsTest {
     void jobShowsAttemptsAndWhyPending() {
         scheduler.jobs = List.of(Job.newBuilder().setId(9).setName("ft").setAccount("lab-a").setMember("alice")
                 .setGpusPerNode(2).setNodes(2).setState(JobState.PENDING).setWhyPending("node-a: draining")
+                .setExpectedStartMs(1_700_000_600_000L)
                 .setSubmittedAtMs(1_700_000_000_000L).setCommand("python ft.py")
                 .addAttempts(Attempt.newBuilder().setNumber(1).setStartedAtMs(1_700_000_060_000L)
                         .setFinishedAtMs(1_700_000_120_000L).setOutcome("requeued").setExitCode(143).setGpus(4)
+                        .setBorrowed(true)
                         .addPlacements(Placement.newBuilder().setNode("node-a").setSite("s1").addGpuIndices(0).addGpuIndices(1).setGpuModel("A100"))
                         .addPlacements(Placement.newBuilder().setNode("node-b").setSite("s1").addGpuIndices(2).addGpuIndices(3).setGpuModel("A100")))
                 .build());
@@ -408,8 +415,33 @@ class ClientCommandsTest {
 
         assertThat(run.exitCode()).isZero();
         assertThat(run.out()).contains("job 9 (ft)", "why pending:  node-a: draining", "python ft.py",
-                "#1  started 2023-11-14T22:14:20Z  finished 2023-11-14T22:15:20Z  4 GPU(s)  requeued, exit code 143",
+                "starts by:    2023-11-14T22:23:20Z (GPUs reserved for it",
+                "#1  started 2023-11-14T22:14:20Z  finished 2023-11-14T22:15:20Z  4 GPU(s) borrowed (preemptible)  "
+                        + "requeued, exit code 143",
                 "rank 0 on node-a (site s1) GPUs 0,1 A100", "rank 1 on node-b (site s1) GPUs 2,3 A100");
+    }
+
+    @Test
+    void jobShowsItsStopTermsAndEachAttemptsReasonInWords() {
+        scheduler.jobs = List.of(Job.newBuilder().setId(10).setAccount("lab-a").setMember("alice").setGpusPerNode(1)
+                .setNodes(1).setState(JobState.RUNNING).setSubmittedAtMs(1_700_000_000_000L).setCommand("python t.py")
+                .setSignal("B:USR1@120").setRequeueOnTimeout(2)
+                .addAttempts(Attempt.newBuilder().setNumber(1).setStartedAtMs(1_700_000_060_000L)
+                        .setFinishedAtMs(1_700_000_120_000L).setExitCode(143).setGpus(1).setBorrowed(true)
+                        .setOutcome("preempted by lab-b reclaiming its share for job 12 (lab-a had borrowed the GPUs)"))
+                .addAttempts(Attempt.newBuilder().setNumber(2).setStartedAtMs(1_700_000_180_000L)
+                        .setFinishedAtMs(1_700_000_240_000L).setExitCode(0).setGpus(1).setOutcome("exited"))
+                .build());
+
+        CliRun run = coop("job", "10");
+
+        assertThat(run.exitCode()).isZero();
+        assertThat(run.out()).contains(
+                "stop signal:  SIGUSR1 120 s before the stop, to the rank's shell only (B:USR1@120)",
+                "on timeout:   requeued, up to 2 time(s)",
+                "1 GPU(s) borrowed (preemptible)  preempted by lab-b reclaiming its share for job 12 (lab-a had "
+                        + "borrowed the GPUs), exit code 143",
+                "1 GPU(s)  exited with code 0");
     }
 
     @Test

@@ -46,8 +46,9 @@ class PreemptionIT {
                 await().atMost(Duration.ofSeconds(30)).until(() -> job(bob, first).getState() == JobState.RUNNING);
                 // The borrower: traps the checkpoint signal and keeps running, so only SIGKILL ends it.
                 long borrower = bob.jobs().submit(SubmitRequest.newBuilder().setAccount("lab-b").setGpusPerNode(1)
-                        .setCommand("trap 'echo got SIGTERM attempt $COOP_ATTEMPT' TERM; echo started attempt "
-                                + "$COOP_ATTEMPT; while true; do sleep 0.05; done").build()).getJobId();
+                        .setCommand("trap 'echo got SIGTERM attempt $COOP_ATTEMPT because $(cat \"$COOP_STOP_REASON_FILE\")' "
+                                + "TERM; echo started attempt $COOP_ATTEMPT preemptible=$COOP_PREEMPTIBLE; "
+                                + "while true; do sleep 0.05; done").build()).getJobId();
                 await().atMost(Duration.ofSeconds(30)).until(() -> job(bob, borrower).getState() == JobState.RUNNING);
                 assertThat(job(bob, borrower).getAttempts(0).getBorrowed()).isTrue();
 
@@ -55,12 +56,14 @@ class PreemptionIT {
                         .setCommand(wait).build()).getJobId();
                 Path firstOut = work.resolve("jobs/" + borrower + ".1.0/stdout");
                 await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(firstOut)
-                        && Files.readString(firstOut).contains("got SIGTERM attempt 1"));
+                        && Files.readString(firstOut).contains("got SIGTERM attempt 1 because preempted"));
+                assertThat(Files.readString(firstOut)).contains("started attempt 1 preemptible=1");
                 await().atMost(Duration.ofSeconds(30)).until(() -> job(alice, due).getState() == JobState.RUNNING);
 
                 Job requeued = job(bob, borrower);
                 assertThat(requeued.getState()).isEqualTo(JobState.PENDING);
-                assertThat(requeued.getAttempts(0).getOutcome()).startsWith("preempted for job " + due);
+                assertThat(requeued.getAttempts(0).getOutcome()).isEqualTo("preempted by lab-a reclaiming its share for job "
+                        + due + " (lab-b had borrowed the GPUs)");
                 assertThat(requeued.getAttempts(0).getExitCode()).isEqualTo(137);
                 long stopped = requeued.getAttempts(0).getFinishedAtMs() - job(alice, due).getSubmittedAtMs();
                 assertThat(stopped).as("SIGKILL only after the 2 s grace").isGreaterThanOrEqualTo(2000);

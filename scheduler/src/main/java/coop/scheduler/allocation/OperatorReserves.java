@@ -106,8 +106,8 @@ final class OperatorReserves {
             cluster.stopping(v);
             accounts.of(v.account()).hold(-v.gpus());
             victims++;
-            decisions.add(new Decision.Preempt(v.jobId(), v.attempt(), job.id(), "job " + job.id() + " of "
-                    + job.account() + " claims the reserve its operator keeps on " + n.view.name()));
+            decisions.add(new Decision.Preempt(v.jobId(), v.attempt(), job.id(), job.account()
+                    + " taking back the reserve its operator keeps on " + n.view.name() + " for job " + job.id()));
         }
         cluster.took(model, n.claim(model, job.gpusPerNode(), cluster.endOf(job)));
         decisions.add(new Decision.Wait(job.id(), Veto.RECLAIMING, accounts.of(job.account()).standing()

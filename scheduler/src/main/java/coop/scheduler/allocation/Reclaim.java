@@ -69,9 +69,8 @@ final class Reclaim {
             cluster.took(c.model(), c.state().claim(c.model(), job.gpusPerNode(), cluster.endOf(job)));
         }
         for (RunningAttempt v : victims) {
-            decisions.add(new Decision.Preempt(v.jobId(), v.attempt(), job.id(), "job " + job.id() + " of "
-                    + job.account() + " is within its entitlement and needs the GPUs " + v.account()
-                    + " borrowed"));
+            decisions.add(new Decision.Preempt(v.jobId(), v.attempt(), job.id(), job.account()
+                    + " reclaiming its share for job " + job.id() + " (" + v.account() + " had borrowed the GPUs)"));
         }
         decisions.add(new Decision.Wait(job.id(), Veto.RECLAIMING, accounts.of(job.account()).standing()
                 + "reclaiming " + job.gpus() + " GPUs from borrowers on " + String.join(",", target.stream()

@@ -32,6 +32,14 @@ public record Attempt(int number, long startedAt, long finishedAt, List<Placemen
         return !outcome.isEmpty() && !isOver();
     }
 
+    /** Prefix of the outcome of an attempt stopped at its walltime. */
+    public static final String TIMED_OUT = "walltime";
+
+    /** Ran out of walltime, whether its job was requeued for it or failed. */
+    public boolean isTimedOut() {
+        return outcome.startsWith(TIMED_OUT);
+    }
+
     public boolean isPreempted() {
         return outcome.startsWith(PREEMPTED);
     }

@@ -9,17 +9,30 @@ import java.util.List;
  * new record that the event loop persists. A task of a job array is a job like any other that also
  * carries its array's id and its index there ({@code arrayId} 0 for a job on its own). A job the
  * scheduler ended for a reason of its own (its member was removed) says why in {@code endReason}.
+ * {@code stop} is how it is warned before it stops and whether it runs again after a timeout.
  */
 public record Job(long id, String name, String account, String member, int gpusPerNode, int nodes,
                   String gpuModel, long walltimeSeconds, String command, int priority, boolean crossSite,
                   JobState state, long submittedAt, long finishedAt, List<Attempt> attempts, boolean noPreempt,
-                  String purpose, long arrayId, int arrayIndex, String endReason) {
+                  String purpose, long arrayId, int arrayIndex, String endReason, StopTerms stop) {
 
     public Job {
+        // Records stored before the field existed read it as null: the stop as it always was.
+        stop = stop == null ? StopTerms.DEFAULT : stop;
         attempts = List.copyOf(attempts);
         purpose = purpose == null ? "" : purpose;
         // Records stored before the field existed read it as null.
         endReason = endReason == null ? "" : endReason;
+    }
+
+    /** A job without stop terms of its own: the default signal, no requeue on timeout. */
+    public Job(long id, String name, String account, String member, int gpusPerNode, int nodes,
+               String gpuModel, long walltimeSeconds, String command, int priority, boolean crossSite,
+               JobState state, long submittedAt, long finishedAt, List<Attempt> attempts, boolean noPreempt,
+               String purpose, long arrayId, int arrayIndex, String endReason) {
+        this(id, name, account, member, gpusPerNode, nodes, gpuModel, walltimeSeconds, command, priority, crossSite,
+                state, submittedAt, finishedAt, attempts, noPreempt, purpose, arrayId, arrayIndex, endReason,
+                StopTerms.DEFAULT);
     }
 
     /** A task of a job array, or (arrayId 0) a job on its own, as submitted. */
@@ -68,7 +81,7 @@ public record Job(long id, String name, String account, String member, int gpusP
         }
         return new Job(id, name, account, member, gpusPerNode, nodes, gpuModel, walltimeSeconds, command,
                 priority, crossSite, next, submittedAt, next.isFinal() ? now : 0, attempts, noPreempt, purpose,
-                arrayId, arrayIndex, endReason);
+                arrayId, arrayIndex, endReason, stop);
     }
 
     /** The job cancelled by the scheduler itself, saying why ("cancelled: member frank was removed"). */
@@ -76,7 +89,19 @@ public record Job(long id, String name, String account, String member, int gpusP
         Job j = to(JobState.CANCELLED, now);
         return new Job(id, name, account, member, gpusPerNode, nodes, gpuModel, walltimeSeconds, command,
                 priority, crossSite, j.state(), submittedAt, j.finishedAt(), attempts, noPreempt, purpose, arrayId,
-                arrayIndex, reason);
+                arrayIndex, reason, stop);
+    }
+
+    /** The job with its stop terms, as submitted. */
+    public Job withStop(StopTerms terms) {
+        return new Job(id, name, account, member, gpusPerNode, nodes, gpuModel, walltimeSeconds, command,
+                priority, crossSite, state, submittedAt, finishedAt, attempts, noPreempt, purpose, arrayId, arrayIndex,
+                endReason, terms);
+    }
+
+    /** How many of its attempts ran out of walltime. */
+    public int timeouts() {
+        return (int) attempts.stream().filter(Attempt::isTimedOut).count();
     }
 
     public Job withAttempt(Attempt attempt) {
@@ -89,6 +114,6 @@ public record Job(long id, String name, String account, String member, int gpusP
         }
         return new Job(id, name, account, member, gpusPerNode, nodes, gpuModel, walltimeSeconds, command,
                 priority, crossSite, state, submittedAt, finishedAt, list, noPreempt, purpose, arrayId, arrayIndex,
-                endReason);
+                endReason, stop);
     }
 }

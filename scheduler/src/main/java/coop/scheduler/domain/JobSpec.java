@@ -9,13 +9,21 @@ import java.nio.charset.StandardCharsets;
  */
 public record JobSpec(String account, int gpusPerNode, int nodes, String gpuModel, long walltimeSeconds,
                       String command, int priority, String name, boolean crossSite, boolean noPreempt,
-                      String purpose, String array) {
+                      String purpose, String array, String signal, int requeueOnTimeout) {
     public static final int MAX_GPUS_PER_NODE = 64;
     public static final int MAX_NODES = 256;
     public static final int MAX_PRIORITY = 1000;
     public static final int MAX_COMMAND_BYTES = 64 * 1024;
     /** What a GPU model name must match, in a job's request and in a node's report alike. */
     public static final String GPU_MODEL = "[A-Za-z0-9][A-Za-z0-9._-]{0,31}";
+
+    /** A request without stop terms: the default signal, no requeue on timeout. */
+    public JobSpec(String account, int gpusPerNode, int nodes, String gpuModel, long walltimeSeconds,
+                   String command, int priority, String name, boolean crossSite, boolean noPreempt,
+                   String purpose, String array) {
+        this(account, gpusPerNode, nodes, gpuModel, walltimeSeconds, command, priority, name, crossSite,
+                noPreempt, purpose, array, "", 0);
+    }
 
     public JobSpec(String account, int gpusPerNode, int nodes, String gpuModel, long walltimeSeconds,
                    String command, int priority, String name, boolean crossSite, boolean noPreempt,
@@ -33,10 +41,11 @@ public record JobSpec(String account, int gpusPerNode, int nodes, String gpuMode
     /**
      * A request whose fields each met their rule, with defaults filled in: the model list without
      * spaces, the walltime (the default, within the policy's maximum, when none was asked), name
-     * and purpose never null, and an array's indices ({@code null} for a single job).
+     * and purpose never null, an array's indices ({@code null} for a single job), and how the job is
+     * warned before it stops and requeued when it times out.
      */
     public record Checked(JobSpec spec, String gpuModel, long walltimeSeconds, String name, String purpose,
-                          int[] indices) {
+                          int[] indices, StopTerms stop) {
         public boolean isArray() {
             return indices != null;
         }
@@ -92,7 +101,8 @@ public record JobSpec(String account, int gpusPerNode, int nodes, String gpuMode
             Names.require("purpose", why);
         }
         int[] indices = array != null && !array.isEmpty() ? ArraySpec.parse(array) : null;
-        return new Checked(this, model, walltime, jobName, why, indices);
+        StopTerms stop = StopTerms.parse(signal, requeueOnTimeout, walltime);
+        return new Checked(this, model, walltime, jobName, why, indices, stop);
     }
 
     /** A value echoed in a refusal, cut short so that a huge input does not make a huge message. */

@@ -1,6 +1,7 @@
 package coop.scheduler.engine;
 
 import coop.scheduler.domain.RankRef;
+import coop.scheduler.domain.StopTerms;
 import java.util.List;
 import java.util.Map;
 
@@ -17,9 +18,21 @@ public interface AgentLink {
      */
     void welcome(long heartbeatIntervalMs, Pulse pulse, List<String> accounts);
 
-    void launch(RankRef ref, String command, List<Integer> gpuIndices, Map<String, String> env, long walltimeSeconds);
+    /** Starts a rank; {@code stop} says what signal to send it how long before its walltime. */
+    void launch(RankRef ref, String command, List<Integer> gpuIndices, Map<String, String> env, long walltimeSeconds,
+                StopTerms stop);
 
-    void kill(RankRef ref, String reason, long graceSeconds);
+    /**
+     * Stops a rank: {@code stop}'s signal at once (SIGTERM without one), SIGKILL after the grace.
+     * {@code cause} ("preempted", "cancelled", ...; empty for none) is written first into the
+     * rank's {@code coop-stop-reason} file, so the job can tell why it is stopped.
+     */
+    void kill(RankRef ref, String reason, long graceSeconds, String cause, StopTerms stop);
+
+    /** Stops a rank the scheduler no longer runs there: SIGTERM, then SIGKILL after the grace. */
+    default void kill(RankRef ref, String reason, long graceSeconds) {
+        kill(ref, reason, graceSeconds, "", StopTerms.DEFAULT);
+    }
 
     void ackExit(RankRef ref);
 

@@ -269,10 +269,11 @@ public final class AgentSessions {
         if (current && j.state() == JobState.RUNNING && exitCode != 0 && a.placements().size() > 1
                 && !a.isStopping()) {
             // One rank of a gang failed: the rest cannot finish the job.
-            stop(j, a, "rank " + ref.rank() + " failed with exit code " + exitCode, JobBook.CANCEL_GRACE_SECONDS, tx);
+            stop(j, a, "rank " + ref.rank() + " failed with exit code " + exitCode, JobBook.STOP_FAILED,
+                    JobBook.CANCEL_GRACE_SECONDS, tx);
         }
-        if (current && j.state() == JobState.RUNNING && "walltime".equals(reason)) {
-            a = a.withOutcome("walltime");
+        if (current && j.state() == JobState.RUNNING && "walltime".equals(reason) && !a.isTimedOut()) {
+            a = a.withOutcome(timedOut(j));
         } else if (current && j.state() == JobState.RUNNING && !why.isEmpty() && !a.isStopping()) {
             // The agent knows more than the code: "OOM: exceeded 8 GiB" rather than a bare 137.
             a = a.withOutcome(why);
@@ -290,12 +291,27 @@ public final class AgentSessions {
                 j = j.to(JobState.PENDING, now);
                 jobs.pending().add(j);
                 log.info("job {} requeued after preemption ({})", j.id(), a.outcome());
+            } else if (current && j.state() == JobState.RUNNING && a.isTimedOut()
+                    && j.timeouts() <= j.stop().requeueOnTimeout()) {
+                // It asked to run again after a timeout (--requeue-on-timeout), as submitit resubmits.
+                j = j.to(JobState.PENDING, now);
+                jobs.pending().add(j);
+                log.info("job {} requeued after its walltime ({})", j.id(), a.outcome());
             } else if (current && j.state() == JobState.RUNNING) {
                 j = j.to(a.exitCode() == 0 ? JobState.SUCCEEDED : JobState.FAILED, now);
             }
         }
         jobs.save(j, tx);
         tx.allocationDue();
+    }
+
+    /** The outcome of the job's current attempt stopped at its walltime, saying whether it runs again. */
+    private static String timedOut(Job j) {
+        int allowed = j.stop().requeueOnTimeout();
+        int count = j.timeouts() + 1;
+        return Attempt.TIMED_OUT + " of " + j.walltimeSeconds() + " s reached"
+                + (allowed == 0 ? "" : count <= allowed ? ", requeued (timeout " + count + " of the " + allowed
+                + " --requeue-on-timeout allows)" : ", not requeued: --requeue-on-timeout " + allowed + " used up");
     }
 
     /** The ledger's record of an ended attempt's GPU time. */
@@ -326,7 +342,7 @@ public final class AgentSessions {
         if (j != null && ref.attempt() == j.attemptNumber() && j.state() == JobState.RUNNING) {
             Attempt a = j.current().withOutcome("requeued: rank " + ref.rank() + " on " + n.name + " " + how);
             j = j.withAttempt(a).to(JobState.PENDING, clock.millis());
-            stop(j, a, "requeued: another rank was lost", JobBook.CANCEL_GRACE_SECONDS, tx);
+            stop(j, a, "requeued: another rank was lost", JobBook.STOP_REQUEUED, JobBook.CANCEL_GRACE_SECONDS, tx);
             jobs.save(j, tx);
             jobs.pending().add(j);
             log.info("job {} requeued: rank {} on node {} {}", j.id(), ref.rank(), n.name, how);
@@ -334,8 +350,12 @@ public final class AgentSessions {
         endRank(ref, -1, "lost", "", tx);
     }
 
-    /** Tells the agents running the attempt's live ranks to stop them: SIGTERM, then SIGKILL after the grace. */
-    void stop(Job j, Attempt a, String reason, long graceSeconds, Tx tx) {
+    /**
+     * Tells the agents running the attempt's live ranks to stop them: the job's signal (SIGTERM
+     * unless it asked for another), then SIGKILL after the grace, with {@code cause} written for
+     * the job to read first.
+     */
+    void stop(Job j, Attempt a, String reason, String cause, long graceSeconds, Tx tx) {
         for (int r = 0; r < a.placements().size(); r++) {
             if (a.rankEnded(r)) {
                 continue;
@@ -344,7 +364,7 @@ public final class AgentSessions {
             NodeRuntime n = nodes.get(a.placements().get(r).node());
             if (n != null && n.link != null) {
                 AgentLink link = n.link;
-                tx.afterCommit(() -> link.kill(ref, reason, graceSeconds));
+                tx.afterCommit(() -> link.kill(ref, reason, graceSeconds, cause, j.stop()));
             }
         }
     }

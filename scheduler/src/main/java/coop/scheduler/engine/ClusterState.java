@@ -252,6 +252,14 @@ public final class ClusterState {
         return why != null ? why : cycles.explain(id);
     }
 
+    /**
+     * When a pending job is expected to start at the latest, as the last cycle's reservation for
+     * it says (epoch ms), or 0 when no reservation gives a time.
+     */
+    public long expectedStart(long id) {
+        return jobs.expectedStart(id);
+    }
+
     // ------------------------------------------------------------------ usage
 
     public Accounting.Usage usage() {

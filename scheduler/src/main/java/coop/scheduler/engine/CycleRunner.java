@@ -163,6 +163,9 @@ final class CycleRunner {
             } else if (d instanceof Decision.Preempt p) {
                 preempt(jobs.get(p.jobId()), p, tx);
             } else if (d instanceof Decision.Reserve r) {
+                if (r.startAt() != Long.MAX_VALUE) {
+                    jobs.noteExpectedStart(r.jobId(), r.startAt());
+                }
                 jobs.noteWait(r.jobId(), r.startAt() == Long.MAX_VALUE ? r.detail()
                         : r.detail() + " (from " + CLOCK_TIME.format(Instant.ofEpochMilli(r.startAt())) + " UTC)");
             } else if (d instanceof Decision.Wait w) {
@@ -177,11 +180,11 @@ final class CycleRunner {
         if (a == null || a.number() != p.attempt() || a.isStopping() || j.state() != JobState.RUNNING) {
             return;
         }
-        a = a.withOutcome(Attempt.PREEMPTED + " for job " + p.forJobId() + ": " + p.reason());
+        a = a.withOutcome(Attempt.PREEMPTED + " by " + p.reason());
         j = j.withAttempt(a);
         jobs.save(j, tx);
         long grace = preemptionGrace != null ? preemptionGrace.toSeconds() : desk.policy().params().preemptionGraceS();
-        sessions.stop(j, a, "preempted for job " + p.forJobId(), grace, tx);
+        sessions.stop(j, a, "preempted for job " + p.forJobId(), JobBook.STOP_PREEMPTED, grace, tx);
         log.info("job {} attempt {} preempted: {}", j.id(), a.number(), p.reason());
     }
 
@@ -201,7 +204,8 @@ final class CycleRunner {
             Map<String, String> env = launchEnvironment(j, a, r, master.address);
             AgentLink link = n.link;
             Job started = j;
-            tx.afterCommit(() -> link.launch(ref, started.command(), p.gpuIndices(), env, started.walltimeSeconds()));
+            tx.afterCommit(() -> link.launch(ref, started.command(), p.gpuIndices(), env, started.walltimeSeconds(),
+                    started.stop()));
         }
     }
 
@@ -216,6 +220,8 @@ final class CycleRunner {
         env.put("WORLD_SIZE", Integer.toString(j.gpus()));
         env.put("MASTER_ADDR", masterAddress);
         env.put("MASTER_PORT", Integer.toString(masterPort(j.id(), a.number())));
+        // The job's side of the bargain: on borrowed GPUs it may be stopped (after its signal) to give them back.
+        env.put("COOP_PREEMPTIBLE", a.borrowed() && !j.noPreempt() ? "1" : "0");
         if (j.inArray()) {
             env.put("COOP_ARRAY_JOB_ID", Long.toString(j.arrayId()));
             env.put("COOP_ARRAY_INDEX", Integer.toString(j.arrayIndex()));

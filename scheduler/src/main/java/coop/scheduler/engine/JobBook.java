@@ -34,11 +34,20 @@ public final class JobBook {
     private static final Logger log = LoggerFactory.getLogger(JobBook.class);
     /** Grace between SIGTERM and SIGKILL when a job is cancelled. */
     static final long CANCEL_GRACE_SECONDS = 10;
+    /** What the agent writes in a rank's {@code coop-stop-reason} before it stops it, by cause. */
+    static final String STOP_CANCELLED = "cancelled";
+    static final String STOP_PREEMPTED = "preempted";
+    static final String STOP_REQUEUED = "requeued";
+    static final String STOP_FAILED = "failed";
 
-    /** Tells the agents running an attempt's live ranks to stop them: SIGTERM, then SIGKILL after the grace. */
+    /**
+     * Tells the agents running an attempt's live ranks to stop them: the job's signal (SIGTERM by
+     * default), then SIGKILL after the grace; {@code cause} is the word the agent leaves for the job
+     * in its {@code coop-stop-reason} file.
+     */
     @FunctionalInterface
     interface RankStopper {
-        void stop(Job job, Attempt attempt, String reason, long graceSeconds, Tx tx);
+        void stop(Job job, Attempt attempt, String reason, String cause, long graceSeconds, Tx tx);
     }
 
     /** What a submit created: one job ({@code arrayId} 0), or the tasks of an array, ids first to first + tasks - 1. */
@@ -61,6 +70,8 @@ public final class JobBook {
     private final Set<Long> inFlight = new HashSet<>();
     /** Why-pending of the jobs the last cycle decided on; the cycle's plan explains the others. */
     private final Map<Long, String> waits = new HashMap<>();
+    /** When the last cycle's reservations expect jobs to start, epoch ms. */
+    private final Map<Long, Long> expectedStarts = new HashMap<>();
     private long nextJobId;
 
     /** The jobs as stored; pending ones join their queues, those with live attempts are in flight. */
@@ -135,7 +146,8 @@ public final class JobBook {
         nextJobId++;
         Job job = new Job(id, c.name(), spec.account(), m.name(), spec.gpusPerNode(), spec.nodes(), c.gpuModel(),
                 c.walltimeSeconds(), spec.command(), spec.priority(), spec.crossSite(),
-                review ? JobState.REVIEW : JobState.PENDING, now, 0, List.of(), spec.noPreempt(), c.purpose());
+                review ? JobState.REVIEW : JobState.PENDING, now, 0, List.of(), spec.noPreempt(), c.purpose())
+                .withStop(c.stop());
         jobs.put(id, job);
         countWaiting(job, 1);
         if (!review) {
@@ -157,7 +169,8 @@ public final class JobBook {
             long id = arrayId + 1 + i;
             Job job = new Job(id, c.name(), spec.account(), m.name(), spec.gpusPerNode(), spec.nodes(),
                     c.gpuModel(), c.walltimeSeconds(), spec.command(), spec.priority(), spec.crossSite(),
-                    JobState.PENDING, now, 0, List.of(), spec.noPreempt(), c.purpose(), arrayId, indices[i]);
+                    JobState.PENDING, now, 0, List.of(), spec.noPreempt(), c.purpose(), arrayId, indices[i])
+                    .withStop(c.stop());
             jobs.put(id, job);
             countWaiting(job, 1);
             pending.add(job);
@@ -251,6 +264,18 @@ public final class JobBook {
 
     void clearWaitNotes() {
         waits.clear();
+        expectedStarts.clear();
+    }
+
+    /** The last cycle reserved GPUs for a waiting job from {@code at} on. */
+    void noteExpectedStart(long id, long at) {
+        expectedStarts.put(id, at);
+    }
+
+    /** When the last cycle's reservation expects a pending job to start, or 0 when none says. */
+    long expectedStart(long id) {
+        Job j = jobs.get(id);
+        return j != null && j.state() == JobState.PENDING ? expectedStarts.getOrDefault(id, 0L) : 0;
     }
 
     /** Jobs newest first, filtered. */
@@ -338,8 +363,8 @@ public final class JobBook {
         }
         long now = clock.millis();
         if (j.state() == JobState.RUNNING) {
-            j = j.withAttempt(j.current().withOutcome("cancelled"));
-            stopper.stop(j, j.current(), "cancelled", CANCEL_GRACE_SECONDS, tx);
+            j = j.withAttempt(j.current().withOutcome("cancelled by " + m.name()));
+            stopper.stop(j, j.current(), "cancelled by " + m.name(), STOP_CANCELLED, CANCEL_GRACE_SECONDS, tx);
         }
         if (j.state() == JobState.REVIEW) {
             desk.governance().dropPanel(id);

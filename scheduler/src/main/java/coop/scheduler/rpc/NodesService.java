@@ -3,6 +3,7 @@ package coop.scheduler.rpc;
 import coop.scheduler.domain.Gpu;
 import coop.scheduler.domain.GpuUsage;
 import coop.scheduler.domain.RankRef;
+import coop.scheduler.domain.StopTerms;
 import coop.scheduler.engine.AgentLink;
 import coop.scheduler.engine.EventLoop;
 import coop.scheduler.engine.Pulse;
@@ -15,6 +16,7 @@ import coop.v1.AttemptRef;
 import coop.v1.ExitAck;
 import coop.v1.Heartbeat;
 import coop.v1.Kill;
+import coop.v1.StopSignal;
 import coop.v1.Launch;
 import coop.v1.ListNodesRequest;
 import coop.v1.ListNodesResponse;
@@ -281,15 +283,28 @@ final class NodesService extends NodesGrpc.NodesImplBase {
 
         @Override
         public void launch(RankRef ref, String command, List<Integer> gpuIndices, Map<String, String> env,
-                           long walltimeSeconds) {
-            send(SchedulerMessage.newBuilder().setLaunch(Launch.newBuilder().setRef(ref(ref)).setCommand(command)
-                    .addAllGpuIndices(gpuIndices).putAllEnv(env).setWalltimeSeconds(walltimeSeconds)).build());
+                           long walltimeSeconds, StopTerms stop) {
+            Launch.Builder launch = Launch.newBuilder().setRef(ref(ref)).setCommand(command)
+                    .addAllGpuIndices(gpuIndices).putAllEnv(env).setWalltimeSeconds(walltimeSeconds);
+            if (stop.warns()) {
+                launch.setSignal(signal(stop));
+            }
+            send(SchedulerMessage.newBuilder().setLaunch(launch).build());
         }
 
         @Override
-        public void kill(RankRef ref, String reason, long graceSeconds) {
-            send(SchedulerMessage.newBuilder().setKill(Kill.newBuilder().setRef(ref(ref)).setReason(reason)
-                    .setGraceSeconds(graceSeconds)).build());
+        public void kill(RankRef ref, String reason, long graceSeconds, String cause, StopTerms stop) {
+            Kill.Builder kill = Kill.newBuilder().setRef(ref(ref)).setReason(reason).setGraceSeconds(graceSeconds)
+                    .setStopReason(cause);
+            if (stop.warns()) {
+                kill.setSignal(signal(stop));
+            }
+            send(SchedulerMessage.newBuilder().setKill(kill).build());
+        }
+
+        private static StopSignal signal(StopTerms stop) {
+            return StopSignal.newBuilder().setName(stop.signal()).setLeadSeconds(stop.leadSeconds())
+                    .setShellOnly(stop.shellOnly()).build();
         }
 
         @Override

@@ -27,6 +27,11 @@ public final class ProtoMapper {
     private ProtoMapper() {
     }
 
+    /** A job as {@code reader} may see it, with when it is expected to start (0: no reservation says). */
+    public static coop.v1.Job job(Job j, String whyPending, long expectedStartMs, JobVisibility reader) {
+        return job(j, whyPending, reader).toBuilder().setExpectedStartMs(expectedStartMs).build();
+    }
+
     /** A job as {@code reader} may see it: its command only where {@link JobVisibility} grants it. */
     public static coop.v1.Job job(Job j, String whyPending, JobVisibility reader) {
         boolean shown = reader.mayRead(j);
@@ -38,6 +43,7 @@ public final class ProtoMapper {
                 .setState(state(j.state())).setSubmittedAtMs(j.submittedAt()).setFinishedAtMs(j.finishedAt())
                 .setCrossSite(j.crossSite()).setNoPreempt(j.noPreempt()).setPurpose(j.purpose())
                 .setArrayId(j.arrayId()).setArrayIndex(j.arrayIndex()).setEndReason(j.endReason())
+                .setSignal(j.stop().text()).setRequeueOnTimeout(j.stop().requeueOnTimeout())
                 .setWhyPending(j.state() == JobState.PENDING || j.state() == JobState.REVIEW ? whyPending : "");
         for (Attempt a : j.attempts()) {
             coop.v1.Attempt.Builder ab = coop.v1.Attempt.newBuilder().setNumber(a.number())

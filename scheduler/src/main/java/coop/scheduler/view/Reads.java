@@ -58,7 +58,8 @@ public final class Reads {
                 if (l.array() != null) {
                     b.addArrays(array(s, l.array(), visibility));
                 } else {
-                    b.addJobs(ProtoMapper.job(l.job(), s.whyPending(l.job().id()), visibility));
+                    b.addJobs(ProtoMapper.job(l.job(), s.whyPending(l.job().id()), s.expectedStart(l.job().id()),
+                            visibility));
                 }
             }
             return b.build();

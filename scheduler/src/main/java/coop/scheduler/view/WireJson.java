@@ -69,9 +69,14 @@ public final class WireJson {
         o.put("why_pending", job.getWhyPending());
         o.put("cross_site", job.getCrossSite());
         o.put("finished_at_ms", job.getFinishedAtMs());
+        o.put("no_preempt", job.getNoPreempt());
+        o.put("purpose", job.getPurpose());
         o.put("array_id", job.getArrayId());
         o.put("array_index", job.getArrayIndex());
         o.put("end_reason", job.getEndReason());
+        o.put("signal", job.getSignal());
+        o.put("requeue_on_timeout", job.getRequeueOnTimeout());
+        o.put("expected_start_ms", job.getExpectedStartMs());
         return o;
     }
 
@@ -105,6 +110,7 @@ public final class WireJson {
         o.put("exit_code", attempt.getExitCode());
         o.put("outcome", attempt.getOutcome());
         o.put("gpus", attempt.getGpus());
+        o.put("borrowed", attempt.getBorrowed());
         return o;
     }
 

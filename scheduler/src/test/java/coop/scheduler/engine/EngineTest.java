@@ -141,6 +141,10 @@ class EngineTest {
                 .format(java.time.Instant.ofEpochMilli(clock.millis() + 60_000));
         String why = call((s, tx) -> s.whyPending(waiting));
         assertThat(why).contains("reserved on n1").endsWith("(from " + expected + " UTC)");
+        // As squeue --start: the time itself, for the wire and --json.
+        long at = call((s, tx) -> s.expectedStart(waiting));
+        assertThat(at).isBetween(clock.millis(), clock.millis() + 60_000);
+        assertThat((long) call((s, tx) -> s.expectedStart(holder))).as("running: no expected start").isZero();
     }
 
     @Test
