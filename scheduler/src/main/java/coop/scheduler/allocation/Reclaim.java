@@ -73,7 +73,7 @@ final class Reclaim {
                     + job.account() + " is within its entitlement and needs the GPUs " + v.account()
                     + " borrowed"));
         }
-        decisions.add(new Decision.Wait(job.id(), Veto.RECLAIMING, accounts.of(job.account()).standing()
+        decisions.add(new Decision.Wait(job.id(), Veto.RECLAIMING, WhyPending.standing(accounts.of(job.account()), job)
                 + "reclaiming " + job.gpus() + " GPUs from borrowers on " + String.join(",", target.stream()
                 .map(Placer.Candidate::node).toList()) + (victims.isEmpty() ? " (already stopping)"
                 : " (preempting " + victims.size() + " borrowed attempt" + (victims.size() > 1 ? "s" : "") + ")")));

@@ -2,6 +2,8 @@ package coop.scheduler.domain;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * A job as the scheduler stores it: what was asked (account, GPUs per node, nodes, model,
@@ -9,17 +11,32 @@ import java.util.List;
  * new record that the event loop persists. A task of a job array is a job like any other that also
  * carries its array's id and its index there ({@code arrayId} 0 for a job on its own). A job the
  * scheduler ended for a reason of its own (its member was removed) says why in {@code endReason}.
+ * Its ranks get {@code env} on top of the node's clean base and start in {@code chdir} ("" for
+ * each rank's own folder).
  */
 public record Job(long id, String name, String account, String member, int gpusPerNode, int nodes,
                   String gpuModel, long walltimeSeconds, String command, int priority, boolean crossSite,
                   JobState state, long submittedAt, long finishedAt, List<Attempt> attempts, boolean noPreempt,
-                  String purpose, long arrayId, int arrayIndex, String endReason) {
+                  String purpose, long arrayId, int arrayIndex, String endReason, Map<String, String> env,
+                  String chdir) {
 
     public Job {
         attempts = List.copyOf(attempts);
         purpose = purpose == null ? "" : purpose;
-        // Records stored before the field existed read it as null.
+        // Records stored before these fields existed read them as null.
         endReason = endReason == null ? "" : endReason;
+        env = env == null || env.isEmpty() ? Map.of() : java.util.Collections.unmodifiableMap(new TreeMap<>(env));
+        chdir = chdir == null ? "" : chdir;
+    }
+
+    /** A job as stored before it had an environment and a working folder of its own. */
+    public Job(long id, String name, String account, String member, int gpusPerNode, int nodes,
+               String gpuModel, long walltimeSeconds, String command, int priority, boolean crossSite,
+               JobState state, long submittedAt, long finishedAt, List<Attempt> attempts, boolean noPreempt,
+               String purpose, long arrayId, int arrayIndex, String endReason) {
+        this(id, name, account, member, gpusPerNode, nodes, gpuModel, walltimeSeconds, command, priority, crossSite,
+                state, submittedAt, finishedAt, attempts, noPreempt, purpose, arrayId, arrayIndex, endReason,
+                Map.of(), "");
     }
 
     /** A task of a job array, or (arrayId 0) a job on its own, as submitted. */
@@ -68,7 +85,7 @@ public record Job(long id, String name, String account, String member, int gpusP
         }
         return new Job(id, name, account, member, gpusPerNode, nodes, gpuModel, walltimeSeconds, command,
                 priority, crossSite, next, submittedAt, next.isFinal() ? now : 0, attempts, noPreempt, purpose,
-                arrayId, arrayIndex, endReason);
+                arrayId, arrayIndex, endReason, env, chdir);
     }
 
     /** The job cancelled by the scheduler itself, saying why ("cancelled: member frank was removed"). */
@@ -76,7 +93,7 @@ public record Job(long id, String name, String account, String member, int gpusP
         Job j = to(JobState.CANCELLED, now);
         return new Job(id, name, account, member, gpusPerNode, nodes, gpuModel, walltimeSeconds, command,
                 priority, crossSite, j.state(), submittedAt, j.finishedAt(), attempts, noPreempt, purpose, arrayId,
-                arrayIndex, reason);
+                arrayIndex, reason, env, chdir);
     }
 
     public Job withAttempt(Attempt attempt) {
@@ -89,6 +106,13 @@ public record Job(long id, String name, String account, String member, int gpusP
         }
         return new Job(id, name, account, member, gpusPerNode, nodes, gpuModel, walltimeSeconds, command,
                 priority, crossSite, state, submittedAt, finishedAt, list, noPreempt, purpose, arrayId, arrayIndex,
-                endReason);
+                endReason, env, chdir);
+    }
+
+    /** The job with the environment and working folder its ranks get, as its checked request said. */
+    public Job withWorkspace(Map<String, String> environment, String folder) {
+        return new Job(id, name, account, member, gpusPerNode, nodes, gpuModel, walltimeSeconds, command, priority,
+                crossSite, state, submittedAt, finishedAt, attempts, noPreempt, purpose, arrayId, arrayIndex, endReason,
+                environment, folder);
     }
 }

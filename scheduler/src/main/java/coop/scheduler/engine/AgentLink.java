@@ -17,7 +17,12 @@ public interface AgentLink {
      */
     void welcome(long heartbeatIntervalMs, Pulse pulse, List<String> accounts);
 
-    void launch(RankRef ref, String command, List<Integer> gpuIndices, Map<String, String> env, long walltimeSeconds);
+    /**
+     * Starts a rank: {@code env} is coop's own variables, {@code userEnv} the submitter's (which
+     * coop's win over), {@code chdir} the folder it starts in ("" for its own).
+     */
+    void launch(RankRef ref, String command, List<Integer> gpuIndices, Map<String, String> env, long walltimeSeconds,
+                Map<String, String> userEnv, String chdir);
 
     void kill(RankRef ref, String reason, long graceSeconds);
 

@@ -135,7 +135,8 @@ public final class JobBook {
         nextJobId++;
         Job job = new Job(id, c.name(), spec.account(), m.name(), spec.gpusPerNode(), spec.nodes(), c.gpuModel(),
                 c.walltimeSeconds(), spec.command(), spec.priority(), spec.crossSite(),
-                review ? JobState.REVIEW : JobState.PENDING, now, 0, List.of(), spec.noPreempt(), c.purpose());
+                review ? JobState.REVIEW : JobState.PENDING, now, 0, List.of(), spec.noPreempt(), c.purpose())
+                .withWorkspace(c.env(), c.chdir());
         jobs.put(id, job);
         countWaiting(job, 1);
         if (!review) {
@@ -157,7 +158,8 @@ public final class JobBook {
             long id = arrayId + 1 + i;
             Job job = new Job(id, c.name(), spec.account(), m.name(), spec.gpusPerNode(), spec.nodes(),
                     c.gpuModel(), c.walltimeSeconds(), spec.command(), spec.priority(), spec.crossSite(),
-                    JobState.PENDING, now, 0, List.of(), spec.noPreempt(), c.purpose(), arrayId, indices[i]);
+                    JobState.PENDING, now, 0, List.of(), spec.noPreempt(), c.purpose(), arrayId, indices[i])
+                    .withWorkspace(c.env(), c.chdir());
             jobs.put(id, job);
             countWaiting(job, 1);
             pending.add(job);

@@ -72,6 +72,9 @@ public final class WireJson {
         o.put("array_id", job.getArrayId());
         o.put("array_index", job.getArrayIndex());
         o.put("end_reason", job.getEndReason());
+        o.put("chdir", job.getChdir());
+        ArrayNode envNames = o.putArray("env_names");
+        job.getEnvNamesList().forEach(envNames::add);
         return o;
     }
 
@@ -105,6 +108,7 @@ public final class WireJson {
         o.put("exit_code", attempt.getExitCode());
         o.put("outcome", attempt.getOutcome());
         o.put("gpus", attempt.getGpus());
+        o.put("checkpoint_site", attempt.getCheckpointSite());
         return o;
     }
 

@@ -7,7 +7,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 
 /** An agent stream that records the orders the scheduler sends it. */
 final class RecordingLink implements AgentLink {
-    record Launched(RankRef ref, String command, List<Integer> gpus, Map<String, String> env) {
+    record Launched(RankRef ref, String command, List<Integer> gpus, Map<String, String> env,
+                    Map<String, String> userEnv, String chdir) {
     }
 
     final List<Launched> launched = new CopyOnWriteArrayList<>();
@@ -22,8 +23,9 @@ final class RecordingLink implements AgentLink {
     }
 
     @Override
-    public void launch(RankRef ref, String command, List<Integer> gpuIndices, Map<String, String> env, long walltime) {
-        launched.add(new Launched(ref, command, gpuIndices, env));
+    public void launch(RankRef ref, String command, List<Integer> gpuIndices, Map<String, String> env, long walltime,
+                       Map<String, String> userEnv, String chdir) {
+        launched.add(new Launched(ref, command, gpuIndices, env, userEnv, chdir));
     }
 
     @Override
