@@ -6,13 +6,21 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * The scheduler's order to start one rank: the shell command, the GPUs it may see, extra
- * environment, and its walltime ({@link Duration#ZERO} for none). It is the agent's own copy of
- * a {@code Launch} message, so the launcher does not depend on the wire types.
+ * The scheduler's order to start one rank: the shell command, the GPUs it may see, coop's own
+ * variables ({@code env}), its walltime ({@link Duration#ZERO} for none), the submitter's variables
+ * ({@code userEnv}, which coop's win over) and the folder it starts in ({@code chdir}, "" for its
+ * own). It is the agent's own copy of a {@code Launch} message, so the launcher does not depend
+ * on the wire types.
  */
 public record LaunchOrder(
         RankId rank, String command, List<Integer> gpuIndices, Map<String, String> env,
-        Duration walltime) {
+        Duration walltime, Map<String, String> userEnv, String chdir) {
+
+    /** An order with no variables of the submitter's, starting in the rank's own folder. */
+    public LaunchOrder(RankId rank, String command, List<Integer> gpuIndices, Map<String, String> env,
+                       Duration walltime) {
+        this(rank, command, gpuIndices, env, walltime, Map.of(), "");
+    }
 
     public LaunchOrder {
         Objects.requireNonNull(rank, "rank");
@@ -20,6 +28,8 @@ public record LaunchOrder(
         gpuIndices = List.copyOf(gpuIndices);
         env = Map.copyOf(env);
         Objects.requireNonNull(walltime, "walltime");
+        userEnv = Map.copyOf(userEnv);
+        chdir = chdir == null ? "" : chdir;
         if (walltime.isNegative()) {
             throw new IllegalArgumentException("walltime must not be negative, got " + walltime);
         }

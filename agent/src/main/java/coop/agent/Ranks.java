@@ -162,7 +162,8 @@ final class Ranks {
             return;
         }
         LaunchOrder order = new LaunchOrder(id, launch.getCommand(), launch.getGpuIndicesList(),
-                launch.getEnvMap(), Duration.ofSeconds(Math.max(0, launch.getWalltimeSeconds())));
+                launch.getEnvMap(), Duration.ofSeconds(Math.max(0, launch.getWalltimeSeconds())),
+                launch.getUserEnvMap(), launch.getChdir());
         starting.put(id, new Starting());
         try {
             spawner.execute(() -> {
@@ -199,6 +200,13 @@ final class Ranks {
         if (refusal != null) {
             log.warn("not starting {}: {}", id, refusal);
             recordExit(new RankExit(id, RankExit.LAUNCH_FAILED_CODE, ExitReason.NODE_FAULT, clock.millis(), refusal));
+            return;
+        }
+        if (failure instanceof ProcessLauncher.MissingFolder) {
+            // The job's own mistake, in words its submitter reads in `coop job`.
+            String why = failure.getMessage() + " on node " + config.node();
+            log.warn("cannot start {}: {}", id, why);
+            recordExit(new RankExit(id, RankExit.LAUNCH_FAILED_CODE, ExitReason.LAUNCH_FAILED, clock.millis(), why));
             return;
         }
         if (failure != null) {
