@@ -97,6 +97,12 @@ final class JobCommand extends ClientCommand {
                 : Durations.format(Duration.ofSeconds(job.getWalltimeSeconds())));
         field(out, "priority", String.valueOf(job.getPriority()));
         field(out, "command", JobText.command(job));
+        if (!job.getChdir().isEmpty()) {
+            field(out, "folder", job.getChdir());
+        }
+        if (job.getEnvNamesCount() > 0) {
+            field(out, "environment", String.join(" ", job.getEnvNamesList()));
+        }
         field(out, "submitted", Times.iso(job.getSubmittedAtMs()));
         if (job.getFinishedAtMs() != 0) {
             field(out, "finished", Times.iso(job.getFinishedAtMs()));
@@ -118,6 +124,9 @@ final class JobCommand extends ClientCommand {
                 line.append("  running");
             } else {
                 line.append("  ").append(attempt.getOutcome()).append(", exit code ").append(attempt.getExitCode());
+            }
+            if (!attempt.getCheckpointSite().isEmpty()) {
+                line.append("  checkpoints on site ").append(attempt.getCheckpointSite()).append("'s shared root");
             }
             out.println(line);
             for (int rank = 0; rank < attempt.getPlacementsCount(); rank++) {
