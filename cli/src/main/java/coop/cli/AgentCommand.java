@@ -327,6 +327,7 @@ public final class AgentCommand implements Callable<Integer> {
         }
         // Switching users and running runc need root; an agent that does neither runs as coop-agent.
         boolean needsRoot = runAs != null || allowRootJobs || "runc".equals(isolation);
-        return SystemdUnit.forNode(id.node(), id.site(), exec.toString(), dir, needsRoot);
+        return SystemdUnit.forNode(id.node(), id.site(), exec.toString(), dir, needsRoot,
+                checkpointRoot == null ? null : checkpointRoot.toAbsolutePath().normalize());
     }
 }
