@@ -77,6 +77,35 @@ class ConfinedLauncherTest {
     }
 
     @Test
+    void rankStartsInItsWorkingFolderAndWritesThereWithTheSubmittersVariablesUnderEitherLauncher() throws Exception {
+        Path project = Files.createDirectories(workDir.resolve("shared/project"));
+        Files.setPosixFilePermissions(workDir.resolve("shared"), PosixFilePermissions.fromString("rwx--x--x"));
+        Files.setAttribute(project, "unix:uid", nobody.uid());
+        for (Isolation isolation : Isolation.values()) {
+            ProcessLauncher launcher = launcher(isolation, 256L << 20, workDir);
+            RankProcess p = launcher.start(new LaunchOrder(new RankId(20 + isolation.ordinal(), 1, 0),
+                    "pwd; echo $LR $HOME; touch made-by-" + isolation.flag() + "; echo ${MAVEN_OPTS-clean}", List.of(),
+                    Map.of("COOP_ACCOUNT", "lab-a"), Duration.ZERO, Map.of("LR", "3e-4"), project.toString()));
+
+            assertThat(p.onExit().get(20, TimeUnit.SECONDS)).as(isolation + ": " + stdout(p)).isZero();
+            String home = isolation == Isolation.RUNC ? p.directory().toAbsolutePath().toString() : nobody.home();
+            assertThat(stdout(p)).as(isolation.flag()).isEqualTo(project + "\n3e-4 " + home + "\nclean\n");
+            assertThat(project.resolve("made-by-" + isolation.flag())).exists();
+        }
+    }
+
+    @Test
+    void theHostsRootIsNoWorkingFolderForAContainer() {
+        ProcessLauncher launcher = launcher(Isolation.RUNC, 256L << 20, workDir);
+        for (String folder : List.of("/", "/proc", "/sys/fs")) {
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> launcher.start(new LaunchOrder(
+                    new RankId(30, 1, 0), "true", List.of(), Map.of("COOP_ACCOUNT", "lab-a"), Duration.ZERO, Map.of(),
+                    folder))).as(folder).hasMessage("working folder " + folder
+                            + " cannot be mounted into the rank's container");
+        }
+    }
+
+    @Test
     void rankPastItsMemoryLimitEndsAsOutOfMemory() throws Exception {
         ProcessLauncher launcher = launcher(Isolation.RUNC, 64L << 20, workDir);
         RankProcess p = launcher.start(order(3, "x=$(head -c 300000000 /dev/zero | tr '\\0' a); echo survived",
