@@ -179,7 +179,10 @@ public final class ProcessLauncher implements AutoCloseable {
      * CUDA_VISIBLE_DEVICES} (empty when no GPU is given, so a CPU-only rank cannot wander onto
      * someone else's GPU), {@code COOP_JOB_ID}, {@code COOP_ATTEMPT}, {@code COOP_RANK} and {@code
      * COOP_CHECKPOINT_DIR} (created, and kept across attempts), and the order's own (the gang's).
-     * The rank's folders belong to its user and are closed to everyone else. Under runc the rank
+     * The submitter's variables reach the rank only, never what runs as root before it becomes its
+     * user (setsid, setpriv, runc): under runc they are in the container's spec; under setpriv a
+     * shell reads them from its input once it is the rank's user. The rank's folders belong to
+     * its user and are closed to everyone else. Under runc the rank
      * runs in a container of its own ({@link Runc}), its working folder mounted read-write;
      * otherwise in a process group of its own, switched to its user by {@code setpriv} when that is
      * not the agent's.
@@ -219,22 +222,28 @@ public final class ProcessLauncher implements AutoCloseable {
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                 .redirectOutput(dir.resolve("stdout").toFile())
                 .redirectError(dir.resolve("stderr").toFile());
-        Map<String, String> env = builder.environment();
-        env.clear();
-        env.put("PATH", BASE_PATH);
-        env.put("USER", user.name());
-        env.put("LOGNAME", user.name());
+        // Built apart: the submitter's variables may not reach what runs as root before the switch to
+        // the rank's user (setsid, setpriv, runc), where LD_PRELOAD or LD_LIBRARY_PATH would run
+        // their code as root. Those get the base and coop's variables only.
+        Map<String, String> trusted = new java.util.LinkedHashMap<>();
+        trusted.put("PATH", BASE_PATH);
+        trusted.put("USER", user.name());
+        trusted.put("LOGNAME", user.name());
         // Inside a container only the rank's own folders exist; outside, the user's home is theirs.
-        env.put("HOME", runc != null ? dir.toAbsolutePath().toString() : user.home());
-        env.put("LANG", System.getenv().getOrDefault("LANG", "C.UTF-8"));
-        env.putAll(order.userEnv());
-        env.put("CUDA_VISIBLE_DEVICES",
+        trusted.put("HOME", runc != null ? dir.toAbsolutePath().toString() : user.home());
+        trusted.put("LANG", System.getenv().getOrDefault("LANG", "C.UTF-8"));
+        Map<String, String> coop = new java.util.LinkedHashMap<>();
+        coop.put("CUDA_VISIBLE_DEVICES",
                 order.gpuIndices().stream().map(String::valueOf).collect(Collectors.joining(",")));
-        env.put("COOP_JOB_ID", Long.toString(order.rank().jobId()));
-        env.put("COOP_ATTEMPT", Integer.toString(order.rank().attempt()));
-        env.put("COOP_RANK", Integer.toString(order.rank().rank()));
-        env.put("COOP_CHECKPOINT_DIR", checkpoints.toString());
-        env.putAll(order.env());
+        coop.put("COOP_JOB_ID", Long.toString(order.rank().jobId()));
+        coop.put("COOP_ATTEMPT", Integer.toString(order.rank().attempt()));
+        coop.put("COOP_RANK", Integer.toString(order.rank().rank()));
+        coop.put("COOP_CHECKPOINT_DIR", checkpoints.toString());
+        coop.putAll(order.env());
+        Map<String, String> env = new java.util.LinkedHashMap<>(trusted);
+        env.putAll(order.userEnv());
+        env.putAll(coop);
+        trusted.putAll(coop);
         List<String> words = plainWords(order.command(), env);
         List<String> argv = new java.util.ArrayList<>();
         if (words != null) {
@@ -246,6 +255,7 @@ public final class ProcessLauncher implements AutoCloseable {
         }
         List<String> command = new java.util.ArrayList<>();
         command.add("setsid");
+        byte[] afterSwitch = null;
         if (runc != null) {
             long memory = confinement.memoryPerGpuBytes() * Math.max(1, order.gpuIndices().size());
             List<Path> readWrite = new java.util.ArrayList<>(List.of(dir.toAbsolutePath(), checkpoints.toAbsolutePath()));
@@ -257,14 +267,34 @@ public final class ProcessLauncher implements AutoCloseable {
                     workingFolder, readWrite,
                     order.gpuIndices(), memory, confinement.pidsLimit(), confinement.mounts(),
                     confinement.deviceDir())));
+            builder.environment().clear();
+            builder.environment().putAll(trusted);
         } else if (otherUser) {
             command.addAll(List.of("setpriv", "--reuid=" + user.uid(), "--regid=" + user.gid(), "--init-groups", "--"));
+            afterSwitch = onlyIn(env, trusted);
+            if (afterSwitch.length > 0) {
+                // Once it is the rank's user, a shell reads the rest from its input and execs the rank.
+                command.addAll(List.of("bash", "-c", EXPORT_THEN_EXEC, "coop-env"));
+                builder.redirectInput(ProcessBuilder.Redirect.PIPE);
+            }
             command.addAll(argv);
+            builder.environment().clear();
+            builder.environment().putAll(trusted);
         } else {
+            // The agent's own user: nothing here runs with more rights than the rank itself.
             command.addAll(argv);
+            builder.environment().clear();
+            builder.environment().putAll(env);
         }
         builder.command(command);
         Process process = builder.start();
+        if (afterSwitch != null && afterSwitch.length > 0) {
+            try (java.io.OutputStream input = process.getOutputStream()) {
+                input.write(afterSwitch);
+            } catch (IOException e) {
+                // The shell is gone before it read them: the rank's exit and stderr say why.
+            }
+        }
         long leaderStartMs = process.info().startInstant().map(java.time.Instant::toEpochMilli).orElse(0L);
         try {
             records.started(new RankRecords.Record(order.rank(), process.pid(), leaderStartMs, order.gpuIndices(),
@@ -278,6 +308,24 @@ public final class ProcessLauncher implements AutoCloseable {
         RankProcess.AfterExit after = runc == null ? code -> java.util.Optional.empty()
                 : code -> runc.finish(order.rank(), code, memory, confinement.pidsLimit());
         return new RankProcess(order.rank(), process, dir, waiters, after);
+    }
+
+    /**
+     * Reads NUL-terminated NAME=VALUE entries from its input, exports each, and execs its arguments
+     * with /dev/null as input, as every rank has.
+     */
+    private static final String EXPORT_THEN_EXEC = "while IFS= read -r -d '' kv; do export \"$kv\"; done; "
+            + "exec \"$@\" </dev/null";
+
+    /** The entries of {@code env} that {@code base} lacks or holds otherwise, NUL-terminated, in UTF-8. */
+    private static byte[] onlyIn(Map<String, String> env, Map<String, String> base) {
+        StringBuilder out = new StringBuilder();
+        env.forEach((k, v) -> {
+            if (!v.equals(base.get(k))) {
+                out.append(k).append('=').append(v).append('\0');
+            }
+        });
+        return out.toString().getBytes(StandardCharsets.UTF_8);
     }
 
     /** The root and the kernel's own folders: what no rank's container may have mounted read-write. */

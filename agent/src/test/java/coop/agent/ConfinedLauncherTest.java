@@ -95,6 +95,25 @@ class ConfinedLauncherTest {
     }
 
     @Test
+    void theSubmittersVariablesReachOnlyTheRankNeverWhatRunsAsRootBeforeIt() throws Exception {
+        for (Isolation isolation : Isolation.values()) {
+            ProcessLauncher launcher = launcher(isolation, 256L << 20, workDir);
+            // The dynamic linker complains of a library it cannot preload once per program it starts with
+            // LD_PRELOAD set: once for the rank's program, once more under runc for the container's own
+            // shell (as the rank's user); setsid, setpriv or runc, as root, would each add a line.
+            RankProcess p = launcher.start(new LaunchOrder(new RankId(40 + isolation.ordinal(), 1, 0), "id -u",
+                    List.of(), Map.of("COOP_ACCOUNT", "lab-a"), Duration.ZERO,
+                    Map.of("LD_PRELOAD", "/nonexistent/coop-test.so", "LR", "3e-4"), ""));
+
+            assertThat(p.onExit().get(20, TimeUnit.SECONDS)).as(isolation + ": " + stdout(p)).isZero();
+            String stderr = Files.readString(p.directory().resolve("stderr"), UTF_8);
+            int expected = isolation == Isolation.RUNC ? 2 : 1;
+            assertThat(stderr.split("coop-test.so", -1)).as(isolation.flag() + ": " + stderr).hasSize(expected + 1);
+            assertThat(Files.readString(p.directory().resolve("stdout"), UTF_8)).isEqualTo(nobody.uid() + "\n");
+        }
+    }
+
+    @Test
     void theHostsRootIsNoWorkingFolderForAContainer() {
         ProcessLauncher launcher = launcher(Isolation.RUNC, 256L << 20, workDir);
         for (String folder : List.of("/", "/proc", "/sys/fs")) {
