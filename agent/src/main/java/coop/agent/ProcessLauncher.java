@@ -50,10 +50,13 @@ public final class ProcessLauncher implements AutoCloseable {
         }
     }
 
-    /** A rank's working folder ({@code coop submit --chdir}) is not on this node: the job's mistake, not the node's. */
-    public static final class MissingFolder extends IOException {
-        MissingFolder(String folder) {
-            super("working folder " + folder + " does not exist");
+    /**
+     * A rank's working folder ({@code coop submit --chdir}) is not on this node, or not open to the
+     * rank's user: the job's mistake, not the node's.
+     */
+    public static final class BadWorkingFolder extends IOException {
+        BadWorkingFolder(String message) {
+            super(message);
         }
     }
 
@@ -187,7 +190,8 @@ public final class ProcessLauncher implements AutoCloseable {
      * otherwise in a process group of its own, switched to its user by {@code setpriv} when that is
      * not the agent's.
      *
-     * @throws MissingFolder if the order's working folder is not a folder on this node
+     * @throws BadWorkingFolder if the order's working folder is not a folder on this node that its
+     *     user may enter
      * @throws IOException if the directory cannot be created or the process cannot be started
      * @throws IllegalArgumentException if the node's {@code --run-as} map has no user for the account
      */
@@ -198,7 +202,12 @@ public final class ProcessLauncher implements AutoCloseable {
         Path checkpoints = checkpointDirectory(order.rank().jobId());
         Path workingFolder = order.chdir().isEmpty() ? dir.toAbsolutePath() : Path.of(order.chdir());
         if (!order.chdir().isEmpty() && !Files.isDirectory(workingFolder)) {
-            throw new MissingFolder(order.chdir());
+            throw new BadWorkingFolder("working folder " + order.chdir() + " does not exist");
+        }
+        if (!order.chdir().isEmpty() && otherUser && !openTo(user, workingFolder)) {
+            // The agent enters it, or mounts it, as root: without this, a folder below another
+            // user's closed home would be open to whoever named it.
+            throw new BadWorkingFolder("working folder " + order.chdir() + " is not open to user " + user.name());
         }
         if (runc != null && !order.chdir().isEmpty() && hostWide(workingFolder)) {
             // Mounted read-write into the container, it would undo what the container hides.
@@ -326,6 +335,26 @@ public final class ProcessLauncher implements AutoCloseable {
             }
         });
         return out.toString().getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** Whether {@code user} may enter the folder and list it, as the kernel decides (ACLs included). */
+    private static boolean openTo(LocalUser user, Path folder) throws IOException {
+        Process test = new ProcessBuilder("setpriv", "--reuid=" + user.uid(), "--regid=" + user.gid(), "--init-groups",
+                "--", "test", "-x", folder.toString(), "-a", "-r", folder.toString())
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(ProcessBuilder.Redirect.DISCARD)
+                .start();
+        try {
+            if (!test.waitFor(KILL_COMMAND_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
+                test.destroyForcibly();
+                throw new IOException("cannot tell whether " + folder + " is open to " + user.name()
+                        + ": the check took over " + KILL_COMMAND_TIMEOUT_SECONDS + " s");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while checking " + folder, e);
+        }
+        return test.exitValue() == 0;
     }
 
     /** The root and the kernel's own folders: what no rank's container may have mounted read-write. */

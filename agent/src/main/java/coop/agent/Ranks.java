@@ -202,7 +202,7 @@ final class Ranks {
             recordExit(new RankExit(id, RankExit.LAUNCH_FAILED_CODE, ExitReason.NODE_FAULT, clock.millis(), refusal));
             return;
         }
-        if (failure instanceof ProcessLauncher.MissingFolder) {
+        if (failure instanceof ProcessLauncher.BadWorkingFolder) {
             // The job's own mistake, in words its submitter reads in `coop job`.
             String why = failure.getMessage() + " on node " + config.node();
             log.warn("cannot start {}: {}", id, why);

@@ -114,6 +114,23 @@ class ConfinedLauncherTest {
     }
 
     @Test
+    void aWorkingFolderBelowAFolderClosedToTheRanksUserIsRefusedUnderEitherLauncher() throws Exception {
+        Path home = Files.createDirectories(workDir.resolve("home/ada"));
+        Path project = Files.createDirectories(home.resolve("project"));
+        Files.setPosixFilePermissions(workDir.resolve("home"), PosixFilePermissions.fromString("rwxr-xr-x"));
+        Files.setPosixFilePermissions(home, PosixFilePermissions.fromString("rwx------"));
+        Files.setPosixFilePermissions(project, PosixFilePermissions.fromString("rwxr-xr-x"));
+        for (Isolation isolation : Isolation.values()) {
+            ProcessLauncher launcher = launcher(isolation, 256L << 20, workDir);
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> launcher.start(new LaunchOrder(
+                    new RankId(50 + isolation.ordinal(), 1, 0), "ls", List.of(), Map.of("COOP_ACCOUNT", "lab-a"),
+                    Duration.ZERO, Map.of(), project.toString())))
+                    .isInstanceOf(ProcessLauncher.BadWorkingFolder.class)
+                    .hasMessage("working folder " + project + " is not open to user " + nobody.name());
+        }
+    }
+
+    @Test
     void theHostsRootIsNoWorkingFolderForAContainer() {
         ProcessLauncher launcher = launcher(Isolation.RUNC, 256L << 20, workDir);
         for (String folder : List.of("/", "/proc", "/sys/fs")) {

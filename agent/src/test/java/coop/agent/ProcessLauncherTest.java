@@ -122,7 +122,7 @@ class ProcessLauncherTest {
         Path missing = workDir.resolve("not-here");
         assertThatThrownBy(() -> launcher().start(new LaunchOrder(new RankId(6, 1, 0), "true", List.of(), Map.of(),
                 Duration.ZERO, Map.of(), missing.toString())))
-                .isInstanceOf(ProcessLauncher.MissingFolder.class)
+                .isInstanceOf(ProcessLauncher.BadWorkingFolder.class)
                 .hasMessage("working folder " + missing + " does not exist");
         assertThat(workDir.resolve("running")).satisfiesAnyOf(p -> assertThat(p).doesNotExist(),
                 p -> assertThat(p).isEmptyDirectory());
