@@ -120,7 +120,8 @@ public final class Agent implements AutoCloseable {
     /** As {@link #create(AgentConfig)}, with heartbeats carrying the usage {@code telemetry} samples. */
     public static Agent create(AgentConfig config, GpuTelemetry telemetry) {
         return new Agent(config, channel(config).build(),
-                new ProcessLauncher(config.workDir(), InstantSource.system(), config.confinement(), config.node()),
+                new ProcessLauncher(config.workDir(), InstantSource.system(), config.confinement(), config.node(),
+                        config.checkpointRoot()),
                 InstantSource.system(), RandomGenerator.getDefault(), telemetry);
     }
 

@@ -15,12 +15,21 @@ import java.util.Set;
  * TLS certificate and key with the cooperative's CA (null: plaintext, for test schedulers), how
  * its ranks are confined (the users they run as and, under runc, their containers' limits), how
  * long a rank's folder is kept after it ended ({@link java.time.Duration#ZERO}: for ever), and
- * what its operator has it run besides ranks (health check, prolog, epilog, GPU job map).
+ * what its operator has it run besides ranks (health check, prolog, epilog, GPU job map), and the
+ * site's shared folder for checkpoints (null: they stay under the work directory).
  */
 public record AgentConfig(
         String schedulerTarget, String node, String site, List<GpuDevice> gpus, Path workDir,
         String version, String advertiseAddress, String token, ClientTls tls, Confinement confinement,
-        java.time.Duration retain, NodeHooks hooks) {
+        java.time.Duration retain, NodeHooks hooks, Path checkpointRoot) {
+
+    /** An agent that keeps checkpoints under its work directory. */
+    public AgentConfig(String schedulerTarget, String node, String site, List<GpuDevice> gpus, Path workDir,
+                       String version, String advertiseAddress, String token, ClientTls tls, Confinement confinement,
+                       java.time.Duration retain, NodeHooks hooks) {
+        this(schedulerTarget, node, site, gpus, workDir, version, advertiseAddress, token, tls, confinement, retain,
+                hooks, null);
+    }
 
     public AgentConfig(String schedulerTarget, String node, String site, List<GpuDevice> gpus, Path workDir,
                        String version) {
@@ -47,6 +56,9 @@ public record AgentConfig(
             throw new IllegalArgumentException("--retain must not be negative, got " + retain);
         }
         hooks = hooks == null ? NodeHooks.NONE : hooks;
+        if (checkpointRoot != null && !checkpointRoot.isAbsolute()) {
+            throw new IllegalArgumentException("--checkpoint-root must be an absolute path, got " + checkpointRoot);
+        }
         // CUDA_VISIBLE_DEVICES names GPUs by index, so two GPUs with one index would be one GPU twice.
         Set<Integer> seen = new HashSet<>();
         for (GpuDevice gpu : gpus) {

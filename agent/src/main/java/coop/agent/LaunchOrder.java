@@ -6,19 +6,27 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * The scheduler's order to start one rank: the shell command, the GPUs it may see, extra
- * environment, its walltime ({@link Duration#ZERO} for none) and the signal it asked for ahead
- * of a stop (null for none). It is the agent's own copy of a {@code Launch} message, so the
- * launcher does not depend on the wire types.
+ * The scheduler's order to start one rank: the shell command, the GPUs it may see, coop's own
+ * variables ({@code env}), its walltime ({@link Duration#ZERO} for none), the signal it asked
+ * for ahead of a stop ({@code warning}, null for none), the submitter's variables
+ * ({@code userEnv}, which coop's win over) and the folder it starts in ({@code chdir}, "" for its
+ * own). It is the agent's own copy of a {@code Launch} message, so the launcher does not depend
+ * on the wire types.
  */
 public record LaunchOrder(
         RankId rank, String command, List<Integer> gpuIndices, Map<String, String> env,
-        Duration walltime, StopWarning warning) {
+        Duration walltime, StopWarning warning, Map<String, String> userEnv, String chdir) {
 
-    /** An order without a warning signal: SIGTERM at the stop. */
+    /** An order without a warning signal, with no variables of the submitter's, starting in the rank's own folder. */
     public LaunchOrder(RankId rank, String command, List<Integer> gpuIndices, Map<String, String> env,
-            Duration walltime) {
-        this(rank, command, gpuIndices, env, walltime, null);
+                       Duration walltime) {
+        this(rank, command, gpuIndices, env, walltime, null, Map.of(), "");
+    }
+
+    /** An order without a warning signal. */
+    public LaunchOrder(RankId rank, String command, List<Integer> gpuIndices, Map<String, String> env,
+                       Duration walltime, Map<String, String> userEnv, String chdir) {
+        this(rank, command, gpuIndices, env, walltime, null, userEnv, chdir);
     }
 
     public LaunchOrder {
@@ -27,6 +35,8 @@ public record LaunchOrder(
         gpuIndices = List.copyOf(gpuIndices);
         env = Map.copyOf(env);
         Objects.requireNonNull(walltime, "walltime");
+        userEnv = Map.copyOf(userEnv);
+        chdir = chdir == null ? "" : chdir;
         if (walltime.isNegative()) {
             throw new IllegalArgumentException("walltime must not be negative, got " + walltime);
         }

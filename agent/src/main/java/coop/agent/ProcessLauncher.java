@@ -63,6 +63,22 @@ public final class ProcessLauncher implements AutoCloseable {
         }
     }
 
+    /**
+     * A rank's working folder ({@code coop submit --chdir}) is not on this node, or not open to the
+     * rank's user: the job's mistake, not the node's.
+     */
+    public static final class BadWorkingFolder extends IOException {
+        BadWorkingFolder(String message) {
+            super(message);
+        }
+    }
+
+    /**
+     * The programs' search path every rank starts with, whatever the agent's own: the submitter's
+     * environment may replace it, the agent's never reaches a rank.
+     */
+    public static final String BASE_PATH = "/usr/local/bin:/usr/bin:/bin";
+
     /** `kill` returns at once; a longer wait means something is badly wrong with the host. */
     private static final long KILL_COMMAND_TIMEOUT_SECONDS = 5;
 
@@ -79,6 +95,8 @@ public final class ProcessLauncher implements AutoCloseable {
     private final Confinement confinement;
     /** The runtime's containers, under runc isolation; null otherwise. */
     private final Runc runc;
+    /** The site's shared folder for checkpoints ({@code --checkpoint-root}); null to keep them under workDir. */
+    private final Path checkpointRoot;
     /** Threads that wait for ranks' exits, one per running rank, reused. */
     private final java.util.concurrent.ExecutorService waiters = java.util.concurrent.Executors.newCachedThreadPool(
             task -> {
@@ -112,6 +130,16 @@ public final class ProcessLauncher implements AutoCloseable {
      * @param node the node's name, part of each container's id
      */
     public ProcessLauncher(Path workDir, java.time.InstantSource clock, Confinement confinement, String node) {
+        this(workDir, clock, confinement, node, null);
+    }
+
+    /**
+     * @param checkpointRoot the site's shared folder where each job keeps its checkpoints, the same
+     *     on every node that has it; null to keep them under {@code workDir}
+     */
+    public ProcessLauncher(Path workDir, java.time.InstantSource clock, Confinement confinement, String node,
+                           Path checkpointRoot) {
+        this.checkpointRoot = checkpointRoot == null ? null : checkpointRoot.toAbsolutePath();
         this.workDir = Objects.requireNonNull(workDir, "workDir");
         this.clock = Objects.requireNonNull(clock, "clock");
         this.records = new RankRecords(workDir);
@@ -161,23 +189,34 @@ public final class ProcessLauncher implements AutoCloseable {
     public static final String STOP_REASON_FILE = "coop-stop-reason";
 
     /**
-     * Where a job keeps its checkpoints on this node: the same for every attempt, so a requeued
-     * or preempted job resumes from what its last attempt saved.
+     * Where a job keeps its checkpoints: {@code <checkpoint root>/<job>} on a node with a shared
+     * root, the same folder for every attempt on every node that has that root, so a job requeued
+     * onto another node of the site resumes from what its last attempt saved; else
+     * {@code <workDir>/checkpoints/<job>}, the same for every attempt on this node only.
      */
     public Path checkpointDirectory(long jobId) {
-        return workDir.resolve("checkpoints").resolve(Long.toString(jobId));
+        Path root = checkpointRoot != null ? checkpointRoot : workDir.resolve("checkpoints");
+        return root.resolve(Long.toString(jobId));
     }
 
     /**
-     * Starts the rank as the user its account maps to. The environment is the agent's own, plus
-     * {@code CUDA_VISIBLE_DEVICES} (empty when no GPU is given, so a CPU-only rank cannot wander
-     * onto someone else's GPU), plus {@code COOP_JOB_ID}, {@code COOP_ATTEMPT}, {@code COOP_RANK}
-     * and {@code COOP_CHECKPOINT_DIR} (created, and kept across attempts), plus the order's own
-     * variables, which win on conflict. The rank's folders belong to its user and are closed to
-     * everyone else. Under runc the rank runs in a container of its own ({@link Runc}); otherwise
-     * in a process group of its own, switched to its user by {@code setpriv} when that is not the
-     * agent's.
+     * Starts the rank as the user its account maps to, in the order's working folder or else its
+     * own. The environment is built from nothing, never the agent's own: a clean base ({@code PATH}
+     * {@value #BASE_PATH}, {@code HOME}, {@code USER} and {@code LOGNAME} of the rank's user, and
+     * {@code LANG}), then the submitter's variables, then coop's, which win: {@code
+     * CUDA_VISIBLE_DEVICES} (empty when no GPU is given, so a CPU-only rank cannot wander onto
+     * someone else's GPU), {@code COOP_JOB_ID}, {@code COOP_ATTEMPT}, {@code COOP_RANK} and {@code
+     * COOP_CHECKPOINT_DIR} (created, and kept across attempts), and the order's own (the gang's).
+     * The submitter's variables reach the rank only, never what runs as root before it becomes its
+     * user (setsid, setpriv, runc): under runc they are in the container's spec; under setpriv a
+     * shell reads them from its input once it is the rank's user. The rank's folders belong to
+     * its user and are closed to everyone else. Under runc the rank
+     * runs in a container of its own ({@link Runc}), its working folder mounted read-write;
+     * otherwise in a process group of its own, switched to its user by {@code setpriv} when that is
+     * not the agent's.
      *
+     * @throws BadWorkingFolder if the order's working folder is not a folder on this node that its
+     *     user may enter
      * @throws IOException if the directory cannot be created or the process cannot be started
      * @throws IllegalArgumentException if the node's {@code --run-as} map has no user for the account
      */
@@ -186,6 +225,19 @@ public final class ProcessLauncher implements AutoCloseable {
         boolean otherUser = user.uid() != confinement.runAs().agent().uid();
         Path dir = rankDirectory(order.rank());
         Path checkpoints = checkpointDirectory(order.rank().jobId());
+        Path workingFolder = order.chdir().isEmpty() ? dir.toAbsolutePath() : Path.of(order.chdir());
+        if (!order.chdir().isEmpty() && !Files.isDirectory(workingFolder)) {
+            throw new BadWorkingFolder("working folder " + order.chdir() + " does not exist");
+        }
+        if (!order.chdir().isEmpty() && otherUser && !openTo(user, workingFolder)) {
+            // The agent enters it, or mounts it, as root: without this, a folder below another
+            // user's closed home would be open to whoever named it.
+            throw new BadWorkingFolder("working folder " + order.chdir() + " is not open to user " + user.name());
+        }
+        if (runc != null && !order.chdir().isEmpty() && hostWide(workingFolder)) {
+            // Mounted read-write into the container, it would undo what the container hides.
+            throw new IOException("working folder " + order.chdir() + " cannot be mounted into the rank's container");
+        }
         Files.createDirectories(dir);
         Files.createDirectories(checkpoints);
         if (otherUser) {
@@ -200,50 +252,84 @@ public final class ProcessLauncher implements AutoCloseable {
         // From a JVM child, setsid is not a group leader, so it execs its command directly instead of
         // forking: the pid we get back is the new session's and group's id.
         ProcessBuilder builder = new ProcessBuilder("true")
-                .directory(dir.toFile())
+                .directory(workingFolder.toFile())
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                 .redirectOutput(dir.resolve("stdout").toFile())
                 .redirectError(dir.resolve("stderr").toFile());
-        Map<String, String> env = builder.environment();
-        env.put("CUDA_VISIBLE_DEVICES",
+        // Built apart: the submitter's variables may not reach what runs as root before the switch to
+        // the rank's user (setsid, setpriv, runc), where LD_PRELOAD or LD_LIBRARY_PATH would run
+        // their code as root. Those get the base and coop's variables only.
+        Map<String, String> trusted = new java.util.LinkedHashMap<>();
+        trusted.put("PATH", BASE_PATH);
+        trusted.put("USER", user.name());
+        trusted.put("LOGNAME", user.name());
+        // Inside a container only the rank's own folders exist; outside, the user's home is theirs.
+        trusted.put("HOME", runc != null ? dir.toAbsolutePath().toString() : user.home());
+        trusted.put("LANG", System.getenv().getOrDefault("LANG", "C.UTF-8"));
+        Map<String, String> coop = new java.util.LinkedHashMap<>();
+        coop.put("CUDA_VISIBLE_DEVICES",
                 order.gpuIndices().stream().map(String::valueOf).collect(Collectors.joining(",")));
-        env.put("COOP_JOB_ID", Long.toString(order.rank().jobId()));
-        env.put("COOP_ATTEMPT", Integer.toString(order.rank().attempt()));
-        env.put("COOP_RANK", Integer.toString(order.rank().rank()));
-        env.put("COOP_CHECKPOINT_DIR", checkpoints.toString());
-        env.put("COOP_STOP_REASON_FILE", dir.resolve(STOP_REASON_FILE).toAbsolutePath().toString());
-        if (otherUser || runc != null) {
-            env.put("USER", user.name());
-            env.put("LOGNAME", user.name());
-            // Inside a container only the rank's own folders exist; outside, the user's home is theirs.
-            env.put("HOME", runc != null ? dir.toAbsolutePath().toString() : user.home());
-        }
-        env.putAll(order.env());
+        coop.put("COOP_JOB_ID", Long.toString(order.rank().jobId()));
+        coop.put("COOP_ATTEMPT", Integer.toString(order.rank().attempt()));
+        coop.put("COOP_RANK", Integer.toString(order.rank().rank()));
+        coop.put("COOP_CHECKPOINT_DIR", checkpoints.toString());
+        coop.put("COOP_STOP_REASON_FILE", dir.resolve(STOP_REASON_FILE).toAbsolutePath().toString());
+        coop.putAll(order.env());
+        Map<String, String> env = new java.util.LinkedHashMap<>(trusted);
+        env.putAll(order.userEnv());
+        env.putAll(coop);
+        trusted.putAll(coop);
         List<String> words = plainWords(order.command(), env);
         List<String> argv = new java.util.ArrayList<>();
         if (words != null) {
             // What bash -c would have done with a plain command: exec it in place, with PWD set.
             argv.addAll(words);
-            env.put("PWD", dir.toAbsolutePath().toString());
+            env.put("PWD", workingFolder.toString());
         } else {
             argv.addAll(List.of("bash", "-c", order.command()));
         }
         List<String> command = new java.util.ArrayList<>();
         command.add("setsid");
+        byte[] afterSwitch = null;
         if (runc != null) {
             long memory = confinement.memoryPerGpuBytes() * Math.max(1, order.gpuIndices().size());
+            List<Path> readWrite = new java.util.ArrayList<>(List.of(dir.toAbsolutePath(), checkpoints.toAbsolutePath()));
+            if (!order.chdir().isEmpty()) {
+                // The folder it asked to start in, at the same path, as on the host.
+                readWrite.add(workingFolder);
+            }
             command.addAll(runc.prepare(new Runc.Spec(order.rank(), user, argv, Map.copyOf(env),
-                    dir.toAbsolutePath(), List.of(dir.toAbsolutePath(), checkpoints.toAbsolutePath()),
+                    workingFolder, readWrite,
                     order.gpuIndices(), memory, confinement.pidsLimit(), confinement.mounts(),
                     confinement.deviceDir())));
+            builder.environment().clear();
+            builder.environment().putAll(trusted);
         } else if (otherUser) {
             command.addAll(List.of("setpriv", "--reuid=" + user.uid(), "--regid=" + user.gid(), "--init-groups", "--"));
+            afterSwitch = onlyIn(env, trusted);
+            if (afterSwitch.length > 0) {
+                // Once it is the rank's user, a shell reads the rest from its input and execs the rank.
+                command.addAll(List.of("bash", "-c", EXPORT_THEN_EXEC, "coop-env"));
+                builder.redirectInput(ProcessBuilder.Redirect.PIPE);
+            }
             command.addAll(argv);
+            builder.environment().clear();
+            builder.environment().putAll(trusted);
         } else {
+            // The agent's own user: nothing here runs with more rights than the rank itself.
             command.addAll(argv);
+            builder.environment().clear();
+            builder.environment().putAll(env);
         }
         builder.command(command);
         Process process = builder.start();
+        if (afterSwitch != null && afterSwitch.length > 0) {
+            try (java.io.OutputStream input = process.getOutputStream()) {
+                input.write(afterSwitch);
+            } catch (IOException e) {
+                // The shell is gone before it read them: the rank's exit and stderr say why.
+            }
+        }
         long leaderStartMs = process.info().startInstant().map(java.time.Instant::toEpochMilli).orElse(0L);
         try {
             records.started(new RankRecords.Record(order.rank(), process.pid(), leaderStartMs, order.gpuIndices(),
@@ -257,6 +343,50 @@ public final class ProcessLauncher implements AutoCloseable {
         RankProcess.AfterExit after = runc == null ? code -> java.util.Optional.empty()
                 : code -> runc.finish(order.rank(), code, memory, confinement.pidsLimit());
         return new RankProcess(order.rank(), process, dir, waiters, after);
+    }
+
+    /**
+     * Reads NUL-terminated NAME=VALUE entries from its input, exports each, and execs its arguments
+     * with /dev/null as input, as every rank has.
+     */
+    private static final String EXPORT_THEN_EXEC = "while IFS= read -r -d '' kv; do export \"$kv\"; done; "
+            + "exec \"$@\" </dev/null";
+
+    /** The entries of {@code env} that {@code base} lacks or holds otherwise, NUL-terminated, in UTF-8. */
+    private static byte[] onlyIn(Map<String, String> env, Map<String, String> base) {
+        StringBuilder out = new StringBuilder();
+        env.forEach((k, v) -> {
+            if (!v.equals(base.get(k))) {
+                out.append(k).append('=').append(v).append('\0');
+            }
+        });
+        return out.toString().getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** Whether {@code user} may enter the folder and list it, as the kernel decides (ACLs included). */
+    private static boolean openTo(LocalUser user, Path folder) throws IOException {
+        Process test = new ProcessBuilder("setpriv", "--reuid=" + user.uid(), "--regid=" + user.gid(), "--init-groups",
+                "--", "test", "-x", folder.toString(), "-a", "-r", folder.toString())
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(ProcessBuilder.Redirect.DISCARD)
+                .start();
+        try {
+            if (!test.waitFor(KILL_COMMAND_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
+                test.destroyForcibly();
+                throw new IOException("cannot tell whether " + folder + " is open to " + user.name()
+                        + ": the check took over " + KILL_COMMAND_TIMEOUT_SECONDS + " s");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while checking " + folder, e);
+        }
+        return test.exitValue() == 0;
+    }
+
+    /** The root and the kernel's own folders: what no rank's container may have mounted read-write. */
+    private static boolean hostWide(Path folder) {
+        Path f = folder.normalize();
+        return f.getNameCount() == 0 || List.of("proc", "sys", "dev").contains(f.getName(0).toString());
     }
 
     /**

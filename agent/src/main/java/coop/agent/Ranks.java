@@ -164,7 +164,8 @@ final class Ranks {
         }
         LaunchOrder order = new LaunchOrder(id, launch.getCommand(), launch.getGpuIndicesList(),
                 launch.getEnvMap(), Duration.ofSeconds(Math.max(0, launch.getWalltimeSeconds())),
-                launch.hasSignal() ? StopWarning.of(launch.getSignal()) : null);
+                launch.hasSignal() ? StopWarning.of(launch.getSignal()) : null, launch.getUserEnvMap(),
+                launch.getChdir());
         starting.put(id, new Starting());
         try {
             spawner.execute(() -> {
@@ -201,6 +202,13 @@ final class Ranks {
         if (refusal != null) {
             log.warn("not starting {}: {}", id, refusal);
             recordExit(new RankExit(id, RankExit.LAUNCH_FAILED_CODE, ExitReason.NODE_FAULT, clock.millis(), refusal));
+            return;
+        }
+        if (failure instanceof ProcessLauncher.BadWorkingFolder) {
+            // The job's own mistake, in words its submitter reads in `coop job`.
+            String why = failure.getMessage() + " on node " + config.node();
+            log.warn("cannot start {}: {}", id, why);
+            recordExit(new RankExit(id, RankExit.LAUNCH_FAILED_CODE, ExitReason.LAUNCH_FAILED, clock.millis(), why));
             return;
         }
         if (failure != null) {

@@ -26,6 +26,9 @@ final class Wire {
         if (config.advertiseAddress() != null) {
             hello.setAddress(config.advertiseAddress());
         }
+        if (config.checkpointRoot() != null) {
+            hello.setCheckpointRoot(config.checkpointRoot().toString());
+        }
         for (GpuDevice gpu : config.gpus()) {
             hello.addGpus(Gpu.newBuilder()
                     .setIndex(gpu.index()).setModel(gpu.model()).setMemoryMib(gpu.memoryMib()));

@@ -79,6 +79,46 @@ class AgentTest {
     }
 
     @Test
+    void aLaunchCarriesTheSubmittersVariablesAndFolderAndAMissingFolderEndsTheRankSayingSo() throws IOException {
+        connect(60_000);
+        Path project = Files.createDirectories(workDir.resolve("project"));
+        AttemptRef ok = ref(11, 1, 0);
+        scheduler.latest().send(SchedulerMessage.newBuilder().setLaunch(Launch.newBuilder().setRef(ok)
+                .setCommand("echo $LR $(pwd) > seen").putUserEnv("LR", "3e-4").setChdir(project.toString())).build());
+        assertThat(awaitExit(ok).getExitCode()).isZero();
+        assertThat(Files.readString(project.resolve("seen"))).isEqualTo("3e-4 " + project + "\n");
+
+        AttemptRef missing = ref(12, 1, 0);
+        scheduler.latest().send(SchedulerMessage.newBuilder().setLaunch(Launch.newBuilder().setRef(missing)
+                .setCommand("true").setChdir("/no/such/folder")).build());
+        AttemptExited exit = awaitExit(missing);
+        assertThat(exit.getExitCode()).isEqualTo(RankExit.LAUNCH_FAILED_CODE);
+        assertThat(exit.getWhy()).isEqualTo("working folder /no/such/folder does not exist on node node-a");
+    }
+
+    @Test
+    void helloSaysWhereTheSharedCheckpointRootIs() throws IOException {
+        Path root = Files.createDirectories(workDir.resolve("share"));
+        scheduler = new FakeScheduler(60_000);
+        String name = InProcessServerBuilder.generateName();
+        server = InProcessServerBuilder.forName(name).addService(scheduler).build().start();
+        AgentConfig config = new AgentConfig("in-process:" + name, "node-a", "lab-1",
+                GpuSpec.parse("sim:1xA100-80GB").resolve(new NvidiaSmi("")), workDir, "test-1", null, null, null,
+                Confinement.none(), Duration.ZERO, NodeHooks.NONE, root);
+        agent = new Agent(config, InProcessChannelBuilder.forName(name).build(),
+                new ProcessLauncher(workDir, InstantSource.system(), Confinement.none(), "node-a", root),
+                InstantSource.fixed(NOW), new SplittableRandom(7), GpuTelemetry.NONE);
+        agent.start();
+        await().atMost(PROMPTLY).until(agent::isConnected);
+
+        assertThat(scheduler.latest().hello().orElseThrow().getCheckpointRoot()).isEqualTo(root.toString());
+        AttemptRef ref = ref(13, 1, 0);
+        launch(ref, "echo $COOP_CHECKPOINT_DIR > " + workDir.resolve("dir"), List.of(0), 0);
+        assertThat(awaitExit(ref).getExitCode()).isZero();
+        assertThat(Files.readString(workDir.resolve("dir"))).isEqualTo(root.resolve("13") + "\n");
+    }
+
+    @Test
     void heartbeatsCarryTheClockAndTheRunningRanks() throws IOException {
         connect(50);
         AttemptRef ref = ref(7, 1, 0);

@@ -77,6 +77,71 @@ class ConfinedLauncherTest {
     }
 
     @Test
+    void rankStartsInItsWorkingFolderAndWritesThereWithTheSubmittersVariablesUnderEitherLauncher() throws Exception {
+        Path project = Files.createDirectories(workDir.resolve("shared/project"));
+        Files.setPosixFilePermissions(workDir.resolve("shared"), PosixFilePermissions.fromString("rwx--x--x"));
+        Files.setAttribute(project, "unix:uid", nobody.uid());
+        for (Isolation isolation : Isolation.values()) {
+            ProcessLauncher launcher = launcher(isolation, 256L << 20, workDir);
+            RankProcess p = launcher.start(new LaunchOrder(new RankId(20 + isolation.ordinal(), 1, 0),
+                    "pwd; echo $LR $HOME; touch made-by-" + isolation.flag() + "; echo ${MAVEN_OPTS-clean}", List.of(),
+                    Map.of("COOP_ACCOUNT", "lab-a"), Duration.ZERO, Map.of("LR", "3e-4"), project.toString()));
+
+            assertThat(p.onExit().get(20, TimeUnit.SECONDS)).as(isolation + ": " + stdout(p)).isZero();
+            String home = isolation == Isolation.RUNC ? p.directory().toAbsolutePath().toString() : nobody.home();
+            assertThat(stdout(p)).as(isolation.flag()).isEqualTo(project + "\n3e-4 " + home + "\nclean\n");
+            assertThat(project.resolve("made-by-" + isolation.flag())).exists();
+        }
+    }
+
+    @Test
+    void theSubmittersVariablesReachOnlyTheRankNeverWhatRunsAsRootBeforeIt() throws Exception {
+        for (Isolation isolation : Isolation.values()) {
+            ProcessLauncher launcher = launcher(isolation, 256L << 20, workDir);
+            // The dynamic linker complains of a library it cannot preload once per program it starts with
+            // LD_PRELOAD set: once for the rank's program, once more under runc for the container's own
+            // shell (as the rank's user); setsid, setpriv or runc, as root, would each add a line.
+            RankProcess p = launcher.start(new LaunchOrder(new RankId(40 + isolation.ordinal(), 1, 0), "id -u",
+                    List.of(), Map.of("COOP_ACCOUNT", "lab-a"), Duration.ZERO,
+                    Map.of("LD_PRELOAD", "/nonexistent/coop-test.so", "LR", "3e-4"), ""));
+
+            assertThat(p.onExit().get(20, TimeUnit.SECONDS)).as(isolation + ": " + stdout(p)).isZero();
+            String stderr = Files.readString(p.directory().resolve("stderr"), UTF_8);
+            int expected = isolation == Isolation.RUNC ? 2 : 1;
+            assertThat(stderr.split("coop-test.so", -1)).as(isolation.flag() + ": " + stderr).hasSize(expected + 1);
+            assertThat(Files.readString(p.directory().resolve("stdout"), UTF_8)).isEqualTo(nobody.uid() + "\n");
+        }
+    }
+
+    @Test
+    void aWorkingFolderBelowAFolderClosedToTheRanksUserIsRefusedUnderEitherLauncher() throws Exception {
+        Path home = Files.createDirectories(workDir.resolve("home/ada"));
+        Path project = Files.createDirectories(home.resolve("project"));
+        Files.setPosixFilePermissions(workDir.resolve("home"), PosixFilePermissions.fromString("rwxr-xr-x"));
+        Files.setPosixFilePermissions(home, PosixFilePermissions.fromString("rwx------"));
+        Files.setPosixFilePermissions(project, PosixFilePermissions.fromString("rwxr-xr-x"));
+        for (Isolation isolation : Isolation.values()) {
+            ProcessLauncher launcher = launcher(isolation, 256L << 20, workDir);
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> launcher.start(new LaunchOrder(
+                    new RankId(50 + isolation.ordinal(), 1, 0), "ls", List.of(), Map.of("COOP_ACCOUNT", "lab-a"),
+                    Duration.ZERO, Map.of(), project.toString())))
+                    .isInstanceOf(ProcessLauncher.BadWorkingFolder.class)
+                    .hasMessage("working folder " + project + " is not open to user " + nobody.name());
+        }
+    }
+
+    @Test
+    void theHostsRootIsNoWorkingFolderForAContainer() {
+        ProcessLauncher launcher = launcher(Isolation.RUNC, 256L << 20, workDir);
+        for (String folder : List.of("/", "/proc", "/sys/fs")) {
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> launcher.start(new LaunchOrder(
+                    new RankId(30, 1, 0), "true", List.of(), Map.of("COOP_ACCOUNT", "lab-a"), Duration.ZERO, Map.of(),
+                    folder))).as(folder).hasMessage("working folder " + folder
+                            + " cannot be mounted into the rank's container");
+        }
+    }
+
+    @Test
     void rankPastItsMemoryLimitEndsAsOutOfMemory() throws Exception {
         ProcessLauncher launcher = launcher(Isolation.RUNC, 64L << 20, workDir);
         RankProcess p = launcher.start(order(3, "x=$(head -c 300000000 /dev/zero | tr '\\0' a); echo survived",

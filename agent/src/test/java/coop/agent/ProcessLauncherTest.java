@@ -53,7 +53,7 @@ class ProcessLauncherTest {
     }
 
     @Test
-    void orderEnvironmentIsAddedToTheAgentsOwn() throws Exception {
+    void orderEnvironmentIsAddedToTheCleanBase() throws Exception {
         ProcessLauncher launcher = launcher();
         RankId rank = new RankId(2, 3, 1);
 
@@ -64,6 +64,99 @@ class ProcessLauncherTest {
         assertThat(process.onExit().get(5, TimeUnit.SECONDS)).isZero();
         assertThat(Files.readString(process.directory().resolve("stdout"), UTF_8))
                 .isEqualTo("2/3/1 node-a has-path\n");
+    }
+
+    @Test
+    void aRankStartsFromACleanBaseNotTheAgentsEnvironment() throws Exception {
+        // Surefire's JVM has variables of its own (JAVA_HOME, MAVEN_*, its PATH): none may reach the rank.
+        assertThat(System.getenv()).isNotEmpty();
+        RankProcess process = launcher().start(new LaunchOrder(new RankId(3, 1, 0), "env", List.of(0), Map.of(),
+                Duration.ZERO));
+
+        assertThat(process.onExit().get(5, TimeUnit.SECONDS)).isZero();
+        Map<String, String> env = envOf(process);
+        LocalUser me = LocalUser.current();
+        assertThat(env).containsEntry("PATH", ProcessLauncher.BASE_PATH).containsEntry("USER", me.name())
+                .containsEntry("LOGNAME", me.name()).containsEntry("HOME", me.home()).containsKey("LANG");
+        for (String name : System.getenv().keySet()) {
+            if (!List.of("PATH", "USER", "LOGNAME", "HOME", "LANG", "PWD").contains(name)) {
+                assertThat(env).as("the agent's " + name).doesNotContainKey(name);
+            }
+        }
+        assertThat(env.keySet()).allMatch(n -> List.of("PATH", "USER", "LOGNAME", "HOME", "LANG", "PWD",
+                "CUDA_VISIBLE_DEVICES").contains(n) || n.startsWith("COOP_") || n.equals("SHLVL") || n.equals("_"));
+    }
+
+    @Test
+    void theSubmittersVariablesAreAppliedAndCoopsOwnWin() throws Exception {
+        RankProcess process = launcher().start(new LaunchOrder(new RankId(4, 1, 0), "env", List.of(1),
+                Map.of("MASTER_ADDR", "node-a"), Duration.ZERO,
+                Map.of("PATH", "/opt/venv/bin:/usr/bin:/bin", "LR", "3e-4", "CUDA_VISIBLE_DEVICES", "0,1,2,3",
+                        "MASTER_ADDR", "elsewhere", "HOME", "/home/ada"), ""));
+
+        assertThat(process.onExit().get(5, TimeUnit.SECONDS)).isZero();
+        assertThat(envOf(process)).containsEntry("PATH", "/opt/venv/bin:/usr/bin:/bin").containsEntry("LR", "3e-4")
+                .containsEntry("HOME", "/home/ada").containsEntry("CUDA_VISIBLE_DEVICES", "1")
+                .containsEntry("MASTER_ADDR", "node-a").containsEntry("COOP_JOB_ID", "4");
+    }
+
+    @Test
+    void aRankStartsInItsWorkingFolderWithItsOutputStillInItsOwn() throws Exception {
+        Path project = Files.createDirectories(workDir.resolve("shared/project"));
+        Files.writeString(project.resolve("train.py"), "print('hi')\n");
+        RankProcess plain = launcher().start(new LaunchOrder(new RankId(5, 1, 0), "ls", List.of(), Map.of(),
+                Duration.ZERO, Map.of(), project.toString()));
+        RankProcess shell = launcher().start(new LaunchOrder(new RankId(5, 1, 1), "pwd; echo $PWD", List.of(),
+                Map.of(), Duration.ZERO, Map.of(), project.toString()));
+
+        assertThat(plain.onExit().get(5, TimeUnit.SECONDS)).isZero();
+        assertThat(shell.onExit().get(5, TimeUnit.SECONDS)).isZero();
+        assertThat(Files.readString(plain.directory().resolve("stdout"), UTF_8)).isEqualTo("train.py\n");
+        assertThat(Files.readString(shell.directory().resolve("stdout"), UTF_8))
+                .isEqualTo(project + "\n" + project + "\n");
+        assertThat(plain.directory()).isEqualTo(workDir.resolve("jobs/5.1.0"));
+    }
+
+    @Test
+    void aWorkingFolderMissingOnTheNodeFailsTheStartSayingSo() {
+        Path missing = workDir.resolve("not-here");
+        assertThatThrownBy(() -> launcher().start(new LaunchOrder(new RankId(6, 1, 0), "true", List.of(), Map.of(),
+                Duration.ZERO, Map.of(), missing.toString())))
+                .isInstanceOf(ProcessLauncher.BadWorkingFolder.class)
+                .hasMessage("working folder " + missing + " does not exist");
+        assertThat(workDir.resolve("running")).satisfiesAnyOf(p -> assertThat(p).doesNotExist(),
+                p -> assertThat(p).isEmptyDirectory());
+    }
+
+    @Test
+    void withASharedRootEveryNodesRanksShareTheJobsCheckpointFolder() throws Exception {
+        Path root = Files.createDirectories(workDir.resolve("site-share"));
+        ProcessLauncher nodeA = new ProcessLauncher(workDir.resolve("a"), java.time.InstantSource.system(),
+                Confinement.none(), "a", root);
+        ProcessLauncher nodeB = new ProcessLauncher(workDir.resolve("b"), java.time.InstantSource.system(),
+                Confinement.none(), "b", root);
+        launchers.add(nodeA);
+        launchers.add(nodeB);
+        RankProcess first = nodeA.start(new LaunchOrder(new RankId(9, 1, 0),
+                "echo step-200 > $COOP_CHECKPOINT_DIR/latest", List.of(0), Map.of(), Duration.ZERO));
+        assertThat(first.onExit().get(5, TimeUnit.SECONDS)).isZero();
+        RankProcess second = nodeB.start(new LaunchOrder(new RankId(9, 2, 0),
+                "echo $COOP_CHECKPOINT_DIR; cat $COOP_CHECKPOINT_DIR/latest", List.of(0), Map.of(), Duration.ZERO));
+        assertThat(second.onExit().get(5, TimeUnit.SECONDS)).isZero();
+        assertThat(Files.readString(second.directory().resolve("stdout"), UTF_8))
+                .isEqualTo(root.resolve("9") + "\nstep-200\n");
+        assertThat(workDir.resolve("a/checkpoints/9")).doesNotExist();
+    }
+
+    private static Map<String, String> envOf(RankProcess process) throws IOException {
+        Map<String, String> env = new java.util.HashMap<>();
+        for (String line : Files.readAllLines(process.directory().resolve("stdout"), UTF_8)) {
+            int eq = line.indexOf('=');
+            if (eq > 0) {
+                env.put(line.substring(0, eq), line.substring(eq + 1));
+            }
+        }
+        return env;
     }
 
     @Test

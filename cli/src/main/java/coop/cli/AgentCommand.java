@@ -123,6 +123,13 @@ public final class AgentCommand implements Callable<Integer> {
                     + "the same folder to dcgm-exporter --hpc-job-mapping-dir to get per-job GPU metrics.")
     Path gpuJobMap;
 
+    @Option(names = "--checkpoint-root", paramLabel = "DIR",
+            description = "A folder on the site's shared file system: each job's COOP_CHECKPOINT_DIR is then "
+                    + "DIR/<job id>, the same for every attempt on every node given the same DIR, and a requeued job "
+                    + "prefers this site's nodes. Give it to every node of the site, or to none. Default: "
+                    + "<work dir>/checkpoints/<job id>, kept on this node only.")
+    Path checkpointRoot;
+
     @Option(names = "--print-systemd-unit",
             description = "Print a systemd unit that runs this agent with these options as a service, and exit.")
     boolean printUnit;
@@ -153,7 +160,7 @@ public final class AgentCommand implements Callable<Integer> {
             config = new AgentConfig(target, node, site, devices, dir, Agent.version(), advertiseAddress, id.token(),
                     id.tls(), confinement(devices.size()),
                     retain.equals("forever") ? java.time.Duration.ZERO : Durations.option("--retain", retain),
-                    nodeHooks());
+                    nodeHooks(), checkpointRoot());
         } catch (IllegalArgumentException | IllegalStateException e) {
             // Both already name the option and what was expected.
             throw new CliException(e.getMessage(), e);
@@ -174,6 +181,18 @@ public final class AgentCommand implements Callable<Integer> {
             throw new CliException("agent " + node + " stopped: " + agent.failure().get());
         }
         return 0;
+    }
+
+    /** The shared checkpoint folder, absolute, if it is a folder on this host; null without the flag. */
+    Path checkpointRoot() {
+        if (checkpointRoot == null) {
+            return null;
+        }
+        Path root = checkpointRoot.toAbsolutePath().normalize();
+        if (!java.nio.file.Files.isDirectory(root)) {
+            throw new IllegalArgumentException("--checkpoint-root: " + root + " is not a folder on this host");
+        }
+        return root;
     }
 
     /** The operator's scripts and mapping folder, checked: each bad one is an error naming its flag. */
@@ -283,7 +302,9 @@ public final class AgentCommand implements Callable<Integer> {
         }
         String[][] hooks = {{"--health-check", healthCheck}, {"--health-every", healthEvery}, {"--prolog", prolog},
                 {"--epilog", epilog}, {"--gpu-job-map", gpuJobMap == null ? null
-                        : gpuJobMap.toAbsolutePath().normalize().toString()}};
+                        : gpuJobMap.toAbsolutePath().normalize().toString()},
+                {"--checkpoint-root", checkpointRoot == null ? null
+                        : checkpointRoot.toAbsolutePath().normalize().toString()}};
         for (String[] flag : hooks) {
             if (flag[1] != null) {
                 exec.append(' ').append(flag[0]).append(' ').append(unitWord(flag[1]));
@@ -306,6 +327,7 @@ public final class AgentCommand implements Callable<Integer> {
         }
         // Switching users and running runc need root; an agent that does neither runs as coop-agent.
         boolean needsRoot = runAs != null || allowRootJobs || "runc".equals(isolation);
-        return SystemdUnit.forNode(id.node(), id.site(), exec.toString(), dir, needsRoot);
+        return SystemdUnit.forNode(id.node(), id.site(), exec.toString(), dir, needsRoot,
+                checkpointRoot == null ? null : checkpointRoot.toAbsolutePath().normalize());
     }
 }

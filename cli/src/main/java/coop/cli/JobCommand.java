@@ -109,6 +109,12 @@ final class JobCommand extends ClientCommand {
             field(out, "on timeout", "requeued, up to " + job.getRequeueOnTimeout() + " time(s)");
         }
         field(out, "command", JobText.command(job));
+        if (!job.getChdir().isEmpty()) {
+            field(out, "folder", job.getChdir());
+        }
+        if (job.getEnvNamesCount() > 0) {
+            field(out, "environment", String.join(" ", job.getEnvNamesList()));
+        }
         field(out, "submitted", Times.iso(job.getSubmittedAtMs()));
         if (job.getFinishedAtMs() != 0) {
             field(out, "finished", Times.iso(job.getFinishedAtMs()));
@@ -133,6 +139,9 @@ final class JobCommand extends ClientCommand {
                 line.append("  running");
             } else {
                 line.append("  ").append(JobText.outcome(attempt));
+            }
+            if (!attempt.getCheckpointSite().isEmpty()) {
+                line.append("  checkpoints on site ").append(attempt.getCheckpointSite()).append("'s shared root");
             }
             out.println(line);
             for (int rank = 0; rank < attempt.getPlacementsCount(); rank++) {

@@ -76,6 +76,26 @@ final class SubmitCommand extends ClientCommand {
                     + "of ending FAILED (default: ${DEFAULT-VALUE}).")
             .build();
 
+    private final OptionSpec chdir = OptionSpec.builder("--chdir").paramLabel("DIR").type(String.class)
+            .initialValue("")
+            .description("Folder on the node each rank starts in, an absolute path (a shared file system's); a rank "
+                    + "whose node lacks it fails at once. Default: the rank's own folder under the agent's work "
+                    + "directory.")
+            .build();
+
+    private final OptionSpec export = OptionSpec.builder("--export").paramLabel("ALL|NONE|NAME[=VALUE],...")
+            .type(String.class).initialValue("ALL")
+            .description("The environment the ranks get on top of the node's clean base (PATH, HOME, USER, LOGNAME, "
+                    + "LANG), as Slurm's --export: ALL (default) sends yours, NONE nothing, NAME,NAME=VALUE only "
+                    + "those, ALL,NAME=VALUE yours and those. " + ExportedEnvironment.DENY_TEXT + ". At most 4 KiB "
+                    + "a value, 64 KiB in all. COOP_* and CUDA_VISIBLE_DEVICES are coop's and win.")
+            .build();
+
+    private final OptionSpec envFile = OptionSpec.builder("--env-file").paramLabel("FILE").type(java.nio.file.Path.class)
+            .description("Add the NAME=VALUE lines of FILE to the environment (# comments and blank lines skipped, "
+                    + "values as written); they win over --export.")
+            .build();
+
     private final OptionSpec json = Models.flag("--json", "Print {\"job_id\": N} instead of text (with --array also "
             + "array_id and array_tasks; job_id is then the first task's).");
 
@@ -91,7 +111,8 @@ final class SubmitCommand extends ClientCommand {
         SubmitCommand submit = new SubmitCommand();
         CommandSpec spec = Models.clientCommand(submit, NAME, List.of(submit.account, submit.gpus, submit.gpuModel,
                         submit.nodes, submit.walltime, submit.priority, submit.name, submit.crossSite, submit.noPreempt,
-                        submit.purpose, submit.array, submit.signal, submit.requeueOnTimeout, submit.json),
+                        submit.purpose, submit.array, submit.signal, submit.requeueOnTimeout, submit.chdir, submit.export,
+                        submit.envFile, submit.json),
                 "Queue a job: a shell command run with bash -c on each of its nodes.",
                 "Put the command after --; its words are joined with spaces.",
                 "Example: coop submit --account lab-a --gpus 4 --nodes 2 --walltime 2h -- python train.py --lr 3e-4",
@@ -108,6 +129,12 @@ final class SubmitCommand extends ClientCommand {
         // The scheduler refuses these too; refused here, the error names the option the user typed.
         atLeastOne("--gpus", gpus.<Integer>getValue());
         atLeastOne("--nodes", nodes.<Integer>getValue());
+        String folder = chdir.<String>getValue();
+        if (!folder.isEmpty() && !folder.startsWith("/")) {
+            throw new CliException("--chdir: '" + folder + "' must be an absolute path on the node (start with /)");
+        }
+        java.util.Map<String, String> env = ExportedEnvironment.of(export.<String>getValue(),
+                envFile.<java.nio.file.Path>getValue(), System.getenv());
         SubmitRequest request = SubmitRequest.newBuilder()
                 .setAccount(account.<String>getValue())
                 .setGpusPerNode(gpus.<Integer>getValue())
@@ -123,6 +150,8 @@ final class SubmitCommand extends ClientCommand {
                 .setArray(array.<String>getValue())
                 .setSignal(signal.<String>getValue())
                 .setRequeueOnTimeout(requeueOnTimeout.<Integer>getValue())
+                .putAllEnv(env)
+                .setChdir(folder)
                 .build();
         SubmitResponse response;
         try (Client c = client.connect()) {

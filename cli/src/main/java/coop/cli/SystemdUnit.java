@@ -67,6 +67,12 @@ public final class SystemdUnit {
      *                      which needs root; otherwise it runs as {@value #USER}
      */
     static String forNode(String node, String site, String execStart, Path workDir, boolean switchesUsers) {
+        return forNode(node, site, execStart, workDir, switchesUsers, null);
+    }
+
+    /** As above, with the site's shared checkpoint folder ({@code --checkpoint-root}) made writable too, if given. */
+    static String forNode(String node, String site, String execStart, Path workDir, boolean switchesUsers,
+                          Path checkpointRoot) {
         List<String> head = new ArrayList<>(List.of(
                 "# coop agent for node " + node + " at " + site + "; install with:",
                 "#   coop agent ... --print-systemd-unit > /etc/systemd/system/coop-agent.service",
@@ -76,7 +82,13 @@ public final class SystemdUnit {
             head.add("#   useradd --system --home-dir " + STATE + " --shell /usr/sbin/nologin " + USER + "),");
             head.add("# who must be able to read the jar and the node identity file.");
         }
-        List<String> paths = workDir.startsWith(STATE) ? List.of() : List.of("ReadWritePaths=" + workDir);
+        List<String> paths = new ArrayList<>();
+        if (!workDir.startsWith(STATE)) {
+            paths.add("ReadWritePaths=" + workDir);
+        }
+        if (checkpointRoot != null) {
+            paths.add("ReadWritePaths=" + checkpointRoot);
+        }
         return render(head, "coop agent for node " + node + " (site " + site + ")", List.of(), execStart, paths,
                 switchesUsers);
     }

@@ -42,6 +42,17 @@ class AgentCommandTest {
     }
 
     @Test
+    void theUnitCarriesTheCheckpointRootAndMayWriteThere() throws Exception {
+        Path id = dir.resolve("gpu-07.node.json");
+        new NodeIdentity("gpu-07", "north", "lab-a", "secret", "10.0.0.1:7070").write(id);
+        CliRun run = CliRun.of("agent", "--identity", id.toString(), "--gpus", "auto", "--checkpoint-root",
+                "/shared/checkpoints", "--print-systemd-unit");
+        assertThat(run.exitCode()).as(run.err()).isZero();
+        assertThat(run.out()).contains(" --checkpoint-root /shared/checkpoints")
+                .contains("ReadWritePaths=/shared/checkpoints\n");
+    }
+
+    @Test
     void badScriptsAndFoldersAreOneLineErrorsNamingTheirFlagAtStartUp() throws Exception {
         Path id = dir.resolve("gpu-07.node.json");
         new NodeIdentity("gpu-07", "north", "lab-a", "secret", "127.0.0.1:1").write(id);
@@ -51,6 +62,7 @@ class AgentCommandTest {
                 {"--health-check", "no-such-nhc -a"},
                 {"--prolog", dir.resolve("missing.sh").toString()},
                 {"--gpu-job-map", file.resolve("map").toString()},
+                {"--checkpoint-root", dir.resolve("no-such-share").toString()},
         };
         for (String[] c : cases) {
             CliRun run = CliRun.of("agent", "--identity", id.toString(), "--gpus", "sim:1xA100", "--work-dir",

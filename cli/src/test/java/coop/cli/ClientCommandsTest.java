@@ -1,6 +1,7 @@
 package coop.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -79,6 +80,7 @@ class ClientCommandsTest {
         CliRun run = coop("submit", "--account", "lab-a", "--gpus", "4", "--nodes", "2", "--gpu-model", "A100",
                 "--walltime", "1h30m", "--priority", "3", "--name", "train", "--cross-site", "--no-preempt",
                 "--purpose", "llm", "--array", "0-3", "--signal", "B:USR1@120", "--requeue-on-timeout", "2",
+                "--chdir", "/shared/ada/project", "--export", "LR=3e-4,HF_HOME=/data",
                 "--", "python", "train.py", "--lr", "3e-4");
 
         assertThat(run.err()).isEmpty();
@@ -88,9 +90,21 @@ class ClientCommandsTest {
                 .setAccount("lab-a").setGpusPerNode(4).setNodes(2).setGpuModel("A100")
                 .setWalltimeSeconds(5400).setPriority(3).setName("train").setCrossSite(true).setNoPreempt(true)
                 .setPurpose("llm").setArray("0-3").setSignal("B:USR1@120").setRequeueOnTimeout(2)
-                .setCommand("python train.py --lr 3e-4").build());
+                .setCommand("python train.py --lr 3e-4")
+                .setChdir("/shared/ada/project").putEnv("LR", "3e-4").putEnv("HF_HOME", "/data").build());
         assertThat(scheduler.lastHeaders().get(Client.MEMBER_HEADER)).isEqualTo("alice");
         assertThat(scheduler.lastHeaders().get(Client.TOKEN_HEADER)).isEqualTo("s3cret");
+    }
+
+    @Test
+    void submitRefusesARelativeFolderAndABadExportBeforeCallingTheScheduler() {
+        CliRun relative = coop("submit", "--account", "lab-a", "--gpus", "1", "--chdir", "project", "--", "true");
+        assertThat(relative.exitCode()).isNotZero();
+        assertThat(relative.err()).contains("--chdir: 'project' must be an absolute path");
+        CliRun badName = coop("submit", "--account", "lab-a", "--gpus", "1", "--export", "A-B=1", "--", "true");
+        assertThat(badName.exitCode()).isNotZero();
+        assertThat(badName.err()).contains("--export: 'A-B' is not a variable name");
+        assertThatThrownBy(() -> scheduler.last(SubmitRequest.class)).isInstanceOf(AssertionError.class);
     }
 
     @Test
@@ -442,6 +456,25 @@ class ClientCommandsTest {
                 "1 GPU(s) borrowed (preemptible)  preempted by lab-b reclaiming its share for job 12 (lab-a had "
                         + "borrowed the GPUs), exit code 143",
                 "1 GPU(s)  exited with code 0");
+    }
+
+    @Test
+    void jobShowsItsFolderVariablesAndWhereItsCheckpointsAre() throws Exception {
+        scheduler.jobs = List.of(Job.newBuilder().setId(9).setAccount("lab-a").setMember("alice").setGpusPerNode(1)
+                .setState(JobState.RUNNING).setSubmittedAtMs(1_700_000_000_000L).setCommand("python train.py")
+                .setChdir("/shared/ada/project").addEnvNames("LR").addEnvNames("VIRTUAL_ENV")
+                .addAttempts(Attempt.newBuilder().setNumber(1).setStartedAtMs(1_700_000_060_000L).setGpus(1)
+                        .setCheckpointSite("s1").addPlacements(Placement.newBuilder().setNode("node-a").setSite("s1")
+                                .addGpuIndices(0)))
+                .build());
+
+        CliRun run = coop("job", "9");
+        assertThat(run.out()).contains("folder:       /shared/ada/project", "environment:  LR VIRTUAL_ENV",
+                "running  checkpoints on site s1's shared root");
+        var parsed = new ObjectMapper().readTree(coop("job", "9", "--json").out());
+        assertThat(parsed.get("chdir").asText()).isEqualTo("/shared/ada/project");
+        assertThat(parsed.get("env_names").toString()).isEqualTo("[\"LR\",\"VIRTUAL_ENV\"]");
+        assertThat(parsed.get("attempts").get(0).get("checkpoint_site").asText()).isEqualTo("s1");
     }
 
     @Test

@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Starts the real {@code coop} jar as separate processes (scheduler, agents, CLI calls) and
@@ -78,11 +79,23 @@ final class CoopProcesses implements AutoCloseable {
         return run(Duration.ofSeconds(60), command(args), args);
     }
 
+    /** Runs a coop CLI command to completion with {@code env} added to its environment. */
+    Result runWithEnv(Map<String, String> env, String... args) throws IOException, InterruptedException {
+        return run(Duration.ofSeconds(60), shortCall(args), env, args);
+    }
+
     private Result run(Duration patience, List<String> command, String... args)
+            throws IOException, InterruptedException {
+        return run(patience, command, Map.of(), args);
+    }
+
+    private Result run(Duration patience, List<String> command, Map<String, String> env, String... args)
             throws IOException, InterruptedException {
         Path out = dir.resolve("cli-" + (++logs) + ".out");
         Path err = dir.resolve("cli-" + logs + ".err");
-        Process p = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+        ProcessBuilder builder = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile());
+        builder.environment().putAll(env);
+        Process p = builder.start();
         started.add(p);
         if (!p.waitFor(patience.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
             p.destroyForcibly();

@@ -6,10 +6,13 @@ import java.util.List;
 /**
  * A pending job as the allocator sees it. An empty model list accepts any GPU model.
  * {@code walltimeSeconds} bounds how long it runs (backfill relies on it); a job that is not
- * {@code preemptible} runs only within its account's entitlement.
+ * {@code preemptible} runs only within its account's entitlement. A requeued job whose checkpoints
+ * are on a site's shared file system names that site in {@code preferredSite} ("" for none): its
+ * ranks go there when the site can take them, elsewhere when it cannot.
  */
 public record JobRequest(long id, String account, int gpusPerNode, int nodes, List<String> models, int priority,
-                         long submittedAt, boolean crossSite, long walltimeSeconds, boolean preemptible) {
+                         long submittedAt, boolean crossSite, long walltimeSeconds, boolean preemptible,
+                         String preferredSite) {
 
     /**
      * The order of an account's queue: higher priority first, then older, then lower id. A
@@ -28,6 +31,14 @@ public record JobRequest(long id, String account, int gpusPerNode, int nodes, Li
 
     public JobRequest {
         models = List.copyOf(models);
+        preferredSite = preferredSite == null ? "" : preferredSite;
+    }
+
+    /** A job with no site to prefer. */
+    public JobRequest(long id, String account, int gpusPerNode, int nodes, List<String> models, int priority,
+                      long submittedAt, boolean crossSite, long walltimeSeconds, boolean preemptible) {
+        this(id, account, gpusPerNode, nodes, models, priority, submittedAt, crossSite, walltimeSeconds, preemptible,
+                "");
     }
 
     /** A preemptible job with one model constraint ("" for any) and a one-hour walltime. */
@@ -35,6 +46,11 @@ public record JobRequest(long id, String account, int gpusPerNode, int nodes, Li
                       long submittedAt, boolean crossSite) {
         this(id, account, gpusPerNode, nodes, model.isEmpty() ? List.of() : List.of(model), priority, submittedAt,
                 crossSite, 3600, true);
+    }
+
+    /** Whether it prefers the nodes of a site, where its checkpoints are. */
+    public boolean prefersSite() {
+        return !preferredSite.isEmpty();
     }
 
     public int gpus() {

@@ -12,8 +12,10 @@ import java.util.TreeMap;
  * Where a job's ranks can go, as Nomad places a task group: which nodes are feasible (of a model
  * the job accepts, in window, with enough GPUs available in the given sense), ranked (tightest fit
  * first, which keeps whole nodes free for gangs), and the best set selected (one site and model
- * unless the job crosses sites). Multi-node jobs are placed all or nothing. {@link #veto} is the
- * same feasibility, node by node, with the reason each node is refused.
+ * unless the job crosses sites). Multi-node jobs are placed all or nothing. A job that prefers a
+ * site (its checkpoints are there) takes a set of that site's nodes over any better fit elsewhere,
+ * but never waits for one: the preference ranks, it does not filter. {@link #veto} is the same
+ * feasibility, node by node, with the reason each node is refused.
  */
 final class Placer {
     private final Cluster cluster;
@@ -84,18 +86,24 @@ final class Placer {
         }
         List<Candidate> best = null;
         long bestScore = Long.MAX_VALUE;
+        boolean bestPreferred = false;
+        Comparator<Candidate> order = Comparator.comparingLong(Candidate::rank).thenComparingLong(Candidate::tieBreak)
+                .thenComparing(Candidate::node);
+        if (job.prefersSite()) {
+            // Within a group that crosses sites, the preferred site's nodes come first.
+            order = Comparator.<Candidate, Boolean>comparing(c -> !c.site().equals(job.preferredSite())).thenComparing(order);
+        }
         for (List<Candidate> group : groups(job, mode)) {
             if (group.size() < job.nodes()) {
                 continue;
             }
-            List<Candidate> chosen = group.stream()
-                    .sorted(Comparator.comparingLong(Candidate::rank).thenComparingLong(Candidate::tieBreak)
-                            .thenComparing(Candidate::node))
-                    .limit(job.nodes()).toList();
+            List<Candidate> chosen = group.stream().sorted(order).limit(job.nodes()).toList();
             long score = chosen.stream().mapToLong(Candidate::rank).sum();
-            if (score < bestScore) {
+            boolean preferred = job.prefersSite() && chosen.stream().allMatch(c -> c.site().equals(job.preferredSite()));
+            if (preferred && !bestPreferred || preferred == bestPreferred && score < bestScore) {
                 best = chosen;
                 bestScore = score;
+                bestPreferred = preferred;
             }
         }
         return best;

@@ -72,7 +72,7 @@ final class Reclaim {
             decisions.add(new Decision.Preempt(v.jobId(), v.attempt(), job.id(), job.account()
                     + " reclaiming its share for job " + job.id() + " (" + v.account() + " had borrowed the GPUs)"));
         }
-        decisions.add(new Decision.Wait(job.id(), Veto.RECLAIMING, accounts.of(job.account()).standing()
+        decisions.add(new Decision.Wait(job.id(), Veto.RECLAIMING, WhyPending.standing(accounts.of(job.account()), job)
                 + "reclaiming " + job.gpus() + " GPUs from borrowers on " + String.join(",", target.stream()
                 .map(Placer.Candidate::node).toList()) + (victims.isEmpty() ? " (already stopping)"
                 : " (preempting " + victims.size() + " borrowed attempt" + (victims.size() > 1 ? "s" : "") + ")")));

@@ -31,7 +31,7 @@ final class WhyPending {
             // Only a job the cycle did not see (it came later) is asked about without one,
             // unless no node was offered, when no job could have one.
             return new Decision.Wait(job.id(), Veto.TOO_FEW_FREE_GPUS,
-                    acct.standing() + "queued since the last allocation cycle; the next one considers it");
+                    standing(acct, job) + "queued since the last allocation cycle; the next one considers it");
         }
         Decision.Wait notPreemptible = notPreemptibleBeyond(job, acct);
         if (notPreemptible != null) {
@@ -47,7 +47,7 @@ final class WhyPending {
             return null;
         }
         return new Decision.Wait(job.id(), Veto.NOT_PREEMPTIBLE_BEYOND_ENTITLEMENT,
-                acct.standing() + "it asked not to be preempted, so it runs only within the entitlement");
+                standing(acct, job) + "it asked not to be preempted, so it runs only within the entitlement");
     }
 
     /** No set of offered nodes could hold the job, even idle. */
@@ -56,24 +56,24 @@ final class WhyPending {
         String sentence = job.nodes() == 1 ? "no offered node has " + job.gpusPerNode() + " " + model + "GPUs"
                 : "no " + (job.crossSite() ? "set of" : "site has") + " " + job.nodes() + " offered nodes with "
                 + job.gpusPerNode() + " " + model + "GPUs each";
-        return new Decision.Wait(job.id(), Veto.NO_NODE_FITS, acct.standing() + vetoes(job) + sentence);
+        return new Decision.Wait(job.id(), Veto.NO_NODE_FITS, standing(acct, job) + vetoes(job) + sentence);
     }
 
     /** A job that fits the cluster but not now, behind the reservation or for want of free GPUs. */
     Decision.Wait waitBehind(JobRequest job, Entitlement acct, Shape shape) {
         Reservation reservation = cluster.reservation();
         if (reservation != null && placer.fitsIgnoringReservation(job, shape)) {
-            return new Decision.Wait(job.id(), Veto.RESERVED_FOR_EARLIER_JOB, acct.standing() + vetoes(job)
+            return new Decision.Wait(job.id(), Veto.RESERVED_FOR_EARLIER_JOB, standing(acct, job) + vetoes(job)
                     + "the GPUs it fits on are reserved for job " + reservation.jobId
                     + " and it would not end before that starts");
         }
-        return new Decision.Wait(job.id(), Veto.TOO_FEW_FREE_GPUS, acct.standing() + vetoes(job)
+        return new Decision.Wait(job.id(), Veto.TOO_FEW_FREE_GPUS, standing(acct, job) + vetoes(job)
                 + cluster.memos.tooFewFreeText.computeIfAbsent(shape, s -> describeFree(job)));
     }
 
     /** No node the job fits on stays offered until its walltime would end. */
     Decision.Wait outsideWindows(JobRequest job) {
-        return new Decision.Wait(job.id(), Veto.OUTSIDE_WINDOWS, accounts.of(job.account()).standing()
+        return new Decision.Wait(job.id(), Veto.OUTSIDE_WINDOWS, standing(accounts.of(job.account()), job)
                 + vetoes(job) + "no node it fits on stays offered long enough for its walltime of "
                 + job.walltimeSeconds() + " s");
     }
@@ -83,8 +83,18 @@ final class WhyPending {
         long start = reservation.startAt;
         String when = start == Long.MAX_VALUE ? "when the running jobs end"
                 : "in " + Math.max(0, (start - cluster.now) / 1000) + " s at the latest";
-        return new Decision.Reserve(job.id(), nodes, start, accounts.of(job.account()).standing() + "first in line: "
+        return new Decision.Reserve(job.id(), nodes, start, standing(accounts.of(job.account()), job) + "first in line: "
                 + job.shape() + " reserved on " + String.join(",", reservation.nodes) + " " + when);
+    }
+
+    /**
+     * The account's standing, then the site the job prefers when it has one: a requeued job whose
+     * checkpoints are on that site's shared file system resumes from them only there, which the
+     * submitter should know while it waits.
+     */
+    static String standing(Entitlement acct, JobRequest job) {
+        return acct.standing() + (job.prefersSite() ? "prefers site " + job.preferredSite()
+                + ", where its checkpoints are; " : "");
     }
 
     /** The node vetoes as a clause of their own, or nothing when the snapshot has no node. */

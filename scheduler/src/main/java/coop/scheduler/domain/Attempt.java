@@ -6,25 +6,40 @@ import java.util.List;
 /**
  * One try at running a job: its placement (one entry per rank) and, per rank, the exit
  * code once that rank has ended. The attempt is over when every rank has ended; until then
- * its GPUs stay busy, even if the job was already cancelled.
+ * its GPUs stay busy, even if the job was already cancelled. {@code checkpointSite} is the site
+ * whose shared checkpoint root held its checkpoints ("" when they stayed on its nodes), where its
+ * job prefers to run again when requeued.
  */
 public record Attempt(int number, long startedAt, long finishedAt, List<Placement> placements,
-                      List<Integer> exitCodes, String outcome, boolean borrowed) {
+                      List<Integer> exitCodes, String outcome, boolean borrowed, String checkpointSite) {
 
     public Attempt {
         placements = List.copyOf(placements);
         exitCodes = java.util.Collections.unmodifiableList(new ArrayList<>(exitCodes));
+        // Records stored before the field existed read it as null.
+        checkpointSite = checkpointSite == null ? "" : checkpointSite;
+    }
+
+    public Attempt(int number, long startedAt, long finishedAt, List<Placement> placements,
+                   List<Integer> exitCodes, String outcome, boolean borrowed) {
+        this(number, startedAt, finishedAt, placements, exitCodes, outcome, borrowed, "");
     }
 
     /** Prefix of the outcome of an attempt told to stop for another job. */
     public static final String PREEMPTED = "preempted";
 
     public static Attempt start(int number, long now, List<Placement> placements, boolean borrowed) {
+        return start(number, now, placements, borrowed, "");
+    }
+
+    /** An attempt whose checkpoints go to the shared root of {@code checkpointSite} ("" for none). */
+    public static Attempt start(int number, long now, List<Placement> placements, boolean borrowed,
+                                String checkpointSite) {
         List<Integer> codes = new ArrayList<>();
         for (int i = 0; i < placements.size(); i++) {
             codes.add(null);
         }
-        return new Attempt(number, now, 0, placements, codes, "", borrowed);
+        return new Attempt(number, now, 0, placements, codes, "", borrowed, checkpointSite);
     }
 
     /** Told to stop (cancel, preemption, loss) before its ranks ended on their own. */
@@ -62,12 +77,12 @@ public record Attempt(int number, long startedAt, long finishedAt, List<Placemen
         codes.set(rank, code);
         boolean allEnded = codes.stream().allMatch(c -> c != null);
         String out = outcome.isEmpty() && allEnded ? "exited" : outcome;
-        return new Attempt(number, startedAt, allEnded ? now : 0, placements, codes, out, borrowed);
+        return new Attempt(number, startedAt, allEnded ? now : 0, placements, codes, out, borrowed, checkpointSite);
     }
 
     /** Marks how the attempt ends when that is decided before its ranks report (cancel, loss). */
     public Attempt withOutcome(String why) {
-        return new Attempt(number, startedAt, finishedAt, placements, exitCodes, why, borrowed);
+        return new Attempt(number, startedAt, finishedAt, placements, exitCodes, why, borrowed, checkpointSite);
     }
 
     /** The attempt's exit code: the first non-zero rank code, else 0. */

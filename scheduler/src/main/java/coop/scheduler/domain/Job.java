@@ -2,6 +2,8 @@ package coop.scheduler.domain;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * A job as the scheduler stores it: what was asked (account, GPUs per node, nodes, model,
@@ -10,29 +12,34 @@ import java.util.List;
  * carries its array's id and its index there ({@code arrayId} 0 for a job on its own). A job the
  * scheduler ended for a reason of its own (its member was removed) says why in {@code endReason}.
  * {@code stop} is how it is warned before it stops and whether it runs again after a timeout.
+ * Its ranks get {@code env} on top of the node's clean base and start in {@code chdir} ("" for
+ * each rank's own folder).
  */
 public record Job(long id, String name, String account, String member, int gpusPerNode, int nodes,
                   String gpuModel, long walltimeSeconds, String command, int priority, boolean crossSite,
                   JobState state, long submittedAt, long finishedAt, List<Attempt> attempts, boolean noPreempt,
-                  String purpose, long arrayId, int arrayIndex, String endReason, StopTerms stop) {
+                  String purpose, long arrayId, int arrayIndex, String endReason, StopTerms stop,
+                  Map<String, String> env, String chdir) {
 
     public Job {
         // Records stored before the field existed read it as null: the stop as it always was.
         stop = stop == null ? StopTerms.DEFAULT : stop;
         attempts = List.copyOf(attempts);
         purpose = purpose == null ? "" : purpose;
-        // Records stored before the field existed read it as null.
+        // Records stored before these fields existed read them as null.
         endReason = endReason == null ? "" : endReason;
+        env = env == null || env.isEmpty() ? Map.of() : java.util.Collections.unmodifiableMap(new TreeMap<>(env));
+        chdir = chdir == null ? "" : chdir;
     }
 
-    /** A job without stop terms of its own: the default signal, no requeue on timeout. */
+    /** A job as stored before it had stop terms, an environment and a working folder of its own. */
     public Job(long id, String name, String account, String member, int gpusPerNode, int nodes,
                String gpuModel, long walltimeSeconds, String command, int priority, boolean crossSite,
                JobState state, long submittedAt, long finishedAt, List<Attempt> attempts, boolean noPreempt,
                String purpose, long arrayId, int arrayIndex, String endReason) {
         this(id, name, account, member, gpusPerNode, nodes, gpuModel, walltimeSeconds, command, priority, crossSite,
                 state, submittedAt, finishedAt, attempts, noPreempt, purpose, arrayId, arrayIndex, endReason,
-                StopTerms.DEFAULT);
+                StopTerms.DEFAULT, Map.of(), "");
     }
 
     /** A task of a job array, or (arrayId 0) a job on its own, as submitted. */
@@ -81,7 +88,7 @@ public record Job(long id, String name, String account, String member, int gpusP
         }
         return new Job(id, name, account, member, gpusPerNode, nodes, gpuModel, walltimeSeconds, command,
                 priority, crossSite, next, submittedAt, next.isFinal() ? now : 0, attempts, noPreempt, purpose,
-                arrayId, arrayIndex, endReason, stop);
+                arrayId, arrayIndex, endReason, stop, env, chdir);
     }
 
     /** The job cancelled by the scheduler itself, saying why ("cancelled: member frank was removed"). */
@@ -89,14 +96,14 @@ public record Job(long id, String name, String account, String member, int gpusP
         Job j = to(JobState.CANCELLED, now);
         return new Job(id, name, account, member, gpusPerNode, nodes, gpuModel, walltimeSeconds, command,
                 priority, crossSite, j.state(), submittedAt, j.finishedAt(), attempts, noPreempt, purpose, arrayId,
-                arrayIndex, reason, stop);
+                arrayIndex, reason, stop, env, chdir);
     }
 
     /** The job with its stop terms, as submitted. */
     public Job withStop(StopTerms terms) {
         return new Job(id, name, account, member, gpusPerNode, nodes, gpuModel, walltimeSeconds, command,
                 priority, crossSite, state, submittedAt, finishedAt, attempts, noPreempt, purpose, arrayId, arrayIndex,
-                endReason, terms);
+                endReason, terms, env, chdir);
     }
 
     /** How many of its attempts ran out of walltime. */
@@ -114,6 +121,13 @@ public record Job(long id, String name, String account, String member, int gpusP
         }
         return new Job(id, name, account, member, gpusPerNode, nodes, gpuModel, walltimeSeconds, command,
                 priority, crossSite, state, submittedAt, finishedAt, list, noPreempt, purpose, arrayId, arrayIndex,
-                endReason, stop);
+                endReason, stop, env, chdir);
+    }
+
+    /** The job with the environment and working folder its ranks get, as its checked request said. */
+    public Job withWorkspace(Map<String, String> environment, String folder) {
+        return new Job(id, name, account, member, gpusPerNode, nodes, gpuModel, walltimeSeconds, command, priority,
+                crossSite, state, submittedAt, finishedAt, attempts, noPreempt, purpose, arrayId, arrayIndex, endReason,
+                stop, environment, folder);
     }
 }

@@ -1,28 +1,42 @@
 package coop.scheduler.domain;
 
 import java.nio.charset.StandardCharsets;
+import java.util.Collections;
+import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * What a researcher asks for. {@code array}, when not empty, makes it a job array: one task per
  * index (see {@link ArraySpec}). {@link #checked} holds the rules each field must meet on its own;
- * who may submit, and how many jobs may wait, the engine decides.
+ * who may submit, and how many jobs may wait, the engine decides. {@code env} and {@code chdir} are
+ * the submitter's environment and working folder on the node ({@code coop submit --export},
+ * {@code --chdir}).
  */
 public record JobSpec(String account, int gpusPerNode, int nodes, String gpuModel, long walltimeSeconds,
                       String command, int priority, String name, boolean crossSite, boolean noPreempt,
-                      String purpose, String array, String signal, int requeueOnTimeout) {
+                      String purpose, String array, String signal, int requeueOnTimeout, Map<String, String> env,
+                      String chdir) {
     public static final int MAX_GPUS_PER_NODE = 64;
     public static final int MAX_NODES = 256;
     public static final int MAX_PRIORITY = 1000;
     public static final int MAX_COMMAND_BYTES = 64 * 1024;
     /** What a GPU model name must match, in a job's request and in a node's report alike. */
     public static final String GPU_MODEL = "[A-Za-z0-9][A-Za-z0-9._-]{0,31}";
+    /** What the name of a variable in a job's environment must match, as POSIX shells take them. */
+    public static final String ENV_NAME = "[A-Za-z_][A-Za-z0-9_]{0,255}";
+    /** Longest value of one variable of a job's environment, in UTF-8 bytes. */
+    public static final int MAX_ENV_VALUE_BYTES = 4 * 1024;
+    /** Most bytes of a job's environment: each name, '=', value and NUL, as execve counts them. */
+    public static final int MAX_ENV_BYTES = 64 * 1024;
+    /** Longest working folder, in UTF-8 bytes (Linux's PATH_MAX). */
+    public static final int MAX_CHDIR_BYTES = 4096;
 
-    /** A request without stop terms: the default signal, no requeue on timeout. */
+    /** A request without stop terms (the default signal, no requeue on timeout), environment or folder. */
     public JobSpec(String account, int gpusPerNode, int nodes, String gpuModel, long walltimeSeconds,
                    String command, int priority, String name, boolean crossSite, boolean noPreempt,
                    String purpose, String array) {
         this(account, gpusPerNode, nodes, gpuModel, walltimeSeconds, command, priority, name, crossSite,
-                noPreempt, purpose, array, "", 0);
+                noPreempt, purpose, array, "", 0, Map.of(), "");
     }
 
     public JobSpec(String account, int gpusPerNode, int nodes, String gpuModel, long walltimeSeconds,
@@ -41,11 +55,12 @@ public record JobSpec(String account, int gpusPerNode, int nodes, String gpuMode
     /**
      * A request whose fields each met their rule, with defaults filled in: the model list without
      * spaces, the walltime (the default, within the policy's maximum, when none was asked), name
-     * and purpose never null, an array's indices ({@code null} for a single job), and how the job is
-     * warned before it stops and requeued when it times out.
+     * and purpose never null, an array's indices ({@code null} for a single job), how the job is
+     * warned before it stops and requeued when it times out, the environment sorted by name and the
+     * working folder ("" for the rank's own).
      */
     public record Checked(JobSpec spec, String gpuModel, long walltimeSeconds, String name, String purpose,
-                          int[] indices, StopTerms stop) {
+                          int[] indices, StopTerms stop, Map<String, String> env, String chdir) {
         public boolean isArray() {
             return indices != null;
         }
@@ -102,7 +117,62 @@ public record JobSpec(String account, int gpusPerNode, int nodes, String gpuMode
         }
         int[] indices = array != null && !array.isEmpty() ? ArraySpec.parse(array) : null;
         StopTerms stop = StopTerms.parse(signal, requeueOnTimeout, walltime);
-        return new Checked(this, model, walltime, jobName, why, indices, stop);
+        return new Checked(this, model, walltime, jobName, why, indices, stop, checkedEnv(env), checkedChdir(chdir));
+    }
+
+    /**
+     * The environment, sorted by name, if each variable meets its rule. The bound is execve's way
+     * of counting, so that what is accepted here fits any node's argument space with room to spare;
+     * names starting with COOP_ are coop's own, which the agent sets and which would win anyway.
+     */
+    static Map<String, String> checkedEnv(Map<String, String> env) {
+        if (env == null || env.isEmpty()) {
+            return Map.of();
+        }
+        long total = 0;
+        TreeMap<String, String> sorted = new TreeMap<>();
+        // In name order, so that of several bad variables the same one is named each time.
+        for (Map.Entry<String, String> e : new TreeMap<>(env).entrySet()) {
+            String key = e.getKey();
+            String value = e.getValue() == null ? "" : e.getValue();
+            if (!key.matches(ENV_NAME)) {
+                throw CoopException.invalid("env", "variable name '" + abbreviated(key) + "' must match " + ENV_NAME);
+            }
+            if (key.startsWith("COOP_")) {
+                throw CoopException.invalid("env", "variable " + key + ": names starting with COOP_ are coop's own");
+            }
+            int bytes = value.getBytes(StandardCharsets.UTF_8).length;
+            if (bytes > MAX_ENV_VALUE_BYTES) {
+                throw CoopException.invalid("env", "variable " + key + ": value must be at most 4 KiB ("
+                        + MAX_ENV_VALUE_BYTES + " bytes in UTF-8), got " + bytes);
+            }
+            if (value.indexOf('\0') >= 0) {
+                throw CoopException.invalid("env", "variable " + key + ": value must not contain NUL characters");
+            }
+            total += key.length() + bytes + 2;
+            sorted.put(key, value);
+        }
+        if (total > MAX_ENV_BYTES) {
+            throw CoopException.invalid("env", "must be at most 64 KiB (" + MAX_ENV_BYTES
+                    + " bytes of NAME=VALUE), got " + total);
+        }
+        return Collections.unmodifiableMap(sorted);
+    }
+
+    /** The working folder if it is absolute and fit to be one: a path on the node, never relative to anything. */
+    static String checkedChdir(String chdir) {
+        if (chdir == null || chdir.isEmpty()) {
+            return "";
+        }
+        if (!chdir.startsWith("/")) {
+            throw CoopException.invalid("chdir", "'" + abbreviated(chdir) + "' must be an absolute path (start with /)");
+        }
+        if (chdir.getBytes(StandardCharsets.UTF_8).length > MAX_CHDIR_BYTES
+                || chdir.chars().anyMatch(Character::isISOControl)) {
+            throw CoopException.invalid("chdir", "must be at most " + MAX_CHDIR_BYTES
+                    + " bytes without control characters");
+        }
+        return chdir;
     }
 
     /** A value echoed in a refusal, cut short so that a huge input does not make a huge message. */

@@ -18,9 +18,13 @@ public interface AgentLink {
      */
     void welcome(long heartbeatIntervalMs, Pulse pulse, List<String> accounts);
 
-    /** Starts a rank; {@code stop} says what signal to send it how long before its walltime. */
+    /**
+     * Starts a rank: {@code env} is coop's own variables, {@code stop} says what signal to send it
+     * how long before its walltime, {@code userEnv} is the submitter's variables (which coop's win
+     * over), {@code chdir} the folder it starts in ("" for its own).
+     */
     void launch(RankRef ref, String command, List<Integer> gpuIndices, Map<String, String> env, long walltimeSeconds,
-                StopTerms stop);
+                StopTerms stop, Map<String, String> userEnv, String chdir);
 
     /**
      * Stops a rank: {@code stop}'s signal at once (SIGTERM without one), SIGKILL after the grace.

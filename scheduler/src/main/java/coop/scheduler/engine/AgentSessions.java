@@ -220,6 +220,17 @@ public final class AgentSessions {
         }
     }
 
+    /**
+     * Notes the node's shared checkpoint root, as its Hello said; not stored, it says so again. An
+     * attempt whose nodes all have one keeps its checkpoints there, and its job prefers their site.
+     */
+    void checkpointRoot(String node, String root) {
+        NodeRuntime n = nodes.get(node);
+        if (n != null) {
+            n.checkpointRoot = root == null ? "" : root;
+        }
+    }
+
     /** The name of the node whose session {@code link} is, or null if it has none (any more). */
     String nodeOf(AgentLink link) {
         NodeRuntime n = sessions.get(link);

@@ -329,6 +329,11 @@ public final class ClusterState {
         sessions.describe(node, isolation);
     }
 
+    /** Notes the shared checkpoint root the node's agent said it has in its Hello ("" for none). */
+    public void checkpointRoot(String node, String root) {
+        sessions.checkpointRoot(node, root);
+    }
+
     public void heartbeat(AgentLink link, List<RankRef> running, Tx tx) {
         heartbeat(link, running, 0, List.of(), tx);
     }

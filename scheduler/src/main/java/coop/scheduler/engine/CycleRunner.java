@@ -189,7 +189,7 @@ final class CycleRunner {
     }
 
     private void start(Job j, List<Placement> placements, boolean borrowed, long now, Tx tx) {
-        Attempt a = Attempt.start(j.attemptNumber() + 1, now, placements, borrowed);
+        Attempt a = Attempt.start(j.attemptNumber() + 1, now, placements, borrowed, checkpointSite(placements));
         accounting.started(j.account(), a.gpus(), now);
         j = j.withAttempt(a).to(JobState.RUNNING, now);
         jobs.pending().remove(j.id());
@@ -205,8 +205,23 @@ final class CycleRunner {
             AgentLink link = n.link;
             Job started = j;
             tx.afterCommit(() -> link.launch(ref, started.command(), p.gpuIndices(), env, started.walltimeSeconds(),
-                    started.stop()));
+                    started.stop(), started.env(), started.chdir()));
         }
+    }
+
+    /**
+     * The site whose shared checkpoint root holds the attempt's checkpoints: rank 0's, when every
+     * node of the attempt has a root (COOP_CHECKPOINT_DIR is then the same folder for every rank);
+     * "" when any rank keeps them on its own node, where another attempt may not find them.
+     */
+    private String checkpointSite(List<Placement> placements) {
+        for (Placement p : placements) {
+            NodeRuntime n = sessions.node(p.node());
+            if (n == null || n.checkpointRoot.isEmpty()) {
+                return "";
+            }
+        }
+        return placements.get(0).site();
     }
 
     /** What a rank is told of its job and gang, torchrun's rendezvous variables among them. */

@@ -17,6 +17,8 @@ final class NodeRuntime {
     String address = "127.0.0.1";
     /** How its agent confines ranks, as its Hello said ("runc (memory 8 GiB per GPU, ...)"); empty if it did not. */
     String isolation = "";
+    /** Its agent's shared checkpoint root (--checkpoint-root), as its Hello said; empty if it has none. */
+    String checkpointRoot = "";
     List<Gpu> gpus = List.of();
     AgentLink link;
     long lastHeartbeat;

@@ -105,8 +105,10 @@ final class PendingQueue {
         remove(j.id());
         Queue q = byAccount.computeIfAbsent(j.account(), Queue::new);
         // One String per account, shared by its requests.
+        // A requeued job whose last attempt kept its checkpoints on a site's shared root prefers that site.
+        String checkpointSite = j.current() == null ? "" : j.current().checkpointSite();
         JobRequest r = new JobRequest(j.id(), q.account, j.gpusPerNode(), j.nodes(), j.models(), j.priority(),
-                j.submittedAt(), j.crossSite(), j.walltimeSeconds(), !j.noPreempt());
+                j.submittedAt(), j.crossSite(), j.walltimeSeconds(), !j.noPreempt(), checkpointSite);
         byId.put(j.id(), r);
         q.add(r);
     }

@@ -50,7 +50,8 @@ final class JobsService extends JobsGrpc.JobsImplBase {
         int nodes = r.hasNodes() ? r.getNodes() : 1;
         var spec = new JobSpec(r.getAccount(), r.getGpusPerNode(), nodes, r.getGpuModel(),
                 r.getWalltimeSeconds(), r.getCommand(), r.getPriority(), r.getName(), r.getCrossSite(),
-                r.getNoPreempt(), r.getPurpose(), r.getArray(), r.getSignal(), r.getRequeueOnTimeout());
+                r.getNoPreempt(), r.getPurpose(), r.getArray(), r.getSignal(), r.getRequeueOnTimeout(), r.getEnvMap(),
+                r.getChdir());
         Replies.unary(loop.call((s, tx) -> s.submitJobs(member, spec, tx)), out,
                 done -> SubmitResponse.newBuilder().setJobId(done.firstJobId()).setArrayId(done.arrayId())
                         .setArrayTasks(done.tasks()).build());

@@ -140,9 +140,13 @@ final class NodesService extends NodesGrpc.NodesImplBase {
                     // Shown to people, so made fit to show: one line, bounded.
                     String said = h.getIsolation().replaceAll("\\p{Cntrl}", " ");
                     String isolation = said.length() > 200 ? said.substring(0, 200) : said;
+                    // Only whether there is one counts; the path is kept, bounded, for people to read.
+                    String root = h.getCheckpointRoot().replaceAll("\\p{Cntrl}", " ");
+                    String checkpointRoot = root.length() > 200 ? root.substring(0, 200) : root;
                     loop.call((s, tx) -> {
                         s.authenticateNode(node, token, h.getNode(), h.getSite());
                         s.hello(link, h.getNode(), h.getSite(), gpus, running, address, isolation, tx);
+                        s.checkpointRoot(h.getNode(), checkpointRoot);
                         return null;
                     }).whenComplete((v, e) -> {
                         if (e != null) {
@@ -283,9 +287,10 @@ final class NodesService extends NodesGrpc.NodesImplBase {
 
         @Override
         public void launch(RankRef ref, String command, List<Integer> gpuIndices, Map<String, String> env,
-                           long walltimeSeconds, StopTerms stop) {
+                           long walltimeSeconds, StopTerms stop, Map<String, String> userEnv, String chdir) {
             Launch.Builder launch = Launch.newBuilder().setRef(ref(ref)).setCommand(command)
-                    .addAllGpuIndices(gpuIndices).putAllEnv(env).setWalltimeSeconds(walltimeSeconds);
+                    .addAllGpuIndices(gpuIndices).putAllEnv(env).setWalltimeSeconds(walltimeSeconds)
+                    .putAllUserEnv(userEnv).setChdir(chdir);
             if (stop.warns()) {
                 launch.setSignal(signal(stop));
             }

@@ -45,10 +45,15 @@ public final class ProtoMapper {
                 .setArrayId(j.arrayId()).setArrayIndex(j.arrayIndex()).setEndReason(j.endReason())
                 .setSignal(j.stop().text()).setRequeueOnTimeout(j.stop().requeueOnTimeout())
                 .setWhyPending(j.state() == JobState.PENDING || j.state() == JobState.REVIEW ? whyPending : "");
+        if (shown) {
+            // The folder and the variables' names say as much about the work as its command.
+            b.setChdir(j.chdir()).addAllEnvNames(j.env().keySet());
+        }
         for (Attempt a : j.attempts()) {
             coop.v1.Attempt.Builder ab = coop.v1.Attempt.newBuilder().setNumber(a.number())
                     .setStartedAtMs(a.startedAt()).setFinishedAtMs(a.finishedAt()).setGpus(a.gpus())
-                    .setExitCode(a.exitCode()).setOutcome(a.outcome()).setBorrowed(a.borrowed());
+                    .setExitCode(a.exitCode()).setOutcome(a.outcome()).setBorrowed(a.borrowed())
+                    .setCheckpointSite(a.checkpointSite());
             for (Placement p : a.placements()) {
                 ab.addPlacements(coop.v1.Placement.newBuilder().setNode(p.node()).setSite(p.site())
                         .setGpuModel(p.gpuModel()).addAllGpuIndices(p.gpuIndices()));

@@ -77,6 +77,9 @@ public final class WireJson {
         o.put("signal", job.getSignal());
         o.put("requeue_on_timeout", job.getRequeueOnTimeout());
         o.put("expected_start_ms", job.getExpectedStartMs());
+        o.put("chdir", job.getChdir());
+        ArrayNode envNames = o.putArray("env_names");
+        job.getEnvNamesList().forEach(envNames::add);
         return o;
     }
 
@@ -111,6 +114,7 @@ public final class WireJson {
         o.put("outcome", attempt.getOutcome());
         o.put("gpus", attempt.getGpus());
         o.put("borrowed", attempt.getBorrowed());
+        o.put("checkpoint_site", attempt.getCheckpointSite());
         return o;
     }
 

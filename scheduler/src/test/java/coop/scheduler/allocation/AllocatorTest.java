@@ -97,6 +97,36 @@ class AllocatorTest {
     }
 
     @Test
+    void aJobPrefersTheSiteOfItsCheckpointsOverATighterFitElsewhere() {
+        // Without a preference, the gang takes south's two 2-GPU nodes, the tightest fit.
+        var tightest = allocator.plan(aCluster().node("a1", "north", 4, "A100").node("a2", "north", 4, "A100")
+                .node("b1", "south", 2, "A100").node("b2", "south", 2, "A100").account("lab-a", 100, 0)
+                .job("lab-a", 2, 2, "", 0).snapshot());
+        assertThat(((Decision.Admit) tightest.get(0)).placements()).extracting(Placement::node)
+                .containsExactlyInAnyOrder("b1", "b2");
+        var preferring = allocator.plan(aCluster().node("a1", "north", 4, "A100").node("a2", "north", 4, "A100")
+                .node("b1", "south", 2, "A100").node("b2", "south", 2, "A100").account("lab-a", 100, 0)
+                .jobPreferring("north", "lab-a", 2, 2, false).snapshot());
+        assertThat(((Decision.Admit) preferring.get(0)).placements()).extracting(Placement::node)
+                .containsExactlyInAnyOrder("a1", "a2");
+    }
+
+    @Test
+    void aJobThatCrossesSitesPutsAsManyRanksAsItCanOnThePreferredSite() {
+        var plan = allocator.plan(aCluster().node("a1", "north", 4, "A100").node("b1", "south", 2, "A100")
+                .node("b2", "south", 2, "A100").account("lab-a", 100, 0)
+                .jobPreferring("north", "lab-a", 2, 2, true).snapshot());
+        assertThat(((Decision.Admit) plan.get(0)).placements()).extracting(Placement::node).contains("a1");
+    }
+
+    @Test
+    void thePreferenceNeverMakesAJobWaitWhereAnotherSiteHasRoom() {
+        var plan = allocator.plan(aCluster().node("a1", "north", 4, "A100", 0, 1, 2, 3).node("b1", "south", 4, "A100")
+                .account("lab-a", 100, 0).jobPreferring("north", "lab-a", 2, 1, false).snapshot());
+        assertThat(((Decision.Admit) plan.get(0)).placements()).extracting(Placement::node).containsExactly("b1");
+    }
+
+    @Test
     void jobsWithinEntitlementGoBeforeBorrowersWhateverTheirUsage() {
         // lab-a has the lower usage but wants 4 GPUs beyond its 2 entitled; lab-b's job is within.
         var plan = allocator.plan(aCluster().node("n1", "s1", 4, "A100", 0, 1)

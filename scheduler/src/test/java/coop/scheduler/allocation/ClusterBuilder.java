@@ -87,6 +87,13 @@ final class ClusterBuilder {
         return this;
     }
 
+    /** A requeued job whose checkpoints are on {@code site}'s shared root, crossing sites if {@code crossSite}. */
+    ClusterBuilder jobPreferring(String site, String account, int gpusPerNode, int nodeCount, boolean crossSite) {
+        long id = nextId++;
+        jobs.add(new JobRequest(id, account, gpusPerNode, nodeCount, List.of(), 0, id, crossSite, 3600, true, site));
+        return this;
+    }
+
     ClusterBuilder crossSiteJob(String account, int gpusPerNode, int nodeCount) {
         long id = nextId++;
         jobs.add(new JobRequest(id, account, gpusPerNode, nodeCount, "", 0, id, true));

@@ -47,7 +47,7 @@ class StopContractTest {
 
     private long submit(String member, String account, long walltime, String signal, int requeue) throws Exception {
         return engine.call((s, tx) -> s.submit(member, new JobSpec(account, 1, 1, "", walltime, "true", 0, "",
-                false, false, "", "", signal, requeue), tx));
+                false, false, "", "", signal, requeue, java.util.Map.of(), ""), tx));
     }
 
     private RecordingLink connect(String node, int gpus) throws Exception {
