@@ -291,8 +291,9 @@ public final class ProcessLauncher implements AutoCloseable {
         List<String> command = new java.util.ArrayList<>();
         command.add("setsid");
         byte[] afterSwitch = null;
+        // The rank's memory limit under runc: per GPU, and one GPU's worth for a rank without any.
+        long memory = confinement.memoryPerGpuBytes() * Math.max(1, order.gpuIndices().size());
         if (runc != null) {
-            long memory = confinement.memoryPerGpuBytes() * Math.max(1, order.gpuIndices().size());
             List<Path> readWrite = new java.util.ArrayList<>(List.of(dir.toAbsolutePath(), checkpoints.toAbsolutePath()));
             if (!order.chdir().isEmpty()) {
                 // The folder it asked to start in, at the same path, as on the host.
@@ -339,7 +340,6 @@ public final class ProcessLauncher implements AutoCloseable {
             stop(order.rank(), process.pid(), Signal.KILL);
             throw new IOException("cannot record " + order.rank() + " under " + workDir.resolve("running") + ": " + e, e);
         }
-        long memory = confinement.memoryPerGpuBytes() * Math.max(1, order.gpuIndices().size());
         RankProcess.AfterExit after = runc == null ? code -> java.util.Optional.empty()
                 : code -> runc.finish(order.rank(), code, memory, confinement.pidsLimit());
         return new RankProcess(order.rank(), process, dir, waiters, after);
