@@ -10,11 +10,12 @@ import java.util.Objects;
  * {@code pidsLimit} its processes and threads; {@code mounts} are the host folders the operator
  * shares with every job (a shared file system, datasets), besides the system folders mounted
  * read-only and the rank's own folders read-write; {@code deviceDir} is where the host's
- * {@code nvidia*} device nodes are ({@code /dev}).
+ * {@code nvidia*} device nodes are ({@code /dev}); {@code containers} the container runtime that
+ * runs container jobs' ranks ({@code --container-runtime}), null where the node runs none.
  */
 public record Confinement(
         Isolation isolation, Path runtime, RunAs runAs, long memoryPerGpuBytes, long pidsLimit,
-        List<Mount> mounts, Path deviceDir) {
+        List<Mount> mounts, Path deviceDir, ContainerRuntime containers) {
 
     /** The processes and threads a rank may have at once, unless the operator says otherwise. */
     public static final long DEFAULT_PIDS_LIMIT = 4096;
@@ -71,6 +72,17 @@ public record Confinement(
         }
     }
 
+    /** A node that runs no container jobs. */
+    public Confinement(Isolation isolation, Path runtime, RunAs runAs, long memoryPerGpuBytes, long pidsLimit,
+                       List<Mount> mounts, Path deviceDir) {
+        this(isolation, runtime, runAs, memoryPerGpuBytes, pidsLimit, mounts, deviceDir, null);
+    }
+
+    /** The same confinement, with container jobs run by {@code settings} (null: none). */
+    public Confinement withContainers(ContainerRuntime settings) {
+        return new Confinement(isolation, runtime, runAs, memoryPerGpuBytes, pidsLimit, mounts, deviceDir, settings);
+    }
+
     /** No confinement: ranks in process groups of their own, as the agent's user. */
     public static Confinement none() {
         return new Confinement(Isolation.NONE, null, RunAs.agentUser(), 0, 0, List.of(), Path.of("/dev"));
@@ -84,10 +96,13 @@ public record Confinement(
 
     /** For the start-up line and {@code coop node status}: "runc (memory 8 GiB per GPU, 4096 processes)". */
     public String describe() {
+        String images = containers == null ? "" : "; container jobs by " + containers.name()
+                + (containers.allowedMounts().isEmpty() ? "" : ", mounts under " + containers.allowedMounts().stream()
+                .map(Path::toString).collect(java.util.stream.Collectors.joining(",")));
         if (isolation == Isolation.NONE) {
-            return "none (process groups; jobs run " + runAs + ")";
+            return "none (process groups; jobs run " + runAs + images + ")";
         }
         return "runc (memory " + Sizes.text(memoryPerGpuBytes) + " per GPU, " + pidsLimit + " processes; jobs run "
-                + runAs + ")";
+                + runAs + images + ")";
     }
 }

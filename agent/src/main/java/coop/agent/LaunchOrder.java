@@ -10,12 +10,26 @@ import java.util.Objects;
  * variables ({@code env}), its walltime ({@link Duration#ZERO} for none), the signal it asked
  * for ahead of a stop ({@code warning}, null for none), the submitter's variables
  * ({@code userEnv}, which coop's win over) and the folder it starts in ({@code chdir}, "" for its
- * own). It is the agent's own copy of a {@code Launch} message, so the launcher does not depend
+ * own), and the image it runs in ({@code container}, null for none). It is the agent's own copy of a {@code Launch} message, so the launcher does not depend
  * on the wire types.
  */
 public record LaunchOrder(
         RankId rank, String command, List<Integer> gpuIndices, Map<String, String> env,
-        Duration walltime, StopWarning warning, Map<String, String> userEnv, String chdir) {
+        Duration walltime, StopWarning warning, Map<String, String> userEnv, String chdir, Container container) {
+
+    /** The image a rank runs in ({@code coop submit --container}) and the job's mounts into it. */
+    public record Container(String image, List<Confinement.Mount> mounts) {
+        public Container {
+            Objects.requireNonNull(image, "image");
+            mounts = List.copyOf(mounts);
+        }
+    }
+
+    /** An order that runs on the node itself, in no container. */
+    public LaunchOrder(RankId rank, String command, List<Integer> gpuIndices, Map<String, String> env,
+                       Duration walltime, StopWarning warning, Map<String, String> userEnv, String chdir) {
+        this(rank, command, gpuIndices, env, walltime, warning, userEnv, chdir, null);
+    }
 
     /** An order without a warning signal, with no variables of the submitter's, starting in the rank's own folder. */
     public LaunchOrder(RankId rank, String command, List<Integer> gpuIndices, Map<String, String> env,
@@ -40,6 +54,11 @@ public record LaunchOrder(
         if (walltime.isNegative()) {
             throw new IllegalArgumentException("walltime must not be negative, got " + walltime);
         }
+    }
+
+    /** Whether the rank runs in a container. */
+    public boolean inContainer() {
+        return container != null;
     }
 
     /** Whether the agent has to stop the rank after {@link #walltime()}. */

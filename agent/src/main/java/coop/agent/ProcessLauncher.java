@@ -67,8 +67,18 @@ public final class ProcessLauncher implements AutoCloseable {
      * A rank's working folder ({@code coop submit --chdir}) is not on this node, or not open to the
      * rank's user: the job's mistake, not the node's.
      */
-    public static final class BadWorkingFolder extends IOException {
+    public static final class BadWorkingFolder extends JobMistake {
         BadWorkingFolder(String message) {
+            super(message);
+        }
+    }
+
+    /**
+     * A rank cannot start for a reason of its job's own making, which its submitter reads in
+     * {@code coop job}: not the node's fault, so the node is not suspected.
+     */
+    public static class JobMistake extends IOException {
+        JobMistake(String message) {
             super(message);
         }
     }
@@ -95,6 +105,10 @@ public final class ProcessLauncher implements AutoCloseable {
     private final Confinement confinement;
     /** The runtime's containers, under runc isolation; null otherwise. */
     private final Runc runc;
+    /** The container runtime of container jobs ({@code --container-runtime}); null where the node runs none. */
+    private final Podman podman;
+    /** Ranks running in a container of {@link #podman}: signals to them go through the runtime. */
+    private final java.util.Set<RankId> inContainers = java.util.concurrent.ConcurrentHashMap.newKeySet();
     /** The site's shared folder for checkpoints ({@code --checkpoint-root}); null to keep them under workDir. */
     private final Path checkpointRoot;
     /** Threads that wait for ranks' exits, one per running rank, reused. */
@@ -147,6 +161,8 @@ public final class ProcessLauncher implements AutoCloseable {
         this.runc = confinement.isolation() == Isolation.RUNC
                 ? new Runc(confinement.runtime(), workDir.resolve("bundles"), node)
                 : null;
+        this.podman = confinement.containers() == null ? null
+                : new Podman(confinement.containers(), workDir.resolve("containers"), node);
     }
 
     /** How ranks are confined on this node. */
@@ -221,6 +237,9 @@ public final class ProcessLauncher implements AutoCloseable {
      * @throws IllegalArgumentException if the node's {@code --run-as} map has no user for the account
      */
     public RankProcess start(LaunchOrder order) throws IOException {
+        if (order.inContainer()) {
+            return startInContainer(order);
+        }
         LocalUser user = confinement.runAs().userFor(order.env().get("COOP_ACCOUNT"));
         boolean otherUser = user.uid() != confinement.runAs().agent().uid();
         Path dir = rankDirectory(order.rank());
@@ -266,15 +285,7 @@ public final class ProcessLauncher implements AutoCloseable {
         // Inside a container only the rank's own folders exist; outside, the user's home is theirs.
         trusted.put("HOME", runc != null ? dir.toAbsolutePath().toString() : user.home());
         trusted.put("LANG", System.getenv().getOrDefault("LANG", "C.UTF-8"));
-        Map<String, String> coop = new java.util.LinkedHashMap<>();
-        coop.put("CUDA_VISIBLE_DEVICES",
-                order.gpuIndices().stream().map(String::valueOf).collect(Collectors.joining(",")));
-        coop.put("COOP_JOB_ID", Long.toString(order.rank().jobId()));
-        coop.put("COOP_ATTEMPT", Integer.toString(order.rank().attempt()));
-        coop.put("COOP_RANK", Integer.toString(order.rank().rank()));
-        coop.put("COOP_CHECKPOINT_DIR", checkpoints.toString());
-        coop.put("COOP_STOP_REASON_FILE", dir.resolve(STOP_REASON_FILE).toAbsolutePath().toString());
-        coop.putAll(order.env());
+        Map<String, String> coop = coopVariables(order, dir, checkpoints);
         Map<String, String> env = new java.util.LinkedHashMap<>(trusted);
         env.putAll(order.userEnv());
         env.putAll(coop);
@@ -346,6 +357,114 @@ public final class ProcessLauncher implements AutoCloseable {
     }
 
     /**
+     * Starts a container job's rank through the node's container runtime ({@link Podman}): in its
+     * image, as the user its account maps to, in the order's working folder inside the container
+     * (else its own folder, mounted at the same path as its checkpoint folder), with the job's
+     * mounts if each lies under a folder the operator allows. The variables are as for a bare rank
+     * but for {@code PATH}, which is the image's unless the submitter sent one.
+     *
+     * @throws JobMistake if the node runs no container runtime, a mount is not allowed here or its
+     *     folder does not exist, or (where images are never pulled) the image is not on the node
+     */
+    private RankProcess startInContainer(LaunchOrder order) throws IOException {
+        if (podman == null) {
+            throw new JobMistake("container jobs cannot run: the node runs no container runtime");
+        }
+        LocalUser user = confinement.runAs().userFor(order.env().get("COOP_ACCOUNT"));
+        List<Confinement.Mount> mounts = new java.util.ArrayList<>(confinement.mounts());
+        for (Confinement.Mount m : order.container().mounts()) {
+            try {
+                if (!podman.allows(m.source())) {
+                    throw new JobMistake("mount " + m.source() + " is not under a folder the node allows (--allow-mount "
+                            + podman.settings().allowedMounts().stream().map(Path::toString)
+                            .collect(Collectors.joining(",")) + ")");
+                }
+            } catch (JobMistake e) {
+                throw e;
+            } catch (IOException e) {
+                throw new JobMistake(e.getMessage());
+            }
+            mounts.add(m);
+        }
+        String image = order.container().image();
+        if (podman.settings().pull().equals("never") && !podman.hasImage(image)) {
+            throw new JobMistake("image " + image + " is not on the node (it pulls none: --container-pull never)");
+        }
+        Path dir = rankDirectory(order.rank());
+        Path checkpoints = checkpointDirectory(order.rank().jobId());
+        Files.createDirectories(dir);
+        Files.createDirectories(checkpoints);
+        if (user.uid() != confinement.runAs().agent().uid()) {
+            Folders.restrict(dir.getParent(), "rwx--x--x", -1, -1);
+            Folders.restrict(dir, "rwx------", user.uid(), user.gid());
+            Folders.restrict(checkpoints, "rwx------", user.uid(), user.gid());
+            for (String output : List.of("stdout", "stderr")) {
+                Folders.ownedFile(dir.resolve(output), user.uid(), user.gid());
+            }
+        }
+        Map<String, String> env = new java.util.LinkedHashMap<>();
+        env.put("USER", user.name());
+        env.put("LOGNAME", user.name());
+        env.put("HOME", dir.toAbsolutePath().toString());
+        env.put("LANG", System.getenv().getOrDefault("LANG", "C.UTF-8"));
+        env.putAll(order.userEnv());
+        env.putAll(coopVariables(order, dir, checkpoints));
+        long memory = confinement.memoryPerGpuBytes() * Math.max(1, order.gpuIndices().size());
+        String cwd = order.chdir().isEmpty() ? dir.toAbsolutePath().toString() : order.chdir();
+        List<String> command = new java.util.ArrayList<>(List.of("setsid"));
+        command.addAll(podman.prepare(new Podman.Spec(order.rank(), user, image, order.command(), env, cwd,
+                List.of(dir.toAbsolutePath(), checkpoints.toAbsolutePath()), mounts, order.gpuIndices(),
+                confinement.deviceDir(), memory, confinement.pidsLimit())));
+        ProcessBuilder builder = new ProcessBuilder(command)
+                .directory(dir.toFile())
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                .redirectOutput(dir.resolve("stdout").toFile())
+                .redirectError(dir.resolve("stderr").toFile());
+        // The runtime runs as the agent: none of the job's variables reach it but through its file.
+        builder.environment().clear();
+        builder.environment().put("PATH", BASE_PATH + ":/usr/sbin:/sbin");
+        builder.environment().put("HOME", confinement.runAs().agent().home());
+        builder.environment().put("LANG", env.get("LANG"));
+        inContainers.add(order.rank());
+        Process process;
+        try {
+            process = builder.start();
+        } catch (IOException e) {
+            inContainers.remove(order.rank());
+            podman.delete(order.rank());
+            throw e;
+        }
+        long leaderStartMs = process.info().startInstant().map(java.time.Instant::toEpochMilli).orElse(0L);
+        try {
+            records.started(new RankRecords.Record(order.rank(), process.pid(), leaderStartMs, order.gpuIndices(),
+                    clock.millis(), 0, ""));
+        } catch (IOException e) {
+            stop(order.rank(), process.pid(), Signal.KILL);
+            throw new IOException("cannot record " + order.rank() + " under " + workDir.resolve("running") + ": " + e, e);
+        }
+        RankProcess.AfterExit after = code -> {
+            java.util.Optional<String> why = podman.finish(order.rank(), memory);
+            inContainers.remove(order.rank());
+            return why;
+        };
+        return new RankProcess(order.rank(), process, dir, waiters, after);
+    }
+
+    /** What coop tells every rank, winning over the submitter's: its GPUs, job, attempt, rank and folders, and the gang's. */
+    private static Map<String, String> coopVariables(LaunchOrder order, Path dir, Path checkpoints) {
+        Map<String, String> coop = new java.util.LinkedHashMap<>();
+        coop.put("CUDA_VISIBLE_DEVICES",
+                order.gpuIndices().stream().map(String::valueOf).collect(Collectors.joining(",")));
+        coop.put("COOP_JOB_ID", Long.toString(order.rank().jobId()));
+        coop.put("COOP_ATTEMPT", Integer.toString(order.rank().attempt()));
+        coop.put("COOP_RANK", Integer.toString(order.rank().rank()));
+        coop.put("COOP_CHECKPOINT_DIR", checkpoints.toString());
+        coop.put("COOP_STOP_REASON_FILE", dir.resolve(STOP_REASON_FILE).toAbsolutePath().toString());
+        coop.putAll(order.env());
+        return coop;
+    }
+
+    /**
      * Reads NUL-terminated NAME=VALUE entries from its input, exports each, and execs its arguments
      * with /dev/null as input, as every rank has.
      */
@@ -408,6 +527,10 @@ public final class ProcessLauncher implements AutoCloseable {
      * @return whether it was delivered; false when nothing of the rank is left
      */
     public boolean stop(RankId rank, long pgid, Signal signal) {
+        if (inContainers.contains(rank)) {
+            // The runtime's foreground process passes signals to the container's first process alone.
+            return podman.signal(rank, signal) || signalGroup(pgid, signal);
+        }
         if (runc != null && runc.signal(rank, signal)) {
             return true;
         }
@@ -464,6 +587,10 @@ public final class ProcessLauncher implements AutoCloseable {
         if (runc != null) {
             // runc's own process got the signals; its container, if it outlived it, goes with its cgroup.
             found.forEach(r -> runc.delete(r.rank()));
+        }
+        if (podman != null) {
+            // The runtime's foreground process got the signals, not always its container: that goes now.
+            podman.deleteLeftovers();
         }
         return stopped;
     }
@@ -542,6 +669,9 @@ public final class ProcessLauncher implements AutoCloseable {
      * @return whether it was delivered
      */
     public boolean signalShell(RankId rank, long pid, Signal signal) {
+        if (inContainers.contains(rank) && podman.signalFirst(rank, signal)) {
+            return true;
+        }
         if (runc != null && runc.signalFirst(rank, signal)) {
             return true;
         }

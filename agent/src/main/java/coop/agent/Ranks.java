@@ -14,6 +14,7 @@ import coop.v1.LogData;
 import coop.v1.LogRequest;
 import java.io.IOException;
 import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.ArrayList;
@@ -165,7 +166,9 @@ final class Ranks {
         LaunchOrder order = new LaunchOrder(id, launch.getCommand(), launch.getGpuIndicesList(),
                 launch.getEnvMap(), Duration.ofSeconds(Math.max(0, launch.getWalltimeSeconds())),
                 launch.hasSignal() ? StopWarning.of(launch.getSignal()) : null, launch.getUserEnvMap(),
-                launch.getChdir());
+                launch.getChdir(), launch.getContainer().isEmpty() ? null : new LaunchOrder.Container(
+                        launch.getContainer(), launch.getMountsList().stream().map(m -> new Confinement.Mount(
+                                Path.of(m.getSource()), Path.of(m.getDestination()), m.getReadOnly())).toList()));
         starting.put(id, new Starting());
         try {
             spawner.execute(() -> {
@@ -204,7 +207,7 @@ final class Ranks {
             recordExit(new RankExit(id, RankExit.LAUNCH_FAILED_CODE, ExitReason.NODE_FAULT, clock.millis(), refusal));
             return;
         }
-        if (failure instanceof ProcessLauncher.BadWorkingFolder) {
+        if (failure instanceof ProcessLauncher.JobMistake) {
             // The job's own mistake, in words its submitter reads in `coop job`.
             String why = failure.getMessage() + " on node " + config.node();
             log.warn("cannot start {}: {}", id, why);

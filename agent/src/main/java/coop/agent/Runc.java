@@ -154,7 +154,7 @@ final class Runc {
         return 0;
     }
 
-    private int run(List<String> command) {
+    static int run(List<String> command) {
         try {
             Process p = new ProcessBuilder(command)
                     .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))

@@ -29,6 +29,11 @@ final class Wire {
         if (config.checkpointRoot() != null) {
             hello.setCheckpointRoot(config.checkpointRoot().toString());
         }
+        ContainerRuntime containers = config.confinement().containers();
+        if (containers != null) {
+            hello.addContainerRuntimes(containers.name());
+            containers.allowedMounts().forEach(p -> hello.addAllowedMounts(p.toString()));
+        }
         for (GpuDevice gpu : config.gpus()) {
             hello.addGpus(Gpu.newBuilder()
                     .setIndex(gpu.index()).setModel(gpu.model()).setMemoryMib(gpu.memoryMib()));

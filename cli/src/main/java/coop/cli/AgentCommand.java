@@ -3,6 +3,7 @@ package coop.cli;
 import coop.agent.Agent;
 import coop.agent.AgentConfig;
 import coop.agent.Confinement;
+import coop.agent.ContainerRuntime;
 import coop.agent.GpuDevice;
 import coop.agent.GpuSpec;
 import coop.agent.GpuTelemetry;
@@ -17,6 +18,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -130,6 +132,21 @@ public final class AgentCommand implements Callable<Integer> {
                     + "<work dir>/checkpoints/<job id>, kept on this node only.")
     Path checkpointRoot;
 
+    @Option(names = "--container-runtime", paramLabel = "podman|PATH",
+            description = "Run container jobs (coop submit --container IMAGE) with this runtime: podman, found on the "
+                    + "PATH, or its path. Each rank runs in its own container as its mapped user, with its GPUs' device "
+                    + "nodes only. Default: none, and container jobs are not placed here.")
+    String containerRuntime;
+
+    @Option(names = "--allow-mount", paramLabel = "DIR[,DIR...]", split = ",",
+            description = "Host folders under which container jobs may mount theirs (coop submit --mount SRC:DST); "
+                    + "symbolic links are resolved before the check. Default: none.")
+    List<Path> allowMounts = new java.util.ArrayList<>();
+
+    @Option(names = "--container-pull", paramLabel = "never|missing|always|newer", defaultValue = "missing",
+            description = "When the runtime pulls a job's image (default: ${DEFAULT-VALUE}, only images the node lacks).")
+    String containerPull;
+
     @Option(names = "--print-systemd-unit",
             description = "Print a systemd unit that runs this agent with these options as a service, and exit.")
     boolean printUnit;
@@ -236,7 +253,7 @@ public final class AgentCommand implements Callable<Integer> {
                 throw new IllegalArgumentException("--mount applies to --isolation runc; under none, ranks see the "
                         + "whole host");
             }
-            return new Confinement(Isolation.NONE, null, users, 0, 0, List.of(), deviceDir);
+            return new Confinement(Isolation.NONE, null, users, 0, 0, List.of(), deviceDir).withContainers(containers());
         }
         if (!agentUser.isRoot()) {
             throw new IllegalArgumentException("--isolation runc needs an agent running as root (this one runs as "
@@ -249,7 +266,35 @@ public final class AgentCommand implements Callable<Integer> {
                     + "--isolation none runs jobs unconfined)");
         }
         long memory = memPerGpu != null ? Sizes.parse(memPerGpu, "--mem-per-gpu") : hostMemory() / Math.max(1, gpus);
-        return new Confinement(Isolation.RUNC, binary, users, memory, pidsLimit, shared, deviceDir);
+        return new Confinement(Isolation.RUNC, binary, users, memory, pidsLimit, shared, deviceDir)
+                .withContainers(containers());
+    }
+
+    /** The container runtime for container jobs, checked against this host; null without --container-runtime. */
+    ContainerRuntime containers() {
+        if (containerRuntime == null) {
+            if (!allowMounts.isEmpty()) {
+                throw new IllegalArgumentException("--allow-mount applies to container jobs: give --container-runtime");
+            }
+            return null;
+        }
+        if (!containerRuntime.equals("podman") && !Path.of(containerRuntime).getFileName().toString().equals("podman")) {
+            throw new IllegalArgumentException("--container-runtime: '" + containerRuntime + "' is not supported; "
+                    + "podman is (by name, or its path)");
+        }
+        Path binary = containerRuntime.contains("/") ? Path.of(containerRuntime) : onPath("podman");
+        if (binary == null || !java.nio.file.Files.isExecutable(binary)) {
+            throw new IllegalArgumentException("--container-runtime: no podman "
+                    + (containerRuntime.contains("/") ? "at " + containerRuntime : "on the PATH") + " (apt install podman)");
+        }
+        List<Path> allowed = new java.util.ArrayList<>();
+        for (Path p : allowMounts) {
+            if (!p.isAbsolute()) {
+                throw new IllegalArgumentException("--allow-mount: " + p + " must be an absolute path");
+            }
+            allowed.add(p.normalize());
+        }
+        return new ContainerRuntime(binary.toAbsolutePath(), allowed, containerPull);
     }
 
     private static Path onPath(String program) {
@@ -315,7 +360,11 @@ public final class AgentCommand implements Callable<Integer> {
                 new String[] {"--runtime", runtime == null ? null : runtime.toAbsolutePath().toString()},
                 new String[] {"--mem-per-gpu", memPerGpu},
                 new String[] {"--pids-limit", pidsLimit == Confinement.DEFAULT_PIDS_LIMIT ? null : Long.toString(pidsLimit)},
-                new String[] {"--retain", retain.equals("7d") ? null : retain}));
+                new String[] {"--retain", retain.equals("7d") ? null : retain},
+                new String[] {"--container-runtime", containerRuntime},
+                new String[] {"--allow-mount", allowMounts.isEmpty() ? null : allowMounts.stream()
+                        .map(p -> p.toAbsolutePath().normalize().toString()).collect(Collectors.joining(","))},
+                new String[] {"--container-pull", containerPull.equals("missing") ? null : containerPull}));
         mounts.forEach(m -> confinement.add(new String[] {"--mount", m}));
         for (String[] flag : confinement) {
             if (flag[1] != null) {
@@ -326,7 +375,7 @@ public final class AgentCommand implements Callable<Integer> {
             exec.append(" --allow-root-jobs");
         }
         // Switching users and running runc need root; an agent that does neither runs as coop-agent.
-        boolean needsRoot = runAs != null || allowRootJobs || "runc".equals(isolation);
+        boolean needsRoot = runAs != null || allowRootJobs || "runc".equals(isolation) || containerRuntime != null;
         return SystemdUnit.forNode(id.node(), id.site(), exec.toString(), dir, needsRoot,
                 checkpointRoot == null ? null : checkpointRoot.toAbsolutePath().normalize());
     }

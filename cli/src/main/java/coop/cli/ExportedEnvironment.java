@@ -112,6 +112,29 @@ final class ExportedEnvironment {
         return env;
     }
 
+    /** What an image sets for itself, which ALL does not send to a container job: the host's would not fit it. */
+    static final List<String> IMAGE_OWN = List.of("PATH", "LD_LIBRARY_PATH");
+
+    /**
+     * As {@link #of}, for a job that runs in a container: ALL also leaves out {@link #IMAGE_OWN}
+     * and values over several lines (a container's environment file takes one line each), unless
+     * {@code --export} or the env file names them.
+     */
+    static Map<String, String> forContainer(String spec, Path envFile, Map<String, String> own) {
+        Map<String, String> env = new TreeMap<>(of(spec, envFile, own));
+        java.util.Set<String> named = new java.util.HashSet<>();
+        for (String item : (spec == null ? "ALL" : spec.strip()).split(",", -1)) {
+            int eq = item.indexOf('=');
+            named.add(eq < 0 ? item : item.substring(0, eq));
+        }
+        if (envFile != null) {
+            named.addAll(readFile(envFile).keySet());
+        }
+        env.entrySet().removeIf(e -> !named.contains(e.getKey())
+                && (IMAGE_OWN.contains(e.getKey()) || e.getValue().indexOf('\n') >= 0 || e.getValue().indexOf('\r') >= 0));
+        return env;
+    }
+
     /**
      * An env file's variables: {@code KEY=VALUE} lines, the value taken as written (no quotes
      * removed, as Docker's {@code --env-file}); blank lines and lines starting with # are skipped,

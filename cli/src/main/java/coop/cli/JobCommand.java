@@ -112,6 +112,13 @@ final class JobCommand extends ClientCommand {
         if (!job.getChdir().isEmpty()) {
             field(out, "folder", job.getChdir());
         }
+        if (!job.getContainer().isEmpty()) {
+            field(out, "container", job.getContainer());
+        }
+        if (job.getMountsCount() > 0) {
+            field(out, "mounts", job.getMountsList().stream().map(m -> m.getSource() + ":" + m.getDestination()
+                    + (m.getReadOnly() ? ":ro" : "")).collect(java.util.stream.Collectors.joining(" ")));
+        }
         if (job.getEnvNamesCount() > 0) {
             field(out, "environment", String.join(" ", job.getEnvNamesList()));
         }

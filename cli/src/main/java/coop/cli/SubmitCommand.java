@@ -1,5 +1,6 @@
 package coop.cli;
 
+import coop.v1.JobMount;
 import coop.v1.SubmitRequest;
 import coop.v1.SubmitResponse;
 import java.time.Duration;
@@ -96,6 +97,22 @@ final class SubmitCommand extends ClientCommand {
                     + "values as written); they win over --export.")
             .build();
 
+    private final OptionSpec container = OptionSpec.builder("--container").paramLabel("IMAGE").type(String.class)
+            .initialValue("")
+            .description("Run each rank in this container image (localhost/coop-bb:1, docker.io/pytorch/pytorch:2.5.1-"
+                    + "cuda12.4-cudnn9-runtime), through the container runtime of a node that has one (agent "
+                    + "--container-runtime), as the rank's user, with its GPUs and its folders. The command runs with "
+                    + "the image's /bin/sh -c; --chdir is a folder inside the container; ALL does not send PATH or "
+                    + "LD_LIBRARY_PATH, which are the image's.")
+            .build();
+
+    private final OptionSpec mount = OptionSpec.builder("--mount").paramLabel("SRC:DST[:ro]").type(List.class)
+            .auxiliaryTypes(String.class)
+            .description("Mount the node's folder SRC at DST in the container (read-write; :ro read-only). Only under "
+                    + "folders the node's operator allows (agent --allow-mount); a job no node allows waits saying so, "
+                    + "one no enrolled node could ever run is refused. Repeatable; needs --container.")
+            .build();
+
     private final OptionSpec json = Models.flag("--json", "Print {\"job_id\": N} instead of text (with --array also "
             + "array_id and array_tasks; job_id is then the first task's).");
 
@@ -112,12 +129,15 @@ final class SubmitCommand extends ClientCommand {
         CommandSpec spec = Models.clientCommand(submit, NAME, List.of(submit.account, submit.gpus, submit.gpuModel,
                         submit.nodes, submit.walltime, submit.priority, submit.name, submit.crossSite, submit.noPreempt,
                         submit.purpose, submit.array, submit.signal, submit.requeueOnTimeout, submit.chdir, submit.export,
-                        submit.envFile, submit.json),
+                        submit.envFile, submit.container, submit.mount, submit.json),
                 "Queue a job: a shell command run with bash -c on each of its nodes.",
                 "Put the command after --; its words are joined with spaces.",
                 "Example: coop submit --account lab-a --gpus 4 --nodes 2 --walltime 2h -- python train.py --lr 3e-4",
                 "With --array, one task per index, each a job of its own that finds its index in $COOP_ARRAY_INDEX:",
-                "  coop submit --account lab-a --gpus 1 --array 0-99 -- python sweep.py --trial '$COOP_ARRAY_INDEX'");
+                "  coop submit --account lab-a --gpus 1 --array 0-99 -- python sweep.py --trial '$COOP_ARRAY_INDEX'",
+                "In a container, with a dataset mounted read-only:",
+                "  coop submit --account lab-a --gpus 1 --container docker.io/pytorch/pytorch:2.5.1-cuda12.4-cudnn9-runtime "
+                        + "--mount /data/imagenet:/data:ro -- python train.py --data /data");
         spec.addPositional(submit.command);
         return spec;
     }
@@ -133,8 +153,19 @@ final class SubmitCommand extends ClientCommand {
         if (!folder.isEmpty() && !folder.startsWith("/")) {
             throw new CliException("--chdir: '" + folder + "' must be an absolute path on the node (start with /)");
         }
-        java.util.Map<String, String> env = ExportedEnvironment.of(export.<String>getValue(),
-                envFile.<java.nio.file.Path>getValue(), System.getenv());
+        String image = container.<String>getValue();
+        List<JobMount> mounts = new java.util.ArrayList<>();
+        List<String> mountTexts = mount.getValue();
+        for (String text : mountTexts == null ? List.<String>of() : mountTexts) {
+            mounts.add(mount(text));
+        }
+        if (!mounts.isEmpty() && image.isEmpty()) {
+            throw new CliException("--mount: needs --container IMAGE; a job's mounts go into its container");
+        }
+        java.util.Map<String, String> env = image.isEmpty()
+                ? ExportedEnvironment.of(export.<String>getValue(), envFile.<java.nio.file.Path>getValue(), System.getenv())
+                : ExportedEnvironment.forContainer(export.<String>getValue(), envFile.<java.nio.file.Path>getValue(),
+                        System.getenv());
         SubmitRequest request = SubmitRequest.newBuilder()
                 .setAccount(account.<String>getValue())
                 .setGpusPerNode(gpus.<Integer>getValue())
@@ -152,6 +183,8 @@ final class SubmitCommand extends ClientCommand {
                 .setRequeueOnTimeout(requeueOnTimeout.<Integer>getValue())
                 .putAllEnv(env)
                 .setChdir(folder)
+                .setContainer(image)
+                .addAllMounts(mounts)
                 .build();
         SubmitResponse response;
         try (Client c = client.connect()) {
@@ -171,6 +204,24 @@ final class SubmitCommand extends ClientCommand {
             out().println("submitted job " + response.getJobId());
         }
         return 0;
+    }
+
+    /** {@code SRC:DST[:ro|rw]}, read-write unless {@code :ro}; the scheduler checks the paths themselves. */
+    static JobMount mount(String text) {
+        String[] parts = text.split(":", -1);
+        boolean readOnly = false;
+        int n = parts.length;
+        if (n == 3 && (parts[2].equals("ro") || parts[2].equals("rw"))) {
+            readOnly = parts[2].equals("ro");
+            n = 2;
+        }
+        if (n != 2 || parts[0].isEmpty() || parts[1].isEmpty()) {
+            throw new CliException("--mount: '" + text + "' is not SRC:DST[:ro] (two absolute paths)");
+        }
+        if (!parts[0].startsWith("/") || !parts[1].startsWith("/")) {
+            throw new CliException("--mount: '" + text + "': SRC and DST must be absolute paths (start with /)");
+        }
+        return JobMount.newBuilder().setSource(parts[0]).setDestination(parts[1]).setReadOnly(readOnly).build();
     }
 
     private static void atLeastOne(String option, int value) {

@@ -163,6 +163,20 @@ final class CoopProcesses implements AutoCloseable {
      * How the tests' agents run ranks unless a test says otherwise: process groups as the agent's
      * user, as in development. The tests run as root in CI; confinement has tests of its own.
      */
+    /**
+     * A test's prerequisite (root, runc, podman, local users): where {@code COOP_REQUIRE_PREREQS=1}
+     * (CI, which installs them) a missing one fails the test; elsewhere the test is skipped saying
+     * what it needs.
+     */
+    static void require(boolean present, String what) {
+        if ("1".equals(System.getenv("COOP_REQUIRE_PREREQS"))) {
+            org.assertj.core.api.Assertions.assertThat(present).as("this test needs " + what + "; .ci/run provides it")
+                    .isTrue();
+        }
+        org.assertj.core.api.Assumptions.assumeThat(present)
+                .as("skipped: needs " + what + " (run as root with it, as .ci/run does)").isTrue();
+    }
+
     static final List<String> DEVELOPMENT = List.of("--isolation", "none", "--allow-root-jobs");
 
     /** As above, with {@code confinement} for the flags that say how ranks run ({@link #DEVELOPMENT}'s). */

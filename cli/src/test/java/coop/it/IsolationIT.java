@@ -1,7 +1,6 @@
 package coop.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assumptions.assumeThat;
 import static org.awaitility.Awaitility.await;
 
 import coop.agent.LocalUser;
@@ -30,20 +29,13 @@ class IsolationIT {
     @TempDir
     Path dir;
 
-    private static void require(boolean present, String what) {
-        if ("1".equals(System.getenv("COOP_REQUIRE_PREREQS"))) {
-            assertThat(present).as("this test needs " + what + "; .ci/run provides it").isTrue();
-        }
-        assumeThat(present).as("skipped: needs " + what + " (run as root with it, as .ci/run does)").isTrue();
-    }
-
     @Test
     void aConfinedJobRunsAsItsAccountsUserWithinItsMemoryGpusAndFolder() throws Exception {
-        require(LocalUser.current().isRoot(), "root");
-        require(Files.isExecutable(Path.of("/usr/sbin/runc")), "runc (apt install runc)");
+        CoopProcesses.require(LocalUser.current().isRoot(), "root");
+        CoopProcesses.require(Files.isExecutable(Path.of("/usr/sbin/runc")), "runc (apt install runc)");
         LocalUser labA = LocalUser.lookup("coop-lab-a").orElse(null);
         LocalUser anyone = LocalUser.lookup("coop-job").orElse(null);
-        require(labA != null && anyone != null, "local users coop-lab-a and coop-job (useradd --system)");
+        CoopProcesses.require(labA != null && anyone != null, "local users coop-lab-a and coop-job (useradd --system)");
 
         Path devices = Files.createDirectories(dir.resolve("dev"));
         for (int minor = 0; minor < 2; minor++) {

@@ -1,5 +1,6 @@
 package coop.scheduler.allocation;
 
+import coop.scheduler.domain.JobContainer;
 import java.util.Comparator;
 import java.util.List;
 
@@ -8,11 +9,12 @@ import java.util.List;
  * {@code walltimeSeconds} bounds how long it runs (backfill relies on it); a job that is not
  * {@code preemptible} runs only within its account's entitlement. A requeued job whose checkpoints
  * are on a site's shared file system names that site in {@code preferredSite} ("" for none): its
- * ranks go there when the site can take them, elsewhere when it cannot.
+ * ranks go there when the site can take them, elsewhere when it cannot. A job with a
+ * {@code container} goes only to nodes whose features serve it.
  */
 public record JobRequest(long id, String account, int gpusPerNode, int nodes, List<String> models, int priority,
                          long submittedAt, boolean crossSite, long walltimeSeconds, boolean preemptible,
-                         String preferredSite) {
+                         String preferredSite, JobContainer container) {
 
     /**
      * The order of an account's queue: higher priority first, then older, then lower id. A
@@ -32,6 +34,15 @@ public record JobRequest(long id, String account, int gpusPerNode, int nodes, Li
     public JobRequest {
         models = List.copyOf(models);
         preferredSite = preferredSite == null ? "" : preferredSite;
+        container = container == null ? JobContainer.NONE : container;
+    }
+
+    /** A job that runs on its nodes themselves, in no container. */
+    public JobRequest(long id, String account, int gpusPerNode, int nodes, List<String> models, int priority,
+                      long submittedAt, boolean crossSite, long walltimeSeconds, boolean preemptible,
+                      String preferredSite) {
+        this(id, account, gpusPerNode, nodes, models, priority, submittedAt, crossSite, walltimeSeconds, preemptible,
+                preferredSite, JobContainer.NONE);
     }
 
     /** A job with no site to prefer. */

@@ -10,6 +10,8 @@ enum NodeVeto {
     DRAINING("draining"),
     /** It is outside its availability window now, or the window closes before the job's walltime ends. */
     OUTSIDE_WINDOW("outside their window"),
+    /** It runs no container runtime, or does not allow one of the job's mounts (agent --allow-mount). */
+    LACKS_FEATURE("without the container runtime or mounts it needs"),
     /** None of its GPUs is of a model the job accepts. */
     MODEL_MISMATCH("with other GPUs"),
     /** It has too few GPUs of the models the job accepts, even when idle. */

@@ -1,5 +1,6 @@
 package coop.scheduler.allocation;
 
+import coop.scheduler.domain.NodeFeatures;
 import java.util.List;
 
 /**
@@ -8,14 +9,22 @@ import java.util.List;
  * placed on it must end by the time the current window closes ({@code offeredUntil}, epoch ms;
  * {@code Long.MAX_VALUE} when it does not close); a draining node takes no new work;
  * {@code reservedGpus} of it are its operator's account's first claim and are not counted in
- * the cooperative's capacity.
+ * the cooperative's capacity. {@code features} is what its agent offers besides GPUs (container
+ * runtimes, host folders jobs may mount): a container job goes only where they serve it.
  */
 public record NodeView(String name, String site, List<GpuSlot> gpus, String operatorAccount, int reservedGpus,
-                       boolean offered, boolean draining, long offeredUntil) {
+                       boolean offered, boolean draining, long offeredUntil, NodeFeatures features) {
     public NodeView {
+        features = features == null ? NodeFeatures.NONE : features;
         gpus = List.copyOf(gpus);
         operatorAccount = operatorAccount == null ? "" : operatorAccount;
         reservedGpus = Math.max(0, Math.min(reservedGpus, gpus.size()));
+    }
+
+    /** A node that offers nothing besides its GPUs. */
+    public NodeView(String name, String site, List<GpuSlot> gpus, String operatorAccount, int reservedGpus,
+                    boolean offered, boolean draining, long offeredUntil) {
+        this(name, site, gpus, operatorAccount, reservedGpus, offered, draining, offeredUntil, NodeFeatures.NONE);
     }
 
     /** A node whose window, if any, does not close. */

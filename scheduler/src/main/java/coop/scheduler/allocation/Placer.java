@@ -141,6 +141,9 @@ final class Placer {
         if (mode != Free.EVER && !n.view.fitsWindow(cluster.now, job.walltimeSeconds())) {
             return 0;
         }
+        if (job.container().present() && !n.view.features().serves(job.container())) {
+            return 0;
+        }
         switch (mode) {
             case EVER:
                 return n.total(model);
@@ -194,6 +197,10 @@ final class Placer {
 
     /** The same rule as placing the job on idle nodes, counted over classes of alike nodes instead of nodes. */
     private boolean fitsEver(JobRequest job) {
+        if (job.container().present()) {
+            // Classes of alike nodes do not tell what each runs: such a job looks at the nodes themselves.
+            return choose(job, Free.EVER) != null;
+        }
         if (memos.classes == null) {
             memos.classes = new HashMap<>();
             for (NodeState n : cluster.nodes.values()) {
@@ -248,6 +255,9 @@ final class Placer {
         NodeState n = cluster.nodes.get(view.name());
         if (n == null || !view.fitsWindow(cluster.now, job.walltimeSeconds())) {
             return NodeVeto.OUTSIDE_WINDOW;
+        }
+        if (!view.features().serves(job.container())) {
+            return NodeVeto.LACKS_FEATURE;
         }
         boolean accepted = false;
         boolean bigEnough = false;

@@ -56,7 +56,16 @@ final class WhyPending {
         String sentence = job.nodes() == 1 ? "no offered node has " + job.gpusPerNode() + " " + model + "GPUs"
                 : "no " + (job.crossSite() ? "set of" : "site has") + " " + job.nodes() + " offered nodes with "
                 + job.gpusPerNode() + " " + model + "GPUs each";
+        if (job.container().present()) {
+            sentence += needs(job);
+        }
         return new Decision.Wait(job.id(), Veto.NO_NODE_FITS, standing(acct, job) + vetoes(job) + sentence);
+    }
+
+    /** What a container job asks of a node besides GPUs, as a clause: " that runs containers and allows /data". */
+    private static String needs(JobRequest job) {
+        List<String> sources = job.container().sources();
+        return " that runs containers" + (sources.isEmpty() ? "" : " and allows mounting " + String.join(", ", sources));
     }
 
     /** A job that fits the cluster but not now, behind the reservation or for want of free GPUs. */

@@ -10,12 +10,12 @@ import java.util.TreeMap;
  * index (see {@link ArraySpec}). {@link #checked} holds the rules each field must meet on its own;
  * who may submit, and how many jobs may wait, the engine decides. {@code env} and {@code chdir} are
  * the submitter's environment and working folder on the node ({@code coop submit --export},
- * {@code --chdir}).
+ * {@code --chdir}); {@code container} the image its ranks run in and the host folders mounted into it.
  */
 public record JobSpec(String account, int gpusPerNode, int nodes, String gpuModel, long walltimeSeconds,
                       String command, int priority, String name, boolean crossSite, boolean noPreempt,
                       String purpose, String array, String signal, int requeueOnTimeout, Map<String, String> env,
-                      String chdir) {
+                      String chdir, JobContainer container) {
     public static final int MAX_GPUS_PER_NODE = 64;
     public static final int MAX_NODES = 256;
     public static final int MAX_PRIORITY = 1000;
@@ -36,7 +36,16 @@ public record JobSpec(String account, int gpusPerNode, int nodes, String gpuMode
                    String command, int priority, String name, boolean crossSite, boolean noPreempt,
                    String purpose, String array) {
         this(account, gpusPerNode, nodes, gpuModel, walltimeSeconds, command, priority, name, crossSite,
-                noPreempt, purpose, array, "", 0, Map.of(), "");
+                noPreempt, purpose, array, "", 0, Map.of(), "", JobContainer.NONE);
+    }
+
+    /** A request without a container. */
+    public JobSpec(String account, int gpusPerNode, int nodes, String gpuModel, long walltimeSeconds,
+                   String command, int priority, String name, boolean crossSite, boolean noPreempt,
+                   String purpose, String array, String signal, int requeueOnTimeout, Map<String, String> env,
+                   String chdir) {
+        this(account, gpusPerNode, nodes, gpuModel, walltimeSeconds, command, priority, name, crossSite,
+                noPreempt, purpose, array, signal, requeueOnTimeout, env, chdir, JobContainer.NONE);
     }
 
     public JobSpec(String account, int gpusPerNode, int nodes, String gpuModel, long walltimeSeconds,
@@ -56,11 +65,12 @@ public record JobSpec(String account, int gpusPerNode, int nodes, String gpuMode
      * A request whose fields each met their rule, with defaults filled in: the model list without
      * spaces, the walltime (the default, within the policy's maximum, when none was asked), name
      * and purpose never null, an array's indices ({@code null} for a single job), how the job is
-     * warned before it stops and requeued when it times out, the environment sorted by name and the
-     * working folder ("" for the rank's own).
+     * warned before it stops and requeued when it times out, the environment sorted by name, the
+     * working folder ("" for the rank's own) and the container ({@link JobContainer#NONE} for none).
      */
     public record Checked(JobSpec spec, String gpuModel, long walltimeSeconds, String name, String purpose,
-                          int[] indices, StopTerms stop, Map<String, String> env, String chdir) {
+                          int[] indices, StopTerms stop, Map<String, String> env, String chdir,
+                          JobContainer container) {
         public boolean isArray() {
             return indices != null;
         }
@@ -117,7 +127,18 @@ public record JobSpec(String account, int gpusPerNode, int nodes, String gpuMode
         }
         int[] indices = array != null && !array.isEmpty() ? ArraySpec.parse(array) : null;
         StopTerms stop = StopTerms.parse(signal, requeueOnTimeout, walltime);
-        return new Checked(this, model, walltime, jobName, why, indices, stop, checkedEnv(env), checkedChdir(chdir));
+        Map<String, String> environment = checkedEnv(env);
+        JobContainer image = container == null ? JobContainer.NONE
+                : JobContainer.checked(container.image(), container.mounts());
+        if (image.present()) {
+            for (Map.Entry<String, String> e : environment.entrySet()) {
+                if (e.getValue().indexOf('\n') >= 0 || e.getValue().indexOf('\r') >= 0) {
+                    throw CoopException.invalid("env", "variable " + e.getKey() + ": in a container job each value "
+                            + "must be one line, as the runtime's environment file takes them");
+                }
+            }
+        }
+        return new Checked(this, model, walltime, jobName, why, indices, stop, environment, checkedChdir(chdir), image);
     }
 
     /**

@@ -10,17 +10,28 @@ import java.util.List;
  * it is offered at all (none: always). Apart from its operator's drain, a node may be drained by
  * its own agent: {@code healthDrain} is why its health check (or a prolog or epilog) failed, empty
  * while it is healthy. The two are kept apart so that a passing check never lifts the operator's.
+ * {@code features} is what its agent last said it offers besides GPUs (container runtimes, mounts).
  */
 public record NodeRecord(String name, String site, String account, String operator, String tokenSha256,
                          long enrolledAt, boolean draining, String drainReason, int reservedGpus,
-                         List<String> windows, String timeZone, String healthDrain) {
+                         List<String> windows, String timeZone, String healthDrain, NodeFeatures features) {
     public NodeRecord {
+        // Records stored before agents said what they offer read back as offering nothing.
+        features = features == null ? NodeFeatures.NONE : features;
         drainReason = drainReason == null ? "" : drainReason;
         // Records stored before health checks existed read back as healthy.
         healthDrain = healthDrain == null ? "" : healthDrain;
         // Records stored before operators' terms existed read back with none.
         windows = windows == null ? List.of() : List.copyOf(windows);
         timeZone = timeZone == null || timeZone.isEmpty() ? "UTC" : timeZone;
+    }
+
+    /** A node whose agent has not said what it offers besides GPUs. */
+    public NodeRecord(String name, String site, String account, String operator, String tokenSha256,
+                      long enrolledAt, boolean draining, String drainReason, int reservedGpus,
+                      List<String> windows, String timeZone, String healthDrain) {
+        this(name, site, account, operator, tokenSha256, enrolledAt, draining, drainReason, reservedGpus, windows,
+                timeZone, healthDrain, NodeFeatures.NONE);
     }
 
     /** A newly enrolled node: not draining, no reserve, always offered. */
@@ -35,13 +46,13 @@ public record NodeRecord(String name, String site, String account, String operat
      */
     public NodeRecord drained(boolean drain, String reason) {
         return new NodeRecord(name, site, account, operator, tokenSha256, enrolledAt, drain, drain ? reason : "",
-                reservedGpus, windows, timeZone, drain ? healthDrain : "");
+                reservedGpus, windows, timeZone, drain ? healthDrain : "", features);
     }
 
     /** Drained by its own health check with {@code reason}, or (empty) healthy again. */
     public NodeRecord withHealthDrain(String reason) {
         return new NodeRecord(name, site, account, operator, tokenSha256, enrolledAt, draining, drainReason,
-                reservedGpus, windows, timeZone, reason);
+                reservedGpus, windows, timeZone, reason, features);
     }
 
     /** Whether no new work may be placed there: its operator or its health check drains it. */
@@ -52,13 +63,19 @@ public record NodeRecord(String name, String site, String account, String operat
     /** The same node under a renewed token, by the member who renewed it; its state and terms kept. */
     public NodeRecord renewed(String byOperator, String newTokenSha256, long at) {
         return new NodeRecord(name, site, account, byOperator, newTokenSha256, at, draining, drainReason,
-                reservedGpus, windows, timeZone, healthDrain);
+                reservedGpus, windows, timeZone, healthDrain, features);
     }
 
     /** The same node under new operator's terms. */
     public NodeRecord withTerms(int reserved, Availability availability) {
         return new NodeRecord(name, site, account, operator, tokenSha256, enrolledAt, draining, drainReason,
-                reserved, availability.windows(), availability.zone().getId(), healthDrain);
+                reserved, availability.windows(), availability.zone().getId(), healthDrain, features);
+    }
+
+    /** The same node with what its agent last said it offers besides GPUs. */
+    public NodeRecord withFeatures(NodeFeatures offered) {
+        return new NodeRecord(name, site, account, operator, tokenSha256, enrolledAt, draining, drainReason,
+                reservedGpus, windows, timeZone, healthDrain, offered);
     }
 
     /** When the node is offered, parsed from the stored windows. */

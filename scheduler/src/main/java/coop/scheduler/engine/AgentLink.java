@@ -1,5 +1,6 @@
 package coop.scheduler.engine;
 
+import coop.scheduler.domain.JobContainer;
 import coop.scheduler.domain.RankRef;
 import coop.scheduler.domain.StopTerms;
 import java.util.List;
@@ -21,10 +22,11 @@ public interface AgentLink {
     /**
      * Starts a rank: {@code env} is coop's own variables, {@code stop} says what signal to send it
      * how long before its walltime, {@code userEnv} is the submitter's variables (which coop's win
-     * over), {@code chdir} the folder it starts in ("" for its own).
+     * over), {@code chdir} the folder it starts in ("" for its own), {@code container} the image it
+     * runs in ({@link JobContainer#NONE} for none).
      */
     void launch(RankRef ref, String command, List<Integer> gpuIndices, Map<String, String> env, long walltimeSeconds,
-                StopTerms stop, Map<String, String> userEnv, String chdir);
+                StopTerms stop, Map<String, String> userEnv, String chdir, JobContainer container);
 
     /**
      * Stops a rank: {@code stop}'s signal at once (SIGTERM without one), SIGKILL after the grace.

@@ -7,6 +7,7 @@ import coop.scheduler.domain.GpuUsage;
 import coop.scheduler.domain.HelloRules;
 import coop.scheduler.domain.Job;
 import coop.scheduler.domain.JobState;
+import coop.scheduler.domain.NodeFeatures;
 import coop.scheduler.domain.Placement;
 import coop.scheduler.domain.RankRef;
 import coop.scheduler.ledger.Event;
@@ -228,6 +229,14 @@ public final class AgentSessions {
         NodeRuntime n = nodes.get(node);
         if (n != null) {
             n.checkpointRoot = root == null ? "" : root;
+        }
+    }
+
+    /** Notes what the node's agent offers besides GPUs, as its Hello said; not stored, it says so again. */
+    void features(String node, NodeFeatures features) {
+        NodeRuntime n = nodes.get(node);
+        if (n != null) {
+            n.features = features == null ? NodeFeatures.NONE : features;
         }
     }
 

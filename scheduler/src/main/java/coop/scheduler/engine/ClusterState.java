@@ -4,10 +4,12 @@ import coop.scheduler.domain.Gpu;
 import coop.scheduler.domain.GpuUsage;
 import coop.scheduler.domain.Job;
 import coop.scheduler.domain.JobArray;
+import coop.scheduler.domain.JobContainer;
 import coop.scheduler.domain.JobSpec;
 import coop.scheduler.domain.JobState;
 import coop.scheduler.domain.JobVisibility;
 import coop.scheduler.domain.Member;
+import coop.scheduler.domain.NodeFeatures;
 import coop.scheduler.domain.NodeRecord;
 import coop.scheduler.domain.Params;
 import coop.scheduler.domain.Policy;
@@ -176,12 +178,33 @@ public final class ClusterState {
 
     /** Queues a job, or every task of an array; returns the (first) job's id. */
     public long submit(String memberName, JobSpec spec, Tx tx) {
-        return jobs.submit(memberName, spec, tx).firstJobId();
+        return submitJobs(memberName, spec, tx).firstJobId();
     }
 
     /** Queues a job, or every task of an array at once: an array is stored whole or not at all. */
     public JobBook.Submitted submitJobs(String memberName, JobSpec spec, Tx tx) {
-        return jobs.submit(memberName, spec, tx);
+        return jobs.submit(memberName, spec, this::unservable, tx);
+    }
+
+    /**
+     * Why no node could ever run a job in this container, naming the field, or null when some
+     * enrolled node's agent (or, on a scheduler without enrolment, a connected one) last said it
+     * offers what the job needs. An operator may enable a runtime later; until one does, a job
+     * would wait for ever, so it is refused instead.
+     */
+    private String unservable(JobContainer container) {
+        if (!container.present() || registry.anyServes(container)
+                || sessions.all().stream().anyMatch(n -> n.features.serves(container))) {
+            return null;
+        }
+        boolean runtime = registry.anyServes(new JobContainer(container.image(), List.of()))
+                || sessions.all().stream().anyMatch(n -> n.features.runsContainers());
+        if (!runtime) {
+            return "container: no node of the cooperative runs a container runtime (an operator enables one "
+                    + "with coop agent --container-runtime podman)";
+        }
+        return "mounts: no node that runs containers allows mounting " + String.join(", ", container.sources())
+                + " (an operator allows folders with coop agent --allow-mount)";
     }
 
     public Job job(long id) {
@@ -332,6 +355,16 @@ public final class ClusterState {
     /** Notes the shared checkpoint root the node's agent said it has in its Hello ("" for none). */
     public void checkpointRoot(String node, String root) {
         sessions.checkpointRoot(node, root);
+    }
+
+    /**
+     * Notes what the node's agent offers besides GPUs (container runtimes, mounts), as its Hello
+     * said, and keeps it with the node's record, so that a container job no enrolled node could
+     * run is refused at submit even while agents reconnect.
+     */
+    public void features(String node, NodeFeatures features, Tx tx) {
+        sessions.features(node, features);
+        registry.features(node, features, tx);
     }
 
     public void heartbeat(AgentLink link, List<RankRef> running, Tx tx) {

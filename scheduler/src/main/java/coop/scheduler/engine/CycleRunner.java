@@ -131,7 +131,7 @@ final class CycleRunner {
                 views.add(new NodeView(n.name, n.site, n.gpus.stream()
                         .map(g -> new GpuSlot(g.index(), g.model(), !busy.contains(g.index()))).toList(),
                         r == null ? "" : r.account(), reserve, offered, r != null && r.takesNoWork(),
-                        offered ? when.closesAt(now) : now));
+                        offered ? when.closesAt(now) : now, n.features));
             }
         }
         List<RunningAttempt> running = new ArrayList<>();
@@ -205,7 +205,7 @@ final class CycleRunner {
             AgentLink link = n.link;
             Job started = j;
             tx.afterCommit(() -> link.launch(ref, started.command(), p.gpuIndices(), env, started.walltimeSeconds(),
-                    started.stop(), started.env(), started.chdir()));
+                    started.stop(), started.env(), started.chdir(), started.container()));
         }
     }
 

@@ -5,6 +5,7 @@ import coop.scheduler.domain.Attempt;
 import coop.scheduler.domain.CoopException;
 import coop.scheduler.domain.Job;
 import coop.scheduler.domain.JobArray;
+import coop.scheduler.domain.JobContainer;
 import coop.scheduler.domain.JobSpec;
 import coop.scheduler.domain.JobState;
 import coop.scheduler.domain.Member;
@@ -101,6 +102,15 @@ public final class JobBook {
      * written in this turn's batch, so an array is stored whole or not at all.
      */
     Submitted submit(String memberName, JobSpec spec, Tx tx) {
+        return submit(memberName, spec, container -> null, tx);
+    }
+
+    /**
+     * As {@link #submit(String, JobSpec, Tx)}; {@code unservable} says why no node could run the
+     * job's container, naming the field, or null when some could.
+     */
+    Submitted submit(String memberName, JobSpec spec, java.util.function.Function<JobContainer, String> unservable,
+                     Tx tx) {
         Member m = desk.requireMember(memberName);
         Names.require("account", spec.account());
         Account account = desk.accounts().get(spec.account());
@@ -114,6 +124,10 @@ public final class JobBook {
             throw CoopException.denied("member " + m.name() + " has no researcher role, so cannot submit jobs");
         }
         JobSpec.Checked c = spec.checked(desk.policy().params().maxWalltimeS());
+        String noNode = unservable.apply(c.container());
+        if (noNode != null) {
+            throw new CoopException(CoopException.Kind.FAILED_PRECONDITION, noNode);
+        }
         long maxWaiting = desk.policy().params().maxPendingPerMember();
         int waiting = waitingByMember.getOrDefault(m.name(), 0);
         if (maxWaiting > 0 && waiting >= maxWaiting) {
@@ -147,7 +161,7 @@ public final class JobBook {
         Job job = new Job(id, c.name(), spec.account(), m.name(), spec.gpusPerNode(), spec.nodes(), c.gpuModel(),
                 c.walltimeSeconds(), spec.command(), spec.priority(), spec.crossSite(),
                 review ? JobState.REVIEW : JobState.PENDING, now, 0, List.of(), spec.noPreempt(), c.purpose())
-                .withStop(c.stop()).withWorkspace(c.env(), c.chdir());
+                .withStop(c.stop()).withWorkspace(c.env(), c.chdir()).withContainer(c.container());
         jobs.put(id, job);
         countWaiting(job, 1);
         if (!review) {
@@ -170,7 +184,7 @@ public final class JobBook {
             Job job = new Job(id, c.name(), spec.account(), m.name(), spec.gpusPerNode(), spec.nodes(),
                     c.gpuModel(), c.walltimeSeconds(), spec.command(), spec.priority(), spec.crossSite(),
                     JobState.PENDING, now, 0, List.of(), spec.noPreempt(), c.purpose(), arrayId, indices[i])
-                    .withStop(c.stop()).withWorkspace(c.env(), c.chdir());
+                    .withStop(c.stop()).withWorkspace(c.env(), c.chdir()).withContainer(c.container());
             jobs.put(id, job);
             countWaiting(job, 1);
             pending.add(job);

@@ -5,8 +5,10 @@ import coop.scheduler.domain.Availability;
 import coop.scheduler.domain.CoopException;
 import coop.scheduler.domain.Gpu;
 import coop.scheduler.domain.GpuUsage;
+import coop.scheduler.domain.JobContainer;
 import coop.scheduler.domain.Member;
 import coop.scheduler.domain.Names;
+import coop.scheduler.domain.NodeFeatures;
 import coop.scheduler.domain.NodeRecord;
 import coop.scheduler.domain.NodeTerms;
 import coop.scheduler.domain.Role;
@@ -48,7 +50,8 @@ public final class NodeRegistry {
                              List<Integer> busyGpus, List<Long> jobIds, String account, boolean draining,
                              String drainReason, int reservedGpus, List<String> windows, String timeZone,
                              boolean offered, long windowChangeAt, List<GpuUsage> gpuUsage,
-                             long heartbeatLagMs, String healthDrain, boolean operatorDrain, String isolation) {
+                             long heartbeatLagMs, String healthDrain, boolean operatorDrain, String isolation,
+                             NodeFeatures features) {
     }
 
     private final InstantSource clock;
@@ -138,7 +141,8 @@ public final class NodeRegistry {
                 r == null ? 0 : reserveInForce(r, gpus.size()), when.windows(), r == null ? "UTC" : r.timeZone(),
                 when.openAt(now), when.nextChange(now), n == null ? List.of() : n.usage,
                 n == null ? 0 : n.heartbeatLagMs, r == null ? "" : r.healthDrain(), r != null && r.draining(),
-                n == null ? "" : n.isolation);
+                n == null ? "" : n.isolation, n != null && n.link != null ? n.features
+                        : r != null ? r.features() : NodeFeatures.NONE);
     }
 
     /** The enrolled node, if the member is an operator of its account; else NOT_FOUND or PERMISSION_DENIED. */
@@ -182,7 +186,7 @@ public final class NodeRegistry {
         NodeRecord r = existing == null ? new NodeRecord(name, site, account, m.name(), tokenSha256, clock.millis())
                 : new NodeRecord(name, site, account, m.name(), tokenSha256, clock.millis(), existing.draining(),
                         existing.drainReason(), existing.reservedGpus(), existing.windows(), existing.timeZone(),
-                        existing.healthDrain());
+                        existing.healthDrain(), existing.features());
         remember(r);
         tx.batch().put(Kind.NODES, name, r);
         log.info("node {} at {} enrolled for {} by {}", name, site, account, m.name());
@@ -234,6 +238,36 @@ public final class NodeRegistry {
         } else {
             log.warn("node {} drained by its health check: {}", name, why);
         }
+    }
+
+    /**
+     * Keeps what a node's agent said it offers besides GPUs with its record; only a change is
+     * written, as each Hello says it again.
+     */
+    void features(String name, NodeFeatures features, Tx tx) {
+        NodeRecord r = enrolled.get(name);
+        if (r == null || r.features().equals(features)) {
+            return;
+        }
+        r = r.withFeatures(features);
+        remember(r);
+        tx.batch().put(Kind.NODES, name, r);
+    }
+
+    /**
+     * Whether some enrolled node offers what a container job needs, as its agent last said; a job
+     * none does is refused at submit rather than left waiting for ever.
+     */
+    boolean anyServes(JobContainer container) {
+        if (!container.present()) {
+            return true;
+        }
+        for (NodeRecord r : enrolled.values()) {
+            if (r.features().serves(container)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**

@@ -2,6 +2,7 @@ package coop.scheduler.engine;
 
 import coop.scheduler.domain.Gpu;
 import coop.scheduler.domain.GpuUsage;
+import coop.scheduler.domain.NodeFeatures;
 import coop.scheduler.domain.RankRef;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -19,6 +20,8 @@ final class NodeRuntime {
     String isolation = "";
     /** Its agent's shared checkpoint root (--checkpoint-root), as its Hello said; empty if it has none. */
     String checkpointRoot = "";
+    /** What its agent offers besides GPUs (container runtimes, mounts), as its Hello said. */
+    NodeFeatures features = NodeFeatures.NONE;
     List<Gpu> gpus = List.of();
     AgentLink link;
     long lastHeartbeat;

@@ -1,6 +1,7 @@
 package coop.scheduler.rpc;
 
 import com.google.protobuf.ByteString;
+import coop.scheduler.domain.JobContainer;
 import coop.scheduler.domain.JobSpec;
 import coop.scheduler.domain.JobState;
 import coop.scheduler.engine.AgentSessions;
@@ -51,7 +52,8 @@ final class JobsService extends JobsGrpc.JobsImplBase {
         var spec = new JobSpec(r.getAccount(), r.getGpusPerNode(), nodes, r.getGpuModel(),
                 r.getWalltimeSeconds(), r.getCommand(), r.getPriority(), r.getName(), r.getCrossSite(),
                 r.getNoPreempt(), r.getPurpose(), r.getArray(), r.getSignal(), r.getRequeueOnTimeout(), r.getEnvMap(),
-                r.getChdir());
+                r.getChdir(), new JobContainer(r.getContainer(), r.getMountsList().stream()
+                        .map(m -> new JobContainer.Mount(m.getSource(), m.getDestination(), m.getReadOnly())).toList()));
         Replies.unary(loop.call((s, tx) -> s.submitJobs(member, spec, tx)), out,
                 done -> SubmitResponse.newBuilder().setJobId(done.firstJobId()).setArrayId(done.arrayId())
                         .setArrayTasks(done.tasks()).build());

@@ -2,6 +2,8 @@ package coop.scheduler.rpc;
 
 import coop.scheduler.domain.Gpu;
 import coop.scheduler.domain.GpuUsage;
+import coop.scheduler.domain.JobContainer;
+import coop.scheduler.domain.NodeFeatures;
 import coop.scheduler.domain.RankRef;
 import coop.scheduler.domain.StopTerms;
 import coop.scheduler.engine.AgentLink;
@@ -16,13 +18,13 @@ import coop.v1.AttemptRef;
 import coop.v1.ExitAck;
 import coop.v1.Heartbeat;
 import coop.v1.Kill;
-import coop.v1.StopSignal;
 import coop.v1.Launch;
 import coop.v1.ListNodesRequest;
 import coop.v1.ListNodesResponse;
 import coop.v1.LogRequest;
 import coop.v1.NodesGrpc;
 import coop.v1.SchedulerMessage;
+import coop.v1.StopSignal;
 import coop.v1.Welcome;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
@@ -143,10 +145,12 @@ final class NodesService extends NodesGrpc.NodesImplBase {
                     // Only whether there is one counts; the path is kept, bounded, for people to read.
                     String root = h.getCheckpointRoot().replaceAll("\\p{Cntrl}", " ");
                     String checkpointRoot = root.length() > 200 ? root.substring(0, 200) : root;
+                    NodeFeatures features = new NodeFeatures(h.getContainerRuntimesList(), h.getAllowedMountsList());
                     loop.call((s, tx) -> {
                         s.authenticateNode(node, token, h.getNode(), h.getSite());
                         s.hello(link, h.getNode(), h.getSite(), gpus, running, address, isolation, tx);
                         s.checkpointRoot(h.getNode(), checkpointRoot);
+                        s.features(h.getNode(), features, tx);
                         return null;
                     }).whenComplete((v, e) -> {
                         if (e != null) {
@@ -287,10 +291,12 @@ final class NodesService extends NodesGrpc.NodesImplBase {
 
         @Override
         public void launch(RankRef ref, String command, List<Integer> gpuIndices, Map<String, String> env,
-                           long walltimeSeconds, StopTerms stop, Map<String, String> userEnv, String chdir) {
+                           long walltimeSeconds, StopTerms stop, Map<String, String> userEnv, String chdir,
+                           JobContainer container) {
             Launch.Builder launch = Launch.newBuilder().setRef(ref(ref)).setCommand(command)
                     .addAllGpuIndices(gpuIndices).putAllEnv(env).setWalltimeSeconds(walltimeSeconds)
-                    .putAllUserEnv(userEnv).setChdir(chdir);
+                    .putAllUserEnv(userEnv).setChdir(chdir).setContainer(container.image())
+                    .addAllMounts(ProtoMapper.mounts(container));
             if (stop.warns()) {
                 launch.setSignal(signal(stop));
             }

@@ -4,6 +4,7 @@ import coop.scheduler.domain.Attempt;
 import coop.scheduler.domain.Ballot;
 import coop.scheduler.domain.Choice;
 import coop.scheduler.domain.Job;
+import coop.scheduler.domain.JobContainer;
 import coop.scheduler.domain.JobState;
 import coop.scheduler.domain.JobVisibility;
 import coop.scheduler.domain.Placement;
@@ -20,6 +21,7 @@ import coop.v1.NodeInfo;
 import coop.v1.SharesChange;
 import coop.v1.Tally;
 import coop.v1.UsageResponse;
+import java.util.List;
 import java.util.Map;
 
 /** Domain records to wire messages. Proto types stay at this edge. */
@@ -47,7 +49,8 @@ public final class ProtoMapper {
                 .setWhyPending(j.state() == JobState.PENDING || j.state() == JobState.REVIEW ? whyPending : "");
         if (shown) {
             // The folder and the variables' names say as much about the work as its command.
-            b.setChdir(j.chdir()).addAllEnvNames(j.env().keySet());
+            b.setChdir(j.chdir()).addAllEnvNames(j.env().keySet()).setContainer(j.container().image())
+                    .addAllMounts(mounts(j.container()));
         }
         for (Attempt a : j.attempts()) {
             coop.v1.Attempt.Builder ab = coop.v1.Attempt.newBuilder().setNumber(a.number())
@@ -193,6 +196,14 @@ public final class ProtoMapper {
             u.memoryUsedMib().ifPresent(usage::setMemoryUsedMib);
             b.addGpuUsage(usage);
         }
-        return b.setHeartbeatLagMs(n.heartbeatLagMs()).setIsolation(n.isolation()).build();
+        return b.setHeartbeatLagMs(n.heartbeatLagMs()).setIsolation(n.isolation())
+                .addAllContainerRuntimes(n.features().containerRuntimes())
+                .addAllAllowedMounts(n.features().allowedMounts()).build();
+    }
+
+    /** A container's mounts as the wire has them. */
+    public static List<coop.v1.JobMount> mounts(JobContainer container) {
+        return container.mounts().stream().map(m -> coop.v1.JobMount.newBuilder().setSource(m.source())
+                .setDestination(m.destination()).setReadOnly(m.readOnly()).build()).toList();
     }
 }

@@ -80,6 +80,12 @@ public final class WireJson {
         o.put("chdir", job.getChdir());
         ArrayNode envNames = o.putArray("env_names");
         job.getEnvNamesList().forEach(envNames::add);
+        o.put("container", job.getContainer());
+        ArrayNode mounts = o.putArray("mounts");
+        for (coop.v1.JobMount m : job.getMountsList()) {
+            mounts.addObject().put("source", m.getSource()).put("destination", m.getDestination())
+                    .put("read_only", m.getReadOnly());
+        }
         return o;
     }
 
@@ -145,6 +151,10 @@ public final class WireJson {
         o.put("health_drain", node.getHealthDrain());
         o.put("operator_drain", node.getOperatorDrain());
         o.put("isolation", node.getIsolation());
+        ArrayNode runtimes = o.putArray("container_runtimes");
+        node.getContainerRuntimesList().forEach(runtimes::add);
+        ArrayNode allowed = o.putArray("allowed_mounts");
+        node.getAllowedMountsList().forEach(allowed::add);
         o.put("reserved_gpus", node.getReservedGpus());
         ArrayNode windows = o.putArray("windows");
         node.getWindowsList().forEach(windows::add);
