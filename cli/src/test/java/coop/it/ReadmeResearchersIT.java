@@ -13,6 +13,7 @@ import coop.v1.JobArray;
 import coop.v1.JobState;
 import coop.v1.ListJobsRequest;
 import coop.v1.ListNodesRequest;
+import coop.v1.LogsRequest;
 import coop.v1.StateCount;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
@@ -27,6 +28,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.EnumSet;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -55,7 +57,9 @@ import org.junit.jupiter.api.io.TempDir;
  * for a job array (and 41_7 for a task of it), become the ids the earlier submits really returned,
  * 42 the first single job's and 41 the first array's. Before a line that names one, the test waits
  * until the job has ended, or the array has a task that succeeded, so that {@code coop logs 42}
- * has the script's whole output. {@code coop cancel} of a job that has ended exits 1 saying
+ * has the script's whole output. A trial of {@code sweep.py} takes a second, so that the 100 of
+ * them outlast the lines before {@code coop cancel 41}, which then has tasks to cancel (on a slow
+ * machine it may find them all finished). {@code coop cancel} of a job that has ended exits 1 saying
  * "already ended"; for a cancel line that is the one exit other than 0 that passes, and only when
  * the job or array had indeed ended.
  *
@@ -82,9 +86,8 @@ class ReadmeResearchersIT {
     /** README example ids: each names the job that the first submit of its kind returned. */
     private static final String EXAMPLE_JOB = "42";
     private static final String EXAMPLE_ARRAY = "41";
-    private static final Pattern EXAMPLE_ID = Pattern.compile("(?<=\\s)(41|42)(_\\d+)?(?=\\s|$)");
-    private static final Pattern NAMED_ID = Pattern.compile("coop\\s+(job|logs|cancel)\\s+(\\d+)(_\\d+)?\\b"
-            + "|--array\\s+(\\d+)(?=\\s|$)");
+    private static final Pattern EXAMPLE_ID =
+            Pattern.compile("(?<=\\s)(" + EXAMPLE_ARRAY + "|" + EXAMPLE_JOB + ")(_\\d+)?(?=\\s|$)");
     private static final Pattern SUBMITTED_JOB = Pattern.compile("^submitted job (\\d+)$", Pattern.MULTILINE);
     private static final Pattern SUBMITTED_ARRAY =
             Pattern.compile("^submitted job array (\\d+) \\((\\d+) tasks, jobs (\\d+)-(\\d+)\\)$", Pattern.MULTILINE);
@@ -102,13 +105,15 @@ class ReadmeResearchersIT {
             """;
 
     private static final String SWEEP_PY = """
-            # One trial of a sweep: says which.
+            # One trial of a sweep: says which, and takes a moment, as a trial does.
             import os
             import sys
+            import time
 
             print("sweep.py args: " + " ".join(sys.argv[1:]))
             print("COOP_ARRAY_JOB_ID=" + os.environ.get("COOP_ARRAY_JOB_ID", ""))
-            print("COOP_ARRAY_INDEX=" + os.environ.get("COOP_ARRAY_INDEX", ""))
+            print("COOP_ARRAY_INDEX=" + os.environ.get("COOP_ARRAY_INDEX", ""), flush=True)
+            time.sleep(1)
             """;
 
     /**
@@ -135,8 +140,12 @@ class ReadmeResearchersIT {
                 *) break ;;
               esac
             done
-            case "$node_rank" in ''|*[!0-9]*) echo "torchrun stand-in: node rank '$node_rank' is not a number" >&2; exit 2 ;; esac
-            [ "$nnodes" = "${NNODES:-}" ] || { echo "torchrun stand-in: --nnodes $nnodes but NNODES=${NNODES:-}" >&2; exit 2; }
+            case "$node_rank" in
+              ''|*[!0-9]*) echo "torchrun stand-in: node rank '$node_rank' is not a number" >&2; exit 2 ;;
+            esac
+            if [ "$nnodes" != "${NNODES:-}" ]; then
+              echo "torchrun stand-in: --nnodes $nnodes but NNODES=${NNODES:-}" >&2; exit 2
+            fi
             echo "torchrun stand-in: nnodes=$nnodes node_rank=$node_rank"
             exec python "$@"
             """;
@@ -152,6 +161,20 @@ class ReadmeResearchersIT {
     }
 
     private record Ran(int exitCode, String stdout, String stderr) {
+    }
+
+    /** The job, job array or array task a line names by id: {@code 5}, or {@code 5_7} for index 7 of array 5. */
+    private record Named(long id, int index) {
+        /** The first id among a command's words after its subcommand, or null. */
+        static Named in(String[] words) {
+            for (int i = 2; i < words.length; i++) {
+                if (words[i].matches("\\d+(_\\d+)?")) {
+                    String[] parts = words[i].split("_");
+                    return new Named(Long.parseLong(parts[0]), parts.length > 1 ? Integer.parseInt(parts[1]) : -1);
+                }
+            }
+            return null;
+        }
     }
 
     @Test
@@ -205,6 +228,9 @@ class ReadmeResearchersIT {
         private final Map<Long, Example> singleJobs = new LinkedHashMap<>();
         private final Map<Long, Example> arrays = new LinkedHashMap<>();
         private final Map<Long, Integer> arrayTasks = new HashMap<>();
+        /** What a line cancelled (exit 0): jobs and tasks by job id, arrays by id. */
+        private final Set<Long> cancelledJobs = new HashSet<>();
+        private final Set<Long> cancelledArrays = new HashSet<>();
         private final List<String> notRun = new ArrayList<>();
 
         Session(Client client, Path home, Map<String, String> env, SharedProject shared) {
@@ -235,17 +261,24 @@ class ReadmeResearchersIT {
             for (long id : singleJobs.keySet()) {
                 await().atMost(SOON).until(() -> ended(job(id).getState()));
                 Job job = job(id);
-                assertThat(job.getState()).as("%s: job %d (%s)", singleJobs.get(id).where(), id, job)
-                        .isIn(JobState.SUCCEEDED, JobState.CANCELLED);
-                assertThat(job.getAttemptsList()).as("%s: job %d ran", singleJobs.get(id).where(), id).isNotEmpty();
+                String where = singleJobs.get(id).where();
+                assertThat(job.getState()).as("%s: job %d (%s)\nits output:\n%s", where, id, job, logsOf(id))
+                        .isIn(cancelledJobs.contains(id) ? Set.of(JobState.SUCCEEDED, JobState.CANCELLED)
+                                : Set.of(JobState.SUCCEEDED));
+                assertThat(job.getAttemptsList()).as("%s: job %d ran", where, id).isNotEmpty();
                 if (job.getState() == JobState.SUCCEEDED) {
                     assertThat(job.getAttempts(job.getAttemptsCount() - 1).getPlacementsCount())
-                            .as("%s: job %d's placements", singleJobs.get(id).where(), id).isEqualTo(job.getNodes());
+                            .as("%s: job %d's placements", where, id).isEqualTo(job.getNodes());
                 }
             }
             for (long array : arrays.keySet()) {
                 await().atMost(Duration.ofSeconds(60)).until(() -> array(array).getFinishedAtMs() != 0);
                 JobArray a = array(array);
+                long cancelledTasks = cancelledArrays.contains(array) ? arrayTasks.get(array)
+                        : client.jobs().listJobs(ListJobsRequest.newBuilder().setArrayId(array).build()).getJobsList()
+                                .stream().filter(t -> cancelledJobs.contains(t.getId())).count();
+                assertThat((long) count(a, JobState.CANCELLED)).as("%s: array %d's cancelled tasks (%s)",
+                        arrays.get(array).where(), array, a).isLessThanOrEqualTo(cancelledTasks);
                 assertThat(count(a, JobState.SUCCEEDED) + count(a, JobState.CANCELLED))
                         .as("%s: array %d's tasks (%s)", arrays.get(array).where(), array, a)
                         .isEqualTo(arrayTasks.get(array));
@@ -261,27 +294,35 @@ class ReadmeResearchersIT {
         private void runOne(Example e) throws Exception {
             String text = withIds(e);
             String command = withIds(new Example(e.line(), e.command(), e.command())).trim();
-            waitForNamedJobs(e, command);
+            String[] words = command.split("\\s+");
+            String sub = words[0].equals("./coop") && words.length > 1 ? words[1] : "";
+            Named named = Set.of("job", "logs", "cancel").contains(sub) ? Named.in(words) : null;
+            waitFor(e, named);
             Ran ran = run(home, env, text, e);
             System.out.println("ReadmeResearchersIT: " + e.where() + ": exit " + ran.exitCode() + "\n" + ran.stdout()
                     + ran.stderr());
             String shown = e.where() + (text.equals(e.text()) ? "" : " (run as `" + command + "`)")
                     + "\nexit " + ran.exitCode() + "\nstdout:\n" + ran.stdout() + "\nstderr:\n" + ran.stderr();
-            String[] words = command.split("\\s+");
-            String sub = words[0].equals("./coop") && words.length > 1 ? words[1] : "";
-            if (sub.equals("cancel") && ran.exitCode() != 0) {
+            if (sub.equals("cancel") && named != null && ran.exitCode() != 0) {
                 // The documented exception: the job (or every task of the array) had already ended.
                 assertThat(ran.stderr()).as(shown).contains("already ended");
-                assertThat(targetEnded(words[2])).as(shown).isTrue();
+                assertThat(hasEnded(named)).as(shown).isTrue();
                 return;
             }
             assertThat(ran.exitCode()).as(shown).isZero();
             switch (sub) {
                 case "submit" -> submitted(e, ran, shown);
                 case "jobs" -> listed(command, ran, shown);
-                case "job" -> shownJob(words[2], ran, shown);
-                case "logs" -> logged(words[2], ran, shown);
-                case "cancel" -> assertThat(ran.stdout()).as(shown).startsWith("cancelled job");
+                case "job" -> shownJob(named, ran, shown);
+                case "logs" -> logged(named, ran, shown);
+                case "cancel" -> {
+                    assertThat(ran.stdout()).as(shown).startsWith("cancelled job");
+                    if (isArray(named)) {
+                        cancelledArrays.add(named.id());
+                    } else {
+                        cancelledJobs.add(jobId(named));
+                    }
+                }
                 default -> {
                 }
             }
@@ -309,6 +350,7 @@ class ReadmeResearchersIT {
             Matcher only = Pattern.compile("--array\\s+(\\d+)").matcher(command);
             if (only.find()) {
                 long array = Long.parseLong(only.group(1));
+                assertThat(arrays).as(shown + "\nnames no array an earlier line submitted").containsKey(array);
                 assertThat(rows).as(shown).hasSize(arrayTasks.get(array))
                         .allMatch(r -> r.startsWith(array + "_"));
                 return;
@@ -329,22 +371,22 @@ class ReadmeResearchersIT {
             }
         }
 
-        private void shownJob(String ref, Ran ran, String shown) {
-            long id = Long.parseLong(ref.split("_")[0]);
-            if (arrays.containsKey(id) && !ref.contains("_")) {
-                assertThat(ran.stdout()).as(shown).contains("job array " + id)
-                        .containsPattern("tasks:\\s+" + arrayTasks.get(id) + "\\b");
+        private void shownJob(Named named, Ran ran, String shown) {
+            if (isArray(named)) {
+                assertThat(ran.stdout()).as(shown).contains("job array " + named.id())
+                        .containsPattern("tasks:\\s+" + arrayTasks.get(named.id()) + "\\b");
                 return;
             }
+            long id = jobId(named);
             Job job = job(id);
             assertThat(ran.stdout()).as(shown).contains("job " + id).contains("attempt")
                     .contains(job.getAttempts(0).getPlacements(0).getNode());
         }
 
-        private void logged(String ref, Ran ran, String shown) {
-            long id = Long.parseLong(ref);
-            String submitted = singleJobs.get(id).command();
+        private void logged(Named named, Ran ran, String shown) {
+            long id = jobId(named);
             assertThat(ran.stdout()).as(shown).isNotBlank();
+            String submitted = singleJobs.containsKey(id) ? singleJobs.get(id).command() : "";
             if (submitted.contains("train.py")) {
                 assertThat(ran.stdout()).as(shown)
                         .contains("train.py args: " + submitted.replaceFirst(".*train\\.py\\s*", ""))
@@ -354,17 +396,17 @@ class ReadmeResearchersIT {
 
         /**
          * The scripts got what the lines gave them on the node: the arguments (the README's
-         * {@code \\$NODE_RANK} and {@code '$COOP_ARRAY_INDEX'} are expanded there, not by the
+         * {@code \$NODE_RANK} and {@code '$COOP_ARRAY_INDEX'} are expanded there, not by the
          * submitter's shell), the folder {@code --chdir} named, and every rank of a gang.
          */
-        private void ranWhatItWasGiven() throws Exception {
+        private void ranWhatItWasGiven() {
             for (Map.Entry<Long, Example> j : singleJobs.entrySet()) {
                 String command = j.getValue().command();
                 Job job = job(j.getKey());
                 if (!command.contains("train.py") || job.getState() != JobState.SUCCEEDED) {
                     continue;
                 }
-                String logs = logsOf(Long.toString(j.getKey()), j.getValue());
+                String logs = logsOf(j.getKey());
                 assertThat(logs).as(j.getValue().where())
                         .contains("train.py args: " + command.replaceFirst(".*train\\.py\\s*", ""));
                 Matcher chdir = Pattern.compile("--chdir\\s+(\\S+)").matcher(command);
@@ -384,44 +426,56 @@ class ReadmeResearchersIT {
                 Job task = client.jobs().listJobs(ListJobsRequest.newBuilder().setArrayId(a.getKey()).build())
                         .getJobsList().stream().filter(t -> t.getState() == JobState.SUCCEEDED)
                         .max(Comparator.comparingInt(Job::getArrayIndex)).orElseThrow();
-                String logs = logsOf(a.getKey() + "_" + task.getArrayIndex(), a.getValue());
+                String logs = logsOf(task.getId());
                 assertThat(logs).as(a.getValue().where()).contains("COOP_ARRAY_JOB_ID=" + a.getKey())
                         .contains("COOP_ARRAY_INDEX=" + task.getArrayIndex());
                 if (a.getValue().command().contains("--trial '$COOP_ARRAY_INDEX'")) {
-                    assertThat(logs).as(a.getValue().where()).contains("sweep.py args: --trial " + task.getArrayIndex());
+                    assertThat(logs).as(a.getValue().where())
+                            .contains("sweep.py args: --trial " + task.getArrayIndex());
                 }
             }
         }
 
-        /** What {@code ./coop logs REF} prints in the researcher's folder (a check of the test's, not a README line). */
-        private String logsOf(String ref, Example submitted) throws Exception {
-            Example check = new Example(submitted.line(), "./coop logs " + ref, "./coop logs " + ref);
-            Ran ran = run(home, env, check.text(), check);
-            assertThat(ran.exitCode()).as("%s: coop logs %s: %s", submitted.where(), ref, ran.stderr()).isZero();
-            return ran.stdout();
+        /** Every rank's output of job {@code id}, from the scheduler (a check of the test's, not a README line). */
+        private String logsOf(long id) {
+            StringBuilder out = new StringBuilder();
+            client.jobs().logs(LogsRequest.newBuilder().setJobId(id).setRank(-1).build()).forEachRemaining(chunk ->
+                    out.append(chunk.getStdout().toStringUtf8()).append(chunk.getStderr().toStringUtf8()));
+            return out.toString();
         }
 
-        /** Waits until the jobs a line names can show what the line is for (see the class's Javadoc). */
-        private void waitForNamedJobs(Example e, String command) {
-            Matcher m = NAMED_ID.matcher(command);
-            while (m.find()) {
-                long id = Long.parseLong(m.group(2) != null ? m.group(2) : m.group(4));
-                if (singleJobs.containsKey(id)) {
-                    await(e.where()).atMost(SOON).until(() -> ended(job(id).getState()));
-                } else if (arrays.containsKey(id)) {
-                    await(e.where()).atMost(SOON).until(() -> count(array(id), JobState.SUCCEEDED) > 0);
-                } else {
-                    fail(e.where() + " names job " + id + ", which no earlier line submitted");
-                }
+        /** Waits until what a line names can show what the line is for (see the class's Javadoc). */
+        private void waitFor(Example e, Named named) {
+            if (named == null) {
+                return;
+            }
+            boolean known = named.index() >= 0 ? arrays.containsKey(named.id())
+                    : singleJobs.containsKey(named.id()) || arrays.containsKey(named.id());
+            if (!known) {
+                fail(e.where() + " names job " + named.id() + ", which no earlier line submitted");
+            }
+            if (isArray(named)) {
+                await(e.where()).atMost(SOON).until(() -> count(array(named.id()), JobState.SUCCEEDED) > 0);
+            } else {
+                await(e.where()).atMost(SOON).until(() -> hasEnded(named));
             }
         }
 
-        private boolean targetEnded(String ref) {
-            long id = Long.parseLong(ref.split("_")[0]);
-            if (arrays.containsKey(id) && !ref.contains("_")) {
-                return array(id).getFinishedAtMs() != 0;
+        private boolean isArray(Named named) {
+            return named.index() < 0 && arrays.containsKey(named.id());
+        }
+
+        /** The job a line names: the job itself, or an array's task looked up by its index. */
+        private long jobId(Named named) {
+            if (named.index() < 0) {
+                return named.id();
             }
-            return singleJobs.containsKey(id) && ended(job(id).getState());
+            return client.jobs().listJobs(ListJobsRequest.newBuilder().setArrayId(named.id()).build()).getJobsList()
+                    .stream().filter(t -> t.getArrayIndex() == named.index()).findFirst().orElseThrow().getId();
+        }
+
+        private boolean hasEnded(Named named) {
+            return isArray(named) ? array(named.id()).getFinishedAtMs() != 0 : ended(job(jobId(named)).getState());
         }
 
         /** The line's text with the README's example ids replaced by the ids the earlier submits returned. */
@@ -466,9 +520,9 @@ class ReadmeResearchersIT {
         Path out = Files.createTempFile(dir, "line-" + e.line() + "-", ".out");
         Path err = Files.createTempFile(dir, "line-" + e.line() + "-", ".err");
         Path exported = Files.createTempFile(dir, "line-" + e.line() + "-", ".env");
-        ProcessBuilder builder = new ProcessBuilder("bash", "-c", "eval \"$1\"; status=$?; env -0 > \"$2\"; exit $status",
-                "readme", text, exported.toString()).directory(folder.toFile()).redirectOutput(out.toFile())
-                .redirectError(err.toFile());
+        ProcessBuilder builder = new ProcessBuilder("bash", "-c",
+                "eval \"$1\"; status=$?; env -0 > \"$2\"; exit $status", "readme", text, exported.toString())
+                .directory(folder.toFile()).redirectOutput(out.toFile()).redirectError(err.toFile());
         builder.environment().clear();
         builder.environment().putAll(env);
         Process p = builder.start();
@@ -613,7 +667,8 @@ class ReadmeResearchersIT {
                 Path train = SHARED_PROJECT.resolve("train.py");
                 if (Files.exists(train)) {
                     if (!Files.readString(train).equals(TRAIN_PY)) {
-                        return new SharedProject(top, null, SHARED_PROJECT + " holds a train.py the test did not write");
+                        return new SharedProject(top, null,
+                                SHARED_PROJECT + " holds a train.py the test did not write");
                     }
                     return new SharedProject(top, null, null);
                 }
