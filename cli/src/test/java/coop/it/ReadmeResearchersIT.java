@@ -186,6 +186,7 @@ class ReadmeResearchersIT {
             assertThat(examples).as("NOT_RUNNABLE_HERE entry '%s' names a README line", start)
                     .anyMatch(e -> e.command().startsWith(start));
         }
+        String containers = containersUnavailable();
         Example init = examples(readme, "Founding a cooperative and running the scheduler").stream()
                 .filter(e -> e.command().startsWith("./coop init")).findFirst().orElseThrow();
 
@@ -208,13 +209,19 @@ class ReadmeResearchersIT {
             assertThat(alice).as("the identity the section's first line names").exists();
             String target = coop.scheduler(data).target();
             env.put("COOP_SCHEDULER", target);
+            List<String> agentFlags = new ArrayList<>(CoopProcesses.DEVELOPMENT);
+            if (containers == null) {
+                agentFlags.addAll(List.of("--container-runtime", "podman", "--allow-mount", "/shared",
+                        "--container-pull", "never"));
+            }
             for (String node : List.of("n1", "n2")) {
-                coop.agent(target, alice, "lab-a", node, "north", "sim:4xA100-80GB", dir.resolve("agent-" + node));
+                coop.agent(target, alice, "lab-a", node, "north", "sim:4xA100-80GB", dir.resolve("agent-" + node),
+                        agentFlags);
             }
             try (Client client = new Client(target, Identity.read(alice))) {
                 await().atMost(SOON).until(() -> client.nodes().listNodes(ListNodesRequest.getDefaultInstance())
                         .getNodesList().stream().filter(n -> n.getState().equals("online")).count() == 2);
-                new Session(client, home, env, shared).runAll(examples);
+                new Session(client, home, env, shared, containers).runAll(examples);
             }
         }
     }
@@ -225,6 +232,8 @@ class ReadmeResearchersIT {
         private final Path home;
         private final Map<String, String> env;
         private final SharedProject shared;
+        /** Why container examples cannot run here (no podman or no test image); null when they can. */
+        private final String containers;
         private final Map<Long, Example> singleJobs = new LinkedHashMap<>();
         private final Map<Long, Example> arrays = new LinkedHashMap<>();
         private final Map<Long, Integer> arrayTasks = new HashMap<>();
@@ -233,11 +242,12 @@ class ReadmeResearchersIT {
         private final Set<Long> cancelledArrays = new HashSet<>();
         private final List<String> notRun = new ArrayList<>();
 
-        Session(Client client, Path home, Map<String, String> env, SharedProject shared) {
+        Session(Client client, Path home, Map<String, String> env, SharedProject shared, String containers) {
             this.client = client;
             this.home = home;
             this.env = env;
             this.shared = shared;
+            this.containers = containers;
         }
 
         void runAll(List<Example> examples) throws Exception {
@@ -249,6 +259,12 @@ class ReadmeResearchersIT {
                         fail(e.where() + " needs " + SHARED_PROJECT + ": " + shared.unavailable());
                     }
                     reason = shared.unavailable() + " (run as root to include it)";
+                }
+                if (reason == null && e.command().contains("--container ") && containers != null) {
+                    if ("1".equals(System.getenv("COOP_REQUIRE_PREREQS"))) {
+                        fail(e.where() + " needs " + containers);
+                    }
+                    reason = "needs " + containers;
                 }
                 if (reason != null) {
                     notRun.add(e.where() + ": " + reason);
@@ -640,6 +656,23 @@ class ReadmeResearchersIT {
             }
         }
         return line;
+    }
+
+    /**
+     * Why the README's container examples cannot run here, or null when they can: they need root,
+     * podman and the local image {@code contrib/podman/test-image.sh} builds, as CI has.
+     */
+    private static String containersUnavailable() throws Exception {
+        if (!"root".equals(System.getProperty("user.name"))) {
+            return "root (podman runs the containers as root)";
+        }
+        if (!Files.isExecutable(Path.of("/usr/bin/podman"))) {
+            return "podman (apt install podman)";
+        }
+        if (new ProcessBuilder("/usr/bin/podman", "image", "exists", "localhost/coop-bb:1").start().waitFor() != 0) {
+            return "the image localhost/coop-bb:1 (contrib/podman/test-image.sh)";
+        }
+        return null;
     }
 
     /**
