@@ -272,6 +272,9 @@ public final class AgentSessions {
         endRank(ref, exitCode, reason, why, tx);
     }
 
+    /** The exit reason of a rank its agent stopped on the scheduler's order (cancel, preemption). */
+    static final String KILLED = "killed";
+
     /** The exit reason of a rank its node refused to start; see {@link #exited}. */
     static final String NODE_FAULT = "node-fault";
 
@@ -306,8 +309,11 @@ public final class AgentSessions {
             if (j.attempts().stream().allMatch(Attempt::isOver)) {
                 jobs.inFlight().remove(j.id());
             }
-            if (current && j.state() == JobState.RUNNING && a.isPreempted() && a.exitCode() != 0) {
-                // Stopped to give borrowed GPUs back: it runs again as a new attempt.
+            if (current && j.state() == JobState.RUNNING && a.isPreempted()
+                    && (a.exitCode() != 0 || KILLED.equals(reason))) {
+                // Stopped to give borrowed GPUs back: it runs again as a new attempt, also when it
+                // checkpointed and exited 0 on the stop signal, as a job that resumes is meant to. Only
+                // one that ended by itself before the stop reached it is done.
                 j = j.to(JobState.PENDING, now);
                 jobs.pending().add(j);
                 log.info("job {} requeued after preemption ({})", j.id(), a.outcome());

@@ -114,6 +114,27 @@ class StopContractTest {
     }
 
     @Test
+    void aPreemptedJobThatCheckpointsAndExitsZeroRunsAgainButOneThatEndedFirstIsDone() throws Exception {
+        RecordingLink n1 = connect("n1", 4);
+        for (int i = 0; i < 4; i++) {
+            submit("alice", "lab-a", 600, "USR1@30", 0);
+        }
+        submit("bob", "lab-b", 600, "", 0);
+        assertThat(n1.kills).hasSize(1);
+        RankRef checkpointed = n1.kills.get(0).ref();
+        // It caught USR1, saved its state and exited 0 once stopped: it has not finished its work.
+        exit(n1, checkpointed, 0, "killed");
+        assertThat(job(checkpointed.jobId()).state()).isEqualTo(JobState.PENDING);
+
+        submit("bob", "lab-b", 600, "", 0);
+        assertThat(n1.kills).hasSize(2);
+        RankRef finishedFirst = n1.kills.get(1).ref();
+        // It ended by itself before the agent stopped it: its work is done.
+        exit(n1, finishedFirst, 0, "exited");
+        assertThat(job(finishedFirst.jobId()).state()).isEqualTo(JobState.SUCCEEDED);
+    }
+
+    @Test
     void aTimedOutJobRunsAgainAsOftenAsItAskedThenFails() throws Exception {
         RecordingLink n1 = connect("n1", 1);
         long id = submit("alice", "lab-a", 60, "", 1);
