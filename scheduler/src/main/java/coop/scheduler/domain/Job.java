@@ -13,13 +13,14 @@ import java.util.TreeMap;
  * scheduler ended for a reason of its own (its member was removed) says why in {@code endReason}.
  * {@code stop} is how it is warned before it stops and whether it runs again after a timeout.
  * Its ranks get {@code env} on top of the node's clean base and start in {@code chdir} ("" for
- * each rank's own folder).
+ * each rank's own folder). {@code workdir} is the sha256 of the folder shipped with it ("" for
+ * none), unpacked into each rank's own folder before its command starts.
  */
 public record Job(long id, String name, String account, String member, int gpusPerNode, int nodes,
                   String gpuModel, long walltimeSeconds, String command, int priority, boolean crossSite,
                   JobState state, long submittedAt, long finishedAt, List<Attempt> attempts, boolean noPreempt,
                   String purpose, long arrayId, int arrayIndex, String endReason, StopTerms stop,
-                  Map<String, String> env, String chdir) {
+                  Map<String, String> env, String chdir, String workdir) {
 
     public Job {
         // Records stored before the field existed read it as null: the stop as it always was.
@@ -30,6 +31,18 @@ public record Job(long id, String name, String account, String member, int gpusP
         endReason = endReason == null ? "" : endReason;
         env = env == null || env.isEmpty() ? Map.of() : java.util.Collections.unmodifiableMap(new TreeMap<>(env));
         chdir = chdir == null ? "" : chdir;
+        workdir = workdir == null ? "" : workdir;
+    }
+
+    /** A job as stored before it could ship a folder. */
+    public Job(long id, String name, String account, String member, int gpusPerNode, int nodes,
+               String gpuModel, long walltimeSeconds, String command, int priority, boolean crossSite,
+               JobState state, long submittedAt, long finishedAt, List<Attempt> attempts, boolean noPreempt,
+               String purpose, long arrayId, int arrayIndex, String endReason, StopTerms stop,
+               Map<String, String> env, String chdir) {
+        this(id, name, account, member, gpusPerNode, nodes, gpuModel, walltimeSeconds, command, priority, crossSite,
+                state, submittedAt, finishedAt, attempts, noPreempt, purpose, arrayId, arrayIndex, endReason, stop, env,
+                chdir, "");
     }
 
     /** A job as stored before it had stop terms, an environment and a working folder of its own. */
@@ -88,7 +101,7 @@ public record Job(long id, String name, String account, String member, int gpusP
         }
         return new Job(id, name, account, member, gpusPerNode, nodes, gpuModel, walltimeSeconds, command,
                 priority, crossSite, next, submittedAt, next.isFinal() ? now : 0, attempts, noPreempt, purpose,
-                arrayId, arrayIndex, endReason, stop, env, chdir);
+                arrayId, arrayIndex, endReason, stop, env, chdir, workdir);
     }
 
     /** The job cancelled by the scheduler itself, saying why ("cancelled: member frank was removed"). */
@@ -96,14 +109,14 @@ public record Job(long id, String name, String account, String member, int gpusP
         Job j = to(JobState.CANCELLED, now);
         return new Job(id, name, account, member, gpusPerNode, nodes, gpuModel, walltimeSeconds, command,
                 priority, crossSite, j.state(), submittedAt, j.finishedAt(), attempts, noPreempt, purpose, arrayId,
-                arrayIndex, reason, stop, env, chdir);
+                arrayIndex, reason, stop, env, chdir, workdir);
     }
 
     /** The job with its stop terms, as submitted. */
     public Job withStop(StopTerms terms) {
         return new Job(id, name, account, member, gpusPerNode, nodes, gpuModel, walltimeSeconds, command,
                 priority, crossSite, state, submittedAt, finishedAt, attempts, noPreempt, purpose, arrayId, arrayIndex,
-                endReason, terms, env, chdir);
+                endReason, terms, env, chdir, workdir);
     }
 
     /** How many of its attempts ran out of walltime. */
@@ -121,13 +134,20 @@ public record Job(long id, String name, String account, String member, int gpusP
         }
         return new Job(id, name, account, member, gpusPerNode, nodes, gpuModel, walltimeSeconds, command,
                 priority, crossSite, state, submittedAt, finishedAt, list, noPreempt, purpose, arrayId, arrayIndex,
-                endReason, stop, env, chdir);
+                endReason, stop, env, chdir, workdir);
     }
 
     /** The job with the environment and working folder its ranks get, as its checked request said. */
     public Job withWorkspace(Map<String, String> environment, String folder) {
         return new Job(id, name, account, member, gpusPerNode, nodes, gpuModel, walltimeSeconds, command, priority,
                 crossSite, state, submittedAt, finishedAt, attempts, noPreempt, purpose, arrayId, arrayIndex, endReason,
-                stop, environment, folder);
+                stop, environment, folder, workdir);
+    }
+
+    /** The job with the folder shipped with it, by its digest ("" for none). */
+    public Job withWorkdir(String digest) {
+        return new Job(id, name, account, member, gpusPerNode, nodes, gpuModel, walltimeSeconds, command, priority,
+                crossSite, state, submittedAt, finishedAt, attempts, noPreempt, purpose, arrayId, arrayIndex, endReason,
+                stop, env, chdir, digest);
     }
 }

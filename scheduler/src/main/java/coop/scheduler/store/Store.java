@@ -38,7 +38,9 @@ public final class Store implements AutoCloseable {
         /** Enrolled nodes, by name. */
         NODES,
         /** The hash-chained ledger, key = sequence number, value = the entry's canonical bytes. */
-        LEDGER;
+        LEDGER,
+        /** Working folders shipped with jobs, by digest: see {@link WorkdirBlobs}. */
+        WORKDIRS;
 
         byte[] familyName() {
             return name().toLowerCase().getBytes(StandardCharsets.UTF_8);
@@ -233,6 +235,15 @@ public final class Store implements AutoCloseable {
             throw new IllegalStateException("store read failed: " + e.getMessage(), e);
         } catch (IOException e) {
             throw new UncheckedIOException("corrupt " + kind + " record", e);
+        }
+    }
+
+    /** The stored bytes of one record, or null. */
+    public byte[] getRaw(Kind kind, byte[] key) {
+        try {
+            return db.get(families.get(kind), key);
+        } catch (RocksDBException e) {
+            throw new IllegalStateException("store read failed: " + e.getMessage(), e);
         }
     }
 

@@ -80,6 +80,7 @@ public final class WireJson {
         o.put("chdir", job.getChdir());
         ArrayNode envNames = o.putArray("env_names");
         job.getEnvNamesList().forEach(envNames::add);
+        o.put("workdir", job.getWorkdir());
         return o;
     }
 
