@@ -125,7 +125,7 @@ class WorkdirIT {
                 Path rankFolder = node.resolve("jobs/" + id + ".1.0").toRealPath();
                 assertThat(logs.stdout()).contains("shipped script ran from " + rankFolder)
                         .contains("COOP_WORKDIR " + rankFolder).contains("lr 3e-4")
-                        .contains("files ['bin', 'bin/helper.sh', 'conf', 'conf/lr.txt', 'train.py']")
+                        .contains("files ['.gitignore', 'bin', 'bin/helper.sh', 'conf', 'conf/lr.txt', 'train.py']")
                         .contains("helper executable True");
                 String digest = done.getWorkdir();
                 assertThat(digest).matches("[0-9a-f]{64}");
