@@ -103,7 +103,8 @@ public final class Agent implements AutoCloseable {
         this.hooks = new AttemptHooks(config.hooks(), config.workDir(), clock,
                 (healthy, reason) -> loop.execute(() -> report(Wire.health(healthy, reason))));
         // Ranks report through the connection, made next; reports only come from the loop, once started.
-        this.ranks = new Ranks(config, launcher, clock, loop, spawner, closing::get, this::report, hooks);
+        this.ranks = new Ranks(config, launcher, clock, loop, spawner, closing::get, this::report, hooks,
+                new Workdirs(config.workDir(), Workdirs.from(channel)));
         this.connection = new SchedulerConnection(config, channel, clock, random, telemetry, loop, ranks,
                 closing::get, this::fail,
                 () -> hooks.latestHealth().map(o -> Wire.health(o.passed(), o.reason())));

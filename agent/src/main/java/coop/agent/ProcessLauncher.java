@@ -509,6 +509,17 @@ public final class ProcessLauncher implements AutoCloseable {
     }
 
     /**
+     * The user the order's rank runs as, where that is not the agent's own (who then unpacks the
+     * job's shipped folder for it); null where it is.
+     *
+     * @throws IllegalArgumentException if the node's {@code --run-as} map has no user for the account
+     */
+    public LocalUser otherUserOf(LaunchOrder order) {
+        LocalUser user = confinement.runAs().userFor(order.env().get("COOP_ACCOUNT"));
+        return user.uid() == confinement.runAs().agent().uid() ? null : user;
+    }
+
+    /**
      * The name of the user the order's rank runs as, for the operator's prolog and epilog
      * ({@code COOP_JOB_USER}); the agent's own where the map has none for its account.
      */

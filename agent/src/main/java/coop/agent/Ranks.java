@@ -68,6 +68,7 @@ final class Ranks {
     private final Consumer<AgentMessage> report;
     private final Retention retention;
     private final AttemptHooks hooks;
+    private final Workdirs workdirs;
 
     private final Map<RankId, Running> running = new LinkedHashMap<>();
     /** Ranks handed to a spawner whose process is not back yet, with the kill order that came meanwhile, if any. */
@@ -90,9 +91,12 @@ final class Ranks {
      * @param closing whether the agent is shutting down, when no rank may start any more
      * @param report sends a message on the current session once it is welcomed, else drops it
      * @param hooks the operator's health check, prolog, epilog and GPU job map around each rank
+     * @param workdirs the folders shipped with jobs, unpacked into their ranks' folders
      */
     Ranks(AgentConfig config, ProcessLauncher launcher, InstantSource clock, EventLoop loop,
-            ExecutorService spawner, BooleanSupplier closing, Consumer<AgentMessage> report, AttemptHooks hooks) {
+            ExecutorService spawner, BooleanSupplier closing, Consumer<AgentMessage> report, AttemptHooks hooks,
+            Workdirs workdirs) {
+        this.workdirs = workdirs;
         this.config = config;
         this.launcher = launcher;
         this.clock = clock;
@@ -163,8 +167,15 @@ final class Ranks {
             report.accept(exited(done));
             return;
         }
+        String workdir = launch.getWorkdir();
+        Map<String, String> env = launch.getEnvMap();
+        if (!workdir.isEmpty()) {
+            // The shipped folder is unpacked into the rank's own, which --chdir does not change.
+            env = new LinkedHashMap<>(env);
+            env.put("COOP_WORKDIR", launcher.rankDirectory(id).toAbsolutePath().toString());
+        }
         LaunchOrder order = new LaunchOrder(id, launch.getCommand(), launch.getGpuIndicesList(),
-                launch.getEnvMap(), Duration.ofSeconds(Math.max(0, launch.getWalltimeSeconds())),
+                env, Duration.ofSeconds(Math.max(0, launch.getWalltimeSeconds())),
                 launch.hasSignal() ? StopWarning.of(launch.getSignal()) : null, launch.getUserEnvMap(),
                 launch.getChdir(), launch.getContainer().isEmpty() ? null : new LaunchOrder.Container(
                         launch.getContainer(), launch.getMountsList().stream().map(m -> new Confinement.Mount(
@@ -178,6 +189,10 @@ final class Ranks {
                 try {
                     refusal = hooks.beforeStart(order, launcher.rankDirectory(id), launcher.userOf(order))
                             .orElse(null);
+                    if (refusal == null && !workdir.isEmpty()) {
+                        workdirs.unpack(id.jobId(), workdir, launcher.rankDirectory(id),
+                                launcher.otherUserOf(order));
+                    }
                     if (refusal == null) {
                         process = launcher.start(order);
                     }
@@ -207,7 +222,7 @@ final class Ranks {
             recordExit(new RankExit(id, RankExit.LAUNCH_FAILED_CODE, ExitReason.NODE_FAULT, clock.millis(), refusal));
             return;
         }
-        if (failure instanceof ProcessLauncher.JobMistake) {
+        if (failure instanceof ProcessLauncher.JobMistake || failure instanceof Workdirs.Unavailable) {
             // The job's own mistake, in words its submitter reads in `coop job`.
             String why = failure.getMessage() + " on node " + config.node();
             log.warn("cannot start {}: {}", id, why);

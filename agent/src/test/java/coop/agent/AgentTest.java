@@ -79,6 +79,39 @@ class AgentTest {
     }
 
     @Test
+    void aLaunchsShippedFolderIsFetchedOnceAndUnpackedIntoTheRanksFolderAndOneNotSentEndsTheRankSayingSo()
+            throws Exception {
+        connect(60_000);
+        java.io.ByteArrayOutputStream packed = new java.io.ByteArrayOutputStream();
+        try (java.util.zip.GZIPOutputStream gz = new java.util.zip.GZIPOutputStream(packed);
+             WorkdirArchive.Writer tar = new WorkdirArchive.Writer(gz)) {
+            byte[] script = "echo shipped; pwd\n".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            tar.file("run.sh", true, script.length, new java.io.ByteArrayInputStream(script));
+        }
+        String digest = java.util.HexFormat.of().formatHex(
+                java.security.MessageDigest.getInstance("SHA-256").digest(packed.toByteArray()));
+        scheduler.workdirs.put(digest, packed.toByteArray());
+        for (int job : new int[] {21, 22}) {
+            AttemptRef ref = ref(job, 1, 0);
+            scheduler.latest().send(SchedulerMessage.newBuilder().setLaunch(Launch.newBuilder().setRef(ref)
+                    .setCommand("./run.sh > out; echo $COOP_WORKDIR >> out").setWorkdir(digest)).build());
+            assertThat(awaitExit(ref).getExitCode()).isZero();
+            Path rank = workDir.resolve("jobs/" + job + ".1.0");
+            assertThat(Files.readAllLines(rank.resolve("out"))).containsExactly("shipped", rank.toAbsolutePath()
+                    .toString(), rank.toAbsolutePath().toString());
+        }
+        assertThat(scheduler.fetches).as("the second job's rank finds the folder on the node").hasValue(1);
+
+        AttemptRef missing = ref(23, 1, 0);
+        scheduler.latest().send(SchedulerMessage.newBuilder().setLaunch(Launch.newBuilder().setRef(missing)
+                .setCommand("true").setWorkdir("c".repeat(64))).build());
+        AttemptExited exit = awaitExit(missing);
+        assertThat(exit.getExitCode()).isEqualTo(RankExit.LAUNCH_FAILED_CODE);
+        assertThat(exit.getWhy()).startsWith("cannot fetch the job's workdir cccccccccccc: the scheduler did not "
+                + "send it: NOT_FOUND").endsWith("on node node-a");
+    }
+
+    @Test
     void aLaunchCarriesTheSubmittersVariablesAndFolderAndAMissingFolderEndsTheRankSayingSo() throws IOException {
         connect(60_000);
         Path project = Files.createDirectories(workDir.resolve("project"));

@@ -37,6 +37,26 @@ final class FakeScheduler extends NodesGrpc.NodesImplBase {
     /** How many streams were refused. */
     final java.util.concurrent.atomic.AtomicInteger refused = new java.util.concurrent.atomic.AtomicInteger();
 
+    /** Packed folders FetchWorkdir serves, by digest; any other is NOT_FOUND. */
+    final java.util.Map<String, byte[]> workdirs = new java.util.concurrent.ConcurrentHashMap<>();
+    /** How many FetchWorkdir calls came. */
+    final java.util.concurrent.atomic.AtomicInteger fetches = new java.util.concurrent.atomic.AtomicInteger();
+
+    @Override
+    public void fetchWorkdir(coop.v1.FetchWorkdirRequest r, StreamObserver<coop.v1.WorkdirChunk> out) {
+        fetches.incrementAndGet();
+        byte[] packed = workdirs.get(r.getDigest());
+        if (packed == null) {
+            out.onError(io.grpc.Status.NOT_FOUND.withDescription("no folder " + r.getDigest()).asRuntimeException());
+            return;
+        }
+        for (int at = 0; at < packed.length; at += 1000) {
+            out.onNext(coop.v1.WorkdirChunk.newBuilder().setData(com.google.protobuf.ByteString.copyFrom(packed, at,
+                    Math.min(1000, packed.length - at))).build());
+        }
+        out.onCompleted();
+    }
+
     @Override
     public StreamObserver<AgentMessage> connect(StreamObserver<SchedulerMessage> responses) {
         io.grpc.Status refusal = refuse;

@@ -109,6 +109,9 @@ final class JobCommand extends ClientCommand {
             field(out, "on timeout", "requeued, up to " + job.getRequeueOnTimeout() + " time(s)");
         }
         field(out, "command", JobText.command(job));
+        if (!job.getWorkdir().isEmpty()) {
+            field(out, "workdir", "sha256 " + job.getWorkdir());
+        }
         if (!job.getChdir().isEmpty()) {
             field(out, "folder", job.getChdir());
         }

@@ -34,7 +34,8 @@ final class ProposeKinds {
     @Command(name = "param", mixinStandardHelpOptions = true,
             description = {"Change policy parameters (special majority, 2/3 by default).",
                     "Parameters: half_life_s, preemption_grace_s, reserve_cap_bp, max_walltime_s,",
-                    "max_pending_per_member, voting_period_s, panel_size, panel_min_gpus, panel_purposes.",
+                    "max_pending_per_member, voting_period_s, panel_size, panel_min_gpus, panel_purposes,",
+                    "max_workdir_bytes (bytes, 1 MiB to 1 GiB: the largest folder coop submit --workdir ships).",
                     "Values ending in _s take durations (7d, 90m, 30s). panel_purposes takes a comma list.",
                     "Example: coop propose param --set half_life_s=3d --set panel_min_gpus=32"})
     static final class Param extends ProposeKindCommand {

@@ -113,6 +113,15 @@ final class SubmitCommand extends ClientCommand {
                     + "one no enrolled node could ever run is refused. Repeatable; needs --container.")
             .build();
 
+    private final OptionSpec workdir = OptionSpec.builder("--workdir").paramLabel("DIR")
+            .type(java.nio.file.Path.class)
+            .description("Ship the folder DIR with the job: packed (less .git/ and what DIR's .coopignore, else its "
+                    + ".gitignore, excludes; symbolic links are refused), stored once on the scheduler by its sha256 "
+                    + "within the policy's max_workdir_bytes (64 MiB by default), and unpacked into each rank's own "
+                    + "folder, $COOP_WORKDIR, before the command starts there. With --chdir the rank starts in that "
+                    + "folder instead and finds the shipped one at $COOP_WORKDIR.")
+            .build();
+
     private final OptionSpec json = Models.flag("--json", "Print {\"job_id\": N} instead of text (with --array also "
             + "array_id and array_tasks; job_id is then the first task's).");
 
@@ -129,7 +138,7 @@ final class SubmitCommand extends ClientCommand {
         CommandSpec spec = Models.clientCommand(submit, NAME, List.of(submit.account, submit.gpus, submit.gpuModel,
                         submit.nodes, submit.walltime, submit.priority, submit.name, submit.crossSite, submit.noPreempt,
                         submit.purpose, submit.array, submit.signal, submit.requeueOnTimeout, submit.chdir, submit.export,
-                        submit.envFile, submit.container, submit.mount, submit.json),
+                        submit.envFile, submit.container, submit.mount, submit.workdir, submit.json),
                 "Queue a job: a shell command run with bash -c on each of its nodes.",
                 "Put the command after --; its words are joined with spaces.",
                 "Example: coop submit --account lab-a --gpus 4 --nodes 2 --walltime 2h -- python train.py --lr 3e-4",
@@ -188,6 +197,10 @@ final class SubmitCommand extends ClientCommand {
                 .build();
         SubmitResponse response;
         try (Client c = client.connect()) {
+            java.nio.file.Path shipped = workdir.getValue();
+            if (shipped != null) {
+                request = request.toBuilder().setWorkdir(WorkdirUpload.ship(c, shipped, err())).build();
+            }
             response = c.jobs().submit(request);
         }
         if (json.<Boolean>getValue()) {

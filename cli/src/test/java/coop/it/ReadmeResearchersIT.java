@@ -199,6 +199,8 @@ class ReadmeResearchersIT {
             Map<String, String> env = researcherEnvironment(home);
             Files.writeString(home.resolve("train.py"), TRAIN_PY);
             Files.writeString(home.resolve("sweep.py"), SWEEP_PY);
+            // The project folder the README's --workdir example ships (the current folder also holds coop-data).
+            Files.writeString(Files.createDirectories(home.resolve("project")).resolve("train.py"), TRAIN_PY);
             executable(home.resolve("coop"), "#!/bin/sh\nCOOP_JAR='" + CoopProcesses.jar() + "' exec '"
                     + repository().resolve("coop") + "' \"$@\"\n");
 

@@ -13,13 +13,15 @@ import java.util.TreeMap;
  * scheduler ended for a reason of its own (its member was removed) says why in {@code endReason}.
  * {@code stop} is how it is warned before it stops and whether it runs again after a timeout.
  * Its ranks get {@code env} on top of the node's clean base and start in {@code chdir} ("" for
- * each rank's own folder), in {@code container}'s image when it has one.
+ * each rank's own folder). {@code workdir} is the sha256 of the folder shipped with it ("" for
+ * none), unpacked into each rank's own folder before its command starts; {@code container}'s
+ * image is where its ranks run, when it has one.
  */
 public record Job(long id, String name, String account, String member, int gpusPerNode, int nodes,
                   String gpuModel, long walltimeSeconds, String command, int priority, boolean crossSite,
                   JobState state, long submittedAt, long finishedAt, List<Attempt> attempts, boolean noPreempt,
                   String purpose, long arrayId, int arrayIndex, String endReason, StopTerms stop,
-                  Map<String, String> env, String chdir, JobContainer container) {
+                  Map<String, String> env, String chdir, JobContainer container, String workdir) {
 
     public Job {
         // Records stored before the field existed read it as null: the stop as it always was.
@@ -31,9 +33,10 @@ public record Job(long id, String name, String account, String member, int gpusP
         env = env == null || env.isEmpty() ? Map.of() : java.util.Collections.unmodifiableMap(new TreeMap<>(env));
         chdir = chdir == null ? "" : chdir;
         container = container == null ? JobContainer.NONE : container;
+        workdir = workdir == null ? "" : workdir;
     }
 
-    /** A job that runs on its nodes themselves, in no container. */
+    /** A job as stored before it could ship a folder or run in a container. */
     public Job(long id, String name, String account, String member, int gpusPerNode, int nodes,
                String gpuModel, long walltimeSeconds, String command, int priority, boolean crossSite,
                JobState state, long submittedAt, long finishedAt, List<Attempt> attempts, boolean noPreempt,
@@ -41,7 +44,7 @@ public record Job(long id, String name, String account, String member, int gpusP
                Map<String, String> env, String chdir) {
         this(id, name, account, member, gpusPerNode, nodes, gpuModel, walltimeSeconds, command, priority, crossSite,
                 state, submittedAt, finishedAt, attempts, noPreempt, purpose, arrayId, arrayIndex, endReason, stop,
-                env, chdir, JobContainer.NONE);
+                env, chdir, JobContainer.NONE, "");
     }
 
     /** A job as stored before it had stop terms, an environment and a working folder of its own. */
@@ -51,7 +54,7 @@ public record Job(long id, String name, String account, String member, int gpusP
                String purpose, long arrayId, int arrayIndex, String endReason) {
         this(id, name, account, member, gpusPerNode, nodes, gpuModel, walltimeSeconds, command, priority, crossSite,
                 state, submittedAt, finishedAt, attempts, noPreempt, purpose, arrayId, arrayIndex, endReason,
-                StopTerms.DEFAULT, Map.of(), "", JobContainer.NONE);
+                StopTerms.DEFAULT, Map.of(), "");
     }
 
     /** A task of a job array, or (arrayId 0) a job on its own, as submitted. */
@@ -100,7 +103,7 @@ public record Job(long id, String name, String account, String member, int gpusP
         }
         return new Job(id, name, account, member, gpusPerNode, nodes, gpuModel, walltimeSeconds, command,
                 priority, crossSite, next, submittedAt, next.isFinal() ? now : 0, attempts, noPreempt, purpose,
-                arrayId, arrayIndex, endReason, stop, env, chdir, container);
+                arrayId, arrayIndex, endReason, stop, env, chdir, container, workdir);
     }
 
     /** The job cancelled by the scheduler itself, saying why ("cancelled: member frank was removed"). */
@@ -108,14 +111,14 @@ public record Job(long id, String name, String account, String member, int gpusP
         Job j = to(JobState.CANCELLED, now);
         return new Job(id, name, account, member, gpusPerNode, nodes, gpuModel, walltimeSeconds, command,
                 priority, crossSite, j.state(), submittedAt, j.finishedAt(), attempts, noPreempt, purpose, arrayId,
-                arrayIndex, reason, stop, env, chdir, container);
+                arrayIndex, reason, stop, env, chdir, container, workdir);
     }
 
     /** The job with its stop terms, as submitted. */
     public Job withStop(StopTerms terms) {
         return new Job(id, name, account, member, gpusPerNode, nodes, gpuModel, walltimeSeconds, command,
                 priority, crossSite, state, submittedAt, finishedAt, attempts, noPreempt, purpose, arrayId, arrayIndex,
-                endReason, terms, env, chdir, container);
+                endReason, terms, env, chdir, container, workdir);
     }
 
     /** How many of its attempts ran out of walltime. */
@@ -133,20 +136,27 @@ public record Job(long id, String name, String account, String member, int gpusP
         }
         return new Job(id, name, account, member, gpusPerNode, nodes, gpuModel, walltimeSeconds, command,
                 priority, crossSite, state, submittedAt, finishedAt, list, noPreempt, purpose, arrayId, arrayIndex,
-                endReason, stop, env, chdir, container);
+                endReason, stop, env, chdir, container, workdir);
     }
 
     /** The job with the environment and working folder its ranks get, as its checked request said. */
     public Job withWorkspace(Map<String, String> environment, String folder) {
         return new Job(id, name, account, member, gpusPerNode, nodes, gpuModel, walltimeSeconds, command, priority,
                 crossSite, state, submittedAt, finishedAt, attempts, noPreempt, purpose, arrayId, arrayIndex, endReason,
-                stop, environment, folder, container);
+                stop, environment, folder, container, workdir);
     }
 
     /** The job with the container its ranks run in, as its checked request said. */
     public Job withContainer(JobContainer image) {
         return new Job(id, name, account, member, gpusPerNode, nodes, gpuModel, walltimeSeconds, command, priority,
                 crossSite, state, submittedAt, finishedAt, attempts, noPreempt, purpose, arrayId, arrayIndex, endReason,
-                stop, env, chdir, image);
+                stop, env, chdir, image, workdir);
+    }
+
+    /** The job with the folder shipped with it, by its digest ("" for none). */
+    public Job withWorkdir(String digest) {
+        return new Job(id, name, account, member, gpusPerNode, nodes, gpuModel, walltimeSeconds, command, priority,
+                crossSite, state, submittedAt, finishedAt, attempts, noPreempt, purpose, arrayId, arrayIndex, endReason,
+                stop, env, chdir, container, digest);
     }
 }

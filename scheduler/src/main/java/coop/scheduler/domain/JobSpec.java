@@ -10,12 +10,13 @@ import java.util.TreeMap;
  * index (see {@link ArraySpec}). {@link #checked} holds the rules each field must meet on its own;
  * who may submit, and how many jobs may wait, the engine decides. {@code env} and {@code chdir} are
  * the submitter's environment and working folder on the node ({@code coop submit --export},
- * {@code --chdir}); {@code container} the image its ranks run in and the host folders mounted into it.
+ * {@code --chdir}); {@code container} the image its ranks run in and the host folders mounted into it. {@code workdir} names the packed folder shipped
+ * with it ({@code coop submit --workdir}) by its sha256.
  */
 public record JobSpec(String account, int gpusPerNode, int nodes, String gpuModel, long walltimeSeconds,
                       String command, int priority, String name, boolean crossSite, boolean noPreempt,
                       String purpose, String array, String signal, int requeueOnTimeout, Map<String, String> env,
-                      String chdir, JobContainer container) {
+                      String chdir, JobContainer container, String workdir) {
     public static final int MAX_GPUS_PER_NODE = 64;
     public static final int MAX_NODES = 256;
     public static final int MAX_PRIORITY = 1000;
@@ -30,6 +31,26 @@ public record JobSpec(String account, int gpusPerNode, int nodes, String gpuMode
     public static final int MAX_ENV_BYTES = 64 * 1024;
     /** Longest working folder, in UTF-8 bytes (Linux's PATH_MAX). */
     public static final int MAX_CHDIR_BYTES = 4096;
+    /** What a shipped folder's name must be: the sha256 of its packed bytes, in lowercase hex. */
+    public static final String WORKDIR_DIGEST = "[0-9a-f]{64}";
+
+    /** A request without a container, shipping a folder ({@code workdir}, "" for none). */
+    public JobSpec(String account, int gpusPerNode, int nodes, String gpuModel, long walltimeSeconds,
+                   String command, int priority, String name, boolean crossSite, boolean noPreempt,
+                   String purpose, String array, String signal, int requeueOnTimeout, Map<String, String> env,
+                   String chdir, String workdir) {
+        this(account, gpusPerNode, nodes, gpuModel, walltimeSeconds, command, priority, name, crossSite, noPreempt,
+                purpose, array, signal, requeueOnTimeout, env, chdir, JobContainer.NONE, workdir);
+    }
+
+    /** A request in a container ({@link JobContainer#NONE} for none) that ships no folder. */
+    public JobSpec(String account, int gpusPerNode, int nodes, String gpuModel, long walltimeSeconds,
+                   String command, int priority, String name, boolean crossSite, boolean noPreempt,
+                   String purpose, String array, String signal, int requeueOnTimeout, Map<String, String> env,
+                   String chdir, JobContainer container) {
+        this(account, gpusPerNode, nodes, gpuModel, walltimeSeconds, command, priority, name, crossSite, noPreempt,
+                purpose, array, signal, requeueOnTimeout, env, chdir, container, "");
+    }
 
     /** A request without stop terms (the default signal, no requeue on timeout), environment or folder. */
     public JobSpec(String account, int gpusPerNode, int nodes, String gpuModel, long walltimeSeconds,
@@ -66,11 +87,12 @@ public record JobSpec(String account, int gpusPerNode, int nodes, String gpuMode
      * spaces, the walltime (the default, within the policy's maximum, when none was asked), name
      * and purpose never null, an array's indices ({@code null} for a single job), how the job is
      * warned before it stops and requeued when it times out, the environment sorted by name, the
-     * working folder ("" for the rank's own) and the container ({@link JobContainer#NONE} for none).
+     * working folder ("" for the rank's own) the container ({@link JobContainer#NONE} for none) and the
+     * shipped folder's digest ("" for none).
      */
     public record Checked(JobSpec spec, String gpuModel, long walltimeSeconds, String name, String purpose,
                           int[] indices, StopTerms stop, Map<String, String> env, String chdir,
-                          JobContainer container) {
+                          JobContainer container, String workdir) {
         public boolean isArray() {
             return indices != null;
         }
@@ -138,7 +160,8 @@ public record JobSpec(String account, int gpusPerNode, int nodes, String gpuMode
                 }
             }
         }
-        return new Checked(this, model, walltime, jobName, why, indices, stop, environment, checkedChdir(chdir), image);
+        return new Checked(this, model, walltime, jobName, why, indices, stop, environment, checkedChdir(chdir), image,
+                checkedWorkdir(workdir));
     }
 
     /**
@@ -194,6 +217,21 @@ public record JobSpec(String account, int gpusPerNode, int nodes, String gpuMode
                     + " bytes without control characters");
         }
         return chdir;
+    }
+
+    /**
+     * The shipped folder's digest, if it has the form of one. Whether the scheduler holds it is not
+     * this record's to know: the rpc edge checks that before the submit is queued.
+     */
+    public static String checkedWorkdir(String workdir) {
+        if (workdir == null || workdir.isEmpty()) {
+            return "";
+        }
+        if (!workdir.matches(WORKDIR_DIGEST)) {
+            throw CoopException.invalid("workdir", "'" + abbreviated(workdir) + "' must be the sha256 of a stored "
+                    + "folder, 64 lowercase hex characters");
+        }
+        return workdir;
     }
 
     /** A value echoed in a refusal, cut short so that a huge input does not make a huge message. */

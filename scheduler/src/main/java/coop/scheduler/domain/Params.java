@@ -20,17 +20,25 @@ import java.util.TreeMap;
  * @param panelSize            members drawn to review a high-risk job
  * @param panelMinGpus         jobs of at least this many GPUs need review (0: none by size)
  * @param panelPurposes        declared purposes that need review
+ * @param maxWorkdirBytes      largest packed working folder a job may ship ({@code coop submit --workdir})
  */
 public record Params(long halfLifeS, long preemptionGraceS, long reserveCapBp, long maxWalltimeS,
                      long maxPendingPerMember, long votingPeriodS, long panelSize, long panelMinGpus,
-                     List<String> panelPurposes) {
+                     List<String> panelPurposes, long maxWorkdirBytes) {
+
+    /** Default of {@code max_workdir_bytes}: 64 MiB. */
+    public static final long DEFAULT_MAX_WORKDIR_BYTES = 64L << 20;
 
     public static final Params DEFAULTS = new Params(Duration.ofDays(7).toSeconds(), 60, 5_000,
-            Duration.ofDays(14).toSeconds(), 10_000, Duration.ofDays(2).toSeconds(), 3, 0, List.of());
+            Duration.ofDays(14).toSeconds(), 10_000, Duration.ofDays(2).toSeconds(), 3, 0, List.of(),
+            DEFAULT_MAX_WORKDIR_BYTES);
 
     /** A parameter: its name, range and unit, for validation and help. */
     private record Spec(String name, long min, long max, String unit) {
     }
+
+    private static final String MAX_WORKDIR = "max_workdir_bytes";
+    private static final Spec WORKDIR_SPEC = new Spec(MAX_WORKDIR, 1L << 20, 1L << 30, "bytes");
 
     private static final List<Spec> SPECS = List.of(
             new Spec("half_life_s", 60, Duration.ofDays(365).toSeconds(), "seconds"),
@@ -40,11 +48,13 @@ public record Params(long halfLifeS, long preemptionGraceS, long reserveCapBp, l
             new Spec("max_pending_per_member", 0, 10_000_000, "jobs"),
             new Spec("voting_period_s", 60, Duration.ofDays(60).toSeconds(), "seconds"),
             new Spec("panel_size", 1, 101, "members"),
-            new Spec("panel_min_gpus", 0, 1_000_000, "GPUs"));
+            new Spec("panel_min_gpus", 0, 1_000_000, "GPUs"),
+            WORKDIR_SPEC);
     private static final String PURPOSES = "panel_purposes";
 
     public Params {
         panelPurposes = List.copyOf(panelPurposes);
+        maxWorkdirBytes = maxWorkdirBytes == 0 ? DEFAULT_MAX_WORKDIR_BYTES : maxWorkdirBytes;
     }
 
     /** Names a {@code param} proposal may set. */
@@ -55,7 +65,21 @@ public record Params(long halfLifeS, long preemptionGraceS, long reserveCapBp, l
         return out;
     }
 
+    /**
+     * The parameters as the ledger records them. {@code max_workdir_bytes} came after ledgers were
+     * written: it appears only once a vote has moved it from its default, so that the policies those
+     * ledgers enacted still read as the rules yield them.
+     */
     public Map<String, Object> toMap() {
+        Map<String, Object> m = shown();
+        if (maxWorkdirBytes == DEFAULT_MAX_WORKDIR_BYTES) {
+            m.remove(MAX_WORKDIR);
+        }
+        return m;
+    }
+
+    /** Every parameter with its value, defaults included, for people to read ({@code coop policy}). */
+    public Map<String, Object> shown() {
         Map<String, Object> m = new LinkedHashMap<>();
         long[] v = values();
         for (int i = 0; i < SPECS.size(); i++) {
@@ -67,7 +91,7 @@ public record Params(long halfLifeS, long preemptionGraceS, long reserveCapBp, l
 
     private long[] values() {
         return new long[] {halfLifeS, preemptionGraceS, reserveCapBp, maxWalltimeS, maxPendingPerMember,
-            votingPeriodS, panelSize, panelMinGpus};
+            votingPeriodS, panelSize, panelMinGpus, maxWorkdirBytes};
     }
 
     /** Reads a whole parameter set (the founding policy). */
@@ -103,7 +127,7 @@ public record Params(long halfLifeS, long preemptionGraceS, long reserveCapBp, l
             }
             v[i] = n.longValue();
         }
-        return new Params(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], purposes);
+        return new Params(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], purposes, v[8]);
     }
 
     private static List<String> purposes(String field, Object value) {

@@ -23,10 +23,11 @@ public interface AgentLink {
      * Starts a rank: {@code env} is coop's own variables, {@code stop} says what signal to send it
      * how long before its walltime, {@code userEnv} is the submitter's variables (which coop's win
      * over), {@code chdir} the folder it starts in ("" for its own), {@code container} the image it
-     * runs in ({@link JobContainer#NONE} for none).
+     * runs in ({@link JobContainer#NONE} for none), {@code workdir} the digest of the folder shipped
+     * with the job, which the agent unpacks into the rank's own ("" for none).
      */
     void launch(RankRef ref, String command, List<Integer> gpuIndices, Map<String, String> env, long walltimeSeconds,
-                StopTerms stop, Map<String, String> userEnv, String chdir, JobContainer container);
+                StopTerms stop, Map<String, String> userEnv, String chdir, JobContainer container, String workdir);
 
     /**
      * Stops a rank: {@code stop}'s signal at once (SIGTERM without one), SIGKILL after the grace.

@@ -1,5 +1,7 @@
 package coop.scheduler.engine;
 
+import coop.scheduler.domain.Attempt;
+import coop.scheduler.domain.CoopException;
 import coop.scheduler.domain.Gpu;
 import coop.scheduler.domain.GpuUsage;
 import coop.scheduler.domain.Job;
@@ -330,6 +332,25 @@ public final class ClusterState {
     /** Checks that a connecting agent speaks for the enrolled node it names, with its token, from its site. */
     public void authenticateNode(String headerNode, String token, String helloNode, String helloSite) {
         registry.authenticate(headerNode, token, helloNode, helloSite);
+    }
+
+    /**
+     * The folder shipped with a job, for the enrolled node that asks for it to start one of the
+     * job's ranks: only a node its latest attempt is placed on may read it, as only they run its
+     * command.
+     */
+    public String workdirForNode(String headerNode, String token, long jobId, String digest) {
+        NodeRecord r = headerNode == null ? null : registry.record(headerNode);
+        registry.authenticate(headerNode, token, headerNode, r == null ? "" : r.site());
+        Job j = jobs.job(jobId);
+        Attempt a = j == null ? null : j.current();
+        if (a == null || a.placements().stream().noneMatch(p -> p.node().equals(headerNode))) {
+            throw CoopException.denied("node " + headerNode + " runs no rank of job " + jobId);
+        }
+        if (j.workdir().isEmpty() || !j.workdir().equals(digest)) {
+            throw CoopException.notFound("job " + jobId + " ships no folder " + JobSpec.abbreviated(digest));
+        }
+        return j.workdir();
     }
 
     // ------------------------------------------------------------------ agents

@@ -205,7 +205,8 @@ final class CycleRunner {
             AgentLink link = n.link;
             Job started = j;
             tx.afterCommit(() -> link.launch(ref, started.command(), p.gpuIndices(), env, started.walltimeSeconds(),
-                    started.stop(), started.env(), started.chdir(), started.container()));
+                    started.stop(), started.env(), started.chdir(), started.container(),
+                    started.workdir()));
         }
     }
 

@@ -161,7 +161,8 @@ public final class JobBook {
         Job job = new Job(id, c.name(), spec.account(), m.name(), spec.gpusPerNode(), spec.nodes(), c.gpuModel(),
                 c.walltimeSeconds(), spec.command(), spec.priority(), spec.crossSite(),
                 review ? JobState.REVIEW : JobState.PENDING, now, 0, List.of(), spec.noPreempt(), c.purpose())
-                .withStop(c.stop()).withWorkspace(c.env(), c.chdir()).withContainer(c.container());
+                .withStop(c.stop()).withWorkspace(c.env(), c.chdir()).withContainer(c.container())
+                .withWorkdir(c.workdir());
         jobs.put(id, job);
         countWaiting(job, 1);
         if (!review) {
@@ -184,7 +185,8 @@ public final class JobBook {
             Job job = new Job(id, c.name(), spec.account(), m.name(), spec.gpusPerNode(), spec.nodes(),
                     c.gpuModel(), c.walltimeSeconds(), spec.command(), spec.priority(), spec.crossSite(),
                     JobState.PENDING, now, 0, List.of(), spec.noPreempt(), c.purpose(), arrayId, indices[i])
-                    .withStop(c.stop()).withWorkspace(c.env(), c.chdir()).withContainer(c.container());
+                    .withStop(c.stop()).withWorkspace(c.env(), c.chdir()).withContainer(c.container())
+                    .withWorkdir(c.workdir());
             jobs.put(id, job);
             countWaiting(job, 1);
             pending.add(job);

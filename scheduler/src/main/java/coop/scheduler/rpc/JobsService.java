@@ -36,12 +36,24 @@ final class JobsService extends JobsGrpc.JobsImplBase {
     private final EventLoop loop;
     private final LogBroker logs;
     private final ScheduledExecutorService followers;
+    private final WorkdirTransfers workdirs;
 
     /** {@code followers} runs the polls of {@code Logs} calls that follow a job. */
-    JobsService(EventLoop loop, LogBroker logs, ScheduledExecutorService followers) {
+    JobsService(EventLoop loop, LogBroker logs, ScheduledExecutorService followers, WorkdirTransfers workdirs) {
         this.loop = loop;
         this.logs = logs;
         this.followers = followers;
+        this.workdirs = workdirs;
+    }
+
+    @Override
+    public void statWorkdir(coop.v1.WorkdirRef r, StreamObserver<coop.v1.WorkdirStat> out) {
+        workdirs.stat(Caller.member(), r, out);
+    }
+
+    @Override
+    public StreamObserver<coop.v1.WorkdirChunk> uploadWorkdir(StreamObserver<coop.v1.WorkdirStat> out) {
+        return workdirs.upload(Caller.member(), out);
     }
 
     @Override
@@ -53,7 +65,20 @@ final class JobsService extends JobsGrpc.JobsImplBase {
                 r.getWalltimeSeconds(), r.getCommand(), r.getPriority(), r.getName(), r.getCrossSite(),
                 r.getNoPreempt(), r.getPurpose(), r.getArray(), r.getSignal(), r.getRequeueOnTimeout(), r.getEnvMap(),
                 r.getChdir(), new JobContainer(r.getContainer(), r.getMountsList().stream()
-                        .map(m -> new JobContainer.Mount(m.getSource(), m.getDestination(), m.getReadOnly())).toList()));
+                        .map(m -> new JobContainer.Mount(m.getSource(), m.getDestination(), m.getReadOnly())).toList()),
+                r.getWorkdir());
+        if (!r.getWorkdir().isEmpty()) {
+            // Nothing removes a stored folder, so one found here is still there when the job starts.
+            try {
+                if (!workdirs.stored(r.getWorkdir())) {
+                    throw coop.scheduler.domain.CoopException.precondition("workdir: folder " + r.getWorkdir()
+                            + " is not stored on the scheduler: upload it first (coop submit --workdir does)");
+                }
+            } catch (RuntimeException e) {
+                out.onError(Replies.status(e));
+                return;
+            }
+        }
         Replies.unary(loop.call((s, tx) -> s.submitJobs(member, spec, tx)), out,
                 done -> SubmitResponse.newBuilder().setJobId(done.firstJobId()).setArrayId(done.arrayId())
                         .setArrayTasks(done.tasks()).build());

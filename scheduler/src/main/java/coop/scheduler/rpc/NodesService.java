@@ -50,9 +50,12 @@ final class NodesService extends NodesGrpc.NodesImplBase {
                 return t;
             });
 
+    private final WorkdirTransfers workdirs;
+
     /** @param authority signs enrolled nodes' certificates; null when the scheduler runs without TLS */
     NodesService(EventLoop loop, LogBroker logs, Authority authority,
-                 Metrics metrics) {
+                 Metrics metrics, WorkdirTransfers workdirs) {
+        this.workdirs = workdirs;
         this.loop = loop;
         this.logs = logs;
         this.authority = authority;
@@ -102,6 +105,11 @@ final class NodesService extends NodesGrpc.NodesImplBase {
         List<String> windows = r.getSetWindows() ? List.copyOf(r.getWindowsList()) : null;
         Replies.unary(loop.call((s, tx) -> s.setTerms(member, r.getName(), reserve, windows, r.getTimeZone(), tx)),
                 out, ProtoMapper::node);
+    }
+
+    @Override
+    public void fetchWorkdir(coop.v1.FetchWorkdirRequest r, StreamObserver<coop.v1.WorkdirChunk> out) {
+        workdirs.fetch(PeerAddress.node(), PeerAddress.token(), r, out);
     }
 
     @Override
@@ -292,11 +300,11 @@ final class NodesService extends NodesGrpc.NodesImplBase {
         @Override
         public void launch(RankRef ref, String command, List<Integer> gpuIndices, Map<String, String> env,
                            long walltimeSeconds, StopTerms stop, Map<String, String> userEnv, String chdir,
-                           JobContainer container) {
+                           JobContainer container, String workdir) {
             Launch.Builder launch = Launch.newBuilder().setRef(ref(ref)).setCommand(command)
                     .addAllGpuIndices(gpuIndices).putAllEnv(env).setWalltimeSeconds(walltimeSeconds)
                     .putAllUserEnv(userEnv).setChdir(chdir).setContainer(container.image())
-                    .addAllMounts(ProtoMapper.mounts(container));
+                    .addAllMounts(ProtoMapper.mounts(container)).setWorkdir(workdir);
             if (stop.warns()) {
                 launch.setSignal(signal(stop));
             }

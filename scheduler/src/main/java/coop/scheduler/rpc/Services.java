@@ -67,9 +67,12 @@ public final class Services {
         // The last interceptor given runs first: the certificate is checked before the token. Requests
         // are parsed outside them all, so bytes that are no request get INVALID_ARGUMENT, and every
         // refusal's description is kept short.
-        add(builder, ServerInterceptors.intercept(new JobsService(loop, logs, followers), caller, certificate));
+        WorkdirTransfers workdirs = new WorkdirTransfers(loop, new coop.scheduler.store.WorkdirBlobs(store));
+        add(builder, ServerInterceptors.intercept(new JobsService(loop, logs, followers, workdirs), caller,
+                certificate));
         add(builder, ServerInterceptors.intercept(new GovernanceService(loop, authority), caller, certificate));
-        add(builder, ServerInterceptors.intercept(new NodesService(loop, logs, authority, metrics), caller, new PeerAddress(),
+        add(builder, ServerInterceptors.intercept(new NodesService(loop, logs, authority, metrics, workdirs), caller,
+                new PeerAddress(),
                 certificate));
         // Anyone may read the ledger, but a call that names a member must carry that member's token,
         // as on every other service: a removed member's stale identity is refused, not ignored.

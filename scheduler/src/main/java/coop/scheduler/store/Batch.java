@@ -34,6 +34,11 @@ public final class Batch {
         puts.add(new Put(kind, Store.key(id), value));
     }
 
+    /** Puts bytes as they are, not as JSON, under a name. */
+    public void putRaw(Store.Kind kind, String name, byte[] value) {
+        puts.add(new Put(kind, Store.key(name), value));
+    }
+
     public boolean isEmpty() {
         return puts.isEmpty();
     }

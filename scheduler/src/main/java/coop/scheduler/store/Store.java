@@ -38,7 +38,9 @@ public final class Store implements AutoCloseable {
         /** Enrolled nodes, by name. */
         NODES,
         /** The hash-chained ledger, key = sequence number, value = the entry's canonical bytes. */
-        LEDGER;
+        LEDGER,
+        /** Working folders shipped with jobs, by digest: see {@link WorkdirBlobs}. */
+        WORKDIRS;
 
         byte[] familyName() {
             return name().toLowerCase().getBytes(StandardCharsets.UTF_8);
@@ -82,16 +84,28 @@ public final class Store implements AutoCloseable {
         options = new DBOptions().setCreateIfMissing(!readOnly).setCreateMissingColumnFamilies(!readOnly);
         List<ColumnFamilyDescriptor> descriptors = new ArrayList<>();
         descriptors.add(new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, familyOptions));
+        List<Kind> opened = new ArrayList<>();
+        List<String> present = new ArrayList<>();
+        if (readOnly) {
+            // A store written before a kind existed lacks its family, which a read-only open cannot add.
+            try (org.rocksdb.Options listing = new org.rocksdb.Options()) {
+                RocksDB.listColumnFamilies(listing, dir.toString())
+                        .forEach(f -> present.add(new String(f, StandardCharsets.UTF_8)));
+            }
+        }
         for (Kind k : Kind.values()) {
-            descriptors.add(new ColumnFamilyDescriptor(k.familyName(), familyOptions));
+            if (!readOnly || present.contains(new String(k.familyName(), StandardCharsets.UTF_8))) {
+                descriptors.add(new ColumnFamilyDescriptor(k.familyName(), familyOptions));
+                opened.add(k);
+            }
         }
         if (readOnly) {
             db = RocksDB.openReadOnly(options, dir.toString(), descriptors, handles);
         } else {
             db = RocksDB.open(options, dir.toString(), descriptors, handles);
         }
-        for (Kind k : Kind.values()) {
-            families.put(k, handles.get(k.ordinal() + 1));
+        for (int i = 0; i < opened.size(); i++) {
+            families.put(opened.get(i), handles.get(i + 1));
         }
     }
 
@@ -233,6 +247,18 @@ public final class Store implements AutoCloseable {
             throw new IllegalStateException("store read failed: " + e.getMessage(), e);
         } catch (IOException e) {
             throw new UncheckedIOException("corrupt " + kind + " record", e);
+        }
+    }
+
+    /** The stored bytes of one record, or null. */
+    public byte[] getRaw(Kind kind, byte[] key) {
+        if (!families.containsKey(kind)) {
+            return null;
+        }
+        try {
+            return db.get(families.get(kind), key);
+        } catch (RocksDBException e) {
+            throw new IllegalStateException("store read failed: " + e.getMessage(), e);
         }
     }
 

@@ -50,7 +50,7 @@ public final class ProtoMapper {
         if (shown) {
             // The folder and the variables' names say as much about the work as its command.
             b.setChdir(j.chdir()).addAllEnvNames(j.env().keySet()).setContainer(j.container().image())
-                    .addAllMounts(mounts(j.container()));
+                    .addAllMounts(mounts(j.container())).setWorkdir(j.workdir());
         }
         for (Attempt a : j.attempts()) {
             coop.v1.Attempt.Builder ab = coop.v1.Attempt.newBuilder().setNumber(a.number())
@@ -160,7 +160,7 @@ public final class ProtoMapper {
     public static coop.v1.Policy policy(Policy p) {
         return coop.v1.Policy.newBuilder().setVersion(p.version()).addAllShares(shares(p.shares()).getSharesList())
                 .setEnactedAtMs(p.enactedAt()).setProposalId(p.proposalId())
-                .setParamsJson(Canonical.text(p.params().toMap()))
+                .setParamsJson(Canonical.text(p.params().shown()))
                 .setConstitutionJson(Canonical.text(p.constitution().toMap())).setSharesSinceMs(p.sharesSince())
                 .build();
     }

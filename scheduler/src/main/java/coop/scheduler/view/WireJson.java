@@ -86,6 +86,7 @@ public final class WireJson {
             mounts.addObject().put("source", m.getSource()).put("destination", m.getDestination())
                     .put("read_only", m.getReadOnly());
         }
+        o.put("workdir", job.getWorkdir());
         return o;
     }
 

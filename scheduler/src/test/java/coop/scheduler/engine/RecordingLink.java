@@ -10,7 +10,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 /** An agent stream that records the orders the scheduler sends it. */
 final class RecordingLink implements AgentLink {
     record Launched(RankRef ref, String command, List<Integer> gpus, Map<String, String> env, StopTerms stop,
-                    Map<String, String> userEnv, String chdir, JobContainer container) {
+                    Map<String, String> userEnv, String chdir, JobContainer container, String workdir) {
     }
 
     /** A Kill order: the word for the job's coop-stop-reason file and the signal it asked for. */
@@ -31,8 +31,9 @@ final class RecordingLink implements AgentLink {
 
     @Override
     public void launch(RankRef ref, String command, List<Integer> gpuIndices, Map<String, String> env, long walltime,
-                       StopTerms stop, Map<String, String> userEnv, String chdir, JobContainer container) {
-        launched.add(new Launched(ref, command, gpuIndices, env, stop, userEnv, chdir, container));
+                       StopTerms stop, Map<String, String> userEnv, String chdir, JobContainer container,
+                       String workdir) {
+        launched.add(new Launched(ref, command, gpuIndices, env, stop, userEnv, chdir, container, workdir));
     }
 
     @Override

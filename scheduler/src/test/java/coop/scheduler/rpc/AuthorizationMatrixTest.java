@@ -171,6 +171,41 @@ class AuthorizationMatrixTest {
                     .cancelArray(GetArrayRequest.newBuilder().setArrayId(fresh).build());
         });
 
+        // Those who may submit ship folders for their jobs; other's roles include researcher.
+        String digest = "ab".repeat(32);
+        row("coop.v1.Jobs/StatWorkdir", members(RESEARCHER, OK, OTHER_ACCOUNT, OK), who -> () -> f.as(who,
+                JobsGrpc.newBlockingStub(f.channel)).statWorkdir(coop.v1.WorkdirRef.newBuilder().setDigest(digest)
+                .setSizeBytes(10).build()));
+        row("coop.v1.Jobs/UploadWorkdir", members(RESEARCHER, OK, OTHER_ACCOUNT, OK), who -> () -> {
+            byte[] data = who.name().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            String sha = java.util.HexFormat.of().formatHex(coop.scheduler.store.WorkdirBlobs.sha256().digest(data));
+            CompletableFuture<coop.v1.WorkdirStat> reply = new CompletableFuture<>();
+            StreamObserver<coop.v1.WorkdirChunk> up = f.as(who, JobsGrpc.newStub(f.channel))
+                    .uploadWorkdir(new StreamObserver<>() {
+                        @Override
+                        public void onNext(coop.v1.WorkdirStat s) {
+                            reply.complete(s);
+                        }
+
+                        @Override
+                        public void onError(Throwable t) {
+                            reply.completeExceptionally(t);
+                        }
+
+                        @Override
+                        public void onCompleted() {
+                        }
+                    });
+            up.onNext(coop.v1.WorkdirChunk.newBuilder().setDigest(sha).setSizeBytes(data.length)
+                    .setData(com.google.protobuf.ByteString.copyFrom(data)).build());
+            up.onCompleted();
+            try {
+                reply.get(5, TimeUnit.SECONDS);
+            } catch (java.util.concurrent.ExecutionException e) {
+                throw e.getCause() instanceof StatusRuntimeException s ? s : e;
+            }
+        });
+
         // ------------------------------------------------------------ Governance
         // Only members with a vote propose, vote and delegate.
         row("coop.v1.Governance/Propose", members(MEMBER, OK, OTHER_ACCOUNT, OK), who -> () -> {
@@ -261,6 +296,12 @@ class AuthorizationMatrixTest {
             return () -> f.as(who, NodesGrpc.newBlockingStub(f.channel))
                     .remove(RemoveNodeRequest.newBuilder().setName(name).build());
         });
+        // Only a node running a rank of the job reads its folder: n1 runs the job, not n2.
+        row("coop.v1.Nodes/FetchWorkdir", all(UNAUTHENTICATED, NODE_SELF, PERMISSION_DENIED, NODE_OTHER,
+                PERMISSION_DENIED), who -> () -> f.as(who, NodesGrpc.newBlockingStub(f.channel))
+                .fetchWorkdir(coop.v1.FetchWorkdirRequest.newBuilder().setJobId(f.runningJob).setDigest(digest)
+                        .build()).forEachRemaining(c -> {
+                        }));
         row("coop.v1.Nodes/ListNodes", anyone(), who -> () -> f.as(who, NodesGrpc.newBlockingStub(f.channel))
                 .listNodes(ListNodesRequest.getDefaultInstance()));
 
