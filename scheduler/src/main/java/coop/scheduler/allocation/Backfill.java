@@ -109,7 +109,7 @@ final class Backfill {
             if (i < n.running.size()) {
                 RunningAttempt a = n.running.get(i);
                 here = n.here(a, c.model());
-                boolean stopping = a.terminating() || cluster.preempted.contains(a.jobId());
+                boolean stopping = a.terminating() || cluster.preempted.containsKey(a.jobId());
                 end = stopping ? cluster.now : a.endsBy();
             } else {
                 NodeState.Hold hold = n.holds.get(i - n.running.size());

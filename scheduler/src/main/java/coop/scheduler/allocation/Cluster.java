@@ -28,8 +28,8 @@ final class Cluster {
     final Map<String, Integer> held = new HashMap<>();
     /** Accounts that operate a node with part of its reserve unused. */
     final Set<String> operatorsWithRoom = new HashSet<>();
-    /** Attempts this cycle told to stop. */
-    final Set<Long> preempted = new HashSet<>();
+    /** Attempts this cycle told to stop (by job), each with the job their GPUs are freed for. */
+    final Map<Long, Long> preempted = new HashMap<>();
     final Memos memos = new Memos();
     /** The cycle's one reservation; null until made. */
     private Reservation reservation;
@@ -132,9 +132,9 @@ final class Cluster {
         return reservation != null && reservation.delays(now, n, job);
     }
 
-    /** An attempt is told to stop this cycle: its GPUs count as freeing now. */
-    void stopping(RunningAttempt v) {
-        preempted.add(v.jobId());
+    /** An attempt is told to stop this cycle for job {@code forJob}: its GPUs count as freeing now, for that job. */
+    void stopping(RunningAttempt v, long forJob) {
+        preempted.put(v.jobId(), forJob);
         for (Placement p : v.placements()) {
             NodeState n = nodes.get(p.node());
             if (n != null) {

@@ -3,7 +3,7 @@ package coop.scheduler.allocation;
 import coop.scheduler.domain.Placement;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
+import java.util.Map;
 import java.util.TreeMap;
 import java.util.TreeSet;
 
@@ -191,11 +191,18 @@ final class NodeState {
         return n;
     }
 
-    /** GPUs of the model held by attempts already told to stop. */
-    int terminating(String model, Set<Long> preemptedNow) {
+    /**
+     * GPUs of the model held by attempts already told to stop, that {@code forJob} may count on:
+     * those stopping for it, or for no job in particular (cancelled, out of walltime), never those
+     * freed for another job, earlier or in this cycle.
+     */
+    int terminating(String model, Map<Long, Long> preemptedNow, long forJob) {
         int n = 0;
         for (RunningAttempt a : running) {
-            if (a.terminating() || preemptedNow.contains(a.jobId())) {
+            Long now = preemptedNow.get(a.jobId());
+            boolean forIt = now != null ? now == forJob
+                    : a.terminating() && (a.stoppingFor() == 0 || a.stoppingFor() == forJob);
+            if (forIt) {
                 n += here(a, model);
             }
         }
@@ -203,10 +210,10 @@ final class NodeState {
     }
 
     /** Other accounts' preemptible attempts, not already stopping, holding GPUs of the model here. */
-    List<RunningAttempt> othersPreemptible(String model, String exceptAccount, Set<Long> preemptedNow) {
+    List<RunningAttempt> othersPreemptible(String model, String exceptAccount, Map<Long, Long> preemptedNow) {
         List<RunningAttempt> out = new ArrayList<>();
         for (RunningAttempt a : running) {
-            if (a.preemptible() && !a.terminating() && !preemptedNow.contains(a.jobId())
+            if (a.preemptible() && !a.terminating() && !preemptedNow.containsKey(a.jobId())
                     && !a.account().equals(exceptAccount) && !(reserve > 0 && a.account().equals(operator))
                     && here(a, model) > 0) {
                 out.add(a);

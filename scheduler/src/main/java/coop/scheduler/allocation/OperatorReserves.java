@@ -70,7 +70,7 @@ final class OperatorReserves {
     }
 
     private int reclaimable(NodeState n, JobRequest job, String model) {
-        int c = n.free(model) + n.terminating(model, cluster.preempted);
+        int c = n.free(model) + n.terminating(model, cluster.preempted, job.id());
         for (RunningAttempt a : n.othersPreemptible(model, job.account(), cluster.preempted)) {
             c += n.here(a, model);
         }
@@ -94,7 +94,7 @@ final class OperatorReserves {
                 break;
             }
         }
-        int missing = job.gpusPerNode() - n.free(model) - n.terminating(model, cluster.preempted);
+        int missing = job.gpusPerNode() - n.free(model) - n.terminating(model, cluster.preempted, job.id());
         List<RunningAttempt> others = new ArrayList<>(n.othersPreemptible(model, job.account(), cluster.preempted));
         others.sort(Comparator.comparingLong(RunningAttempt::startedAt).reversed()
                 .thenComparingLong(RunningAttempt::jobId));
@@ -104,7 +104,7 @@ final class OperatorReserves {
                 break;
             }
             missing -= n.here(v, model);
-            cluster.stopping(v);
+            cluster.stopping(v, job.id());
             accounts.of(v.account()).hold(-v.gpus());
             victims++;
             decisions.add(new Decision.Preempt(v.jobId(), v.attempt(), job.id(), job.account()

@@ -157,7 +157,7 @@ final class Placer {
                         reclaimable += n.here(a, model);
                     }
                 }
-                return n.free(model) + n.terminating(model, cluster.preempted) + reclaimable;
+                return n.free(model) + n.terminating(model, cluster.preempted, job.id()) + reclaimable;
             case IGNORING_RESERVATION:
                 return n.free(model);
             default:
@@ -170,7 +170,7 @@ final class Placer {
     }
 
     private Candidate reclaimCandidate(NodeState n, String model, JobRequest job, int avail) {
-        int missing = Math.max(0, job.gpusPerNode() - n.free(model) - n.terminating(model, cluster.preempted));
+        int missing = Math.max(0, job.gpusPerNode() - n.free(model) - n.terminating(model, cluster.preempted, job.id()));
         long newest = Long.MIN_VALUE;
         for (RunningAttempt a : n.othersPreemptible(model, job.account(), cluster.preempted)) {
             if (accounts.borrowed(a)) {

@@ -8,7 +8,8 @@ import java.util.List;
  * Taking GPUs back, as Kueue's preemption does for a workload within its nominal quota: a job
  * within its entitlement that fits only with GPUs held by other accounts' borrowed attempts
  * preempts the fewest of them, most over-entitled account first, most recently started first.
- * It waits for them to stop; nobody later in the cycle may take those GPUs.
+ * It waits for them to stop; nobody later in the cycle may take those GPUs, and no other job
+ * counts GPUs being freed for it, in this cycle or a later one.
  */
 final class Reclaim {
     private final Cluster cluster;
@@ -40,7 +41,7 @@ final class Reclaim {
         List<RunningAttempt> victims = new ArrayList<>();
         for (Placer.Candidate c : target) {
             NodeState n = c.state();
-            int missing = job.gpusPerNode() - n.free(c.model()) - n.terminating(c.model(), cluster.preempted);
+            int missing = job.gpusPerNode() - n.free(c.model()) - n.terminating(c.model(), cluster.preempted, job.id());
             while (missing > 0) {
                 // Re-ranked after every pick: each preemption lowers its account's excess.
                 RunningAttempt v = n.othersPreemptible(c.model(), job.account(), cluster.preempted).stream()
@@ -61,12 +62,20 @@ final class Reclaim {
                 }
                 missing -= n.here(v, c.model());
                 victims.add(v);
-                cluster.stopping(v);
+                cluster.stopping(v, job.id());
                 accounts.of(v.account()).hold(-v.gpus());
             }
         }
         for (Placer.Candidate c : target) {
             cluster.took(c.model(), c.state().claim(c.model(), job.gpusPerNode(), cluster.endOf(job)));
+            // Attempts stopping for no job in particular that this job counted on: its own from now on,
+            // so that no later reclaim in the cycle counts their GPUs too.
+            for (RunningAttempt a : c.state().running) {
+                if (a.terminating() && a.stoppingFor() == 0 && !cluster.preempted.containsKey(a.jobId())
+                        && c.state().here(a, c.model()) > 0) {
+                    cluster.preempted.put(a.jobId(), job.id());
+                }
+            }
         }
         for (RunningAttempt v : victims) {
             decisions.add(new Decision.Preempt(v.jobId(), v.attempt(), job.id(), job.account()

@@ -8,16 +8,24 @@ import java.util.List;
  * code once that rank has ended. The attempt is over when every rank has ended; until then
  * its GPUs stay busy, even if the job was already cancelled. {@code checkpointSite} is the site
  * whose shared checkpoint root held its checkpoints ("" when they stayed on its nodes), where its
- * job prefers to run again when requeued.
+ * job prefers to run again when requeued. An attempt preempted for another job names it in
+ * {@code preemptedFor} (0 otherwise).
  */
 public record Attempt(int number, long startedAt, long finishedAt, List<Placement> placements,
-                      List<Integer> exitCodes, String outcome, boolean borrowed, String checkpointSite) {
+                      List<Integer> exitCodes, String outcome, boolean borrowed, String checkpointSite,
+                      long preemptedFor) {
 
     public Attempt {
         placements = List.copyOf(placements);
         exitCodes = java.util.Collections.unmodifiableList(new ArrayList<>(exitCodes));
         // Records stored before the field existed read it as null.
         checkpointSite = checkpointSite == null ? "" : checkpointSite;
+    }
+
+    /** An attempt not preempted for another job. */
+    public Attempt(int number, long startedAt, long finishedAt, List<Placement> placements,
+                   List<Integer> exitCodes, String outcome, boolean borrowed, String checkpointSite) {
+        this(number, startedAt, finishedAt, placements, exitCodes, outcome, borrowed, checkpointSite, 0);
     }
 
     public Attempt(int number, long startedAt, long finishedAt, List<Placement> placements,
@@ -55,6 +63,14 @@ public record Attempt(int number, long startedAt, long finishedAt, List<Placemen
         return outcome.startsWith(TIMED_OUT);
     }
 
+    /**
+     * Told to stop so that job {@code forJob} can start on its GPUs: they are that job's while
+     * the attempt stops, and nobody else counts them as freeing.
+     */
+    public Attempt preempted(long forJob, String why) {
+        return new Attempt(number, startedAt, finishedAt, placements, exitCodes, why, borrowed, checkpointSite, forJob);
+    }
+
     public boolean isPreempted() {
         return outcome.startsWith(PREEMPTED);
     }
@@ -77,12 +93,14 @@ public record Attempt(int number, long startedAt, long finishedAt, List<Placemen
         codes.set(rank, code);
         boolean allEnded = codes.stream().allMatch(c -> c != null);
         String out = outcome.isEmpty() && allEnded ? "exited" : outcome;
-        return new Attempt(number, startedAt, allEnded ? now : 0, placements, codes, out, borrowed, checkpointSite);
+        return new Attempt(number, startedAt, allEnded ? now : 0, placements, codes, out, borrowed, checkpointSite,
+                preemptedFor);
     }
 
     /** Marks how the attempt ends when that is decided before its ranks report (cancel, loss). */
     public Attempt withOutcome(String why) {
-        return new Attempt(number, startedAt, finishedAt, placements, exitCodes, why, borrowed, checkpointSite);
+        return new Attempt(number, startedAt, finishedAt, placements, exitCodes, why, borrowed, checkpointSite,
+                preemptedFor);
     }
 
     /** The attempt's exit code: the first non-zero rank code, else 0. */

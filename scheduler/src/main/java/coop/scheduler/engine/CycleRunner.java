@@ -141,7 +141,8 @@ final class CycleRunner {
                 if (!a.isOver()) {
                     boolean stopping = a.isStopping() || a.number() != j.attemptNumber() || j.state() != JobState.RUNNING;
                     running.add(new RunningAttempt(j.id(), a.number(), j.account(), a.placements(), a.startedAt(),
-                            j.walltimeSeconds(), a.borrowed(), !j.noPreempt(), stopping));
+                            j.walltimeSeconds(), a.borrowed(), !j.noPreempt(), stopping,
+                            stopping ? a.preemptedFor() : 0));
                 }
             }
         }
@@ -180,7 +181,7 @@ final class CycleRunner {
         if (a == null || a.number() != p.attempt() || a.isStopping() || j.state() != JobState.RUNNING) {
             return;
         }
-        a = a.withOutcome(Attempt.PREEMPTED + " by " + p.reason());
+        a = a.preempted(p.forJobId(), Attempt.PREEMPTED + " by " + p.reason());
         j = j.withAttempt(a);
         jobs.save(j, tx);
         long grace = preemptionGrace != null ? preemptionGrace.toSeconds() : desk.policy().params().preemptionGraceS();

@@ -135,6 +135,8 @@ public final class Simulator {
         final int gpus;
         final long naturalEnd;
         boolean terminating;
+        /** The job this attempt was preempted for, whose its GPUs are while it stops; 0 for none. */
+        long stoppingFor;
         long stopAt;
         RunningAttempt view;
 
@@ -396,6 +398,7 @@ public final class Simulator {
                 return;
             }
             l.terminating = true;
+            l.stoppingFor = p.forJobId();
             l.view = null;
             runningViews = null;
             long stopAt = Math.min(l.naturalEnd, now + graceMs);
@@ -449,7 +452,7 @@ public final class Simulator {
                 for (Live l : running.values()) {
                     if (l.view == null) {
                         l.view = new RunningAttempt(l.job.trace.id(), l.attempt, l.job.trace.account(), l.placements,
-                                l.startedAt, l.walltimeSeconds, l.borrowed, true, l.terminating);
+                                l.startedAt, l.walltimeSeconds, l.borrowed, true, l.terminating, l.stoppingFor);
                     }
                     views.add(l.view);
                 }

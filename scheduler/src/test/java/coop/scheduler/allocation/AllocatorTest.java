@@ -379,6 +379,27 @@ class AllocatorTest {
     }
 
     @Test
+    void gpusBeingFreedForOneJobAreNotCountedByAnother() {
+        // lab-c borrowed all 4 GPUs; its attempt 10 is already stopping for lab-a's job 1. lab-b's
+        // job 2 is due 2 GPUs too: it must preempt lab-c's other attempt, not wait on job 1's GPUs.
+        var plan = allocator.plan(aCluster().node("n1", "s1", 4, "A100")
+                .account("lab-a", 40, 0).account("lab-b", 40, 0).account("lab-c", 20, 0)
+                .stopping(10, "lab-c", "n1", List.of(0, 1), 1)
+                .running(11, "lab-c", "n1", List.of(2, 3), 30, 3600, true)
+                .job(1, "lab-a", 2, 3600, true)
+                .job(2, "lab-b", 2, 3600, true)
+                .snapshot());
+        assertThat(plan).filteredOn(x -> x instanceof Decision.Preempt).singleElement()
+                .isInstanceOfSatisfying(Decision.Preempt.class, p -> {
+                    assertThat(p.jobId()).isEqualTo(11L);
+                    assertThat(p.forJobId()).isEqualTo(2L);
+                });
+        // Job 1 waits on the GPUs freed for it, preempting nobody more.
+        assertThat(byJob(plan).get(1L)).isInstanceOfSatisfying(Decision.Wait.class,
+                w -> assertThat(w.detail()).contains("already stopping"));
+    }
+
+    @Test
     void theOldestBlockedDueJobGetsTheReservation() {
         // Both accounts are due a whole node and none is free; lab-b comes first in fair order, but
         // lab-a's job is older, so lab-a's is reserved for.

@@ -111,6 +111,15 @@ final class ClusterBuilder {
         return this;
     }
 
+    /** An attempt of job {@code id} already told to stop, its GPUs freed for job {@code forJob} (0: for none). */
+    ClusterBuilder stopping(long id, String account, String node, List<Integer> gpus, long forJob) {
+        NodeView n = nodes.stream().filter(v -> v.name().equals(node)).findFirst().orElseThrow();
+        busy.get(node).addAll(gpus);
+        running.add(new RunningAttempt(id, 1, account, List.of(new Placement(node, n.site(), n.gpus().get(0).model(),
+                gpus)), now - 60_000, 3600, true, true, true, forJob));
+        return this;
+    }
+
     ClusterSnapshot snapshot() {
         List<NodeView> views = new ArrayList<>();
         for (NodeView n : nodes) {
