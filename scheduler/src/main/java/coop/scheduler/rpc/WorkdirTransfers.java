@@ -74,6 +74,34 @@ final class WorkdirTransfers {
         }), out, x -> x);
     }
 
+    /**
+     * How many times the cap a folder may hold once unpacked: source and text compress a few times
+     * over; a few MiB that unpack to terabytes (a "zip bomb") would fill every node that runs the job.
+     */
+    static final long EXPANSION = 16;
+
+    /**
+     * Refuses a folder that is not gzip-compressed, or that unpacks to more than {@code limit}
+     * bytes, reading no further than that.
+     */
+    static void unpackedWithin(List<byte[]> pieces, long limit) {
+        java.util.Enumeration<java.io.InputStream> streams = java.util.Collections.enumeration(
+                pieces.stream().map(p -> (java.io.InputStream) new java.io.ByteArrayInputStream(p)).toList());
+        long total = 0;
+        try (java.io.InputStream in = new java.util.zip.GZIPInputStream(new java.io.SequenceInputStream(streams))) {
+            byte[] buffer = new byte[64 * 1024];
+            for (int n; (n = in.read(buffer)) > 0; ) {
+                total += n;
+                if (total > limit) {
+                    throw CoopException.invalid("workdir", "the folder unpacks to more than " + limit + " bytes, "
+                            + EXPANSION + " times the policy's max_workdir_bytes");
+                }
+            }
+        } catch (java.io.IOException e) {
+            throw CoopException.invalid("workdir", "the bytes sent are not a gzip-compressed folder: " + e.getMessage());
+        }
+    }
+
     StreamObserver<WorkdirChunk> upload(String member, StreamObserver<WorkdirStat> out) {
         return new StreamObserver<>() {
             private final List<byte[]> pieces = new ArrayList<>();
@@ -132,6 +160,7 @@ final class WorkdirTransfers {
                 long size = received;
                 Replies.unary(CompletableFuture.supplyAsync(() -> {
                     try {
+                        unpackedWithin(pieces, EXPANSION * cap);
                         blobs.put(d, pieces);
                     } catch (IllegalArgumentException e) {
                         throw CoopException.invalid("workdir", e.getMessage());

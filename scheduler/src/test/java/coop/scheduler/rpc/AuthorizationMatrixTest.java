@@ -177,7 +177,14 @@ class AuthorizationMatrixTest {
                 JobsGrpc.newBlockingStub(f.channel)).statWorkdir(coop.v1.WorkdirRef.newBuilder().setDigest(digest)
                 .setSizeBytes(10).build()));
         row("coop.v1.Jobs/UploadWorkdir", members(RESEARCHER, OK, OTHER_ACCOUNT, OK), who -> () -> {
-            byte[] data = who.name().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            // A packed folder is gzip-compressed; this one holds the caller's name.
+            var packed = new java.io.ByteArrayOutputStream();
+            try (var z = new java.util.zip.GZIPOutputStream(packed)) {
+                z.write(who.name().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+            byte[] data = packed.toByteArray();
             String sha = java.util.HexFormat.of().formatHex(coop.scheduler.store.WorkdirBlobs.sha256().digest(data));
             CompletableFuture<coop.v1.WorkdirStat> reply = new CompletableFuture<>();
             StreamObserver<coop.v1.WorkdirChunk> up = f.as(who, JobsGrpc.newStub(f.channel))

@@ -4,6 +4,7 @@ import static coop.scheduler.rpc.RpcFixture.Who.ANONYMOUS;
 import static coop.scheduler.rpc.RpcFixture.Who.NODE_SELF;
 import static coop.scheduler.rpc.RpcFixture.Who.RESEARCHER;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.protobuf.ByteString;
 import coop.scheduler.domain.Params;
@@ -53,10 +54,21 @@ class WorkdirTransfersTest {
         f.close();
     }
 
+    /** A packed folder as the client sends it: gzip-compressed, here of {@code n} random bytes (a little over n). */
     private static byte[] bytes(int n, long seed) {
         byte[] b = new byte[n];
         new Random(seed).nextBytes(b);
-        return b;
+        return gzip(b);
+    }
+
+    private static byte[] gzip(byte[] b) {
+        var out = new java.io.ByteArrayOutputStream();
+        try (var z = new java.util.zip.GZIPOutputStream(out)) {
+            z.write(b);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return out.toByteArray();
     }
 
     private static String sha256(byte[] b) {
@@ -150,13 +162,29 @@ class WorkdirTransfersTest {
         assertThat(declared.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
         assertThat(declared.getStatus().getDescription()).startsWith("workdir: ").contains("max_workdir_bytes");
 
-        StatusRuntimeException wrong = RpcFixture.outcome(() -> upload(RESEARCHER, sha256(bytes(1000, 3)), 1000, data));
+        StatusRuntimeException wrong = RpcFixture.outcome(() -> upload(RESEARCHER, sha256(bytes(1000, 3)), data.length, data));
         assertThat(wrong.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
         assertThat(wrong.getStatus().getDescription()).startsWith("workdir: the bytes sent have sha256");
 
-        StatusRuntimeException anonymous = RpcFixture.outcome(() -> upload(ANONYMOUS, sha256(data), 1000, data));
+        StatusRuntimeException anonymous = RpcFixture.outcome(() -> upload(ANONYMOUS, sha256(data), data.length, data));
         assertThat(anonymous.getStatus().getCode()).isEqualTo(Status.Code.UNAUTHENTICATED);
         assertThat(records()).isEqualTo(before);
+    }
+
+    @Test
+    void aFolderThatIsNotGzipOrUnpacksFarBeyondTheCapIsRefused() {
+        byte[] zeros = gzip(new byte[1 << 20]);
+        WorkdirTransfers.unpackedWithin(List.of(zeros), 1 << 20);
+        assertThatThrownBy(() -> WorkdirTransfers.unpackedWithin(List.of(zeros), (1 << 20) - 1))
+                .hasMessageStartingWith("workdir: the folder unpacks to more than");
+        // Split anywhere into chunks, as it arrives.
+        WorkdirTransfers.unpackedWithin(List.of(java.util.Arrays.copyOf(zeros, 10),
+                java.util.Arrays.copyOfRange(zeros, 10, zeros.length)), 1 << 20);
+        byte[] plain = new byte[1000];
+        new Random(4).nextBytes(plain);
+        StatusRuntimeException refused = RpcFixture.outcome(() -> upload(RESEARCHER, sha256(plain), 1000, plain));
+        assertThat(refused.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+        assertThat(refused.getStatus().getDescription()).startsWith("workdir: the bytes sent are not a gzip");
     }
 
     @Test
