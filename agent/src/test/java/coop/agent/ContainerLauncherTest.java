@@ -125,6 +125,20 @@ class ContainerLauncherTest {
     }
 
     @Test
+    void aSignalForTheShellAloneReachesTheCommandThroughTheFirstProcess() throws Exception {
+        ProcessLauncher launcher = launcher("never", workDir);
+        RankProcess p = launcher.start(order(8, "trap 'echo got-usr1; exit 5' USR1; echo ready; "
+                + "while true; do sleep 0.1; done", List.of(), Map.of(), "", new LaunchOrder.Container(IMAGE, List.of())));
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(60))
+                .until(() -> Files.readString(p.directory().resolve("stdout"), UTF_8).contains("ready"));
+
+        assertThat(launcher.signalShell(p.rank(), p.pid(), ProcessLauncher.Signal.USR1)).isTrue();
+
+        assertThat(p.onExit().get(30, TimeUnit.SECONDS)).as(output(p)).isEqualTo(5);
+        assertThat(Files.readString(p.directory().resolve("stdout"), UTF_8)).contains("got-usr1");
+    }
+
+    @Test
     void aMountOutsideTheAllowedFoldersAndAMissingImageAreTheJobsMistakes() throws Exception {
         ProcessLauncher launcher = launcher("never", workDir);
         Path elsewhere = Files.createDirectories(workDir.resolve("secrets"));
