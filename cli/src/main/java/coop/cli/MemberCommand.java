@@ -27,8 +27,8 @@ import picocli.CommandLine.Spec;
  * certificate once admitted, and who the members are.
  */
 @Command(name = "member", mixinStandardHelpOptions = true,
-        description = {"Member identities: make one to be admitted, have its TLS certificate signed once it is",
-                "admitted (coop member certify), install that certificate, or list the members."},
+        description = {"Member identities: make one to be admitted, have its TLS certificate signed once it is "
+                + "admitted (coop member certify), install that certificate, or list the members."},
         subcommands = {MemberCommand.Keygen.class, MemberCommand.Certify.class, MemberCommand.Install.class,
                 MemberCommand.Remove.class, MemberCommand.List.class})
 final class MemberCommand implements Runnable {
@@ -111,9 +111,10 @@ final class MemberCommand implements Runnable {
     }
 
     @Command(name = "certify", mixinStandardHelpOptions = true,
-            description = {"Have the scheduler sign an admitted member's TLS certificate, from the NAME.pub.json it",
-                    "made with coop member keygen (the request in it is signed by that member's key), and",
-                    "write NAME.cert.json to hand back; it holds no secret."})
+            description = {"Have the scheduler sign an admitted member's TLS certificate and write NAME.cert.json to "
+                    + "hand back.",
+                    "It is made from the NAME.pub.json the member made with coop member keygen (the request in it is "
+                            + "signed by that member's key), and holds no secret."})
     static final class Certify extends ClientCommand {
         @Option(names = "--from", required = true, paramLabel = "FILE",
                 description = "The newcomer's NAME.pub.json.")

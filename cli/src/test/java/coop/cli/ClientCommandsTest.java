@@ -527,6 +527,27 @@ class ClientCommandsTest {
     }
 
     @Test
+    void logsOfAJobArraySayItIsOneAndSuggestATask() {
+        scheduler.arrays = List.of(coop.v1.JobArray.newBuilder().setId(41).setTasks(10).setFirstIndex(0)
+                .setLastIndex(9).build());
+
+        for (String[] args : new String[][] {{"logs", "41"}, {"logs", "41", "-f"}}) {
+            CliRun run = coop(args);
+            assertThat(run.exitCode()).as(String.join(" ", args)).isEqualTo(1);
+            assertThat(run.out()).isEmpty();
+            assertThat(run.err()).isEqualTo("error: 41 is a job array, whose tasks each have their own output: give a "
+                    + "task as ARRAY_INDEX, such as coop logs 41_0 (coop jobs --array 41 lists them)"
+                    + System.lineSeparator());
+        }
+
+        // An id that is neither a job nor an array keeps the scheduler's answer.
+        scheduler.failure = Status.NOT_FOUND.withDescription("no job 40");
+        CliRun none = coop("logs", "40");
+        assertThat(none.exitCode()).isEqualTo(1);
+        assertThat(none.err()).contains("no job 40").doesNotContain("array");
+    }
+
+    @Test
     void followPrintsChunksAsTheyComeAndAnnouncesANewAttempt() {
         scheduler.logChunks = List.of(
                 LogChunk.newBuilder().setRank(0).setNode("node-a").setAttempt(1).setStdout(FakeScheduler.utf8("step 1\nst")).build(),
