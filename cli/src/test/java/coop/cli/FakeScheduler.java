@@ -242,6 +242,14 @@ final class FakeScheduler implements AutoCloseable {
         }
 
         @Override
+        public void enroll(coop.v1.EnrollRequest request, StreamObserver<coop.v1.EnrollResponse> response) {
+            if (!failed(request, response)) {
+                reply(response, coop.v1.EnrollResponse.newBuilder().setName(request.getName())
+                        .setSite(request.getSite()).setAccount(request.getAccount()).setToken("node-s3cret").build());
+            }
+        }
+
+        @Override
         public void setTerms(coop.v1.SetTermsRequest request, StreamObserver<NodeInfo> response) {
             if (!failed(request, response)) {
                 reply(response, NodeInfo.newBuilder().setName(request.getName()).setAccount("lab-a")
