@@ -135,12 +135,15 @@ final class MemberCommand implements Runnable {
                         + "member keygen)");
             }
             coop.v1.CertifyResponse r;
+            String target;
             try (Client c = client.connect()) {
                 r = c.governance().certify(coop.v1.CertifyRequest.newBuilder().setMember(member).setPublicKey(key)
                         .setSignedAtMs(n.path("certify_signed_at_ms").asLong()).setSignature(signature).build());
+                target = c.target();
             }
             Path file = outFile != null ? outFile : from.resolveSibling(member + ".cert.json");
-            ObjectNode cert = JSON.createObjectNode().put("member", member)
+            // The scheduler that signed is the one the newcomer will call: install-certificate records it.
+            ObjectNode cert = JSON.createObjectNode().put("member", member).put("scheduler", target)
                     .put("ca_certificate", r.getCaCertificate()).put("certificate", r.getCertificate());
             if (!r.getSchedulerCertificate().isEmpty()) {
                 cert.put("scheduler_certificate", r.getSchedulerCertificate());
@@ -153,7 +156,9 @@ final class MemberCommand implements Runnable {
     }
 
     @Command(name = "install-certificate", mixinStandardHelpOptions = true,
-            description = "Put the certificate coop member certify wrote into your identity file.")
+            description = {"Put the certificate coop member certify wrote into your identity file.",
+                    "The identity then calls the scheduler that signed it, unless it already names another "
+                            + "(coop member keygen --scheduler)."})
     static final class Install implements Callable<Integer> {
         @Spec
         CommandSpec spec;
@@ -196,10 +201,25 @@ final class MemberCommand implements Runnable {
             if (!pairs(id.tlsKey(), certified)) {
                 throw new CliException(certFile + " certifies another key than the one in " + identityFile);
             }
-            id.withTls(ca, cert, id.tlsKey(), scheduler.isEmpty() ? null : scheduler).write(identityFile);
-            spec.commandLine().getOut().println("installed the certificate of " + member + " in " + identityFile);
-            spec.commandLine().getOut().flush();
+            String signedBy = n.path("scheduler").asText("");
+            String calls = calls(id.scheduler(), signedBy);
+            id.withTls(ca, cert, id.tlsKey(), scheduler.isEmpty() ? null : scheduler).withScheduler(calls)
+                    .write(identityFile);
+            var out = spec.commandLine().getOut();
+            out.println("installed the certificate of " + member + " in " + identityFile
+                    + (calls == null ? "" : "; it calls the scheduler at " + calls));
+            out.flush();
             return 0;
+        }
+
+        /**
+         * The scheduler the identity calls once certified: the one it names, unless that is none or
+         * the default {@value ClientOptions#DEFAULT_SCHEDULER} (what keygen without
+         * {@code --scheduler} leaves it calling), in which case the one that signed the certificate.
+         */
+        static String calls(String named, String signedBy) {
+            boolean unnamed = named == null || named.equals(ClientOptions.DEFAULT_SCHEDULER);
+            return unnamed && !signedBy.isBlank() ? ClientOptions.resolveScheduler(signedBy, null) : named;
         }
 
         /** Whether the private key belongs to the certified public key: what one signs, the other verifies. */
