@@ -14,15 +14,17 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The README's "For node operators" guide starts with commands that run as written after its
- * founding section: the operator's identity is given before the first command that needs one,
+ * What the README tells a newcomer holds. The "For node operators" guide starts with commands
+ * that run as written after its founding section: the operator's identity is given before the
+ * first command that needs one,
  * names a founder's file that {@code coop init} wrote, and {@code coop node enroll} writes the
  * node's identity where the guide's agent lines then read it. The lines are run with
  * {@link CliRun}, their {@code ./} paths in a folder that plays the README's current directory,
  * against a real scheduler on the founded data (on a free port, so {@code --scheduler} is added);
- * {@code export COOP_IDENTITY=FILE} is passed on as {@code --identity FILE}.
+ * {@code export COOP_IDENTITY=FILE} is passed on as {@code --identity FILE}. And what a test
+ * needs beyond Java and Maven is named where the requirements are.
  */
-class ReadmeOperatorsTest {
+class ReadmeTest {
     @TempDir
     Path here;
 
@@ -73,6 +75,15 @@ class ReadmeOperatorsTest {
         Path nodeIdentity = Path.of(local(agentArgs.get(agentArgs.indexOf("--identity") + 1)));
         assertThat(NodeIdentity.read(nodeIdentity)).as(agent).extracting(NodeIdentity::node, NodeIdentity::account)
                 .containsExactly("gpu-07", "lab-a");
+    }
+
+    @Test
+    void theRequirementsNameThePackagesTheBrowserTestNeeds() throws Exception {
+        String readme = Files.readString(repository().resolve("README.md"));
+        int requirements = readme.indexOf("Requirements: ");
+        assertThat(requirements).isNotNegative();
+        String paragraph = readme.substring(requirements, readme.indexOf("\n\n", requirements));
+        assertThat(paragraph).contains("DashboardBrowserIT", "`chromium`", "`chromium-driver`");
     }
 
     /** A command's words after {@code ./coop}, its {@code ./} paths made paths in {@link #here}. */
