@@ -75,7 +75,9 @@ final class MemberCommand implements Runnable {
         @Option(names = "--dir", paramLabel = "DIR", defaultValue = ".", description = "Where to write the files.")
         Path dir;
 
-        @Option(names = "--scheduler", paramLabel = "HOST:PORT", description = "Scheduler to record in the identity.")
+        @Option(names = "--scheduler", paramLabel = "HOST:PORT",
+                description = "Scheduler to record in the identity (default: the one that certifies it, which "
+                        + "install-certificate records).")
         String scheduler;
 
         @Override
