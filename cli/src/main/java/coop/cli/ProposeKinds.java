@@ -130,8 +130,8 @@ final class ProposeKinds {
 
     @Command(name = "amend", mixinStandardHelpOptions = true,
             description = {"Amend the constitution (constitutional majority, 3/4 by default).",
-                    "What it can change: thresholds as fractions (2/3) or percentages (60%%), the quorum, account floors, "
-                            + "and whether every member must hold a vote.",
+                    "What it can change: thresholds as fractions (2/3) or percentages (60%%), the quorum, account "
+                            + "floors, and whether every member must hold a vote.",
                     "Example: coop propose amend --quorum 40%% --floor uni-c=10"})
     static final class Amend extends ProposeKindCommand {
         @Option(names = "--ordinary", paramLabel = "FRACTION", description = "Support an ordinary proposal must exceed.")
