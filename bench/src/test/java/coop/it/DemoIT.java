@@ -50,6 +50,15 @@ class DemoIT {
             p.destroyForcibly();
         }
         assertThat(p.exitValue()).as(Files.readString(err)).isZero();
+        // The members' identity files name the port the scheduler took, not the port 0 they were founded with, so
+        // that a member's coop command given one of them called the demo while it ran.
+        var listening = java.util.regex.Pattern.compile("scheduler listening on (127\\.0\\.0\\.1:\\d+)")
+                .matcher(Files.readString(err));
+        assertThat(listening.find()).as(Files.readString(err)).isTrue();
+        for (String member : List.of("alice", "bob", "carol", "dave", "erin")) {
+            assertThat(coop.cli.Identity.read(data.resolve("identities").resolve(member + ".json")).scheduler())
+                    .as(member).isEqualTo(listening.group(1));
+        }
         List<String> lines = Files.readAllLines(out);
         JsonNode report = new ObjectMapper().readTree(lines.get(lines.size() - 1));
 

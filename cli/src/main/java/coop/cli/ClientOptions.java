@@ -50,6 +50,11 @@ public final class ClientOptions {
         return file == null ? Optional.empty() : Optional.of(Identity.read(file));
     }
 
+    /** The identity file named by {@code --identity} or {@code $COOP_IDENTITY}, if any. */
+    public Optional<Path> identityFile() {
+        return Optional.ofNullable(identityFile.getValue());
+    }
+
     /** The identity, or a {@link CliException} telling the user how to give one. */
     public Identity requireIdentity() {
         return identity().orElseThrow(() -> new CliException(NO_IDENTITY));

@@ -9,8 +9,9 @@ import picocli.CommandLine.Parameters;
 
 /** {@code coop delegate TOPIC MEMBER} or {@code coop delegate TOPIC --revoke}: liquid delegation per topic. */
 @Command(name = "delegate", mixinStandardHelpOptions = true,
-        description = {"Let another member's ballot count for you on a topic (shares, params or membership)",
-                "whenever you do not vote yourself. Your own ballot always overrides it; revoke at any time.",
+        description = {"Let another member's ballot count for you on a topic (shares, params or membership) "
+                + "whenever you do not vote yourself.",
+                "Your own ballot always overrides it; revoke at any time.",
                 "Delegation is transitive; a delegation that would make a cycle is refused.",
                 "Example: coop delegate shares bob"})
 final class DelegateCommand extends ClientCommand {

@@ -63,6 +63,12 @@ public record Identity(String member, String token, String scheduler, String pub
         return new Identity(member, token, scheduler, publicKey, privateKey, ca, cert, key, schedulerCert);
     }
 
+    /** The same identity calling {@code address} ({@code HOST:PORT}), or none recorded when {@code null}. */
+    public Identity withScheduler(String address) {
+        return new Identity(member, token, address, publicKey, privateKey, caCertificate, certificate, tlsKey,
+                schedulerCertificate);
+    }
+
     /** A new identity: a fresh secret token (32 random bytes) and a fresh key pair. */
     public static Identity fresh(String member, String scheduler, java.security.SecureRandom random) {
         byte[] secret = new byte[32];

@@ -74,8 +74,8 @@ final class LedgerCommand implements Runnable {
     }
 
     @Command(name = "verify", mixinStandardHelpOptions = true,
-            description = {"Re-check the whole ledger from its bytes alone: every hash link, every signature,",
-                    "and every tally, enactment, panel draw and verdict, by running the governance rules again.",
+            description = {"Re-check the whole ledger from its bytes alone: every hash link, every signature, and "
+                    + "every tally, enactment, panel draw and verdict, by running the governance rules again.",
                     "Prints the head it verified; reports the first bad entry and exits 1 if there is one.",
                     "A truncated or consistently re-chained copy verifies too, with another head: compare it",
                     "with a head you hold, or give it with --expect-head."})
@@ -140,8 +140,8 @@ final class LedgerCommand implements Runnable {
     }
 
     @Command(name = "export", mixinStandardHelpOptions = true,
-            description = {"Write the ledger as JSON Lines, one canonical entry per line, for",
-                    "coop ledger verify --file or any other tool."})
+            description = {"Write the ledger as JSON Lines, one canonical entry per line, for coop ledger verify "
+                    + "--file or any other tool."})
     static final class Export extends Source {
         @Option(names = "--out", paramLabel = "FILE", description = "Write to FILE instead of standard output.")
         Path outFile;

@@ -1,6 +1,8 @@
 package coop.cli;
 
+import coop.v1.GetArrayRequest;
 import coop.v1.GetJobRequest;
+import coop.v1.JobArray;
 import coop.v1.LogChunk;
 import coop.v1.LogsRequest;
 import io.grpc.Context;
@@ -64,8 +66,28 @@ final class LogsCommand extends ClientCommand {
     int run() throws Exception {
         try (Client c = client.connect()) {
             jobId = ref.jobId(c);
-            return follow ? follow(c) : printOnce(c);
+            try {
+                return follow ? follow(c) : printOnce(c);
+            } catch (StatusRuntimeException e) {
+                throw ref.isTask() || !JobRef.notFound(e) ? e : arrayInstead(c, e);
+            }
         }
+    }
+
+    /**
+     * A plain id that names no job may name a job array, whose tasks have output but which has
+     * none of its own: then say so and which id to give, else the scheduler's own answer stands.
+     */
+    private RuntimeException arrayInstead(Client c, StatusRuntimeException noJob) {
+        JobArray array;
+        try {
+            array = c.jobs().getArray(GetArrayRequest.newBuilder().setArrayId(ref.id()).build());
+        } catch (StatusRuntimeException notArray) {
+            return noJob;
+        }
+        return new CliException(ref.id() + " is a job array, whose tasks each have their own output: give a task as "
+                + "ARRAY_INDEX, such as coop logs " + ref.id() + "_" + array.getFirstIndex() + " (coop jobs --array "
+                + ref.id() + " lists them)");
     }
 
     private int printOnce(Client c) {

@@ -27,8 +27,8 @@ import picocli.CommandLine.Spec;
  * certificate once admitted, and who the members are.
  */
 @Command(name = "member", mixinStandardHelpOptions = true,
-        description = {"Member identities: make one to be admitted, have its TLS certificate signed once it is",
-                "admitted (coop member certify), install that certificate, or list the members."},
+        description = {"Member identities: make one to be admitted, have its TLS certificate signed once it is "
+                + "admitted (coop member certify), install that certificate, or list the members."},
         subcommands = {MemberCommand.Keygen.class, MemberCommand.Certify.class, MemberCommand.Install.class,
                 MemberCommand.Remove.class, MemberCommand.List.class})
 final class MemberCommand implements Runnable {
@@ -75,7 +75,9 @@ final class MemberCommand implements Runnable {
         @Option(names = "--dir", paramLabel = "DIR", defaultValue = ".", description = "Where to write the files.")
         Path dir;
 
-        @Option(names = "--scheduler", paramLabel = "HOST:PORT", description = "Scheduler to record in the identity.")
+        @Option(names = "--scheduler", paramLabel = "HOST:PORT",
+                description = "Scheduler to record in the identity (default: the one that certifies it, which "
+                        + "install-certificate records).")
         String scheduler;
 
         @Override
@@ -111,9 +113,10 @@ final class MemberCommand implements Runnable {
     }
 
     @Command(name = "certify", mixinStandardHelpOptions = true,
-            description = {"Have the scheduler sign an admitted member's TLS certificate, from the NAME.pub.json it",
-                    "made with coop member keygen (the request in it is signed by that member's key), and",
-                    "write NAME.cert.json to hand back; it holds no secret."})
+            description = {"Have the scheduler sign an admitted member's TLS certificate and write NAME.cert.json to "
+                    + "hand back.",
+                    "It is made from the NAME.pub.json the member made with coop member keygen (the request in it is "
+                            + "signed by that member's key), and holds no secret."})
     static final class Certify extends ClientCommand {
         @Option(names = "--from", required = true, paramLabel = "FILE",
                 description = "The newcomer's NAME.pub.json.")
@@ -134,12 +137,15 @@ final class MemberCommand implements Runnable {
                         + "member keygen)");
             }
             coop.v1.CertifyResponse r;
+            String target;
             try (Client c = client.connect()) {
                 r = c.governance().certify(coop.v1.CertifyRequest.newBuilder().setMember(member).setPublicKey(key)
                         .setSignedAtMs(n.path("certify_signed_at_ms").asLong()).setSignature(signature).build());
+                target = c.target();
             }
             Path file = outFile != null ? outFile : from.resolveSibling(member + ".cert.json");
-            ObjectNode cert = JSON.createObjectNode().put("member", member)
+            // The scheduler that signed is the one the newcomer will call: install-certificate records it.
+            ObjectNode cert = JSON.createObjectNode().put("member", member).put("scheduler", target)
                     .put("ca_certificate", r.getCaCertificate()).put("certificate", r.getCertificate());
             if (!r.getSchedulerCertificate().isEmpty()) {
                 cert.put("scheduler_certificate", r.getSchedulerCertificate());
@@ -152,7 +158,9 @@ final class MemberCommand implements Runnable {
     }
 
     @Command(name = "install-certificate", mixinStandardHelpOptions = true,
-            description = "Put the certificate coop member certify wrote into your identity file.")
+            description = {"Put the certificate coop member certify wrote into your identity file.",
+                    "The identity then calls the scheduler that signed it, unless it already names another "
+                            + "(coop member keygen --scheduler)."})
     static final class Install implements Callable<Integer> {
         @Spec
         CommandSpec spec;
@@ -195,10 +203,25 @@ final class MemberCommand implements Runnable {
             if (!pairs(id.tlsKey(), certified)) {
                 throw new CliException(certFile + " certifies another key than the one in " + identityFile);
             }
-            id.withTls(ca, cert, id.tlsKey(), scheduler.isEmpty() ? null : scheduler).write(identityFile);
-            spec.commandLine().getOut().println("installed the certificate of " + member + " in " + identityFile);
-            spec.commandLine().getOut().flush();
+            String signedBy = n.path("scheduler").asText("");
+            String calls = calls(id.scheduler(), signedBy);
+            id.withTls(ca, cert, id.tlsKey(), scheduler.isEmpty() ? null : scheduler).withScheduler(calls)
+                    .write(identityFile);
+            var out = spec.commandLine().getOut();
+            out.println("installed the certificate of " + member + " in " + identityFile
+                    + (calls == null ? "" : "; it calls the scheduler at " + calls));
+            out.flush();
             return 0;
+        }
+
+        /**
+         * The scheduler the identity calls once certified: the one it names, unless that is none or
+         * the default {@value ClientOptions#DEFAULT_SCHEDULER} (what keygen without
+         * {@code --scheduler} leaves it calling), in which case the one that signed the certificate.
+         */
+        static String calls(String named, String signedBy) {
+            boolean unnamed = named == null || named.equals(ClientOptions.DEFAULT_SCHEDULER);
+            return unnamed && !signedBy.isBlank() ? ClientOptions.resolveScheduler(signedBy, null) : named;
         }
 
         /** Whether the private key belongs to the certified public key: what one signs, the other verifies. */

@@ -32,6 +32,8 @@ final class NodeCommand implements Runnable {
 
     @Command(name = "enroll", mixinStandardHelpOptions = true,
             description = {"Enroll a node for your account (or renew its token) and write its identity file.",
+                    "The file, NAME.node.json, is a secret: it goes beside your own identity file (not into the "
+                            + "folder you run the command in, which may be a checkout), or where --out says.",
                     "Copy the file to the node and start the agent with: coop agent --identity FILE --gpus auto",
                     "You need the operator role and membership of the account."})
     static final class Enroll extends ClientCommand {
@@ -45,7 +47,8 @@ final class NodeCommand implements Runnable {
                 description = "Your account, which the node serves.")
         String account;
 
-        @Option(names = "--out", paramLabel = "FILE", description = "Identity file to write (default: NAME.node.json).")
+        @Option(names = "--out", paramLabel = "FILE",
+                description = "Identity file to write (default: NAME.node.json beside your identity file).")
         Path outFile;
 
         @Override
@@ -57,13 +60,22 @@ final class NodeCommand implements Runnable {
                         .build());
                 target = c.target();
             }
-            Path file = outFile != null ? outFile : Path.of(name + ".node.json");
+            Path file = outFile != null ? outFile : besideIdentity(client.identityFile().orElseThrow(), name);
             NodeIdentity.enrolled(r, target).write(file);
             out().println("enrolled node " + r.getName() + " at " + r.getSite() + " for " + r.getAccount()
                     + "; identity written to " + file + " (keep it secret)");
             out().println("on the node: coop agent --identity " + file.getFileName() + " --gpus auto");
             return 0;
         }
+    }
+
+    /**
+     * Where a node's identity file goes unless {@code --out} says: beside the operator's own
+     * identity file, a place already kept private, rather than the current folder, which for
+     * someone trying coop out is the checkout, where a secret could be committed.
+     */
+    static Path besideIdentity(Path operatorIdentity, String node) {
+        return operatorIdentity.resolveSibling(node + ".node.json");
     }
 
     /** Drain and undrain share everything but the direction. */

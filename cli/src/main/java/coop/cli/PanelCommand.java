@@ -29,8 +29,9 @@ final class PanelCommand implements Runnable {
     }
 
     @Command(name = "verify", mixinStandardHelpOptions = true,
-            description = {"Recompute the job's panel: its seed must be the ledger head when the job was submitted,",
-                    "and the lottery over the eligible members with that seed must draw exactly that panel."})
+            description = {"Recompute the job's panel and check it is the one drawn.",
+                    "Its seed must be the ledger head when the job was submitted, and the lottery over the eligible "
+                            + "members with that seed must draw exactly that panel."})
     static final class Verify extends LedgerCommand.Source {
         @Parameters(paramLabel = "JOB", description = "The job.")
         long job;

@@ -13,8 +13,9 @@ import picocli.CommandLine.Option;
 /** {@code coop policy}: the live allocation policy, a past version, or every version. */
 // No mixinStandardHelpOptions here: its --version would clash with this command's --version V.
 @Command(name = "policy",
-        description = {"Show the live allocation policy: each account's voted share of GPU time,",
-                "its parameters and its constitution. Every passed proposal that changes them makes a new version."})
+        description = {"Show the live allocation policy: each account's voted share of GPU time, its parameters "
+                + "and its constitution.",
+                "Every passed proposal that changes them makes a new version."})
 final class PolicyCommand extends ClientCommand {
 
     @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help message and exit.")

@@ -21,9 +21,10 @@ final class ProposeKinds {
     }
 
     @Command(name = "share-budget", mixinStandardHelpOptions = true,
-            description = {"Open a share budget: every member votes with a split over the accounts",
-                    "(coop vote ID --split lab-a=40,lab-b=40,uni-c=20), and the outcome is their",
-                    "moving-phantom aggregation, which no member can game by exaggerating. Needs only the quorum."})
+            description = {"Open a share budget: every member votes with a split over the accounts, and the outcome "
+                    + "is their moving-phantom aggregation.",
+                    "A split is voted with coop vote ID --split lab-a=40,lab-b=40,uni-c=20; no member can game the "
+                            + "aggregation by exaggerating. Needs only the quorum."})
     static final class Budget extends ProposeKindCommand {
         @Override
         void change(ProposeRequest.Builder request) {
@@ -74,8 +75,8 @@ final class ProposeKinds {
     }
 
     @Command(name = "admit", mixinStandardHelpOptions = true,
-            description = {"Propose admitting a member (special majority). The newcomer runs",
-                    "coop member keygen --name NAME and hands over the public file it writes.",
+            description = {"Propose admitting a member (special majority).",
+                    "The newcomer runs coop member keygen --name NAME and hands over the public file it writes.",
                     "Example: coop propose admit --from frank.pub.json --accounts lab-b --roles member,researcher"})
     static final class Admit extends ProposeKindCommand {
         @Option(names = "--from", paramLabel = "FILE", required = true,
@@ -128,9 +129,9 @@ final class ProposeKinds {
     }
 
     @Command(name = "amend", mixinStandardHelpOptions = true,
-            description = {"Amend the constitution (constitutional majority, 3/4 by default): thresholds as",
-                    "fractions (2/3) or percentages (60%%), the quorum, account floors, and whether every",
-                    "member must hold a vote.",
+            description = {"Amend the constitution (constitutional majority, 3/4 by default).",
+                    "What it can change: thresholds as fractions (2/3) or percentages (60%%), the quorum, account "
+                            + "floors, and whether every member must hold a vote.",
                     "Example: coop propose amend --quorum 40%% --floor uni-c=10"})
     static final class Amend extends ProposeKindCommand {
         @Option(names = "--ordinary", paramLabel = "FRACTION", description = "Support an ordinary proposal must exceed.")

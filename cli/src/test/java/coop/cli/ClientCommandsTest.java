@@ -527,6 +527,53 @@ class ClientCommandsTest {
     }
 
     @Test
+    void enrollWritesTheNodesSecretBesideTheOperatorsIdentityUnlessToldWhere() throws Exception {
+        // Run from a checkout, the current folder is the repository: the secret must not land there.
+        Path here = Path.of("gpu-07.node.json").toAbsolutePath();
+        java.nio.file.Files.deleteIfExists(here);
+        CliRun run = coop("node", "enroll", "--name", "gpu-07", "--site", "north", "--account", "lab-a");
+
+        assertThat(run.exitCode()).as(run.err()).isZero();
+        Path beside = dir.resolve("gpu-07.node.json");
+        assertThat(here).doesNotExist();
+        assertThat(NodeIdentity.read(beside).token()).isEqualTo("node-s3cret");
+        assertThat(NodeIdentity.read(beside).scheduler()).isEqualTo(address);
+        assertThat(run.out()).contains("identity written to " + beside + " (keep it secret)");
+
+        Path chosen = dir.resolve("elsewhere").resolve("n.json");
+        java.nio.file.Files.createDirectories(chosen.getParent());
+        CliRun out = coop("node", "enroll", "--name", "gpu-08", "--site", "north", "--account", "lab-a", "--out",
+                chosen.toString());
+        assertThat(out.exitCode()).as(out.err()).isZero();
+        assertThat(NodeIdentity.read(chosen).node()).isEqualTo("gpu-08");
+        assertThat(dir.resolve("gpu-08.node.json")).doesNotExist();
+
+        assertThat(CliRun.of("node", "enroll", "--help").out().replaceAll("\\s+", " "))
+                .contains("beside your own identity file").contains("default: NAME.node.json beside your identity file");
+    }
+
+    @Test
+    void logsOfAJobArraySayItIsOneAndSuggestATask() {
+        scheduler.arrays = List.of(coop.v1.JobArray.newBuilder().setId(41).setTasks(10).setFirstIndex(0)
+                .setLastIndex(9).build());
+
+        for (String[] args : new String[][] {{"logs", "41"}, {"logs", "41", "-f"}}) {
+            CliRun run = coop(args);
+            assertThat(run.exitCode()).as(String.join(" ", args)).isEqualTo(1);
+            assertThat(run.out()).isEmpty();
+            assertThat(run.err()).isEqualTo("error: 41 is a job array, whose tasks each have their own output: give a "
+                    + "task as ARRAY_INDEX, such as coop logs 41_0 (coop jobs --array 41 lists them)"
+                    + System.lineSeparator());
+        }
+
+        // An id that is neither a job nor an array keeps the scheduler's answer.
+        scheduler.failure = Status.NOT_FOUND.withDescription("no job 40");
+        CliRun none = coop("logs", "40");
+        assertThat(none.exitCode()).isEqualTo(1);
+        assertThat(none.err()).contains("no job 40").doesNotContain("array");
+    }
+
+    @Test
     void followPrintsChunksAsTheyComeAndAnnouncesANewAttempt() {
         scheduler.logChunks = List.of(
                 LogChunk.newBuilder().setRank(0).setNode("node-a").setAttempt(1).setStdout(FakeScheduler.utf8("step 1\nst")).build(),

@@ -59,6 +59,8 @@ final class FakeScheduler implements AutoCloseable {
     volatile Status failure;
     volatile List<Job> jobs = List.of();
     volatile List<LogChunk> logChunks = List.of();
+    /** Job arrays: their ids name no job, as the real scheduler's do not. */
+    volatile List<coop.v1.JobArray> arrays = List.of();
     volatile List<NodeInfo> nodes = List.of();
     volatile List<Proposal> proposals = List.of();
     volatile Policy policy = Policy.getDefaultInstance();
@@ -156,7 +158,21 @@ final class FakeScheduler implements AutoCloseable {
         }
 
         @Override
+        public void getArray(coop.v1.GetArrayRequest request, StreamObserver<coop.v1.JobArray> response) {
+            if (!failed(request, response)) {
+                arrays.stream().filter(a -> a.getId() == request.getArrayId()).findFirst().ifPresentOrElse(
+                        a -> reply(response, a), () -> response.onError(Status.NOT_FOUND
+                                .withDescription("no job array " + request.getArrayId()).asRuntimeException()));
+            }
+        }
+
+        @Override
         public void logs(LogsRequest request, StreamObserver<LogChunk> response) {
+            if (arrays.stream().anyMatch(a -> a.getId() == request.getJobId())) {
+                requests.add(request);
+                response.onError(Status.NOT_FOUND.withDescription("no job " + request.getJobId()).asRuntimeException());
+                return;
+            }
             if (!failed(request, response)) {
                 logChunks.stream().filter(c -> request.getRank() < 0 || c.getRank() == request.getRank())
                         .forEach(response::onNext);
@@ -222,6 +238,14 @@ final class FakeScheduler implements AutoCloseable {
         public void listNodes(ListNodesRequest request, StreamObserver<ListNodesResponse> response) {
             if (!failed(request, response)) {
                 reply(response, ListNodesResponse.newBuilder().addAllNodes(nodes).build());
+            }
+        }
+
+        @Override
+        public void enroll(coop.v1.EnrollRequest request, StreamObserver<coop.v1.EnrollResponse> response) {
+            if (!failed(request, response)) {
+                reply(response, coop.v1.EnrollResponse.newBuilder().setName(request.getName())
+                        .setSite(request.getSite()).setAccount(request.getAccount()).setToken("node-s3cret").build());
             }
         }
 

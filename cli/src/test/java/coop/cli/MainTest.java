@@ -77,6 +77,46 @@ class MainTest {
     }
 
     @Test
+    void everyCommandsSummaryInTheHelpIsAWholeSentence() {
+        // A summary is the first line of a command's description: one cut mid-sentence reads as a fragment in
+        // the list that coop --help (and coop node --help, ...) prints.
+        List<String> cut = new ArrayList<>();
+        summaries(Main.commandLine(), "coop", cut);
+        assertThat(cut).isEmpty();
+    }
+
+    /** Adds to {@code cut} each command listed in {@code commandLine}'s help whose summary does not end a sentence. */
+    private static void summaries(CommandLine commandLine, String path, List<String> cut) {
+        StringWriter usage = new StringWriter();
+        commandLine.usage(new PrintWriter(usage));
+        String text = usage.toString();
+        int list = text.indexOf("\nCommands:\n");
+        if (list >= 0) {
+            // Each entry starts "  NAME  SUMMARY"; a long summary wraps onto lines that start with spaces only.
+            java.util.Map<String, StringBuilder> entries = new java.util.LinkedHashMap<>();
+            StringBuilder current = null;
+            for (String line : text.substring(list + "\nCommands:\n".length()).split("\n")) {
+                java.util.regex.Matcher entry = java.util.regex.Pattern.compile("^  (\\S+)\\s+(.*)$").matcher(line);
+                if (entry.matches()) {
+                    current = new StringBuilder(entry.group(2).strip());
+                    entries.put(entry.group(1).replace(",", ""), current);
+                } else if (current != null && line.startsWith("   ")) {
+                    current.append(' ').append(line.strip());
+                } else {
+                    break;
+                }
+            }
+            assertThat(entries).as(path + " --help lists its commands").isNotEmpty();
+            entries.forEach((name, summary) -> {
+                if (!name.equals("help") && !summary.toString().endsWith(".")) {
+                    cut.add(path + " " + name + ": " + summary);
+                }
+            });
+        }
+        commandLine.getSubcommands().forEach((name, sub) -> summaries(sub, path + " " + name, cut));
+    }
+
+    @Test
     void shortCallsGiveNettyARandomMachineIdInTheFormItReads() {
         String id = Main.randomMachineId();
         assertThat(id).matches("([0-9a-f]{2}:){7}[0-9a-f]{2}");

@@ -58,6 +58,34 @@ class MemberInstallTest {
         assertThat(Files.readString(identity)).isEqualTo(before);
     }
 
+    @Test
+    void theIdentityCallsTheSchedulerThatSignedUnlessItNamesAnotherOfItsOwn() throws Exception {
+        // keygen without --scheduler records none: the client would call 127.0.0.1:7070.
+        for (String named : new String[] {null, ClientOptions.DEFAULT_SCHEDULER}) {
+            Path identity = unpinnedCopy();
+            Identity.read(identity).withScheduler(named).write(identity);
+            CliRun run = install(certFile(alice.schedulerCertificate(), "10.0.0.5:7443"), identity);
+
+            assertThat(run.exitCode()).as(run.err()).isZero();
+            assertThat(Identity.read(identity).scheduler()).as("named %s", named).isEqualTo("10.0.0.5:7443");
+            assertThat(run.out()).contains("it calls the scheduler at 10.0.0.5:7443");
+        }
+
+        Path own = unpinnedCopy();
+        Identity.read(own).withScheduler("sched.example.org:7070").write(own);
+        CliRun kept = install(certFile(alice.schedulerCertificate(), "127.0.0.1:40123"), own);
+        assertThat(kept.exitCode()).as(kept.err()).isZero();
+        assertThat(Identity.read(own).scheduler()).isEqualTo("sched.example.org:7070");
+
+        Path bad = unpinnedCopy();
+        Identity.read(bad).withScheduler(null).write(bad);
+        String before = Files.readString(bad);
+        CliRun refused = install(certFile(alice.schedulerCertificate(), "no-port"), bad);
+        assertThat(refused.exitCode()).isEqualTo(1);
+        assertThat(refused.err()).contains("'no-port' is not HOST:PORT");
+        assertThat(Files.readString(bad)).isEqualTo(before);
+    }
+
     /** Alice's identity as it was before coop recorded the scheduler's certificate. */
     private Path unpinnedCopy() throws Exception {
         Path copy = dir.resolve("alice.json");
@@ -65,10 +93,18 @@ class MemberInstallTest {
         return copy;
     }
 
-    /** A NAME.cert.json as coop member certify writes it, with the given scheduler certificate. */
+    /** A NAME.cert.json as coop member certify wrote it before it recorded the scheduler's address. */
     private Path certFile(String schedulerCertificate) throws Exception {
+        return certFile(schedulerCertificate, null);
+    }
+
+    /** A NAME.cert.json as coop member certify writes it, with the given scheduler certificate and address. */
+    private Path certFile(String schedulerCertificate, String signedBy) throws Exception {
         Map<String, String> fields = new LinkedHashMap<>();
         fields.put("member", "alice");
+        if (signedBy != null) {
+            fields.put("scheduler", signedBy);
+        }
         fields.put("certificate", alice.certificate());
         fields.put("ca_certificate", alice.caCertificate());
         fields.put("scheduler_certificate", schedulerCertificate);

@@ -48,6 +48,41 @@ class SimulateCommandTest {
     }
 
     @Test
+    void theReadmesExampleRunsAsWrittenOnTheSampleTraceInTheRepository() throws Exception {
+        Path repository = Path.of(System.getProperty("basedir", ".")).toAbsolutePath().normalize().getParent();
+        String example = ReadmeTest.commands(Files.readAllLines(repository.resolve("README.md")),
+                        "For members").stream()
+                .filter(c -> c.startsWith("./coop simulate ")).findFirst().orElseThrow();
+        java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of(example.split(" ")).subList(1,
+                example.split(" ").length));
+        int traceAt = args.indexOf("--trace") + 1;
+        Path trace = repository.resolve(args.get(traceAt)).normalize();
+        assertThat(trace).as(example).startsWith(repository).isRegularFile();
+        args.set(traceAt, trace.toString());
+        args.add("--json");
+
+        CliRun run = CliRun.of(args.toArray(String[]::new));
+
+        assertThat(run.exitCode()).as(run.err()).isZero();
+        JsonNode report = new ObjectMapper().readTree(run.out());
+        for (String policy : new String[] {"coop", "fifo", "static"}) {
+            JsonNode accounts = report.get("policies").get(policy).get("accounts");
+            assertThat(accounts.size()).as(policy).isEqualTo(3);
+            double achieved = 0;
+            for (JsonNode a : accounts) {
+                achieved += a.get("achieved").asDouble();
+            }
+            assertThat(achieved).as(policy).isCloseTo(100.0, org.assertj.core.data.Offset.offset(0.5));
+        }
+        // The sample has what a trace needs to tell the policies apart: 1-GPU jobs and gangs of
+        // up to 16 GPUs from accounts of unequal demand, more than the GPUs can run at once.
+        java.util.List<String> rows = Files.readAllLines(trace);
+        assertThat(rows.get(0)).isEqualTo("submit_s,account,gpus,duration_s,gpu_model");
+        assertThat(rows).hasSize(301);
+        assertThat(rows.stream().skip(1).map(r -> r.split(",")[2]).distinct()).contains("1", "8", "16");
+    }
+
+    @Test
     void refusesSharesThatDoNotSumToOneHundredNamingTheOption() throws Exception {
         CliRun run = CliRun.of("simulate", "--trace", trace().toString(), "--gpus", "8", "--shares", "a=70,b=20");
         assertThat(run.exitCode()).isNotZero();

@@ -137,6 +137,12 @@ public final class Demo {
         Runtime.getRuntime().addShutdownHook(interrupted);
         try (SchedulerServer server = startScheduler(data)) {
             String target = "127.0.0.1:" + server.port();
+            // Founded before the scheduler had its port, the identity files name port 0: they name this
+            // one, so that coop --identity coop-demo/identities/alice.json calls the running demo.
+            identities.replaceAll((name, id) -> id.withScheduler(target));
+            for (var e : identities.entrySet()) {
+                e.getValue().write(data.resolve("identities").resolve(e.getKey() + ".json"));
+            }
             say("scheduler listening on %s (mutual TLS, CA in %s; RocksDB in %s)", target, data.resolve("tls"),
                     data.resolve("db"));
             if (server.dashboardUrl() != null) {
