@@ -257,17 +257,7 @@ public final class ProcessLauncher implements AutoCloseable {
             // Mounted read-write into the container, it would undo what the container hides.
             throw new IOException("working folder " + order.chdir() + " cannot be mounted into the rank's container");
         }
-        Files.createDirectories(dir);
-        Files.createDirectories(checkpoints);
-        if (otherUser) {
-            // Names of other jobs' folders may be listed by nobody but the agent; their contents by their own users.
-            Folders.restrict(dir.getParent(), "rwx--x--x", -1, -1);
-            Folders.restrict(dir, "rwx------", user.uid(), user.gid());
-            Folders.restrict(checkpoints, "rwx------", user.uid(), user.gid());
-            for (String output : List.of("stdout", "stderr")) {
-                Folders.ownedFile(dir.resolve(output), user.uid(), user.gid());
-            }
-        }
+        makeFolders(dir, checkpoints, user, otherUser);
         // From a JVM child, setsid is not a group leader, so it execs its command directly instead of
         // forking: the pid we get back is the new session's and group's id.
         ProcessBuilder builder = new ProcessBuilder("true")
@@ -342,15 +332,7 @@ public final class ProcessLauncher implements AutoCloseable {
                 // The shell is gone before it read them: the rank's exit and stderr say why.
             }
         }
-        long leaderStartMs = process.info().startInstant().map(java.time.Instant::toEpochMilli).orElse(0L);
-        try {
-            records.started(new RankRecords.Record(order.rank(), process.pid(), leaderStartMs, order.gpuIndices(),
-                    clock.millis(), 0, ""));
-        } catch (IOException e) {
-            // Unrecorded, the rank would be invisible to the next agent if this one died: it does not run.
-            stop(order.rank(), process.pid(), Signal.KILL);
-            throw new IOException("cannot record " + order.rank() + " under " + workDir.resolve("running") + ": " + e, e);
-        }
+        record(order, process);
         RankProcess.AfterExit after = runc == null ? code -> java.util.Optional.empty()
                 : code -> runc.finish(order.rank(), code, memory, confinement.pidsLimit());
         return new RankProcess(order.rank(), process, dir, waiters, after);
@@ -392,16 +374,7 @@ public final class ProcessLauncher implements AutoCloseable {
         }
         Path dir = rankDirectory(order.rank());
         Path checkpoints = checkpointDirectory(order.rank().jobId());
-        Files.createDirectories(dir);
-        Files.createDirectories(checkpoints);
-        if (user.uid() != confinement.runAs().agent().uid()) {
-            Folders.restrict(dir.getParent(), "rwx--x--x", -1, -1);
-            Folders.restrict(dir, "rwx------", user.uid(), user.gid());
-            Folders.restrict(checkpoints, "rwx------", user.uid(), user.gid());
-            for (String output : List.of("stdout", "stderr")) {
-                Folders.ownedFile(dir.resolve(output), user.uid(), user.gid());
-            }
-        }
+        makeFolders(dir, checkpoints, user, user.uid() != confinement.runAs().agent().uid());
         Map<String, String> env = new java.util.LinkedHashMap<>();
         env.put("USER", user.name());
         env.put("LOGNAME", user.name());
@@ -434,6 +407,38 @@ public final class ProcessLauncher implements AutoCloseable {
             podman.delete(order.rank());
             throw e;
         }
+        record(order, process);
+        RankProcess.AfterExit after = code -> {
+            java.util.Optional<String> why = podman.finish(order.rank(), memory);
+            inContainers.remove(order.rank());
+            return why;
+        };
+        return new RankProcess(order.rank(), process, dir, waiters, after);
+    }
+
+    /**
+     * Creates the rank's folder and its job's checkpoint folder; for a user other than the agent's,
+     * both and the output files become theirs, closed to everyone else, and the names of other
+     * jobs' folders may be listed by nobody but the agent.
+     */
+    private static void makeFolders(Path dir, Path checkpoints, LocalUser user, boolean otherUser) throws IOException {
+        Files.createDirectories(dir);
+        Files.createDirectories(checkpoints);
+        if (otherUser) {
+            Folders.restrict(dir.getParent(), "rwx--x--x", -1, -1);
+            Folders.restrict(dir, "rwx------", user.uid(), user.gid());
+            Folders.restrict(checkpoints, "rwx------", user.uid(), user.gid());
+            for (String output : List.of("stdout", "stderr")) {
+                Folders.ownedFile(dir.resolve(output), user.uid(), user.gid());
+            }
+        }
+    }
+
+    /**
+     * Records the started rank under the work directory. Unrecorded, the rank would be invisible
+     * to the next agent if this one died: it is killed instead, and the start fails.
+     */
+    private void record(LaunchOrder order, Process process) throws IOException {
         long leaderStartMs = process.info().startInstant().map(java.time.Instant::toEpochMilli).orElse(0L);
         try {
             records.started(new RankRecords.Record(order.rank(), process.pid(), leaderStartMs, order.gpuIndices(),
@@ -442,12 +447,6 @@ public final class ProcessLauncher implements AutoCloseable {
             stop(order.rank(), process.pid(), Signal.KILL);
             throw new IOException("cannot record " + order.rank() + " under " + workDir.resolve("running") + ": " + e, e);
         }
-        RankProcess.AfterExit after = code -> {
-            java.util.Optional<String> why = podman.finish(order.rank(), memory);
-            inContainers.remove(order.rank());
-            return why;
-        };
-        return new RankProcess(order.rank(), process, dir, waiters, after);
     }
 
     /** What coop tells every rank, winning over the submitter's: its GPUs, job, attempt, rank and folders, and the gang's. */
