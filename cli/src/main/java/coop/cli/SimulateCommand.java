@@ -6,8 +6,10 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import coop.scheduler.allocation.Allocator;
 import coop.scheduler.allocation.SchedulingPolicy;
 import coop.scheduler.sim.AccountReport;
+import coop.scheduler.sim.Checkpointing;
 import coop.scheduler.sim.Comparison;
 import coop.scheduler.sim.FairShares;
+import coop.scheduler.sim.LostWork;
 import coop.scheduler.sim.FairTarget;
 import coop.scheduler.sim.FifoPolicy;
 import coop.scheduler.sim.GangWaits;
@@ -98,6 +100,12 @@ public final class SimulateCommand implements Callable<Integer> {
     @Option(names = "--policies", split = ",", paramLabel = "NAME", defaultValue = "coop,fifo,static",
             description = "Policies to compare, from coop, fifo, static (default: ${DEFAULT-VALUE}).")
     List<String> policies;
+
+    @Option(names = "--checkpoint", defaultValue = "on-signal", paramLabel = "none|on-signal|every:DURATION",
+            description = "How jobs save their work, and so what a preemption loses: none (all of the attempt's "
+                    + "work), on-signal (nothing: it saves when signalled and stops at the grace's end), every:30m "
+                    + "(what ran since the last whole period). Default: ${DEFAULT-VALUE}.")
+    String checkpoint;
 
     @Option(names = "--json", description = "Print one JSON object instead of tables.")
     boolean json;
@@ -223,8 +231,14 @@ public final class SimulateCommand implements Callable<Integer> {
         if (!(walltimeFactor > 0) || Double.isInfinite(walltimeFactor)) {
             throw new CliException("--walltime-factor: must be a positive number, got " + walltimeFactor);
         }
+        Checkpointing saving;
+        try {
+            saving = Checkpointing.parse(checkpoint, d -> duration("--checkpoint", d, false));
+        } catch (IllegalArgumentException e) {
+            throw new CliException(e.getMessage(), e);
+        }
         SimulationOptions options = SimulationOptions.defaults().withHalfLife(halfLifeValue).withGrace(graceValue)
-                .withWalltimeFactor(walltimeFactor);
+                .withWalltimeFactor(walltimeFactor).withCheckpoint(saving);
         if (untilHours != null) {
             if (!(untilHours > 0) || Double.isInfinite(untilHours)) {
                 throw new CliException("--until-hours: must be a positive number of hours, got " + untilHours);
@@ -283,6 +297,7 @@ public final class SimulateCommand implements Callable<Integer> {
             PolicyReport r = e.report();
             ObjectNode p = byPolicy.putObject(r.policy());
             putPolicy(p, r, againstFifo(outcome, e));
+            putLostWork(p, LostWork.of(e.result()));
             number(p, "replay_s", replaySeconds.getOrDefault(r.policy(), Double.NaN), 2);
         }
         try {
@@ -327,6 +342,15 @@ public final class SimulateCommand implements Callable<Integer> {
         p.put("jobs", r.jobs());
         p.put("finished", r.finished());
         number(p, "end_s", r.endSeconds(), 1);
+    }
+
+    /** What preemption cost a replay, as {@code --json} prints it beside the policy's report. */
+    static void putLostWork(ObjectNode p, LostWork w) {
+        number(p, "lost_gpu_hours", w.lostGpuHours(), 2);
+        number(p, "delivered_gpu_hours", w.deliveredGpuHours(), 2);
+        number(p, "lost_share", w.lostShare(), 5);
+        p.put("preemptions_per_job_max", w.maxPreemptionsPerJob());
+        p.put("preemptions_per_job_p99", w.p99PreemptionsPerJob());
     }
 
     /** A rounded number, or null for NaN (nothing to average, no gang, ...). */
@@ -395,6 +419,15 @@ public final class SimulateCommand implements Callable<Integer> {
                 r -> String.format(Locale.ROOT, "%.3f", r.jain())));
         overall.add(line(entries, "worst |achieved - target| (pp)", r -> pct(r.worstGapPp())));
         overall.add(line(entries, "preemptions", r -> Integer.toString(r.preemptions())));
+        List<String> lost = new ArrayList<>(List.of("GPU-hours lost to preemption (share of delivered)"));
+        List<String> perJob = new ArrayList<>(List.of("preemptions of one job (max, p99)"));
+        for (Comparison.Entry e : entries) {
+            LostWork cost = LostWork.of(e.result());
+            lost.add(String.format(Locale.ROOT, "%.1f (%.3f %%)", cost.lostGpuHours(), 100 * cost.lostShare()));
+            perJob.add(cost.maxPreemptionsPerJob() + ", " + cost.p99PreemptionsPerJob());
+        }
+        overall.add(lost);
+        overall.add(perJob);
         overall.add(line(entries, "longest wait of a multi-node job (h)", r -> hours(r.gangWaitMaxSeconds())));
         if (entries.stream().anyMatch(e -> e.report().policy().equals("fifo"))) {
             List<String> row = new ArrayList<>(List.of("multi-node jobs waiting > 2x their FIFO wait"));

@@ -9,11 +9,13 @@ import java.time.Duration;
  * finished or at {@code untilMs} of trace time; {@code window} is where shares and
  * utilization are measured (null: the trace's first to last submit), cut at {@code untilMs}.
  */
-public record SimulationOptions(double walltimeFactor, Duration halfLife, Duration grace, long untilMs, Window window) {
+public record SimulationOptions(double walltimeFactor, Duration halfLife, Duration grace, long untilMs, Window window,
+                                Checkpointing checkpoint) {
     public static final Duration DEFAULT_HALF_LIFE = Duration.ofDays(7);
     public static final Duration DEFAULT_GRACE = Duration.ofSeconds(60);
 
     public SimulationOptions {
+        checkpoint = checkpoint == null ? Checkpointing.ON_SIGNAL : checkpoint;
         if (!(walltimeFactor > 0) || Double.isInfinite(walltimeFactor)) {
             throw new IllegalArgumentException("walltime factor must be positive, got " + walltimeFactor);
         }
@@ -25,27 +27,36 @@ public record SimulationOptions(double walltimeFactor, Duration halfLife, Durati
         }
     }
 
+    /** Options whose jobs save their work when the stop signal comes. */
+    public SimulationOptions(double walltimeFactor, Duration halfLife, Duration grace, long untilMs, Window window) {
+        this(walltimeFactor, halfLife, grace, untilMs, window, Checkpointing.ON_SIGNAL);
+    }
+
     public static SimulationOptions defaults() {
         return new SimulationOptions(1.0, DEFAULT_HALF_LIFE, DEFAULT_GRACE, Long.MAX_VALUE, null);
     }
 
     public SimulationOptions withWalltimeFactor(double factor) {
-        return new SimulationOptions(factor, halfLife, grace, untilMs, window);
+        return new SimulationOptions(factor, halfLife, grace, untilMs, window, checkpoint);
     }
 
     public SimulationOptions withHalfLife(Duration d) {
-        return new SimulationOptions(walltimeFactor, d, grace, untilMs, window);
+        return new SimulationOptions(walltimeFactor, d, grace, untilMs, window, checkpoint);
     }
 
     public SimulationOptions withGrace(Duration d) {
-        return new SimulationOptions(walltimeFactor, halfLife, d, untilMs, window);
+        return new SimulationOptions(walltimeFactor, halfLife, d, untilMs, window, checkpoint);
     }
 
     public SimulationOptions withUntilMs(long until) {
-        return new SimulationOptions(walltimeFactor, halfLife, grace, until, window);
+        return new SimulationOptions(walltimeFactor, halfLife, grace, until, window, checkpoint);
     }
 
     public SimulationOptions withWindow(Window w) {
-        return new SimulationOptions(walltimeFactor, halfLife, grace, untilMs, w);
+        return new SimulationOptions(walltimeFactor, halfLife, grace, untilMs, w, checkpoint);
+    }
+
+    public SimulationOptions withCheckpoint(Checkpointing c) {
+        return new SimulationOptions(walltimeFactor, halfLife, grace, untilMs, window, c);
     }
 }

@@ -99,6 +99,8 @@ public final class Simulator {
         long finishedMs = -1;
         int attempts;
         int preemptions;
+        /** GPU-ms of work preemptions took from it: run but not saved, so run again. */
+        long lostGpuMs;
         /** The request shown to the policy while the job is pending; rebuilt when it is requeued. */
         JobRequest request;
 
@@ -250,7 +252,7 @@ public final class Simulator {
             List<JobOutcome> outcomes = new ArrayList<>(jobs.length);
             for (SimJob j : jobs) {
                 outcomes.add(new JobOutcome(j.trace, j.gpusPerNode, j.nodes, j.firstStartMs, j.finishedMs, j.attempts,
-                        j.preemptions));
+                        j.preemptions, j.lostGpuMs));
             }
             return new SimulationResult(policy.name(), cluster, window, now, outcomes, attempts, fitPendingMs,
                     busyWhileFitPendingGpuMs, maxGpusInUse, cycles);
@@ -291,8 +293,16 @@ public final class Simulator {
             held.merge(l.job.trace.account(), -l.gpus, Integer::sum);
             busyGpus -= l.gpus;
             SimJob j = l.job;
-            j.remainingMs -= s.at() - l.startedAt;
-            boolean completed = j.remainingMs == 0;
+            long worked = s.at() - l.startedAt;
+            boolean completed = worked >= j.remainingMs;
+            if (completed) {
+                j.remainingMs = 0;
+            } else {
+                // Preempted: it keeps what its checkpoints saved, and runs the rest of its work again.
+                long saved = options.checkpoint().savedMs(worked);
+                j.remainingMs -= saved;
+                j.lostGpuMs += (worked - saved) * l.gpus;
+            }
             attempts.add(new AttemptRecord(j.trace.id(), l.attempt, j.trace.account(), l.placements, l.startedAt,
                     s.at(), completed));
             if (completed) {

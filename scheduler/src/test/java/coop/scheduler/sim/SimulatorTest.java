@@ -4,6 +4,8 @@ import static coop.scheduler.sim.TraceKit.aTrace;
 import static coop.scheduler.sim.TraceKit.shares;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
 
 import coop.scheduler.allocation.Allocator;
 import coop.scheduler.allocation.ClusterSnapshot;
@@ -79,6 +81,35 @@ class SimulatorTest {
         assertThat(first.attempts()).isEqualTo(2);
         assertThat(first.finishedMs()).isEqualTo(120_000);
         assertThat(r.jobs().get(1).waitMs()).isEqualTo(10_000);
+    }
+
+    @Test
+    void aPreemptionLosesTheWorkSinceTheLastCheckpoint() {
+        // As above: job 1 (2 GPUs, 100 s) has run 40 s when it stops. Without checkpoints it starts
+        // over (100 s from 60 s); saving every 30 s it keeps 30 s and runs 70 s more; saving on the
+        // signal it keeps all 40 s.
+        Trace trace = aTrace().job(0, "a", 2, 100).job(30, "urgent", 2, 20).build();
+        long[][] expected = {{160_000, 80_000}, {130_000, 20_000}, {120_000, 0}};
+        String[] modes = {"none", "every:30s", "on-signal"};
+        for (int i = 0; i < modes.length; i++) {
+            Checkpointing saving = Checkpointing.parse(modes[i],
+                    d -> Duration.ofSeconds(Long.parseLong(d.replace("s", ""))));
+            SimulationResult r = replay(trace, new SimulatedCluster(1, 2), shares("a", 50, "urgent", 50),
+                    SimulationOptions.defaults().withGrace(Duration.ofSeconds(10)).withCheckpoint(saving),
+                    new UrgentFirst());
+
+            JobOutcome first = r.jobs().get(0);
+            assertThat(first.finishedMs()).as(modes[i]).isEqualTo(expected[i][0]);
+            assertThat(first.lostGpuMs()).as(modes[i]).isEqualTo(expected[i][1]);
+            LostWork lost = LostWork.of(r);
+            assertThat(lost.lostGpuHours()).as(modes[i]).isCloseTo(expected[i][1] / 3.6e6, within(1e-9));
+            assertThat(lost.maxPreemptionsPerJob()).isEqualTo(1);
+            // Delivered counts the lost work too: both attempts of job 1 and job 2's 20 s, on 2 GPUs.
+            assertThat(lost.deliveredGpuHours()).as(modes[i])
+                    .isCloseTo(2 * (40 + 20 + (expected[i][0] - 60_000) / 1000.0) / 3600, within(1e-9));
+        }
+        assertThatThrownBy(() -> Checkpointing.parse("hourly", d -> Duration.ZERO))
+                .hasMessageContaining("--checkpoint");
     }
 
     @Test
