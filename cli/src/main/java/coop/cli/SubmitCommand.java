@@ -74,7 +74,7 @@ final class SubmitCommand extends ClientCommand {
     private final OptionSpec requeueOnTimeout = OptionSpec.builder("--requeue-on-timeout").paramLabel("N")
             .type(int.class).defaultValue("0")
             .description("Run the job again, as a new attempt, when it reaches its walltime, up to N times, instead "
-                    + "of ending FAILED (default: ${DEFAULT-VALUE}).")
+                    + "of ending TIMEOUT (default: ${DEFAULT-VALUE}).")
             .build();
 
     private final OptionSpec chdir = OptionSpec.builder("--chdir").paramLabel("DIR").type(String.class)
