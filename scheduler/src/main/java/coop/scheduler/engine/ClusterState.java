@@ -18,6 +18,7 @@ import coop.scheduler.domain.Policy;
 import coop.scheduler.domain.Proposal;
 import coop.scheduler.domain.RankRef;
 import coop.scheduler.domain.Topic;
+import coop.scheduler.domain.WaitTime;
 import coop.scheduler.governance.Governance;
 import coop.scheduler.ledger.EventType;
 import coop.scheduler.store.Store;
@@ -274,7 +275,12 @@ public final class ClusterState {
             }
         }
         String why = jobs.waitNote(id);
-        return why != null ? why : cycles.explain(id);
+        if (why == null) {
+            return cycles.explain(id);
+        }
+        long start = jobs.expectedStart(id);
+        // The reservation's start as of this reading: "from 14:05 UTC, in 3 min" counts down.
+        return start == 0 ? why : why + " " + WaitTime.from(start, clock.millis());
     }
 
     /**
