@@ -88,7 +88,7 @@ class StopSignalIT {
                 assertThat(Files.readString(work.resolve("jobs/" + twice + ".2.0/stdout"))).contains("run 2");
                 var shown = coop.run("job", String.valueOf(twice), "--scheduler", scheduler.target(), "--identity",
                         alice.toString());
-                assertThat(shown.stdout()).contains("on timeout:   requeued, up to 1 time(s)",
+                assertThat(shown.stdout()).contains("on timeout:   requeued, up to 1 time",
                         "walltime of 2 s reached, requeued (timeout 1 of the 1 --requeue-on-timeout allows)",
                         "walltime of 2 s reached, not requeued: --requeue-on-timeout 1 used up");
 

@@ -362,12 +362,13 @@ class EngineTest {
 
     @Test
     void aRemovedMembersWaitingJobsAreCancelledAtItsRemovalWhileItsRunningJobFinishes() throws Exception {
-        RecordingLink n1 = connect("n1", "s1", 1);
         passParam("panel_size", 2);
         passParam("panel_min_gpus", 2);
+        // Submitted before any node reported: a 2-GPU job is not yet known to be more than any node has.
+        long inReview = submit("bob", "lab-b", 2, 1);
+        RecordingLink n1 = connect("n1", "s1", 1);
         long running = submit("bob", "lab-b", 1, 1);
         long waiting = submit("bob", "lab-b", 1, 1);
-        long inReview = submit("bob", "lab-b", 2, 1);
         long others = submit("carol", "lab-b", 1, 1);
         assertThat(job(running).state()).isEqualTo(JobState.RUNNING);
         assertThat(job(waiting).state()).isEqualTo(JobState.PENDING);
