@@ -1,5 +1,6 @@
 package coop.cli;
 
+import coop.scheduler.domain.Plural;
 import coop.v1.Attempt;
 import coop.v1.GetArrayRequest;
 import coop.v1.GetJobRequest;
@@ -67,7 +68,8 @@ final class JobCommand extends ClientCommand {
                 + JobText.counts(a));
         field(out, "account", a.getAccount());
         field(out, "member", a.getMember());
-        field(out, "gpus", Math.max(1, a.getNodes()) + " node(s) x " + a.getGpusPerNode() + " GPU(s) per task");
+        field(out, "gpus", Plural.of(Math.max(1, a.getNodes()), "node") + " × " + Plural.of(a.getGpusPerNode(), "GPU")
+                + " per task");
         field(out, "command", JobText.command(a));
         field(out, "submitted", Times.iso(a.getSubmittedAtMs()));
         if (a.getFinishedAtMs() != 0) {
@@ -93,7 +95,8 @@ final class JobCommand extends ClientCommand {
         }
         field(out, "account", job.getAccount());
         field(out, "member", job.getMember());
-        String gpus = Math.max(1, job.getNodes()) + " node(s) x " + job.getGpusPerNode() + " GPU(s), model "
+        String gpus = Plural.of(Math.max(1, job.getNodes()), "node") + " × " + Plural.of(job.getGpusPerNode(), "GPU")
+                + " each, model "
                 + (job.getGpuModel().isEmpty() ? "any" : job.getGpuModel())
                 + (job.getCrossSite() ? ", may cross sites" : "");
         field(out, "gpus", gpus);
@@ -106,7 +109,7 @@ final class JobCommand extends ClientCommand {
         field(out, "stop signal", job.getSignal().isEmpty() ? "SIGTERM at the stop (default)"
                 : JobText.signal(job.getSignal()));
         if (job.getRequeueOnTimeout() > 0) {
-            field(out, "on timeout", "requeued, up to " + job.getRequeueOnTimeout() + " time(s)");
+            field(out, "on timeout", "requeued, up to " + Plural.of(job.getRequeueOnTimeout(), "time"));
         }
         field(out, "command", JobText.command(job));
         if (!job.getWorkdir().isEmpty()) {
@@ -141,7 +144,7 @@ final class JobCommand extends ClientCommand {
             if (attempt.getFinishedAtMs() != 0) {
                 line.append("  finished ").append(Times.iso(attempt.getFinishedAtMs()));
             }
-            line.append("  ").append(attempt.getGpus()).append(" GPU(s)");
+            line.append("  ").append(Plural.of(attempt.getGpus(), "GPU"));
             if (attempt.getBorrowed()) {
                 line.append(" borrowed (preemptible)");
             }

@@ -142,8 +142,9 @@ public final class JobText {
             case REVIEW -> 2;
             case SUCCEEDED -> 3;
             case FAILED -> 4;
-            case CANCELLED -> 5;
-            default -> 6;
+            case TIMEOUT -> 5;
+            case CANCELLED -> 6;
+            default -> 7;
         };
     }
 

@@ -22,7 +22,7 @@ final class JobsCommand extends ClientCommand {
     /** The states a user may filter on, as typed. */
     enum StateName {
         pending(JobState.PENDING), running(JobState.RUNNING), succeeded(JobState.SUCCEEDED),
-        failed(JobState.FAILED), cancelled(JobState.CANCELLED), review(JobState.REVIEW);
+        failed(JobState.FAILED), cancelled(JobState.CANCELLED), review(JobState.REVIEW), timeout(JobState.TIMEOUT);
 
         final JobState proto;
 

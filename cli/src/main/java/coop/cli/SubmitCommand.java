@@ -22,7 +22,8 @@ final class SubmitCommand extends ClientCommand {
             .type(String.class).description("Account charged for the GPU time; you must belong to it.").build();
 
     private final OptionSpec gpus = OptionSpec.builder("--gpus").required(true).paramLabel("N")
-            .type(int.class).description("GPUs wanted on each node (at least 1).").build();
+            .type(int.class).description("GPUs wanted on each node, all of one model (at least 1): --gpus 4 --nodes 2 "
+                    + "is 8 GPUs.").build();
 
     private final OptionSpec gpuModel = OptionSpec.builder("--gpu-model").paramLabel("MODEL")
             .type(String.class).initialValue("")
@@ -74,7 +75,7 @@ final class SubmitCommand extends ClientCommand {
     private final OptionSpec requeueOnTimeout = OptionSpec.builder("--requeue-on-timeout").paramLabel("N")
             .type(int.class).defaultValue("0")
             .description("Run the job again, as a new attempt, when it reaches its walltime, up to N times, instead "
-                    + "of ending FAILED (default: ${DEFAULT-VALUE}).")
+                    + "of ending TIMEOUT (default: ${DEFAULT-VALUE}).")
             .build();
 
     private final OptionSpec chdir = OptionSpec.builder("--chdir").paramLabel("DIR").type(String.class)

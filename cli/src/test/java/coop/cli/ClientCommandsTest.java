@@ -430,7 +430,7 @@ class ClientCommandsTest {
         assertThat(run.exitCode()).isZero();
         assertThat(run.out()).contains("job 9 (ft)", "why pending:  node-a: draining", "python ft.py",
                 "starts by:    2023-11-14T22:23:20Z (GPUs reserved for it",
-                "#1  started 2023-11-14T22:14:20Z  finished 2023-11-14T22:15:20Z  4 GPU(s) borrowed (preemptible)  "
+                "#1  started 2023-11-14T22:14:20Z  finished 2023-11-14T22:15:20Z  4 GPUs borrowed (preemptible)  "
                         + "requeued, exit code 143",
                 "rank 0 on node-a (site s1) GPUs 0,1 A100", "rank 1 on node-b (site s1) GPUs 2,3 A100");
     }
@@ -452,10 +452,10 @@ class ClientCommandsTest {
         assertThat(run.exitCode()).isZero();
         assertThat(run.out()).contains(
                 "stop signal:  SIGUSR1 120 s before the stop, to the rank's shell only (B:USR1@120)",
-                "on timeout:   requeued, up to 2 time(s)",
-                "1 GPU(s) borrowed (preemptible)  preempted by lab-b reclaiming its share for job 12 (lab-a had "
+                "on timeout:   requeued, up to 2 times",
+                "1 GPU borrowed (preemptible)  preempted by lab-b reclaiming its share for job 12 (lab-a had "
                         + "borrowed the GPUs), exit code 143",
-                "1 GPU(s)  exited with code 0");
+                "1 GPU  exited with code 0");
     }
 
     @Test

@@ -54,8 +54,24 @@ class StopSignalIT {
                 assertThat(requeued.exitCode()).as(requeued.stderr()).isZero();
                 long twice = Long.parseLong(requeued.stdout().replaceAll("[^0-9]", ""));
 
-                await().atMost(Duration.ofSeconds(40)).until(() -> job(client, warned).getState() == JobState.FAILED
-                        && job(client, twice).getState() == JobState.FAILED);
+                var clean = coop.run("submit", "--scheduler", scheduler.target(), "--identity", alice.toString(),
+                        "--account", "lab-a", "--gpus", "1", "--walltime", "2s", "--json", "--",
+                        "trap 'exit 0' TERM; while true; do sleep 0.1; done");
+                assertThat(clean.exitCode()).as(clean.stderr()).isZero();
+                long exitsZero = Long.parseLong(clean.stdout().replaceAll("[^0-9]", ""));
+
+                // Stopped at their walltimes, whatever their exit code: none of them finished.
+                await().atMost(Duration.ofSeconds(40)).until(() -> job(client, warned).getState() == JobState.TIMEOUT
+                        && job(client, twice).getState() == JobState.TIMEOUT
+                        && job(client, exitsZero).getState() == JobState.TIMEOUT);
+                assertThat(job(client, exitsZero).getAttempts(0).getExitCode()).isZero();
+                var timedOut = coop.run("jobs", "--state", "timeout", "--scheduler", scheduler.target(),
+                        "--identity", alice.toString());
+                assertThat(timedOut.exitCode()).as(timedOut.stderr()).isZero();
+                for (long id : new long[] {warned, twice, exitsZero}) {
+                    assertThat(timedOut.stdout()).as("coop jobs --state timeout")
+                            .containsPattern("(?m)^" + id + "\\s.*\\btimeout\\b");
+                }
 
                 String out = Files.readString(work.resolve("jobs/" + warned + ".1.0/stdout"));
                 long started = number(out, "started at (\\d+)");
@@ -72,7 +88,7 @@ class StopSignalIT {
                 assertThat(Files.readString(work.resolve("jobs/" + twice + ".2.0/stdout"))).contains("run 2");
                 var shown = coop.run("job", String.valueOf(twice), "--scheduler", scheduler.target(), "--identity",
                         alice.toString());
-                assertThat(shown.stdout()).contains("on timeout:   requeued, up to 1 time(s)",
+                assertThat(shown.stdout()).contains("on timeout:   requeued, up to 1 time",
                         "walltime of 2 s reached, requeued (timeout 1 of the 1 --requeue-on-timeout allows)",
                         "walltime of 2 s reached, not requeued: --requeue-on-timeout 1 used up");
 

@@ -97,7 +97,7 @@ public final class LiveRecord {
             lagSum += lag;
             long firstStart = -1;
             long finished = j.getState() == JobState.SUCCEEDED ? j.getFinishedAtMs() - run.startMs() : -1;
-            if (j.getState() == JobState.FAILED) {
+            if (j.getState() == JobState.FAILED || j.getState() == JobState.TIMEOUT) {
                 failed++;
             }
             int preemptions = 0;

@@ -373,7 +373,7 @@ public final class LiveReplay {
     private void report(Client client, Map<JobState, Integer> states, int submitted, long elapsedMs, long endMs) {
         var usage = client.governance().usage(UsageRequest.getDefaultInstance());
         int done = states.getOrDefault(JobState.SUCCEEDED, 0) + states.getOrDefault(JobState.FAILED, 0)
-                + states.getOrDefault(JobState.CANCELLED, 0);
+                + states.getOrDefault(JobState.TIMEOUT, 0) + states.getOrDefault(JobState.CANCELLED, 0);
         say("%s of %s: submitted %d/%d, pending %d, running %d, done %d; %d/%d GPUs busy", clock(elapsedMs),
                 clock(endMs), submitted, settings.trace().jobs().size(), states.getOrDefault(JobState.PENDING, 0),
                 states.getOrDefault(JobState.RUNNING, 0), done, usage.getGpusBusy(), usage.getGpusOnline());

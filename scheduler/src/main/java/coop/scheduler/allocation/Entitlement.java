@@ -1,5 +1,6 @@
 package coop.scheduler.allocation;
 
+import coop.scheduler.domain.Plural;
 import java.util.Locale;
 
 /**
@@ -104,7 +105,7 @@ final class Entitlement {
     /** The why-pending prefix: what the account holds of what it is entitled to. */
     String standing() {
         if (standing == null) {
-            standing = String.format(Locale.ROOT, "%s holds %d GPUs of %.1f entitled; ", name, held, entitled);
+            standing = String.format(Locale.ROOT, "%s holds %s of %.1f entitled; ", name, Plural.of(held, "GPU"), entitled);
         }
         return standing;
     }

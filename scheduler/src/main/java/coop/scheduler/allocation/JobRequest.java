@@ -1,6 +1,7 @@
 package coop.scheduler.allocation;
 
 import coop.scheduler.domain.JobContainer;
+import coop.scheduler.domain.Plural;
 import java.util.Comparator;
 import java.util.List;
 
@@ -80,8 +81,13 @@ public record JobRequest(long id, String account, int gpusPerNode, int nodes, Li
         return false;
     }
 
+    /** "2 nodes × 4 A100 GPUs", "1 GPU": what it asks for, in words. */
     public String shape() {
-        String m = models.isEmpty() ? "GPU" : String.join("|", models);
-        return nodes > 1 ? nodes + "x" + gpusPerNode + " " + m : gpusPerNode + " " + m;
+        return nodes > 1 ? nodes + " nodes × " + gpusEach() : gpusEach();
+    }
+
+    /** What one rank asks for: "4 GPUs", "1 A100|H100 GPU". */
+    public String gpusEach() {
+        return Plural.of(gpusPerNode, models.isEmpty() ? "GPU" : String.join("|", models) + " GPU");
     }
 }

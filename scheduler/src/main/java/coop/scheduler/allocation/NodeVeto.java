@@ -14,6 +14,11 @@ enum NodeVeto {
     LACKS_FEATURE("without the container runtime or mounts it needs"),
     /** None of its GPUs is of a model the job accepts. */
     MODEL_MISMATCH("with other GPUs"),
+    /**
+     * It has enough GPUs the job accepts only counting several models together, and a rank's GPUs
+     * are all of one model (a 4-GPU rank does not go on 2×A100 + 2×L4).
+     */
+    MIXED_MODELS("with too few of one model"),
     /** It has too few GPUs of the models the job accepts, even when idle. */
     TOO_SMALL("too small"),
     /** Its free GPUs are held for the job first in line, and this one would not end before that starts. */

@@ -2,11 +2,14 @@ package coop.scheduler.allocation;
 
 /**
  * The nodes a job met in one cycle counted by their {@link NodeVeto}, and those that could take
- * one of its ranks, as in "11 nodes: 5 draining, 3 too small, 3 busy".
+ * one of its ranks, as in "11 nodes: 5 draining, 3 too small, 3 busy". A rule a submitter may not
+ * know is also said once with a node it held on: "one GPU model per rank: n2 has 2×A100 + 2×L4".
  */
 final class NodeVetoes {
     private final int[] counts = new int[NodeVeto.values().length];
     private int withRoom;
+    /** The first node counted as {@link NodeVeto#MIXED_MODELS}, with its GPUs: "n2 has 2×A100 + 2×L4". */
+    private String mixedExample;
 
     /** Counts one node: vetoed, or with room for a rank when {@code veto} is null. */
     void add(NodeVeto veto) {
@@ -14,6 +17,18 @@ final class NodeVetoes {
             withRoom++;
         } else {
             counts[veto.ordinal()]++;
+        }
+    }
+
+    /** Counts one node, and keeps the first of its kind as the example its veto is told with. */
+    void add(NodeVeto veto, NodeState node) {
+        add(veto);
+        if (veto == NodeVeto.MIXED_MODELS && mixedExample == null) {
+            StringBuilder gpus = new StringBuilder(node.view.name()).append(" has ");
+            for (int m = 0; m < node.models.length; m++) {
+                gpus.append(m == 0 ? "" : " + ").append(node.total[m]).append('×').append(node.models[m]);
+            }
+            mixedExample = gpus.toString();
         }
     }
 
@@ -50,6 +65,9 @@ final class NodeVetoes {
         }
         if (withRoom > 0) {
             s.append(sep).append(withRoom).append(" with room");
+        }
+        if (mixedExample != null) {
+            s.append("; one GPU model per rank: ").append(mixedExample);
         }
         return s.toString();
     }

@@ -241,7 +241,7 @@ final class Placer {
         return memos.nodeVetoes.computeIfAbsent(key, k -> {
             NodeVetoes counts = new NodeVetoes();
             for (NodeView view : all) {
-                counts.add(veto(view, job));
+                counts.add(veto(view, job), cluster.nodes.get(view.name()));
             }
             return counts;
         });
@@ -262,9 +262,11 @@ final class Placer {
         boolean accepted = false;
         boolean bigEnough = false;
         boolean free = false;
+        int acceptedGpus = 0;
         for (String model : n.models) {
             if (job.accepts(model)) {
                 accepted = true;
+                acceptedGpus += n.total(model);
                 bigEnough |= n.total(model) >= job.gpusPerNode();
                 free |= n.free(model) >= job.gpusPerNode();
                 if (available(n, model, job, Free.NOW) >= job.gpusPerNode()) {
@@ -272,7 +274,8 @@ final class Placer {
                 }
             }
         }
-        return !accepted ? NodeVeto.MODEL_MISMATCH : !bigEnough ? NodeVeto.TOO_SMALL
+        return !accepted ? NodeVeto.MODEL_MISMATCH
+                : !bigEnough ? acceptedGpus >= job.gpusPerNode() ? NodeVeto.MIXED_MODELS : NodeVeto.TOO_SMALL
                 : free ? NodeVeto.RESERVED : NodeVeto.BUSY;
     }
 }

@@ -52,10 +52,11 @@ final class WhyPending {
 
     /** No set of offered nodes could hold the job, even idle. */
     Decision.Wait neverFits(JobRequest job, Entitlement acct) {
-        String model = job.models().isEmpty() ? "" : String.join("|", job.models()) + " ";
-        String sentence = job.nodes() == 1 ? "no offered node has " + job.gpusPerNode() + " " + model + "GPUs"
+        // A rank's GPUs are all of one model: said wherever the job would take more than one.
+        String gpus = job.gpusEach() + (job.models().size() == 1 ? "" : " of one model");
+        String sentence = job.nodes() == 1 ? "no offered node has " + gpus
                 : "no " + (job.crossSite() ? "set of" : "site has") + " " + job.nodes() + " offered nodes with "
-                + job.gpusPerNode() + " " + model + "GPUs each";
+                + gpus + " each";
         if (job.container().present()) {
             sentence += needs(job);
         }
@@ -87,13 +88,16 @@ final class WhyPending {
                 + job.walltimeSeconds() + " s");
     }
 
-    /** The job is first in line: what is reserved for it, and from when. */
+    /**
+     * The job is first in line: what is reserved for it, where. From when is the reservation's
+     * start, kept as data: whoever shows the text adds it as of the time of reading
+     * ({@code WaitTime.from}), so that it counts down; only a start no walltime bounds is words here.
+     */
     Decision.Reserve reserved(JobRequest job, Reservation reservation, List<String> nodes) {
         long start = reservation.startAt;
-        String when = start == Long.MAX_VALUE ? "when the running jobs end"
-                : "in " + Math.max(0, (start - cluster.now) / 1000) + " s at the latest";
         return new Decision.Reserve(job.id(), nodes, start, standing(accounts.of(job.account()), job) + "first in line: "
-                + job.shape() + " reserved on " + String.join(",", reservation.nodes) + " " + when);
+                + job.shape() + " reserved on " + String.join(",", reservation.nodes)
+                + (start == Long.MAX_VALUE ? " when the running jobs end" : ""));
     }
 
     /**
@@ -123,7 +127,7 @@ final class WhyPending {
                 }
             }
         }
-        return "needs " + job.shape() + (job.nodes() > 1 ? " per node" : "") + "; "
+        return "needs " + job.gpusEach() + (job.nodes() > 1 ? " on each of " + job.nodes() + " nodes" : "") + "; "
                 + (where == null ? "no GPU it can use is idle" : "most idle: " + most + " on " + where);
     }
 }

@@ -10,12 +10,17 @@ import java.util.List;
  * it is offered at all (none: always). Apart from its operator's drain, a node may be drained by
  * its own agent: {@code healthDrain} is why its health check (or a prolog or epilog) failed, empty
  * while it is healthy. The two are kept apart so that a passing check never lifts the operator's.
- * {@code features} is what its agent last said it offers besides GPUs (container runtimes, mounts).
+ * {@code features} is what its agent last said it offers besides GPUs (container runtimes, mounts);
+ * {@code gpuModels} the model of each of its GPUs as its agent last said (null until it has):
+ * what a job is judged by at submit while the agent is away.
  */
 public record NodeRecord(String name, String site, String account, String operator, String tokenSha256,
                          long enrolledAt, boolean draining, String drainReason, int reservedGpus,
-                         List<String> windows, String timeZone, String healthDrain, NodeFeatures features) {
+                         List<String> windows, String timeZone, String healthDrain, NodeFeatures features,
+                         List<String> gpuModels) {
     public NodeRecord {
+        // Records stored before agents' GPUs were kept read back as never reported.
+        gpuModels = gpuModels == null ? null : List.copyOf(gpuModels);
         // Records stored before agents said what they offer read back as offering nothing.
         features = features == null ? NodeFeatures.NONE : features;
         drainReason = drainReason == null ? "" : drainReason;
@@ -24,6 +29,14 @@ public record NodeRecord(String name, String site, String account, String operat
         // Records stored before operators' terms existed read back with none.
         windows = windows == null ? List.of() : List.copyOf(windows);
         timeZone = timeZone == null || timeZone.isEmpty() ? "UTC" : timeZone;
+    }
+
+    /** A node whose agent has not reported its GPUs. */
+    public NodeRecord(String name, String site, String account, String operator, String tokenSha256,
+                      long enrolledAt, boolean draining, String drainReason, int reservedGpus,
+                      List<String> windows, String timeZone, String healthDrain, NodeFeatures features) {
+        this(name, site, account, operator, tokenSha256, enrolledAt, draining, drainReason, reservedGpus, windows,
+                timeZone, healthDrain, features, null);
     }
 
     /** A node whose agent has not said what it offers besides GPUs. */
@@ -46,13 +59,13 @@ public record NodeRecord(String name, String site, String account, String operat
      */
     public NodeRecord drained(boolean drain, String reason) {
         return new NodeRecord(name, site, account, operator, tokenSha256, enrolledAt, drain, drain ? reason : "",
-                reservedGpus, windows, timeZone, drain ? healthDrain : "", features);
+                reservedGpus, windows, timeZone, drain ? healthDrain : "", features, gpuModels);
     }
 
     /** Drained by its own health check with {@code reason}, or (empty) healthy again. */
     public NodeRecord withHealthDrain(String reason) {
         return new NodeRecord(name, site, account, operator, tokenSha256, enrolledAt, draining, drainReason,
-                reservedGpus, windows, timeZone, reason, features);
+                reservedGpus, windows, timeZone, reason, features, gpuModels);
     }
 
     /** Whether no new work may be placed there: its operator or its health check drains it. */
@@ -63,19 +76,25 @@ public record NodeRecord(String name, String site, String account, String operat
     /** The same node under a renewed token, by the member who renewed it; its state and terms kept. */
     public NodeRecord renewed(String byOperator, String newTokenSha256, long at) {
         return new NodeRecord(name, site, account, byOperator, newTokenSha256, at, draining, drainReason,
-                reservedGpus, windows, timeZone, healthDrain, features);
+                reservedGpus, windows, timeZone, healthDrain, features, gpuModels);
     }
 
     /** The same node under new operator's terms. */
     public NodeRecord withTerms(int reserved, Availability availability) {
         return new NodeRecord(name, site, account, operator, tokenSha256, enrolledAt, draining, drainReason,
-                reserved, availability.windows(), availability.zone().getId(), healthDrain, features);
+                reserved, availability.windows(), availability.zone().getId(), healthDrain, features, gpuModels);
     }
 
     /** The same node with what its agent last said it offers besides GPUs. */
     public NodeRecord withFeatures(NodeFeatures offered) {
         return new NodeRecord(name, site, account, operator, tokenSha256, enrolledAt, draining, drainReason,
-                reservedGpus, windows, timeZone, healthDrain, offered);
+                reservedGpus, windows, timeZone, healthDrain, offered, gpuModels);
+    }
+
+    /** The same node with the models of its GPUs as its agent last reported them. */
+    public NodeRecord withGpuModels(List<String> models) {
+        return new NodeRecord(name, site, account, operator, tokenSha256, enrolledAt, draining, drainReason,
+                reservedGpus, windows, timeZone, healthDrain, features, models);
     }
 
     /** When the node is offered, parsed from the stored windows. */

@@ -324,7 +324,9 @@ public final class AgentSessions {
                 jobs.pending().add(j);
                 log.info("job {} requeued after its walltime ({})", j.id(), a.outcome());
             } else if (current && j.state() == JobState.RUNNING) {
-                j = j.to(a.exitCode() == 0 ? JobState.SUCCEEDED : JobState.FAILED, now);
+                // Stopped at its walltime, it did not finish, even if it exited 0 on the signal.
+                j = j.to(a.isTimedOut() ? JobState.TIMEOUT : a.exitCode() == 0 ? JobState.SUCCEEDED
+                        : JobState.FAILED, now);
             }
         }
         jobs.save(j, tx);

@@ -3,6 +3,7 @@ package coop.scheduler.engine;
 import coop.scheduler.domain.Attempt;
 import coop.scheduler.domain.CoopException;
 import coop.scheduler.domain.Gpu;
+import coop.scheduler.domain.GpuInventory;
 import coop.scheduler.domain.GpuUsage;
 import coop.scheduler.domain.Job;
 import coop.scheduler.domain.JobArray;
@@ -18,11 +19,14 @@ import coop.scheduler.domain.Policy;
 import coop.scheduler.domain.Proposal;
 import coop.scheduler.domain.RankRef;
 import coop.scheduler.domain.Topic;
+import coop.scheduler.domain.WaitTime;
 import coop.scheduler.governance.Governance;
 import coop.scheduler.ledger.EventType;
 import coop.scheduler.store.Store;
 import java.time.Duration;
 import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -194,6 +198,37 @@ public final class ClusterState {
      * offers what the job needs. An operator may enable a runtime later; until one does, a job
      * would wait for ever, so it is refused instead.
      */
+    private String unservable(JobSpec.Checked job) {
+        String container = unservable(job.container());
+        return container != null ? container : neverHeld(job);
+    }
+
+    /**
+     * Why no set of the cooperative's nodes could ever hold the job, however idle, naming the field,
+     * or null when one could: judged on the GPUs each node's agent last reported (connected nodes
+     * as they are now, enrolled ones as their records keep), and not at all while an enrolled
+     * node has never reported or no node has.
+     */
+    private String neverHeld(JobSpec.Checked job) {
+        Set<String> connected = new HashSet<>();
+        List<GpuInventory.Node> nodes = new ArrayList<>();
+        for (NodeRuntime n : sessions.all()) {
+            if (!n.gpus.isEmpty() || n.link != null) {
+                connected.add(n.name);
+                nodes.add(GpuInventory.Node.of(n.name, n.site, n.gpus.stream().map(Gpu::model).toList()));
+            }
+        }
+        List<GpuInventory.Node> enrolled = registry.reportedGpus(connected);
+        if (enrolled == null) {
+            return null;
+        }
+        nodes.addAll(enrolled);
+        String model = job.gpuModel();
+        String why = new GpuInventory(nodes).whyNever(job.spec().gpusPerNode(), job.spec().nodes(),
+                model.isEmpty() ? List.of() : List.of(model.split(",")), job.spec().crossSite());
+        return why == null ? null : why + "; no node of the cooperative could ever start it, so it is not queued";
+    }
+
     private String unservable(JobContainer container) {
         if (!container.present() || registry.anyServes(container)
                 || sessions.all().stream().anyMatch(n -> n.features.serves(container))) {
@@ -274,7 +309,12 @@ public final class ClusterState {
             }
         }
         String why = jobs.waitNote(id);
-        return why != null ? why : cycles.explain(id);
+        if (why == null) {
+            return cycles.explain(id);
+        }
+        long start = jobs.expectedStart(id);
+        // The reservation's start as of this reading: "from 14:05 UTC, in 3 min" counts down.
+        return start == 0 ? why : why + " " + WaitTime.from(start, clock.millis());
     }
 
     /**
@@ -371,6 +411,7 @@ public final class ClusterState {
                       String address, String isolation, Tx tx) {
         sessions.hello(link, node, site, gpus, running, address, tx);
         sessions.describe(node, isolation);
+        registry.gpuModels(node, gpus.stream().map(Gpu::model).toList(), tx);
     }
 
     /** Notes the shared checkpoint root the node's agent said it has in its Hello ("" for none). */

@@ -19,10 +19,7 @@ import coop.scheduler.domain.NodeRecord;
 import coop.scheduler.domain.Placement;
 import coop.scheduler.domain.RankRef;
 import java.time.Duration;
-import java.time.Instant;
 import java.time.InstantSource;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -39,7 +36,6 @@ import org.slf4j.LoggerFactory;
  */
 final class CycleRunner {
     private static final Logger log = LoggerFactory.getLogger(CycleRunner.class);
-    private static final DateTimeFormatter CLOCK_TIME = DateTimeFormatter.ofPattern("HH:mm").withZone(ZoneOffset.UTC);
 
     private final InstantSource clock;
     /** Grace the operator set with --preemption-grace, or null to follow the policy. */
@@ -167,8 +163,8 @@ final class CycleRunner {
                 if (r.startAt() != Long.MAX_VALUE) {
                     jobs.noteExpectedStart(r.jobId(), r.startAt());
                 }
-                jobs.noteWait(r.jobId(), r.startAt() == Long.MAX_VALUE ? r.detail()
-                        : r.detail() + " (from " + CLOCK_TIME.format(Instant.ofEpochMilli(r.startAt())) + " UTC)");
+                // From when is added as the text is read (ClusterState.whyPending), to count down.
+                jobs.noteWait(r.jobId(), r.detail());
             } else if (d instanceof Decision.Wait w) {
                 jobs.noteWait(w.jobId(), w.detail());
             }

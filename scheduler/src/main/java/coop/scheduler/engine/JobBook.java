@@ -5,7 +5,6 @@ import coop.scheduler.domain.Attempt;
 import coop.scheduler.domain.CoopException;
 import coop.scheduler.domain.Job;
 import coop.scheduler.domain.JobArray;
-import coop.scheduler.domain.JobContainer;
 import coop.scheduler.domain.JobSpec;
 import coop.scheduler.domain.JobState;
 import coop.scheduler.domain.Member;
@@ -102,14 +101,14 @@ public final class JobBook {
      * written in this turn's batch, so an array is stored whole or not at all.
      */
     Submitted submit(String memberName, JobSpec spec, Tx tx) {
-        return submit(memberName, spec, container -> null, tx);
+        return submit(memberName, spec, job -> null, tx);
     }
 
     /**
-     * As {@link #submit(String, JobSpec, Tx)}; {@code unservable} says why no node could run the
-     * job's container, naming the field, or null when some could.
+     * As {@link #submit(String, JobSpec, Tx)}; {@code unservable} says why no node could ever run the
+     * job (its container, its shape), naming the field, or null when some could.
      */
-    Submitted submit(String memberName, JobSpec spec, java.util.function.Function<JobContainer, String> unservable,
+    Submitted submit(String memberName, JobSpec spec, java.util.function.Function<JobSpec.Checked, String> unservable,
                      Tx tx) {
         Member m = desk.requireMember(memberName);
         Names.require("account", spec.account());
@@ -124,7 +123,7 @@ public final class JobBook {
             throw CoopException.denied("member " + m.name() + " has no researcher role, so cannot submit jobs");
         }
         JobSpec.Checked c = spec.checked(desk.policy().params().maxWalltimeS());
-        String noNode = unservable.apply(c.container());
+        String noNode = unservable.apply(c);
         if (noNode != null) {
             throw new CoopException(CoopException.Kind.FAILED_PRECONDITION, noNode);
         }

@@ -4,6 +4,7 @@ import coop.scheduler.domain.Account;
 import coop.scheduler.domain.Availability;
 import coop.scheduler.domain.CoopException;
 import coop.scheduler.domain.Gpu;
+import coop.scheduler.domain.GpuInventory;
 import coop.scheduler.domain.GpuUsage;
 import coop.scheduler.domain.JobContainer;
 import coop.scheduler.domain.Member;
@@ -186,7 +187,7 @@ public final class NodeRegistry {
         NodeRecord r = existing == null ? new NodeRecord(name, site, account, m.name(), tokenSha256, clock.millis())
                 : new NodeRecord(name, site, account, m.name(), tokenSha256, clock.millis(), existing.draining(),
                         existing.drainReason(), existing.reservedGpus(), existing.windows(), existing.timeZone(),
-                        existing.healthDrain(), existing.features());
+                        existing.healthDrain(), existing.features(), existing.gpuModels());
         remember(r);
         tx.batch().put(Kind.NODES, name, r);
         log.info("node {} at {} enrolled for {} by {}", name, site, account, m.name());
@@ -252,6 +253,39 @@ public final class NodeRegistry {
         r = r.withFeatures(features);
         remember(r);
         tx.batch().put(Kind.NODES, name, r);
+    }
+
+    /**
+     * Keeps the models of a node's GPUs, as its agent's Hello said, with its record; only a change
+     * is written. A job is judged by them at submit even while the agent is away.
+     */
+    void gpuModels(String name, List<String> models, Tx tx) {
+        NodeRecord r = enrolled.get(name);
+        if (r == null || models.equals(r.gpuModels())) {
+            return;
+        }
+        r = r.withGpuModels(models);
+        remember(r);
+        tx.batch().put(Kind.NODES, name, r);
+    }
+
+    /**
+     * The enrolled nodes whose agents have reported their GPUs, or null while some enrolled node's
+     * has not ({@code connected}: names of nodes whose agents are connected now, known however
+     * their records read): a node never heard from might hold any job, so none may be judged.
+     */
+    List<GpuInventory.Node> reportedGpus(Set<String> connected) {
+        List<GpuInventory.Node> out = new ArrayList<>();
+        for (NodeRecord r : enrolled.values()) {
+            if (connected.contains(r.name())) {
+                continue;
+            }
+            if (r.gpuModels() == null) {
+                return null;
+            }
+            out.add(GpuInventory.Node.of(r.name(), r.site(), r.gpuModels()));
+        }
+        return out;
     }
 
     /**

@@ -90,6 +90,7 @@ public final class ProtoMapper {
             case FAILED -> coop.v1.JobState.FAILED;
             case CANCELLED -> coop.v1.JobState.CANCELLED;
             case REVIEW -> coop.v1.JobState.REVIEW;
+            case TIMEOUT -> coop.v1.JobState.TIMEOUT;
         };
     }
 
@@ -101,6 +102,7 @@ public final class ProtoMapper {
             case FAILED -> JobState.FAILED;
             case CANCELLED -> JobState.CANCELLED;
             case REVIEW -> JobState.REVIEW;
+            case TIMEOUT -> JobState.TIMEOUT;
             default -> throw coop.scheduler.domain.CoopException.invalid("states", "unknown job state " + s);
         };
     }

@@ -40,6 +40,17 @@ final class ClusterBuilder {
         return this;
     }
 
+    /** A node with GPUs of two models, all idle: {@code countA} of {@code modelA}, then {@code countB} of {@code modelB}. */
+    ClusterBuilder mixedNode(String name, String site, String modelA, int countA, String modelB, int countB) {
+        List<GpuSlot> slots = new ArrayList<>();
+        for (int i = 0; i < countA + countB; i++) {
+            slots.add(new GpuSlot(i, i < countA ? modelA : modelB, true));
+        }
+        nodes.add(new NodeView(name, site, slots, "", 0, true, false));
+        busy.computeIfAbsent(name, n -> new HashSet<>());
+        return this;
+    }
+
     /** A node whose operator's account keeps {@code reserved} GPUs for itself first. */
     ClusterBuilder operatedNode(String name, String site, int gpus, String model, String operator, int reserved) {
         node(name, site, gpus, model);

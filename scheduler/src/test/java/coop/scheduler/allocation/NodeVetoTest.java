@@ -33,7 +33,7 @@ class NodeVetoTest {
         Decision.Wait w = waitOf(plan, 2);
         assertThat(w.veto()).isEqualTo(Veto.TOO_FEW_FREE_GPUS);
         assertThat(w.detail()).isEqualTo("lab-a holds 0 GPUs of 30.0 entitled; "
-                + "11 nodes: 5 draining, 3 too small, 3 busy; needs 4 GPU; most idle: 2 on s1");
+                + "11 nodes: 5 draining, 3 too small, 3 busy; needs 4 GPUs; most idle: 2 on s1");
     }
 
     @Test
@@ -41,7 +41,7 @@ class NodeVetoTest {
         Plan plan = allocator.plan(aCluster().account("lab-a", 100, 0)
                 .node("h1", "s1", 4, "H100").node("h2", "s1", 4, "H100").node("a1", "s1", 4, "A100", 0, 1, 2, 3)
                 .job("lab-a", 4, 1, "A100", 0).job("lab-a", 4, 1, "A100", 0).snapshot());
-        assertThat(waitOf(plan, 2).detail()).contains("; 3 nodes: 2 with other GPUs, 1 busy; needs 4 A100");
+        assertThat(waitOf(plan, 2).detail()).contains("; 3 nodes: 2 with other GPUs, 1 busy; needs 4 A100 GPUs");
     }
 
     @Test
@@ -75,7 +75,7 @@ class NodeVetoTest {
                 .node("small", "s1", 2, "A100").job("lab-a", 4).snapshot());
         Decision.Wait w = waitOf(plan, 1);
         assertThat(w.veto()).isEqualTo(Veto.NO_NODE_FITS);
-        assertThat(w.detail()).endsWith("; 3 nodes: 2 draining, 1 too small; no offered node has 4 GPUs");
+        assertThat(w.detail()).endsWith("; 3 nodes: 2 draining, 1 too small; no offered node has 4 GPUs of one model");
     }
 
     @Test
@@ -85,7 +85,7 @@ class NodeVetoTest {
                 .job("lab-a", 4).snapshot());
         assertThat(plan.taken()).isEmpty();
         assertThat(waitOf(plan, 1).detail())
-                .endsWith("; 2 nodes: 1 draining, 1 outside their window; no offered node has 4 GPUs");
+                .endsWith("; 2 nodes: 1 draining, 1 outside their window; no offered node has 4 GPUs of one model");
     }
 
     @Test
@@ -93,6 +93,34 @@ class NodeVetoTest {
         Plan plan = allocator.plan(aCluster().account("lab-a", 100, 0).node("small", "s1", 2, "A100")
                 .job("lab-a", 4).snapshot());
         assertThat(waitOf(plan, 1).detail()).contains("; 1 node: 1 too small; ");
+    }
+
+    @Test
+    void aGangOnANodeWithTwoModelsIsToldOneModelPerRankNamingTheNode() {
+        // The README's gang on 4×A100 and 2×A100 + 2×L4: 4 GPUs on n2, but not 4 of one model.
+        Plan plan = allocator.plan(aCluster().account("lab-a", 100, 0)
+                .node("n1", "s1", 4, "A100").mixedNode("n2", "s1", "A100", 2, "L4", 2)
+                .job("lab-a", 4, 2, "", 0).snapshot());
+        Decision.Wait w = waitOf(plan, 1);
+        assertThat(w.veto()).isEqualTo(Veto.NO_NODE_FITS);
+        assertThat(w.detail()).endsWith("; 2 nodes: 1 with too few of one model, 1 with room; "
+                + "one GPU model per rank: n2 has 2×A100 + 2×L4; no site has 2 offered nodes with 4 GPUs of one "
+                + "model each");
+    }
+
+    @Test
+    void aNodeTooSmallEvenWithAllItsModelsIsTooSmallNotMixed() {
+        Plan plan = allocator.plan(aCluster().account("lab-a", 100, 0)
+                .mixedNode("n2", "s1", "A100", 1, "L4", 1).job("lab-a", 4).snapshot());
+        assertThat(waitOf(plan, 1).detail()).contains("; 1 node: 1 too small; no offered node has 4 GPUs")
+                .doesNotContain("one GPU model per rank");
+    }
+
+    @Test
+    void aJobOfOneModelIsNotToldOfTheOtherModelsOfANode() {
+        Plan plan = allocator.plan(aCluster().account("lab-a", 100, 0)
+                .mixedNode("n2", "s1", "A100", 2, "L4", 2).job("lab-a", 4, 1, "A100", 0).snapshot());
+        assertThat(waitOf(plan, 1).detail()).endsWith("; 1 node: 1 too small; no offered node has 4 A100 GPUs");
     }
 
     @Test

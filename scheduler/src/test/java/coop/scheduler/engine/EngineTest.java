@@ -140,7 +140,11 @@ class EngineTest {
         String expected = java.time.format.DateTimeFormatter.ofPattern("HH:mm").withZone(java.time.ZoneOffset.UTC)
                 .format(java.time.Instant.ofEpochMilli(clock.millis() + 60_000));
         String why = call((s, tx) -> s.whyPending(waiting));
-        assertThat(why).contains("reserved on n1").endsWith("(from " + expected + " UTC)");
+        assertThat(why).endsWith("first in line: 2 GPUs reserved on n1 from " + expected + " UTC, in 1 min");
+        // Said as of each reading, not as of the cycle: it counts down with no cycle in between.
+        clock.advanceSeconds(10);
+        assertThat((String) call((s, tx) -> s.whyPending(waiting)))
+                .endsWith("reserved on n1 from " + expected + " UTC, in 50 s");
         // As squeue --start: the time itself, for the wire and --json.
         long at = call((s, tx) -> s.expectedStart(waiting));
         assertThat(at).isBetween(clock.millis(), clock.millis() + 60_000);
@@ -358,12 +362,13 @@ class EngineTest {
 
     @Test
     void aRemovedMembersWaitingJobsAreCancelledAtItsRemovalWhileItsRunningJobFinishes() throws Exception {
-        RecordingLink n1 = connect("n1", "s1", 1);
         passParam("panel_size", 2);
         passParam("panel_min_gpus", 2);
+        // Submitted before any node reported: a 2-GPU job is not yet known to be more than any node has.
+        long inReview = submit("bob", "lab-b", 2, 1);
+        RecordingLink n1 = connect("n1", "s1", 1);
         long running = submit("bob", "lab-b", 1, 1);
         long waiting = submit("bob", "lab-b", 1, 1);
-        long inReview = submit("bob", "lab-b", 2, 1);
         long others = submit("carol", "lab-b", 1, 1);
         assertThat(job(running).state()).isEqualTo(JobState.RUNNING);
         assertThat(job(waiting).state()).isEqualTo(JobState.PENDING);

@@ -135,7 +135,7 @@ class StopContractTest {
     }
 
     @Test
-    void aTimedOutJobRunsAgainAsOftenAsItAskedThenFails() throws Exception {
+    void aTimedOutJobRunsAgainAsOftenAsItAskedThenEndsTimeout() throws Exception {
         RecordingLink n1 = connect("n1", 1);
         long id = submit("alice", "lab-a", 60, "", 1);
         exit(n1, new RankRef(id, 1, 0), 143, "walltime");
@@ -147,18 +147,42 @@ class StopContractTest {
 
         exit(n1, new RankRef(id, 2, 0), 143, "walltime");
         Job failed = job(id);
-        assertThat(failed.state()).isEqualTo(JobState.FAILED);
+        assertThat(failed.state()).isEqualTo(JobState.TIMEOUT);
         assertThat(failed.current().outcome())
                 .isEqualTo("walltime of 60 s reached, not requeued: --requeue-on-timeout 1 used up");
     }
 
     @Test
-    void withoutRequeueATimeoutFailsTheJob() throws Exception {
+    void withoutRequeueATimeoutEndsTheJobTimeout() throws Exception {
         RecordingLink n1 = connect("n1", 1);
         long id = submit("alice", "lab-a", 60, "", 0);
         exit(n1, new RankRef(id, 1, 0), 143, "walltime");
-        assertThat(job(id).state()).isEqualTo(JobState.FAILED);
+        assertThat(job(id).state()).isEqualTo(JobState.TIMEOUT);
         assertThat(job(id).current().outcome()).isEqualTo("walltime of 60 s reached");
+    }
+
+    @Test
+    void aJobStoppedAtItsWalltimeThatExitsZeroIsTimeoutNotSucceededAndItsTimeIsCharged() throws Exception {
+        RecordingLink n1 = connect("n1", 2);
+        long id = submit("alice", "lab-a", 60, "", 0);
+        long ok = submit("alice", "lab-a", 60, "", 0);
+        // Less than the three heartbeat intervals (5 s here) after which the node would be lost.
+        clock.advanceSeconds(10);
+        // It caught SIGTERM at its walltime and exited 0: it did not finish its work.
+        exit(n1, new RankRef(id, 1, 0), 0, "walltime");
+        assertThat(job(id).state()).isEqualTo(JobState.TIMEOUT);
+        assertThat(job(id).finishedAt()).isPositive();
+        Accounting.AccountUsage used = engine.<Accounting.Usage>call((s, tx) -> s.usage()).accounts().stream()
+                .filter(a -> a.account().equals("lab-a")).findFirst().orElseThrow();
+        // Its 10 s are charged as a failed job's are, beside the 10 s so far of the one still running.
+        assertThat(used.gpuSeconds()).isEqualTo(20.0);
+        assertThat(engine.<Accounting.Census>call((s, tx) -> s.census()).jobs()).containsEntry(JobState.TIMEOUT, 1)
+                .containsEntry(JobState.SUCCEEDED, 0);
+        List<Job> listed = engine.call((s, tx) -> s.jobs("", EnumSet.of(JobState.TIMEOUT), 0));
+        assertThat(listed).extracting(Job::id).containsExactly(id);
+
+        exit(n1, new RankRef(ok, 1, 0), 0, "exited");
+        assertThat(job(ok).state()).as("one that ends by itself still succeeds").isEqualTo(JobState.SUCCEEDED);
     }
 
     @Test

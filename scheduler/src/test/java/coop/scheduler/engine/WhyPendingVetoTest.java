@@ -69,7 +69,7 @@ class WhyPendingVetoTest {
         long id = submit("bob", "lab-b", 4);
         assertThat(call((s, tx) -> s.job(id)).state()).isEqualTo(JobState.PENDING);
         assertThat((String) call((s, tx) -> s.whyPending(id)))
-                .endsWith("3 nodes: 2 draining, 1 too small; no offered node has 4 GPUs");
+                .endsWith("3 nodes: 2 draining, 1 too small; no offered node has 4 GPUs of one model");
     }
 
     @Test
@@ -85,6 +85,6 @@ class WhyPendingVetoTest {
         assertThat((String) call((s, tx) -> s.whyPending(first))).contains("first in line");
         assertThat((String) call((s, tx) -> s.whyPending(second)))
                 .startsWith("lab-b holds 0 GPUs of ")
-                .contains("; 4 nodes: 2 draining, 1 too small, 1 busy; needs 4 GPU; most idle: 2 on small");
+                .contains("; 4 nodes: 2 draining, 1 too small, 1 busy; needs 4 GPUs; most idle: 2 on small");
     }
 }

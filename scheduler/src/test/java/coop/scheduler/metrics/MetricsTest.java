@@ -118,6 +118,8 @@ class MetricsTest {
 
         await().atMost(PROMPTLY).until(() -> value("coop_jobs{state=\"running\"}").orElse(0.0) == 1);
         assertThat(value("coop_jobs{state=\"pending\"}")).contains(0.0);
+        // Every end state is a series, jobs stopped at their walltime too.
+        assertThat(value("coop_jobs{state=\"timeout\"}")).contains(0.0);
         assertThat(value("coop_agents_connected")).contains(1.0);
         assertThat(value("coop_gpus_online")).contains(2.0);
         assertThat(value("coop_account_gpus_allocated{account=\"lab-a\"}")).contains(1.0);

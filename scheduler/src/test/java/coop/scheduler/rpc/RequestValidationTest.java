@@ -312,9 +312,9 @@ class RequestValidationTest {
         invalid("ListJobs", "states", "UNSPECIFIED", "states: unknown job state",
                 () -> jobs(MEMBER).listJobs(ListJobsRequest.newBuilder().addStates(JobState.JOB_STATE_UNSPECIFIED)
                         .build()));
-        invalid("ListJobs", "states", "7 states", "states: at most 6 states",
+        invalid("ListJobs", "states", "8 states", "states: at most 7 states",
                 () -> jobs(MEMBER).listJobs(ListJobsRequest.newBuilder()
-                        .addAllStates(Collections.nCopies(7, JobState.PENDING)).build()));
+                        .addAllStates(Collections.nCopies(8, JobState.PENDING)).build()));
 
         // ------------------------------------------------------------ Governance/Propose
         invalid("Propose", "title", "201 chars", "title: must be at most 200 printable characters",
