@@ -71,8 +71,11 @@ class DashboardBrowserIT {
             String hold = "while [ ! -f " + release + " ]; do sleep 0.2; done";
             submit(coop, target, alice, "lab-a", "1", "hold-a", hold);
             submit(coop, target, bob, "lab-b", "1", "hold-b", hold);
-            // No node has four GPUs: this one waits, and says why.
-            long waiting = submit(coop, target, alice, "lab-a", "4", "too-big", "true");
+            // A gang of both nodes whole, which the holds keep busy: this one waits, and says why.
+            var gang = coop.run("submit", "--scheduler", target, "--identity", alice, "--account", "lab-a", "--gpus",
+                    "2", "--nodes", "2", "--cross-site", "--name", "both-nodes", "--", "true");
+            assertThat(gang.exitCode()).as(gang.stderr()).isZero();
+            long waiting = ClusterIT.jobId(gang.stdout());
             await().atMost(Duration.ofSeconds(30)).until(() -> api(url, "api/v1/usage").get("gpus_busy").asInt() == 2);
             var propose = coop.run("propose", "shares", "lab-a=60", "lab-b=40", "--closes-in", "1h", "--scheduler",
                     target, "--identity", alice);
