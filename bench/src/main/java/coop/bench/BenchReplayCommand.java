@@ -342,8 +342,8 @@ public final class BenchReplayCommand implements Callable<Integer> {
         report.line("trace %s: %d jobs, %d accounts; cluster %s at one site; speed %s", jobs.source(),
                 jobs.jobs().size(), jobs.accounts().size(), cluster, trim(speed));
         report.line("window %s to %s (first to last submit, replay time); preemption grace %d s; "
-                + "walltime = run time, rounded up to seconds", clock(window.startMs()), clock(window.endMs()),
-                liveGrace.toSeconds());
+                + "walltime = run time, rounded up to seconds (live: 1 s more)", clock(window.startMs()),
+                clock(window.endMs()), liveGrace.toSeconds());
         report.line("target: the ideal weighted max-min share of the same jobs (divisible GPUs, free "
                 + "preemption; utilization %.1f %%); shares in %%, differences in pp%n", 100 * target.utilization());
 

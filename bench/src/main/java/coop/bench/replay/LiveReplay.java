@@ -280,8 +280,10 @@ public final class LiveReplay {
                 .setGpusPerNode(shape[0])
                 .setNodes(shape[1])
                 .setGpuModel(j.gpuModel())
-                // As the simulator declares it: the run time, rounded up to whole seconds.
-                .setWalltimeSeconds(Math.max(1, (j.durationMs() + 999) / 1000))
+                // As the simulator declares it (the run time, rounded up to whole seconds), and one second
+                // more for what the live run adds to a job (launch, a resumed attempt's checkpoint): a job
+                // its walltime stops ends TIMEOUT, which a replayed job that did its work must not.
+                .setWalltimeSeconds(Math.max(1, (j.durationMs() + 999) / 1000) + 1)
                 .setName(JOB_NAME_PREFIX + j.id())
                 .setPriority(priority)
                 .setCommand(SleepCommand.of(checkpoints.resolve(Long.toString(j.id())), stop, j.durationMs(), graceMs,
