@@ -116,8 +116,8 @@ final class Podman {
                 "rank-" + s.rank().rank(), "--cap-drop", "all", "--security-opt", "no-new-privileges",
                 "--env-file", envFile.toString(), "--workdir", s.cwd(),
                 "--label", "coop.rank=" + s.rank().jobId() + "." + s.rank().attempt() + "." + s.rank().rank()));
-        long[] files = limits("Max open files");
-        long[] processes = limits("Max processes");
+        long[] files = Runc.agentLimits("Max open files");
+        long[] processes = Runc.agentLimits("Max processes");
         // The runtime's own defaults may exceed the host's hard limits, which no container may raise.
         argv.addAll(List.of("--ulimit", "nofile=" + files[1] + ":" + files[1]));
         // podman starts its monitor (conmon) with at most CONMON_NPROC processes, which no container may exceed.
@@ -211,30 +211,11 @@ final class Podman {
         }
     }
 
-    /** The agent's own soft and hard limit, as {@code /proc/self/limits} names it; 1024 where it cannot tell. */
-    static long[] limits(String name) {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/limits"))) {
-                if (line.startsWith(name)) {
-                    String[] f = line.substring(name.length()).trim().split("\\s+");
-                    return new long[] {number(f[0]), number(f[1])};
-                }
-            }
-        } catch (IOException | RuntimeException e) {
-            // Fall through to a limit every host allows.
-        }
-        return new long[] {1024, 1024};
-    }
-
     /** The most processes podman 4 lets its monitor, conmon, and so every container, have. */
     static final long CONMON_NPROC = 32768;
 
     private static long capped(long limit) {
         return limit < 0 ? CONMON_NPROC : Math.min(limit, CONMON_NPROC);
-    }
-
-    private static long number(String text) {
-        return text.equals("unlimited") ? -1 : Long.parseLong(text);
     }
 
     private static String output(List<String> command) {

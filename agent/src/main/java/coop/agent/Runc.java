@@ -181,6 +181,7 @@ final class Runc {
         j.key("process").open()
                 .key("terminal").raw("false")
                 .key("user").open().key("uid").num(s.user().uid()).key("gid").num(s.user().gid()).close();
+        long files = openFilesLimit();
         List<String> args = new ArrayList<>(List.of("bash", "-c", INIT, "coop-rank"));
         args.addAll(s.argv());
         j.key("args").strs(args);
@@ -196,8 +197,8 @@ final class Runc {
                 .key("capabilities").open()
                 .key("bounding").strs(List.of()).key("effective").strs(List.of())
                 .key("permitted").strs(List.of()).key("ambient").strs(List.of()).close()
-                .key("rlimits").array().open().key("type").str("RLIMIT_NOFILE").key("hard").num(openFilesLimit())
-                .key("soft").num(openFilesLimit()).close().end()
+                .key("rlimits").array().open().key("type").str("RLIMIT_NOFILE").key("hard").num(files)
+                .key("soft").num(files).close().end()
                 .close();
         j.key("root").open().key("path").str("rootfs").key("readonly").raw("true").close();
         j.key("hostname").str("rank-" + s.rank().rank());
@@ -301,17 +302,30 @@ final class Runc {
 
     /** The open-files limit ranks get: the agent's own hard limit, since none may be raised above it. */
     private static long openFilesLimit() {
+        long hard = agentLimits("Max open files")[1];
+        return hard < 0 ? 1 << 20 : hard;
+    }
+
+    /**
+     * The agent's own soft and hard limit, as {@code /proc/self/limits} names it (-1: unlimited);
+     * 1024 for both where it cannot tell, a limit every host allows.
+     */
+    static long[] agentLimits(String name) {
         try {
             for (String line : Files.readAllLines(Path.of("/proc/self/limits"))) {
-                if (line.startsWith("Max open files")) {
-                    String[] f = line.substring("Max open files".length()).trim().split("\\s+");
-                    return f[1].equals("unlimited") ? 1 << 20 : Long.parseLong(f[1]);
+                if (line.startsWith(name)) {
+                    String[] f = line.substring(name.length()).trim().split("\\s+");
+                    return new long[] {limit(f[0]), limit(f[1])};
                 }
             }
         } catch (IOException | RuntimeException e) {
             // Fall through to a limit every host allows.
         }
-        return 1024;
+        return new long[] {1024, 1024};
+    }
+
+    private static long limit(String text) {
+        return text.equals("unlimited") ? -1 : Long.parseLong(text);
     }
 
     /** Just enough of a JSON writer for a runtime spec. */

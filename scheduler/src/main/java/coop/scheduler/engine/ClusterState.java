@@ -234,7 +234,7 @@ public final class ClusterState {
                 || sessions.all().stream().anyMatch(n -> n.features.serves(container))) {
             return null;
         }
-        boolean runtime = registry.anyServes(new JobContainer(container.image(), List.of()))
+        boolean runtime = registry.anyRunsContainers()
                 || sessions.all().stream().anyMatch(n -> n.features.runsContainers());
         if (!runtime) {
             return "container: no node of the cooperative runs a container runtime (an operator enables one "

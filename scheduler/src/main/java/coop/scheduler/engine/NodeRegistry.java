@@ -288,6 +288,11 @@ public final class NodeRegistry {
         return out;
     }
 
+    /** Whether some enrolled node runs container jobs at all, as its agent last said. */
+    boolean anyRunsContainers() {
+        return enrolled.values().stream().anyMatch(r -> r.features().runsContainers());
+    }
+
     /**
      * Whether some enrolled node offers what a container job needs, as its agent last said; a job
      * none does is refused at submit rather than left waiting for ever.
