@@ -304,7 +304,7 @@ public final class AgentSessions {
         a = a.withRankExit(ref.rank(), exitCode, now);
         j = j.withAttempt(a);
         if (a.isOver()) {
-            accounting.ended(j.account(), a, now);
+            accounting.ended(j, a, now);
             desk.apply(List.of(attemptEvent(j, a)), now, tx);
             if (j.attempts().stream().allMatch(Attempt::isOver)) {
                 jobs.inFlight().remove(j.id());

@@ -6,6 +6,8 @@ import coop.scheduler.allocation.JobRequest;
 import coop.scheduler.domain.Job;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -127,6 +129,11 @@ final class PendingQueue {
     /** The request of a pending job, or null. */
     JobRequest get(long id) {
         return byId.get(id);
+    }
+
+    /** Every pending job's request, in no particular order; a live view. */
+    Collection<JobRequest> all() {
+        return Collections.unmodifiableCollection(byId.values());
     }
 
     /** How many jobs of the account are pending. */

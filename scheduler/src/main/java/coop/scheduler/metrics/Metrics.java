@@ -13,6 +13,7 @@ import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import io.grpc.Status;
 import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.Timer;
@@ -40,7 +41,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  */
 public final class Metrics implements EventLoop.Observer, Store.CommitListener {
     private static final Accounting.Census NO_CENSUS = new Accounting.Census(0, Map.of(), Map.of(), Map.of(), 0,
-            0, Long.MAX_VALUE);
+            0, Long.MAX_VALUE, Map.of(), Map.of());
     private static final Status.Code[] CODES = Status.Code.values();
 
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -133,7 +134,18 @@ public final class Metrics implements EventLoop.Observer, Store.CommitListener {
                             .register(registry),
                     Gauge.builder("coop.account.gpus.entitled", () -> census.entitledGpus().getOrDefault(a, 0.0))
                             .description("GPUs the account is entitled to: its share under the live policy of the "
-                                    + "GPUs of connected nodes.").tag("account", a).register(registry)));
+                                    + "GPUs of connected nodes.").tag("account", a).register(registry),
+                    FunctionCounter.builder("coop.account.preemptions", this,
+                                    m -> m.census.preemptions().getOrDefault(a, 0L))
+                            .description("Attempts of the account's jobs told to stop for another job, since the "
+                                    + "cooperative began (counted from the stored jobs, so a restart keeps it).")
+                            .tag("account", a).register(registry),
+                    FunctionCounter.builder("coop.account.preempted.gpu.seconds", this,
+                                    m -> m.census.lostGpuSeconds().getOrDefault(a, 0.0))
+                            .description("GPU-seconds of the account's preempted attempts, each counted whole from "
+                                    + "its start to its end: the scheduler cannot know when a job last saved a "
+                                    + "checkpoint, so this is the work lost if it saved none.")
+                            .tag("account", a).register(registry)));
         }
         accountGauges.entrySet().removeIf(e -> {
             if (c.allocatedGpus().containsKey(e.getKey())) {

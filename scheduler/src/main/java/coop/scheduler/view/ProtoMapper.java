@@ -175,9 +175,23 @@ public final class ProtoMapper {
             b.addAccounts(AccountUsage.newBuilder().setAccount(a.account())
                     .setEntitledBasisPoints(a.entitledBasisPoints()).setAchievedPercent(a.achievedPercent())
                     .setGpuSeconds(a.gpuSeconds()).setRunningJobs(a.runningJobs()).setRunningGpus(a.runningGpus())
-                    .setPendingJobs(a.pendingJobs()).setTotalGpuSeconds(a.totalGpuSeconds()));
+                    .setPendingJobs(a.pendingJobs()).setTotalGpuSeconds(a.totalGpuSeconds())
+                    .addAllWindows(a.windows().stream().map(ProtoMapper::shareWindow).toList())
+                    .setPreemptions(a.preemptions()).setPreemptedGpuSeconds(a.lostGpuSeconds())
+                    .setMaxJobPreemptions(a.maxJobPreemptions()));
         }
-        return b.build();
+        for (Accounting.StretchVerdict v : u.verdicts()) {
+            b.addVerdicts(coop.v1.StretchVerdict.newBuilder().setStretch(v.stretch().label()).setFromMs(v.from())
+                    .setVerdict(v.outcome().label()).setWorstGapPp(v.worstGapPp()));
+        }
+        return b.setVerdictRule(coop.scheduler.domain.ShareVerdict.RULE).build();
+    }
+
+    private static coop.v1.ShareWindow shareWindow(Accounting.ShareWindow w) {
+        return coop.v1.ShareWindow.newBuilder().setStretch(w.stretch().label()).setFromMs(w.from())
+                .setVotedPercent(w.votedPercent()).setAchievedPercent(w.achievedPercent())
+                .setGpuSeconds(w.gpuSeconds()).setWaited(w.waited()).setGapPp(w.verdict().gapPp())
+                .setVerdict(w.verdict().outcome().label()).build();
     }
 
     public static NodeInfo node(NodeRegistry.NodeStatus n) {

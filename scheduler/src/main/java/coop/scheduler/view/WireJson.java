@@ -279,6 +279,12 @@ public final class WireJson {
         o.set("accounts", array(usage.getAccountsList(), WireJson::accountUsage));
         o.put("gpus_online", usage.getGpusOnline());
         o.put("gpus_busy", usage.getGpusBusy());
+        ArrayNode verdicts = o.putArray("verdicts");
+        for (var v : usage.getVerdictsList()) {
+            verdicts.addObject().put("stretch", v.getStretch()).put("from_ms", v.getFromMs())
+                    .put("verdict", v.getVerdict()).put("worst_gap_pp", v.getWorstGapPp());
+        }
+        o.put("verdict_rule", usage.getVerdictRule());
         return o;
     }
 
@@ -292,6 +298,16 @@ public final class WireJson {
         o.put("running_gpus", usage.getRunningGpus());
         o.put("pending_jobs", usage.getPendingJobs());
         o.put("total_gpu_seconds", usage.getTotalGpuSeconds());
+        ArrayNode windows = o.putArray("windows");
+        for (var w : usage.getWindowsList()) {
+            windows.addObject().put("stretch", w.getStretch()).put("from_ms", w.getFromMs())
+                    .put("voted_percent", w.getVotedPercent()).put("achieved_percent", w.getAchievedPercent())
+                    .put("gpu_seconds", w.getGpuSeconds()).put("waited", w.getWaited()).put("gap_pp", w.getGapPp())
+                    .put("verdict", w.getVerdict());
+        }
+        o.put("preemptions", usage.getPreemptions());
+        o.put("preempted_gpu_seconds", usage.getPreemptedGpuSeconds());
+        o.put("max_job_preemptions", usage.getMaxJobPreemptions());
         return o;
     }
 
