@@ -50,9 +50,14 @@ public final class DashboardServer implements AutoCloseable {
         public static final Limits DEFAULT = new Limits(4096, 8192, 8192, 256, Duration.ofSeconds(30));
     }
 
-    /** Every {@code sampleEvery} one usage sample goes into the history; an hour's worth at 2 s is kept. */
+    /**
+     * Every {@code sampleEvery} one usage sample goes into the history; an hour's worth at 2 s is
+     * held, and one sample a minute is kept in the store for a day, so a restart keeps the chart.
+     */
     public static final Duration SAMPLE_EVERY = Duration.ofSeconds(2);
     private static final int HISTORY_SAMPLES = 1800;
+    static final Duration HISTORY_KEPT = Duration.ofDays(1);
+    static final Duration HISTORY_KEPT_EVERY = Duration.ofMinutes(1);
     private static final Duration LEDGER_CHECK_GAP = Duration.ofSeconds(5);
 
     private final EventLoopGroup boss;
@@ -101,7 +106,8 @@ public final class DashboardServer implements AutoCloseable {
                 new DefaultThreadFactory("coop-dashboard", true));
         ExecutorService verifier = Executors.newSingleThreadExecutor(
                 new DefaultThreadFactory("coop-dashboard-ledger", true));
-        History history = new History(HISTORY_SAMPLES, sampleEvery);
+        History history = new History(HISTORY_SAMPLES, sampleEvery, store, HISTORY_KEPT, HISTORY_KEPT_EVERY,
+                clock.millis());
         LedgerCheck ledger = new LedgerCheck(store, verifier, clock, LEDGER_CHECK_GAP);
         Routes routes = new Routes(loop, history, ledger, new Assets(), metrics, background, showCommands);
         EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("coop-http-accept", true),
@@ -136,7 +142,9 @@ public final class DashboardServer implements AutoCloseable {
                         }
                     })
                     .bind(address).syncUninterruptibly().channel();
-            background.scheduleAtFixedRate(() -> Reads.usage(loop).thenAccept(history::add), 0, sampleEvery.toMillis(), TimeUnit.MILLISECONDS);
+            // Added on the background thread, not the loop's that completes the read: a kept sample is a store write.
+            background.scheduleAtFixedRate(() -> Reads.usage(loop).thenAcceptAsync(history::add, background), 0,
+                    sampleEvery.toMillis(), TimeUnit.MILLISECONDS);
             return new DashboardServer(boss, workers, background, verifier, ledger, channel);
         } catch (RuntimeException e) {
             boss.shutdownGracefully(0, 1, TimeUnit.SECONDS);

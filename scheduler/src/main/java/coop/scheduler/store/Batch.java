@@ -29,6 +29,11 @@ public final class Batch {
         puts.add(new Put(kind, Store.key(name), null));
     }
 
+    /** Deletes a record with a numeric key. */
+    public void delete(Store.Kind kind, long id) {
+        puts.add(new Put(kind, Store.key(id), null));
+    }
+
     /** Puts bytes as they are, not as JSON. */
     public void putRaw(Store.Kind kind, long id, byte[] value) {
         puts.add(new Put(kind, Store.key(id), value));

@@ -40,7 +40,9 @@ public final class Store implements AutoCloseable {
         /** The hash-chained ledger, key = sequence number, value = the entry's canonical bytes. */
         LEDGER,
         /** Working folders shipped with jobs, by digest: see {@link WorkdirBlobs}. */
-        WORKDIRS;
+        WORKDIRS,
+        /** The dashboard's usage samples, by time: a bounded view of the past, not state. */
+        HISTORY;
 
         byte[] familyName() {
             return name().toLowerCase().getBytes(StandardCharsets.UTF_8);
