@@ -86,13 +86,14 @@ public final class DemoCommand implements Callable<Integer> {
             m.put("voted", p.voted());
             m.put("achieved", round(p.achieved()));
             m.put("all_pending", p.allPending());
+            m.put("verdict", p.verdict().label());
             m.put("utilization", Math.round(p.utilization() * 1000) / 1000.0);
             m.put("jobs_done", p.jobsDone());
             return m;
         }).toList());
         o.put("utilization", Math.round(r.utilization() * 1000) / 1000.0);
         o.put("jobs_done", r.jobsDone());
-        o.put("within_5pp", r.fairWithin(5));
+        o.put("within_5pp", r.sharesKept());
         o.put("report_html", html.toString());
         return o;
     }
@@ -123,6 +124,7 @@ public final class DemoCommand implements Callable<Integer> {
         t.print(out);
         out.printf(Locale.ROOT, "%nutilization %.1f%% · jobs done %d · every account within 5 pp of its voted share "
                 + "in every period with work pending: %s%n", r.utilization() * 100, r.jobsDone(),
-                r.fairWithin(5) ? "yes" : "NO");
+                r.sharesKept() ? "yes" : "NO");
+        out.println("verdict rule (as coop usage judges): " + coop.scheduler.domain.ShareVerdict.RULE);
     }
 }

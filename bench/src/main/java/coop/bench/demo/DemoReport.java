@@ -1,5 +1,6 @@
 package coop.bench.demo;
 
+import coop.scheduler.domain.ShareVerdict;
 import coop.v1.Attempt;
 import coop.v1.Job;
 import coop.v1.JobState;
@@ -34,6 +35,24 @@ public record DemoReport(List<Period> periods, double utilization, int jobsDone,
                 worst = Math.max(worst, Math.abs(achieved.getOrDefault(e.getKey(), 0.0) - e.getValue()));
             }
             return worst;
+        }
+
+        /**
+         * Each account's verdict by the rule the live scheduler's usage report judges by
+         * ({@link ShareVerdict}): the demo knows only whether every account had work waiting
+         * throughout the period, which it then says of each account and of all the others.
+         */
+        public Map<String, ShareVerdict> verdicts() {
+            boolean used = achieved.values().stream().anyMatch(v -> v > 0);
+            Map<String, ShareVerdict> out = new LinkedHashMap<>();
+            voted.forEach((a, v) -> out.put(a, ShareVerdict.of(v, achieved.getOrDefault(a, 0.0), allPending,
+                    allPending, used)));
+            return out;
+        }
+
+        /** The verdict on all accounts in the period. */
+        public ShareVerdict.Outcome verdict() {
+            return ShareVerdict.overall(verdicts().values().stream().map(ShareVerdict::outcome).toList());
         }
     }
 
@@ -88,8 +107,11 @@ public record DemoReport(List<Period> periods, double utilization, int jobsDone,
         return Math.max(0, to - from);
     }
 
-    /** Whether every period where all accounts had work waiting kept every account within {@code pp}. */
-    public boolean fairWithin(double pp) {
-        return periods.stream().filter(Period::allPending).allMatch(p -> p.worstGap() <= pp);
+    /**
+     * Whether no period's verdict is "not kept": every period where all accounts had work waiting
+     * kept every account within {@link ShareVerdict#TOLERANCE_PP} of its voted share.
+     */
+    public boolean sharesKept() {
+        return periods.stream().noneMatch(p -> p.verdict() == ShareVerdict.Outcome.NOT_KEPT);
     }
 }

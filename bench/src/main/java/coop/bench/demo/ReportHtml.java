@@ -1,5 +1,7 @@
 package coop.bench.demo;
 
+import coop.scheduler.domain.ShareVerdict;
+import coop.scheduler.view.AccountColours;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -19,14 +21,11 @@ import java.util.TreeSet;
  */
 public final class ReportHtml {
 
-    /** Account colours (Tableau 10), given out in account-name order. */
-    private static final String[] PALETTE = {"#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948",
-            "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"};
     private static final String SVG = "http://www.w3.org/2000/svg";
     private static final DateTimeFormatter WHEN = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss 'UTC'", Locale.ROOT)
             .withZone(ZoneOffset.UTC);
-    /** How close to its voted share the demo promises each account, in percentage points. */
-    private static final double PROMISE_PP = 5;
+    /** How close to its voted share the demo promises each account, in percentage points: the live rule's. */
+    private static final double PROMISE_PP = ShareVerdict.TOLERANCE_PP;
 
     private static final String STYLE = """
             :root { --ink: #1f2933; --muted: #616e7c; --line: #d9dee5; --panel: #f7f8fa; }
@@ -89,9 +88,8 @@ public final class ReportHtml {
             accounts.addAll(p.achieved().keySet());
         });
         report.timeline().forEach(s -> accounts.addAll(s.gpusByAccount().keySet()));
-        for (String a : accounts) {
-            colours.put(a, PALETTE[colours.size() % PALETTE.length]);
-        }
+        // The dashboard's colours: the same account looks the same in both.
+        colours.putAll(AccountColours.of(accounts));
     }
 
     /** The page for {@code report}. */
@@ -114,6 +112,8 @@ public final class ReportHtml {
         figures(m);
         legend(m);
         m.leaf("h2", "Shares per policy period");
+        m.leaf("p", "Verdict, by the rule the scheduler's usage report and dashboard judge by: "
+                + ShareVerdict.RULE + ".", "class", "note");
         m.leaf("p", "Each period runs from a policy's enactment to the next one (or the end of the run). Achieved "
                 + "is the account's share of the GPU-seconds its jobs used in that period, computed from the "
                 + "attempts the scheduler recorded.", "class", "note");
@@ -156,7 +156,7 @@ public final class ReportHtml {
                 "jobs that succeeded during the policy periods");
         figure(m, "Utilization", percent(report.utilization() * 100), "",
                 "GPU-time used of GPU-time available on " + report.capacityGpus() + " GPUs");
-        boolean fair = report.fairWithin(PROMISE_PP);
+        boolean fair = report.sharesKept();
         double worst = report.periods().stream().mapToDouble(DemoReport.Period::worstGap).max().orElse(0);
         figure(m, "Voted shares kept", fair ? "yes" : "no", fair ? "ok" : "bad",
                 String.format(Locale.ROOT, "every account within %.0f pp in every period with work pending; "
@@ -213,7 +213,7 @@ public final class ReportHtml {
                 "class", "note");
         sharesChart(m, p);
         m.open("table").open("thead").open("tr");
-        for (String h : List.of("Account", "Voted", "Achieved", "Gap")) {
+        for (String h : List.of("Account", "Voted", "Achieved", "Gap", "Verdict")) {
             m.leaf("th", h);
         }
         m.close().close().open("tbody");
@@ -225,6 +225,7 @@ public final class ReportHtml {
                     .leaf("td", percent(e.getValue()))
                     .leaf("td", percent(achieved))
                     .leaf("td", String.format(Locale.ROOT, "%+.1f pp", achieved - e.getValue()))
+                    .leaf("td", p.verdicts().get(e.getKey()).outcome().label(), "class", "verdict")
                     .close();
         }
         m.close().close();

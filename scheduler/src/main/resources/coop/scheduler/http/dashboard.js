@@ -5,11 +5,13 @@
   'use strict';
 
   var POLL_MS = 2000;
-  var COLORS = ['#2f6fde', '#d9534f', '#2e9d57', '#9b59b6', '#e08e0b', '#17a2b8', '#795548', '#e83e8c'];
+  // Account colours as the demo's report gives them (AccountColours.PALETTE, Tableau 10), in
+  // account-name order over every account the page has seen, so each account looks the same in both.
+  var PALETTE = ['#4e79a7', '#f28e2b', '#59a14f', '#e15759', '#76b7b2', '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#bab0ac'];
   var SVG = 'http://www.w3.org/2000/svg';
   var samples = [];
   var lastSampleAt = 0;
-  var accountColors = {};
+  var knownAccounts = [];
 
   function el(tag, attrs, text) {
     var e = document.createElement(tag);
@@ -37,11 +39,27 @@
     e.setAttribute('data-value', String(value));
   }
 
-  function colorOf(account) {
-    if (!(account in accountColors)) {
-      accountColors[account] = COLORS[Object.keys(accountColors).length % COLORS.length];
+  function know(account) {
+    if (knownAccounts.indexOf(account) < 0) {
+      knownAccounts.push(account);
+      knownAccounts.sort(function (a, b) { return a < b ? -1 : a > b ? 1 : 0; });
     }
-    return accountColors[account];
+  }
+
+  function colorOf(account) {
+    know(account);
+    return PALETTE[knownAccounts.indexOf(account) % PALETTE.length];
+  }
+
+  function signed(x) {
+    var r = (Math.round(x * 10) / 10).toFixed(1);
+    return (x >= 0 ? '+' : '') + r + ' pp';
+  }
+
+  var STRETCH_NAMES = {policy: 'live policy', hour: 'last hour', day: 'last day'};
+
+  function stretchName(s) {
+    return STRETCH_NAMES[s] || s;
   }
 
   function pct(x) {
@@ -89,6 +107,7 @@
     setText('running-count', running);
     setText('policy-version', 'v' + usage.policy_version);
 
+    usage.accounts.forEach(function (a) { know(a.account); });
     var body = document.querySelector('#accounts tbody');
     clear(body);
     usage.accounts.forEach(function (a) {
@@ -105,7 +124,54 @@
       tr.appendChild(el('td', {'class': 'num achieved', 'data-value': a.achieved_percent}, pct(a.achieved_percent)));
       tr.appendChild(el('td', {'class': 'num running-gpus', 'data-value': a.running_gpus}, a.running_gpus));
       tr.appendChild(el('td', {'class': 'num pending', 'data-value': a.pending_jobs}, a.pending_jobs));
+      tr.appendChild(el('td', {'class': 'num preemptions', 'data-value': a.preemptions}, a.preemptions));
+      var lostHours = a.preempted_gpu_seconds / 3600;
+      tr.appendChild(el('td', {'class': 'num lost', 'data-value': a.preempted_gpu_seconds},
+        (Math.round(lostHours * 100) / 100).toFixed(2)));
+      tr.appendChild(el('td', {'class': 'num max-job-preemptions', 'data-value': a.max_job_preemptions},
+        a.max_job_preemptions));
       body.appendChild(tr);
+    });
+    renderVerdicts(usage);
+  }
+
+  function swatchCell(account) {
+    var td = el('td');
+    var swatch = el('span', {'class': 'swatch'});
+    swatch.style.backgroundColor = colorOf(account);
+    td.appendChild(swatch);
+    td.appendChild(document.createTextNode(account));
+    return td;
+  }
+
+  function renderVerdicts(usage) {
+    document.getElementById('verdict-rule').textContent = usage.verdict_rule || '';
+    var body = document.querySelector('#verdicts tbody');
+    clear(body);
+    (usage.verdicts || []).forEach(function (v) {
+      var tr = el('tr', {'data-stretch': v.stretch});
+      tr.appendChild(el('td', null, stretchName(v.stretch)));
+      tr.appendChild(el('td', {'class': 'from', 'data-value': v.from_ms}, new Date(v.from_ms).toLocaleString()));
+      tr.appendChild(el('td', {'class': 'verdict', 'data-verdict': v.verdict}, v.verdict));
+      tr.appendChild(el('td', {'class': 'num worst-gap', 'data-value': v.worst_gap_pp},
+        (Math.round(v.worst_gap_pp * 10) / 10).toFixed(1) + ' pp'));
+      body.appendChild(tr);
+    });
+    var rows = document.querySelector('#judgement tbody');
+    clear(rows);
+    usage.accounts.forEach(function (a) {
+      (a.windows || []).forEach(function (w, i) {
+        var tr = el('tr', {'data-account': a.account, 'data-stretch': w.stretch,
+          'class': i === 0 ? 'first-of-account' : ''});
+        tr.appendChild(i === 0 ? swatchCell(a.account) : el('td'));
+        tr.appendChild(el('td', {'class': 'stretch'}, stretchName(w.stretch)));
+        tr.appendChild(el('td', {'class': 'num voted', 'data-value': w.voted_percent}, pct(w.voted_percent)));
+        tr.appendChild(el('td', {'class': 'num achieved', 'data-value': w.achieved_percent}, pct(w.achieved_percent)));
+        tr.appendChild(el('td', {'class': 'num gap', 'data-value': w.gap_pp}, signed(w.gap_pp)));
+        tr.appendChild(el('td', {'class': 'waited', 'data-value': w.waited}, w.waited ? 'yes' : 'no'));
+        tr.appendChild(el('td', {'class': 'verdict', 'data-verdict': w.verdict}, w.verdict));
+        rows.appendChild(tr);
+      });
     });
   }
 
@@ -189,6 +255,10 @@
         r.appendChild(el('td', null, j.name));
         r.appendChild(el('td', null, j.account));
         r.appendChild(el('td', {'class': 'num'}, gpus));
+        // Attempts before this one that were preempted: the job lost their work unless it checkpointed.
+        var preempted = j.attempts.filter(function (a) { return a.outcome.indexOf('preempted') === 0; }).length;
+        r.appendChild(el('td', {'class': 'num attempt', 'data-value': last ? last.number : 0,
+          'data-preempted': preempted}, last ? last.number + (preempted > 0 ? ' (' + preempted + ' preempted)' : '') : ''));
         r.appendChild(el('td', null, last ? duration(nowMs - last.started_at_ms) : ''));
         r.appendChild(el('td', null, last ? last.placements.map(function (p) { return p.node; }).join(', ') : ''));
         running.appendChild(r);
@@ -198,7 +268,7 @@
       queue.appendChild(emptyRow(7, 'nothing waits'));
     }
     if (!running.firstChild) {
-      running.appendChild(emptyRow(6, 'nothing runs'));
+      running.appendChild(emptyRow(7, 'nothing runs'));
     }
   }
 
@@ -302,13 +372,17 @@
         if (accounts.indexOf(a.account) < 0) { accounts.push(a.account); }
       });
     });
+    accounts.sort();
     accounts.forEach(function (account, k) {
       var voted = [], achieved = [];
       samples.forEach(function (s) {
         s.accounts.forEach(function (a) {
           if (a.account === account) {
-            voted.push([s.at_ms, a.voted_percent]);
-            achieved.push([s.at_ms, a.achieved_percent]);
+            // The trailing hour, which does not start again at an enactment; samples kept before it
+            // was sampled have only the live policy's figures.
+            var hour = typeof a.hour_achieved_percent === 'number';
+            voted.push([s.at_ms, hour ? a.hour_voted_percent : a.voted_percent]);
+            achieved.push([s.at_ms, hour ? a.hour_achieved_percent : a.achieved_percent]);
           }
         });
       });
@@ -343,7 +417,8 @@
         lastSampleAt = s.at_ms;
       }
     });
-    while (samples.length > history.capacity) {
+    var kept = history.kept_every_ms > 0 ? Math.ceil(history.kept_ms / history.kept_every_ms) : 0;
+    while (samples.length > history.capacity + kept) {
       samples.shift();
     }
   }
