@@ -60,18 +60,49 @@ class DashboardServerTest {
             ClusterState.found(store, List.of(keys.member("alice", List.of("lab-a")),
                     keys.member("bob", List.of("lab-b"))), List.of("lab-a", "lab-b"), System.currentTimeMillis());
         }
+        startServer(data);
+    }
+
+    private void startServer(Path data) {
         server = SchedulerServer.start(new SchedulerServer.Config(data, "127.0.0.1", 0, Duration.ofSeconds(5), null,
                 true).withHttp(new InetSocketAddress("127.0.0.1", 0)), InstantSource.system());
         channel = NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();
+    }
+
+    @Test
+    void theChartsHistoryOutlivesARestartOfTheScheduler() throws Exception {
+        long[] first = new long[1];
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+            JsonNode samples = get("/api/v1/history").get("samples");
+            assertThat(samples.size()).isGreaterThanOrEqualTo(1);
+            first[0] = samples.get(0).get("at_ms").asLong();
+        });
+        stop();
+        startServer(dir.resolve("data"));
+        // The new run's first sample is not the old one: the old one comes back from the store, before it.
+        JsonNode history = get("/api/v1/history");
+        assertThat(history.get("kept_every_ms").asLong()).isEqualTo(60_000);
+        assertThat(history.get("samples").size()).isGreaterThanOrEqualTo(1);
+        JsonNode kept = history.get("samples").get(0);
+        assertThat(kept.get("at_ms").asLong()).isEqualTo(first[0]);
+        assertThat(kept.get("accounts").get(0).get("voted_percent").asDouble()).isEqualTo(50.0);
+        assertThat(kept.get("accounts").get(0).has("hour_achieved_percent")).isTrue();
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+            JsonNode samples = get("/api/v1/history").get("samples");
+            assertThat(samples.size()).isGreaterThanOrEqualTo(2);
+            assertThat(samples.get(samples.size() - 1).get("at_ms").asLong()).isGreaterThan(first[0]);
+        });
     }
 
     @AfterEach
     void stop() throws InterruptedException {
         if (channel != null) {
             channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+            channel = null;
         }
         if (server != null) {
             server.close();
+            server = null;
         }
     }
 
