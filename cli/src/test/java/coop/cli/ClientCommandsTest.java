@@ -640,7 +640,13 @@ class ClientCommandsTest {
         scheduler.usage = UsageResponse.newBuilder().setPolicyVersion(2).setWindowStartMs(1_700_000_000_000L)
                 .setWindowEndMs(1_700_007_200_000L).setGpusOnline(16).setGpusBusy(12)
                 .addAccounts(AccountUsage.newBuilder().setAccount("lab-a").setEntitledBasisPoints(6000)
-                        .setAchievedPercent(55.25).setGpuSeconds(36_000).setRunningJobs(2).setRunningGpus(8).setPendingJobs(1))
+                        .setAchievedPercent(55.25).setGpuSeconds(36_000).setRunningJobs(2).setRunningGpus(8).setPendingJobs(1)
+                        .setPreemptions(3).setPreemptedGpuSeconds(5_400).setMaxJobPreemptions(2)
+                        .addWindows(coop.v1.ShareWindow.newBuilder().setStretch("policy").setGapPp(-4.75)
+                                .setVerdict("kept")))
+                .addVerdicts(coop.v1.StretchVerdict.newBuilder().setStretch("policy").setFromMs(1_700_000_000_000L)
+                        .setVerdict("kept").setWorstGapPp(4.75))
+                .setVerdictRule(coop.scheduler.domain.ShareVerdict.RULE)
                 .build();
 
         assertThat(coop("proposals").out().lines()).satisfiesExactly(
@@ -657,9 +663,16 @@ class ClientCommandsTest {
         assertThat(coop("policy", "--help").out()).contains("--version=V", "--history");
         assertThat(coop("usage").out().lines()).containsExactly(
                 "policy v2 since 2023-11-14T22:13:20Z (2h); GPUs busy 12/16 online",
-                "ACCOUNT  ENTITLED  ACHIEVED  GPU-HOURS  RUNNING(JOBS/GPUS)  PENDING",
-                "lab-a    60%       55.3%     10.0       2/8                 1");
+                "ACCOUNT  ENTITLED  ACHIEVED  GPU-HOURS  RUNNING(JOBS/GPUS)  PENDING  PREEMPTED  LOST GPU-H  MAX/JOB",
+                "lab-a    60%       55.3%     10.0       2/8                 1        3          1.5         2",
+                "",
+                "STRETCH  FROM                  VERDICT  WORST GAP  GAP PER ACCOUNT (ACHIEVED-VOTED)",
+                "policy   2023-11-14T22:13:20Z  kept     4.8 pp     lab-a -4.8 pp (kept)",
+                "Verdict: " + coop.scheduler.domain.ShareVerdict.RULE + ".");
+        assertThat(coop("usage", "--help").out()).contains("--checkpoint none", "trailing hour and day");
         JsonNode usage = new ObjectMapper().readTree(coop("usage", "--json").out());
+        assertThat(usage.get("verdicts").get(0).get("verdict").asText()).isEqualTo("kept");
+        assertThat(usage.get("accounts").get(0).get("preempted_gpu_seconds").asDouble()).isEqualTo(5_400.0);
         assertThat(usage.get("accounts").get(0).get("entitled_basis_points").asInt()).isEqualTo(6000);
         assertThat(usage.get("window_start_ms").asLong()).isEqualTo(1_700_000_000_000L);
     }

@@ -48,8 +48,12 @@ class DashboardBrowserIT {
 
     @Test
     void theDashboardShowsWhatTheApiServes() throws Exception {
-        Assumptions.assumeTrue(Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER),
-                "needs " + CHROMIUM + " and " + CHROMEDRIVER + ": apt-get install chromium chromium-driver");
+        boolean present = Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER);
+        String missing = "needs " + CHROMIUM + " and " + CHROMEDRIVER + ": apt-get install chromium chromium-driver";
+        if ("1".equals(System.getenv("COOP_REQUIRE_PREREQS"))) {
+            assertThat(present).as(missing + " (COOP_REQUIRE_PREREQS=1)").isTrue();
+        }
+        Assumptions.assumeTrue(present, missing);
         try (CoopProcesses coop = new CoopProcesses(dir)) {
             Path data = dir.resolve("data");
             var init = coop.run("init", "--data", data.toString(), "--founders", "alice:lab-a,bob:lab-b",
@@ -156,6 +160,64 @@ class DashboardBrowserIT {
                     assertThat(browser.findElement(By.id("ledger-status")).getAttribute("data-ok")).isEqualTo("true");
                     assertThat(ledger.get("verification").get("ok").asBoolean()).isTrue();
                     assertThat(text(browser, "ledger-size")).isEqualTo(ledger.get("size").asText());
+                });
+
+                // The verdict a member reads on the page is the one `coop usage --json` gives: per stretch, and
+                // per account with its gap; preemptions alike; each running job shows its attempt. The gaps shrink
+                // as the two jobs run on (one started a moment before the other), so "kept" comes within a minute.
+                await().atMost(Duration.ofSeconds(60)).ignoreExceptionsInstanceOf(WebDriverException.class)
+                        .untilAsserted(() -> {
+                    var run = coop.run("usage", "--json", "--scheduler", target, "--identity", alice);
+                    assertThat(run.exitCode()).as(run.stderr()).isZero();
+                    JsonNode usage = JSON.readTree(run.stdout());
+                    assertThat(usage.get("verdicts")).hasSize(3);
+                    assertThat(browser.findElement(By.id("verdict-rule")).getText())
+                            .isEqualTo(usage.get("verdict_rule").asText()).contains("5 pp");
+                    for (JsonNode v : usage.get("verdicts")) {
+                        WebElement row = browser.findElement(By.cssSelector("#verdicts tr[data-stretch='"
+                                + v.get("stretch").asText() + "']"));
+                        assertThat(row.findElement(By.cssSelector(".verdict")).getText())
+                                .isEqualTo(v.get("verdict").asText());
+                        assertThat(Double.parseDouble(row.findElement(By.cssSelector(".worst-gap"))
+                                .getAttribute("data-value"))).isCloseTo(v.get("worst_gap_pp").asDouble(),
+                                org.assertj.core.data.Offset.offset(2.0));
+                    }
+                    for (JsonNode a : usage.get("accounts")) {
+                        String account = a.get("account").asText();
+                        assertThat(a.get("windows")).hasSize(3);
+                        for (JsonNode w : a.get("windows")) {
+                            WebElement row = browser.findElement(By.cssSelector("#judgement tr[data-account='"
+                                    + account + "'][data-stretch='" + w.get("stretch").asText() + "']"));
+                            assertThat(row.findElement(By.cssSelector(".verdict")).getText())
+                                    .as(account + " " + w.get("stretch").asText())
+                                    .isEqualTo(w.get("verdict").asText());
+                            assertThat(Double.parseDouble(row.findElement(By.cssSelector(".gap"))
+                                    .getAttribute("data-value"))).isCloseTo(w.get("gap_pp").asDouble(),
+                                    org.assertj.core.data.Offset.offset(2.0));
+                            assertThat(row.findElement(By.cssSelector(".voted")).getText()).isEqualTo(
+                                    String.format(java.util.Locale.ROOT, "%.1f%%", w.get("voted_percent").asDouble()));
+                            assertThat(row.findElement(By.cssSelector(".waited")).getText())
+                                    .isEqualTo(w.get("waited").asBoolean() ? "yes" : "no");
+                        }
+                        WebElement row = browser.findElement(By.cssSelector("#accounts tr[data-account='"
+                                + account + "']"));
+                        assertThat(row.findElement(By.cssSelector(".preemptions")).getText())
+                                .isEqualTo(a.get("preemptions").asText());
+                        assertThat(row.findElement(By.cssSelector(".max-job-preemptions")).getText())
+                                .isEqualTo(a.get("max_job_preemptions").asText());
+                    }
+                    // Both accounts run one job each at half the GPUs in use under 50/50 shares: kept.
+                    assertThat(usage.get("verdicts").get(0).get("verdict").asText()).isEqualTo("kept");
+                    for (JsonNode j : api(url, "api/v1/jobs?state=running")) {
+                        WebElement row = browser.findElement(By.cssSelector("#running tr[data-job-id='"
+                                + j.get("id").asLong() + "']"));
+                        assertThat(row.findElement(By.cssSelector(".attempt")).getAttribute("data-value"))
+                                .isEqualTo(Integer.toString(j.get("attempts").size()));
+                    }
+                    // A busy GPU is not drawn in the colour of an error.
+                    WebElement busyGpu = browser.findElement(By.cssSelector(".gpu.busy"));
+                    assertThat(busyGpu.getCssValue("background-color")).isNotEqualTo("rgba(217, 83, 79, 1)")
+                            .isNotEqualTo("rgba(179, 38, 30, 1)");
                 });
 
                 byte[] png = ((org.openqa.selenium.TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES);
