@@ -127,6 +127,9 @@ class MetricsTest {
         // Founded with equal shares: each account is entitled to half of the 2 GPUs online.
         assertThat(value("coop_account_gpus_entitled{account=\"lab-a\"}")).contains(1.0);
         assertThat(value("coop_account_gpus_entitled{account=\"lab-b\"}")).contains(1.0);
+        // Nothing was preempted yet; the counters exist for each open account from the start.
+        assertThat(value("coop_account_preemptions_total{account=\"lab-a\"}")).contains(0.0);
+        assertThat(value("coop_account_preempted_gpu_seconds_total{account=\"lab-b\"}")).contains(0.0);
 
         assertThat(value("coop_allocation_cycle_seconds_count")).hasValueSatisfying(v -> assertThat(v).isPositive());
         // The enrollment and the started job at least, each synced with what its turn changed.
