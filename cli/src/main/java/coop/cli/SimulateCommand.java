@@ -21,14 +21,19 @@ import coop.scheduler.sim.SimulationOptions;
 import coop.scheduler.sim.SimulationResult;
 import coop.scheduler.sim.Simulator;
 import coop.scheduler.sim.StaticPartitionPolicy;
+import coop.scheduler.sim.SyntheticTrace;
 import coop.scheduler.sim.Trace;
 import coop.scheduler.sim.TraceReader;
+import coop.scheduler.sim.TraceWriter;
 import coop.scheduler.sim.Window;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
+import java.io.Writer;
 import java.math.BigDecimal;
 import java.math.RoundingMode;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -54,8 +59,8 @@ import picocli.CommandLine.Spec;
  * Shares and utilization are measured from the trace's first to its last submit.
  */
 @Command(name = "simulate", mixinStandardHelpOptions = true,
-        description = {"Replay a job trace (CSV: submit_s,account,gpus,duration_s,gpu_model) through coop's allocator "
-                + "and two baselines, fifo and static partitions, on a simulated cluster.",
+        description = {"Replay a job trace (CSV: submit_s,account,gpus,duration_s,gpu_model; or a synthetic one) "
+                + "through coop's allocator and two baselines, fifo and static partitions, on a simulated cluster.",
                 "Per account: voted share, fair target (ideal weighted max-min share of the same trace), achieved "
                         + "share of busy GPU time, waits and completion times; overall: utilization, Jain's index "
                         + "of achieved/target, preemptions. Shares and utilization count from the first to the "
@@ -67,8 +72,22 @@ public final class SimulateCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--trace", required = true, paramLabel = "FILE", description = "The trace CSV.")
+    @Option(names = "--trace", paramLabel = "FILE", description = "The trace CSV.")
     Path trace;
+
+    @Option(names = "--synthetic", paramLabel = "SEED",
+            description = "Instead of --trace, replay a synthetic trace drawn with this seed, with the shared Philly "
+                    + "trace's statistics and accounts (bursts of submits, heavy-tailed run times, 1-GPU jobs and "
+                    + "8-32-GPU gangs, skewed demand).")
+    Long synthetic;
+
+    @Option(names = "--synthetic-jobs", defaultValue = "2166", paramLabel = "N",
+            description = "Jobs of the synthetic trace (default: ${DEFAULT-VALUE}, about 500 h of submits).")
+    int syntheticJobs;
+
+    @Option(names = "--save-trace", paramLabel = "FILE",
+            description = "Also write the trace replayed to FILE as CSV, for example to keep a synthetic trace.")
+    Path saveTrace;
 
     @Option(names = "--gpus", paramLabel = "N", description = "GPUs in the cluster: N/8 nodes of 8 GPUs.")
     Integer gpus;
@@ -112,7 +131,7 @@ public final class SimulateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Trace jobs = readTrace(trace);
+        Trace jobs = trace();
         SimulatedCluster cluster = cluster();
         Shares voted = shares(jobs);
         SimulationOptions options = options(jobs);
@@ -149,6 +168,30 @@ public final class SimulateCommand implements Callable<Integer> {
     }
 
     // ------------------------------------------------------------------ inputs
+
+    /** {@code --trace} or {@code --synthetic}, written to {@code --save-trace} if given. */
+    private Trace trace() {
+        if ((trace == null) == (synthetic == null)) {
+            throw new CliException("give the trace with --trace FILE or --synthetic SEED (one of them)");
+        }
+        Trace t;
+        if (trace != null) {
+            t = readTrace(trace);
+        } else {
+            if (syntheticJobs <= 0) {
+                throw new CliException("--synthetic-jobs: must be a positive number of jobs, got " + syntheticJobs);
+            }
+            t = SyntheticTrace.generate(synthetic, syntheticJobs);
+        }
+        if (saveTrace != null) {
+            try (Writer out = Files.newBufferedWriter(saveTrace, StandardCharsets.UTF_8)) {
+                TraceWriter.write(t, out);
+            } catch (IOException | UncheckedIOException e) {
+                throw new CliException("--save-trace: cannot write " + saveTrace + ": " + e.getMessage());
+            }
+        }
+        return t;
+    }
 
     /** Reads {@code --trace}; a missing, unreadable, malformed or empty file is a {@link CliException}. */
     public static Trace readTrace(Path trace) {

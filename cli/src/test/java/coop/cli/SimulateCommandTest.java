@@ -88,4 +88,30 @@ class SimulateCommandTest {
         assertThat(run.exitCode()).isNotZero();
         assertThat(run.err()).contains("--shares").contains("100");
     }
+
+    @Test
+    void replaysASyntheticTraceAndSavesIt() throws Exception {
+        Path saved = dir.resolve("synthetic.csv");
+        CliRun run = CliRun.of("simulate", "--synthetic", "5", "--synthetic-jobs", "150", "--gpus", "88",
+                "--policies", "coop", "--save-trace", saved.toString(), "--json");
+        assertThat(run.exitCode()).as(run.err()).isZero();
+        assertThat(Files.readString(saved)).isEqualTo(coop.scheduler.sim.TraceWriter.toCsv(
+                coop.scheduler.sim.SyntheticTrace.generate(5, 150)));
+        JsonNode coop = new ObjectMapper().readTree(run.out()).get("policies").get("coop");
+        int jobs = 0;
+        for (JsonNode a : coop.get("accounts")) {
+            jobs += a.get("jobs").asInt();
+        }
+        assertThat(jobs).isEqualTo(150);
+    }
+
+    @Test
+    void refusesBothOrNeitherOfTraceAndSynthetic() throws Exception {
+        CliRun both = CliRun.of("simulate", "--trace", trace().toString(), "--synthetic", "1", "--gpus", "88");
+        assertThat(both.exitCode()).isNotZero();
+        assertThat(both.err()).contains("--trace FILE or --synthetic SEED");
+        CliRun neither = CliRun.of("simulate", "--gpus", "88");
+        assertThat(neither.exitCode()).isNotZero();
+        assertThat(neither.err()).contains("--trace FILE or --synthetic SEED");
+    }
 }
