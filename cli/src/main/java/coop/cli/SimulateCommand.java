@@ -126,6 +126,17 @@ public final class SimulateCommand implements Callable<Integer> {
                     + "(what ran since the last whole period). Default: ${DEFAULT-VALUE}.")
     String checkpoint;
 
+    @Option(names = "--min-run", defaultValue = "5m", paramLabel = "DURATION",
+            description = "The policy's min_run_before_preempt_s: an attempt runs this long before it may be "
+                    + "preempted, and a job asking for less walltime preempts no one (default: ${DEFAULT-VALUE}, "
+                    + "the founding policy's; 0 for none).")
+    String minRun;
+
+    @Option(names = "--reserve-wait", defaultValue = "5m", paramLabel = "DURATION",
+            description = "The policy's reserve_wait_s: how long an operator's job waits for borrowers on its "
+                    + "reserve to end by walltime before it preempts them (default: ${DEFAULT-VALUE}).")
+    String reserveWait;
+
     @Option(names = "--json", description = "Print one JSON object instead of tables.")
     boolean json;
 
@@ -281,7 +292,8 @@ public final class SimulateCommand implements Callable<Integer> {
             throw new CliException(e.getMessage(), e);
         }
         SimulationOptions options = SimulationOptions.defaults().withHalfLife(halfLifeValue).withGrace(graceValue)
-                .withWalltimeFactor(walltimeFactor).withCheckpoint(saving);
+                .withWalltimeFactor(walltimeFactor).withCheckpoint(saving)
+                .withPreemptionBounds(duration("--min-run", minRun, true), duration("--reserve-wait", reserveWait, true));
         if (untilHours != null) {
             if (!(untilHours > 0) || Double.isInfinite(untilHours)) {
                 throw new CliException("--until-hours: must be a positive number of hours, got " + untilHours);

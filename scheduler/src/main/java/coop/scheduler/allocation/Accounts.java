@@ -51,4 +51,16 @@ final class Accounts {
     boolean borrowed(RunningAttempt a) {
         return of(a.account()).lends(a);
     }
+
+    /**
+     * Whether a borrowed attempt may be preempted for a job of another account: its account holds
+     * more of its entitlement than the job's account will once the job runs (Kueue's fair-sharing
+     * rule). Otherwise the preemption would only move the excess from one account to the other,
+     * and a later cycle could move it back: two accounts' large jobs would take a node from each
+     * other every minimum run.
+     */
+    boolean yields(RunningAttempt a, JobRequest job) {
+        Entitlement victim = of(a.account());
+        return victim.lends(a) && victim.overEntitlement() > of(job.account()).overEntitlementWith(job.gpus());
+    }
 }

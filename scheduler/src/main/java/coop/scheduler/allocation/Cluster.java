@@ -16,6 +16,8 @@ import java.util.Set;
  */
 final class Cluster {
     final long now;
+    /** The policy's bounds on preemption. */
+    final PreemptionRules rules;
     /** The offered nodes (online, in window, not draining), in snapshot order. */
     final Map<String, NodeState> nodes = new LinkedHashMap<>();
     /** Offered nodes with a free GPU when the cycle began, in snapshot order; only they can take work now. */
@@ -39,11 +41,12 @@ final class Cluster {
 
     Cluster(ClusterSnapshot snapshot) {
         this.now = snapshot.now();
+        this.rules = snapshot.rules();
         int offered = 0;
         boolean closes = false;
         for (NodeView n : snapshot.nodes()) {
             if (n.schedulable()) {
-                NodeState state = new NodeState(n);
+                NodeState state = new NodeState(n, now - rules.minRunMs());
                 nodes.put(n.name(), state);
                 closes |= n.offeredUntil() != Long.MAX_VALUE;
                 offered += n.gpus().size() - n.reservedGpus();
@@ -98,6 +101,13 @@ final class Cluster {
     void took(String model, int count) {
         freeTotal.merge(model, -count, Integer::sum);
         freeSum -= count;
+        memos.freeChanged();
+    }
+
+    /** GPUs set aside earlier in the cycle are free again (before anything was memoized about them). */
+    void putBack(String model, int count) {
+        freeTotal.merge(model, count, Integer::sum);
+        freeSum += count;
         memos.freeChanged();
     }
 

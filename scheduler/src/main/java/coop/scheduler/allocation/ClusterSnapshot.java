@@ -10,10 +10,12 @@ import java.util.Map;
  * The pending jobs come in one shape to the allocator, {@code queues}: grouped by account, each
  * group in queue order. {@code pending} is the same jobs as one list, in the order the caller
  * keeps them (submission order, for the simulator's baselines); given only that list, the
- * snapshot groups it.
+ * snapshot groups it. {@code rules} are the policy's bounds on preemption, and {@code holds} the
+ * GPUs earlier preemptions freed for jobs that have not started yet.
  */
 public record ClusterSnapshot(long now, List<NodeView> nodes, List<JobRequest> pending, List<RunningAttempt> running,
-                              Map<String, AccountStanding> accounts, List<AccountQueue> queues) {
+                              Map<String, AccountStanding> accounts, List<AccountQueue> queues,
+                              PreemptionRules rules, List<GpuHold> holds) {
     /** {@code queues} must hold exactly the jobs of {@code pending}. */
     public ClusterSnapshot {
         nodes = List.copyOf(nodes);
@@ -21,6 +23,13 @@ public record ClusterSnapshot(long now, List<NodeView> nodes, List<JobRequest> p
         running = List.copyOf(running);
         accounts = Map.copyOf(accounts);
         queues = List.copyOf(queues);
+        holds = List.copyOf(holds);
+    }
+
+    /** A snapshot under no preemption bounds, with nothing held. */
+    public ClusterSnapshot(long now, List<NodeView> nodes, List<JobRequest> pending, List<RunningAttempt> running,
+                           Map<String, AccountStanding> accounts, List<AccountQueue> queues) {
+        this(now, nodes, pending, running, accounts, queues, PreemptionRules.NONE, List.of());
     }
 
     public ClusterSnapshot(long now, List<NodeView> nodes, List<JobRequest> pending, List<RunningAttempt> running,

@@ -1,10 +1,13 @@
 package coop.scheduler.allocation;
 
 import coop.scheduler.domain.Placement;
+import coop.scheduler.domain.WaitTime;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -29,6 +32,8 @@ final class Cycle {
     private final boolean mayReclaim;
     /** Set after the due pass: a due job still waits for GPUs, and will have them before any job that is not due. */
     private boolean dueWaiting;
+    /** The GPU holds of the snapshot still in force, by the job they are held for. */
+    private final Map<Long, List<GpuHold>> holds = new LinkedHashMap<>();
 
     Cycle(ClusterSnapshot snapshot) {
         cluster = new Cluster(snapshot);
@@ -48,6 +53,11 @@ final class Cycle {
             any |= a.terminating() || accounts.borrowed(a);
         }
         mayReclaim = any;
+        for (GpuHold h : snapshot.holds()) {
+            if (h.until() > cluster.now) {
+                holds.computeIfAbsent(h.jobId(), id -> new ArrayList<>()).add(h);
+            }
+        }
     }
 
     /** The steps of a cycle, as {@link Allocator} describes them. */
@@ -56,6 +66,7 @@ final class Cycle {
         if (cluster.nodes.isEmpty()) {
             return nothingOffered(fairOrder);
         }
+        startHeld();
         reserves.claim(fairOrder);
         List<Queue> dueIn = markDue(fairOrder);
         reserveForOldestBlockedDue(dueIn);
@@ -84,6 +95,78 @@ final class Cycle {
         Joined behind = new Joined();
         fairOrder.forEach(q -> behind.addRun(q.jobs));
         return new Plan(decisions, behind, why::atEnd);
+    }
+
+    /** A pending job found in its account's queue, at its position there. */
+    private record Queued(Queue queue, int index, JobRequest job) {
+    }
+
+    /**
+     * A preemption is a commitment: the jobs GPUs were preempted for come first. Every hold's
+     * GPUs that are free are set aside; then each such job, its own held GPUs given back to it,
+     * starts if it fits now, or waits for its victims to stop with its held GPUs kept aside for
+     * the rest of the cycle. Neither kind is considered again in this cycle (it must not reclaim
+     * twice), and no other job takes what is held.
+     */
+    private void startHeld() {
+        if (holds.isEmpty()) {
+            return;
+        }
+        Map<Long, Queued> holders = new LinkedHashMap<>();
+        for (Queue q : queues) {
+            for (int i = 0; i < q.jobs.size() && holders.size() < holds.size(); i++) {
+                JobRequest job = q.jobs.get(i);
+                if (holds.containsKey(job.id())) {
+                    holders.put(job.id(), new Queued(q, i, job));
+                }
+            }
+        }
+        Map<Long, List<List<Integer>>> aside = new LinkedHashMap<>();
+        for (Queued h : holders.values()) {
+            aside.put(h.job.id(), setAside(h.job));
+        }
+        for (Queued h : holders.values()) {
+            List<GpuHold> held = holds.get(h.job.id());
+            List<List<Integer>> gpus = aside.get(h.job.id());
+            long end = heldUntilEnd(h.job);
+            for (int k = 0; k < held.size(); k++) {
+                NodeState n = cluster.nodes.get(held.get(k).node());
+                if (n != null) {
+                    n.putBack(held.get(k).model(), gpus.get(k), end);
+                    cluster.putBack(held.get(k).model(), gpus.get(k).size());
+                }
+            }
+            h.queue.consider(h.index);
+            List<Placer.Candidate> fit = placer.choose(h.job, Placer.Free.NOW);
+            if (fit != null) {
+                admit(h.job, fit, accounts.of(h.job.account()).borrows(h.job.gpus()));
+                continue;
+            }
+            setAside(h.job);
+            long until = held.stream().mapToLong(GpuHold::until).max().orElse(cluster.now);
+            decisions.add(new Decision.Wait(h.job.id(), Veto.RECLAIMING, WhyPending.standing(accounts.of(
+                    h.job.account()), h.job) + "waiting for the attempts preempted for it to stop: GPUs on "
+                    + String.join(",", held.stream().map(GpuHold::node).distinct().toList())
+                    + " are held for it for " + WaitTime.duration(until - cluster.now) + " more"));
+        }
+    }
+
+    /** Sets aside what is free of the GPUs held for the job, one list of indices per hold. */
+    private List<List<Integer>> setAside(JobRequest job) {
+        List<List<Integer>> out = new ArrayList<>();
+        for (GpuHold h : holds.get(job.id())) {
+            NodeState n = cluster.nodes.get(h.node());
+            List<Integer> taken = n == null ? List.of() : n.setAside(h.model(), h.gpus(), heldUntilEnd(job));
+            cluster.took(h.model(), taken.size());
+            out.add(taken);
+        }
+        return out;
+    }
+
+    /** When GPUs held for a job are free again at the latest: the hold lapses, or the job ends by walltime. */
+    private long heldUntilEnd(JobRequest job) {
+        long until = holds.get(job.id()).stream().mapToLong(GpuHold::until).max().orElse(cluster.now);
+        return until + job.walltimeSeconds() * 1000;
     }
 
     /**
@@ -134,7 +217,7 @@ final class Cycle {
                 continue;
             }
             if (placer.choose(job, Placer.Free.NOW) == null && placer.fits(job, Shape.of(job))
-                    && !(mayReclaim && q.acct.reclaimsFor(job.gpus())
+                    && !(mayReclaim && q.acct.reclaimsFor(job.gpus()) && cluster.rules.mayPreemptFor(job)
                     && placer.choose(job, Placer.Free.RECLAIMABLE) != null)) {
                 oldest = job;
             }
@@ -253,7 +336,8 @@ final class Cycle {
             decisions.add(why.neverFits(job, acct));
             return Outcome.WAITS;
         }
-        if (due && mayReclaim && acct.reclaimsFor(job.gpus()) && reclaim.forJob(job, shape)) {
+        if (due && mayReclaim && acct.reclaimsFor(job.gpus()) && cluster.rules.mayPreemptFor(job)
+                && reclaim.forJob(job, shape)) {
             return Outcome.STARTS;
         }
         Reservation reservation = cluster.reservation();

@@ -26,6 +26,16 @@ public sealed interface Decision {
     }
 
     /**
+     * GPUs preempted for the job are its own until it starts or the holds lapse: no other job
+     * takes them as they come free ({@link Holds} keeps them between cycles).
+     */
+    record Hold(long jobId, List<GpuHold> gpus) implements Decision {
+        public Hold {
+            gpus = List.copyOf(gpus);
+        }
+    }
+
+    /**
      * The job is first in line and does not fit: the GPUs on {@code nodes} are reserved for it
      * from {@code startAt} (epoch ms, when running walltimes end), and later jobs may use them
      * only if they end before that.

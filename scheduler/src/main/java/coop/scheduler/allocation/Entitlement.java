@@ -69,12 +69,14 @@ final class Entitlement {
 
     /**
      * Whether a due job may take GPUs back from borrowers: only within the level rounded up to
-     * a whole GPU (or while its account holds nothing). Going beyond the level by one job is
-     * for GPUs that free up by themselves; preempting for it would stop other accounts' work
-     * to hand out more than the level, and churn as each account in turn crossed it.
+     * a whole GPU, even while its account holds nothing. Going beyond the level by one job is
+     * for GPUs that free up by themselves (a due job is first in line for them); preempting for
+     * it would stop other accounts' work to hand out more than the level, and churn as each
+     * account in turn crossed it: two accounts owed less than a GPU each, each with 8-GPU jobs,
+     * would take one node from each other every minimum run.
      */
     boolean reclaimsFor(int gpus) {
-        return held + gpus / 2.0 <= fair || (behind && (held == 0 || held + gpus <= Math.ceil(fair)));
+        return held + gpus / 2.0 <= fair || (behind && held + gpus <= Math.ceil(fair));
     }
 
     /**
@@ -100,6 +102,11 @@ final class Entitlement {
     /** How far over its entitlement the account is: the most over gives GPUs back first. */
     double overEntitlement() {
         return entitled <= 0 ? Double.MAX_VALUE : held / entitled;
+    }
+
+    /** How far over its entitlement the account would be holding {@code gpus} more. */
+    double overEntitlementWith(int gpus) {
+        return entitled <= 0 ? Double.MAX_VALUE : (held + gpus) / entitled;
     }
 
     /** The why-pending prefix: what the account holds of what it is entitled to. */

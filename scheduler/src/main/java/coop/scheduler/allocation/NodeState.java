@@ -34,9 +34,12 @@ final class NodeState {
     final String operator;
     final int reserve;
     int ownUse;
+    /** Attempts that started after this time have not run the minimum run yet: they are not preempted. */
+    private final long exemptAfter;
 
-    NodeState(NodeView view) {
+    NodeState(NodeView view, long exemptAfter) {
         this.view = view;
+        this.exemptAfter = exemptAfter;
         this.operator = view.operatorAccount();
         this.reserve = view.reservedGpus();
         List<GpuSlot> gpus = view.gpus();
@@ -158,6 +161,36 @@ final class NodeState {
         return out;
     }
 
+    /**
+     * Sets aside up to {@code count} free GPUs of the model for a job they are held for, busy
+     * until {@code endsBy} for reservations' sake; returns their indices, for {@link #putBack}.
+     */
+    List<Integer> setAside(String model, int count, long endsBy) {
+        int m = index(model);
+        if (m < 0) {
+            return List.of();
+        }
+        TreeSet<Integer> s = freeIndices(m);
+        List<Integer> out = new ArrayList<>(count);
+        while (out.size() < count && !s.isEmpty()) {
+            out.add(s.pollFirst());
+        }
+        free[m] -= out.size();
+        hold(m, out.size(), endsBy);
+        return out;
+    }
+
+    /** GPUs set aside for a job are free again, for that job to be placed on them. */
+    void putBack(String model, List<Integer> gpus, long endsBy) {
+        int m = index(model);
+        if (gpus.isEmpty()) {
+            return;
+        }
+        freeIndices(m).addAll(gpus);
+        free[m] += gpus.size();
+        holds.remove(new Hold(m, gpus.size(), endsBy));
+    }
+
     /** Takes up to {@code count} free GPUs of the model off the table for this cycle; returns how many. */
     int claim(String model, int count, long endsBy) {
         int m = index(model);
@@ -209,11 +242,15 @@ final class NodeState {
         return n;
     }
 
-    /** Other accounts' preemptible attempts, not already stopping, holding GPUs of the model here. */
+    /**
+     * Other accounts' preemptible attempts, not already stopping and past the minimum run,
+     * holding GPUs of the model here.
+     */
     List<RunningAttempt> othersPreemptible(String model, String exceptAccount, Map<Long, Long> preemptedNow) {
         List<RunningAttempt> out = new ArrayList<>();
         for (RunningAttempt a : running) {
-            if (a.preemptible() && !a.terminating() && !preemptedNow.containsKey(a.jobId())
+            if (a.preemptible() && !a.terminating() && a.startedAt() <= exemptAfter
+                    && !preemptedNow.containsKey(a.jobId())
                     && !a.account().equals(exceptAccount) && !(reserve > 0 && a.account().equals(operator))
                     && here(a, model) > 0) {
                 out.add(a);

@@ -1,6 +1,7 @@
 package coop.scheduler.allocation;
 
 import coop.scheduler.domain.Placement;
+import coop.scheduler.domain.WaitTime;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -9,6 +10,10 @@ import java.util.List;
  * Operators' first claim: an operator account's single-node jobs go first onto the unused
  * reserve of the nodes it operates, taking it back from other accounts' preemptible attempts if
  * they sit on it. What this places is not borrowed and not counted against the account's share.
+ * Taking back costs the borrowers little: it waits instead when borrowers there end by walltime
+ * within the policy's reserve wait; a job shorter than the minimum run preempts only once it has
+ * waited that long; attempts younger than the minimum run are not preempted; and victims are
+ * those with the least at stake ({@link RunningAttempt#victimKey}).
  */
 final class OperatorReserves {
     private final Cluster cluster;
@@ -85,7 +90,40 @@ final class OperatorReserves {
                 gpus)), false));
     }
 
-    /** Preempts other accounts' newest attempts on the operator's node until the job fits. */
+    /**
+     * Why the job waits rather than preempts for the GPUs it misses here, or null if it may
+     * preempt: borrowers ending by walltime within the reserve wait would free enough, or the job
+     * is shorter than the minimum run and has not waited the reserve wait yet.
+     */
+    private String reasonToWait(JobRequest job, NodeState n, String model, int missing) {
+        long bound = cluster.now + cluster.rules.reserveWaitMs();
+        int endingSoon = 0;
+        long freedBy = cluster.now;
+        List<RunningAttempt> soonest = new ArrayList<>(n.running);
+        soonest.sort(Comparator.comparingLong(RunningAttempt::endsBy));
+        for (RunningAttempt a : soonest) {
+            if (endingSoon >= missing) {
+                break;
+            }
+            if (!a.terminating() && !a.account().equals(job.account()) && a.endsBy() <= bound && n.here(a, model) > 0) {
+                endingSoon += n.here(a, model);
+                freedBy = a.endsBy();
+            }
+        }
+        if (endingSoon >= missing) {
+            return "borrowers there end by walltime " + WaitTime.from(freedBy, cluster.now)
+                    + ", within the policy's reserve wait";
+        }
+        long waited = cluster.now - job.submittedAt();
+        if (!cluster.rules.mayPreemptFor(job) && waited < cluster.rules.reserveWaitMs()) {
+            return "a job shorter than the policy's minimum run preempts no one before it has waited "
+                    + WaitTime.duration(cluster.rules.reserveWaitMs()) + " (" + WaitTime.duration(
+                    cluster.rules.reserveWaitMs() - waited) + " more)";
+        }
+        return null;
+    }
+
+    /** Preempts other accounts' cheapest attempts on the operator's node until the job fits. */
     private void takeBack(JobRequest job, NodeState n) {
         String model = null;
         for (String m : n.models) {
@@ -95,8 +133,16 @@ final class OperatorReserves {
             }
         }
         int missing = job.gpusPerNode() - n.free(model) - n.terminating(model, cluster.preempted, job.id());
+        String wait = missing <= 0 ? null : reasonToWait(job, n, model, missing);
+        if (wait != null) {
+            cluster.took(model, n.claim(model, job.gpusPerNode(), cluster.endOf(job)));
+            decisions.add(new Decision.Wait(job.id(), Veto.RECLAIMING, accounts.of(job.account()).standing()
+                    + "taking back its operator's reserve on " + n.view.name() + ": " + wait));
+            return;
+        }
         List<RunningAttempt> others = new ArrayList<>(n.othersPreemptible(model, job.account(), cluster.preempted));
-        others.sort(Comparator.comparingLong(RunningAttempt::startedAt).reversed()
+        others.sort(Comparator.comparingLong((RunningAttempt a) -> RunningAttempt.victimKey(a, cluster.now))
+                .thenComparing(Comparator.comparingLong(RunningAttempt::startedAt).reversed())
                 .thenComparingLong(RunningAttempt::jobId));
         int victims = 0;
         for (RunningAttempt v : others) {
@@ -111,6 +157,10 @@ final class OperatorReserves {
                     + " taking back the reserve its operator keeps on " + n.view.name() + " for job " + job.id()));
         }
         cluster.took(model, n.claim(model, job.gpusPerNode(), cluster.endOf(job)));
+        if (victims > 0 && cluster.rules.holdMs() > 0) {
+            decisions.add(new Decision.Hold(job.id(), List.of(new GpuHold(job.id(), job.account(), n.view.name(),
+                    model, job.gpusPerNode(), cluster.now + cluster.rules.holdMs()))));
+        }
         decisions.add(new Decision.Wait(job.id(), Veto.RECLAIMING, accounts.of(job.account()).standing()
                 + "taking back its operator's reserve on " + n.view.name() + " (preempting " + victims
                 + " attempt" + (victims == 1 ? "" : "s") + ")"));

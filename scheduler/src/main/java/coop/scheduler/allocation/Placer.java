@@ -43,7 +43,7 @@ final class Placer {
     /**
      * A node and GPU model a rank could use, with how many of those GPUs it may take, and its
      * rank among candidates (lower first): the available count for a best fit; for reclaiming,
-     * the GPUs still missing and then the newest borrowed attempt there (newest go first).
+     * the GPUs still missing and then the cheapest victim there ({@link RunningAttempt#victimKey}).
      */
     record Candidate(NodeState state, String model, int available, long rank, long tieBreak) {
         Candidate(NodeState state, String model, int available) {
@@ -153,7 +153,7 @@ final class Placer {
                 }
                 int reclaimable = 0;
                 for (RunningAttempt a : n.othersPreemptible(model, job.account(), cluster.preempted)) {
-                    if (accounts.borrowed(a)) {
+                    if (accounts.yields(a, job)) {
                         reclaimable += n.here(a, model);
                     }
                 }
@@ -171,13 +171,13 @@ final class Placer {
 
     private Candidate reclaimCandidate(NodeState n, String model, JobRequest job, int avail) {
         int missing = Math.max(0, job.gpusPerNode() - n.free(model) - n.terminating(model, cluster.preempted, job.id()));
-        long newest = Long.MIN_VALUE;
+        long cheapest = Long.MAX_VALUE;
         for (RunningAttempt a : n.othersPreemptible(model, job.account(), cluster.preempted)) {
-            if (accounts.borrowed(a)) {
-                newest = Math.max(newest, a.startedAt());
+            if (accounts.yields(a, job)) {
+                cheapest = Math.min(cheapest, RunningAttempt.victimKey(a, cluster.now));
             }
         }
-        return new Candidate(n, model, avail, missing, -newest);
+        return new Candidate(n, model, avail, missing, cheapest);
     }
 
     /** Whether enough offered nodes could ever hold a job of this shape, all their GPUs idle. */

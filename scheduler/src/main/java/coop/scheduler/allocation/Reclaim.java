@@ -7,9 +7,13 @@ import java.util.List;
 /**
  * Taking GPUs back, as Kueue's preemption does for a workload within its nominal quota: a job
  * within its entitlement that fits only with GPUs held by other accounts' borrowed attempts
- * preempts the fewest of them, most over-entitled account first, most recently started first.
- * It waits for them to stop; nobody later in the cycle may take those GPUs, and no other job
- * counts GPUs being freed for it, in this cycle or a later one.
+ * preempts the fewest of them, on the nodes where they cost least. Victims are chosen by
+ * {@link RunningAttempt#victimKey}: a job preempted fewer times first, then the least work lost
+ * since its last checkpoint; among equals, the most over-entitled account's, the newest. Attempts
+ * younger than the policy's minimum run are not victims, and a job shorter than that preempts no
+ * one. It waits for them to stop; nobody later in the cycle may take those GPUs, no other job
+ * counts GPUs being freed for it, in this cycle or a later one, and (under a policy that holds)
+ * the GPUs stay held for it as they come free, until it starts or the hold lapses.
  */
 final class Reclaim {
     private final Cluster cluster;
@@ -45,9 +49,9 @@ final class Reclaim {
             while (missing > 0) {
                 // Re-ranked after every pick: each preemption lowers its account's excess.
                 RunningAttempt v = n.othersPreemptible(c.model(), job.account(), cluster.preempted).stream()
-                        .filter(accounts::borrowed)
-                        .min(Comparator.comparingDouble((RunningAttempt a) -> -accounts.of(a.account())
-                                        .overEntitlement())
+                        .filter(a -> accounts.yields(a, job))
+                        .min(Comparator.comparingLong((RunningAttempt a) -> RunningAttempt.victimKey(a, cluster.now))
+                                .thenComparingDouble(a -> -accounts.of(a.account()).overEntitlement())
                                 .thenComparing(Comparator.comparingLong(RunningAttempt::startedAt).reversed())
                                 .thenComparingLong(RunningAttempt::jobId))
                         .orElse(null);
@@ -76,6 +80,10 @@ final class Reclaim {
                     cluster.preempted.put(a.jobId(), job.id());
                 }
             }
+        }
+        if (cluster.rules.holdMs() > 0) {
+            decisions.add(new Decision.Hold(job.id(), target.stream().map(c -> new GpuHold(job.id(), job.account(),
+                    c.node(), c.model(), job.gpusPerNode(), cluster.now + cluster.rules.holdMs())).toList()));
         }
         for (RunningAttempt v : victims) {
             decisions.add(new Decision.Preempt(v.jobId(), v.attempt(), job.id(), job.account()

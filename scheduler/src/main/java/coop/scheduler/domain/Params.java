@@ -21,24 +21,41 @@ import java.util.TreeMap;
  * @param panelMinGpus         jobs of at least this many GPUs need review (0: none by size)
  * @param panelPurposes        declared purposes that need review
  * @param maxWorkdirBytes      largest packed working folder a job may ship ({@code coop submit --workdir})
+ * @param minRunBeforePreemptS how long an attempt runs before it may be preempted (Slurm's PreemptExemptTime);
+ *                             a job asking for less walltime preempts no one
+ * @param reserveWaitS         how long an operator's job claiming its reserve waits for borrowers'
+ *                             walltimes to end there before it preempts them
  */
 public record Params(long halfLifeS, long preemptionGraceS, long reserveCapBp, long maxWalltimeS,
                      long maxPendingPerMember, long votingPeriodS, long panelSize, long panelMinGpus,
-                     List<String> panelPurposes, long maxWorkdirBytes) {
+                     List<String> panelPurposes, long maxWorkdirBytes, long minRunBeforePreemptS,
+                     long reserveWaitS) {
 
     /** Default of {@code max_workdir_bytes}: 64 MiB. */
     public static final long DEFAULT_MAX_WORKDIR_BYTES = 64L << 20;
+    /** Default of {@code min_run_before_preempt_s}: 5 minutes. */
+    public static final long DEFAULT_MIN_RUN_BEFORE_PREEMPT_S = 300;
+    /** Default of {@code reserve_wait_s}: 5 minutes. */
+    public static final long DEFAULT_RESERVE_WAIT_S = 300;
 
     public static final Params DEFAULTS = new Params(Duration.ofDays(7).toSeconds(), 60, 5_000,
             Duration.ofDays(14).toSeconds(), 10_000, Duration.ofDays(2).toSeconds(), 3, 0, List.of(),
-            DEFAULT_MAX_WORKDIR_BYTES);
+            DEFAULT_MAX_WORKDIR_BYTES, DEFAULT_MIN_RUN_BEFORE_PREEMPT_S, DEFAULT_RESERVE_WAIT_S);
 
     /** A parameter: its name, range and unit, for validation and help. */
     private record Spec(String name, long min, long max, String unit) {
     }
 
-    private static final String MAX_WORKDIR = "max_workdir_bytes";
-    private static final Spec WORKDIR_SPEC = new Spec(MAX_WORKDIR, 1L << 20, 1L << 30, "bytes");
+    /**
+     * Parameters that came after ledgers were written, each with its default: they appear in the
+     * ledger's record of a policy only once a vote has moved them from it.
+     */
+    private static final List<Spec> LATE = List.of(
+            new Spec("max_workdir_bytes", 1L << 20, 1L << 30, "bytes"),
+            new Spec("min_run_before_preempt_s", 0, Duration.ofDays(1).toSeconds(), "seconds"),
+            new Spec("reserve_wait_s", 0, Duration.ofDays(1).toSeconds(), "seconds"));
+    private static final long[] LATE_DEFAULTS = {DEFAULT_MAX_WORKDIR_BYTES, DEFAULT_MIN_RUN_BEFORE_PREEMPT_S,
+        DEFAULT_RESERVE_WAIT_S};
 
     private static final List<Spec> SPECS = List.of(
             new Spec("half_life_s", 60, Duration.ofDays(365).toSeconds(), "seconds"),
@@ -49,12 +66,21 @@ public record Params(long halfLifeS, long preemptionGraceS, long reserveCapBp, l
             new Spec("voting_period_s", 60, Duration.ofDays(60).toSeconds(), "seconds"),
             new Spec("panel_size", 1, 101, "members"),
             new Spec("panel_min_gpus", 0, 1_000_000, "GPUs"),
-            WORKDIR_SPEC);
+            LATE.get(0), LATE.get(1), LATE.get(2));
     private static final String PURPOSES = "panel_purposes";
 
     public Params {
         panelPurposes = List.copyOf(panelPurposes);
         maxWorkdirBytes = maxWorkdirBytes == 0 ? DEFAULT_MAX_WORKDIR_BYTES : maxWorkdirBytes;
+    }
+
+    /** The parameters before the preemption bounds were voted, those at their defaults. */
+    public Params(long halfLifeS, long preemptionGraceS, long reserveCapBp, long maxWalltimeS,
+                  long maxPendingPerMember, long votingPeriodS, long panelSize, long panelMinGpus,
+                  List<String> panelPurposes, long maxWorkdirBytes) {
+        this(halfLifeS, preemptionGraceS, reserveCapBp, maxWalltimeS, maxPendingPerMember, votingPeriodS, panelSize,
+                panelMinGpus, panelPurposes, maxWorkdirBytes, DEFAULT_MIN_RUN_BEFORE_PREEMPT_S,
+                DEFAULT_RESERVE_WAIT_S);
     }
 
     /** Names a {@code param} proposal may set. */
@@ -66,14 +92,16 @@ public record Params(long halfLifeS, long preemptionGraceS, long reserveCapBp, l
     }
 
     /**
-     * The parameters as the ledger records them. {@code max_workdir_bytes} came after ledgers were
-     * written: it appears only once a vote has moved it from its default, so that the policies those
-     * ledgers enacted still read as the rules yield them.
+     * The parameters as the ledger records them. Those that came after ledgers were written appear
+     * only once a vote has moved them from their defaults, so that the policies those ledgers
+     * enacted still read as the rules yield them.
      */
     public Map<String, Object> toMap() {
         Map<String, Object> m = shown();
-        if (maxWorkdirBytes == DEFAULT_MAX_WORKDIR_BYTES) {
-            m.remove(MAX_WORKDIR);
+        for (int i = 0; i < LATE.size(); i++) {
+            if (((Number) m.get(LATE.get(i).name())).longValue() == LATE_DEFAULTS[i]) {
+                m.remove(LATE.get(i).name());
+            }
         }
         return m;
     }
@@ -91,7 +119,7 @@ public record Params(long halfLifeS, long preemptionGraceS, long reserveCapBp, l
 
     private long[] values() {
         return new long[] {halfLifeS, preemptionGraceS, reserveCapBp, maxWalltimeS, maxPendingPerMember,
-            votingPeriodS, panelSize, panelMinGpus, maxWorkdirBytes};
+            votingPeriodS, panelSize, panelMinGpus, maxWorkdirBytes, minRunBeforePreemptS, reserveWaitS};
     }
 
     /** Reads a whole parameter set (the founding policy). */
@@ -127,7 +155,7 @@ public record Params(long halfLifeS, long preemptionGraceS, long reserveCapBp, l
             }
             v[i] = n.longValue();
         }
-        return new Params(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], purposes, v[8]);
+        return new Params(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], purposes, v[8], v[9], v[10]);
     }
 
     private static List<String> purposes(String field, Object value) {

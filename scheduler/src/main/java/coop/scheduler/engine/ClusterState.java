@@ -491,7 +491,7 @@ public final class ClusterState {
     public void tick(Tx tx) {
         long now = desk.now();
         desk.tick(now, tx);
-        if (cycles.windowChanged(clock.millis())) {
+        if (cycles.wakeDue(clock.millis())) {
             tx.allocationDue();
         }
         sessions.declareSilentLost(now, tx);

@@ -5,17 +5,21 @@ import coop.scheduler.allocation.AccountStanding;
 import coop.scheduler.allocation.Allocator;
 import coop.scheduler.allocation.ClusterSnapshot;
 import coop.scheduler.allocation.Decision;
+import coop.scheduler.allocation.GpuHold;
 import coop.scheduler.allocation.GpuSlot;
+import coop.scheduler.allocation.Holds;
 import coop.scheduler.allocation.JobList;
 import coop.scheduler.allocation.JobRequest;
 import coop.scheduler.allocation.NodeView;
 import coop.scheduler.allocation.Plan;
+import coop.scheduler.allocation.PreemptionRules;
 import coop.scheduler.allocation.RunningAttempt;
 import coop.scheduler.domain.Attempt;
 import coop.scheduler.domain.Availability;
 import coop.scheduler.domain.Job;
 import coop.scheduler.domain.JobState;
 import coop.scheduler.domain.NodeRecord;
+import coop.scheduler.domain.Params;
 import coop.scheduler.domain.Placement;
 import coop.scheduler.domain.RankRef;
 import java.time.Duration;
@@ -41,6 +45,8 @@ final class CycleRunner {
     /** Grace the operator set with --preemption-grace, or null to follow the policy. */
     private final Duration preemptionGrace;
     private final Allocator allocator = new Allocator();
+    /** GPUs preemptions freed for jobs that have not started yet; kept in memory only (see {@link Holds}). */
+    private final Holds holds = new Holds();
     private final GovernanceDesk desk;
     private final JobBook jobs;
     private final Accounting accounting;
@@ -53,7 +59,7 @@ final class CycleRunner {
      */
     private boolean lastCycleIdle;
     /** The next instant a windowed node opens or closes, as of the last cycle: a cycle is due then. */
-    private long nextWindowChange = Long.MAX_VALUE;
+    private long wakeAt = Long.MAX_VALUE;
 
     CycleRunner(InstantSource clock, Duration preemptionGrace, GovernanceDesk desk, JobBook jobs,
                 Accounting accounting, AgentSessions sessions, NodeRegistry registry) {
@@ -66,9 +72,9 @@ final class CycleRunner {
         this.registry = registry;
     }
 
-    /** Whether a windowed node has opened or closed since the last cycle. */
-    boolean windowChanged(long now) {
-        return now >= nextWindowChange;
+    /** Whether a windowed node has opened or closed, or the preemption rules let more be preempted, since the last cycle. */
+    boolean wakeDue(long now) {
+        return now >= wakeAt;
     }
 
     /** Why the last plan left a pending job waiting; empty when no plan has seen it. */
@@ -97,7 +103,7 @@ final class CycleRunner {
         boolean idle = requests.isEmpty();
         List<NodeView> views = new ArrayList<>();
         Map<String, Integer> ownReserveUse = new HashMap<>();
-        nextWindowChange = Long.MAX_VALUE;
+        wakeAt = Long.MAX_VALUE;
         // As the allocator counts them: reserves are not the cooperative's, nor what operators run on them.
         int capacity = 0;
         for (NodeRuntime n : sessions.all()) {
@@ -105,7 +111,7 @@ final class CycleRunner {
                 NodeRecord r = registry.record(n.name);
                 Availability when = registry.availability(n.name);
                 boolean offered = when.openAt(now);
-                nextWindowChange = Math.min(nextWindowChange, when.nextChange(now));
+                wakeAt = Math.min(wakeAt, when.nextChange(now));
                 int reserve = r == null ? 0 : registry.reserveInForce(r, n.gpus.size());
                 if (reserve > 0 && offered && !r.takesNoWork()) {
                     int own = 0;
@@ -133,12 +139,16 @@ final class CycleRunner {
         List<RunningAttempt> running = new ArrayList<>();
         for (long id : idle ? Set.<Long>of() : jobs.inFlight()) {
             Job j = jobs.get(id);
+            int preemptions = 0;
             for (Attempt a : j.attempts()) {
                 if (!a.isOver()) {
                     boolean stopping = a.isStopping() || a.number() != j.attemptNumber() || j.state() != JobState.RUNNING;
+                    // Its work is at stake since it started: the scheduler does not see the job's own checkpoints.
                     running.add(new RunningAttempt(j.id(), a.number(), j.account(), a.placements(), a.startedAt(),
                             j.walltimeSeconds(), a.borrowed(), !j.noPreempt(), stopping,
-                            stopping ? a.preemptedFor() : 0));
+                            stopping ? a.preemptedFor() : 0, a.startedAt(), preemptions));
+                } else if (a.isPreempted()) {
+                    preemptions++;
                 }
             }
         }
@@ -152,13 +162,20 @@ final class CycleRunner {
             lastPlan = null;
             return;
         }
-        lastPlan = allocator.plan(new ClusterSnapshot(now, views, requests, running, standings, queues));
+        Params params = desk.policy().params();
+        PreemptionRules rules = PreemptionRules.of(params.minRunBeforePreemptS(), params.reserveWaitS(), graceSeconds());
+        List<GpuHold> held = holds.live(now);
+        lastPlan = allocator.plan(new ClusterSnapshot(now, views, requests, running, standings, queues, rules, held));
+        // A due job that could not reclaim from attempts still in their minimum run can once they pass it.
+        wakeAt = Math.min(wakeAt, rules.nextChange(now, running, held));
         lastCycleIdle = running.isEmpty() && views.stream().noneMatch(NodeView::schedulable);
         for (Decision d : lastPlan.taken()) {
             if (d instanceof Decision.Admit admit) {
                 start(jobs.get(admit.jobId()), admit.placements(), admit.borrowed(), now, tx);
             } else if (d instanceof Decision.Preempt p) {
                 preempt(jobs.get(p.jobId()), p, tx);
+            } else if (d instanceof Decision.Hold h) {
+                holds.apply(h);
             } else if (d instanceof Decision.Reserve r) {
                 if (r.startAt() != Long.MAX_VALUE) {
                     jobs.noteExpectedStart(r.jobId(), r.startAt());
@@ -180,12 +197,17 @@ final class CycleRunner {
         a = a.preempted(p.forJobId(), Attempt.PREEMPTED + " by " + p.reason());
         j = j.withAttempt(a);
         jobs.save(j, tx);
-        long grace = preemptionGrace != null ? preemptionGrace.toSeconds() : desk.policy().params().preemptionGraceS();
-        sessions.stop(j, a, "preempted for job " + p.forJobId(), JobBook.STOP_PREEMPTED, grace, tx);
+        sessions.stop(j, a, "preempted for job " + p.forJobId(), JobBook.STOP_PREEMPTED, graceSeconds(), tx);
         log.info("job {} attempt {} preempted: {}", j.id(), a.number(), p.reason());
     }
 
+    /** The preemption grace: the scheduler's override where it has one, else the policy's. */
+    private long graceSeconds() {
+        return preemptionGrace != null ? preemptionGrace.toSeconds() : desk.policy().params().preemptionGraceS();
+    }
+
     private void start(Job j, List<Placement> placements, boolean borrowed, long now, Tx tx) {
+        holds.release(j.id());
         Attempt a = Attempt.start(j.attemptNumber() + 1, now, placements, borrowed, checkpointSite(placements));
         accounting.started(j.account(), a.gpus(), now);
         j = j.withAttempt(a).to(JobState.RUNNING, now);

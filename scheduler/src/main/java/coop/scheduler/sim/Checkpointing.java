@@ -50,6 +50,18 @@ public record Checkpointing(String mode, Duration every) {
         };
     }
 
+    /**
+     * When an attempt started at {@code startedAt} last saved its work, as of {@code now}: what a
+     * preemption then would lose is the work since. A job that saves on the signal loses nothing.
+     */
+    public long savedAt(long startedAt, long now) {
+        return switch (mode) {
+            case "none" -> startedAt;
+            case "on-signal" -> now;
+            default -> startedAt + savedMs(now - startedAt);
+        };
+    }
+
     @Override
     public String toString() {
         return mode.equals("every") ? "every:" + every.toSeconds() + "s" : mode;

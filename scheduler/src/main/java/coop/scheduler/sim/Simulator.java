@@ -1,14 +1,18 @@
 package coop.scheduler.sim;
 
+import coop.scheduler.allocation.AccountQueue;
 import coop.scheduler.allocation.AccountStanding;
 import coop.scheduler.allocation.ClusterSnapshot;
 import coop.scheduler.allocation.DecayedUsage;
-import coop.scheduler.allocation.FairLevels;
 import coop.scheduler.allocation.Decision;
+import coop.scheduler.allocation.FairLevels;
+import coop.scheduler.allocation.GpuHold;
 import coop.scheduler.allocation.GpuSlot;
+import coop.scheduler.allocation.Holds;
 import coop.scheduler.allocation.JobRequest;
 import coop.scheduler.allocation.NodeView;
 import coop.scheduler.allocation.Plan;
+import coop.scheduler.allocation.PreemptionRules;
 import coop.scheduler.allocation.RunningAttempt;
 import coop.scheduler.allocation.SchedulingPolicy;
 import coop.scheduler.domain.Placement;
@@ -179,6 +183,12 @@ public final class Simulator {
         private final DecayedUsage fairUsage;
         private Map<String, Double> fairLevels = Map.of();
         private final long graceMs = options.grace().toMillis();
+        private final PreemptionRules rules = options.rules();
+        private final Holds holds = new Holds();
+        /** When the preemption rules next change what a cycle may do, with nothing else happening. */
+        private long wakeAt = Long.MAX_VALUE;
+        /** When the attempts' views were made: what they have at stake is as of then. */
+        private long viewsAt = Long.MIN_VALUE;
         private List<NodeView> nodeViews;
         private List<RunningAttempt> runningViews;
         private long now;
@@ -219,7 +229,7 @@ public final class Simulator {
             while (true) {
                 long nextSubmit = next < jobs.length ? jobs[next].trace.submitMs() : Long.MAX_VALUE;
                 long nextStop = stops.isEmpty() ? Long.MAX_VALUE : stops.peek().at();
-                long t = Math.min(nextSubmit, nextStop);
+                long t = Math.min(Math.min(nextSubmit, nextStop), wakeAt);
                 if (t == Long.MAX_VALUE) {
                     break;
                 }
@@ -228,7 +238,10 @@ public final class Simulator {
                     break;
                 }
                 advanceTo(t);
-                boolean changed = false;
+                boolean changed = t == wakeAt;
+                if (changed) {
+                    wakeAt = Long.MAX_VALUE;
+                }
                 while (!stops.isEmpty() && stops.peek().at() == t) {
                     changed |= stop(stops.poll());
                 }
@@ -330,15 +343,26 @@ public final class Simulator {
             List<JobRequest> requests = pendingRequests();
             Map<String, AccountStanding> standings = standings();
             fairLevels = FairLevels.forDemand(cluster.capacity(), held, requests, standings);
-            ClusterSnapshot snapshot = new ClusterSnapshot(now, nodeViews(), requests, runningViews(), standings);
+            if (now != viewsAt) {
+                // What each attempt has at stake moves with time, as its checkpoints are written.
+                runningViews = null;
+                running.values().forEach(l -> l.view = null);
+                viewsAt = now;
+            }
+            List<GpuHold> held = holds.live(now);
+            ClusterSnapshot snapshot = new ClusterSnapshot(now, nodeViews(), requests, runningViews(), standings,
+                    AccountQueue.byAccount(requests), rules, held);
             for (Decision d : Plan.taken(policy.plan(snapshot))) {
                 if (d instanceof Decision.Admit a) {
                     admit(a);
                 } else if (d instanceof Decision.Preempt p) {
                     preempt(p);
+                } else if (d instanceof Decision.Hold h) {
+                    holds.apply(h);
                 }
-                // Reserve and Wait change nothing here: the policy recomputes holds every cycle.
+                // Reserve and Wait change nothing here: the policy makes its reservation anew every cycle.
             }
+            wakeAt = pending.isEmpty() ? Long.MAX_VALUE : rules.nextChange(now, runningViews(), holds.live(now));
         }
 
         private void admit(Decision.Admit a) {
@@ -386,6 +410,7 @@ public final class Simulator {
             }
             nodeViews = null;
             pending.remove(a.jobId());
+            holds.release(a.jobId());
             j.attempts++;
             if (j.firstStartMs < 0) {
                 j.firstStartMs = now;
@@ -462,7 +487,8 @@ public final class Simulator {
                 for (Live l : running.values()) {
                     if (l.view == null) {
                         l.view = new RunningAttempt(l.job.trace.id(), l.attempt, l.job.trace.account(), l.placements,
-                                l.startedAt, l.walltimeSeconds, l.borrowed, true, l.terminating, l.stoppingFor);
+                                l.startedAt, l.walltimeSeconds, l.borrowed, true, l.terminating, l.stoppingFor,
+                                options.checkpoint().savedAt(l.startedAt, now), l.job.preemptions);
                     }
                     views.add(l.view);
                 }

@@ -172,16 +172,15 @@ class AllocatorTest {
     }
 
     @Test
-    void anAccountOwedTimeIsDueAJobLargerThanItsFairLevelWhileItHoldsNothing() {
+    void anAccountOwedTimeIsDueAJobLargerThanItsFairLevelButPreemptsNoOneForIt() {
         // 16 GPUs; mid wants 1, the other 15 divide 15:4 between big (11.8) and tiny (3.2). tiny's
-        // 8-GPU job is due only because tiny holds nothing and has used less than its 4 % share;
-        // big, holding 16, gives back its newest attempt.
+        // 8-GPU job is due because tiny holds nothing and has used less than its 4 % share, but
+        // it would take 8 GPUs for a level of 3.2: it waits first in line for GPUs that free up
+        // by themselves instead of preempting big's attempts, which tiny would then hold more of
+        // its entitlement than big does.
         var plan = allocator.plan(owing(10).snapshot());
-        assertThat(plan).filteredOn(d -> d instanceof Decision.Preempt p && p.forJobId() == 1)
-                .extracting(Decision::jobId).containsExactly(11L);
-        // Once tiny has used more than its share, its job only borrows: nothing is preempted for it.
-        var later = allocator.plan(owing(1000).snapshot());
-        assertThat(later).noneMatch(d -> d instanceof Decision.Preempt p && p.forJobId() == 1);
+        assertThat(plan).noneMatch(d -> d instanceof Decision.Preempt p && p.forJobId() == 1);
+        assertThat(byJob(plan).get(1L)).isInstanceOf(Decision.Reserve.class);
     }
 
     private static ClusterBuilder owing(double tinyUsage) {
@@ -283,12 +282,12 @@ class AllocatorTest {
     @Test
     void aReservationCountsTheGpusItsCycleJustGaveOutAndSoBlocksLaterBackfill() {
         // lab-c holds 10 of 12 GPUs; lab-b's 1-GPU job takes one of the two free ones on n1, then
-        // lab-a's whole-cluster gang cannot start and is reserved for. n1's busy GPUs include the
+        // lab-a's whole-cluster gang (not due: lab-a has used its share) cannot start and is reserved for. n1's busy GPUs include the
         // one just given out, which no running attempt holds yet: its walltime still bounds the
         // start, so the reservation has a time, and lab-c's later job, which would end after it,
         // may not take n1's last free GPU.
         var b = aCluster().node("n1", "s1", 4, "A100").node("n2", "s1", 4, "A100").node("n3", "s1", 4, "A100")
-                .account("lab-a", 34, 1).account("lab-b", 33, 0).account("lab-c", 33, 1000);
+                .account("lab-a", 34, 900).account("lab-b", 33, 0).account("lab-c", 33, 1000);
         long id = 10;
         for (String node : List.of("n1", "n2", "n3")) {
             for (int g = 0; g < (node.equals("n1") ? 2 : 4); g++) {

@@ -18,6 +18,8 @@ final class ClusterBuilder {
     private final List<RunningAttempt> running = new ArrayList<>();
     private final Map<String, AccountStanding> accounts = new HashMap<>();
     private final Map<String, Set<Integer>> busy = new HashMap<>();
+    private final List<GpuHold> holds = new ArrayList<>();
+    private PreemptionRules rules = PreemptionRules.NONE;
     private long now = 1_000_000;
     private long nextId = 1;
 
@@ -122,6 +124,33 @@ final class ClusterBuilder {
         return this;
     }
 
+    /**
+     * An attempt as {@link #running}, of a job preempted {@code preemptions} times before, whose
+     * work is saved up to {@code savedAgoSeconds} ago.
+     */
+    ClusterBuilder runningSaved(long id, String account, String node, List<Integer> gpus, long agoSeconds,
+                                long savedAgoSeconds, int preemptions) {
+        NodeView n = nodes.stream().filter(v -> v.name().equals(node)).findFirst().orElseThrow();
+        busy.get(node).addAll(gpus);
+        running.add(new RunningAttempt(id, preemptions + 1, account, List.of(new Placement(node, n.site(),
+                n.gpus().get(0).model(), gpus)), now - agoSeconds * 1000, 36_000, false, true, false, 0,
+                now - savedAgoSeconds * 1000, preemptions));
+        return this;
+    }
+
+    /** The policy's preemption bounds, in seconds; the holds last {@code holdSeconds}. */
+    ClusterBuilder rules(long minRunSeconds, long reserveWaitSeconds, long holdSeconds) {
+        rules = new PreemptionRules(minRunSeconds * 1000, reserveWaitSeconds * 1000, holdSeconds * 1000);
+        return this;
+    }
+
+    /** {@code gpus} GPUs of the node held for job {@code jobId} of the account, for {@code seconds} more. */
+    ClusterBuilder hold(long jobId, String account, String node, int gpus, long seconds) {
+        NodeView n = nodes.stream().filter(v -> v.name().equals(node)).findFirst().orElseThrow();
+        holds.add(new GpuHold(jobId, account, node, n.gpus().get(0).model(), gpus, now + seconds * 1000));
+        return this;
+    }
+
     /** An attempt of job {@code id} already told to stop, its GPUs freed for job {@code forJob} (0: for none). */
     ClusterBuilder stopping(long id, String account, String node, List<Integer> gpus, long forJob) {
         NodeView n = nodes.stream().filter(v -> v.name().equals(node)).findFirst().orElseThrow();
@@ -139,6 +168,6 @@ final class ClusterBuilder {
                     .map(g -> new GpuSlot(g.index(), g.model(), !b.contains(g.index()))).toList(),
                     n.operatorAccount(), n.reservedGpus(), n.offered(), n.draining(), n.offeredUntil()));
         }
-        return new ClusterSnapshot(now, views, jobs, running, accounts);
+        return new ClusterSnapshot(now, views, jobs, running, accounts, AccountQueue.byAccount(jobs), rules, holds);
     }
 }

@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.function.LongSupplier;
 
@@ -35,6 +36,14 @@ public final class EngineFixture implements AutoCloseable {
         this.tick = tick;
         this.clockStart = clock.millis();
     }
+
+    /**
+     * Founding parameters under which borrowed attempts may be preempted as soon as they start
+     * and operators' jobs never wait for borrowers' walltimes: for tests of what a preemption
+     * does, not of when the policy allows one.
+     */
+    public static final Params PREEMPT_AT_ONCE = Params.DEFAULTS.with(Map.of("min_run_before_preempt_s", 0,
+            "reserve_wait_s", 0));
 
     /** Founds the cooperative in {@code dir} with the default parameters, dated by {@code clock}, and starts it. */
     public static EngineFixture found(Path dir, InstantSource clock, List<Member> founders, List<String> accounts) {

@@ -37,7 +37,8 @@ class StopContractTest {
     void found() {
         engine = EngineFixture.found(dir, clock, List.of(
                 keys.member("alice", List.of("lab-a")),
-                keys.member("bob", List.of("lab-b"))), List.of("lab-a", "lab-b"));
+                keys.member("bob", List.of("lab-b"))), List.of("lab-a", "lab-b"),
+                EngineFixture.PREEMPT_AT_ONCE);
     }
 
     @AfterEach

@@ -42,7 +42,8 @@ class UsageVerdictTest {
         engine = EngineFixture.found(dir, clock, List.of(
                 keys.member("alice", List.of("lab-a")),
                 keys.member("bob", List.of("lab-b")),
-                keys.member("carol", List.of("lab-a", "lab-b"))), List.of("lab-a", "lab-b"));
+                keys.member("carol", List.of("lab-a", "lab-b"))), List.of("lab-a", "lab-b"),
+                EngineFixture.PREEMPT_AT_ONCE);
     }
 
     @AfterEach
