@@ -152,7 +152,12 @@ public final class BenchReplayCommand implements Callable<Integer> {
         // Agents take the grace in whole seconds; the simulator gets the same.
         Duration liveGrace = Duration.ofSeconds(Math.round(graceValue.toMillis() / speed / 1000.0));
         long lastSubmit = jobs.jobs().get(jobs.jobs().size() - 1).submitMs();
-        SimulationOptions simOptions = SimulationOptions.defaults().withGrace(liveGrace);
+        // The founding policy's preemption bounds, sped up as the trace is, live and simulated alike.
+        Duration liveMinRun = Duration.ofSeconds(Math.round(SimulationOptions.DEFAULT_MIN_RUN.toSeconds() / speed));
+        Duration liveReserveWait = Duration.ofSeconds(Math.round(SimulationOptions.DEFAULT_RESERVE_WAIT.toSeconds()
+                / speed));
+        SimulationOptions simOptions = SimulationOptions.defaults().withGrace(liveGrace)
+                .withPreemptionBounds(liveMinRun, liveReserveWait);
         Simulator simulator;
         try {
             simulator = new Simulator(jobs, cluster, voted, simOptions);
@@ -188,7 +193,7 @@ public final class BenchReplayCommand implements Callable<Integer> {
             LiveReplay.Run run;
             try {
                 run = new LiveReplay(new LiveReplay.Settings(jobs, cluster, voted, liveGrace, folder, drain,
-                        sleepMarginMs), System.err).run();
+                        sleepMarginMs, liveMinRun, liveReserveWait), System.err).run();
             } catch (InterruptedException e) {
                 throw new CliException("interrupted: the replay's jobs were cancelled and its cluster stopped");
             }

@@ -1,6 +1,7 @@
 package coop.cli;
 
 import coop.scheduler.domain.Member;
+import coop.scheduler.domain.CoopException;
 import coop.scheduler.domain.Params;
 import coop.scheduler.domain.Role;
 import coop.scheduler.domain.Names;
@@ -59,6 +60,11 @@ public final class InitCommand implements Callable<Integer> {
                     + "them, with localhost, 127.0.0.1 and the --scheduler host.")
     List<String> serverNames = List.of();
 
+    @Option(names = "--param", paramLabel = "NAME=VALUE",
+            description = "A founding parameter other than its default, as coop propose param --set takes it "
+                    + "(for example --param min_run_before_preempt_s=10m). Repeatable.")
+    List<String> params = List.of();
+
     @Option(names = "--json", description = "Print the result as JSON.")
     boolean json;
 
@@ -66,7 +72,16 @@ public final class InitCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Map<String, Identity> created = found(data, founders, accounts, identities, scheduler, serverNames, Params.DEFAULTS, random);
+        Params founding = Params.DEFAULTS;
+        if (!params.isEmpty()) {
+            try {
+                founding = Params.DEFAULTS.with(ParamSettings.parse("--param", params));
+            } catch (CoopException e) {
+                throw new CliException("--param: " + e.getMessage(), e);
+            }
+        }
+        Map<String, Identity> created = found(data, founders, accounts, identities, scheduler, serverNames, founding,
+                random);
         Path dir = identities == null ? data.resolve("identities") : identities;
         var out = spec.commandLine().getOut();
         if (json) {

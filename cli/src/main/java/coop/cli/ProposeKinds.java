@@ -36,7 +36,9 @@ final class ProposeKinds {
             description = {"Change policy parameters (special majority, 2/3 by default).",
                     "Parameters: half_life_s, preemption_grace_s, reserve_cap_bp, max_walltime_s,",
                     "max_pending_per_member, voting_period_s, panel_size, panel_min_gpus, panel_purposes,",
-                    "max_workdir_bytes (bytes, 1 MiB to 1 GiB: the largest folder coop submit --workdir ships).",
+                    "max_workdir_bytes (bytes, 1 MiB to 1 GiB: the largest folder coop submit --workdir ships),",
+                    "min_run_before_preempt_s (an attempt runs this long before it may be preempted; 5 min),",
+                    "reserve_wait_s (how long an operator's job waits for borrowers on its reserve to end; 5 min).",
                     "Values ending in _s take durations (7d, 90m, 30s). panel_purposes takes a comma list.",
                     "Example: coop propose param --set half_life_s=3d --set panel_min_gpus=32"})
     static final class Param extends ProposeKindCommand {
@@ -46,30 +48,14 @@ final class ProposeKinds {
         @Override
         void change(ProposeRequest.Builder request) {
             ParamChange.Builder b = ParamChange.newBuilder();
-            for (String s : sets) {
-                int eq = s.indexOf('=');
-                if (eq < 1) {
-                    throw new CliException("--set: '" + s + "' must be NAME=VALUE");
-                }
-                String name = s.substring(0, eq).strip().replace('-', '_');
-                String value = s.substring(eq + 1).strip();
-                if (name.equals("panel_purposes")) {
+            ParamSettings.parse("--set", sets).forEach((name, value) -> {
+                if (value instanceof List<?> purposes) {
                     b.setSetPanelPurposes(true);
-                    for (String p : value.split(",")) {
-                        if (!p.isBlank()) {
-                            b.addPanelPurposes(p.strip());
-                        }
-                    }
-                } else if (name.endsWith("_s")) {
-                    b.putValues(name, Durations.option("--set " + name, value).toSeconds());
+                    purposes.forEach(p -> b.addPanelPurposes((String) p));
                 } else {
-                    try {
-                        b.putValues(name, Long.parseLong(value));
-                    } catch (NumberFormatException e) {
-                        throw new CliException("--set " + name + ": '" + value + "' is not a whole number");
-                    }
+                    b.putValues(name, (Long) value);
                 }
-            }
+            });
             request.setParam(b);
         }
     }

@@ -38,8 +38,8 @@ class GovernanceIT {
     void aShareBudgetVoteIsEnactedAndTheClusterFollowsIt() throws Exception {
         try (CoopProcesses coop = new CoopProcesses(dir)) {
             Path data = dir.resolve("data");
-            var init = coop.run("init", "--data", data.toString(), "--founders", "alice:lab-a,bob:lab-b,carol:lab-a",
-                    "--accounts", "lab-a,lab-b");
+            var init = coop.run("init", "--data", data.toString(), "--param", "min_run_before_preempt_s=0",
+                    "--founders", "alice:lab-a,bob:lab-b,carol:lab-a", "--accounts", "lab-a,lab-b");
             assertThat(init.exitCode()).as(init.stderr()).isZero();
             var scheduler = coop.scheduler(data, "--preemption-grace", "1s");
             String target = scheduler.target();
@@ -147,8 +147,8 @@ class GovernanceIT {
     void aRemovedMembersBallotNoLongerCountsWhenAnOpenVoteClosesAndItsWaitingJobIsCancelled() throws Exception {
         try (CoopProcesses coop = new CoopProcesses(dir)) {
             Path data = dir.resolve("data");
-            var init = coop.run("init", "--data", data.toString(), "--founders", "alice:lab-a,bob:lab-b,carol:lab-a",
-                    "--accounts", "lab-a,lab-b");
+            var init = coop.run("init", "--data", data.toString(), "--param", "min_run_before_preempt_s=0",
+                    "--founders", "alice:lab-a,bob:lab-b,carol:lab-a", "--accounts", "lab-a,lab-b");
             assertThat(init.exitCode()).as(init.stderr()).isZero();
             String target = coop.scheduler(data).target();
             Path ids = data.resolve("identities");

@@ -29,8 +29,8 @@ class PreemptionIT {
     void aBorrowerIsSignalledKilledAfterTheGraceAndRunsAgainAsAttempt2() throws Exception {
         try (CoopProcesses coop = new CoopProcesses(dir)) {
             Path data = dir.resolve("data");
-            assertThat(coop.run("init", "--data", data.toString(), "--founders", "alice:lab-a,bob:lab-b",
-                    "--accounts", "lab-a,lab-b").exitCode()).isZero();
+            assertThat(coop.run("init", "--data", data.toString(), "--param", "min_run_before_preempt_s=0",
+                    "--founders", "alice:lab-a,bob:lab-b", "--accounts", "lab-a,lab-b").exitCode()).isZero();
             var scheduler = coop.scheduler(data, "--preemption-grace", "2s");
             Path work = dir.resolve("n1");
             coop.agent(scheduler.target(), data.resolve("identities/alice.json"), "lab-a", "n1", "north",

@@ -8,6 +8,7 @@ import coop.cli.Client;
 import coop.cli.Identity;
 import coop.cli.InitCommand;
 import coop.scheduler.SchedulerServer;
+import coop.scheduler.domain.Params;
 import coop.scheduler.sim.Shares;
 import coop.scheduler.sim.SimulatedCluster;
 import coop.scheduler.sim.Trace;
@@ -87,11 +88,12 @@ public final class LiveReplay {
     /**
      * What to replay and how: the trace (already cut and sped up), the cluster and shares the
      * simulator uses, the preemption grace (whole seconds, as agents take it), the data folder
-     * (must be empty), whether to run on until every job has ended, and the sleep margin of
-     * {@link SleepCommand}.
+     * (must be empty), whether to run on until every job has ended, the sleep margin of
+     * {@link SleepCommand}, and the founding policy's minimum run before preemption and reserve
+     * wait (whole seconds, sped up as the trace is).
      */
     public record Settings(Trace trace, SimulatedCluster cluster, Shares shares, Duration grace, Path data,
-                           boolean drain, long marginMs) {
+                           boolean drain, long marginMs, Duration minRun, Duration reserveWait) {
     }
 
     /**
@@ -116,8 +118,10 @@ public final class LiveReplay {
         Path stop = data.resolve("stop");
         TreeSet<String> accounts = new TreeSet<>(settings.shares().basisPoints().keySet());
         accounts.addAll(settings.trace().accounts());
+        Params founding = Params.DEFAULTS.with(Map.of("min_run_before_preempt_s", settings.minRun().toSeconds(),
+                "reserve_wait_s", settings.reserveWait().toSeconds()));
         Map<String, Identity> ids = InitCommand.found(data, List.of(MEMBER), List.copyOf(accounts),
-                data.resolve("identities"), "127.0.0.1:0", new SecureRandom());
+                data.resolve("identities"), "127.0.0.1:0", founding, new SecureRandom());
         Files.createDirectories(checkpoints);
         Identity me = ids.get(MEMBER);
         SimulatedCluster cluster = settings.cluster();

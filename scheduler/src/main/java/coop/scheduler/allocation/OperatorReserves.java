@@ -11,8 +11,8 @@ import java.util.List;
  * reserve of the nodes it operates, taking it back from other accounts' preemptible attempts if
  * they sit on it. What this places is not borrowed and not counted against the account's share.
  * Taking back costs the borrowers little: it waits instead when borrowers there end by walltime
- * within the policy's reserve wait; a job shorter than the minimum run preempts only once it has
- * waited that long; attempts younger than the minimum run are not preempted; and victims are
+ * within the policy's reserve wait; a job shorter than the minimum run preempts no one (it waits
+ * for the borrowers' walltimes); attempts younger than the minimum run are not preempted; and victims are
  * those with the least at stake ({@link RunningAttempt#victimKey}).
  */
 final class OperatorReserves {
@@ -93,7 +93,7 @@ final class OperatorReserves {
     /**
      * Why the job waits rather than preempts for the GPUs it misses here, or null if it may
      * preempt: borrowers ending by walltime within the reserve wait would free enough, or the job
-     * is shorter than the minimum run and has not waited the reserve wait yet.
+     * is shorter than the minimum run (it would run less than what its victims lose).
      */
     private String reasonToWait(JobRequest job, NodeState n, String model, int missing) {
         long bound = cluster.now + cluster.rules.reserveWaitMs();
@@ -114,11 +114,9 @@ final class OperatorReserves {
             return "borrowers there end by walltime " + WaitTime.from(freedBy, cluster.now)
                     + ", within the policy's reserve wait";
         }
-        long waited = cluster.now - job.submittedAt();
-        if (!cluster.rules.mayPreemptFor(job) && waited < cluster.rules.reserveWaitMs()) {
-            return "a job shorter than the policy's minimum run preempts no one before it has waited "
-                    + WaitTime.duration(cluster.rules.reserveWaitMs()) + " (" + WaitTime.duration(
-                    cluster.rules.reserveWaitMs() - waited) + " more)";
+        if (!cluster.rules.mayPreemptFor(job)) {
+            return "a job shorter than the policy's minimum run (" + WaitTime.duration(cluster.rules.minRunMs())
+                    + ") preempts no one";
         }
         return null;
     }

@@ -8,16 +8,15 @@ import java.util.List;
  * that has run less is not preempted, and a job asking for less walltime than that preempts no
  * one, for its run would be shorter than what it would make others lose. {@code reserveWaitMs}
  * ({@code reserve_wait_s}): an operator's job claiming its reserve waits rather than preempts
- * when a borrower there ends by walltime within that bound, and a job shorter than the minimum
- * run waits that long before it preempts on the reserve. {@code holdMs}: how long the GPUs a
+ * when a borrower there ends by walltime within that bound. {@code holdMs}: how long the GPUs a
  * preemption frees stay held for the job they were freed for (the grace period, and then time to
  * start); 0 holds nothing.
  */
 public record PreemptionRules(long minRunMs, long reserveWaitMs, long holdMs) {
-    /** No bound and no hold: any borrowed attempt may be preempted at once, by any job (the rules before they were voted). */
+    /** No bound and no hold: any borrowed attempt may be preempted at once, by any job (the rules before the vote). */
     public static final PreemptionRules NONE = new PreemptionRules(0, 0, 0);
 
-    /** What a preemption's hold lasts beyond the grace period: the victims' GPUs come free and the next cycle starts the job. */
+    /** What a hold lasts beyond the grace period: the victims' GPUs come free, and the next cycle starts the job. */
     public static final long HOLD_AFTER_GRACE_MS = 60_000;
 
     /** The rules of a policy: its minimum run and reserve wait, and holds that outlast its grace period. */
@@ -54,7 +53,7 @@ public record PreemptionRules(long minRunMs, long reserveWaitMs, long holdMs) {
         return next;
     }
 
-    /** Whether a job of this walltime may preempt at all (on a reserve: once it has waited the bound). */
+    /** Whether a job of this walltime may preempt at all, to reclaim a share or an operator's reserve. */
     boolean mayPreemptFor(JobRequest job) {
         return job.walltimeSeconds() * 1000 >= minRunMs;
     }

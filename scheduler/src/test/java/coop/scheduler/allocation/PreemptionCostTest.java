@@ -158,15 +158,15 @@ class PreemptionCostTest {
     }
 
     @Test
-    void anOperatorsShortJobWaitsTheReserveWaitBeforeItPreempts() {
-        // A 10-s job, under the 300-s minimum run. The builder dates a job by its id in ms: job
-        // 999,990 was submitted 10 ms ago and waits; job 1, submitted 1,000 s ago, preempts.
-        var fresh = allocator.plan(reserveFilled().job(999_990, "lab-a", 1, 10, true).snapshot());
-        assertThat(preempted(fresh)).isEmpty();
-        assertThat(byJob(fresh).get(999_990L)).isInstanceOfSatisfying(Decision.Wait.class,
-                w -> assertThat(w.detail()).contains("shorter than the policy's minimum run"));
-        var waited = allocator.plan(reserveFilled().job(1, "lab-a", 1, 10, true).snapshot());
-        assertThat(preempted(waited)).containsExactly(10L);
+    void anOperatorsJobShorterThanTheMinimumRunPreemptsNoOneOnItsReserve() {
+        // A 10-s job, under the 300-s minimum run, however long it has waited (job 1 was submitted
+        // 1,000 s ago: the builder dates a job by its id in ms); a 10-min one preempts.
+        var plan = allocator.plan(reserveFilled().job(1, "lab-a", 1, 10, true).snapshot());
+        assertThat(preempted(plan)).isEmpty();
+        assertThat(byJob(plan).get(1L)).isInstanceOfSatisfying(Decision.Wait.class,
+                w -> assertThat(w.detail()).contains("shorter than the policy's minimum run (5 min) preempts no one"));
+        var longer = allocator.plan(reserveFilled().job(1, "lab-a", 1, 600, true).snapshot());
+        assertThat(preempted(longer)).containsExactly(10L);
     }
 
     private static ClusterBuilder reserveFilled() {
