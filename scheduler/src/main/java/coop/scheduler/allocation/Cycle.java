@@ -201,7 +201,8 @@ final class Cycle {
      * Of the due jobs that cannot start on what is free now, nor by reclaiming, the oldest gets
      * the reservation before any due job starts: other accounts' due jobs then backfill only if
      * they end before it. Made after them, it would get only what they left, and a gang due
-     * beside two accounts' streams of small due jobs would wait for their queues to empty.
+     * beside two accounts' streams of small due jobs would wait for their queues to empty. Not
+     * when an older due job can reclaim: the reservation would bar it from the nodes it reclaims.
      */
     private void reserveForOldestBlockedDue(List<Queue> dueIn) {
         if (cluster.windowed) {
@@ -209,22 +210,39 @@ final class Cycle {
             return;
         }
         JobRequest oldest = null;
+        JobRequest oldestReclaiming = null;
         for (Queue q : dueIn) {
             JobRequest job = q.jobs.get(q.due.get(0));
-            if ((oldest != null && (job.submittedAt() > oldest.submittedAt()
-                    || job.submittedAt() == oldest.submittedAt() && job.id() > oldest.id()))
-                    || !q.acct.admitsNotPreemptible(job)) {
+            if (older(job, oldest) != job && older(job, oldestReclaiming) != job) {
+                continue;   // younger than both: whatever it is, it changes neither
+            }
+            if (!q.acct.admitsNotPreemptible(job) || placer.choose(job, Placer.Free.NOW) != null
+                    || !placer.fits(job, Shape.of(job))) {
                 continue;
             }
-            if (placer.choose(job, Placer.Free.NOW) == null && placer.fits(job, Shape.of(job))
-                    && !(mayReclaim && q.acct.reclaimsFor(job.gpus()) && cluster.rules.mayPreemptFor(job)
-                    && placer.choose(job, Placer.Free.RECLAIMABLE) != null)) {
-                oldest = job;
+            boolean reclaims = mayReclaim && q.acct.reclaimsFor(job.gpus()) && cluster.rules.mayPreemptFor(job)
+                    && placer.choose(job, Placer.Free.RECLAIMABLE) != null;
+            if (reclaims) {
+                oldestReclaiming = older(oldestReclaiming, job);
+            } else {
+                oldest = older(oldest, job);
             }
+        }
+        // An older due job that can reclaim goes first: the reservation, made now, would bar it from the nodes.
+        if (oldest != null && oldestReclaiming != null && older(oldest, oldestReclaiming) == oldestReclaiming) {
+            oldest = null;
         }
         if (oldest != null && backfill.reserve(oldest) instanceof Decision.Reserve made) {
             decisions.add(made);
         }
+    }
+
+    /** The older of two jobs (by submission, then id); either may be null. */
+    private static JobRequest older(JobRequest a, JobRequest b) {
+        if (a == null || b == null) {
+            return a == null ? b : a;
+        }
+        return b.submittedAt() < a.submittedAt() || b.submittedAt() == a.submittedAt() && b.id() < a.id() ? b : a;
     }
 
     /**

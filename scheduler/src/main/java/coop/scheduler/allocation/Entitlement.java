@@ -69,14 +69,12 @@ final class Entitlement {
 
     /**
      * Whether a due job may take GPUs back from borrowers: only within the level rounded up to
-     * a whole GPU, even while its account holds nothing. Going beyond the level by one job is
-     * for GPUs that free up by themselves (a due job is first in line for them); preempting for
-     * it would stop other accounts' work to hand out more than the level, and churn as each
-     * account in turn crossed it: two accounts owed less than a GPU each, each with 8-GPU jobs,
-     * would take one node from each other every minimum run.
+     * a whole GPU (or while its account holds nothing). Going beyond the level by one job is
+     * for GPUs that free up by themselves; preempting for it would stop other accounts' work
+     * to hand out more than the level, and churn as each account in turn crossed it.
      */
     boolean reclaimsFor(int gpus) {
-        return held + gpus / 2.0 <= fair || (behind && held + gpus <= Math.ceil(fair));
+        return held + gpus / 2.0 <= fair || (behind && (held == 0 || held + gpus <= Math.ceil(fair)));
     }
 
     /**

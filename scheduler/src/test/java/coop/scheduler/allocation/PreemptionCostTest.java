@@ -169,6 +169,27 @@ class PreemptionCostTest {
         assertThat(preempted(longer)).containsExactly(10L);
     }
 
+    @Test
+    void aYoungerDueJobThatCannotReclaimIsNotReservedForAheadOfAnOlderOneThatCan() {
+        // uni-c fills n1 (lab-a's node, 2 reserved) and n2. lab-b's 4-GPU job, the oldest due,
+        // can take n1 back; lab-a's short jobs cannot preempt: two wait on the reserve, the third
+        // is due and blocked. Reserved for before the due pass, it would bar lab-b from n1.
+        var plan = allocator.plan(aCluster().operatedNode("n1", "s1", 4, "A100", "lab-a", 2)
+                .mixedNode("n2", "s1", "A100", 2, "L4", 2)
+                .account("lab-a", 33, 0).account("lab-b", 33, 0).account("uni-c", 34, 1000)
+                .running(100, "uni-c", "n1", List.of(0, 1), 30, 45, true)
+                .running(101, "uni-c", "n1", List.of(2, 3), 30, 60, true)
+                .running(102, "uni-c", "n2", List.of(0, 1), 30, 55, true)
+                .running(103, "uni-c", "n2", List.of(2, 3), 30, 50, true)
+                .rules(20, 15, 62)
+                .job(999_000, "lab-b", 4, 50, true)
+                .job(999_100, "lab-a", 1, 12, true).job(999_101, "lab-a", 1, 12, true)
+                .job(999_102, "lab-a", 1, 12, true).snapshot());
+        assertThat(preempted(plan)).containsExactlyInAnyOrder(100L, 101L);
+        assertThat(byJob(plan).get(999_000L)).isInstanceOfSatisfying(Decision.Wait.class,
+                w -> assertThat(w.veto()).isEqualTo(Veto.RECLAIMING));
+    }
+
     private static ClusterBuilder reserveFilled() {
         return aCluster().operatedNode("n1", "s1", 4, "A100", "lab-a", 4)
                 .account("lab-a", 50, 0).account("lab-b", 50, 0)
