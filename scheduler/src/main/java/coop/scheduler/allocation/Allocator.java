@@ -26,14 +26,18 @@ package coop.scheduler.allocation;
  *       ones back to the rest.</li>
  *   <li><b>Admit.</b> A job whose GPUs are free starts; beyond its entitlement it starts on
  *       borrowed GPUs, unless it asked not to be preempted.</li>
+ *   <li><b>Held.</b> A job GPUs were preempted for comes first: it starts as soon as they are
+ *       free, and until then, or until the hold lapses, no other job takes them.</li>
  *   <li><b>Reclaim.</b> A job within its entitlement that fits only with GPUs held by other
- *       accounts' borrowed attempts preempts the fewest of them: most over-entitled account
- *       first, most recently started first. It waits for them to stop; nobody later in the
- *       cycle may take those GPUs.</li>
+ *       accounts' borrowed attempts preempts the fewest of them, taking only from accounts that
+ *       hold more of their entitlement than its own will: the jobs preempted fewest times
+ *       first, then those losing least since their last checkpoint. Attempts within the
+ *       policy's minimum run are spared, and a job shorter than it preempts no one
+ *       ({@link PreemptionRules}). It waits for them to stop; the GPUs are held for it.</li>
  *   <li><b>Reserve and backfill (EASY).</b> The oldest due job that can neither start nor
- *       reclaim (or, if none, the first other job) gets the nodes where it can start earliest,
- *       at the time running walltimes allow; later jobs may use those nodes' GPUs only if they
- *       end before then, or leave enough for it.</li>
+ *       reclaim, unless an older due job can reclaim (or, if none, the first other job), gets
+ *       the nodes where it can start earliest, at the time running walltimes allow; later jobs
+ *       may use those nodes' GPUs only if they end before then, or leave enough for it.</li>
  *   <li>Every other job waits with a named veto, and the nodes it met counted by why each
  *       could not take it ({@link NodeVeto}: draining, outside their window, other GPUs, too
  *       small, reserved, busy).</li>
