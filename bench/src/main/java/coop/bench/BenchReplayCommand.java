@@ -13,6 +13,7 @@ import coop.scheduler.sim.AccountReport;
 import coop.scheduler.sim.FairShares;
 import coop.scheduler.sim.FairTarget;
 import coop.scheduler.sim.Measures;
+import coop.scheduler.sim.LostWork;
 import coop.scheduler.sim.PolicyReport;
 import coop.scheduler.sim.Shares;
 import coop.scheduler.sim.SimulatedCluster;
@@ -55,7 +56,8 @@ import picocli.CommandLine.Spec;
                 + "cluster on this machine: a scheduler, one agent per node on simulated GPUs, and jobs that sleep "
                 + "for their run time, submitted at their trace times.",
                 "Reports the simulator's measures (voted share, fair target, achieved share, utilization, Jain's "
-                        + "index, waits, preemptions) for the live run and for the simulator on the same jobs, "
+                        + "index, waits, preemptions and the GPU time they lost) for the live run and for the simulator "
+                        + "on the same jobs, "
                         + "nodes and shares, measured from the first to the last submit, and the difference per "
                         + "account. The live run stops at the last submit and cancels what is left."})
 public final class BenchReplayCommand implements Callable<Integer> {
@@ -216,11 +218,12 @@ public final class BenchReplayCommand implements Callable<Integer> {
 
         boolean slurmApplies = slurmApplies(voted);
         BenchReport report = new BenchReport();
+        LostWork[] lost = {LostWork.of(simulated), LostWork.of(record.result())};
         if (options.json) {
-            putFigures(report, predicted, live, range, record.anomalies(), slurmApplies, liveGrace);
+            putFigures(report, predicted, live, range, record.anomalies(), slurmApplies, liveGrace, lost);
         } else {
             putTables(report, jobs, cluster, window, liveGrace, target, predicted, live, range, record.anomalies(),
-                    slurmApplies);
+                    slurmApplies, lost);
         }
         report.print(spec.commandLine().getOut(), options.json);
         return 0;
@@ -302,10 +305,15 @@ public final class BenchReplayCommand implements Callable<Integer> {
 
     /** The figures for --json: both runs with the simulator's measures, and how far apart they are. */
     private void putFigures(BenchReport report, PolicyReport simulated, PolicyReport live, Map<String, double[]> range,
-                            LiveRecord.Anomalies anomalies, boolean slurmApplies, Duration liveGrace) {
+                            LiveRecord.Anomalies anomalies, boolean slurmApplies, Duration liveGrace,
+                            LostWork[] lost) {
         ObjectNode root = report.figures();
-        SimulateCommand.putPolicy(root.putObject("live"), live, null);
-        SimulateCommand.putPolicy(root.putObject("simulated"), simulated, null);
+        ObjectNode liveNode = root.putObject("live");
+        SimulateCommand.putPolicy(liveNode, live, null);
+        SimulateCommand.putLostWork(liveNode, lost[1]);
+        ObjectNode simulatedNode = root.putObject("simulated");
+        SimulateCommand.putPolicy(simulatedNode, simulated, null);
+        SimulateCommand.putLostWork(simulatedNode, lost[0]);
         ObjectNode slurm = root.putObject("slurm");
         slurm.put("worst_gap_pp", SLURM_WORST_GAP_PP);
         slurm.put("utilization", SLURM_UTILIZATION);
@@ -343,7 +351,8 @@ public final class BenchReplayCommand implements Callable<Integer> {
     /** The text: the table per account, the table of the runs' measures, and what they show. */
     private void putTables(BenchReport report, Trace jobs, SimulatedCluster cluster, Window window, Duration liveGrace,
                            FairShares target, PolicyReport simulated, PolicyReport live,
-                           Map<String, double[]> range, LiveRecord.Anomalies anomalies, boolean slurmApplies) {
+                           Map<String, double[]> range, LiveRecord.Anomalies anomalies, boolean slurmApplies,
+                           LostWork[] lost) {
         report.line("trace %s: %d jobs, %d accounts; cluster %s at one site; speed %s", jobs.source(),
                 jobs.jobs().size(), jobs.accounts().size(), cluster, trim(speed));
         report.line("window %s to %s (first to last submit, replay time); preemption grace %d s; "
@@ -377,6 +386,11 @@ public final class BenchReplayCommand implements Callable<Integer> {
         overall.add(line(simulated, live, "worst |achieved - target| (pp)", r -> pct(r.worstGapPp()),
                 slurmApplies ? pct(SLURM_WORST_GAP_PP) : ""));
         overall.add(line(simulated, live, "preemptions", r -> Integer.toString(r.preemptions()), ""));
+        overall.add(new String[] {"GPU-hours lost to preemption (share of delivered)", lostText(lost[0]),
+            lostText(lost[1]), ""});
+        overall.add(new String[] {"preemptions of one job (max, p99)", lost[0].maxPreemptionsPerJob() + ", "
+                + lost[0].p99PreemptionsPerJob(), lost[1].maxPreemptionsPerJob() + ", " + lost[1].p99PreemptionsPerJob(),
+            ""});
         overall.add(line(simulated, live, "longest wait of a multi-node job (s)", r -> secs(r.gangWaitMaxSeconds()),
                 ""));
         overall.add(line(simulated, live, "mean wait (s)", r -> secs(r.waitMeanSeconds()), ""));
@@ -412,6 +426,11 @@ public final class BenchReplayCommand implements Callable<Integer> {
                 anomalies.meanSubmitLagMs(), anomalies.maxSubmitLagMs(), anomalies.meanOverrunMs(),
                 anomalies.maxOverrunMs(), anomalies.failed(), anomalies.failed() == 1 ? "" : "s",
                 anomalies.unsubmitted() > 0 ? "; " + anomalies.unsubmitted() + " never submitted" : "");
+    }
+
+    /** Lost GPU-hours and their share of delivered ones; live, what preempted jobs ran beyond their work. */
+    private static String lostText(LostWork w) {
+        return String.format(Locale.ROOT, "%.3f (%.2f %%)", w.lostGpuHours(), 100 * w.lostShare());
     }
 
     private static String[] line(PolicyReport simulated, PolicyReport live, String label,

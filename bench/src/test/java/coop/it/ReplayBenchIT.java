@@ -68,6 +68,12 @@ class ReplayBenchIT {
         // c's borrowed jobs were taken back, live as in the simulator.
         assertThat(simulated.get("preemptions").asInt()).isPositive();
         assertThat(live.get("preemptions").asInt()).isPositive();
+        // What they cost, side by side: the jobs checkpoint when signalled, so little is lost either way.
+        for (JsonNode run : List.of(live, simulated)) {
+            assertThat(run.get("preemptions_per_job_max").asInt()).isPositive();
+            assertThat(run.get("lost_gpu_hours").asDouble()).isGreaterThanOrEqualTo(0)
+                    .isLessThan(run.get("delivered_gpu_hours").asDouble() / 10);
+        }
 
         double sum = 0;
         for (var e : live.get("accounts").properties()) {

@@ -400,7 +400,7 @@ public final class SimulateCommand implements Callable<Integer> {
     }
 
     /** What preemption cost a replay, as {@code --json} prints it beside the policy's report. */
-    static void putLostWork(ObjectNode p, LostWork w) {
+    public static void putLostWork(ObjectNode p, LostWork w) {
         number(p, "lost_gpu_hours", w.lostGpuHours(), 2);
         number(p, "delivered_gpu_hours", w.deliveredGpuHours(), 2);
         number(p, "lost_share", w.lostShare(), 5);

@@ -101,11 +101,13 @@ public final class LiveRecord {
                 failed++;
             }
             int preemptions = 0;
+            long ranMs = 0;
             long waitingSince = submitted;
             for (int k = 0; k < j.getAttemptsCount(); k++) {
                 Attempt a = j.getAttempts(k);
                 long start = a.getStartedAtMs() - run.startMs();
                 long end = a.getFinishedAtMs() == 0 ? stop : a.getFinishedAtMs() - run.startMs();
+                ranMs += Math.max(0, end - start);
                 boolean completed = k == j.getAttemptsCount() - 1 && j.getState() == JobState.SUCCEEDED;
                 if (firstStart < 0) {
                     firstStart = start;
@@ -132,8 +134,12 @@ public final class LiveRecord {
                 // Still waiting when the replay stopped (and was cancelled then).
                 waiting.add(new Waiting(waitingSince, Math.max(waitingSince, stop), shape[0], shape[1]));
             }
+            // What preemption cost a job that finished: the GPU-time its attempts ran beyond its work,
+            // redone after a checkpoint and spent restarting. Jobs never preempted count none.
+            long lostGpuMs = preemptions > 0 && finished >= 0
+                    ? Math.max(0, ranMs - t.durationMs()) * shape[0] * shape[1] : 0;
             outcomes.add(new JobOutcome(t, shape[0], shape[1], firstStart, finished, j.getAttemptsCount(),
-                    preemptions));
+                    preemptions, lostGpuMs));
         }
         int counted = trace.jobs().size() - unsubmitted;
         Anomalies anomalies = new Anomalies(failed, unsubmitted, maxLag, counted == 0 ? 0 : lagSum / counted,
