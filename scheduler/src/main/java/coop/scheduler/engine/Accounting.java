@@ -390,15 +390,7 @@ public final class Accounting {
                 out.merge(s.account(), ms, Long::sum);
             }
         }
-        for (long id : jobs.inFlight()) {
-            Job j = jobs.get(id);
-            for (Attempt a : j.attempts()) {
-                if (!a.isOver()) {
-                    out.merge(j.account(), a.gpuMillis(from, now), Long::sum);
-                }
-            }
-        }
-        return out;
+        return usedMillis(from, now, out);
     }
 
     /** Ended usage plus the part of running attempts after {@code from}, per account. */
