@@ -56,10 +56,9 @@ import picocli.CommandLine.Spec;
                 + "cluster on this machine: a scheduler, one agent per node on simulated GPUs, and jobs that sleep "
                 + "for their run time, submitted at their trace times.",
                 "Reports the simulator's measures (voted share, fair target, achieved share, utilization, Jain's "
-                        + "index, waits, preemptions and the GPU time they lost) for the live run and for the simulator "
-                        + "on the same jobs, "
-                        + "nodes and shares, measured from the first to the last submit, and the difference per "
-                        + "account. The live run stops at the last submit and cancels what is left."})
+                        + "index, waits, preemptions and the GPU time they lost) for the live run and for the "
+                        + "simulator on the same jobs, nodes and shares, measured from the first to the last submit, "
+                        + "and the difference per account. The live run stops at the last submit and cancels what is left."})
 public final class BenchReplayCommand implements Callable<Integer> {
 
     /** The voted shares given with the compressed Philly slice in shared/traces/README.md. */
@@ -100,6 +99,16 @@ public final class BenchReplayCommand implements Callable<Integer> {
             description = "How long a preempted job keeps its GPUs to checkpoint, before --speed (default: "
                     + "${DEFAULT-VALUE}, as the simulator).")
     String grace;
+
+    @Option(names = "--min-run", defaultValue = "5m", paramLabel = "DURATION",
+            description = "The founding policy's min_run_before_preempt_s, before --speed: an attempt runs this long "
+                    + "before it may be preempted, and a shorter job preempts no one (default: ${DEFAULT-VALUE}, "
+                    + "the founding default; 0 for none). Live and simulated alike.")
+    String minRun;
+
+    @Option(names = "--reserve-wait", defaultValue = "5m", paramLabel = "DURATION",
+            description = "The founding policy's reserve_wait_s, before --speed (default: ${DEFAULT-VALUE}).")
+    String reserveWait;
 
     @Option(names = "--drain", description = "Run on after the last submit until every job has ended (the simulator "
             + "likewise); shares are still measured up to the last submit.")
@@ -149,14 +158,13 @@ public final class BenchReplayCommand implements Callable<Integer> {
             throw new CliException("--nodes: " + e.getMessage());
         }
         Shares voted = SimulateCommand.parseShares(shares == null ? README_SHARES : shares, jobs);
-        Duration graceValue = "0".equals(grace.strip()) || grace.strip().matches("0+[smhd]") ? Duration.ZERO
-                : Durations.option("--grace", grace);
+        Duration graceValue = orZero("--grace", grace);
         // Agents take the grace in whole seconds; the simulator gets the same.
         Duration liveGrace = Duration.ofSeconds(Math.round(graceValue.toMillis() / speed / 1000.0));
         long lastSubmit = jobs.jobs().get(jobs.jobs().size() - 1).submitMs();
         // The founding policy's preemption bounds, sped up as the trace is, live and simulated alike.
-        Duration liveMinRun = Duration.ofSeconds(Math.round(SimulationOptions.DEFAULT_MIN_RUN.toSeconds() / speed));
-        Duration liveReserveWait = Duration.ofSeconds(Math.round(SimulationOptions.DEFAULT_RESERVE_WAIT.toSeconds()
+        Duration liveMinRun = Duration.ofSeconds(Math.round(orZero("--min-run", minRun).toSeconds() / speed));
+        Duration liveReserveWait = Duration.ofSeconds(Math.round(orZero("--reserve-wait", reserveWait).toSeconds()
                 / speed));
         SimulationOptions simOptions = SimulationOptions.defaults().withGrace(liveGrace)
                 .withPreemptionBounds(liveMinRun, liveReserveWait);
@@ -388,9 +396,7 @@ public final class BenchReplayCommand implements Callable<Integer> {
         overall.add(line(simulated, live, "preemptions", r -> Integer.toString(r.preemptions()), ""));
         overall.add(new String[] {"GPU-hours lost to preemption (share of delivered)", lostText(lost[0]),
             lostText(lost[1]), ""});
-        overall.add(new String[] {"preemptions of one job (max, p99)", lost[0].maxPreemptionsPerJob() + ", "
-                + lost[0].p99PreemptionsPerJob(), lost[1].maxPreemptionsPerJob() + ", " + lost[1].p99PreemptionsPerJob(),
-            ""});
+        overall.add(new String[] {"preemptions of one job (max, p99)", perJob(lost[0]), perJob(lost[1]), ""});
         overall.add(line(simulated, live, "longest wait of a multi-node job (s)", r -> secs(r.gangWaitMaxSeconds()),
                 ""));
         overall.add(line(simulated, live, "mean wait (s)", r -> secs(r.waitMeanSeconds()), ""));
@@ -426,6 +432,15 @@ public final class BenchReplayCommand implements Callable<Integer> {
                 anomalies.meanSubmitLagMs(), anomalies.maxSubmitLagMs(), anomalies.meanOverrunMs(),
                 anomalies.maxOverrunMs(), anomalies.failed(), anomalies.failed() == 1 ? "" : "s",
                 anomalies.unsubmitted() > 0 ? "; " + anomalies.unsubmitted() + " never submitted" : "");
+    }
+
+    /** A duration option, "0" (with or without a unit) allowed. */
+    private static Duration orZero(String option, String text) {
+        return text.strip().matches("0+[smhd]?") ? Duration.ZERO : Durations.option(option, text);
+    }
+
+    private static String perJob(LostWork w) {
+        return w.maxPreemptionsPerJob() + ", " + w.p99PreemptionsPerJob();
     }
 
     /** Lost GPU-hours and their share of delivered ones; live, what preempted jobs ran beyond their work. */

@@ -17,7 +17,7 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code coop bench replay --json} on a small trace written here: the real jar runs a live
  * cluster (scheduler, two agents of four simulated GPUs, sleeping jobs) beside the simulator.
  * The trace makes account c fill the cluster on borrowed GPUs, so that a and b take them back
- * by preemption (2 s grace); one job of a is a two-node gang. Draining, every job must end
+ * by preemption (2 s grace, a minimum run of 1 s); one job of a is a two-node gang. Draining, every job must end
  * with a successful attempt, preempted ones resuming from their checkpoint, and the live shares
  * must be those the simulator predicts, within a bound set by the live run's latencies.
  */
@@ -42,7 +42,7 @@ class ReplayBenchIT {
         Path out = dir.resolve("replay.out");
         Path err = dir.resolve("replay.err");
         List<String> command = new ArrayList<>(CoopProcesses.command("bench", "replay", "--trace", trace.toString(),
-                "--nodes", "2x4", "--shares", "a=50,b=30,c=20", "--grace", "2s", "--drain",
+                "--nodes", "2x4", "--shares", "a=50,b=30,c=20", "--grace", "2s", "--min-run", "1s", "--drain",
                 "--data", dir.resolve("data").toString(), "--json"));
         command.remove("-Xmx256m");
         long started = System.nanoTime();
