@@ -58,7 +58,8 @@ import picocli.CommandLine.Spec;
                 "Reports the simulator's measures (voted share, fair target, achieved share, utilization, Jain's "
                         + "index, waits, preemptions and the GPU time they lost) for the live run and for the "
                         + "simulator on the same jobs, nodes and shares, measured from the first to the last submit, "
-                        + "and the difference per account. The live run stops at the last submit and cancels what is left."})
+                        + "and the difference per account. The live run stops at the last submit and cancels what "
+                        + "is left."})
 public final class BenchReplayCommand implements Callable<Integer> {
 
     /** The voted shares given with the compressed Philly slice in shared/traces/README.md. */
