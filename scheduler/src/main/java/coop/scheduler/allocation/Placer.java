@@ -43,7 +43,8 @@ final class Placer {
     /**
      * A node and GPU model a rank could use, with how many of those GPUs it may take, and its
      * rank among candidates (lower first): the available count for a best fit; for reclaiming,
-     * the GPUs still missing and then the cheapest victim there ({@link RunningAttempt#victimKey}).
+     * the GPUs still missing, then whether attempts are stopping there, then the cheapest victim there
+     * ({@link RunningAttempt#victimKey}).
      */
     record Candidate(NodeState state, String model, int available, long rank, long tieBreak) {
         Candidate(NodeState state, String model, int available) {
@@ -177,7 +178,13 @@ final class Placer {
                 cheapest = Math.min(cheapest, RunningAttempt.victimKey(a, cluster.now));
             }
         }
-        return new Candidate(n, model, avail, missing, cheapest);
+        // Fewest GPUs missing, then a node where attempts are stopping already: a second reclaim goes
+        // where an earlier one made room, rather than on the start times of attempts alike.
+        boolean makingRoom = false;
+        for (RunningAttempt a : n.running) {
+            makingRoom |= a.terminating() || cluster.preempted.containsKey(a.jobId());
+        }
+        return new Candidate(n, model, avail, missing * 2L + (makingRoom ? 0 : 1), cheapest);
     }
 
     /** Whether enough offered nodes could ever hold a job of this shape, all their GPUs idle. */
