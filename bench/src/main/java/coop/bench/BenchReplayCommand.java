@@ -159,14 +159,12 @@ public final class BenchReplayCommand implements Callable<Integer> {
             throw new CliException("--nodes: " + e.getMessage());
         }
         Shares voted = SimulateCommand.parseShares(shares == null ? README_SHARES : shares, jobs);
-        Duration graceValue = orZero("--grace", grace);
-        // Agents take the grace in whole seconds; the simulator gets the same.
-        Duration liveGrace = Duration.ofSeconds(Math.round(graceValue.toMillis() / speed / 1000.0));
+        // The grace and the founding policy's preemption bounds, sped up as the trace is, in whole
+        // seconds as agents and policies take them; the simulator gets the same.
+        Duration liveGrace = spedUp("--grace", grace);
         long lastSubmit = jobs.jobs().get(jobs.jobs().size() - 1).submitMs();
-        // The founding policy's preemption bounds, sped up as the trace is, live and simulated alike.
-        Duration liveMinRun = Duration.ofSeconds(Math.round(orZero("--min-run", minRun).toSeconds() / speed));
-        Duration liveReserveWait = Duration.ofSeconds(Math.round(orZero("--reserve-wait", reserveWait).toSeconds()
-                / speed));
+        Duration liveMinRun = spedUp("--min-run", minRun);
+        Duration liveReserveWait = spedUp("--reserve-wait", reserveWait);
         SimulationOptions simOptions = SimulationOptions.defaults().withGrace(liveGrace)
                 .withPreemptionBounds(liveMinRun, liveReserveWait);
         Simulator simulator;
@@ -435,13 +433,13 @@ public final class BenchReplayCommand implements Callable<Integer> {
                 anomalies.unsubmitted() > 0 ? "; " + anomalies.unsubmitted() + " never submitted" : "");
     }
 
-    /** A duration option, "0" (with or without a unit) allowed. */
-    private static Duration orZero(String option, String text) {
-        return text.strip().matches("0+[smhd]?") ? Duration.ZERO : Durations.option(option, text);
-    }
-
     private static String perJob(LostWork w) {
         return w.maxPreemptionsPerJob() + ", " + w.p99PreemptionsPerJob();
+    }
+
+    /** A duration option (zero allowed) divided by {@code --speed}, rounded to whole seconds. */
+    private Duration spedUp(String option, String text) {
+        return Duration.ofSeconds(Math.round(Durations.optionOrZero(option, text).toMillis() / speed / 1000.0));
     }
 
     /** Lost GPU-hours and their share of delivered ones; live, what preempted jobs ran beyond their work. */

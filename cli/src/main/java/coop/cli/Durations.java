@@ -64,6 +64,14 @@ public final class Durations {
         }
     }
 
+    /**
+     * As {@link #option}, where zero is a meaningful value ({@code 0}, {@code 0s}, {@code 0m}...:
+     * no grace, no minimum run).
+     */
+    public static Duration optionOrZero(String option, String text) {
+        return text.strip().matches("0+[smhd]?") ? Duration.ZERO : option(option, text);
+    }
+
     private static long number(Matcher m, int group) {
         String digits = m.group(group);
         return digits == null ? 0 : Long.parseLong(digits);

@@ -36,8 +36,7 @@ final class ParamSettings {
                 }
                 out.put(name, purposes);
             } else if (name.endsWith("_s")) {
-                out.put(name, value.matches("0+[smhd]?") ? 0L
-                        : Durations.option(option + " " + name, value).toSeconds());
+                out.put(name, Durations.optionOrZero(option + " " + name, value).toSeconds());
             } else {
                 try {
                     out.put(name, Long.parseLong(value));

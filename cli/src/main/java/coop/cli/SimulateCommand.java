@@ -280,20 +280,21 @@ public final class SimulateCommand implements Callable<Integer> {
     }
 
     private SimulationOptions options(Trace t) {
-        Duration halfLifeValue = duration("--half-life", halfLife, false);
-        Duration graceValue = duration("--grace", grace, true);
+        Duration halfLifeValue = Durations.option("--half-life", halfLife);
+        Duration graceValue = Durations.optionOrZero("--grace", grace);
         if (!(walltimeFactor > 0) || Double.isInfinite(walltimeFactor)) {
             throw new CliException("--walltime-factor: must be a positive number, got " + walltimeFactor);
         }
         Checkpointing saving;
         try {
-            saving = Checkpointing.parse(checkpoint, d -> duration("--checkpoint", d, false));
+            saving = Checkpointing.parse(checkpoint, d -> Durations.option("--checkpoint", d));
         } catch (IllegalArgumentException e) {
             throw new CliException(e.getMessage(), e);
         }
         SimulationOptions options = SimulationOptions.defaults().withHalfLife(halfLifeValue).withGrace(graceValue)
                 .withWalltimeFactor(walltimeFactor).withCheckpoint(saving)
-                .withPreemptionBounds(duration("--min-run", minRun, true), duration("--reserve-wait", reserveWait, true));
+                .withPreemptionBounds(Durations.optionOrZero("--min-run", minRun),
+                        Durations.optionOrZero("--reserve-wait", reserveWait));
         if (untilHours != null) {
             if (!(untilHours > 0) || Double.isInfinite(untilHours)) {
                 throw new CliException("--until-hours: must be a positive number of hours, got " + untilHours);
@@ -302,13 +303,6 @@ public final class SimulateCommand implements Callable<Integer> {
             options = options.withUntilMs(firstSubmit + Math.round(untilHours * 3_600_000));
         }
         return options;
-    }
-
-    private static Duration duration(String option, String text, boolean zeroAllowed) {
-        if (zeroAllowed && text.strip().matches("0+[smhd]?")) {
-            return Duration.ZERO;
-        }
-        return Durations.option(option, text);
     }
 
     private List<SchedulingPolicy> policies() {

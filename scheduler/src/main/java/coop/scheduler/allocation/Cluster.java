@@ -142,6 +142,14 @@ final class Cluster {
         return reservation != null && reservation.delays(now, n, job);
     }
 
+    /**
+     * The GPUs a preemption frees on a node, held for the job it was for: as many as the job
+     * takes there, until the policy's hold lapses.
+     */
+    GpuHold holdFor(JobRequest job, String node, String model) {
+        return new GpuHold(job.id(), job.account(), node, model, job.gpusPerNode(), now + rules.holdMs());
+    }
+
     /** An attempt is told to stop this cycle for job {@code forJob}: its GPUs count as freeing now, for that job. */
     void stopping(RunningAttempt v, long forJob) {
         preempted.put(v.jobId(), forJob);

@@ -143,7 +143,7 @@ final class Cycle {
                 continue;
             }
             setAside(h.job);
-            long until = held.stream().mapToLong(GpuHold::until).max().orElse(cluster.now);
+            long until = heldUntil(h.job);
             decisions.add(new Decision.Wait(h.job.id(), Veto.RECLAIMING, WhyPending.standing(accounts.of(
                     h.job.account()), h.job) + "waiting for the attempts preempted for it to stop: GPUs on "
                     + String.join(",", held.stream().map(GpuHold::node).distinct().toList())
@@ -163,10 +163,14 @@ final class Cycle {
         return out;
     }
 
+    /** When the last of the job's holds lapses. */
+    private long heldUntil(JobRequest job) {
+        return holds.get(job.id()).stream().mapToLong(GpuHold::until).max().orElse(cluster.now);
+    }
+
     /** When GPUs held for a job are free again at the latest: the hold lapses, or the job ends by walltime. */
     private long heldUntilEnd(JobRequest job) {
-        long until = holds.get(job.id()).stream().mapToLong(GpuHold::until).max().orElse(cluster.now);
-        return until + job.walltimeSeconds() * 1000;
+        return heldUntil(job) + job.walltimeSeconds() * 1000;
     }
 
     /**

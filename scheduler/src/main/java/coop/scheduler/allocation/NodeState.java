@@ -193,18 +193,7 @@ final class NodeState {
 
     /** Takes up to {@code count} free GPUs of the model off the table for this cycle; returns how many. */
     int claim(String model, int count, long endsBy) {
-        int m = index(model);
-        if (m < 0) {
-            return 0;
-        }
-        TreeSet<Integer> s = freeIndices(m);
-        int taken = 0;
-        for (; taken < count && !s.isEmpty(); taken++) {
-            s.pollFirst();
-        }
-        free[m] -= taken;
-        hold(m, taken, endsBy);
-        return taken;
+        return setAside(model, count, endsBy).size();
     }
 
     private void hold(int model, int count, long endsBy) {

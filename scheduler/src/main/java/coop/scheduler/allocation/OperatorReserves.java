@@ -105,8 +105,9 @@ final class OperatorReserves {
             if (endingSoon >= missing) {
                 break;
             }
-            if (!a.terminating() && !a.account().equals(job.account()) && a.endsBy() <= bound && n.here(a, model) > 0) {
-                endingSoon += n.here(a, model);
+            int here = n.here(a, model);
+            if (!a.terminating() && !a.account().equals(job.account()) && a.endsBy() <= bound && here > 0) {
+                endingSoon += here;
                 freedBy = a.endsBy();
             }
         }
@@ -156,8 +157,7 @@ final class OperatorReserves {
         }
         cluster.took(model, n.claim(model, job.gpusPerNode(), cluster.endOf(job)));
         if (victims > 0 && cluster.rules.holdMs() > 0) {
-            decisions.add(new Decision.Hold(job.id(), List.of(new GpuHold(job.id(), job.account(), n.view.name(),
-                    model, job.gpusPerNode(), cluster.now + cluster.rules.holdMs()))));
+            decisions.add(new Decision.Hold(job.id(), List.of(cluster.holdFor(job, n.view.name(), model))));
         }
         decisions.add(new Decision.Wait(job.id(), Veto.RECLAIMING, accounts.of(job.account()).standing()
                 + "taking back its operator's reserve on " + n.view.name() + " (preempting " + victims

@@ -82,8 +82,8 @@ final class Reclaim {
             }
         }
         if (cluster.rules.holdMs() > 0) {
-            decisions.add(new Decision.Hold(job.id(), target.stream().map(c -> new GpuHold(job.id(), job.account(),
-                    c.node(), c.model(), job.gpusPerNode(), cluster.now + cluster.rules.holdMs())).toList()));
+            decisions.add(new Decision.Hold(job.id(), target.stream()
+                    .map(c -> cluster.holdFor(job, c.node(), c.model())).toList()));
         }
         for (RunningAttempt v : victims) {
             decisions.add(new Decision.Preempt(v.jobId(), v.attempt(), job.id(), job.account()

@@ -344,9 +344,14 @@ public final class Simulator {
             Map<String, AccountStanding> standings = standings();
             fairLevels = FairLevels.forDemand(cluster.capacity(), held, requests, standings);
             if (now != viewsAt) {
-                // What each attempt has at stake moves with time, as its checkpoints are written.
-                runningViews = null;
-                running.values().forEach(l -> l.view = null);
+                // What an attempt has at stake moves with time as its checkpoints are written: its view
+                // is made again when its last checkpoint is no longer the one it shows.
+                for (Live l : running.values()) {
+                    if (l.view != null && l.view.savedAt() != options.checkpoint().savedAt(l.startedAt, now)) {
+                        l.view = null;
+                        runningViews = null;
+                    }
+                }
                 viewsAt = now;
             }
             List<GpuHold> held = holds.live(now);
