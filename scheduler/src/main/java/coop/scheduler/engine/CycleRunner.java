@@ -5,7 +5,6 @@ import coop.scheduler.allocation.AccountStanding;
 import coop.scheduler.allocation.Allocator;
 import coop.scheduler.allocation.ClusterSnapshot;
 import coop.scheduler.allocation.Decision;
-import coop.scheduler.allocation.GpuHold;
 import coop.scheduler.allocation.GpuSlot;
 import coop.scheduler.allocation.Holds;
 import coop.scheduler.allocation.JobList;
@@ -164,13 +163,13 @@ final class CycleRunner {
         }
         Params params = desk.policy().params();
         PreemptionRules rules = PreemptionRules.of(params.minRunBeforePreemptS(), params.reserveWaitS(), graceSeconds());
-        List<GpuHold> held = holds.live(now);
-        lastPlan = allocator.plan(new ClusterSnapshot(now, views, requests, running, standings, queues, rules, held));
-        // A due job that could not reclaim from attempts still in their minimum run can once they pass it.
-        wakeAt = Math.min(wakeAt, rules.nextChange(now, running, held));
+        lastPlan = allocator.plan(new ClusterSnapshot(now, views, requests, running, standings, queues, rules,
+                holds.live(now)));
         lastCycleIdle = running.isEmpty() && views.stream().noneMatch(NodeView::schedulable);
+        boolean startedPreemptible = false;
         for (Decision d : lastPlan.taken()) {
             if (d instanceof Decision.Admit admit) {
+                startedPreemptible |= !jobs.get(admit.jobId()).noPreempt();
                 start(jobs.get(admit.jobId()), admit.placements(), admit.borrowed(), now, tx);
             } else if (d instanceof Decision.Preempt p) {
                 preempt(jobs.get(p.jobId()), p, tx);
@@ -185,6 +184,12 @@ final class CycleRunner {
             } else if (d instanceof Decision.Wait w) {
                 jobs.noteWait(w.jobId(), w.detail());
             }
+        }
+        // A due job that could not reclaim from attempts still in their minimum run can once they pass
+        // it, the ones started just now included; GPUs held, once the hold lapses (this plan's holds too).
+        wakeAt = Math.min(wakeAt, rules.nextChange(now, running, holds.live(now)));
+        if (startedPreemptible && rules.minRunMs() > 0) {
+            wakeAt = Math.min(wakeAt, now + rules.minRunMs());
         }
     }
 
