@@ -6,9 +6,10 @@ import coop.agent.GpuSpec;
 import coop.agent.NvidiaSmi;
 import coop.cli.Client;
 import coop.cli.Identity;
-import coop.cli.NodeIdentity;
 import coop.cli.InitCommand;
+import coop.cli.NodeIdentity;
 import coop.scheduler.SchedulerServer;
+import coop.scheduler.domain.Params;
 import coop.v1.AccountShare;
 import coop.v1.AccountUsage;
 import coop.v1.CancelRequest;
@@ -123,13 +124,22 @@ public final class Demo {
         }
     }
 
+    /**
+     * The founding parameters, but for the preemption bounds: the demo's jobs run 1 to 3 s, so a
+     * minimum run and reserve wait of minutes would let no preemption happen at all. Scaled to its
+     * jobs, borrowers give GPUs back to the accounts a vote has just raised.
+     */
+    private static final Params FOUNDING = Params.DEFAULTS.with(Map.of("min_run_before_preempt_s", 2,
+            "reserve_wait_s", 2));
+
     public DemoReport run() throws Exception {
         Path data = settings.data();
         prepare(data);
         Map<String, Identity> identities = InitCommand.found(data, FOUNDERS, ACCOUNTS, data.resolve("identities"),
-                "127.0.0.1:0", new SecureRandom());
-        say("founded a cooperative in %s: members %s; accounts %s", data, String.join(", ", identities.keySet()),
-                String.join(", ", ACCOUNTS));
+                "127.0.0.1:0", FOUNDING, new SecureRandom());
+        say("founded a cooperative in %s: members %s; accounts %s; preemption after %d s of run (its jobs last "
+                + "seconds, not hours)", data, String.join(", ", identities.keySet()), String.join(", ", ACCOUNTS),
+                FOUNDING.minRunBeforePreemptS());
         List<Agent> agents = new java.util.concurrent.CopyOnWriteArrayList<>();
         Map<String, Client> members = new TreeMap<>();
         // On Ctrl-C the agents still stop their jobs' process groups, so no job outlives the demo.
