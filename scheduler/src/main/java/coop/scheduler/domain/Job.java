@@ -21,7 +21,8 @@ public record Job(long id, String name, String account, String member, int gpusP
                   String gpuModel, long walltimeSeconds, String command, int priority, boolean crossSite,
                   JobState state, long submittedAt, long finishedAt, List<Attempt> attempts, boolean noPreempt,
                   String purpose, long arrayId, int arrayIndex, String endReason, StopTerms stop,
-                  Map<String, String> env, String chdir, JobContainer container, String workdir) {
+                  Map<String, String> env, String chdir, JobContainer container, String workdir,
+                  JobOptions options) {
 
     public Job {
         // Records stored before the field existed read it as null: the stop as it always was.
@@ -34,6 +35,18 @@ public record Job(long id, String name, String account, String member, int gpusP
         chdir = chdir == null ? "" : chdir;
         container = container == null ? JobContainer.NONE : container;
         workdir = workdir == null ? "" : workdir;
+        options = options == null ? JobOptions.NONE : options;
+    }
+
+    /** A job as stored before it had dependencies, notifications, a memory limit or output files. */
+    public Job(long id, String name, String account, String member, int gpusPerNode, int nodes,
+               String gpuModel, long walltimeSeconds, String command, int priority, boolean crossSite,
+               JobState state, long submittedAt, long finishedAt, List<Attempt> attempts, boolean noPreempt,
+               String purpose, long arrayId, int arrayIndex, String endReason, StopTerms stop,
+               Map<String, String> env, String chdir, JobContainer container, String workdir) {
+        this(id, name, account, member, gpusPerNode, nodes, gpuModel, walltimeSeconds, command, priority, crossSite,
+                state, submittedAt, finishedAt, attempts, noPreempt, purpose, arrayId, arrayIndex, endReason, stop,
+                env, chdir, container, workdir, JobOptions.NONE);
     }
 
     /** A job as stored before it could ship a folder or run in a container. */
@@ -103,7 +116,7 @@ public record Job(long id, String name, String account, String member, int gpusP
         }
         return new Job(id, name, account, member, gpusPerNode, nodes, gpuModel, walltimeSeconds, command,
                 priority, crossSite, next, submittedAt, next.isFinal() ? now : 0, attempts, noPreempt, purpose,
-                arrayId, arrayIndex, endReason, stop, env, chdir, container, workdir);
+                arrayId, arrayIndex, endReason, stop, env, chdir, container, workdir, options);
     }
 
     /** The job cancelled by the scheduler itself, saying why ("cancelled: member frank was removed"). */
@@ -111,14 +124,14 @@ public record Job(long id, String name, String account, String member, int gpusP
         Job j = to(JobState.CANCELLED, now);
         return new Job(id, name, account, member, gpusPerNode, nodes, gpuModel, walltimeSeconds, command,
                 priority, crossSite, j.state(), submittedAt, j.finishedAt(), attempts, noPreempt, purpose, arrayId,
-                arrayIndex, reason, stop, env, chdir, container, workdir);
+                arrayIndex, reason, stop, env, chdir, container, workdir, options);
     }
 
     /** The job with its stop terms, as submitted. */
     public Job withStop(StopTerms terms) {
         return new Job(id, name, account, member, gpusPerNode, nodes, gpuModel, walltimeSeconds, command,
                 priority, crossSite, state, submittedAt, finishedAt, attempts, noPreempt, purpose, arrayId, arrayIndex,
-                endReason, terms, env, chdir, container, workdir);
+                endReason, terms, env, chdir, container, workdir, options);
     }
 
     /** How many of its attempts ran out of walltime. */
@@ -136,27 +149,34 @@ public record Job(long id, String name, String account, String member, int gpusP
         }
         return new Job(id, name, account, member, gpusPerNode, nodes, gpuModel, walltimeSeconds, command,
                 priority, crossSite, state, submittedAt, finishedAt, list, noPreempt, purpose, arrayId, arrayIndex,
-                endReason, stop, env, chdir, container, workdir);
+                endReason, stop, env, chdir, container, workdir, options);
     }
 
     /** The job with the environment and working folder its ranks get, as its checked request said. */
     public Job withWorkspace(Map<String, String> environment, String folder) {
         return new Job(id, name, account, member, gpusPerNode, nodes, gpuModel, walltimeSeconds, command, priority,
                 crossSite, state, submittedAt, finishedAt, attempts, noPreempt, purpose, arrayId, arrayIndex, endReason,
-                stop, environment, folder, container, workdir);
+                stop, environment, folder, container, workdir, options);
     }
 
     /** The job with the container its ranks run in, as its checked request said. */
     public Job withContainer(JobContainer image) {
         return new Job(id, name, account, member, gpusPerNode, nodes, gpuModel, walltimeSeconds, command, priority,
                 crossSite, state, submittedAt, finishedAt, attempts, noPreempt, purpose, arrayId, arrayIndex, endReason,
-                stop, env, chdir, image, workdir);
+                stop, env, chdir, image, workdir, options);
     }
 
     /** The job with the folder shipped with it, by its digest ("" for none). */
     public Job withWorkdir(String digest) {
         return new Job(id, name, account, member, gpusPerNode, nodes, gpuModel, walltimeSeconds, command, priority,
                 crossSite, state, submittedAt, finishedAt, attempts, noPreempt, purpose, arrayId, arrayIndex, endReason,
-                stop, env, chdir, container, digest);
+                stop, env, chdir, container, digest, options);
+    }
+
+    /** The job with what it asked beyond its shape (dependencies, notifications, memory, output files). */
+    public Job withOptions(JobOptions asked) {
+        return new Job(id, name, account, member, gpusPerNode, nodes, gpuModel, walltimeSeconds, command, priority,
+                crossSite, state, submittedAt, finishedAt, attempts, noPreempt, purpose, arrayId, arrayIndex, endReason,
+                stop, env, chdir, container, workdir, asked);
     }
 }

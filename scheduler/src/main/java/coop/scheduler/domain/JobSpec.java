@@ -16,7 +16,7 @@ import java.util.TreeMap;
 public record JobSpec(String account, int gpusPerNode, int nodes, String gpuModel, long walltimeSeconds,
                       String command, int priority, String name, boolean crossSite, boolean noPreempt,
                       String purpose, String array, String signal, int requeueOnTimeout, Map<String, String> env,
-                      String chdir, JobContainer container, String workdir) {
+                      String chdir, JobContainer container, String workdir, JobOptions options) {
     public static final int MAX_GPUS_PER_NODE = 64;
     public static final int MAX_NODES = 256;
     public static final int MAX_PRIORITY = 1000;
@@ -33,6 +33,25 @@ public record JobSpec(String account, int gpusPerNode, int nodes, String gpuMode
     public static final int MAX_CHDIR_BYTES = 4096;
     /** What a shipped folder's name must be: the sha256 of its packed bytes, in lowercase hex. */
     public static final String WORKDIR_DIGEST = "[0-9a-f]{64}";
+
+    public JobSpec {
+        options = options == null ? JobOptions.NONE : options;
+    }
+
+    /** A request without dependencies, notifications, a memory limit or output files. */
+    public JobSpec(String account, int gpusPerNode, int nodes, String gpuModel, long walltimeSeconds,
+                   String command, int priority, String name, boolean crossSite, boolean noPreempt,
+                   String purpose, String array, String signal, int requeueOnTimeout, Map<String, String> env,
+                   String chdir, JobContainer container, String workdir) {
+        this(account, gpusPerNode, nodes, gpuModel, walltimeSeconds, command, priority, name, crossSite, noPreempt,
+                purpose, array, signal, requeueOnTimeout, env, chdir, container, workdir, JobOptions.NONE);
+    }
+
+    /** The request with what it asks beyond its shape (dependencies, notifications, memory, output files). */
+    public JobSpec withOptions(JobOptions asked) {
+        return new JobSpec(account, gpusPerNode, nodes, gpuModel, walltimeSeconds, command, priority, name, crossSite,
+                noPreempt, purpose, array, signal, requeueOnTimeout, env, chdir, container, workdir, asked);
+    }
 
     /** A request without a container, shipping a folder ({@code workdir}, "" for none). */
     public JobSpec(String account, int gpusPerNode, int nodes, String gpuModel, long walltimeSeconds,
@@ -87,12 +106,12 @@ public record JobSpec(String account, int gpusPerNode, int nodes, String gpuMode
      * spaces, the walltime (the default, within the policy's maximum, when none was asked), name
      * and purpose never null, an array's indices ({@code null} for a single job), how the job is
      * warned before it stops and requeued when it times out, the environment sorted by name, the
-     * working folder ("" for the rank's own) the container ({@link JobContainer#NONE} for none) and the
-     * shipped folder's digest ("" for none).
+     * working folder ("" for the rank's own) the container ({@link JobContainer#NONE} for none), the
+     * shipped folder's digest ("" for none) and what it asks beyond its shape.
      */
     public record Checked(JobSpec spec, String gpuModel, long walltimeSeconds, String name, String purpose,
                           int[] indices, StopTerms stop, Map<String, String> env, String chdir,
-                          JobContainer container, String workdir) {
+                          JobContainer container, String workdir, JobOptions options) {
         public boolean isArray() {
             return indices != null;
         }
@@ -161,7 +180,7 @@ public record JobSpec(String account, int gpusPerNode, int nodes, String gpuMode
             }
         }
         return new Checked(this, model, walltime, jobName, why, indices, stop, environment, checkedChdir(chdir), image,
-                checkedWorkdir(workdir));
+                checkedWorkdir(workdir), options.checkedFiles());
     }
 
     /**

@@ -161,7 +161,7 @@ public final class JobBook {
                 c.walltimeSeconds(), spec.command(), spec.priority(), spec.crossSite(),
                 review ? JobState.REVIEW : JobState.PENDING, now, 0, List.of(), spec.noPreempt(), c.purpose())
                 .withStop(c.stop()).withWorkspace(c.env(), c.chdir()).withContainer(c.container())
-                .withWorkdir(c.workdir());
+                .withWorkdir(c.workdir()).withOptions(c.options());
         jobs.put(id, job);
         countWaiting(job, 1);
         if (!review) {
@@ -185,7 +185,7 @@ public final class JobBook {
                     c.gpuModel(), c.walltimeSeconds(), spec.command(), spec.priority(), spec.crossSite(),
                     JobState.PENDING, now, 0, List.of(), spec.noPreempt(), c.purpose(), arrayId, indices[i])
                     .withStop(c.stop()).withWorkspace(c.env(), c.chdir()).withContainer(c.container())
-                    .withWorkdir(c.workdir());
+                    .withWorkdir(c.workdir()).withOptions(c.options());
             jobs.put(id, job);
             countWaiting(job, 1);
             pending.add(job);

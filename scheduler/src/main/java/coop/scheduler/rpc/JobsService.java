@@ -2,6 +2,7 @@ package coop.scheduler.rpc;
 
 import com.google.protobuf.ByteString;
 import coop.scheduler.domain.JobContainer;
+import coop.scheduler.domain.JobOptions;
 import coop.scheduler.domain.JobSpec;
 import coop.scheduler.domain.JobState;
 import coop.scheduler.engine.AgentSessions;
@@ -66,7 +67,8 @@ final class JobsService extends JobsGrpc.JobsImplBase {
                 r.getNoPreempt(), r.getPurpose(), r.getArray(), r.getSignal(), r.getRequeueOnTimeout(), r.getEnvMap(),
                 r.getChdir(), new JobContainer(r.getContainer(), r.getMountsList().stream()
                         .map(m -> new JobContainer.Mount(m.getSource(), m.getDestination(), m.getReadOnly())).toList()),
-                r.getWorkdir());
+                r.getWorkdir(), new JobOptions(r.getDependency(), r.getNotify(), r.getNotifyTo(), r.getMemMb(),
+                r.getOutput(), r.getError()));
         if (!r.getWorkdir().isEmpty()) {
             // Nothing removes a stored folder, so one found here is still there when the job starts.
             try {

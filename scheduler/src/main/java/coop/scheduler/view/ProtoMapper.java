@@ -5,6 +5,7 @@ import coop.scheduler.domain.Ballot;
 import coop.scheduler.domain.Choice;
 import coop.scheduler.domain.Job;
 import coop.scheduler.domain.JobContainer;
+import coop.scheduler.domain.JobOptions;
 import coop.scheduler.domain.JobState;
 import coop.scheduler.domain.JobVisibility;
 import coop.scheduler.domain.Placement;
@@ -51,6 +52,9 @@ public final class ProtoMapper {
             // The folder and the variables' names say as much about the work as its command.
             b.setChdir(j.chdir()).addAllEnvNames(j.env().keySet()).setContainer(j.container().image())
                     .addAllMounts(mounts(j.container())).setWorkdir(j.workdir());
+            JobOptions o = j.options();
+            b.setDependency(o.dependency()).setNotify(o.notifyOn()).setNotifyTo(o.notifyTo()).setMemMb(o.memMb())
+                    .setOutput(o.output()).setError(o.error());
         }
         for (Attempt a : j.attempts()) {
             coop.v1.Attempt.Builder ab = coop.v1.Attempt.newBuilder().setNumber(a.number())

@@ -1,0 +1,107 @@
+package coop.scheduler.domain;
+
+/**
+ * What a job asks beyond its shape and its command, as a Slurm user writes it: the jobs it waits
+ * for ({@code dependency}, Slurm's {@code --dependency} text), who is told when it ends and where
+ * ({@code notifyOn}, {@code notifyTo}), the memory each rank may use ({@code memMb}, 0 for the
+ * node's default) and the files its output goes to on the node ({@code output}, {@code error},
+ * with Slurm's {@code %j}-style patterns). Stored with the job; records stored before it existed
+ * read it as {@link #NONE}.
+ */
+public record JobOptions(String dependency, String notifyOn, String notifyTo, long memMb, String output,
+                         String error) {
+    public static final JobOptions NONE = new JobOptions("", "", "", 0, "", "");
+    /** Most memory a rank may ask for: 64 TiB, in MiB. */
+    public static final long MAX_MEM_MB = 64L * 1024 * 1024;
+    /** Longest output or error pattern, in UTF-8 bytes (Linux's PATH_MAX). */
+    public static final int MAX_PATH_BYTES = 4096;
+
+    public JobOptions {
+        dependency = dependency == null ? "" : dependency;
+        notifyOn = notifyOn == null ? "" : notifyOn;
+        notifyTo = notifyTo == null ? "" : notifyTo;
+        output = output == null ? "" : output;
+        error = error == null ? "" : error;
+    }
+
+    /** Whether the job asked for nothing of this. */
+    public boolean isNone() {
+        return equals(NONE);
+    }
+
+    public JobOptions withDependency(String text) {
+        return new JobOptions(text, notifyOn, notifyTo, memMb, output, error);
+    }
+
+    public JobOptions withNotify(String events, String to) {
+        return new JobOptions(dependency, events, to, memMb, output, error);
+    }
+
+    /**
+     * The memory and the output files if each meets its rule: memory 0 (the node's default) to
+     * {@link #MAX_MEM_MB}; a pattern at most {@link #MAX_PATH_BYTES} without control characters,
+     * each {@code %} followed by one of {@code j A a x t N %}.
+     */
+    public JobOptions checkedFiles() {
+        if (memMb < 0 || memMb > MAX_MEM_MB) {
+            throw CoopException.invalid("mem_mb", "must be between 0 (the node's default) and " + MAX_MEM_MB
+                    + " (64 TiB), got " + memMb);
+        }
+        checkedPattern("output", output);
+        checkedPattern("error", error);
+        return this;
+    }
+
+    private static void checkedPattern(String field, String pattern) {
+        if (pattern.isEmpty()) {
+            return;
+        }
+        if (pattern.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > MAX_PATH_BYTES
+                || pattern.chars().anyMatch(Character::isISOControl)) {
+            throw CoopException.invalid(field, "must be at most " + MAX_PATH_BYTES + " bytes without control "
+                    + "characters");
+        }
+        if (pattern.endsWith("/")) {
+            throw CoopException.invalid(field, "'" + JobSpec.abbreviated(pattern) + "' names a folder; give a file");
+        }
+        for (int i = 0; i < pattern.length(); i++) {
+            if (pattern.charAt(i) == '%') {
+                char next = i + 1 < pattern.length() ? pattern.charAt(i + 1) : ' ';
+                if ("jAaxtN%".indexOf(next) < 0) {
+                    throw CoopException.invalid(field, "'" + JobSpec.abbreviated(pattern) + "': % must be followed by "
+                            + "j (job id), A (array id), a (array index), x (job name), t (rank), N (node) or %");
+                }
+                i++;
+            }
+        }
+    }
+
+    /**
+     * A pattern with what the scheduler knows filled in: {@code %j} the job's id, {@code %A} its
+     * array's (its own id for a job on its own, as Slurm), {@code %a} its index, {@code %x} its name
+     * and {@code %%} a percent sign; {@code %t} and {@code %N} (rank and node) are left for the agent.
+     */
+    public static String expand(String pattern, Job job) {
+        if (pattern.isEmpty()) {
+            return "";
+        }
+        StringBuilder out = new StringBuilder();
+        for (int i = 0; i < pattern.length(); i++) {
+            char c = pattern.charAt(i);
+            if (c != '%' || i + 1 >= pattern.length()) {
+                out.append(c);
+                continue;
+            }
+            char next = pattern.charAt(++i);
+            switch (next) {
+                case 'j' -> out.append(job.id());
+                case 'A' -> out.append(job.inArray() ? job.arrayId() : job.id());
+                case 'a' -> out.append(job.inArray() ? Integer.toString(job.arrayIndex()) : "4294967294");
+                case 'x' -> out.append(job.name().isEmpty() ? "job" : job.name().replace('/', '_'));
+                case '%' -> out.append("%%");
+                default -> out.append('%').append(next);
+            }
+        }
+        return out.toString();
+    }
+}
