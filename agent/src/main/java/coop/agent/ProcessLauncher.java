@@ -293,7 +293,7 @@ public final class ProcessLauncher implements AutoCloseable {
         command.add("setsid");
         byte[] afterSwitch = null;
         // The rank's memory limit under runc: per GPU, and one GPU's worth for a rank without any.
-        long memory = confinement.memoryPerGpuBytes() * Math.max(1, order.gpuIndices().size());
+        long memory = order.memoryLimit(confinement.memoryPerGpuBytes() * Math.max(1, order.gpuIndices().size()));
         if (runc != null) {
             List<Path> readWrite = new java.util.ArrayList<>(List.of(dir.toAbsolutePath(), checkpoints.toAbsolutePath()));
             if (!order.chdir().isEmpty()) {
@@ -382,7 +382,7 @@ public final class ProcessLauncher implements AutoCloseable {
         env.put("LANG", System.getenv().getOrDefault("LANG", "C.UTF-8"));
         env.putAll(order.userEnv());
         env.putAll(coopVariables(order, dir, checkpoints));
-        long memory = confinement.memoryPerGpuBytes() * Math.max(1, order.gpuIndices().size());
+        long memory = order.memoryLimit(confinement.memoryPerGpuBytes() * Math.max(1, order.gpuIndices().size()));
         String cwd = order.chdir().isEmpty() ? dir.toAbsolutePath().toString() : order.chdir();
         List<String> command = new java.util.ArrayList<>(List.of("setsid"));
         command.addAll(podman.prepare(new Podman.Spec(order.rank(), user, image, order.command(), env, cwd,

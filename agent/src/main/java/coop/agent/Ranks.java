@@ -174,12 +174,18 @@ final class Ranks {
             env = new LinkedHashMap<>(env);
             env.put("COOP_WORKDIR", launcher.rankDirectory(id).toAbsolutePath().toString());
         }
-        LaunchOrder order = new LaunchOrder(id, launch.getCommand(), launch.getGpuIndicesList(),
+        String command = launch.getCommand();
+        if (!launch.getOutput().isEmpty() || !launch.getError().isEmpty()) {
+            env = new LinkedHashMap<>(env);
+            command = OutputFiles.wrap(command, launch.getOutput(), launch.getError(), env);
+        }
+        LaunchOrder order = new LaunchOrder(id, command, launch.getGpuIndicesList(),
                 env, Duration.ofSeconds(Math.max(0, launch.getWalltimeSeconds())),
                 launch.hasSignal() ? StopWarning.of(launch.getSignal()) : null, launch.getUserEnvMap(),
                 launch.getChdir(), launch.getContainer().isEmpty() ? null : new LaunchOrder.Container(
                         launch.getContainer(), launch.getMountsList().stream().map(m -> new Confinement.Mount(
-                                Path.of(m.getSource()), Path.of(m.getDestination()), m.getReadOnly())).toList()));
+                                Path.of(m.getSource()), Path.of(m.getDestination()), m.getReadOnly())).toList()),
+                Math.max(0, launch.getMemMb()) * 1024 * 1024);
         starting.put(id, new Starting());
         try {
             spawner.execute(() -> {

@@ -34,11 +34,23 @@ final class Wire {
             hello.addContainerRuntimes(containers.name());
             containers.allowedMounts().forEach(p -> hello.addAllowedMounts(p.toString()));
         }
+        hello.setMemoryPerGpuMib(memoryPerGpuMib(config.confinement(), config.gpus().size(),
+                HostMemory.totalBytes()));
         for (GpuDevice gpu : config.gpus()) {
             hello.addGpus(Gpu.newBuilder()
                     .setIndex(gpu.index()).setModel(gpu.model()).setMemoryMib(gpu.memoryMib()));
         }
         return hello.build();
+    }
+
+    /**
+     * What a rank gets per GPU it holds, in MiB: the confinement's limit where it sets one, else the
+     * node's memory ({@code totalBytes}, 0 when unknown) shared out over its GPUs.
+     */
+    static long memoryPerGpuMib(Confinement confinement, int gpus, long totalBytes) {
+        long bytes = confinement.memoryPerGpuBytes() > 0 ? confinement.memoryPerGpuBytes()
+                : totalBytes / Math.max(1, gpus);
+        return bytes / (1024 * 1024);
     }
 
     /** A heartbeat: the ranks running, and each GPU's usage as last sampled. */

@@ -1,6 +1,7 @@
 package coop.scheduler.allocation;
 
 import coop.scheduler.domain.JobContainer;
+import coop.scheduler.domain.NodeFeatures;
 import coop.scheduler.domain.Plural;
 import java.util.Comparator;
 import java.util.List;
@@ -11,11 +12,12 @@ import java.util.List;
  * {@code preemptible} runs only within its account's entitlement. A requeued job whose checkpoints
  * are on a site's shared file system names that site in {@code preferredSite} ("" for none): its
  * ranks go there when the site can take them, elsewhere when it cannot. A job with a
- * {@code container} goes only to nodes whose features serve it.
+ * {@code container} goes only to nodes whose features serve it, one asking for memory per rank
+ * ({@code memMib}, 0 for none) only to nodes whose ranks get that much.
  */
 public record JobRequest(long id, String account, int gpusPerNode, int nodes, List<String> models, int priority,
                          long submittedAt, boolean crossSite, long walltimeSeconds, boolean preemptible,
-                         String preferredSite, JobContainer container) {
+                         String preferredSite, JobContainer container, long memMib) {
 
     /**
      * The order of an account's queue: higher priority first, then older, then lower id. A
@@ -36,6 +38,19 @@ public record JobRequest(long id, String account, int gpusPerNode, int nodes, Li
         models = List.copyOf(models);
         preferredSite = preferredSite == null ? "" : preferredSite;
         container = container == null ? JobContainer.NONE : container;
+    }
+
+    /** A job asking no memory of its own. */
+    public JobRequest(long id, String account, int gpusPerNode, int nodes, List<String> models, int priority,
+                      long submittedAt, boolean crossSite, long walltimeSeconds, boolean preemptible,
+                      String preferredSite, JobContainer container) {
+        this(id, account, gpusPerNode, nodes, models, priority, submittedAt, crossSite, walltimeSeconds, preemptible,
+                preferredSite, container, 0);
+    }
+
+    /** Whether a node with these features can run it: its container (if any) and the memory its ranks ask. */
+    public boolean servedBy(NodeFeatures features) {
+        return features.serves(container) && features.hasMemory(gpusPerNode, memMib);
     }
 
     /** A job that runs on its nodes themselves, in no container. */

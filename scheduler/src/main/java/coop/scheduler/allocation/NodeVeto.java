@@ -10,8 +10,11 @@ enum NodeVeto {
     DRAINING("draining"),
     /** It is outside its availability window now, or the window closes before the job's walltime ends. */
     OUTSIDE_WINDOW("outside their window"),
-    /** It runs no container runtime, or does not allow one of the job's mounts (agent --allow-mount). */
-    LACKS_FEATURE("without the container runtime or mounts it needs"),
+    /**
+     * It runs no container runtime, does not allow one of the job's mounts (agent --allow-mount), or
+     * gives ranks less memory than the job asks.
+     */
+    LACKS_FEATURE("without the container runtime, mounts or memory it needs"),
     /** None of its GPUs is of a model the job accepts. */
     MODEL_MISMATCH("with other GPUs"),
     /**

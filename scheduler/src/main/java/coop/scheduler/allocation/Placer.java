@@ -142,7 +142,7 @@ final class Placer {
         if (mode != Free.EVER && !n.view.fitsWindow(cluster.now, job.walltimeSeconds())) {
             return 0;
         }
-        if (job.container().present() && !n.view.features().serves(job.container())) {
+        if (!job.servedBy(n.view.features())) {
             return 0;
         }
         switch (mode) {
@@ -263,7 +263,7 @@ final class Placer {
         if (n == null || !view.fitsWindow(cluster.now, job.walltimeSeconds())) {
             return NodeVeto.OUTSIDE_WINDOW;
         }
-        if (!view.features().serves(job.container())) {
+        if (!job.servedBy(view.features())) {
             return NodeVeto.LACKS_FEATURE;
         }
         boolean accepted = false;

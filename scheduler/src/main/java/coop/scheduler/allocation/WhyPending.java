@@ -57,16 +57,41 @@ final class WhyPending {
         String sentence = job.nodes() == 1 ? "no offered node has " + gpus
                 : "no " + (job.crossSite() ? "set of" : "site has") + " " + job.nodes() + " offered nodes with "
                 + gpus + " each";
-        if (job.container().present()) {
-            sentence += needs(job);
-        }
+        sentence += needs(job);
         return new Decision.Wait(job.id(), Veto.NO_NODE_FITS, standing(acct, job) + vetoes(job) + sentence);
     }
 
-    /** What a container job asks of a node besides GPUs, as a clause: " that runs containers and allows /data". */
+    /**
+     * What a job asks of a node besides GPUs, as a clause: " that runs containers and allows /data",
+     * " giving each rank 64 GiB"; "" for nothing.
+     */
     private static String needs(JobRequest job) {
-        List<String> sources = job.container().sources();
-        return " that runs containers" + (sources.isEmpty() ? "" : " and allows mounting " + String.join(", ", sources));
+        String clause = "";
+        if (job.container().present()) {
+            List<String> sources = job.container().sources();
+            clause = " that runs containers" + (sources.isEmpty() ? "" : " and allows mounting "
+                    + String.join(", ", sources));
+        }
+        if (job.memMib() > 0) {
+            clause += (clause.isEmpty() ? " giving" : " and gives") + " each rank " + mebibytes(job.memMib())
+                    + " of memory";
+        }
+        return clause;
+    }
+
+    /** MiB as people read them: "512 MiB", "16 GiB", "1.5 TiB". */
+    static String mebibytes(long mib) {
+        if (mib < 1024) {
+            return mib + " MiB";
+        }
+        double gib = mib / 1024.0;
+        if (gib < 1024) {
+            return (gib == Math.rint(gib) ? Long.toString((long) gib) : String.format(java.util.Locale.ROOT, "%.1f", gib))
+                    + " GiB";
+        }
+        double tib = gib / 1024;
+        return (tib == Math.rint(tib) ? Long.toString((long) tib) : String.format(java.util.Locale.ROOT, "%.1f", tib))
+                + " TiB";
     }
 
     /** A job that fits the cluster but not now, behind the reservation or for want of free GPUs. */

@@ -77,11 +77,21 @@ public record JobOptions(String dependency, String notifyOn, String notifyTo, lo
     }
 
     /**
-     * A pattern with what the scheduler knows filled in: {@code %j} the job's id, {@code %A} its
-     * array's (its own id for a job on its own, as Slurm), {@code %a} its index, {@code %x} its name
-     * and {@code %%} a percent sign; {@code %t} and {@code %N} (rank and node) are left for the agent.
+     * What one rank of {@code job} is told of this: the memory, and the output files with their
+     * patterns filled in for that rank on {@code node}.
      */
-    public static String expand(String pattern, Job job) {
+    public JobOptions forRank(Job job, int rank, String node) {
+        return new JobOptions(dependency, notifyOn, notifyTo, memMb, expand(output, job, rank, node),
+                expand(error, job, rank, node));
+    }
+
+    /**
+     * A pattern filled in as Slurm does: {@code %j} the job's id, {@code %A} its array's (its own id
+     * for a job on its own), {@code %a} its index (Slurm's 4294967294 for a job on its own),
+     * {@code %x} its name ("job" when it has none; a '/' in it becomes '_'), {@code %t} the rank,
+     * {@code %N} the node and {@code %%} a percent sign.
+     */
+    public static String expand(String pattern, Job job, int rank, String node) {
         if (pattern.isEmpty()) {
             return "";
         }
@@ -98,7 +108,9 @@ public record JobOptions(String dependency, String notifyOn, String notifyTo, lo
                 case 'A' -> out.append(job.inArray() ? job.arrayId() : job.id());
                 case 'a' -> out.append(job.inArray() ? Integer.toString(job.arrayIndex()) : "4294967294");
                 case 'x' -> out.append(job.name().isEmpty() ? "job" : job.name().replace('/', '_'));
-                case '%' -> out.append("%%");
+                case 't' -> out.append(rank);
+                case 'N' -> out.append(node);
+                case '%' -> out.append('%');
                 default -> out.append('%').append(next);
             }
         }

@@ -179,8 +179,13 @@ public record JobSpec(String account, int gpusPerNode, int nodes, String gpuMode
                 }
             }
         }
+        JobOptions asked = options.checkedFiles();
+        if (image.present() && (!asked.output().isEmpty() || !asked.error().isEmpty())) {
+            throw CoopException.invalid(asked.output().isEmpty() ? "error" : "output", "not with container: a "
+                    + "container job's output is read with coop logs");
+        }
         return new Checked(this, model, walltime, jobName, why, indices, stop, environment, checkedChdir(chdir), image,
-                checkedWorkdir(workdir), options.checkedFiles());
+                checkedWorkdir(workdir), asked);
     }
 
     /**

@@ -6,12 +6,19 @@ import java.util.List;
  * What a node's agent offers jobs besides its GPUs, as its Hello says: the container runtimes it
  * runs images with ({@code coop agent --container-runtime}) and the host folders under which a
  * job may mount its own into its container ({@code --allow-mount}). A node serves a container job
- * only with a runtime and every one of the job's mounts under a folder it allows.
+ * only with a runtime and every one of the job's mounts under a folder it allows. {@code memoryPerGpuMib}
+ * is the memory a rank may use per GPU it holds (0: not known); a job asking for memory
+ * ({@code --mem}) goes only where its GPUs on one node bring at least as much.
  */
-public record NodeFeatures(List<String> containerRuntimes, List<String> allowedMounts) {
+public record NodeFeatures(List<String> containerRuntimes, List<String> allowedMounts, long memoryPerGpuMib) {
 
     /** A node that runs no container and allows no mount: what every node was before agents said. */
     public static final NodeFeatures NONE = new NodeFeatures(List.of(), List.of());
+
+    /** A node that did not say how much memory its ranks get. */
+    public NodeFeatures(List<String> containerRuntimes, List<String> allowedMounts) {
+        this(containerRuntimes, allowedMounts, 0);
+    }
 
     /** Most entries of each list a node may report; the rest is not read. */
     public static final int MAX_ENTRIES = 32;
@@ -19,6 +26,12 @@ public record NodeFeatures(List<String> containerRuntimes, List<String> allowedM
     public NodeFeatures {
         containerRuntimes = containerRuntimes == null ? List.of() : bounded(containerRuntimes);
         allowedMounts = allowedMounts == null ? List.of() : bounded(allowedMounts);
+        memoryPerGpuMib = Math.max(0, memoryPerGpuMib);
+    }
+
+    /** Whether a rank of {@code gpusPerNode} GPUs asking for {@code memMib} (0: nothing) gets it here. */
+    public boolean hasMemory(int gpusPerNode, long memMib) {
+        return memMib <= 0 || memoryPerGpuMib * Math.max(1, gpusPerNode) >= memMib;
     }
 
     private static List<String> bounded(List<String> list) {

@@ -1,6 +1,7 @@
 package coop.scheduler.engine;
 
 import coop.scheduler.domain.JobContainer;
+import coop.scheduler.domain.JobOptions;
 import coop.scheduler.domain.RankRef;
 import coop.scheduler.domain.StopTerms;
 import java.util.List;
@@ -27,7 +28,8 @@ public interface AgentLink {
      * with the job, which the agent unpacks into the rank's own ("" for none).
      */
     void launch(RankRef ref, String command, List<Integer> gpuIndices, Map<String, String> env, long walltimeSeconds,
-                StopTerms stop, Map<String, String> userEnv, String chdir, JobContainer container, String workdir);
+                StopTerms stop, Map<String, String> userEnv, String chdir, JobContainer container, String workdir,
+                JobOptions rank);
 
     /**
      * Stops a rank: {@code stop}'s signal at once (SIGTERM without one), SIGKILL after the grace.

@@ -200,7 +200,30 @@ public final class ClusterState {
      */
     private String unservable(JobSpec.Checked job) {
         String container = unservable(job.container());
-        return container != null ? container : neverHeld(job);
+        if (container != null) {
+            return container;
+        }
+        String memory = memoryNeverGiven(job.spec().gpusPerNode(), job.options().memMb());
+        return memory != null ? memory : neverHeld(job);
+    }
+
+    /**
+     * Why no node gives a rank of {@code gpusPerNode} GPUs {@code memMib} of memory, naming the
+     * field, or null when one does, or no agent has said what its ranks get (agents from before
+     * they said).
+     */
+    private String memoryNeverGiven(int gpusPerNode, long memMib) {
+        if (memMib <= 0) {
+            return null;
+        }
+        List<NodeFeatures> said = new ArrayList<>(registry.allFeatures());
+        sessions.all().forEach(n -> said.add(n.features));
+        long most = said.stream().mapToLong(f -> f.memoryPerGpuMib() * Math.max(1, gpusPerNode)).max().orElse(0);
+        if (most == 0 || most >= memMib) {
+            return null;
+        }
+        return "mem_mb: asks " + memMib + " MiB for each rank; the most any node of the cooperative gives a rank of "
+                + gpusPerNode + " GPU" + (gpusPerNode == 1 ? "" : "s") + " is " + most + " MiB, so it is not queued";
     }
 
     /**

@@ -230,7 +230,7 @@ final class CycleRunner {
             Job started = j;
             tx.afterCommit(() -> link.launch(ref, started.command(), p.gpuIndices(), env, started.walltimeSeconds(),
                     started.stop(), started.env(), started.chdir(), started.container(),
-                    started.workdir()));
+                    started.workdir(), started.options().forRank(started, ref.rank(), p.node())));
         }
     }
 

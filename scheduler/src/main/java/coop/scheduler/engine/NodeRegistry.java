@@ -288,6 +288,11 @@ public final class NodeRegistry {
         return out;
     }
 
+    /** What each enrolled node's agent last said it offers jobs besides GPUs. */
+    List<NodeFeatures> allFeatures() {
+        return enrolled.values().stream().map(NodeRecord::features).toList();
+    }
+
     /** Whether some enrolled node runs container jobs at all, as its agent last said. */
     boolean anyRunsContainers() {
         return enrolled.values().stream().anyMatch(r -> r.features().runsContainers());

@@ -110,7 +110,8 @@ final class PendingQueue {
         // A requeued job whose last attempt kept its checkpoints on a site's shared root prefers that site.
         String checkpointSite = j.current() == null ? "" : j.current().checkpointSite();
         JobRequest r = new JobRequest(j.id(), q.account, j.gpusPerNode(), j.nodes(), j.models(), j.priority(),
-                j.submittedAt(), j.crossSite(), j.walltimeSeconds(), !j.noPreempt(), checkpointSite, j.container());
+                j.submittedAt(), j.crossSite(), j.walltimeSeconds(), !j.noPreempt(), checkpointSite, j.container(),
+                j.options().memMb());
         byId.put(j.id(), r);
         q.add(r);
     }

@@ -3,6 +3,7 @@ package coop.scheduler.rpc;
 import coop.scheduler.domain.Gpu;
 import coop.scheduler.domain.GpuUsage;
 import coop.scheduler.domain.JobContainer;
+import coop.scheduler.domain.JobOptions;
 import coop.scheduler.domain.NodeFeatures;
 import coop.scheduler.domain.RankRef;
 import coop.scheduler.domain.StopTerms;
@@ -153,7 +154,8 @@ final class NodesService extends NodesGrpc.NodesImplBase {
                     // Only whether there is one counts; the path is kept, bounded, for people to read.
                     String root = h.getCheckpointRoot().replaceAll("\\p{Cntrl}", " ");
                     String checkpointRoot = root.length() > 200 ? root.substring(0, 200) : root;
-                    NodeFeatures features = new NodeFeatures(h.getContainerRuntimesList(), h.getAllowedMountsList());
+                    NodeFeatures features = new NodeFeatures(h.getContainerRuntimesList(), h.getAllowedMountsList(),
+                            h.getMemoryPerGpuMib());
                     loop.call((s, tx) -> {
                         s.authenticateNode(node, token, h.getNode(), h.getSite());
                         s.hello(link, h.getNode(), h.getSite(), gpus, running, address, isolation, tx);
@@ -300,11 +302,12 @@ final class NodesService extends NodesGrpc.NodesImplBase {
         @Override
         public void launch(RankRef ref, String command, List<Integer> gpuIndices, Map<String, String> env,
                            long walltimeSeconds, StopTerms stop, Map<String, String> userEnv, String chdir,
-                           JobContainer container, String workdir) {
+                           JobContainer container, String workdir, JobOptions rank) {
             Launch.Builder launch = Launch.newBuilder().setRef(ref(ref)).setCommand(command)
                     .addAllGpuIndices(gpuIndices).putAllEnv(env).setWalltimeSeconds(walltimeSeconds)
                     .putAllUserEnv(userEnv).setChdir(chdir).setContainer(container.image())
-                    .addAllMounts(ProtoMapper.mounts(container)).setWorkdir(workdir);
+                    .addAllMounts(ProtoMapper.mounts(container)).setWorkdir(workdir).setMemMb(rank.memMb())
+                    .setOutput(rank.output()).setError(rank.error());
             if (stop.warns()) {
                 launch.setSignal(signal(stop));
             }

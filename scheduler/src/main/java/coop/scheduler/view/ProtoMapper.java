@@ -218,7 +218,8 @@ public final class ProtoMapper {
         }
         return b.setHeartbeatLagMs(n.heartbeatLagMs()).setIsolation(n.isolation())
                 .addAllContainerRuntimes(n.features().containerRuntimes())
-                .addAllAllowedMounts(n.features().allowedMounts()).build();
+                .addAllAllowedMounts(n.features().allowedMounts())
+                .setMemoryPerGpuMib(n.features().memoryPerGpuMib()).build();
     }
 
     /** A container's mounts as the wire has them. */

@@ -87,6 +87,12 @@ public final class WireJson {
                     .put("read_only", m.getReadOnly());
         }
         o.put("workdir", job.getWorkdir());
+        o.put("dependency", job.getDependency());
+        o.put("notify", job.getNotify());
+        o.put("notify_to", job.getNotifyTo());
+        o.put("mem_mb", job.getMemMb());
+        o.put("output", job.getOutput());
+        o.put("error", job.getError());
         return o;
     }
 
@@ -156,6 +162,7 @@ public final class WireJson {
         node.getContainerRuntimesList().forEach(runtimes::add);
         ArrayNode allowed = o.putArray("allowed_mounts");
         node.getAllowedMountsList().forEach(allowed::add);
+        o.put("memory_per_gpu_mib", node.getMemoryPerGpuMib());
         o.put("reserved_gpus", node.getReservedGpus());
         ArrayNode windows = o.putArray("windows");
         node.getWindowsList().forEach(windows::add);

@@ -92,7 +92,7 @@ class ContainerPlacementTest {
 
         assertThat(engine.call((s, tx) -> s.job(id)).state()).isEqualTo(JobState.PENDING);
         String why = engine.call((s, tx) -> s.whyPending(id));
-        assertThat(why).contains("1 without the container runtime or mounts it needs", "that runs containers");
+        assertThat(why).contains("1 without the container runtime, mounts or memory it needs", "that runs containers");
     }
 
     @Test

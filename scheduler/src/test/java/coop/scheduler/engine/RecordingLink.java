@@ -1,6 +1,7 @@
 package coop.scheduler.engine;
 
 import coop.scheduler.domain.JobContainer;
+import coop.scheduler.domain.JobOptions;
 import coop.scheduler.domain.RankRef;
 import coop.scheduler.domain.StopTerms;
 import java.util.List;
@@ -10,7 +11,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 /** An agent stream that records the orders the scheduler sends it. */
 final class RecordingLink implements AgentLink {
     record Launched(RankRef ref, String command, List<Integer> gpus, Map<String, String> env, StopTerms stop,
-                    Map<String, String> userEnv, String chdir, JobContainer container, String workdir) {
+                    Map<String, String> userEnv, String chdir, JobContainer container, String workdir,
+                    JobOptions rank) {
     }
 
     /** A Kill order: the word for the job's coop-stop-reason file and the signal it asked for. */
@@ -32,8 +34,8 @@ final class RecordingLink implements AgentLink {
     @Override
     public void launch(RankRef ref, String command, List<Integer> gpuIndices, Map<String, String> env, long walltime,
                        StopTerms stop, Map<String, String> userEnv, String chdir, JobContainer container,
-                       String workdir) {
-        launched.add(new Launched(ref, command, gpuIndices, env, stop, userEnv, chdir, container, workdir));
+                       String workdir, JobOptions rank) {
+        launched.add(new Launched(ref, command, gpuIndices, env, stop, userEnv, chdir, container, workdir, rank));
     }
 
     @Override
