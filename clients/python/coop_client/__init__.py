@@ -6,9 +6,25 @@ Porting a submitit script: ``import coop_client as submitit`` and an executor li
 """
 
 from . import helpers
-from .client import FINAL_STATES, Client, CoopError, Identity, state_name
-from .executor import AutoExecutor, Executor, FailedJobError, Job, UncompletedJobError
 from .helpers import Checkpointable, DelayedSubmission
 
-__all__ = ["AutoExecutor", "Checkpointable", "Client", "CoopError", "DelayedSubmission", "Executor",
-           "FailedJobError", "FINAL_STATES", "Identity", "Job", "UncompletedJobError", "helpers", "state_name"]
+# The rest on first use (PEP 562): a job's runner (coop_client._runner) needs only the helpers, and
+# starts faster without gRPC.
+_LAZY = {"Client": "client", "CoopError": "client", "Identity": "client", "FINAL_STATES": "client",
+         "state_name": "client", "AutoExecutor": "executor", "Executor": "executor", "Job": "executor",
+         "FailedJobError": "executor", "UncompletedJobError": "executor"}
+
+__all__ = ["Checkpointable", "DelayedSubmission", "helpers", *_LAZY]
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))

@@ -7,7 +7,6 @@ Without the jar or java the tests are skipped, saying how to build it, unless
 COOP_REQUIRE_PREREQS=1 (CI), where they fail.
 """
 
-import contextlib
 import os
 import shutil
 import subprocess
@@ -26,7 +25,7 @@ subprocess.run([os.path.join(PACKAGE, "generate.sh")], check=True)
 if PACKAGE not in sys.path:
     sys.path.insert(0, PACKAGE)
 
-from coop_client import FINAL_STATES, Client, CoopError, state_name  # noqa: E402
+from coop_client import Client  # noqa: E402
 from coop_client._proto import pb, rpc  # noqa: E402
 
 GPUS = "sim:2xA100-80GB"
@@ -48,7 +47,7 @@ def _await(condition, timeout, what, interval=0.1):
         if value:
             return value
         if time.monotonic() > deadline:
-            raise AssertionError(f"not within {timeout} s: {what}")
+            raise AssertionError(f"not within {timeout} s: {what() if callable(what) else what}")
         time.sleep(interval)
 
 
@@ -102,7 +101,7 @@ def coop(tmp_path_factory):
     os.makedirs(logs)
     procs = _Processes(jar, logs)
     try:
-        procs.run("init", "--data", data, "--param", "min_run_before_preempt_s=0",
+        procs.run("init", "--data", data, "--param", "min_run_before_preempt_s=0", "--param", "reserve_wait_s=0",
                   "--founders", "alice:lab-a,bob:lab-b", "--accounts", "lab-a,lab-b")
         port_file = str(base / "port")
         scheduler = procs.start("scheduler", "scheduler", "--data", data, "--listen", "127.0.0.1:0",
@@ -138,21 +137,6 @@ def alice(coop):
 def bob(coop):
     with Client(identity=coop.bob, scheduler=coop.target) as client:
         yield client
-
-
-@contextlib.contextmanager
-def cancelled_at_the_end(client, *job_ids):
-    """Leaves no job of a test running for the next one, whatever the test's outcome."""
-    try:
-        yield
-    finally:
-        for job_id in job_ids:
-            if state_name(client.job(job_id).state) not in FINAL_STATES:
-                try:
-                    client.cancel(job_id)
-                except CoopError:
-                    pass  # It ended meanwhile.
-            client.wait(job_id, timeout=60)
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ import json
 import grpc
 import pytest
 
-from conftest import cancelled_at_the_end
+from support import cancelled_at_the_end
 from coop_client import Client, CoopError, state_name
 
 
