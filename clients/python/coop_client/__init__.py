@@ -5,22 +5,24 @@ Porting a submitit script: ``import coop_client as submitit`` and an executor li
 ``DelayedSubmission`` are here too.
 """
 
-from . import helpers
-from .helpers import Checkpointable, DelayedSubmission
+import importlib
 
-# The rest on first use (PEP 562): a job's runner (coop_client._runner) needs only the helpers, and
-# starts faster without gRPC.
-_LAZY = {"Client": "client", "CoopError": "client", "Identity": "client", "FINAL_STATES": "client",
+# Each on first use (PEP 562): a script that only submits starts without cloudpickle (which
+# imports asyncio), a job's runner (coop_client._runner) without gRPC.
+_LAZY = {"helpers": None, "Checkpointable": "helpers", "DelayedSubmission": "helpers",
+         "Client": "client", "CoopError": "client", "Identity": "client", "FINAL_STATES": "client",
          "state_name": "client", "AutoExecutor": "executor", "Executor": "executor", "Job": "executor",
          "FailedJobError": "executor", "UncompletedJobError": "executor"}
 
-__all__ = ["Checkpointable", "DelayedSubmission", "helpers", *_LAZY]
+__all__ = list(_LAZY)
 
 
 def __getattr__(name):
     if name in _LAZY:
-        import importlib
-        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        module = _LAZY[name]
+        value = importlib.import_module(f".{module or name}", __name__)
+        if module:
+            value = getattr(value, name)
         globals()[name] = value
         return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -117,7 +117,10 @@ def _set_fields(message, fields):
             del target[:]
             if field.message_type is not None:
                 for item in value:
-                    target.add().CopyFrom(item) if not isinstance(item, dict) else target.add(**item)
+                    if isinstance(item, dict):
+                        target.add(**item)
+                    else:
+                        target.add().CopyFrom(item)
             else:
                 target.extend(value)
         elif field.message_type is not None:
@@ -193,10 +196,7 @@ class Client:
             request.nodes = nodes
         if env:
             request.env.update(env)
-        if mounts:
-            for m in mounts:
-                request.mounts.add(**m) if isinstance(m, dict) else request.mounts.add().CopyFrom(m)
-        _set_fields(request, fields)
+        _set_fields(request, dict(fields, mounts=mounts or None))
         return self._call("Submit", request)
 
     def job(self, job_id):
