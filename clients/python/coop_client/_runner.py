@@ -11,7 +11,8 @@ instead, whose pickle replaces the job's: coop's next attempt of the job runs fr
 preempted attempt is requeued by coop; a timed-out one when submitted with requeue_on_timeout).
 Preempted, the runner then ends at once, giving the GPUs back early; at its walltime's warning
 the call goes on, since it may still finish in time, until the stop's SIGTERM. Cancelled, it
-checkpoints nothing and ends as the signal would end it.
+checkpoints nothing and ends as the signal would end it. In a multi-node job every rank runs the
+call ($COOP_RANK tells it which it is), and rank 0 alone writes the outcome and the checkpoint.
 """
 
 import os
@@ -46,15 +47,16 @@ def _log(message):
 
 
 class _Stopper:
-    def __init__(self, delayed, submitted):
+    def __init__(self, delayed, submitted, writes):
         self.delayed = delayed
         self.submitted = submitted
+        self.writes = writes
         self.checkpointed = False
 
     def __call__(self, signum, _frame):
         reason = _stop_reason()
         name = signal.Signals(signum).name
-        if reason in RESUMING and not self.checkpointed:
+        if reason in RESUMING and self.writes and not self.checkpointed:
             self.checkpointed = True
             try:
                 resumed = self.delayed.checkpoint()
@@ -83,7 +85,8 @@ def main(argv):
     index = os.environ.get("COOP_ARRAY_INDEX", "0")
     submitted, result_path = paths(folder, key, index)
     delayed = helpers.DelayedSubmission.load(submitted)
-    stopper = _Stopper(delayed, submitted)
+    writes = os.environ.get("COOP_RANK", "0") == "0"
+    stopper = _Stopper(delayed, submitted, writes)
     for signum in (signal.SIGUSR1, signal.SIGTERM):
         signal.signal(signum, stopper)
     _log(f"job {os.environ.get('COOP_JOB_ID', '?')} attempt {os.environ.get('COOP_ATTEMPT', '?')} "
@@ -93,12 +96,15 @@ def main(argv):
     except Exception as e:  # noqa: B902 - the caller's exception is the outcome
         trace = traceback.format_exc()
         print(trace, file=sys.stderr, flush=True)
+        if not writes:
+            return 1
         try:
             helpers.dump(("error", e, trace), result_path)
         except Exception:  # noqa: B902 - an exception that cannot be pickled travels as its text
             helpers.dump(("error", None, trace), result_path)
         return 1
-    helpers.dump(("success", value), result_path)
+    if writes:
+        helpers.dump(("success", value), result_path)
     return 0
 
 

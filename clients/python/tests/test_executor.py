@@ -10,7 +10,7 @@ import time
 import pytest
 
 import coop_client as submitit
-from support import cancelled_at_the_end
+from support import Stepper, cancelled_at_the_end
 from coop_client import state_name
 
 
@@ -109,27 +109,6 @@ def test_the_servers_refusal_names_the_field(executor):
     executor.update_parameters(gpus_per_node=0)
     with pytest.raises(submitit.CoopError, match="gpus_per_node"):
         executor.submit(add, 1, 1)
-
-
-class Stepper(submitit.helpers.Checkpointable):
-    """Counts to n in steps, one file per step; at n // 2 it waits for the gate file. Its state (the
-    step, and where each attempt began) travels in its checkpoint."""
-
-    def __init__(self):
-        self.step = 0
-        self.began = []
-
-    def __call__(self, n, gate, progress, pause=0.02):
-        self.began.append((int(os.environ["COOP_ATTEMPT"]), self.step))
-        while self.step < n:
-            if self.step == n // 2 and not os.path.exists(gate):
-                time.sleep(0.02)
-                continue
-            time.sleep(pause)
-            self.step += 1
-            with open(progress, "w") as f:
-                f.write(f"{os.environ['COOP_ATTEMPT']} {self.step}")
-        return self.step, self.began
 
 
 def test_a_checkpointed_function_resumes_after_its_job_is_preempted(coop, tmp_path, alice, bob, eventually):
