@@ -66,6 +66,15 @@ def test_bad_input_raises_with_the_status_and_the_field(alice):
         alice.submit("true", account="lab-a", signal="KILL@10")
     assert refused.value.code == grpc.StatusCode.INVALID_ARGUMENT and "signal" in refused.value.details
 
+    # A field with presence: an explicit 0 reaches the server, which refuses it.
+    with pytest.raises(CoopError) as refused:
+        alice.submit("true", account="lab-a", nodes=0)
+    assert "nodes" in refused.value.details
+    # Repeated messages given as dicts reach the server too.
+    with pytest.raises(CoopError) as refused:
+        alice.submit("true", account="lab-a", mounts=[{"source": "/tmp", "destination": "/data", "read_only": True}])
+    assert refused.value.details.startswith("mounts: need a container")
+
     with pytest.raises(CoopError) as missing:
         alice.job(987654321)
     assert missing.value.code == grpc.StatusCode.NOT_FOUND

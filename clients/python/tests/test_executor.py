@@ -105,10 +105,12 @@ def test_parameters_map_or_are_refused_by_name(executor):
         executor.update_parameters(tasks_per_node=8)
 
 
-def test_the_servers_refusal_names_the_field(executor):
+def test_the_servers_refusal_names_the_field(executor, tmp_path):
     executor.update_parameters(gpus_per_node=0)
     with pytest.raises(submitit.CoopError, match="gpus_per_node"):
         executor.submit(add, 1, 1)
+    with pytest.raises(ValueError, match="no account"):
+        submitit.Executor(tmp_path / "other", client=executor.client).submit(add, 1, 1)
 
 
 def test_a_checkpointed_function_resumes_after_its_job_is_preempted(coop, tmp_path, alice, bob, eventually):
