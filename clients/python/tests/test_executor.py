@@ -143,15 +143,18 @@ def test_a_checkpointed_function_resumes_after_its_job_is_preempted(coop, tmp_pa
 def test_a_checkpointed_function_resumes_after_its_walltime(executor, tmp_path):
     # 120 steps of 0.1 s do not fit in a 10-s walltime. Warned 2 s before it, the call checkpoints and
     # works on until the stop; its next attempt (requeue_on_timeout) resumes from the checkpoint and
-    # finishes the rest well within its own walltime.
-    executor.update_parameters(walltime=10, signal_delay_s=2, requeue_on_timeout=1)
+    # finishes the rest within its own walltime (on a slow machine, a third attempt may be needed).
+    executor.update_parameters(walltime=10, signal_delay_s=2, requeue_on_timeout=3)
     gate, progress = tmp_path / "gate", tmp_path / "progress"
     gate.touch()
     job = executor.submit(Stepper(), 120, str(gate), str(progress), 0.1)
     with cancelled_at_the_end(executor.client, job.id):
-        steps, began = job.result(timeout=120)
+        steps, began = job.result(timeout=180)
     assert steps == 120
-    assert [attempt for attempt, _ in began] == [1, 2]
-    assert 0 < began[1][1] < 100, "attempt 2 began where attempt 1's checkpoint left it"
+    attempts = [attempt for attempt, _ in began]
+    assert attempts == list(range(1, len(attempts) + 1)) and len(attempts) >= 2
+    resumed_at = [step for _, step in began]
+    assert resumed_at[0] == 0 and all(a < b for a, b in zip(resumed_at, resumed_at[1:])) and resumed_at[-1] < 120, \
+        f"each attempt began further on, where the last one's checkpoint left it: {began}"
     info = job.info()
-    assert info.attempts[0].outcome != "exited" and state_name(info.state) == "SUCCEEDED"
+    assert info.attempts[0].outcome.startswith("walltime") and state_name(info.state) == "SUCCEEDED"
