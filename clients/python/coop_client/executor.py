@@ -12,6 +12,7 @@ import contextlib
 import os
 import shlex
 import sys
+import sysconfig
 import time
 import uuid
 import warnings
@@ -234,10 +235,12 @@ class Executor:
         package_parent = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
         # The submitter's import path, so that a function pickled by reference to its module (one
         # that is not __main__) finds it on the node, as with submitit on a shared file system.
-        path = [package_parent] + [os.path.abspath(d or ".") for d in sys.path if os.path.isdir(d or ".")]
+        # Not the interpreter's own standard library, which the node's interpreter has (and which
+        # would shadow its own if it were another version).
+        stdlib = {os.path.abspath(sysconfig.get_paths()[k]) for k in ("stdlib", "platstdlib")}
         seen = []
-        for d in path:
-            if d not in seen:
+        for d in [package_parent] + [os.path.abspath(d or ".") for d in sys.path]:
+            if os.path.isdir(d) and d not in seen and not any(d == s or d.startswith(s + os.sep) for s in stdlib):
                 seen.append(d)
         lines = list(p.get("setup") or ())
         lines.append("export PYTHONPATH=" + shlex.quote(os.pathsep.join(seen)))
