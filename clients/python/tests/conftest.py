@@ -7,6 +7,7 @@ Without the jar or java the tests are skipped, saying how to build it, unless
 COOP_REQUIRE_PREREQS=1 (CI), where they fail.
 """
 
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -20,13 +21,42 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 PACKAGE = os.path.dirname(HERE)
 REPO = os.path.dirname(os.path.dirname(PACKAGE))
 
-# The stubs are generated from the checkout's .proto before any test module imports the package.
-subprocess.run([os.path.join(PACKAGE, "generate.sh")], check=True)
-if PACKAGE not in sys.path:
-    sys.path.insert(0, PACKAGE)
 
-from coop_client import Client  # noqa: E402
-from coop_client._proto import pb, rpc  # noqa: E402
+def _importable(module):
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:  # Its parent package is missing.
+        return False
+
+
+def _missing():
+    """What the package needs that this machine lacks: Debian's packages (.ci/run installs them)."""
+    missing = [pkg for module, pkg in (("grpc", "python3-grpcio"), ("google.protobuf", "python3-protobuf"),
+                                       ("cloudpickle", "python3-cloudpickle")) if not _importable(module)]
+    if shutil.which("protoc") is None:
+        missing.append("protobuf-compiler")
+    if not os.access("/usr/bin/grpc_python_plugin", os.X_OK) and not os.environ.get("GRPC_PYTHON_PLUGIN"):
+        missing.append("protobuf-compiler-grpc")
+    return missing
+
+
+MISSING = _missing()
+if MISSING and os.environ.get("COOP_REQUIRE_PREREQS") == "1":
+    raise RuntimeError(f"the Python client's tests need {', '.join(MISSING)}; .ci/run installs them")
+if MISSING:
+    # Nothing here can run: the test modules are not collected, and the report says why.
+    collect_ignore_glob = ["test_*.py"]
+
+    def pytest_terminal_summary(terminalreporter):
+        terminalreporter.write_line(f"coop_client tests skipped: needs {', '.join(MISSING)} (apt-get install "
+                                    "them and run with Debian's /usr/bin/python3, as .ci/run does)")
+else:
+    # The stubs are generated from the checkout's .proto before any test module imports the package.
+    subprocess.run([os.path.join(PACKAGE, "generate.sh")], check=True)
+    if PACKAGE not in sys.path:
+        sys.path.insert(0, PACKAGE)
+    from coop_client import Client
+    from coop_client._proto import pb, rpc
 
 GPUS = "sim:2xA100-80GB"
 PREEMPTION_GRACE = "5s"
