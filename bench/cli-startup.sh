@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # CLI start-up beside Slurm's sbatch, in one hyperfine run: wall time of `coop submit`,
 # `coop jobs` and `coop --help` through the ./coop launcher against a local scheduler over
-# mutual TLS, and of `sbatch --hold --wrap true` against a private single-host Slurm
-# (the peer's own set-up, ../shared/peers/slurm/bench.sh).
+# mutual TLS, of a Python process that submits once through the Python client
+# (clients/python, with Debian's /usr/bin/python3), and of `sbatch --hold --wrap true` against a
+# private single-host Slurm (the peer's own set-up, ../shared/peers/slurm/bench.sh). Then the
+# Python client's submit in process: PY_SUBMITS calls from one Client, their median and p90.
 #
 # Usage (as root, from anywhere):  bash bench/cli-startup.sh [OTHER_CHECKOUT]
 #   OTHER_CHECKOUT  a second coop checkout (e.g. `git archive main | tar -x -C /tmp/base`, built)
 #                   whose ./coop is measured beside this one's, in hyperfine and then call by call
 #                   alternating with this one's (the fairer comparison on a noisy machine)
 # Env: RUNS [30] per command, WARMUP [3], SETTLE [30] submits (each checkout) before measuring,
+#      PY_SUBMITS [200] in-process submits of the Python client,
 #      SLURM_BENCH [../shared/peers/slurm/bench.sh],
 #      OUT [.] folder for hyperfine's JSON and Markdown exports.
 #
@@ -22,17 +25,21 @@ other="${1:+$(cd "$1" && pwd)}"
 RUNS=${RUNS:-30}
 WARMUP=${WARMUP:-3}
 SETTLE=${SETTLE:-30}
+PY_SUBMITS=${PY_SUBMITS:-200}
 SLURM_BENCH=${SLURM_BENCH:-$root/../shared/peers/slurm/bench.sh}
 OUT=$(mkdir -p "${OUT:-.}" && cd "${OUT:-.}" && pwd)
 
 [ "$(id -u)" = 0 ] || { echo "cli-startup: run as root (slurmd must be root)" >&2; exit 1; }
 command -v hyperfine >/dev/null || { echo "cli-startup: needs hyperfine (apt-get install hyperfine)" >&2; exit 1; }
 [ -f "$SLURM_BENCH" ] || { echo "cli-startup: no Slurm peer script at $SLURM_BENCH" >&2; exit 1; }
+[ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import grpc, google.protobuf, cloudpickle' 2>/dev/null \
+  || { echo "cli-startup: needs python3-grpcio, python3-protobuf, python3-cloudpickle" >&2; exit 1; }
 
 if [ -z "${_BENCH_IN_NETNS:-}" ]; then
   # Build both checkouts first (outside the timing), then re-run inside a loopback-only netns.
   "$root/coop" --version >/dev/null
   [ -z "$other" ] || "$other/coop" --version >/dev/null
+  "$root/clients/python/generate.sh"
   exec unshare -n env _BENCH_IN_NETNS=1 bash "$0" "$@"
 fi
 
@@ -71,8 +78,34 @@ start_cluster
 log "coop scheduler $COOP_SCHEDULER (pid $sched_pid), slurmctld pid $CTLD_PID"
 
 submit="submit --account lab-a --gpus 1 -- true"
+# The Python client's submit, one process each (interpreter start, imports, TLS, one call), as a
+# script calling it would; and PY_SUBMITS calls from one Client, timed one by one.
+cat >"$T/py-submit.py" <<PY
+import sys
+sys.path.insert(0, "$root/clients/python")
+from coop_client import Client
+Client().submit("true", account="lab-a", gpus_per_node=1)
+PY
+cat >"$T/py-submits.py" <<PY
+import statistics, sys, time
+sys.path.insert(0, "$root/clients/python")
+from coop_client import Client
+n = int(sys.argv[1])
+with Client() as client:
+    for _ in range(20):
+        client.submit("true", account="lab-a", gpus_per_node=1)
+    ms = []
+    for _ in range(n):
+        start = time.perf_counter()
+        client.submit("true", account="lab-a", gpus_per_node=1)
+        ms.append((time.perf_counter() - start) * 1000)
+ms.sort()
+print(f"python client in process, {n} submits from one Client: median {statistics.median(ms):.2f} ms, "
+      f"p90 {ms[int(0.9 * n) - 1]:.2f} ms, mean {statistics.fmean(ms):.2f} ms, min {ms[0]:.2f} ms")
+PY
 cmds=(-n "sbatch --hold" "sbatch ${SB_OPTS[*]} --hold --wrap true")
 cmds+=(-n "coop submit" "$root/coop $submit")
+cmds+=(-n "python submit" "/usr/bin/python3 $T/py-submit.py")
 [ -z "$other" ] || cmds+=(-n "coop submit (other)" "$other/coop $submit")
 cmds+=(-n "coop jobs" "$root/coop jobs --limit 20")
 [ -z "$other" ] || cmds+=(-n "coop jobs (other)" "$other/coop jobs --limit 20")
@@ -85,12 +118,14 @@ cmds+=(-n "coop --help" "$root/coop --help")
 for _ in $(seq 1 "$SETTLE"); do
   "$root/coop" $submit >/dev/null
   [ -z "$other" ] || "$other/coop" $submit >/dev/null
+  /usr/bin/python3 "$T/py-submit.py"
 done
 
 uname -srm; nproc; uptime
 java -version 2>&1 | head -1
 hyperfine -N --warmup "$WARMUP" --runs "$RUNS" --export-json "$OUT/cli-startup.json" \
   --export-markdown "$OUT/cli-startup.md" "${cmds[@]}"
+/usr/bin/python3 "$T/py-submits.py" "$PY_SUBMITS" | tee "$OUT/python-in-process.txt"
 
 # hyperfine runs one command's calls after the other's, so a machine that speeds up or slows down
 # meanwhile (a shared host) skews the comparison. With another checkout, also alternate the two
