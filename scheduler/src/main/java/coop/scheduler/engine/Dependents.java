@@ -108,9 +108,4 @@ final class Dependents {
             }
         }
     }
-
-    /** How many jobs wait for their dependencies. */
-    int count() {
-        return waiting.size();
-    }
 }

@@ -13,6 +13,8 @@ import coop.scheduler.domain.JobSpec;
 import coop.scheduler.domain.JobState;
 import coop.scheduler.domain.RankRef;
 import coop.scheduler.governance.TestMembers;
+import coop.scheduler.store.Store;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -268,5 +270,18 @@ class DependencyTest {
         assertThatThrownBy(() -> call((s, tx) -> s.submit("alice", new JobSpec("lab-a", 1, 1, "", 60, "true", 0,
                 "", false, false).withOptions(JobOptions.NONE.withArrayMaxRunning(2)), tx)))
                 .hasMessageStartingWith("array_max_running: ");
+    }
+
+    @Test
+    void aJobStoredBeforeTheThrottleReadsAsUnthrottled() throws Exception {
+        long a = submit("alice", "a", "");
+        long b = submit("alice", "b", "afterok:" + a);
+        String stored = new String(engine.store().getRaw(Store.Kind.JOBS, Store.key(b)), StandardCharsets.UTF_8);
+        assertThat(stored).contains("\"arrayMaxRunning\":0");
+        String old = stored.replace(",\"arrayMaxRunning\":0", "").replace("\"arrayMaxRunning\":0,", "");
+        engine.store().putRawForTest(Store.Kind.JOBS, Store.key(b), old.getBytes(StandardCharsets.UTF_8));
+        engine.restart();
+        assertThat(job(b).options().arrayMaxRunning()).isZero();
+        assertThat(why(b)).isEqualTo("DEPENDENCY: waits for job " + a + " to succeed");
     }
 }
