@@ -118,11 +118,18 @@ public record Dependency(List<Condition> conditions, boolean singleton) {
         /** A job or array task by id, or null. */
         Job job(long id);
 
-        /** The tasks of the array with this id, or null when it is no array's. */
-        List<Job> tasks(long arrayId);
+        /** How far the array with this id has come, or null when it is no array's. */
+        ArrayProgress array(long arrayId);
 
         /** The earliest unfinished job submitted before {@code job} by its member under its name, or null. */
         Job unfinishedNamesake(Job job);
+    }
+
+    /**
+     * Where an array stands for its dependents: how many of its tasks are unfinished, and one that
+     * ended other than SUCCEEDED (null when none has).
+     */
+    public record ArrayProgress(int unfinished, Job unsucceeded) {
     }
 
     /** Where a dependency stands. */
@@ -146,12 +153,12 @@ public record Dependency(List<Condition> conditions, boolean singleton) {
     public Standing evaluate(Job job, Parents parents) {
         List<String> waits = new ArrayList<>();
         for (Condition c : conditions) {
-            List<Job> tasks = parents.tasks(c.id());
-            String never = tasks != null ? arrayNever(c, tasks) : jobNever(c, parents.job(c.id()));
+            ArrayProgress array = parents.array(c.id());
+            String never = array != null ? arrayNever(c, array) : jobNever(c, parents.job(c.id()));
             if (never != null) {
                 return new Standing.Never(never);
             }
-            String wait = tasks != null ? arrayWait(c, tasks) : jobWait(c, parents.job(c.id()));
+            String wait = array != null ? arrayWait(c, array) : jobWait(c, parents.job(c.id()));
             if (wait != null) {
                 waits.add(wait);
             }
@@ -191,28 +198,20 @@ public record Dependency(List<Condition> conditions, boolean singleton) {
         };
     }
 
-    private static String arrayNever(Condition c, List<Job> tasks) {
-        int unfinished = 0;
-        Job failed = null;
-        for (Job t : tasks) {
-            if (!t.state().isFinal()) {
-                unfinished++;
-            } else if (t.state() != JobState.SUCCEEDED && failed == null) {
-                failed = t;
-            }
-        }
+    private static String arrayNever(Condition c, ArrayProgress array) {
+        Job failed = array.unsucceeded();
         return switch (c.type()) {
             // One task that did not succeed is enough: the array as a whole cannot.
             case AFTEROK -> failed == null ? null : "job " + failed.id() + " (task " + failed.arrayIndex()
                     + " of array " + c.id() + ") " + failed.state();
-            case AFTERNOTOK -> unfinished == 0 && failed == null ? "every task of array " + c.id()
+            case AFTERNOTOK -> array.unfinished() == 0 && failed == null ? "every task of array " + c.id()
                     + " SUCCEEDED (afternotok)" : null;
             case AFTERANY -> null;
         };
     }
 
-    private static String arrayWait(Condition c, List<Job> tasks) {
-        long unfinished = tasks.stream().filter(t -> !t.state().isFinal()).count();
+    private static String arrayWait(Condition c, ArrayProgress array) {
+        int unfinished = array.unfinished();
         if (unfinished == 0) {
             return null;
         }
@@ -220,7 +219,7 @@ public record Dependency(List<Condition> conditions, boolean singleton) {
                 + switch (c.type()) {
             case AFTEROK -> " to succeed";
             case AFTERANY -> " to end";
-            case AFTERNOTOK -> " to end, one at least without succeeding";
+            case AFTERNOTOK -> array.unsucceeded() != null ? " to end" : " to end, one at least without succeeding";
         };
     }
 

@@ -9,6 +9,7 @@ import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.LongFunction;
 
 /**
  * Pending jobs whose dependencies are not met, kept out of the allocator's queue, and the indexes
@@ -26,12 +27,30 @@ final class Dependents {
     private final Map<String, TreeSet<Long>> unfinishedByName = new HashMap<>();
     /** Unfinished tasks per array: the array's dependents are looked at again when it reaches 0. */
     private final Map<Long, Integer> unfinishedTasks = new HashMap<>();
+    /** Per array, the id of a task that ended other than SUCCEEDED: an afterok on the array can never be met. */
+    private final Map<Long, Long> unsucceeded = new HashMap<>();
     /** Each waiting dependent's dependency, as its job says it. */
     private final Map<Long, Dependency> waiting = new HashMap<>();
 
     private static String key(Job j) {
         // Names hold no control characters (JobSpec.checked), so the newline cannot be forged.
         return j.member() + "\n" + j.name();
+    }
+
+    /** A stored job, at recovery: unfinished ones as {@link #unfinished}, an array's ended tasks counted. */
+    void recovered(Job j) {
+        if (!j.state().isFinal()) {
+            unfinished(j);
+        } else if (j.inArray() && j.state() != JobState.SUCCEEDED) {
+            unsucceeded.putIfAbsent(j.arrayId(), j.id());
+        }
+    }
+
+    /** Where an array stands for its dependents, its tasks read through {@code jobs}. */
+    Dependency.ArrayProgress progress(long arrayId, LongFunction<Job> jobs) {
+        Long failed = unsucceeded.get(arrayId);
+        return new Dependency.ArrayProgress(unfinishedTasks.getOrDefault(arrayId, 0),
+                failed == null ? null : jobs.apply(failed));
     }
 
     /** A job that has not reached a final state: singletons of its name wait behind it. */
@@ -56,6 +75,9 @@ final class Dependents {
         Set<Long> out = new LinkedHashSet<>(byParent.getOrDefault(j.id(), Set.of()));
         if (j.inArray()) {
             Integer left = unfinishedTasks.merge(j.arrayId(), -1, (a, b) -> a + b == 0 ? null : a + b);
+            if (j.state() != JobState.SUCCEEDED) {
+                unsucceeded.putIfAbsent(j.arrayId(), j.id());
+            }
             if (left == null || j.state() != JobState.SUCCEEDED) {
                 out.addAll(byParent.getOrDefault(j.arrayId(), Set.of()));
             }

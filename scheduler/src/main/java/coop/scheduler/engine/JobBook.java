@@ -79,8 +79,8 @@ public final class JobBook {
         }
 
         @Override
-        public List<Job> tasks(long arrayId) {
-            return arrays.containsKey(arrayId) ? JobBook.this.tasks(arrayId) : null;
+        public Dependency.ArrayProgress array(long arrayId) {
+            return arrays.containsKey(arrayId) ? dependents.progress(arrayId, jobs::get) : null;
         }
 
         @Override
@@ -114,9 +114,7 @@ public final class JobBook {
             if (j.inArray()) {
                 arrays.computeIfAbsent(j.arrayId(), a -> new ArrayList<>()).add(j.id());
             }
-            if (!j.state().isFinal()) {
-                dependents.unfinished(j);
-            }
+            dependents.recovered(j);
             if (j.attempts().stream().anyMatch(a -> !a.isOver())) {
                 inFlight.add(j.id());
             }

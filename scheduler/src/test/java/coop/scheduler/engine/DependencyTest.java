@@ -202,6 +202,23 @@ class DependencyTest {
     }
 
     @Test
+    void oneFailedTaskCancelsAnAfterokOnItsArrayAndMeetsAnAfternotokOnceAllEnd() throws Exception {
+        connect(4);
+        JobBook.Submitted array = call((s, tx) -> s.submitJobs("alice", new JobSpec("lab-a", 1, 1, "", 60, "true",
+                0, "sweep", false, false, "", "0-1"), tx));
+        long ok = submit("alice", "ok", "afterok:" + array.arrayId());
+        long notOk = submit("alice", "notok", "afternotok:" + array.arrayId());
+        exit(array.firstJobId(), 2);
+        assertThat(job(ok).state()).isEqualTo(JobState.CANCELLED);
+        assertThat(job(ok).endReason()).isEqualTo("dependency never satisfied: job " + array.firstJobId()
+                + " (task 0 of array " + array.arrayId() + ") FAILED");
+        assertThat(why(notOk)).isEqualTo("DEPENDENCY: waits for array " + array.arrayId()
+                + "'s 1 unfinished task to end");
+        exit(array.firstJobId() + 1, 0);
+        assertThat(launched()).endsWith(notOk);
+    }
+
+    @Test
     void badDependenciesAreRefusedNamingTheField() throws Exception {
         long done = submit("alice", "a", "");
         long other = submit("carol", "c", "");
