@@ -70,6 +70,9 @@ final class JobCommand extends ClientCommand {
         field(out, "member", a.getMember());
         field(out, "gpus", Plural.of(Math.max(1, a.getNodes()), "node") + " × " + Plural.of(a.getGpusPerNode(), "GPU")
                 + " per task");
+        if (a.getMaxRunning() > 0) {
+            field(out, "throttle", "at most " + Plural.of(a.getMaxRunning(), "task") + " run at once");
+        }
         field(out, "command", JobText.command(a));
         field(out, "submitted", Times.iso(a.getSubmittedAtMs()));
         if (a.getFinishedAtMs() != 0) {
@@ -110,6 +113,9 @@ final class JobCommand extends ClientCommand {
                 : JobText.signal(job.getSignal()));
         if (job.getRequeueOnTimeout() > 0) {
             field(out, "on timeout", "requeued, up to " + Plural.of(job.getRequeueOnTimeout(), "time"));
+        }
+        if (!job.getDependency().isEmpty()) {
+            field(out, "dependency", job.getDependency());
         }
         field(out, "command", JobText.command(job));
         if (!job.getWorkdir().isEmpty()) {

@@ -508,6 +508,20 @@ class ClientCommandsTest {
     }
 
     @Test
+    void jobShowsItsDependencyAndWhatItWaitsFor() {
+        scheduler.jobs = List.of(Job.newBuilder().setId(13).setAccount("lab-a").setMember("alice").setGpusPerNode(1)
+                .setNodes(1).setState(JobState.PENDING).setDependency("afterok:11:12,singleton")
+                .setWhyPending("DEPENDENCY: waits for job 11 to succeed").setSubmittedAtMs(1_700_000_000_000L)
+                .setCommand("python eval.py").build());
+
+        CliRun run = coop("job", "13");
+
+        assertThat(run.exitCode()).isZero();
+        assertThat(run.out()).contains("why pending:  DEPENDENCY: waits for job 11 to succeed",
+                "dependency:   afterok:11:12,singleton");
+    }
+
+    @Test
     void logsSplitStreamsAndHeadEachRankOfAGang() {
         scheduler.logChunks = List.of(
                 LogChunk.newBuilder().setRank(0).setNode("node-a").setAttempt(1)

@@ -7,11 +7,12 @@ import java.util.Map;
 /**
  * A job array seen as one line: what its tasks ask for (they all ask the same) and how many of
  * them are in each state. Not stored: the tasks are, each carrying the array's id, so an array
- * is whatever its tasks say it is.
+ * is whatever its tasks say it is. {@code maxRunning} is how many of its tasks may run at once
+ * (0: no limit), as each task carries it.
  */
 public record JobArray(long id, String name, String account, String member, int gpusPerNode, int nodes,
                        String command, long submittedAt, int tasks, Map<JobState, Integer> counts, int firstIndex,
-                       int lastIndex, long finishedAt) {
+                       int lastIndex, long finishedAt, int maxRunning) {
 
     public JobArray {
         counts = Map.copyOf(counts);
@@ -30,7 +31,8 @@ public record JobArray(long id, String name, String account, String member, int 
         }
         return new JobArray(id, first.name(), first.account(), first.member(), first.gpusPerNode(), first.nodes(),
                 first.command(), first.submittedAt(), tasks.size(), counts, first.arrayIndex(),
-                tasks.get(tasks.size() - 1).arrayIndex(), allFinal ? finished : 0);
+                tasks.get(tasks.size() - 1).arrayIndex(), allFinal ? finished : 0,
+                first.options().arrayMaxRunning());
     }
 
     /** Tasks in {@code state}. */

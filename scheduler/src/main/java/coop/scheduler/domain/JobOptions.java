@@ -5,12 +5,13 @@ package coop.scheduler.domain;
  * for ({@code dependency}, Slurm's {@code --dependency} text), who is told when it ends and where
  * ({@code notifyOn}, {@code notifyTo}), the memory each rank may use ({@code memMb}, 0 for the
  * node's default) and the files its output goes to on the node ({@code output}, {@code error},
- * with Slurm's {@code %j}-style patterns). Stored with the job; records stored before it existed
- * read it as {@link #NONE}.
+ * with Slurm's {@code %j}-style patterns), and for an array's tasks how many of them may run at once
+ * ({@code arrayMaxRunning}, Slurm's {@code --array=0-99%10}; 0 for no limit). Stored with the job;
+ * records stored before it existed read it as {@link #NONE}, and before the throttle, 0.
  */
 public record JobOptions(String dependency, String notifyOn, String notifyTo, long memMb, String output,
-                         String error) {
-    public static final JobOptions NONE = new JobOptions("", "", "", 0, "", "");
+                         String error, int arrayMaxRunning) {
+    public static final JobOptions NONE = new JobOptions("", "", "", 0, "", "", 0);
     /** Most memory a rank may ask for: 64 TiB, in MiB. */
     public static final long MAX_MEM_MB = 64L * 1024 * 1024;
     /** Longest output or error pattern, in UTF-8 bytes (Linux's PATH_MAX). */
@@ -24,17 +25,26 @@ public record JobOptions(String dependency, String notifyOn, String notifyTo, lo
         error = error == null ? "" : error;
     }
 
+    /** Options without an array throttle. */
+    public JobOptions(String dependency, String notifyOn, String notifyTo, long memMb, String output, String error) {
+        this(dependency, notifyOn, notifyTo, memMb, output, error, 0);
+    }
+
     /** Whether the job asked for nothing of this. */
     public boolean isNone() {
         return equals(NONE);
     }
 
     public JobOptions withDependency(String text) {
-        return new JobOptions(text, notifyOn, notifyTo, memMb, output, error);
+        return new JobOptions(text, notifyOn, notifyTo, memMb, output, error, arrayMaxRunning);
+    }
+
+    public JobOptions withArrayMaxRunning(int most) {
+        return new JobOptions(dependency, notifyOn, notifyTo, memMb, output, error, most);
     }
 
     public JobOptions withNotify(String events, String to) {
-        return new JobOptions(dependency, events, to, memMb, output, error);
+        return new JobOptions(dependency, events, to, memMb, output, error, arrayMaxRunning);
     }
 
     /**

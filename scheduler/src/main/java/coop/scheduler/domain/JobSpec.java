@@ -167,6 +167,16 @@ public record JobSpec(String account, int gpusPerNode, int nodes, String gpuMode
             Names.require("purpose", why);
         }
         int[] indices = array != null && !array.isEmpty() ? ArraySpec.parse(array) : null;
+        int throttle = options.arrayMaxRunning();
+        if (throttle < 0 || throttle > ArraySpec.MAX_TASKS) {
+            throw CoopException.invalid("array_max_running", "must be between 0 (no limit) and " + ArraySpec.MAX_TASKS
+                    + ", got " + throttle);
+        }
+        if (throttle > 0 && indices == null) {
+            throw CoopException.invalid("array_max_running", "limits the tasks of an array, and this job is none");
+        }
+        // Its ids are checked against the jobs at submit, where they are known.
+        Dependency.parse(options.dependency());
         StopTerms stop = StopTerms.parse(signal, requeueOnTimeout, walltime);
         Map<String, String> environment = checkedEnv(env);
         JobContainer image = container == null ? JobContainer.NONE

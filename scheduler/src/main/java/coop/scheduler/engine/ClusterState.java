@@ -322,7 +322,10 @@ public final class ClusterState {
         });
     }
 
-    /** Why a job waits: its review panel, what the last cycle decided for it, or what its plan says. */
+    /**
+     * Why a job waits: its review panel, its dependency or array throttle, what the last cycle
+     * decided for it, or what its plan says.
+     */
     public String whyPending(long id) {
         Job job = jobs.get(id);
         if (job != null && job.state() == JobState.REVIEW) {
@@ -330,6 +333,10 @@ public final class ClusterState {
             if (review != null) {
                 return review;
             }
+        }
+        String held = jobs.heldWhy(id);
+        if (held != null) {
+            return held;
         }
         String why = jobs.waitNote(id);
         if (why == null) {

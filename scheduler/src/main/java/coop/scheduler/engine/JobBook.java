@@ -3,6 +3,7 @@ package coop.scheduler.engine;
 import coop.scheduler.domain.Account;
 import coop.scheduler.domain.Attempt;
 import coop.scheduler.domain.CoopException;
+import coop.scheduler.domain.Dependency;
 import coop.scheduler.domain.Job;
 import coop.scheduler.domain.JobArray;
 import coop.scheduler.domain.JobSpec;
@@ -66,6 +67,28 @@ public final class JobBook {
     /** Jobs waiting (pending or in review) per submitting member: the policy's max_pending_per_member caps it. */
     private final Map<String, Integer> waitingByMember = new HashMap<>();
     private final PendingQueue pending = new PendingQueue();
+    /** Pending jobs kept out of {@link #pending} until what they depend on has happened. */
+    private final Dependents dependents = new Dependents();
+    /** Tasks of throttled arrays kept out of {@link #pending} until a running one ends. */
+    private final ArrayThrottles throttles = new ArrayThrottles();
+    /** What a dependency depends on: the jobs, arrays and namesakes as this book holds them. */
+    private final Dependency.Parents parents = new Dependency.Parents() {
+        @Override
+        public Job job(long id) {
+            return jobs.get(id);
+        }
+
+        @Override
+        public Dependency.ArrayProgress array(long arrayId) {
+            return arrays.containsKey(arrayId) ? dependents.progress(arrayId, jobs::get) : null;
+        }
+
+        @Override
+        public Job unfinishedNamesake(Job job) {
+            long id = dependents.namesake(job);
+            return id == 0 ? null : jobs.get(id);
+        }
+    };
     /** Jobs with an attempt whose ranks have not all ended. */
     private final Set<Long> inFlight = new HashSet<>();
     /** Why-pending of the jobs the last cycle decided on; the cycle's plan explains the others. */
@@ -74,7 +97,11 @@ public final class JobBook {
     private final Map<Long, Long> expectedStarts = new HashMap<>();
     private long nextJobId;
 
-    /** The jobs as stored; pending ones join their queues, those with live attempts are in flight. */
+    /**
+     * The jobs as stored; those with live attempts are in flight. Pending ones join their queues,
+     * unless their dependencies are not met or their array's throttle holds them: where each waits
+     * is worked out again from the jobs, never stored apart from them.
+     */
     JobBook(InstantSource clock, GovernanceDesk desk, Collection<Job> stored, long nextJobId) {
         this.clock = clock;
         this.desk = desk;
@@ -87,11 +114,23 @@ public final class JobBook {
             if (j.inArray()) {
                 arrays.computeIfAbsent(j.arrayId(), a -> new ArrayList<>()).add(j.id());
             }
-            if (j.state() == JobState.PENDING) {
-                pending.add(j);
-            }
+            dependents.recovered(j);
             if (j.attempts().stream().anyMatch(a -> !a.isOver())) {
                 inFlight.add(j.id());
+            }
+            // One that ran met its dependencies then, and took a place under its array's throttle.
+            if (j.state() == JobState.RUNNING || j.state() == JobState.PENDING && !j.attempts().isEmpty()) {
+                throttles.admitted(j);
+            }
+            if (j.state() == JobState.PENDING && !j.attempts().isEmpty()) {
+                pending.add(j);
+            }
+        }
+        for (Job j : jobs.values()) {
+            if (j.state() == JobState.PENDING && j.attempts().isEmpty()) {
+                // One that can never start would have been cancelled in the turn its parent ended; should
+                // one be found all the same, it waits saying so (whyPending) rather than start.
+                enqueue(j, null);
             }
         }
     }
@@ -140,6 +179,7 @@ public final class JobBook {
                     + " tasks and the " + waiting + " jobs member " + m.name() + " already has waiting are more than "
                     + "the policy's max_pending_per_member (" + maxWaiting + ") allows");
         }
+        requireDependable(m, Dependency.parse(c.options().dependency()));
         long now = desk.now();
         boolean review = desk.governance().needsReview(c.gpus(), c.purpose());
         if (c.isArray()) {
@@ -164,12 +204,12 @@ public final class JobBook {
                 .withWorkdir(c.workdir()).withOptions(c.options());
         jobs.put(id, job);
         countWaiting(job, 1);
-        if (!review) {
-            pending.add(job);
-            tx.jobQueued();
-        }
+        dependents.unfinished(job);
         tx.batch().put(Kind.JOBS, id, job);
         tx.batch().put(Kind.META, "next_job_id", nextJobId);
+        if (!review) {
+            enqueue(job, tx);
+        }
         return new Submitted(id, 0, 0);
     }
 
@@ -188,11 +228,14 @@ public final class JobBook {
                     .withWorkdir(c.workdir()).withOptions(c.options());
             jobs.put(id, job);
             countWaiting(job, 1);
-            pending.add(job);
+            dependents.unfinished(job);
             tx.batch().put(Kind.JOBS, id, job);
             ids.add(id);
         }
         arrays.put(arrayId, ids);
+        for (long id : ids) {
+            enqueue(jobs.get(id), tx);
+        }
         nextJobId = arrayId + 1 + indices.length;
         tx.batch().put(Kind.META, "next_job_id", nextJobId);
         tx.allocationDue();
@@ -429,14 +472,15 @@ public final class JobBook {
         }
         if (approved) {
             j = j.to(JobState.PENDING, now);
-            pending.add(j);
+            save(j, tx);
+            enqueue(j, tx);
             tx.allocationDue();
             log.info("job {} approved by its review panel", j.id());
         } else {
             j = j.to(JobState.CANCELLED, now);
             log.info("job {} rejected by its review panel", j.id());
+            save(j, tx);
         }
-        save(j, tx);
     }
 
     /** Puts the job's new version in place and in the turn's batch. */
@@ -447,6 +491,108 @@ public final class JobBook {
         }
         countWaiting(j, 1);
         tx.batch().put(Kind.JOBS, j.id(), j);
+        if (before != null && before.state() != j.state()) {
+            moved(before, j, tx);
+        }
+    }
+
+    /** Prefix of the end reason of a job whose dependency can never be met, as Slurm's DependencyNeverSatisfied. */
+    static final String NEVER_SATISFIED = "dependency never satisfied: ";
+
+    /**
+     * A pending job that has not run yet takes its place: it waits for its dependency, ends
+     * cancelled when that can never be met, waits for its array's throttle, or joins the queue.
+     * {@code tx} is null at recovery, where nothing is written.
+     */
+    private void enqueue(Job j, Tx tx) {
+        Dependency d = Dependency.parse(j.options().dependency());
+        if (!d.isNone()) {
+            Dependency.Standing s = d.evaluate(j, parents);
+            if (s instanceof Dependency.Standing.Never never && tx != null) {
+                log.info("job {} cancelled: {}{}", j.id(), NEVER_SATISFIED, never.reason());
+                save(j.cancelled(clock.millis(), NEVER_SATISFIED + never.reason()), tx);
+                return;
+            }
+            if (!(s instanceof Dependency.Standing.Met)) {
+                dependents.hold(j, d);
+                return;
+            }
+        }
+        if (throttles.admit(j)) {
+            pending.add(j);
+            if (tx != null) {
+                tx.jobQueued();
+            }
+        }
+    }
+
+    /**
+     * A job changed state: one that leaves pending waits for nothing more; one that ends lets its
+     * array's next held task in, and its waiting dependents are judged again at once (released
+     * ones join the queue, those that can never start end cancelled, and so on down their own).
+     */
+    private void moved(Job before, Job j, Tx tx) {
+        if (before.state() == JobState.PENDING) {
+            dependents.forget(j);
+        }
+        if (!j.state().isFinal() || before.state().isFinal()) {
+            return;
+        }
+        long next = throttles.ended(j);
+        if (next != 0) {
+            pending.add(jobs.get(next));
+            tx.allocationDue();
+        }
+        for (long id : dependents.finished(j)) {
+            Job d = jobs.get(id);
+            if (d.state() == JobState.PENDING && dependents.isWaiting(id)) {
+                dependents.forget(d);
+                enqueue(d, tx);
+            }
+        }
+    }
+
+    /**
+     * Each job a dependency names exists, is the caller's own or its account's, and can still do
+     * what is asked of it; refusals name the field {@code dependency} and the id.
+     */
+    private void requireDependable(Member m, Dependency d) {
+        for (long id : d.ids()) {
+            Job parent = jobs.get(id);
+            if (parent == null && arrays.containsKey(id)) {
+                parent = jobs.get(arrays.get(id).get(0));
+            }
+            if (parent == null) {
+                throw CoopException.notFound("dependency: no job or job array " + id);
+            }
+            if (!parent.member().equals(m.name()) && !m.belongsTo(parent.account())) {
+                throw CoopException.invalid("dependency", (arrays.containsKey(id) ? "job array " : "job ") + id
+                        + " is of account " + parent.account() + ", which member " + m.name() + " is not in: a job "
+                        + "may depend only on its member's own jobs and its accounts' jobs");
+            }
+        }
+        Dependency.Standing s = new Dependency(d.conditions(), false).evaluate(null, parents);
+        if (s instanceof Dependency.Standing.Never never) {
+            throw CoopException.precondition("dependency: can never be met: " + never.reason());
+        }
+    }
+
+    /**
+     * Why a pending job is kept out of the queue: its dependency ("DEPENDENCY: ...") or its array's
+     * throttle ("ARRAY THROTTLE: ..."), read as things are now; null when it is not.
+     */
+    String heldWhy(long id) {
+        Job j = jobs.get(id);
+        if (j == null || j.state() != JobState.PENDING) {
+            return null;
+        }
+        if (dependents.isWaiting(id)) {
+            Dependency.Standing s = Dependency.parse(j.options().dependency()).evaluate(j, parents);
+            return s instanceof Dependency.Standing.Waits w ? w.why()
+                    : s instanceof Dependency.Standing.Never n ? "DEPENDENCY: can never be met: " + n.reason()
+                    : "DEPENDENCY: met, joining the queue";
+        }
+        return throttles.isHeld(j) ? throttles.why(j, jobs::get) : null;
     }
 
     private void countWaiting(Job j, int delta) {

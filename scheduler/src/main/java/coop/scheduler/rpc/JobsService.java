@@ -68,7 +68,7 @@ final class JobsService extends JobsGrpc.JobsImplBase {
                 r.getChdir(), new JobContainer(r.getContainer(), r.getMountsList().stream()
                         .map(m -> new JobContainer.Mount(m.getSource(), m.getDestination(), m.getReadOnly())).toList()),
                 r.getWorkdir(), new JobOptions(r.getDependency(), r.getNotify(), r.getNotifyTo(), r.getMemMb(),
-                r.getOutput(), r.getError()));
+                r.getOutput(), r.getError(), r.getArrayMaxRunning()));
         if (!r.getWorkdir().isEmpty()) {
             // Nothing removes a stored folder, so one found here is still there when the job starts.
             try {

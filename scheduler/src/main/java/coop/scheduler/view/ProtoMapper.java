@@ -77,7 +77,7 @@ public final class ProtoMapper {
                 .setGpusPerNode(a.gpusPerNode()).setNodes(a.nodes()).setCommand(shown ? a.command() : "")
                 .setCommandWithheld(!shown)
                 .setSubmittedAtMs(a.submittedAt()).setTasks(a.tasks()).setFirstIndex(a.firstIndex())
-                .setLastIndex(a.lastIndex()).setFinishedAtMs(a.finishedAt());
+                .setLastIndex(a.lastIndex()).setFinishedAtMs(a.finishedAt()).setMaxRunning(a.maxRunning());
         for (JobState s : JobState.values()) {
             if (a.count(s) > 0) {
                 b.addCounts(coop.v1.StateCount.newBuilder().setState(state(s)).setCount(a.count(s)));
