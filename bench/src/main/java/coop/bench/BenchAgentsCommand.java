@@ -68,11 +68,13 @@ final class BenchAgentsCommand implements Callable<Integer> {
     int agents;
 
     @Option(names = "--duration", defaultValue = "60s", description = "How long to measure once every agent is "
-            + "connected (default: ${DEFAULT-VALUE}).")
+            + "connected (default: ${DEFAULT-VALUE}). "
+            + Durations.FORMS_HELP)
     String duration;
 
     @Option(names = "--heartbeat", defaultValue = "1s", description = "Heartbeat interval the scheduler tells "
-            + "agents (default: ${DEFAULT-VALUE}).")
+            + "agents (default: ${DEFAULT-VALUE}). "
+            + Durations.FORMS_HELP)
     String heartbeat;
 
     @Option(names = "--connecting", defaultValue = "64", description = "TLS handshakes and Hellos in flight during "

@@ -44,7 +44,8 @@ final class BenchCrashCommand implements Callable<Integer> {
 
     @Option(names = "--kill-within", defaultValue = "2s", description = "Longest time from the first "
             + "acknowledged call of a cycle to the kill; the moment is drawn from the seed (default: "
-            + "${DEFAULT-VALUE}).")
+            + "${DEFAULT-VALUE}). "
+            + Durations.FORMS_HELP)
     String killWithin;
 
     @Option(names = "--seed", description = "Seed of the kill moments and the clients' calls (default: a new one, "

@@ -87,11 +87,13 @@ final class BenchE2eCommand implements Callable<Integer> {
     @Option(names = "--warmup", defaultValue = "20s", converter = Durations.Converter.class,
             description = "Run untimed arrays of the same tasks for this long first (at least one), so that the JIT "
                     + "has compiled the path as in a scheduler that has been running for a while (default: "
-                    + "${DEFAULT-VALUE}).")
+                    + "${DEFAULT-VALUE}). "
+                    + Durations.FORMS_HELP)
     Duration warmup;
 
     @Option(names = "--timeout", defaultValue = "10m", converter = Durations.Converter.class,
-            description = "Give up if the array has not finished by then (default: ${DEFAULT-VALUE}).")
+            description = "Give up if the array has not finished by then (default: ${DEFAULT-VALUE}). "
+                    + Durations.FORMS_HELP)
     Duration timeout;
 
     @Option(names = "--isolation", defaultValue = "none", paramLabel = "none|runc",

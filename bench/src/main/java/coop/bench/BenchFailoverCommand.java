@@ -52,7 +52,8 @@ final class BenchFailoverCommand implements Callable<Integer> {
     int agents;
 
     @Option(names = "--heartbeat", defaultValue = "1s", description = "Heartbeat interval; a node is lost after 3 "
-            + "missed (default: ${DEFAULT-VALUE}).")
+            + "missed (default: ${DEFAULT-VALUE}). "
+            + Durations.FORMS_HELP)
     String heartbeat;
 
     @Mixin

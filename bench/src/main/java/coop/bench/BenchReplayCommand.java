@@ -98,17 +98,20 @@ public final class BenchReplayCommand implements Callable<Integer> {
 
     @Option(names = "--grace", defaultValue = "60s", paramLabel = "DURATION",
             description = "How long a preempted job keeps its GPUs to checkpoint, before --speed (default: "
-                    + "${DEFAULT-VALUE}, as the simulator).")
+                    + "${DEFAULT-VALUE}, as the simulator). "
+                    + Durations.FORMS_HELP)
     String grace;
 
     @Option(names = "--min-run", defaultValue = "5m", paramLabel = "DURATION",
             description = "The founding policy's min_run_before_preempt_s, before --speed: an attempt runs this long "
                     + "before it may be preempted, and a shorter job preempts no one (default: ${DEFAULT-VALUE}, "
-                    + "the founding default; 0 for none). Live and simulated alike.")
+                    + "the founding default; 0 for none). Live and simulated alike. "
+                    + Durations.FORMS_HELP)
     String minRun;
 
     @Option(names = "--reserve-wait", defaultValue = "5m", paramLabel = "DURATION",
-            description = "The founding policy's reserve_wait_s, before --speed (default: ${DEFAULT-VALUE}).")
+            description = "The founding policy's reserve_wait_s, before --speed (default: ${DEFAULT-VALUE}). "
+                    + Durations.FORMS_HELP)
     String reserveWait;
 
     @Option(names = "--drain", description = "Run on after the last submit until every job has ended (the simulator "

@@ -39,7 +39,8 @@ public final class DemoCommand implements Callable<Integer> {
     Path data;
 
     @Option(names = "--period", defaultValue = "35s",
-            description = "How long each policy period runs (default: ${DEFAULT-VALUE}).")
+            description = "How long each policy period runs (default: ${DEFAULT-VALUE}). "
+                    + Durations.FORMS_HELP)
     String period;
 
     @Option(names = "--seed", defaultValue = "7", description = "Seed of the workload (default: ${DEFAULT-VALUE}).")

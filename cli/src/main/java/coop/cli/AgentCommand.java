@@ -96,7 +96,8 @@ public final class AgentCommand implements Callable<Integer> {
 
     @Option(names = "--retain", paramLabel = "DURATION", defaultValue = "7d",
             description = "How long a job's output and folder stay on the node after it ends, e.g. 7d or 12h; "
-                    + "'forever' keeps them (default: ${DEFAULT-VALUE}).")
+                    + "'forever' keeps them (default: ${DEFAULT-VALUE}). "
+                    + Durations.FORMS_HELP)
     String retain;
     @Option(names = "--health-check", paramLabel = "CMD",
             description = "A node health check (an NHC or DCGM script), run with bash -c at start, every "
@@ -106,7 +107,8 @@ public final class AgentCommand implements Callable<Integer> {
     String healthCheck;
 
     @Option(names = "--health-every", paramLabel = "DURATION",
-            description = "How often --health-check runs, such as 30s or 5m (default: 5m).")
+            description = "How often --health-check runs (default: 5m). "
+                    + Durations.FORMS_HELP)
     String healthEvery;
 
     @Option(names = "--prolog", paramLabel = "CMD",

@@ -9,21 +9,32 @@ import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.TypeConversionException;
 
 /**
- * Durations as people type them on the command line: {@code 90s}, {@code 2m},
- * {@code 1h}, {@code 1h30m}, {@code 2d}, or plain seconds. Units go from largest to
- * smallest, each at most once. Used for {@code --walltime} and {@code --closes-in};
- * through {@link Converter}, picocli reports a bad value naming the option.
+ * Durations as people type them on the command line and in batch scripts: coop's units
+ * ({@code 90s}, {@code 2m}, {@code 1h}, {@code 1h30m}, {@code 2d}; largest to smallest, each at
+ * most once) and every form of Slurm's {@code --time} ({@code MM}, {@code MM:SS},
+ * {@code HH:MM:SS}, {@code D-HH}, {@code D-HH:MM}, {@code D-HH:MM:SS}). A bare number is
+ * minutes, as in Slurm, so that {@code -t 30} in a script ported from sbatch means what it
+ * meant there. Used for every duration option; through {@link Converter}, picocli reports a bad
+ * value naming the option.
  */
 public final class Durations {
 
+    /** The forms, for the help of every duration option. */
+    public static final String FORMS_HELP = "Durations: 90s, 30m, 2h, 1h30m, 2d, or Slurm's MM, MM:SS, HH:MM:SS, "
+            + "D-HH[:MM[:SS]]; a bare number is minutes.";
+
     private static final Pattern UNITS = Pattern.compile("(?:(\\d+)d)?(?:(\\d+)h)?(?:(\\d+)m)?(?:(\\d+)s)?");
-    private static final String FORMS = "use for example 90s, 2m, 1h30m, 2d or plain seconds";
+    /** Slurm's forms: MM, MM:SS, HH:MM:SS, and with a day count D-HH, D-HH:MM, D-HH:MM:SS. */
+    private static final Pattern CLOCK = Pattern.compile("(\\d+)(?::(\\d+))?(?::(\\d+))?");
+    private static final Pattern DAYS = Pattern.compile("(\\d+)-(\\d+)(?::(\\d+))?(?::(\\d+))?");
+    private static final String FORMS = "use for example 90s, 30m, 1h30m, 2d, or Slurm's MM, MM:SS, HH:MM:SS, D-HH, "
+            + "D-HH:MM, D-HH:MM:SS (a bare number is minutes)";
 
     private Durations() {
     }
 
     /**
-     * Parses a positive duration.
+     * Parses a positive duration; a bare number is minutes.
      *
      * @throws IllegalArgumentException quoting the text when it is not a positive duration
      */
@@ -31,28 +42,64 @@ public final class Durations {
         if (text == null || text.isBlank()) {
             throw new IllegalArgumentException("empty duration; " + FORMS);
         }
-        String t = text.strip();
-        Duration duration;
-        try {
-            if (t.chars().allMatch(Character::isDigit)) {
-                duration = Duration.ofSeconds(Long.parseLong(t));
-            } else {
-                Matcher m = UNITS.matcher(t);
-                if (!m.matches()) {
-                    throw new IllegalArgumentException("'" + text + "' is not a duration; " + FORMS);
-                }
-                duration = Duration.ofDays(number(m, 1))
-                        .plusHours(number(m, 2))
-                        .plusMinutes(number(m, 3))
-                        .plusSeconds(number(m, 4));
-            }
-        } catch (NumberFormatException | ArithmeticException e) {
-            throw new IllegalArgumentException("'" + text + "' is too long a duration");
-        }
+        Duration duration = parseOrZero(text);
         if (duration.isZero()) {
             throw new IllegalArgumentException("'" + text + "' is zero; give a positive duration");
         }
         return duration;
+    }
+
+    /**
+     * As {@link #parse} but a bare number is seconds: for names that say so ({@code grace_s=30},
+     * see {@link ParamSettings}); zero allowed.
+     */
+    static Duration parseSecondsOrZero(String text) {
+        String t = text.strip();
+        if (!t.isEmpty() && t.chars().allMatch(Character::isDigit)) {
+            try {
+                return Duration.ofSeconds(Long.parseLong(t));
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("'" + text + "' is too long a duration");
+            }
+        }
+        if (t.isEmpty()) {
+            throw new IllegalArgumentException("empty duration; " + FORMS);
+        }
+        return parseOrZero(text);
+    }
+
+    private static Duration parseOrZero(String text) {
+        String t = text.strip();
+        try {
+            Matcher clock = CLOCK.matcher(t);
+            if (clock.matches()) {
+                if (clock.group(3) != null) {
+                    return hms(0, clock.group(1), clock.group(2), clock.group(3));
+                }
+                // MM or MM:SS: Slurm reads a lone number, and the first of two, as minutes.
+                return Duration.ofMinutes(Long.parseLong(clock.group(1))).plusSeconds(number(clock, 2));
+            }
+            Matcher days = DAYS.matcher(t);
+            if (days.matches()) {
+                return hms(Long.parseLong(days.group(1)), days.group(2), days.group(3), days.group(4));
+            }
+            Matcher m = UNITS.matcher(t);
+            if (!m.matches()) {
+                throw new IllegalArgumentException("'" + text + "' is not a duration; " + FORMS);
+            }
+            return Duration.ofDays(number(m, 1))
+                    .plusHours(number(m, 2))
+                    .plusMinutes(number(m, 3))
+                    .plusSeconds(number(m, 4));
+        } catch (NumberFormatException | ArithmeticException e) {
+            throw new IllegalArgumentException("'" + text + "' is too long a duration");
+        }
+    }
+
+    private static Duration hms(long days, String hours, String minutes, String seconds) {
+        return Duration.ofDays(days).plusHours(Long.parseLong(hours))
+                .plusMinutes(minutes == null ? 0 : Long.parseLong(minutes))
+                .plusSeconds(seconds == null ? 0 : Long.parseLong(seconds));
     }
 
     /** Parses the value of {@code option}; a bad value is a {@link CliException} naming the option. */

@@ -62,7 +62,8 @@ public final class InitCommand implements Callable<Integer> {
 
     @Option(names = "--param", paramLabel = "NAME=VALUE",
             description = "A founding parameter other than its default, as coop propose param --set takes it "
-                    + "(for example --param min_run_before_preempt_s=10m). Repeatable.")
+                    + "(for example --param min_run_before_preempt_s=10m). A name ending in _s takes a duration where a bare "
+                    + "number is seconds, as the name says (90 is 90 s; 90m, 1h30m, 2d as written). Repeatable.")
     List<String> params = List.of();
 
     @Option(names = "--json", description = "Print the result as JSON.")

@@ -8,7 +8,8 @@ import java.util.Map;
 /**
  * Policy parameters as written on the command line, {@code NAME=VALUE} ({@code coop propose
  * param --set}, {@code coop init --param}): names ending in {@code _s} take durations (7d, 90m,
- * 30s, or 0), {@code panel_purposes} a comma list, the others whole numbers. Whether a name
+ * 30s, or 0) where a bare number is seconds, as the name says (unlike a duration option's bare
+ * number, which is Slurm's minutes), {@code panel_purposes} a comma list, the others whole numbers. Whether a name
  * exists and a value is in range is the policy's to say ({@code Params.with}).
  */
 final class ParamSettings {
@@ -36,7 +37,11 @@ final class ParamSettings {
                 }
                 out.put(name, purposes);
             } else if (name.endsWith("_s")) {
-                out.put(name, Durations.optionOrZero(option + " " + name, value).toSeconds());
+                try {
+                    out.put(name, Durations.parseSecondsOrZero(value).toSeconds());
+                } catch (IllegalArgumentException e) {
+                    throw new CliException(option + " " + name + ": " + e.getMessage());
+                }
             } else {
                 try {
                     out.put(name, Long.parseLong(value));

@@ -13,7 +13,8 @@ import picocli.CommandLine.Option;
 abstract class ProposeKindCommand extends ClientCommand {
 
     @Option(names = "--closes-in", paramLabel = "DURATION", converter = Durations.Converter.class,
-            description = "How long the vote stays open: 90s, 2m, 1h, 2d or seconds (default: the policy's).")
+            description = "How long the vote stays open (default: the policy's). "
+                    + Durations.FORMS_HELP)
     Duration closesIn;
 
     @Option(names = "--title", paramLabel = "TITLE", description = "A short description shown with the proposal.")

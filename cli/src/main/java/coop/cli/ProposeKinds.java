@@ -42,7 +42,9 @@ final class ProposeKinds {
                     "Values ending in _s take durations (7d, 90m, 30s). panel_purposes takes a comma list.",
                     "Example: coop propose param --set half_life_s=3d --set panel_min_gpus=32"})
     static final class Param extends ProposeKindCommand {
-        @Option(names = "--set", paramLabel = "NAME=VALUE", required = true, description = "A parameter to set.")
+        @Option(names = "--set", paramLabel = "NAME=VALUE", required = true, description = "A parameter to set. A name "
+                + "ending in _s takes a duration where a bare number is seconds, as the name says (grace_s=90 is 90 s; "
+                + "90m, 1h30m, 2d as written).")
         List<String> sets;
 
         @Override

@@ -30,12 +30,14 @@ public final class SchedulerCommand implements Callable<Integer> {
 
     @Option(names = "--heartbeat", defaultValue = "5s",
             description = "Heartbeat interval agents are told to use; a node is lost after 3 missed "
-                    + "(default: ${DEFAULT-VALUE}).")
+                    + "(default: ${DEFAULT-VALUE}). "
+                    + Durations.FORMS_HELP)
     String heartbeat;
 
     @Option(names = "--preemption-grace",
             description = "Time a preempted attempt gets between SIGTERM (checkpoint now) and SIGKILL, "
-                    + "overriding the policy's preemption_grace_s (default: the policy's, 60s at founding).")
+                    + "overriding the policy's preemption_grace_s (default: the policy's, 60s at founding). "
+                    + Durations.FORMS_HELP)
     String grace;
 
     @Option(names = "--port-file", description = "Write the port listened on to this file once serving.")
@@ -46,7 +48,8 @@ public final class SchedulerCommand implements Callable<Integer> {
     Path metricsFile;
 
     @Option(names = "--metrics-every", defaultValue = "15s", description = "How often to write --metrics-file "
-            + "(default: ${DEFAULT-VALUE}).")
+            + "(default: ${DEFAULT-VALUE}). "
+            + Durations.FORMS_HELP)
     String metricsEvery;
 
     @Option(names = "--insecure-plaintext",

@@ -101,11 +101,13 @@ public final class SimulateCommand implements Callable<Integer> {
     List<String> shares;
 
     @Option(names = "--half-life", defaultValue = "7d", paramLabel = "DURATION",
-            description = "Half-life of decayed usage (default: ${DEFAULT-VALUE}).")
+            description = "Half-life of decayed usage (default: ${DEFAULT-VALUE}). "
+                    + Durations.FORMS_HELP)
     String halfLife;
 
     @Option(names = "--grace", defaultValue = "60s", paramLabel = "DURATION",
-            description = "How long a preempted job keeps its GPUs to checkpoint (default: ${DEFAULT-VALUE}).")
+            description = "How long a preempted job keeps its GPUs to checkpoint (default: ${DEFAULT-VALUE}). "
+                    + Durations.FORMS_HELP)
     String grace;
 
     @Option(names = "--walltime-factor", defaultValue = "1.0", paramLabel = "X",
@@ -129,12 +131,14 @@ public final class SimulateCommand implements Callable<Integer> {
     @Option(names = "--min-run", defaultValue = "5m", paramLabel = "DURATION",
             description = "The policy's min_run_before_preempt_s: an attempt runs this long before it may be "
                     + "preempted, and a job asking for less walltime preempts no one (default: ${DEFAULT-VALUE}, "
-                    + "the founding policy's; 0 for none).")
+                    + "the founding policy's; 0 for none). "
+                    + Durations.FORMS_HELP)
     String minRun;
 
     @Option(names = "--reserve-wait", defaultValue = "5m", paramLabel = "DURATION",
             description = "The policy's reserve_wait_s: how long an operator's job waits for borrowers on its "
-                    + "reserve to end by walltime before it preempts them (default: ${DEFAULT-VALUE}).")
+                    + "reserve to end by walltime before it preempts them (default: ${DEFAULT-VALUE}). "
+                    + Durations.FORMS_HELP)
     String reserveWait;
 
     @Option(names = "--json", description = "Print one JSON object instead of tables.")

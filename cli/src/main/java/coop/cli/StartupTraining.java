@@ -64,6 +64,11 @@ public final class StartupTraining {
                     "python", "train.py"));
             run(failed, with(as, "submit", "--account", "training", "--gpus", "2", "--nodes", "2", "--walltime",
                     "1h", "--json", "--", "true"));
+            // A batch script, as a researcher coming from Slurm submits one.
+            Path script = Files.writeString(dir.resolve("job.sh"), "#!/bin/bash\n#SBATCH -J warm-up -t 1:00:00\n"
+                    + "#SBATCH --gres=gpu:1 -A training\n#SBATCH --partition=gpu\npython train.py \"$@\"\n");
+            // The common options before the script: what follows it is the script's.
+            run(failed, "submit", as[0], as[1], as[2], as[3], "--parsable", script.toString(), "--lr", "3e-4");
             run(failed, with(as, "jobs"));
             run(failed, with(as, "jobs", "--json"));
             run(failed, with(as, "job", "1"));

@@ -66,6 +66,8 @@ final class FakeScheduler implements AutoCloseable {
     volatile Policy policy = Policy.getDefaultInstance();
     volatile UsageResponse usage = UsageResponse.getDefaultInstance();
     volatile long now = System.currentTimeMillis();
+    /** What a submit is answered. */
+    volatile SubmitResponse submitResponse = SubmitResponse.newBuilder().setJobId(42).build();
 
     private final Server server;
 
@@ -132,7 +134,7 @@ final class FakeScheduler implements AutoCloseable {
         @Override
         public void submit(SubmitRequest request, StreamObserver<SubmitResponse> response) {
             if (!failed(request, response)) {
-                reply(response, SubmitResponse.newBuilder().setJobId(42).build());
+                reply(response, submitResponse);
             }
         }
 
