@@ -47,10 +47,14 @@ class BatchScriptIT {
                 await().atMost(SOON).until(() -> client.nodes().listNodes(ListNodesRequest.getDefaultInstance())
                         .getNodesList().stream().filter(n -> n.getState().equals("online")).count() == 2);
 
-                var parentRun = coop.run(args(as, "submit", "-A", "lab-a", "--gpus", "1", "--parsable", "--", "true"));
+                // The parent runs until the test lets it end, so the sweep is seen waiting for it.
+                Path go = dir.resolve("go");
+                var parentRun = coop.run(args(as, "submit", "-A", "lab-a", "--gpus", "1", "--parsable", "--",
+                        "while [ ! -e " + go + " ]; do sleep 0.1; done"));
                 assertThat(parentRun.exitCode()).as(parentRun.stderr()).isZero();
                 long parent = Long.parseLong(parentRun.stdout().strip());
-                await().atMost(SOON).until(() -> job(client, parent).getState() == JobState.SUCCEEDED);
+                await().atMost(SOON).until(() -> job(client, parent).getState() == JobState.RUNNING);
+                Path out = Files.createDirectories(dir.resolve("out"));
 
                 Path script = Files.writeString(dir.resolve("sweep.sh"), """
                         #!/bin/bash
@@ -63,13 +67,14 @@ class BatchScriptIT {
                         #SBATCH --array=0-2%%2
                         #SBATCH -o %%x-%%A_%%a.out
                         #SBATCH --dependency=afterok:%d
+                        #SBATCH -D %s
 
                         # What a ported script reads of Slurm's.
                         echo "args=$# [$1] [$2]"
                         echo "job=$SLURM_JOB_ID array=$SLURM_ARRAY_JOB_ID task=$SLURM_ARRAY_TASK_ID name=$SLURM_JOB_NAME"
                         echo "nodes=$SLURM_NNODES node=$SLURM_NODEID proc=$SLURM_PROCID gpus=$SLURM_GPUS_ON_NODE"
                         echo "tasks=$SLURM_ARRAY_TASK_COUNT visible=$CUDA_VISIBLE_DEVICES"
-                        """.formatted(parent));
+                        """.formatted(parent, out));
 
                 var submit = coop.run(args(as, "submit", "--json", script.toString(), "hello world", "2"));
                 assertThat(submit.exitCode()).as(submit.stderr()).isZero();
@@ -81,6 +86,12 @@ class BatchScriptIT {
                 assertThat(ids.get("array_tasks").asInt()).isEqualTo(3);
 
                 List<Long> tasks = List.of(first, first + 1, first + 2);
+                for (long id : tasks) {
+                    assertThat(job(client, id).getState()).isEqualTo(JobState.PENDING);
+                    assertThat(job(client, id).getWhyPending()).startsWith("DEPENDENCY: ").contains("job " + parent);
+                }
+                Files.createFile(go);
+                await().atMost(SOON).until(() -> job(client, parent).getState() == JobState.SUCCEEDED);
                 for (long id : tasks) {
                     await().atMost(SOON).until(() -> job(client, id).getState() == JobState.SUCCEEDED);
                 }
@@ -104,6 +115,11 @@ class BatchScriptIT {
                             .contains("job=" + id + " array=" + array + " task=" + index + " name=sweep")
                             .contains("nodes=1 node=0 proc=0 gpus=2")
                             .contains("tasks=3 visible=0,1");
+                    // -o's file, written on the node in the folder -D names, holds the same output.
+                    assertThat(Files.readString(out.resolve("sweep-" + array + "_" + index + ".out")))
+                            .contains("args=2 [hello world] [2]", "job=" + id + " array=" + array);
+                    assertThat(job(client, id).getAttempts(0).getStartedAtMs())
+                            .isGreaterThanOrEqualTo(job(client, parent).getFinishedAtMs());
                 }
             }
         }
