@@ -173,6 +173,16 @@ class DashboardServerTest {
         assertThat(jobs.listJobs(ListJobsRequest.getDefaultInstance()).getJobsList())
                 .as("lab-a's member reads them over gRPC").extracting(j -> j.getCommand()).contains("train --token=s3cret");
 
+        // Pages as ListJobs does: newest first, the token leading on to the rest, empty on the last page.
+        JsonNode first = get("/api/v1/jobs?page_size=3");
+        assertThat(first.get("jobs")).hasSize(3);
+        String token = first.get("next_page_token").asText();
+        assertThat(token).isNotEmpty();
+        JsonNode rest = get("/api/v1/jobs?page_size=3&page_token=" + token);
+        assertThat(rest.get("jobs")).hasSize(1);
+        assertThat(rest.get("jobs").get(0).get("id").asLong()).isLessThan(first.get("jobs").get(2).get("id").asLong());
+        assertThat(rest.get("next_page_token").asText()).isEmpty();
+
         HttpResponse<String> raw = send(HttpRequest.newBuilder(uri("/api/v1/jobs")).GET());
         assertThat(raw.body()).doesNotContain("s3cret").doesNotContain("sweep");
         JsonNode api = JSON.readTree(raw.body()).get("jobs");
