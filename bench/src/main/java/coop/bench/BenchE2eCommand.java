@@ -330,8 +330,8 @@ final class BenchE2eCommand implements Callable<Integer> {
         // The scheduler's own record of the last end, on the clock the start was read from.
         double seconds = (array.getFinishedAtMs() - startMs) / 1e3;
         progress.printf(Locale.ROOT, "  %5.1f s: %s%n", seconds, JobText.counts(array));
-        List<Job> tasks = client.jobs().listJobs(ListJobsRequest.newBuilder().setArrayId(submitted.getArrayId())
-                .build()).getJobsList();
+        List<Job> tasks = client.allJobs(ListJobsRequest.newBuilder().setArrayId(submitted.getArrayId())
+                .build());
         BitSet seen = new BitSet();
         BitSet twice = new BitSet();
         int attempts = 0;

@@ -3,7 +3,10 @@ package coop.cli;
 import com.google.common.net.InetAddresses;
 import coop.scheduler.rpc.SignedStatements;
 import coop.v1.GovernanceGrpc;
+import coop.v1.Job;
 import coop.v1.JobsGrpc;
+import coop.v1.ListJobsRequest;
+import coop.v1.ListJobsResponse;
 import coop.v1.NodesGrpc;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
@@ -18,6 +21,8 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -207,6 +212,26 @@ public final class Client implements AutoCloseable {
     /** A Jobs stub whose deadline starts now. */
     public JobsGrpc.JobsBlockingStub jobs() {
         return JobsGrpc.newBlockingStub(channel).withDeadlineAfter(CALL_DEADLINE.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** The most lines a page of jobs holds (the scheduler cuts a larger page_size to it). */
+    public static final int MAX_PAGE = 5000;
+
+    /**
+     * Every job {@code request} lists, newest first, following its pages: a listing is paged
+     * (500 jobs by default), so one call no longer answers for all of them.
+     */
+    public List<Job> allJobs(ListJobsRequest request) {
+        List<Job> all = new ArrayList<>();
+        ListJobsRequest.Builder page = request.toBuilder().setPageSize(MAX_PAGE);
+        while (true) {
+            ListJobsResponse reply = jobs().listJobs(page.build());
+            all.addAll(reply.getJobsList());
+            if (reply.getNextPageToken().isEmpty()) {
+                return all;
+            }
+            page.setPageToken(reply.getNextPageToken());
+        }
     }
 
     /**

@@ -48,7 +48,7 @@ record JobRef(long id, int index) {
         if (!isTask()) {
             return id;
         }
-        for (Job j : c.jobs().listJobs(ListJobsRequest.newBuilder().setArrayId(id).build()).getJobsList()) {
+        for (Job j : c.allJobs(ListJobsRequest.newBuilder().setArrayId(id).build())) {
             if (j.getArrayIndex() == index) {
                 return j.getId();
             }

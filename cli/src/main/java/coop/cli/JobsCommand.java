@@ -31,21 +31,32 @@ final class JobsCommand extends ClientCommand {
         }
     }
 
+    /** The states {@code coop jobs} lists unless told otherwise: the jobs still to finish, as squeue's. */
+    static final List<StateName> ACTIVE = List.of(StateName.pending, StateName.review, StateName.running);
+
     private final OptionSpec account = OptionSpec.builder("--account").paramLabel("ACCOUNT").type(String.class)
-            .initialValue("").description("Only jobs charged to this account.").build();
+            .initialValue("").description("Jobs charged to this account, any member's.").build();
+
+    private final OptionSpec member = OptionSpec.builder("--member").paramLabel("NAME").type(String.class)
+            .initialValue("").description("Jobs submitted by this member rather than you.").build();
 
     private final OptionSpec states = OptionSpec.builder("--state").paramLabel("STATE").type(List.class)
             .auxiliaryTypes(StateName.class).splitRegex(",")
-            .description("Only jobs in these states, comma-separated: ${COMPLETION-CANDIDATES}.").build();
+            .description("Only jobs in these states, comma-separated: ${COMPLETION-CANDIDATES} "
+                    + "(default: pending, review, running; every state with --all).").build();
+
+    private final OptionSpec all = Models.flag("--all",
+            "Every member's jobs in every state, as far as --account, --member and --state narrow them.");
 
     private final OptionSpec limit = OptionSpec.builder("--limit").paramLabel("N").type(int.class).defaultValue("0")
-            .description("At most N jobs (default: all).").build();
+            .description("At most N lines, the newest (default: every one).").build();
 
     private final OptionSpec expand = Models.flag("--expand",
             "List each task of a job array as a line of its own (ARRAY_INDEX).");
 
     private final OptionSpec arrayId = OptionSpec.builder("--array").paramLabel("ARRAY").type(long.class)
-            .initialValue(0L).description("Only the tasks of this job array (implies --expand).").build();
+            .initialValue(0L).description("Every task of this job array, whoever submitted it (implies --expand).")
+            .build();
 
     private final OptionSpec json = Models.flag("--json", "Print a JSON array of jobs.");
 
@@ -56,8 +67,11 @@ final class JobsCommand extends ClientCommand {
     static CommandSpec model() {
         JobsCommand jobs = new JobsCommand();
         return Models.clientCommand(jobs, NAME,
-                List.of(jobs.account, jobs.states, jobs.limit, jobs.expand, jobs.arrayId, jobs.json),
-                "List jobs, newest first.",
+                List.of(jobs.account, jobs.member, jobs.states, jobs.all, jobs.limit, jobs.expand, jobs.arrayId,
+                        jobs.json),
+                "List jobs, newest first. By default only your own pending, in-review and running jobs, as "
+                        + "Slurm's squeue --me; --member, --account, --state and --all widen it (coop history lists "
+                        + "finished jobs).",
                 "Pending jobs show why they wait; running jobs show their nodes, and PREEMPTIBLE when they run on "
                         + "borrowed GPUs.",
                 "A job array is one line (ARRAY_[FIRST-LAST], its tasks counted by state) unless --expand is given; "
@@ -69,15 +83,21 @@ final class JobsCommand extends ClientCommand {
         boolean json = this.json.<Boolean>getValue();
         long arrayId = this.arrayId.<Long>getValue();
         boolean grouped = !expand.<Boolean>getValue() && !json && arrayId == 0;
-        ListJobsRequest.Builder request = ListJobsRequest.newBuilder().setAccount(account.<String>getValue())
-                .setLimit(limit.<Integer>getValue()).setArrayId(arrayId).setGroupArrays(grouped);
+        boolean everything = all.<Boolean>getValue() || arrayId != 0;
+        String accountName = account.getValue();
+        String memberName = member.getValue();
+        if (memberName.isEmpty() && accountName.isEmpty() && !everything) {
+            memberName = client.requireIdentity().member();
+        }
+        ListJobsRequest.Builder request = ListJobsRequest.newBuilder().setAccount(accountName).setMember(memberName)
+                .setArrayId(arrayId).setGroupArrays(grouped);
         List<StateName> wanted = states.getValue();
-        if (wanted != null) {
-            wanted.forEach(s -> request.addStates(s.proto));
+        for (StateName s : wanted != null ? wanted : everything ? List.<StateName>of() : ACTIVE) {
+            request.addStates(s.proto);
         }
         ListJobsResponse reply;
         try (Client c = client.connect()) {
-            reply = c.jobs().listJobs(request.build());
+            reply = pages(c, request, limit.<Integer>getValue());
         }
         List<Job> jobs = reply.getJobsList();
         if (json) {
@@ -100,6 +120,28 @@ final class JobsCommand extends ClientCommand {
         }
         table.print(out());
         return 0;
+    }
+
+    /**
+     * The lines {@code request} lists, page after page, in one reply: at most {@code limit} (jobs, or
+     * arrays when grouped) when it is above 0, else every one.
+     */
+    static ListJobsResponse pages(Client c, ListJobsRequest.Builder request, int limit) {
+        if (limit < 0) {
+            throw new CliException("--limit: must be 0 (every job) or more, got " + limit);
+        }
+        ListJobsResponse.Builder all = ListJobsResponse.newBuilder();
+        int lines = 0;
+        while (true) {
+            request.setPageSize(limit > 0 ? Math.min(limit - lines, Client.MAX_PAGE) : Client.MAX_PAGE);
+            ListJobsResponse page = c.jobs().listJobs(request.build());
+            all.addAllJobs(page.getJobsList()).addAllArrays(page.getArraysList());
+            lines += page.getJobsCount() + page.getArraysCount();
+            if (page.getNextPageToken().isEmpty() || (limit > 0 && lines >= limit)) {
+                return all.build();
+            }
+            request.setPageToken(page.getNextPageToken());
+        }
     }
 
     private static void arrayRow(Table table, JobArray a, Instant now) {

@@ -53,6 +53,7 @@ public final class Main implements Runnable {
             // Researchers: jobs.
             Subcommand.modelled(SubmitCommand.NAME, SubmitCommand::model),
             Subcommand.modelled(JobsCommand.NAME, JobsCommand::model),
+            Subcommand.modelled(HistoryCommand.NAME, HistoryCommand::model),
             Subcommand.annotated(JobCommand.class),
             Subcommand.annotated(CancelCommand.class),
             Subcommand.annotated(LogsCommand.class),

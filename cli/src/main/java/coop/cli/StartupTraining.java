@@ -76,6 +76,7 @@ public final class StartupTraining {
             run(failed, with(as, "nodes"));
             run(failed, with(as, "usage"));
             run(failed, with(as, "cancel", "2"));
+            run(failed, with(as, "history"));
             // A refusal: the error path prints the scheduler's reason.
             runExpectingFailure(failed, with(as, "submit", "--account", "nobody", "--gpus", "1", "--", "true"));
         } finally {

@@ -390,12 +390,13 @@ class ClientCommandsTest {
         assertThat(array.get(1).get("attempts").get(0).get("placements").get(0).get("node").asText()).isEqualTo("node-b");
         assertThat(array.get(1).get("attempts").get(0).get("borrowed").asBoolean()).isTrue();
         assertThat(array.get(0).has("no_preempt")).isTrue();
-        assertThat(scheduler.last(ListJobsRequest.class)).isEqualTo(ListJobsRequest.newBuilder().setAccount("lab-a")
-                .addStates(JobState.PENDING).addStates(JobState.RUNNING).setLimit(5).build());
+        assertThat(scheduler.last(ListJobsRequest.class)).as("an account's jobs are any member's")
+                .isEqualTo(ListJobsRequest.newBuilder().setAccount("lab-a")
+                        .addStates(JobState.PENDING).addStates(JobState.RUNNING).setPageSize(5).build());
 
-        CliRun table = coop("jobs");
+        CliRun table = coop("jobs", "--all");
         assertThat(scheduler.last(ListJobsRequest.class))
-                .isEqualTo(ListJobsRequest.newBuilder().setGroupArrays(true).build());
+                .isEqualTo(ListJobsRequest.newBuilder().setGroupArrays(true).setPageSize(Client.MAX_PAGE).build());
         List<String> lines = table.out().lines().toList();
         assertThat(lines.get(0)).startsWith("ID").contains("NAME", "ACCOUNT", "MEMBER", "STATE", "GPUS", "MODEL",
                 "AGE/ELAPSED", "NODES/WHY");
@@ -406,10 +407,95 @@ class ClientCommandsTest {
 
         // Repeated --state options add up; --expand and --array ask for the tasks one by one.
         assertThat(coop("jobs", "--state", "review", "--state", "Failed,cancelled", "--expand").exitCode()).isZero();
-        assertThat(scheduler.last(ListJobsRequest.class)).isEqualTo(ListJobsRequest.newBuilder()
-                .addStates(JobState.REVIEW).addStates(JobState.FAILED).addStates(JobState.CANCELLED).build());
+        assertThat(scheduler.last(ListJobsRequest.class)).as("the caller's jobs in the states given")
+                .isEqualTo(ListJobsRequest.newBuilder().setMember("alice").addStates(JobState.REVIEW)
+                        .addStates(JobState.FAILED).addStates(JobState.CANCELLED).setPageSize(Client.MAX_PAGE).build());
         assertThat(coop("jobs", "--array", "7").exitCode()).isZero();
-        assertThat(scheduler.last(ListJobsRequest.class)).isEqualTo(ListJobsRequest.newBuilder().setArrayId(7).build());
+        assertThat(scheduler.last(ListJobsRequest.class)).as("every task of the array")
+                .isEqualTo(ListJobsRequest.newBuilder().setArrayId(7).setPageSize(Client.MAX_PAGE).build());
+        assertThat(coop("jobs", "--member", "bob", "--all").exitCode()).isZero();
+        assertThat(scheduler.last(ListJobsRequest.class)).isEqualTo(ListJobsRequest.newBuilder().setMember("bob")
+                .setGroupArrays(true).setPageSize(Client.MAX_PAGE).build());
+    }
+
+    @Test
+    void jobsByDefaultAsksForTheCallersActiveJobsAndFollowsEveryPage() {
+        List<Job> many = new ArrayList<>();
+        for (int id = 12_000; id > 0; id--) {
+            many.add(Job.newBuilder().setId(id).setAccount("lab-a").setMember("alice").setGpusPerNode(1)
+                    .setState(JobState.PENDING).build());
+        }
+        scheduler.jobs = many;
+
+        CliRun run = coop("jobs", "--json");
+        assertThat(run.exitCode()).isZero();
+        assertThat(scheduler.requests).filteredOn(r -> r instanceof ListJobsRequest).hasSize(3);
+        assertThat(scheduler.last(ListJobsRequest.class)).isEqualTo(ListJobsRequest.newBuilder().setMember("alice")
+                .addStates(JobState.PENDING).addStates(JobState.REVIEW).addStates(JobState.RUNNING)
+                .setPageSize(Client.MAX_PAGE).setPageToken("10000").build());
+        assertThat(run.out().lines().filter(l -> l.startsWith("  \"id\"")).count()).isEqualTo(12_000);
+
+        scheduler.requests.clear();
+        CliRun limited = coop("jobs", "--limit", "7001", "--json");
+        assertThat(limited.exitCode()).isZero();
+        assertThat(scheduler.requests).filteredOn(r -> r instanceof ListJobsRequest)
+                .extracting(r -> ((ListJobsRequest) r).getPageSize()).containsExactly(5000, 2001);
+        assertThat(limited.out().lines().filter(l -> l.startsWith("  \"id\"")).count()).isEqualTo(7001);
+
+        CliRun help = coop("jobs", "--help");
+        assertThat(help.out().replaceAll("\\s+", " ")).contains("By default only your own pending, in-review and "
+                + "running jobs");
+    }
+
+    @Test
+    void historyListsFinishedJobsWithTheColumnsAskedForAndTheirGpuHours() throws Exception {
+        long end = System.currentTimeMillis() - 3_600_000;
+        scheduler.jobs = List.of(
+                Job.newBuilder().setId(8).setName("ft").setAccount("lab-a").setMember("alice").setGpusPerNode(4)
+                        .setNodes(2).setState(JobState.SUCCEEDED).setSubmittedAtMs(end - 10_000_000)
+                        .setFinishedAtMs(end)
+                        // Preempted after half an hour on 8 GPUs, then an hour and a half on 8: 16 GPU-hours.
+                        .addAttempts(Attempt.newBuilder().setNumber(1).setGpus(8).setStartedAtMs(end - 9_000_000)
+                                .setFinishedAtMs(end - 7_200_000).setOutcome("preempted").setExitCode(143))
+                        .addAttempts(Attempt.newBuilder().setNumber(2).setGpus(8).setStartedAtMs(end - 5_400_000)
+                                .setFinishedAtMs(end).setOutcome("exited").setExitCode(0))
+                        .build(),
+                Job.newBuilder().setId(5).setAccount("lab-a").setMember("alice").setGpusPerNode(1).setNodes(1)
+                        .setState(JobState.CANCELLED).setSubmittedAtMs(end - 60_000).setFinishedAtMs(end)
+                        .setEndReason("cancelled: member alice was removed").build());
+
+        long before = System.currentTimeMillis();
+        CliRun run = coop("history", "--format", "id,name,state,gpus,nodes,gpu_hours,exit_code,reason");
+        assertThat(run.err()).isEmpty();
+        assertThat(run.exitCode()).isZero();
+        ListJobsRequest asked = scheduler.last(ListJobsRequest.class);
+        assertThat(asked.getMember()).isEqualTo("alice");
+        assertThat(asked.getStatesList()).isEmpty();
+        assertThat(asked.getFinishedSinceMs()).as("7 days back by default")
+                .isBetween(before - 7 * 86_400_000L, System.currentTimeMillis() - 7 * 86_400_000L);
+        List<String> lines = run.out().lines().toList();
+        assertThat(lines.get(0)).matches("ID\\s+NAME\\s+STATE\\s+GPUS\\s+NODES\\s+GPU_HOURS\\s+EXIT_CODE\\s+REASON");
+        assertThat(lines.get(1)).matches("8\\s+ft\\s+succeeded\\s+8\\s+2\\s+16.00\\s+0\\s+exited with code 0");
+        assertThat(lines.get(2)).matches("5\\s+-\\s+cancelled\\s+1\\s+1\\s+0.00\\s+-\\s+"
+                + "cancelled: member alice was removed");
+
+        CliRun json = coop("history", "--all", "--since", "2d", "--state", "succeeded", "--json");
+        assertThat(json.exitCode()).isZero();
+        asked = scheduler.last(ListJobsRequest.class);
+        assertThat(asked.getMember()).as("--all: every member's").isEmpty();
+        assertThat(asked.getStatesList()).containsExactly(JobState.SUCCEEDED);
+        assertThat(asked.getFinishedSinceMs()).isLessThanOrEqualTo(System.currentTimeMillis() - 2 * 86_400_000L);
+        JsonNode parsed = new ObjectMapper().readTree(json.out());
+        assertThat(parsed.get(0).get("gpu_hours").asDouble()).isEqualTo(16.0);
+        assertThat(parsed.get(0).get("attempts")).hasSize(2);
+
+        CliRun bad = coop("history", "--format", "id,gpu-hours");
+        assertThat(bad.exitCode()).isEqualTo(1);
+        assertThat(bad.err()).contains("--format: unknown column 'gpu-hours'; choose from id,name,account,member,"
+                + "state,gpus,nodes,model,submitted,started,ended,elapsed,attempts,gpu_hours,exit_code,reason");
+        CliRun help = coop("history", "--help");
+        assertThat(help.out().replaceAll("\\s+", " ")).contains("gpu_hours", "exit_code", "reason", "default: 7d",
+                "By default only your own that ended in the last 7 days");
     }
 
     @Test

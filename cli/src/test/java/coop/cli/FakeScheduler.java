@@ -148,7 +148,15 @@ final class FakeScheduler implements AutoCloseable {
         @Override
         public void listJobs(ListJobsRequest request, StreamObserver<ListJobsResponse> response) {
             if (!failed(request, response)) {
-                reply(response, ListJobsResponse.newBuilder().addAllJobs(jobs).build());
+                // Pages as the scheduler's do, by position: a token is where the next page starts.
+                List<Job> all = jobs;
+                int from = request.getPageToken().isEmpty() ? 0 : Integer.parseInt(request.getPageToken());
+                int to = request.getPageSize() > 0 ? Math.min(all.size(), from + request.getPageSize()) : all.size();
+                ListJobsResponse.Builder page = ListJobsResponse.newBuilder().addAllJobs(all.subList(from, to));
+                if (to < all.size()) {
+                    page.setNextPageToken(Integer.toString(to));
+                }
+                reply(response, page.build());
             }
         }
 

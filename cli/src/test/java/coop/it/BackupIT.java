@@ -120,7 +120,7 @@ class BackupIT {
             var second = coop.scheduler(backup);
             try (Client client = new Client(second.target(), alice)) {
                 Map<Long, String> restored = new TreeMap<>();
-                for (Job j : client.jobs().listJobs(ListJobsRequest.getDefaultInstance()).getJobsList()) {
+                for (Job j : client.allJobs(ListJobsRequest.getDefaultInstance())) {
                     restored.put(j.getId(), j.getCommand());
                 }
                 Map<Long, Ack> byId = new TreeMap<>();

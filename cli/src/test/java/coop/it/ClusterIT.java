@@ -86,7 +86,8 @@ class ClusterIT {
                 assertThat(m.group(1)).isEqualTo(rendezvous);
                 assertThat(gangLogs.stdout()).contains("checkpoints ok");
 
-                var jobs = coop.run("jobs", "--scheduler", scheduler.target(), "--identity", alice.toString(), "--json");
+                var jobs = coop.run("jobs", "--all", "--scheduler", scheduler.target(), "--identity", alice.toString(),
+                        "--json");
                 assertThat(jobs.exitCode()).isZero();
                 assertThat(jobs.stdout()).contains("\"SUCCEEDED\"");
 
@@ -112,7 +113,7 @@ class ClusterIT {
                 assertThat(withheld.stdout()).contains("account:      lab-a", "state:        succeeded",
                         "rank 0 on n", "command:      (withheld: only members of lab-a").doesNotContain("echo");
                 var withheldJson = new com.fasterxml.jackson.databind.ObjectMapper().readTree(coop.run("jobs",
-                        "--scheduler", scheduler.target(), "--identity", bob.toString(), "--json").stdout());
+                        "--all", "--scheduler", scheduler.target(), "--identity", bob.toString(), "--json").stdout());
                 assertThat(withheldJson).hasSize(2).allSatisfy(j -> {
                     assertThat(j.get("command").asText()).isEmpty();
                     assertThat(j.get("command_withheld").asBoolean()).isTrue();
@@ -150,6 +151,37 @@ class ClusterIT {
                 long waiting = jobId(waits.stdout());
                 await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(5))
                         .until(() -> state(client, waiting) == JobState.PENDING);
+
+                // As squeue --me: coop jobs lists only the caller's jobs still to finish; bob's waiting job and
+                // alice's finished ones are left out until --all asks for everything.
+                var bobs = coop.run("submit", "--scheduler", scheduler.target(), "--identity", bob.toString(),
+                        "--account", "lab-b", "--gpus", "1", "--", "true");
+                long bobsJob = jobId(bobs.stdout());
+                var mine = coop.run("jobs", "--scheduler", scheduler.target(), "--identity", alice.toString());
+                assertThat(mine.exitCode()).as(mine.stderr()).isZero();
+                assertThat(mine.stdout().lines().skip(1).toList()).as(mine.stdout()).singleElement()
+                        .satisfies(line -> assertThat(line).matches(waiting + "\\s+-\\s+lab-a\\s+alice\\s+pending\\s.*"));
+                var everyone = coop.run("jobs", "--all", "--scheduler", scheduler.target(), "--identity",
+                        alice.toString());
+                assertThat(everyone.stdout()).containsPattern("(?m)^" + bobsJob + "\\s+-\\s+lab-b\\s+bob\\s+pending")
+                        .containsPattern("(?m)^" + id + "\\s.*succeeded");
+                var lab = coop.run("jobs", "--account", "lab-b", "--scheduler", scheduler.target(), "--identity",
+                        alice.toString());
+                assertThat(lab.stdout().lines().skip(1).toList()).singleElement()
+                        .satisfies(line -> assertThat(line).startsWith(bobsJob + " "));
+                // As sacct: coop history lists the caller's finished jobs, with the GPU time each used.
+                var history = coop.run("history", "--format", "id,state,gpus,nodes,gpu_hours", "--scheduler",
+                        scheduler.target(), "--identity", alice.toString());
+                assertThat(history.exitCode()).as(history.stderr()).isZero();
+                assertThat(history.stdout()).containsPattern("(?m)^" + gangId + "\\s+succeeded\\s+4\\s+2\\s+\\d+\\.\\d\\d$")
+                        .containsPattern("(?m)^" + id + "\\s+succeeded\\s+1\\s+1\\s")
+                        .doesNotContainPattern("(?m)^" + waiting + "\\s");
+                var historyJson = new com.fasterxml.jackson.databind.ObjectMapper().readTree(coop.run("history",
+                        "--json", "--scheduler", scheduler.target(), "--identity", alice.toString()).stdout());
+                assertThat(historyJson).hasSize(4).allSatisfy(j -> {
+                    assertThat(j.get("member").asText()).isEqualTo("alice");
+                    assertThat(j.get("gpu_hours").asDouble()).isPositive();
+                });
                 var always = coop.run("node", "set", "n1", "--always", "--reserve", "1", "--scheduler",
                         scheduler.target(), "--identity", alice.toString());
                 assertThat(always.stdout()).contains("1 GPU(s) reserved for lab-a; offered always");

@@ -115,7 +115,7 @@ class DashboardBrowserIT {
                     assertThat(text(browser, "gpus-busy")).isEqualTo(Integer.toString(busy));
                     assertThat(text(browser, "gpus-free")).isEqualTo(Integer.toString(online - busy));
                     assertThat(text(browser, "gpus-online")).isEqualTo(Integer.toString(online));
-                    JsonNode pending = api(url, "api/v1/jobs?state=pending");
+                    JsonNode pending = api(url, "api/v1/jobs?state=pending").get("jobs");
                     assertThat(pending).hasSize(1);
                     assertThat(text(browser, "pending-count")).isEqualTo("1");
                     for (JsonNode a : usage.get("accounts")) {
@@ -208,7 +208,7 @@ class DashboardBrowserIT {
                     }
                     // Both accounts run one job each at half the GPUs in use under 50/50 shares: kept.
                     assertThat(usage.get("verdicts").get(0).get("verdict").asText()).isEqualTo("kept");
-                    for (JsonNode j : api(url, "api/v1/jobs?state=running")) {
+                    for (JsonNode j : api(url, "api/v1/jobs?state=running").get("jobs")) {
                         WebElement row = browser.findElement(By.cssSelector("#running tr[data-job-id='"
                                 + j.get("id").asLong() + "']"));
                         assertThat(row.findElement(By.cssSelector(".attempt")).getAttribute("data-value"))

@@ -24,7 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A job array on the real scheduler and a real agent, as processes on 127.0.0.1: one
  * {@code coop submit --array 0-39} runs every index exactly once, each task seeing its index and
- * its array in the environment; {@code coop jobs} shows the array as one line until expanded; and
+ * its array in the environment; {@code coop jobs --all} shows the array as one line until expanded; and
  * {@code coop cancel ARRAY} stops the unfinished tasks of another array.
  */
 class JobArrayIT {
@@ -73,16 +73,16 @@ class JobArrayIT {
                             .containsExactly(array + " " + (first + i));
                 }
 
-                var jobs = coop.run(args(as, "jobs"));
+                var jobs = coop.run(args(as, "jobs", "--all"));
                 assertThat(jobs.exitCode()).as(jobs.stderr()).isZero();
                 List<String> lines = jobs.stdout().lines().skip(1).toList();
                 assertThat(lines).as(jobs.stdout()).singleElement().satisfies(line -> assertThat(line)
                         .startsWith(array + "_[0-" + (TASKS - 1) + "]").contains("sweep").contains("ended")
                         .contains(TASKS + " succeeded"));
-                var expanded = coop.run(args(as, "jobs", "--expand"));
+                var expanded = coop.run(args(as, "jobs", "--all", "--expand"));
                 assertThat(expanded.stdout().lines().skip(1).toList()).hasSize(TASKS)
                         .anySatisfy(line -> assertThat(line).startsWith(array + "_7 "));
-                var json = coop.run(args(as, "jobs", "--json"));
+                var json = coop.run(args(as, "jobs", "--all", "--json"));
                 JsonNode listed = new ObjectMapper().readTree(json.stdout());
                 assertThat(listed).hasSize(TASKS).allSatisfy(j -> assertThat(j.get("array_id").asLong()).isEqualTo(array));
 

@@ -331,6 +331,15 @@ class ReadmeResearchersIT {
             switch (sub) {
                 case "submit" -> submitted(e, ran, shown);
                 case "jobs" -> listed(command, ran, shown);
+                case "history" -> {
+                    // As sacct: the caller's jobs that ended, each with its GPU-hours.
+                    assertThat(ran.stdout().lines().findFirst().orElse("")).as(shown).contains("GPU_HOURS");
+                    assertThat(ran.stdout().lines().skip(1).toList()).as(shown).allSatisfy(r -> {
+                        String[] cells = r.split("\\s{2,}");
+                        assertThat(cells[3]).as(r).isEqualTo("alice");
+                        assertThat(cells[4]).as(r).matches("succeeded|failed|cancelled|timeout");
+                    });
+                }
                 case "job" -> shownJob(named, ran, shown);
                 case "logs" -> logged(named, ran, shown);
                 case "cancel" -> {
@@ -371,6 +380,18 @@ class ReadmeResearchersIT {
                 assertThat(arrays).as(shown + "\nnames no array an earlier line submitted").containsKey(array);
                 assertThat(rows).as(shown).hasSize(arrayTasks.get(array))
                         .allMatch(r -> r.startsWith(array + "_"));
+                return;
+            }
+            if (!command.contains("--all")) {
+                // As squeue --me: only the caller's jobs still to finish, each one the section submitted.
+                assertThat(rows).as(shown).allSatisfy(r -> {
+                    String[] cells = r.split("\\s{2,}");
+                    assertThat(cells[3]).as(r).isEqualTo("alice");
+                    assertThat(cells[4]).as(r).matches("pending|review|running( PREEMPTIBLE)?");
+                    String id = cells[0].replaceAll("_.*", "");
+                    assertThat(singleJobs.containsKey(Long.parseLong(id)) || arrays.containsKey(Long.parseLong(id)))
+                            .as(r + ": a job the section submitted").isTrue();
+                });
                 return;
             }
             boolean expand = command.contains("--expand");

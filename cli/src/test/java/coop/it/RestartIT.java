@@ -77,7 +77,7 @@ class RestartIT {
             var second = coop.scheduler(data);
             try (Client client = new Client(second.target(), alice)) {
                 Map<Long, String> recovered = new TreeMap<>();
-                for (Job j : client.jobs().listJobs(ListJobsRequest.getDefaultInstance()).getJobsList()) {
+                for (Job j : client.allJobs(ListJobsRequest.getDefaultInstance())) {
                     assertThat(j.getState()).isEqualTo(JobState.PENDING);
                     recovered.put(j.getId(), j.getCommand());
                 }

@@ -280,7 +280,7 @@ public final class CrashLoop {
 
     private static Recovered observe(Client client, LedgerVerifier.Report ledger) {
         List<Recovered.Job> jobs = new ArrayList<>();
-        for (coop.v1.Job j : client.jobs().listJobs(ListJobsRequest.getDefaultInstance()).getJobsList()) {
+        for (coop.v1.Job j : client.allJobs(ListJobsRequest.getDefaultInstance())) {
             jobs.add(new Recovered.Job(j.getId(), j.getName(), j.getMember(), j.getAccount(), j.getCommand()));
         }
         List<Recovered.Proposal> proposals = new ArrayList<>();

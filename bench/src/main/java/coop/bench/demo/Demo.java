@@ -192,7 +192,7 @@ public final class Demo {
             }
             say("stopping: cancelling the jobs still queued or running");
             cancelAll(members, anyone);
-            List<Job> jobs = anyone.jobs().listJobs(ListJobsRequest.getDefaultInstance()).getJobsList();
+            List<Job> jobs = anyone.allJobs(ListJobsRequest.getDefaultInstance());
             DemoReport.LedgerCheck ledger = verifyLedger(anyone);
             return DemoReport.compute(jobs, windows, capacity, timeline, ledger);
         } finally {
@@ -353,8 +353,8 @@ public final class Demo {
     }
 
     private void cancelAll(Map<String, Client> members, Client anyone) throws InterruptedException {
-        for (Job j : anyone.jobs().listJobs(ListJobsRequest.newBuilder()
-                .addStates(JobState.PENDING).addStates(JobState.RUNNING).build()).getJobsList()) {
+        for (Job j : anyone.allJobs(ListJobsRequest.newBuilder()
+                .addStates(JobState.PENDING).addStates(JobState.RUNNING).build())) {
             try {
                 members.get(j.getMember()).jobs().cancel(CancelRequest.newBuilder().setJobId(j.getId()).build());
             } catch (StatusRuntimeException e) {

@@ -256,7 +256,7 @@ public final class LiveReplay {
             throw new java.io.UncheckedIOException(e);
         }
         cancelAll(client, Duration.ofSeconds(30));
-        List<Job> recorded = client.jobs().listJobs(ListJobsRequest.getDefaultInstance()).getJobsList();
+        List<Job> recorded = client.allJobs(ListJobsRequest.getDefaultInstance());
         return new Run(startMs, stopMs, Map.copyOf(jobIds), recorded);
     }
 
@@ -368,7 +368,7 @@ public final class LiveReplay {
 
     private static Map<JobState, Integer> states(Client client) {
         Map<JobState, Integer> counts = new EnumMap<>(JobState.class);
-        for (Job j : client.jobs().listJobs(ListJobsRequest.getDefaultInstance()).getJobsList()) {
+        for (Job j : client.allJobs(ListJobsRequest.getDefaultInstance())) {
             if (j.getName().startsWith(JOB_NAME_PREFIX)) {
                 counts.merge(j.getState(), 1, Integer::sum);
             }
@@ -387,8 +387,8 @@ public final class LiveReplay {
 
     /** Cancels every pending or running job and waits (up to {@code patience}) until no GPU is busy. */
     private static void cancelAll(Client client, Duration patience) throws InterruptedException {
-        List<Job> open = client.jobs().listJobs(ListJobsRequest.newBuilder()
-                .addStates(JobState.PENDING).addStates(JobState.RUNNING).build()).getJobsList();
+        List<Job> open = client.allJobs(ListJobsRequest.newBuilder()
+                .addStates(JobState.PENDING).addStates(JobState.RUNNING).build());
         for (Job j : open) {
             try {
                 client.jobs().cancel(CancelRequest.newBuilder().setJobId(j.getId()).build());

@@ -296,10 +296,9 @@ public final class ClusterState {
         return jobs.jobs(account, states, limit);
     }
 
-    /** Jobs newest first, filtered, optionally one array's tasks only or each array as one line. */
-    public List<JobBook.Listed> listing(String account, Set<JobState> states, int limit, long arrayId,
-                                       boolean groupArrays) {
-        return jobs.listing(account, states, limit, arrayId, groupArrays);
+    /** One page of jobs newest first, filtered, below id {@code before} (0: from the newest); see {@link JobBook#page}. */
+    public JobBook.Page listing(JobBook.Filter filter, long before, int size) {
+        return jobs.page(filter, before, size);
     }
 
     public Job cancel(String memberName, long id, Tx tx) {

@@ -369,46 +369,110 @@ public final class JobBook {
     }
 
     /**
-     * Jobs newest first, filtered as {@link #jobs(String, Set, int)} does; {@code arrayId} other than
-     * 0 keeps only that array's tasks. With {@code groupArrays} each array is one line, where its
-     * newest task would be, shown when any of its tasks passes the filter, and the limit counts lines.
+     * What a listing keeps: jobs charged to {@code account}, submitted by {@code member}, in one of
+     * {@code states}, and (when {@code finishedSince} is above 0) in a final state reached at or after
+     * it; empty or 0 keeps any. {@code arrayId} other than 0 keeps only that array's tasks; with
+     * {@code groupArrays} each array is one line, where its newest task would be, shown when any of
+     * its tasks is kept.
      */
-    List<Listed> listing(String account, Set<JobState> states, int limit, long arrayId, boolean groupArrays) {
-        if (arrayId < 0) {
-            throw CoopException.invalid("array_id", "must be 0 (any job) or an array's id, got " + arrayId);
+    public record Filter(String account, String member, Set<JobState> states, long finishedSince, long arrayId,
+                         boolean groupArrays) {
+        public Filter {
+            account = account == null ? "" : account;
+            member = member == null ? "" : member;
+            states = Set.copyOf(states);
         }
-        List<Job> matching;
-        if (arrayId != 0) {
-            List<Long> ids = arrays.get(arrayId);
+
+        /** Jobs of {@code account} (any when empty) in {@code states} (any when empty). */
+        public static Filter of(String account, Set<JobState> states) {
+            return new Filter(account, "", states, 0, 0, false);
+        }
+
+        boolean keeps(Job j) {
+            return (account.isEmpty() || j.account().equals(account))
+                    && (member.isEmpty() || j.member().equals(member))
+                    && (states.isEmpty() || states.contains(j.state()))
+                    && (finishedSince <= 0 || (j.state().isFinal() && j.finishedAt() >= finishedSince));
+        }
+    }
+
+    /**
+     * One page of a listing, newest first; {@code next} is where the next page starts (the lines
+     * below that id), or 0 when this is the last.
+     */
+    public record Page(List<Listed> lines, long next) {
+    }
+
+    /**
+     * The page of at most {@code size} lines that {@code filter} keeps among the jobs below id
+     * {@code before} (0: from the newest). Ids only grow, so a page that starts below the last id
+     * of the one before it is the same whatever was submitted in between. An array's tasks have
+     * the ids right after the array's own, so a page that ends on an array goes on below it and
+     * never shows the array again. Each call walks the jobs from {@code before} down until the
+     * page is full: at most every job once, and at most {@code size} lines made.
+     */
+    Page page(Filter filter, long before, int size) {
+        if (filter.arrayId() < 0) {
+            throw CoopException.invalid("array_id", "must be 0 (any job) or an array's id, got " + filter.arrayId());
+        }
+        if (size < 1) {
+            throw CoopException.invalid("page_size", "must be 1 or more, got " + size);
+        }
+        if (before < 0) {
+            throw CoopException.invalid("page_token", "is not a token a listing gave");
+        }
+        if (filter.finishedSince() < 0) {
+            throw CoopException.invalid("finished_since_ms", "must be 0 (any job) or a time, got "
+                    + filter.finishedSince());
+        }
+        Iterable<Job> newestFirst;
+        if (filter.arrayId() != 0) {
+            List<Long> ids = arrays.get(filter.arrayId());
             if (ids == null) {
-                throw CoopException.notFound("job array " + arrayId + " not found");
+                throw CoopException.notFound("job array " + filter.arrayId() + " not found");
             }
-            checkListing(account, limit);
-            matching = new ArrayList<>();
+            checkListing(filter.account(), 0);
+            List<Job> tasks = new ArrayList<>();
             for (int i = ids.size() - 1; i >= 0; i--) {
-                Job j = jobs.get(ids.get(i));
-                if (matches(j, account, states)) {
-                    matching.add(j);
+                if (before == 0 || ids.get(i) < before) {
+                    tasks.add(jobs.get(ids.get(i)));
                 }
             }
+            newestFirst = tasks;
         } else {
-            matching = jobs(account, states, groupArrays ? 0 : limit);
+            checkListing(filter.account(), 0);
+            newestFirst = (before == 0 ? jobs : jobs.headMap(before, false)).descendingMap().values();
+        }
+        if (!filter.member().isEmpty()) {
+            Names.require("member", filter.member());
+            if (desk.governance().member(filter.member()) == null) {
+                throw CoopException.notFound("no member named '" + filter.member() + "'");
+            }
         }
         List<Listed> out = new ArrayList<>();
         Set<Long> shown = new HashSet<>();
-        for (Job j : matching) {
-            if (limit > 0 && out.size() >= limit) {
-                break;
+        long last = 0;
+        for (Job j : newestFirst) {
+            if (!filter.keeps(j)) {
+                continue;
             }
-            if (groupArrays && j.inArray()) {
-                if (shown.add(j.arrayId())) {
-                    out.add(new Listed(null, array(j.arrayId())));
-                }
+            boolean asArray = filter.groupArrays() && j.inArray();
+            if (asArray && shown.contains(j.arrayId())) {
+                continue;
+            }
+            if (out.size() == size) {
+                return new Page(out, last);
+            }
+            if (asArray) {
+                shown.add(j.arrayId());
+                out.add(new Listed(null, array(j.arrayId())));
+                last = j.arrayId();
             } else {
                 out.add(new Listed(j, null));
+                last = j.id();
             }
         }
-        return out;
+        return new Page(out, 0);
     }
 
     /** Cancels a job: its submitter or an operator of its account may; running ranks are told to stop. */

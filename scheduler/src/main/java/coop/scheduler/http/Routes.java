@@ -6,6 +6,7 @@ import coop.scheduler.domain.JobState;
 import coop.scheduler.domain.JobVisibility;
 import coop.scheduler.domain.Names;
 import coop.scheduler.engine.EventLoop;
+import coop.scheduler.engine.JobBook;
 import coop.scheduler.view.Reads;
 import coop.scheduler.view.WireJson;
 import io.netty.handler.codec.http.HttpResponseStatus;
@@ -92,13 +93,22 @@ final class Routes {
                 yield read(() -> Reads.nodes(loop), r -> WireJson.array(r.getNodesList(), WireJson::node));
             }
             case "/api/v1/jobs" -> {
-                only(params, "account", "state", "limit");
-                String account = account(one(params, "account", ""));
+                only(params, "account", "member", "state", "limit", "page_size", "page_token");
+                String account = name("account", one(params, "account", ""));
+                String member = name("member", one(params, "member", ""));
                 Set<JobState> states = states(one(params, "state", ""));
-                int limit = number(params, "limit", 0, Integer.MAX_VALUE);
-                yield read(() -> Reads.jobs(loop, s -> commands, account, states, limit),
-                        r -> WireJson.array(r.getJobsList(), WireJson::job))
-                        .exceptionally(notFoundAs("account: no account named '" + account + "'"));
+                int size = Reads.pageSize(number(params, "page_size", 0, Integer.MAX_VALUE),
+                        number(params, "limit", 0, Integer.MAX_VALUE));
+                long before;
+                try {
+                    before = Reads.pageStart(one(params, "page_token", ""));
+                } catch (CoopException e) {
+                    throw new BadRequest(e.getMessage());
+                }
+                var filter = new JobBook.Filter(account, member, states, 0, 0, false);
+                yield read(() -> Reads.jobs(loop, s -> commands, filter, before, size), Routes::jobs)
+                        .exceptionally(notFoundAs(message -> message.startsWith("no member") ? "member: " + message
+                                : "account: no account named '" + account + "'"));
             }
             case "/api/v1/usage" -> {
                 only(params);
@@ -179,11 +189,12 @@ final class Routes {
      * Turns the scheduler's NOT_FOUND for a read's filter into a 400 that names the parameter:
      * the page exists, what the caller asked of it does not.
      */
-    private static <T> java.util.function.Function<Throwable, T> notFoundAs(String message) {
+    private static <T> java.util.function.Function<Throwable, T> notFoundAs(
+            java.util.function.UnaryOperator<String> message) {
         return e -> {
             Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
             if (cause instanceof CoopException c && c.kind() == CoopException.Kind.NOT_FOUND) {
-                throw new CompletionException(new BadRequest(message));
+                throw new CompletionException(new BadRequest(message.apply(c.getMessage())));
             }
             throw e instanceof CompletionException ce ? ce : new CompletionException(e);
         };
@@ -227,12 +238,23 @@ final class Routes {
         return n.longValueExact();
     }
 
-    /** An account filter: empty for every account, otherwise a name as {@link Names} allows. */
-    private static String account(String name) {
+    /** An account or member filter: empty for every one, otherwise a name as {@link Names} allows. */
+    private static String name(String parameter, String name) {
         if (!name.isEmpty() && !Names.valid(name)) {
-            throw new BadRequest("account: '" + abbreviate(name) + "' must match " + Names.rule());
+            throw new BadRequest(parameter + ": '" + abbreviate(name) + "' must match " + Names.rule());
         }
         return name;
+    }
+
+    /**
+     * A page of jobs: {@code {"jobs": [...], "next_page_token": "..."}}, the jobs as {@code coop jobs
+     * --json} prints each, the token empty on the last page.
+     */
+    private static JsonNode jobs(coop.v1.ListJobsResponse r) {
+        var page = WireJson.object();
+        page.set("jobs", WireJson.array(r.getJobsList(), WireJson::job));
+        page.put("next_page_token", r.getNextPageToken());
+        return page;
     }
 
     private static int number(Map<String, List<String>> params, String name, int min, int max) {

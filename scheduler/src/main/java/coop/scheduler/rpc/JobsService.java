@@ -8,6 +8,7 @@ import coop.scheduler.domain.JobState;
 import coop.scheduler.engine.AgentSessions;
 import coop.scheduler.engine.ClusterState;
 import coop.scheduler.engine.EventLoop;
+import coop.scheduler.engine.JobBook;
 import coop.scheduler.trust.Authority;
 import coop.scheduler.view.ProtoMapper;
 import coop.scheduler.view.Reads;
@@ -133,9 +134,19 @@ final class JobsService extends JobsGrpc.JobsImplBase {
             out.onError(Replies.status(e));
             return;
         }
+        int size;
+        long before;
+        try {
+            size = Reads.pageSize(r.getPageSize(), r.getLimit());
+            before = Reads.pageStart(r.getPageToken());
+        } catch (RuntimeException e) {
+            out.onError(Replies.status(e));
+            return;
+        }
         String reader = reader();
-        Replies.unary(Reads.jobs(loop, s -> s.visibility(reader), r.getAccount(), states, r.getLimit(),
-                r.getArrayId(), r.getGroupArrays()), out, x -> x);
+        var filter = new JobBook.Filter(r.getAccount(), r.getMember(), states, r.getFinishedSinceMs(), r.getArrayId(),
+                r.getGroupArrays());
+        Replies.unary(Reads.jobs(loop, s -> s.visibility(reader), filter, before, size), out, x -> x);
     }
 
     @Override

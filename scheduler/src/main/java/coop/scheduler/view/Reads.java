@@ -1,5 +1,6 @@
 package coop.scheduler.view;
 
+import coop.scheduler.domain.CoopException;
 import coop.scheduler.domain.JobArray;
 import coop.scheduler.domain.JobState;
 import coop.scheduler.domain.JobVisibility;
@@ -12,7 +13,6 @@ import coop.v1.ListNodesResponse;
 import coop.v1.ListProposalsResponse;
 import coop.v1.UsageResponse;
 import java.util.Locale;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
 
@@ -34,33 +34,72 @@ public final class Reads {
         });
     }
 
+    /** The lines of a page of jobs when the caller asks for no size (page_size and limit 0). */
+    public static final int DEFAULT_PAGE = 500;
     /**
-     * Jobs, newest first, with why pending ones wait, as {@code Jobs.ListJobs} answers; each
-     * command only where {@code reader} (the visibility of whoever reads, in the state the read
-     * sees) grants it.
+     * The most lines of a page of jobs: a page is made in one command on the event loop, so its
+     * size bounds how long a listing holds the loop, and the reply stays far below a client's
+     * message cap.
      */
-    public static CompletableFuture<ListJobsResponse> jobs(EventLoop loop, Function<ClusterState, JobVisibility> reader,
-                                                           String account, Set<JobState> states, int limit) {
-        return jobs(loop, reader, account, states, limit, 0, false);
+    public static final int MAX_PAGE = 5000;
+
+    /**
+     * The lines of a page as {@code ListJobsRequest} asks: {@code pageSize}, else (from before
+     * pages) {@code limit}, else {@link #DEFAULT_PAGE}; at most {@link #MAX_PAGE}.
+     */
+    public static int pageSize(int pageSize, int limit) {
+        if (pageSize < 0) {
+            throw CoopException.invalid("page_size", "must be 0 (the default, " + DEFAULT_PAGE + ") or more, got "
+                    + pageSize);
+        }
+        if (limit < 0) {
+            throw CoopException.invalid("limit", "must be 0 (the default page) or more, got " + limit);
+        }
+        return Math.min(pageSize > 0 ? pageSize : limit > 0 ? limit : DEFAULT_PAGE, MAX_PAGE);
     }
 
     /**
-     * Jobs, newest first, as {@code Jobs.ListJobs} answers: only one array's tasks when {@code arrayId}
-     * is set, and each array as one entry instead of its tasks when {@code groupArrays} is.
+     * Where the page a token names starts (below the id it holds), or 0 for an empty token (the
+     * first page). The token is the id a page ended on; clients are told it is opaque, so that
+     * what it holds may change.
+     */
+    public static long pageStart(String token) {
+        if (token.isEmpty()) {
+            return 0;
+        }
+        long id = -1;
+        if (token.length() <= 18 && token.chars().allMatch(c -> c >= '0' && c <= '9')) {
+            id = Long.parseLong(token);
+        }
+        if (id < 1) {
+            throw CoopException.invalid("page_token", "'" + (token.length() > 40 ? token.substring(0, 40) + "..."
+                    : token) + "' is not a token a listing gave: pass next_page_token as it came, or none for the "
+                    + "first page");
+        }
+        return id;
+    }
+
+    /**
+     * One page of jobs, newest first, with why pending ones wait, as {@code Jobs.ListJobs} answers;
+     * each command only where {@code reader} (the visibility of whoever reads, in the state the read
+     * sees) grants it. {@code before} is {@link #pageStart} of the caller's token.
      */
     public static CompletableFuture<ListJobsResponse> jobs(EventLoop loop, Function<ClusterState, JobVisibility> reader,
-                                                           String account, Set<JobState> states, int limit,
-                                                           long arrayId, boolean groupArrays) {
+                                                           JobBook.Filter filter, long before, int size) {
         return loop.call((s, tx) -> {
             JobVisibility visibility = reader.apply(s);
+            JobBook.Page page = s.listing(filter, before, size);
             ListJobsResponse.Builder b = ListJobsResponse.newBuilder();
-            for (JobBook.Listed l : s.listing(account, states, limit, arrayId, groupArrays)) {
+            for (JobBook.Listed l : page.lines()) {
                 if (l.array() != null) {
                     b.addArrays(array(s, l.array(), visibility));
                 } else {
                     b.addJobs(ProtoMapper.job(l.job(), s.whyPending(l.job().id()), s.expectedStart(l.job().id()),
                             visibility));
                 }
+            }
+            if (page.next() != 0) {
+                b.setNextPageToken(Long.toString(page.next()));
             }
             return b.build();
         });

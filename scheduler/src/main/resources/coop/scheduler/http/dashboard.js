@@ -440,7 +440,7 @@
       var nowMs = usage.window_end_ms;
       renderUsage(usage);
       renderCluster(r[1]);
-      renderJobs(r[2], nowMs);
+      renderJobs(r[2].jobs, nowMs);
       renderProposals(r[3], nowMs);
       renderLedger(r[4]);
       addSamples(r[5]);

@@ -211,14 +211,16 @@ class JobArrayTest {
         assertThat(a.count(JobState.RUNNING) + a.count(JobState.PENDING)).isEqualTo(2);
         call((s, tx) -> s.submit("alice", new JobSpec("lab-a", 1, 1, "", 60, "true", 0, "solo", false,
                 false), tx));
-        List<JobBook.Listed> lines = call((s, tx) -> s.listing("", Set.of(), 0, 0, true));
+        List<JobBook.Listed> lines = call((s, tx) -> s.listing(
+                new JobBook.Filter("", "", Set.of(), 0, 0, true), 0, 100).lines());
         assertThat(lines).hasSize(2);
         assertThat(lines.get(0).job().name()).isEqualTo("solo");
         assertThat(lines.get(1).array().id()).isEqualTo(done.arrayId());
-        List<JobBook.Listed> tasks = call((s, tx) -> s.listing("", Set.of(), 0, done.arrayId(), false));
+        List<JobBook.Listed> tasks = call((s, tx) -> s.listing(
+                new JobBook.Filter("", "", Set.of(), 0, done.arrayId(), false), 0, 100).lines());
         assertThat(tasks).hasSize(3).allSatisfy(l -> assertThat(l.job().arrayId()).isEqualTo(done.arrayId()));
-        List<JobBook.Listed> succeeded = call((s, tx) -> s.listing("", Set.of(JobState.SUCCEEDED), 0,
-                done.arrayId(), false));
+        List<JobBook.Listed> succeeded = call((s, tx) -> s.listing(
+                new JobBook.Filter("", "", Set.of(JobState.SUCCEEDED), 0, done.arrayId(), false), 0, 100).lines());
         assertThat(succeeded).hasSize(1);
         var usage = call((s, tx) -> s.usage());
         assertThat(usage.accounts()).filteredOn(u -> u.account().equals("lab-a")).singleElement()

@@ -115,7 +115,9 @@ class DashboardServerTest {
         long id = jobs.submit(SubmitRequest.newBuilder().setAccount("lab-a").setGpusPerNode(2).setGpuModel("H100")
                 .setCommand("train").setName("waits <script>").build()).getJobId();
 
-        JsonNode api = get("/api/v1/jobs");
+        JsonNode page = get("/api/v1/jobs");
+        assertThat(page.get("next_page_token").asText()).as("one page holds them all").isEmpty();
+        JsonNode api = page.get("jobs");
         // The dashboard has no login: it reads as a call that names no member does.
         JsonNode cli = reparsed(WireJson.array(JobsGrpc.newBlockingStub(channel)
                 .listJobs(ListJobsRequest.getDefaultInstance()).getJobsList(), WireJson::job));
@@ -123,8 +125,10 @@ class DashboardServerTest {
         assertThat(api.get(0).get("id").asLong()).isEqualTo(id);
         assertThat(api.get(0).get("state").asText()).isEqualTo("PENDING");
         assertThat(api.get(0).get("why_pending").asText()).isNotEmpty();
-        assertThat(get("/api/v1/jobs?state=running")).isEmpty();
-        assertThat(get("/api/v1/jobs?state=pending,review&account=lab-a&limit=5")).hasSize(1);
+        assertThat(get("/api/v1/jobs?state=running").get("jobs")).isEmpty();
+        assertThat(get("/api/v1/jobs?state=pending,review&account=lab-a&limit=5").get("jobs")).hasSize(1);
+        assertThat(get("/api/v1/jobs?member=alice&page_size=1").get("jobs")).hasSize(1);
+        assertThat(get("/api/v1/jobs?member=bob").get("jobs")).isEmpty();
 
         JsonNode usage = get("/api/v1/usage");
         JsonNode grpcUsage = reparsed(WireJson.usage(GovernanceGrpc.newBlockingStub(channel)
@@ -169,9 +173,19 @@ class DashboardServerTest {
         assertThat(jobs.listJobs(ListJobsRequest.getDefaultInstance()).getJobsList())
                 .as("lab-a's member reads them over gRPC").extracting(j -> j.getCommand()).contains("train --token=s3cret");
 
+        // Pages as ListJobs does: newest first, the token leading on to the rest, empty on the last page.
+        JsonNode first = get("/api/v1/jobs?page_size=3");
+        assertThat(first.get("jobs")).hasSize(3);
+        String token = first.get("next_page_token").asText();
+        assertThat(token).isNotEmpty();
+        JsonNode rest = get("/api/v1/jobs?page_size=3&page_token=" + token);
+        assertThat(rest.get("jobs")).hasSize(1);
+        assertThat(rest.get("jobs").get(0).get("id").asLong()).isLessThan(first.get("jobs").get(2).get("id").asLong());
+        assertThat(rest.get("next_page_token").asText()).isEmpty();
+
         HttpResponse<String> raw = send(HttpRequest.newBuilder(uri("/api/v1/jobs")).GET());
         assertThat(raw.body()).doesNotContain("s3cret").doesNotContain("sweep");
-        JsonNode api = JSON.readTree(raw.body());
+        JsonNode api = JSON.readTree(raw.body()).get("jobs");
         assertThat(api).hasSize(4);
         for (JsonNode j : api) {
             assertThat(j.get("command").asText()).isEmpty();
@@ -186,7 +200,7 @@ class DashboardServerTest {
                 Duration.ofSeconds(5), null, true).withHttp(new InetSocketAddress("127.0.0.1", 0))
                 .withHttpShowingCommands(true), InstantSource.system());
         channel = NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();
-        JsonNode shown = get("/api/v1/jobs");
+        JsonNode shown = get("/api/v1/jobs").get("jobs");
         assertThat(shown).hasSize(4);
         assertThat(shown.findValuesAsText("command")).containsExactly("sweep", "sweep", "sweep",
                 "train --token=s3cret");

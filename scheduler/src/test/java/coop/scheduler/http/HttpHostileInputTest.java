@@ -217,6 +217,11 @@ class HttpHostileInputTest {
         refusals.put("/api/v1/jobs?limit=-1", "limit: must be between 0 and 2147483647, got -1");
         refusals.put("/api/v1/jobs?limit=99999999999999999999", "limit: must be between 0 and 2147483647");
         refusals.put("/api/v1/jobs?limit=%ff", "limit: is not valid UTF-8");
+        refusals.put("/api/v1/jobs?page_token=abc", "page_token: 'abc' is not a token a listing gave");
+        refusals.put("/api/v1/jobs?page_token=-3", "page_token: '-3' is not a token a listing gave");
+        refusals.put("/api/v1/jobs?page_size=-1", "page_size: must be between 0 and 2147483647, got -1");
+        refusals.put("/api/v1/jobs?member=Bob", "member: 'Bob' must match [a-z][a-z0-9_-]{0,62}");
+        refusals.put("/api/v1/jobs?member=nobody", "member: no member named 'nobody'");
         refusals.put("/api/v1/jobs?state=bogus", "state: unknown state 'bogus'; expected pending");
         refusals.put("/api/v1/jobs?state=pending,,running", "state: unknown state ''");
         refusals.put("/api/v1/jobs?state=runn%c4%b1ng", "state: unknown state 'runn\u0131ng'");
@@ -226,7 +231,7 @@ class HttpHostileInputTest {
         refusals.put("/api/v1/jobs?%ff=1", "parameter name: is not valid UTF-8");
         refusals.put("/api/v1/jobs?lim%zzit=1", "parameter name: malformed percent-encoding");
         refusals.put("/api/v1/jobs?acc%00ount=1", "parameter name: contains a control character (U+0000)");
-        refusals.put("/api/v1/jobs?sort=name", "unknown parameter 'sort'; expected account, state, limit");
+        refusals.put("/api/v1/jobs?sort=name", "unknown parameter 'sort'; expected account, member, state, limit, page_size, page_token");
         refusals.put("/api/v1/history?since=abc", "since: must be a whole number");
         refusals.put("/api/v1/history?since=-5", "since: must be between 0 and");
         refusals.put("/api/v1/history?since=1.5", "since: must be a whole number");
@@ -520,7 +525,7 @@ class HttpHostileInputTest {
         assertThat(page).startsWith("HTTP/1.1 200 ").contains("<title>coop dashboard</title>");
         long id = submit("after-the-barrage");
         JsonNode jobs = JSON.readTree(body(exchange("GET /api/v1/jobs?state=pending HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                + "Connection: close\r\n\r\n")));
+                + "Connection: close\r\n\r\n"))).get("jobs");
         assertThat(jobs.findValuesAsText("name")).contains("after-the-barrage");
         if (channel == null) {
             channel = NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();

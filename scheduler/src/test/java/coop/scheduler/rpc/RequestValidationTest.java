@@ -307,8 +307,23 @@ class RequestValidationTest {
                 () -> jobs(MEMBER).listJobs(ListJobsRequest.newBuilder().setAccount("Lab").build()));
         bad("ListJobs", "account", "nope", NOT_FOUND, "no account named 'nope'",
                 () -> jobs(MEMBER).listJobs(ListJobsRequest.newBuilder().setAccount("nope").build()));
-        invalid("ListJobs", "limit", -1, "limit: must be 0 (every job) or more",
+        invalid("ListJobs", "limit", -1, "limit: must be 0 (the default page) or more",
                 () -> jobs(MEMBER).listJobs(ListJobsRequest.newBuilder().setLimit(-1).build()));
+        invalid("ListJobs", "page_size", -1, "page_size: must be 0 (the default, 500) or more",
+                () -> jobs(MEMBER).listJobs(ListJobsRequest.newBuilder().setPageSize(-1).build()));
+        invalid("ListJobs", "page_token", "x7", "page_token: 'x7' is not a token a listing gave",
+                () -> jobs(MEMBER).listJobs(ListJobsRequest.newBuilder().setPageToken("x7").build()));
+        invalid("ListJobs", "page_token", "0", "page_token: '0' is not a token a listing gave",
+                () -> jobs(MEMBER).listJobs(ListJobsRequest.newBuilder().setPageToken("0").build()));
+        invalid("ListJobs", "page_token", "20 digits", "page_token: '99999999999999999999' is not a token",
+                () -> jobs(MEMBER).listJobs(ListJobsRequest.newBuilder().setPageToken("99999999999999999999")
+                        .build()));
+        invalid("ListJobs", "member", "Bob", "member: 'Bob' must match",
+                () -> jobs(MEMBER).listJobs(ListJobsRequest.newBuilder().setMember("Bob").build()));
+        bad("ListJobs", "member", "nobody", NOT_FOUND, "no member named 'nobody'",
+                () -> jobs(MEMBER).listJobs(ListJobsRequest.newBuilder().setMember("nobody").build()));
+        invalid("ListJobs", "finished_since_ms", -1, "finished_since_ms: must be 0 (any job) or a time",
+                () -> jobs(MEMBER).listJobs(ListJobsRequest.newBuilder().setFinishedSinceMs(-1).build()));
         invalid("ListJobs", "states", "UNSPECIFIED", "states: unknown job state",
                 () -> jobs(MEMBER).listJobs(ListJobsRequest.newBuilder().addStates(JobState.JOB_STATE_UNSPECIFIED)
                         .build()));
