@@ -5,6 +5,7 @@ import coop.scheduler.domain.Attempt;
 import coop.scheduler.domain.CoopException;
 import coop.scheduler.domain.Job;
 import coop.scheduler.domain.JobArray;
+import coop.scheduler.domain.JobEvent;
 import coop.scheduler.domain.JobSpec;
 import coop.scheduler.domain.JobState;
 import coop.scheduler.domain.Member;
@@ -439,7 +440,7 @@ public final class JobBook {
         save(j, tx);
     }
 
-    /** Puts the job's new version in place and in the turn's batch. */
+    /** Puts the job's new version in place and in the turn's batch, with the events it makes (BEGIN, END...). */
     void save(Job j, Tx tx) {
         Job before = jobs.put(j.id(), j);
         if (before != null) {
@@ -447,6 +448,7 @@ public final class JobBook {
         }
         countWaiting(j, 1);
         tx.batch().put(Kind.JOBS, j.id(), j);
+        JobEvent.between(before, j, clock.millis()).forEach(tx::jobEvent);
     }
 
     private void countWaiting(Job j, int delta) {
