@@ -87,6 +87,12 @@ public final class WireJson {
                     .put("read_only", m.getReadOnly());
         }
         o.put("workdir", job.getWorkdir());
+        o.put("dependency", job.getDependency());
+        o.put("notify", job.getNotify());
+        o.put("notify_to", job.getNotifyTo());
+        o.put("mem_mb", job.getMemMb());
+        o.put("output", job.getOutput());
+        o.put("error", job.getError());
         return o;
     }
 
