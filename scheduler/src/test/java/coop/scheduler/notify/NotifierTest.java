@@ -150,6 +150,18 @@ class NotifierTest {
     }
 
     @Test
+    void outcomesAreCountedForPrometheus() {
+        notifier = new Notifier(config(1, Duration.ofMillis(10), Duration.ofSeconds(5)), new Recording(0), null);
+        var registry = new io.micrometer.prometheusmetrics.PrometheusMeterRegistry(
+                io.micrometer.prometheusmetrics.PrometheusConfig.DEFAULT);
+        notifier.register(registry);
+        notifier.accept(event(NotifyEvent.END, JobState.SUCCEEDED, "", ""));
+        await().atMost(Duration.ofSeconds(5)).until(() -> notifier.sent() == 1);
+        assertThat(registry.scrape()).contains("coop_notifications_total{outcome=\"sent\"} 1.0",
+                "coop_notifications_total{outcome=\"failed\"} 0.0", "coop_notifications_total{outcome=\"dropped\"} 0.0");
+    }
+
+    @Test
     void theJsonCarriesWhatAHookNeeds() {
         Job job = new Job(42, "train", "lab-a", "ann", 1, 1, "", 600, "true", 0, false, JobState.FAILED, 0, 5_000,
                 List.of(new coop.scheduler.domain.Attempt(1, 1_000, 5_000, List.of(new coop.scheduler.domain.Placement(
