@@ -23,14 +23,16 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code coop member keygen|certify|install-certificate|list}: a newcomer's identity, its TLS
- * certificate once admitted, and who the members are.
+ * {@code coop member keygen|certify|install-certificate|list|set|show}: a newcomer's identity, its
+ * TLS certificate once admitted, who the members are, and a member's own settings.
  */
 @Command(name = "member", mixinStandardHelpOptions = true,
         description = {"Member identities: make one to be admitted, have its TLS certificate signed once it is "
-                + "admitted (coop member certify), install that certificate, or list the members."},
+                + "admitted (coop member certify), install that certificate, list the members, or set and show "
+                + "your own settings."},
         subcommands = {MemberCommand.Keygen.class, MemberCommand.Certify.class, MemberCommand.Install.class,
-                MemberCommand.Remove.class, MemberCommand.List.class})
+                MemberCommand.Remove.class, MemberCommand.List.class, MemberCommand.Set.class,
+                MemberCommand.Show.class})
 final class MemberCommand implements Runnable {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
@@ -39,7 +41,8 @@ final class MemberCommand implements Runnable {
 
     @Override
     public void run() {
-        throw new ParameterException(spec.commandLine(), "Missing a subcommand: keygen, certify, install-certificate, remove or list");
+        throw new ParameterException(spec.commandLine(), "Missing a subcommand: keygen, certify, install-certificate, "
+                + "remove, list, set or show");
     }
 
     /** Reads the public file keygen writes: member, public_key, token_sha256. */
@@ -288,5 +291,70 @@ final class MemberCommand implements Runnable {
             table.print(out());
             return 0;
         }
+    }
+
+    @Command(name = "set", mixinStandardHelpOptions = true,
+            description = {"Set your own defaults: the job events you are told of and where, for the jobs you submit "
+                    + "afterwards without --notify of their own.",
+                    "An option left out keeps its value; an empty one (--notify '') clears it."})
+    static final class Set extends ClientCommand {
+        @Option(names = "--notify", paramLabel = "EVENTS",
+                description = "Comma-separated BEGIN, END, FAIL, PREEMPT, REQUEUE, ALL or NONE (Slurm's --mail-type).")
+        String notify;
+
+        @Option(names = "--notify-to", paramLabel = "URL|EMAIL",
+                description = "An http(s) URL on a host the scheduler's operator allows (sent a JSON POST), or an "
+                        + "email address where the scheduler sends mail.")
+        String notifyTo;
+
+        @Override
+        int run() {
+            if (notify == null && notifyTo == null) {
+                throw new CliException("give --notify EVENTS, --notify-to URL|EMAIL or both (coop member show shows "
+                        + "what is set)");
+            }
+            coop.v1.NotifyDefault.Builder b = coop.v1.NotifyDefault.newBuilder();
+            if (notify != null) {
+                b.setNotify(notify);
+            }
+            if (notifyTo != null) {
+                b.setNotifyTo(notifyTo);
+            }
+            coop.v1.NotifyDefault now;
+            try (Client c = client.connect()) {
+                now = c.jobs().setNotifyDefault(b.build());
+            }
+            print(out(), now);
+            return 0;
+        }
+    }
+
+    @Command(name = "show", mixinStandardHelpOptions = true, description = "Show your own settings.")
+    static final class Show extends ClientCommand {
+        @Option(names = "--json", description = "Print JSON.")
+        boolean json;
+
+        @Override
+        int run() {
+            coop.v1.NotifyDefault now;
+            try (Client c = client.connect()) {
+                now = c.jobs().getNotifyDefault(coop.v1.GetNotifyDefaultRequest.getDefaultInstance());
+            }
+            if (json) {
+                ObjectNode o = JsonOutput.object();
+                o.put("notify", now.getNotify());
+                o.put("notify_to", now.getNotifyTo());
+                JsonOutput.print(out(), o);
+                return 0;
+            }
+            print(out(), now);
+            return 0;
+        }
+    }
+
+    static void print(java.io.PrintWriter out, coop.v1.NotifyDefault d) {
+        out.println("notify:     " + (d.getNotify().isEmpty() ? "NONE (jobs are told of nothing unless they ask)"
+                : d.getNotify()));
+        out.println("notify to:  " + (d.getNotifyTo().isEmpty() ? "-" : d.getNotifyTo()));
     }
 }

@@ -73,6 +73,87 @@ public final class SchedulerCommand implements Callable<Integer> {
                     + "it must lie outside --data. Backups hold the CA's key: without this option they are refused.")
     Path backupRoot;
 
+    @Option(names = "--webhook", paramLabel = "URL",
+            description = "POST every job event (BEGIN, END, FAIL, PREEMPT, REQUEUE) of every job to this http(s) URL "
+                    + "as JSON: the operators' own hook, such as a chat bridge (default: none).")
+    String webhook;
+
+    @Option(names = "--smtp", paramLabel = "HOST:PORT",
+            description = "Mail server for members' email notifications (coop submit --notify-to ADDRESS); without "
+                    + "it, email addresses are refused at submit.")
+    String smtp;
+
+    @Option(names = "--smtp-from", paramLabel = "ADDRESS", defaultValue = "coop@localhost",
+            description = "The sender of notification mail (default: ${DEFAULT-VALUE}).")
+    String smtpFrom;
+
+    @Option(names = "--notify-hosts", paramLabel = "HOST[,HOST...]", split = ",",
+            description = "Hosts members' notification URLs may name (coop submit --notify-to URL); the scheduler "
+                    + "calls no other, so that a member cannot make it call into the operator's network "
+                    + "(default: none).")
+    java.util.List<String> notifyHosts = new java.util.ArrayList<>();
+
+    @Option(names = "--notify-tries", paramLabel = "N", defaultValue = "5",
+            description = "Tries per notification before it is given up with a log line (default: ${DEFAULT-VALUE}).")
+    int notifyTries;
+
+    @Option(names = "--notify-backoff", paramLabel = "DURATION", defaultValue = "1s",
+            description = "Wait before the first retry, doubled after each (default: ${DEFAULT-VALUE}).")
+    String notifyBackoff;
+
+    @Option(names = "--notify-deadline", paramLabel = "DURATION", defaultValue = "15m",
+            description = "No retry later than this after the event (default: ${DEFAULT-VALUE}).")
+    String notifyDeadline;
+
+    @Option(names = "--notify-timeout", paramLabel = "DURATION", defaultValue = "10s",
+            description = "Connect and reply timeout of each try (default: ${DEFAULT-VALUE}).")
+    String notifyTimeout;
+
+    /** Where notifications go and how they are paced, from the options. */
+    coop.scheduler.notify.NotifyConfig notifications() {
+        var n = coop.scheduler.notify.NotifyConfig.NONE;
+        if (webhook != null) {
+            try {
+                if (!(coop.scheduler.domain.NotifyTarget.parse("--webhook", webhook)
+                        instanceof coop.scheduler.domain.NotifyTarget.Url)) {
+                    throw new CliException("--webhook: give an http(s) URL, got '" + webhook + "'");
+                }
+            } catch (coop.scheduler.domain.CoopException e) {
+                throw new CliException(e.getMessage());
+            }
+            n = n.withWebhook(webhook);
+        }
+        if (smtp != null) {
+            int colon = smtp.lastIndexOf(':');
+            int port;
+            try {
+                port = colon < 1 ? -1 : Integer.parseInt(smtp.substring(colon + 1));
+            } catch (NumberFormatException e) {
+                port = -1;
+            }
+            if (port < 1 || port > 65535) {
+                throw new CliException("--smtp: expected HOST:PORT such as 127.0.0.1:25, got '" + smtp + "'");
+            }
+            if (!coop.scheduler.domain.NotifyTarget.EMAIL.matcher(smtpFrom).matches()) {
+                throw new CliException("--smtp-from: '" + smtpFrom + "' is not an email address");
+            }
+            n = n.withSmtp(smtp.substring(0, colon), port, smtpFrom);
+        }
+        java.util.Set<String> hosts = new java.util.TreeSet<>();
+        for (String h : notifyHosts) {
+            if (h.isBlank()) {
+                throw new CliException("--notify-hosts: an empty host in '" + String.join(",", notifyHosts) + "'");
+            }
+            hosts.add(h.strip());
+        }
+        if (notifyTries < 1) {
+            throw new CliException("--notify-tries: must be 1 or more, got " + notifyTries);
+        }
+        return n.withHosts(hosts).withRetries(notifyTries, Durations.option("--notify-backoff", notifyBackoff),
+                Durations.option("--notify-deadline", notifyDeadline),
+                Durations.option("--notify-timeout", notifyTimeout));
+    }
+
     @Override
     public Integer call() throws Exception {
         int colon = listen.lastIndexOf(':');
@@ -102,6 +183,7 @@ public final class SchedulerCommand implements Callable<Integer> {
         if (backupRoot != null) {
             config = config.withBackupRoot(backupRoot);
         }
+        config = config.withNotify(notifications());
         SchedulerServer server = SchedulerServer.start(config, InstantSource.system());
         if (metricsFile != null) {
             MetricsFile.start(server.metrics()::scrape, metricsFile, metricsPace);

@@ -5,6 +5,8 @@ import coop.scheduler.engine.ClusterState;
 import coop.scheduler.engine.EventLoop;
 import coop.scheduler.http.DashboardServer;
 import coop.scheduler.metrics.Metrics;
+import coop.scheduler.notify.NotifyConfig;
+import coop.scheduler.notify.Notifier;
 import coop.scheduler.rpc.Services;
 import coop.scheduler.rpc.Transport;
 import coop.scheduler.store.Store;
@@ -38,10 +40,21 @@ public final class SchedulerServer implements AutoCloseable {
      * only for a cooperative without a CA, or a test that speaks plaintext), where to serve the
      * read-only web dashboard (null: nowhere; port 0 picks a free port), whether the dashboard,
      * which has no login, shows every job's command (by default it shows none), and the folder
-     * backups go under (null: backups are refused).
+     * backups go under (null: backups are refused), and where job notifications go.
      */
     public record Config(Path dataDir, String host, int port, Duration heartbeatInterval, Duration preemptionGrace,
-                         boolean plaintext, InetSocketAddress http, boolean httpShowsCommands, Path backupRoot) {
+                         boolean plaintext, InetSocketAddress http, boolean httpShowsCommands, Path backupRoot,
+                         NotifyConfig notifications) {
+        public Config {
+            notifications = notifications == null ? NotifyConfig.NONE : notifications;
+        }
+
+        public Config(Path dataDir, String host, int port, Duration heartbeatInterval, Duration preemptionGrace,
+                      boolean plaintext, InetSocketAddress http, boolean httpShowsCommands, Path backupRoot) {
+            this(dataDir, host, port, heartbeatInterval, preemptionGrace, plaintext, http, httpShowsCommands,
+                    backupRoot, NotifyConfig.NONE);
+        }
+
         public Config(Path dataDir, String host, int port, Duration heartbeatInterval, Duration preemptionGrace,
                       boolean plaintext) {
             this(dataDir, host, port, heartbeatInterval, preemptionGrace, plaintext, null, false, null);
@@ -54,19 +67,25 @@ public final class SchedulerServer implements AutoCloseable {
         /** This configuration with the dashboard served on {@code http}. */
         public Config withHttp(InetSocketAddress http) {
             return new Config(dataDir, host, port, heartbeatInterval, preemptionGrace, plaintext, http,
-                    httpShowsCommands, backupRoot);
+                    httpShowsCommands, backupRoot, notifications);
         }
 
         /** This configuration with the dashboard showing every job's command to whoever reaches it. */
         public Config withHttpShowingCommands(boolean show) {
             return new Config(dataDir, host, port, heartbeatInterval, preemptionGrace, plaintext, http, show,
-                    backupRoot);
+                    backupRoot, notifications);
         }
 
         /** This configuration with backups taken under {@code root}. */
         public Config withBackupRoot(Path root) {
             return new Config(dataDir, host, port, heartbeatInterval, preemptionGrace, plaintext, http,
-                    httpShowsCommands, root);
+                    httpShowsCommands, root, notifications);
+        }
+
+        /** This configuration with job notifications sent as {@code sinks} says. */
+        public Config withNotify(NotifyConfig sinks) {
+            return new Config(dataDir, host, port, heartbeatInterval, preemptionGrace, plaintext, http,
+                    httpShowsCommands, backupRoot, sinks);
         }
 
         public static Config of(Path dataDir, String host, int port) {
@@ -84,10 +103,12 @@ public final class SchedulerServer implements AutoCloseable {
     private final String dashboardUrl;
     private final Metrics metrics;
     private final Transport transport;
+    private final Notifier notifier;
 
     private SchedulerServer(Store store, EventLoop loop, Server server, DashboardServer http, String dashboardUrl,
-                            Metrics metrics, Transport transport) {
+                            Metrics metrics, Transport transport, Notifier notifier) {
         this.transport = transport;
+        this.notifier = notifier;
         this.store = store;
         this.loop = loop;
         this.server = server;
@@ -103,11 +124,16 @@ public final class SchedulerServer implements AutoCloseable {
         }
         Store store = Store.open(config.dataDir());
         Transport transport = null;
+        Notifier notifier = null;
         try {
             ClusterState state = ClusterState.recover(store, clock, config.heartbeatInterval(), config.preemptionGrace());
             EventLoop loop = new EventLoop(state, store, Duration.ofMillis(250));
             Metrics metrics = new Metrics(clock, config.heartbeatInterval());
             loop.observe(metrics);
+            state.notifyReach(config.notifications().reach());
+            notifier = Notifier.start(config.notifications());
+            notifier.register(metrics.registry());
+            loop.onJobEvents(notifier);
             store.onCommit(metrics);
             InetSocketAddress address = new InetSocketAddress(config.host(), config.port());
             Authority authority = null;
@@ -158,20 +184,30 @@ public final class SchedulerServer implements AutoCloseable {
                     server.shutdownNow();
                     loop.close();
                     transport.close();
+                    notifier.close();
                     throw e;
                 }
                 url = dashboardUrl(config.http().getHostString(), http.port());
                 log.info("dashboard at {}", url);
             }
-            return new SchedulerServer(store, loop, server, http, url, metrics, transport);
+            if (config.notifications().sendsAnything()) {
+                log.info("job notifications: {}", config.notifications().describe());
+            }
+            return new SchedulerServer(store, loop, server, http, url, metrics, transport, notifier);
         } catch (IOException e) {
             store.close();
+            if (notifier != null) {
+                notifier.close();
+            }
             if (transport != null) {
                 transport.close();
             }
             throw new UncheckedIOException("cannot listen on " + config.host() + ":" + config.port(), e);
         } catch (RuntimeException e) {
             store.close();
+            if (notifier != null) {
+                notifier.close();
+            }
             if (transport != null) {
                 transport.close();
             }
@@ -242,6 +278,8 @@ public final class SchedulerServer implements AutoCloseable {
         }
         transport.close();
         loop.close();
+        // After the loop: the events of its last turn are queued by then, and stop with it.
+        notifier.close();
         store.close();
     }
 }

@@ -14,6 +14,8 @@ import coop.scheduler.domain.JobVisibility;
 import coop.scheduler.domain.Member;
 import coop.scheduler.domain.NodeFeatures;
 import coop.scheduler.domain.NodeRecord;
+import coop.scheduler.domain.NotifyChoice;
+import coop.scheduler.domain.NotifyReach;
 import coop.scheduler.domain.Params;
 import coop.scheduler.domain.Policy;
 import coop.scheduler.domain.Proposal;
@@ -51,6 +53,9 @@ public final class ClusterState {
     private final NodeRegistry registry;
     private final CycleRunner cycles;
     private final InstantSource clock;
+    /** Members' notification defaults, by member (personal settings, stored in META). */
+    private final Map<String, NotifyChoice> notifyDefaults;
+    private volatile NotifyReach notifyReach = NotifyReach.NONE;
 
     /**
      * The state from what was stored ({@link Recovery}); nodes of running attempts get a fresh
@@ -82,6 +87,7 @@ public final class ClusterState {
         sessions = new AgentSessions(clock, heartbeatInterval, jobs, accounting, desk);
         registry = new NodeRegistry(clock, desk, sessions, stored.nodes());
         cycles = new CycleRunner(clock, preemptionGrace, desk, jobs, accounting, sessions, registry);
+        notifyDefaults = new java.util.HashMap<>(stored.notifyDefaults());
     }
 
     /** Recovers the state from the store: governance by replaying the ledger, jobs and nodes from their records. */
@@ -189,7 +195,42 @@ public final class ClusterState {
 
     /** Queues a job, or every task of an array at once: an array is stored whole or not at all. */
     public JobBook.Submitted submitJobs(String memberName, JobSpec spec, Tx tx) {
-        return jobs.submit(memberName, spec, this::unservable, tx);
+        desk.requireMember(memberName);
+        JobSpec notified = spec.withOptions(notifyDefault(memberName).appliedTo(spec.options(), notifyReach));
+        return jobs.submit(memberName, notified, this::unservable, tx);
+    }
+
+    /**
+     * Where the operator lets members' notifications go (coop scheduler --notify-hosts, --smtp);
+     * set before the loop starts. Until then, nowhere: a job asking for a target is refused.
+     */
+    public void notifyReach(NotifyReach reach) {
+        this.notifyReach = java.util.Objects.requireNonNull(reach, "reach");
+    }
+
+    /** The member's notification default ({@link NotifyChoice#NONE} when it set none). */
+    public NotifyChoice notifyDefault(String memberName) {
+        desk.requireMember(memberName);
+        return notifyDefaults.getOrDefault(memberName, NotifyChoice.NONE);
+    }
+
+    /**
+     * Sets the member's own notification default: {@code notifyOn} and {@code notifyTo} replace
+     * what it had where given (null keeps it, "" clears it). Checked as a job's would be; stored
+     * in this turn's batch, not in the ledger: it is the member's, not the cooperative's.
+     */
+    public NotifyChoice setNotifyDefault(String memberName, String notifyOn, String notifyTo, Tx tx) {
+        NotifyChoice was = notifyDefault(memberName);
+        NotifyChoice now = new NotifyChoice(notifyOn == null ? was.notifyOn() : notifyOn,
+                notifyTo == null ? was.notifyTo() : notifyTo).checked(notifyReach);
+        if (now.equals(NotifyChoice.NONE)) {
+            notifyDefaults.remove(memberName);
+            tx.batch().delete(Store.Kind.META, Recovery.notifyDefaultKey(memberName));
+        } else {
+            notifyDefaults.put(memberName, now);
+            tx.batch().put(Store.Kind.META, Recovery.notifyDefaultKey(memberName), now);
+        }
+        return now;
     }
 
     /**

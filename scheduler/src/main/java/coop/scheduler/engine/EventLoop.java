@@ -1,6 +1,7 @@
 package coop.scheduler.engine;
 
 import coop.scheduler.domain.CoopException;
+import coop.scheduler.domain.JobEvent;
 import coop.scheduler.store.Store;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -74,6 +75,7 @@ public final class EventLoop implements AutoCloseable {
     private volatile boolean running = true;
     private final CompletableFuture<Void> stopped = new CompletableFuture<>();
     private volatile Observer observer = Observer.NONE;
+    private volatile java.util.function.Consumer<JobEvent> jobEvents = e -> { };
     private long lastTick;
 
     public EventLoop(ClusterState state, Store store, Duration tick) {
@@ -98,6 +100,15 @@ public final class EventLoop implements AutoCloseable {
     /** Who is told what the loop does; set before {@link #start()}. */
     public void observe(Observer observer) {
         this.observer = java.util.Objects.requireNonNull(observer, "observer");
+    }
+
+    /**
+     * Who is handed each job event once the turn that made it is on disk; set before
+     * {@link #start()}. It runs on the loop's thread, so it must only queue the event (a notifier
+     * delivers on threads of its own): a slow one would delay every scheduling decision.
+     */
+    public void onJobEvents(java.util.function.Consumer<JobEvent> sink) {
+        this.jobEvents = java.util.Objects.requireNonNull(sink, "sink");
     }
 
     public void start() {
@@ -245,6 +256,14 @@ public final class EventLoop implements AutoCloseable {
                 r.run();
             } catch (RuntimeException e) {
                 log.warn("sending to an agent failed: {}", e.toString());
+            }
+        }
+        // Events are queued for the notifier before replies too: whoever hears "done" finds them queued.
+        for (JobEvent e : tx.jobEvents()) {
+            try {
+                jobEvents.accept(e);
+            } catch (RuntimeException ex) {
+                log.warn("job {} {}: not handed to the notifier: {}", e.job().id(), e.event(), ex.toString());
             }
         }
         outcomes.forEach(Outcome::deliver);

@@ -6,6 +6,7 @@ import coop.scheduler.domain.CoopException;
 import coop.scheduler.domain.Dependency;
 import coop.scheduler.domain.Job;
 import coop.scheduler.domain.JobArray;
+import coop.scheduler.domain.JobEvent;
 import coop.scheduler.domain.JobSpec;
 import coop.scheduler.domain.JobState;
 import coop.scheduler.domain.Member;
@@ -547,7 +548,7 @@ public final class JobBook {
         }
     }
 
-    /** Puts the job's new version in place and in the turn's batch. */
+    /** Puts the job's new version in place and in the turn's batch, with the events it makes (BEGIN, END...). */
     void save(Job j, Tx tx) {
         Job before = jobs.put(j.id(), j);
         if (before != null) {
@@ -555,6 +556,7 @@ public final class JobBook {
         }
         countWaiting(j, 1);
         tx.batch().put(Kind.JOBS, j.id(), j);
+        JobEvent.between(before, j, clock.millis()).forEach(tx::jobEvent);
         if (before != null && before.state() != j.state()) {
             moved(before, j, tx);
         }

@@ -4,6 +4,7 @@ import coop.scheduler.audit.LedgerVerifier;
 import coop.scheduler.domain.Job;
 import coop.scheduler.domain.Member;
 import coop.scheduler.domain.NodeRecord;
+import coop.scheduler.domain.NotifyChoice;
 import coop.scheduler.domain.Params;
 import coop.scheduler.governance.Governance;
 import coop.scheduler.ledger.Event;
@@ -13,7 +14,9 @@ import coop.scheduler.store.Batch;
 import coop.scheduler.store.Store.Kind;
 import coop.scheduler.store.Store;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.SortedMap;
 
 /**
@@ -27,7 +30,20 @@ public final class Recovery {
 
     /** The state as stored, ready for {@link ClusterState#ClusterState(Stored, java.time.InstantSource, java.time.Duration, java.time.Duration)}. */
     public record Stored(Governance governance, Ledger ledger, List<Job> jobs, List<NodeRecord> nodes,
-                         long nextJobId) {
+                         long nextJobId, Map<String, NotifyChoice> notifyDefaults) {
+        public Stored {
+            notifyDefaults = notifyDefaults == null ? Map.of() : Map.copyOf(notifyDefaults);
+        }
+
+        /** Without members' notification defaults. */
+        public Stored(Governance governance, Ledger ledger, List<Job> jobs, List<NodeRecord> nodes, long nextJobId) {
+            this(governance, ledger, jobs, nodes, nextJobId, Map.of());
+        }
+    }
+
+    /** The META key of a member's notification default: a personal setting, not a ledger entry. */
+    static String notifyDefaultKey(String member) {
+        return "notify_default/" + member;
     }
 
     /**
@@ -50,7 +66,14 @@ public final class Recovery {
         List<NodeRecord> nodes = new ArrayList<>();
         store.scan(Kind.NODES, NodeRecord.class, (k, r) -> nodes.add(r));
         Long next = store.get(Kind.META, Store.key("next_job_id"), Long.class);
-        return new Stored(replayed.governance(), ledger, jobs, nodes, next == null ? 1 : next);
+        Map<String, NotifyChoice> defaults = new HashMap<>();
+        for (Member m : replayed.governance().members()) {
+            NotifyChoice c = store.get(Kind.META, Store.key(notifyDefaultKey(m.name())), NotifyChoice.class);
+            if (c != null) {
+                defaults.put(m.name(), c);
+            }
+        }
+        return new Stored(replayed.governance(), ledger, jobs, nodes, next == null ? 1 : next, defaults);
     }
 
     /** A cooperative just founded, in memory: the genesis entry is the ledger's only one, and there are no jobs or nodes. */

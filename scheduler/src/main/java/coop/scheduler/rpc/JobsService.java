@@ -88,6 +88,24 @@ final class JobsService extends JobsGrpc.JobsImplBase {
     }
 
     @Override
+    public void setNotifyDefault(coop.v1.NotifyDefault r, StreamObserver<coop.v1.NotifyDefault> out) {
+        String member = Caller.member();
+        String on = r.hasNotify() ? r.getNotify() : null;
+        String to = r.hasNotifyTo() ? r.getNotifyTo() : null;
+        Replies.unary(loop.call((s, tx) -> s.setNotifyDefault(member, on, to, tx)), out, JobsService::notifyDefault);
+    }
+
+    @Override
+    public void getNotifyDefault(coop.v1.GetNotifyDefaultRequest r, StreamObserver<coop.v1.NotifyDefault> out) {
+        String member = Caller.member();
+        Replies.unary(loop.call((s, tx) -> s.notifyDefault(member)), out, JobsService::notifyDefault);
+    }
+
+    private static coop.v1.NotifyDefault notifyDefault(coop.scheduler.domain.NotifyChoice c) {
+        return coop.v1.NotifyDefault.newBuilder().setNotify(c.notifyOn()).setNotifyTo(c.notifyTo()).build();
+    }
+
+    @Override
     public void getArray(GetArrayRequest r, StreamObserver<JobArray> out) {
         if (Fields.refused(out, () -> Fields.positiveId("array_id", r.getArrayId()))) {
             return;

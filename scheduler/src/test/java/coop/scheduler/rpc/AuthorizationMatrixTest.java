@@ -171,6 +171,14 @@ class AuthorizationMatrixTest {
                     .cancelArray(GetArrayRequest.newBuilder().setArrayId(fresh).build());
         });
 
+        // Every member has its own notification default, whatever its roles; a call changing nothing.
+        row("coop.v1.Jobs/SetNotifyDefault", members(RESEARCHER, OK, OPERATOR, OK, MEMBER, OK, OTHER_ACCOUNT, OK),
+                who -> () -> f.as(who, JobsGrpc.newBlockingStub(f.channel))
+                        .setNotifyDefault(coop.v1.NotifyDefault.getDefaultInstance()));
+        row("coop.v1.Jobs/GetNotifyDefault", members(RESEARCHER, OK, OPERATOR, OK, MEMBER, OK, OTHER_ACCOUNT, OK),
+                who -> () -> f.as(who, JobsGrpc.newBlockingStub(f.channel))
+                        .getNotifyDefault(coop.v1.GetNotifyDefaultRequest.getDefaultInstance()));
+
         // Those who may submit ship folders for their jobs; other's roles include researcher.
         String digest = "ab".repeat(32);
         row("coop.v1.Jobs/StatWorkdir", members(RESEARCHER, OK, OTHER_ACCOUNT, OK), who -> () -> f.as(who,

@@ -151,6 +151,16 @@ class PackageRulesTest {
         assertThat(scheduler.getOrDefault("coop.scheduler.engine", Map.of())).doesNotContainKey("coop.v1");
     }
 
+    /**
+     * The notifier is handed job events and delivers them on its own threads: it cannot reach the
+     * state, so a slow delivery cannot hold a lock or a turn of the loop.
+     */
+    @Test
+    void notifyRefersOnlyToDomain() {
+        assertThat(scheduler).containsKey("coop.scheduler.notify");
+        assertThat(outside(scheduler, "coop.scheduler.notify", Set.of("coop.scheduler.domain"))).isEmpty();
+    }
+
     /** An agent is installed on machines the cooperative does not own: it shares only the wire contract. */
     @Test
     void agentRefersOnlyToTheWireContract() {
