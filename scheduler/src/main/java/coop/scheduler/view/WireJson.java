@@ -112,6 +112,7 @@ public final class WireJson {
         o.put("tasks", a.getTasks());
         o.put("first_index", a.getFirstIndex());
         o.put("last_index", a.getLastIndex());
+        o.put("max_running", a.getMaxRunning());
         ObjectNode counts = o.putObject("counts");
         a.getCountsList().forEach(c -> counts.put(c.getState().name(), c.getCount()));
         return o;
