@@ -19,6 +19,9 @@ FINAL_STATES = frozenset({"SUCCEEDED", "FAILED", "CANCELLED", "TIMEOUT"})
 DEFAULT_CALL_TIMEOUT = 30.0
 
 
+# The most jobs the scheduler sends in one page (ListJobsRequest.page_size).
+_MAX_PAGE = 5000
+
 class CoopError(Exception):
     """A call the scheduler refused or that did not reach it.
 
@@ -203,13 +206,26 @@ class Client:
         """One job (a Job message: state, attempts, why_pending, ...)."""
         return self._call("GetJob", pb.GetJobRequest(job_id=int(job_id)))
 
-    def jobs(self, account="", states=(), limit=0, array_id=0, **fields):
-        """Jobs, newest first: of an ``account``, in ``states`` (names such as "RUNNING"), at most
-        ``limit``, of one array. Other ListJobsRequest fields may be given by name."""
-        request = pb.ListJobsRequest(account=account, limit=limit, array_id=array_id)
+    def jobs(self, account="", states=(), limit=0, array_id=0, member="", **fields):
+        """Jobs, newest first: of an ``account``, of a ``member``, in ``states`` (names such as
+        "RUNNING"), of one array; every member's unless ``member`` is given. Follows the scheduler's
+        pages until ``limit`` jobs (0: all of them). Other ListJobsRequest fields may be given by
+        name; with ``page_token`` one page is returned, as the scheduler sent it."""
+        request = pb.ListJobsRequest(account=account, array_id=array_id, member=member)
         request.states.extend(pb.JobState.Value(state_name(s)) if not isinstance(s, int) else s for s in states)
         _set_fields(request, fields)
-        return list(self._call("ListJobs", request).jobs)
+        if "page_token" in fields:
+            return list(self._call("ListJobs", request).jobs)
+        asked = request.page_size
+        out = []
+        while True:
+            if limit:
+                request.page_size = min(limit - len(out), asked or _MAX_PAGE)
+            reply = self._call("ListJobs", request)
+            out.extend(reply.jobs)
+            if not reply.next_page_token or (limit and len(out) >= limit):
+                return out[:limit] if limit else out
+            request.page_token = reply.next_page_token
 
     def cancel(self, job_id):
         """Cancels a pending or running job; returns it."""

@@ -31,6 +31,19 @@ def test_submit_then_job_jobs_wait_and_logs(alice):
     assert alice.output(job_id) == (f"hello from {job_id}\n", "to stderr\n")
 
 
+def test_jobs_follows_the_schedulers_pages_up_to_the_limit(alice):
+    ids = [alice.submit("true", account="lab-a", name=f"paged-{i}").job_id for i in range(5)]
+    for job_id in ids:
+        alice.wait(job_id, timeout=60)
+
+    every = [j.id for j in alice.jobs(page_size=2, member="alice")]
+    assert every[:5] == sorted(ids, reverse=True)
+    assert len(every) == len(set(every))
+    assert [j.id for j in alice.jobs(limit=3, page_size=2, member="alice")] == sorted(ids, reverse=True)[:3]
+    one_page = alice.jobs(page_size=2, page_token="", member="alice")
+    assert [j.id for j in one_page] == sorted(ids, reverse=True)[:2]
+
+
 def test_logs_follow_streams_until_the_job_ends(alice):
     job_id = alice.submit("for i in 1 2 3; do echo line $i; sleep 0.3; done", account="lab-a").job_id
     out = b"".join(c.stdout for c in alice.logs(job_id, follow=True))
