@@ -32,12 +32,13 @@ class PrometheusRulesTest {
     }
 
     @Test
-    void theRulesAreValidAndHoldTheFourAlerts() throws Exception {
+    void theRulesAreValidAndHoldTheFiveAlerts() throws Exception {
         Result check = promtool("check", "rules", ContribMonitoring.rules().toString());
         assertThat(check.exitCode()).as(check.output()).isZero();
-        assertThat(check.output()).contains("SUCCESS: 4 rules found");
+        assertThat(check.output()).contains("SUCCESS: 5 rules found");
         assertThat(ContribMonitoring.read(ContribMonitoring.rules())).contains("alert: CoopNodeLost",
-                "alert: CoopHeartbeatLate", "alert: CoopCommitSlow", "alert: CoopQueueStuck");
+                "alert: CoopHeartbeatLate", "alert: CoopCommitSlow", "alert: CoopQueueStuck",
+                "alert: CoopNotificationsFailing");
     }
 
     @Test
