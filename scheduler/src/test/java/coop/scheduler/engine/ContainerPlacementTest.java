@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import coop.scheduler.domain.CoopException;
-import coop.scheduler.domain.Gpu;
 import coop.scheduler.domain.JobContainer;
 import coop.scheduler.domain.JobSpec;
 import coop.scheduler.domain.JobState;
@@ -12,7 +11,6 @@ import coop.scheduler.domain.NodeFeatures;
 import coop.scheduler.governance.TestMembers;
 import coop.scheduler.ledger.Entry;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
@@ -49,17 +47,7 @@ class ContainerPlacementTest {
     }
 
     private RecordingLink connect(String node, int gpus, NodeFeatures features) throws Exception {
-        RecordingLink link = new RecordingLink();
-        List<Gpu> list = new ArrayList<>();
-        for (int i = 0; i < gpus; i++) {
-            list.add(new Gpu(i, "A100", 81920));
-        }
-        engine.call((s, tx) -> {
-            s.hello(link, node, "s1", list, List.of(), tx);
-            s.features(node, features, tx);
-            return null;
-        });
-        return link;
+        return engine.connect(node, "s1", gpus, features);
     }
 
     private long submit(int gpus, JobContainer container) throws Exception {

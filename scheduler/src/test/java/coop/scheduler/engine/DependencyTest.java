@@ -16,7 +16,6 @@ import coop.scheduler.governance.TestMembers;
 import coop.scheduler.store.Store;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -65,10 +64,7 @@ class DependencyTest {
 
     private void connect(int gpus) throws Exception {
         RecordingLink link = new RecordingLink();
-        List<Gpu> list = new ArrayList<>();
-        for (int i = 0; i < gpus; i++) {
-            list.add(new Gpu(i, "A100", 81920));
-        }
+        List<Gpu> list = EngineFixture.a100s(gpus);
         call((s, tx) -> {
             s.hello(link, "n1", "s1", list, List.of(), "10.0.0.1", tx);
             return null;

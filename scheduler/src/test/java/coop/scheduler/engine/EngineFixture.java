@@ -1,6 +1,8 @@
 package coop.scheduler.engine;
 
+import coop.scheduler.domain.Gpu;
 import coop.scheduler.domain.Member;
+import coop.scheduler.domain.NodeFeatures;
 import coop.scheduler.domain.Params;
 import coop.scheduler.store.Store;
 import java.nio.file.Path;
@@ -110,6 +112,29 @@ public final class EngineFixture implements AutoCloseable {
         } catch (ExecutionException e) {
             throw (Exception) e.getCause();
         }
+    }
+
+    /** {@code n} simulated A100s of 80 GiB, indices 0 to n-1: a test node's GPUs. */
+    public static List<Gpu> a100s(int n) {
+        List<Gpu> gpus = new java.util.ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            gpus.add(new Gpu(i, "A100", 81920));
+        }
+        return gpus;
+    }
+
+    /**
+     * An agent for {@code node} at {@code site} says hello with {@code gpus} A100s and what it offers
+     * besides ({@code features}), in one turn; its link records the orders it is sent.
+     */
+    RecordingLink connect(String node, String site, int gpus, NodeFeatures features) throws Exception {
+        RecordingLink link = new RecordingLink();
+        call((s, tx) -> {
+            s.hello(link, node, site, a100s(gpus), List.of(), tx);
+            s.features(node, features, tx);
+            return null;
+        });
+        return link;
     }
 
     /** A turn with no command: under a {@link FakeClock} that has moved by a tick or more, it ticks. */

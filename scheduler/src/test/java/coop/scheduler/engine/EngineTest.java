@@ -67,10 +67,7 @@ class EngineTest {
     /** A node coming back after a restart of the scheduler, reporting the ranks it still runs. */
     private RecordingLink reconnect(String node, String site, int gpus, RankRef... running) throws Exception {
         RecordingLink link = new RecordingLink();
-        List<Gpu> list = new ArrayList<>();
-        for (int i = 0; i < gpus; i++) {
-            list.add(new Gpu(i, "A100", 81920));
-        }
+        List<Gpu> list = EngineFixture.a100s(gpus);
         call((s, tx) -> {
             s.hello(link, node, site, list, List.of(running), "10.0.0." + (node.hashCode() & 0x7f), tx);
             return null;

@@ -15,7 +15,6 @@ import coop.scheduler.domain.RankRef;
 import coop.scheduler.governance.TestMembers;
 import coop.scheduler.store.Store;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -65,10 +64,7 @@ class JobArrayTest {
 
     private RecordingLink connect(String node, int gpus) throws Exception {
         RecordingLink link = new RecordingLink();
-        List<Gpu> list = new ArrayList<>();
-        for (int i = 0; i < gpus; i++) {
-            list.add(new Gpu(i, "A100", 81920));
-        }
+        List<Gpu> list = EngineFixture.a100s(gpus);
         call((s, tx) -> {
             s.hello(link, node, "s1", list, List.of(), "10.0.0.1", tx);
             return null;

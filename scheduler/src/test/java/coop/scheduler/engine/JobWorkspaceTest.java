@@ -12,7 +12,6 @@ import coop.scheduler.domain.RankRef;
 import coop.scheduler.governance.TestMembers;
 import coop.scheduler.ledger.Entry;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
@@ -48,10 +47,7 @@ class JobWorkspaceTest {
 
     private RecordingLink connect(String node, String site, int gpus, String checkpointRoot) throws Exception {
         RecordingLink link = new RecordingLink();
-        List<Gpu> list = new ArrayList<>();
-        for (int i = 0; i < gpus; i++) {
-            list.add(new Gpu(i, "A100", 81920));
-        }
+        List<Gpu> list = EngineFixture.a100s(gpus);
         engine.call((s, tx) -> {
             s.hello(link, node, site, list, List.of(), tx);
             s.checkpointRoot(node, checkpointRoot);

@@ -10,7 +10,6 @@ import coop.scheduler.domain.RankRef;
 import coop.scheduler.governance.TestMembers;
 import coop.scheduler.ledger.Entry;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -47,10 +46,7 @@ class NodeHealthTest {
 
     private RecordingLink connect(String node, int gpus) throws Exception {
         RecordingLink link = new RecordingLink();
-        List<Gpu> list = new ArrayList<>();
-        for (int i = 0; i < gpus; i++) {
-            list.add(new Gpu(i, "A100", 81920));
-        }
+        List<Gpu> list = EngineFixture.a100s(gpus);
         engine.call((s, tx) -> {
             s.hello(link, node, "s1", list, List.of(), tx);
             return null;

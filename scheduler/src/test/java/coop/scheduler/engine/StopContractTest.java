@@ -53,10 +53,7 @@ class StopContractTest {
 
     private RecordingLink connect(String node, int gpus) throws Exception {
         RecordingLink link = new RecordingLink();
-        List<Gpu> list = new ArrayList<>();
-        for (int i = 0; i < gpus; i++) {
-            list.add(new Gpu(i, "A100", 81920));
-        }
+        List<Gpu> list = EngineFixture.a100s(gpus);
         engine.call((s, tx) -> {
             s.hello(link, node, "s1", list, List.of(), "10.0.0.1", tx);
             return null;

@@ -58,10 +58,7 @@ class UsageVerdictTest {
 
     private void connect(int gpus) throws Exception {
         n1 = new RecordingLink();
-        List<Gpu> list = new ArrayList<>();
-        for (int i = 0; i < gpus; i++) {
-            list.add(new Gpu(i, "A100", 81920));
-        }
+        List<Gpu> list = EngineFixture.a100s(gpus);
         engine.call((s, tx) -> {
             s.hello(n1, "n1", "s1", list, List.of(), "10.0.0.1", tx);
             return null;

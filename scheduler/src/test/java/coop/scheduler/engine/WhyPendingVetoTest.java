@@ -8,7 +8,6 @@ import coop.scheduler.domain.JobState;
 import coop.scheduler.governance.TestMembers;
 import coop.scheduler.ledger.Entry;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -45,10 +44,7 @@ class WhyPendingVetoTest {
     }
 
     private void connect(String node, int gpus) throws Exception {
-        List<Gpu> list = new ArrayList<>();
-        for (int i = 0; i < gpus; i++) {
-            list.add(new Gpu(i, "A100", 81920));
-        }
+        List<Gpu> list = EngineFixture.a100s(gpus);
         call((s, tx) -> {
             s.hello(new RecordingLink(), node, "s1", list, List.of(), "10.0.0." + (node.hashCode() & 0x7f), tx);
             return null;
