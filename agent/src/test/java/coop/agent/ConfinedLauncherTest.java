@@ -153,6 +153,39 @@ class ConfinedLauncherTest {
     }
 
     @Test
+    void aJobAskingLessMemoryThanTheNodesLimitRunsUnderItsOwn() throws Exception {
+        ProcessLauncher launcher = launcher(Isolation.RUNC, 1L << 30, workDir);
+        RankProcess p = launcher.start(new LaunchOrder(new RankId(4, 1, 0),
+                "x=$(head -c 300000000 /dev/zero | tr '\\0' a); echo survived", List.of(),
+                Map.of("COOP_ACCOUNT", "lab-a"), Duration.ZERO, null, Map.of(), "", null, 64L << 20));
+
+        assertThat(p.onExit().get(60, TimeUnit.SECONDS)).isEqualTo(137);
+        assertThat(p.why()).isEqualTo("OOM: exceeded 64 MiB");
+    }
+
+    @Test
+    void outputFilesAreWrittenByTheRankAsItsUserUnderEitherLauncher() throws Exception {
+        Path project = Files.createDirectories(workDir.resolve("shared/out"));
+        Files.setPosixFilePermissions(workDir.resolve("shared"), PosixFilePermissions.fromString("rwx--x--x"));
+        Files.setAttribute(project, "unix:uid", nobody.uid());
+        for (Isolation isolation : Isolation.values()) {
+            Map<String, String> env = new java.util.LinkedHashMap<>(Map.of("COOP_ACCOUNT", "lab-a"));
+            String command = OutputFiles.wrap("echo out-" + isolation.flag() + "; echo err >&2; exit 4",
+                    "o-" + isolation.flag() + ".txt", "", env);
+            RankProcess p = launcher(isolation, 256L << 20, workDir).start(new LaunchOrder(
+                    new RankId(60 + isolation.ordinal(), 1, 0), command, List.of(), env, Duration.ZERO, Map.of(),
+                    project.toString()));
+
+            assertThat(p.onExit().get(20, TimeUnit.SECONDS)).as(isolation + ": " + stdout(p)).isEqualTo(4);
+            Path file = project.resolve("o-" + isolation.flag() + ".txt");
+            assertThat(Files.readAllLines(file)).as(isolation.flag()).containsExactlyInAnyOrder("out-"
+                    + isolation.flag(), "err");
+            assertThat(Files.getAttribute(file, "unix:uid")).isEqualTo(nobody.uid());
+            assertThat(stdout(p)).contains("out-" + isolation.flag(), "err");
+        }
+    }
+
+    @Test
     void rankThatForksPastItsProcessLimitEndsWithThatReason() throws Exception {
         ProcessLauncher launcher = launcher(Isolation.RUNC, 256L << 20, workDir);
         // perl is in every Debian (perl-base is essential); it fails at once where bash would retry a fork.
