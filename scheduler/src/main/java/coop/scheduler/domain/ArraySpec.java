@@ -39,8 +39,8 @@ public final class ArraySpec {
             String item = raw.strip();
             Matcher m = ITEM.matcher(item);
             if (!m.matches()) {
-                throw CoopException.invalid("array", "'" + shown(item) + "' is not an index (7), a range (0-99) "
-                        + "or a range with a step (0-99:10); indices are whole numbers 0 or more");
+                throw CoopException.invalid("array", "'" + JobSpec.abbreviated(item) + "' is not an index (7), a "
+                        + "range (0-99) or a range with a step (0-99:10); indices are whole numbers 0 or more");
             }
             int from = index(m.group(1));
             int to = m.group(2) == null ? from : index(m.group(2));
@@ -49,13 +49,14 @@ public final class ArraySpec {
             }
             BigInteger stepValue = m.group(3) == null ? BigInteger.ONE : new BigInteger(m.group(3));
             if (stepValue.signum() < 1 || stepValue.compareTo(BigInteger.valueOf(MAX_INDEX)) > 0) {
-                throw CoopException.invalid("array", "step of " + shown(item) + " must be between 1 and " + MAX_INDEX);
+                throw CoopException.invalid("array", "step of " + JobSpec.abbreviated(item) + " must be between 1 and "
+                        + MAX_INDEX);
             }
             int step = stepValue.intValueExact();
             long items = (to - from) / step + 1L;
             if (count + items > MAX_TASKS) {
                 throw CoopException.invalid("array", "at most " + MAX_TASKS + " tasks in one array, '"
-                        + shown(text) + "' has more");
+                        + JobSpec.abbreviated(text) + "' has more");
             }
             for (int i = from; i <= to; i += step) {
                 if (seen.get(i)) {
@@ -73,13 +74,9 @@ public final class ArraySpec {
     private static int index(String digits) {
         BigInteger v = new BigInteger(digits);
         if (v.compareTo(BigInteger.valueOf(MAX_INDEX)) > 0) {
-            throw CoopException.invalid("array", "index " + shown(v.toString()) + " is beyond the largest allowed index, "
-                    + MAX_INDEX);
+            throw CoopException.invalid("array", "index " + JobSpec.abbreviated(v.toString())
+                    + " is beyond the largest allowed index, " + MAX_INDEX);
         }
         return v.intValueExact();
-    }
-
-    private static String shown(String text) {
-        return text.length() <= 40 ? text : text.substring(0, 40) + "…";
     }
 }

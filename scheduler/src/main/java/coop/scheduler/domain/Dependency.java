@@ -59,7 +59,10 @@ public record Dependency(List<Condition> conditions, boolean singleton) {
         return out;
     }
 
-    /** The dependency a text says; empty or blank is {@link #NONE}; anything else broken is refused naming {@code dependency}. */
+    /**
+     * The dependency a text says; empty or blank is {@link #NONE}; anything else broken is refused
+     * naming {@code dependency}.
+     */
     public static Dependency parse(String text) {
         if (text == null || text.isBlank()) {
             return NONE;
@@ -76,14 +79,16 @@ public record Dependency(List<Condition> conditions, boolean singleton) {
         for (String raw : text.split(",", -1)) {
             String item = raw.strip();
             if (item.isEmpty()) {
-                throw CoopException.invalid("dependency", "'" + shown(text) + "' has an empty condition; write "
-                        + "afterok:ID[:ID...], afterany:ID, afternotok:ID or singleton, separated by ','");
+                throw CoopException.invalid("dependency", "'" + JobSpec.abbreviated(text) + "' has an empty "
+                        + "condition; write afterok:ID[:ID...], afterany:ID, afternotok:ID or singleton, separated "
+                        + "by ','");
             }
             String[] parts = item.split(":", -1);
             String word = parts[0].strip().toLowerCase(Locale.ROOT);
             if (word.equals("singleton")) {
                 if (parts.length > 1) {
-                    throw CoopException.invalid("dependency", "singleton takes no ids, got '" + shown(item) + "'");
+                    throw CoopException.invalid("dependency", "singleton takes no ids, got '"
+                            + JobSpec.abbreviated(item) + "'");
                 }
                 singleton = true;
                 continue;
@@ -92,7 +97,7 @@ public record Dependency(List<Condition> conditions, boolean singleton) {
                 case "afterok" -> Type.AFTEROK;
                 case "afterany" -> Type.AFTERANY;
                 case "afternotok" -> Type.AFTERNOTOK;
-                default -> throw CoopException.invalid("dependency", "type '" + shown(parts[0].strip())
+                default -> throw CoopException.invalid("dependency", "type '" + JobSpec.abbreviated(parts[0].strip())
                         + "' is not supported; use afterok, afterany, afternotok or singleton");
             };
             if (parts.length < 2) {
@@ -101,8 +106,8 @@ public record Dependency(List<Condition> conditions, boolean singleton) {
             for (int i = 1; i < parts.length; i++) {
                 String id = parts[i].strip();
                 if (!id.matches("[0-9]{1,18}") || Long.parseLong(id) < 1) {
-                    throw CoopException.invalid("dependency", "'" + shown(id) + "' in " + word + " is not a job id "
-                            + "(a whole number, 1 or more; an array task by its own job id)");
+                    throw CoopException.invalid("dependency", "'" + JobSpec.abbreviated(id) + "' in " + word
+                            + " is not a job id (a whole number, 1 or more; an array task by its own job id)");
                 }
                 out.add(new Condition(type, Long.parseLong(id)));
                 if (out.size() > MAX_IDS) {
@@ -221,9 +226,5 @@ public record Dependency(List<Condition> conditions, boolean singleton) {
             case AFTERANY -> " to end";
             case AFTERNOTOK -> array.unsucceeded() != null ? " to end" : " to end, one at least without succeeding";
         };
-    }
-
-    private static String shown(String text) {
-        return text.length() <= 40 ? text : text.substring(0, 40) + "…";
     }
 }

@@ -340,9 +340,10 @@ public final class JobBook {
     /** Jobs newest first, filtered. */
     List<Job> jobs(String account, Set<JobState> states, int limit) {
         checkListing(account, limit);
+        Filter filter = Filter.of(account, states);
         List<Job> out = new ArrayList<>();
         for (Job j : jobs.descendingMap().values()) {
-            if (matches(j, account, states)) {
+            if (filter.keeps(j)) {
                 out.add(j);
                 if (limit > 0 && out.size() >= limit) {
                     break;
@@ -350,11 +351,6 @@ public final class JobBook {
             }
         }
         return out;
-    }
-
-    private static boolean matches(Job j, String account, Set<JobState> states) {
-        return (account == null || account.isEmpty() || j.account().equals(account))
-                && (states.isEmpty() || states.contains(j.state()));
     }
 
     private void checkListing(String account, int limit) {

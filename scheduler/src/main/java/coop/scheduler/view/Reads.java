@@ -2,6 +2,7 @@ package coop.scheduler.view;
 
 import coop.scheduler.domain.CoopException;
 import coop.scheduler.domain.JobArray;
+import coop.scheduler.domain.JobSpec;
 import coop.scheduler.domain.JobState;
 import coop.scheduler.domain.JobVisibility;
 import coop.scheduler.engine.ClusterState;
@@ -72,9 +73,8 @@ public final class Reads {
             id = Long.parseLong(token);
         }
         if (id < 1) {
-            throw CoopException.invalid("page_token", "'" + (token.length() > 40 ? token.substring(0, 40) + "..."
-                    : token) + "' is not a token a listing gave: pass next_page_token as it came, or none for the "
-                    + "first page");
+            throw CoopException.invalid("page_token", "'" + JobSpec.abbreviated(token) + "' is not a token a "
+                    + "listing gave: pass next_page_token as it came, or none for the first page");
         }
         return id;
     }
