@@ -48,6 +48,14 @@ public record JobRequest(long id, String account, int gpusPerNode, int nodes, Li
                 preferredSite, container, 0);
     }
 
+    /**
+     * Whether it asks nodes for more than GPUs (a container, memory for its ranks): then only the
+     * nodes themselves, not classes of nodes alike in GPUs, tell where it fits.
+     */
+    public boolean asksFeatures() {
+        return container.present() || memMib > 0;
+    }
+
     /** Whether a node with these features can run it: its container (if any) and the memory its ranks ask. */
     public boolean servedBy(NodeFeatures features) {
         return features.serves(container) && features.hasMemory(gpusPerNode, memMib);

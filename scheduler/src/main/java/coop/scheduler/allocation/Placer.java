@@ -204,8 +204,8 @@ final class Placer {
 
     /** The same rule as placing the job on idle nodes, counted over classes of alike nodes instead of nodes. */
     private boolean fitsEver(JobRequest job) {
-        if (job.container().present()) {
-            // Classes of alike nodes do not tell what each runs: such a job looks at the nodes themselves.
+        if (job.asksFeatures()) {
+            // Classes of alike nodes do not tell what each runs or gives: such a job looks at the nodes themselves.
             return choose(job, Free.EVER) != null;
         }
         if (memos.classes == null) {

@@ -4,8 +4,10 @@ import coop.scheduler.domain.JobContainer;
 import java.util.List;
 
 /** What placement depends on, so that what one job of a shape found in a cycle holds for the next. */
-record Shape(int gpusPerNode, int nodes, List<String> models, boolean crossSite, JobContainer container) {
+record Shape(int gpusPerNode, int nodes, List<String> models, boolean crossSite, JobContainer container,
+             long memMib) {
     static Shape of(JobRequest job) {
-        return new Shape(job.gpusPerNode(), job.nodes(), job.models(), job.crossSite(), job.container());
+        return new Shape(job.gpusPerNode(), job.nodes(), job.models(), job.crossSite(), job.container(),
+                job.memMib());
     }
 }

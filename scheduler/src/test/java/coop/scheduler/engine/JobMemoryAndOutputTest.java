@@ -86,6 +86,30 @@ class JobMemoryAndOutputTest {
     }
 
     @Test
+    void whileTheOnlyNodeGivingEnoughIsAwayTheJobWaitsSayingWhatItAsks() throws Exception {
+        connect("small", 4, 8 * 1024);
+        RecordingLink big = connect("big", 2, 1536 * 1024);
+        engine.call((s, tx) -> {
+            s.disconnected(big);
+            return null;
+        });
+        long id = submit("", 2, new JobOptions("", "", "", 3 * 1024 * 1024, "", ""));
+
+        String why = engine.call((s, tx) -> s.whyPending(id));
+        assertThat(why).contains("no offered node has 2 GPUs", "giving each rank 3 TiB of memory",
+                "1 without the container runtime, mounts or memory it needs");
+        long half = submit("", 2, new JobOptions("", "", "", 3 * 1024 * 1024 / 2, "", ""));
+        String halfWhy = engine.call((s, tx) -> s.whyPending(half));
+        assertThat(halfWhy).contains("giving each rank 1.5 TiB of memory");
+        long small = submit("", 1, new JobOptions("", "", "", 9 * 1024, "", ""));
+        String smallWhy = engine.call((s, tx) -> s.whyPending(small));
+        assertThat(smallWhy).contains("giving each rank 9 GiB of memory");
+        // What the cycle found of those shapes asking memory says nothing of the same shapes asking none.
+        long plain = submit("", 2, JobOptions.NONE);
+        assertThat(engine.call((s, tx) -> s.job(plain)).state()).isEqualTo(JobState.RUNNING);
+    }
+
+    @Test
     void memoryNoNodeCouldEverGiveIsRefusedWithNothingStored() throws Exception {
         connect("small", 4, 8 * 1024);
         connect("big", 2, 32 * 1024);
