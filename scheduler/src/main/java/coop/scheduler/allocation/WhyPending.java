@@ -81,17 +81,16 @@ final class WhyPending {
 
     /** MiB as people read them: "512 MiB", "16 GiB", "1.5 TiB". */
     static String mebibytes(long mib) {
-        if (mib < 1024) {
-            return mib + " MiB";
+        double amount = mib;
+        String[] units = {"MiB", "GiB", "TiB"};
+        int unit = 0;
+        while (amount >= 1024 && unit < units.length - 1) {
+            amount /= 1024;
+            unit++;
         }
-        double gib = mib / 1024.0;
-        if (gib < 1024) {
-            return (gib == Math.rint(gib) ? Long.toString((long) gib) : String.format(java.util.Locale.ROOT, "%.1f", gib))
-                    + " GiB";
-        }
-        double tib = gib / 1024;
-        return (tib == Math.rint(tib) ? Long.toString((long) tib) : String.format(java.util.Locale.ROOT, "%.1f", tib))
-                + " TiB";
+        String number = amount == Math.rint(amount) ? Long.toString((long) amount)
+                : String.format(java.util.Locale.ROOT, "%.1f", amount);
+        return number + " " + units[unit];
     }
 
     /** A job that fits the cluster but not now, behind the reservation or for want of free GPUs. */

@@ -30,11 +30,6 @@ public record JobOptions(String dependency, String notifyOn, String notifyTo, lo
         this(dependency, notifyOn, notifyTo, memMb, output, error, 0);
     }
 
-    /** Whether the job asked for nothing of this. */
-    public boolean isNone() {
-        return equals(NONE);
-    }
-
     public JobOptions withDependency(String text) {
         return new JobOptions(text, notifyOn, notifyTo, memMb, output, error, arrayMaxRunning);
     }
@@ -101,7 +96,7 @@ public record JobOptions(String dependency, String notifyOn, String notifyTo, lo
      * {@code %x} its name ("job" when it has none; a '/' in it becomes '_'), {@code %t} the rank,
      * {@code %N} the node and {@code %%} a percent sign.
      */
-    public static String expand(String pattern, Job job, int rank, String node) {
+    private static String expand(String pattern, Job job, int rank, String node) {
         if (pattern.isEmpty()) {
             return "";
         }
