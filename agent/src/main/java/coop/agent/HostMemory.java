@@ -5,13 +5,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /** The node's memory, as the kernel counts it in {@code /proc/meminfo}. */
-final class HostMemory {
+public final class HostMemory {
 
     private HostMemory() {
     }
 
     /** MemTotal in bytes; 0 when it cannot be read (not Linux, no /proc). */
-    static long totalBytes() {
+    public static long totalBytes() {
         try {
             return parseTotal(Files.readString(Path.of("/proc/meminfo")));
         } catch (IOException | RuntimeException e) {

@@ -312,17 +312,12 @@ public final class AgentCommand implements Callable<Integer> {
 
     /** The host's memory, from /proc/meminfo. */
     private static long hostMemory() {
-        try {
-            for (String line : java.nio.file.Files.readAllLines(Path.of("/proc/meminfo"))) {
-                if (line.startsWith("MemTotal:")) {
-                    return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
-                }
-            }
-        } catch (java.io.IOException | NumberFormatException e) {
-            // Fall through.
+        long total = coop.agent.HostMemory.totalBytes();
+        if (total == 0) {
+            throw new IllegalArgumentException("--mem-per-gpu: cannot read this host's memory from /proc/meminfo; "
+                    + "give it, e.g. --mem-per-gpu 64G");
         }
-        throw new IllegalArgumentException("--mem-per-gpu: cannot read this host's memory from /proc/meminfo; "
-                + "give it, e.g. --mem-per-gpu 64G");
+        return total;
     }
 
     /**
