@@ -222,15 +222,28 @@ public final class Client implements AutoCloseable {
      * (500 jobs by default), so one call no longer answers for all of them.
      */
     public List<Job> allJobs(ListJobsRequest request) {
-        List<Job> all = new ArrayList<>();
-        ListJobsRequest.Builder page = request.toBuilder().setPageSize(MAX_PAGE);
+        return pages(request.toBuilder(), 0).getJobsList();
+    }
+
+    /**
+     * The lines {@code request} lists, page after page, in one reply: at most {@code limit} (jobs, or
+     * arrays when grouped) when it is above 0, else every one.
+     */
+    public ListJobsResponse pages(ListJobsRequest.Builder request, int limit) {
+        if (limit < 0) {
+            throw new CliException("--limit: must be 0 (every job) or more, got " + limit);
+        }
+        ListJobsResponse.Builder all = ListJobsResponse.newBuilder();
+        int lines = 0;
         while (true) {
-            ListJobsResponse reply = jobs().listJobs(page.build());
-            all.addAll(reply.getJobsList());
-            if (reply.getNextPageToken().isEmpty()) {
-                return all;
+            request.setPageSize(limit > 0 ? Math.min(limit - lines, MAX_PAGE) : MAX_PAGE);
+            ListJobsResponse page = jobs().listJobs(request.build());
+            all.addAllJobs(page.getJobsList()).addAllArrays(page.getArraysList());
+            lines += page.getJobsCount() + page.getArraysCount();
+            if (page.getNextPageToken().isEmpty() || (limit > 0 && lines >= limit)) {
+                return all.build();
             }
-            page.setPageToken(reply.getNextPageToken());
+            request.setPageToken(page.getNextPageToken());
         }
     }
 

@@ -69,11 +69,9 @@ final class HistoryCommand extends ClientCommand {
             .defaultValue("7d").description("Jobs that ended within this long before now: 7d, 12h, 90m "
                     + "(default: ${DEFAULT-VALUE}).").build();
 
-    private final OptionSpec account = OptionSpec.builder("--account").paramLabel("ACCOUNT").type(String.class)
-            .initialValue("").description("Jobs charged to this account, any member's.").build();
+    private final OptionSpec account = JobsCommand.accountOption();
 
-    private final OptionSpec member = OptionSpec.builder("--member").paramLabel("NAME").type(String.class)
-            .initialValue("").description("Jobs submitted by this member rather than you.").build();
+    private final OptionSpec member = JobsCommand.memberOption();
 
     private final OptionSpec all = Models.flag("--all", "Every member's jobs, as far as --account and --member "
             + "narrow them.");
@@ -114,10 +112,7 @@ final class HistoryCommand extends ClientCommand {
         List<String> columns = columns(format.getValue());
         boolean json = this.json.<Boolean>getValue();
         String accountName = account.getValue();
-        String memberName = member.getValue();
-        if (memberName.isEmpty() && accountName.isEmpty() && !all.<Boolean>getValue()) {
-            memberName = client.requireIdentity().member();
-        }
+        String memberName = JobsCommand.whose(client, accountName, member.getValue(), all.<Boolean>getValue());
         Instant now = clock.instant();
         long sinceMs = Math.max(1, now.toEpochMilli() - back.toMillis());
         ListJobsRequest.Builder request = ListJobsRequest.newBuilder().setAccount(accountName).setMember(memberName)
@@ -128,7 +123,7 @@ final class HistoryCommand extends ClientCommand {
         }
         List<Job> jobs;
         try (Client c = client.connect()) {
-            jobs = JobsCommand.pages(c, request, limit.<Integer>getValue()).getJobsList();
+            jobs = c.pages(request, limit.<Integer>getValue()).getJobsList();
         }
         if (json) {
             JsonOutput.print(out(), JsonOutput.array(jobs, j -> {

@@ -34,11 +34,9 @@ final class JobsCommand extends ClientCommand {
     /** The states {@code coop jobs} lists unless told otherwise: the jobs still to finish, as squeue's. */
     static final List<StateName> ACTIVE = List.of(StateName.pending, StateName.review, StateName.running);
 
-    private final OptionSpec account = OptionSpec.builder("--account").paramLabel("ACCOUNT").type(String.class)
-            .initialValue("").description("Jobs charged to this account, any member's.").build();
+    private final OptionSpec account = accountOption();
 
-    private final OptionSpec member = OptionSpec.builder("--member").paramLabel("NAME").type(String.class)
-            .initialValue("").description("Jobs submitted by this member rather than you.").build();
+    private final OptionSpec member = memberOption();
 
     private final OptionSpec states = OptionSpec.builder("--state").paramLabel("STATE").type(List.class)
             .auxiliaryTypes(StateName.class).splitRegex(",")
@@ -85,10 +83,7 @@ final class JobsCommand extends ClientCommand {
         boolean grouped = !expand.<Boolean>getValue() && !json && arrayId == 0;
         boolean everything = all.<Boolean>getValue() || arrayId != 0;
         String accountName = account.getValue();
-        String memberName = member.getValue();
-        if (memberName.isEmpty() && accountName.isEmpty() && !everything) {
-            memberName = client.requireIdentity().member();
-        }
+        String memberName = whose(client, accountName, member.getValue(), everything);
         ListJobsRequest.Builder request = ListJobsRequest.newBuilder().setAccount(accountName).setMember(memberName)
                 .setArrayId(arrayId).setGroupArrays(grouped);
         List<StateName> wanted = states.getValue();
@@ -97,7 +92,7 @@ final class JobsCommand extends ClientCommand {
         }
         ListJobsResponse reply;
         try (Client c = client.connect()) {
-            reply = pages(c, request, limit.<Integer>getValue());
+            reply = c.pages(request, limit.<Integer>getValue());
         }
         List<Job> jobs = reply.getJobsList();
         if (json) {
@@ -122,26 +117,24 @@ final class JobsCommand extends ClientCommand {
         return 0;
     }
 
+    /** {@code --account}: jobs of an account, any member's; jobs and history alike. */
+    static OptionSpec accountOption() {
+        return OptionSpec.builder("--account").paramLabel("ACCOUNT").type(String.class).initialValue("")
+                .description("Jobs charged to this account, any member's.").build();
+    }
+
+    /** {@code --member}: another member's jobs; jobs and history alike. */
+    static OptionSpec memberOption() {
+        return OptionSpec.builder("--member").paramLabel("NAME").type(String.class).initialValue("")
+                .description("Jobs submitted by this member rather than you.").build();
+    }
+
     /**
-     * The lines {@code request} lists, page after page, in one reply: at most {@code limit} (jobs, or
-     * arrays when grouped) when it is above 0, else every one.
+     * Whose jobs a listing asks for: {@code member} when given; else, unless an account or
+     * {@code everyone} widens it, the caller's own, as Slurm's {@code --me}; "" for any member.
      */
-    static ListJobsResponse pages(Client c, ListJobsRequest.Builder request, int limit) {
-        if (limit < 0) {
-            throw new CliException("--limit: must be 0 (every job) or more, got " + limit);
-        }
-        ListJobsResponse.Builder all = ListJobsResponse.newBuilder();
-        int lines = 0;
-        while (true) {
-            request.setPageSize(limit > 0 ? Math.min(limit - lines, Client.MAX_PAGE) : Client.MAX_PAGE);
-            ListJobsResponse page = c.jobs().listJobs(request.build());
-            all.addAllJobs(page.getJobsList()).addAllArrays(page.getArraysList());
-            lines += page.getJobsCount() + page.getArraysCount();
-            if (page.getNextPageToken().isEmpty() || (limit > 0 && lines >= limit)) {
-                return all.build();
-            }
-            request.setPageToken(page.getNextPageToken());
-        }
+    static String whose(ClientOptions client, String account, String member, boolean everyone) {
+        return member.isEmpty() && account.isEmpty() && !everyone ? client.requireIdentity().member() : member;
     }
 
     private static void arrayRow(Table table, JobArray a, Instant now) {
