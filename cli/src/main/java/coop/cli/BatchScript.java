@@ -1,5 +1,7 @@
 package coop.cli;
 
+import coop.scheduler.domain.ArraySpec;
+import coop.scheduler.domain.CoopException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -260,37 +262,21 @@ final class BatchScript {
         return "'" + text.replace("'", "'\\''") + "'";
     }
 
-    private static final Pattern ARRAY_ITEM = Pattern.compile("(\\d+)(?:-(\\d+)(?::(\\d+))?)?");
-
-    /** An array's task count, lowest and highest index; null when it does not read as one (the scheduler says why). */
+    /**
+     * An array's task count, lowest and highest index, read as the scheduler reads it
+     * ({@link ArraySpec}); null when it does not read as one (the scheduler says why).
+     */
     static long[] arraySpan(String array) {
         if (array.isEmpty()) {
             return null;
         }
-        long count = 0;
-        long min = Long.MAX_VALUE;
-        long max = Long.MIN_VALUE;
+        int[] indices;
         try {
-            for (String item : array.split(",", -1)) {
-                Matcher m = ARRAY_ITEM.matcher(item.strip());
-                if (!m.matches()) {
-                    return null;
-                }
-                long from = Long.parseLong(m.group(1));
-                long to = m.group(2) == null ? from : Long.parseLong(m.group(2));
-                long step = m.group(3) == null ? 1 : Long.parseLong(m.group(3));
-                if (to < from || step < 1) {
-                    return null;
-                }
-                long last = from + (to - from) / step * step;
-                count += (to - from) / step + 1;
-                min = Math.min(min, from);
-                max = Math.max(max, last);
-            }
-        } catch (NumberFormatException e) {
+            indices = ArraySpec.parse(array);
+        } catch (CoopException e) {
             return null;
         }
-        return new long[] {count, min, max};
+        return new long[] {indices.length, indices[0], indices[indices.length - 1]};
     }
 
     /**
