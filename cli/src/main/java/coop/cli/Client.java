@@ -215,7 +215,7 @@ public final class Client implements AutoCloseable {
     }
 
     /** The most lines a page of jobs holds (the scheduler cuts a larger page_size to it). */
-    public static final int MAX_PAGE = 5000;
+    public static final int MAX_PAGE = coop.scheduler.view.Reads.MAX_PAGE;
 
     /**
      * Every job {@code request} lists, newest first, following its pages: a listing is paged
