@@ -377,7 +377,7 @@ public final class JobBook {
         public Filter {
             account = account == null ? "" : account;
             member = member == null ? "" : member;
-            states = Set.copyOf(states);
+            states = states == null ? Set.of() : Set.copyOf(states);
         }
 
         /** Jobs of {@code account} (any when empty) in {@code states} (any when empty). */
