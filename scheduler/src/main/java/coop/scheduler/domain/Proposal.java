@@ -9,12 +9,13 @@ import java.util.TreeMap;
 /**
  * A proposal: its kind and the change it would make (as the proposer signed it), the members
  * eligible when it opened (less any removed since), their ballots, and once closed, the tally,
- * the outcome, for a share-budget the aggregated shares, and the policy version it became.
+ * the outcome, for a share-budget the aggregated shares, and the policy version it became; on a
+ * removal, the signed answer of the member it names (empty when none).
  */
 public record Proposal(long id, ProposalKind kind, String title, String proposer, SortedMap<String, Object> change,
                        long openedAt, long closesAt, List<String> eligible, Map<String, Ballot> ballots,
                        ProposalState state, long closedAt, String outcome, long enactedVersion, Tally tally,
-                       SortedMap<String, Integer> result) {
+                       SortedMap<String, Integer> result, String response, long respondedAt) {
 
     public Proposal {
         change = java.util.Collections.unmodifiableSortedMap(new TreeMap<>(change));
@@ -28,7 +29,7 @@ public record Proposal(long id, ProposalKind kind, String title, String proposer
         next.remove(ballot.member());
         next.put(ballot.member(), ballot);
         return new Proposal(id, kind, title, proposer, change, openedAt, closesAt, eligible, next, state, closedAt,
-                outcome, enactedVersion, tally, result);
+                outcome, enactedVersion, tally, result, response, respondedAt);
     }
 
     /**
@@ -40,13 +41,19 @@ public record Proposal(long id, ProposalKind kind, String title, String proposer
         Map<String, Ballot> kept = new LinkedHashMap<>(ballots);
         kept.remove(member);
         return new Proposal(id, kind, title, proposer, change, openedAt, closesAt, left, kept, state, closedAt,
-                outcome, enactedVersion, tally, result);
+                outcome, enactedVersion, tally, result, response, respondedAt);
     }
 
     public Proposal closed(ProposalState to, long now, String why, long version, Tally counted,
                            SortedMap<String, Integer> aggregate) {
         return new Proposal(id, kind, title, proposer, change, openedAt, closesAt, eligible, ballots, to, now, why,
-                version, counted, aggregate);
+                version, counted, aggregate, response, respondedAt);
+    }
+
+    /** The proposal with the named member's answer, given at {@code at}. */
+    public Proposal withResponse(String text, long at) {
+        return new Proposal(id, kind, title, proposer, change, openedAt, closesAt, eligible, ballots, state, closedAt,
+                outcome, enactedVersion, tally, result, text, at);
     }
 
     /** The shares a shares proposal would set (empty for other kinds). */

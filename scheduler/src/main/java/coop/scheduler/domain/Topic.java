@@ -6,6 +6,11 @@ import java.util.Locale;
 public enum Topic {
     SHARES, PARAMS, MEMBERSHIP;
 
+    /** The kinds of proposal a delegation on this topic covers. */
+    public java.util.List<ProposalKind> kinds() {
+        return java.util.Arrays.stream(ProposalKind.values()).filter(k -> k.topic() == this).toList();
+    }
+
     public String label() {
         return name().toLowerCase(Locale.ROOT);
     }

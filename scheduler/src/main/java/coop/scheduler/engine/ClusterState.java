@@ -1,6 +1,7 @@
 package coop.scheduler.engine;
 
 import coop.scheduler.domain.Attempt;
+import coop.scheduler.domain.Constitution;
 import coop.scheduler.domain.CoopException;
 import coop.scheduler.domain.Gpu;
 import coop.scheduler.domain.GpuInventory;
@@ -101,12 +102,18 @@ public final class ClusterState {
      * shares) into an empty store.
      */
     public static void found(Store store, List<Member> founders, List<String> accountNames, long now) {
-        Recovery.found(store, founders, accountNames, Params.DEFAULTS, now);
+        Recovery.found(store, founders, accountNames, Params.DEFAULTS, Constitution.FOUNDING, now);
     }
 
     /** As {@link #found(Store, List, List, long)}, with founding parameters other than the defaults. */
     public static void found(Store store, List<Member> founders, List<String> accountNames, Params params, long now) {
-        Recovery.found(store, founders, accountNames, params, now);
+        Recovery.found(store, founders, accountNames, params, Constitution.FOUNDING, now);
+    }
+
+    /** As {@link #found(Store, List, List, long)}, with founding parameters and constitution of its own. */
+    public static void found(Store store, List<Member> founders, List<String> accountNames, Params params,
+                             Constitution constitution, long now) {
+        Recovery.found(store, founders, accountNames, params, constitution, now);
     }
 
     // ------------------------------------------------------------------ members and governance
@@ -142,6 +149,23 @@ public final class ClusterState {
                                        Tx tx) {
         desk.statement(memberName, EventType.DELEGATE, statement, signature, tx);
         return desk.delegations(memberName);
+    }
+
+    /** The calling member leaves the cooperative; returns its record as it now stands. */
+    public Member resign(String memberName, SortedMap<String, Object> statement, String signature, Tx tx) {
+        desk.statement(memberName, EventType.RESIGN, statement, signature, tx);
+        return desk.governance().member(memberName);
+    }
+
+    /** The answer of the member a removal proposal names; returns the proposal with it. */
+    public Proposal respond(String memberName, SortedMap<String, Object> statement, String signature, Tx tx) {
+        desk.statement(memberName, EventType.RESPOND, statement, signature, tx);
+        return desk.proposal(((Number) statement.get("proposal")).longValue());
+    }
+
+    /** Whether a member left of its own will. */
+    public boolean resigned(String memberName) {
+        return desk.governance().resigned(memberName);
     }
 
     public Map<Topic, String> delegations(String memberName) {

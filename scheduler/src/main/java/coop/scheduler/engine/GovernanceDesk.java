@@ -237,6 +237,12 @@ public final class GovernanceDesk {
             switch (e.type()) {
                 case CLOSE -> closed(e, now, tx);
                 case WITHDRAW -> log.info("proposal {} {}", e.body().get("proposal"), e.body().get("outcome"));
+                case RESIGN -> {
+                    String member = (String) ((Map<?, ?>) e.body().get("statement")).get("member");
+                    log.info("member {} resigned", member);
+                    refreshTokens();
+                    consequences.memberRemoved(member, now, tx);
+                }
                 case VERDICT -> consequences.verdict(((Number) e.body().get("job")).longValue(),
                         "approved".equals(e.body().get("verdict")), now, tx);
                 default -> {

@@ -2,6 +2,7 @@ package coop.scheduler.engine;
 
 import coop.scheduler.audit.LedgerVerifier;
 import coop.scheduler.domain.Job;
+import coop.scheduler.domain.Constitution;
 import coop.scheduler.domain.Member;
 import coop.scheduler.domain.NodeRecord;
 import coop.scheduler.domain.NotifyChoice;
@@ -79,7 +80,7 @@ public final class Recovery {
     /** A cooperative just founded, in memory: the genesis entry is the ledger's only one, and there are no jobs or nodes. */
     public static Stored founded(List<Member> founders, List<String> accountNames, Params params, long now) {
         Ledger ledger = new Ledger();
-        Governance gov = genesis(founders, accountNames, params, now, ledger, new Batch());
+        Governance gov = genesis(founders, accountNames, params, Constitution.FOUNDING, now, ledger, new Batch());
         return new Stored(gov, ledger, List.of(), List.of(), 1);
     }
 
@@ -87,17 +88,18 @@ public final class Recovery {
      * Writes the genesis entry of the ledger (founding members, accounts, and the founding
      * parameters) into an empty store.
      */
-    public static void found(Store store, List<Member> founders, List<String> accountNames, Params params, long now) {
+    public static void found(Store store, List<Member> founders, List<String> accountNames, Params params,
+                             Constitution constitution, long now) {
         var batch = store.batch();
-        genesis(founders, accountNames, params, now, new Ledger(), batch);
+        genesis(founders, accountNames, params, constitution, now, new Ledger(), batch);
         batch.put(Kind.META, "next_job_id", 1L);
         store.commit(batch);
     }
 
     /** The founding rules applied (refusing bad founders or accounts), and their genesis entry appended to {@code ledger}. */
-    private static Governance genesis(List<Member> founders, List<String> accountNames, Params params, long now,
-                                      Ledger ledger, Batch batch) {
-        SortedMap<String, Object> body = Governance.genesis(founders, accountNames, params);
+    private static Governance genesis(List<Member> founders, List<String> accountNames, Params params,
+                                      Constitution constitution, long now, Ledger ledger, Batch batch) {
+        SortedMap<String, Object> body = Governance.genesis(founders, accountNames, params, constitution);
         Governance gov = Governance.found(body, now);
         ledger.append(now, Event.of(EventType.GENESIS, body), batch);
         return gov;

@@ -25,6 +25,8 @@ final class Cooperative {
     final Map<String, Member> members = new TreeMap<>();
     final Map<String, Account> accounts = new TreeMap<>();
     final List<Policy> policies = new ArrayList<>();
+    /** Members who left of their own will, as against those a vote removed. */
+    final Set<String> resigned = new TreeSet<>();
     /** Latest signed_at accepted per member and target ("propose", "ballot/7", "delegate/shares", "review/12"). */
     private final Map<String, Long> lastSigned = new HashMap<>();
 

@@ -1,7 +1,9 @@
 package coop.scheduler.governance;
 
+import coop.scheduler.domain.Constitution;
 import coop.scheduler.domain.CoopException;
 import coop.scheduler.domain.Member;
+import coop.scheduler.domain.ProposalKind;
 import coop.scheduler.domain.Role;
 import coop.scheduler.domain.Topic;
 import coop.scheduler.ledger.Event;
@@ -32,13 +34,19 @@ final class Delegations {
         return edges.get(topic);
     }
 
-    List<Event> delegate(Member m, Statement.Delegate s, SortedMap<String, Object> body) {
+    List<Event> delegate(Member m, Statement.Delegate s, SortedMap<String, Object> body, Constitution c) {
         coop.requireVoter(m, "delegate");
         Topic topic = s.topic();
         coop.requireNewer(m.name(), "delegate/" + topic.label(), s.signedAt());
         String to = s.to();
         Map<String, String> on = edges.get(topic);
         if (!to.isEmpty()) {
+            List<String> carried = topic.kinds().stream().filter(c::delegable).map(ProposalKind::label).toList();
+            if (carried.isEmpty()) {
+                throw CoopException.invalid("topic", "the constitution makes every kind under " + topic.label() + " ("
+                        + String.join(", ", topic.kinds().stream().map(ProposalKind::label).toList())
+                        + ") non-delegable: only a member's own ballot counts on them");
+            }
             Member target = coop.members.get(to);
             if (target == null || !target.has(Role.MEMBER)) {
                 throw CoopException.invalid("to", "'" + to + "' is not a member with a vote");

@@ -24,7 +24,8 @@ final class Genesis {
     private Genesis() {
     }
 
-    static SortedMap<String, Object> body(List<Member> founders, List<String> accountNames, Params params) {
+    static SortedMap<String, Object> body(List<Member> founders, List<String> accountNames, Params params,
+                                          Constitution constitution) {
         if (founders.isEmpty()) {
             throw CoopException.invalid("members", "a cooperative needs at least one founding member");
         }
@@ -43,7 +44,7 @@ final class Genesis {
         SortedMap<String, Object> policy = new TreeMap<>();
         policy.put("shares", shares);
         policy.put("params", params.toMap());
-        policy.put("constitution", Constitution.DEFAULTS.toMap());
+        policy.put("constitution", constitution.toMap());
         SortedMap<String, Object> body = new TreeMap<>();
         body.put("members", ms);
         body.put("accounts", sorted);

@@ -1,6 +1,7 @@
 package coop.scheduler.governance;
 
 import coop.scheduler.domain.Account;
+import coop.scheduler.domain.Constitution;
 import coop.scheduler.domain.CoopException;
 import coop.scheduler.domain.Member;
 import coop.scheduler.domain.Params;
@@ -67,7 +68,16 @@ public final class Governance {
 
     /** The body of the genesis entry, with founding parameters other than the defaults. */
     public static SortedMap<String, Object> genesis(List<Member> founders, List<String> accountNames, Params params) {
-        return Genesis.body(founders, accountNames, params);
+        return genesis(founders, accountNames, params, Constitution.FOUNDING);
+    }
+
+    /**
+     * The body of the genesis entry, with founding parameters and constitution of its own
+     * ({@link Constitution#DEFAULTS} founds under the first rules, as ledgers written before rules 2 were).
+     */
+    public static SortedMap<String, Object> genesis(List<Member> founders, List<String> accountNames, Params params,
+                                                    Constitution constitution) {
+        return Genesis.body(founders, accountNames, params, constitution);
     }
 
     /** A governance founded by a genesis entry's body at {@code at}. */
@@ -120,6 +130,11 @@ public final class Governance {
         return p.open() ? p.closed(p.state(), 0, "", 0, proposals.liveTally(p), p.result()) : p;
     }
 
+    /** Whether a member left of its own will (as against being removed by a vote). */
+    public boolean resigned(String member) {
+        return coop.resigned.contains(member);
+    }
+
     /** Whom each member has delegated to on a topic. */
     public Map<String, String> delegations(Topic topic) {
         return Collections.unmodifiableMap(delegations.on(topic));
@@ -158,7 +173,8 @@ public final class Governance {
             throw CoopException.denied("'" + name + "' is not a member of the cooperative");
         }
         if (!m.active()) {
-            throw CoopException.denied("member " + name + " was removed; its statements are refused");
+            throw CoopException.denied("member " + name + (coop.resigned.contains(name) ? " resigned" : " was removed")
+                    + "; its statements are refused");
         }
         if (checkSignature && !Keys.verify(m.publicKey(), Canonical.encode(statement), signature)) {
             throw new CoopException(CoopException.Kind.UNAUTHENTICATED, "signature: the " + s.type()
@@ -179,7 +195,13 @@ public final class Governance {
             return proposals.ballot(m, b, signed, now);
         }
         if (s instanceof Statement.Delegate d) {
-            return delegations.delegate(m, d, signed);
+            return delegations.delegate(m, d, signed, policy().constitution());
+        }
+        if (s instanceof Statement.Respond r) {
+            return proposals.respond(m, r, signed, now);
+        }
+        if (s instanceof Statement.Resign r) {
+            return proposals.resign(m, r, signed, now);
         }
         return panels.review(m, (Statement.Review) s, signed);
     }
@@ -216,7 +238,7 @@ public final class Governance {
     public List<Event> replay(Entry e, boolean checkSignatures) {
         SortedMap<String, Object> b = e.body();
         return switch (EventType.of(e.type()).orElse(EventType.GENESIS)) {
-            case PROPOSE, BALLOT, DELEGATE, REVIEW -> submit(Fields.map(b, "statement"), Fields.string(b, "signature"),
+            case PROPOSE, BALLOT, DELEGATE, REVIEW, RESIGN, RESPOND -> submit(Fields.map(b, "statement"), Fields.string(b, "signature"),
                     e.at(), checkSignatures);
             case CLOSE -> tick(e.at());
             // Only a removal yields these, after its close; met on their own, nothing is due.

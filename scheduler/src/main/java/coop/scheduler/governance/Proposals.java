@@ -2,17 +2,20 @@ package coop.scheduler.governance;
 
 import coop.scheduler.domain.Ballot;
 import coop.scheduler.domain.Choice;
+import coop.scheduler.domain.Constitution;
 import coop.scheduler.domain.CoopException;
 import coop.scheduler.domain.Member;
 import coop.scheduler.domain.Policy;
 import coop.scheduler.domain.Proposal;
 import coop.scheduler.domain.ProposalKind;
 import coop.scheduler.domain.ProposalState;
+import coop.scheduler.domain.Role;
 import coop.scheduler.domain.Tally;
 import coop.scheduler.ledger.Event;
 import coop.scheduler.ledger.EventType;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
@@ -28,12 +31,16 @@ import java.util.TreeMap;
  */
 final class Proposals {
     private static final long LONGEST_VOTE_S = Duration.ofDays(60).toSeconds();
+    /** How the outcome of an entrenched amendment's first vote begins. */
+    private static final String FIRST_VOTE = "first vote";
 
     private final Cooperative coop;
     private final Delegations delegations;
     private final Panels panels;
     private final Changes changes;
     private final TreeMap<Long, Proposal> proposals = new TreeMap<>();
+    /** First votes of entrenched amendments that a second vote has already put into effect. */
+    private final Set<Long> confirmed = new HashSet<>();
     private long nextId = 1;
 
     Proposals(Cooperative coop, Delegations delegations, Panels panels, Changes changes) {
@@ -81,14 +88,20 @@ final class Proposals {
         changes.validate(kind, change, "");
         String title = s.title().isBlank() ? Descriptions.describe(kind, change) : s.title();
         long closesIn = s.closesInS();
-        long period = closesIn == 0 ? coop.policy().params().votingPeriodS() : closesIn;
+        long notice = coop.policy().constitution().minNotice(kind);
+        long period = closesIn == 0 ? Math.max(coop.policy().params().votingPeriodS(), notice) : closesIn;
         if (period < 1 || period > LONGEST_VOTE_S) {
             throw CoopException.invalid("closes_in_seconds", "must be between 1 and " + LONGEST_VOTE_S + ", got "
                     + closesIn);
         }
+        if (period < notice) {
+            throw CoopException.invalid("closes_in_seconds", "a " + kind.label() + " proposal must stay open at "
+                    + "least " + Rules.seconds(notice) + " (the constitution's min_notice." + kind.label()
+                    + "), got " + Rules.seconds(period));
+        }
         List<String> eligible = coop.voters();
         Proposal p = new Proposal(nextId++, kind, title, m.name(), change, now, now + period * 1000,
-                eligible, Map.of(), ProposalState.OPEN, 0, "", 0, null, new TreeMap<>());
+                eligible, Map.of(), ProposalState.OPEN, 0, "", 0, null, new TreeMap<>(), "", 0);
         proposals.put(p.id(), p);
         coop.accepted(m.name(), "propose", s.signedAt());
         body.put("id", p.id());
@@ -115,7 +128,9 @@ final class Proposals {
         List<Event> out = new ArrayList<>();
         out.add(Event.of(s.type(), body));
         // A removed member has left the eligible list (see removed), so every name there can still vote.
-        if (p.ballots().keySet().containsAll(p.eligible())) {
+        // A removal under rules 2 is a hearing: it runs its whole notice, so the member named can answer.
+        boolean hearing = p.kind() == ProposalKind.REMOVE && coop.policy().constitution().protective();
+        if (!hearing && p.ballots().keySet().containsAll(p.eligible())) {
             out.addAll(close(p, now));
         }
         return out;
@@ -145,6 +160,44 @@ final class Proposals {
             default -> throw CoopException.invalid("choice", "must be yes, no or abstain, got '" + s.choice() + "'");
         };
         return new Ballot(m.name(), c, new TreeMap<>(), now, s.signedAt());
+    }
+
+    List<Event> respond(Member m, Statement.Respond s, SortedMap<String, Object> body, long now) {
+        Proposal p = get(s.proposal());
+        if (p.kind() != ProposalKind.REMOVE) {
+            throw CoopException.invalid("proposal", "only a removal can be answered; proposal " + p.id() + " is a "
+                    + p.kind().label() + " proposal");
+        }
+        String named = Fields.string(p.change(), "name");
+        if (!named.equals(m.name())) {
+            throw CoopException.denied("only " + named + ", whom proposal " + p.id() + " would remove, may answer it");
+        }
+        if (!p.open() || now >= p.closesAt()) {
+            throw CoopException.precondition("proposal " + p.id() + " is closed; no answer after close");
+        }
+        coop.requireNewer(m.name(), "respond/" + p.id(), s.signedAt());
+        proposals.put(p.id(), p.withResponse(s.text(), now));
+        coop.accepted(m.name(), "respond/" + p.id(), s.signedAt());
+        return List.of(Event.of(s.type(), body));
+    }
+
+    /**
+     * A member leaves of its own will, at once: as a removal does, its record stays (so its past
+     * statements verify), its delegations lapse, and its open votes and panels are settled
+     * without it (see {@link #removed}).
+     */
+    List<Event> resign(Member m, Statement.Resign s, SortedMap<String, Object> body, long now) {
+        if (m.has(Role.MEMBER) && coop.voters().size() <= 1) {
+            throw CoopException.precondition("member " + m.name() + " is the last member with a vote and cannot "
+                    + "resign; admit another member first");
+        }
+        coop.members.put(m.name(), m.removed(now));
+        coop.resigned.add(m.name());
+        delegations.lapse(m.name());
+        List<Event> out = new ArrayList<>();
+        out.add(Event.of(s.type(), body));
+        out.addAll(removed(m.name(), now, "resigned"));
+        return out;
     }
 
     private void validateSplit(Map<String, Integer> split) {
@@ -186,7 +239,9 @@ final class Proposals {
         Counted counted = count(p);
         Tally tally = counted.tally();
         Policy policy = coop.policy();
-        Rules.Outcome outcome = Rules.decide(p.kind(), tally, policy.constitution());
+        List<String> entrenched = p.kind() == ProposalKind.AMEND ? policy.constitution().entrenchedIn(p.change())
+                : List.of();
+        Rules.Outcome outcome = Rules.decide(p.kind(), tally, policy.constitution(), !entrenched.isEmpty());
         SortedMap<String, Integer> aggregate = new TreeMap<>();
         if (outcome.state() == ProposalState.PASSED && p.kind() == ProposalKind.SHARE_BUDGET) {
             if (counted.splits().isEmpty()) {
@@ -211,9 +266,14 @@ final class Proposals {
                 outcome = new Rules.Outcome(ProposalState.REJECTED, "no longer valid at close: " + e.getMessage());
             }
         }
+        boolean firstVote = false;
+        if (outcome.state() == ProposalState.PASSED && !entrenched.isEmpty()) {
+            outcome = entrenched(p, tally, now);
+            firstVote = outcome.reason().startsWith(FIRST_VOTE);
+        }
         long version = 0;
         SortedMap<String, Object> body = new TreeMap<>();
-        if (outcome.state() == ProposalState.PASSED) {
+        if (outcome.state() == ProposalState.PASSED && !firstVote) {
             Policy next = changes.enact(p, aggregate, now);
             if (next != null) {
                 version = next.version();
@@ -232,9 +292,51 @@ final class Proposals {
         List<Event> out = new ArrayList<>();
         out.add(Event.of(EventType.CLOSE, body));
         if (closed.kind() == ProposalKind.REMOVE && closed.state() == ProposalState.PASSED) {
-            out.addAll(removed(Fields.string(closed.change(), "name"), now));
+            out.addAll(removed(Fields.string(closed.change(), "name"), now, "was removed"));
         }
         return out;
+    }
+
+    /**
+     * The second half of an entrenched amendment that has {@link Constitution#ENTRENCHED} of the
+     * eligible: a floor it lowers needs a majority of that account's own members too; then it
+     * takes effect only as the second of two votes on the same change closing at least
+     * {@link Constitution#ENTRENCHED_GAP} apart. A first vote passes without taking effect
+     * (enacted version 0); its outcome says when the second may close.
+     */
+    private Rules.Outcome entrenched(Proposal p, Tally tally, long now) {
+        Constitution c = coop.policy().constitution();
+        if (p.change().get("floors") instanceof Map<?, ?> floors) {
+            for (Map.Entry<?, ?> f : new TreeMap<>(floors).entrySet()) {
+                String account = String.valueOf(f.getKey());
+                if (((Number) f.getValue()).longValue() >= c.floor(account)) {
+                    continue;
+                }
+                List<String> own = p.eligible().stream().filter(e -> coop.members.get(e).belongsTo(account)).toList();
+                long yes = own.stream().filter(e -> p.ballots().get(e) != null
+                        && p.ballots().get(e).choice() == Choice.YES).count();
+                if (yes * 2 <= own.size()) {
+                    return new Rules.Outcome(ProposalState.REJECTED, "lowering account " + account + "'s floor needs "
+                            + "a majority of its own members: " + yes + " of " + own.size() + " voted yes ("
+                            + tally.describe() + ")");
+                }
+            }
+        }
+        long gap = Constitution.ENTRENCHED_GAP.toMillis();
+        for (Proposal q : proposals.values()) {
+            if (q.id() != p.id() && q.kind() == ProposalKind.AMEND && q.state() == ProposalState.PASSED
+                    && q.enactedVersion() == 0 && !confirmed.contains(q.id()) && q.change().equals(p.change())
+                    && q.closedAt() + gap <= now) {
+                confirmed.add(q.id());
+                return new Rules.Outcome(ProposalState.PASSED, "passed as the second vote on entrenched rules "
+                        + String.join(", ", c.entrenchedIn(p.change())) + " after proposal " + q.id() + " ("
+                        + tally.describe() + ")");
+            }
+        }
+        return new Rules.Outcome(ProposalState.PASSED, FIRST_VOTE + " on entrenched rules " + String.join(", ",
+                c.entrenchedIn(p.change())) + " carried (" + tally.describe() + "); it takes effect when a second "
+                + "vote on the same change passes, closing at " + java.time.Instant.ofEpochMilli(now + gap)
+                + " or later");
     }
 
     /**
@@ -249,7 +351,7 @@ final class Proposals {
      *   <li>a panel it sat on may now be settled by the members left on it.</li>
      * </ol>
      */
-    private List<Event> removed(String gone, long now) {
+    private List<Event> removed(String gone, long now, String how) {
         List<Event> out = new ArrayList<>();
         for (Proposal p : List.copyOf(proposals.values())) {
             if (!p.open() || !(p.proposer().equals(gone) || p.eligible().contains(gone))) {
@@ -260,7 +362,7 @@ final class Proposals {
             body.put("proposal", p.id());
             if (p.proposer().equals(gone)) {
                 Tally tally = count(without).tally();
-                String why = "withdrawn: its proposer " + gone + " was removed";
+                String why = "withdrawn: its proposer " + gone + " " + how;
                 proposals.put(p.id(), without.closed(ProposalState.WITHDRAWN, now, why, 0, tally, new TreeMap<>()));
                 body.put("state", "withdrawn");
                 body.put("outcome", why);
@@ -288,7 +390,12 @@ final class Proposals {
      * member up its delegation chain (on the proposal's topic) who cast one.
      */
     private Counted count(Proposal p) {
-        Map<String, String> edges = delegations.on(p.kind().topic());
+        Constitution c = coop.policy().constitution();
+        // On a non-delegable kind only a member's own ballot counts.
+        Map<String, String> edges = c.delegable(p.kind()) ? delegations.on(p.kind().topic()) : Map.of();
+        int cap = c.delegateCap(p.eligible().size());
+        Map<String, Integer> carried = new HashMap<>();
+        int capped = 0;
         int yes = 0;
         int no = 0;
         int abstain = 0;
@@ -307,7 +414,12 @@ final class Proposals {
             }
             if (own) {
                 direct++;
+            } else if (carried.getOrDefault(b.member(), 0) >= cap) {
+                // The delegate already carries as much for others as the constitution lets one member carry.
+                capped++;
+                continue;
             } else {
+                carried.merge(b.member(), 1, Integer::sum);
                 delegated++;
             }
             switch (b.choice()) {
@@ -320,6 +432,6 @@ final class Proposals {
                 splits.add(b.split());
             }
         }
-        return new Counted(new Tally(yes, no, abstain, p.eligible().size(), direct, delegated), splits);
+        return new Counted(new Tally(yes, no, abstain, p.eligible().size(), direct, delegated, capped), splits);
     }
 }

@@ -3,6 +3,7 @@ package coop.scheduler.governance;
 import coop.scheduler.domain.BasisPoints;
 import coop.scheduler.domain.Constitution;
 import coop.scheduler.domain.CoopException;
+import coop.scheduler.domain.Fraction;
 import coop.scheduler.domain.ProposalKind;
 import coop.scheduler.domain.ProposalState;
 import coop.scheduler.domain.Tally;
@@ -68,9 +69,17 @@ public final class Rules {
     /**
      * Decides a closed vote from its tally: first the quorum (participation over the members
      * eligible at opening, less any removed since), then the support its kind needs (yes over
-     * yes and no).
+     * yes and no; under rules 2, for amend and remove, yes over every eligible member).
      */
     public static Outcome decide(ProposalKind kind, Tally t, Constitution c) {
+        return decide(kind, t, c, false);
+    }
+
+    /**
+     * As {@link #decide(ProposalKind, Tally, Constitution)}; an entrenched amendment needs
+     * {@link Constitution#ENTRENCHED} of every eligible member.
+     */
+    public static Outcome decide(ProposalKind kind, Tally t, Constitution c, boolean entrenched) {
         String counts = kind.threshold() == ProposalKind.Threshold.QUORUM_ONLY
                 ? t.yes() + " splits, " + t.abstain() + " abstaining of " + t.eligible() + " eligible"
                         + (t.delegated() > 0 ? " (" + t.delegated() + " by delegation)" : "")
@@ -80,23 +89,46 @@ public final class Rules {
                     + " took part, " + c.quorum() + " needed (" + counts + ")");
         }
         long cast = (long) t.yes() + t.no();
-        boolean passed = switch (kind.threshold()) {
-            case QUORUM_ONLY -> true;
-            case ORDINARY -> cast > 0 && c.ordinary().exceededBy(t.yes(), cast);
-            case SPECIAL -> cast > 0 && c.special().reachedBy(t.yes(), cast);
-            case CONSTITUTIONAL -> cast > 0 && c.constitutional().reachedBy(t.yes(), cast);
+        long whole = c.againstEligible(kind) || entrenched ? t.eligible() : cast;
+        String over = c.againstEligible(kind) || entrenched ? " of all eligible members voting yes"
+                : " of yes over yes and no";
+        Fraction need = switch (kind.threshold()) {
+            case ORDINARY -> c.ordinary();
+            case SPECIAL -> c.special();
+            case CONSTITUTIONAL -> c.constitutional();
+            case QUORUM_ONLY -> null;
         };
+        if (entrenched) {
+            need = Constitution.ENTRENCHED;
+        }
+        boolean passed = need == null
+                || whole > 0 && (kind.threshold() == ProposalKind.Threshold.ORDINARY && !entrenched
+                        ? need.exceededBy(t.yes(), whole) : need.reachedBy(t.yes(), whole));
         if (!passed) {
-            String need = switch (kind.threshold()) {
-                case ORDINARY -> "more than " + c.ordinary();
-                case SPECIAL -> "at least " + c.special();
-                case CONSTITUTIONAL -> "at least " + c.constitutional();
-                case QUORUM_ONLY -> "";
-            };
-            return new Outcome(ProposalState.REJECTED, "not enough support: a " + kind.label() + " proposal needs "
-                    + need + " of yes over yes and no (" + counts + ")");
+            String what = entrenched ? "an entrenched amendment" : "a " + kind.label() + " proposal";
+            String more = kind.threshold() == ProposalKind.Threshold.ORDINARY && !entrenched ? "more than " : "at least ";
+            return new Outcome(ProposalState.REJECTED, "not enough support: " + what + " needs " + more + need
+                    + over + " (" + counts + ")");
         }
         return new Outcome(ProposalState.PASSED, "passed (" + counts + ")");
+    }
+
+    /** A period of whole seconds in words: "14d", "48h", "90m", "30s", or a mix such as "1d 2h". */
+    public static String seconds(long s) {
+        if (s == 0) {
+            return "0s";
+        }
+        StringBuilder out = new StringBuilder();
+        long[] units = {86_400, 3_600, 60, 1};
+        String[] names = {"d", "h", "m", "s"};
+        long left = s;
+        for (int i = 0; i < units.length; i++) {
+            if (left >= units[i]) {
+                out.append(out.length() > 0 ? " " : "").append(left / units[i]).append(names[i]);
+                left %= units[i];
+            }
+        }
+        return out.toString();
     }
 
     public static String percent(long basisPoints) {

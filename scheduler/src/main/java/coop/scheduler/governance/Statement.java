@@ -16,6 +16,7 @@ import java.util.TreeMap;
 public sealed interface Statement {
     int MAX_TITLE = 200;
     int MAX_REASON = 500;
+    int MAX_RESPONSE = 8_000;
 
     /** The ledger entry this statement becomes. */
     EventType type();
@@ -69,6 +70,23 @@ public sealed interface Statement {
         }
     }
 
+    /** The answer of the member a removal proposal names, shown beside the ballot. */
+    record Respond(String member, long signedAt, long proposal, String text, SortedMap<String, Object> signed)
+            implements Statement {
+        @Override
+        public EventType type() {
+            return EventType.RESPOND;
+        }
+    }
+
+    /** A member leaving the cooperative of its own will, at once. */
+    record Resign(String member, long signedAt, String reason, SortedMap<String, Object> signed) implements Statement {
+        @Override
+        public EventType type() {
+            return EventType.RESIGN;
+        }
+    }
+
     /**
      * Reads a signed statement.
      *
@@ -78,7 +96,7 @@ public sealed interface Statement {
         String type = Fields.string(s, "type");
         String member = Fields.string(s, "member");
         long signedAt = Fields.number(s, "signed_at");
-        // Members sign only the four kinds below; any other label, an entry type or none, is no statement.
+        // Members sign only the kinds below; any other label, an entry type or none, is no statement.
         return switch (EventType.of(type).orElse(EventType.GENESIS)) {
             case PROPOSE -> propose(member, signedAt, s);
             case BALLOT -> ballot(member, signedAt, s);
@@ -86,6 +104,8 @@ public sealed interface Statement {
                     Fields.string(s, "to"), s);
             case REVIEW -> new Review(member, signedAt, Fields.number(s, "job"), decision(s),
                     printable(s, "reason", MAX_REASON), s);
+            case RESPOND -> new Respond(member, signedAt, Fields.number(s, "proposal"), text(s, "text", MAX_RESPONSE), s);
+            case RESIGN -> new Resign(member, signedAt, printable(s, "reason", MAX_REASON), s);
             default -> throw CoopException.invalid("type", "unknown statement type '" + type + "'");
         };
     }
@@ -111,6 +131,17 @@ public sealed interface Statement {
             throw CoopException.invalid("decision", "must be approve or reject");
         }
         return decision.equals("approve");
+    }
+
+    /** Text of several lines: printable characters, line breaks and tabs. */
+    private static String text(SortedMap<String, Object> s, String field, int max) {
+        String text = Fields.string(s, field);
+        if (text.isBlank() || text.length() > max
+                || text.chars().anyMatch(ch -> Character.isISOControl(ch) && ch != '\n' && ch != '\t')) {
+            throw CoopException.invalid(field, "must be 1 to " + max + " printable characters (line breaks and tabs "
+                    + "allowed)");
+        }
+        return text;
     }
 
     private static String printable(SortedMap<String, Object> s, String field, int max) {

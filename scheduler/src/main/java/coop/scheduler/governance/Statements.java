@@ -67,6 +67,21 @@ public final class Statements {
         return s;
     }
 
+    /** The answer of the member a removal proposal names. */
+    public static SortedMap<String, Object> respond(String member, long signedAt, long proposal, String text) {
+        SortedMap<String, Object> s = head(EventType.RESPOND.label(), member, signedAt);
+        s.put("proposal", proposal);
+        s.put("text", text == null ? "" : text);
+        return s;
+    }
+
+    /** A member's resignation, effective at once. */
+    public static SortedMap<String, Object> resign(String member, long signedAt, String reason) {
+        SortedMap<String, Object> s = head(EventType.RESIGN.label(), member, signedAt);
+        s.put("reason", reason == null ? "" : reason);
+        return s;
+    }
+
     private static SortedMap<String, Object> head(String type, String member, long signedAt) {
         SortedMap<String, Object> s = new TreeMap<>();
         s.put("type", type);

@@ -20,7 +20,9 @@ public enum EventType {
     PANEL("panel"),
     VERDICT("verdict"),
     CANCEL_REVIEW("cancel-review"),
-    ATTEMPT("attempt");
+    ATTEMPT("attempt"),
+    RESIGN("resign"),
+    RESPOND("respond");
 
     private final String label;
 

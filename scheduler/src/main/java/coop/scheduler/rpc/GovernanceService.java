@@ -7,6 +7,8 @@ import coop.scheduler.engine.EventLoop;
 import coop.scheduler.view.ProtoMapper;
 import coop.scheduler.view.Reads;
 import coop.v1.DelegateRequest;
+import coop.v1.ResignRequest;
+import coop.v1.RespondRequest;
 import coop.v1.DelegateResponse;
 import coop.v1.Delegation;
 import coop.v1.GetPolicyRequest;
@@ -158,6 +160,29 @@ final class GovernanceService extends GovernanceGrpc.GovernanceImplBase {
     }
 
     @Override
+    public void resign(ResignRequest r, StreamObserver<MemberInfo> out) {
+        String member = Caller.member();
+        SortedMap<String, Object> st = statement(out, r.getSignature(), m -> SignedStatements.resign(m, r));
+        if (st != null) {
+            Replies.unary(loop.call((s, tx) -> memberInfo(s, s.resign(member, st, r.getSignature(), tx))), out,
+                    x -> x);
+        }
+    }
+
+    @Override
+    public void respond(RespondRequest r, StreamObserver<coop.v1.Proposal> out) {
+        String member = Caller.member();
+        if (Fields.refused(out, () -> Fields.positiveId("proposal_id", r.getProposalId()))) {
+            return;
+        }
+        SortedMap<String, Object> st = statement(out, r.getSignature(), m -> SignedStatements.respond(m, r));
+        if (st != null) {
+            Replies.unary(loop.call((s, tx) -> ProtoMapper.proposal(s.respond(member, st, r.getSignature(), tx),
+                    s.policy().constitution())), out, x -> x);
+        }
+    }
+
+    @Override
     public void review(ReviewRequest r, StreamObserver<coop.v1.Job> out) {
         String member = Caller.member();
         if (Fields.refused(out, () -> Fields.positiveId("job_id", r.getJobId()))) {
@@ -197,14 +222,18 @@ final class GovernanceService extends GovernanceGrpc.GovernanceImplBase {
         Replies.unary(loop.call((s, tx) -> {
             ListMembersResponse.Builder b = ListMembersResponse.newBuilder();
             for (Member m : s.members()) {
-                MemberInfo.Builder mb = MemberInfo.newBuilder().setName(m.name()).addAllAccounts(m.accounts())
-                        .setAdmittedAtMs(m.admittedAt()).setRemovedAtMs(m.removedAt())
-                        .addAllDelegations(delegations(s.delegations(m.name())));
-                m.roles().forEach(role -> mb.addRoles(role.label()));
-                b.addMembers(mb);
+                b.addMembers(memberInfo(s, m));
             }
             return b.build();
         }), out, x -> x);
+    }
+
+    private static MemberInfo memberInfo(coop.scheduler.engine.ClusterState s, Member m) {
+        MemberInfo.Builder mb = MemberInfo.newBuilder().setName(m.name()).addAllAccounts(m.accounts())
+                .setAdmittedAtMs(m.admittedAt()).setRemovedAtMs(m.removedAt())
+                .addAllDelegations(delegations(s.delegations(m.name()))).setResigned(s.resigned(m.name()));
+        m.roles().forEach(role -> mb.addRoles(role.label()));
+        return mb.build();
     }
 
     @Override

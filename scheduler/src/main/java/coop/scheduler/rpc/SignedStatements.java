@@ -10,6 +10,8 @@ import coop.scheduler.ledger.Keys;
 import coop.v1.AccountShare;
 import coop.v1.DelegateRequest;
 import coop.v1.ProposeRequest;
+import coop.v1.ResignRequest;
+import coop.v1.RespondRequest;
 import coop.v1.ReviewRequest;
 import coop.v1.VoteRequest;
 import java.security.PrivateKey;
@@ -115,6 +117,14 @@ public final class SignedStatements {
 
     public static SortedMap<String, Object> review(String member, ReviewRequest r) {
         return Statements.review(member, r.getSignedAtMs(), r.getJobId(), r.getApprove(), r.getReason());
+    }
+
+    public static SortedMap<String, Object> resign(String member, ResignRequest r) {
+        return Statements.resign(member, r.getSignedAtMs(), r.getReason());
+    }
+
+    public static SortedMap<String, Object> respond(String member, RespondRequest r) {
+        return Statements.respond(member, r.getSignedAtMs(), r.getProposalId(), r.getText());
     }
 
     /** Signs a statement with the member's key: the value for the request's {@code signature}. */

@@ -127,13 +127,24 @@ public final class ProtoMapper {
 
     /** The quorum and support a proposal of this kind needs under the constitution, in words. */
     public static String rule(coop.scheduler.domain.ProposalKind kind, coop.scheduler.domain.Constitution c) {
+        String of = c.againstEligible(kind) ? " of all eligible" : "";
         String support = switch (kind.threshold()) {
             case ORDINARY -> ", more than " + c.ordinary() + " yes";
-            case SPECIAL -> ", at least " + c.special() + " yes";
-            case CONSTITUTIONAL -> ", at least " + c.constitutional() + " yes";
+            case SPECIAL -> ", at least " + c.special() + of + " yes";
+            case CONSTITUTIONAL -> ", at least " + c.constitutional() + of + " yes";
             case QUORUM_ONLY -> ", outcome by moving-phantom aggregation";
         };
-        return "quorum " + c.quorum() + support;
+        String rule = "quorum " + c.quorum() + support;
+        if (c.protective()) {
+            rule += ", open at least " + coop.scheduler.governance.Rules.seconds(c.minNotice(kind))
+                    + (c.delegable(kind) ? "" : ", own ballots only (not delegable)");
+            if (kind == coop.scheduler.domain.ProposalKind.AMEND) {
+                rule += "; entrenched rules (" + String.join(", ", coop.scheduler.domain.Constitution.ENTRENCHED_RULES)
+                        + ") need " + coop.scheduler.domain.Constitution.ENTRENCHED + " of all eligible in two votes "
+                        + coop.scheduler.domain.Constitution.ENTRENCHED_GAP.toDays() + " days apart";
+            }
+        }
+        return rule;
     }
 
     public static coop.v1.Proposal proposal(Proposal p, coop.scheduler.domain.Constitution c) {
@@ -146,6 +157,7 @@ public final class ProtoMapper {
                 .setClosesAtMs(p.closesAt()).setClosedAtMs(p.closedAt()).setOutcome(p.outcome())
                 .setEnactedPolicyVersion(p.enactedVersion()).setKind(p.kind().label())
                 .setChangeJson(Canonical.text(p.change())).addAllEligible(p.eligible())
+                .setResponse(p.response()).setRespondedAtMs(p.respondedAt())
                 .setState(switch (p.state()) {
                     case OPEN -> coop.v1.ProposalState.OPEN;
                     case PASSED -> coop.v1.ProposalState.PASSED;
@@ -154,7 +166,7 @@ public final class ProtoMapper {
                 });
         var t = p.tally();
         b.setTally(Tally.newBuilder().setYes(t.yes()).setNo(t.no()).setAbstain(t.abstain())
-                .setEligible(t.eligible()).setDirect(t.direct()).setDelegated(t.delegated()));
+                .setEligible(t.eligible()).setDirect(t.direct()).setDelegated(t.delegated()).setCapped(t.capped()));
         b.addAllResult(shares(p.result()).getSharesList());
         for (Ballot ballot : p.ballots().values()) {
             b.addBallots(coop.v1.Ballot.newBuilder().setMember(ballot.member()).setChoice(choice(ballot.choice()))

@@ -3,7 +3,9 @@ package coop.scheduler.audit;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import coop.scheduler.domain.Choice;
+import coop.scheduler.domain.Constitution;
 import coop.scheduler.domain.Member;
+import coop.scheduler.domain.Params;
 import coop.scheduler.domain.ProposalKind;
 import coop.scheduler.domain.Topic;
 import coop.scheduler.governance.Governance;
@@ -40,7 +42,8 @@ class LedgerVerifierTest {
             founders.add(keys.member(n, List.of("lab-a")));
         }
         long[] now = {1_700_000_000_000L};
-        SortedMap<String, Object> genesis = Governance.genesis(founders, List.of("lab-a", "lab-b"));
+        SortedMap<String, Object> genesis = Governance.genesis(founders, List.of("lab-a", "lab-b"), Params.DEFAULTS,
+                Constitution.DEFAULTS);
         Governance gov = Governance.found(genesis, now[0]);
         java.util.function.Consumer<List<Event>> rec = events -> {
             for (Event e : events) {

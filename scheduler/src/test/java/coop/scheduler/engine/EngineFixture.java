@@ -1,5 +1,6 @@
 package coop.scheduler.engine;
 
+import coop.scheduler.domain.Constitution;
 import coop.scheduler.domain.Gpu;
 import coop.scheduler.domain.Member;
 import coop.scheduler.domain.NodeFeatures;
@@ -63,7 +64,9 @@ public final class EngineFixture implements AutoCloseable {
                                       Params params, Duration preemptionGrace, Duration tick) {
         EngineFixture f = new EngineFixture(dir, clock, preemptionGrace, tick);
         Store store = Store.open(dir);
-        ClusterState.found(store, founders, accounts, params, clock.millis());
+        // The first rules let a vote close as soon as everyone has voted, whatever its kind, and
+        // take any voting period: these fixtures drive votes as plumbing. Rules 2 are tested on their own.
+        ClusterState.found(store, founders, accounts, params, Constitution.DEFAULTS, clock.millis());
         store.close();
         f.open();
         return f;

@@ -5,8 +5,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import coop.scheduler.audit.LedgerVerifier;
 import coop.scheduler.domain.Choice;
+import coop.scheduler.domain.Constitution;
 import coop.scheduler.domain.CoopException;
 import coop.scheduler.domain.Member;
+import coop.scheduler.domain.Params;
 import coop.scheduler.domain.Proposal;
 import coop.scheduler.domain.ProposalKind;
 import coop.scheduler.domain.ProposalState;
@@ -39,7 +41,8 @@ class GovernanceTest {
         for (String n : List.of("alice", "bob", "carol", "dave", "erin")) {
             founders.add(keys.member(n, List.of("lab-a")));
         }
-        SortedMap<String, Object> genesis = Governance.genesis(founders, List.of("lab-a", "lab-b", "uni-c"));
+        SortedMap<String, Object> genesis = Governance.genesis(founders, List.of("lab-a", "lab-b", "uni-c"), Params.DEFAULTS,
+                Constitution.DEFAULTS);
         gov = Governance.found(genesis, now);
         record(List.of(Event.of(EventType.GENESIS, genesis)));
     }

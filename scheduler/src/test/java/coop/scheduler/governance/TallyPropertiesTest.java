@@ -5,8 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import coop.scheduler.audit.LedgerVerifier;
 import coop.scheduler.domain.Ballot;
 import coop.scheduler.domain.Choice;
+import coop.scheduler.domain.Constitution;
 import coop.scheduler.domain.CoopException;
 import coop.scheduler.domain.Member;
+import coop.scheduler.domain.Params;
 import coop.scheduler.domain.Proposal;
 import coop.scheduler.domain.ProposalKind;
 import coop.scheduler.domain.ProposalState;
@@ -50,7 +52,8 @@ class TallyPropertiesTest {
             founders.add(keys.member("m" + i, ACCOUNTS));
         }
         long[] now = {1_700_000_000_000L};
-        var genesis = Governance.genesis(founders, ACCOUNTS);
+        var genesis = Governance.genesis(founders, ACCOUNTS, Params.DEFAULTS,
+                Constitution.DEFAULTS);
         Governance gov = Governance.found(genesis, now[0]);
         List<Entry> ledger = new ArrayList<>();
         ledger.add(Entry.make(0, now[0], "genesis", genesis, Entry.ORIGIN));
