@@ -166,6 +166,22 @@ public final class Client implements AutoCloseable {
         return governance().delegate(r.build());
     }
 
+    /** Leaves the cooperative, signed with the identity's key. */
+    public coop.v1.MemberInfo resign(coop.v1.ResignRequest.Builder r) {
+        Identity id = signer();
+        r.setSignedAtMs(System.currentTimeMillis());
+        r.setSignature(sign(id, () -> SignedStatements.resign(id.member(), r.buildPartial())));
+        return governance().resign(r.build());
+    }
+
+    /** Answers the removal proposal that names the identity's member, signed with its key. */
+    public coop.v1.Proposal respond(coop.v1.RespondRequest.Builder r) {
+        Identity id = signer();
+        r.setSignedAtMs(System.currentTimeMillis());
+        r.setSignature(sign(id, () -> SignedStatements.respond(id.member(), r.buildPartial())));
+        return governance().respond(r.build());
+    }
+
     /** Reviews a job, signed with the identity's key. */
     public coop.v1.Job review(coop.v1.ReviewRequest.Builder r) {
         Identity id = signer();

@@ -1,10 +1,12 @@
 package coop.cli;
 
-import coop.scheduler.domain.Member;
+import coop.scheduler.domain.Constitution;
 import coop.scheduler.domain.CoopException;
-import coop.scheduler.domain.Params;
-import coop.scheduler.domain.Role;
+import coop.scheduler.domain.Member;
 import coop.scheduler.domain.Names;
+import coop.scheduler.domain.Params;
+import coop.scheduler.domain.ProposalKind;
+import coop.scheduler.domain.Role;
 import coop.scheduler.engine.ClusterState;
 import coop.scheduler.rpc.Caller;
 import coop.scheduler.store.Store;
@@ -66,6 +68,13 @@ public final class InitCommand implements Callable<Integer> {
                     + "number is seconds, as the name says (90 is 90 s; 90m, 1h30m, 2d as written). Repeatable.")
     List<String> params = List.of();
 
+    @Option(names = "--notice", paramLabel = "KIND=DURATION",
+            description = "A founding notice period other than its default: the least time a proposal of KIND stays "
+                    + "open (shares, share-budget, account 48h; param 72h; admit, remove 7d; amend 14d). KIND all sets "
+                    + "every kind; 0 for none. Notice periods are entrenched: after founding only an entrenched "
+                    + "amendment changes them. " + Durations.FORMS_HELP + " Repeatable.")
+    List<String> notice = List.of();
+
     @Option(names = "--json", description = "Print the result as JSON.")
     boolean json;
 
@@ -82,7 +91,7 @@ public final class InitCommand implements Callable<Integer> {
             }
         }
         Map<String, Identity> created = found(data, founders, accounts, identities, scheduler, serverNames, founding,
-                random);
+                constitution(notice), random);
         Path dir = identities == null ? data.resolve("identities") : identities;
         var out = spec.commandLine().getOut();
         if (json) {
@@ -102,6 +111,42 @@ public final class InitCommand implements Callable<Integer> {
         }
         out.flush();
         return 0;
+    }
+
+    /** The founding constitution with the notice periods {@code --notice} sets. */
+    static Constitution constitution(List<String> notices) {
+        Map<String, Object> byKind = new TreeMap<>();
+        for (String n : notices) {
+            int eq = n.indexOf('=');
+            if (eq <= 0) {
+                throw new CliException("--notice: '" + n + "' must be KIND=DURATION, for example amend=14d");
+            }
+            String kind = n.substring(0, eq).strip();
+            String text = n.substring(eq + 1).strip();
+            long seconds;
+            try {
+                seconds = text.equals("0") ? 0 : Durations.parse(text).toSeconds();
+            } catch (IllegalArgumentException e) {
+                throw new CliException("--notice: " + kind + ": " + e.getMessage());
+            }
+            if (kind.equals("all")) {
+                for (ProposalKind k : ProposalKind.values()) {
+                    byKind.put(k.label(), seconds);
+                }
+            } else {
+                try {
+                    byKind.put(ProposalKind.parse("--notice", kind).label(), seconds);
+                } catch (CoopException e) {
+                    throw new CliException(e.getMessage() + " or all");
+                }
+            }
+        }
+        try {
+            return byKind.isEmpty() ? Constitution.FOUNDING
+                    : Constitution.FOUNDING.with(Map.of("min_notice", byKind), null);
+        } catch (CoopException e) {
+            throw new CliException("--notice: " + e.getMessage(), e);
+        }
     }
 
     /**
@@ -129,6 +174,15 @@ public final class InitCommand implements Callable<Integer> {
     public static Map<String, Identity> found(Path data, List<String> founders, List<String> accountNames,
                                               Path identityDir, String scheduler, List<String> serverNames,
                                               Params params, SecureRandom random) throws java.io.IOException {
+        return found(data, founders, accountNames, identityDir, scheduler, serverNames, params, Constitution.FOUNDING,
+                random);
+    }
+
+    /** As above, with a founding constitution of its own (notice periods other than the defaults). */
+    public static Map<String, Identity> found(Path data, List<String> founders, List<String> accountNames,
+                                              Path identityDir, String scheduler, List<String> serverNames,
+                                              Params params, Constitution constitution, SecureRandom random)
+            throws java.io.IOException {
         for (String n : serverNames) {
             if (n.isBlank() || !n.matches("[A-Za-z0-9.:-]{1,253}")) {
                 throw new CliException("--san: '" + n + "' is not a host name or address");
@@ -171,7 +225,7 @@ public final class InitCommand implements Callable<Integer> {
             identities.put(e.getKey(), identity);
         }
         try (Store store = Store.open(data)) {
-            ClusterState.found(store, members, List.copyOf(accountSet), params, now);
+            ClusterState.found(store, members, List.copyOf(accountSet), params, constitution, now);
         }
         List<String> names = new ArrayList<>(serverNames);
         if (scheduler != null && scheduler.lastIndexOf(':') > 0) {

@@ -67,6 +67,7 @@ public final class Main implements Runnable {
             Subcommand.annotated(PolicyCommand.class),
             Subcommand.annotated(ProposalCommand.class),
             Subcommand.annotated(DelegateCommand.class),
+            Subcommand.annotated(RespondCommand.class),
             Subcommand.annotated(ReviewCommand.class),
             Subcommand.annotated(PanelCommand.class),
             Subcommand.annotated(LedgerCommand.class),

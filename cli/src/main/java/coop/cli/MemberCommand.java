@@ -32,7 +32,7 @@ import picocli.CommandLine.Spec;
                 + "your own settings."},
         subcommands = {MemberCommand.Keygen.class, MemberCommand.Certify.class, MemberCommand.Install.class,
                 MemberCommand.Remove.class, MemberCommand.List.class, MemberCommand.Set.class,
-                MemberCommand.Show.class})
+                MemberCommand.Show.class, MemberCommand.Resign.class})
 final class MemberCommand implements Runnable {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
@@ -42,7 +42,7 @@ final class MemberCommand implements Runnable {
     @Override
     public void run() {
         throw new ParameterException(spec.commandLine(), "Missing a subcommand: keygen, certify, install-certificate, "
-                + "remove, list, set or show");
+                + "remove, resign, list, set or show");
     }
 
     /** Reads the public file keygen writes: member, public_key, token_sha256. */
@@ -253,6 +253,54 @@ final class MemberCommand implements Runnable {
     static final class Remove extends ProposeKinds.Remove {
     }
 
+    /** A member leaves of its own will: no vote, at once, recorded in the ledger. */
+    @Command(name = "resign", mixinStandardHelpOptions = true,
+            description = {"Leave the cooperative, at once: recorded in the ledger, signed with your key.",
+                    "Your token and certificate are refused from then on, your delegations lapse, your open "
+                            + "proposals are withdrawn, your ballots on open votes are struck and your waiting "
+                            + "jobs are cancelled (running ones finish). Your past ballots stay in the ledger.",
+                    "The last member with a vote cannot resign."})
+    static final class Resign extends ClientCommand {
+        @Option(names = "--reason", paramLabel = "TEXT", defaultValue = "",
+                description = "Why, in a line (recorded in the ledger).")
+        String reason;
+
+        @Option(names = "--yes", description = "Do not ask for confirmation (needed when not at a terminal).")
+        boolean yes;
+
+        @Option(names = "--json", description = "Print your member record after resigning as JSON.")
+        boolean json;
+
+        @Override
+        int run() {
+            if (!yes) {
+                java.io.Console console = System.console();
+                if (console == null) {
+                    throw new CliException("--yes: resigning cannot be undone; pass --yes to confirm");
+                }
+                String answer = console.readLine("Resign from the cooperative now? This cannot be undone [y/N] ");
+                if (answer == null || !answer.strip().equalsIgnoreCase("y")) {
+                    out().println("not resigned");
+                    return 1;
+                }
+            }
+            MemberInfo m;
+            try (Client c = client.connect()) {
+                m = c.resign(coop.v1.ResignRequest.newBuilder().setReason(reason));
+            }
+            if (json) {
+                ObjectNode o = JsonOutput.object();
+                o.put("name", m.getName());
+                o.put("resigned", m.getResigned());
+                o.put("removed_at_ms", m.getRemovedAtMs());
+                JsonOutput.print(out(), o);
+                return 0;
+            }
+            out().println(m.getName() + " resigned at " + Times.iso(m.getRemovedAtMs()));
+            return 0;
+        }
+    }
+
     @Command(name = "list", mixinStandardHelpOptions = true,
             description = "List members with their roles, accounts and delegations.")
     static final class List extends ClientCommand {
@@ -273,6 +321,7 @@ final class MemberCommand implements Runnable {
                     o.set("roles", JSON.valueToTree(m.getRolesList()));
                     o.put("admitted_at_ms", m.getAdmittedAtMs());
                     o.put("removed_at_ms", m.getRemovedAtMs());
+                    o.put("resigned", m.getResigned());
                     ObjectNode d = o.putObject("delegations");
                     m.getDelegationsList().forEach(x -> d.put(x.getTopic(), x.getTo()));
                     return o;
@@ -286,7 +335,7 @@ final class MemberCommand implements Runnable {
                     d.append(d.length() == 0 ? "" : " ").append(x.getTopic()).append("→").append(x.getTo());
                 }
                 table.row(m.getName(), String.join(",", m.getRolesList()), String.join(",", m.getAccountsList()),
-                        d.length() == 0 ? "-" : d.toString(), m.getRemovedAtMs() == 0 ? "member" : "removed");
+                        d.length() == 0 ? "-" : d.toString(), m.getRemovedAtMs() == 0 ? "member" : m.getResigned() ? "resigned" : "removed");
             }
             table.print(out());
             return 0;

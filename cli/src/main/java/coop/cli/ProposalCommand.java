@@ -39,6 +39,8 @@ final class ProposalCommand extends ClientCommand {
         out.println("proposal " + p.getId() + " (" + p.getKind() + ") by " + p.getProposer() + ": " + p.getTitle());
         out.println("  change:   " + ProposalText.summary(p));
         out.println("  rule:     " + p.getRule());
+        out.println("  opened:   " + Times.iso(p.getOpenedAtMs()) + (p.getState() == ProposalState.OPEN
+                ? ", may close " + Times.iso(p.getClosesAtMs()) : ""));
         Tally t = p.getTally();
         int took = t.getYes() + t.getNo() + t.getAbstain();
         out.println("  tally:    " + ProposalText.tally(t) + "; " + took + " of " + t.getEligible() + " took part");
@@ -52,6 +54,10 @@ final class ProposalCommand extends ClientCommand {
             if (p.getEnactedPolicyVersion() != 0) {
                 out.println("  enacted:  policy v" + p.getEnactedPolicyVersion());
             }
+        }
+        if (!p.getResponse().isEmpty()) {
+            out.println("  response: from the member it names, signed, " + Times.iso(p.getRespondedAtMs()) + ":");
+            p.getResponse().lines().forEach(l -> out.println("    | " + l));
         }
         String mine = "none";
         for (Ballot b : p.getBallotsList()) {

@@ -32,6 +32,7 @@ final class ProposalText {
     static String tally(Tally tally) {
         return "yes " + tally.getYes() + ", no " + tally.getNo() + ", abstain " + tally.getAbstain()
                 + " of " + tally.getEligible() + " eligible"
-                + (tally.getDelegated() > 0 ? " (" + tally.getDelegated() + " by delegation)" : "");
+                + (tally.getDelegated() > 0 ? " (" + tally.getDelegated() + " by delegation)" : "")
+                + (tally.getCapped() > 0 ? " (" + tally.getCapped() + " delegated over the cap not counted)" : "");
     }
 }

@@ -118,8 +118,12 @@ final class ProposeKinds {
 
     @Command(name = "amend", mixinStandardHelpOptions = true,
             description = {"Amend the constitution (constitutional majority, 3/4 by default).",
-                    "What it can change: thresholds as fractions (2/3) or percentages (60%%), the quorum, account "
-                            + "floors, and whether every member must hold a vote.",
+                    "What it can change: thresholds as fractions (2/3) or percentages (60%%), the quorum (never "
+                            + "below 1/3), account floors, whether every member must hold a vote, the notice "
+                            + "periods, the non-delegable kinds and the most weight one delegate carries.",
+                    "Floors, every-member-votes, notice periods and non-delegable kinds are entrenched: they need "
+                            + "9/10 of all eligible members in two votes on the same change closing at least 14 "
+                            + "days apart, and lowering a floor a majority of that account's own members too.",
                     "Example: coop propose amend --quorum 40%% --floor uni-c=10"})
     static final class Amend extends ProposeKindCommand {
         @Option(names = "--ordinary", paramLabel = "FRACTION", description = "Support an ordinary proposal must exceed.")
@@ -143,10 +147,46 @@ final class ProposeKinds {
                 description = "Whether every member must hold a vote.")
         String everyMemberVotes = "";
 
+        @Option(names = "--notice", paramLabel = "KIND=DURATION",
+                description = "A kind's notice period, the least time its proposals stay open. " + Durations.FORMS_HELP
+                        + " Repeatable.")
+        List<String> notice = new ArrayList<>();
+
+        @Option(names = "--non-delegable", paramLabel = "KINDS", split = ",",
+                description = "The kinds on which only a member's own ballot counts (replaces the list; '' for none).")
+        List<String> nonDelegable;
+
+        @Option(names = "--max-delegated-weight", paramLabel = "FRACTION",
+                description = "Most weight one delegate carries for others, as a fraction of the eligible.")
+        String maxDelegatedWeight = "";
+
+        @Option(names = "--rules", paramLabel = "2",
+                description = "Move a cooperative founded under the first rules to rules 2 (notice periods, "
+                        + "turnout, delegation limits, entrenched rules) with their founding defaults.")
+        int rules;
+
         @Override
         void change(ProposeRequest.Builder request) {
             Amendment.Builder b = Amendment.newBuilder().setOrdinary(ordinary).setSpecial(special)
-                    .setConstitutional(constitutional).setQuorum(quorum).setEveryMemberVotes(everyMemberVotes);
+                    .setConstitutional(constitutional).setQuorum(quorum).setEveryMemberVotes(everyMemberVotes)
+                    .setMaxDelegatedWeight(maxDelegatedWeight).setRules(rules);
+            for (String n : notice) {
+                int eq = n.indexOf('=');
+                if (eq <= 0) {
+                    throw new CliException("--notice: '" + n + "' must be KIND=DURATION, for example amend=14d");
+                }
+                String text = n.substring(eq + 1).strip();
+                try {
+                    b.putMinNoticeS(n.substring(0, eq).strip(), text.equals("0") ? 0
+                            : Durations.parse(text).toSeconds());
+                } catch (IllegalArgumentException e) {
+                    throw new CliException("--notice: " + e.getMessage());
+                }
+            }
+            if (nonDelegable != null) {
+                b.setSetNonDelegable(true);
+                nonDelegable.stream().filter(k -> !k.isBlank()).forEach(b::addNonDelegable);
+            }
             Map<String, ShareArgument> byAccount = new TreeMap<>();
             floors.forEach(f -> byAccount.put(f.account(), f));
             byAccount.values().forEach(f -> b.addFloors(f.toProto()));

@@ -220,8 +220,7 @@ class BackupIT {
             var keygen = coop.run("member", "keygen", "--name", "dave", "--dir", dir.toString(), "--scheduler", target);
             assertThat(keygen.exitCode()).as(keygen.stderr()).isZero();
             var admit = coop.run("propose", "admit", "--scheduler", target, "--identity", alice, "--from",
-                    dir.resolve("dave.pub.json").toString(), "--accounts", "lab-a", "--roles", "member,researcher",
-                    "--closes-in", "1h");
+                    dir.resolve("dave.pub.json").toString(), "--accounts", "lab-a", "--roles", "member,researcher");
             assertThat(admit.exitCode()).as(admit.stderr()).isZero();
             var vote = coop.run("vote", "--scheduler", target, "--identity", alice, "1", "yes");
             assertThat(vote.exitCode()).as(vote.stderr()).isZero();

@@ -57,7 +57,7 @@ class DashboardBrowserIT {
         try (CoopProcesses coop = new CoopProcesses(dir)) {
             Path data = dir.resolve("data");
             var init = coop.run("init", "--data", data.toString(), "--founders", "alice:lab-a,bob:lab-b",
-                    "--accounts", "lab-a,lab-b");
+                    "--accounts", "lab-a,lab-b", "--notice", "shares=1h");
             assertThat(init.exitCode()).as(init.stderr()).isZero();
             var scheduler = coop.scheduler(data, "--http", "127.0.0.1:0");
             String url = dashboardUrl();

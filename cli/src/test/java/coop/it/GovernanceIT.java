@@ -14,6 +14,7 @@ import coop.v1.JobState;
 import coop.v1.ListJobsRequest;
 import coop.v1.ListNodesRequest;
 import coop.v1.ProposalState;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -38,7 +39,9 @@ class GovernanceIT {
     void aShareBudgetVoteIsEnactedAndTheClusterFollowsIt() throws Exception {
         try (CoopProcesses coop = new CoopProcesses(dir)) {
             Path data = dir.resolve("data");
-            var init = coop.run("init", "--data", data.toString(), "--param", "min_run_before_preempt_s=0",
+            // Votes here close in seconds: a cooperative founded with no notice periods.
+            var init = coop.run("init", "--data", data.toString(), "--notice", "all=0",
+                    "--param", "min_run_before_preempt_s=0",
                     "--founders", "alice:lab-a,bob:lab-b,carol:lab-a", "--accounts", "lab-a,lab-b");
             assertThat(init.exitCode()).as(init.stderr()).isZero();
             var scheduler = coop.scheduler(data, "--preemption-grace", "1s");
@@ -147,7 +150,9 @@ class GovernanceIT {
     void aRemovedMembersBallotNoLongerCountsWhenAnOpenVoteClosesAndItsWaitingJobIsCancelled() throws Exception {
         try (CoopProcesses coop = new CoopProcesses(dir)) {
             Path data = dir.resolve("data");
-            var init = coop.run("init", "--data", data.toString(), "--param", "min_run_before_preempt_s=0",
+            // Votes here close in seconds: a cooperative founded with no notice periods.
+            var init = coop.run("init", "--data", data.toString(), "--notice", "all=0",
+                    "--param", "min_run_before_preempt_s=0",
                     "--founders", "alice:lab-a,bob:lab-b,carol:lab-a", "--accounts", "lab-a,lab-b");
             assertThat(init.exitCode()).as(init.stderr()).isZero();
             String target = coop.scheduler(data).target();
@@ -185,21 +190,36 @@ class GovernanceIT {
                 assertThat(own.exitCode()).as(own.stderr()).isZero();
                 vote(coop, target, frank, 2, "yes");
                 vote(coop, target, bob, 2, "yes");
-                // The vote on removing frank (proposal 3) waits only for frank's own ballot.
+                // The vote on removing frank (proposal 3) is a hearing: it runs to its deadline, and frank answers.
                 var remove = coop.run("member", "remove", "frank", "--scheduler", target, "--identity", alice,
-                        "--closes-in", "1h");
+                        "--closes-in", "45s");
                 assertThat(remove.exitCode()).as(remove.stderr()).isZero();
                 for (String who : List.of(alice, bob, carol)) {
                     vote(coop, target, who, 3, "yes");
                 }
                 // alice proposes the same (proposal 4); with frank's yes, 2 of 4 would make the quorum of one half.
                 var shares = coop.run("propose", "shares", "lab-a=20", "lab-b=80", "--scheduler", target,
-                        "--identity", alice, "--closes-in", "60s");
+                        "--identity", alice, "--closes-in", "90s");
                 assertThat(shares.exitCode()).as(shares.stderr()).isZero();
                 vote(coop, target, frank, 4, "yes");
                 vote(coop, target, alice, 4, "yes");
                 assertThat(proposal(client, 4).getTally().getYes()).isEqualTo(2);
                 vote(coop, target, frank, 3, "no");
+                Path answer = dir.resolve("answer.txt");
+                Files.writeString(answer, "My jobs ran within lab-b's share.\nAsk the panel of job 1.");
+                var respond = coop.run("respond", "3", "--file", answer.toString(), "--scheduler", target,
+                        "--identity", frank);
+                assertThat(respond.exitCode()).as(respond.stderr()).isZero();
+                var byOther = coop.run("respond", "3", "--file", answer.toString(), "--scheduler", target,
+                        "--identity", bob);
+                assertThat(byOther.exitCode()).isNotZero();
+                assertThat(byOther.stderr()).contains("only frank");
+                var shownRemoval = coop.run("proposal", "3", "--scheduler", target, "--identity", bob);
+                assertThat(shownRemoval.stdout()).contains("response: from the member it names")
+                        .contains("| My jobs ran within lab-b's share.").contains("| Ask the panel of job 1.");
+                assertThat(proposal(client, 3).getState()).as("a removal stays open to its deadline")
+                        .isEqualTo(ProposalState.OPEN);
+                await().atMost(Duration.ofSeconds(60)).until(() -> proposal(client, 3).getState() != ProposalState.OPEN);
 
                 var removal = proposal(client, 3);
                 assertThat(removal.getState()).as(removal.getOutcome()).isEqualTo(ProposalState.PASSED);
@@ -223,7 +243,7 @@ class GovernanceIT {
                 assertThat(shown.stdout()).contains("cancelled: member frank was removed");
 
                 // It closes at its deadline: bob and carol never vote on it.
-                await().atMost(Duration.ofSeconds(90)).until(
+                await().atMost(Duration.ofSeconds(120)).until(
                         () -> proposal(client, 4).getState() != ProposalState.OPEN);
                 var closed = proposal(client, 4);
                 assertThat(closed.getState()).as(closed.getOutcome()).isEqualTo(ProposalState.REJECTED);

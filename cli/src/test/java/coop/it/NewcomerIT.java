@@ -38,7 +38,7 @@ class NewcomerIT {
             Path dave = dir.resolve("dave.json");
             assertThat(Identity.read(dave).scheduler()).isNull();
             var admit = coop.run("propose", "admit", "--scheduler", target, "--identity", alice, "--from",
-                    dir.resolve("dave.pub.json").toString(), "--accounts", "lab-a", "--closes-in", "1h");
+                    dir.resolve("dave.pub.json").toString(), "--accounts", "lab-a");
             assertThat(admit.exitCode()).as(admit.stderr()).isZero();
             var vote = coop.run("vote", "--scheduler", target, "--identity", alice, "1", "yes");
             assertThat(vote.exitCode()).as(vote.stderr()).isZero();

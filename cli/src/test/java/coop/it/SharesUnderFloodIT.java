@@ -123,7 +123,7 @@ class SharesUnderFloodIT {
     void anAccountThatSubmitsOnlyTwoNodeGangsHoldsItsVotedShareBesideTwoFloods() throws Exception {
         try (CoopProcesses coop = new CoopProcesses(dir)) {
             Cluster cluster = start(coop);
-            var propose = coop.run("propose", "shares", "lab-a=50", "lab-b=30", "lab-c=20", "--closes-in", "1h",
+            var propose = coop.run("propose", "shares", "lab-a=50", "lab-b=30", "lab-c=20",
                     "--scheduler", cluster.target(), "--identity", cluster.identity("alice"));
             assertThat(propose.exitCode()).as(propose.stderr()).isZero();
             for (String member : List.of("alice", "bob", "carol")) {

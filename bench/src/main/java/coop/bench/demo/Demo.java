@@ -9,7 +9,9 @@ import coop.cli.Identity;
 import coop.cli.InitCommand;
 import coop.cli.NodeIdentity;
 import coop.scheduler.SchedulerServer;
+import coop.scheduler.domain.Constitution;
 import coop.scheduler.domain.Params;
+import coop.scheduler.domain.ProposalKind;
 import coop.v1.AccountShare;
 import coop.v1.AccountUsage;
 import coop.v1.CancelRequest;
@@ -132,14 +134,23 @@ public final class Demo {
     private static final Params FOUNDING = Params.DEFAULTS.with(Map.of("min_run_before_preempt_s", 2,
             "reserve_wait_s", 2));
 
+    /**
+     * The founding constitution with notice periods scaled to the demo as its preemption bounds
+     * are: 3 s for every kind, where a real cooperative founds with 48 h to 14 d.
+     */
+    private static final Constitution CONSTITUTION = Constitution.FOUNDING.with(Map.of("min_notice",
+            java.util.Arrays.stream(ProposalKind.values()).collect(java.util.stream.Collectors.toMap(
+                    ProposalKind::label, k -> (Object) 3L))), null);
+
     public DemoReport run() throws Exception {
         Path data = settings.data();
         prepare(data);
         Map<String, Identity> identities = InitCommand.found(data, FOUNDERS, ACCOUNTS, data.resolve("identities"),
-                "127.0.0.1:0", FOUNDING, new SecureRandom());
-        say("founded a cooperative in %s: members %s; accounts %s; preemption after %d s of run (its jobs last "
-                + "seconds, not hours)", data, String.join(", ", identities.keySet()), String.join(", ", ACCOUNTS),
-                FOUNDING.minRunBeforePreemptS());
+                "127.0.0.1:0", List.of(), FOUNDING, CONSTITUTION, new SecureRandom());
+        say("founded a cooperative in %s: members %s; accounts %s; preemption after %d s of run and votes open at "
+                + "least %d s (its jobs last seconds, not hours)", data, String.join(", ", identities.keySet()),
+                String.join(", ", ACCOUNTS), FOUNDING.minRunBeforePreemptS(),
+                CONSTITUTION.minNotice(ProposalKind.SHARES));
         List<Agent> agents = new java.util.concurrent.CopyOnWriteArrayList<>();
         Map<String, Client> members = new TreeMap<>();
         // On Ctrl-C the agents still stop their jobs' process groups, so no job outlives the demo.

@@ -358,7 +358,7 @@ public final class LiveReplay {
         new TreeMap<>(settings.shares().basisPoints()).forEach((a, bp) ->
                 change.addShares(AccountShare.newBuilder().setAccount(a).setBasisPoints(bp)));
         Proposal p = client.propose(ProposeRequest.newBuilder().setTitle("replay shares")
-                .setClosesInSeconds(300).setShares(change));
+                .setShares(change));
         p = client.vote(VoteRequest.newBuilder().setProposalId(p.getId()).setChoice(Choice.YES));
         if (p.getState() != ProposalState.PASSED) {
             throw new IllegalStateException("the shares proposal did not pass: " + p.getOutcome());

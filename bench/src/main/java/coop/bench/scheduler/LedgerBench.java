@@ -95,7 +95,7 @@ public final class LedgerBench {
                 if (p < proposals) {
                     now += 1000;
                     long a = 1000 + (p * 37L) % 8000;
-                    SortedMap<String, Object> s = Statements.propose("m0", now, ProposalKind.SHARES, "", 3600,
+                    SortedMap<String, Object> s = Statements.propose("m0", now, ProposalKind.SHARES, "", 0,
                             Map.of("shares", Map.of("lab-a", a, "lab-b", 10_000 - a)));
                     for (Event e : gov.submit(s, Keys.sign(keys.get(0).getPrivate(), Canonical.encode(s)), now, true)) {
                         bytes += ledger.append(now, e, batch).bytes().length;

@@ -80,6 +80,16 @@ public final class SignedStatements {
                     }
                     change.put("every_member_votes", Boolean.parseBoolean(a.getEveryMemberVotes()));
                 }
+                if (a.getRules() != 0) {
+                    change.put("rules", (long) a.getRules());
+                }
+                if (a.getMinNoticeSCount() > 0) {
+                    change.put("min_notice", new TreeMap<String, Object>(a.getMinNoticeSMap()));
+                }
+                if (a.getSetNonDelegable()) {
+                    change.put("non_delegable", List.copyOf(a.getNonDelegableList()));
+                }
+                putIfSet(change, "max_delegated_weight", a.getMaxDelegatedWeight());
             }
             default -> throw CoopException.invalid("kind", "a proposal needs a kind: shares, share-budget, param, "
                     + "admit, remove, account or amend");

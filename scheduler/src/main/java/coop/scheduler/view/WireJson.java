@@ -230,6 +230,8 @@ public final class WireJson {
         o.put("enacted_policy_version", proposal.getEnactedPolicyVersion());
         o.put("closed_at_ms", proposal.getClosedAtMs());
         o.put("outcome", proposal.getOutcome());
+        o.put("response", proposal.getResponse());
+        o.put("responded_at_ms", proposal.getRespondedAtMs());
         return o;
     }
 
@@ -253,6 +255,7 @@ public final class WireJson {
         o.put("eligible", tally.getEligible());
         o.put("direct", tally.getDirect());
         o.put("delegated", tally.getDelegated());
+        o.put("capped", tally.getCapped());
         return o;
     }
 

@@ -8,6 +8,7 @@ import static coop.scheduler.rpc.RpcFixture.Who.OPERATOR;
 import static coop.scheduler.rpc.RpcFixture.Who.OTHER_ACCOUNT;
 import static coop.scheduler.rpc.RpcFixture.Who.REMOVED;
 import static coop.scheduler.rpc.RpcFixture.Who.RESEARCHER;
+import static io.grpc.Status.Code.INVALID_ARGUMENT;
 import static io.grpc.Status.Code.OK;
 import static io.grpc.Status.Code.PERMISSION_DENIED;
 import static io.grpc.Status.Code.UNAUTHENTICATED;
@@ -252,6 +253,23 @@ class AuthorizationMatrixTest {
                     .setSignedAtMs(f.signedAt()).build();
             r = r.toBuilder().setSignature(f.keys.sign(SignedStatements.delegate(who.member(), r))).build();
             f.as(who, GovernanceGrpc.newBlockingStub(f.channel)).delegate(r);
+        });
+        // Any member may resign, whatever its roles: the reason here is too long, so the call passes the
+        // authorization and stops at the statement's own check, and the fixture's members stay members.
+        Map<Who, Status.Code> everyMember = members(RESEARCHER, INVALID_ARGUMENT, OPERATOR, INVALID_ARGUMENT, MEMBER,
+                INVALID_ARGUMENT, OTHER_ACCOUNT, INVALID_ARGUMENT);
+        row("coop.v1.Governance/Resign", everyMember, who -> () -> {
+            coop.v1.ResignRequest r = coop.v1.ResignRequest.newBuilder().setReason("x".repeat(501))
+                    .setSignedAtMs(f.signedAt()).build();
+            r = r.toBuilder().setSignature(f.keys.sign(SignedStatements.resign(who.member(), r))).build();
+            f.as(who, GovernanceGrpc.newBlockingStub(f.channel)).resign(r);
+        });
+        // Any member may answer a removal that names it; proposal 1 is a param proposal, which no one can answer.
+        row("coop.v1.Governance/Respond", everyMember, who -> () -> {
+            coop.v1.RespondRequest r = coop.v1.RespondRequest.newBuilder().setProposalId(1).setText("I object")
+                    .setSignedAtMs(f.signedAt()).build();
+            r = r.toBuilder().setSignature(f.keys.sign(SignedStatements.respond(who.member(), r))).build();
+            f.as(who, GovernanceGrpc.newBlockingStub(f.channel)).respond(r);
         });
         // Only the members drawn onto a job's panel review it. The panel is one member drawn by lot
         // from those with a vote other than the submitter (plain, other, delta): jobs are submitted
