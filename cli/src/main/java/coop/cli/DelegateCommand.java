@@ -18,7 +18,7 @@ import picocli.CommandLine.Parameters;
                 "  params       param proposals (and amend, where the constitution lets amend be delegated)",
                 "  membership   admit proposals (and remove, where the constitution lets remove be delegated)",
                 "At founding, amend and remove are non-delegable: only a member's own ballot counts on them. "
-                        + "A delegate carries at most the constitution's max_delegated_weight (10 % of the eligible "
+                        + "A delegate carries at most the constitution's max_delegated_weight (10 %% of the eligible "
                         + "members at founding, rounded up) for others; the tally shows what the cap left out.",
                 "Example: coop delegate shares bob"})
 final class DelegateCommand extends ClientCommand {
