@@ -247,7 +247,8 @@ final class MemberCommand implements Runnable {
 
     /** Members are removed by vote, as they are admitted: this opens that vote. */
     @Command(name = "remove", mixinStandardHelpOptions = true,
-            description = {"Propose removing a member (the same as coop propose remove; special majority).",
+            description = {"Propose removing a member (the same as coop propose remove; 2/3 of all eligible "
+                    + "members, a hearing that runs its whole notice period).",
                     "Once the vote passes, the member's certificate and token are refused at once, its ballots",
                     "on open votes are struck, its open proposals withdrawn and its waiting jobs cancelled."})
     static final class Remove extends ProposeKinds.Remove {

@@ -87,9 +87,11 @@ final class ProposeKinds {
     }
 
     @Command(name = "remove", mixinStandardHelpOptions = true,
-            description = {"Propose removing a member (special majority). Once it passes, the member's later "
-                    + "statements are refused, its ballots on open votes struck, its open proposals withdrawn "
-                    + "and its jobs that have not started cancelled."})
+            description = {"Propose removing a member (2/3 of all eligible members, own ballots only). Once it "
+                    + "passes, the member's later statements are refused, its ballots on open votes struck, its "
+                    + "open proposals withdrawn and its jobs that have not started cancelled.",
+                    "A removal is a hearing: it stays open its whole notice period (7 days at founding) even once "
+                            + "everyone has voted, and the member named answers with coop respond ID --file F."})
     static class Remove extends ProposeKindCommand {
         @Parameters(paramLabel = "MEMBER", description = "The member to remove.")
         String name;

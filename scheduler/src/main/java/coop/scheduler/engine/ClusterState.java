@@ -69,8 +69,8 @@ public final class ClusterState {
         this.clock = clock;
         desk = new GovernanceDesk(clock, stored.governance(), stored.ledger(), new GovernanceDesk.Consequences() {
             @Override
-            public void memberRemoved(String member, long now, Tx tx) {
-                jobs.cancelWaiting(member, now, tx);
+            public void memberRemoved(String member, String how, long now, Tx tx) {
+                jobs.cancelWaiting(member, how, now, tx);
             }
 
             @Override

@@ -33,8 +33,8 @@ public final class GovernanceDesk {
 
     /** What a ledger event puts in force outside governance. */
     interface Consequences {
-        /** A passed removal: the member's waiting jobs go with it. */
-        void memberRemoved(String member, long now, Tx tx);
+        /** A passed removal or a resignation ({@code how}: "was removed", "resigned"): the member's waiting jobs go with it. */
+        void memberRemoved(String member, String how, long now, Tx tx);
 
         /** A new policy is in force. */
         void enacted(Policy before, Policy policy, long now, Tx tx);
@@ -241,7 +241,7 @@ public final class GovernanceDesk {
                     String member = (String) ((Map<?, ?>) e.body().get("statement")).get("member");
                     log.info("member {} resigned", member);
                     refreshTokens();
-                    consequences.memberRemoved(member, now, tx);
+                    consequences.memberRemoved(member, "resigned", now, tx);
                 }
                 case VERDICT -> consequences.verdict(((Number) e.body().get("job")).longValue(),
                         "approved".equals(e.body().get("verdict")), now, tx);
@@ -258,7 +258,7 @@ public final class GovernanceDesk {
             refreshTokens();
         }
         if (p.kind() == ProposalKind.REMOVE && p.state() == ProposalState.PASSED) {
-            consequences.memberRemoved((String) p.change().get("name"), now, tx);
+            consequences.memberRemoved((String) p.change().get("name"), "was removed", now, tx);
         }
         if (p.enactedVersion() != 0) {
             consequences.enacted(policy(p.enactedVersion() - 1), policy(p.enactedVersion()), now, tx);

@@ -510,8 +510,8 @@ public final class JobBook {
      * commit, so that they do not keep a place in the queue for someone who is no longer a
      * member; their review panels were dropped by the same removal. Running jobs run to their end.
      */
-    void cancelWaiting(String member, long now, Tx tx) {
-        String reason = "cancelled: member " + member + " was removed";
+    void cancelWaiting(String member, String how, long now, Tx tx) {
+        String reason = "cancelled: member " + member + " " + how;
         List<Job> waiting = jobs.values().stream().filter(j -> j.member().equals(member)
                 && (j.state() == JobState.PENDING || j.state() == JobState.REVIEW)).toList();
         for (Job j : waiting) {

@@ -359,6 +359,37 @@ class EngineTest {
     }
 
     @Test
+    void aMemberWhoResignsLosesItsTokenAndWaitingJobsAtOnceWhileItsRunningJobFinishes() throws Exception {
+        RecordingLink n1 = connect("n1", "s1", 1);
+        long running = submit("bob", "lab-b", 1, 1);
+        long waiting = submit("bob", "lab-b", 1, 1);
+        assertThat(job(running).state()).isEqualTo(JobState.RUNNING);
+        Map<String, String> before = call((s, tx) -> Map.copyOf(s.tokenDigests()));
+        assertThat(before).containsKey("bob");
+
+        var st = keys.signed(coop.scheduler.governance.Statements.resign("bob", clock.millis(), "moving on"));
+        call((s, tx) -> s.resign("bob", st.statement(), st.signature(), tx));
+
+        boolean resigned = call((s, tx) -> s.resigned("bob"));
+        assertThat(resigned).isTrue();
+        Map<String, String> after = call((s, tx) -> Map.copyOf(s.tokenDigests()));
+        assertThat(after).doesNotContainKey("bob");
+        assertThat(job(waiting).state()).isEqualTo(JobState.CANCELLED);
+        assertThat(job(waiting).endReason()).isEqualTo("cancelled: member bob resigned");
+        assertThat(job(running).state()).isEqualTo(JobState.RUNNING);
+        assertThat(n1.killed).isEmpty();
+        // Nothing bob signs is taken from now on, and a restart rebuilds the resignation from the ledger.
+        var later = keys.delegate("bob", clock.millis() + 1, coop.scheduler.domain.Topic.SHARES, "alice");
+        assertThatThrownBy(() -> call((s, tx) -> s.delegate("bob", later.statement(), later.signature(), tx)))
+                .isInstanceOf(CoopException.class);
+        restart();
+        boolean stillResigned = call((s, tx) -> s.resigned("bob"));
+        assertThat(stillResigned).isTrue();
+        coop.scheduler.domain.Member bob = call((s, tx) -> s.member("bob"));
+        assertThat(bob.active()).isFalse();
+    }
+
+    @Test
     void aRemovedMembersWaitingJobsAreCancelledAtItsRemovalWhileItsRunningJobFinishes() throws Exception {
         passParam("panel_size", 2);
         passParam("panel_min_gpus", 2);
