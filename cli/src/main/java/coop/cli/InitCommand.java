@@ -5,7 +5,6 @@ import coop.scheduler.domain.CoopException;
 import coop.scheduler.domain.Member;
 import coop.scheduler.domain.Names;
 import coop.scheduler.domain.Params;
-import coop.scheduler.domain.ProposalKind;
 import coop.scheduler.domain.Role;
 import coop.scheduler.engine.ClusterState;
 import coop.scheduler.rpc.Caller;
@@ -115,32 +114,7 @@ public final class InitCommand implements Callable<Integer> {
 
     /** The founding constitution with the notice periods {@code --notice} sets. */
     static Constitution constitution(List<String> notices) {
-        Map<String, Object> byKind = new TreeMap<>();
-        for (String n : notices) {
-            int eq = n.indexOf('=');
-            if (eq <= 0) {
-                throw new CliException("--notice: '" + n + "' must be KIND=DURATION, for example amend=14d");
-            }
-            String kind = n.substring(0, eq).strip();
-            String text = n.substring(eq + 1).strip();
-            long seconds;
-            try {
-                seconds = text.equals("0") ? 0 : Durations.parse(text).toSeconds();
-            } catch (IllegalArgumentException e) {
-                throw new CliException("--notice: " + kind + ": " + e.getMessage());
-            }
-            if (kind.equals("all")) {
-                for (ProposalKind k : ProposalKind.values()) {
-                    byKind.put(k.label(), seconds);
-                }
-            } else {
-                try {
-                    byKind.put(ProposalKind.parse("--notice", kind).label(), seconds);
-                } catch (CoopException e) {
-                    throw new CliException(e.getMessage() + " or all");
-                }
-            }
-        }
+        Map<String, Long> byKind = NoticeSettings.parse("--notice", notices);
         try {
             return byKind.isEmpty() ? Constitution.FOUNDING
                     : Constitution.FOUNDING.with(Map.of("min_notice", byKind), null);

@@ -172,19 +172,7 @@ final class ProposeKinds {
             Amendment.Builder b = Amendment.newBuilder().setOrdinary(ordinary).setSpecial(special)
                     .setConstitutional(constitutional).setQuorum(quorum).setEveryMemberVotes(everyMemberVotes)
                     .setMaxDelegatedWeight(maxDelegatedWeight).setRules(rules);
-            for (String n : notice) {
-                int eq = n.indexOf('=');
-                if (eq <= 0) {
-                    throw new CliException("--notice: '" + n + "' must be KIND=DURATION, for example amend=14d");
-                }
-                String text = n.substring(eq + 1).strip();
-                try {
-                    b.putMinNoticeS(n.substring(0, eq).strip(), text.equals("0") ? 0
-                            : Durations.parse(text).toSeconds());
-                } catch (IllegalArgumentException e) {
-                    throw new CliException("--notice: " + e.getMessage());
-                }
-            }
+            b.putAllMinNoticeS(NoticeSettings.parse("--notice", notice));
             if (nonDelegable != null) {
                 b.setSetNonDelegable(true);
                 nonDelegable.stream().filter(k -> !k.isBlank()).forEach(b::addNonDelegable);
