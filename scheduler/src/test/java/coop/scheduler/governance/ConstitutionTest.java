@@ -53,11 +53,7 @@ class ConstitutionTest {
     }
 
     List<Event> record(List<Event> events) {
-        for (Event e : events) {
-            String prev = ledger.isEmpty() ? Entry.ORIGIN : ledger.get(ledger.size() - 1).hash();
-            ledger.add(Entry.make(ledger.size(), now, e.type(), e.body(), prev));
-        }
-        return events;
+        return TestLedger.append(ledger, now, events);
     }
 
     List<Event> submit(TestMembers.Signed s) {
