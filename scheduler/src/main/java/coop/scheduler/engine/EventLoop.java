@@ -79,7 +79,7 @@ public final class EventLoop implements AutoCloseable {
     private long lastTick;
     /** The ledger's end as last committed, published for the receipts the edges hand out. */
     private volatile GovernanceDesk.LedgerHead committed;
-    private volatile java.security.PrivateKey signingKey;
+    private volatile coop.scheduler.ledger.HeadSigner signer;
     private volatile String publicKey;
     private final Object signing = new Object();
     private coop.scheduler.ledger.SignedHead lastSigned;
@@ -110,7 +110,7 @@ public final class EventLoop implements AutoCloseable {
      */
     public void signHeads(java.security.KeyPair key) {
         this.publicKey = coop.scheduler.ledger.Keys.encode(key.getPublic());
-        this.signingKey = key.getPrivate();
+        this.signer = new coop.scheduler.ledger.HeadSigner(key.getPrivate());
     }
 
     /** The public key heads are signed with (base64 X.509), or null when the loop signs nothing. */
@@ -119,19 +119,21 @@ public final class EventLoop implements AutoCloseable {
     }
 
     /**
-     * The scheduler's signature of its ledger's end as last committed, or null when it signs
-     * nothing. Signed when asked, on the caller's thread, and once per head: a turn that
-     * answers a thousand submissions costs one signature, and the loop none.
+     * The scheduler's signature of its ledger's end as last committed (at least as far as it was
+     * when called), or null when it signs nothing. Signed when asked, on the caller's thread, and
+     * the latest head at once: callers that waited while another signed are covered by one
+     * signature, so a turn that answers a thousand submissions costs one, and the loop none.
      */
     public coop.scheduler.ledger.SignedHead signedHead() {
-        java.security.PrivateKey key = signingKey;
-        GovernanceDesk.LedgerHead h = committed;
-        if (key == null || h.size() == 0) {
+        coop.scheduler.ledger.HeadSigner s = signer;
+        long needed = committed.size() - 1;
+        if (s == null || needed < 0) {
             return null;
         }
         synchronized (signing) {
-            if (lastSigned == null || lastSigned.seq() != h.size() - 1) {
-                lastSigned = coop.scheduler.ledger.SignedHead.sign(key, h.size() - 1, h.head());
+            if (lastSigned == null || lastSigned.seq() < needed) {
+                GovernanceDesk.LedgerHead h = committed;
+                lastSigned = s.sign(h.size() - 1, h.head());
             }
             return lastSigned;
         }

@@ -24,7 +24,7 @@ public record SignedHead(long seq, String head, String signature) {
     }
 
     public static SignedHead sign(PrivateKey key, long seq, String head) {
-        return new SignedHead(seq, head, Keys.sign(key, message(seq, head)));
+        return new HeadSigner(key).sign(seq, head);
     }
 
     /** Whether the signature is {@code publicKey}'s (base64 X.509 Ed25519). */
