@@ -117,17 +117,17 @@ public final class SchedulerServer implements AutoCloseable {
         this.metrics = metrics;
     }
 
-    /** The file in the data folder that holds the Ed25519 key the scheduler signs ledger heads with. */
+    /** The file, in the data folder's {@code tls/}, that holds the Ed25519 key the scheduler signs ledger heads with. */
     public static final String LEDGER_KEY = "ledger-signing.key";
 
     /**
      * The scheduler's own Ed25519 key for signing ledger heads (receipts), made at the first start
-     * and kept owner-only in the data folder beside its other keys. A data folder moved without
-     * it gets a new key, which the ledger announces anew; receipts signed before check with the
-     * key announced before them.
+     * and kept owner-only beside its other keys in {@code tls/}, which backups copy. A data folder
+     * moved without it gets a new key, which the ledger announces anew; receipts signed before
+     * check with the key announced before them.
      */
     static java.security.KeyPair ledgerKey(java.nio.file.Path dataDir) {
-        java.nio.file.Path file = dataDir.resolve(LEDGER_KEY);
+        java.nio.file.Path file = dataDir.resolve(Authority.FOLDER).resolve(LEDGER_KEY);
         try {
             // Two lines: the private key (base64 PKCS#8), then its public key (base64 X.509).
             if (java.nio.file.Files.exists(file)) {
