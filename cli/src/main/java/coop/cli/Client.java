@@ -97,6 +97,7 @@ public final class Client implements AutoCloseable {
         if (!retries) {
             builder.disableRetry();
         }
+        builder.intercept(new ReceiptKeeper());
         if (identity != null) {
             Metadata headers = new Metadata();
             headers.put(MEMBER_HEADER, identity.member());
@@ -139,6 +140,50 @@ public final class Client implements AutoCloseable {
             return new InetSocketAddress(InetAddress.getByAddress(host, bytes), port);
         } catch (UnknownHostException e) {
             return null;
+        }
+    }
+
+    /** Where to keep the receipts replies carry ({@link ReceiptFiles}); null keeps none. */
+    private volatile java.nio.file.Path receipts;
+
+    /** Keeps the receipt of every reply that changed state in {@code folder} from now on. */
+    void keepReceiptsIn(java.nio.file.Path folder) {
+        this.receipts = folder;
+    }
+
+    private static final Metadata.Key<String> RECEIPT =
+            Metadata.Key.of(coop.scheduler.rpc.Receipts.TRAILER, Metadata.ASCII_STRING_MARSHALLER);
+
+    /** Keeps the scheduler's signed head that a reply's trailers carry, where this client keeps receipts. */
+    private final class ReceiptKeeper implements io.grpc.ClientInterceptor {
+        @Override
+        public <Q, R> io.grpc.ClientCall<Q, R> interceptCall(io.grpc.MethodDescriptor<Q, R> method,
+                                                            io.grpc.CallOptions options, io.grpc.Channel next) {
+            return new io.grpc.ForwardingClientCall.SimpleForwardingClientCall<>(next.newCall(method, options)) {
+                @Override
+                public void start(Listener<R> listener, Metadata headers) {
+                    super.start(new io.grpc.ForwardingClientCallListener.SimpleForwardingClientCallListener<>(
+                            listener) {
+                        @Override
+                        public void onClose(io.grpc.Status status, Metadata trailers) {
+                            keep(trailers.get(RECEIPT));
+                            super.onClose(status, trailers);
+                        }
+                    }, headers);
+                }
+            };
+        }
+
+        private void keep(String receipt) {
+            java.nio.file.Path folder = receipts;
+            if (receipt == null || folder == null) {
+                return;
+            }
+            try {
+                ReceiptFiles.keep(folder, coop.scheduler.rpc.Receipts.parse(receipt));
+            } catch (java.io.IOException | RuntimeException e) {
+                System.err.println("coop: the scheduler's receipt was not kept in " + folder + ": " + e.getMessage());
+            }
         }
     }
 

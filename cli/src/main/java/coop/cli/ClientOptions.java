@@ -72,7 +72,12 @@ public final class ClientOptions {
 
     private Client open(Identity identity) {
         connectedTarget = resolveScheduler(scheduler.getValue(), identity);
-        return Client.forOneCommand(connectedTarget, identity);
+        Client client = Client.forOneCommand(connectedTarget, identity);
+        Path file = identityFile.getValue();
+        if (identity != null && file != null) {
+            client.keepReceiptsIn(ReceiptFiles.folder(file, identity.member()));
+        }
+        return client;
     }
 
     /**

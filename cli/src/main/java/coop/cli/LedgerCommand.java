@@ -21,10 +21,12 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
-/** {@code coop ledger verify|export}: the hash-chained ledger any member can check. */
+/** {@code coop ledger verify|export|head|witness}: the hash-chained ledger any member can check. */
 @Command(name = "ledger", mixinStandardHelpOptions = true,
-        description = "Verify or export the cooperative's hash-chained ledger of votes, policies and GPU-hours.",
-        subcommands = {LedgerCommand.Verify.class, LedgerCommand.Export.class})
+        description = "Verify or export the cooperative's hash-chained ledger of votes, policies, GPU-hours and "
+                + "the scheduler's decisions; show its signed head, or witness it.",
+        subcommands = {LedgerCommand.Verify.class, LedgerCommand.Export.class, LedgerCommand.Head.class,
+                LedgerCommand.Witness.class})
 final class LedgerCommand implements Runnable {
 
     @Spec
@@ -32,7 +34,7 @@ final class LedgerCommand implements Runnable {
 
     @Override
     public void run() {
-        throw new ParameterException(spec.commandLine(), "Missing a subcommand: verify or export");
+        throw new ParameterException(spec.commandLine(), "Missing a subcommand: verify, export, head or witness");
     }
 
     /** Where to read a ledger from: a running scheduler (default), a data directory, or an exported file. */
@@ -93,6 +95,12 @@ final class LedgerCommand implements Runnable {
         @Option(names = "--json", description = "Print the report as JSON.")
         boolean json;
 
+        @Option(names = "--receipts", arity = "0..1", paramLabel = "DIR", fallbackValue = "",
+                description = "Also check every receipt and witness kept in DIR (default: the folder beside the "
+                        + "identity file, NAME.receipts): each must still be in the chain, so a history rewritten "
+                        + "since (an entry dropped, the rest re-chained) fails, naming the entry.")
+        String receipts;
+
         @Override
         int run() {
             if (expectHead != null && !HASH.matcher(expectHead).matches()) {
@@ -128,6 +136,9 @@ final class LedgerCommand implements Runnable {
                 err().println("ledger verification FAILED: " + mismatch);
                 return 1;
             }
+            if (receipts != null && !checkReceipts(this, entries)) {
+                return 1;
+            }
             double hours = r.gpuMillisByAccount().values().stream().mapToLong(Long::longValue).sum() / 3_600_000.0;
             out().println(String.format(Locale.ROOT, "ledger verified: %d entries, head %s%s", r.entries(),
                     r.head(), expected == null ? "" : " (as expected)"));
@@ -135,6 +146,108 @@ final class LedgerCommand implements Runnable {
                             + "%d ballots and their signatures checked, %d panels redrawn, %d reviews; "
                             + "%d attempts, %.2f GPU-hours", r.proposals(), r.closes(), r.policies(), r.ballots(),
                     r.panels(), r.reviews(), r.attempts(), hours));
+            return 0;
+        }
+    }
+
+    /** Checks the kept receipts and witnesses against the verified entries; prints each finding. */
+    private static boolean checkReceipts(Verify v, List<byte[]> entries) {
+        Identity id = v.client.identity().orElse(null);
+        Path folder;
+        if (!v.receipts.isEmpty()) {
+            folder = Path.of(v.receipts);
+        } else {
+            Path file = v.client.identityFile().orElseThrow(() -> new CliException("--receipts: name the folder, "
+                    + "or give the identity whose receipts to check (" + ClientOptions.NO_IDENTITY + ")"));
+            folder = ReceiptFiles.folder(file, id.member());
+        }
+        ReceiptFiles.Kept kept = ReceiptFiles.read(folder, id == null ? null : id.publicKey());
+        List<coop.scheduler.audit.ReceiptCheck.Finding> found = coop.scheduler.audit.ReceiptCheck.check(entries,
+                kept.receipts(), kept.witnesses());
+        for (var f : found) {
+            v.err().println("receipt check FAILED: " + folder.resolve(f.source()) + ": " + f.problem());
+        }
+        if (found.isEmpty()) {
+            v.out().println(String.format(Locale.ROOT, "  %d receipts and %d witnesses in %s are in the chain",
+                    kept.receipts().size(), kept.witnesses().size(), folder));
+        }
+        return found.isEmpty();
+    }
+
+    /** The scheduler's signed head as {@code coop ledger head} shows it, its signature checked. */
+    private static coop.scheduler.ledger.SignedHead signedHead(coop.v1.LedgerHead h) {
+        if (h.getSignature().isEmpty()) {
+            throw new CliException("this scheduler signs no ledger heads (a version from before it did)");
+        }
+        var signed = new coop.scheduler.ledger.SignedHead(h.getSignedSeq(), h.getSignedHead(), h.getSignature());
+        if (!signed.verifies(h.getSchedulerKey())) {
+            throw new CliException("the scheduler's signature of head " + h.getSignedHead() + " does not verify with "
+                    + "the key it names: do not rely on this scheduler's receipts");
+        }
+        return signed;
+    }
+
+    @Command(name = "head", mixinStandardHelpOptions = true,
+            description = {"Show the scheduler's signed head: the last entry's sequence number and hash, signed with "
+                    + "the scheduler's key (announced in the ledger's scheduler-key entries).",
+                    "With an identity, the head is kept as a receipt beside it (NAME.receipts/)."})
+    static final class Head extends ClientCommand {
+        @Option(names = "--json", description = "Print the signed head as JSON.")
+        boolean json;
+
+        @Override
+        int run() throws IOException {
+            coop.v1.LedgerHead h;
+            Path folder = null;
+            try (Client c = client.connectOptionalIdentity()) {
+                h = c.ledger().head(coop.v1.LedgerHeadRequest.getDefaultInstance());
+            }
+            var signed = signedHead(h);
+            if (client.identity().isPresent() && client.identityFile().isPresent()) {
+                folder = ReceiptFiles.folder(client.identityFile().get(), client.identity().get().member());
+                ReceiptFiles.keep(folder, signed);
+            }
+            if (json) {
+                var o = JsonOutput.object();
+                o.put("seq", signed.seq());
+                o.put("head", signed.head());
+                o.put("signature", signed.signature());
+                o.put("scheduler_key", h.getSchedulerKey());
+                JsonOutput.print(out(), o);
+                return 0;
+            }
+            out().println("entry " + signed.seq() + ", head " + signed.head());
+            out().println("  signed by the scheduler's key " + h.getSchedulerKey() + ": " + signed.signature());
+            if (folder != null) {
+                out().println("  kept as a receipt in " + folder);
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "witness", mixinStandardHelpOptions = true,
+            description = {"Cosign the scheduler's current head with your own key: the signed statement is recorded "
+                    + "in the ledger and kept beside your identity file (NAME.receipts/witness-SEQ.json).",
+                    "Whoever later rewrites the history before that entry is caught by coop ledger verify "
+                            + "--receipts, and by anyone's plain verify while the witness entry stays."})
+    static final class Witness extends ClientCommand {
+        @Override
+        int run() throws IOException {
+            Identity id = client.requireIdentity();
+            Path folder = ReceiptFiles.folder(client.identityFile().orElseThrow(), id.member());
+            try (Client c = client.connect()) {
+                var signed = signedHead(c.ledger().head(coop.v1.LedgerHeadRequest.getDefaultInstance()));
+                long now = System.currentTimeMillis();
+                var statement = new coop.scheduler.ledger.SignedHead.Witness(id.member(), signed.seq(), signed.head(),
+                        now).statement();
+                String signature = coop.scheduler.ledger.Keys.sign(id.signingKey(),
+                        coop.scheduler.ledger.Canonical.encode(statement));
+                c.ledger().witness(coop.v1.WitnessRequest.newBuilder().setSeq(signed.seq()).setHead(signed.head())
+                        .setSignedAtMs(now).setSignature(signature).build());
+                ReceiptFiles.keep(folder, signed);
+                Path file = ReceiptFiles.keepWitness(folder, statement, signature);
+                out().println("witnessed entry " + signed.seq() + ", head " + signed.head() + "; kept in " + file);
+            }
             return 0;
         }
     }

@@ -129,20 +129,28 @@ class GovernanceIT {
         try (CoopProcesses coop = new CoopProcesses(dir)) {
             var fromData = coop.run("ledger", "verify", "--data", copy.toString());
             assertThat(fromData.exitCode()).as(fromData.stderr()).isZero();
+            // The first yes ballot (the scheduler's key and decisions have entries of their own around it).
+            long[] ballot = {-1};
             try (Store store = Store.open(copy)) {
-                byte[][] third = new byte[1][];
-                store.scanRaw(Store.Kind.LEDGER, 3, (seq, bytes) -> {
-                    third[0] = bytes;
-                    return false;
+                byte[][] found = new byte[1][];
+                store.scanRaw(Store.Kind.LEDGER, 0, (seq, bytes) -> {
+                    Entry e = Entry.read(bytes);
+                    if (e.type().equals("ballot") && new String(bytes, java.nio.charset.StandardCharsets.UTF_8)
+                            .contains("\"yes\"")) {
+                        found[0] = bytes;
+                        ballot[0] = seq;
+                        return false;
+                    }
+                    return true;
                 });
-                String text = new String(third[0], java.nio.charset.StandardCharsets.UTF_8);
+                String text = new String(found[0], java.nio.charset.StandardCharsets.UTF_8);
                 byte[] changed = text.replace("\"yes\"", "\"no\"").getBytes(java.nio.charset.StandardCharsets.UTF_8);
-                assertThat(changed).as("entry 3 is a yes ballot").isNotEqualTo(third[0]);
-                store.putRawForTest(Store.Kind.LEDGER, Store.key(3), changed);
+                assertThat(changed).as("entry " + ballot[0] + " is a yes ballot").isNotEqualTo(found[0]);
+                store.putRawForTest(Store.Kind.LEDGER, Store.key(ballot[0]), changed);
             }
             var tampered = coop.run("ledger", "verify", "--data", copy.toString());
             assertThat(tampered.exitCode()).isEqualTo(1);
-            assertThat(tampered.stderr()).contains("entry 3 has been altered");
+            assertThat(tampered.stderr()).contains("entry " + ballot[0] + " has been altered");
         }
     }
 

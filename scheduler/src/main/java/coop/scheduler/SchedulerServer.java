@@ -117,6 +117,37 @@ public final class SchedulerServer implements AutoCloseable {
         this.metrics = metrics;
     }
 
+    /** The file, in the data folder's {@code tls/}, that holds the Ed25519 key the scheduler signs ledger heads with. */
+    public static final String LEDGER_KEY = "ledger-signing.key";
+
+    /**
+     * The scheduler's own Ed25519 key for signing ledger heads (receipts), made at the first start
+     * and kept owner-only beside its other keys in {@code tls/}, which backups copy. A data folder
+     * moved without it gets a new key, which the ledger announces anew; receipts signed before
+     * check with the key announced before them.
+     */
+    static java.security.KeyPair ledgerKey(java.nio.file.Path dataDir) {
+        java.nio.file.Path file = dataDir.resolve(Authority.FOLDER).resolve(LEDGER_KEY);
+        try {
+            // Two lines: the private key (base64 PKCS#8), then its public key (base64 X.509).
+            if (java.nio.file.Files.exists(file)) {
+                java.util.List<String> lines = java.nio.file.Files.readAllLines(file);
+                if (lines.size() < 2) {
+                    throw new IllegalStateException(file + " must hold the private key and then the public key");
+                }
+                return new java.security.KeyPair(coop.scheduler.ledger.Keys.publicKey(lines.get(1).strip()),
+                        coop.scheduler.ledger.Keys.privateKey(lines.get(0).strip()));
+            }
+            java.security.KeyPair pair = coop.scheduler.ledger.Keys.generate();
+            Authority.writePrivate(file, (coop.scheduler.ledger.Keys.encode(pair.getPrivate()) + "\n"
+                    + coop.scheduler.ledger.Keys.encode(pair.getPublic()) + "\n")
+                    .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            return pair;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read or write the ledger signing key " + file, e);
+        }
+    }
+
     public static SchedulerServer start(Config config, InstantSource clock) {
         if (!Store.exists(config.dataDir())) {
             throw new IllegalStateException("no cooperative in " + config.dataDir()
@@ -170,7 +201,14 @@ public final class SchedulerServer implements AutoCloseable {
             Services.register(builder, loop, store, state.tokenDigests(), state.enrolledNodes(), authority, metrics,
                     backups);
             Server server = builder.build();
+            java.security.KeyPair signing = ledgerKey(config.dataDir());
             loop.start();
+            // Announced before the first call is answered, so every receipt checks from the ledger.
+            String announced = coop.scheduler.ledger.Keys.encode(signing.getPublic());
+            if (loop.call((s, tx) -> s.announceSchedulerKey(announced, tx)).join()) {
+                log.info("ledger heads are signed with a new key, announced in the ledger: {}", announced);
+            }
+            loop.signHeads(signing);
             server.start();
             log.info("scheduler listening on {}:{} ({}) with data in {}", config.host(), server.getPort(),
                     config.plaintext() ? "plaintext" : "mutual TLS", config.dataDir());

@@ -18,8 +18,9 @@ import java.util.TreeMap;
  * that its hash is right and links to the entry before, that its time does not go back,
  * and, by running the governance rules afresh over the recorded inputs, that every
  * signature verifies and every close, tally, enactment, panel and verdict is exactly what
- * the rules yield. Attempt entries must add up (GPUs × time). One pass, an entry at a time, so
- * a long ledger is never held in memory; stops at the first bad entry.
+ * the rules yield. Attempt entries must add up (GPUs × time); what the scheduler recorded on its
+ * own authority and members' witnesses are checked by {@link DecisionChecks}. One pass, an entry
+ * at a time, so a long ledger is never held in memory; stops at the first bad entry.
  */
 public final class LedgerVerifier {
 
@@ -68,7 +69,8 @@ public final class LedgerVerifier {
     }
 
     /** A replay's report, the governance it rebuilt, and the time of the last entry. */
-    public record Replayed(Report report, Governance governance, long lastAt) {
+    public record Replayed(Report report, Governance governance, long lastAt, String schedulerKey,
+                           java.util.function.LongFunction<String> recentHash) {
     }
 
     /**
@@ -78,14 +80,17 @@ public final class LedgerVerifier {
     public static Replayed replay(Store store, boolean checkSignatures) {
         Run run = new Run(checkSignatures);
         store.scanRaw(Store.Kind.LEDGER, (key, bytes) -> run.accept(bytes));
-        return new Replayed(run.finish(), run.gov, run.prevAt);
+        Report report = run.finish();
+        return new Replayed(report, run.gov, run.prevAt, run.decisions.schedulerKey(),
+                seq -> run.decisions.recentHash(seq, report.entries()));
     }
 
     /** Rebuilds governance from exported entries (JSON Lines, one entry a line), with the checks of {@link #verify}. */
     public static Replayed replay(List<byte[]> entries, boolean checkSignatures) {
         Run run = new Run(checkSignatures);
         Report report = run.run(entries);
-        return new Replayed(report, run.gov, run.prevAt);
+        return new Replayed(report, run.gov, run.prevAt, run.decisions.schedulerKey(),
+                seq -> run.decisions.recentHash(seq, report.entries()));
     }
 
     private static final class Run {
@@ -101,6 +106,7 @@ public final class LedgerVerifier {
         int reviews;
         long attempts;
         final SortedMap<String, Long> gpuMillis = new TreeMap<>();
+        final DecisionChecks decisions = new DecisionChecks();
 
         Run(boolean checkSignatures) {
             this.checkSignatures = checkSignatures;
@@ -177,6 +183,7 @@ public final class LedgerVerifier {
                 return;
             }
             count(e);
+            decisions.accepted(e);
             prevHash = e.hash();
             prevAt = e.at();
         }
@@ -209,6 +216,7 @@ public final class LedgerVerifier {
             if (e.is(EventType.ATTEMPT)) {
                 checkAttempt(e.body());
             }
+            decisions.check(e, gov);
             return gov.replay(e, checkSignatures);
         }
 

@@ -355,6 +355,7 @@ public final class AgentSessions {
         b.put("finished_at", Math.max(a.startedAt(), a.finishedAt()));
         b.put("gpu_ms", a.gpuMillis(0, a.finishedAt()));
         b.put("outcome", a.outcome() == null || a.outcome().isEmpty() ? "exit " + a.exitCode() : a.outcome());
+        Decisions.placements(a, b);
         return Event.of(EventType.ATTEMPT, b);
     }
 

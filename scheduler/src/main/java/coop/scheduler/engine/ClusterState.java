@@ -210,6 +210,16 @@ public final class ClusterState {
         return desk.ledgerHead();
     }
 
+    /** Records a member's signed witness of a recent ledger head ({@link coop.scheduler.ledger.SignedHead.Witness}). */
+    public void witness(String memberName, SortedMap<String, Object> statement, String signature, Tx tx) {
+        desk.witness(memberName, statement, signature, tx);
+    }
+
+    /** Records the scheduler's head-signing key in the ledger unless it is the one announced last. */
+    public boolean announceSchedulerKey(String publicKey, Tx tx) {
+        return desk.announceSchedulerKey(publicKey, tx);
+    }
+
     // ------------------------------------------------------------------ jobs
 
     /** Queues a job, or every task of an array; returns the (first) job's id. */
@@ -461,6 +471,14 @@ public final class ClusterState {
     /** Removes a node from the cooperative; what ran there is requeued elsewhere. */
     public NodeRegistry.NodeStatus removeNode(String memberName, String name, Tx tx) {
         return registry.remove(memberName, name, tx);
+    }
+
+    /**
+     * Records a certificate the cooperative's authority issued ({@code kind} member or node), in the
+     * ledger, before the certificate is handed over: an issuance nobody can see is a way in.
+     */
+    public void certificateIssued(String kind, String name, String serial, Tx tx) {
+        desk.record(Decisions.certificate(kind, name, serial), tx);
     }
 
     /** Checks that a connecting agent speaks for the enrolled node it names, with its token, from its site. */

@@ -201,6 +201,7 @@ final class CycleRunner {
         }
         a = a.preempted(p.forJobId(), Attempt.PREEMPTED + " by " + p.reason());
         j = j.withAttempt(a);
+        desk.record(Decisions.preempt(j, a.number(), p.forJobId(), p.reason()), tx);
         jobs.save(j, tx);
         sessions.stop(j, a, "preempted for job " + p.forJobId(), JobBook.STOP_PREEMPTED, graceSeconds(), tx);
         log.info("job {} attempt {} preempted: {}", j.id(), a.number(), p.reason());

@@ -77,6 +77,12 @@ public final class EventLoop implements AutoCloseable {
     private volatile Observer observer = Observer.NONE;
     private volatile java.util.function.Consumer<JobEvent> jobEvents = e -> { };
     private long lastTick;
+    /** The ledger's end as last committed, published for the receipts the edges hand out. */
+    private volatile GovernanceDesk.LedgerHead committed;
+    private volatile coop.scheduler.ledger.HeadSigner signer;
+    private volatile String publicKey;
+    private final Object signing = new Object();
+    private coop.scheduler.ledger.SignedHead lastSigned;
 
     public EventLoop(ClusterState state, Store store, Duration tick) {
         this(state, store, tick, () -> System.nanoTime() / 1_000_000);
@@ -95,6 +101,42 @@ public final class EventLoop implements AutoCloseable {
         this.tickTime = tickTime;
         this.thread = new Thread(this::run, "coop-event-loop");
         this.thread.setDaemon(true);
+        this.committed = state.ledgerHead();
+    }
+
+    /**
+     * Signs ledger heads with the scheduler's key from now on ({@link #signedHead}); set before
+     * {@link #start()}, once its public key is announced in the ledger.
+     */
+    public void signHeads(java.security.KeyPair key) {
+        this.publicKey = coop.scheduler.ledger.Keys.encode(key.getPublic());
+        this.signer = new coop.scheduler.ledger.HeadSigner(key.getPrivate());
+    }
+
+    /** The public key heads are signed with (base64 X.509), or null when the loop signs nothing. */
+    public String schedulerKey() {
+        return publicKey;
+    }
+
+    /**
+     * The scheduler's signature of its ledger's end as last committed (at least as far as it was
+     * when called), or null when it signs nothing. Signed when asked, on the caller's thread, and
+     * the latest head at once: callers that waited while another signed are covered by one
+     * signature, so a turn that answers a thousand submissions costs one, and the loop none.
+     */
+    public coop.scheduler.ledger.SignedHead signedHead() {
+        coop.scheduler.ledger.HeadSigner s = signer;
+        long needed = committed.size() - 1;
+        if (s == null || needed < 0) {
+            return null;
+        }
+        synchronized (signing) {
+            if (lastSigned == null || lastSigned.seq() < needed) {
+                GovernanceDesk.LedgerHead h = committed;
+                lastSigned = s.sign(h.size() - 1, h.head());
+            }
+            return lastSigned;
+        }
     }
 
     /** Who is told what the loop does; set before {@link #start()}. */
@@ -250,6 +292,7 @@ public final class EventLoop implements AutoCloseable {
             observer.allocated(System.nanoTime() - cycle);
         }
         store.commit(tx.batch());
+        committed = state.ledgerHead();
         // Orders go out before replies, so whoever hears "done" can rely on them being sent.
         for (Runnable r : tx.afterCommitActions()) {
             try {

@@ -54,6 +54,9 @@ public final class GovernanceDesk {
     private final Consequences consequences;
     /** Token digests of active members, read by the rpc edge's threads. */
     private final Map<String, String> tokenDigests = new ConcurrentHashMap<>();
+    /** Depth of {@link #apply} calls in progress, and the decisions recorded meanwhile, appended after them. */
+    private int applying;
+    private final List<Event> held = new java.util.ArrayList<>();
 
     GovernanceDesk(InstantSource clock, Governance gov, Ledger ledger, Consequences consequences) {
         this.clock = clock;
@@ -218,6 +221,53 @@ public final class GovernanceDesk {
     }
 
     /**
+     * Records a member's witness of a recent head: its signed statement that entry {@code seq}
+     * had hash {@code head}. Whoever later rewrites the history before that entry must drop the
+     * witness too, and the member keeps its own copy.
+     */
+    void witness(String memberName, SortedMap<String, Object> statement, String signature, Tx tx) {
+        Member m = requireMember(memberName);
+        coop.scheduler.ledger.SignedHead.Witness w;
+        try {
+            w = coop.scheduler.ledger.SignedHead.Witness.of(statement);
+        } catch (IllegalArgumentException e) {
+            throw CoopException.invalid("statement", e.getMessage());
+        }
+        if (!w.member().equals(m.name())) {
+            throw CoopException.denied("a witness must be the calling member's own, not " + w.member() + "'s");
+        }
+        if (m.publicKey() == null || !coop.scheduler.ledger.Keys.verify(m.publicKey(),
+                coop.scheduler.ledger.Canonical.encode(statement), signature)) {
+            throw new CoopException(CoopException.Kind.UNAUTHENTICATED, "signature: the witness is not signed by "
+                    + m.name() + "'s key (check the identity file)");
+        }
+        String hash = ledger.recentHash(w.seq());
+        if (hash == null) {
+            throw CoopException.precondition("entry " + w.seq() + " is not among the last "
+                    + coop.scheduler.ledger.SignedHead.WITNESS_WINDOW + " entries of the ledger (" + ledger.size()
+                    + " long): witness a recent head");
+        }
+        if (!hash.equals(w.head())) {
+            throw CoopException.invalid("head", "entry " + w.seq() + " of this ledger has hash " + hash + ", not "
+                    + w.head());
+        }
+        record(Event.of(EventType.WITNESS, Map.of("statement", statement, "signature", signature)), tx);
+    }
+
+    /**
+     * Announces the key the scheduler signs ledger heads with, unless the ledger's last
+     * announcement is that key already (a restart); a new key (a moved or restored data folder)
+     * is announced anew. Returns whether it recorded an announcement.
+     */
+    boolean announceSchedulerKey(String publicKey, Tx tx) {
+        if (publicKey.equals(ledger.schedulerKey())) {
+            return false;
+        }
+        record(Event.of(EventType.SCHEDULER_KEY, Map.of("public_key", publicKey)), tx);
+        return true;
+    }
+
+    /**
      * The time governance inputs are dated: the clock, but never before the ledger's last
      * entry, so that a clock stepped back cannot date the ledger backwards.
      */
@@ -232,23 +282,51 @@ public final class GovernanceDesk {
 
     /** Records events in the ledger and puts their effects on jobs and usage into force. */
     void apply(List<Event> events, long now, Tx tx) {
-        for (Event e : events) {
-            ledger.append(now, e, tx.batch());
-            switch (e.type()) {
-                case CLOSE -> closed(e, now, tx);
-                case WITHDRAW -> log.info("proposal {} {}", e.body().get("proposal"), e.body().get("outcome"));
-                case RESIGN -> {
-                    String member = (String) ((Map<?, ?>) e.body().get("statement")).get("member");
-                    log.info("member {} resigned", member);
-                    refreshTokens();
-                    consequences.memberRemoved(member, "resigned", now, tx);
+        applying++;
+        boolean done = false;
+        try {
+            for (Event e : events) {
+                ledger.append(now, e, tx.batch());
+                switch (e.type()) {
+                    case CLOSE -> closed(e, now, tx);
+                    case WITHDRAW -> log.info("proposal {} {}", e.body().get("proposal"), e.body().get("outcome"));
+                    case RESIGN -> {
+                        String member = (String) ((Map<?, ?>) e.body().get("statement")).get("member");
+                        log.info("member {} resigned", member);
+                        refreshTokens();
+                        consequences.memberRemoved(member, "resigned", now, tx);
+                    }
+                    case VERDICT -> consequences.verdict(((Number) e.body().get("job")).longValue(),
+                            "approved".equals(e.body().get("verdict")), now, tx);
+                    default -> {
+                    }
                 }
-                case VERDICT -> consequences.verdict(((Number) e.body().get("job")).longValue(),
-                        "approved".equals(e.body().get("verdict")), now, tx);
-                default -> {
+            }
+            done = true;
+        } finally {
+            applying--;
+            if (applying == 0 && !held.isEmpty()) {
+                List<Event> due = List.copyOf(held);
+                held.clear();
+                if (done) {
+                    due.forEach(e -> record(e, tx));
                 }
             }
         }
+    }
+
+    /**
+     * Records a decision the scheduler took on its own authority (a submission, a cancellation, a
+     * node's change, a preemption, a certificate) in the turn's batch, so it is durable exactly when
+     * the change is. Taken while governance events are being applied (a removal's consequences), it
+     * follows them: the verifier expects the events a rule yields to come together.
+     */
+    void record(Event e, Tx tx) {
+        if (applying > 0) {
+            held.add(e);
+            return;
+        }
+        ledger.append(now(), e, tx.batch());
     }
 
     private void closed(Event e, long now, Tx tx) {

@@ -208,6 +208,7 @@ public final class JobBook {
         dependents.unfinished(job);
         tx.batch().put(Kind.JOBS, id, job);
         tx.batch().put(Kind.META, "next_job_id", nextJobId);
+        desk.record(Decisions.submit(job, 0, 0, null), tx);
         if (!review) {
             enqueue(job, tx);
         }
@@ -234,6 +235,7 @@ public final class JobBook {
             ids.add(id);
         }
         arrays.put(arrayId, ids);
+        desk.record(Decisions.submit(jobs.get(arrayId + 1), arrayId, indices.length, spec.array()), tx);
         for (long id : ids) {
             enqueue(jobs.get(id), tx);
         }
@@ -492,6 +494,8 @@ public final class JobBook {
         pending.remove(id);
         waits.remove(id);
         j = j.to(JobState.CANCELLED, now);
+        desk.record(Decisions.cancel(id, m.name(), m.name().equals(j.member()) ? "by its submitter"
+                : "by an operator of account " + j.account()), tx);
         save(j, tx);
         tx.allocationDue();
         return j;

@@ -190,6 +190,7 @@ public final class NodeRegistry {
                         existing.healthDrain(), existing.features(), existing.gpuModels());
         remember(r);
         tx.batch().put(Kind.NODES, name, r);
+        desk.record(Decisions.enrol(r, m.name()), tx);
         log.info("node {} at {} enrolled for {} by {}", name, site, account, m.name());
         return r;
     }
@@ -205,6 +206,7 @@ public final class NodeRegistry {
         r = r.drained(drain, why);
         remember(r);
         tx.batch().put(Kind.NODES, name, r);
+        desk.record(Decisions.drain(name, drain, why, m.name()), tx);
         tx.allocationDue();
         log.info("node {} {} by {}{}", name, drain ? "draining" : "undrained", m.name(),
                 why.isEmpty() ? "" : ": " + why);
@@ -232,6 +234,7 @@ public final class NodeRegistry {
         r = r.withHealthDrain(why);
         remember(r);
         tx.batch().put(Kind.NODES, name, r);
+        desk.record(Decisions.drain(name, !healthy, why, Decisions.HEALTH_CHECK), tx);
         tx.allocationDue();
         if (healthy) {
             log.info("node {} passed its health check: its health drain is lifted{}", name,
@@ -336,6 +339,7 @@ public final class NodeRegistry {
         r = r.withTerms(reserve, when);
         remember(r);
         tx.batch().put(Kind.NODES, name, r);
+        desk.record(Decisions.terms(r, m.name()), tx);
         tx.allocationDue();
         log.info("node {} terms set by {}: {} GPUs reserved for {}, offered {}", name, m.name(), reserve,
                 r.account(), when);
@@ -355,6 +359,7 @@ public final class NodeRegistry {
         enrolledNames.remove(name);
         windowed.remove(name);
         tx.batch().delete(Kind.NODES, name);
+        desk.record(Decisions.removeNode(name, m.name()), tx);
         sessions.removed(name, m.name(), tx);
         tx.allocationDue();
         log.info("node {} removed by {}", name, m.name());

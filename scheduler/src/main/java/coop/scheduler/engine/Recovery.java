@@ -61,7 +61,8 @@ public final class Recovery {
         if (replayed.report().entries() == 0) {
             throw new IllegalStateException("the data directory has no ledger: run `coop init` first");
         }
-        Ledger ledger = Ledger.resume(replayed.report().entries(), replayed.report().head(), replayed.lastAt());
+        Ledger ledger = Ledger.resume(replayed.report().entries(), replayed.report().head(), replayed.lastAt(),
+                replayed.schedulerKey(), replayed.recentHash());
         List<Job> jobs = new ArrayList<>();
         store.scan(Kind.JOBS, Job.class, (k, j) -> jobs.add(j));
         List<NodeRecord> nodes = new ArrayList<>();

@@ -246,6 +246,9 @@ public final class Governance {
             case PANEL -> openPanel(Fields.number(b, "job"), Fields.string(b, "member"), (int) Fields.number(b, "gpus"),
                     Fields.string(b, "purpose"), Fields.string(b, "seed"), e.at());
             case ATTEMPT -> List.of(Event.of(EventType.ATTEMPT, b));
+            // The scheduler's own decisions and their witnesses change no governance; the verifier checks their form.
+            case SUBMIT, CANCEL, NODE_ENROL, NODE_DRAIN, NODE_TERMS, NODE_REMOVE, PREEMPT, CERTIFICATE, SCHEDULER_KEY,
+                    WITNESS -> List.of(Event.of(EventType.of(e.type()).orElseThrow(), b));
             case CANCEL_REVIEW -> {
                 Panel panel = panels.get(Fields.number(b, "job"));
                 if (panel == null || !panel.verdict().isEmpty()) {

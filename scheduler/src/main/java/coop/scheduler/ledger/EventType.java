@@ -5,8 +5,10 @@ import java.util.Optional;
 /**
  * The kinds of ledger entry, each spelled in the ledger as its label: the founding, the four
  * kinds of signed statement, what the governance rules derive from them (closes, withdrawals,
- * struck ballots, panels, verdicts, cancelled reviews), and the GPU time of ended attempts. The
- * labels are hashed into every entry, so they never change.
+ * struck ballots, panels, verdicts, cancelled reviews), the GPU time of ended attempts, what the
+ * scheduler decided on its own (submissions, cancellations, nodes, preemptions, certificates), its
+ * signing key and members' witnesses of its heads. The labels are hashed into every entry, so they
+ * never change; new kinds go at the end.
  */
 public enum EventType {
     GENESIS("genesis"),
@@ -22,7 +24,20 @@ public enum EventType {
     CANCEL_REVIEW("cancel-review"),
     ATTEMPT("attempt"),
     RESIGN("resign"),
-    RESPOND("respond");
+    RESPOND("respond"),
+    // What the scheduler decides on its own authority, recorded so that members can check it.
+    SUBMIT("submit"),
+    CANCEL("cancel"),
+    NODE_ENROL("node-enrol"),
+    NODE_DRAIN("node-drain"),
+    NODE_TERMS("node-terms"),
+    NODE_REMOVE("node-remove"),
+    PREEMPT("preempt"),
+    CERTIFICATE("certificate"),
+    /** The public key the scheduler signs ledger heads with, announced so receipts check from the ledger alone. */
+    SCHEDULER_KEY("scheduler-key"),
+    /** A member's signed statement that it saw the ledger's head at a sequence number. */
+    WITNESS("witness");
 
     private final String label;
 

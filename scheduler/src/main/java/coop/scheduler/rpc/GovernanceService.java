@@ -87,12 +87,18 @@ final class GovernanceService extends GovernanceGrpc.GovernanceImplBase {
                     throw CoopException.invalid("signature", "is not " + m.name()
                             + "'s signature of this request (its Ed25519 key, registered at admission)");
                 }
-                out.onNext(coop.v1.CertifyResponse.newBuilder()
-                        .setCertificate(authority.certify(new coop.scheduler.trust.Authority.Holder(
-                                coop.scheduler.trust.Authority.Holder.MEMBER, m.name()), key))
+                String certificate = authority.certify(new coop.scheduler.trust.Authority.Holder(
+                        coop.scheduler.trust.Authority.Holder.MEMBER, m.name()), key);
+                coop.v1.CertifyResponse response = coop.v1.CertifyResponse.newBuilder()
+                        .setCertificate(certificate)
                         .setCaCertificate(authority.caPem())
-                        .setSchedulerCertificate(authority.schedulerPem()).build());
-                out.onCompleted();
+                        .setSchedulerCertificate(authority.schedulerPem()).build();
+                // Recorded in the ledger before it is handed over.
+                Replies.unary(loop.call((s, tx) -> {
+                    s.certificateIssued(coop.scheduler.trust.Authority.Holder.MEMBER, m.name(),
+                            coop.scheduler.trust.Authority.serial(certificate), tx);
+                    return response;
+                }), out, r2 -> r2);
             } catch (Throwable t) {
                 out.onError(Replies.status(t));
             }

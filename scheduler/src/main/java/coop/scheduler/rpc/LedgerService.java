@@ -29,7 +29,39 @@ final class LedgerService extends LedgerGrpc.LedgerImplBase {
 
     @Override
     public void head(LedgerHeadRequest r, StreamObserver<LedgerHead> out) {
-        Replies.unary(Reads.ledgerHead(loop), out, x -> x);
+        Replies.unary(Reads.ledgerHead(loop), out, this::signed);
+    }
+
+    /** The head with the scheduler's signature of its committed end, when it signs. */
+    private LedgerHead signed(LedgerHead h) {
+        coop.scheduler.ledger.SignedHead s = loop.signedHead();
+        return s == null ? h : h.toBuilder().setSignedSeq(s.seq()).setSignedHead(s.head())
+                .setSignature(s.signature()).setSchedulerKey(loop.schedulerKey()).build();
+    }
+
+    @Override
+    public void witness(coop.v1.WitnessRequest r, StreamObserver<LedgerHead> out) {
+        String member = Caller.member();
+        if (member == null) {
+            out.onError(Status.UNAUTHENTICATED.withDescription("a witness needs a member identity (--identity FILE)")
+                    .asRuntimeException());
+            return;
+        }
+        if (Fields.refused(out, () -> {
+            Fields.maxLength("head", r.getHead(), 64);
+            Fields.maxLength("signature", r.getSignature(), Fields.MAX_SIGNATURE);
+            if (r.getSeq() < 0) {
+                throw coop.scheduler.domain.CoopException.invalid("seq", "must not be negative");
+            }
+        })) {
+            return;
+        }
+        var statement = new coop.scheduler.ledger.SignedHead.Witness(member, r.getSeq(), r.getHead(),
+                r.getSignedAtMs()).statement();
+        Replies.unary(loop.call((s, tx) -> {
+            s.witness(member, statement, r.getSignature(), tx);
+            return s.ledgerHead();
+        }), out, h -> LedgerHead.newBuilder().setSize(h.size()).setHead(h.head()).build());
     }
 
     @Override

@@ -83,7 +83,14 @@ final class NodesService extends NodesGrpc.NodesImplBase {
                                 .setPrivateKey(issued.privateKeyPem());
                     }
                     return b.build();
-                }, certificates), out, response -> response);
+                }, certificates).thenCompose(response -> response.getCertificate().isEmpty()
+                        ? java.util.concurrent.CompletableFuture.completedFuture(response)
+                        // Recorded in the ledger before it is handed over.
+                        : loop.call((s, tx) -> {
+                            s.certificateIssued(Authority.Holder.NODE, response.getName(),
+                                    Authority.serial(response.getCertificate()), tx);
+                            return response;
+                        })), out, response -> response);
     }
 
     @Override

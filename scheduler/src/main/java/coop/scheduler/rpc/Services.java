@@ -42,6 +42,7 @@ public final class Services {
                                 Map<String, String> tokenDigests, Set<String> enrolledNodes, Authority authority,
                                 Metrics metrics, Backup backups) {
         builder.intercept(metrics.rpcInterceptor());
+        builder.intercept(new Receipts(loop));
         // An agent's stream only hands its reports to the event loop's queue and never blocks, so its
         // callbacks run on the transport's thread: with 10,000 agents heartbeating each second, a
         // hop to another thread per heartbeat is most of what a heartbeat costs. Other calls keep

@@ -270,6 +270,11 @@ public final class Authority {
         }
     }
 
+    /** The serial number of a PEM certificate, in hexadecimal, as the ledger records it. */
+    public static String serial(String certificatePem) {
+        return certificate(certificatePem).getSerialNumber().toString(16);
+    }
+
     /** A public key as X.509 SubjectPublicKeyInfo PEM. */
     public static String pem(PublicKey key) {
         return pem("PUBLIC KEY", key.getEncoded());

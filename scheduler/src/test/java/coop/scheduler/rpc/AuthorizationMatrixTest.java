@@ -344,6 +344,17 @@ class AuthorizationMatrixTest {
                 }));
         row("coop.v1.Ledger/Head", anyone(), who -> () -> f.as(who, LedgerGrpc.newBlockingStub(f.channel))
                 .head(LedgerHeadRequest.getDefaultInstance()));
+        // Any member may witness a recent head with its own key; callers who are no member may not.
+        row("coop.v1.Ledger/Witness", members(RESEARCHER, OK, OPERATOR, OK, MEMBER, OK, OTHER_ACCOUNT, OK), who -> {
+            var head = f.call((s, tx) -> s.ledgerHead());
+            long signedAt = f.signedAt();
+            var statement = new coop.scheduler.ledger.SignedHead.Witness(who.member(), head.size() - 1, head.head(),
+                    signedAt).statement();
+            String signature = f.keys.sign(statement);
+            return () -> f.as(who, LedgerGrpc.newBlockingStub(f.channel)).witness(coop.v1.WitnessRequest.newBuilder()
+                    .setSeq(head.size() - 1).setHead(head.head()).setSignedAtMs(signedAt).setSignature(signature)
+                    .build());
+        });
 
         // ------------------------------------------------------------ Admin
         // Operators (of any account) back up; no one else.
