@@ -81,7 +81,7 @@ public final class ClusterState {
             public void verdict(long jobId, boolean approved, long now, Tx tx) {
                 jobs.verdict(jobId, approved, now, tx);
             }
-        });
+        }, stored.beaconSecret());
         jobs = new JobBook(clock, desk, stored.jobs(), stored.nextJobId());
         accounting = new Accounting(clock, desk, jobs);
         sessions = new AgentSessions(clock, heartbeatInterval, jobs, accounting, desk);
@@ -197,7 +197,9 @@ public final class ClusterState {
     public JobBook.Submitted submitJobs(String memberName, JobSpec spec, Tx tx) {
         desk.requireMember(memberName);
         JobSpec notified = spec.withOptions(notifyDefault(memberName).appliedTo(spec.options(), notifyReach));
-        return jobs.submit(memberName, notified, this::unservable, tx);
+        return jobs.submit(memberName, notified, this::unservable,
+                c -> registry.operatorsFor(c.spec().gpusPerNode(),
+                        c.gpuModel().isEmpty() ? List.of() : List.of(c.gpuModel().split(","))), tx);
     }
 
     /**

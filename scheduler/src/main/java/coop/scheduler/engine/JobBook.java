@@ -150,6 +150,15 @@ public final class JobBook {
      */
     Submitted submit(String memberName, JobSpec spec, java.util.function.Function<JobSpec.Checked, String> unservable,
                      Tx tx) {
+        return submit(memberName, spec, unservable, job -> List.of(), tx);
+    }
+
+    /**
+     * As {@link #submit(String, JobSpec, java.util.function.Function, Tx)}; {@code operators} names
+     * the operators of the nodes that could run the job, who may not sit on its review panel.
+     */
+    Submitted submit(String memberName, JobSpec spec, java.util.function.Function<JobSpec.Checked, String> unservable,
+                     java.util.function.Function<JobSpec.Checked, Collection<String>> operators, Tx tx) {
         Member m = desk.requireMember(memberName);
         Names.require("account", spec.account());
         Account account = desk.accounts().get(spec.account());
@@ -194,8 +203,11 @@ public final class JobBook {
         long id = nextJobId;
         if (review) {
             desk.tick(now, tx);
-            // The last check that can refuse; it draws the panel, seeded by the ledger head now.
-            desk.apply(desk.governance().openPanel(id, m.name(), c.gpus(), c.purpose(), desk.head(), now), now, tx);
+            // The last check that can refuse; it draws the panel, seeded by the beacon's next reveal
+            // (which nobody outside the scheduler can know yet) and the ledger head it follows.
+            String reveal = desk.nextReveal(now, tx);
+            desk.apply(desk.governance().openPanel(id, m.name(), spec.account(), c.gpus(), c.purpose(), desk.head(),
+                    reveal, operators.apply(c), now), now, tx);
         }
         nextJobId++;
         Job job = new Job(id, c.name(), spec.account(), m.name(), spec.gpusPerNode(), spec.nodes(), c.gpuModel(),

@@ -288,6 +288,26 @@ public final class NodeRegistry {
         return out;
     }
 
+    /**
+     * The operators of the enrolled nodes that could hold a rank of {@code gpusPerNode} GPUs of
+     * one of {@code models} (none: any model), judged on the GPUs each node's agent reported (now
+     * if connected, else as its record keeps them); a node never heard from might hold it, so its
+     * operator counts too.
+     */
+    Set<String> operatorsFor(int gpusPerNode, List<String> models) {
+        Set<String> out = new java.util.TreeSet<>();
+        for (NodeRecord r : enrolled.values()) {
+            NodeRuntime n = sessions.node(r.name());
+            List<String> gpus = n != null && !n.gpus.isEmpty() ? n.gpus.stream().map(Gpu::model).toList()
+                    : r.gpuModels();
+            if (gpus == null || gpus.stream().filter(g -> models.isEmpty() || models.contains(g)).count()
+                    >= gpusPerNode) {
+                out.add(r.operator());
+            }
+        }
+        return out;
+    }
+
     /** What each enrolled node's agent last said it offers jobs besides GPUs. */
     List<NodeFeatures> allFeatures() {
         return enrolled.values().stream().map(NodeRecord::features).toList();

@@ -14,6 +14,7 @@ import coop.scheduler.ledger.Event;
 import coop.scheduler.ledger.EventType;
 import coop.scheduler.ledger.Keys;
 import java.time.Duration;
+import java.util.Collection;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
@@ -190,14 +191,43 @@ public final class Governance {
     }
 
     /**
-     * Draws the review panel of a job that needs one, by lot from the members with a vote other
-     * than its submitter, seeded by the ledger head at its submission.
+     * Draws the review panel of a job that needs one as ledgers from before the beacon record it:
+     * by lot from the members with a vote other than its submitter, seeded by the ledger head at
+     * its submission. Only replay reads such entries; the scheduler draws with a reveal.
      *
      * @throws CoopException FAILED_PRECONDITION when no other member could review it
      */
     public List<Event> openPanel(long job, String submitter, int gpus, String purpose, String seedHex, long now) {
         proposals.requireNothingDue(now);
         return panels.open(job, submitter, gpus, purpose, seedHex);
+    }
+
+    /**
+     * Draws the review panel of a job that needs one, by lot from the members with a vote other
+     * than its submitter, the members of its account and {@code excluded} (the operators of the
+     * nodes that could run it), seeded by the beacon's next reveal and {@code head}, the ledger
+     * head the panel entry will follow.
+     *
+     * @throws CoopException FAILED_PRECONDITION when nobody could review it, or the reveal is not
+     *         the beacon's next
+     */
+    public List<Event> openPanel(long job, String submitter, String account, int gpus, String purpose, String head,
+                                 String reveal, Collection<String> excluded, long now) {
+        proposals.requireNothingDue(now);
+        return panels.open(job, submitter, account, gpus, purpose, head, reveal, excluded);
+    }
+
+    /** The scheduler's beacon chain as the ledger has it so far, or null before its first beacon. */
+    public Beacon beacon() {
+        return panels.beacon();
+    }
+
+    /**
+     * The scheduler commits to a new chain of reveals ({@link Beacon}); refused while the last
+     * one has reveals left.
+     */
+    public List<Event> beacon(String anchor, long length) {
+        return panels.beacon(anchor, length);
     }
 
     /** Ends a panel whose job was cancelled before a verdict. */
@@ -221,8 +251,14 @@ public final class Governance {
             case CLOSE -> tick(e.at());
             // Only a removal yields these, after its close; met on their own, nothing is due.
             case WITHDRAW, INELIGIBLE -> List.of();
-            case PANEL -> openPanel(Fields.number(b, "job"), Fields.string(b, "member"), (int) Fields.number(b, "gpus"),
-                    Fields.string(b, "purpose"), Fields.string(b, "seed"), e.at());
+            // A panel with a reveal was seeded by the beacon and the head it follows; one without, by that head alone.
+            case PANEL -> b.containsKey("reveal")
+                    ? openPanel(Fields.number(b, "job"), Fields.string(b, "member"), Fields.string(b, "account"),
+                            (int) Fields.number(b, "gpus"), Fields.string(b, "purpose"), e.prev(),
+                            Fields.string(b, "reveal"), Fields.strings(b, "excluded"), e.at())
+                    : openPanel(Fields.number(b, "job"), Fields.string(b, "member"), (int) Fields.number(b, "gpus"),
+                            Fields.string(b, "purpose"), Fields.string(b, "seed"), e.at());
+            case BEACON -> beacon(Fields.string(b, "anchor"), Fields.number(b, "length"));
             case ATTEMPT -> List.of(Event.of(EventType.ATTEMPT, b));
             case CANCEL_REVIEW -> {
                 Panel panel = panels.get(Fields.number(b, "job"));

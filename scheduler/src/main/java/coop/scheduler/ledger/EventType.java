@@ -20,7 +20,9 @@ public enum EventType {
     PANEL("panel"),
     VERDICT("verdict"),
     CANCEL_REVIEW("cancel-review"),
-    ATTEMPT("attempt");
+    ATTEMPT("attempt"),
+    /** The scheduler's commitment to a chain of reveals that seed review panels ({@code Beacon}). */
+    BEACON("beacon");
 
     private final String label;
 
