@@ -191,12 +191,15 @@ public final class JobBook {
         }
         requireDependable(m, Dependency.parse(c.options().dependency()));
         long now = desk.now();
-        boolean review = desk.governance().needsReview(c.gpus(), c.purpose());
+        long held = gpusHeldFor(m.name(), c.purpose(), now);
+        boolean review = desk.governance().needsReview(c.gpus() * (c.isArray() ? c.indices().length : 1),
+                c.purpose(), held);
         if (c.isArray()) {
             if (review) {
                 throw CoopException.invalid("array", "tasks of " + c.gpus() + " GPUs"
-                        + (c.purpose().isEmpty() ? "" : " with purpose " + c.purpose()) + " need review by a panel, "
-                        + "which is drawn per job: submit them one by one");
+                        + (c.purpose().isEmpty() ? "" : " with purpose " + c.purpose()) + " need review by a panel ("
+                        + "with the " + held + " GPUs of your jobs of that purpose running, waiting or ended within "
+                        + "the policy's panel_window_s, if any), which is drawn per job: submit them one by one");
             }
             return submitArray(m, c, now, tx);
         }
@@ -224,6 +227,26 @@ public final class JobBook {
             enqueue(job, tx);
         }
         return new Submitted(id, 0, 0);
+    }
+
+    /**
+     * The GPUs a member's jobs of this declared purpose (none declared is a purpose too) hold
+     * towards review: those unfinished, and those that ended within the policy's panel_window_s.
+     * Read only while the policy reviews by size.
+     */
+    private long gpusHeldFor(String member, String purpose, long now) {
+        if (desk.policy().params().panelMinGpus() <= 0) {
+            return 0;
+        }
+        long since = now - desk.policy().params().panelWindowS() * 1000;
+        long held = 0;
+        for (Job j : jobs.values()) {
+            if (j.member().equals(member) && purpose.equals(j.purpose() == null ? "" : j.purpose())
+                    && (!j.state().isFinal() || j.finishedAt() >= since)) {
+                held += j.gpus();
+            }
+        }
+        return held;
     }
 
     /** Stores the tasks of a validated array: the array takes the next id, its tasks the ones after it. */

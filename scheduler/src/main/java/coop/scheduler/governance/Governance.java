@@ -142,6 +142,16 @@ public final class Governance {
                 || (purpose != null && !purpose.isEmpty() && p.panelPurposes().contains(purpose));
     }
 
+    /**
+     * Whether a job needs a review panel when its submitter already holds {@code heldGpus} GPUs
+     * for the same declared purpose: in its running and waiting jobs and those that ended within
+     * the policy's {@code panel_window_s}. The size rule counts them with the job's own, so work
+     * split into jobs each under {@code panel_min_gpus} is reviewed once the sum reaches it.
+     */
+    public boolean needsReview(int gpus, String purpose, long heldGpus) {
+        return needsReview((int) Math.min(Integer.MAX_VALUE, gpus + heldGpus), purpose);
+    }
+
     // ------------------------------------------------------------------ inputs
 
     /**

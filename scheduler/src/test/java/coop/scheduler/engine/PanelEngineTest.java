@@ -137,4 +137,31 @@ class PanelEngineTest {
         engine.loop().close();
         assertThat(LedgerVerifier.verify(Ledger.rawEntries(engine.store())).problem()).isNull();
     }
+
+    @Test
+    void splittingWorkIntoSmallJobsNoLongerDodgesReview() throws Exception {
+        passParam("panel_min_gpus", 8L);
+        passParam("panel_window_s", 3600L);
+        long first = submit("alice", "lab-a", 4, "train");
+        assertThat(engine.state().job(first).state()).isEqualTo(JobState.PENDING);
+        // The second half of the split: 4 + 4 GPUs for the same purpose reach panel_min_gpus.
+        long second = submit("alice", "lab-a", 4, "train");
+        assertThat(engine.state().job(second).state()).isEqualTo(JobState.REVIEW);
+        // Another purpose, and another member, are counted apart.
+        long infer = submit("alice", "lab-a", 4, "infer");
+        assertThat(engine.state().job(infer).state()).isEqualTo(JobState.PENDING);
+        assertThat(engine.state().job(submit("amos", "lab-a", 4, "train")).state()).isEqualTo(JobState.PENDING);
+
+        // Jobs that ended count for panel_window_s after their end, then no more.
+        call((s, tx) -> s.cancel("alice", first, tx));
+        call((s, tx) -> s.cancel("alice", second, tx));
+        call((s, tx) -> s.cancel("alice", infer, tx));
+        assertThat(engine.state().job(submit("alice", "lab-a", 4, "train")).state()).isEqualTo(JobState.REVIEW);
+        long again = submit("alice", "lab-a", 4, "infer");
+        assertThat(engine.state().job(again).state()).isEqualTo(JobState.REVIEW);
+        call((s, tx) -> s.cancel("alice", again, tx));
+        clock.advanceMillis(3_601_000);
+        assertThat(engine.state().job(submit("alice", "lab-a", 4, "infer")).state())
+                .as("both infer jobs ended more than panel_window_s ago").isEqualTo(JobState.PENDING);
+    }
 }
