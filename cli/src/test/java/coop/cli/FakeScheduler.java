@@ -265,7 +265,7 @@ final class FakeScheduler implements AutoCloseable {
                 reply(response, NodeInfo.newBuilder().setName(request.getName()).setAccount("lab-a")
                         .setReservedGpus(request.getReservedGpus()).addAllWindows(request.getWindowsList())
                         .setTimeZone(request.getTimeZone()).setOffered(false).setWindowChangeMs(1_796_241_600_000L)
-                        .build());
+                        .addAllRefusedPurposes(request.getRefusedPurposesList()).build());
             }
         }
     }

@@ -199,7 +199,7 @@ public final class ClusterState {
         JobSpec notified = spec.withOptions(notifyDefault(memberName).appliedTo(spec.options(), notifyReach));
         return jobs.submit(memberName, notified, this::unservable,
                 c -> registry.operatorsFor(c.spec().gpusPerNode(),
-                        c.gpuModel().isEmpty() ? List.of() : List.of(c.gpuModel().split(","))), tx);
+                        c.gpuModel().isEmpty() ? List.of() : List.of(c.gpuModel().split(",")), c.purpose()), tx);
     }
 
     /**
@@ -434,6 +434,13 @@ public final class ClusterState {
     public NodeRegistry.NodeStatus setTerms(String memberName, String name, Integer reservedGpus,
                                             List<String> windows, String timeZone, Tx tx) {
         return registry.setTerms(memberName, name, reservedGpus, windows, timeZone, tx);
+    }
+
+    /** As above, and the declared purposes the node's operator refuses to run there (null keeps them). */
+    public NodeRegistry.NodeStatus setTerms(String memberName, String name, Integer reservedGpus,
+                                            List<String> windows, String timeZone, List<String> refusedPurposes,
+                                            Tx tx) {
+        return registry.setTerms(memberName, name, reservedGpus, windows, timeZone, refusedPurposes, tx);
     }
 
     /** Removes a node from the cooperative; what ran there is requeued elsewhere. */

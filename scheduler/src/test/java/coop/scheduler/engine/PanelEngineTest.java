@@ -164,4 +164,29 @@ class PanelEngineTest {
         assertThat(engine.state().job(submit("alice", "lab-a", 4, "infer")).state())
                 .as("both infer jobs ended more than panel_window_s ago").isEqualTo(JobState.PENDING);
     }
+
+    @Test
+    void aNodeWhoseOperatorRefusesAPurposeNeverRunsAJobDeclaringIt() throws Exception {
+        call((s, tx) -> s.enroll("alice", "n1", "s1", "lab-a", Entry.sha256("n1"), tx));
+        var terms = call((s, tx) -> s.setTerms("alice", "n1", null, null, null, List.of("dual-use"), tx));
+        assertThat(terms.refusedPurposes()).containsExactly("dual-use");
+        assertThatThrownBy(() -> call((s, tx) -> s.setTerms("alice", "n1", null, null, null, List.of("not a name"),
+                tx))).isInstanceOfSatisfying(CoopException.class,
+                e -> assertThat(e.getMessage()).contains("refused_purposes"));
+        engine.restart();
+        call((s, tx) -> {
+            s.hello(new RecordingLink(), "n1", "s1", EngineFixture.a100s(2), List.of(), tx);
+            return null;
+        });
+        long refused = submit("bob", "lab-b", 1, "dual-use");
+        long plain = submit("bob", "lab-b", 1, "");
+        engine.turn();
+        assertThat(engine.state().job(plain).state()).isEqualTo(JobState.RUNNING);
+        assertThat(engine.state().job(refused).state()).isEqualTo(JobState.PENDING);
+        assertThat(engine.state().whyPending(refused)).contains("whose operators refuse its purpose");
+        // Lifted, it runs there.
+        call((s, tx) -> s.setTerms("alice", "n1", null, null, null, List.of(), tx));
+        engine.turn();
+        assertThat(engine.state().job(refused).state()).isEqualTo(JobState.RUNNING);
+    }
 }
