@@ -68,6 +68,7 @@ public final class Main implements Runnable {
             Subcommand.annotated(ProposalCommand.class),
             Subcommand.annotated(DelegateCommand.class),
             Subcommand.annotated(ReviewCommand.class),
+            Subcommand.annotated(ReportCommand.class),
             Subcommand.annotated(PanelCommand.class),
             Subcommand.annotated(LedgerCommand.class),
             Subcommand.annotated(MemberCommand.class),

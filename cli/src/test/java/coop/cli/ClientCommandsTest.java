@@ -279,6 +279,19 @@ class ClientCommandsTest {
     }
 
     @Test
+    void reportSendsTheMembersSignedConcern() {
+        CliRun run = coop("report", "12", "--concern", "it mines coins");
+        assertThat(run.exitCode()).as(run.err()).isZero();
+        assertThat(run.out()).contains("reported job 12 (running)").contains("coop panel verify 12");
+        coop.v1.ReportRequest sent = scheduler.last(coop.v1.ReportRequest.class);
+        assertThat(sent.getJobId()).isEqualTo(12);
+        assertThat(sent.getConcern()).isEqualTo("it mines coins");
+        assertThat(coop.scheduler.ledger.Keys.verify(aliceIdentity.publicKey(), coop.scheduler.ledger.Canonical.encode(
+                coop.scheduler.rpc.SignedStatements.report("alice", sent)), sent.getSignature())).isTrue();
+        assertThat(coop("report", "12").exitCode()).as("--concern is required").isEqualTo(2);
+    }
+
+    @Test
     void nodeSetRefusesPurposesAndNodesShowsThem() {
         CliRun set = coop("node", "set", "gpu-07", "--refuse-purpose", "dual-use", "--refuse-purpose", "weapons");
         assertThat(set.exitCode()).as(set.err()).isZero();

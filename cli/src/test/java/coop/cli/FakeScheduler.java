@@ -207,6 +207,14 @@ final class FakeScheduler implements AutoCloseable {
         }
 
         @Override
+        public void report(coop.v1.ReportRequest request, StreamObserver<coop.v1.Job> response) {
+            if (!failed(request, response)) {
+                reply(response, coop.v1.Job.newBuilder().setId(request.getJobId()).setState(coop.v1.JobState.RUNNING)
+                        .build());
+            }
+        }
+
+        @Override
         public void vote(VoteRequest request, StreamObserver<Proposal> response) {
             if (!failed(request, response)) {
                 reply(response, Proposal.newBuilder().setId(request.getProposalId()).setState(ProposalState.OPEN)

@@ -520,7 +520,8 @@ public final class JobBook {
             j = j.withAttempt(j.current().withOutcome("cancelled by " + m.name()));
             stopper.stop(j, j.current(), "cancelled by " + m.name(), STOP_CANCELLED, CANCEL_GRACE_SECONDS, tx);
         }
-        if (j.state() == JobState.REVIEW) {
+        var panel = desk.governance().panel(id);
+        if (j.state() == JobState.REVIEW || panel != null && panel.verdict().isEmpty()) {
             desk.governance().dropPanel(id);
             desk.apply(List.of(Event.of(EventType.CANCEL_REVIEW, Map.of("job", id))), now, tx);
         }
@@ -560,9 +561,27 @@ public final class JobBook {
         }
     }
 
-    /** A review panel's verdict: an approved job joins its queue, a rejected one is cancelled. */
-    void verdict(long jobId, boolean approved, long now, Tx tx) {
+    /**
+     * A review panel's verdict: an approved job in review joins its queue, a rejected one is
+     * cancelled; so is a job running or waiting that a panel opened by a report rejects.
+     */
+    void verdict(long jobId, boolean approved, long now, RankStopper stopper, Tx tx) {
         Job j = jobs.get(jobId);
+        if (j != null && !approved && (j.state() == JobState.PENDING || j.state() == JobState.RUNNING)) {
+            // A panel a report opened rejects a job already waiting or running: it is cancelled.
+            String why = "cancelled: rejected by the review panel a report opened";
+            if (j.state() == JobState.RUNNING) {
+                j = j.withAttempt(j.current().withOutcome(why));
+                stopper.stop(j, j.current(), why, STOP_CANCELLED, CANCEL_GRACE_SECONDS, tx);
+            }
+            pending.remove(jobId);
+            waits.remove(jobId);
+            j = j.cancelled(now, why);
+            log.info("job {} {}", jobId, why);
+            save(j, tx);
+            tx.allocationDue();
+            return;
+        }
         if (j == null || j.state() != JobState.REVIEW) {
             return;
         }

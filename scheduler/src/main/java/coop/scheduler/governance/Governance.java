@@ -192,6 +192,9 @@ public final class Governance {
         if (s instanceof Statement.Delegate d) {
             return delegations.delegate(m, d, signed);
         }
+        if (s instanceof Statement.Report r) {
+            return panels.report(m, r, signed);
+        }
         return panels.review(m, (Statement.Review) s, signed);
     }
 
@@ -224,7 +227,31 @@ public final class Governance {
     public List<Event> openPanel(long job, String submitter, String account, int gpus, String purpose, String head,
                                  String reveal, Collection<String> excluded, long now) {
         proposals.requireNothingDue(now);
-        return panels.open(job, submitter, account, gpus, purpose, head, reveal, excluded);
+        return panels.open(job, submitter, account, gpus, purpose, head, reveal, excluded, "");
+    }
+
+    /**
+     * Draws the panel a member's report opened on a job (see {@link #submit}): as
+     * {@link #openPanel(long, String, String, int, String, String, String, Collection, long)}, with the
+     * reporter named and left off the panel.
+     */
+    public List<Event> openReportedPanel(long job, String submitter, String account, int gpus, String purpose,
+                                         String head, String reveal, Collection<String> excluded, String reportedBy,
+                                         long now) {
+        proposals.requireNothingDue(now);
+        java.util.Set<String> out = new java.util.TreeSet<>(excluded);
+        out.add(reportedBy);
+        return panels.open(job, submitter, account, gpus, purpose, head, reveal, out, reportedBy);
+    }
+
+    /**
+     * Who could sit on the panel of a job of {@code submitter}'s in {@code account}, leaving out
+     * {@code excluded}: what the scheduler checks before it records a report.
+     *
+     * @throws CoopException FAILED_PRECONDITION when nobody could
+     */
+    public List<String> panelPool(String submitter, String account, Collection<String> excluded) {
+        return panels.pool(submitter, account, excluded);
     }
 
     /** The scheduler's beacon chain as the ledger has it so far, or null before its first beacon. */
@@ -256,13 +283,18 @@ public final class Governance {
     public List<Event> replay(Entry e, boolean checkSignatures) {
         SortedMap<String, Object> b = e.body();
         return switch (EventType.of(e.type()).orElse(EventType.GENESIS)) {
-            case PROPOSE, BALLOT, DELEGATE, REVIEW -> submit(Fields.map(b, "statement"), Fields.string(b, "signature"),
+            case PROPOSE, BALLOT, DELEGATE, REVIEW, REPORT -> submit(Fields.map(b, "statement"), Fields.string(b, "signature"),
                     e.at(), checkSignatures);
             case CLOSE -> tick(e.at());
             // Only a removal yields these, after its close; met on their own, nothing is due.
             case WITHDRAW, INELIGIBLE -> List.of();
             // A panel with a reveal was seeded by the beacon and the head it follows; one without, by that head alone.
-            case PANEL -> b.containsKey("reveal")
+            case PANEL -> b.containsKey("reported_by")
+                    ? openReportedPanel(Fields.number(b, "job"), Fields.string(b, "member"), Fields.string(b, "account"),
+                            (int) Fields.number(b, "gpus"), Fields.string(b, "purpose"), e.prev(),
+                            Fields.string(b, "reveal"), Fields.strings(b, "excluded"), Fields.string(b, "reported_by"),
+                            e.at())
+                    : b.containsKey("reveal")
                     ? openPanel(Fields.number(b, "job"), Fields.string(b, "member"), Fields.string(b, "account"),
                             (int) Fields.number(b, "gpus"), Fields.string(b, "purpose"), e.prev(),
                             Fields.string(b, "reveal"), Fields.strings(b, "excluded"), e.at())

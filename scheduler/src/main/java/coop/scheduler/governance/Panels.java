@@ -27,6 +27,8 @@ import java.util.TreeSet;
 final class Panels {
     private final Cooperative coop;
     private final Map<Long, Panel> panels = new HashMap<>();
+    /** Jobs a member reported whose panel is still to be drawn, with the member who reported each. */
+    private final Map<Long, String> reported = new HashMap<>();
     /** The scheduler's beacon chain as the ledger has it; null before its first beacon entry. */
     private Beacon beacon;
 
@@ -99,7 +101,7 @@ final class Panels {
      *         reveal does not follow the last one
      */
     List<Event> open(long job, String submitter, String account, int gpus, String purpose, String head, String reveal,
-                     Collection<String> excluded) {
+                     Collection<String> excluded, String reportedBy) {
         if (beacon == null || beacon.spent()) {
             throw CoopException.precondition("a panel needs a reveal of the scheduler's beacon, and "
                     + (beacon == null ? "no beacon was committed" : "its beacon chain is used up"));
@@ -111,15 +113,14 @@ final class Panels {
         if (panels.containsKey(job)) {
             throw CoopException.precondition("job " + job + " already has a review panel");
         }
-        SortedSet<String> out = new TreeSet<>(excluded);
-        List<String> eligible = new ArrayList<>(coop.voters());
-        eligible.remove(submitter);
-        eligible.removeIf(name -> coop.members.get(name).belongsTo(account) || out.contains(name));
-        if (eligible.isEmpty()) {
-            throw CoopException.precondition("this job needs review, and no member can review it: its submitter, "
-                    + "the members of account " + account + " and the operators of the nodes that could run it "
-                    + "may not sit on its panel");
+        if (!reportedBy.equals(reported.getOrDefault(job, ""))) {
+            throw CoopException.precondition("reported_by: job " + job + " was "
+                    + (reported.containsKey(job) ? "reported by " + reported.get(job) : "not reported") + ", not "
+                    + (reportedBy.isEmpty() ? "submitted for review" : "by " + reportedBy));
         }
+        SortedSet<String> out = new TreeSet<>(excluded);
+        List<String> eligible = pool(submitter, account, out);
+        reported.remove(job);
         String seed = Beacon.seed(reveal, head);
         long k = coop.policy().params().panelSize();
         List<String> drawn = Lottery.draw(HexFormat.of().parseHex(seed), eligible, (int) k);
@@ -138,7 +139,46 @@ final class Panels {
         body.put("eligible", eligible);
         body.put("k", k);
         body.put("drawn", drawn);
+        if (!reportedBy.isEmpty()) {
+            body.put("reported_by", reportedBy);
+        }
         return List.of(Event.of(EventType.PANEL, body));
+    }
+
+    /**
+     * Who may sit on the panel of a job of {@code submitter}'s in {@code account}: the voters other
+     * than the submitter, the account's members and {@code excluded}.
+     *
+     * @throws CoopException FAILED_PRECONDITION when nobody is left
+     */
+    List<String> pool(String submitter, String account, Collection<String> excluded) {
+        List<String> eligible = new ArrayList<>(coop.voters());
+        eligible.remove(submitter);
+        eligible.removeIf(name -> coop.members.get(name).belongsTo(account) || excluded.contains(name));
+        if (eligible.isEmpty()) {
+            throw CoopException.precondition("this job needs review, and no member can review it: its submitter, "
+                    + "the members of account " + account + " and the operators of the nodes that could run it "
+                    + "(and whoever reported it) may not sit on its panel");
+        }
+        return eligible;
+    }
+
+    /**
+     * A member's report on a job without a panel: recorded, and the panel the scheduler draws
+     * next for the job must name the member ({@code reported_by}).
+     */
+    List<Event> report(Member m, Statement.Report s, SortedMap<String, Object> body) {
+        if (s.job() <= 0) {
+            throw CoopException.invalid("job", "must be a job id, got " + s.job());
+        }
+        if (panels.containsKey(s.job()) || reported.containsKey(s.job())) {
+            throw CoopException.precondition("job " + s.job() + " already has a review panel; a report opens one "
+                    + "only on a job without");
+        }
+        coop.requireNewer(m.name(), "report/" + s.job(), s.signedAt());
+        coop.accepted(m.name(), "report/" + s.job(), s.signedAt());
+        reported.put(s.job(), m.name());
+        return List.of(Event.of(s.type(), body));
     }
 
     void drop(long job) {

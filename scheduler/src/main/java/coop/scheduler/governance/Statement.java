@@ -69,6 +69,15 @@ public sealed interface Statement {
         }
     }
 
+    /** A member's concern about a job running or waiting without a panel: one is drawn to judge it. */
+    record Report(String member, long signedAt, long job, String concern, SortedMap<String, Object> signed)
+            implements Statement {
+        @Override
+        public EventType type() {
+            return EventType.REPORT;
+        }
+    }
+
     /**
      * Reads a signed statement.
      *
@@ -78,7 +87,7 @@ public sealed interface Statement {
         String type = Fields.string(s, "type");
         String member = Fields.string(s, "member");
         long signedAt = Fields.number(s, "signed_at");
-        // Members sign only the four kinds below; any other label, an entry type or none, is no statement.
+        // Members sign only the five kinds below; any other label, an entry type or none, is no statement.
         return switch (EventType.of(type).orElse(EventType.GENESIS)) {
             case PROPOSE -> propose(member, signedAt, s);
             case BALLOT -> ballot(member, signedAt, s);
@@ -86,6 +95,7 @@ public sealed interface Statement {
                     Fields.string(s, "to"), s);
             case REVIEW -> new Review(member, signedAt, Fields.number(s, "job"), decision(s),
                     printable(s, "reason", MAX_REASON), s);
+            case REPORT -> new Report(member, signedAt, Fields.number(s, "job"), concern(s), s);
             default -> throw CoopException.invalid("type", "unknown statement type '" + type + "'");
         };
     }
@@ -111,6 +121,14 @@ public sealed interface Statement {
             throw CoopException.invalid("decision", "must be approve or reject");
         }
         return decision.equals("approve");
+    }
+
+    private static String concern(SortedMap<String, Object> s) {
+        String concern = printable(s, "concern", MAX_REASON);
+        if (concern.isBlank()) {
+            throw CoopException.invalid("concern", "say what concerns you about the job, in a sentence");
+        }
+        return concern;
     }
 
     private static String printable(SortedMap<String, Object> s, String field, int max) {

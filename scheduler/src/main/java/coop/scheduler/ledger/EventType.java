@@ -22,7 +22,9 @@ public enum EventType {
     CANCEL_REVIEW("cancel-review"),
     ATTEMPT("attempt"),
     /** The scheduler's commitment to a chain of reveals that seed review panels ({@code Beacon}). */
-    BEACON("beacon");
+    BEACON("beacon"),
+    /** A member's signed concern about a job, which opens a review panel on it after the fact. */
+    REPORT("report");
 
     private final String label;
 

@@ -117,6 +117,10 @@ public final class SignedStatements {
         return Statements.review(member, r.getSignedAtMs(), r.getJobId(), r.getApprove(), r.getReason());
     }
 
+    public static SortedMap<String, Object> report(String member, coop.v1.ReportRequest r) {
+        return Statements.report(member, r.getSignedAtMs(), r.getJobId(), r.getConcern());
+    }
+
     /** Signs a statement with the member's key: the value for the request's {@code signature}. */
     public static String sign(PrivateKey key, SortedMap<String, Object> statement) {
         return Keys.sign(key, Canonical.encode(statement));

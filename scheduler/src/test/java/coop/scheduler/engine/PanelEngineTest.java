@@ -189,4 +189,54 @@ class PanelEngineTest {
         engine.turn();
         assertThat(engine.state().job(refused).state()).isEqualTo(JobState.RUNNING);
     }
+
+    private coop.scheduler.domain.Job report(String member, long job, String concern) throws Exception {
+        clock.advanceMillis(1);
+        var st = keys.signed(coop.scheduler.governance.Statements.report(member, clock.millis(), job, concern));
+        return call((s, tx) -> s.report(member, st.statement(), st.signature(), tx));
+    }
+
+    @Test
+    void aSignedReportOpensAPanelAfterTheFactThatCanCancelARunningJob() throws Exception {
+        RecordingLink n1 = new RecordingLink();
+        call((s, tx) -> {
+            s.hello(n1, "n1", "s1", EngineFixture.a100s(2), List.of(), tx);
+            return null;
+        });
+        long id = submit("alice", "lab-a", 1, "");
+        engine.turn();
+        assertThat(engine.state().job(id).state()).isEqualTo(JobState.RUNNING);
+
+        // bob (lab-b) may not read alice's job, so may not report it.
+        assertThatThrownBy(() -> report("bob", id, "odd traffic")).isInstanceOfSatisfying(CoopException.class, e -> {
+            assertThat(e.kind()).isEqualTo(CoopException.Kind.PERMISSION_DENIED);
+            assertThat(e.getMessage()).contains("cannot see job " + id).contains("may be read only by");
+        });
+        assertThat(entries().stream().filter(e -> e.is(EventType.REPORT))).isEmpty();
+
+        report("amos", id, "it mines coins on the cooperative's GPUs");
+        var panel = engine.state().panel(id);
+        // Not alice, not her account-mate amos (who reported it too).
+        assertThat(panel.drawn()).containsExactlyInAnyOrder("bob", "carol", "dave");
+        Entry p = lastPanel();
+        assertThat(p.body()).containsEntry("reported_by", "amos").containsEntry("job", id);
+        assertThat(entries().get((int) p.seq() - 1).is(EventType.REPORT)).isTrue();
+        assertThat(engine.state().job(id).state()).as("it runs while the panel decides").isEqualTo(JobState.RUNNING);
+        assertThatThrownBy(() -> report("amos", id, "again")).isInstanceOfSatisfying(CoopException.class,
+                e -> assertThat(e.kind()).isEqualTo(CoopException.Kind.FAILED_PRECONDITION));
+
+        for (String m : List.of("bob", "carol")) {
+            clock.advanceMillis(1);
+            var r = keys.review(m, clock.millis(), id, false);
+            call((s, tx) -> s.review(m, r.statement(), r.signature(), tx));
+        }
+        assertThat(engine.state().job(id).state()).isEqualTo(JobState.CANCELLED);
+        assertThat(engine.state().job(id).endReason()).contains("rejected by the review panel a report opened");
+        assertThat(n1.killed).isNotEmpty();
+        assertThatThrownBy(() -> report("amos", id, "late")).isInstanceOfSatisfying(CoopException.class,
+                e -> assertThat(e.kind()).isEqualTo(CoopException.Kind.FAILED_PRECONDITION));
+
+        engine.loop().close();
+        assertThat(LedgerVerifier.verify(Ledger.rawEntries(engine.store())).problem()).isNull();
+    }
 }

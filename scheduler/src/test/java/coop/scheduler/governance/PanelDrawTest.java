@@ -179,4 +179,30 @@ class PanelDrawTest {
         assertThatThrownBy(() -> gov.beacon("abc", 10)).hasMessageContaining("anchor");
         assertThatThrownBy(() -> gov.beacon(Beacon.anchor(secret, 1), 0)).hasMessageContaining("length");
     }
+
+    @Test
+    void aReportedPanelMustFollowThatMembersReportAndLeavesTheReporterOff() {
+        record(gov.beacon(Beacon.anchor(secret, 10), 10));
+        String reveal = Beacon.reveal(secret, 10, 1);
+        assertThatThrownBy(() -> gov.openReportedPanel(4, "alice", "lab-a", 1, "", head(), reveal, List.of(), "bob",
+                now)).hasMessageContaining("not reported");
+        now += 1;
+        TestMembers.Signed report = keys.signed(Statements.report("bob", now, 4, "it mines coins"));
+        record(gov.submit(report.statement(), report.signature(), now, true));
+        assertThatThrownBy(() -> gov.openReportedPanel(4, "alice", "lab-a", 1, "", head(), reveal, List.of(),
+                "carol", now)).hasMessageContaining("reported by bob");
+        assertThat(gov.panel(4)).isNull();
+        record(gov.openReportedPanel(4, "alice", "lab-a", 1, "", head(), reveal, List.of(), "bob", now));
+        assertThat(gov.panel(4).drawn()).hasSize(3).doesNotContain("alice", "amos", "bob");
+        assertThat(ledger.get(ledger.size() - 1).body().get("eligible")).isEqualTo(List.of("carol", "dave", "erin",
+                "frank"));
+        assertThat(ledger.get(ledger.size() - 1).body()).containsEntry("reported_by", "bob");
+        assertThat(verify(ledger).problem()).isNull();
+        // The same panel entry without its report before it is refused.
+        List<Entry> rewritten = new ArrayList<>(ledger.subList(0, ledger.size() - 2));
+        Entry panelEntry = ledger.get(ledger.size() - 1);
+        rewritten.add(Entry.make(panelEntry.seq() - 1, panelEntry.at(), EventType.PANEL, panelEntry.body(),
+                rewritten.get(rewritten.size() - 1).hash()));
+        assertThat(verify(rewritten).problem()).contains("refused by the rules");
+    }
 }

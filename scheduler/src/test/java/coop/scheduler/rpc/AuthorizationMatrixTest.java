@@ -274,6 +274,17 @@ class AuthorizationMatrixTest {
                 f.as(who, GovernanceGrpc.newBlockingStub(f.channel)).review(r);
             };
         });
+        // A member may report a job it may see: res's pending job in lab-a is seen by lab-a's members
+        // (res, op, plain), not by other. Each caller reports a fresh job, which has no panel yet.
+        row("coop.v1.Governance/Report", members(RESEARCHER, OK, OPERATOR, OK, MEMBER, OK), who -> {
+            long id = f.pendingJob("");
+            return () -> {
+                coop.v1.ReportRequest r = coop.v1.ReportRequest.newBuilder().setJobId(id).setConcern("looks off")
+                        .setSignedAtMs(f.signedAt()).build();
+                r = r.toBuilder().setSignature(f.keys.sign(SignedStatements.report(who.member(), r))).build();
+                f.as(who, GovernanceGrpc.newBlockingStub(f.channel)).report(r);
+            };
+        });
         row("coop.v1.Governance/ListMembers", anyone(), who -> () -> f.as(who,
                 GovernanceGrpc.newBlockingStub(f.channel)).listMembers(ListMembersRequest.getDefaultInstance()));
         row("coop.v1.Governance/GetPolicy", anyone(), who -> () -> f.as(who,
