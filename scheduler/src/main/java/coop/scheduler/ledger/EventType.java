@@ -3,10 +3,11 @@ package coop.scheduler.ledger;
 import java.util.Optional;
 
 /**
- * The kinds of ledger entry, each spelled in the ledger as its label: the founding, the four
- * kinds of signed statement, what the governance rules derive from them (closes, withdrawals,
- * struck ballots, panels, verdicts, cancelled reviews), and the GPU time of ended attempts. The
- * labels are hashed into every entry, so they never change.
+ * The kinds of ledger entry, each spelled in the ledger as its label: the founding, the kinds
+ * of signed statement (proposals, ballots, delegations, reviews, reports), what the governance
+ * rules derive from them (closes, withdrawals, struck ballots, panels, verdicts, cancelled
+ * reviews), the GPU time of ended attempts, and the scheduler's beacon commitments. The labels
+ * are hashed into every entry, so they never change.
  */
 public enum EventType {
     GENESIS("genesis"),
