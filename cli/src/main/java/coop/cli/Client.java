@@ -235,6 +235,13 @@ public final class Client implements AutoCloseable {
         return governance().review(r.build());
     }
 
+    public coop.v1.Job report(coop.v1.ReportRequest.Builder r) {
+        Identity id = signer();
+        r.setSignedAtMs(System.currentTimeMillis());
+        r.setSignature(sign(id, () -> SignedStatements.report(id.member(), r.buildPartial())));
+        return governance().report(r.build());
+    }
+
     private Identity signer() {
         if (identity == null) {
             throw new CliException(ClientOptions.NO_IDENTITY);

@@ -69,6 +69,7 @@ public final class Main implements Runnable {
             Subcommand.annotated(DelegateCommand.class),
             Subcommand.annotated(RespondCommand.class),
             Subcommand.annotated(ReviewCommand.class),
+            Subcommand.annotated(ReportCommand.class),
             Subcommand.annotated(PanelCommand.class),
             Subcommand.annotated(LedgerCommand.class),
             Subcommand.annotated(MemberCommand.class),

@@ -227,7 +227,9 @@ final class NodeCommand implements Runnable {
                         + "left alone; new work goes on the node only if its walltime ends before the window closes.",
                 "Example:",
                 "  coop node set gpu-07 --reserve 2 --window \"Mon-Fri 20:00-08:00\" --window Sat",
-                "  (2 GPUs held for your account; offered weekday nights and Saturdays)"})
+                "  (2 GPUs held for your account; offered weekday nights and Saturdays)",
+                "  coop node set gpu-07 --refuse-purpose dual-use",
+                "  (jobs declaring that purpose never run there)"})
     static final class Set extends ClientCommand {
         @Parameters(paramLabel = "NODE", description = "The node.")
         String name;
@@ -250,6 +252,14 @@ final class NodeCommand implements Runnable {
                         + "this machine's zone, ${sys:user.timezone}; otherwise the node's current zone).")
         String zone;
 
+        @Option(names = "--refuse-purpose", paramLabel = "PURPOSE",
+                description = "A declared purpose (coop submit --purpose) you will not run on this node: the "
+                        + "scheduler never places such a job there. Repeat for several; replaces those refused before.")
+        java.util.List<String> refused;
+
+        @Option(names = "--refuse-no-purpose", description = "Refuse no purpose any more (drop --refuse-purpose).")
+        boolean refuseNone;
+
         @Option(names = "--json", description = "Print the node as JSON.")
         boolean json;
 
@@ -258,8 +268,12 @@ final class NodeCommand implements Runnable {
             if (always && windows != null) {
                 throw new CliException("--always and --window contradict each other: give one");
             }
-            if (reserve == null && windows == null && !always && zone == null) {
-                throw new CliException("nothing to set: give --reserve, --window, --always or --tz");
+            if (refuseNone && refused != null) {
+                throw new CliException("--refuse-no-purpose and --refuse-purpose contradict each other: give one");
+            }
+            if (reserve == null && windows == null && !always && zone == null && refused == null && !refuseNone) {
+                throw new CliException("nothing to set: give --reserve, --window, --always, --tz, --refuse-purpose "
+                        + "or --refuse-no-purpose");
             }
             coop.v1.SetTermsRequest.Builder req = coop.v1.SetTermsRequest.newBuilder().setName(name);
             if (reserve != null) {
@@ -267,6 +281,9 @@ final class NodeCommand implements Runnable {
             }
             if (windows != null || always) {
                 req.setSetWindows(true).addAllWindows(always ? java.util.List.of() : windows);
+            }
+            if (refused != null || refuseNone) {
+                req.setSetRefusedPurposes(true).addAllRefusedPurposes(refuseNone ? java.util.List.of() : refused);
             }
             if (zone != null) {
                 req.setTimeZone(zone);
@@ -282,7 +299,9 @@ final class NodeCommand implements Runnable {
                 return 0;
             }
             out().println("node " + n.getName() + ": " + n.getReservedGpus() + " GPU(s) reserved for "
-                    + n.getAccount() + "; offered " + offering(n));
+                    + n.getAccount() + "; offered " + offering(n)
+                    + (n.getRefusedPurposesCount() == 0 ? "" : "; refuses purposes "
+                    + String.join(", ", n.getRefusedPurposesList())));
             return 0;
         }
     }

@@ -38,6 +38,11 @@ final class NodesCommand extends ClientCommand {
             header.addAll(List.of("UTIL", "MEM"));
         }
         header.add("JOBS");
+        // The purposes operators refuse, only when one does.
+        boolean refusing = nodes.stream().anyMatch(n -> n.getRefusedPurposesCount() > 0);
+        if (refusing) {
+            header.add("REFUSES");
+        }
         if (reasons) {
             header.add("REASON");
         }
@@ -53,6 +58,9 @@ final class NodesCommand extends ClientCommand {
                 row.add(memory(node));
             }
             row.add(node.getRunningJobIdsList().stream().map(String::valueOf).collect(Collectors.joining(",")));
+            if (refusing) {
+                row.add(String.join(",", node.getRefusedPurposesList()));
+            }
             if (reasons) {
                 row.add(node.getDraining() ? drainText(node) : "");
             }

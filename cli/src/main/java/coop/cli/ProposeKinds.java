@@ -38,7 +38,8 @@ final class ProposeKinds {
                     "max_pending_per_member, voting_period_s, panel_size, panel_min_gpus, panel_purposes,",
                     "max_workdir_bytes (bytes, 1 MiB to 1 GiB: the largest folder coop submit --workdir ships),",
                     "min_run_before_preempt_s (an attempt runs this long before it may be preempted; 5 min),",
-                    "reserve_wait_s (how long an operator's job waits for borrowers on its reserve to end; 5 min).",
+                    "reserve_wait_s (how long an operator's job waits for borrowers on its reserve to end; 5 min),",
+                    "panel_window_s (how long a member's ended jobs count toward panel_min_gpus per purpose; 1 d).",
                     "Values ending in _s take durations (7d, 90m, 30s). panel_purposes takes a comma list.",
                     "Example: coop propose param --set half_life_s=3d --set panel_min_gpus=32"})
     static final class Param extends ProposeKindCommand {

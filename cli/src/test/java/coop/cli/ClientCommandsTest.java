@@ -279,6 +279,42 @@ class ClientCommandsTest {
     }
 
     @Test
+    void reportSendsTheMembersSignedConcern() {
+        CliRun run = coop("report", "12", "--concern", "it mines coins");
+        assertThat(run.exitCode()).as(run.err()).isZero();
+        assertThat(run.out()).contains("reported job 12 (running)").contains("coop panel verify 12");
+        coop.v1.ReportRequest sent = scheduler.last(coop.v1.ReportRequest.class);
+        assertThat(sent.getJobId()).isEqualTo(12);
+        assertThat(sent.getConcern()).isEqualTo("it mines coins");
+        assertThat(coop.scheduler.ledger.Keys.verify(aliceIdentity.publicKey(), coop.scheduler.ledger.Canonical.encode(
+                coop.scheduler.rpc.SignedStatements.report("alice", sent)), sent.getSignature())).isTrue();
+        assertThat(coop("report", "12").exitCode()).as("--concern is required").isEqualTo(2);
+    }
+
+    @Test
+    void nodeSetRefusesPurposesAndNodesShowsThem() {
+        CliRun set = coop("node", "set", "gpu-07", "--refuse-purpose", "dual-use", "--refuse-purpose", "weapons");
+        assertThat(set.exitCode()).as(set.err()).isZero();
+        coop.v1.SetTermsRequest r = scheduler.last(coop.v1.SetTermsRequest.class);
+        assertThat(r.getSetRefusedPurposes()).isTrue();
+        assertThat(r.getRefusedPurposesList()).containsExactly("dual-use", "weapons");
+        assertThat(r.getSetWindows()).isFalse();
+        assertThat(set.out()).contains("refuses purposes dual-use, weapons");
+
+        coop("node", "set", "gpu-07", "--refuse-no-purpose");
+        assertThat(scheduler.last(coop.v1.SetTermsRequest.class).getSetRefusedPurposes()).isTrue();
+        assertThat(scheduler.last(coop.v1.SetTermsRequest.class).getRefusedPurposesList()).isEmpty();
+        assertThat(coop("node", "set", "gpu-07", "--refuse-no-purpose", "--refuse-purpose", "x").err())
+                .contains("contradict");
+
+        scheduler.nodes = List.of(NodeInfo.newBuilder().setName("node-a").setSite("site-1").setState("online")
+                .addRefusedPurposes("dual-use").build(), NodeInfo.newBuilder().setName("node-b").setSite("site-1")
+                .setState("online").build());
+        CliRun nodes = coop("nodes");
+        assertThat(nodes.out()).contains("REFUSES").containsPattern("node-a .*dual-use");
+    }
+
+    @Test
     void nodeSetRefusesContradictionsAndEmptyCallsWithoutCallingTheScheduler() {
         CliRun both = coop("node", "set", "gpu-07", "--always", "--window", "Sat");
         CliRun none = coop("node", "set", "gpu-07");

@@ -207,6 +207,14 @@ final class FakeScheduler implements AutoCloseable {
         }
 
         @Override
+        public void report(coop.v1.ReportRequest request, StreamObserver<coop.v1.Job> response) {
+            if (!failed(request, response)) {
+                reply(response, coop.v1.Job.newBuilder().setId(request.getJobId()).setState(coop.v1.JobState.RUNNING)
+                        .build());
+            }
+        }
+
+        @Override
         public void vote(VoteRequest request, StreamObserver<Proposal> response) {
             if (!failed(request, response)) {
                 reply(response, Proposal.newBuilder().setId(request.getProposalId()).setState(ProposalState.OPEN)
@@ -265,7 +273,7 @@ final class FakeScheduler implements AutoCloseable {
                 reply(response, NodeInfo.newBuilder().setName(request.getName()).setAccount("lab-a")
                         .setReservedGpus(request.getReservedGpus()).addAllWindows(request.getWindowsList())
                         .setTimeZone(request.getTimeZone()).setOffered(false).setWindowChangeMs(1_796_241_600_000L)
-                        .build());
+                        .addAllRefusedPurposes(request.getRefusedPurposesList()).build());
             }
         }
     }

@@ -300,6 +300,66 @@ class GovernanceIT {
         }
     }
 
+    @Test
+    void panelsNobodyCanPickAreDrawnAndCheckedOverTheWireAndAReportCancelsARunningJob() throws Exception {
+        try (CoopProcesses coop = new CoopProcesses(dir)) {
+            Path data = dir.resolve("data");
+            var init = coop.run("init", "--data", data.toString(), "--param", "min_run_before_preempt_s=0",
+                    "--param", "panel_min_gpus=2", "--founders", "alice:lab-a,bob:lab-b,carol:lab-b",
+                    "--accounts", "lab-a,lab-b");
+            assertThat(init.exitCode()).as(init.stderr()).isZero();
+            String target = coop.scheduler(data).target();
+            Path ids = data.resolve("identities");
+            String alice = ids.resolve("alice.json").toString();
+            String bob = ids.resolve("bob.json").toString();
+            String carol = ids.resolve("carol.json").toString();
+            // carol operates the only node, so sits on no panel of a job it could run.
+            coop.agent(target, Path.of(carol), "lab-b", "n1", "north", "sim:2xA100-80GB", dir.resolve("n1"));
+            var refuse = coop.run("node", "set", "n1", "--scheduler", target, "--identity", carol,
+                    "--refuse-purpose", "dual-use");
+            assertThat(refuse.exitCode()).as(refuse.stderr()).isZero();
+            assertThat(coop.run("nodes", "--scheduler", target, "--identity", carol).stdout()).contains("dual-use");
+
+            try (Client client = new Client(target, Identity.read(Path.of(alice)))) {
+                await().atMost(Duration.ofSeconds(30)).until(() -> client.nodes()
+                        .listNodes(ListNodesRequest.getDefaultInstance()).getNodesList().stream()
+                        .anyMatch(n -> n.getState().equals("online")));
+                var big = coop.run("submit", "--identity", alice, "--scheduler", target, "--account", "lab-a",
+                        "--gpus", "1", "--", "sleep 300");
+                assertThat(big.exitCode()).as(big.stderr()).isZero();
+                long first = Long.parseLong(big.stdout().strip().replace("submitted job ", ""));
+                await().atMost(Duration.ofSeconds(30)).until(() -> job(client, first).getState() == JobState.RUNNING);
+                // A second 1-GPU job makes 2 GPUs without a purpose: reviewed, by bob alone.
+                var split = coop.run("submit", "--identity", alice, "--scheduler", target, "--account", "lab-a",
+                        "--gpus", "1", "--", "sleep 300");
+                long second = Long.parseLong(split.stdout().strip().replace("submitted job ", ""));
+                assertThat(job(client, second).getState()).isEqualTo(JobState.REVIEW);
+                var verified = coop.run("panel", "verify", "--scheduler", target, "--identity", bob,
+                        String.valueOf(second));
+                assertThat(verified.exitCode()).as(verified.stdout() + verified.stderr()).isZero();
+                assertThat(verified.stdout()).contains("panel bob drawn from bob").contains("(matches)")
+                        .contains("hashes to the beacon's previous reveal").doesNotContain("NO");
+
+                // carol ran alice's first job on its node, so may read it, and reports it.
+                var report = coop.run("report", "--scheduler", target, "--identity", carol, String.valueOf(first),
+                        "--concern", "it mines coins");
+                assertThat(report.exitCode()).as(report.stderr()).isZero();
+                var reject = coop.run("review", "--scheduler", target, "--identity", bob, String.valueOf(first),
+                        "reject", "--reason", "it does");
+                assertThat(reject.exitCode()).as(reject.stderr()).isZero();
+                await().atMost(Duration.ofSeconds(30)).until(() -> job(client, first).getState() == JobState.CANCELLED);
+                assertThat(job(client, first).getEndReason()).contains("rejected by the review panel a report opened");
+                var reported = coop.run("panel", "verify", "--scheduler", target, "--identity", bob,
+                        String.valueOf(first));
+                assertThat(reported.exitCode()).as(reported.stdout() + reported.stderr()).isZero();
+                assertThat(reported.stdout()).contains("reveal 2 ");
+
+                var live = coop.run("ledger", "verify", "--scheduler", target, "--identity", bob);
+                assertThat(live.exitCode()).as(live.stderr()).isZero();
+            }
+        }
+    }
+
     private static void vote(CoopProcesses coop, String target, String identity, long proposal, String choice)
             throws Exception {
         var v = coop.run("vote", "--scheduler", target, "--identity", identity, String.valueOf(proposal), choice);

@@ -13,11 +13,12 @@ import java.util.List;
  * are on a site's shared file system names that site in {@code preferredSite} ("" for none): its
  * ranks go there when the site can take them, elsewhere when it cannot. A job with a
  * {@code container} goes only to nodes whose features serve it, one asking for memory per rank
- * ({@code memMib}, 0 for none) only to nodes whose ranks get that much.
+ * ({@code memMib}, 0 for none) only to nodes whose ranks get that much; one declaring a
+ * {@code purpose} only to nodes whose operators' terms do not refuse it.
  */
 public record JobRequest(long id, String account, int gpusPerNode, int nodes, List<String> models, int priority,
                          long submittedAt, boolean crossSite, long walltimeSeconds, boolean preemptible,
-                         String preferredSite, JobContainer container, long memMib) {
+                         String preferredSite, JobContainer container, long memMib, String purpose) {
 
     /**
      * The order of an account's queue: higher priority first, then older, then lower id. A
@@ -38,6 +39,15 @@ public record JobRequest(long id, String account, int gpusPerNode, int nodes, Li
         models = List.copyOf(models);
         preferredSite = preferredSite == null ? "" : preferredSite;
         container = container == null ? JobContainer.NONE : container;
+        purpose = purpose == null ? "" : purpose;
+    }
+
+    /** A job declaring no purpose. */
+    public JobRequest(long id, String account, int gpusPerNode, int nodes, List<String> models, int priority,
+                      long submittedAt, boolean crossSite, long walltimeSeconds, boolean preemptible,
+                      String preferredSite, JobContainer container, long memMib) {
+        this(id, account, gpusPerNode, nodes, models, priority, submittedAt, crossSite, walltimeSeconds, preemptible,
+                preferredSite, container, memMib, "");
     }
 
     /** A job asking no memory of its own. */
@@ -53,12 +63,20 @@ public record JobRequest(long id, String account, int gpusPerNode, int nodes, Li
      * nodes themselves, not classes of nodes alike in GPUs, tell where it fits.
      */
     public boolean asksFeatures() {
-        return container.present() || memMib > 0;
+        return container.present() || memMib > 0 || !purpose.isEmpty();
     }
 
     /** Whether a node with these features can run it: its container (if any) and the memory its ranks ask. */
     public boolean servedBy(NodeFeatures features) {
         return features.serves(container) && features.hasMemory(gpusPerNode, memMib);
+    }
+
+    /**
+     * Whether the node can run it: what its agent offers serves it, and its operator's terms do
+     * not refuse its declared purpose.
+     */
+    public boolean servedBy(NodeView node) {
+        return servedBy(node.features()) && !node.refusedPurposes().contains(purpose);
     }
 
     /** A job that runs on its nodes themselves, in no container. */

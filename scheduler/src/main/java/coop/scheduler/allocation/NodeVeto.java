@@ -15,6 +15,8 @@ enum NodeVeto {
      * gives ranks less memory than the job asks.
      */
     LACKS_FEATURE("without the container runtime, mounts or memory it needs"),
+    /** Its operator's terms refuse the job's declared purpose ({@code coop node set --refuse-purpose}). */
+    REFUSES_PURPOSE("whose operators refuse its purpose"),
     /** None of its GPUs is of a model the job accepts. */
     MODEL_MISMATCH("with other GPUs"),
     /**

@@ -2,6 +2,7 @@ package coop.scheduler.allocation;
 
 import coop.scheduler.domain.NodeFeatures;
 import java.util.List;
+import java.util.Set;
 
 /**
  * A node as the allocator sees it: its GPUs (free or not), and its operator's terms. A node is
@@ -11,14 +12,24 @@ import java.util.List;
  * {@code reservedGpus} of it are its operator's account's first claim and are not counted in
  * the cooperative's capacity. {@code features} is what its agent offers besides GPUs (container
  * runtimes, host folders jobs may mount): a container job goes only where they serve it.
+ * {@code refusedPurposes} are the declared purposes its operator's terms refuse: a job declaring
+ * one never goes there.
  */
 public record NodeView(String name, String site, List<GpuSlot> gpus, String operatorAccount, int reservedGpus,
-                       boolean offered, boolean draining, long offeredUntil, NodeFeatures features) {
+                       boolean offered, boolean draining, long offeredUntil, NodeFeatures features,
+                       Set<String> refusedPurposes) {
     public NodeView {
         features = features == null ? NodeFeatures.NONE : features;
+        refusedPurposes = refusedPurposes == null ? Set.of() : Set.copyOf(refusedPurposes);
         gpus = List.copyOf(gpus);
         operatorAccount = operatorAccount == null ? "" : operatorAccount;
         reservedGpus = Math.max(0, Math.min(reservedGpus, gpus.size()));
+    }
+
+    /** A node whose operator refuses no purpose. */
+    public NodeView(String name, String site, List<GpuSlot> gpus, String operatorAccount, int reservedGpus,
+                    boolean offered, boolean draining, long offeredUntil, NodeFeatures features) {
+        this(name, site, gpus, operatorAccount, reservedGpus, offered, draining, offeredUntil, features, Set.of());
     }
 
     /** A node that offers nothing besides its GPUs. */

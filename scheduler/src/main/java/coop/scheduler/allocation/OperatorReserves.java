@@ -42,7 +42,7 @@ final class OperatorReserves {
                 for (NodeState n : cluster.nodes.values()) {
                     if (n.reserve - n.ownUse >= job.gpusPerNode() && n.operator.equals(q.account)
                             && n.view.fitsWindow(cluster.now, job.walltimeSeconds())
-                            && job.servedBy(n.view.features())
+                            && job.servedBy(n.view)
                             && claimable(n, job) >= job.gpusPerNode() && n.freeAccepted(job) < homeFree) {
                         home = n;
                         homeFree = n.freeAccepted(job);

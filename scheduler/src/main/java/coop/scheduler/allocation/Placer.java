@@ -142,7 +142,7 @@ final class Placer {
         if (mode != Free.EVER && !n.view.fitsWindow(cluster.now, job.walltimeSeconds())) {
             return 0;
         }
-        if (!job.servedBy(n.view.features())) {
+        if (!job.servedBy(n.view)) {
             return 0;
         }
         switch (mode) {
@@ -265,6 +265,9 @@ final class Placer {
         }
         if (!job.servedBy(view.features())) {
             return NodeVeto.LACKS_FEATURE;
+        }
+        if (!job.servedBy(view)) {
+            return NodeVeto.REFUSES_PURPOSE;
         }
         boolean accepted = false;
         boolean bigEnough = false;

@@ -57,6 +57,23 @@ public final class NodeTerms {
         }
     }
 
+    /** Most declared purposes one node's terms may refuse. */
+    public static final int MAX_REFUSED_PURPOSES = 32;
+
+    /** Checks the purposes a node's terms refuse (null: kept as they are): names, at most {@link #MAX_REFUSED_PURPOSES}. */
+    public static void checkPurposes(List<String> purposes) {
+        if (purposes == null) {
+            return;
+        }
+        if (purposes.size() > MAX_REFUSED_PURPOSES) {
+            throw CoopException.invalid("refused_purposes", "at most " + MAX_REFUSED_PURPOSES + " purposes, got "
+                    + purposes.size());
+        }
+        for (String p : purposes) {
+            Names.require("refused_purposes", p);
+        }
+    }
+
     /** Checks the lengths of windows and a zone as given (null: kept as they are); their syntax is {@link Availability}'s. */
     public static void checkWindows(List<String> windows, String timeZone) {
         if (windows != null) {

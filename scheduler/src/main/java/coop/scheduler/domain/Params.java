@@ -25,11 +25,13 @@ import java.util.TreeMap;
  *                             a job asking for less walltime preempts no one
  * @param reserveWaitS         how long an operator's job claiming its reserve waits for borrowers'
  *                             walltimes to end there before it preempts them
+ * @param panelWindowS         how long a member's ended jobs still count toward the GPUs per purpose
+ *                             that {@code panel_min_gpus} is compared against
  */
 public record Params(long halfLifeS, long preemptionGraceS, long reserveCapBp, long maxWalltimeS,
                      long maxPendingPerMember, long votingPeriodS, long panelSize, long panelMinGpus,
                      List<String> panelPurposes, long maxWorkdirBytes, long minRunBeforePreemptS,
-                     long reserveWaitS) {
+                     long reserveWaitS, long panelWindowS) {
 
     /** Default of {@code max_workdir_bytes}: 64 MiB. */
     public static final long DEFAULT_MAX_WORKDIR_BYTES = 64L << 20;
@@ -37,10 +39,13 @@ public record Params(long halfLifeS, long preemptionGraceS, long reserveCapBp, l
     public static final long DEFAULT_MIN_RUN_BEFORE_PREEMPT_S = 300;
     /** Default of {@code reserve_wait_s}: 5 minutes. */
     public static final long DEFAULT_RESERVE_WAIT_S = 300;
+    /** Default of {@code panel_window_s}: a day. */
+    public static final long DEFAULT_PANEL_WINDOW_S = Duration.ofDays(1).toSeconds();
 
     public static final Params DEFAULTS = new Params(Duration.ofDays(7).toSeconds(), 60, 5_000,
             Duration.ofDays(14).toSeconds(), 10_000, Duration.ofDays(2).toSeconds(), 3, 0, List.of(),
-            DEFAULT_MAX_WORKDIR_BYTES, DEFAULT_MIN_RUN_BEFORE_PREEMPT_S, DEFAULT_RESERVE_WAIT_S);
+            DEFAULT_MAX_WORKDIR_BYTES, DEFAULT_MIN_RUN_BEFORE_PREEMPT_S, DEFAULT_RESERVE_WAIT_S,
+            DEFAULT_PANEL_WINDOW_S);
 
     /** A parameter: its name, range and unit, for validation and help. */
     private record Spec(String name, long min, long max, String unit) {
@@ -53,9 +58,10 @@ public record Params(long halfLifeS, long preemptionGraceS, long reserveCapBp, l
     private static final List<Spec> LATE = List.of(
             new Spec("max_workdir_bytes", 1L << 20, 1L << 30, "bytes"),
             new Spec("min_run_before_preempt_s", 0, Duration.ofDays(1).toSeconds(), "seconds"),
-            new Spec("reserve_wait_s", 0, Duration.ofDays(1).toSeconds(), "seconds"));
+            new Spec("reserve_wait_s", 0, Duration.ofDays(1).toSeconds(), "seconds"),
+            new Spec("panel_window_s", 0, Duration.ofDays(90).toSeconds(), "seconds"));
     private static final long[] LATE_DEFAULTS = {DEFAULT_MAX_WORKDIR_BYTES, DEFAULT_MIN_RUN_BEFORE_PREEMPT_S,
-        DEFAULT_RESERVE_WAIT_S};
+        DEFAULT_RESERVE_WAIT_S, DEFAULT_PANEL_WINDOW_S};
 
     private static final List<Spec> SPECS = List.of(
             new Spec("half_life_s", 60, Duration.ofDays(365).toSeconds(), "seconds"),
@@ -66,12 +72,21 @@ public record Params(long halfLifeS, long preemptionGraceS, long reserveCapBp, l
             new Spec("voting_period_s", 60, Duration.ofDays(60).toSeconds(), "seconds"),
             new Spec("panel_size", 1, 101, "members"),
             new Spec("panel_min_gpus", 0, 1_000_000, "GPUs"),
-            LATE.get(0), LATE.get(1), LATE.get(2));
+            LATE.get(0), LATE.get(1), LATE.get(2), LATE.get(3));
     private static final String PURPOSES = "panel_purposes";
 
     public Params {
         panelPurposes = List.copyOf(panelPurposes);
         maxWorkdirBytes = maxWorkdirBytes == 0 ? DEFAULT_MAX_WORKDIR_BYTES : maxWorkdirBytes;
+    }
+
+    /** The parameters before review counted a member's jobs over a window, that window at its default. */
+    public Params(long halfLifeS, long preemptionGraceS, long reserveCapBp, long maxWalltimeS,
+                  long maxPendingPerMember, long votingPeriodS, long panelSize, long panelMinGpus,
+                  List<String> panelPurposes, long maxWorkdirBytes, long minRunBeforePreemptS, long reserveWaitS) {
+        this(halfLifeS, preemptionGraceS, reserveCapBp, maxWalltimeS, maxPendingPerMember, votingPeriodS, panelSize,
+                panelMinGpus, panelPurposes, maxWorkdirBytes, minRunBeforePreemptS, reserveWaitS,
+                DEFAULT_PANEL_WINDOW_S);
     }
 
     /** The parameters before the preemption bounds were voted, those at their defaults. */
@@ -119,7 +134,8 @@ public record Params(long halfLifeS, long preemptionGraceS, long reserveCapBp, l
 
     private long[] values() {
         return new long[] {halfLifeS, preemptionGraceS, reserveCapBp, maxWalltimeS, maxPendingPerMember,
-            votingPeriodS, panelSize, panelMinGpus, maxWorkdirBytes, minRunBeforePreemptS, reserveWaitS};
+            votingPeriodS, panelSize, panelMinGpus, maxWorkdirBytes, minRunBeforePreemptS, reserveWaitS,
+            panelWindowS};
     }
 
     /** Reads a whole parameter set (the founding policy). */
@@ -155,7 +171,7 @@ public record Params(long halfLifeS, long preemptionGraceS, long reserveCapBp, l
             }
             v[i] = n.longValue();
         }
-        return new Params(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], purposes, v[8], v[9], v[10]);
+        return new Params(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], purposes, v[8], v[9], v[10], v[11]);
     }
 
     private static List<String> purposes(String field, Object value) {

@@ -80,9 +80,9 @@ public final class ClusterState {
 
             @Override
             public void verdict(long jobId, boolean approved, long now, Tx tx) {
-                jobs.verdict(jobId, approved, now, tx);
+                jobs.verdict(jobId, approved, now, sessions::stop, tx);
             }
-        });
+        }, stored.beaconSecret());
         jobs = new JobBook(clock, desk, stored.jobs(), stored.nextJobId());
         accounting = new Accounting(clock, desk, jobs);
         sessions = new AgentSessions(clock, heartbeatInterval, jobs, accounting, desk);
@@ -180,6 +180,41 @@ public final class ClusterState {
         return jobs.job(id);
     }
 
+    /**
+     * A member's signed report on a job running or waiting without a panel: recorded, and a panel
+     * is drawn for the job as one would be at submission (the reporter left off it too); a panel
+     * that rejects cancels the job. A member may report only a job it may see.
+     */
+    public Job report(String memberName, SortedMap<String, Object> statement, String signature, Tx tx) {
+        desk.requireMember(memberName);
+        long id = ((Number) statement.getOrDefault("job", 0L)).longValue();
+        Job j = jobs.job(id);
+        if (!visibility(memberName).mayRead(j)) {
+            throw CoopException.denied("member " + memberName + " cannot see job " + id + ", so cannot report it ("
+                    + coop.scheduler.domain.JobVisibility.RULE + ")");
+        }
+        if (j.state() != JobState.PENDING && j.state() != JobState.RUNNING) {
+            throw CoopException.precondition("job " + id + " is " + j.state().name().toLowerCase() + "; a report "
+                    + "opens a panel only on a job running or waiting");
+        }
+        if (desk.governance().panel(id) != null) {
+            throw CoopException.precondition("job " + id + " already has a review panel; a report opens one only on "
+                    + "a job without");
+        }
+        Set<String> excluded = new java.util.TreeSet<>(registry.operatorsFor(j.gpusPerNode(), j.models(),
+                j.purpose()));
+        excluded.add(memberName);
+        // Every check that can refuse comes before anything is recorded.
+        desk.governance().panelPool(j.member(), j.account(), excluded);
+        long now = desk.now();
+        desk.tick(now, tx);
+        String reveal = desk.nextReveal(now, tx);
+        desk.statement(memberName, EventType.REPORT, statement, signature, tx);
+        desk.apply(desk.governance().openReportedPanel(id, j.member(), j.account(), j.gpus(), j.purpose(),
+                desk.head(), reveal, excluded, memberName, now), now, tx);
+        return jobs.job(id);
+    }
+
     public Governance.Panel panel(long job) {
         return desk.panel(job);
     }
@@ -231,7 +266,9 @@ public final class ClusterState {
     public JobBook.Submitted submitJobs(String memberName, JobSpec spec, Tx tx) {
         desk.requireMember(memberName);
         JobSpec notified = spec.withOptions(notifyDefault(memberName).appliedTo(spec.options(), notifyReach));
-        return jobs.submit(memberName, notified, this::unservable, tx);
+        return jobs.submit(memberName, notified, this::unservable,
+                c -> registry.operatorsFor(c.spec().gpusPerNode(),
+                        c.gpuModel().isEmpty() ? List.of() : List.of(c.gpuModel().split(",")), c.purpose()), tx);
     }
 
     /**
@@ -466,6 +503,13 @@ public final class ClusterState {
     public NodeRegistry.NodeStatus setTerms(String memberName, String name, Integer reservedGpus,
                                             List<String> windows, String timeZone, Tx tx) {
         return registry.setTerms(memberName, name, reservedGpus, windows, timeZone, tx);
+    }
+
+    /** As above, and the declared purposes the node's operator refuses to run there (null keeps them). */
+    public NodeRegistry.NodeStatus setTerms(String memberName, String name, Integer reservedGpus,
+                                            List<String> windows, String timeZone, List<String> refusedPurposes,
+                                            Tx tx) {
+        return registry.setTerms(memberName, name, reservedGpus, windows, timeZone, refusedPurposes, tx);
     }
 
     /** Removes a node from the cooperative; what ran there is requeued elsewhere. */

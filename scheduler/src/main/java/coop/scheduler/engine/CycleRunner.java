@@ -132,7 +132,8 @@ final class CycleRunner {
                 views.add(new NodeView(n.name, n.site, n.gpus.stream()
                         .map(g -> new GpuSlot(g.index(), g.model(), !busy.contains(g.index()))).toList(),
                         r == null ? "" : r.account(), reserve, offered, r != null && r.takesNoWork(),
-                        offered ? when.closesAt(now) : now, n.features));
+                        offered ? when.closesAt(now) : now, n.features,
+                        r == null || r.refusedPurposes().isEmpty() ? Set.of() : Set.copyOf(r.refusedPurposes())));
             }
         }
         List<RunningAttempt> running = new ArrayList<>();

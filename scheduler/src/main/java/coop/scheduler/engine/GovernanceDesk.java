@@ -9,13 +9,17 @@ import coop.scheduler.domain.ProposalKind;
 import coop.scheduler.domain.ProposalState;
 import coop.scheduler.domain.Role;
 import coop.scheduler.domain.Topic;
+import coop.scheduler.governance.Beacon;
 import coop.scheduler.governance.Governance;
 import coop.scheduler.ledger.Event;
 import coop.scheduler.ledger.EventType;
 import coop.scheduler.ledger.Ledger;
+import coop.scheduler.store.Store;
+import java.security.SecureRandom;
 import java.time.InstantSource;
 import java.util.Collections;
 import java.util.EnumMap;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.SortedMap;
@@ -47,7 +51,20 @@ public final class GovernanceDesk {
     public record LedgerHead(long size, String head) {
     }
 
+    /** How many reveals a beacon chain holds: one a panel, each costing at most this many hashes to compute. */
+    static final long BEACON_LENGTH = 10_000;
+    /** The META key of the beacon's secret: the scheduler's own, never in the ledger. */
+    static final String BEACON_SECRET_KEY = "beacon_secret";
+
     private final InstantSource clock;
+    private final SecureRandom random = new SecureRandom();
+    /**
+     * The secret behind the ledger's beacon chain (hex), or null before the first; written in the
+     * same batch as the beacon entry that commits to it, so a crash keeps both or neither.
+     */
+    private String beaconSecret;
+    /** Whether {@link #beaconSecret} was checked to hash to the ledger's anchor. */
+    private boolean beaconChecked;
     /** Members, accounts, policies, proposals and panels: rebuilt from the ledger, changed only through it. */
     private final Governance gov;
     private final Ledger ledger;
@@ -58,8 +75,10 @@ public final class GovernanceDesk {
     private int applying;
     private final List<Event> held = new java.util.ArrayList<>();
 
-    GovernanceDesk(InstantSource clock, Governance gov, Ledger ledger, Consequences consequences) {
+    GovernanceDesk(InstantSource clock, Governance gov, Ledger ledger, Consequences consequences,
+                   String beaconSecret) {
         this.clock = clock;
+        this.beaconSecret = beaconSecret;
         this.gov = gov;
         this.ledger = ledger;
         this.consequences = consequences;
@@ -273,6 +292,34 @@ public final class GovernanceDesk {
      */
     long now() {
         return Math.max(clock.millis(), ledger.lastAt());
+    }
+
+    /**
+     * The beacon's next reveal, for a panel about to be drawn: when the ledger has no beacon
+     * chain or its chain is used up, a new secret is drawn and a beacon entry committing to it
+     * is recorded first (the secret goes into this turn's batch, beside it).
+     */
+    String nextReveal(long now, Tx tx) {
+        Beacon b = gov.beacon();
+        if (b == null || b.spent()) {
+            byte[] secret = new byte[32];
+            random.nextBytes(secret);
+            apply(gov.beacon(Beacon.anchor(secret, BEACON_LENGTH), BEACON_LENGTH), now, tx);
+            beaconSecret = HexFormat.of().formatHex(secret);
+            beaconChecked = true;
+            tx.batch().put(Store.Kind.META, BEACON_SECRET_KEY, beaconSecret);
+            b = gov.beacon();
+        }
+        if (!beaconChecked) {
+            if (beaconSecret == null || !Beacon.anchor(HexFormat.of().parseHex(beaconSecret), b.length())
+                    .equals(b.anchor())) {
+                throw CoopException.precondition("the scheduler's beacon secret is missing or is not the one its "
+                        + "ledger's beacon commits to, so it cannot draw review panels (restore the data folder "
+                        + "from a backup)");
+            }
+            beaconChecked = true;
+        }
+        return Beacon.reveal(HexFormat.of().parseHex(beaconSecret), b.length(), b.used() + 1);
     }
 
     /** Closes the proposals past their deadline. */

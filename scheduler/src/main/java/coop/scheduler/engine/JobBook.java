@@ -150,6 +150,15 @@ public final class JobBook {
      */
     Submitted submit(String memberName, JobSpec spec, java.util.function.Function<JobSpec.Checked, String> unservable,
                      Tx tx) {
+        return submit(memberName, spec, unservable, job -> List.of(), tx);
+    }
+
+    /**
+     * As {@link #submit(String, JobSpec, java.util.function.Function, Tx)}; {@code operators} names
+     * the operators of the nodes that could run the job, who may not sit on its review panel.
+     */
+    Submitted submit(String memberName, JobSpec spec, java.util.function.Function<JobSpec.Checked, String> unservable,
+                     java.util.function.Function<JobSpec.Checked, Collection<String>> operators, Tx tx) {
         Member m = desk.requireMember(memberName);
         Names.require("account", spec.account());
         Account account = desk.accounts().get(spec.account());
@@ -182,20 +191,26 @@ public final class JobBook {
         }
         requireDependable(m, Dependency.parse(c.options().dependency()));
         long now = desk.now();
-        boolean review = desk.governance().needsReview(c.gpus(), c.purpose());
+        long held = gpusHeldFor(m.name(), c.purpose(), now);
+        boolean review = desk.governance().needsReview(c.gpus() * (c.isArray() ? c.indices().length : 1),
+                c.purpose(), held);
         if (c.isArray()) {
             if (review) {
                 throw CoopException.invalid("array", "tasks of " + c.gpus() + " GPUs"
-                        + (c.purpose().isEmpty() ? "" : " with purpose " + c.purpose()) + " need review by a panel, "
-                        + "which is drawn per job: submit them one by one");
+                        + (c.purpose().isEmpty() ? "" : " with purpose " + c.purpose()) + " need review by a panel ("
+                        + "with the " + held + " GPUs of your jobs of that purpose running, waiting or ended within "
+                        + "the policy's panel_window_s, if any), which is drawn per job: submit them one by one");
             }
             return submitArray(m, c, now, tx);
         }
         long id = nextJobId;
         if (review) {
             desk.tick(now, tx);
-            // The last check that can refuse; it draws the panel, seeded by the ledger head now.
-            desk.apply(desk.governance().openPanel(id, m.name(), c.gpus(), c.purpose(), desk.head(), now), now, tx);
+            // The last check that can refuse; it draws the panel, seeded by the beacon's next reveal
+            // (which nobody outside the scheduler can know yet) and the ledger head it follows.
+            String reveal = desk.nextReveal(now, tx);
+            desk.apply(desk.governance().openPanel(id, m.name(), spec.account(), c.gpus(), c.purpose(), desk.head(),
+                    reveal, operators.apply(c), now), now, tx);
         }
         nextJobId++;
         Job job = new Job(id, c.name(), spec.account(), m.name(), spec.gpusPerNode(), spec.nodes(), c.gpuModel(),
@@ -213,6 +228,26 @@ public final class JobBook {
             enqueue(job, tx);
         }
         return new Submitted(id, 0, 0);
+    }
+
+    /**
+     * The GPUs a member's jobs of this declared purpose (none declared is a purpose too) hold
+     * towards review: those unfinished, and those that ended within the policy's panel_window_s.
+     * Read only while the policy reviews by size.
+     */
+    private long gpusHeldFor(String member, String purpose, long now) {
+        if (desk.policy().params().panelMinGpus() <= 0) {
+            return 0;
+        }
+        long since = now - desk.policy().params().panelWindowS() * 1000;
+        long held = 0;
+        for (Job j : jobs.values()) {
+            if (j.member().equals(member) && purpose.equals(j.purpose() == null ? "" : j.purpose())
+                    && (!j.state().isFinal() || j.finishedAt() >= since)) {
+                held += j.gpus();
+            }
+        }
+        return held;
     }
 
     /** Stores the tasks of a validated array: the array takes the next id, its tasks the ones after it. */
@@ -487,7 +522,8 @@ public final class JobBook {
             j = j.withAttempt(j.current().withOutcome("cancelled by " + m.name()));
             stopper.stop(j, j.current(), "cancelled by " + m.name(), STOP_CANCELLED, CANCEL_GRACE_SECONDS, tx);
         }
-        if (j.state() == JobState.REVIEW) {
+        var panel = desk.governance().panel(id);
+        if (j.state() == JobState.REVIEW || panel != null && panel.verdict().isEmpty()) {
             desk.governance().dropPanel(id);
             desk.apply(List.of(Event.of(EventType.CANCEL_REVIEW, Map.of("job", id))), now, tx);
         }
@@ -529,9 +565,27 @@ public final class JobBook {
         }
     }
 
-    /** A review panel's verdict: an approved job joins its queue, a rejected one is cancelled. */
-    void verdict(long jobId, boolean approved, long now, Tx tx) {
+    /**
+     * A review panel's verdict: an approved job in review joins its queue, a rejected one is
+     * cancelled; so is a job running or waiting that a panel opened by a report rejects.
+     */
+    void verdict(long jobId, boolean approved, long now, RankStopper stopper, Tx tx) {
         Job j = jobs.get(jobId);
+        if (j != null && !approved && (j.state() == JobState.PENDING || j.state() == JobState.RUNNING)) {
+            // A panel a report opened rejects a job already waiting or running: it is cancelled.
+            String why = "cancelled: rejected by the review panel a report opened";
+            if (j.state() == JobState.RUNNING) {
+                j = j.withAttempt(j.current().withOutcome(why));
+                stopper.stop(j, j.current(), why, STOP_CANCELLED, CANCEL_GRACE_SECONDS, tx);
+            }
+            pending.remove(jobId);
+            waits.remove(jobId);
+            j = j.cancelled(now, why);
+            log.info("job {} {}", jobId, why);
+            save(j, tx);
+            tx.allocationDue();
+            return;
+        }
         if (j == null || j.state() != JobState.REVIEW) {
             return;
         }

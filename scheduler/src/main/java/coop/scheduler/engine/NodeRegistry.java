@@ -52,7 +52,7 @@ public final class NodeRegistry {
                              String drainReason, int reservedGpus, List<String> windows, String timeZone,
                              boolean offered, long windowChangeAt, List<GpuUsage> gpuUsage,
                              long heartbeatLagMs, String healthDrain, boolean operatorDrain, String isolation,
-                             NodeFeatures features) {
+                             NodeFeatures features, List<String> refusedPurposes) {
     }
 
     private final InstantSource clock;
@@ -143,7 +143,7 @@ public final class NodeRegistry {
                 when.openAt(now), when.nextChange(now), n == null ? List.of() : n.usage,
                 n == null ? 0 : n.heartbeatLagMs, r == null ? "" : r.healthDrain(), r != null && r.draining(),
                 n == null ? "" : n.isolation, n != null && n.link != null ? n.features
-                        : r != null ? r.features() : NodeFeatures.NONE);
+                        : r != null ? r.features() : NodeFeatures.NONE, r == null ? List.of() : r.refusedPurposes());
     }
 
     /** The enrolled node, if the member is an operator of its account; else NOT_FOUND or PERMISSION_DENIED. */
@@ -291,6 +291,29 @@ public final class NodeRegistry {
         return out;
     }
 
+    /**
+     * The operators of the enrolled nodes that could hold a rank of {@code gpusPerNode} GPUs of
+     * one of {@code models} (none: any model), judged on the GPUs each node's agent reported (now
+     * if connected, else as its record keeps them); a node never heard from might hold it, so its
+     * operator counts too. A node whose terms refuse the job's {@code purpose} will not run it.
+     */
+    Set<String> operatorsFor(int gpusPerNode, List<String> models, String purpose) {
+        Set<String> out = new java.util.TreeSet<>();
+        for (NodeRecord r : enrolled.values()) {
+            if (r.refusedPurposes().contains(purpose)) {
+                continue;
+            }
+            NodeRuntime n = sessions.node(r.name());
+            List<String> gpus = n != null && !n.gpus.isEmpty() ? n.gpus.stream().map(Gpu::model).toList()
+                    : r.gpuModels();
+            if (gpus == null || gpus.stream().filter(g -> models.isEmpty() || models.contains(g)).count()
+                    >= gpusPerNode) {
+                out.add(r.operator());
+            }
+        }
+        return out;
+    }
+
     /** What each enrolled node's agent last said it offers jobs besides GPUs. */
     List<NodeFeatures> allFeatures() {
         return enrolled.values().stream().map(NodeRecord::features).toList();
@@ -326,6 +349,16 @@ public final class NodeRegistry {
      */
     NodeStatus setTerms(String memberName, String name, Integer reservedGpus, List<String> windows, String timeZone,
                         Tx tx) {
+        return setTerms(memberName, name, reservedGpus, windows, timeZone, null, tx);
+    }
+
+    /**
+     * As {@link #setTerms(String, String, Integer, List, String, Tx)}, and the declared purposes the
+     * operator refuses to run there ({@code refusedPurposes}; null keeps them, empty refuses none):
+     * the allocator never places a job declaring one of them on the node.
+     */
+    NodeStatus setTerms(String memberName, String name, Integer reservedGpus, List<String> windows, String timeZone,
+                        List<String> refusedPurposes, Tx tx) {
         Member m = desk.requireMember(memberName);
         NodeRecord r = operatedBy(m, name, "set the terms of");
         int reserve = reservedGpus == null ? r.reservedGpus() : reservedGpus;
@@ -334,15 +367,19 @@ public final class NodeRegistry {
             NodeTerms.checkReserve(name, reserve, n == null ? 0 : n.gpus.size(), desk.policy().params().reserveCapBp());
         }
         NodeTerms.checkWindows(windows, timeZone);
+        NodeTerms.checkPurposes(refusedPurposes);
         String zone = timeZone == null || timeZone.isBlank() ? r.timeZone() : timeZone;
         Availability when = Availability.parse(windows == null ? r.windows() : windows, zone);
         r = r.withTerms(reserve, when);
+        if (refusedPurposes != null) {
+            r = r.withRefusedPurposes(refusedPurposes);
+        }
         remember(r);
         tx.batch().put(Kind.NODES, name, r);
         desk.record(Decisions.terms(r, m.name()), tx);
         tx.allocationDue();
-        log.info("node {} terms set by {}: {} GPUs reserved for {}, offered {}", name, m.name(), reserve,
-                r.account(), when);
+        log.info("node {} terms set by {}: {} GPUs reserved for {}, offered {}{}", name, m.name(), reserve,
+                r.account(), when, r.refusedPurposes().isEmpty() ? "" : ", refusing " + r.refusedPurposes());
         return status(sessions.node(name), r);
     }
 

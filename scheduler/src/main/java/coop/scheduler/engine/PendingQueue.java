@@ -111,7 +111,7 @@ final class PendingQueue {
         String checkpointSite = j.current() == null ? "" : j.current().checkpointSite();
         JobRequest r = new JobRequest(j.id(), q.account, j.gpusPerNode(), j.nodes(), j.models(), j.priority(),
                 j.submittedAt(), j.crossSite(), j.walltimeSeconds(), !j.noPreempt(), checkpointSite, j.container(),
-                j.options().memMb());
+                j.options().memMb(), j.purpose());
         byId.put(j.id(), r);
         q.add(r);
     }

@@ -31,9 +31,15 @@ public final class Recovery {
 
     /** The state as stored, ready for {@link ClusterState#ClusterState(Stored, java.time.InstantSource, java.time.Duration, java.time.Duration)}. */
     public record Stored(Governance governance, Ledger ledger, List<Job> jobs, List<NodeRecord> nodes,
-                         long nextJobId, Map<String, NotifyChoice> notifyDefaults) {
+                         long nextJobId, Map<String, NotifyChoice> notifyDefaults, String beaconSecret) {
         public Stored {
             notifyDefaults = notifyDefaults == null ? Map.of() : Map.copyOf(notifyDefaults);
+        }
+
+        /** Before any review panel drew on the scheduler's beacon. */
+        public Stored(Governance governance, Ledger ledger, List<Job> jobs, List<NodeRecord> nodes, long nextJobId,
+                      Map<String, NotifyChoice> notifyDefaults) {
+            this(governance, ledger, jobs, nodes, nextJobId, notifyDefaults, null);
         }
 
         /** Without members' notification defaults. */
@@ -75,7 +81,9 @@ public final class Recovery {
                 defaults.put(m.name(), c);
             }
         }
-        return new Stored(replayed.governance(), ledger, jobs, nodes, next == null ? 1 : next, defaults);
+        String beaconSecret = store.get(Kind.META, Store.key(GovernanceDesk.BEACON_SECRET_KEY), String.class);
+        return new Stored(replayed.governance(), ledger, jobs, nodes, next == null ? 1 : next, defaults,
+                beaconSecret);
     }
 
     /** A cooperative just founded, in memory: the genesis entry is the ledger's only one, and there are no jobs or nodes. */

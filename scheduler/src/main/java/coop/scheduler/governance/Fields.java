@@ -35,6 +35,18 @@ final class Fields {
         return n.longValue();
     }
 
+    /** A list of names; missing reads as none. */
+    static java.util.List<String> strings(Map<String, Object> m, String field) {
+        Object v = m.get(field);
+        if (v == null) {
+            return java.util.List.of();
+        }
+        if (!(v instanceof java.util.List<?> l) || l.stream().anyMatch(x -> !(x instanceof String))) {
+            throw CoopException.invalid(field, "must be a list of names");
+        }
+        return l.stream().map(String.class::cast).toList();
+    }
+
     static SortedMap<String, Object> map(Map<String, Object> m, String field) {
         return new TreeMap<>(mapOrEmpty(m.get(field), field));
     }

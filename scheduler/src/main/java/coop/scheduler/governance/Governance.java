@@ -15,6 +15,7 @@ import coop.scheduler.ledger.Event;
 import coop.scheduler.ledger.EventType;
 import coop.scheduler.ledger.Keys;
 import java.time.Duration;
+import java.util.Collection;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
@@ -156,6 +157,16 @@ public final class Governance {
                 || (purpose != null && !purpose.isEmpty() && p.panelPurposes().contains(purpose));
     }
 
+    /**
+     * Whether a job needs a review panel when its submitter already holds {@code heldGpus} GPUs
+     * for the same declared purpose: in its running and waiting jobs and those that ended within
+     * the policy's {@code panel_window_s}. The size rule counts them with the job's own, so work
+     * split into jobs each under {@code panel_min_gpus} is reviewed once the sum reaches it.
+     */
+    public boolean needsReview(int gpus, String purpose, long heldGpus) {
+        return needsReview((int) Math.min(Integer.MAX_VALUE, gpus + heldGpus), purpose);
+    }
+
     // ------------------------------------------------------------------ inputs
 
     /**
@@ -203,6 +214,9 @@ public final class Governance {
         if (s instanceof Statement.Resign r) {
             return proposals.resign(m, r, signed, now);
         }
+        if (s instanceof Statement.Report r) {
+            return panels.report(m, r, signed);
+        }
         return panels.review(m, (Statement.Review) s, signed);
     }
 
@@ -212,14 +226,67 @@ public final class Governance {
     }
 
     /**
-     * Draws the review panel of a job that needs one, by lot from the members with a vote other
-     * than its submitter, seeded by the ledger head at its submission.
+     * Draws the review panel of a job that needs one as ledgers from before the beacon record it:
+     * by lot from the members with a vote other than its submitter, seeded by the ledger head at
+     * its submission. Only replay reads such entries; the scheduler draws with a reveal.
      *
      * @throws CoopException FAILED_PRECONDITION when no other member could review it
      */
     public List<Event> openPanel(long job, String submitter, int gpus, String purpose, String seedHex, long now) {
         proposals.requireNothingDue(now);
         return panels.open(job, submitter, gpus, purpose, seedHex);
+    }
+
+    /**
+     * Draws the review panel of a job that needs one, by lot from the members with a vote other
+     * than its submitter, the members of its account and {@code excluded} (the operators of the
+     * nodes that could run it), seeded by the beacon's next reveal and {@code head}, the ledger
+     * head the panel entry will follow.
+     *
+     * @throws CoopException FAILED_PRECONDITION when nobody could review it, or the reveal is not
+     *         the beacon's next
+     */
+    public List<Event> openPanel(long job, String submitter, String account, int gpus, String purpose, String head,
+                                 String reveal, Collection<String> excluded, long now) {
+        proposals.requireNothingDue(now);
+        return panels.open(job, submitter, account, gpus, purpose, head, reveal, excluded, "");
+    }
+
+    /**
+     * Draws the panel a member's report opened on a job (see {@link #submit}): as
+     * {@link #openPanel(long, String, String, int, String, String, String, Collection, long)}, with the
+     * reporter named and left off the panel.
+     */
+    public List<Event> openReportedPanel(long job, String submitter, String account, int gpus, String purpose,
+                                         String head, String reveal, Collection<String> excluded, String reportedBy,
+                                         long now) {
+        proposals.requireNothingDue(now);
+        java.util.Set<String> out = new java.util.TreeSet<>(excluded);
+        out.add(reportedBy);
+        return panels.open(job, submitter, account, gpus, purpose, head, reveal, out, reportedBy);
+    }
+
+    /**
+     * Who could sit on the panel of a job of {@code submitter}'s in {@code account}, leaving out
+     * {@code excluded}: what the scheduler checks before it records a report.
+     *
+     * @throws CoopException FAILED_PRECONDITION when nobody could
+     */
+    public List<String> panelPool(String submitter, String account, Collection<String> excluded) {
+        return panels.pool(submitter, account, excluded);
+    }
+
+    /** The scheduler's beacon chain as the ledger has it so far, or null before its first beacon. */
+    public Beacon beacon() {
+        return panels.beacon();
+    }
+
+    /**
+     * The scheduler commits to a new chain of reveals ({@link Beacon}); refused while the last
+     * one has reveals left.
+     */
+    public List<Event> beacon(String anchor, long length) {
+        return panels.beacon(anchor, length);
     }
 
     /** Ends a panel whose job was cancelled before a verdict. */
@@ -238,13 +305,25 @@ public final class Governance {
     public List<Event> replay(Entry e, boolean checkSignatures) {
         SortedMap<String, Object> b = e.body();
         return switch (EventType.of(e.type()).orElse(EventType.GENESIS)) {
-            case PROPOSE, BALLOT, DELEGATE, REVIEW, RESIGN, RESPOND -> submit(Fields.map(b, "statement"), Fields.string(b, "signature"),
+            case PROPOSE, BALLOT, DELEGATE, REVIEW, RESIGN, RESPOND, REPORT -> submit(Fields.map(b, "statement"),
+                    Fields.string(b, "signature"),
                     e.at(), checkSignatures);
             case CLOSE -> tick(e.at());
             // Only a removal yields these, after its close; met on their own, nothing is due.
             case WITHDRAW, INELIGIBLE -> List.of();
-            case PANEL -> openPanel(Fields.number(b, "job"), Fields.string(b, "member"), (int) Fields.number(b, "gpus"),
-                    Fields.string(b, "purpose"), Fields.string(b, "seed"), e.at());
+            // A panel with a reveal was seeded by the beacon and the head it follows; one without, by that head alone.
+            case PANEL -> b.containsKey("reported_by")
+                    ? openReportedPanel(Fields.number(b, "job"), Fields.string(b, "member"), Fields.string(b, "account"),
+                            (int) Fields.number(b, "gpus"), Fields.string(b, "purpose"), e.prev(),
+                            Fields.string(b, "reveal"), Fields.strings(b, "excluded"), Fields.string(b, "reported_by"),
+                            e.at())
+                    : b.containsKey("reveal")
+                    ? openPanel(Fields.number(b, "job"), Fields.string(b, "member"), Fields.string(b, "account"),
+                            (int) Fields.number(b, "gpus"), Fields.string(b, "purpose"), e.prev(),
+                            Fields.string(b, "reveal"), Fields.strings(b, "excluded"), e.at())
+                    : openPanel(Fields.number(b, "job"), Fields.string(b, "member"), (int) Fields.number(b, "gpus"),
+                            Fields.string(b, "purpose"), Fields.string(b, "seed"), e.at());
+            case BEACON -> beacon(Fields.string(b, "anchor"), Fields.number(b, "length"));
             case ATTEMPT -> List.of(Event.of(EventType.ATTEMPT, b));
             // The scheduler's own decisions and their witnesses change no governance; the verifier checks their form.
             case SUBMIT, CANCEL, NODE_ENROL, NODE_DRAIN, NODE_TERMS, NODE_REMOVE, PREEMPT, CERTIFICATE, SCHEDULER_KEY,

@@ -16,8 +16,10 @@ import java.util.TreeSet;
  * The lottery that draws a review panel for a high-risk job. A panel must be fair (every eligible
  * member equally likely, every panel of the same size equally likely) and checkable: nobody, the
  * scheduler included, can pick the panel, and anyone holding the ledger can recompute it. So the
- * only randomness is the ledger head hash at the job's submission, and the draw is a fixed public
- * function of (seed, the set of eligible names, k), specified here exactly enough to re-implement.
+ * only randomness is a 32-byte seed the ledger records (from the scheduler's {@link Beacon} reveal
+ * and the ledger head; in ledgers from before the beacon, the head alone), and the draw is a fixed
+ * public function of (seed, the set of eligible names, k), specified here exactly enough to
+ * re-implement.
  *
  * <p>The draw, step by step:
  * <ol>
@@ -52,13 +54,13 @@ public final class Lottery {
      * names, k): eligible names are first sorted (String natural order, duplicates removed), so the
      * caller's order does not matter. Result in draw order; the algorithm is in the class comment.
      *
-     * @param seed the ledger head hash at the job's submission, exactly 32 bytes
+     * @param seed the panel's seed as its ledger entry records it, exactly 32 bytes
      * @param eligible the members who may sit on the panel; no null names
      * @param k the panel size wanted, at least 0
      */
     public static List<String> draw(byte[] seed, Collection<String> eligible, int k) {
         if (seed == null || seed.length != SEED_BYTES) {
-            throw CoopException.invalid("seed", "must be the 32-byte ledger head hash, got "
+            throw CoopException.invalid("seed", "must be 32 bytes, got "
                     + (seed == null ? "none" : seed.length + " bytes"));
         }
         if (k < 0) {

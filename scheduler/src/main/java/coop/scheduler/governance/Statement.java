@@ -87,6 +87,15 @@ public sealed interface Statement {
         }
     }
 
+    /** A member's concern about a job running or waiting without a panel: one is drawn to judge it. */
+    record Report(String member, long signedAt, long job, String concern, SortedMap<String, Object> signed)
+            implements Statement {
+        @Override
+        public EventType type() {
+            return EventType.REPORT;
+        }
+    }
+
     /**
      * Reads a signed statement.
      *
@@ -106,6 +115,7 @@ public sealed interface Statement {
                     printable(s, "reason", MAX_REASON), s);
             case RESPOND -> new Respond(member, signedAt, Fields.number(s, "proposal"), text(s, "text", MAX_RESPONSE), s);
             case RESIGN -> new Resign(member, signedAt, printable(s, "reason", MAX_REASON), s);
+            case REPORT -> new Report(member, signedAt, Fields.number(s, "job"), concern(s), s);
             default -> throw CoopException.invalid("type", "unknown statement type '" + type + "'");
         };
     }
@@ -142,6 +152,14 @@ public sealed interface Statement {
                     + "allowed)");
         }
         return text;
+    }
+
+    private static String concern(SortedMap<String, Object> s) {
+        String concern = printable(s, "concern", MAX_REASON);
+        if (concern.isBlank()) {
+            throw CoopException.invalid("concern", "say what concerns you about the job, in a sentence");
+        }
+        return concern;
     }
 
     private static String printable(SortedMap<String, Object> s, String field, int max) {

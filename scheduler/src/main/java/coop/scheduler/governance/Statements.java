@@ -82,6 +82,14 @@ public final class Statements {
         return s;
     }
 
+    /** A member's concern about a job, which opens a review panel on it. */
+    public static SortedMap<String, Object> report(String member, long signedAt, long job, String concern) {
+        SortedMap<String, Object> s = head(EventType.REPORT.label(), member, signedAt);
+        s.put("job", job);
+        s.put("concern", concern == null ? "" : concern);
+        return s;
+    }
+
     private static SortedMap<String, Object> head(String type, String member, long signedAt) {
         SortedMap<String, Object> s = new TreeMap<>();
         s.put("type", type);

@@ -3,12 +3,13 @@ package coop.scheduler.ledger;
 import java.util.Optional;
 
 /**
- * The kinds of ledger entry, each spelled in the ledger as its label: the founding, the four
- * kinds of signed statement, what the governance rules derive from them (closes, withdrawals,
- * struck ballots, panels, verdicts, cancelled reviews), the GPU time of ended attempts, what the
- * scheduler decided on its own (submissions, cancellations, nodes, preemptions, certificates), its
- * signing key and members' witnesses of its heads. The labels are hashed into every entry, so they
- * never change; new kinds go at the end.
+ * The kinds of ledger entry, each spelled in the ledger as its label: the founding, the kinds
+ * of signed statement (proposals, ballots, delegations, reviews, resignations, responses,
+ * reports), what the governance rules derive from them (closes, withdrawals, struck ballots,
+ * panels, verdicts, cancelled reviews), the GPU time of ended attempts, what the scheduler
+ * decided on its own (submissions, cancellations, nodes, preemptions, certificates), its signing
+ * key, members' witnesses of its heads and the scheduler's beacon commitments. The labels are
+ * hashed into every entry, so they never change; new kinds go at the end.
  */
 public enum EventType {
     GENESIS("genesis"),
@@ -37,7 +38,11 @@ public enum EventType {
     /** The public key the scheduler signs ledger heads with, announced so receipts check from the ledger alone. */
     SCHEDULER_KEY("scheduler-key"),
     /** A member's signed statement that it saw the ledger's head at a sequence number. */
-    WITNESS("witness");
+    WITNESS("witness"),
+    /** The scheduler's commitment to a chain of reveals that seed review panels ({@code Beacon}). */
+    BEACON("beacon"),
+    /** A member's signed concern about a job, which opens a review panel on it after the fact. */
+    REPORT("report");
 
     private final String label;
 

@@ -203,6 +203,21 @@ final class GovernanceService extends GovernanceGrpc.GovernanceImplBase {
         }
     }
 
+    @Override
+    public void report(coop.v1.ReportRequest r, StreamObserver<coop.v1.Job> out) {
+        String member = Caller.member();
+        if (Fields.refused(out, () -> Fields.positiveId("job_id", r.getJobId()))) {
+            return;
+        }
+        SortedMap<String, Object> st = statement(out, r.getSignature(), m -> SignedStatements.report(m, r));
+        if (st != null) {
+            Replies.unary(loop.call((s, tx) -> {
+                var job = s.report(member, st, r.getSignature(), tx);
+                return ProtoMapper.job(job, s.whyPending(job.id()), s.visibility(member));
+            }), out, j -> j);
+        }
+    }
+
     private static java.util.List<Delegation> delegations(Map<Topic, String> byTopic) {
         java.util.List<Delegation> out = new java.util.ArrayList<>();
         byTopic.forEach((t, to) -> out.add(Delegation.newBuilder().setTopic(t.label()).setTo(to).build()));

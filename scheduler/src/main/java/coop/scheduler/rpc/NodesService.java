@@ -111,7 +111,9 @@ final class NodesService extends NodesGrpc.NodesImplBase {
         String member = Caller.member();
         Integer reserve = r.hasReservedGpus() ? r.getReservedGpus() : null;
         List<String> windows = r.getSetWindows() ? List.copyOf(r.getWindowsList()) : null;
-        Replies.unary(loop.call((s, tx) -> s.setTerms(member, r.getName(), reserve, windows, r.getTimeZone(), tx)),
+        List<String> refused = r.getSetRefusedPurposes() ? List.copyOf(r.getRefusedPurposesList()) : null;
+        Replies.unary(loop.call((s, tx) -> s.setTerms(member, r.getName(), reserve, windows, r.getTimeZone(), refused,
+                        tx)),
                 out, ProtoMapper::node);
     }
 

@@ -31,6 +31,7 @@ public final class Receipts implements ServerInterceptor {
             coop.v1.GovernanceGrpc.getReviewMethod().getFullMethodName(),
             coop.v1.GovernanceGrpc.getResignMethod().getFullMethodName(),
             coop.v1.GovernanceGrpc.getRespondMethod().getFullMethodName(),
+            coop.v1.GovernanceGrpc.getReportMethod().getFullMethodName(),
             coop.v1.GovernanceGrpc.getCertifyMethod().getFullMethodName(),
             coop.v1.NodesGrpc.getEnrollMethod().getFullMethodName(),
             coop.v1.NodesGrpc.getDrainMethod().getFullMethodName(),

@@ -137,6 +137,10 @@ public final class SignedStatements {
         return Statements.respond(member, r.getSignedAtMs(), r.getProposalId(), r.getText());
     }
 
+    public static SortedMap<String, Object> report(String member, coop.v1.ReportRequest r) {
+        return Statements.report(member, r.getSignedAtMs(), r.getJobId(), r.getConcern());
+    }
+
     /** Signs a statement with the member's key: the value for the request's {@code signature}. */
     public static String sign(PrivateKey key, SortedMap<String, Object> statement) {
         return Keys.sign(key, Canonical.encode(statement));

@@ -231,7 +231,8 @@ public final class ProtoMapper {
         return b.setHeartbeatLagMs(n.heartbeatLagMs()).setIsolation(n.isolation())
                 .addAllContainerRuntimes(n.features().containerRuntimes())
                 .addAllAllowedMounts(n.features().allowedMounts())
-                .setMemoryPerGpuMib(n.features().memoryPerGpuMib()).build();
+                .setMemoryPerGpuMib(n.features().memoryPerGpuMib())
+                .addAllRefusedPurposes(n.refusedPurposes()).build();
     }
 
     /** A container's mounts as the wire has them. */

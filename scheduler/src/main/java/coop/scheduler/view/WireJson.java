@@ -172,6 +172,8 @@ public final class WireJson {
         o.put("window_change_ms", node.getWindowChangeMs());
         o.set("gpu_usage", array(node.getGpuUsageList(), WireJson::gpuUsage));
         o.put("heartbeat_lag_ms", node.getHeartbeatLagMs());
+        ArrayNode refused = o.putArray("refused_purposes");
+        node.getRefusedPurposesList().forEach(refused::add);
         return o;
     }
 

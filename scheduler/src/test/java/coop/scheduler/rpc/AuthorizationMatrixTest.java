@@ -272,13 +272,14 @@ class AuthorizationMatrixTest {
             f.as(who, GovernanceGrpc.newBlockingStub(f.channel)).respond(r);
         });
         // Only the members drawn onto a job's panel review it. The panel is one member drawn by lot
-        // from those with a vote other than the submitter (plain, other, delta): jobs are submitted
-        // until the draw puts the caller on the panel (plain, other) or leaves it off (everyone else).
+        // from those with a vote outside the submitter's account: for res's jobs (lab-a) other or
+        // delta, for other's (lab-b) plain. Jobs are submitted until the draw puts the caller on
+        // the panel (plain, other) or leaves it off (everyone else).
         Set<Who> drawn = EnumSet.of(MEMBER, OTHER_ACCOUNT);
         row("coop.v1.Governance/Review", members(MEMBER, OK, OTHER_ACCOUNT, OK), who -> {
             long job = 0;
             for (int tries = 0; tries < 200 && job == 0; tries++) {
-                long id = f.pendingJob("dual-use");
+                long id = who == MEMBER ? f.pendingJob("other", "lab-b", "dual-use") : f.pendingJob("dual-use");
                 boolean onPanel = f.call((s, tx) -> s.panel(id)).drawn().contains(who.member());
                 job = onPanel == drawn.contains(who) ? id : 0;
             }
@@ -289,6 +290,17 @@ class AuthorizationMatrixTest {
                         .setSignedAtMs(f.signedAt()).build();
                 r = r.toBuilder().setSignature(f.keys.sign(SignedStatements.review(who.member(), r))).build();
                 f.as(who, GovernanceGrpc.newBlockingStub(f.channel)).review(r);
+            };
+        });
+        // A member may report a job it may see: res's pending job in lab-a is seen by lab-a's members
+        // (res, op, plain), not by other. Each caller reports a fresh job, which has no panel yet.
+        row("coop.v1.Governance/Report", members(RESEARCHER, OK, OPERATOR, OK, MEMBER, OK), who -> {
+            long id = f.pendingJob("");
+            return () -> {
+                coop.v1.ReportRequest r = coop.v1.ReportRequest.newBuilder().setJobId(id).setConcern("looks off")
+                        .setSignedAtMs(f.signedAt()).build();
+                r = r.toBuilder().setSignature(f.keys.sign(SignedStatements.report(who.member(), r))).build();
+                f.as(who, GovernanceGrpc.newBlockingStub(f.channel)).report(r);
             };
         });
         row("coop.v1.Governance/ListMembers", anyone(), who -> () -> f.as(who,

@@ -229,7 +229,15 @@ final class RpcFixture implements AutoCloseable {
 
     /** A pending job of res's in lab-a (it asks for H100s, which no node has). */
     long pendingJob(String purpose) throws Exception {
-        return call((s, tx) -> s.submit("res", new JobSpec("lab-a", 1, 1, "H100", 600, "true", 0, "",
+        return pendingJob("res", "lab-a", purpose);
+    }
+
+    /**
+     * A pending job of {@code member}'s in {@code account}. A panel excludes the submitter's
+     * account-mates: one for a job of other's in lab-b can only be plain.
+     */
+    long pendingJob(String member, String account, String purpose) throws Exception {
+        return call((s, tx) -> s.submit(member, new JobSpec(account, 1, 1, "H100", 600, "true", 0, "",
                 false, false, purpose), tx));
     }
 
