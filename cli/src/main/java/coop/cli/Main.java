@@ -71,6 +71,7 @@ public final class Main implements Runnable {
             Subcommand.annotated(ReviewCommand.class),
             Subcommand.annotated(PanelCommand.class),
             Subcommand.annotated(LedgerCommand.class),
+            Subcommand.annotated(AuditCommand.class),
             Subcommand.annotated(MemberCommand.class),
 
             Subcommand.annotated(CommandLine.HelpCommand.class));

@@ -246,6 +246,8 @@ public final class Governance {
             case PANEL -> openPanel(Fields.number(b, "job"), Fields.string(b, "member"), (int) Fields.number(b, "gpus"),
                     Fields.string(b, "purpose"), Fields.string(b, "seed"), e.at());
             case ATTEMPT -> List.of(Event.of(EventType.ATTEMPT, b));
+            // The scheduler's record of a cycle changes no governance state; coop audit replay re-runs it.
+            case CYCLE -> List.of(Event.of(EventType.CYCLE, b));
             case CANCEL_REVIEW -> {
                 Panel panel = panels.get(Fields.number(b, "job"));
                 if (panel == null || !panel.verdict().isEmpty()) {

@@ -5,7 +5,8 @@ import java.util.Optional;
 /**
  * The kinds of ledger entry, each spelled in the ledger as its label: the founding, the four
  * kinds of signed statement, what the governance rules derive from them (closes, withdrawals,
- * struck ballots, panels, verdicts, cancelled reviews), and the GPU time of ended attempts. The
+ * struck ballots, panels, verdicts, cancelled reviews), the GPU time of ended attempts, and the
+ * allocation cycles recorded for audit. The
  * labels are hashed into every entry, so they never change.
  */
 public enum EventType {
@@ -22,7 +23,9 @@ public enum EventType {
     CANCEL_REVIEW("cancel-review"),
     ATTEMPT("attempt"),
     RESIGN("resign"),
-    RESPOND("respond");
+    RESPOND("respond"),
+    /** An allocation cycle the audit can re-run: the hashes of its snapshot and decisions (see coop audit replay). */
+    CYCLE("cycle");
 
     private final String label;
 
