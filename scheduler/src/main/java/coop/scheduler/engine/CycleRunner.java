@@ -226,10 +226,14 @@ final class CycleRunner {
             return;
         }
         recordedPolicy = version;
+        long started = System.nanoTime();
         CycleRecord record = CycleRecord.of(snapshot, plan.taken(), version);
         long seq = desk.ledgerHead().size();
         desk.apply(List.of(record.event()), now, tx);
-        tx.batch().putRaw(Store.Kind.CYCLES, seq, record.stored());
+        byte[] stored = record.stored();
+        tx.batch().putRaw(Store.Kind.CYCLES, seq, stored);
+        log.info("deciding allocation cycle {} (policy v{}) recorded for audit at ledger entry {}: {} bytes in {} µs",
+                decidingCycles, version, seq, stored.length, (System.nanoTime() - started) / 1000);
     }
 
     /** Stops a borrowed attempt with the checkpoint signal and the grace period; its job is requeued when it ends. */
