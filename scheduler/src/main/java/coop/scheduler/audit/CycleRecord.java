@@ -94,6 +94,16 @@ public record CycleRecord(byte[] snapshot, byte[] decisions, long policyVersion,
     }
 
     /**
+     * The snapshot a record's canonical bytes ({@link #snapshot()}) hold.
+     *
+     * @throws IllegalArgumentException when they are not such a snapshot
+     */
+    @SuppressWarnings("unchecked")
+    public static ClusterSnapshot readSnapshot(byte[] canonical) {
+        return snapshot((Map<String, Object>) Canonical.parseObject(canonical));
+    }
+
+    /**
      * The snapshot written by {@link #encode(ClusterSnapshot)}.
      *
      * @throws IllegalArgumentException when a field is missing or of the wrong type
