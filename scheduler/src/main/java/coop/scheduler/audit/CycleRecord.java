@@ -33,8 +33,9 @@ import java.util.TreeMap;
  * compare; the ledger's chain makes the hashes, and so the records, tamper-evident.
  *
  * <p>The snapshot is the event loop's shape: its pending jobs are its queues laid end to end, so
- * only the queues are written. Fractions (decayed usage) are written as Java's shortest decimal
- * text, which reads back to the same double, since canonical JSON holds integers only.
+ * only the queues are written, each job as the list of its {@link #JOB_FIELDS}. Fractions (decayed
+ * usage) are written as text ({@link Double#toString}), which reads back to the same double, since
+ * canonical JSON holds integers only.
  */
 public record CycleRecord(byte[] snapshot, byte[] decisions, long policyVersion, int nodes, int pending,
                           int running, int taken) {
