@@ -72,6 +72,7 @@ public final class Main implements Runnable {
             Subcommand.annotated(ReportCommand.class),
             Subcommand.annotated(PanelCommand.class),
             Subcommand.annotated(LedgerCommand.class),
+            Subcommand.annotated(AuditCommand.class),
             Subcommand.annotated(MemberCommand.class),
 
             Subcommand.annotated(CommandLine.HelpCommand.class));

@@ -1,7 +1,10 @@
 package coop.scheduler.allocation;
 
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * Everything one allocation cycle looks at, captured by the event loop (or the simulator):
@@ -21,9 +24,18 @@ public record ClusterSnapshot(long now, List<NodeView> nodes, List<JobRequest> p
         nodes = List.copyOf(nodes);
         pending = pending instanceof JobList given ? given : List.copyOf(pending);
         running = List.copyOf(running);
-        accounts = Map.copyOf(accounts);
+        // In name order, not Map.copyOf's, whose order changes from one JVM to the next: the
+        // allocator sums over the accounts in fractions, and a replay must add them as the cycle did.
+        accounts = sortedCopy(accounts);
         queues = List.copyOf(queues);
         holds = List.copyOf(holds);
+    }
+
+    private static Map<String, AccountStanding> sortedCopy(Map<String, AccountStanding> accounts) {
+        Map<String, AccountStanding> sorted = new LinkedHashMap<>(accounts.size() * 2);
+        new TreeMap<>(accounts).forEach((name, standing) -> sorted.put(
+                java.util.Objects.requireNonNull(name), java.util.Objects.requireNonNull(standing)));
+        return Collections.unmodifiableMap(sorted);
     }
 
     /** A snapshot under no preemption bounds, with nothing held. */

@@ -217,12 +217,28 @@ public final class LedgerVerifier {
                 checkAttempt(e.body());
             }
             decisions.check(e, gov);
+            if (e.is(EventType.CYCLE)) {
+                checkCycle(e.body());
+            }
             return gov.replay(e, checkSignatures);
         }
 
         /** A panel without a reveal was seeded by the head it follows; one with a reveal, the rules re-derive. */
         private boolean prevSeedMatches(Entry e) {
             return e.body().containsKey("reveal") || e.prev().equals(e.body().get("seed"));
+        }
+
+        /** A recorded cycle says which policy it ran under: the one the rules have in force at that entry. */
+        private void checkCycle(Map<String, Object> b) {
+            if (!(b.get("policy_version") instanceof Long version) || version != gov.policy().version()) {
+                throw new IllegalArgumentException("the cycle ran under policy " + b.get("policy_version")
+                        + ", but policy " + gov.policy().version() + " was in force");
+            }
+            for (String hash : List.of("snapshot_sha256", "decisions_sha256")) {
+                if (!(b.get(hash) instanceof String h) || !h.matches("[0-9a-f]{64}")) {
+                    throw new IllegalArgumentException("the cycle's " + hash + " is not a SHA-256");
+                }
+            }
         }
 
         private void checkAttempt(Map<String, Object> b) {

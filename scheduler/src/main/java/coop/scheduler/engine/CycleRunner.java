@@ -13,6 +13,7 @@ import coop.scheduler.allocation.NodeView;
 import coop.scheduler.allocation.Plan;
 import coop.scheduler.allocation.PreemptionRules;
 import coop.scheduler.allocation.RunningAttempt;
+import coop.scheduler.audit.CycleRecord;
 import coop.scheduler.domain.Attempt;
 import coop.scheduler.domain.Availability;
 import coop.scheduler.domain.Job;
@@ -21,6 +22,7 @@ import coop.scheduler.domain.NodeRecord;
 import coop.scheduler.domain.Params;
 import coop.scheduler.domain.Placement;
 import coop.scheduler.domain.RankRef;
+import coop.scheduler.store.Store;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.ArrayList;
@@ -39,6 +41,12 @@ import org.slf4j.LoggerFactory;
  */
 final class CycleRunner {
     private static final Logger log = LoggerFactory.getLogger(CycleRunner.class);
+    /**
+     * One deciding cycle in this many is recorded for audit (coop audit replay), besides the first
+     * after a start and the first under each new policy: often enough that a member can re-derive
+     * the allocator's work across every policy, rarely enough that its snapshots cost little.
+     */
+    static final int RECORD_EVERY = 16;
 
     private final InstantSource clock;
     /** Grace the operator set with --preemption-grace, or null to follow the policy. */
@@ -57,6 +65,10 @@ final class CycleRunner {
      * nothing and left every wait to {@link #lastPlan} to explain.
      */
     private boolean lastCycleIdle;
+    /** Cycles that started, preempted or held something since the scheduler started. */
+    private long decidingCycles;
+    /** The policy in force at the last recorded cycle; -1 before the first. */
+    private long recordedPolicy = -1;
     /** The next instant a windowed node opens or closes, as of the last cycle: a cycle is due then. */
     private long wakeAt = Long.MAX_VALUE;
 
@@ -164,8 +176,10 @@ final class CycleRunner {
         }
         Params params = desk.policy().params();
         PreemptionRules rules = PreemptionRules.of(params.minRunBeforePreemptS(), params.reserveWaitS(), graceSeconds());
-        lastPlan = allocator.plan(new ClusterSnapshot(now, views, requests, running, standings, queues, rules,
-                holds.live(now)));
+        ClusterSnapshot snapshot = new ClusterSnapshot(now, views, requests, running, standings, queues, rules,
+                holds.live(now));
+        lastPlan = allocator.plan(snapshot);
+        recordIfDue(snapshot, lastPlan, now, tx);
         lastCycleIdle = running.isEmpty() && views.stream().noneMatch(NodeView::schedulable);
         boolean startedPreemptible = false;
         for (Decision d : lastPlan.taken()) {
@@ -192,6 +206,35 @@ final class CycleRunner {
         if (startedPreemptible && rules.minRunMs() > 0) {
             wakeAt = Math.min(wakeAt, now + rules.minRunMs());
         }
+    }
+
+    /**
+     * Records a cycle that decided something in the ledger (the hashes of its snapshot and
+     * decisions) and the store (the snapshot and decisions themselves), when one is due: the
+     * first after a start, the first under a new policy, then every {@link #RECORD_EVERY}th.
+     * Only a recorded cycle is encoded; the others cost a counter.
+     */
+    private void recordIfDue(ClusterSnapshot snapshot, Plan plan, long now, Tx tx) {
+        boolean decided = false;
+        for (Decision d : plan.taken()) {
+            decided |= d instanceof Decision.Admit || d instanceof Decision.Preempt || d instanceof Decision.Hold;
+        }
+        if (!decided) {
+            return;
+        }
+        long version = desk.policy().version();
+        if (decidingCycles++ % RECORD_EVERY != 0 && version == recordedPolicy) {
+            return;
+        }
+        recordedPolicy = version;
+        long started = System.nanoTime();
+        CycleRecord record = CycleRecord.of(snapshot, plan.taken(), version);
+        long seq = desk.ledgerHead().size();
+        desk.apply(List.of(record.event()), now, tx);
+        byte[] stored = record.stored();
+        tx.batch().putRaw(Store.Kind.CYCLES, seq, stored);
+        log.info("deciding allocation cycle {} (policy v{}) recorded for audit at ledger entry {}: {} bytes in {} µs",
+                decidingCycles, version, seq, stored.length, (System.nanoTime() - started) / 1000);
     }
 
     /** Stops a borrowed attempt with the checkpoint signal and the grace period; its job is requeued when it ends. */

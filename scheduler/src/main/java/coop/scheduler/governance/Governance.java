@@ -328,6 +328,8 @@ public final class Governance {
             // The scheduler's own decisions and their witnesses change no governance; the verifier checks their form.
             case SUBMIT, CANCEL, NODE_ENROL, NODE_DRAIN, NODE_TERMS, NODE_REMOVE, PREEMPT, CERTIFICATE, SCHEDULER_KEY,
                     WITNESS -> List.of(Event.of(EventType.of(e.type()).orElseThrow(), b));
+            // The scheduler's record of a cycle changes no governance state; coop audit replay re-runs it.
+            case CYCLE -> List.of(Event.of(EventType.CYCLE, b));
             case CANCEL_REVIEW -> {
                 Panel panel = panels.get(Fields.number(b, "job"));
                 if (panel == null || !panel.verdict().isEmpty()) {

@@ -8,8 +8,8 @@ import java.util.Optional;
  * reports), what the governance rules derive from them (closes, withdrawals, struck ballots,
  * panels, verdicts, cancelled reviews), the GPU time of ended attempts, what the scheduler
  * decided on its own (submissions, cancellations, nodes, preemptions, certificates), its signing
- * key, members' witnesses of its heads and the scheduler's beacon commitments. The labels are
- * hashed into every entry, so they never change; new kinds go at the end.
+ * key, members' witnesses of its heads, its beacon commitments and the allocation cycles recorded
+ * for audit. The labels are hashed into every entry, so they never change; new kinds go at the end.
  */
 public enum EventType {
     GENESIS("genesis"),
@@ -42,7 +42,9 @@ public enum EventType {
     /** The scheduler's commitment to a chain of reveals that seed review panels ({@code Beacon}). */
     BEACON("beacon"),
     /** A member's signed concern about a job, which opens a review panel on it after the fact. */
-    REPORT("report");
+    REPORT("report"),
+    /** An allocation cycle the audit can re-run: the hashes of its snapshot and decisions (see coop audit replay). */
+    CYCLE("cycle");
 
     private final String label;
 

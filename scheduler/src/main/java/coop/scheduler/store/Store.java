@@ -42,7 +42,12 @@ public final class Store implements AutoCloseable {
         /** Working folders shipped with jobs, by digest: see {@link WorkdirBlobs}. */
         WORKDIRS,
         /** The dashboard's usage samples, by time: a bounded view of the past, not state. */
-        HISTORY;
+        HISTORY,
+        /**
+         * Allocation cycles recorded for audit, by the sequence number of their ledger entry: the
+         * allocator's snapshot and decisions as canonical JSON, whose hashes the entry holds.
+         */
+        CYCLES;
 
         byte[] familyName() {
             return name().toLowerCase().getBytes(StandardCharsets.UTF_8);

@@ -55,7 +55,8 @@ class InMemoryStateTest {
             assertThat(l.ref()).isEqualTo(new RankRef(id, 1, 0));
             assertThat(l.gpus()).containsExactly(0, 1);
         });
-        // The genesis and the job's submission.
+        // The genesis, the job's submission, and the cycle that started the job: the first that decides
+        // anything is recorded for audit.
         assertThat(state.ledgerHead().size()).isEqualTo(2);
     }
 
