@@ -26,7 +26,9 @@ class TlsIT {
     void onlyTheCooperativesCertificatesGetInAndEachSpeaksOnlyForItsHolder() throws Exception {
         try (CoopProcesses coop = new CoopProcesses(dir)) {
             Path data = dir.resolve("data");
-            var init = coop.run("init", "--data", data.toString(), "--founders", "alice:lab-a,bob:lab-b,carol",
+            // No notice periods: the removal below is a hearing that runs to its deadline, here seconds.
+            var init = coop.run("init", "--data", data.toString(), "--notice", "all=0",
+                    "--founders", "alice:lab-a,bob:lab-b,carol",
                     "--accounts", "lab-a,lab-b");
             assertThat(init.exitCode()).as(init.stderr()).isZero();
             var other = coop.run("init", "--data", dir.resolve("other").toString(), "--founders", "mallory",
@@ -92,15 +94,17 @@ class TlsIT {
             assertThat(spoof.stderr()).contains("speaks for member alice but its certificate is that of member bob");
 
             // bob is removed by vote: from the enactment on, its certificate is refused.
-            var remove = coop.run("member", "remove", "bob", "--scheduler", target, "--identity", alice.toString());
+            var remove = coop.run("member", "remove", "bob", "--scheduler", target, "--identity", alice.toString(),
+                    "--closes-in", "10s");
             assertThat(remove.exitCode()).as(remove.stderr()).isZero();
             for (String[] v : new String[][] {{"alice", "yes"}, {"carol", "yes"}, {"bob", "no"}}) {
                 var vote = coop.run("vote", "--scheduler", target, "--identity",
                         data.resolve("identities/" + v[0] + ".json").toString(), "1", v[1]);
                 assertThat(vote.exitCode()).as(vote.stderr()).isZero();
             }
-            var removed = coop.run("jobs", "--scheduler", target, "--identity",
-                    data.resolve("identities/bob.json").toString());
+            String[] asBob = {"jobs", "--scheduler", target, "--identity", data.resolve("identities/bob.json").toString()};
+            var removed = await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(2))
+                    .until(() -> coop.run(asBob), r -> r.exitCode() != 0);
             assertThat(removed.exitCode()).isEqualTo(1);
             assertThat(removed.stderr()).contains("the certificate of member bob is revoked: no longer a member");
         }

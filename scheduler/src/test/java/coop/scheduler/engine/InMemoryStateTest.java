@@ -57,7 +57,7 @@ class InMemoryStateTest {
         });
         // The genesis, the job's submission, and the cycle that started the job: the first that decides
         // anything is recorded for audit.
-        assertThat(state.ledgerHead().size()).isEqualTo(2);
+        assertThat(state.ledgerHead().size()).isEqualTo(3);
     }
 
     @Test
