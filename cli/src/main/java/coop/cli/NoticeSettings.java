@@ -24,13 +24,7 @@ final class NoticeSettings {
                 throw new CliException(option + ": '" + n + "' must be KIND=DURATION, for example amend=14d");
             }
             String kind = n.substring(0, eq).strip();
-            String text = n.substring(eq + 1).strip();
-            long seconds;
-            try {
-                seconds = text.equals("0") ? 0 : Durations.parse(text).toSeconds();
-            } catch (IllegalArgumentException e) {
-                throw new CliException(option + ": " + kind + ": " + e.getMessage());
-            }
+            long seconds = Durations.optionOrZero(option + ": " + kind, n.substring(eq + 1)).toSeconds();
             if (kind.equals("all")) {
                 for (ProposalKind k : ProposalKind.values()) {
                     byKind.put(k.label(), seconds);

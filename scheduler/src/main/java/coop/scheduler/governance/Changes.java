@@ -63,7 +63,7 @@ final class Changes {
                 if (target == null || !target.active()) {
                     throw CoopException.invalid("name", "'" + name + "' is not a member");
                 }
-                if (target.has(Role.MEMBER) && coop.voters().size() <= 1) {
+                if (coop.lastVoter(target)) {
                     throw CoopException.invalid("name", "cannot remove the last member with a vote");
                 }
             }
@@ -119,6 +119,15 @@ final class Changes {
         }
     }
 
+    /**
+     * A member leaves, removed by a vote or of its own will: its record stays, so its past
+     * statements still verify, and its delegations lapse.
+     */
+    void depart(String name, long now) {
+        coop.members.put(name, coop.members.get(name).removed(now));
+        delegations.lapse(name);
+    }
+
     /** Puts a passed proposal into effect; returns the new policy version, or null when the policy is unchanged. */
     @SuppressWarnings("unchecked")
     Policy enact(Proposal p, SortedMap<String, Integer> aggregate, long now) {
@@ -149,9 +158,7 @@ final class Changes {
                 return null;
             }
             case REMOVE -> {
-                String name = Fields.string(change, "name");
-                coop.members.put(name, coop.members.get(name).removed(now));
-                delegations.lapse(name);
+                depart(Fields.string(change, "name"), now);
                 return null;
             }
             default -> throw new IllegalStateException(p.kind().toString());

@@ -83,6 +83,11 @@ final class Cooperative {
         return new Member(name, accts, roles, key, token, at, 0);
     }
 
+    /** Whether {@code m} is the only member left with a vote. */
+    boolean lastVoter(Member m) {
+        return m.has(Role.MEMBER) && voters().size() <= 1;
+    }
+
     void requireVoter(Member m, String what) {
         if (!m.has(Role.MEMBER)) {
             throw CoopException.denied("member " + m.name() + " has no vote, so cannot " + what);

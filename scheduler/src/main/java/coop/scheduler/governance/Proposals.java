@@ -9,7 +9,6 @@ import coop.scheduler.domain.Policy;
 import coop.scheduler.domain.Proposal;
 import coop.scheduler.domain.ProposalKind;
 import coop.scheduler.domain.ProposalState;
-import coop.scheduler.domain.Role;
 import coop.scheduler.domain.Tally;
 import coop.scheduler.ledger.Event;
 import coop.scheduler.ledger.EventType;
@@ -187,13 +186,12 @@ final class Proposals {
      * without it (see {@link #removed}).
      */
     List<Event> resign(Member m, Statement.Resign s, SortedMap<String, Object> body, long now) {
-        if (m.has(Role.MEMBER) && coop.voters().size() <= 1) {
+        if (coop.lastVoter(m)) {
             throw CoopException.precondition("member " + m.name() + " is the last member with a vote and cannot "
                     + "resign; admit another member first");
         }
-        coop.members.put(m.name(), m.removed(now));
+        changes.depart(m.name(), now);
         coop.resigned.add(m.name());
-        delegations.lapse(m.name());
         List<Event> out = new ArrayList<>();
         out.add(Event.of(s.type(), body));
         out.addAll(removed(m.name(), now, "resigned"));
