@@ -96,15 +96,17 @@ public final class BenchCommand implements Runnable {
 
     /** {@code coop bench ledger}: verification and recovery time as the ledger grows. */
     @Command(name = "ledger", mixinStandardHelpOptions = true,
-            description = {"Write a synthetic ledger (signed shares votes by every member, and one entry per finished "
-                    + "attempt) into a RocksDB store in a temporary folder, then time coop ledger verify's full check "
-                    + "(every signature) and a restarting scheduler's replay of it."})
+            description = {"Write a synthetic ledger (signed shares votes by every member, and a submit and an attempt "
+                    + "entry per job), checkpointed as the scheduler does, into a RocksDB store in a temporary folder, "
+                    + "then time coop ledger verify's full check (every signature, one streaming pass), a replay of "
+                    + "the whole ledger, and a restarting scheduler's start from its checkpoint."})
     static final class LedgerCost implements Callable<Integer> {
         @Spec
         CommandSpec spec;
 
-        @Option(names = "--attempts", defaultValue = "200000",
-                description = "Attempt entries (default: ${DEFAULT-VALUE}).")
+        @Option(names = {"--jobs", "--attempts"}, defaultValue = "100000",
+                description = "Jobs, each a submit and an attempt entry (default: ${DEFAULT-VALUE}, about 200,000 "
+                        + "entries).")
         long attempts;
 
         @Option(names = "--proposals", defaultValue = "100", description = "Shares proposals (default: ${DEFAULT-VALUE}).")
@@ -113,17 +115,23 @@ public final class BenchCommand implements Runnable {
         @Option(names = "--members", defaultValue = "50", description = "Members, all voting (default: ${DEFAULT-VALUE}).")
         int members;
 
+        @Option(names = "--checkpoint-every", paramLabel = "ENTRIES",
+                defaultValue = "" + coop.scheduler.ledger.Checkpoint.EVERY,
+                description = "Entries between checkpoints (default: ${DEFAULT-VALUE}, the scheduler's).")
+        long checkpointEvery;
+
         @Mixin
         BenchOptions options;
 
         @Override
         public Integer call() throws Exception {
-            if (attempts < 0 || proposals < 0 || members < 1) {
-                throw new CliException("--attempts and --proposals must be at least 0, --members at least 1");
+            if (attempts < 0 || proposals < 0 || members < 1 || checkpointEvery < 1) {
+                throw new CliException("--jobs and --proposals must be at least 0, --members and --checkpoint-every at "
+                        + "least 1");
             }
             java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("coop-bench-ledger");
             try {
-                var r = coop.bench.scheduler.LedgerBench.run(dir, members, proposals, attempts,
+                var r = coop.bench.scheduler.LedgerBench.run(dir, members, proposals, attempts, checkpointEvery,
                         line -> System.err.println("  " + line));
                 new BenchReport()
                         .put("entries", r.entries())
@@ -133,14 +141,19 @@ public final class BenchCommand implements Runnable {
                         .put("replay_s", round(r.recoverS(), 2))
                         .put("replay_entries_per_s", Math.round(r.recoverPerS()))
                         .put("scheduler_start_s", round(r.startS(), 2))
-                        .line("ledger: %d entries (%d members, %d proposals, %d attempts), %.0f bytes per entry, "
+                        .put("checkpoint_seq", r.checkpointSeq())
+                        .put("checkpoint_bytes", r.checkpointBytes())
+                        .put("verify_heap_growth_mb", round(r.verifyHeapMb(), 1))
+                        .line("ledger: %d entries (%d members, %d proposals, %d jobs), %.0f bytes per entry, "
                                 + "written in %.1f s", r.entries(), r.members(), r.proposals(), r.attempts(),
                                 r.bytesPerEntry(), r.writeS())
-                        .line("  verify (every link, signature, tally): %.2f s, %.0f entries/s", r.verifyS(),
-                                r.verifyPerS())
-                        .line("  replay as at start-up (no signatures): %.2f s, %.0f entries/s", r.recoverS(),
+                        .line("  verify (every link, signature, tally; streaming): %.2f s, %.0f entries/s, heap grew "
+                                + "at most %.0f MB", r.verifyS(), r.verifyPerS(), r.verifyHeapMb())
+                        .line("  replay of the whole ledger (no signatures): %.2f s, %.0f entries/s", r.recoverS(),
                                 r.recoverPerS())
-                        .line("  scheduler state recovered from the store: %.2f s", r.startS())
+                        .line("  scheduler start from the checkpoint at entry %d (%d entries after it, checkpoint %d "
+                                + "bytes): %.2f s", r.checkpointSeq(), r.entries() - r.checkpointSeq(),
+                                r.checkpointBytes(), r.startS())
                         .print(spec.commandLine().getOut(), options.json);
                 return 0;
             } finally {

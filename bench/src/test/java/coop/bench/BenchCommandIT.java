@@ -21,13 +21,18 @@ class BenchCommandIT {
 
     @Test
     void aSmallLedgerBenchWritesVerifiesAndReplaysEveryEntry() throws Exception {
-        CliRun run = CliRun.of("bench", "ledger", "--attempts", "100", "--proposals", "2", "--members", "3", "--json");
+        CliRun run = CliRun.of("bench", "ledger", "--jobs", "100", "--proposals", "2", "--members", "3",
+                "--checkpoint-every", "50", "--json");
         assertThat(run.exitCode()).as(run.err()).isZero();
         JsonNode r = new ObjectMapper().readTree(run.out());
-        // genesis, 100 attempts, and per proposal: the proposal, 3 ballots and the close after the last one
-        assertThat(r.get("entries").asLong()).isEqualTo(1 + 100 + 2 * (1 + 3 + 1));
+        // genesis, a submit and an attempt per job, and per proposal: the proposal, 3 ballots and the close after the last
+        long entries = 1 + 2 * 100 + 2 * (1 + 3 + 1);
+        assertThat(r.get("entries").asLong()).isEqualTo(entries);
         assertThat(r.get("verify_entries_per_s").asLong()).isPositive();
         assertThat(r.get("replay_entries_per_s").asLong()).isPositive();
+        // The scheduler started from a checkpoint written at most 50 entries (and one batch) before the end.
+        assertThat(r.get("checkpoint_seq").asLong()).isBetween(entries - 100, entries);
+        assertThat(r.get("checkpoint_bytes").asLong()).isPositive();
     }
 
     @Test

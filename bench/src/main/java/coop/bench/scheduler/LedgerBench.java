@@ -9,6 +9,7 @@ import coop.scheduler.engine.ClusterState;
 import coop.scheduler.governance.Governance;
 import coop.scheduler.governance.Statements;
 import coop.scheduler.ledger.Canonical;
+import coop.scheduler.ledger.Checkpoint;
 import coop.scheduler.ledger.Entry;
 import coop.scheduler.ledger.Event;
 import coop.scheduler.ledger.EventType;
@@ -30,14 +31,17 @@ import java.util.function.Consumer;
 
 /**
  * What the ledger costs as it grows: a store holding a cooperative's history (signed shares
- * votes by every member, and one entry per finished attempt) is verified in full, with every
- * signature, as {@code coop ledger verify} does, and recovered as a restarting scheduler does
- * (the same checks without signatures). Synthetic and deterministic apart from the keys.
+ * votes by every member, and for each job its submit and attempt entries), checkpointed every
+ * {@link Checkpoint#EVERY} entries as the scheduler's event loop does, is verified in full with
+ * every signature, as {@code coop ledger verify} does (one streaming pass over the store), replayed
+ * whole as a scheduler without a checkpoint would, and recovered as a restarting scheduler does
+ * (from the checkpoint). Synthetic and deterministic apart from the keys.
  */
 public final class LedgerBench {
     /** Sizes and timings; rates are entries per second. */
     public record Result(long entries, int members, int proposals, long attempts, double writeS, double verifyS,
-                         double recoverS, double startS, double bytesPerEntry) {
+                         double recoverS, double startS, double bytesPerEntry, long checkpointSeq,
+                         long checkpointBytes, double verifyHeapMb) {
         public double verifyPerS() {
             return entries / verifyS;
         }
@@ -52,7 +56,22 @@ public final class LedgerBench {
     private LedgerBench() {
     }
 
+    /** Checkpoints into {@code batch} as the scheduler's loop does at the end of a turn; returns the entries covered. */
+    private static long checkpointIfDue(Ledger ledger, Governance gov, Batch batch, long checkpointed, long every) {
+        if (ledger.size() - checkpointed < every) {
+            return checkpointed;
+        }
+        ledger.checkpoint(gov.image()).write(batch);
+        return ledger.size();
+    }
+
     public static Result run(Path dir, int members, int proposals, long attempts, Consumer<String> progress) {
+        return run(dir, members, proposals, attempts, Checkpoint.EVERY, progress);
+    }
+
+    /** As above, checkpointing every {@code every} entries rather than the scheduler's default. */
+    public static Result run(Path dir, int members, int proposals, long attempts, long every,
+                             Consumer<String> progress) {
         List<Member> founders = new ArrayList<>();
         List<KeyPair> keys = new ArrayList<>();
         for (int i = 0; i < members; i++) {
@@ -67,7 +86,8 @@ public final class LedgerBench {
             ClusterState.found(store, founders, List.of("lab-a", "lab-b"), T0);
             LedgerVerifier.Replayed base = LedgerVerifier.replay(store, false);
             Governance gov = base.governance();
-            Ledger ledger = Ledger.resume(base.report().entries(), base.report().head(), T0);
+            Ledger ledger = Ledger.resume(base.end().get());
+            long checkpointed = 0;
             long now = T0;
             long perProposal = proposals == 0 ? attempts : attempts / (proposals + 1);
             long written = 0;
@@ -76,6 +96,15 @@ public final class LedgerBench {
                 long upTo = p == proposals ? attempts : Math.min(attempts, written + perProposal);
                 for (; written < upTo; written++) {
                     now += 10;
+                    SortedMap<String, Object> sub = new TreeMap<>();
+                    sub.put("job", written + 1);
+                    sub.put("account", written % 2 == 0 ? "lab-a" : "lab-b");
+                    sub.put("member", "m" + (written % members));
+                    sub.put("gpus", 8L);
+                    sub.put("nodes", 1L);
+                    sub.put("purpose", "");
+                    sub.put("spec", Entry.sha256("job " + written));
+                    bytes += ledger.append(now, Event.of(EventType.SUBMIT, sub), batch).bytes().length;
                     SortedMap<String, Object> b = new TreeMap<>();
                     b.put("job", written + 1);
                     b.put("attempt", 1L);
@@ -87,7 +116,8 @@ public final class LedgerBench {
                     b.put("gpu_ms", 8L * 3_600_000);
                     b.put("outcome", "exit 0");
                     bytes += ledger.append(now, Event.of(EventType.ATTEMPT, b), batch).bytes().length;
-                    if (batch.size() >= 10_000) {
+                    if (batch.size() >= Math.min(10_000, every)) {
+                        checkpointed = checkpointIfDue(ledger, gov, batch, checkpointed, every);
                         store.commit(batch);
                         batch = store.batch();
                     }
@@ -110,30 +140,41 @@ public final class LedgerBench {
                         }
                     }
                 }
+                checkpointed = checkpointIfDue(ledger, gov, batch, checkpointed, every);
                 store.commit(batch);
                 if (proposals > 0 && (p + 1) % Math.max(1, proposals / 10) == 0) {
                     progress.accept("wrote " + ledger.size() + " entries");
                 }
             }
             double writeS = (System.nanoTime() - started) / 1e9;
-            progress.accept("verifying " + ledger.size() + " entries with signatures");
-            List<byte[]> raw = Ledger.rawEntries(store);
+            progress.accept("verifying " + ledger.size() + " entries with signatures, streaming from the store");
+            Runtime rt = Runtime.getRuntime();
+            System.gc();
+            long heapBefore = rt.totalMemory() - rt.freeMemory();
+            long[] peak = {heapBefore};
             long t = System.nanoTime();
-            LedgerVerifier.Report r = LedgerVerifier.verify(raw);
+            LedgerVerifier.Report r = LedgerVerifier.verify(store, Long.MAX_VALUE, () -> {
+                peak[0] = Math.max(peak[0], rt.totalMemory() - rt.freeMemory());
+                return false;
+            });
             double verifyS = (System.nanoTime() - t) / 1e9;
             if (!r.ok()) {
                 throw new IllegalStateException("the benchmark's own ledger does not verify: " + r.problem());
             }
-            progress.accept("replaying as a restarting scheduler does");
+            progress.accept("replaying the whole ledger, as a scheduler without a checkpoint would");
             t = System.nanoTime();
             LedgerVerifier.replay(store, false);
             double recoverS = (System.nanoTime() - t) / 1e9;
+            progress.accept("starting from the checkpoint at entry " + checkpointed);
             t = System.nanoTime();
-            ClusterState.recover(store, InstantSource.fixed(java.time.Instant.ofEpochMilli(now)), Duration.ofSeconds(5),
+            coop.scheduler.engine.Recovery.Stored stored = coop.scheduler.engine.Recovery.read(store);
+            new ClusterState(stored, InstantSource.fixed(java.time.Instant.ofEpochMilli(now)), Duration.ofSeconds(5),
                     null);
             double startS = (System.nanoTime() - t) / 1e9;
-            return new Result(raw.size(), members, proposals, attempts, writeS, verifyS, recoverS, startS,
-                    (double) bytes / Math.max(1, raw.size() - 1));
+            byte[] cp = Checkpoint.stored(store);
+            return new Result(r.entries(), members, proposals, attempts, writeS, verifyS, recoverS, startS,
+                    (double) bytes / Math.max(1, r.entries() - 1), stored.checkpointed(), cp == null ? 0 : cp.length,
+                    (peak[0] - heapBefore) / 1e6);
         }
     }
 }

@@ -3,9 +3,11 @@ package coop.scheduler.audit;
 import coop.scheduler.domain.Member;
 import coop.scheduler.governance.Governance;
 import coop.scheduler.ledger.Canonical;
+import coop.scheduler.ledger.Checkpoint;
 import coop.scheduler.ledger.Entry;
 import coop.scheduler.ledger.EventType;
 import coop.scheduler.ledger.Keys;
+import coop.scheduler.ledger.Ledger;
 import coop.scheduler.ledger.SignedHead;
 import java.util.List;
 import java.util.Map;
@@ -35,6 +37,27 @@ final class DecisionChecks {
     private long submits;
     private long witnesses;
     private final String[] recent = new String[WITNESS_WINDOW];
+
+    /** Picks up where the replay that made {@code c} left off. */
+    void resume(Checkpoint c) {
+        firstSubmitted = c.firstSubmitted();
+        lastSubmitted = c.lastSubmitted();
+        schedulerKey = c.schedulerKey();
+        for (int i = 0; i < c.recent().size(); i++) {
+            long seq = c.seq() - c.recent().size() + i;
+            recent[(int) (seq % WITNESS_WINDOW)] = c.recent().get(i);
+        }
+    }
+
+    /** A checkpoint of this state after {@code accepted} entries ending at {@code head}, with {@code governance}. */
+    Checkpoint checkpoint(long accepted, String head, long lastAt, SortedMap<String, Object> governance) {
+        List<String> hashes = new java.util.ArrayList<>();
+        for (long seq = Math.max(0, accepted - WITNESS_WINDOW); seq < accepted; seq++) {
+            hashes.add(recent[(int) (seq % WITNESS_WINDOW)]);
+        }
+        return new Checkpoint(accepted, head, lastAt, schedulerKey, hashes, firstSubmitted, lastSubmitted,
+                governance);
+    }
 
     /** Remembers an accepted entry's hash, for witnesses that name it later. */
     void accepted(Entry e) {
@@ -74,15 +97,15 @@ final class DecisionChecks {
                 positive(b, "nodes");
                 text(b, "purpose");
                 hash(b, "spec");
-                long last = job;
                 if (b.containsKey("tasks")) {
                     long array = positive(b, "array");
                     if (array != job - 1) {
                         throw new IllegalArgumentException("array " + array + "'s first task must be job " + (array + 1)
                                 + ", not " + job);
                     }
-                    last = job + positive(b, "tasks") - 1;
+                    positive(b, "tasks");
                 }
+                long last = Ledger.lastJob(b);
                 if (job <= lastSubmitted) {
                     throw new IllegalArgumentException("submits job " + job + " after job " + lastSubmitted
                             + ": the scheduler numbers jobs in order");

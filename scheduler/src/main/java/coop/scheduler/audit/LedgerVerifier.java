@@ -3,6 +3,7 @@ package coop.scheduler.audit;
 import coop.scheduler.domain.CoopException;
 import coop.scheduler.governance.Governance;
 import coop.scheduler.ledger.Canonical;
+import coop.scheduler.ledger.Checkpoint;
 import coop.scheduler.ledger.Entry;
 import coop.scheduler.ledger.Event;
 import coop.scheduler.ledger.EventType;
@@ -37,12 +38,15 @@ public final class LedgerVerifier {
     }
 
     public static Report verify(List<byte[]> entries) {
-        return new Run(true).run(entries);
+        return new Run(true, null).run(entries);
     }
 
-    /** Verifies the ledger a store holds, reading it once, entry by entry. */
+    /**
+     * Verifies the ledger a store holds, reading it once, entry by entry; and the scheduler's
+     * {@link Checkpoint} there, which must be the state the entries yield where it was taken.
+     */
     public static Report verify(Store store) {
-        return replay(store, true).report();
+        return verify(store, Long.MAX_VALUE, () -> false);
     }
 
     /**
@@ -52,7 +56,8 @@ public final class LedgerVerifier {
      * says to give up before the end.
      */
     public static Report verify(Store store, long size, java.util.function.BooleanSupplier stop) {
-        Run run = new Run(true);
+        Run run = new Run(true, null);
+        run.expect = storedCheckpoint(store);
         boolean[] stopped = {false};
         store.scanRaw(Store.Kind.LEDGER, 0, (seq, bytes) -> {
             if (seq >= size) {
@@ -68,9 +73,14 @@ public final class LedgerVerifier {
         return stopped[0] ? null : run.finish();
     }
 
-    /** A replay's report, the governance it rebuilt, and the time of the last entry. */
+    /**
+     * A replay's report, the governance it rebuilt, the time of the last entry, the scheduler
+     * key announced last, the hashes of the last entries, and (made when asked) the checkpoint
+     * of where it ended.
+     */
     public record Replayed(Report report, Governance governance, long lastAt, String schedulerKey,
-                           java.util.function.LongFunction<String> recentHash) {
+                           java.util.function.LongFunction<String> recentHash,
+                           java.util.function.Supplier<Checkpoint> end) {
     }
 
     /**
@@ -78,19 +88,63 @@ public final class LedgerVerifier {
      * are checked only when asked (a scheduler trusts the signatures it checked when it wrote them).
      */
     public static Replayed replay(Store store, boolean checkSignatures) {
-        Run run = new Run(checkSignatures);
-        store.scanRaw(Store.Kind.LEDGER, (key, bytes) -> run.accept(bytes));
-        Report report = run.finish();
-        return new Replayed(report, run.gov, run.prevAt, run.decisions.schedulerKey(),
-                seq -> run.decisions.recentHash(seq, report.entries()));
+        return replay(store, checkSignatures, null);
+    }
+
+    /**
+     * As {@link #replay(Store, boolean)}, starting from {@code from} (a checkpoint that fits the
+     * store's ledger, see {@link Checkpoint#mismatch}) and reading only the entries after it; the
+     * report then counts proposals, ballots and attempts from there on. Null {@code from}
+     * replays the whole ledger.
+     */
+    public static Replayed replay(Store store, boolean checkSignatures, Checkpoint from) {
+        Run run = new Run(checkSignatures, from);
+        store.scanRaw(Store.Kind.LEDGER, from == null ? 0 : from.seq(), (seq, bytes) -> {
+            run.accept(bytes);
+            return run.failed == null;
+        });
+        return run.replayed(run.finish());
     }
 
     /** Rebuilds governance from exported entries (JSON Lines, one entry a line), with the checks of {@link #verify}. */
     public static Replayed replay(List<byte[]> entries, boolean checkSignatures) {
-        Run run = new Run(checkSignatures);
-        Report report = run.run(entries);
-        return new Replayed(report, run.gov, run.prevAt, run.decisions.schedulerKey(),
-                seq -> run.decisions.recentHash(seq, report.entries()));
+        return replay(entries, checkSignatures, null);
+    }
+
+    /** As above, from a checkpoint of the first {@code from.seq()} entries: only those after it are read. */
+    public static Replayed replay(List<byte[]> entries, boolean checkSignatures, Checkpoint from) {
+        Run run = new Run(checkSignatures, from);
+        return run.replayed(run.run(entries.subList((int) Math.min(entries.size(), from == null ? 0 : from.seq()),
+                entries.size())));
+    }
+
+    /**
+     * The checkpoint a replay of every entry in {@code entries} reaches (signatures unchecked),
+     * as the scheduler would write it after them.
+     *
+     * @throws IllegalStateException when the entries do not verify
+     */
+    public static Checkpoint checkpoint(Store store) {
+        Run run = new Run(false, null);
+        store.scanRaw(Store.Kind.LEDGER, (key, bytes) -> run.accept(bytes));
+        Report r = run.finish();
+        if (!r.ok()) {
+            throw new IllegalStateException("the ledger does not verify: " + r.problem());
+        }
+        return run.checkpoint();
+    }
+
+    /** The store's checkpoint if it has one that can be read, else null (a broken one is the scheduler's to report). */
+    private static Checkpoint storedCheckpoint(Store store) {
+        byte[] raw = Checkpoint.stored(store);
+        if (raw == null) {
+            return null;
+        }
+        try {
+            return Checkpoint.read(raw);
+        } catch (IllegalArgumentException | ClassCastException | NullPointerException e) {
+            return null;
+        }
     }
 
     private static final class Run {
@@ -107,9 +161,28 @@ public final class LedgerVerifier {
         long attempts;
         final SortedMap<String, Long> gpuMillis = new TreeMap<>();
         final DecisionChecks decisions = new DecisionChecks();
+        /** A stored checkpoint the state must match when the replay reaches it, or null. */
+        Checkpoint expect;
 
-        Run(boolean checkSignatures) {
+        Run(boolean checkSignatures, Checkpoint from) {
             this.checkSignatures = checkSignatures;
+            if (from != null) {
+                gov = Governance.restore(from.governance());
+                prevHash = from.head();
+                prevAt = from.lastAt();
+                seen = from.seq();
+                decisions.resume(from);
+            }
+        }
+
+        Replayed replayed(Report report) {
+            return new Replayed(report, gov, prevAt, decisions.schedulerKey(),
+                    seq -> decisions.recentHash(seq, report.entries()), this::checkpoint);
+        }
+
+        /** The checkpoint of the state after the entries accepted so far. */
+        Checkpoint checkpoint() {
+            return decisions.checkpoint(seen, prevHash, prevAt, gov.image());
         }
 
         /** Events the rules yielded that later entries must match, with the time of the entry that caused them. */
@@ -186,6 +259,12 @@ public final class LedgerVerifier {
             decisions.accepted(e);
             prevHash = e.hash();
             prevAt = e.at();
+            if (expect != null && seen == expect.seq() && due.isEmpty()
+                    && !checkpoint().sha256().equals(expect.sha256())) {
+                failed = bad(seen, "is where the scheduler's checkpoint was taken, and the checkpoint is not the "
+                        + "state the entries before yield: the checkpoint was altered, and the scheduler must not "
+                        + "start from it (delete its META record " + Checkpoint.KEY + " to replay the whole ledger)");
+            }
         }
 
         Report finish() {

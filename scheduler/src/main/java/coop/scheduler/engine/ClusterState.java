@@ -24,6 +24,7 @@ import coop.scheduler.domain.RankRef;
 import coop.scheduler.domain.Topic;
 import coop.scheduler.domain.WaitTime;
 import coop.scheduler.governance.Governance;
+import coop.scheduler.ledger.Checkpoint;
 import coop.scheduler.ledger.EventType;
 import coop.scheduler.store.Store;
 import java.time.Duration;
@@ -82,7 +83,7 @@ public final class ClusterState {
             public void verdict(long jobId, boolean approved, long now, Tx tx) {
                 jobs.verdict(jobId, approved, now, sessions::stop, tx);
             }
-        }, stored.beaconSecret());
+        }, stored.beaconSecret(), stored.checkpointed());
         jobs = new JobBook(clock, desk, stored.jobs(), stored.nextJobId());
         accounting = new Accounting(clock, desk, jobs);
         sessions = new AgentSessions(clock, heartbeatInterval, jobs, accounting, desk);
@@ -644,6 +645,16 @@ public final class ClusterState {
     // ------------------------------------------------------------------ time and allocation
 
     /** Closes proposals past their deadline and declares silent nodes lost. */
+    /** Writes a checkpoint of the ledger and governance in this turn's batch if one is due (see {@link Checkpoint}). */
+    public void checkpointIfDue(Tx tx) {
+        desk.checkpointIfDue(tx);
+    }
+
+    /** Sets how many ledger entries are appended between checkpoints ({@link Checkpoint#EVERY} unless set). */
+    public void checkpointEvery(long entries) {
+        desk.checkpointEvery(entries);
+    }
+
     public void tick(Tx tx) {
         long now = desk.now();
         desk.tick(now, tx);

@@ -291,6 +291,7 @@ public final class EventLoop implements AutoCloseable {
             state.allocate(tx);
             observer.allocated(System.nanoTime() - cycle);
         }
+        state.checkpointIfDue(tx);
         store.commit(tx.batch());
         committed = state.ledgerHead();
         // Orders go out before replies, so whoever hears "done" can rely on them being sent.

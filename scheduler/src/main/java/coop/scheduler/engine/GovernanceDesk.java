@@ -11,6 +11,7 @@ import coop.scheduler.domain.Role;
 import coop.scheduler.domain.Topic;
 import coop.scheduler.governance.Beacon;
 import coop.scheduler.governance.Governance;
+import coop.scheduler.ledger.Checkpoint;
 import coop.scheduler.ledger.Event;
 import coop.scheduler.ledger.EventType;
 import coop.scheduler.ledger.Ledger;
@@ -74,10 +75,14 @@ public final class GovernanceDesk {
     /** Depth of {@link #apply} calls in progress, and the decisions recorded meanwhile, appended after them. */
     private int applying;
     private final List<Event> held = new java.util.ArrayList<>();
+    /** How many entries the ledger had at the last checkpoint, and how many more make the next due. */
+    private long checkpointed;
+    private long checkpointEvery = Checkpoint.EVERY;
 
     GovernanceDesk(InstantSource clock, Governance gov, Ledger ledger, Consequences consequences,
-                   String beaconSecret) {
+                   String beaconSecret, long checkpointed) {
         this.clock = clock;
+        this.checkpointed = checkpointed;
         this.beaconSecret = beaconSecret;
         this.gov = gov;
         this.ledger = ledger;
@@ -87,6 +92,27 @@ public final class GovernanceDesk {
 
     Governance governance() {
         return gov;
+    }
+
+    /** Sets how many entries the ledger grows by between checkpoints (at least 1). */
+    void checkpointEvery(long entries) {
+        if (entries < 1) {
+            throw new IllegalArgumentException("checkpoint interval must be at least 1 entry, got " + entries);
+        }
+        checkpointEvery = entries;
+    }
+
+    /**
+     * Puts a {@link Checkpoint} of the ledger's end and the governance in the turn's batch when the
+     * ledger has grown by the interval since the last: at the end of a turn, when every entry a
+     * statement yields is appended, so that start-up replays at most about that many entries.
+     */
+    void checkpointIfDue(Tx tx) {
+        if (ledger.size() - checkpointed < checkpointEvery || applying > 0 || !held.isEmpty()) {
+            return;
+        }
+        ledger.checkpoint(gov.image()).write(tx.batch());
+        checkpointed = ledger.size();
     }
 
     Map<String, Account> accounts() {

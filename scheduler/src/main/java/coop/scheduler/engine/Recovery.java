@@ -1,13 +1,14 @@
 package coop.scheduler.engine;
 
 import coop.scheduler.audit.LedgerVerifier;
-import coop.scheduler.domain.Job;
 import coop.scheduler.domain.Constitution;
+import coop.scheduler.domain.Job;
 import coop.scheduler.domain.Member;
 import coop.scheduler.domain.NodeRecord;
 import coop.scheduler.domain.NotifyChoice;
 import coop.scheduler.domain.Params;
 import coop.scheduler.governance.Governance;
+import coop.scheduler.ledger.Checkpoint;
 import coop.scheduler.ledger.Event;
 import coop.scheduler.ledger.EventType;
 import coop.scheduler.ledger.Ledger;
@@ -19,6 +20,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SortedMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * What the scheduler starts from: governance rebuilt from the ledger, the stored jobs and
@@ -26,14 +29,22 @@ import java.util.SortedMap;
  * genesis for tests that need no disk.
  */
 public final class Recovery {
+    private static final Logger log = LoggerFactory.getLogger(Recovery.class);
     private Recovery() {
     }
 
     /** The state as stored, ready for {@link ClusterState#ClusterState(Stored, java.time.InstantSource, java.time.Duration, java.time.Duration)}. */
     public record Stored(Governance governance, Ledger ledger, List<Job> jobs, List<NodeRecord> nodes,
-                         long nextJobId, Map<String, NotifyChoice> notifyDefaults, String beaconSecret) {
+                         long nextJobId, Map<String, NotifyChoice> notifyDefaults, String beaconSecret,
+                         long checkpointed) {
         public Stored {
             notifyDefaults = notifyDefaults == null ? Map.of() : Map.copyOf(notifyDefaults);
+        }
+
+        /** Read without a checkpoint: {@code checkpointed}, the entries the stored checkpoint covers, is 0. */
+        public Stored(Governance governance, Ledger ledger, List<Job> jobs, List<NodeRecord> nodes, long nextJobId,
+                      Map<String, NotifyChoice> notifyDefaults, String beaconSecret) {
+            this(governance, ledger, jobs, nodes, nextJobId, notifyDefaults, beaconSecret, 0);
         }
 
         /** Before any review panel drew on the scheduler's beacon. */
@@ -59,7 +70,17 @@ public final class Recovery {
      * verify, or no ledger at all, is refused.
      */
     public static Stored read(Store store) {
-        LedgerVerifier.Replayed replayed = LedgerVerifier.replay(store, false);
+        Checkpoint from = checkpoint(store);
+        LedgerVerifier.Replayed replayed = from == null ? null : LedgerVerifier.replay(store, false, from);
+        if (replayed != null && !replayed.report().ok()) {
+            log.warn("the ledger after the checkpoint at entry {} does not verify from it ({}); replaying the whole "
+                    + "ledger", from.seq(), replayed.report().problem());
+            replayed = null;
+        }
+        if (replayed == null) {
+            from = null;
+            replayed = LedgerVerifier.replay(store, false);
+        }
         if (!replayed.report().ok()) {
             throw new IllegalStateException("the ledger does not verify, so the scheduler will not start on it: "
                     + replayed.report().problem());
@@ -67,8 +88,7 @@ public final class Recovery {
         if (replayed.report().entries() == 0) {
             throw new IllegalStateException("the data directory has no ledger: run `coop init` first");
         }
-        Ledger ledger = Ledger.resume(replayed.report().entries(), replayed.report().head(), replayed.lastAt(),
-                replayed.schedulerKey(), replayed.recentHash());
+        Ledger ledger = Ledger.resume(replayed.end().get());
         List<Job> jobs = new ArrayList<>();
         store.scan(Kind.JOBS, Job.class, (k, j) -> jobs.add(j));
         List<NodeRecord> nodes = new ArrayList<>();
@@ -83,7 +103,29 @@ public final class Recovery {
         }
         String beaconSecret = store.get(Kind.META, Store.key(GovernanceDesk.BEACON_SECRET_KEY), String.class);
         return new Stored(replayed.governance(), ledger, jobs, nodes, next == null ? 1 : next, defaults,
-                beaconSecret);
+                beaconSecret, from == null ? 0 : from.seq());
+    }
+
+    /**
+     * The stored checkpoint if it can be read and fits the ledger, else null (and a warning says
+     * why): start-up then replays the whole ledger, which is the record.
+     */
+    static Checkpoint checkpoint(Store store) {
+        byte[] raw = Checkpoint.stored(store);
+        if (raw == null) {
+            return null;
+        }
+        try {
+            Checkpoint c = Checkpoint.read(raw);
+            String mismatch = c.mismatch(store);
+            if (mismatch == null) {
+                return c;
+            }
+            log.warn("the ledger checkpoint does not fit the ledger ({}); replaying the whole ledger", mismatch);
+        } catch (IllegalArgumentException | ClassCastException | NullPointerException e) {
+            log.warn("the ledger checkpoint cannot be read ({}); replaying the whole ledger", e.toString());
+        }
+        return null;
     }
 
     /** A cooperative just founded, in memory: the genesis entry is the ledger's only one, and there are no jobs or nodes. */

@@ -13,6 +13,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.TreeSet;
 
@@ -105,5 +106,25 @@ final class Cooperative {
     /** Records that {@code member}'s statement on {@code target} signed at {@code signedAt} was accepted. */
     void accepted(String member, String target, long signedAt) {
         lastSigned.put(member + "/" + target, signedAt);
+    }
+
+    /** Everything above as a canonical map ({@link Image}). */
+    SortedMap<String, Object> image() {
+        SortedMap<String, Object> o = new TreeMap<>();
+        o.put("members", Image.list(members.values(), Image::member));
+        o.put("accounts", Image.list(accounts.values(), Image::account));
+        o.put("policies", Image.list(policies, Image::policy));
+        o.put("resigned", List.copyOf(resigned));
+        o.put("last_signed", new TreeMap<>(lastSigned));
+        return o;
+    }
+
+    /** Fills an empty cooperative from its {@link #image()}. */
+    void restore(Map<String, Object> o) {
+        Image.list(o, "members", Image::member).forEach(m -> members.put(m.name(), m));
+        Image.list(o, "accounts", Image::account).forEach(a -> accounts.put(a.name(), a));
+        policies.addAll(Image.list(o, "policies", Image::policy));
+        resigned.addAll(Fields.strings(o, "resigned"));
+        Fields.map(o, "last_signed").forEach((k, v) -> lastSigned.put(k, ((Number) v).longValue()));
     }
 }

@@ -34,6 +34,19 @@ final class Delegations {
         return edges.get(topic);
     }
 
+    /** Every topic's delegations as a canonical map ({@link Image}). */
+    SortedMap<String, Object> image() {
+        SortedMap<String, Object> o = new TreeMap<>();
+        edges.forEach((t, on) -> o.put(t.label(), new TreeMap<>(on)));
+        return o;
+    }
+
+    /** Fills empty delegations from their {@link #image()}. */
+    void restore(Map<String, Object> o) {
+        o.forEach((t, on) -> Fields.mapOrEmpty(on, t).forEach((from, to) ->
+                edges.get(Topic.parse("delegations", t)).put(from, (String) to)));
+    }
+
     List<Event> delegate(Member m, Statement.Delegate s, SortedMap<String, Object> body, Constitution c) {
         coop.requireVoter(m, "delegate");
         Topic topic = s.topic();

@@ -88,6 +88,39 @@ public final class Governance {
         return g;
     }
 
+    /**
+     * The whole state as a canonical map: members, accounts, every policy, resignations, the
+     * latest signed_at per member and target, proposals with their ballots, delegations, panels
+     * and the beacon. {@link #restore} reads it back into a governance that takes the next
+     * ledger entry exactly as this one would; a scheduler checkpoints it so that start-up
+     * replays only the entries after it.
+     */
+    public SortedMap<String, Object> image() {
+        SortedMap<String, Object> o = new TreeMap<>();
+        o.put("cooperative", coop.image());
+        o.put("proposals", proposals.image());
+        o.put("delegations", delegations.image());
+        o.put("panels", panels.image());
+        return o;
+    }
+
+    /**
+     * The governance an {@link #image()} describes.
+     *
+     * @throws IllegalArgumentException or ClassCastException when the map is not such an image
+     */
+    public static Governance restore(Map<String, Object> image) {
+        Governance g = new Governance();
+        g.coop.restore(Fields.map(image, "cooperative"));
+        g.proposals.restore(Fields.map(image, "proposals"));
+        g.delegations.restore(Fields.map(image, "delegations"));
+        g.panels.restore(Fields.map(image, "panels"));
+        if (g.coop.policies.isEmpty()) {
+            throw new IllegalArgumentException("a governance image holds at least the founding policy");
+        }
+        return g;
+    }
+
     // ------------------------------------------------------------------ reading
 
     public Member member(String name) {

@@ -40,6 +40,24 @@ final class Panels {
         return panels.get(job);
     }
 
+    /** The panels, the reports awaiting a draw and the beacon as a canonical map ({@link Image}). */
+    SortedMap<String, Object> image() {
+        SortedMap<String, Object> o = new TreeMap<>();
+        o.put("panels", Image.list(new TreeMap<>(panels).values(), Image::panel));
+        SortedMap<String, Object> r = new TreeMap<>();
+        reported.forEach((job, by) -> r.put(Long.toString(job), by));
+        o.put("reported", r);
+        o.put("beacon", Image.beacon(beacon));
+        return o;
+    }
+
+    /** Fills empty panels from their {@link #image()}. */
+    void restore(Map<String, Object> o) {
+        Image.list(o, "panels", Image::panel).forEach(p -> panels.put(p.job(), p));
+        Fields.map(o, "reported").forEach((job, by) -> reported.put(Long.parseLong(job), (String) by));
+        beacon = Image.beacon(o.get("beacon") == null ? null : Fields.map(o, "beacon"));
+    }
+
     /** @throws CoopException FAILED_PRECONDITION when no other member could review the job */
     List<Event> open(long job, String submitter, int gpus, String purpose, String seedHex) {
         List<String> eligible = new ArrayList<>(coop.voters());

@@ -49,6 +49,23 @@ final class Proposals {
         this.changes = changes;
     }
 
+    /** The proposals, the entrenched first votes already confirmed and the next id as a canonical map ({@link Image}). */
+    SortedMap<String, Object> image() {
+        SortedMap<String, Object> o = new TreeMap<>();
+        o.put("proposals", Image.list(proposals.values(), Image::proposal));
+        o.put("confirmed", List.copyOf(new java.util.TreeSet<>(confirmed)));
+        o.put("next_id", nextId);
+        return o;
+    }
+
+    /** Fills empty proposals from their {@link #image()}. */
+    @SuppressWarnings("unchecked")
+    void restore(Map<String, Object> o) {
+        Image.list(o, "proposals", Image::proposal).forEach(p -> proposals.put(p.id(), p));
+        ((List<Object>) o.get("confirmed")).forEach(id -> confirmed.add((Long) id));
+        nextId = Fields.number(o, "next_id");
+    }
+
     Proposal get(long id) {
         Proposal p = proposals.get(id);
         if (p == null) {

@@ -18,6 +18,9 @@ public final class Ledger {
     private String schedulerKey;
     /** The hashes of the last {@link SignedHead#WITNESS_WINDOW} entries, by sequence modulo the window. */
     private final String[] recent = new String[SignedHead.WITNESS_WINDOW];
+    /** The first and last job ids that submit entries introduced, 0 before the first. */
+    private long firstSubmitted;
+    private long lastSubmitted;
 
     /** The live end of a ledger whose entries were read and checked. */
     public static Ledger resume(long size, String head, long lastAt) {
@@ -48,6 +51,36 @@ public final class Ledger {
         return l;
     }
 
+    /** The live end of a ledger as a {@link Checkpoint} left it, once the entries after it were read and checked. */
+    public static Ledger resume(Checkpoint c) {
+        Ledger l = resume(c.seq(), c.head(), c.lastAt(), c.schedulerKey());
+        for (int i = 0; i < c.recent().size(); i++) {
+            long seq = c.seq() - c.recent().size() + i;
+            l.recent[(int) (seq % SignedHead.WITNESS_WINDOW)] = c.recent().get(i);
+        }
+        l.firstSubmitted = c.firstSubmitted();
+        l.lastSubmitted = c.lastSubmitted();
+        return l;
+    }
+
+    /**
+     * A checkpoint of the ledger's end and {@code governance}, the image of the state its
+     * entries so far yield.
+     */
+    public Checkpoint checkpoint(java.util.SortedMap<String, Object> governance) {
+        List<String> hashes = new ArrayList<>();
+        for (long seq = Math.max(0, size - SignedHead.WITNESS_WINDOW); seq < size; seq++) {
+            hashes.add(recent[(int) (seq % SignedHead.WITNESS_WINDOW)]);
+        }
+        return new Checkpoint(size, head, lastAt, schedulerKey, hashes, firstSubmitted, lastSubmitted, governance);
+    }
+
+    /** The last job id a submit entry's body introduces: its job, or an array's last task. */
+    public static long lastJob(java.util.Map<String, Object> submit) {
+        long job = ((Number) submit.get("job")).longValue();
+        return submit.get("tasks") instanceof Number tasks ? job + tasks.longValue() - 1 : job;
+    }
+
     /** Every stored entry in order. */
     public static List<byte[]> rawEntries(Store store) {
         List<byte[]> out = new ArrayList<>();
@@ -65,6 +98,11 @@ public final class Ledger {
         lastAt = Math.max(lastAt, at);
         if (event.type() == EventType.SCHEDULER_KEY) {
             schedulerKey = (String) event.body().get("public_key");
+        } else if (event.type() == EventType.SUBMIT) {
+            if (firstSubmitted == 0) {
+                firstSubmitted = ((Number) event.body().get("job")).longValue();
+            }
+            lastSubmitted = lastJob(event.body());
         }
         return e;
     }

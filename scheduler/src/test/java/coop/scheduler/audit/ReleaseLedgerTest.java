@@ -52,6 +52,11 @@ class ReleaseLedgerTest {
     }
 
     @Test
+    void fromACheckpointAtAnyEntryTheRestReplaysToTheSameState() throws IOException {
+        CheckpointProperty.holds(entries());
+    }
+
+    @Test
     void replayingItRebuildsTheSameGovernance() throws IOException {
         LedgerVerifier.Replayed replayed = LedgerVerifier.replay(entries(), true);
         assertThat(replayed.report().ok()).isTrue();

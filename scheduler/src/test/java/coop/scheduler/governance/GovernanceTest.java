@@ -24,6 +24,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.SortedMap;
 import java.util.TreeMap;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -34,6 +35,12 @@ class GovernanceTest {
     final List<Entry> ledger = new ArrayList<>();
     Governance gov;
     long now = 1_700_000_000_000L;
+
+    /** Whatever a test did, a checkpoint taken at any entry of its ledger resumes to the same state. */
+    @AfterEach
+    void checkpointsResumeToTheSameState() {
+        coop.scheduler.audit.CheckpointProperty.holds(ledger.stream().map(Entry::bytes).toList());
+    }
 
     @BeforeEach
     void found() {
