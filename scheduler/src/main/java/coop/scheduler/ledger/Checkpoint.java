@@ -53,10 +53,14 @@ public record Checkpoint(long seq, String head, long lastAt, String schedulerKey
     /** The stored form: the checkpoint and the SHA-256 of its canonical bytes. */
     public byte[] bytes() {
         byte[] state = Canonical.encode(toMap());
-        SortedMap<String, Object> sealed = new TreeMap<>();
-        sealed.put("checkpoint", toMap());
-        sealed.put("sha256", Entry.sha256(state));
-        return Canonical.encode(sealed);
+        // {"checkpoint":STATE,"sha256":"…"}: the canonical form of the sealed map, with the state encoded once.
+        byte[] head = "{\"checkpoint\":".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        byte[] tail = (",\"sha256\":\"" + Entry.sha256(state) + "\"}").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        byte[] out = new byte[head.length + state.length + tail.length];
+        System.arraycopy(head, 0, out, 0, head.length);
+        System.arraycopy(state, 0, out, head.length, state.length);
+        System.arraycopy(tail, 0, out, head.length + state.length, tail.length);
+        return out;
     }
 
     /** The SHA-256 of the checkpoint's canonical bytes: two checkpoints of the same state have the same. */
