@@ -122,8 +122,9 @@ public final class LedgerBench {
                     b.put("gpu_ms", 8L * 3_600_000);
                     b.put("outcome", "exit 0");
                     bytes += ledger.append(now, Event.of(EventType.ATTEMPT, b), batch).bytes().length;
-                    if (batch.size() >= Math.min(10_000, every)) {
-                        checkpointed = checkpointIfDue(ledger, gov, batch, checkpointed, every, spent);
+                    // As the loop does at the end of each turn (here, each job's two entries).
+                    checkpointed = checkpointIfDue(ledger, gov, batch, checkpointed, every, spent);
+                    if (batch.size() >= 10_000) {
                         store.commit(batch);
                         batch = store.batch();
                     }
@@ -146,10 +147,7 @@ public final class LedgerBench {
                         }
                     }
                 }
-                // The last batch ends mid-interval, as a scheduler stopped at any moment would: start-up replays its tail.
-                if (p < proposals) {
-                    checkpointed = checkpointIfDue(ledger, gov, batch, checkpointed, every, spent);
-                }
+                checkpointed = checkpointIfDue(ledger, gov, batch, checkpointed, every, spent);
                 store.commit(batch);
                 if (proposals > 0 && (p + 1) % Math.max(1, proposals / 10) == 0) {
                     progress.accept("wrote " + ledger.size() + " entries");
