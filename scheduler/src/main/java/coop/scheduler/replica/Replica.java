@@ -1,0 +1,166 @@
+package coop.scheduler.replica;
+
+import coop.scheduler.store.Batch;
+import coop.scheduler.store.Store;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.apache.ratis.client.RaftClient;
+import org.apache.ratis.client.RaftClientConfigKeys;
+import org.apache.ratis.conf.RaftProperties;
+import org.apache.ratis.grpc.GrpcConfigKeys;
+import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftClientReply;
+import org.apache.ratis.protocol.RaftGroup;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.protocol.RaftPeer;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.retry.RetryPolicies;
+import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.RaftServerConfigKeys;
+import org.apache.ratis.server.storage.RaftStorage;
+import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
+import org.apache.ratis.util.TimeDuration;
+
+/**
+ * One replica of a replicated cooperative: a Raft member (Apache Ratis, over gRPC) whose state
+ * machine is this replica's store ({@link ReplicaStateMachine}), and a client through which the
+ * leader's event loop commits each turn's batch: {@link #commit} returns once a majority has the
+ * batch in its log and this replica has applied it to its store.
+ */
+public final class Replica implements AutoCloseable {
+    /** A member of the group: its id and host:port. */
+    public record Peer(String id, String address) {
+    }
+
+    private final RaftServer server;
+    private final RaftClient client;
+    private final RaftGroupId groupId;
+    private final ReplicaStateMachine machine;
+
+    private Replica(RaftServer server, RaftClient client, RaftGroupId groupId, ReplicaStateMachine machine) {
+        this.server = server;
+        this.client = client;
+        this.groupId = groupId;
+        this.machine = machine;
+    }
+
+    /**
+     * Starts replica {@code id} of the group {@code peers} (which names it), keeping its Raft log in
+     * {@code dataDir/raft} and applying to {@code store}.
+     */
+    public static Replica start(String id, List<Peer> peers, UUID group, Path dataDir, Store store) {
+        List<RaftPeer> members = new ArrayList<>();
+        Peer self = null;
+        for (Peer p : peers) {
+            members.add(RaftPeer.newBuilder().setId(p.id()).setAddress(p.address()).build());
+            if (p.id().equals(id)) {
+                self = p;
+            }
+        }
+        if (self == null) {
+            throw new IllegalArgumentException("replica " + id + " is not in the replica list " + peers);
+        }
+        RaftGroupId groupId = RaftGroupId.valueOf(group);
+        RaftGroup raftGroup = RaftGroup.valueOf(groupId, members);
+        RaftProperties props = properties();
+        try {
+            Path raftDir = dataDir.resolve("raft");
+            Files.createDirectories(raftDir);
+            RaftServerConfigKeys.setStorageDir(props, List.of(raftDir.toFile()));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create the Raft log folder in " + dataDir, e);
+        }
+        int colon = self.address().lastIndexOf(':');
+        GrpcConfigKeys.Server.setHost(props, self.address().substring(0, colon));
+        GrpcConfigKeys.Server.setPort(props, Integer.parseInt(self.address().substring(colon + 1)));
+        ReplicaStateMachine machine = new ReplicaStateMachine(store);
+        try {
+            RaftServer server = RaftServer.newBuilder()
+                    .setServerId(RaftPeerId.valueOf(id))
+                    .setGroup(raftGroup)
+                    .setStateMachine(machine)
+                    .setProperties(props)
+                    .setOption(RaftStorage.StartupOption.RECOVER)
+                    .build();
+            server.start();
+            RaftProperties clientProps = new RaftProperties();
+            RaftClientConfigKeys.Rpc.setRequestTimeout(clientProps, TimeDuration.valueOf(3, TimeUnit.SECONDS));
+            RaftClient client = RaftClient.newBuilder()
+                    .setProperties(clientProps)
+                    .setRaftGroup(raftGroup)
+                    .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(100,
+                            TimeDuration.valueOf(100, TimeUnit.MILLISECONDS)))
+                    .build();
+            return new Replica(server, client, groupId, machine);
+        } catch (IOException e) {
+            throw new UncheckedIOException("replica " + id + " could not start: " + e.getMessage(), e);
+        }
+    }
+
+    /** Election and heartbeat timing for fast failover on a few replicas. */
+    private static RaftProperties properties() {
+        RaftProperties p = new RaftProperties();
+        RaftServerConfigKeys.Rpc.setTimeoutMin(p, TimeDuration.valueOf(400, TimeUnit.MILLISECONDS));
+        RaftServerConfigKeys.Rpc.setTimeoutMax(p, TimeDuration.valueOf(800, TimeUnit.MILLISECONDS));
+        RaftServerConfigKeys.Rpc.setRequestTimeout(p, TimeDuration.valueOf(3, TimeUnit.SECONDS));
+        RaftServerConfigKeys.Log.Appender.setRetryPolicy(p, "1ms,10, 100ms,100, 500ms,1000");
+        return p;
+    }
+
+    /**
+     * Commits a turn's batch through the group: it returns once the batch is in the log of a
+     * majority and applied to this replica's store.
+     *
+     * @throws IllegalStateException when the group could not commit it (no leader within the
+     *         client's retries, or a replica refused it)
+     */
+    public void commit(Store store, Batch batch) {
+        commit(store.encode(batch));
+    }
+
+    /** Commits an encoded batch ({@link Store#encode}). */
+    public void commit(byte[] encoded) {
+        RaftClientReply reply;
+        try {
+            reply = client.io().send(Message.valueOf(ByteString.copyFrom(encoded)));
+        } catch (IOException e) {
+            throw new IllegalStateException("the replicas did not commit the batch: " + e.getMessage(), e);
+        }
+        if (!reply.isSuccess()) {
+            throw new IllegalStateException("the replicas did not commit the batch: " + reply.getException());
+        }
+    }
+
+    /** Whether this replica is the group's leader now. */
+    public boolean isLeader() {
+        try {
+            return server.getDivision(groupId).getInfo().isLeader();
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    public ReplicaStateMachine stateMachine() {
+        return machine;
+    }
+
+    @Override
+    public void close() {
+        try {
+            client.close();
+        } catch (IOException e) {
+            // closing anyway
+        }
+        try {
+            server.close();
+        } catch (IOException e) {
+            throw new UncheckedIOException("replica did not close cleanly: " + e.getMessage(), e);
+        }
+    }
+}
