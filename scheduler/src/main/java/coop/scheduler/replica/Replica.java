@@ -114,26 +114,44 @@ public final class Replica implements AutoCloseable {
     }
 
     /**
-     * Commits a turn's batch through the group: it returns once the batch is in the log of a
-     * majority and applied to this replica's store.
+     * Commits a turn's batch through the group, as the leader of {@code term}: it returns once
+     * the batch is in the log of a majority and applied to this replica's store. A batch that a
+     * later term's leader appended (this replica lost the lead meanwhile) is applied nowhere.
      *
-     * @throws IllegalStateException when the group could not commit it (no leader within the
-     *         client's retries, or a replica refused it)
+     * @throws IllegalStateException when the group did not apply it: no leader within the
+     *         client's retries, a replica refused it, or this replica no longer leads
      */
-    public void commit(Store store, Batch batch) {
-        commit(store.encode(batch));
+    public void commit(long term, Store store, Batch batch) {
+        commit(term, store.encode(batch));
     }
 
-    /** Commits an encoded batch ({@link Store#encode}). */
-    public void commit(byte[] encoded) {
+    /** Commits an encoded batch ({@link Store#encode}) as the leader of {@code term}. */
+    public void commit(long term, byte[] encoded) {
         RaftClientReply reply;
         try {
-            reply = client.io().send(Message.valueOf(ByteString.copyFrom(encoded)));
+            reply = client.io().send(Message.valueOf(ByteString.copyFrom(
+                    java.nio.ByteBuffer.allocate(Long.BYTES).putLong(term).array()).concat(ByteString.copyFrom(encoded))));
         } catch (IOException e) {
             throw new IllegalStateException("the replicas did not commit the batch: " + e.getMessage(), e);
         }
         if (!reply.isSuccess()) {
             throw new IllegalStateException("the replicas did not commit the batch: " + reply.getException());
+        }
+        if (!reply.getMessage().getContent().isEmpty()) {
+            throw new IllegalStateException("the batch was not applied: " + reply.getMessage().getContent().toStringUtf8());
+        }
+    }
+
+    /**
+     * The term this replica leads, once it is leader and has applied every entry committed before
+     * (Ratis's leader-ready); -1 otherwise.
+     */
+    public long readyTerm() {
+        try {
+            var info = server.getDivision(groupId).getInfo();
+            return info.isLeader() && info.isLeaderReady() ? info.getCurrentTerm() : -1;
+        } catch (IOException e) {
+            return -1;
         }
     }
 

@@ -79,16 +79,25 @@ public final class ReplicaStateMachine extends BaseStateMachine {
         if (refused != null) {
             throw new IllegalStateException("this replica refused an earlier batch and applies nothing more: " + refused);
         }
-        byte[] bytes = entry.getStateMachineLogEntry().getLogData().toByteArray();
+        byte[] message = entry.getStateMachineLogEntry().getLogData().toByteArray();
+        if (message.length < Long.BYTES) {
+            return refuse(index, new IllegalArgumentException("the log entry holds no batch"));
+        }
+        long proposedIn = ByteBuffer.wrap(message).getLong();
+        if (proposedIn != entry.getTerm()) {
+            // Proposed by the leader of an earlier term, appended by a later one: the proposer has
+            // lost the lead, and its loop's state may be behind. Every replica skips it alike.
+            updateLastAppliedTermIndex(entry.getTerm(), index);
+            return CompletableFuture.completedFuture(Message.valueOf("proposed by the leader of term " + proposedIn
+                    + ", appended in term " + entry.getTerm() + ": that leader no longer leads"));
+        }
+        byte[] bytes = java.util.Arrays.copyOfRange(message, Long.BYTES, message.length);
         List<Record> records;
         try {
             records = new ArrayList<>(Store.decode(bytes));
             chain.admit(records);
         } catch (IllegalArgumentException e) {
-            refused = "log index " + index + ": " + e.getMessage();
-            log.error("REFUSED: the committed batch at log index {} does not extend this replica's ledger ({}); this "
-                    + "replica stops applying and serving", index, e.getMessage());
-            throw new IllegalStateException("refused log index " + index + ": " + e.getMessage(), e);
+            return refuse(index, e);
         }
         records.add(new Record(Kind.META, APPLIED_KEY.getBytes(StandardCharsets.UTF_8),
                 ByteBuffer.allocate(2 * Long.BYTES).putLong(entry.getTerm()).putLong(index).array()));
@@ -96,6 +105,14 @@ public final class ReplicaStateMachine extends BaseStateMachine {
         appliedIndex = index;
         updateLastAppliedTermIndex(entry.getTerm(), index);
         return CompletableFuture.completedFuture(Message.EMPTY);
+    }
+
+    /** Refuses the entry at {@code index}: this replica stops (Raft closes a member whose state machine throws). */
+    private CompletableFuture<Message> refuse(long index, IllegalArgumentException why) {
+        refused = "log index " + index + ": " + why.getMessage();
+        log.error("REFUSED: the committed batch at log index {} does not extend this replica's ledger ({}); this "
+                + "replica stops applying and serving", index, why.getMessage());
+        throw new IllegalStateException("refused log index " + index + ": " + why.getMessage(), why);
     }
 
     @Override

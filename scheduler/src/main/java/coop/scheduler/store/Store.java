@@ -86,6 +86,8 @@ public final class Store implements AutoCloseable {
 
     private volatile CommitListener commitListener = (records, nanos) -> {
     };
+    /** Where commits go on a replica ({@link #replicateThrough}); null: written here. */
+    private volatile java.util.function.Consumer<byte[]> replicated;
 
     private Store(Path dataDir, boolean readOnly) throws RocksDBException {
         this.dataDir = dataDir;
@@ -180,9 +182,27 @@ public final class Store implements AutoCloseable {
         return new Batch();
     }
 
-    /** Writes the batch atomically and fsyncs it before returning. */
+    /**
+     * Sends every batch {@link #commit} is given, encoded ({@link #encode}), through {@code log}
+     * instead of writing it here: a replicated log that returns once a majority of replicas holds
+     * the batch and it is applied to this store ({@link #apply}); it throws when it could not
+     * (leadership lost, no majority), and then nothing was written here. Null writes here again.
+     */
+    public void replicateThrough(java.util.function.Consumer<byte[]> log) {
+        this.replicated = log;
+    }
+
+    /**
+     * Writes the batch atomically and fsyncs it before returning; on a replica, through the
+     * replicated log ({@link #replicateThrough}).
+     */
     public void commit(Batch batch) {
         if (batch.isEmpty()) {
+            return;
+        }
+        java.util.function.Consumer<byte[]> log = replicated;
+        if (log != null) {
+            log.accept(encode(batch));
             return;
         }
         long started = System.nanoTime();

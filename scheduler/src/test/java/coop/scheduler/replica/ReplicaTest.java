@@ -73,6 +73,27 @@ class ReplicaTest {
         return b;
     }
 
+    /** The replica that leads, once it has applied everything committed before its term. */
+    private Replica leader() {
+        Replica[] found = new Replica[1];
+        await().atMost(Duration.ofSeconds(20)).until(() -> {
+            for (Replica r : replicas) {
+                if (r != null && r.readyTerm() > 0) {
+                    found[0] = r;
+                    return true;
+                }
+            }
+            return false;
+        });
+        return found[0];
+    }
+
+    /** Commits a batch as the leader does. */
+    private void commit(Batch b) {
+        Replica r = leader();
+        r.commit(r.readyTerm(), stores[0], b);
+    }
+
     private void awaitAll(long size, int... which) {
         await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
             for (int i : which) {
@@ -89,7 +110,7 @@ class ReplicaTest {
     @Test
     void everyCommittedBatchReachesEveryStoreInOrder() {
         for (int t = 0; t < 20; t++) {
-            replicas[t % 3].commit(stores[0], turn(3));
+            commit(turn(3));
         }
         awaitAll(60, 0, 1, 2);
         assertThat(List.of(replicas[0].isLeader(), replicas[1].isLeader(), replicas[2].isLeader()))
@@ -99,15 +120,16 @@ class ReplicaTest {
     @Test
     void whenTheLeaderStopsTheOthersGoOnAndItCatchesUpOnReturnWithoutApplyingAnythingTwice() {
         for (int t = 0; t < 5; t++) {
-            replicas[0].commit(stores[0], turn(2));
+            commit(turn(2));
         }
         awaitAll(10, 0, 1, 2);
-        int leader = replicas[0].isLeader() ? 0 : replicas[1].isLeader() ? 1 : 2;
+        Replica led = leader();
+        int leader = led == replicas[0] ? 0 : led == replicas[1] ? 1 : 2;
         int other = (leader + 1) % 3;
         replicas[leader].close();
         replicas[leader] = null;
         for (int t = 0; t < 5; t++) {
-            replicas[other].commit(stores[0], turn(2));
+            commit(turn(2));
         }
         int third = 3 - leader - other;
         awaitAll(20, other, third);
@@ -119,16 +141,29 @@ class ReplicaTest {
     }
 
     @Test
+    void aBatchProposedAsTheLeaderOfAnEarlierTermIsAppliedNowhere() {
+        commit(turn(2));
+        awaitAll(2, 0, 1, 2);
+        Replica r = leader();
+        long term = r.readyTerm();
+        Batch late = turn(2);
+        assertThatThrownBy(() -> r.commit(term - 1, stores[0], late)).hasMessageContaining("no longer leads");
+        for (Store s : stores) {
+            assertThat(Ledger.rawEntries(s)).hasSize(2);
+        }
+    }
+
+    @Test
     void aBatchThatDoesNotExtendTheChainIsRefusedByEveryReplica() {
         for (int t = 0; t < 5; t++) {
-            replicas[0].commit(stores[0], turn(3));
+            commit(turn(3));
         }
         awaitAll(15, 0, 1, 2);
         // Entry 15, linked to another head than entry 14's: a rewritten history.
         Batch forged = stores[0].batch();
         Entry e = Entry.make(15, now + 10, EventType.CYCLE, Map.of("n", 15L), Entry.sha256("another chain"));
         forged.putRaw(Store.Kind.LEDGER, 15, e.bytes());
-        assertThatThrownBy(() -> replicas[0].commit(stores[0], forged)).isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(() -> commit(forged)).isInstanceOf(IllegalStateException.class);
         await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
             for (Replica r : replicas) {
                 assertThat(r.stateMachine().refused()).contains("log index").contains("does not extend");
