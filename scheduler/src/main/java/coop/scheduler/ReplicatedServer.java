@@ -58,7 +58,8 @@ public final class ReplicatedServer implements AutoCloseable {
         }
         Store store = Store.open(config.dataDir());
         try {
-            Replica replica = Replica.start(rc.id(), rc.peers(), group(store), config.dataDir(), store);
+            Replica replica = Replica.start(rc.id(), rc.peers(), group(store), config.dataDir(), store,
+                    tls(config.dataDir()));
             ReplicatedServer s = new ReplicatedServer(config, clock, store, replica);
             s.watch.start();
             return s;
@@ -66,6 +67,21 @@ public final class ReplicatedServer implements AutoCloseable {
             store.close();
             throw e;
         }
+    }
+
+    /**
+     * Mutual TLS between replicas with the replicas' certificate ({@code coop init --replicas}
+     * issues it), or null where the data folder has none: then Raft traffic is plaintext, and the
+     * log says so.
+     */
+    static Replica.Tls tls(java.nio.file.Path dataDir) {
+        java.nio.file.Path folder = dataDir.resolve(coop.scheduler.trust.Authority.FOLDER);
+        java.nio.file.Path cert = folder.resolve("replica.crt");
+        if (!java.nio.file.Files.isRegularFile(cert)) {
+            log.warn("no replica certificate in {}: Raft traffic between replicas is plaintext", folder);
+            return null;
+        }
+        return new Replica.Tls(folder.resolve("replica.key"), cert, folder.resolve("ca.crt"));
     }
 
     /** The Raft group of the cooperative whose genesis {@code store} holds. */

@@ -9,6 +9,7 @@ import coop.scheduler.governance.TestMembers;
 import coop.scheduler.replica.Replica;
 import coop.scheduler.rpc.Caller;
 import coop.scheduler.store.Store;
+import coop.scheduler.trust.Authority;
 import coop.v1.GetJobRequest;
 import coop.v1.JobsGrpc;
 import coop.v1.SubmitRequest;
@@ -22,6 +23,7 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.ArrayList;
@@ -45,11 +47,13 @@ class ReplicatedServerTest {
     final ReplicatedServer[] replicas = new ReplicatedServer[3];
 
     @BeforeEach
-    void found() throws IOException {
+    void found(org.junit.jupiter.api.TestInfo test) throws IOException {
         try (Store store = Store.open(dir.resolve("r0"))) {
             ClusterState.found(store, List.of(new TestMembers().member("alice", List.of("lab-a"))),
                     List.of("lab-a", "lab-b"), System.currentTimeMillis());
         }
+        // Raft traffic over mutual TLS, with the replicas' certificate from the cooperative's CA.
+        Authority.create(dir.resolve("r0"), "replicated", List.of(), new SecureRandom()).issueReplica(List.of());
         // One founding, copied to every replica's folder, as an operator copies it to each site.
         for (int i = 1; i < 3; i++) {
             copy(dir.resolve("r0"), dir.resolve("r" + i));
@@ -58,6 +62,16 @@ class ReplicatedServerTest {
             try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
                 peers.add(new Replica.Peer("r" + i, "127.0.0.1:" + s.getLocalPort()));
             }
+        }
+        if (test.getTags().contains("foreign")) {
+            // r2 shows a certificate of another cooperative's CA.
+            Path tls = dir.resolve("r2").resolve(Authority.FOLDER);
+            try (Stream<Path> files = Files.walk(tls)) {
+                for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                    Files.delete(p);
+                }
+            }
+            Authority.create(dir.resolve("r2"), "other", List.of(), new SecureRandom()).issueReplica(List.of());
         }
         for (int i = 0; i < 3; i++) {
             replicas[i] = start(i);
@@ -134,6 +148,18 @@ class ReplicatedServerTest {
         } finally {
             c.shutdownNow();
         }
+    }
+
+    @Test
+    @org.junit.jupiter.api.Tag("foreign")
+    void aReplicaWhoseCertificateIsNotTheCooperativesTakesNoPartAndGetsNothing() {
+        int leader = serving();
+        assertThat(leader).isNotEqualTo(2);
+        submit(leader, 3);
+        long size = replicas[leader].replica().stateMachine().ledgerSize();
+        assertThat(size).isGreaterThan(3);
+        assertThat(replicas[2].replica().stateMachine().ledgerSize()).isEqualTo(1);
+        assertThat(replicas[2].serving()).isNull();
     }
 
     @Test

@@ -12,8 +12,10 @@ import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.client.RaftClientConfigKeys;
+import org.apache.ratis.conf.Parameters;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.grpc.GrpcConfigKeys;
+import org.apache.ratis.grpc.GrpcTlsConfig;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.protocol.RaftGroup;
@@ -38,6 +40,13 @@ public final class Replica implements AutoCloseable {
     public record Peer(String id, String address) {
     }
 
+    /**
+     * The files of mutual TLS between replicas: this replica's key (PKCS#8 PEM) and certificate
+     * chain, and the CA every replica's certificate must chain to.
+     */
+    public record Tls(Path key, Path certificateChain, Path trusted) {
+    }
+
     private final RaftServer server;
     private final RaftClient client;
     private final RaftGroupId groupId;
@@ -55,6 +64,14 @@ public final class Replica implements AutoCloseable {
      * {@code dataDir/raft} and applying to {@code store}.
      */
     public static Replica start(String id, List<Peer> peers, UUID group, Path dataDir, Store store) {
+        return start(id, peers, group, dataDir, store, null);
+    }
+
+    /**
+     * As above, with every Raft connection over mutual TLS when {@code tls} is given: a replica
+     * whose certificate the cooperative's CA did not sign is refused at the handshake.
+     */
+    public static Replica start(String id, List<Peer> peers, UUID group, Path dataDir, Store store, Tls tls) {
         List<RaftPeer> members = new ArrayList<>();
         Peer self = null;
         for (Peer p : peers) {
@@ -80,12 +97,18 @@ public final class Replica implements AutoCloseable {
         GrpcConfigKeys.Server.setHost(props, self.address().substring(0, colon));
         GrpcConfigKeys.Server.setPort(props, Integer.parseInt(self.address().substring(colon + 1)));
         ReplicaStateMachine machine = new ReplicaStateMachine(store);
+        Parameters parameters = new Parameters();
+        if (tls != null) {
+            GrpcConfigKeys.TLS.setConf(parameters, new GrpcTlsConfig(tls.key().toFile(),
+                    tls.certificateChain().toFile(), tls.trusted().toFile(), true));
+        }
         try {
             RaftServer server = RaftServer.newBuilder()
                     .setServerId(RaftPeerId.valueOf(id))
                     .setGroup(raftGroup)
                     .setStateMachine(machine)
                     .setProperties(props)
+                    .setParameters(parameters)
                     .setOption(RaftStorage.StartupOption.RECOVER)
                     .build();
             server.start();
@@ -94,6 +117,7 @@ public final class Replica implements AutoCloseable {
             RaftClient client = RaftClient.newBuilder()
                     .setProperties(clientProps)
                     .setRaftGroup(raftGroup)
+                    .setParameters(parameters)
                     .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(100,
                             TimeDuration.valueOf(100, TimeUnit.MILLISECONDS)))
                     .build();
