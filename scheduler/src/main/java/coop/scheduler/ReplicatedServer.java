@@ -5,6 +5,7 @@ import coop.scheduler.replica.Replica;
 import coop.scheduler.store.Store;
 import java.nio.charset.StandardCharsets;
 import java.time.InstantSource;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import org.slf4j.Logger;
@@ -44,6 +45,51 @@ public final class ReplicatedServer implements AutoCloseable {
         this.replica = replica;
         this.watch = new Thread(this::watch, "coop-replica-" + config.dataDir().getFileName());
         this.watch.setDaemon(true);
+    }
+
+    /** The META key of the replica list {@code coop init --replicas} founds the cooperative with. */
+    public static final String REPLICAS_KEY = "replicas";
+
+    /**
+     * Records the replicas a cooperative is founded with, in its store's META: every replica
+     * starts from a copy of that store, so all of them read the same list.
+     */
+    public static void recordReplicas(Store store, List<Replica.Peer> peers) {
+        var batch = store.batch();
+        batch.put(Store.Kind.META, REPLICAS_KEY, new ArrayList<>(peers));
+        store.commit(batch);
+    }
+
+    /** The replica list in the store, or an empty list for a cooperative founded without replicas. */
+    public static List<Replica.Peer> replicas(Store store) {
+        Replica.Peer[] peers = store.get(Store.Kind.META, Store.key(REPLICAS_KEY), Replica.Peer[].class);
+        return peers == null ? List.of() : List.of(peers);
+    }
+
+    /**
+     * Starts replica {@code id} of the replicas the cooperative in {@code config.dataDir()} was
+     * founded with ({@link #recordReplicas}).
+     *
+     * @throws IllegalArgumentException when the cooperative has no replicas, or none named {@code id}
+     */
+    public static ReplicatedServer start(SchedulerServer.Config config, String id, InstantSource clock) {
+        if (!Store.exists(config.dataDir())) {
+            throw new IllegalStateException("no cooperative in " + config.dataDir()
+                    + ": run `coop init --data " + config.dataDir() + " ...` first");
+        }
+        List<Replica.Peer> peers;
+        try (Store store = Store.openReadOnly(config.dataDir())) {
+            peers = replicas(store);
+        }
+        if (peers.isEmpty()) {
+            throw new IllegalArgumentException("--replica: the cooperative in " + config.dataDir() + " was founded "
+                    + "without replicas (coop init --replicas ID=HOST:PORT,...); start it without --replica");
+        }
+        if (peers.stream().noneMatch(p -> p.id().equals(id))) {
+            throw new IllegalArgumentException("--replica: no replica named '" + id + "' in this cooperative (replicas: "
+                    + String.join(", ", peers.stream().map(Replica.Peer::id).toList()) + ")");
+        }
+        return start(config, new ReplicaConfig(id, peers), clock);
     }
 
     /**
