@@ -47,6 +47,17 @@ public final class Replica implements AutoCloseable {
     public record Tls(Path key, Path certificateChain, Path trusted) {
     }
 
+    /**
+     * How often a replica snapshots its store (every {@code snapshotEvery} log entries applied),
+     * after which its Raft log is purged up to the snapshot, and the size of the log's segments
+     * (only closed segments are purged). A replica too far behind to catch up from the log gets
+     * the latest snapshot instead.
+     */
+    public record Tuning(long snapshotEvery, long segmentBytes) {
+        /** A snapshot every 100,000 turns; segments of 8 MB. */
+        public static final Tuning DEFAULT = new Tuning(100_000, 8L << 20);
+    }
+
     private final RaftServer server;
     private final RaftClient client;
     private final RaftGroupId groupId;
@@ -72,6 +83,12 @@ public final class Replica implements AutoCloseable {
      * whose certificate the cooperative's CA did not sign is refused at the handshake.
      */
     public static Replica start(String id, List<Peer> peers, UUID group, Path dataDir, Store store, Tls tls) {
+        return start(id, peers, group, dataDir, store, tls, Tuning.DEFAULT);
+    }
+
+    /** As above, snapshotting and purging its log as {@code tuning} says. */
+    public static Replica start(String id, List<Peer> peers, UUID group, Path dataDir, Store store, Tls tls,
+                                Tuning tuning) {
         List<RaftPeer> members = new ArrayList<>();
         Peer self = null;
         for (Peer p : peers) {
@@ -86,6 +103,14 @@ public final class Replica implements AutoCloseable {
         RaftGroupId groupId = RaftGroupId.valueOf(group);
         RaftGroup raftGroup = RaftGroup.valueOf(groupId, members);
         RaftProperties props = properties();
+        RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(props, true);
+        RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(props, tuning.snapshotEvery());
+        RaftServerConfigKeys.Snapshot.setCreationGap(props, tuning.snapshotEvery());
+        RaftServerConfigKeys.Snapshot.setRetentionFileNum(props, 2);
+        RaftServerConfigKeys.Log.setPurgeUptoSnapshotIndex(props, true);
+        RaftServerConfigKeys.Log.setPurgeGap(props, (int) Math.max(1, Math.min(1024, tuning.snapshotEvery() / 2)));
+        RaftServerConfigKeys.Log.setSegmentSizeMax(props, org.apache.ratis.util.SizeInBytes.valueOf(
+                tuning.segmentBytes()));
         try {
             Path raftDir = dataDir.resolve("raft");
             Files.createDirectories(raftDir);

@@ -332,6 +332,44 @@ public final class Store implements AutoCloseable {
         }
     }
 
+    /**
+     * Makes this store hold exactly what {@code source} holds, kind by kind: every record of its
+     * own deleted and every record of the source written, in synced batches. Not atomic: a caller
+     * marks the store as being replaced first, and finishes the replacement again after a crash.
+     */
+    public void replaceWith(Store source) {
+        for (Kind kind : Kind.values()) {
+            if (!families.containsKey(kind)) {
+                continue;
+            }
+            List<Record> chunk = new ArrayList<>();
+            try (RocksIterator it = db.newIterator(families.get(kind))) {
+                for (it.seekToFirst(); it.isValid(); it.next()) {
+                    chunk.add(new Record(kind, it.key(), null));
+                    if (chunk.size() >= 10_000) {
+                        apply(chunk);
+                        chunk.clear();
+                    }
+                }
+            }
+            apply(chunk);
+            chunk.clear();
+            if (!source.families.containsKey(kind)) {
+                continue;
+            }
+            try (RocksIterator it = source.db.newIterator(source.families.get(kind))) {
+                for (it.seekToFirst(); it.isValid(); it.next()) {
+                    chunk.add(new Record(kind, it.key(), it.value()));
+                    if (chunk.size() >= 10_000) {
+                        apply(chunk);
+                        chunk.clear();
+                    }
+                }
+            }
+            apply(chunk);
+        }
+    }
+
     /** The key of the last record of a kind, or null when it has none. */
     public byte[] lastKey(Kind kind) {
         try (RocksIterator it = db.newIterator(families.get(kind))) {

@@ -48,8 +48,14 @@ class ReplicaTest {
         }
         for (int i = 0; i < 3; i++) {
             stores[i] = Store.open(dir.resolve("r" + i));
-            replicas[i] = Replica.start("r" + i, peers, group, dir.resolve("r" + i), stores[i]);
+            replicas[i] = start(i);
         }
+    }
+
+    /** Replicas that snapshot every 20 entries, with 16 KB log segments: small enough to purge in a test. */
+    private Replica start(int i) {
+        return Replica.start("r" + i, peers, group, dir.resolve("r" + i), stores[i], null,
+                new Replica.Tuning(20, 16 << 10));
     }
 
     @AfterEach
@@ -135,9 +141,38 @@ class ReplicaTest {
         awaitAll(20, other, third);
         assertThat(Ledger.rawEntries(stores[leader])).hasSize(10);
         // Back with the same store and Raft log: it replays its log, skips what its store has, and takes the rest.
-        replicas[leader] = Replica.start("r" + leader, peers, group, dir.resolve("r" + leader), stores[leader]);
+        replicas[leader] = start(leader);
         awaitAll(20, 0, 1, 2);
         assertThat(replicas[leader].stateMachine().refused()).isNull();
+    }
+
+    @Test
+    void aReplicaDownWhileTheOthersPurgedTheirLogCatchesUpFromASnapshot() {
+        commit(turn(1));
+        awaitAll(1, 0, 1, 2);
+        int down = replicas[0] == leader() ? 2 : 0;
+        replicas[down].close();
+        replicas[down] = null;
+        for (int t = 0; t < 150; t++) {
+            commit(turn(3));
+        }
+        int up = (down + 1) % 3;
+        awaitAll(451, up, 3 - down - up);
+        await().atMost(Duration.ofSeconds(20)).until(() -> snapshots(up) > 0);
+        replicas[down] = start(down);
+        awaitAll(451, 0, 1, 2);
+        assertThat(replicas[down].stateMachine().installs()).isPositive();
+        assertThat(replicas[down].stateMachine().refused()).isNull();
+        // It goes on from there like the others.
+        commit(turn(2));
+        awaitAll(453, 0, 1, 2);
+    }
+
+    /** Snapshot files a replica keeps. */
+    private long snapshots(int i) throws IOException {
+        try (var files = java.nio.file.Files.walk(dir.resolve("r" + i).resolve("raft"))) {
+            return files.filter(p -> p.getFileName().toString().matches("snapshot\\.\\d+_\\d+")).count();
+        }
     }
 
     @Test
