@@ -113,8 +113,10 @@ public record ClientTls(String caPem, String certificatePem, String privateKeyPe
 
     /** A channel builder for {@code target}: over TLS with {@code tls}, or plaintext when it is null. */
     public static NettyChannelBuilder channel(String target, ClientTls tls) {
-        return tls == null ? NettyChannelBuilder.forTarget(target).usePlaintext()
-                : NettyChannelBuilder.forTarget(target, tls.credentials());
+        // Several addresses (a replicated cooperative's schedulers): dial them in order, keep the one that answers.
+        String t = SchedulerAddresses.isList(target) ? SchedulerAddresses.uri(target) : target;
+        return tls == null ? NettyChannelBuilder.forTarget(t).usePlaintext()
+                : NettyChannelBuilder.forTarget(t, tls.credentials());
     }
 
     /**

@@ -53,7 +53,9 @@ public final class InitCommand implements Callable<Integer> {
     Path identities;
 
     @Option(names = "--scheduler", defaultValue = "127.0.0.1:7070",
-            description = "Scheduler address written into the identity files (default: ${DEFAULT-VALUE}).")
+            description = "Scheduler address written into the identity files (default: ${DEFAULT-VALUE}); for a "
+                    + "replicated cooperative, every replica's client address, comma-separated: clients try them in "
+                    + "order and keep the one that serves (the leader).")
     String scheduler;
 
     @Option(names = "--san", paramLabel = "HOST", split = ",",
@@ -74,10 +76,52 @@ public final class InitCommand implements Callable<Integer> {
                     + "amendment changes them. " + Durations.FORMS_HELP + " Repeatable.")
     List<String> notice = List.of();
 
+    @Option(names = "--replicas", paramLabel = "ID=HOST:PORT", split = ",",
+            description = "Found a replicated cooperative: the scheduler's replicas, each an id and the address its "
+                    + "Raft traffic listens on (for example s1=host1:7071,s2=host2:7071,s3=host3:7071; three or five "
+                    + "at different sites). Copy the data folder to each replica's machine and start each with "
+                    + "coop scheduler --data DATA --replica ID; a majority must be up to serve.")
+    List<String> replicas = List.of();
+
     @Option(names = "--json", description = "Print the result as JSON.")
     boolean json;
 
     private final SecureRandom random = new SecureRandom();
+
+    /** The replicas {@code --replicas} names, checked: ids are names, addresses HOST:PORT, neither repeated. */
+    static List<coop.scheduler.replica.Replica.Peer> replicas(List<String> values) {
+        List<coop.scheduler.replica.Replica.Peer> out = new ArrayList<>();
+        Set<String> ids = new LinkedHashSet<>();
+        Set<String> addresses = new LinkedHashSet<>();
+        for (String v : values) {
+            int eq = v.indexOf('=');
+            if (eq < 1) {
+                throw new CliException("--replicas: expected ID=HOST:PORT, got '" + v + "'");
+            }
+            String id = v.substring(0, eq).strip();
+            String address = v.substring(eq + 1).strip();
+            checkName("--replicas", id);
+            int colon = address.lastIndexOf(':');
+            int port;
+            try {
+                port = colon < 1 ? -1 : Integer.parseInt(address.substring(colon + 1));
+            } catch (NumberFormatException e) {
+                port = -1;
+            }
+            if (port < 1 || port > 65535 || !address.substring(0, colon).matches("[A-Za-z0-9.:\\[\\]-]{1,253}")) {
+                throw new CliException("--replicas: replica " + id + "'s address must be HOST:PORT with a port from 1 "
+                        + "to 65535, got '" + address + "'");
+            }
+            if (!ids.add(id)) {
+                throw new CliException("--replicas: replica '" + id + "' appears twice");
+            }
+            if (!addresses.add(address)) {
+                throw new CliException("--replicas: address " + address + " appears twice");
+            }
+            out.add(new coop.scheduler.replica.Replica.Peer(id, address));
+        }
+        return out;
+    }
 
     @Override
     public Integer call() throws Exception {
@@ -89,8 +133,18 @@ public final class InitCommand implements Callable<Integer> {
                 throw new CliException("--param: " + e.getMessage(), e);
             }
         }
+        List<coop.scheduler.replica.Replica.Peer> peers = replicas(replicas);
         Map<String, Identity> created = found(data, founders, accounts, identities, scheduler, serverNames, founding,
                 constitution(notice), random);
+        if (!peers.isEmpty()) {
+            try (Store store = Store.open(data)) {
+                coop.scheduler.ReplicatedServer.recordReplicas(store, peers);
+            }
+            List<String> hosts = new ArrayList<>();
+            peers.forEach(p -> hosts.add(p.address().substring(0, p.address().lastIndexOf(':')).replace("[", "")
+                    .replace("]", "")));
+            Authority.load(data, random).issueReplica(hosts);
+        }
         Path dir = identities == null ? data.resolve("identities") : identities;
         var out = spec.commandLine().getOut();
         if (json) {
@@ -101,12 +155,21 @@ public final class InitCommand implements Callable<Integer> {
             o.set("accounts", JsonOutput.array(accounts, a -> JsonOutput.object().textNode(a)));
             var ids = o.putObject("identities");
             files.forEach(ids::put);
+            var rs = o.putObject("replicas");
+            peers.forEach(p -> rs.put(p.id(), p.address()));
             JsonOutput.print(out, o);
         } else {
             out.printf("founded a cooperative in %s: %d members, accounts %s with equal shares (policy 1)%n",
                     data, created.size(), String.join(", ", accounts));
             created.keySet().forEach(m -> out.printf("  identity of %s: %s%n", m, dir.resolve(m + ".json")));
-            out.printf("next: coop scheduler --data %s --listen %s%n", data, scheduler);
+            if (peers.isEmpty()) {
+                out.printf("next: coop scheduler --data %s --listen %s%n", data, scheduler);
+            } else {
+                out.printf("replicas: %s (Raft over mutual TLS)%n", String.join(", ", peers.stream()
+                        .map(p -> p.id() + " at " + p.address()).toList()));
+                out.printf("next: copy %s to each replica's machine, then on each: coop scheduler --data %s "
+                        + "--replica ID --listen HOST:PORT%n", data, data);
+            }
         }
         out.flush();
         return 0;
@@ -202,10 +265,14 @@ public final class InitCommand implements Callable<Integer> {
             ClusterState.found(store, members, List.copyOf(accountSet), params, constitution, now);
         }
         List<String> names = new ArrayList<>(serverNames);
-        if (scheduler != null && scheduler.lastIndexOf(':') > 0) {
-            String host = scheduler.substring(0, scheduler.lastIndexOf(':')).replace("[", "").replace("]", "");
-            if (!host.isEmpty() && !host.equals("0.0.0.0") && !host.equals("::")) {
-                names.add(host);
+        // A replicated cooperative's identities list every replica's address: the certificate names each host.
+        for (String address : scheduler == null ? new String[0] : scheduler.split(",")) {
+            String a = address.strip();
+            if (a.lastIndexOf(':') > 0) {
+                String host = a.substring(0, a.lastIndexOf(':')).replace("[", "").replace("]", "");
+                if (!host.isEmpty() && !host.equals("0.0.0.0") && !host.equals("::") && !names.contains(host)) {
+                    names.add(host);
+                }
             }
         }
         Authority ca = Authority.create(data, data.toAbsolutePath().normalize().getFileName().toString(), names,

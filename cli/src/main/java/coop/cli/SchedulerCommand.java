@@ -40,6 +40,12 @@ public final class SchedulerCommand implements Callable<Integer> {
                     + Durations.FORMS_HELP)
     String grace;
 
+    @Option(names = "--replica", paramLabel = "ID",
+            description = "Run as replica ID of a cooperative founded with coop init --replicas: take part in its Raft "
+                    + "group on the address the founding gave ID, and serve clients (on --listen) only while this "
+                    + "replica leads.")
+    String replica;
+
     @Option(names = "--port-file", description = "Write the port listened on to this file once serving.")
     Path portFile;
 
@@ -184,6 +190,9 @@ public final class SchedulerCommand implements Callable<Integer> {
             config = config.withBackupRoot(backupRoot);
         }
         config = config.withNotify(notifications());
+        if (replica != null) {
+            return replicated(config);
+        }
         SchedulerServer server = SchedulerServer.start(config, InstantSource.system());
         if (metricsFile != null) {
             MetricsFile.start(server.metrics()::scrape, metricsFile, metricsPace);
@@ -214,6 +223,50 @@ public final class SchedulerCommand implements Callable<Integer> {
         System.err.println("coop scheduler: the event loop stopped (see the log above); exiting so that a restart "
                 + "recovers the acknowledged state from " + data);
         return 1;
+    }
+
+    /**
+     * Runs as a replica until Ctrl-C: follows, and serves while it leads (writing --port-file each
+     * time it starts serving). Exits 1 if this replica refused a committed batch, having stopped.
+     */
+    private int replicated(SchedulerServer.Config config) throws InterruptedException, java.io.IOException {
+        coop.scheduler.ReplicatedServer r;
+        try {
+            r = coop.scheduler.ReplicatedServer.start(config, replica, InstantSource.system());
+        } catch (IllegalArgumentException e) {
+            throw new CliException(e.getMessage(), e);
+        }
+        CountDownLatch stopped = new CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicBoolean interrupted = new java.util.concurrent.atomic.AtomicBoolean();
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            interrupted.set(true);
+            r.close();
+            stopped.countDown();
+        }, "coop-scheduler-shutdown"));
+        System.err.printf("coop scheduler: replica %s in %s; serves on %s while it leads%n", replica, data, listen);
+        SchedulerServer last = null;
+        while (!stopped.await(100, java.util.concurrent.TimeUnit.MILLISECONDS)) {
+            String refused = r.replica().stateMachine().refused();
+            if (refused != null) {
+                System.err.println("coop scheduler: replica " + replica + " refused a committed batch and stopped: "
+                        + refused);
+                return 1;
+            }
+            SchedulerServer now = r.serving();
+            if (now != null && now != last) {
+                if (portFile != null) {
+                    Path tmp = portFile.resolveSibling(portFile.getFileName() + ".tmp");
+                    Files.writeString(tmp, Integer.toString(now.port()));
+                    Files.move(tmp, portFile, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+                }
+                System.err.printf("coop scheduler: replica %s leads; listening on %s:%d%n", replica,
+                        config.host(), now.port());
+            } else if (now == null && last != null) {
+                System.err.printf("coop scheduler: replica %s no longer leads; following%n", replica);
+            }
+            last = now;
+        }
+        return interrupted.get() ? 0 : 1;
     }
 
     /** {@code --http HOST:PORT}, with a warning when HOST is not a loopback address. */

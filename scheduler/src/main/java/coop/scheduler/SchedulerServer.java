@@ -104,9 +104,12 @@ public final class SchedulerServer implements AutoCloseable {
     private final Metrics metrics;
     private final Transport transport;
     private final Notifier notifier;
+    /** Whether closing closes the store too (not on a replica, whose store outlives each term it leads). */
+    private final boolean ownsStore;
 
-    private SchedulerServer(Store store, EventLoop loop, Server server, DashboardServer http, String dashboardUrl,
-                            Metrics metrics, Transport transport, Notifier notifier) {
+    private SchedulerServer(Store store, boolean ownsStore, EventLoop loop, Server server, DashboardServer http,
+                            String dashboardUrl, Metrics metrics, Transport transport, Notifier notifier) {
+        this.ownsStore = ownsStore;
         this.transport = transport;
         this.notifier = notifier;
         this.store = store;
@@ -153,7 +156,14 @@ public final class SchedulerServer implements AutoCloseable {
             throw new IllegalStateException("no cooperative in " + config.dataDir()
                     + ": run `coop init --data " + config.dataDir() + " ...` first");
         }
-        Store store = Store.open(config.dataDir());
+        return start(config, clock, Store.open(config.dataDir()), true);
+    }
+
+    /**
+     * Starts on a store that is already open, as the leading replica does: the state is what the
+     * store holds now, and closing leaves the store open unless {@code ownsStore}.
+     */
+    static SchedulerServer start(Config config, InstantSource clock, Store store, boolean ownsStore) {
         Transport transport = null;
         Notifier notifier = null;
         try {
@@ -231,9 +241,11 @@ public final class SchedulerServer implements AutoCloseable {
             if (config.notifications().sendsAnything()) {
                 log.info("job notifications: {}", config.notifications().describe());
             }
-            return new SchedulerServer(store, loop, server, http, url, metrics, transport, notifier);
+            return new SchedulerServer(store, ownsStore, loop, server, http, url, metrics, transport, notifier);
         } catch (IOException e) {
-            store.close();
+            if (ownsStore) {
+                store.close();
+            }
             if (notifier != null) {
                 notifier.close();
             }
@@ -242,7 +254,9 @@ public final class SchedulerServer implements AutoCloseable {
             }
             throw new UncheckedIOException("cannot listen on " + config.host() + ":" + config.port(), e);
         } catch (RuntimeException e) {
-            store.close();
+            if (ownsStore) {
+                store.close();
+            }
             if (notifier != null) {
                 notifier.close();
             }
@@ -318,6 +332,8 @@ public final class SchedulerServer implements AutoCloseable {
         loop.close();
         // After the loop: the events of its last turn are queued by then, and stop with it.
         notifier.close();
-        store.close();
+        if (ownsStore) {
+            store.close();
+        }
     }
 }

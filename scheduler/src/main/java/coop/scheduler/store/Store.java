@@ -58,6 +58,9 @@ public final class Store implements AutoCloseable {
         RocksDB.loadLibrary();
     }
 
+    /** The version of {@link #encode}'s format, first in every encoded batch. */
+    private static final int BATCH_FORMAT = 0x436f4231;
+
     private final ObjectMapper json = new ObjectMapper()
             .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
     private final DBOptions options;
@@ -83,6 +86,8 @@ public final class Store implements AutoCloseable {
 
     private volatile CommitListener commitListener = (records, nanos) -> {
     };
+    /** Where commits go on a replica ({@link #replicateThrough}); null: written here. */
+    private volatile java.util.function.Consumer<byte[]> replicated;
 
     private Store(Path dataDir, boolean readOnly) throws RocksDBException {
         this.dataDir = dataDir;
@@ -177,9 +182,27 @@ public final class Store implements AutoCloseable {
         return new Batch();
     }
 
-    /** Writes the batch atomically and fsyncs it before returning. */
+    /**
+     * Sends every batch {@link #commit} is given, encoded ({@link #encode}), through {@code log}
+     * instead of writing it here: a replicated log that returns once a majority of replicas holds
+     * the batch and it is applied to this store ({@link #apply}); it throws when it could not
+     * (leadership lost, no majority), and then nothing was written here. Null writes here again.
+     */
+    public void replicateThrough(java.util.function.Consumer<byte[]> log) {
+        this.replicated = log;
+    }
+
+    /**
+     * Writes the batch atomically and fsyncs it before returning; on a replica, through the
+     * replicated log ({@link #replicateThrough}).
+     */
     public void commit(Batch batch) {
         if (batch.isEmpty()) {
+            return;
+        }
+        java.util.function.Consumer<byte[]> log = replicated;
+        if (log != null) {
+            log.accept(encode(batch));
             return;
         }
         long started = System.nanoTime();
@@ -198,6 +221,160 @@ public final class Store implements AutoCloseable {
             commitListener.committed(batch.puts().size(), System.nanoTime() - started);
         } catch (RocksDBException | IOException e) {
             throw new IllegalStateException("store write failed: " + e.getMessage(), e);
+        }
+    }
+
+    /** One record of an encoded batch: its kind, key, and value as stored (null: deleted). */
+    public record Record(Kind kind, byte[] key, byte[] value) {
+    }
+
+    /**
+     * The batch as bytes another replica can apply ({@link #apply}): each record's kind, key and
+     * value as this store would write it (JSON, or raw bytes as given).
+     */
+    public byte[] encode(Batch batch) {
+        try {
+            java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+            java.io.DataOutputStream out = new java.io.DataOutputStream(bytes);
+            out.writeInt(BATCH_FORMAT);
+            out.writeInt(batch.puts().size());
+            for (Batch.Put p : batch.puts()) {
+                out.writeByte(p.kind().ordinal());
+                out.writeInt(p.key().length);
+                out.write(p.key());
+                if (p.value() == null) {
+                    out.writeInt(-1);
+                } else {
+                    byte[] value = p.value() instanceof byte[] raw ? raw : json.writeValueAsBytes(p.value());
+                    out.writeInt(value.length);
+                    out.write(value);
+                }
+            }
+            out.flush();
+            return bytes.toByteArray();
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot encode a batch: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The records of an encoded batch, in order.
+     *
+     * @throws IllegalArgumentException when the bytes are not a batch this version wrote
+     */
+    public static List<Record> decode(byte[] encoded) {
+        try {
+            java.io.DataInputStream in = new java.io.DataInputStream(new java.io.ByteArrayInputStream(encoded));
+            if (in.readInt() != BATCH_FORMAT) {
+                throw new IllegalArgumentException("not an encoded batch of this version");
+            }
+            int n = in.readInt();
+            if (n < 0 || n > encoded.length) {
+                throw new IllegalArgumentException("an encoded batch of " + n + " records");
+            }
+            List<Record> out = new ArrayList<>(n);
+            Kind[] kinds = Kind.values();
+            for (int i = 0; i < n; i++) {
+                int kind = in.readUnsignedByte();
+                if (kind >= kinds.length) {
+                    throw new IllegalArgumentException("record " + i + " has unknown kind " + kind);
+                }
+                byte[] key = new byte[length(in, encoded.length)];
+                in.readFully(key);
+                int len = in.readInt();
+                byte[] value = null;
+                if (len != -1) {
+                    if (len < 0 || len > encoded.length) {
+                        throw new IllegalArgumentException("record " + i + " has a value of " + len + " bytes");
+                    }
+                    value = new byte[len];
+                    in.readFully(value);
+                }
+                out.add(new Record(kinds[kind], key, value));
+            }
+            if (in.available() > 0) {
+                throw new IllegalArgumentException("bytes left after the last record");
+            }
+            return out;
+        } catch (IOException e) {
+            throw new IllegalArgumentException("a truncated batch: " + e.getMessage(), e);
+        }
+    }
+
+    private static int length(java.io.DataInputStream in, int limit) throws IOException {
+        int len = in.readInt();
+        if (len < 0 || len > limit) {
+            throw new IllegalArgumentException("a key of " + len + " bytes");
+        }
+        return len;
+    }
+
+    /** Writes decoded records atomically and fsyncs them, as {@link #commit} does a batch. */
+    public void apply(List<Record> written) {
+        if (written.isEmpty()) {
+            return;
+        }
+        long started = System.nanoTime();
+        try (WriteBatch wb = new WriteBatch()) {
+            for (Record r : written) {
+                if (r.value() == null) {
+                    wb.delete(families.get(r.kind()), r.key());
+                } else {
+                    wb.put(families.get(r.kind()), r.key(), r.value());
+                }
+            }
+            db.write(syncWrites, wb);
+            syncs.incrementAndGet();
+            records.addAndGet(written.size());
+            commitListener.committed(written.size(), System.nanoTime() - started);
+        } catch (RocksDBException e) {
+            throw new IllegalStateException("store write failed: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Makes this store hold exactly what {@code source} holds, kind by kind: every record of its
+     * own deleted and every record of the source written, in synced batches. Not atomic: a caller
+     * marks the store as being replaced first, and finishes the replacement again after a crash.
+     */
+    public void replaceWith(Store source) {
+        for (Kind kind : Kind.values()) {
+            if (!families.containsKey(kind)) {
+                continue;
+            }
+            List<Record> chunk = new ArrayList<>();
+            try (RocksIterator it = db.newIterator(families.get(kind))) {
+                for (it.seekToFirst(); it.isValid(); it.next()) {
+                    chunk.add(new Record(kind, it.key(), null));
+                    if (chunk.size() >= 10_000) {
+                        apply(chunk);
+                        chunk.clear();
+                    }
+                }
+            }
+            apply(chunk);
+            chunk.clear();
+            if (!source.families.containsKey(kind)) {
+                continue;
+            }
+            try (RocksIterator it = source.db.newIterator(source.families.get(kind))) {
+                for (it.seekToFirst(); it.isValid(); it.next()) {
+                    chunk.add(new Record(kind, it.key(), it.value()));
+                    if (chunk.size() >= 10_000) {
+                        apply(chunk);
+                        chunk.clear();
+                    }
+                }
+            }
+            apply(chunk);
+        }
+    }
+
+    /** The key of the last record of a kind, or null when it has none. */
+    public byte[] lastKey(Kind kind) {
+        try (RocksIterator it = db.newIterator(families.get(kind))) {
+            it.seekToLast();
+            return it.isValid() ? it.key() : null;
         }
     }
 

@@ -221,7 +221,44 @@ public final class Authority {
         Files.writeString(schedulerCertificate(), pem(cert) + pem(ca));
     }
 
-    private X509Certificate sign(X500Name subject, PublicKey key, GeneralNames sans, KeyPurposeId purpose) {
+    /**
+     * Issues the certificate the scheduler's replicas show one another on their Raft connections,
+     * in {@code DATA/tls/replica.crt} (with the CA after it) and {@code replica.key}: it names
+     * {@code localhost}, 127.0.0.1, ::1 and the replicas' hosts, and serves both ends of a mutual
+     * TLS connection, since each replica dials the others and is dialled by them.
+     */
+    public void issueReplica(List<String> hosts) {
+        try {
+            Set<String> all = new LinkedHashSet<>(List.of("localhost", "127.0.0.1", "::1"));
+            all.addAll(hosts);
+            List<GeneralName> sans = new ArrayList<>();
+            for (String n : all) {
+                sans.add(isAddress(n) ? new GeneralName(GeneralName.iPAddress, n)
+                        : new GeneralName(GeneralName.dNSName, n));
+            }
+            KeyPair kp = keyPair(random);
+            X500Name subject = new X500NameBuilder(BCStyle.INSTANCE).addRDN(BCStyle.O, "coop")
+                    .addRDN(BCStyle.CN, "coop scheduler replica").build();
+            X509Certificate cert = sign(subject, kp.getPublic(), new GeneralNames(sans.toArray(GeneralName[]::new)),
+                    KeyPurposeId.id_kp_serverAuth, KeyPurposeId.id_kp_clientAuth);
+            writePrivate(replicaKey(), pem(kp.getPrivate()));
+            Files.writeString(replicaCertificate(), pem(cert) + pem(ca));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write the replicas' certificate to " + dir, e);
+        }
+    }
+
+    /** The replicas' certificate chain (PEM), made by {@link #issueReplica}. */
+    public Path replicaCertificate() {
+        return dir.resolve("replica.crt");
+    }
+
+    /** The replicas' private key (PKCS#8 PEM). */
+    public Path replicaKey() {
+        return dir.resolve("replica.key");
+    }
+
+    private X509Certificate sign(X500Name subject, PublicKey key, GeneralNames sans, KeyPurposeId... purposes) {
         try {
             Instant now = Instant.now();
             X509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(ca, serial(random),
@@ -229,7 +266,7 @@ public final class Authority {
             JcaX509ExtensionUtils ext = new JcaX509ExtensionUtils();
             b.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
             b.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature));
-            b.addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(purpose));
+            b.addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(purposes));
             b.addExtension(Extension.subjectAlternativeName, false, sans);
             b.addExtension(Extension.authorityKeyIdentifier, false, ext.createAuthorityKeyIdentifier(ca));
             return new JcaX509CertificateConverter().getCertificate(b.build(signer(caKey)));
