@@ -1,9 +1,9 @@
 package coop.scheduler.replica;
 
 import coop.scheduler.ledger.Entry;
-import coop.scheduler.store.Store;
 import coop.scheduler.store.Store.Kind;
 import coop.scheduler.store.Store.Record;
+import coop.scheduler.store.Store;
 import java.nio.ByteBuffer;
 import java.util.List;
 

@@ -1,8 +1,8 @@
 package coop.scheduler.replica;
 
-import coop.scheduler.store.Store;
 import coop.scheduler.store.Store.Kind;
 import coop.scheduler.store.Store.Record;
+import coop.scheduler.store.Store;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
