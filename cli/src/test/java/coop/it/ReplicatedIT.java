@@ -108,6 +108,17 @@ class ReplicatedIT {
             } finally {
                 pool.shutdownNow();
             }
+            // The replicas as the new leader sees them: the killed one unreachable.
+            var status = coop.run("replicas", "--identity", founded.resolve("identities/alice.json").toString(),
+                    "--json");
+            assertThat(status.exitCode()).as(status.stderr()).isZero();
+            var tree = new com.fasterxml.jackson.databind.ObjectMapper().readTree(status.stdout());
+            assertThat(tree.get("leader").asText()).isNotEqualTo("r" + killed).startsWith("r");
+            for (var r : tree.get("replicas")) {
+                assertThat(r.get("role").asText()).as(r.toString()).isEqualTo(r.get("id").asText().equals("r" + killed)
+                        ? "unreachable" : r.get("id").asText().equals(tree.get("leader").asText()) ? "leader"
+                        : "follower");
+            }
             replicas[killed] = startReplica(coop, killed, clients.get(killed), portFiles);
             // The killed replica catches up: every store holds the same ledger.
             await().atMost(Duration.ofSeconds(60)).until(() -> {
