@@ -16,7 +16,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Benchmarks that print figures (see BENCHMARKS.md).",
         subcommands = {BenchCommand.Schedule.class, BenchReplayCommand.class, BenchCommand.LedgerCost.class,
-                BenchFailoverCommand.class, BenchCrashCommand.class, BenchSubmitCommand.class,
+                BenchFailoverCommand.class, BenchHaCommand.class, BenchCrashCommand.class, BenchSubmitCommand.class,
                 BenchE2eCommand.class, BenchAgentsCommand.class})
 public final class BenchCommand implements Runnable {
     @Spec

@@ -36,6 +36,13 @@ class BenchCommandIT {
     }
 
     @Test
+    void aHaBenchOfAnEvenNumberOfReplicasIsRefusedBeforeAnythingStarts() {
+        CliRun run = CliRun.of("bench", "ha", "--replicas", "4", "--json");
+        assertThat(run.exitCode()).isNotZero();
+        assertThat(run.err()).contains("--replicas: 3 or 5");
+    }
+
+    @Test
     void aSmallSubmitBenchStoresEveryJobAndReportsItsRates() throws Exception {
         CliRun run = CliRun.of("bench", "submit", "--clients", "2", "--jobs", "500", "--json");
         assertThat(run.exitCode()).as(run.err()).isZero();

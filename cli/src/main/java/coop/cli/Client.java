@@ -143,6 +143,15 @@ public final class Client implements AutoCloseable {
         }
     }
 
+    /**
+     * Dials again at once on the next call rather than after gRPC's growing backoff (up to two
+     * minutes): for a long-lived client of a replicated cooperative whose call found no leader,
+     * since a new one serves within seconds.
+     */
+    public void resetConnectBackoff() {
+        channel.resetConnectBackoff();
+    }
+
     /** Where to keep the receipts replies carry ({@link ReceiptFiles}); null keeps none. */
     private volatile java.nio.file.Path receipts;
 

@@ -101,14 +101,13 @@ public final class InitCommand implements Callable<Integer> {
             String id = v.substring(0, eq).strip();
             String address = v.substring(eq + 1).strip();
             checkName("--replicas", id);
-            int colon = address.lastIndexOf(':');
-            int port;
             try {
-                port = colon < 1 ? -1 : Integer.parseInt(address.substring(colon + 1));
-            } catch (NumberFormatException e) {
-                port = -1;
-            }
-            if (port < 1 || port > 65535 || !address.substring(0, colon).matches("[A-Za-z0-9.:\\[\\]-]{1,253}")) {
+                if (address.contains(",") || !address.substring(0, Math.max(0, address.lastIndexOf(':')))
+                        .matches("[A-Za-z0-9.:\\[\\]-]{1,253}")) {
+                    throw new IllegalArgumentException("not HOST:PORT");
+                }
+                coop.agent.SchedulerAddresses.parse(address);
+            } catch (IllegalArgumentException e) {
                 throw new CliException("--replicas: replica " + id + "'s address must be HOST:PORT with a port from 1 "
                         + "to 65535, got '" + address + "'");
             }

@@ -45,6 +45,7 @@ public final class Main implements Runnable {
             // Setting up and running the cooperative; the lab's commands (LabCommands) follow simulate.
             Subcommand.annotated(InitCommand.class),
             Subcommand.annotated(SchedulerCommand.class),
+            Subcommand.annotated(ReplicasCommand.class),
             Subcommand.annotated(BackupCommand.class),
             Subcommand.annotated(AgentCommand.class),
             Subcommand.annotated(NodeCommand.class),

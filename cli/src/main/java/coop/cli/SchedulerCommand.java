@@ -230,6 +230,10 @@ public final class SchedulerCommand implements Callable<Integer> {
      * time it starts serving). Exits 1 if this replica refused a committed batch, having stopped.
      */
     private int replicated(SchedulerServer.Config config) throws InterruptedException, java.io.IOException {
+        // Raft logs each election, vote and retried append at info: only its warnings, unless asked otherwise.
+        if (System.getProperty("org.slf4j.simpleLogger.log.org.apache.ratis") == null) {
+            System.setProperty("org.slf4j.simpleLogger.log.org.apache.ratis", "warn");
+        }
         coop.scheduler.ReplicatedServer r;
         try {
             r = coop.scheduler.ReplicatedServer.start(config, replica, InstantSource.system());

@@ -87,7 +87,7 @@ class AgentRestartIT {
     }
 
     /** Every record the node keeps: the running ones and those filed in the ranks' folders. */
-    private static List<RankRecords.Record> all(Path workDir) throws IOException {
+    static List<RankRecords.Record> all(Path workDir) throws IOException {
         List<RankRecords.Record> out = new ArrayList<>(running(workDir));
         Path jobs = workDir.resolve("jobs");
         try (Stream<Path> dirs = Files.list(jobs)) {

@@ -9,6 +9,9 @@ import coop.scheduler.audit.LedgerVerifier;
 import coop.scheduler.domain.Job;
 import coop.scheduler.ledger.Ledger;
 import coop.scheduler.store.Store;
+import coop.v1.GetJobRequest;
+import coop.v1.JobState;
+import coop.v1.ListNodesRequest;
 import coop.v1.SubmitRequest;
 import io.grpc.StatusRuntimeException;
 import java.io.IOException;
@@ -26,6 +29,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -44,6 +48,60 @@ class ReplicatedIT {
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             return s.getLocalPort();
         }
+    }
+
+    @Test
+    void aRankRunningWhenTheLeaderDiesRunsOnOnceAndItsJobEndsUnderTheNextLeader() throws Exception {
+        try (CoopProcesses coop = new CoopProcesses(dir)) {
+            List<String> raft = new ArrayList<>();
+            List<String> clients = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                raft.add("r" + i + "=127.0.0.1:" + freePort());
+                clients.add("127.0.0.1:" + freePort());
+            }
+            Path founded = dir.resolve("d0");
+            var init = coop.run("init", "--data", founded.toString(), "--founders", "alice", "--accounts", "lab-a",
+                    "--scheduler", String.join(",", clients), "--replicas", String.join(",", raft));
+            assertThat(init.exitCode()).as(init.stderr()).isZero();
+            for (int i = 1; i < 3; i++) {
+                CoopProcesses.copyData(founded, dir.resolve("d" + i));
+            }
+            Process[] replicas = new Process[3];
+            Path[] portFiles = new Path[3];
+            for (int i = 0; i < 3; i++) {
+                replicas[i] = startReplica(coop, i, clients.get(i), portFiles);
+            }
+            Path aliceFile = founded.resolve("identities/alice.json");
+            Identity alice = Identity.read(aliceFile);
+            String target = String.join(",", clients);
+            Path workDir = dir.resolve("n1");
+            await().atMost(Duration.ofSeconds(60)).until(() -> Stream.of(portFiles).anyMatch(Files::exists));
+            coop.agent(target, aliceFile, "lab-a", "n1", "north", "sim:1xA100-80GB", workDir);
+            try (Client client = new Client(target, alice)) {
+                await().atMost(Duration.ofSeconds(60)).until(() -> client.nodes()
+                        .listNodes(ListNodesRequest.getDefaultInstance()).getNodesList().stream()
+                        .anyMatch(n -> n.getState().equals("online")));
+                long id = client.jobs().submit(SubmitRequest.newBuilder().setAccount("lab-a").setGpusPerNode(1)
+                        .setCommand("sleep 12").build()).getJobId();
+                await().atMost(Duration.ofSeconds(30)).until(() -> job(client, id).getState()
+                        == JobState.RUNNING);
+                int killed = leader(portFiles);
+                replicas[killed].destroyForcibly();
+                replicas[killed].waitFor();
+                // The next leader starts from the committed state: the job runs, on its first attempt, and
+                // the agent, back on the new leader, reports it to its end.
+                await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> job(client, id).getState()
+                        == JobState.SUCCEEDED);
+                var done = job(client, id);
+                assertThat(done.getAttemptsCount()).as("attempts").isEqualTo(1);
+                // One rank ever ran: the agent kept it through the failover, and nothing placed it again.
+                assertThat(AgentRestartIT.all(workDir)).hasSize(1);
+            }
+        }
+    }
+
+    private static coop.v1.Job job(Client client, long id) {
+        return client.jobs().getJob(GetJobRequest.newBuilder().setJobId(id).build());
     }
 
     @Test
@@ -107,6 +165,17 @@ class ReplicatedIT {
                 }
             } finally {
                 pool.shutdownNow();
+            }
+            // The replicas as the new leader sees them: the killed one unreachable.
+            var status = coop.run("replicas", "--identity", founded.resolve("identities/alice.json").toString(),
+                    "--json");
+            assertThat(status.exitCode()).as(status.stderr()).isZero();
+            var tree = new com.fasterxml.jackson.databind.ObjectMapper().readTree(status.stdout());
+            assertThat(tree.get("leader").asText()).isNotEqualTo("r" + killed).startsWith("r");
+            for (var r : tree.get("replicas")) {
+                assertThat(r.get("role").asText()).as(r.toString()).isEqualTo(r.get("id").asText().equals("r" + killed)
+                        ? "unreachable" : r.get("id").asText().equals(tree.get("leader").asText()) ? "leader"
+                        : "follower");
             }
             replicas[killed] = startReplica(coop, killed, clients.get(killed), portFiles);
             // The killed replica catches up: every store holds the same ledger.

@@ -169,7 +169,7 @@ public final class ReplicatedServer implements AutoCloseable {
         log.info("replica in {} leads term {}: starting the scheduler on its store", config.dataDir(), term);
         store.replicateThrough(bytes -> replica.commit(term, bytes));
         servingTerm = term;
-        serving = SchedulerServer.start(config, clock, store, false);
+        serving = SchedulerServer.start(config, clock, store, false, replica::status);
     }
 
     private void follow(String why) {

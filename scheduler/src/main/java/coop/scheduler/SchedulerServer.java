@@ -156,14 +156,16 @@ public final class SchedulerServer implements AutoCloseable {
             throw new IllegalStateException("no cooperative in " + config.dataDir()
                     + ": run `coop init --data " + config.dataDir() + " ...` first");
         }
-        return start(config, clock, Store.open(config.dataDir()), true);
+        return start(config, clock, Store.open(config.dataDir()), true, null);
     }
 
     /**
      * Starts on a store that is already open, as the leading replica does: the state is what the
      * store holds now, and closing leaves the store open unless {@code ownsStore}.
      */
-    static SchedulerServer start(Config config, InstantSource clock, Store store, boolean ownsStore) {
+    static SchedulerServer start(Config config, InstantSource clock, Store store, boolean ownsStore,
+                                 java.util.function.Supplier<java.util.List<coop.scheduler.replica.Replica.Status>>
+                                         replicas) {
         Transport transport = null;
         Notifier notifier = null;
         try {
@@ -209,7 +211,7 @@ public final class SchedulerServer implements AutoCloseable {
             Backup backups = config.backupRoot() == null ? Backup.refused()
                     : Backup.under(config.backupRoot(), config.dataDir());
             Services.register(builder, loop, store, state.tokenDigests(), state.enrolledNodes(), authority, metrics,
-                    backups);
+                    backups, replicas);
             Server server = builder.build();
             java.security.KeyPair signing = ledgerKey(config.dataDir());
             loop.start();

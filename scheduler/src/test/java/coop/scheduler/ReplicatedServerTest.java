@@ -179,6 +179,20 @@ class ReplicatedServerTest {
         } finally {
             c.shutdownNow();
         }
+        // The replicas as the new leader sees them: itself leading, one following, the dead one unreachable.
+        ManagedChannel admin = channel(second);
+        try {
+            var status = coop.v1.AdminGrpc.newBlockingStub(admin).replicas(coop.v1.ReplicasRequest.getDefaultInstance());
+            assertThat(status.getReplicated()).isTrue();
+            assertThat(status.getLeader()).isEqualTo("r" + second);
+            assertThat(status.getReplicasList()).extracting(s -> s.getId() + " " + s.getRole())
+                    .containsExactlyInAnyOrder("r" + second + " leader", "r" + (3 - first - second) + " follower",
+                            "r" + first + " unreachable");
+            assertThat(status.getReplicasList()).filteredOn(s -> s.getRole().equals("leader"))
+                    .allSatisfy(s -> assertThat(s.getCommitIndex()).isPositive());
+        } finally {
+            admin.shutdownNow();
+        }
         List<Long> after = submit(second, 5);
         assertThat(after.get(0)).isGreaterThan(before.get(before.size() - 1));
 

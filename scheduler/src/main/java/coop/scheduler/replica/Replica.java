@@ -58,16 +58,53 @@ public final class Replica implements AutoCloseable {
         public static final Tuning DEFAULT = new Tuning(100_000, 8L << 20);
     }
 
+    /** A replica as {@link #status} found it: role, last entry's term, commit, apply and snapshot index, or why not. */
+    public record Status(String id, String address, String role, long term, long committed, long applied,
+                         long snapshot, String error) {
+    }
+
     private final RaftServer server;
     private final RaftClient client;
-    private final RaftGroupId groupId;
+    private final RaftGroup group;
+    private final Parameters parameters;
     private final ReplicaStateMachine machine;
 
-    private Replica(RaftServer server, RaftClient client, RaftGroupId groupId, ReplicaStateMachine machine) {
+    private Replica(RaftServer server, RaftClient client, RaftGroup group, Parameters parameters,
+                    ReplicaStateMachine machine) {
         this.server = server;
         this.client = client;
-        this.groupId = groupId;
+        this.group = group;
+        this.parameters = parameters;
         this.machine = machine;
+    }
+
+    /**
+     * Every replica of the group as it reports itself, asked once each with no retry: one that
+     * does not answer within the client's request timeout is listed as unreachable, with why.
+     */
+    public java.util.List<Status> status() {
+        java.util.List<Status> out = new ArrayList<>();
+        RaftProperties props = new RaftProperties();
+        RaftClientConfigKeys.Rpc.setRequestTimeout(props, TimeDuration.valueOf(2, TimeUnit.SECONDS));
+        try (RaftClient ask = RaftClient.newBuilder().setProperties(props).setRaftGroup(group)
+                .setParameters(parameters).setRetryPolicy(RetryPolicies.noRetry()).build()) {
+            for (RaftPeer p : group.getPeers()) {
+                try {
+                    var info = ask.getGroupManagementApi(p.getId()).info(group.getGroupId());
+                    var log = info.getLogInfoProto();
+                    out.add(new Status(p.getId().toString(), p.getAddress(),
+                            info.getRoleInfoProto().getRole().name().toLowerCase(java.util.Locale.ROOT),
+                            log.getLastEntry().getTerm(), log.getCommitted().getIndex(), log.getApplied().getIndex(),
+                            log.getLastSnapshot().getIndex(), ""));
+                } catch (IOException | RuntimeException e) {
+                    out.add(new Status(p.getId().toString(), p.getAddress(), "unreachable", 0, 0, 0, 0,
+                            String.valueOf(e.getMessage())));
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot ask the replicas: " + e.getMessage(), e);
+        }
+        return out;
     }
 
     /**
@@ -146,7 +183,7 @@ public final class Replica implements AutoCloseable {
                     .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(100,
                             TimeDuration.valueOf(100, TimeUnit.MILLISECONDS)))
                     .build();
-            return new Replica(server, client, groupId, machine);
+            return new Replica(server, client, raftGroup, parameters, machine);
         } catch (IOException e) {
             throw new UncheckedIOException("replica " + id + " could not start: " + e.getMessage(), e);
         }
@@ -197,7 +234,7 @@ public final class Replica implements AutoCloseable {
      */
     public long readyTerm() {
         try {
-            var info = server.getDivision(groupId).getInfo();
+            var info = server.getDivision(group.getGroupId()).getInfo();
             return info.isLeader() && info.isLeaderReady() ? info.getCurrentTerm() : -1;
         } catch (IOException e) {
             return -1;
@@ -207,7 +244,7 @@ public final class Replica implements AutoCloseable {
     /** Whether this replica is the group's leader now. */
     public boolean isLeader() {
         try {
-            return server.getDivision(groupId).getInfo().isLeader();
+            return server.getDivision(group.getGroupId()).getInfo().isLeader();
         } catch (IOException e) {
             return false;
         }

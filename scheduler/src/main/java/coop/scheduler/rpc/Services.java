@@ -41,6 +41,15 @@ public final class Services {
     public static void register(ServerBuilder<?> builder, EventLoop loop, Store store,
                                 Map<String, String> tokenDigests, Set<String> enrolledNodes, Authority authority,
                                 Metrics metrics, Backup backups) {
+        register(builder, loop, store, tokenDigests, enrolledNodes, authority, metrics, backups, null);
+    }
+
+    /** As above, on a replica: {@code replicas} reports the group for the Admin service (null when not replicated). */
+    public static void register(ServerBuilder<?> builder, EventLoop loop, Store store,
+                                Map<String, String> tokenDigests, Set<String> enrolledNodes, Authority authority,
+                                Metrics metrics, Backup backups,
+                                java.util.function.Supplier<java.util.List<coop.scheduler.replica.Replica.Status>>
+                                        replicas) {
         builder.intercept(metrics.rpcInterceptor());
         builder.intercept(new Receipts(loop));
         // An agent's stream only hands its reports to the event loop's queue and never blocks, so its
@@ -78,7 +87,7 @@ public final class Services {
         // Anyone may read the ledger, but a call that names a member must carry that member's token,
         // as on every other service: a removed member's stale identity is refused, not ignored.
         add(builder, ServerInterceptors.intercept(new LedgerService(loop, store), caller, certificate));
-        add(builder, ServerInterceptors.intercept(new AdminService(loop, store, backups), caller, certificate));
+        add(builder, ServerInterceptors.intercept(new AdminService(loop, store, backups, replicas), caller, certificate));
         // Whether the scheduler serves is no member's business: the health service needs no identity.
         Health.register(builder, loop);
     }

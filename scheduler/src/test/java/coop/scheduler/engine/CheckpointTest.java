@@ -3,11 +3,9 @@ package coop.scheduler.engine;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import coop.scheduler.audit.LedgerVerifier;
-import coop.scheduler.domain.Choice;
 import coop.scheduler.domain.JobSpec;
 import coop.scheduler.domain.JobState;
-import coop.scheduler.domain.Proposal;
-import coop.scheduler.domain.ProposalKind;
+import coop.scheduler.domain.ProposalState;
 import coop.scheduler.domain.Topic;
 import coop.scheduler.governance.Statements;
 import coop.scheduler.governance.TestMembers;
@@ -35,7 +33,6 @@ import org.junit.jupiter.api.io.TempDir;
  * the ledger.
  */
 class CheckpointTest {
-    static final List<String> VOTERS = List.of("alice", "amos", "bob", "carol", "dave");
     @TempDir
     Path dir;
     private final FakeClock clock = new FakeClock();
@@ -44,13 +41,7 @@ class CheckpointTest {
 
     @BeforeEach
     void found() throws Exception {
-        engine = EngineFixture.found(dir, clock, List.of(
-                keys.member("alice", List.of("lab-a")),
-                keys.member("amos", List.of("lab-a")),
-                keys.member("bob", List.of("lab-b")),
-                keys.member("carol", List.of("lab-b")),
-                keys.member("dave", List.of("lab-c"))), List.of("lab-a", "lab-b", "lab-c"),
-                EngineFixture.PREEMPT_AT_ONCE);
+        engine = EngineFixture.panelCooperative(dir, clock, keys);
     }
 
     @AfterEach
@@ -71,14 +62,7 @@ class CheckpointTest {
 
     /** Governance of every kind: a passed parameter, a delegation, a beacon and a panel with a review, jobs, a resignation. */
     private void history() throws Exception {
-        var st = keys.propose("alice", clock.millis(), ProposalKind.PARAM, 3600,
-                Map.of("params", Map.of("panel_min_gpus", 4L)));
-        Proposal p = call((s, tx) -> s.propose("alice", st.statement(), st.signature(), tx));
-        for (String m : VOTERS) {
-            clock.advanceMillis(1);
-            var v = keys.vote(m, clock.millis(), p.id(), Choice.YES);
-            call((s, tx) -> s.vote(m, v.statement(), v.signature(), tx));
-        }
+        assertThat(engine.passParam(keys, clock, "panel_min_gpus", 4L).state()).isEqualTo(ProposalState.PASSED);
         clock.advanceMillis(1);
         var d = keys.delegate("amos", clock.millis(), Topic.SHARES, "bob");
         call((s, tx) -> s.delegate("amos", d.statement(), d.signature(), tx));

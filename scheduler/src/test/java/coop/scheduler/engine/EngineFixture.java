@@ -48,6 +48,37 @@ public final class EngineFixture implements AutoCloseable {
     public static final Params PREEMPT_AT_ONCE = Params.DEFAULTS.with(Map.of("min_run_before_preempt_s", 0,
             "reserve_wait_s", 0));
 
+    /** Members with a vote in the review-panel tests: two in lab-a, two in lab-b, one in lab-c. */
+    public static final List<String> PANEL_VOTERS = List.of("alice", "amos", "bob", "carol", "dave");
+
+    /**
+     * The cooperative of the review-panel tests, started: {@link #PANEL_VOTERS} with keys from
+     * {@code keys}, accounts lab-a, lab-b and lab-c, and {@link #PREEMPT_AT_ONCE}.
+     */
+    public static EngineFixture panelCooperative(Path dir, InstantSource clock,
+                                                 coop.scheduler.governance.TestMembers keys) {
+        return found(dir, clock, List.of(
+                keys.member("alice", List.of("lab-a")),
+                keys.member("amos", List.of("lab-a")),
+                keys.member("bob", List.of("lab-b")),
+                keys.member("carol", List.of("lab-b")),
+                keys.member("dave", List.of("lab-c"))), List.of("lab-a", "lab-b", "lab-c"), PREEMPT_AT_ONCE);
+    }
+
+    /** In the panel tests' cooperative: alice proposes a parameter and every voter votes yes, so it passes. */
+    public coop.scheduler.domain.Proposal passParam(coop.scheduler.governance.TestMembers keys, FakeClock clock,
+                                                    String name, Object value) throws Exception {
+        var st = keys.propose("alice", clock.millis(), coop.scheduler.domain.ProposalKind.PARAM, 3600,
+                Map.of("params", Map.of(name, value)));
+        var p = call((s, tx) -> s.propose("alice", st.statement(), st.signature(), tx));
+        for (String m : PANEL_VOTERS) {
+            clock.advanceMillis(1);
+            var v = keys.vote(m, clock.millis(), p.id(), coop.scheduler.domain.Choice.YES);
+            call((s, tx) -> s.vote(m, v.statement(), v.signature(), tx));
+        }
+        return call((s, tx) -> s.proposal(p.id()));
+    }
+
     /** Founds the cooperative in {@code dir} with the default parameters, dated by {@code clock}, and starts it. */
     public static EngineFixture found(Path dir, InstantSource clock, List<Member> founders, List<String> accounts) {
         return found(dir, clock, founders, accounts, Params.DEFAULTS);

@@ -4,12 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import coop.scheduler.audit.LedgerVerifier;
-import coop.scheduler.domain.Choice;
 import coop.scheduler.domain.CoopException;
 import coop.scheduler.domain.JobSpec;
 import coop.scheduler.domain.JobState;
-import coop.scheduler.domain.Proposal;
-import coop.scheduler.domain.ProposalKind;
 import coop.scheduler.domain.ProposalState;
 import coop.scheduler.governance.Beacon;
 import coop.scheduler.governance.TestMembers;
@@ -21,7 +18,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -32,7 +28,6 @@ import org.junit.jupiter.api.io.TempDir;
  * restart; drawn without the submitter's account-mates or the operators of its nodes.
  */
 class PanelEngineTest {
-    static final List<String> VOTERS = List.of("alice", "amos", "bob", "carol", "dave");
     @TempDir
     Path dir;
     private final FakeClock clock = new FakeClock();
@@ -41,13 +36,7 @@ class PanelEngineTest {
 
     @BeforeEach
     void found() {
-        engine = EngineFixture.found(dir, clock, List.of(
-                keys.member("alice", List.of("lab-a")),
-                keys.member("amos", List.of("lab-a")),
-                keys.member("bob", List.of("lab-b")),
-                keys.member("carol", List.of("lab-b")),
-                keys.member("dave", List.of("lab-c"))), List.of("lab-a", "lab-b", "lab-c"),
-                EngineFixture.PREEMPT_AT_ONCE);
+        engine = EngineFixture.panelCooperative(dir, clock, keys);
     }
 
     @AfterEach
@@ -60,14 +49,7 @@ class PanelEngineTest {
     }
 
     private void passParam(String name, Object value) throws Exception {
-        var st = keys.propose("alice", clock.millis(), ProposalKind.PARAM, 3600, Map.of("params", Map.of(name, value)));
-        Proposal p = call((s, tx) -> s.propose("alice", st.statement(), st.signature(), tx));
-        for (String m : VOTERS) {
-            clock.advanceMillis(1);
-            var v = keys.vote(m, clock.millis(), p.id(), Choice.YES);
-            call((s, tx) -> s.vote(m, v.statement(), v.signature(), tx));
-        }
-        assertThat(call((s, tx) -> s.proposal(p.id())).state()).isEqualTo(ProposalState.PASSED);
+        assertThat(engine.passParam(keys, clock, name, value).state()).isEqualTo(ProposalState.PASSED);
     }
 
     private long submit(String member, String account, int gpus, String purpose) throws Exception {

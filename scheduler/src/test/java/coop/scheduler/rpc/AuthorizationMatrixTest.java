@@ -369,6 +369,10 @@ class AuthorizationMatrixTest {
         });
 
         // ------------------------------------------------------------ Admin
+        // Any member may see the replicas (this cooperative has none to list).
+        row("coop.v1.Admin/Replicas", members(RESEARCHER, OK, OPERATOR, OK, MEMBER, OK, OTHER_ACCOUNT, OK),
+                who -> () -> f.as(who, AdminGrpc.newBlockingStub(f.channel))
+                        .replicas(coop.v1.ReplicasRequest.getDefaultInstance()));
         // Operators (of any account) back up; no one else.
         row("coop.v1.Admin/Backup", members(OPERATOR, OK, OTHER_ACCOUNT, OK), who -> {
             String name = f.fresh("backup-");
