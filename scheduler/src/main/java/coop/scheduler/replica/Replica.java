@@ -63,14 +63,8 @@ public final class Replica implements AutoCloseable {
                          long snapshot, String error) {
     }
 
-    /** How long a commit may wait for a majority before the leader gives up (and its loop stops). */
-    private static final long COMMIT_PATIENCE_S = 10;
-
     private final RaftServer server;
     private final RaftClient client;
-    /** This replica's own client id and call numbers, for batches it submits to its own server. */
-    private final org.apache.ratis.protocol.ClientId self = org.apache.ratis.protocol.ClientId.randomId();
-    private final java.util.concurrent.atomic.AtomicLong calls = new java.util.concurrent.atomic.AtomicLong();
     private final RaftGroup group;
     private final Parameters parameters;
     private final ReplicaStateMachine machine;
@@ -217,29 +211,14 @@ public final class Replica implements AutoCloseable {
         commit(term, store.encode(batch));
     }
 
-    /**
-     * Commits an encoded batch ({@link Store#encode}) as the leader of {@code term}: handed to this
-     * replica's own Raft server, with no network hop, so it is refused (not forwarded) when this
-     * replica does not lead.
-     */
+    /** Commits an encoded batch ({@link Store#encode}) as the leader of {@code term}. */
     public void commit(long term, byte[] encoded) {
-        Message message = Message.valueOf(ByteString.copyFrom(java.nio.ByteBuffer.allocate(Long.BYTES).putLong(term)
-                .array()).concat(ByteString.copyFrom(encoded)));
         RaftClientReply reply;
         try {
-            reply = server.submitClientRequestAsync(org.apache.ratis.protocol.RaftClientRequest.newBuilder()
-                    .setClientId(self)
-                    .setServerId(server.getId())
-                    .setGroupId(group.getGroupId())
-                    .setCallId(calls.incrementAndGet())
-                    .setMessage(message)
-                    .setType(org.apache.ratis.protocol.RaftClientRequest.writeRequestType())
-                    .build()).get(COMMIT_PATIENCE_S, TimeUnit.SECONDS);
-        } catch (IOException | java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            reply = client.io().send(Message.valueOf(ByteString.copyFrom(
+                    java.nio.ByteBuffer.allocate(Long.BYTES).putLong(term).array()).concat(ByteString.copyFrom(encoded))));
+        } catch (IOException e) {
             throw new IllegalStateException("the replicas did not commit the batch: " + e.getMessage(), e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while the replicas committed a batch", e);
         }
         if (!reply.isSuccess()) {
             throw new IllegalStateException("the replicas did not commit the batch: " + reply.getException());

@@ -197,7 +197,7 @@ public final class ReplicaStateMachine extends BaseStateMachine {
         if (proposedIn != entry.getTerm()) {
             // Proposed by the leader of an earlier term, appended by a later one: the proposer has
             // lost the lead, and its loop's state may be behind. Every replica skips it alike.
-            store.apply(List.of(appliedRecord(entry.getTerm(), index)), false);
+            store.apply(List.of(appliedRecord(entry.getTerm(), index)));
             appliedIndex = index;
             applied(entry.getTerm(), index);
             return CompletableFuture.completedFuture(Message.valueOf("proposed by the leader of term " + proposedIn
@@ -212,8 +212,7 @@ public final class ReplicaStateMachine extends BaseStateMachine {
             return refuse(index, e);
         }
         records.add(appliedRecord(entry.getTerm(), index));
-        // Unsynced: the Raft log holds the batch durably, and a crash re-applies what the store lost.
-        store.apply(records, false);
+        store.apply(records);
         appliedIndex = index;
         updateLastAppliedTermIndex(entry.getTerm(), index);
         return CompletableFuture.completedFuture(Message.EMPTY);

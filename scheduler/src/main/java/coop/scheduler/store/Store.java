@@ -311,15 +311,6 @@ public final class Store implements AutoCloseable {
 
     /** Writes decoded records atomically and fsyncs them, as {@link #commit} does a batch. */
     public void apply(List<Record> written) {
-        apply(written, true);
-    }
-
-    /**
-     * Writes decoded records atomically; fsyncs them only when {@code sync}. A replica applies
-     * unsynced: its Raft log is the durable record, and after a crash it applies again from the
-     * log whatever the store had not kept (the log index is written with each batch).
-     */
-    public void apply(List<Record> written, boolean sync) {
         if (written.isEmpty()) {
             return;
         }
@@ -332,13 +323,7 @@ public final class Store implements AutoCloseable {
                     wb.put(families.get(r.kind()), r.key(), r.value());
                 }
             }
-            if (sync) {
-                db.write(syncWrites, wb);
-            } else {
-                try (WriteOptions unsynced = new WriteOptions()) {
-                    db.write(unsynced, wb);
-                }
-            }
+            db.write(syncWrites, wb);
             syncs.incrementAndGet();
             records.addAndGet(written.size());
             commitListener.committed(written.size(), System.nanoTime() - started);
