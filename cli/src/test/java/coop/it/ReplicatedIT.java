@@ -53,19 +53,8 @@ class ReplicatedIT {
     @Test
     void aRankRunningWhenTheLeaderDiesRunsOnOnceAndItsJobEndsUnderTheNextLeader() throws Exception {
         try (CoopProcesses coop = new CoopProcesses(dir)) {
-            List<String> raft = new ArrayList<>();
-            List<String> clients = new ArrayList<>();
-            for (int i = 0; i < 3; i++) {
-                raft.add("r" + i + "=127.0.0.1:" + freePort());
-                clients.add("127.0.0.1:" + freePort());
-            }
+            List<String> clients = found(coop);
             Path founded = dir.resolve("d0");
-            var init = coop.run("init", "--data", founded.toString(), "--founders", "alice", "--accounts", "lab-a",
-                    "--scheduler", String.join(",", clients), "--replicas", String.join(",", raft));
-            assertThat(init.exitCode()).as(init.stderr()).isZero();
-            for (int i = 1; i < 3; i++) {
-                CoopProcesses.copyData(founded, dir.resolve("d" + i));
-            }
             Process[] replicas = new Process[3];
             Path[] portFiles = new Path[3];
             for (int i = 0; i < 3; i++) {
@@ -100,6 +89,29 @@ class ReplicatedIT {
         }
     }
 
+    /**
+     * Founds a cooperative of three replicas in {@code d0} with {@code coop init --replicas} and copies
+     * it to {@code d1} and {@code d2}, as an operator copies it to each site; returns the replicas'
+     * client addresses.
+     */
+    private List<String> found(CoopProcesses coop) throws IOException, InterruptedException {
+        List<String> raft = new ArrayList<>();
+        List<String> clients = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            raft.add("r" + i + "=127.0.0.1:" + freePort());
+            clients.add("127.0.0.1:" + freePort());
+        }
+        Path founded = dir.resolve("d0");
+        var init = coop.run("init", "--data", founded.toString(), "--founders", "alice", "--accounts", "lab-a",
+                "--scheduler", String.join(",", clients), "--replicas", String.join(",", raft));
+        assertThat(init.exitCode()).as(init.stderr()).isZero();
+        assertThat(init.stdout()).contains("replicas: r0 at").contains("--replica ID");
+        for (int i = 1; i < 3; i++) {
+            CoopProcesses.copyData(founded, dir.resolve("d" + i));
+        }
+        return clients;
+    }
+
     private static coop.v1.Job job(Client client, long id) {
         return client.jobs().getJob(GetJobRequest.newBuilder().setJobId(id).build());
     }
@@ -107,20 +119,8 @@ class ReplicatedIT {
     @Test
     void killingTheLeaderUnderFourClientsLosesNoAcknowledgedJobAndTheReplicasAgree() throws Exception {
         try (CoopProcesses coop = new CoopProcesses(dir)) {
-            List<String> raft = new ArrayList<>();
-            List<String> clients = new ArrayList<>();
-            for (int i = 0; i < 3; i++) {
-                raft.add("r" + i + "=127.0.0.1:" + freePort());
-                clients.add("127.0.0.1:" + freePort());
-            }
+            List<String> clients = found(coop);
             Path founded = dir.resolve("d0");
-            var init = coop.run("init", "--data", founded.toString(), "--founders", "alice", "--accounts", "lab-a",
-                    "--scheduler", String.join(",", clients), "--replicas", String.join(",", raft));
-            assertThat(init.exitCode()).as(init.stderr()).isZero();
-            assertThat(init.stdout()).contains("replicas: r0 at").contains("--replica ID");
-            for (int i = 1; i < 3; i++) {
-                CoopProcesses.copyData(founded, dir.resolve("d" + i));
-            }
             Identity alice = Identity.read(founded.resolve("identities/alice.json"));
             assertThat(alice.scheduler()).isEqualTo(String.join(",", clients));
             Process[] replicas = new Process[3];
